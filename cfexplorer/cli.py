@@ -1,0 +1,214 @@
+"""Command line: ``cfexplorer`` starts the app; ``cfexplorer train FILE`` trains from a terminal.
+
+The ``train`` options and its ``--json`` keys are used by scripts and our own checks: keep them stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+EXIT_BAD_INPUT = 2
+EXIT_TRAINING_FAILED = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cfexplorer", description="CF Explorer: see collaborative filtering work."
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = commands.add_parser("gui", help="start the app (the default)")
+    gui.add_argument("file", nargs="?", help="a ratings or project file to open")
+    gui.add_argument("--preset", help="start on this built-in example")
+
+    train = commands.add_parser("train", help="train a model on a ratings file and print metrics")
+    train.add_argument("ratings_file", metavar="RATINGS_FILE",
+                       help="MovieLens ratings.csv or u.data, or a CSV/TSV with user,item,rating columns")
+    train.add_argument("--model", choices=("mf", "baseline"), default="mf",
+                       help="mf: matrix factorization (default); baseline: global mean + biases")
+    train.add_argument("--factors", type=int, help="number of latent factors")
+    train.add_argument("--epochs", type=int, help="training epochs")
+    train.add_argument("--lr", type=float, help="learning rate (gd, sgd, adam)")
+    train.add_argument("--reg", type=float, help="lambda: L2 regularization of the factors")
+    train.add_argument("--bias-reg", type=float, help="L2 regularization of the biases")
+    train.add_argument("--optimizer", choices=("gd", "adam", "sgd", "als"),
+                       help="default: als, or adam for --binary")
+    train.add_argument("--batch-size", type=int, help="ratings per step for sgd/adam")
+    train.add_argument("--mean-normalization", action="store_true",
+                       help="subtract each movie's mean before training (the course's method)")
+    train.add_argument("--test-fraction", type=float, default=0.2, help="share of ratings held out (0.2)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the split and the initial factors")
+    train.add_argument("--binary", action="store_true",
+                       help="like/dislike labels: ratings >= --like-threshold count as 1, others 0")
+    train.add_argument("--like-threshold", type=float, default=4.0, help="with --binary (default 4)")
+    train.add_argument("--json", action="store_true", help="print one JSON object with the results")
+
+    shot = commands.add_parser("screenshot", help="render the main window to a PNG file")
+    shot.add_argument("out", metavar="OUT.png")
+    source = shot.add_mutually_exclusive_group()
+    source.add_argument("--preset", help="built-in example to show")
+    source.add_argument("--data", help="ratings or project file to show")
+    shot.add_argument("--size", default="1400x900", help="window size WxH (1400x900)")
+    shot.add_argument("--train", action="store_true", help="train before the screenshot")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        return run_train(args)
+    if args.command == "screenshot":
+        from .app import run_screenshot
+
+        return run_screenshot(args)
+    from .app import run_gui
+
+    return run_gui(getattr(args, "file", None), getattr(args, "preset", None))
+
+
+# --- train ---------------------------------------------------------------------------------------
+def _make_model(args, binary: bool):
+    from .core.mf import BiasBaseline, MatrixFactorization
+
+    if args.model == "baseline":
+        model = BiasBaseline()
+        if binary:
+            model.set_params(optimizer="adam", n_epochs=200, learning_rate=0.05)
+    else:
+        model = MatrixFactorization()
+        if binary:
+            model.set_params(optimizer="adam", n_epochs=200, learning_rate=0.05, reg=1.0, bias_reg=1.0)
+        chosen = {
+            "n_factors": args.factors, "reg": args.reg, "optimizer": args.optimizer,
+            "batch_size": args.batch_size,
+        }
+        model.set_params(**{k: v for k, v in chosen.items() if v is not None})
+        if args.mean_normalization:
+            model.set_params(mean_normalization=True, global_mean=False)
+    chosen = {"n_epochs": args.epochs, "learning_rate": args.lr, "bias_reg": args.bias_reg, "seed": args.seed}
+    if args.model == "baseline" and args.optimizer is not None:
+        chosen["optimizer"] = args.optimizer
+    model.set_params(**{k: v for k, v in chosen.items() if v is not None})
+    return model
+
+
+def _to_binary(ratings, threshold: float):
+    from .core.ratings import Ratings
+
+    if ratings.binary:
+        return ratings
+    labels = (ratings.values >= threshold).astype(float)
+    return Ratings(ratings.users, ratings.items, labels, ratings.user_labels, ratings.item_labels,
+                   binary=True, item_info=ratings.item_info)
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; a few plain lines otherwise. Writes to stderr."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.stream = max(total, 1), stream
+        self.tty = stream.isatty()
+        self.every = max(1, self.total // 10)
+
+    def update(self, record, metric_name: str):
+        metric = record.validation.get(metric_name, record.train.get(metric_name))
+        text = (f"epoch {record.epoch}/{self.total}  J={record.total:.6g} "
+                f"(data {record.data_term:.6g} + reg {record.reg_term:.6g})  {metric_name}={metric:.4f}")
+        if self.tty:
+            done = int(30 * record.epoch / self.total)
+            self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {text}\x1b[K")
+            self.stream.flush()
+        elif record.epoch % self.every == 0 or record.epoch == self.total:
+            print(text, file=self.stream)
+
+    def close(self):
+        if self.tty:
+            self.stream.write("\n")
+
+
+def run_train(args) -> int:
+    from .core.mf import TrainingDiverged
+    from .core.ratings import train_test_split
+    from .io.readers import RatingsFileError, read_any
+
+    try:
+        loaded = read_any(args.ratings_file)
+    except RatingsFileError as error:
+        print(f"cfexplorer: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"cfexplorer: error: {args.ratings_file}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for warning in loaded.warnings:
+        print(f"cfexplorer: warning: {args.ratings_file}: {warning}", file=sys.stderr)
+    ratings = loaded.ratings
+    binary = args.binary or ratings.binary
+    if binary:
+        ratings = _to_binary(ratings, args.like_threshold)
+    try:
+        train, test = train_test_split(ratings, args.test_fraction, args.seed)
+        model = _make_model(args, binary)
+        progress = _Progress(model.n_epochs)
+        metric_name = "bce" if binary else "rmse"
+        start = time.perf_counter()
+        try:
+            for record in model.iter_fit(train, test if len(test) else None):
+                progress.update(record, metric_name)
+        finally:
+            progress.close()
+        fit_seconds = time.perf_counter() - start
+    except TrainingDiverged as error:
+        print(f"cfexplorer: error: {error}", file=sys.stderr)
+        return EXIT_TRAINING_FAILED
+    except ValueError as error:
+        print(f"cfexplorer: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    from .core import metrics
+
+    results = {
+        "model": args.model,
+        "n_users": ratings.n_users,
+        "n_items": ratings.n_items,
+        "n_train": len(train),
+        "n_test": len(test),
+        "epochs": len(model.history_),
+        "fit_seconds": round(fit_seconds, 4),
+        "final_cost": model.history_[-1].total if model.history_ else None,
+    }
+    train_pred = model.predict(train.users, train.items)
+    results["train_rmse"] = metrics.rmse(train.values, train_pred)
+    results["train_mae"] = metrics.mae(train.values, train_pred)
+    test_pred = model.predict(test.users, test.items)
+    results["test_rmse"] = metrics.rmse(test.values, test_pred)
+    results["test_mae"] = metrics.mae(test.values, test_pred)
+    if binary:
+        results.update(metrics.binary_report(test.values, test_pred, prefix="test_"))
+    if args.json:
+        print(json.dumps(results, allow_nan=False, default=_json_default) if _all_finite(results)
+              else json.dumps({k: (None if isinstance(v, float) and v != v else v) for k, v in results.items()}))
+    else:
+        for key, value in results.items():
+            shown = f"{value:.4f}" if isinstance(value, float) else value
+            print(f"{key:>14}: {shown}")
+    return 0
+
+
+def _all_finite(results: dict) -> bool:
+    return all(not (isinstance(v, float) and v != v) for v in results.values())
+
+
+def _json_default(value):
+    return float(value)

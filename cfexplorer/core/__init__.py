@@ -1,0 +1,1 @@
+"""Numerical core: rating data, models, metrics. Pure numpy/scipy/pandas, never Qt."""

@@ -1,0 +1,566 @@
+"""Matrix factorization for collaborative filtering, in the course's notation.
+
+For item (movie) i and user j the model scores
+
+    z_ij = w_j . x_i + b_j + c_i + o_i
+
+with item factors ``x_i`` (``item_factors_``), user factors ``w_j`` (``user_factors_``), an optional
+user bias ``b_j`` (the course's b), an optional item bias ``c_i`` (fast.ai's movie bias) and a fixed
+offset ``o_i``: the item's training mean mu_i under mean normalization, else the global mean if
+asked, else 0. The prediction is z (squared loss) or sigmoid(z) (binary labels). The cost is
+
+    J = data term + regularization term
+    data term  = 1/2 sum_{r(i,j)=1} (z_ij - y_ij)^2        (squared loss), or
+                 sum_{r(i,j)=1} BCE(y_ij, sigmoid(z_ij))    (binary labels)
+    reg term   = reg/2 (|W|^2 + |X|^2) + bias_reg/2 (|b|^2 + |c|^2)
+
+Both terms are sums, as in the course, so their scale grows with the number of ratings; the
+learning rate of plain gradient descent must shrink accordingly (Adam is insensitive to it).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import metrics
+from .optim import Adam, GradientDescent
+from .ratings import Ratings
+
+OPTIMIZERS = ("gd", "adam", "sgd", "als")
+LOSSES = ("auto", "squared", "bce")
+_LOGIT_CLIP = 1e-3
+_SGD_DEFAULT_BATCH = 256
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; the parameters were rolled back to the last finite epoch."""
+
+
+@dataclass
+class EpochRecord:
+    """What one epoch of training produced. ``total`` is the cost J = data_term + reg_term."""
+
+    epoch: int
+    data_term: float
+    reg_term: float
+    total: float
+    train: dict = field(default_factory=dict)
+    validation: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    snapshot: dict | None = None
+
+
+def sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+
+
+def _logit(p):
+    p = np.clip(p, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
+    return np.log(p) - np.log1p(-p)
+
+
+class _TrainingSet:
+    """Ratings arranged for fast gradients: an item-major CSR structure built once per fit."""
+
+    def __init__(self, ratings: Ratings, offsets: np.ndarray):
+        self.users = ratings.users
+        self.items = ratings.items
+        self.y = ratings.values
+        self.n_users, self.n_items = ratings.n_users, ratings.n_items
+        self.offsets = offsets[self.items]
+        self.order = np.lexsort((self.users, self.items))
+        self.indptr = np.concatenate([[0], np.cumsum(ratings.item_counts())])
+        self.sorted_users = self.users[self.order]
+
+    def __len__(self):
+        return len(self.y)
+
+    def item_user_matrix(self, per_rating: np.ndarray) -> sp.csr_matrix:
+        """Items x users sparse matrix holding one value per rating, without re-sorting."""
+        return sp.csr_matrix(
+            (per_rating[self.order], self.sorted_users, self.indptr),
+            shape=(self.n_items, self.n_users),
+        )
+
+
+class MatrixFactorization:
+    """Collaborative filtering by matrix factorization (see the module docstring for the model).
+
+    The defaults suit real rating data (MovieLens latest-small: test RMSE about 0.85 in about a
+    second); the classroom presets use the course's settings instead (mean normalization, Adam).
+
+    Parameters
+    ----------
+    n_factors : number of latent factors k (0 gives a bias-only baseline).
+    reg : lambda, the L2 weight on the factors W and X.
+    bias_reg : L2 weight on the biases (0: unregularized, as in the course).
+    learning_rate : step size for 'gd', 'sgd' and 'adam' (ignored by 'als').
+    optimizer : 'gd' full-batch gradient descent, 'adam', 'sgd' mini-batch gradient descent, or
+        'als' alternating least squares (squared loss only).
+    n_epochs : passes over the training ratings.
+    batch_size : ratings per step for 'sgd' (default 256) and 'adam' (None: full batch).
+    init_scale : standard deviation of the initial factors.
+    seed : seed of the initial factors and the mini-batch order.
+    mean_normalization : subtract each item's training mean before fitting and add it back when
+        predicting, so a user with no ratings is predicted the item means.
+    user_bias, item_bias : learn b_j per user, c_i per item.
+    global_mean : add the training mean as a fixed offset (when not mean-normalizing).
+    loss : 'squared', 'bce' (binary labels through a sigmoid) or 'auto' (bce for binary data).
+    warm_start : continue from the current parameters when refitting data of the same shape.
+    """
+
+    def __init__(
+        self,
+        n_factors: int = 16,
+        reg: float = 15.0,
+        bias_reg: float = 3.0,
+        learning_rate: float = 0.1,
+        optimizer: str = "als",
+        n_epochs: int = 20,
+        batch_size: int | None = None,
+        init_scale: float = 0.1,
+        seed: int | None = 0,
+        mean_normalization: bool = False,
+        user_bias: bool = True,
+        item_bias: bool = True,
+        global_mean: bool = True,
+        loss: str = "auto",
+        warm_start: bool = False,
+    ):
+        self.n_factors = n_factors
+        self.reg = reg
+        self.bias_reg = bias_reg
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.init_scale = init_scale
+        self.seed = seed
+        self.mean_normalization = mean_normalization
+        self.user_bias = user_bias
+        self.item_bias = item_bias
+        self.global_mean = global_mean
+        self.loss = loss
+        self.warm_start = warm_start
+
+    # --- scikit-learn style parameter access --------------------------------------------------
+    _PARAM_NAMES = (
+        "n_factors", "reg", "bias_reg", "learning_rate", "optimizer", "n_epochs", "batch_size",
+        "init_scale", "seed", "mean_normalization", "user_bias", "item_bias", "global_mean",
+        "loss", "warm_start",
+    )
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in self._PARAM_NAMES}
+
+    def set_params(self, **params) -> "MatrixFactorization":
+        for name, value in params.items():
+            if name not in self._PARAM_NAMES:
+                raise ValueError(f"unknown parameter {name!r}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = type(self)().get_params()
+        changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # --- training ------------------------------------------------------------------------------
+    def fit(self, ratings: Ratings, validation: Ratings | None = None) -> "MatrixFactorization":
+        for _ in self.iter_fit(ratings, validation):
+            pass
+        return self
+
+    def iter_fit(self, ratings: Ratings, validation: Ratings | None = None, snapshot_every: int = 0):
+        """Train, yielding an :class:`EpochRecord` after every epoch.
+
+        ``snapshot_every=n`` attaches a copy of the learned arrays to every n-th record.
+        Raises :class:`TrainingDiverged` (parameters rolled back) if the loss stops being finite.
+        """
+        self._check_params(ratings)
+        start = time.perf_counter()
+        data = self._prepare(ratings)
+        optimizer = self._make_optimizer()
+        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        self.history_ = getattr(self, "history_", []) if self._continuing else []
+        first_epoch = len(self.history_) + 1
+        for epoch in range(first_epoch, first_epoch + self.n_epochs):
+            previous = {name: array.copy() for name, array in self._params.items()}
+            with np.errstate(over="ignore", invalid="ignore"):
+                if self.optimizer == "als":
+                    self._als_epoch(data)
+                else:
+                    self._gradient_epoch(data, optimizer, rng)
+            with np.errstate(over="ignore", invalid="ignore"):
+                data_term, reg_term, z = self._loss_terms(data)
+            if not (np.isfinite(data_term) and np.isfinite(reg_term)):
+                self._params.update(previous)
+                raise TrainingDiverged(self._divergence_message(epoch))
+            record = EpochRecord(
+                epoch=epoch,
+                data_term=data_term,
+                reg_term=reg_term,
+                total=data_term + reg_term,
+                train=self._report(data.y, self._output(z + data.offsets, clip=True)),
+                validation=self.score(validation) if validation is not None and len(validation) else {},
+                seconds=time.perf_counter() - start,
+            )
+            if snapshot_every and epoch % snapshot_every == 0:
+                record.snapshot = self.snapshot()
+            self.history_.append(record)
+            yield record
+
+    def _check_params(self, ratings: Ratings):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
+        if int(self.n_factors) != self.n_factors or self.n_factors < 0:
+            raise ValueError(f"number of factors must be a whole number >= 0; got {self.n_factors}")
+        if self.reg < 0 or self.bias_reg < 0:
+            raise ValueError("regularization strengths must be >= 0")
+        if self.n_epochs < 0:
+            raise ValueError("number of epochs must be >= 0")
+        if self.optimizer != "als" and not self.learning_rate > 0:
+            raise ValueError(f"learning rate must be positive; got {self.learning_rate}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+        loss = self._resolve_loss(ratings)
+        if loss == "bce" and self.optimizer == "als":
+            raise ValueError("alternating least squares needs the squared loss; use gd, sgd or adam")
+        if loss == "bce" and len(ratings) and not np.all((ratings.values == 0) | (ratings.values == 1)):
+            raise ValueError("binary cross-entropy needs 0/1 labels")
+
+    def _resolve_loss(self, ratings: Ratings) -> str:
+        if self.loss == "auto":
+            return "bce" if ratings.binary else "squared"
+        return self.loss
+
+    def _prepare(self, ratings: Ratings) -> _TrainingSet:
+        """Fix offsets, initialize (or keep) parameters, arrange the ratings."""
+        self.loss_ = self._resolve_loss(ratings)
+        self.scale_ = ratings.scale
+        self.n_users_, self.n_items_ = ratings.n_users, ratings.n_items
+        self.user_labels_, self.item_labels_ = ratings.user_labels, ratings.item_labels
+        binary = self.loss_ == "bce"
+        mean = ratings.global_mean()
+        self.global_mean_ = mean
+        self.item_mean_ = ratings.item_means(empty=mean)
+        if self.mean_normalization:
+            offsets = self.item_mean_.copy()
+        elif self.global_mean:
+            offsets = np.full(ratings.n_items, mean)
+        else:
+            offsets = np.zeros(ratings.n_items)
+        self.item_offset_ = _logit(offsets) if binary and (self.mean_normalization or self.global_mean) else offsets
+
+        shapes = {
+            "item_factors": (ratings.n_items, int(self.n_factors)),
+            "user_factors": (ratings.n_users, int(self.n_factors)),
+        }
+        if self.user_bias:
+            shapes["user_bias"] = (ratings.n_users,)
+        if self.item_bias:
+            shapes["item_bias"] = (ratings.n_items,)
+        current = getattr(self, "_params", None)
+        self._continuing = bool(
+            self.warm_start and current is not None
+            and {name: a.shape for name, a in current.items()} == shapes
+        )
+        if not self._continuing:
+            self._params = self._initial_params(ratings, shapes)
+        self._expose()
+        return _TrainingSet(ratings, self.item_offset_)
+
+    def _initial_params(self, ratings: Ratings, shapes: dict) -> dict:
+        rng = np.random.default_rng(self.seed)
+        params = {
+            "item_factors": rng.normal(0, self.init_scale, shapes["item_factors"]),
+            "user_factors": rng.normal(0, self.init_scale, shapes["user_factors"]),
+        }
+        # A user or item without ratings gets no signal, only weight decay; starting it at zero
+        # makes its prediction exactly the offset (mu_i under mean normalization) whatever the
+        # optimizer, instead of an Adam-sized wobble around it.
+        params["item_factors"][ratings.item_counts() == 0] = 0
+        params["user_factors"][ratings.user_counts() == 0] = 0
+        for name in ("user_bias", "item_bias"):
+            if name in shapes:
+                params[name] = np.zeros(shapes[name])
+        return params
+
+    def _expose(self):
+        """Publish the learned arrays under scikit-learn style names (views, not copies)."""
+        p = self._params
+        self.item_factors_ = p["item_factors"]
+        self.user_factors_ = p["user_factors"]
+        self.user_bias_ = p.get("user_bias", np.zeros(self.n_users_))
+        self.item_bias_ = p.get("item_bias", np.zeros(self.n_items_))
+
+    def _make_optimizer(self):
+        if self.optimizer == "adam":
+            return Adam(self.learning_rate)
+        if self.optimizer in ("gd", "sgd"):
+            return GradientDescent(self.learning_rate)
+        return None
+
+    def _divergence_message(self, epoch: int) -> str:
+        if self.optimizer == "als":
+            cause = f"the regularization ({self.reg:g}) is probably too small for these data"
+        else:
+            cause = (
+                f"the learning rate ({self.learning_rate:g}) is probably too high; "
+                "try a value 10 times smaller"
+            )
+        return f"Training diverged at epoch {epoch}: the loss became infinite or NaN; {cause}."
+
+    # --- the cost and its gradient ----------------------------------------------------------------
+    def _scores(self, users, items, offsets) -> np.ndarray:
+        p = self._params
+        z = np.einsum("nk,nk->n", p["item_factors"][items], p["user_factors"][users])
+        if "user_bias" in p:
+            z += p["user_bias"][users]
+        if "item_bias" in p:
+            z += p["item_bias"][items]
+        return z + offsets
+
+    def _data_term(self, z, y) -> float:
+        if self.loss_ == "bce":
+            return float(np.sum(np.logaddexp(0.0, z) - y * z))
+        return float(0.5 * np.sum((z - y) ** 2))
+
+    def _reg_term(self, fraction: float = 1.0) -> float:
+        p = self._params
+        factors = np.sum(p["item_factors"] ** 2) + np.sum(p["user_factors"] ** 2)
+        biases = sum(np.sum(p[name] ** 2) for name in ("user_bias", "item_bias") if name in p)
+        return float(fraction * 0.5 * (self.reg * factors + self.bias_reg * biases))
+
+    def _loss_terms(self, data: _TrainingSet):
+        """(data term, reg term, scores without offsets) at the current parameters."""
+        z = self._scores(data.users, data.items, data.offsets)
+        return self._data_term(z, data.y), self._reg_term(), z - data.offsets
+
+    def _gradients(self, users, items, y, offsets, n_users, n_items, reg_fraction, item_user=None):
+        """Gradient of (data term over these ratings) + reg_fraction * (reg term)."""
+        p = self._params
+        z = self._scores(users, items, offsets)
+        residual = sigmoid(z) - y if self.loss_ == "bce" else z - y
+        if item_user is not None:
+            errors = item_user(residual)
+        else:
+            errors = sp.csr_matrix((residual, (items, users)), shape=(n_items, n_users))
+        grads = {
+            "item_factors": errors @ p["user_factors"] + (reg_fraction * self.reg) * p["item_factors"],
+            "user_factors": errors.T @ p["item_factors"] + (reg_fraction * self.reg) * p["user_factors"],
+        }
+        if "user_bias" in p:
+            grads["user_bias"] = np.bincount(users, residual, n_users) + (
+                reg_fraction * self.bias_reg
+            ) * p["user_bias"]
+        if "item_bias" in p:
+            grads["item_bias"] = np.bincount(items, residual, n_items) + (
+                reg_fraction * self.bias_reg
+            ) * p["item_bias"]
+        return grads
+
+    def _gradient_epoch(self, data: _TrainingSet, optimizer, rng):
+        n = len(data)
+        batch = self.batch_size
+        if self.optimizer == "gd" or (batch is None and self.optimizer == "adam"):
+            batch = n
+        elif batch is None:
+            batch = _SGD_DEFAULT_BATCH
+        if batch >= n:
+            grads = self._gradients(
+                data.users, data.items, data.y, data.offsets, data.n_users, data.n_items, 1.0,
+                data.item_user_matrix,
+            )
+            optimizer.step(self._params, grads)
+            return
+        order = rng.permutation(n)
+        for begin in range(0, n, batch):
+            chosen = order[begin : begin + batch]
+            # Each batch carries its share of the regularization, so one epoch of batches
+            # follows the gradient of the same J that full-batch descent follows.
+            grads = self._gradients(
+                data.users[chosen], data.items[chosen], data.y[chosen], data.offsets[chosen],
+                data.n_users, data.n_items, len(chosen) / n,
+            )
+            optimizer.step(self._params, grads)
+
+    # --- alternating least squares ----------------------------------------------------------------
+    def _als_epoch(self, data: _TrainingSet):
+        p = self._params
+        k = int(self.n_factors)
+        # Users: solve for [w_j, b_j] with the items' [x_i, 1] as features.
+        item_design = _design(p["item_factors"], "user_bias" in p)
+        target = data.y - data.offsets - (p["item_bias"][data.items] if "item_bias" in p else 0)
+        user_item = data.item_user_matrix(target).T.tocsr()
+        solution = _ridge_rows(user_item, item_design, _reg_diag(k, self.reg, "user_bias" in p, self.bias_reg))
+        p["user_factors"][:] = solution[:, :k]
+        if "user_bias" in p:
+            p["user_bias"][:] = solution[:, k]
+        # Items: solve for [x_i, c_i] with the users' [w_j, 1] as features.
+        user_design = _design(p["user_factors"], "item_bias" in p)
+        target = data.y - data.offsets - (p["user_bias"][data.users] if "user_bias" in p else 0)
+        item_user = data.item_user_matrix(target)
+        solution = _ridge_rows(item_user, user_design, _reg_diag(k, self.reg, "item_bias" in p, self.bias_reg))
+        p["item_factors"][:] = solution[:, :k]
+        if "item_bias" in p:
+            p["item_bias"][:] = solution[:, k]
+
+    # --- prediction --------------------------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "item_factors_"):
+            raise RuntimeError("this model is not trained yet; call fit first")
+
+    def _output(self, z, clip: bool):
+        if self.loss_ == "bce":
+            return sigmoid(z)
+        if clip:
+            return np.clip(z, self.scale_.low, self.scale_.high)
+        return z
+
+    def decision_function(self, users, items) -> np.ndarray:
+        """The raw score z (before sigmoid or clipping) for each (user, item) pair."""
+        self._check_fitted()
+        users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
+        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
+            raise IndexError(f"user index out of range: the model knows {self.n_users_} users")
+        if items.size and (items.min() < 0 or items.max() >= self.n_items_):
+            raise IndexError(f"item index out of range: the model knows {self.n_items_} items")
+        return self._scores(users, items, self.item_offset_[items])
+
+    def predict(self, users, items, clip: bool = True) -> np.ndarray:
+        """Predicted rating (or like-probability for binary labels) for each (user, item) pair.
+
+        Squared-loss predictions are clipped to the training rating scale unless ``clip=False``.
+        """
+        return self._output(self.decision_function(users, items), clip)
+
+    def predict_matrix(self, clip: bool = True) -> np.ndarray:
+        """All predictions as a users x items matrix."""
+        self._check_fitted()
+        z = self.user_factors_ @ self.item_factors_.T
+        z += self.user_bias_[:, None]
+        z += (self.item_bias_ + self.item_offset_)[None, :]
+        return self._output(z, clip)
+
+    def score(self, ratings: Ratings) -> dict:
+        """Metrics on held-out ratings: rmse/mae, or bce/accuracy/auc for binary labels."""
+        return self._report(ratings.values, self.predict(ratings.users, ratings.items))
+
+    def _report(self, y, prediction) -> dict:
+        if self.loss_ == "bce":
+            return metrics.binary_report(y, prediction)
+        return metrics.regression_report(y, prediction)
+
+    def loss_terms(self, ratings: Ratings) -> tuple[float, float, float]:
+        """(data term, regularization term, J) of the current parameters on ``ratings``."""
+        self._check_fitted()
+        z = self.decision_function(ratings.users, ratings.items)
+        data_term = self._data_term(z, ratings.values)
+        reg_term = self._reg_term()
+        return data_term, reg_term, data_term + reg_term
+
+    def recommend(self, user: int, ratings: Ratings | None = None, n: int = 10):
+        """Top-``n`` (item indices, predictions) for ``user``, leaving out items rated in ``ratings``."""
+        self._check_fitted()
+        items = np.arange(self.n_items_)
+        scores = self.decision_function(np.full(self.n_items_, user), items)
+        if ratings is not None:
+            scores[ratings.items[ratings.users == user]] = -np.inf
+        n = min(n, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return top, self._output(scores[top], clip=True)
+
+    def explain(self, user: int, item: int) -> dict:
+        """Every term of one prediction, so that they can be shown adding up."""
+        self._check_fitted()
+        x, w = self.item_factors_[item], self.user_factors_[user]
+        dot = float(x @ w)
+        z = dot + float(self.user_bias_[user]) + float(self.item_bias_[item]) + float(self.item_offset_[item])
+        return {
+            "item_factors": x.copy(),
+            "user_factors": w.copy(),
+            "dot": dot,
+            "user_bias": float(self.user_bias_[user]),
+            "item_bias": float(self.item_bias_[item]),
+            "offset": float(self.item_offset_[item]),
+            "item_mean": float(self.item_mean_[item]),
+            "score": z,
+            "prediction": float(self._output(np.array([z]), clip=True)[0]),
+            "sigmoid": self.loss_ == "bce",
+        }
+
+    def snapshot(self) -> dict:
+        """A copy of the learned arrays."""
+        self._check_fitted()
+        return {
+            "item_factors": self.item_factors_.copy(),
+            "user_factors": self.user_factors_.copy(),
+            "user_bias": self.user_bias_.copy(),
+            "item_bias": self.item_bias_.copy(),
+        }
+
+    @property
+    def n_parameters_(self) -> int:
+        self._check_fitted()
+        return int(sum(array.size for array in self._params.values()))
+
+
+def _design(factors: np.ndarray, with_bias: bool) -> np.ndarray:
+    if with_bias:
+        return np.hstack([factors, np.ones((len(factors), 1))])
+    return factors
+
+
+def _reg_diag(k: int, reg: float, with_bias: bool, bias_reg: float) -> np.ndarray:
+    return np.array([reg] * k + ([bias_reg] if with_bias else []), dtype=float)
+
+
+def _ridge_rows(targets: sp.csr_matrix, design: np.ndarray, reg_diag: np.ndarray, chunk: int = 2048):
+    """For every row r of ``targets``, solve min_v 1/2 sum_c (design[c].v - t_rc)^2 + 1/2 sum reg_diag v^2
+    over the columns c that row r has a value for. Rows without values get v = 0.
+
+    The normal matrices sum_c design[c] design[c]^T are built for all rows at once as
+    (pattern of targets) @ (outer products of design rows), a chunk of rows at a time.
+    """
+    n_rows, d = targets.shape[0], design.shape[1]
+    solution = np.zeros((n_rows, d))
+    if d == 0:
+        return solution
+    outer_products = (design[:, :, None] * design[:, None, :]).reshape(len(design), d * d)
+    pattern = targets.copy()
+    pattern.data = np.ones_like(pattern.data)
+    rhs_all = targets @ design
+    counts = np.diff(targets.indptr)
+    # A tiny ridge keeps systems solvable where reg is 0 and a row has fewer ratings than factors.
+    ridge = np.diag(reg_diag + 1e-9)
+    for begin in range(0, n_rows, chunk):
+        rows = np.arange(begin, min(begin + chunk, n_rows))
+        rows = rows[counts[rows] > 0]
+        if not rows.size:
+            continue
+        normal = (pattern[rows] @ outer_products).reshape(rows.size, d, d)
+        normal += ridge
+        solution[rows] = np.linalg.solve(normal, rhs_all[rows][..., None])[..., 0]
+    return solution
+
+
+class BiasBaseline(MatrixFactorization):
+    """Global mean + user bias + item bias, no latent factors: the baseline every model must beat."""
+
+    def __init__(self, bias_reg: float = 3.0, n_epochs: int = 10, seed: int | None = 0, loss: str = "auto",
+                 optimizer: str = "als", learning_rate: float = 0.1):
+        super().__init__(
+            n_factors=0, reg=0.0, bias_reg=bias_reg, learning_rate=learning_rate, optimizer=optimizer,
+            n_epochs=n_epochs, seed=seed, mean_normalization=False, user_bias=True, item_bias=True,
+            global_mean=True, loss=loss,
+        )
+
+    _PARAM_NAMES = ("bias_reg", "n_epochs", "seed", "loss", "optimizer", "learning_rate")

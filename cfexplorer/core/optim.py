@@ -1,0 +1,42 @@
+"""First-order update rules over named parameter arrays (updated in place)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class GradientDescent:
+    """Plain steps: theta <- theta - learning_rate * gradient."""
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = learning_rate
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        for name, grad in grads.items():
+            params[name] -= self.learning_rate * grad
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) with bias-corrected moment estimates."""
+
+    def __init__(self, learning_rate: float, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.learning_rate = learning_rate
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self._m: dict[str, np.ndarray] = {}
+        self._v: dict[str, np.ndarray] = {}
+        self._t = 0
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self._t += 1
+        correction1 = 1 - self.beta1**self._t
+        correction2 = 1 - self.beta2**self._t
+        for name, grad in grads.items():
+            m = self._m.setdefault(name, np.zeros_like(grad))
+            v = self._v.setdefault(name, np.zeros_like(grad))
+            m *= self.beta1
+            m += (1 - self.beta1) * grad
+            v *= self.beta2
+            v += (1 - self.beta2) * grad * grad
+            params[name] -= self.learning_rate * (m / correction1) / (
+                np.sqrt(v / correction2) + self.eps
+            )

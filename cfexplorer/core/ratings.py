@@ -1,0 +1,278 @@
+"""The rating data: which user rated which item, and how.
+
+Ratings are held sparsely as parallel coordinate arrays (``users``, ``items``, ``values``) with one
+label per user and per item. Indices are *inner* ids (0..n-1, positions in the label arrays); the
+labels carry the raw ids or names a file used. Dense matrices are built only on request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    """The allowed values of a rating: ``low``..``high`` in steps of ``step`` (None = continuous)."""
+
+    low: float = 0.5
+    high: float = 5.0
+    step: float | None = 0.5
+
+    def __post_init__(self):
+        if not self.low < self.high:
+            raise ValueError(f"rating scale needs low < high, got {self.low}..{self.high}")
+        if self.step is not None and self.step <= 0:
+            raise ValueError(f"rating step must be positive, got {self.step}")
+
+    def contains(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        return np.isfinite(values) & (values >= self.low - 1e-9) & (values <= self.high + 1e-9)
+
+    def on_step(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        if self.step is None:
+            return np.isfinite(values)
+        steps = (values - self.low) / self.step
+        return np.abs(steps - np.round(steps)) < 1e-6
+
+    def round(self, values) -> np.ndarray:
+        """The nearest allowed value(s)."""
+        values = np.clip(np.asarray(values, dtype=float), self.low, self.high)
+        if self.step is None:
+            return values
+        return self.low + np.round((values - self.low) / self.step) * self.step
+
+    def describe(self) -> str:
+        step = "" if self.step is None else f" in steps of {self.step:g}"
+        return f"{self.low:g} to {self.high:g}{step}"
+
+    @classmethod
+    def infer(cls, values) -> "RatingScale":
+        """A scale that fits observed values: stars 1-5, half stars 0.5-5, or their own range."""
+        values = np.asarray(values, dtype=float)
+        if values.size == 0:
+            return cls()
+        low, high = float(values.min()), float(values.max())
+        whole = np.all(values == np.round(values))
+        halves = np.all(values * 2 == np.round(values * 2))
+        if whole and low >= 0 and high <= 5:
+            return cls(0.0 if low == 0 else 1.0, 5.0, 1.0)
+        if halves and low >= 0.5 and high <= 5:
+            return cls(0.5, 5.0, 0.5)
+        if low == high:
+            return cls(low - 1, high + 1, None)
+        return cls(low, high, 1.0 if whole else None)
+
+
+BINARY_SCALE = RatingScale(0.0, 1.0, 1.0)
+
+
+class Ratings:
+    """An immutable sparse set of ratings with user and item labels.
+
+    ``users[k]`` rated ``items[k]`` with ``values[k]``. At most one rating per (user, item) pair.
+    ``item_info`` optionally holds per-item columns such as ``title`` and ``genres`` (one row per
+    item, in inner-id order).
+    """
+
+    def __init__(
+        self,
+        users,
+        items,
+        values,
+        user_labels,
+        item_labels,
+        scale: RatingScale | None = None,
+        binary: bool = False,
+        item_info: pd.DataFrame | None = None,
+    ):
+        self.users = np.ascontiguousarray(users, dtype=np.int64)
+        self.items = np.ascontiguousarray(items, dtype=np.int64)
+        self.values = np.ascontiguousarray(values, dtype=np.float64)
+        self.user_labels = np.asarray(user_labels, dtype=object)
+        self.item_labels = np.asarray(item_labels, dtype=object)
+        self.binary = bool(binary)
+        if scale is None:
+            scale = BINARY_SCALE if binary else RatingScale.infer(self.values)
+        self.scale = scale
+        self.item_info = item_info
+        self._validate()
+        for array in (self.users, self.items, self.values):
+            array.flags.writeable = False
+
+    def _validate(self):
+        n = len(self.values)
+        if not (len(self.users) == len(self.items) == n):
+            raise ValueError("users, items and values must have the same length")
+        if n:
+            if self.users.min() < 0 or self.users.max() >= self.n_users:
+                raise ValueError("a user index is outside the user labels")
+            if self.items.min() < 0 or self.items.max() >= self.n_items:
+                raise ValueError("an item index is outside the item labels")
+            if not np.all(np.isfinite(self.values)):
+                raise ValueError("ratings must be finite numbers")
+            keys = self.keys()
+            if np.unique(keys).size != n:
+                raise ValueError("a (user, item) pair is rated more than once")
+        if self.binary and n and not np.all((self.values == 0) | (self.values == 1)):
+            raise ValueError("binary ratings must be 0 or 1")
+        if self.item_info is not None and len(self.item_info) != self.n_items:
+            raise ValueError("item_info needs one row per item")
+
+    # --- shape -------------------------------------------------------------------------------
+    @property
+    def n_users(self) -> int:
+        return len(self.user_labels)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_labels)
+
+    @property
+    def n_ratings(self) -> int:
+        return len(self.values)
+
+    @property
+    def density(self) -> float:
+        cells = self.n_users * self.n_items
+        return self.n_ratings / cells if cells else 0.0
+
+    def __len__(self) -> int:
+        return self.n_ratings
+
+    def __repr__(self) -> str:
+        kind = "binary " if self.binary else ""
+        return (
+            f"Ratings({self.n_users} users x {self.n_items} items, {self.n_ratings} {kind}ratings, "
+            f"density {self.density:.3%})"
+        )
+
+    def keys(self) -> np.ndarray:
+        """One int64 key per rating, ``user * n_items + item``; sorted keys give O(log n) look-ups."""
+        return self.users * max(self.n_items, 1) + self.items
+
+    # --- per-user and per-item summaries ------------------------------------------------------
+    def user_counts(self) -> np.ndarray:
+        return np.bincount(self.users, minlength=self.n_users)
+
+    def item_counts(self) -> np.ndarray:
+        return np.bincount(self.items, minlength=self.n_items)
+
+    def item_means(self, empty: float = np.nan) -> np.ndarray:
+        """Mean rating of each item; ``empty`` where an item has no rating."""
+        return _grouped_mean(self.items, self.values, self.n_items, empty)
+
+    def user_means(self, empty: float = np.nan) -> np.ndarray:
+        return _grouped_mean(self.users, self.values, self.n_users, empty)
+
+    def global_mean(self) -> float:
+        return float(self.values.mean()) if self.n_ratings else 0.0
+
+    # --- views ---------------------------------------------------------------------------------
+    def to_dense(self, dtype=np.float64) -> np.ndarray:
+        """Users x items matrix with NaN where not rated."""
+        dense = np.full((self.n_users, self.n_items), np.nan, dtype=dtype)
+        dense[self.users, self.items] = self.values
+        return dense
+
+    def to_csr(self) -> sp.csr_matrix:
+        """Users x items sparse matrix of the values (an explicit 0 rating stays stored)."""
+        return sp.csr_matrix(
+            (self.values, (self.users, self.items)), shape=(self.n_users, self.n_items)
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: user label, item label, rating."""
+        return pd.DataFrame(
+            {
+                "user": self.user_labels[self.users],
+                "item": self.item_labels[self.items],
+                "rating": self.values,
+            }
+        )
+
+    def item_titles(self) -> np.ndarray:
+        """Display names of items: the title where known, else the label."""
+        if self.item_info is not None and "title" in self.item_info:
+            titles = np.array(self.item_info["title"], dtype=object)
+            missing = pd.isna(titles)
+            titles[missing] = self.item_labels[missing]
+            return titles.astype(str).astype(object)
+        return self.item_labels.astype(str).astype(object)
+
+    # --- derived rating sets -------------------------------------------------------------------
+    def with_values(self, users, items, values) -> "Ratings":
+        """Same labels, scale and item info, other ratings."""
+        return Ratings(
+            users, items, values, self.user_labels, self.item_labels, self.scale, self.binary,
+            self.item_info,
+        )
+
+    def subset(self, mask_or_index) -> "Ratings":
+        """The ratings selected by a boolean mask or index array; labels are kept."""
+        return self.with_values(
+            self.users[mask_or_index], self.items[mask_or_index], self.values[mask_or_index]
+        )
+
+    @classmethod
+    def from_dense(
+        cls, matrix, user_labels=None, item_labels=None, scale=None, binary=False, item_info=None
+    ) -> "Ratings":
+        """From a users x items matrix with NaN for 'not rated'."""
+        matrix = np.asarray(matrix, dtype=float)
+        if matrix.ndim != 2:
+            raise ValueError("a rating matrix must be two-dimensional")
+        users, items = np.nonzero(~np.isnan(matrix))
+        if user_labels is None:
+            user_labels = [f"User {j + 1}" for j in range(matrix.shape[0])]
+        if item_labels is None:
+            item_labels = [f"Item {i + 1}" for i in range(matrix.shape[1])]
+        return cls(
+            users, items, matrix[users, items], user_labels, item_labels, scale, binary, item_info
+        )
+
+    @classmethod
+    def from_arrays(cls, raw_users, raw_items, values, scale=None, binary=False) -> "Ratings":
+        """From raw ids (any hashable); inner ids follow the sorted raw ids."""
+        user_codes, user_labels = pd.factorize(pd.Series(raw_users), sort=True)
+        item_codes, item_labels = pd.factorize(pd.Series(raw_items), sort=True)
+        return cls(
+            user_codes, item_codes, values, np.asarray(user_labels, dtype=object),
+            np.asarray(item_labels, dtype=object), scale, binary,
+        )
+
+
+def _grouped_mean(index, values, n, empty) -> np.ndarray:
+    counts = np.bincount(index, minlength=n)
+    sums = np.bincount(index, weights=values, minlength=n)
+    means = np.full(n, empty, dtype=float)
+    np.divide(sums, counts, out=means, where=counts > 0)
+    return means
+
+
+def train_test_split(ratings: Ratings, test_fraction: float = 0.2, seed: int | None = 0):
+    """Random split of the ratings (not of users or items) into train and test sets."""
+    if not 0 <= test_fraction < 1:
+        raise ValueError(f"test fraction must be in [0, 1), got {test_fraction}")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(ratings.n_ratings)
+    n_test = int(round(test_fraction * ratings.n_ratings))
+    test_mask = np.zeros(ratings.n_ratings, dtype=bool)
+    test_mask[order[:n_test]] = True
+    return ratings.subset(~test_mask), ratings.subset(test_mask)
+
+
+def train_validation_test_split(
+    ratings: Ratings, validation_fraction: float, test_fraction: float, seed: int | None = 0
+):
+    """Three disjoint random parts of the ratings."""
+    if validation_fraction + test_fraction >= 1:
+        raise ValueError("validation and test fractions must leave ratings to train on")
+    rest, test = train_test_split(ratings, test_fraction, seed)
+    share = validation_fraction / (1 - test_fraction) if test_fraction < 1 else 0
+    train, validation = train_test_split(rest, share, None if seed is None else seed + 1)
+    return train, validation, test

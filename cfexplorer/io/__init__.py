@@ -1,0 +1,1 @@
+"""Readers and writers of rating files. Never imports Qt."""

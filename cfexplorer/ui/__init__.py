@@ -1,0 +1,1 @@
+"""Everything that imports Qt: table model, undo commands, worker, widgets."""

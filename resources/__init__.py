@@ -1,0 +1,1 @@
+"""Built-in presets and icons (installed as ``cfexplorer.resources``)."""

@@ -1,0 +1,24 @@
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss, roc_auc_score
+
+from cfexplorer.core import metrics
+
+
+def test_rmse_and_mae_known_values():
+    assert metrics.rmse([1, 2, 3], [1, 2, 5]) == pytest.approx(np.sqrt(4 / 3))
+    assert metrics.mae([1, 2, 3], [2, 2, 5]) == pytest.approx(1.0)
+
+
+def test_binary_metrics_agree_with_scikit_learn():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 500)
+    p = np.clip(0.3 * y + rng.random(500) * 0.7, 0.01, 0.99)
+    p[:50] = 0.5  # ties
+    assert metrics.roc_auc(y, p) == pytest.approx(roc_auc_score(y, p))
+    assert metrics.bce(y, p) == pytest.approx(log_loss(y, p))
+    assert metrics.accuracy(y, p) == pytest.approx(np.mean((p >= 0.5) == y))
+
+
+def test_auc_is_nan_with_one_class():
+    assert np.isnan(metrics.roc_auc([1, 1], [0.2, 0.9]))

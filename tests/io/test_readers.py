@@ -1,0 +1,126 @@
+"""Each supported file shape loads from a small file the test writes; bad files fail in one line."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cfexplorer.io.readers import RatingsFileError, read_any, read_ratings
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def test_movielens_ratings_with_titles_beside_it(tmp_path):
+    path = write(tmp_path, "ratings.csv", "userId,movieId,rating,timestamp\n1,10,4.0,1\n1,2,3.5,2\n7,10,5.0,3\n")
+    write(tmp_path, "movies.csv", 'movieId,title,genres\n2,"Jumanji (1995)",Adventure|Children\n10,GoldenEye (1995),Action\n')
+    result = read_any(path)
+    ratings = result.ratings
+    assert (ratings.n_users, ratings.n_items, ratings.n_ratings) == (2, 2, 3)
+    assert list(ratings.item_labels) == [2, 10]
+    assert list(ratings.item_titles()) == ["Jumanji (1995)", "GoldenEye (1995)"]
+    assert ratings.item_info["year"].tolist() == [1995, 1995]
+    assert ratings.to_dense()[0].tolist() == [3.5, 4.0]
+    assert ratings.scale.step == 0.5
+
+
+def test_ml100k_u_data_with_latin1_u_item(tmp_path):
+    path = write(tmp_path, "u.data", "1\t1\t5\t874965758\n1\t2\t3\t876893171\n2\t1\t4\t888550871\n")
+    action = "|".join(["0", "1"] + ["0"] * 17)
+    unknown = "|".join(["1"] + ["0"] * 18)
+    item = (f"1|Toy Story (1995)|01-Jan-1995||http://x|{action}\n"
+            f"2|Café Society (1995)|01-Jan-1995||http://x|{unknown}\n")
+    write(tmp_path, "u.item", item, encoding="latin-1")
+    ratings = read_any(path).ratings
+    assert ratings.n_ratings == 3 and ratings.scale.step == 1
+    assert list(ratings.item_titles()) == ["Toy Story (1995)", "Café Society (1995)"]
+    assert ratings.item_info["genres"].tolist() == ["Action", "unknown"]
+
+
+@pytest.mark.parametrize("text,delim", [
+    ("user,item,rating\nann,Up,4\nbob,Up,2\nann,Heat,5\n", ","),
+    ("User\tMovie\tScore\nann\tUp\t4\nbob\tUp\t2\nann\tHeat\t5\n", "\t"),
+    ("ann;Up;4\nbob;Up;2\nann;Heat;5\n", ";"),
+])
+def test_long_tables_with_or_without_header(tmp_path, text, delim):
+    ratings = read_ratings(write(tmp_path, "r.txt", text)).ratings
+    assert list(ratings.user_labels) == ["ann", "bob"]
+    assert list(ratings.item_labels) == ["Heat", "Up"]
+    np.testing.assert_allclose(ratings.to_dense(), [[5.0, 4.0], [np.nan, 2.0]])
+
+
+def test_headerless_numeric_long_file(tmp_path):
+    ratings = read_ratings(write(tmp_path, "r.csv", "1,2,3\n2,2,4\n")).ratings
+    assert ratings.n_ratings == 2 and list(ratings.user_labels) == [1, 2]
+
+
+def test_wide_matrix_with_movies_as_rows_like_the_course(tmp_path):
+    text = "Movie,Alice,Bob,Carol\nLove at last,5,5,0\nNonstop car chases,0,?,5\nSwords,, ?,5\n"
+    ratings = read_ratings(write(tmp_path, "m.csv", text)).ratings
+    assert list(ratings.user_labels) == ["Alice", "Bob", "Carol"]
+    assert list(ratings.item_labels) == ["Love at last", "Nonstop car chases", "Swords"]
+    np.testing.assert_allclose(ratings.to_dense(), [[5, 0, np.nan], [5, np.nan, np.nan], [0, 5, 5]])
+
+
+def test_wide_matrix_with_users_as_rows_and_binary_detection(tmp_path):
+    ratings = read_ratings(write(tmp_path, "m.tsv", "\tUp\tHeat\nann\t1\t?\nbob\t0\t1\n")).ratings
+    assert list(ratings.user_labels) == ["ann", "bob"] and ratings.binary
+
+
+def test_excel_workbook(tmp_path):
+    path = tmp_path / "ratings.xlsx"
+    pd.DataFrame({"Movie": ["Up", "Heat"], "ann": [5, None], "bob": [2, 4]}).to_excel(path, index=False)
+    ratings = read_ratings(path).ratings
+    assert list(ratings.user_labels) == ["ann", "bob"]
+    np.testing.assert_allclose(ratings.to_dense(), [[5, np.nan], [2, 4]])  # users x items
+
+
+def test_duplicates_keep_the_last_and_are_reported(tmp_path):
+    result = read_ratings(write(tmp_path, "r.csv", "user,item,rating\na,x,1\na,x,5\nb,x,2\n"))
+    assert result.ratings.n_ratings == 2
+    assert result.ratings.to_dense()[0, 0] == 5
+    assert "1 duplicate" in result.warnings[0] and "line 2" in result.warnings[0] and "last" in result.warnings[0]
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ("user,item,rating\na,x,4\na,y,great\n", 3, "'great' is not a finite number"),
+    ("user,item,rating\na,x,4\nb,y\n", 3, "rating is missing"),
+    ("user,item,rating\na,x,4\nb,y,3,9\n", 3, "expected 3 fields"),
+    ("user,item,rating\na,x,inf\n", 2, "not a finite number"),
+    ("user,item,rating\n,x,4\n", 2, "user is empty"),
+    ("Movie,ann,bob\nUp,5,x\n", 2, "'x' in column 'bob'"),
+    ("Movie,ann,ann\nUp,5,1\n", 1, "appears twice"),
+])
+def test_malformed_files_name_file_line_and_problem(tmp_path, text, line, words):
+    path = write(tmp_path, "bad.csv", text)
+    with pytest.raises(RatingsFileError) as caught:
+        read_ratings(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line {line}: ")
+    assert words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("content,words", [
+    (b"", "empty"),
+    (b"user,item,rating\n", "no ratings"),
+    (b"user,item,rating\n\xff\xfea,b,1\n", "not valid UTF-8"),
+    (b"\x00\x01\x02", "not a text file"),
+])
+def test_empty_binary_and_wrongly_encoded_files(tmp_path, content, words):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(RatingsFileError, match=words):
+        read_ratings(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(RatingsFileError, match="no such file"):
+        read_ratings(tmp_path / "nothing.csv")
+
+
+def test_real_movielens_latest_small_loads(shared_data):
+    ratings = read_any(shared_data / "ml-latest-small" / "ratings.csv").ratings
+    assert (ratings.n_users, ratings.n_items, ratings.n_ratings) == (610, 9724, 100836)
+    assert ratings.item_titles()[0] == "Toy Story (1995)"
