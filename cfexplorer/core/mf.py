@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from . import metrics
 from .optim import Adam, GradientDescent
-from .ratings import Ratings
+from .ratings import RatingScale, Ratings
 
 OPTIMIZERS = ("gd", "adam", "sgd", "als")
 LOSSES = ("auto", "squared", "bce")
@@ -506,6 +506,43 @@ class MatrixFactorization:
             "user_bias": self.user_bias_.copy(),
             "item_bias": self.item_bias_.copy(),
         }
+
+    def get_state(self) -> dict:
+        """Everything needed to rebuild the trained model: arrays plus JSON-able values."""
+        self._check_fitted()
+        state = {
+            "class": type(self).__name__,
+            "params": self.get_params(),
+            "loss": self.loss_,
+            "global_mean": self.global_mean_,
+            "scale": [self.scale_.low, self.scale_.high, self.scale_.step],
+            "item_offset": self.item_offset_,
+            "item_mean": self.item_mean_,
+            "history": np.array([[r.epoch, r.data_term, r.reg_term, r.total] for r in self.history_]).reshape(-1, 4),
+        }
+        state.update({f"param_{name}": array for name, array in self._params.items()})
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> "MatrixFactorization":
+        model_class = {c.__name__: c for c in (MatrixFactorization, BiasBaseline)}.get(state.get("class"), cls)
+        model = model_class()
+        model.set_params(**{k: v for k, v in state["params"].items() if k in model._PARAM_NAMES})
+        model.loss_ = state["loss"]
+        model.global_mean_ = float(state["global_mean"])
+        model.scale_ = RatingScale(*state["scale"])
+        model.item_offset_ = np.asarray(state["item_offset"], dtype=float)
+        model.item_mean_ = np.asarray(state["item_mean"], dtype=float)
+        model._params = {
+            key[len("param_"):]: np.array(value, dtype=float) for key, value in state.items() if key.startswith("param_")
+        }
+        model.n_items_, model.n_users_ = len(model._params["item_factors"]), len(model._params["user_factors"])
+        model.history_ = [
+            EpochRecord(int(epoch), data_term, reg_term, total)
+            for epoch, data_term, reg_term, total in np.asarray(state.get("history", np.empty((0, 4))))
+        ]
+        model._expose()
+        return model
 
     @property
     def n_parameters_(self) -> int:

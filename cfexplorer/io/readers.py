@@ -245,7 +245,7 @@ def _wide_from_table(table: pd.DataFrame, path, binary) -> LoadResult:
             seen.add(label)
     cells = body.iloc[:, 1:]
     missing = cells.isin(MISSING_MARKS).to_numpy()
-    matrix = cells.apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    matrix = np.array(cells.apply(pd.to_numeric, errors="coerce"), dtype=float)
     bad = (~missing) & ~np.isfinite(matrix)
     if bad.any():
         r, c = (int(v) for v in np.argwhere(bad)[0])

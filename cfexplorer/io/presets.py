@@ -1,0 +1,71 @@
+"""Built-in classroom examples: the course's matrices (files in ``resources/presets``) and
+generated matrices with known structure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Callable
+
+from ..core import synthetic
+from ..core.ratings import BINARY_SCALE, RatingScale, Ratings
+from .readers import read_delimited_text
+
+COURSE_SCALE = RatingScale(0.0, 5.0, 0.5)
+
+# Settings follow the course: mean normalization, user bias only, Adam.
+COURSE_TRAINING = {
+    "n_factors": 2, "reg": 1.0, "bias_reg": 0.0, "optimizer": "adam", "learning_rate": 0.1,
+    "n_epochs": 200, "mean_normalization": True, "global_mean": False, "user_bias": True, "item_bias": False,
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    description: str
+    load: Callable[..., Ratings]
+    training: dict = field(default_factory=dict)
+
+
+def _course_file(filename: str, scale: RatingScale, binary: bool) -> Callable[[], Ratings]:
+    def load() -> Ratings:
+        text = resources.files("cfexplorer.resources").joinpath("presets", filename).read_text(encoding="utf-8")
+        ratings = read_delimited_text(text, f"preset {filename}", binary=binary).ratings
+        return Ratings(ratings.users, ratings.items, ratings.values, ratings.user_labels, ratings.item_labels,
+                       scale, binary)
+    return load
+
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset("course", "Course: 5 movies × 4 users",
+               "Alice and Bob like romance, Carol and Dave like action (the course's first example).",
+               _course_file("course.csv", COURSE_SCALE, False), COURSE_TRAINING),
+        Preset("course-eve", "Course: mean normalization (with Eve)",
+               "The same movies with Eve, who has rated nothing: without mean normalization she is "
+               "predicted 0, with it the movie means.",
+               _course_file("course_eve.csv", COURSE_SCALE, False), COURSE_TRAINING),
+        Preset("course-binary", "Course: binary likes",
+               "1 = liked, 0 = disliked, ? = not shown; trained with a sigmoid and cross-entropy.",
+               _course_file("course_binary.csv", BINARY_SCALE, True),
+               {**COURSE_TRAINING, "mean_normalization": False, "learning_rate": 0.1}),
+        Preset("planted", "Planted tastes (generated)",
+               "Users who love one hidden taste and dislike the others; see whether factors recover it.",
+               synthetic.planted_tastes,
+               {**COURSE_TRAINING, "n_factors": 2, "n_epochs": 300}),
+        Preset("disjoint", "Two disjoint blocks (generated)",
+               "Two groups of users rate two unrelated groups of movies: nothing links the blocks.",
+               synthetic.disjoint_blocks, COURSE_TRAINING),
+    )
+}
+
+DEFAULT_PRESET = "course"
+
+
+def load_preset(name: str, **options) -> Ratings:
+    if name not in PRESETS:
+        raise KeyError(f"no preset named {name!r}; choose from {', '.join(PRESETS)}")
+    return PRESETS[name].load(**options)

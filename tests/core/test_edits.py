@@ -1,0 +1,68 @@
+"""Every edit's inverse restores the data exactly."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cfexplorer.core.edits import ITEMS, USERS, InsertEntries, RemoveEntries, Rename, SetCells, unique_label
+from cfexplorer.core.ratings import Ratings
+
+from .course import course_with_eve
+
+
+def same(a: Ratings, b: Ratings):
+    np.testing.assert_array_equal(a.to_dense(), b.to_dense())
+    assert list(a.user_labels) == list(b.user_labels)
+    assert list(a.item_labels) == list(b.item_labels)
+
+
+def round_trip(edit, ratings):
+    changed, inverse = edit.apply(ratings)
+    restored, again = inverse.apply(changed)
+    same(restored, ratings)
+    same(again.apply(restored)[0], changed)
+    return changed
+
+
+def test_set_clear_and_add_cells():
+    ratings = course_with_eve()
+    changed = round_trip(SetCells((0, 4, 1), (0, 0, 1), (3.0, 4.5, np.nan)), ratings)
+    dense = changed.to_dense()
+    assert dense[0, 0] == 3 and dense[4, 0] == 4.5 and np.isnan(dense[1, 1])
+    assert changed.n_ratings == ratings.n_ratings + 1  # one new, one replaced, one already empty
+
+
+def test_rename():
+    changed = round_trip(Rename(USERS, 4, "Eva"), course_with_eve())
+    assert changed.user_labels[4] == "Eva"
+
+
+@pytest.mark.parametrize("axis", [USERS, ITEMS])
+def test_remove_then_insert_restores_ratings_and_order(axis):
+    ratings = course_with_eve()
+    changed = round_trip(RemoveEntries(axis, (1, 3)), ratings)
+    assert (changed.n_users, changed.n_items)[axis] == 3
+
+
+def test_insert_new_user_in_the_middle():
+    ratings = course_with_eve()
+    changed = round_trip(InsertEntries(USERS, (2,), ("Zoe",), (((0, 4.0),),)), ratings)
+    assert list(changed.user_labels) == ["Alice", "Bob", "Zoe", "Carol", "Dave", "Eve"]
+    assert changed.to_dense()[2, 0] == 4.0
+    np.testing.assert_array_equal(changed.to_dense()[3], ratings.to_dense()[2])
+
+
+def test_item_info_follows_item_edits():
+    base = course_with_eve()
+    info = pd.DataFrame({"title": [f"T{i}" for i in range(5)], "genres": ["g"] * 5})
+    ratings = Ratings(base.users, base.items, base.values, base.user_labels, base.item_labels, base.scale,
+                      item_info=info)
+    removed, inverse = RemoveEntries(ITEMS, (0,)).apply(ratings)
+    assert list(removed.item_titles()) == ["T1", "T2", "T3", "T4"]
+    restored, _ = inverse.apply(removed)
+    assert list(restored.item_titles()) == ["T0", "T1", "T2", "T3", "T4"]
+
+
+def test_unique_label():
+    assert unique_label(["User", "User 2"], "User") == "User 3"
+    assert unique_label(["A"], "B") == "B"
