@@ -54,17 +54,28 @@ class SetCells:
 
 @dataclass(frozen=True)
 class Rename:
+    """Give a user or movie a new label (a movie's displayed title changes with it)."""
+
     axis: int
     position: int
     label: object
     description: str = "Rename"
+    title: object = None
 
     def apply(self, ratings: Ratings):
         labels = _labels(ratings, self.axis).copy()
-        old = labels[self.position]
+        old_label = labels[self.position]
         labels[self.position] = self.label
-        new = _replace(ratings, self.axis, labels=labels)
-        return new, Rename(self.axis, self.position, old, self.description)
+        info, old_title = ratings.item_info, None
+        if self.axis == ITEMS and info is not None and "title" in info:
+            info = info.copy()
+            old_title = info.at[self.position, "title"]
+            info.at[self.position, "title"] = self.label if self.title is None else self.title
+        user_labels = labels if self.axis == USERS else ratings.user_labels
+        item_labels = labels if self.axis == ITEMS else ratings.item_labels
+        new = Ratings(ratings.users, ratings.items, ratings.values, user_labels, item_labels, ratings.scale,
+                      ratings.binary, info)
+        return new, Rename(self.axis, self.position, old_label, self.description, old_title)
 
 
 @dataclass(frozen=True)
@@ -154,13 +165,6 @@ class RemoveEntries:
 
 def _labels(ratings: Ratings, axis: int) -> np.ndarray:
     return ratings.user_labels if axis == USERS else ratings.item_labels
-
-
-def _replace(ratings: Ratings, axis: int, labels) -> Ratings:
-    user_labels = labels if axis == USERS else ratings.user_labels
-    item_labels = labels if axis == ITEMS else ratings.item_labels
-    return Ratings(ratings.users, ratings.items, ratings.values, user_labels, item_labels, ratings.scale,
-                   ratings.binary, ratings.item_info)
 
 
 def _rebuild(ratings: Ratings, users, items, values, axis, labels, info) -> Ratings:

@@ -66,3 +66,14 @@ def test_item_info_follows_item_edits():
 def test_unique_label():
     assert unique_label(["User", "User 2"], "User") == "User 3"
     assert unique_label(["A"], "B") == "B"
+
+
+def test_renaming_a_movie_with_a_title_renames_the_title_and_undoes():
+    base = course_with_eve()
+    info = pd.DataFrame({"title": [f"T{i}" for i in range(5)]})
+    ratings = Ratings(base.users, base.items, base.values, base.user_labels, base.item_labels, base.scale,
+                      item_info=info)
+    renamed, inverse = Rename(ITEMS, 1, "New name").apply(ratings)
+    assert renamed.item_titles()[1] == "New name"
+    restored, _ = inverse.apply(renamed)
+    assert restored.item_titles()[1] == "T1" and restored.item_labels[1] == base.item_labels[1]

@@ -1,0 +1,669 @@
+"""The application: QApplication set-up, the main window's wiring, and the GUI entry points."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
+    QSpinBox, QToolBar, QVBoxLayout, QWidget, QDialog, QDialogButtonBox, QFormLayout,
+)
+
+from . import __version__
+from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
+from .core.ratings import Ratings
+from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
+from .io.project import SUFFIX as PROJECT_SUFFIX
+from .io.project import Project, load_project, save_project
+from .io.readers import RatingsFileError, read_any
+from .io.writers import write_by_extension
+from .ui.filter_proxy import RatingFilterProxy
+from .ui.grid_view import RatingGridView
+from .ui.message_bar import MessageBar
+from .ui.table_model import RatingTableModel
+
+ORGANIZATION = "CF Explorer"
+APPLICATION = "cfexplorer"
+MAX_RECENT = 8
+
+OPEN_FILTER = (
+    "All supported (*.cfx *.csv *.tsv *.txt *.data *.xlsx);;CF Explorer project (*.cfx);;"
+    "CSV/TSV ratings (*.csv *.tsv *.txt);;MovieLens 100K (u.data *.data);;Excel (*.xlsx);;All files (*)"
+)
+SAVE_FILTERS = {
+    "CF Explorer project (*.cfx)": ("project", ".cfx"),
+    "Matrix, CSV (*.csv)": ("wide", ".csv"),
+    "Matrix, TSV (*.tsv)": ("wide", ".tsv"),
+    "Long table user,item,rating, CSV (*.csv)": ("long", ".csv"),
+    "Long table, TSV (*.tsv)": ("long", ".tsv"),
+    "Excel workbook (*.xlsx)": ("wide", ".xlsx"),
+}
+
+
+class DensityFilterDialog(QDialog):
+    """Asks for the minimum number of ratings a user and a movie need to stay in view."""
+
+    def __init__(self, proxy: RatingFilterProxy, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Density filter")
+        self.proxy = proxy
+        layout = QFormLayout(self)
+        current = proxy.min_ratings
+        self.min_user = QSpinBox(maximum=1_000_000, value=current[USERS])
+        self.min_item = QSpinBox(maximum=1_000_000, value=current[ITEMS])
+        self.preview = QLabel()
+        layout.addRow("Users with at least", self.min_user)
+        layout.addRow("Movies with at least", self.min_item)
+        layout.addRow(self.preview)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addRow(buttons)
+        self.min_user.valueChanged.connect(self._update_preview)
+        self.min_item.valueChanged.connect(self._update_preview)
+        self._update_preview()
+
+    def _update_preview(self):
+        ratings = self.proxy.table.ratings
+        keep_users = ratings.user_counts() >= self.min_user.value()
+        keep_items = ratings.item_counts() >= self.min_item.value()
+        shown = int((keep_users[ratings.users] & keep_items[ratings.items]).sum())
+        cells = int(keep_users.sum()) * int(keep_items.sum())
+        density = shown / cells if cells else 0.0
+        self.preview.setText(
+            f"keeps {int(keep_users.sum())} users × {int(keep_items.sum())} movies, {shown} ratings: "
+            f"density {density:.2%} (all data: {ratings.density:.2%})"
+        )
+
+
+class MainWindow(QMainWindow):
+    """The rating grid in the centre, docks for training and factor space, menus around them."""
+
+    def __init__(self, ratings: Ratings | None = None, title: str | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self.undo_stack = QUndoStack(self)
+        if ratings is None:
+            ratings, title = load_preset(DEFAULT_PRESET), PRESETS[DEFAULT_PRESET].title
+        self.table = RatingTableModel(ratings, self.undo_stack, self)
+        self.proxy = RatingFilterProxy(self.table, self)
+        self.grid = RatingGridView(self.proxy)
+        self.message_bar = MessageBar()
+        self.filter_edit = QLineEdit(placeholderText="Filter rows by name  (Ctrl+F)", clearButtonEnabled=True)
+        self.path: Path | None = None          # where Save writes without asking
+        self.document_title = title or "Untitled"
+        self.project_settings: dict = {}
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.grid)
+        self.setCentralWidget(central)
+        self._build_docks()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self.summary_label = QLabel()
+        self.statusBar().addPermanentWidget(self.summary_label)
+        self.setAcceptDrops(True)
+
+        self.table.sig_input_rejected.connect(self._on_cell_input_rejected)
+        self.grid.sig_input_rejected.connect(self._on_input_rejected)
+        self.table.sig_ratings_changed.connect(self._on_ratings_change)
+        self.proxy.sig_filter_changed.connect(self._update_summary)
+        self.undo_stack.cleanChanged.connect(self._update_title)
+        self.filter_edit.textChanged.connect(self.proxy.set_name_filter)
+        self.grid.horizontalHeader().sectionClicked.connect(self._on_column_header_click)
+        self.grid.horizontalHeader().sectionDoubleClicked.connect(
+            lambda section: self._rename_at(self.table.column_axis, self._source_column(section)))
+        self.grid.verticalHeader().sectionDoubleClicked.connect(
+            lambda section: self._rename_at(self.table.row_axis, self._source_row(section)))
+
+        self.resize(1200, 760)
+        self._restore_geometry()
+        self._update_title()
+        self._update_summary()
+        self._refresh_recent_menu()
+
+    # --- construction ------------------------------------------------------------------------------
+    def _build_docks(self):
+        self.training_dock = QDockWidget("Training", self)
+        self.training_dock.setObjectName("trainingDock")
+        self.factor_dock = QDockWidget("Factor space", self)
+        self.factor_dock.setObjectName("factorDock")
+        for dock, text in (
+            (self.training_dock, "The training panel lives here: models, settings, live loss curves."),
+            (self.factor_dock, "The factor space lives here: learned embeddings and biases."),
+        ):
+            placeholder = QLabel(text)
+            placeholder.setWordWrap(True)
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            placeholder.setMargin(12)
+            dock.setWidget(placeholder)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.training_dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.factor_dock)
+
+    def _action(self, text, slot, shortcut=None, tip=None, checkable=False, widget_only=False):
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, (list, tuple)):
+                action.setShortcuts([QKeySequence(s) for s in shortcut])
+            else:
+                action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.setCheckable(checkable)
+        if checkable:
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(lambda checked=False: slot())
+        if widget_only:
+            # Grid-only shortcuts, so that Delete and Ctrl+C/V in the filter box still edit its text.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.grid.addAction(action)
+        return action
+
+    def _build_actions(self):
+        S = QKeySequence.StandardKey
+        self.act_open = self._action("&Open…", self.open_dialog, S.Open, "Open a ratings file or project")
+        self.act_save = self._action("&Save", self.save, S.Save, "Save the ratings and settings")
+        self.act_save_as = self._action("Save &As…", self.save_as, S.SaveAs, "Save in a chosen file and format")
+        self.act_quit = self._action("&Quit", self.close, S.Quit)
+        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(S.Undo)
+        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(S.Redo)])
+        self.act_copy = self._action("&Copy", self.copy, S.Copy, "Copy the selected cells", widget_only=True)
+        self.act_paste = self._action("&Paste", self.paste, S.Paste, "Paste a block from a spreadsheet",
+                                      widget_only=True)
+        self.act_clear = self._action("C&lear Cells", self.grid.clear_selected_cells, [QKeySequence.StandardKey.Delete],
+                                      "Make the selected cells not rated (?)", widget_only=True)
+        self.act_fill_down = self._action("Fill &Down", self.grid.fill_down, "Ctrl+D",
+                                          "Copy the top cell of the selection downwards", widget_only=True)
+        self.act_add_user = self._action("Add &User…", self.add_user, "Ctrl+Shift+U", "Add a user")
+        self.act_add_movie = self._action("Add &Movie…", self.add_movie, "Ctrl+Shift+M", "Add a movie")
+        self.act_rename_user = self._action("Rename User…", lambda: self.rename_current(USERS),
+                                            tip="Rename the user of the current cell")
+        self.act_rename_movie = self._action("Rename Movie…", lambda: self.rename_current(ITEMS),
+                                             tip="Rename the movie of the current cell")
+        self.act_remove_users = self._action("Remove Selected Users", lambda: self.remove_selected(USERS),
+                                             tip="Remove the users of the selected cells")
+        self.act_remove_movies = self._action("Remove Selected Movies", lambda: self.remove_selected(ITEMS),
+                                              tip="Remove the movies of the selected cells")
+        self.act_swap = self._action("&Swap Rows and Columns", self.swap_axes, "Ctrl+T",
+                                     "Movies × users (the course's layout) or users × movies")
+        self.act_predictions = self._action("Show &Predictions", self.table.set_show_predictions, "Ctrl+P",
+                                            "Show predicted ratings in the ? cells", checkable=True)
+        self.act_predictions.setChecked(True)
+        self.act_filter = self._action("&Filter by Name", self._focus_filter, S.Find, "Filter rows by name")
+        self.act_density = self._action("&Density Filter…", self.density_dialog, tip="Keep users and movies "
+                                        "with at least N ratings")
+        self.act_clear_filters = self._action("&Clear Filters and Sorting", self.clear_filters)
+        self.act_about = self._action("&About CF Explorer", self.about)
+        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, S.HelpContents)
+
+    def _build_menus(self):
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.preset_menu = file_menu.addMenu("&New from Example")
+        for preset in PRESETS.values():
+            action = self.preset_menu.addAction(preset.title)
+            action.setStatusTip(preset.description)
+            action.triggered.connect(lambda checked=False, name=preset.name: self.open_preset(name))
+        file_menu.addAction(self.act_open)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.act_undo, self.act_redo])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.act_copy, self.act_paste, self.act_clear, self.act_fill_down])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.act_add_user, self.act_add_movie, self.act_rename_user, self.act_rename_movie,
+                              self.act_remove_users, self.act_remove_movies])
+
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.addActions([self.act_swap, self.act_predictions])
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.training_dock.toggleViewAction())
+        self.view_menu.addAction(self.factor_dock.toggleViewAction())
+
+        data_menu = bar.addMenu("&Data")
+        data_menu.addAction(self.act_filter)
+        data_menu.addAction(self.act_density)
+        sort_menu = data_menu.addMenu("&Sort Rows By")
+        group = QActionGroup(self)
+        for key, label in (("original", "Original Order"), ("name", "Name"), ("count", "Number of Ratings"),
+                           ("mean", "Mean Rating")):
+            action = sort_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(key == "original")
+            group.addAction(action)
+            action.triggered.connect(lambda checked=False, k=key: self.sort_rows(k))
+        self.sort_actions = group
+        data_menu.addAction(self.act_clear_filters)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.act_shortcuts, self.act_about])
+
+    def _build_toolbar(self):
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.addActions([self.act_open, self.act_save])
+        toolbar.addSeparator()
+        toolbar.addActions([self.act_undo, self.act_redo])
+        toolbar.addSeparator()
+        toolbar.addActions([self.act_add_user, self.act_add_movie, self.act_swap])
+        toolbar.addSeparator()
+        toolbar.addWidget(self.filter_edit)
+        self.filter_edit.setMaximumWidth(280)
+        self.addToolBar(toolbar)
+
+    # --- documents -----------------------------------------------------------------------------------
+    def set_document(self, ratings: Ratings, title: str, path: Path | None = None, settings: dict | None = None):
+        self.proxy.clear_filters()
+        self.filter_edit.clear()
+        self.table.set_ratings(ratings)
+        self.document_title = title
+        self.path = path
+        self.project_settings = dict(settings or {})
+        self.undo_stack.setClean()
+        self.message_bar.hide()
+        self._update_title()
+        self._update_summary()
+
+    def open_preset(self, name: str) -> bool:
+        if not self.confirm_discard():
+            return False
+        self.set_document(load_preset(name), PRESETS[name].title, settings={"preset": name})
+        self.statusBar().showMessage(PRESETS[name].description, 8000)
+        return True
+
+    def open_dialog(self):
+        if not self.confirm_discard():
+            return
+        start = self.settings.value("last_folder", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open ratings", start, OPEN_FILTER)
+        if path:
+            self.open_file(path, confirm=False)
+
+    def open_file(self, path, confirm: bool = True) -> bool:
+        """Open a ratings file or project; on any error the current data stays as it was."""
+        path = Path(path)
+        if confirm and not self.confirm_discard():
+            return False
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            if path.suffix.lower() == PROJECT_SUFFIX:
+                project = load_project(path)
+                ratings, settings, warnings, save_path = project.ratings, project.settings, [], path
+                self.loaded_model_state = project.model_state
+            else:
+                result = read_any(path)
+                ratings, settings, warnings, save_path = result.ratings, {"source": str(path)}, result.warnings, None
+                self.loaded_model_state = None
+        except RatingsFileError as error:
+            QGuiApplication.restoreOverrideCursor()
+            self.show_error("Cannot open this file", str(error))
+            return False
+        except (OSError, ValueError) as error:
+            QGuiApplication.restoreOverrideCursor()
+            self.show_error("Cannot open this file", f"{path}: {error}")
+            return False
+        QGuiApplication.restoreOverrideCursor()
+        self.set_document(ratings, path.name, save_path, settings)
+        self._remember_recent(path)
+        self.settings.setValue("last_folder", str(path.parent))
+        if warnings:
+            self.message_bar.show_message(" ".join(warnings), kind="info")
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self.save_to(self.path)
+
+    def save_as(self) -> bool:
+        start = self.settings.value("last_folder", str(Path.home()))
+        suggested = str(Path(start) / (Path(self.document_title).stem + PROJECT_SUFFIX))
+        path, chosen = QFileDialog.getSaveFileName(self, "Save as", suggested, ";;".join(SAVE_FILTERS))
+        if not path:
+            return False
+        shape, suffix = SAVE_FILTERS.get(chosen, ("project", PROJECT_SUFFIX))
+        path = Path(path)
+        if not path.suffix:
+            path = path.with_suffix(suffix)
+        return self.save_to(path, shape)
+
+    def save_to(self, path, shape: str | None = None) -> bool:
+        """Write the document; a project (.cfx) becomes the file Save writes to from then on."""
+        path = Path(path)
+        ratings = self.table.ratings
+        try:
+            if path.suffix.lower() == PROJECT_SUFFIX:
+                save_project(path, Project(ratings, self.current_settings(), self.current_model_state()))
+            else:
+                write_by_extension(ratings, path, shape or "wide", items_as_rows=self.table.rows_are_items)
+        except (OSError, ValueError) as error:
+            self.show_error("Could not save", f"{path}: {error}\nThe previous file, if any, is unchanged.")
+            return False
+        if path.suffix.lower() == PROJECT_SUFFIX:
+            self.path = path
+        self.document_title = path.name
+        self.undo_stack.setClean()
+        self._update_title()
+        self._remember_recent(path)
+        self.settings.setValue("last_folder", str(path.parent))
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        return True
+
+    def current_settings(self) -> dict:
+        """Settings stored in a project; the training panel adds its own."""
+        return {**self.project_settings, "rows_are_items": self.table.rows_are_items}
+
+    def current_model_state(self) -> dict | None:
+        return None
+
+    @property
+    def has_unsaved_changes(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def confirm_discard(self) -> bool:
+        """True when it is fine to replace the current data: nothing unsaved, or saved, or discarded."""
+        if not self.has_unsaved_changes:
+            return True
+        answer = self.ask_save_changes()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def ask_save_changes(self):
+        return QMessageBox.question(
+            self, "Unsaved changes", f"Save the changes to “{self.document_title}” first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+
+    def show_error(self, title: str, text: str):
+        self.statusBar().showMessage(text.splitlines()[0], 10000)
+        self.message_bar.show_message(text.replace("\n", " "), kind="error")
+        if not os.environ.get("CFEXPLORER_NO_DIALOGS"):
+            QMessageBox.warning(self, title, text)
+
+    # --- editing -------------------------------------------------------------------------------------
+    def copy(self):
+        text = self.grid.copy_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    def paste(self):
+        self.grid.paste_text(QGuiApplication.clipboard().text())
+
+    def add_user(self, name: str | None = None) -> bool:
+        return self._add_entry(USERS, name)
+
+    def add_movie(self, name: str | None = None) -> bool:
+        return self._add_entry(ITEMS, name)
+
+    def _add_entry(self, axis: int, name: str | None) -> bool:
+        ratings = self.table.ratings
+        labels = ratings.user_labels if axis == USERS else ratings.item_labels
+        kind = AXIS_NAMES[axis]
+        if name is None:
+            suggestion = unique_label(labels, kind.capitalize())
+            name, ok = QInputDialog.getText(self, f"Add {kind}", f"Name of the new {kind}:", text=suggestion)
+            if not ok:
+                return False
+        name = name.strip()
+        if not name:
+            self._on_input_rejected(f"A {kind} needs a name.", None)
+            return False
+        if name in {str(label) for label in labels}:
+            self._on_input_rejected(f"There is already a {kind} called “{name}”.", None)
+            return False
+        position = len(labels)
+        info_rows = ({"title": name},) if axis == ITEMS and ratings.item_info is not None else ()
+        self.table.request_edit(InsertEntries(axis, (position,), (name,), ((),), info_rows, f"Add {kind} {name}"))
+        return True
+
+    def rename_current(self, axis: int, name: str | None = None) -> bool:
+        current = self.grid.currentIndex()
+        if not current.isValid():
+            self._on_input_rejected(f"Click a cell of the {AXIS_NAMES[axis]} to rename first.", None)
+            return False
+        source = self.proxy.mapToSource(current)
+        user, item = self.table.cell(source.row(), source.column())
+        return self._rename_at(axis, user if axis == USERS else item, name)
+
+    def _rename_at(self, axis: int, position: int, name: str | None = None) -> bool:
+        kind = AXIS_NAMES[axis]
+        old = self.table.name(axis, position)
+        if name is None:
+            name, ok = QInputDialog.getText(self, f"Rename {kind}", f"New name for “{old}”:", text=old)
+            if not ok:
+                return False
+        name = name.strip()
+        ratings = self.table.ratings
+        labels = ratings.user_labels if axis == USERS else ratings.item_labels
+        if not name or name == old:
+            return False
+        if name in {str(label) for i, label in enumerate(labels) if i != position}:
+            self._on_input_rejected(f"There is already a {kind} called “{name}”.", None)
+            return False
+        self.table.request_edit(Rename(axis, position, name, f"Rename {kind} {old} to {name}"))
+        return True
+
+    def remove_selected(self, axis: int) -> bool:
+        positions = self.grid.selected_entries(axis)
+        kind = AXIS_NAMES[axis]
+        if not positions:
+            self._on_input_rejected(f"Select cells of the {kind}s to remove first.", None)
+            return False
+        count = len(positions)
+        text = f"Remove {count} {kind}{'s' if count > 1 else ''}"
+        self.table.request_edit(RemoveEntries(axis, tuple(positions), text))
+        self.statusBar().showMessage(f"{text} (Undo brings them back)", 5000)
+        return True
+
+    def swap_axes(self):
+        self.table.set_rows_are_items(not self.table.rows_are_items)
+        self._update_summary()
+
+    def sort_rows(self, key: str):
+        """Most-rated and best-rated first; names A to Z."""
+        self.proxy.sort_rows_by(key, descending=key in ("count", "mean"))
+
+    def _on_column_header_click(self, section: int):
+        order = Qt.SortOrder.DescendingOrder
+        if self.proxy.sortColumn() == section and self.proxy.sortOrder() == Qt.SortOrder.DescendingOrder:
+            order = Qt.SortOrder.AscendingOrder
+        self.proxy.sort_by_column(section, order)
+
+    def clear_filters(self):
+        self.filter_edit.clear()
+        self.proxy.clear_filters()
+        self.proxy.sort_rows_by("original")
+        self.sort_actions.actions()[0].setChecked(True)
+
+    def density_dialog(self):
+        dialog = DensityFilterDialog(self.proxy, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.proxy.set_min_ratings(dialog.min_user.value(), dialog.min_item.value())
+
+    def _focus_filter(self):
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    def _source_row(self, section: int) -> int:
+        return self.proxy.mapToSource(self.proxy.index(section, 0)).row()
+
+    def _source_column(self, section: int) -> int:
+        return self.proxy.mapToSource(self.proxy.index(0, section)).column()
+
+    # --- reactions ------------------------------------------------------------------------------------
+    @Slot(str, object, object)
+    def _on_cell_input_rejected(self, message: str, suggestion, edit):
+        callback = None
+        if suggestion is not None and edit is not None:
+            callback = lambda: self.table.request_edit(edit)  # noqa: E731
+        self._on_input_rejected(message, callback, suggestion)
+
+    def _on_input_rejected(self, message: str, callback, suggestion=None):
+        if callback is None:
+            self.message_bar.show_message(message, kind="error")
+        else:
+            action = f"Use {suggestion:g}" if suggestion is not None else "Round and paste"
+            self.message_bar.show_message(message, kind="error", action_text=action, callback=callback)
+        self.statusBar().showMessage(message, 8000)
+
+    def _on_ratings_change(self):
+        self._update_title()
+        self._update_summary()
+
+    def _update_title(self, *_):
+        self.setWindowTitle(f"{self.document_title}[*] — CF Explorer")
+        self.setWindowModified(self.has_unsaved_changes)
+
+    def _update_summary(self):
+        ratings = self.table.ratings
+        kind = "binary labels" if ratings.binary else f"ratings {ratings.scale.describe()}"
+        text = (f"{ratings.n_users} users × {ratings.n_items} movies · {ratings.n_ratings} {kind} · "
+                f"density {ratings.density:.1%}")
+        limits = self.proxy.min_ratings
+        if any(limits.values()):
+            users, items, shown, density = self.proxy.shown_density()
+            text += f" · filtered to {users} × {items}, density {density:.1%}"
+        self.summary_label.setText(text)
+
+    # --- settings, recent files, drag and drop -----------------------------------------------------------
+    def _restore_geometry(self):
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _remember_recent(self, path: Path):
+        files = [str(path)] + [f for f in self.recent_files() if f != str(path)]
+        self.settings.setValue("recent_files", files[:MAX_RECENT])
+        self._refresh_recent_menu()
+
+    def _refresh_recent_menu(self):
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for number, name in enumerate(files, start=1):
+            action = self.recent_menu.addAction(f"&{number} {name}")
+            action.triggered.connect(lambda checked=False, p=name: self.open_file(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_file(files[0]))
+
+    def closeEvent(self, event):
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        event.accept()
+
+    # --- help ----------------------------------------------------------------------------------------------
+    def about(self):
+        QMessageBox.about(self, "About CF Explorer",
+                          f"<b>CF Explorer {__version__}</b><p>See collaborative filtering work: edit ratings, "
+                          "train a factorization, inspect what it learned.</p>")
+
+    def show_shortcuts(self):
+        rows = []
+        for action in self.findChildren(QAction):
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys and action.text():
+                rows.append(f"<tr><td>{action.text().replace('&', '')}</td><td><b>{keys}</b></td></tr>")
+        QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(sorted(set(rows))) + "</table>")
+
+
+# --- entry points ----------------------------------------------------------------------------------------
+def make_application(argv=None) -> QApplication:
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("CF Explorer")
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def build_window(file: str | None = None, preset: str | None = None) -> MainWindow:
+    window = MainWindow()
+    if preset:
+        window.open_preset(preset)
+    if file:
+        window.open_file(file, confirm=False)
+    return window
+
+
+def run_gui(file: str | None = None, preset: str | None = None) -> int:
+    app = make_application()
+    window = build_window(file, preset)
+    window.show()
+    return app.exec()
+
+
+def run_screenshot(args) -> int:
+    """``cfexplorer screenshot OUT.png``: render the main window offscreen to a PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"cfexplorer: error: --size must look like 1400x900, not {args.size!r}", file=sys.stderr)
+        return 2
+    if args.preset and args.preset not in PRESETS:
+        print(f"cfexplorer: error: no preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
+        return 2
+    app = make_application()
+    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, "screenshot")
+    settings.clear()
+    window = MainWindow(settings=settings)
+    if args.preset:
+        window.open_preset(args.preset)
+    if args.data and not window.open_file(args.data, confirm=False):
+        return 2
+    window.resize(width, height)
+    window.show()
+    if getattr(args, "train", False) and hasattr(window, "train_and_wait"):
+        window.train_and_wait()
+    for _ in range(5):
+        app.processEvents()
+    ok = window.grab().save(args.out)
+    window.undo_stack.setClean()
+    window.close()
+    if not ok:
+        print(f"cfexplorer: error: could not write {args.out}", file=sys.stderr)
+        return 2
+    print(args.out)
+    return 0

@@ -1,0 +1,54 @@
+"""An inline message above the grid: says what went wrong without a modal dialog, and can offer a fix."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
+
+_STYLES = {
+    "error": "QFrame#messageBar { background: #fde7e4; border: 1px solid #e0a39b; border-radius: 3px; }",
+    "info": "QFrame#messageBar { background: #e8f0fb; border: 1px solid #9fb8dc; border-radius: 3px; }",
+}
+
+
+class MessageBar(QFrame):
+    sig_action_triggered = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("messageBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.action_button = QPushButton()
+        self.close_button = QToolButton()
+        self.close_button.setText("✕")
+        self.close_button.setToolTip("Dismiss")
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
+        layout.addWidget(self.close_button)
+        self.close_button.clicked.connect(self.hide)
+        self.action_button.clicked.connect(self._on_action)
+        self._callback = None
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "error", action_text: str | None = None, callback=None):
+        self.label.setText(text)
+        self.setStyleSheet(_STYLES.get(kind, _STYLES["info"]))
+        self._callback = callback
+        self.action_button.setVisible(bool(action_text))
+        if action_text:
+            self.action_button.setText(action_text)
+        self.show()
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+    def _on_action(self):
+        callback, self._callback = self._callback, None
+        self.hide()
+        if callback is not None:
+            callback()
+        self.sig_action_triggered.emit()

@@ -1,0 +1,198 @@
+"""The rating grid as a user drives it: typing, rejecting, undo, paste, delete, add and remove."""
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from cfexplorer.core.edits import ITEMS, USERS
+
+
+def cell_index(window, user_name, movie_name):
+    """The view index showing (user, movie), found by the names a user reads in the headers."""
+    table = window.table
+    user = list(table.ratings.user_labels).index(user_name)
+    item = list(table.ratings.item_titles()).index(movie_name)
+    row, column = table.position(user, item)
+    return window.proxy.mapFromSource(table.index(row, column)), (user, item)
+
+
+def value(window, user_name, movie_name):
+    index, _ = cell_index(window, user_name, movie_name)
+    return window.proxy.data(index)
+
+
+def type_into(qtbot, window, index, text):
+    grid = window.grid
+    grid.setFocus()
+    grid.setCurrentIndex(index)
+    qtbot.keyClicks(grid, text[0])  # the first key opens the cell editor, which takes the rest
+    editor = QApplication.focusWidget()
+    assert editor is not grid, "typing should open a cell editor"
+    qtbot.keyClicks(editor, text[1:])
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    # Qt commits an editor on Enter through a queued call: let the event loop deliver it.
+    qtbot.waitUntil(lambda: grid.state() != grid.State.EditingState, timeout=2000)
+
+
+def test_starts_on_the_course_example(window):
+    assert window.table.rowCount() == 5 and window.table.columnCount() == 4
+    assert value(window, "Bob", "Romance forever") == "?"
+    assert value(window, "Alice", "Love at last") == "5"
+    assert "Course" in window.windowTitle()
+
+
+def test_typing_a_rating_changes_the_cell_and_can_be_undone(qtbot, window):
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "4.5")
+    assert value(window, "Bob", "Romance forever") == "4.5"
+    assert window.isWindowModified()
+    assert window.grid.model().headerData(1, Qt.Orientation.Vertical).endswith("(3)")  # count went up
+    window.act_undo.trigger()
+    assert value(window, "Bob", "Romance forever") == "?"
+    window.act_redo.trigger()
+    assert value(window, "Bob", "Romance forever") == "4.5"
+
+
+@pytest.mark.parametrize("text,words", [("7", "outside the rating scale 0 to 5"), ("great", "not a rating")])
+def test_invalid_input_is_rejected_with_a_message_and_changes_nothing(qtbot, window, text, words):
+    index, _ = cell_index(window, "Alice", "Love at last")
+    type_into(qtbot, window, index, text)
+    assert value(window, "Alice", "Love at last") == "5"
+    assert window.undo_stack.count() == 0
+    assert words in window.message_bar.text
+
+
+def test_off_step_value_offers_to_round(qtbot, window):
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "3.7")
+    assert value(window, "Bob", "Romance forever") == "?"
+    assert window.message_bar.action_button.text() == "Use 3.5"
+    qtbot.mouseClick(window.message_bar.action_button, Qt.MouseButton.LeftButton)
+    assert value(window, "Bob", "Romance forever") == "3.5"
+
+
+def test_binary_data_accepts_only_0_and_1(qtbot, window):
+    window.open_preset("course-binary")
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "3")
+    assert "binary label" in window.message_bar.text and value(window, "Bob", "Romance forever") == "?"
+    type_into(qtbot, window, index, "1")
+    assert value(window, "Bob", "Romance forever") == "1"
+
+
+def test_paste_a_block_is_one_undo_step(qtbot, window):
+    start, _ = cell_index(window, "Alice", "Love at last")
+    window.grid.setCurrentIndex(start)
+    QApplication.clipboard().setText("1\t2\n?\t3.5\n")
+    window.act_paste.trigger()
+    assert [value(window, u, "Love at last") for u in ("Alice", "Bob")] == ["1", "2"]
+    assert [value(window, u, "Romance forever") for u in ("Alice", "Bob")] == ["?", "3.5"]
+    assert window.undo_stack.count() == 1
+    window.act_undo.trigger()
+    assert [value(window, u, "Love at last") for u in ("Alice", "Bob")] == ["5", "5"]
+    assert value(window, "Alice", "Romance forever") == "5"
+
+
+def test_paste_with_a_bad_cell_pastes_nothing(qtbot, window):
+    start, _ = cell_index(window, "Alice", "Love at last")
+    window.grid.setCurrentIndex(start)
+    QApplication.clipboard().setText("1\tx\n")
+    window.act_paste.trigger()
+    assert value(window, "Alice", "Love at last") == "5"
+    assert "Row 1, column 2" in window.message_bar.text and "Nothing was pasted" in window.message_bar.text
+
+
+def test_copy_gives_tab_separated_text(window):
+    start, _ = cell_index(window, "Alice", "Love at last")
+    end, _ = cell_index(window, "Bob", "Romance forever")
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+    window.grid.selectionModel().select(QItemSelection(start, end), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    window.act_copy.trigger()
+    assert QApplication.clipboard().text() == "5\t5\n5\t?"
+
+
+def test_delete_key_makes_selected_cells_unrated(qtbot, window):
+    index, _ = cell_index(window, "Carol", "Nonstop car chases")
+    window.grid.setFocus()
+    window.grid.setCurrentIndex(index)
+    window.grid.selectionModel().select(index, window.grid.selectionModel().SelectionFlag.ClearAndSelect)
+    qtbot.keyClick(window.grid, Qt.Key.Key_Delete)
+    assert value(window, "Carol", "Nonstop car chases") == "?"
+    window.act_undo.trigger()
+    assert value(window, "Carol", "Nonstop car chases") == "5"
+
+
+def test_fill_down(window):
+    from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+    top, _ = cell_index(window, "Alice", "Love at last")
+    bottom, _ = cell_index(window, "Alice", "Cute puppies of love")
+    window.grid.selectionModel().select(QItemSelection(top, bottom), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    window.act_fill_down.trigger()
+    assert [value(window, "Alice", m) for m in ("Romance forever", "Cute puppies of love")] == ["5", "5"]
+
+
+def test_add_rename_and_remove_users_and_movies(window):
+    window.add_user("Eve")
+    assert window.table.columnCount() == 5
+    assert window.grid.model().headerData(4, Qt.Orientation.Horizontal) == "Eve (0)"
+    assert not window.add_user("Eve")  # names stay unique
+    assert "already a user called" in window.message_bar.text
+    window.add_movie("Space opera")
+    assert window.table.rowCount() == 6
+    index, _ = cell_index(window, "Eve", "Space opera")
+    window.grid.setCurrentIndex(index)
+    window.rename_current(USERS, "Eva")
+    assert "Eva" in list(window.table.ratings.user_labels)
+    carol, _ = cell_index(window, "Carol", "Love at last")
+    window.grid.selectionModel().select(carol, window.grid.selectionModel().SelectionFlag.ClearAndSelect)
+    window.remove_selected(USERS)
+    assert "Carol" not in list(window.table.ratings.user_labels)
+    window.act_undo.trigger()
+    assert list(window.table.ratings.user_labels) == ["Alice", "Bob", "Carol", "Dave", "Eva"]
+    assert value(window, "Carol", "Nonstop car chases") == "5"  # her ratings came back
+
+
+def test_swap_rows_and_columns(window):
+    window.act_swap.trigger()
+    assert window.table.rowCount() == 4 and window.table.columnCount() == 5
+    assert window.grid.model().headerData(0, Qt.Orientation.Vertical) == "Alice (4)"
+    assert value(window, "Alice", "Love at last") == "5"
+
+
+def test_filter_sort_and_density(window):
+    window.filter_edit.setText("love")
+    assert window.proxy.rowCount() == 2  # Love at last, Cute puppies of love
+    window.clear_filters()
+    window.sort_rows("count")
+    first = window.proxy.headerData(0, Qt.Orientation.Vertical)
+    assert first.endswith("(4)")
+    window.proxy.set_min_ratings(users=0, items=4)
+    assert window.proxy.rowCount() == 2
+    assert "filtered to 4 × 2" in window.summary_label.text()
+
+
+def test_sort_rows_by_a_users_ratings(window):
+    window._on_column_header_click(2)  # Carol, highest first
+    names = [window.proxy.headerData(r, Qt.Orientation.Vertical) for r in range(5)]
+    assert names[0].startswith(("Nonstop", "Swords")) and names[-1].startswith("Romance forever")
+
+
+def test_table_model_passes_qtmodeltester(qtmodeltester, window):
+    qtmodeltester.check(window.table, force_py=True)
+    qtmodeltester.check(window.proxy, force_py=True)
+
+
+def test_predictions_show_in_missing_cells_in_their_own_style(window):
+    n_users, n_items = window.table.ratings.n_users, window.table.ratings.n_items
+    window.table.set_predictions(np.full((n_users, n_items), 2.25))
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    assert window.proxy.data(index) == "2.25"
+    assert window.proxy.data(index, Qt.ItemDataRole.FontRole).italic()
+    assert value(window, "Alice", "Love at last") == "5"
+    window.act_predictions.setChecked(False)
+    assert window.proxy.data(index) == "?"

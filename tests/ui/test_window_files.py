@@ -1,0 +1,142 @@
+"""Opening, saving and closing through the main window."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtWidgets import QMessageBox
+
+from cfexplorer.core.edits import SetCells
+
+
+def dense(window):
+    return window.table.ratings.to_dense()
+
+
+@pytest.mark.parametrize("name,content", [
+    ("ratings.csv", "userId,movieId,rating,timestamp\n1,10,4.0,1\n2,10,3.0,2\n"),
+    ("u.data", "1\t10\t4\t1\n2\t10\t3\t2\n"),
+    ("long.tsv", "user\titem\trating\n1\t10\t4\n2\t10\t3\n"),
+    ("wide.csv", "User,10\n1,4\n2,3\n"),
+])
+def test_open_each_text_format(window, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    assert window.open_file(path)
+    ratings = window.table.ratings
+    assert (ratings.n_users, ratings.n_items) == (2, 1)
+    assert sorted(ratings.values) == [3.0, 4.0]
+    assert name in window.windowTitle()
+
+
+def test_open_excel(window, tmp_path):
+    path = tmp_path / "sheet.xlsx"
+    pd.DataFrame({"user": ["a", "b"], "item": ["x", "x"], "rating": [2, 5]}).to_excel(path, index=False)
+    assert window.open_file(path)
+    assert window.table.ratings.n_ratings == 2
+
+
+def test_malformed_file_leaves_the_current_data_untouched(window, tmp_path):
+    before = dense(window).copy()
+    path = tmp_path / "bad.csv"
+    path.write_text("user,item,rating\na,x,4\nb,y,lots\n")
+    assert not window.open_file(path)
+    np.testing.assert_array_equal(dense(window), before)
+    assert "line 3" in window.message_bar.text and "'lots'" in window.message_bar.text
+    assert "Course" in window.windowTitle()
+
+
+def test_duplicates_are_reported_when_opening(window, tmp_path):
+    path = tmp_path / "dups.csv"
+    path.write_text("user,item,rating\na,x,1\na,x,5\n")
+    assert window.open_file(path)
+    assert "duplicate" in window.message_bar.text and "last one" in window.message_bar.text
+
+
+def test_project_round_trip_through_the_window(window, tmp_path):
+    window.table.request_edit(SetCells((1,), (1,), (2.5,)))
+    window.act_swap.trigger()
+    path = tmp_path / "lesson.cfx"
+    assert window.save_to(path)
+    assert not window.isWindowModified()
+    saved = dense(window).copy()
+    window.open_preset("planted")
+    assert window.open_file(path)
+    np.testing.assert_array_equal(dense(window), saved)
+    assert list(window.table.ratings.user_labels) == ["Alice", "Bob", "Carol", "Dave"]
+    assert window.path == path
+    window.table.request_edit(SetCells((0,), (1,), (1.0,)))
+    assert window.save()  # Save goes to the project without asking
+    assert window.open_file(path)
+    assert dense(window)[0, 1] == 1.0
+
+
+def test_save_as_csv_writes_a_matrix_that_reopens(window, tmp_path):
+    path = tmp_path / "course.csv"
+    assert window.save_to(path)
+    text = path.read_text().splitlines()
+    assert text[0] == "Movie,Alice,Bob,Carol,Dave" and text[2] == "Romance forever,5,?,?,0"
+    assert window.open_file(path)
+    assert window.table.ratings.n_ratings == 15
+
+
+def test_open_movielens_latest_small(window, shared_data):
+    assert window.open_file(shared_data / "ml-latest-small" / "ratings.csv")
+    assert window.table.rowCount() == 9724 and window.table.columnCount() == 610
+    assert window.proxy.headerData(0, Qt.Orientation.Vertical).startswith("Toy Story (1995)")
+    assert "100836 ratings" in window.summary_label.text()
+
+
+def test_unsaved_edits_ask_before_closing_or_opening(window, monkeypatch):
+    window.table.request_edit(SetCells((1,), (1,), (2.5,)))
+    asked = []
+    monkeypatch.setattr(type(window), "ask_save_changes",
+                        lambda self: asked.append(1) or QMessageBox.StandardButton.Cancel)
+    assert not window.open_preset("planted")
+    assert window.table.ratings.n_users == 4  # still the course data
+    assert not window.close()
+    assert window.isVisible() and len(asked) == 2
+    monkeypatch.setattr(type(window), "ask_save_changes", lambda self: QMessageBox.StandardButton.Discard)
+    assert window.open_preset("planted")
+
+
+def test_drop_a_file_onto_the_window_opens_it(qtbot, window, tmp_path):
+    path = tmp_path / "dropped.csv"
+    path.write_text("user,item,rating\na,x,4\n")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.table.ratings.n_ratings == 1)
+    assert "dropped.csv" in window.windowTitle()
+
+
+def test_recent_files_are_remembered(window, tmp_path, settings):
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("user,item,rating\na,x,4\n")
+        window.open_file(tmp_path / name)
+    assert window.recent_files()[:2] == [str(tmp_path / "b.csv"), str(tmp_path / "a.csv")]
+    assert settings.value("recent_files")[0] == str(tmp_path / "b.csv")
+    assert window.recent_menu.actions()[0].text().endswith("b.csv")
+
+
+def test_presets_open(window):
+    for name, users in (("course-eve", 5), ("course-binary", 4), ("disjoint", 8)):
+        assert window.open_preset(name)
+        assert window.table.ratings.n_users == users
+    assert window.table.ratings.binary is False
+
+
+def test_screenshot_command_writes_a_png(tmp_path):
+    out = tmp_path / "shot.png"
+    done = subprocess.run([sys.executable, "-m", "cfexplorer", "screenshot", str(out), "--preset", "course-eve",
+                           "--size", "900x600"], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (900, 600)
