@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QSpinBox, QToolBar, QVBoxLayout, QWidget, QDialog, QDialogButtonBox, QFormLayout,
+    QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget, QDialog, QDialogButtonBox, QFormLayout,
 )
 
 from . import __version__
@@ -21,10 +21,13 @@ from .io.project import SUFFIX as PROJECT_SUFFIX
 from .io.project import Project, load_project, save_project
 from .io.readers import RatingsFileError, read_any
 from .io.writers import write_by_extension
+from .core.mf import MatrixFactorization
+from .ui.explain_panel import ExplainPanel
 from .ui.filter_proxy import RatingFilterProxy
 from .ui.grid_view import RatingGridView
 from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
+from .ui.training_panel import TrainingPanel
 
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
@@ -124,29 +127,51 @@ class MainWindow(QMainWindow):
         self.grid.verticalHeader().sectionDoubleClicked.connect(
             lambda section: self._rename_at(self.table.row_axis, self._source_row(section)))
 
-        self.resize(1200, 760)
+        self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
+        self.training_panel.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
+        self.grid.selectionModel().currentChanged.connect(self._on_current_cell_change)
+
+        self.resize(1400, 860)
         self._restore_geometry()
         self._update_title()
         self._update_summary()
         self._refresh_recent_menu()
+        self.training_panel.apply_defaults(PRESETS[DEFAULT_PRESET].training if title == PRESETS[DEFAULT_PRESET].title
+                                           else None, ratings.binary)
 
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
+        self.training_panel = TrainingPanel(lambda: self.table.ratings)
+        scroller = QScrollArea()
+        scroller.setWidget(self.training_panel)
+        scroller.setWidgetResizable(True)
+        scroller.setMinimumWidth(360)
         self.training_dock = QDockWidget("Training", self)
         self.training_dock.setObjectName("trainingDock")
+        self.training_dock.setWidget(scroller)
+        self.curves_dock = QDockWidget("Loss curves", self)
+        self.curves_dock.setObjectName("curvesDock")
+        self.curves_dock.setWidget(self.training_panel.curves_widget)
+        self.explain_panel = ExplainPanel(self.table)
+        self.explain_dock = QDockWidget("Explain a prediction", self)
+        self.explain_dock.setObjectName("explainDock")
+        self.explain_dock.setWidget(self.explain_panel)
         self.factor_dock = QDockWidget("Factor space", self)
         self.factor_dock.setObjectName("factorDock")
-        for dock, text in (
-            (self.training_dock, "The training panel lives here: models, settings, live loss curves."),
-            (self.factor_dock, "The factor space lives here: learned embeddings and biases."),
-        ):
-            placeholder = QLabel(text)
-            placeholder.setWordWrap(True)
-            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            placeholder.setMargin(12)
-            dock.setWidget(placeholder)
+        placeholder = QLabel("The factor space lives here: learned embeddings and biases.")
+        placeholder.setWordWrap(True)
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        placeholder.setMargin(12)
+        self.factor_dock.setWidget(placeholder)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.training_dock)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.factor_dock)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.curves_dock)
+        self.splitDockWidget(self.curves_dock, self.explain_dock, Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.curves_dock, self.factor_dock)
+        self.curves_dock.raise_()
+        self.resizeDocks([self.curves_dock], [340], Qt.Orientation.Vertical)
+        self.resizeDocks([self.training_dock], [400], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.curves_dock, self.explain_dock], [640, 360], Qt.Orientation.Horizontal)
 
     def _action(self, text, slot, shortcut=None, tip=None, checkable=False, widget_only=False):
         action = QAction(text, self)
@@ -201,6 +226,14 @@ class MainWindow(QMainWindow):
         self.act_predictions = self._action("Show &Predictions", self.table.set_show_predictions, "Ctrl+P",
                                             "Show predicted ratings in the ? cells", checkable=True)
         self.act_predictions.setChecked(True)
+        self.act_residuals = self._action("Show &Residuals", self.table.set_show_residuals, tip="Show y − ŷ "
+                                          "beside each known rating", checkable=True)
+        panel = self.training_panel
+        self.act_train = self._action("&Train", panel.train, "F5", "Start a new training run")
+        self.act_pause = self._action("&Pause / Resume", panel.toggle_pause, "F6")
+        self.act_step = self._action("&Step One Epoch", panel.step, "F7")
+        self.act_stop = self._action("St&op", panel.stop, "F8")
+        self.act_reset = self._action("&Reset Model", panel.reset, tip="Forget the trained model")
         self.act_filter = self._action("&Filter by Name", self._focus_filter, S.Find, "Filter rows by name")
         self.act_density = self._action("&Density Filter…", self.density_dialog, tip="Keep users and movies "
                                         "with at least N ratings")
@@ -232,10 +265,15 @@ class MainWindow(QMainWindow):
                               self.act_remove_users, self.act_remove_movies])
 
         self.view_menu = bar.addMenu("&View")
-        self.view_menu.addActions([self.act_swap, self.act_predictions])
+        self.view_menu.addActions([self.act_swap, self.act_predictions, self.act_residuals])
         self.view_menu.addSeparator()
-        self.view_menu.addAction(self.training_dock.toggleViewAction())
-        self.view_menu.addAction(self.factor_dock.toggleViewAction())
+        for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.factor_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+
+        training_menu = bar.addMenu("&Training")
+        training_menu.addActions([self.act_train, self.act_pause, self.act_step, self.act_stop])
+        training_menu.addSeparator()
+        training_menu.addAction(self.act_reset)
 
         data_menu = bar.addMenu("&Data")
         data_menu.addAction(self.act_filter)
@@ -269,7 +307,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     # --- documents -----------------------------------------------------------------------------------
-    def set_document(self, ratings: Ratings, title: str, path: Path | None = None, settings: dict | None = None):
+    def set_document(self, ratings: Ratings, title: str, path: Path | None = None, settings: dict | None = None,
+                     model_state: dict | None = None):
+        self.training_panel.reset()
         self.proxy.clear_filters()
         self.filter_edit.clear()
         self.table.set_ratings(ratings)
@@ -278,8 +318,28 @@ class MainWindow(QMainWindow):
         self.project_settings = dict(settings or {})
         self.undo_stack.setClean()
         self.message_bar.hide()
+        settings = self.project_settings
+        preset = PRESETS.get(settings.get("preset", ""))
+        self.training_panel.apply_defaults(settings.get("training") or (preset.training if preset else None),
+                                           ratings.binary)
+        self.table.set_rows_are_items(settings.get("rows_are_items", True))
+        if model_state is not None:
+            self.restore_model(model_state)
+        self.explain_panel.refresh()
         self._update_title()
         self._update_summary()
+
+    def restore_model(self, state: dict):
+        """Show a model saved in a project, as if it had just been trained."""
+        try:
+            model = MatrixFactorization.from_state(state)
+        except (KeyError, ValueError, TypeError) as error:
+            self.message_bar.show_message(f"The saved model could not be restored ({error}); the data is fine.")
+            return
+        self.training_panel.model = model
+        self.training_panel.loss_plot.start_run(self.training_panel.settings(), "rmse")
+        self.training_panel.loss_plot.add_records(model.history_)
+        self.table.set_predictor(model.predictor())
 
     def open_preset(self, name: str) -> bool:
         if not self.confirm_discard():
@@ -306,11 +366,11 @@ class MainWindow(QMainWindow):
             if path.suffix.lower() == PROJECT_SUFFIX:
                 project = load_project(path)
                 ratings, settings, warnings, save_path = project.ratings, project.settings, [], path
-                self.loaded_model_state = project.model_state
+                model_state = project.model_state
             else:
                 result = read_any(path)
                 ratings, settings, warnings, save_path = result.ratings, {"source": str(path)}, result.warnings, None
-                self.loaded_model_state = None
+                model_state = None
         except RatingsFileError as error:
             QGuiApplication.restoreOverrideCursor()
             self.show_error("Cannot open this file", str(error))
@@ -320,7 +380,7 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open this file", f"{path}: {error}")
             return False
         QGuiApplication.restoreOverrideCursor()
-        self.set_document(ratings, path.name, save_path, settings)
+        self.set_document(ratings, path.name, save_path, settings, model_state)
         self._remember_recent(path)
         self.settings.setValue("last_folder", str(path.parent))
         if warnings:
@@ -368,11 +428,19 @@ class MainWindow(QMainWindow):
         return True
 
     def current_settings(self) -> dict:
-        """Settings stored in a project; the training panel adds its own."""
-        return {**self.project_settings, "rows_are_items": self.table.rows_are_items}
+        """Settings stored in a project: layout and the training panel's settings."""
+        return {**self.project_settings, "rows_are_items": self.table.rows_are_items,
+                "training": self.training_panel.settings()}
 
     def current_model_state(self) -> dict | None:
-        return None
+        """The trained model, when there is one that matches the data and no run is going on."""
+        panel = self.training_panel
+        model = panel.model
+        if model is None or panel.controller.is_active or not getattr(model, "history_", None):
+            return None
+        if (model.n_users_, model.n_items_) != (self.table.ratings.n_users, self.table.ratings.n_items):
+            return None
+        return model.get_state()
 
     @property
     def has_unsaved_changes(self) -> bool:
@@ -526,7 +594,19 @@ class MainWindow(QMainWindow):
             self.message_bar.show_message(message, kind="error", action_text=action, callback=callback)
         self.statusBar().showMessage(message, 8000)
 
+    def _on_predictor_change(self, predictor):
+        self.table.set_predictor(predictor)
+        self.explain_panel.refresh()
+
+    def _on_current_cell_change(self, current, previous):
+        if current.isValid():
+            source = self.proxy.mapToSource(current)
+            self.explain_panel.show_cell(*self.table.cell(source.row(), source.column()))
+
     def _on_ratings_change(self):
+        if self.undo_stack.count():
+            self.training_panel.mark_stale()
+        self.explain_panel.refresh()
         self._update_title()
         self._update_summary()
 
@@ -587,9 +667,23 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
+        self.training_panel.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         event.accept()
+
+    def train_and_wait(self, timeout_s: float = 120.0) -> bool:
+        """Train with the current settings and return when the run ends (screenshots, scripts)."""
+        from PySide6.QtCore import QEventLoop
+
+        loop = QEventLoop()
+        self.training_panel.sig_run_ended.connect(loop.quit)
+        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+        if not self.training_panel.train():
+            return False
+        loop.exec()
+        self.training_panel.sig_run_ended.disconnect(loop.quit)
+        return not self.training_panel.controller.is_active
 
     # --- help ----------------------------------------------------------------------------------------------
     def about(self):
@@ -655,7 +749,7 @@ def run_screenshot(args) -> int:
         return 2
     window.resize(width, height)
     window.show()
-    if getattr(args, "train", False) and hasattr(window, "train_and_wait"):
+    if getattr(args, "train", False):
         window.train_and_wait()
     for _ in range(5):
         app.processEvents()

@@ -480,22 +480,18 @@ class MatrixFactorization:
 
     def explain(self, user: int, item: int) -> dict:
         """Every term of one prediction, so that they can be shown adding up."""
+        return self.predictor().explain(user, item)
+
+    def predictor(self) -> "Predictor":
+        """A frozen copy of what the model has learned, for predicting while training goes on."""
         self._check_fitted()
-        x, w = self.item_factors_[item], self.user_factors_[user]
-        dot = float(x @ w)
-        z = dot + float(self.user_bias_[user]) + float(self.item_bias_[item]) + float(self.item_offset_[item])
-        return {
-            "item_factors": x.copy(),
-            "user_factors": w.copy(),
-            "dot": dot,
-            "user_bias": float(self.user_bias_[user]),
-            "item_bias": float(self.item_bias_[item]),
-            "offset": float(self.item_offset_[item]),
-            "item_mean": float(self.item_mean_[item]),
-            "score": z,
-            "prediction": float(self._output(np.array([z]), clip=True)[0]),
-            "sigmoid": self.loss_ == "bce",
-        }
+        return Predictor(
+            item_factors=self.item_factors_.copy(), user_factors=self.user_factors_.copy(),
+            user_bias=self.user_bias_.copy(), item_bias=self.item_bias_.copy(),
+            item_offset=self.item_offset_.copy(), item_mean=self.item_mean_.copy(),
+            binary=self.loss_ == "bce", low=self.scale_.low, high=self.scale_.high,
+            epoch=len(getattr(self, "history_", [])),
+        )
 
     def snapshot(self) -> dict:
         """A copy of the learned arrays."""
@@ -548,6 +544,57 @@ class MatrixFactorization:
     def n_parameters_(self) -> int:
         self._check_fitted()
         return int(sum(array.size for array in self._params.values()))
+
+
+@dataclass(frozen=True, eq=False)
+class Predictor:
+    """Learned arrays of one moment of training, and the arithmetic of a prediction."""
+
+    item_factors: np.ndarray
+    user_factors: np.ndarray
+    user_bias: np.ndarray
+    item_bias: np.ndarray
+    item_offset: np.ndarray
+    item_mean: np.ndarray
+    binary: bool
+    low: float
+    high: float
+    epoch: int = 0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(users, items) this predictor knows."""
+        return len(self.user_factors), len(self.item_factors)
+
+    def score(self, user: int, item: int) -> float:
+        return float(self.item_factors[item] @ self.user_factors[user] + self.user_bias[user]
+                     + self.item_bias[item] + self.item_offset[item])
+
+    def _output(self, z):
+        if self.binary:
+            return sigmoid(z)
+        return np.clip(z, self.low, self.high)
+
+    def predict_cell(self, user: int, item: int) -> float:
+        return float(self._output(self.score(user, item)))
+
+    def predict_matrix(self) -> np.ndarray:
+        z = self.user_factors @ self.item_factors.T
+        z += self.user_bias[:, None]
+        z += (self.item_bias + self.item_offset)[None, :]
+        return self._output(z)
+
+    def explain(self, user: int, item: int) -> dict:
+        x, w = self.item_factors[item], self.user_factors[user]
+        dot = float(x @ w)
+        z = self.score(user, item)
+        return {
+            "item_factors": x.copy(), "user_factors": w.copy(), "dot": dot,
+            "user_bias": float(self.user_bias[user]), "item_bias": float(self.item_bias[item]),
+            "offset": float(self.item_offset[item]), "item_mean": float(self.item_mean[item]),
+            "score": z, "prediction": self.predict_cell(user, item), "sigmoid": self.binary,
+            "clipped": (not self.binary) and not (self.low <= z <= self.high),
+        }
 
 
 def _design(factors: np.ndarray, with_bias: bool) -> np.ndarray:

@@ -39,6 +39,17 @@ class RatingGridView(QTableView):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.horizontalHeader().setSectionsClickable(True)
         self.selectionModel().selectionChanged.connect(self._on_selection_change)
+        proxy.modelReset.connect(self._fit_small_grids)
+        proxy.layoutChanged.connect(self._fit_small_grids)
+        self._fit_small_grids()
+
+    def _fit_small_grids(self):
+        """Classroom-sized grids show whole names; large ones keep a fixed width (fitting 610 columns
+        would read every cell)."""
+        if self.proxy.columnCount() <= 60:
+            self.resizeColumnsToContents()
+            for column in range(self.proxy.columnCount()):
+                self.setColumnWidth(column, max(self.columnWidth(column), 64))
 
     @property
     def table(self):

@@ -21,6 +21,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1        # the number behind a cell, NaN 
 IS_PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 2
 
 MISSING_TEXT = "?"
+DENSE_PREDICTION_CELLS = 1_000_000  # above this, predictions are computed per visible cell
 _MISSING_FOREGROUND = QColor(130, 130, 130)
 _PREDICTION_FOREGROUND = QColor(70, 70, 150)
 
@@ -52,7 +53,9 @@ class RatingTableModel(QAbstractTableModel):
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
         self.rows_are_items = True
         self.show_predictions = True
+        self.show_residuals = False
         self._predictions: np.ndarray | None = None
+        self._predictor = None
         self._install(ratings)
 
     # --- the data --------------------------------------------------------------------------------
@@ -79,6 +82,7 @@ class RatingTableModel(QAbstractTableModel):
         """Show other data (a new file or preset). Predictions of the old data are dropped."""
         self.beginResetModel()
         self._predictions = None
+        self._predictor = None
         self._install(ratings)
         self.endResetModel()
         if clear_undo:
@@ -91,10 +95,25 @@ class RatingTableModel(QAbstractTableModel):
         self._emit_all_changed()
 
     # --- predictions -------------------------------------------------------------------------------
+    def set_predictor(self, predictor):
+        """Show a trained model's predictions in the '?' cells (None hides them).
+
+        A predictor for data of another shape (users or movies added since) is stale and not shown.
+        Small grids get a dense matrix once; large ones are computed per visible cell.
+        """
+        self._predictor = None
+        self._predictions = None
+        if predictor is not None and predictor.shape == self._dense.shape:
+            self._predictor = predictor
+            if self._dense.size <= DENSE_PREDICTION_CELLS:
+                self._predictions = predictor.predict_matrix().astype(np.float32)
+        self._emit_all_changed()
+
     def set_predictions(self, predictions: np.ndarray | None):
         """A users x items matrix of predictions (or None), shown in the '?' cells."""
+        self._predictor = None
         if predictions is not None and predictions.shape != self._dense.shape:
-            predictions = None  # trained on data of another shape: stale, not shown
+            predictions = None
         self._predictions = None if predictions is None else np.asarray(predictions, dtype=np.float32)
         self._emit_all_changed()
 
@@ -102,9 +121,24 @@ class RatingTableModel(QAbstractTableModel):
         self.show_predictions = on
         self._emit_all_changed()
 
+    def set_show_residuals(self, on: bool):
+        self.show_residuals = on
+        self._emit_all_changed()
+
     @property
-    def predictions(self):
-        return self._predictions
+    def predictor(self):
+        return self._predictor
+
+    @property
+    def has_predictions(self) -> bool:
+        return self._predictions is not None or self._predictor is not None
+
+    def predicted(self, user: int, item: int) -> float | None:
+        if self._predictions is not None:
+            return float(self._predictions[user, item])
+        if self._predictor is not None:
+            return self._predictor.predict_cell(user, item)
+        return None
 
     def _emit_all_changed(self):
         if self.rowCount() and self.columnCount():
@@ -156,10 +190,8 @@ class RatingTableModel(QAbstractTableModel):
         return float(self._dense[user, item])
 
     def prediction(self, row: int, column: int) -> float | None:
-        if self._predictions is None:
-            return None
         user, item = self.cell(row, column)
-        return float(self._predictions[user, item])
+        return self.predicted(user, item)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -169,10 +201,12 @@ class RatingTableModel(QAbstractTableModel):
         value = float(self._dense[user, item])
         known = not math.isnan(value)
         predicted = None
-        if not known and self.show_predictions and self._predictions is not None:
-            predicted = float(self._predictions[user, item])
+        if not known and self.show_predictions:
+            predicted = self.predicted(user, item)
         if role == Qt.ItemDataRole.DisplayRole:
             if known:
+                if self.show_residuals and self.has_predictions:
+                    return f"{value:g} ({value - self.predicted(user, item):+.2f})"
                 return f"{value:g}"
             if predicted is not None:
                 return f"{predicted:.2f}"
@@ -198,6 +232,9 @@ class RatingTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             who, what = self._user_names[user], self._item_names[item]
             if known:
+                fitted = self.predicted(user, item)
+                if fitted is not None:
+                    return f"{who} rated “{what}”: {value:g}; the model gives {fitted:.3f} (residual {value - fitted:+.3f})"
                 return f"{who} rated “{what}”: {value:g}"
             if predicted is not None:
                 return f"{who} has not rated “{what}”; predicted {predicted:.3f}"
@@ -266,15 +303,16 @@ class RatingTableModel(QAbstractTableModel):
         else:  # users or movies added or removed: the shape changes
             self.beginResetModel()
             self._predictions = None
+            self._predictor = None
             self._install(new_ratings)
             self.endResetModel()
         self.sig_ratings_changed.emit()
         return inverse
 
     def _install_keeping_predictions(self, ratings: Ratings):
-        predictions = self._predictions
+        predictions, predictor = self._predictions, self._predictor
         self._install(ratings)
-        self._predictions = predictions
+        self._predictions, self._predictor = predictions, predictor
 
     # --- names -------------------------------------------------------------------------------------------
     def name(self, axis: int, position: int) -> str:

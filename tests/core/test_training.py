@@ -165,3 +165,15 @@ def test_splits_are_disjoint_complete_and_seeded():
     assert len(test) == round(0.2 * len(ratings))
     again = train_validation_test_split(ratings, 0.1, 0.2, seed=5)[2]
     assert set(again.keys()) == keys[2]
+
+
+def test_predictor_is_a_frozen_copy_that_matches_the_model():
+    ratings = low_rank(n_users=15, n_items=12, seed=0)
+    model = MatrixFactorization(n_factors=2, optimizer="adam", n_epochs=5, warm_start=True).fit(ratings)
+    predictor = model.predictor()
+    np.testing.assert_allclose(predictor.predict_matrix(), model.predict_matrix())
+    assert predictor.predict_cell(3, 4) == pytest.approx(model.predict([3], [4])[0])
+    before = predictor.predict_matrix().copy()
+    model.fit(ratings)  # training goes on; the predictor does not move
+    np.testing.assert_array_equal(predictor.predict_matrix(), before)
+    assert predictor.shape == (15, 12) and predictor.epoch == 5

@@ -1,0 +1,115 @@
+"""Why the grid shows what it shows: the terms of one prediction, and a user's top recommendations."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from PySide6.QtCore import QStringListModel
+from PySide6.QtWidgets import QLabel, QListView, QSpinBox, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget
+
+from .table_model import RatingTableModel
+
+MAX_VECTOR_SHOWN = 8
+
+
+def _vector(values: np.ndarray) -> str:
+    shown = ", ".join(f"{v:+.3f}" for v in values[:MAX_VECTOR_SHOWN])
+    more = f", … ({len(values)} in all)" if len(values) > MAX_VECTOR_SHOWN else ""
+    return f"[{shown}{more}]"
+
+
+def explanation_html(table: RatingTableModel, user: int, item: int) -> str:
+    """The arithmetic of one cell: w·x + b + c + offset = z (→ sigmoid) = the number in the grid."""
+    predictor = table.predictor
+    user_name = html.escape(table.name(0, user))
+    item_name = html.escape(table.name(1, item))
+    value = table.value(*table.position(user, item))
+    lines = [f"<b>{item_name}</b> × <b>{user_name}</b>"]
+    if predictor is None:
+        lines.append("<i>Train a model to see how its prediction for this cell is made.</i>")
+        return "<br>".join(lines)
+    parts = predictor.explain(user, item)
+    k = len(parts["item_factors"])
+    rows = []
+    if k:
+        rows.append(("x<sub>i</sub> (movie factors)", _vector(parts["item_factors"])))
+        rows.append(("w<sub>j</sub> (user factors)", _vector(parts["user_factors"])))
+        rows.append(("w<sub>j</sub>·x<sub>i</sub>", f"{parts['dot']:+.4f}"))
+    rows.append(("+ b<sub>j</sub> (user bias)", f"{parts['user_bias']:+.4f}"))
+    rows.append(("+ movie bias", f"{parts['item_bias']:+.4f}"))
+    offset_name = "μ<sub>i</sub> (movie mean)" if table_mean_normalized(parts) else "offset (global mean or 0)"
+    if parts["sigmoid"]:
+        offset_name = "offset (logit of the movie's like rate)" if parts["offset"] else "offset"
+    rows.append((f"+ {offset_name}", f"{parts['offset']:+.4f}"))
+    rows.append(("= z", f"<b>{parts['score']:.4f}</b>"))
+    if parts["sigmoid"]:
+        rows.append(("sigmoid(z) = P(like)", f"<b>{parts['prediction']:.4f}</b>"))
+    elif parts["clipped"]:
+        rows.append(("clipped to the scale", f"<b>{parts['prediction']:.4f}</b>"))
+    lines.append("<table cellspacing=4>" + "".join(f"<tr><td>{a}</td><td align=right>{b}</td></tr>" for a, b in rows)
+                 + "</table>")
+    if not math.isnan(value):
+        lines.append(f"Known rating y = {value:g}; residual y − ŷ = {value - parts['prediction']:+.4f}")
+    else:
+        lines.append(f"Not rated: the grid shows the prediction {parts['prediction']:.2f}")
+    return "<br>".join(lines)
+
+
+def table_mean_normalized(parts: dict) -> bool:
+    return not parts["sigmoid"] and parts["offset"] != 0 and math.isclose(parts["offset"], parts["item_mean"])
+
+
+class ExplainPanel(QWidget):
+    def __init__(self, table: RatingTableModel, parent=None):
+        super().__init__(parent)
+        self.table = table
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.top_n = QSpinBox(minimum=1, maximum=100, value=10)
+        self.top_n.setToolTip("How many recommendations to list")
+        self.top_label = QLabel("Top recommendations")
+        self.recommendations = QStringListModel(self)
+        self.list_view = QListView()
+        self.list_view.setModel(self.recommendations)
+        self.list_view.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        header = QHBoxLayout()
+        header.addWidget(self.top_label, 1)
+        header.addWidget(self.top_n)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text, 3)
+        layout.addLayout(header)
+        layout.addWidget(self.list_view, 2)
+        self._cell: tuple[int, int] | None = None
+        self.top_n.valueChanged.connect(lambda _: self.refresh())
+        self.refresh()
+
+    def show_cell(self, user: int, item: int):
+        self._cell = (user, item)
+        self.refresh()
+
+    def refresh(self):
+        ratings = self.table.ratings
+        cell = self._cell
+        if cell is None or cell[0] >= ratings.n_users or cell[1] >= ratings.n_items:
+            self.text.setHtml("<i>Select a cell to see how its prediction is made.</i>")
+            self.recommendations.setStringList([])
+            self.top_label.setText("Top recommendations")
+            return
+        user, item = cell
+        self.text.setHtml(explanation_html(self.table, user, item))
+        self.top_label.setText(f"Top {self.top_n.value()} for {self.table.name(0, user)} (unrated movies)")
+        self.recommendations.setStringList(self.recommend(user))
+
+    def recommend(self, user: int) -> list[str]:
+        predictor = self.table.predictor
+        if predictor is None:
+            return []
+        ratings = self.table.ratings
+        # The sigmoid and clipping keep the order of z, so ranking by z ranks by prediction.
+        scores = (predictor.item_factors @ predictor.user_factors[user] + predictor.user_bias[user]
+                  + predictor.item_bias + predictor.item_offset)
+        scores[ratings.items[ratings.users == user]] = -np.inf
+        order = [i for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])][: self.top_n.value()]
+        return [f"{self.table.name(1, int(i))}  —  {predictor.predict_cell(user, int(i)):.2f}" for i in order]

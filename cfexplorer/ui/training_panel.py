@@ -1,0 +1,356 @@
+"""The training panel: model settings, Train/Pause/Step/Stop/Reset, live status and loss curves."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+    QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from ..core.mf import MatrixFactorization
+from ..core.ratings import train_test_split
+from .loss_plot import LossPlot
+from .training import IDLE, PAUSED, RUNNING, TrainingController
+
+PACES = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3}
+OPTIMIZER_LABELS = {"als": "ALS (alternating least squares)", "adam": "Adam", "gd": "Gradient descent",
+                    "sgd": "Mini-batch SGD"}
+
+
+class TrainingPanel(QWidget):
+    sig_predictor_changed = Signal(object)  # Predictor, or None after Reset
+    sig_run_ended = Signal(object, str)      # the model, "done" / "stopped" / "failed"
+    sig_message = Signal(str, str)           # kind ("error"/"info"), text
+    sig_retrain_requested = Signal()
+
+    def __init__(self, data_source, parent=None):
+        """``data_source()`` returns the Ratings to train on, read when Train is pressed."""
+        super().__init__(parent)
+        self.data_source = data_source
+        self.controller = TrainingController(self)
+        self.model: MatrixFactorization | None = None
+        self.stale = False
+        self._started_at = 0.0
+        self._epochs_at_start = 0
+        self._binary = False
+        self._build()
+        self.controller.sig_progress.connect(self._on_progress)
+        self.controller.sig_state_changed.connect(self._on_state_change)
+        self.controller.sig_finished.connect(self._on_finished)
+        self.controller.sig_failed.connect(self._on_failed)
+        self._on_state_change(IDLE)
+
+    # --- construction -----------------------------------------------------------------------------------
+    def _build(self):
+        self.loss = QComboBox()
+        self.loss.addItem("Squared error (ratings)", "squared")
+        self.loss.addItem("Binary cross-entropy (likes)", "bce")
+        self.loss.setToolTip("Squared error for star ratings; sigmoid + cross-entropy for 1/0 likes.")
+        self.mean_normalization = QCheckBox("Mean normalization")
+        self.mean_normalization.setToolTip("Subtract each movie's mean before training and add it back when "
+                                           "predicting: a user with no ratings gets the movie means.")
+        self.global_mean = QCheckBox("Global mean offset")
+        self.global_mean.setToolTip("Add the mean of all ratings as a fixed offset (when not mean-normalizing).")
+        self.user_bias = QCheckBox("User bias b")
+        self.user_bias.setToolTip("Learn one number per user that shifts all of their predictions.")
+        self.item_bias = QCheckBox("Movie bias")
+        self.item_bias.setToolTip("Learn one number per movie that shifts all of its predictions.")
+        self.factors = QSpinBox(minimum=0, maximum=500)
+        self.factors.setToolTip("Number of latent factors k: the length of each x (movie) and w (user) vector.")
+        self.reg = QDoubleSpinBox(minimum=0, maximum=1e6, decimals=3, singleStep=0.1)
+        self.reg.setToolTip("λ: weight of the regularization term λ/2 (|W|² + |X|²); larger keeps factors small.")
+        self.bias_reg = QDoubleSpinBox(minimum=0, maximum=1e6, decimals=3, singleStep=0.1)
+        self.bias_reg.setToolTip("λ for the biases; 0 leaves them unregularized, as in the course.")
+        self.learning_rate = QDoubleSpinBox(minimum=1e-6, maximum=100, decimals=5, singleStep=0.01)
+        self.learning_rate.setToolTip("Step size α of gradient descent, SGD and Adam (ALS needs none).")
+        self.optimizer = QComboBox()
+        for key, label in OPTIMIZER_LABELS.items():
+            self.optimizer.addItem(label, key)
+        self.optimizer.setToolTip("How the cost is minimized: ALS solves exactly for users, then movies; "
+                                  "the others take gradient steps.")
+        self.epochs = QSpinBox(minimum=1, maximum=100_000)
+        self.epochs.setToolTip("How many passes over the ratings to train for.")
+        self.batch_size = QSpinBox(minimum=0, maximum=10_000_000, specialValueText="full batch")
+        self.batch_size.setToolTip("Ratings per step for SGD and Adam; 'full batch' uses all of them.")
+        self.validation = QDoubleSpinBox(minimum=0, maximum=0.5, decimals=2, singleStep=0.05)
+        self.validation.setToolTip("Share of the ratings held out to measure how well unseen ratings are predicted.")
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed.setToolTip("Seed of the initial factors and the validation split: same seed, same run.")
+        self.pace = QComboBox()
+        for label in PACES:
+            self.pace.addItem(label)
+        self.pace.setToolTip("Slow training down to watch it happen in class.")
+        self.pace.currentTextChanged.connect(lambda text: self.controller.set_pace(PACES[text]))
+        self.optimizer.currentIndexChanged.connect(self._on_optimizer_change)
+
+        form = QFormLayout()
+        form.addRow("Loss", self.loss)
+        checks = QGridLayout()
+        checks.addWidget(self.mean_normalization, 0, 0)
+        checks.addWidget(self.global_mean, 0, 1)
+        checks.addWidget(self.user_bias, 1, 0)
+        checks.addWidget(self.item_bias, 1, 1)
+        form.addRow(checks)
+        form.addRow("Factors k", self.factors)
+        form.addRow("λ (factors)", self.reg)
+        form.addRow("λ (biases)", self.bias_reg)
+        form.addRow("Optimizer", self.optimizer)
+        form.addRow("Learning rate α", self.learning_rate)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Validation share", self.validation)
+        form.addRow("Seed", self.seed)
+        form.addRow("Speed", self.pace)
+        settings_box = QGroupBox("Model")
+        settings_box.setLayout(form)
+
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Start a new run from fresh random factors (F5)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause or resume the current run (F6)")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Train exactly one more epoch (F7)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("End the run after the current epoch (F8)")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Forget the trained model: predictions disappear")
+        self.train_button.clicked.connect(self.train)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.step_button.clicked.connect(self.step)
+        self.stop_button.clicked.connect(self.stop)
+        self.reset_button.clicked.connect(self.reset)
+        transport = QGridLayout()
+        for position, button in enumerate((self.train_button, self.pause_button, self.step_button,
+                                           self.stop_button, self.reset_button)):
+            transport.addWidget(button, position // 3, position % 3)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("epoch %v / %m")
+        self.status_label = QLabel("Not trained yet")
+        self.stale_label = QLabel()
+        self.stale_label.setWordWrap(True)
+        self.stale_label.setStyleSheet("color: #8a4b00; font-weight: bold;")
+        self.stale_label.hide()
+        self.cost_label = QLabel()
+        self.cost_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cost_label.setWordWrap(True)
+
+        self.log_scale = QCheckBox("Log scale")
+        self.log_scale.toggled.connect(lambda on: self.loss_plot.set_log_scale(on))
+        self.clear_history_button = QPushButton("Clear history")
+        self.clear_history_button.setToolTip("Remove the curves of earlier runs")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save the curves as PNG, SVG or CSV")
+        self.clear_history_button.clicked.connect(lambda: self.loss_plot.clear_history())
+        self.export_button.clicked.connect(self.export_dialog)
+        plot_tools = QHBoxLayout()
+        plot_tools.addWidget(self.log_scale)
+        plot_tools.addStretch(1)
+        plot_tools.addWidget(self.clear_history_button)
+        plot_tools.addWidget(self.export_button)
+
+        self.loss_plot = LossPlot()
+        self.loss_plot.setMinimumHeight(200)
+        # The curves get their own dock in the window; they are built here because this panel feeds them.
+        self.curves_widget = QWidget()
+        curves_layout = QVBoxLayout(self.curves_widget)
+        curves_layout.setContentsMargins(2, 2, 2, 2)
+        curves_layout.addLayout(plot_tools)
+        curves_layout.addWidget(self.loss_plot, 1)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(settings_box)
+        layout.addLayout(transport)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.cost_label)
+        layout.addWidget(self.stale_label)
+        layout.addStretch(1)
+
+    # --- settings ----------------------------------------------------------------------------------------
+    def apply_defaults(self, training: dict | None = None, binary: bool = False):
+        """Settings for new data: the model's defaults, overridden by a preset's own."""
+        params = MatrixFactorization().get_params()
+        if binary:
+            params.update(optimizer="adam", n_epochs=200, learning_rate=0.05, reg=1.0, bias_reg=1.0)
+        params.update(training or {})
+        self._binary = binary
+        self.loss.setCurrentIndex(1 if binary else 0)
+        self.mean_normalization.setChecked(params["mean_normalization"])
+        self.global_mean.setChecked(params["global_mean"])
+        self.user_bias.setChecked(params["user_bias"])
+        self.item_bias.setChecked(params["item_bias"])
+        self.factors.setValue(params["n_factors"])
+        self.reg.setValue(params["reg"])
+        self.bias_reg.setValue(params["bias_reg"])
+        self.learning_rate.setValue(params["learning_rate"])
+        self.optimizer.setCurrentIndex(list(OPTIMIZER_LABELS).index(params["optimizer"]))
+        self.epochs.setValue(params["n_epochs"])
+        self.batch_size.setValue(params["batch_size"] or 0)
+        self.seed.setValue(params["seed"] or 0)
+        self.validation.setValue(training.get("validation_fraction", 0.0) if training else 0.1)
+        pace = training.get("pace") if training else None
+        self.pace.setCurrentText(next((k for k, v in PACES.items() if v == pace), "full speed"))
+
+    def model_params(self) -> dict:
+        return {
+            "n_factors": self.factors.value(),
+            "reg": self.reg.value(),
+            "bias_reg": self.bias_reg.value(),
+            "learning_rate": self.learning_rate.value(),
+            "optimizer": self.optimizer.currentData(),
+            "n_epochs": self.epochs.value(),
+            "batch_size": self.batch_size.value() or None,
+            "seed": self.seed.value(),
+            "mean_normalization": self.mean_normalization.isChecked(),
+            "global_mean": self.global_mean.isChecked(),
+            "user_bias": self.user_bias.isChecked(),
+            "item_bias": self.item_bias.isChecked(),
+            "loss": self.loss.currentData(),
+        }
+
+    def settings(self) -> dict:
+        """What a project file stores of this panel."""
+        pace = PACES[self.pace.currentText()]
+        return {**self.model_params(), "validation_fraction": self.validation.value(), "pace": pace}
+
+    def _on_optimizer_change(self):
+        gradient = self.optimizer.currentData() != "als"
+        self.learning_rate.setEnabled(gradient)
+        self.batch_size.setEnabled(self.optimizer.currentData() in ("sgd", "adam"))
+
+    # --- transport ------------------------------------------------------------------------------------------
+    def train(self, paused: bool = False, steps: int = 0) -> bool:
+        """Start a new run on a snapshot of the current ratings."""
+        if self.controller.is_active:
+            self.controller.shutdown()
+        ratings = self.data_source()
+        if ratings.n_ratings == 0:
+            self.sig_message.emit("error", "There are no ratings to train on: type some into the grid first.")
+            return False
+        params = self.model_params()
+        model = MatrixFactorization(**params)
+        fraction = self.validation.value()
+        train, validation = ratings, None
+        if fraction > 0:
+            train, validation = train_test_split(ratings, fraction, seed=self.seed.value())
+            if len(validation) == 0:
+                validation = None
+        try:
+            model._check_params(train)
+        except ValueError as error:
+            self.sig_message.emit("error", f"Cannot train with these settings: {error}")
+            return False
+        self.model = model
+        self.stale = False
+        self.stale_label.hide()
+        metric = "bce" if model._resolve_loss(train) == "bce" else "rmse"
+        self.loss_plot.start_run(self.settings(), metric)
+        self.progress.setRange(0, params["n_epochs"])
+        self.progress.setValue(0)
+        self._started_at = time.perf_counter()
+        self.controller.start(model, train, validation, paused=paused, steps=steps,
+                              epochs_per_second=PACES[self.pace.currentText()])
+        return True
+
+    def toggle_pause(self):
+        if self.controller.state == RUNNING:
+            self.controller.pause()
+        elif self.controller.state == PAUSED:
+            self.controller.resume()
+
+    def step(self):
+        if self.controller.is_active:
+            self.controller.step()
+        else:
+            self.train(paused=True, steps=1)
+
+    def stop(self):
+        self.controller.stop()
+
+    def reset(self):
+        self.controller.shutdown()
+        self.model = None
+        self.progress.setValue(0)
+        self.status_label.setText("Not trained yet")
+        self.cost_label.clear()
+        self.stale_label.hide()
+        self.sig_predictor_changed.emit(None)
+
+    def shutdown(self):
+        self.controller.shutdown()
+
+    def mark_stale(self):
+        """The data changed after training began: results describe the old data."""
+        if self.model is None:
+            return
+        self.stale = True
+        self.stale_label.setText("The ratings were edited after this training started: predictions are stale. "
+                                 "Press Train to retrain.")
+        self.stale_label.show()
+
+    # --- reactions ----------------------------------------------------------------------------------------------
+    @Slot(object, object)
+    def _on_progress(self, records, predictor):
+        self.loss_plot.add_records(records)
+        last = records[-1]
+        elapsed = time.perf_counter() - self._started_at
+        run = self.loss_plot.current
+        rate = len(run.epochs) / elapsed if elapsed > 0 else 0.0
+        self.progress.setValue(min(last.epoch, self.progress.maximum()))
+        self.status_label.setText(f"epoch {last.epoch} · {rate:,.0f} epochs/s · {elapsed:.1f} s")
+        self.cost_label.setText(self.describe_cost(last))
+        self.sig_predictor_changed.emit(predictor)
+
+    def describe_cost(self, record) -> str:
+        text = f"J = {record.data_term:.5g} (data) + {record.reg_term:.5g} (reg) = {record.total:.5g}"
+        train = record.train
+        if "rmse" in train:
+            text += f"   train RMSE {train['rmse']:.4f}"
+        if "accuracy" in train:
+            text += f"   train accuracy {train['accuracy']:.3f}"
+        for key in ("rmse", "mae", "bce", "accuracy"):
+            if key in record.validation:
+                text += f"   val {key.upper()} {record.validation[key]:.4f}"
+        return text
+
+    def _on_state_change(self, state: str):
+        running, paused = state == RUNNING, state == PAUSED
+        self.pause_button.setEnabled(running or paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.stop_button.setEnabled(running or paused)
+        self.step_button.setEnabled(not running)
+        if paused:
+            self.status_label.setText(self.status_label.text().split(" · paused")[0] + " · paused")
+
+    @Slot(str)
+    def _on_finished(self, reason: str):
+        epochs = len(getattr(self.model, "history_", []))
+        word = "finished" if reason == "done" else "stopped"
+        elapsed = time.perf_counter() - self._started_at
+        self.status_label.setText(f"{word} after {epochs} epochs in {elapsed:.2f} s")
+        self.sig_run_ended.emit(self.model, reason)
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, details: str):
+        self.status_label.setText("training failed")
+        # Parameters from just before a divergence predict nothing useful: show '?' again.
+        self.sig_predictor_changed.emit(None)
+        self.sig_message.emit("error", message)
+        self.sig_run_ended.emit(self.model, "failed")
+
+    # --- export ---------------------------------------------------------------------------------------------------
+    def export_dialog(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export loss curves", "loss-curves.png",
+                                              "PNG image (*.png);;SVG image (*.svg);;CSV table (*.csv)")
+        if path:
+            self.export_curves(path)
+
+    def export_curves(self, path: str):
+        if path.lower().endswith(".csv"):
+            self.loss_plot.export_csv(path)
+        else:
+            self.loss_plot.export_image(path)

@@ -1,0 +1,27 @@
+from cfexplorer.core.throttle import Throttle, throttled
+
+
+class FakeClock:
+    def __init__(self, step):
+        self.now, self.step = 0.0, step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+
+def test_a_fast_stream_is_batched_to_30_per_second_without_losing_items():
+    clock = FakeClock(step=0.001)  # 1000 items a second
+    batches = list(throttled(range(3000), max_rate=30, clock=clock))
+    assert [item for batch in batches for item in batch] == list(range(3000))
+    assert 85 <= len(batches) <= 95  # three seconds at 30 per second
+
+
+def test_a_slow_stream_passes_every_item_at_once():
+    clock = FakeClock(step=0.5)
+    assert list(throttled(range(4), max_rate=30, clock=clock)) == [[0], [1], [2], [3]]
+
+
+def test_throttle_is_ready_the_first_time():
+    throttle = Throttle(8, clock=FakeClock(1 / 64))  # binary fractions: no rounding at the edges
+    assert [throttle.ready() for _ in range(10)] == [True] + [False] * 7 + [True, False]

@@ -1,0 +1,230 @@
+"""Training from the panel as a user runs it: real worker thread, real signals."""
+
+import math
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cfexplorer.core.edits import SetCells
+from cfexplorer.core.mf import MatrixFactorization
+
+FINISH_MS = 20_000
+
+
+def grid_text(window, user, movie):
+    table = window.table
+    u = list(table.ratings.user_labels).index(user)
+    i = list(table.ratings.item_titles()).index(movie)
+    return table.data(table.index(*table.position(u, i)))
+
+
+def run_to_end(qtbot, window):
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS) as blocker:
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    return blocker.args
+
+
+def test_train_fills_the_question_marks_and_the_loss_falls(qtbot, window):
+    window.open_preset("course-eve")
+    panel = window.training_panel
+    panel.epochs.setValue(150)
+    assert grid_text(window, "Eve", "Love at last") == "?"
+    model, reason = run_to_end(qtbot, window)
+    assert reason == "done"
+    epochs, totals = panel.loss_plot.curve_data("total")
+    assert list(epochs) == list(range(1, 151))  # one point per epoch
+    assert totals[-1] < 0.5 * totals[0]
+    data_x, data_y = panel.loss_plot.curve_data("data")
+    reg_x, reg_y = panel.loss_plot.curve_data("reg")
+    np.testing.assert_allclose(data_y + reg_y, totals)  # the terms add up to J
+    # Eve has no ratings: with mean normalization she is predicted the movie means
+    shown = [grid_text(window, "Eve", movie) for movie in window.table.ratings.item_titles()]
+    assert shown == ["2.50", "2.50", "2.00", "2.25", "1.25"]
+    assert grid_text(window, "Alice", "Love at last") == "5"  # known ratings stay as they are
+    assert "finished after 150 epochs" in panel.status_label.text()
+
+
+def test_without_mean_normalization_eve_is_predicted_zero(qtbot, window):
+    window.open_preset("course-eve")
+    window.training_panel.mean_normalization.setChecked(False)
+    run_to_end(qtbot, window)
+    assert {grid_text(window, "Eve", m) for m in window.table.ratings.item_titles()} == {"0.00"}
+
+
+def test_training_runs_in_a_worker_thread(qtbot, window, monkeypatch):
+    threads = set()
+    original = MatrixFactorization._gradient_epoch
+
+    def recording(self, *args):
+        threads.add(threading.get_ident())
+        return original(self, *args)
+
+    monkeypatch.setattr(MatrixFactorization, "_gradient_epoch", recording)
+    run_to_end(qtbot, window)
+    assert threads and threading.get_ident() not in threads
+
+
+def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(20_000)
+    updates = []
+    panel.controller.sig_progress.connect(lambda records, predictor: updates.append(len(records)))
+    import time
+
+    start = time.perf_counter()
+    run_to_end(qtbot, window)
+    elapsed = time.perf_counter() - start
+    assert sum(updates) == 20_000  # every epoch arrives, batched
+    assert len(updates) <= 30 * elapsed + 3
+    assert len(updates) < 20_000 / 10
+
+
+def test_stop_ends_the_run_within_an_epoch(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(1000)
+    panel.pace.setCurrentText("30 epochs/s")
+    panel.train()
+    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 3, timeout=5000)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=5000) as blocker:
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+        seen_at_stop = len(panel.model.history_)
+    assert blocker.args[1] == "stopped"
+    assert len(panel.model.history_) <= seen_at_stop + 1
+    assert not panel.controller.is_active
+
+
+def test_pause_and_resume_continue_the_same_run(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(60)
+    panel.pace.setCurrentText("30 epochs/s")
+    panel.train()
+    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 2, timeout=5000)
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.controller.state == "paused", timeout=5000)
+    assert panel.pause_button.text() == "Resume"
+    paused_at = len(panel.model.history_)
+    qtbot.wait(300)
+    assert len(panel.model.history_) == paused_at  # nothing moves while paused
+    panel.pace.setCurrentText("full speed")
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    assert [r.epoch for r in panel.model.history_] == list(range(1, 61))
+    assert len(panel.loss_plot.runs) == 1
+
+
+def test_step_trains_exactly_one_epoch_at_a_time(qtbot, window):
+    panel = window.training_panel
+    qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.controller.state == "paused" and panel.loss_plot.current.epochs == [1],
+                    timeout=5000)
+    qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.loss_plot.current.epochs == [1, 2], timeout=5000)
+    qtbot.wait(200)
+    assert panel.loss_plot.current.epochs == [1, 2]
+    assert window.table.has_predictions
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=5000)
+
+
+def test_editing_during_training_marks_the_result_stale(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(300)
+    panel.pace.setCurrentText("100 epochs/s")
+    panel.train()
+    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 2, timeout=5000)
+    window.table.request_edit(SetCells((1,), (1,), (1.0,)))
+    window.add_user("Zed")  # a shape change during training too
+    assert panel.stale and panel.stale_label.isVisible()
+    assert "stale" in panel.stale_label.text()
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=5000)
+    assert window.table.rowCount() == 5 and window.table.columnCount() == 5
+
+
+def test_a_diverging_learning_rate_ends_with_a_message_not_nan(qtbot, window):
+    panel = window.training_panel
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("gd"))
+    panel.learning_rate.setValue(90.0)
+    model, reason = run_to_end(qtbot, window)
+    assert reason == "failed"
+    assert "learning rate (90) is probably too high" in window.message_bar.text
+    table = window.table
+    shown = [table.data(table.index(r, c)) for r in range(table.rowCount()) for c in range(table.columnCount())]
+    assert not any("nan" in text.lower() or "inf" in text.lower() for text in shown)
+    # the app keeps working: a sane learning rate trains again
+    panel.learning_rate.setValue(0.05)
+    assert run_to_end(qtbot, window)[1] == "done"
+
+
+def test_closing_the_window_during_training_stops_the_worker(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(100_000)
+    panel.train()
+    qtbot.waitUntil(lambda: panel.controller.state == "running", timeout=5000)
+    thread = panel.controller._thread
+    assert window.close()
+    assert thread is None or not thread.isRunning()
+    assert not panel.controller.is_active
+
+
+def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
+    panel = window.training_panel
+    panel.reg.setValue(0.0)
+    run_to_end(qtbot, window)
+    panel.reg.setValue(1.5)
+    run_to_end(qtbot, window)
+    from cfexplorer.ui.loss_plot import settings_label
+
+    runs = panel.loss_plot.runs
+    assert len(runs) == 2
+    assert settings_label(runs[0], runs) == "run 1: reg=0" and settings_label(runs[1], runs) == "run 2: reg=1.5"
+    panel.clear_history_button.click()
+    assert len(panel.loss_plot.runs) == 1
+
+
+def test_export_curves_as_csv_and_png(qtbot, window, tmp_path):
+    run_to_end(qtbot, window)
+    panel = window.training_panel
+    panel.export_curves(str(tmp_path / "curves.csv"))
+    lines = (tmp_path / "curves.csv").read_text().splitlines()
+    assert lines[0].startswith("run,settings,epoch,data_term,reg_term,total")
+    assert len(lines) == 1 + panel.epochs.value()
+    panel.export_curves(str(tmp_path / "curves.png"))
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_binary_preset_shows_probabilities(qtbot, window):
+    window.open_preset("course-binary")
+    assert window.training_panel.loss.currentData() == "bce"
+    run_to_end(qtbot, window)
+    value = float(grid_text(window, "Bob", "Romance forever"))
+    assert 0 < value < 1
+
+
+def test_explanation_adds_up_to_the_grid(qtbot, window):
+    run_to_end(qtbot, window)
+    table = window.table
+    u = list(table.ratings.user_labels).index("Bob")
+    i = list(table.ratings.item_titles()).index("Romance forever")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(u, i))))
+    parts = table.predictor.explain(u, i)
+    assert parts["dot"] + parts["user_bias"] + parts["item_bias"] + parts["offset"] == pytest.approx(parts["score"])
+    assert f"{parts['prediction']:.2f}" == grid_text(window, "Bob", "Romance forever")
+    html = window.explain_panel.text.toPlainText()
+    assert "Romance forever" in html and f"{parts['score']:.4f}" in html
+    assert window.explain_panel.recommendations.stringList()  # Bob's unrated movies, best first
+
+
+def test_trained_model_is_saved_in_the_project_and_restored(qtbot, window, tmp_path):
+    window.open_preset("course-eve")
+    run_to_end(qtbot, window)
+    before = grid_text(window, "Eve", "Love at last")
+    path = tmp_path / "trained.cfx"
+    assert window.save_to(path)
+    window.open_preset("course")
+    assert window.open_file(path)
+    assert grid_text(window, "Eve", "Love at last") == before
+    assert window.training_panel.mean_normalization.isChecked()
+    assert len(window.training_panel.loss_plot.current.epochs) == 200
