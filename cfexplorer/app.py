@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         scroller = QScrollArea()
         scroller.setWidget(self.training_panel)
         scroller.setWidgetResizable(True)
-        scroller.setMinimumWidth(360)
+        scroller.setMinimumWidth(320)
         self.training_dock = QDockWidget("Training", self)
         self.training_dock.setObjectName("trainingDock")
         self.training_dock.setWidget(scroller)
