@@ -337,7 +337,8 @@ class MainWindow(QMainWindow):
             self.message_bar.show_message(f"The saved model could not be restored ({error}); the data is fine.")
             return
         self.training_panel.model = model
-        self.training_panel.loss_plot.start_run(self.training_panel.settings(), "rmse")
+        metrics = ("bce", "accuracy") if model.loss_ == "bce" else ("rmse", "mae")
+        self.training_panel.loss_plot.start_run(self.training_panel.settings(), metrics)
         self.training_panel.loss_plot.add_records(model.history_)
         self.table.set_predictor(model.predictor())
 
@@ -596,7 +597,7 @@ class MainWindow(QMainWindow):
 
     def _on_predictor_change(self, predictor):
         self.table.set_predictor(predictor)
-        self.explain_panel.refresh()
+        self.explain_panel.schedule_refresh()
 
     def _on_current_cell_change(self, current, previous):
         if current.isValid():
@@ -701,9 +702,23 @@ class MainWindow(QMainWindow):
 
 
 # --- entry points ----------------------------------------------------------------------------------------
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def make_application(argv=None) -> QApplication:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    # The GUI thread needs the GIL for each call from Qt into Python; with the training thread busy,
+    # Python's default 5 ms hand-over makes painting crawl. 1 ms keeps the window responsive.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    if not hasattr(app, "gui_thread_garbage_collector"):
+        # Python's cyclic collector runs in whichever thread allocates; if that is the training thread
+        # and the garbage holds Qt objects, their destructors run there and deadlock with the GUI
+        # thread (seen in gdb: QObject::~QObject in the worker waiting for the GIL while the GUI thread
+        # waits for Qt's connection mutex). Collect on a timer in the GUI thread instead.
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        app.gui_thread_garbage_collector = GarbageCollector(interval=0.5)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("CF Explorer")

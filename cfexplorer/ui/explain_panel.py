@@ -6,7 +6,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import QStringListModel
+from PySide6.QtCore import QStringListModel, QTimer
 from PySide6.QtWidgets import QLabel, QListView, QSpinBox, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget
 
 from .table_model import RatingTableModel
@@ -82,6 +82,9 @@ class ExplainPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.list_view, 2)
         self._cell: tuple[int, int] | None = None
+        # During training new predictions arrive 30 times a second; rich text needs far fewer.
+        self._refresh_timer = QTimer(self, singleShot=True, interval=200)
+        self._refresh_timer.timeout.connect(self.refresh)
         self.top_n.valueChanged.connect(lambda _: self.refresh())
         self.refresh()
 
@@ -89,7 +92,13 @@ class ExplainPanel(QWidget):
         self._cell = (user, item)
         self.refresh()
 
+    def schedule_refresh(self):
+        """Refresh soon, at most five times a second however often this is called."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
     def refresh(self):
+        self._refresh_timer.stop()
         ratings = self.table.ratings
         cell = self._cell
         if cell is None or cell[0] >= ratings.n_users or cell[1] >= ratings.n_items:

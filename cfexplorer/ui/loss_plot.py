@@ -16,7 +16,7 @@ pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground=
 
 TERM_COLORS = {"total": (33, 102, 172), "data": (230, 97, 1), "reg": (94, 60, 153)}
 TERM_LABELS = {"total": "J (total)", "data": "data term", "reg": "regularization term"}
-VALIDATION_COLOR = (27, 120, 55)
+VALIDATION_COLORS = ((27, 120, 55), (140, 81, 10))  # first and second validation metric
 
 
 @dataclass
@@ -25,12 +25,17 @@ class Run:
 
     number: int
     settings: dict
-    metric: str = "rmse"
+    metrics: tuple = ("rmse", "mae")
     epochs: list = field(default_factory=list)
     data: list = field(default_factory=list)
     reg: list = field(default_factory=list)
     total: list = field(default_factory=list)
-    validation: list = field(default_factory=list)
+    validation: list = field(default_factory=list)  # first metric
+    validation2: list = field(default_factory=list)  # second metric
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
 
     def add(self, records):
         for record in records:
@@ -38,7 +43,8 @@ class Run:
             self.data.append(record.data_term)
             self.reg.append(record.reg_term)
             self.total.append(record.total)
-            self.validation.append(record.validation.get(self.metric, math.nan))
+            self.validation.append(record.validation.get(self.metrics[0], math.nan))
+            self.validation2.append(record.validation.get(self.metrics[1], math.nan))
 
     def series(self, name: str) -> np.ndarray:
         return np.asarray(getattr(self, name), dtype=float)
@@ -94,10 +100,10 @@ class LossPlot(QWidget):
     def current(self) -> Run | None:
         return self.runs[-1] if self.runs else None
 
-    def start_run(self, settings: dict, metric: str = "rmse") -> Run:
-        run = Run(len(self.runs) + 1, dict(settings), metric)
+    def start_run(self, settings: dict, metrics: tuple = ("rmse", "mae")) -> Run:
+        run = Run(len(self.runs) + 1, dict(settings), tuple(metrics))
         self.runs.append(run)
-        self.validation_plot.setLabel("left", f"validation {metric.upper()}")
+        self.validation_plot.setLabel("left", "validation " + " / ".join(m.upper() for m in run.metrics))
         self._rebuild()
         return run
 
@@ -140,12 +146,20 @@ class LossPlot(QWidget):
             curves = {}
             for term in ("total", "data", "reg"):
                 name = TERM_LABELS[term] if current else f"{TERM_LABELS[term]} ({label})"
-                curves[term] = self.cost_plot.plot([], [], pen=self._pen(TERM_COLORS[term], current),
-                                                   name=name if (current or term == "total") else None)
-            curves["validation"] = self.validation_plot.plot(
-                [], [], pen=self._pen(VALIDATION_COLOR, current), name=label)
+                curves[term] = self._plot(self.cost_plot, self._pen(TERM_COLORS[term], current),
+                                          name if (current or term == "total") else None)
+            for key, color, metric in zip(("validation", "validation2"), VALIDATION_COLORS, run.metrics):
+                name = metric.upper() if current else None
+                curves[key] = self._plot(self.validation_plot, self._pen(color, current), name)
             self._curves.append(curves)
             self._set_data(run, curves)
+
+    def _plot(self, plot, pen, name):
+        curve = plot.plot([], [], pen=pen, name=name)
+        # Thousands of epochs redrawn 30 times a second would starve the worker of the GIL.
+        curve.setDownsampling(auto=True, method="peak")
+        curve.setClipToView(True)
+        return curve
 
     def _set_data(self, run: Run, curves: dict):
         epochs = run.series("epochs")
@@ -154,16 +168,17 @@ class LossPlot(QWidget):
             if self.cost_plot.ctrl.logYCheck.isChecked():
                 values = np.where(values > 0, values, np.nan)
             curves[term].setData(epochs, values, connect="finite")
-        validation = run.series("validation")
-        curves["validation"].setData(epochs, validation, connect="finite")
+        for key in ("validation", "validation2"):
+            curves[key].setData(epochs, run.series(key), connect="finite")
 
     def _update_current(self):
         if self._curves:
             self._set_data(self.current, self._curves[-1])
 
     def curve_data(self, term: str, run_index: int = -1):
-        """(x, y) drawn for one term of a run: what the user sees, for tests and export."""
-        return self._curves[run_index][term].getData()
+        """(x, y) of one curve of a run, every point (the screen may show a downsampled version)."""
+        curve = self._curves[run_index][term]
+        return curve.xData, curve.yData
 
     # --- hover --------------------------------------------------------------------------------------------
     def _on_mouse(self, event):
@@ -191,8 +206,9 @@ class LossPlot(QWidget):
         parts = [f"epoch {run.epochs[position]}",
                  f"J = {run.total[position]:.5g}",
                  f"  data {run.data[position]:.5g} + reg {run.reg[position]:.5g}"]
-        if not math.isnan(run.validation[position]):
-            parts.append(f"validation {run.metric.upper()} {run.validation[position]:.4f}")
+        for metric, series in zip(run.metrics, (run.validation, run.validation2)):
+            if not math.isnan(series[position]):
+                parts.append(f"validation {metric.upper()} {series[position]:.4f}")
         return "\n".join(parts)
 
     # --- export ---------------------------------------------------------------------------------------------
@@ -208,11 +224,12 @@ class LossPlot(QWidget):
     def export_csv(self, path: str):
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["run", "settings", "epoch", "data_term", "reg_term", "total", "validation_metric",
-                             "validation"])
+            writer.writerow(["run", "settings", "epoch", "data_term", "reg_term", "total", "metric_1",
+                             "validation_1", "metric_2", "validation_2"])
             for run in self.runs:
                 label = settings_label(run, self.runs)
-                for row in zip(run.epochs, run.data, run.reg, run.total, run.validation):
-                    epoch, data, reg, total, validation = row
-                    writer.writerow([run.number, label, epoch, repr(data), repr(reg), repr(total), run.metric,
-                                     "" if math.isnan(validation) else repr(validation)])
+                rows = zip(run.epochs, run.data, run.reg, run.total, run.validation, run.validation2)
+                for epoch, data, reg, total, first, second in rows:
+                    writer.writerow([run.number, label, epoch, repr(data), repr(reg), repr(total),
+                                     run.metrics[0], "" if math.isnan(first) else repr(first),
+                                     run.metrics[1], "" if math.isnan(second) else repr(second)])

@@ -67,10 +67,10 @@ class TrainingWorker(QObject):
             self._condition.notify_all()
 
     # --- the loop, in the worker thread ----------------------------------------------------------------
-    def _flush(self):
+    def _flush(self, with_predictor: bool = True):
         if self._pending:
             records, self._pending = self._pending, []
-            self.sig_progress.emit(records, self.model.predictor())
+            self.sig_progress.emit(records, self.model.predictor() if with_predictor else None)
 
     def _may_run_next_epoch(self, last_epoch_started: float) -> bool:
         """Wait while paused (or for the pace); False when a stop was requested."""
@@ -122,20 +122,23 @@ class TrainingWorker(QObject):
                 self._pending.append(record)
                 if throttle.ready():
                     self._flush()
+                # Small models run pure-Python epochs back to back; yielding the GIL here keeps every
+                # C++-to-Python call of the GUI thread from queueing behind a whole switch interval.
+                time.sleep(0)
         except TrainingDiverged as error:
-            self._flush_safely()
+            self._flush_safely(with_predictor=False)  # parameters on the edge of divergence predict nothing
             self.sig_failed.emit(str(error), "")
             return
         except Exception as error:  # anything else must reach the user, not kill the thread silently
-            self._flush_safely()
+            self._flush_safely(with_predictor=False)
             self.sig_failed.emit(f"Training stopped by an error: {error}", traceback.format_exc())
             return
         self._flush()
         self.sig_finished.emit(reason)
 
-    def _flush_safely(self):
+    def _flush_safely(self, with_predictor: bool):
         try:
-            self._flush()
+            self._flush(with_predictor)
         except Exception:  # the model may be half-built; the failure message matters more
             self._pending = []
 

@@ -117,7 +117,7 @@ class TrainingPanel(QWidget):
         self.stop_button.setToolTip("End the run after the current epoch (F8)")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Forget the trained model: predictions disappear")
-        self.train_button.clicked.connect(self.train)
+        self.train_button.clicked.connect(self._on_train_click)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.step_button.clicked.connect(self.step)
         self.stop_button.clicked.connect(self.stop)
@@ -133,7 +133,14 @@ class TrainingPanel(QWidget):
         self.stale_label = QLabel()
         self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet("color: #8a4b00; font-weight: bold;")
-        self.stale_label.hide()
+        self.retrain_button = QPushButton("Retrain on the edited ratings")
+        self.retrain_button.clicked.connect(self._on_retrain_click)
+        self.stale_box = QWidget()
+        stale_layout = QVBoxLayout(self.stale_box)
+        stale_layout.setContentsMargins(0, 0, 0, 0)
+        stale_layout.addWidget(self.stale_label)
+        stale_layout.addWidget(self.retrain_button)
+        self.stale_box.hide()
         self.cost_label = QLabel()
         self.cost_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cost_label.setWordWrap(True)
@@ -167,7 +174,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addWidget(self.cost_label)
-        layout.addWidget(self.stale_label)
+        layout.addWidget(self.stale_box)
         layout.addStretch(1)
 
     # --- settings ----------------------------------------------------------------------------------------
@@ -246,15 +253,18 @@ class TrainingPanel(QWidget):
             return False
         self.model = model
         self.stale = False
-        self.stale_label.hide()
-        metric = "bce" if model._resolve_loss(train) == "bce" else "rmse"
-        self.loss_plot.start_run(self.settings(), metric)
+        self.stale_box.hide()
+        binary = model._resolve_loss(train) == "bce"
+        self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
         self.progress.setRange(0, params["n_epochs"])
         self.progress.setValue(0)
         self._started_at = time.perf_counter()
         self.controller.start(model, train, validation, paused=paused, steps=steps,
                               epochs_per_second=PACES[self.pace.currentText()])
         return True
+
+    def _on_train_click(self):
+        self.train()
 
     def toggle_pause(self):
         if self.controller.state == RUNNING:
@@ -277,7 +287,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.status_label.setText("Not trained yet")
         self.cost_label.clear()
-        self.stale_label.hide()
+        self.stale = False
+        self.stale_box.hide()
         self.sig_predictor_changed.emit(None)
 
     def shutdown(self):
@@ -288,9 +299,12 @@ class TrainingPanel(QWidget):
         if self.model is None:
             return
         self.stale = True
-        self.stale_label.setText("The ratings were edited after this training started: predictions are stale. "
-                                 "Press Train to retrain.")
-        self.stale_label.show()
+        self.stale_label.setText("The ratings were edited after this training started: its predictions "
+                                 "describe the old ratings.")
+        self.stale_box.show()
+
+    def _on_retrain_click(self):
+        self.train()
 
     # --- reactions ----------------------------------------------------------------------------------------------
     @Slot(object, object)
@@ -303,7 +317,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(min(last.epoch, self.progress.maximum()))
         self.status_label.setText(f"epoch {last.epoch} · {rate:,.0f} epochs/s · {elapsed:.1f} s")
         self.cost_label.setText(self.describe_cost(last))
-        self.sig_predictor_changed.emit(predictor)
+        if predictor is not None:
+            self.sig_predictor_changed.emit(predictor)
 
     def describe_cost(self, record) -> str:
         text = f"J = {record.data_term:.5g} (data) + {record.reg_term:.5g} (reg) = {record.total:.5g}"

@@ -27,3 +27,6 @@ def window(qtbot, settings, monkeypatch):
     yield main
     main.undo_stack.setClean()  # no save prompt while tearing down
     main.close()
+    import gc
+
+    gc.collect()  # windows are collected here, in the GUI thread, never in a training thread

@@ -23,3 +23,14 @@ def test_slot_calls_keep_reference_counts(qapp):
         emitter.sig.emit(1)
     assert len(received) == 500
     assert abs(sys.getrefcount(None) - before) < 50
+
+
+def test_garbage_is_collected_in_the_gui_thread_only(qapp):
+    """Automatic collection could run Qt destructors in the training thread and deadlock."""
+    import gc
+
+    from cfexplorer.app import make_application
+
+    app = make_application()
+    assert not gc.isenabled()
+    assert app.gui_thread_garbage_collector.timer.isActive()

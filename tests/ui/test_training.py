@@ -136,11 +136,16 @@ def test_editing_during_training_marks_the_result_stale(qtbot, window):
     qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 2, timeout=5000)
     window.table.request_edit(SetCells((1,), (1,), (1.0,)))
     window.add_user("Zed")  # a shape change during training too
-    assert panel.stale and panel.stale_label.isVisible()
-    assert "stale" in panel.stale_label.text()
+    assert panel.stale and panel.stale_box.isVisible()
+    assert "old ratings" in panel.stale_label.text()
     panel.stop()
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=5000)
     assert window.table.rowCount() == 5 and window.table.columnCount() == 5
+    panel.pace.setCurrentText("full speed")
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+    assert not panel.stale and not panel.stale_box.isVisible()
+    assert grid_text(window, "Zed", "Love at last") != "?"  # the retrained model knows the new user
 
 
 def test_a_diverging_learning_rate_ends_with_a_message_not_nan(qtbot, window):
@@ -228,3 +233,17 @@ def test_trained_model_is_saved_in_the_project_and_restored(qtbot, window, tmp_p
     assert grid_text(window, "Eve", "Love at last") == before
     assert window.training_panel.mean_normalization.isChecked()
     assert len(window.training_panel.loss_plot.current.epochs) == 200
+
+
+def test_validation_curves_follow_rmse_and_mae(qtbot, window):
+    window.open_preset("planted")
+    panel = window.training_panel
+    panel.validation.setValue(0.2)
+    panel.epochs.setValue(80)
+    run_to_end(qtbot, window)
+    epochs, rmse = panel.loss_plot.curve_data("validation")
+    _, mae = panel.loss_plot.curve_data("validation2")
+    assert len(rmse) == 80 and np.all(np.isfinite(rmse)) and np.all(mae <= rmse + 1e-12)
+    assert rmse[-1] < rmse[0]
+    assert "val RMSE" in panel.cost_label.text()
+    assert "validation RMSE" in panel.loss_plot.describe_epoch(80)
