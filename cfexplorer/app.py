@@ -702,13 +702,16 @@ class MainWindow(QMainWindow):
 
 
 # --- entry points ----------------------------------------------------------------------------------------
-GIL_SWITCH_INTERVAL_S = 0.001
+# Measured with benchmarks/bench_gui_stall.py (Adam on MovieLens latest-small): the longest GUI stall
+# was 1.76 s at Python's default 5 ms, 0.32 s at 0.2 ms, and no better below that; what remains are
+# single GIL-holding numpy/scipy calls in the worker.
+GIL_SWITCH_INTERVAL_S = 0.0002
 
 
 def make_application(argv=None) -> QApplication:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-    # The GUI thread needs the GIL for each call from Qt into Python; with the training thread busy,
-    # Python's default 5 ms hand-over makes painting crawl. 1 ms keeps the window responsive.
+    # The GUI thread needs the GIL for each call from Qt into Python (hundreds per repaint); with the
+    # training thread busy, each waits for a hand-over, so a short interval keeps painting moving.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     if not hasattr(app, "gui_thread_garbage_collector"):
