@@ -128,6 +128,8 @@ class MainWindow(QMainWindow):
             lambda section: self._rename_at(self.table.row_axis, self._source_row(section)))
 
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
+        # The last update of a run must show at once, not when the throttled refresh comes round.
+        self.training_panel.sig_run_ended.connect(lambda model, reason: self.explain_panel.refresh())
         self.training_panel.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
         self.grid.selectionModel().currentChanged.connect(self._on_current_cell_change)
 

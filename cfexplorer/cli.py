@@ -10,6 +10,7 @@ import json
 import sys
 import time
 
+COMMANDS = ("gui", "train", "screenshot")
 EXIT_BAD_INPUT = 2
 EXIT_TRAINING_FAILED = 1
 
@@ -64,7 +65,9 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        argv.insert(0, "gui")  # `cfexplorer ratings.csv` opens the file in the app
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "train":

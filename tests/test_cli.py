@@ -70,3 +70,14 @@ def test_movielens_latest_small_default_model(shared_data):
     done = run("train", str(shared_data / "ml-latest-small" / "ratings.csv"), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["test_rmse"] <= 0.86
+
+
+def test_a_bare_file_argument_means_open_it_in_the_app(monkeypatch):
+    import cfexplorer.app as app
+    from cfexplorer import cli
+
+    opened = []
+    monkeypatch.setattr(app, "run_gui", lambda file=None, preset=None: opened.append((file, preset)) or 0)
+    assert cli.main(["ratings.csv"]) == 0
+    assert cli.main(["gui", "--preset", "course-eve"]) == 0
+    assert opened == [("ratings.csv", None), (None, "course-eve")]

@@ -209,11 +209,11 @@ def test_binary_preset_shows_probabilities(qtbot, window):
 
 
 def test_explanation_adds_up_to_the_grid(qtbot, window):
-    run_to_end(qtbot, window)
     table = window.table
     u = list(table.ratings.user_labels).index("Bob")
     i = list(table.ratings.item_titles()).index("Romance forever")
     window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(u, i))))
+    run_to_end(qtbot, window)  # the cell was chosen before training: it must show the final numbers
     parts = table.predictor.explain(u, i)
     assert parts["dot"] + parts["user_bias"] + parts["item_bias"] + parts["offset"] == pytest.approx(parts["score"])
     assert f"{parts['prediction']:.2f}" == grid_text(window, "Bob", "Romance forever")
