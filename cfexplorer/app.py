@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget, QDialog, QDialogButtonBox, QFormLayout,
 )
 
+import numpy as np
+
 from . import __version__
 from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
 from .core.ratings import Ratings
@@ -48,7 +50,7 @@ SAVE_FILTERS = {
 
 
 class DensityFilterDialog(QDialog):
-    """Asks for the minimum number of ratings a user and a movie need to stay in view."""
+    """Asks how many ratings, and what mean rating, a user and a movie need to stay in view."""
 
     def __init__(self, proxy: RatingFilterProxy, parent=None):
         super().__init__(parent)
@@ -56,24 +58,48 @@ class DensityFilterDialog(QDialog):
         self.proxy = proxy
         layout = QFormLayout(self)
         current = proxy.min_ratings
-        self.min_user = QSpinBox(maximum=1_000_000, value=current[USERS])
-        self.min_item = QSpinBox(maximum=1_000_000, value=current[ITEMS])
+        self.min_user = QSpinBox(maximum=1_000_000, value=current[USERS], suffix=" ratings")
+        self.min_item = QSpinBox(maximum=1_000_000, value=current[ITEMS], suffix=" ratings")
+        scale = proxy.table.ratings.scale
+        means = proxy.min_mean
+        self.min_user_mean = self._mean_box(scale, means[USERS])
+        self.min_item_mean = self._mean_box(scale, means[ITEMS])
         self.preview = QLabel()
         layout.addRow("Users with at least", self.min_user)
         layout.addRow("Movies with at least", self.min_item)
+        layout.addRow("Users with a mean rating of at least", self.min_user_mean)
+        layout.addRow("Movies with a mean rating of at least", self.min_item_mean)
         layout.addRow(self.preview)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addRow(buttons)
-        self.min_user.valueChanged.connect(self._update_preview)
-        self.min_item.valueChanged.connect(self._update_preview)
+        for box in (self.min_user, self.min_item, self.min_user_mean, self.min_item_mean):
+            box.valueChanged.connect(self._update_preview)
         self._update_preview()
+
+    @staticmethod
+    def _mean_box(scale, value):
+        from PySide6.QtWidgets import QDoubleSpinBox
+
+        box = QDoubleSpinBox(minimum=scale.low - 1, maximum=scale.high, decimals=2, singleStep=0.5)
+        box.setSpecialValueText("any")  # the minimum means: no mean filter
+        box.setValue(scale.low - 1 if value is None else value)
+        return box
+
+    def chosen_means(self):
+        boxes = (self.min_user_mean, self.min_item_mean)
+        return tuple(None if box.value() == box.minimum() else box.value() for box in boxes)
 
     def _update_preview(self):
         ratings = self.proxy.table.ratings
+        user_mean, item_mean = self.chosen_means()
         keep_users = ratings.user_counts() >= self.min_user.value()
         keep_items = ratings.item_counts() >= self.min_item.value()
+        if user_mean is not None:
+            keep_users &= np.nan_to_num(ratings.user_means(), nan=-np.inf) >= user_mean
+        if item_mean is not None:
+            keep_items &= np.nan_to_num(ratings.item_means(), nan=-np.inf) >= item_mean
         shown = int((keep_users[ratings.users] & keep_items[ratings.items]).sum())
         cells = int(keep_users.sum()) * int(keep_items.sum())
         density = shown / cells if cells else 0.0
@@ -237,8 +263,8 @@ class MainWindow(QMainWindow):
         self.act_stop = self._action("St&op", panel.stop, "F8")
         self.act_reset = self._action("&Reset Model", panel.reset, tip="Forget the trained model")
         self.act_filter = self._action("&Filter by Name", self._focus_filter, S.Find, "Filter rows by name")
-        self.act_density = self._action("&Density Filter…", self.density_dialog, tip="Keep users and movies "
-                                        "with at least N ratings")
+        self.act_density = self._action("&Density and Mean Filter…", self.density_dialog, tip="Keep users and "
+                                        "movies with at least N ratings or a given mean rating")
         self.act_clear_filters = self._action("&Clear Filters and Sorting", self.clear_filters)
         self.act_about = self._action("&About CF Explorer", self.about)
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, S.HelpContents)
@@ -570,6 +596,7 @@ class MainWindow(QMainWindow):
         dialog = DensityFilterDialog(self.proxy, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.proxy.set_min_ratings(dialog.min_user.value(), dialog.min_item.value())
+            self.proxy.set_min_mean(*dialog.chosen_means())
 
     def _focus_filter(self):
         self.filter_edit.setFocus()
@@ -623,7 +650,7 @@ class MainWindow(QMainWindow):
         text = (f"{ratings.n_users} users × {ratings.n_items} movies · {ratings.n_ratings} {kind} · "
                 f"density {ratings.density:.1%}")
         limits = self.proxy.min_ratings
-        if any(limits.values()):
+        if any(limits.values()) or any(v is not None for v in self.proxy.min_mean.values()):
             users, items, shown, density = self.proxy.shown_density()
             text += f" · filtered to {users} × {items}, density {density:.1%}"
         self.summary_label.setText(text)

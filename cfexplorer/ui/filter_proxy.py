@@ -26,6 +26,7 @@ class RatingFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
         self._name_filter = ""
         self._min_ratings = {USERS: 0, ITEMS: 0}
+        self._min_mean: dict = {USERS: None, ITEMS: None}
         self._row_key: np.ndarray | list | None = None
         source.modelReset.connect(self._on_source_reset)
 
@@ -47,6 +48,17 @@ class RatingFilterProxy(QSortFilterProxyModel):
         self.endFilterChange()
         self.sig_filter_changed.emit()
 
+    def set_min_mean(self, users: float | None = None, items: float | None = None):
+        """Keep users (movies) whose mean rating is at least this; None keeps all."""
+        self.beginFilterChange()
+        self._min_mean = {USERS: users, ITEMS: items}
+        self.endFilterChange()
+        self.sig_filter_changed.emit()
+
+    @property
+    def min_mean(self) -> dict:
+        return dict(self._min_mean)
+
     @property
     def min_ratings(self) -> dict:
         return dict(self._min_ratings)
@@ -55,12 +67,16 @@ class RatingFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._name_filter = ""
         self._min_ratings = {USERS: 0, ITEMS: 0}
+        self._min_mean = {USERS: None, ITEMS: None}
         self.endFilterChange()
         self.sig_filter_changed.emit()
 
     def _accepts(self, axis: int, position: int, check_name: bool) -> bool:
         table = self.table
         if table.count(axis, position) < self._min_ratings[axis]:
+            return False
+        lowest_mean = self._min_mean[axis]
+        if lowest_mean is not None and not table.mean(axis, position) >= lowest_mean:  # NaN (no ratings) fails
             return False
         if check_name and self._name_filter:
             return self._name_filter in table.name(axis, position).casefold()
@@ -72,11 +88,20 @@ class RatingFilterProxy(QSortFilterProxyModel):
     def filterAcceptsColumn(self, source_column, source_parent):
         return self._accepts(self.table.column_axis, source_column, check_name=False)
 
-    def shown_density(self) -> tuple[int, int, int, float]:
-        """(users shown, movies shown, ratings among them, their density) under the count filters."""
+    def kept(self, axis: int) -> np.ndarray:
+        """Which users (movies) pass the count and mean filters."""
         ratings = self.table.ratings
-        keep_users = ratings.user_counts() >= self._min_ratings[USERS]
-        keep_items = ratings.item_counts() >= self._min_ratings[ITEMS]
+        counts = ratings.user_counts() if axis == USERS else ratings.item_counts()
+        keep = counts >= self._min_ratings[axis]
+        if self._min_mean[axis] is not None:
+            means = ratings.user_means() if axis == USERS else ratings.item_means()
+            keep &= np.nan_to_num(means, nan=-np.inf) >= self._min_mean[axis]
+        return keep
+
+    def shown_density(self) -> tuple[int, int, int, float]:
+        """(users shown, movies shown, ratings among them, their density) under the count and mean filters."""
+        ratings = self.table.ratings
+        keep_users, keep_items = self.kept(USERS), self.kept(ITEMS)
         shown = int(np.count_nonzero(keep_users[ratings.users] & keep_items[ratings.items]))
         n_users, n_items = int(keep_users.sum()), int(keep_items.sum())
         cells = n_users * n_items

@@ -196,3 +196,25 @@ def test_predictions_show_in_missing_cells_in_their_own_style(window):
     assert value(window, "Alice", "Love at last") == "5"
     window.act_predictions.setChecked(False)
     assert window.proxy.data(index) == "?"
+
+
+def test_filter_by_mean_rating(window):
+    window.proxy.set_min_mean(items=2.5)  # movie means 2.5, 2.5, 2, 2.25, 1.67
+    names = [window.proxy.headerData(r, Qt.Orientation.Vertical) for r in range(window.proxy.rowCount())]
+    assert [n.split(" (")[0] for n in names] == ["Love at last", "Romance forever"]
+    window.proxy.set_min_mean(users=2.5)  # user means: Alice 2.5, Bob 2.25, Carol 2.5, Dave 1.33
+    assert [window.proxy.headerData(c, Qt.Orientation.Horizontal) for c in range(2)] == ["Alice (4)", "Carol (4)"]
+    assert "filtered to 2 × 5" in window.summary_label.text()
+    window.clear_filters()
+    assert window.proxy.rowCount() == 5 and window.proxy.columnCount() == 4
+
+
+def test_density_dialog_previews_the_density(window):
+    from cfexplorer.app import DensityFilterDialog
+
+    dialog = DensityFilterDialog(window.proxy, window)
+    dialog.min_item.setValue(4)
+    assert "keeps 4 users × 2 movies, 8 ratings: density 100.00%" in dialog.preview.text()
+    dialog.min_item_mean.setValue(2.5)
+    assert dialog.chosen_means() == (None, 2.5)
+    assert "× 1 movies" in dialog.preview.text()
