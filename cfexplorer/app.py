@@ -13,11 +13,9 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget, QDialog, QDialogButtonBox, QFormLayout,
 )
 
-import numpy as np
-
 from . import __version__
 from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
-from .core.ratings import Ratings
+from .core.ratings import Ratings, keep_masks, summarize_subset
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
 from .io.project import Project, load_project, save_project
@@ -93,19 +91,11 @@ class DensityFilterDialog(QDialog):
 
     def _update_preview(self):
         ratings = self.proxy.table.ratings
-        user_mean, item_mean = self.chosen_means()
-        keep_users = ratings.user_counts() >= self.min_user.value()
-        keep_items = ratings.item_counts() >= self.min_item.value()
-        if user_mean is not None:
-            keep_users &= np.nan_to_num(ratings.user_means(), nan=-np.inf) >= user_mean
-        if item_mean is not None:
-            keep_items &= np.nan_to_num(ratings.item_means(), nan=-np.inf) >= item_mean
-        shown = int((keep_users[ratings.users] & keep_items[ratings.items]).sum())
-        cells = int(keep_users.sum()) * int(keep_items.sum())
-        density = shown / cells if cells else 0.0
+        masks = keep_masks(ratings, self.min_user.value(), self.min_item.value(), *self.chosen_means())
+        kept = summarize_subset(ratings, *masks)
         self.preview.setText(
-            f"keeps {int(keep_users.sum())} users × {int(keep_items.sum())} movies, {shown} ratings: "
-            f"density {density:.2%} (all data: {ratings.density:.2%})"
+            f"keeps {kept.users} users × {kept.items} movies, {kept.ratings} ratings: "
+            f"density {kept.density:.2%} (all data: {ratings.density:.2%})"
         )
 
 
@@ -651,8 +641,8 @@ class MainWindow(QMainWindow):
                 f"density {ratings.density:.1%}")
         limits = self.proxy.min_ratings
         if any(limits.values()) or any(v is not None for v in self.proxy.min_mean.values()):
-            users, items, shown, density = self.proxy.shown_density()
-            text += f" · filtered to {users} × {items}, density {density:.1%}"
+            kept = self.proxy.shown_density()
+            text += f" · filtered to {kept.users} × {kept.items}, density {kept.density:.1%}"
         self.summary_label.setText(text)
 
     # --- settings, recent files, drag and drop -----------------------------------------------------------

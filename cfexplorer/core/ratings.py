@@ -246,6 +246,33 @@ class Ratings:
         )
 
 
+@dataclass(frozen=True)
+class SubsetSummary:
+    users: int
+    items: int
+    ratings: int
+    density: float
+
+
+def keep_masks(ratings: Ratings, min_user_ratings=0, min_item_ratings=0, min_user_mean=None, min_item_mean=None):
+    """Which users and which items have at least so many ratings and (if given) at least that mean."""
+    keep_users = ratings.user_counts() >= min_user_ratings
+    keep_items = ratings.item_counts() >= min_item_ratings
+    if min_user_mean is not None:
+        keep_users &= np.nan_to_num(ratings.user_means(), nan=-np.inf) >= min_user_mean
+    if min_item_mean is not None:
+        keep_items &= np.nan_to_num(ratings.item_means(), nan=-np.inf) >= min_item_mean
+    return keep_users, keep_items
+
+
+def summarize_subset(ratings: Ratings, keep_users: np.ndarray, keep_items: np.ndarray) -> SubsetSummary:
+    """Size and density of the ratings among the kept users and items."""
+    shown = int(np.count_nonzero(keep_users[ratings.users] & keep_items[ratings.items]))
+    n_users, n_items = int(keep_users.sum()), int(keep_items.sum())
+    cells = n_users * n_items
+    return SubsetSummary(n_users, n_items, shown, shown / cells if cells else 0.0)
+
+
 def _grouped_mean(index, values, n, empty) -> np.ndarray:
     counts = np.bincount(index, minlength=n)
     sums = np.bincount(index, weights=values, minlength=n)

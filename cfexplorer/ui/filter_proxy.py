@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 
 from ..core.edits import ITEMS, USERS
+from ..core.ratings import keep_masks, summarize_subset
 from .table_model import SORT_ROLE, RatingTableModel
 
 ROW_SORT_KEYS = ("original", "name", "count", "mean")
@@ -88,24 +89,12 @@ class RatingFilterProxy(QSortFilterProxyModel):
     def filterAcceptsColumn(self, source_column, source_parent):
         return self._accepts(self.table.column_axis, source_column, check_name=False)
 
-    def kept(self, axis: int) -> np.ndarray:
-        """Which users (movies) pass the count and mean filters."""
+    def shown_density(self):
+        """Size and density of what the count and mean filters keep (a core SubsetSummary)."""
         ratings = self.table.ratings
-        counts = ratings.user_counts() if axis == USERS else ratings.item_counts()
-        keep = counts >= self._min_ratings[axis]
-        if self._min_mean[axis] is not None:
-            means = ratings.user_means() if axis == USERS else ratings.item_means()
-            keep &= np.nan_to_num(means, nan=-np.inf) >= self._min_mean[axis]
-        return keep
-
-    def shown_density(self) -> tuple[int, int, int, float]:
-        """(users shown, movies shown, ratings among them, their density) under the count and mean filters."""
-        ratings = self.table.ratings
-        keep_users, keep_items = self.kept(USERS), self.kept(ITEMS)
-        shown = int(np.count_nonzero(keep_users[ratings.users] & keep_items[ratings.items]))
-        n_users, n_items = int(keep_users.sum()), int(keep_items.sum())
-        cells = n_users * n_items
-        return n_users, n_items, shown, (shown / cells if cells else 0.0)
+        masks = keep_masks(ratings, self._min_ratings[USERS], self._min_ratings[ITEMS],
+                           self._min_mean[USERS], self._min_mean[ITEMS])
+        return summarize_subset(ratings, *masks)
 
     # --- sorting ------------------------------------------------------------------------------------
     def sort_rows_by(self, key: str, descending: bool = False):

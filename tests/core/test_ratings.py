@@ -53,3 +53,15 @@ def test_raw_ids_sort_numerically():
     ratings = Ratings.from_arrays(np.array([10, 2, 2]), np.array([5, 5, 1]), [1.0, 2.0, 3.0])
     assert list(ratings.user_labels) == [2, 10]
     assert list(ratings.item_labels) == [1, 5]
+
+
+def test_keep_masks_and_subset_summary():
+    from cfexplorer.core.ratings import keep_masks, summarize_subset
+
+    ratings = course_with_eve()
+    users, items = keep_masks(ratings, min_user_ratings=1, min_item_mean=2.25)
+    assert users.tolist() == [True, True, True, True, False]  # Eve has no ratings
+    assert items.tolist() == [True, True, False, True, False]  # means 2.5, 2.5, 2, 2.25, 1.25
+    kept = summarize_subset(ratings, users, items)
+    assert (kept.users, kept.items, kept.ratings) == (4, 3, 10)
+    assert kept.density == pytest.approx(10 / 12)
