@@ -21,7 +21,9 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1        # the number behind a cell, NaN 
 IS_PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 2
 
 MISSING_TEXT = "?"
-DENSE_PREDICTION_CELLS = 1_000_000  # above this, predictions are computed per visible cell
+DENSE_PREDICTION_CELLS = 1_000_000
+_APPEARANCE_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
+                     Qt.ItemDataRole.FontRole)  # above this, predictions are computed per visible cell
 _MISSING_FOREGROUND = QColor(130, 130, 130)
 _PREDICTION_FOREGROUND = QColor(70, 70, 150)
 
@@ -193,40 +195,47 @@ class RatingTableModel(QAbstractTableModel):
         user, item = self.cell(row, column)
         return self.predicted(user, item)
 
+    def appearance(self, row: int, column: int):
+        """(text, background or None, text colour, italic) of a cell: everything painting needs,
+        in one call (the grid's delegate paints from this; the roles of data() agree with it)."""
+        user, item = self.cell(row, column)
+        value = float(self._dense[user, item])
+        if not math.isnan(value):
+            text = f"{value:g}"
+            if self.show_residuals and self.has_predictions:
+                text += f" ({value - self.predicted(user, item):+.2f})"
+            return text, self._colors.background(value), self._colors.text(value), False
+        predicted = self.predicted(user, item) if self.show_predictions else None
+        if predicted is not None:
+            return (f"{predicted:.2f}", self._colors.prediction_background(predicted), _PREDICTION_FOREGROUND,
+                    True)
+        return MISSING_TEXT, None, _MISSING_FOREGROUND, False
+
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row, column = index.row(), index.column()
+        if role in _APPEARANCE_ROLES:
+            text, background, foreground, italic = self.appearance(row, column)
+            if role == Qt.ItemDataRole.DisplayRole:
+                return text
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return background
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return foreground
+            if not italic:
+                return None
+            font = QFont()
+            font.setItalic(True)
+            return font
         user, item = self.cell(row, column)
         value = float(self._dense[user, item])
         known = not math.isnan(value)
         predicted = None
         if not known and self.show_predictions:
             predicted = self.predicted(user, item)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if known:
-                if self.show_residuals and self.has_predictions:
-                    return f"{value:g} ({value - self.predicted(user, item):+.2f})"
-                return f"{value:g}"
-            if predicted is not None:
-                return f"{predicted:.2f}"
-            return MISSING_TEXT
         if role == Qt.ItemDataRole.EditRole:
             return f"{value:g}" if known else ""
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if known:
-                return self._colors.background(value)
-            if predicted is not None:
-                return self._colors.prediction_background(predicted)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if known:
-                return self._colors.text(value)
-            return _PREDICTION_FOREGROUND if predicted is not None else _MISSING_FOREGROUND
-        if role == Qt.ItemDataRole.FontRole and predicted is not None:
-            font = QFont()
-            font.setItalic(True)
-            return font
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return Qt.AlignmentFlag.AlignCenter
         if role == Qt.ItemDataRole.ToolTipRole:
