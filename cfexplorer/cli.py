@@ -83,16 +83,16 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- train ---------------------------------------------------------------------------------------
 def _make_model(args, binary: bool):
-    from .core.mf import BiasBaseline, MatrixFactorization
+    from .core.mf import BINARY_DEFAULTS, BiasBaseline, MatrixFactorization
 
     if args.model == "baseline":
         model = BiasBaseline()
         if binary:
-            model.set_params(optimizer="adam", n_epochs=200, learning_rate=0.05)
+            model.set_params(**{k: v for k, v in BINARY_DEFAULTS.items() if k in BiasBaseline._PARAM_NAMES})
     else:
         model = MatrixFactorization()
         if binary:
-            model.set_params(optimizer="adam", n_epochs=200, learning_rate=0.05, reg=1.0, bias_reg=1.0)
+            model.set_params(**BINARY_DEFAULTS)
         chosen = {
             "n_factors": args.factors, "reg": args.reg, "optimizer": args.optimizer,
             "batch_size": args.batch_size,

@@ -81,3 +81,10 @@ def test_a_bare_file_argument_means_open_it_in_the_app(monkeypatch):
     assert cli.main(["ratings.csv"]) == 0
     assert cli.main(["gui", "--preset", "course-eve"]) == 0
     assert opened == [("ratings.csv", None), (None, "course-eve")]
+
+
+def test_movielens_likes_default_model(shared_data):
+    done = run("train", str(shared_data / "ml-latest-small" / "ratings.csv"), "--binary", "--json")
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results["test_bce"] < 0.6 and results["test_auc"] > 0.77

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..core.mf import MatrixFactorization
+from ..core.mf import BINARY_DEFAULTS, MatrixFactorization
 from ..core.ratings import train_test_split
 from .loss_plot import LossPlot
 from .training import IDLE, PAUSED, RUNNING, TrainingController
@@ -182,7 +182,7 @@ class TrainingPanel(QWidget):
         """Settings for new data: the model's defaults, overridden by a preset's own."""
         params = MatrixFactorization().get_params()
         if binary:
-            params.update(optimizer="adam", n_epochs=200, learning_rate=0.05, reg=1.0, bias_reg=1.0)
+            params.update(BINARY_DEFAULTS)
         params.update(training or {})
         self._binary = binary
         self.loss.setCurrentIndex(1 if binary else 0)
