@@ -143,9 +143,13 @@ class MainWindow(QMainWindow):
         self.grid.verticalHeader().sectionDoubleClicked.connect(
             lambda section: self._rename_at(self.table.row_axis, self._source_row(section)))
 
+        # Repainting the visible grid cells costs ~15 ms on MovieLens; at the plot's 30 updates a second
+        # it would stall the window, and numbers changing faster than 5 times a second cannot be read.
+        self._pending_predictor = None
+        self._grid_refresh_timer = QTimer(self, singleShot=True, interval=200)
+        self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
-        # The last update of a run must show at once, not when the throttled refresh comes round.
-        self.training_panel.sig_run_ended.connect(lambda model, reason: self.explain_panel.refresh())
+        self.training_panel.sig_run_ended.connect(self._on_run_ended)
         self.training_panel.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
         self.grid.selectionModel().currentChanged.connect(self._on_current_cell_change)
 
@@ -615,8 +619,27 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 8000)
 
     def _on_predictor_change(self, predictor):
-        self.table.set_predictor(predictor)
-        self.explain_panel.schedule_refresh()
+        if predictor is None:  # hiding predictions (a failed run) must not wait
+            self._grid_refresh_timer.stop()
+            self._pending_predictor = None
+            self.table.set_predictor(None)
+            self.explain_panel.schedule_refresh()
+            return
+        self._pending_predictor = predictor
+        if not self._grid_refresh_timer.isActive():
+            self._grid_refresh_timer.start()
+
+    def _show_pending_predictor(self):
+        self._grid_refresh_timer.stop()
+        if self._pending_predictor is not None:
+            self.table.set_predictor(self._pending_predictor)
+            self._pending_predictor = None
+            self.explain_panel.schedule_refresh()
+
+    def _on_run_ended(self, model, reason):
+        # The last update of a run must show at once, not when the throttled refresh comes round.
+        self._show_pending_predictor()
+        self.explain_panel.refresh()
 
     def _on_current_cell_change(self, current, previous):
         if current.isValid():

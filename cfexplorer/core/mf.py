@@ -472,15 +472,8 @@ class MatrixFactorization:
 
     def recommend(self, user: int, ratings: Ratings | None = None, n: int = 10):
         """Top-``n`` (item indices, predictions) for ``user``, leaving out items rated in ``ratings``."""
-        self._check_fitted()
-        items = np.arange(self.n_items_)
-        scores = self.decision_function(np.full(self.n_items_, user), items)
-        if ratings is not None:
-            scores[ratings.items[ratings.users == user]] = -np.inf
-        n = min(n, int(np.isfinite(scores).sum()))
-        top = np.argpartition(-scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return top, self._output(scores[top], clip=True)
+        rated = ratings.items[ratings.users == user] if ratings is not None else ()
+        return self.predictor().recommend(user, rated, n)
 
     def explain(self, user: int, item: int) -> dict:
         """Every term of one prediction, so that they can be shown adding up."""
@@ -591,6 +584,17 @@ class Predictor:
         z += self.user_bias[:, None]
         z += (self.item_bias + self.item_offset)[None, :]
         return self._output(z)
+
+    def recommend(self, user: int, rated_items=(), n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``n`` (item indices, predictions) for ``user``, best first, leaving out ``rated_items``."""
+        scores = (self.item_factors @ self.user_factors[user] + self.user_bias[user]
+                  + self.item_bias + self.item_offset)
+        scores[np.asarray(rated_items, dtype=np.int64)] = -np.inf
+        n = min(n, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, n - 1)[:n] if n else np.array([], dtype=np.int64)
+        # The sigmoid and clipping keep the order of scores, so ranking by score ranks by prediction.
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return top, self._output(scores[top])
 
     def explain(self, user: int, item: int) -> dict:
         x, w = self.item_factors[item], self.user_factors[user]

@@ -116,9 +116,5 @@ class ExplainPanel(QWidget):
         if predictor is None:
             return []
         ratings = self.table.ratings
-        # The sigmoid and clipping keep the order of z, so ranking by z ranks by prediction.
-        scores = (predictor.item_factors @ predictor.user_factors[user] + predictor.user_bias[user]
-                  + predictor.item_bias + predictor.item_offset)
-        scores[ratings.items[ratings.users == user]] = -np.inf
-        order = [i for i in np.argsort(-scores, kind="stable") if np.isfinite(scores[i])][: self.top_n.value()]
-        return [f"{self.table.name(1, int(i))}  —  {predictor.predict_cell(user, int(i)):.2f}" for i in order]
+        items, predictions = predictor.recommend(user, ratings.items[ratings.users == user], self.top_n.value())
+        return [f"{self.table.name(1, int(i))}  —  {p:.2f}" for i, p in zip(items, predictions)]

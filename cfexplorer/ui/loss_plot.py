@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground="k")
 
@@ -84,6 +84,11 @@ class LossPlot(QWidget):
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)
         self.validation_plot.setXLink(self.cost_plot)
         self.validation_legend = self.validation_plot.addLegend(offset=(-10, 10))
+        # Axis text is most of a repaint; cached as a pixmap, an axis whose range did not change is
+        # blitted instead of redrawn (pyqtgraph invalidates the cache when the range moves).
+        for plot in (self.cost_plot, self.validation_plot):
+            for name in ("left", "bottom"):
+                plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.layout_widget.ci.layout.setRowStretchFactor(0, 3)
         self.layout_widget.ci.layout.setRowStretchFactor(1, 2)
         self.hover_text = pg.TextItem(anchor=(0, 0), color=(40, 40, 40), fill=pg.mkBrush(255, 255, 255, 220))

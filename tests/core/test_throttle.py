@@ -25,3 +25,20 @@ def test_a_slow_stream_passes_every_item_at_once():
 def test_throttle_is_ready_the_first_time():
     throttle = Throttle(8, clock=FakeClock(1 / 64))  # binary fractions: no rounding at the edges
     assert [throttle.ready() for _ in range(10)] == [True] + [False] * 7 + [True, False]
+
+
+def test_epochs_just_faster_than_the_rate_are_reported_close_to_the_rate():
+    # 29 ms epochs against a 30 Hz limit: reporting every second epoch would give only 17 a second.
+    clock = FakeClock(step=0.029)
+    throttle = Throttle(30, clock=clock)
+    reports = sum(throttle.ready() for _ in range(1000))  # 29 seconds of epochs
+    assert 24 * 29 <= reports <= 30 * 29 + 1
+
+
+def test_a_long_pause_is_not_made_up_in_a_burst():
+    clock = FakeClock(step=0.001)
+    throttle = Throttle(10, clock=clock)
+    assert throttle.ready()
+    clock.now += 5.0  # paused for five seconds
+    ready_after_pause = [throttle.ready() for _ in range(100)]  # the next 0.1 s
+    assert sum(ready_after_pause) <= 2

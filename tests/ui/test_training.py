@@ -81,6 +81,25 @@ def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window)
     assert len(updates) < 20_000 / 10
 
 
+def test_the_grid_repaints_predictions_at_most_five_times_a_second(qtbot, window):
+    import time
+
+    panel = window.training_panel
+    panel.epochs.setValue(20_000)
+    progress, repaints = [], []
+    panel.controller.sig_progress.connect(lambda records, predictor: progress.append(predictor))
+    original = window.table.set_predictor
+    window.table.set_predictor = lambda predictor: (repaints.append(predictor), original(predictor))
+    start = time.perf_counter()
+    model, reason = run_to_end(qtbot, window)
+    elapsed = time.perf_counter() - start
+    assert len(progress) > len(repaints) >= 1
+    assert len(repaints) <= 5 * elapsed + 2
+    # The run's last predictions are in the grid as soon as it ends, not a refresh later.
+    assert repaints[-1] is progress[-1]
+    assert window.table.predictor is progress[-1]
+
+
 def test_stop_ends_the_run_within_an_epoch(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(1000)
@@ -219,7 +238,13 @@ def test_explanation_adds_up_to_the_grid(qtbot, window):
     assert f"{parts['prediction']:.2f}" == grid_text(window, "Bob", "Romance forever")
     html = window.explain_panel.text.toPlainText()
     assert "Romance forever" in html and f"{parts['score']:.4f}" in html
-    assert window.explain_panel.recommendations.stringList()  # Bob's unrated movies, best first
+    # Bob's unrated movies, best first, with the predictions the grid shows for them
+    rated = set(table.ratings.items[table.ratings.users == u])
+    unrated = [m for m in range(table.ratings.n_items) if m not in rated]
+    expected = sorted(unrated, key=lambda m: -table.predictor.predict_cell(u, m))
+    names = table.ratings.item_titles()
+    assert window.explain_panel.recommendations.stringList() == [
+        f"{names[m]}  —  {grid_text(window, 'Bob', names[m])}" for m in expected]
 
 
 def test_trained_model_is_saved_in_the_project_and_restored(qtbot, window, tmp_path):
