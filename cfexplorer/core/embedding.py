@@ -1,0 +1,259 @@
+"""What a factorization learned, laid out for inspection: embeddings, biases, projections, neighbours.
+
+An :class:`Embedding` holds, for movies and for users, a name, a factor vector, a bias, a rating
+count and a mean rating per row. It is built from a trained model and its ratings, or read from a
+file trained elsewhere; the factor-space view shows one and never trains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+ITEM_KIND, USER_KIND = "movie", "user"
+KINDS = (ITEM_KIND, USER_KIND)
+METRICS = ("cosine", "euclidean")
+
+
+@dataclass
+class EmbeddingTable:
+    """One kind of row (movies or users): names, factors (n x k), biases and rating statistics."""
+
+    names: np.ndarray
+    factors: np.ndarray
+    bias: np.ndarray
+    counts: np.ndarray | None = None
+    means: np.ndarray | None = None
+    genres: np.ndarray | None = None  # one "A|B|C" string per row, where the data has genres
+
+    def __post_init__(self):
+        self.names = np.asarray(self.names, dtype=object)
+        self.factors = np.atleast_2d(np.asarray(self.factors, dtype=float))
+        if self.factors.shape[0] != len(self.names):
+            self.factors = self.factors.reshape(len(self.names), -1)
+        n = len(self.names)
+        self.bias = np.zeros(n) if self.bias is None else np.asarray(self.bias, dtype=float)
+        for name in ("bias", "counts", "means", "genres"):
+            array = getattr(self, name)
+            if array is not None and len(array) != n:
+                raise ValueError(f"{name} has {len(array)} entries for {n} names")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_factors(self) -> int:
+        return self.factors.shape[1]
+
+    def find(self, text: str) -> np.ndarray:
+        """Rows whose name contains ``text`` (case-insensitive), exact matches first."""
+        needle = text.strip().casefold()
+        if not needle:
+            return np.array([], dtype=np.int64)
+        folded = np.array([str(name).casefold() for name in self.names], dtype=object)
+        exact = np.flatnonzero(folded == needle)
+        partial = np.flatnonzero([needle in name for name in folded])
+        return np.concatenate([exact, np.setdiff1d(partial, exact, assume_unique=True)]).astype(np.int64)
+
+
+@dataclass
+class Embedding:
+    """Movies' and users' embeddings from one model at one epoch."""
+
+    items: EmbeddingTable
+    users: EmbeddingTable
+    epoch: int = 0
+    source: str = "trained here"
+    extra: dict = field(default_factory=dict)
+
+    def table(self, kind: str) -> EmbeddingTable:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        return self.items if kind == ITEM_KIND else self.users
+
+    @classmethod
+    def from_model(cls, predictor, ratings, epoch: int | None = None) -> "Embedding":
+        """From a :class:`~cfexplorer.core.mf.Predictor` (or snapshot dict) and the ratings it was trained on."""
+        arrays = predictor if isinstance(predictor, dict) else vars(predictor)
+        genres = None
+        if ratings.item_info is not None and "genres" in ratings.item_info:
+            genres = np.asarray(ratings.item_info["genres"].fillna("").astype(str), dtype=object)
+        items = EmbeddingTable(ratings.item_titles(), arrays["item_factors"], arrays["item_bias"],
+                               ratings.item_counts(), ratings.item_means(), genres)
+        users = EmbeddingTable(ratings.user_labels.astype(str).astype(object), arrays["user_factors"],
+                               arrays["user_bias"], ratings.user_counts(), ratings.user_means())
+        return cls(items, users, epoch if epoch is not None else int(arrays.get("epoch", 0)))
+
+
+# --- projections -----------------------------------------------------------------------------------------
+@dataclass
+class PcaResult:
+    coordinates: np.ndarray  # n x n_components
+    components: np.ndarray  # n_components x k, unit rows
+    explained_variance_ratio: np.ndarray
+    mean: np.ndarray
+
+
+def pca(factors: np.ndarray, n_components: int = 2, reference_components: np.ndarray | None = None) -> PcaResult:
+    """Principal components of the rows of ``factors`` by SVD of the centred matrix.
+
+    A component's sign is arbitrary; with ``reference_components`` (the previous frame's) each sign
+    is chosen to agree with it, so that points do not flip across the origin between epochs.
+    Components beyond the rank come out as zeros.
+    """
+    factors = np.asarray(factors, dtype=float)
+    n, k = factors.shape
+    mean = factors.mean(axis=0) if n else np.zeros(k)
+    centred = factors - mean
+    components = np.zeros((n_components, k))
+    ratio = np.zeros(n_components)
+    if n and k:
+        _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+        m = min(n_components, len(singular))
+        components[:m] = vt[:m]
+        variance = singular**2
+        total = variance.sum()
+        if total > 0:
+            ratio[:m] = variance[:m] / total
+        # A deterministic sign: the largest loading of each component is positive.
+        signs = np.sign(components[np.arange(n_components), np.abs(components).argmax(axis=1)])
+        components *= np.where(signs == 0, 1.0, signs)[:, None]
+    if reference_components is not None and reference_components.shape == components.shape:
+        agree = np.sign(np.sum(components * reference_components, axis=1))
+        components *= np.where(agree == 0, 1.0, agree)[:, None]
+    return PcaResult(centred @ components.T, components, ratio, mean)
+
+
+def raw_axes(factors: np.ndarray, x: int, y: int) -> np.ndarray:
+    """Two factor columns as 2-D coordinates (a column past the end reads as zeros)."""
+    factors = np.asarray(factors, dtype=float)
+    columns = [factors[:, a] if a < factors.shape[1] else np.zeros(len(factors)) for a in (x, y)]
+    return np.column_stack(columns)
+
+
+def tsne(factors: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
+    """2-D t-SNE (scikit-learn). Perplexity is lowered for small sets, which t-SNE requires."""
+    from sklearn.manifold import TSNE
+
+    factors = np.asarray(factors, dtype=float)
+    n = len(factors)
+    if n < 3:
+        return raw_axes(factors, 0, 1)
+    perplexity = min(perplexity, (n - 1) / 3.0)
+    init = "pca" if factors.shape[1] >= 2 else "random"
+    return TSNE(n_components=2, perplexity=perplexity, init=init, random_state=seed,
+                learning_rate="auto").fit_transform(factors)
+
+
+def kmeans_labels(factors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """Cluster of each row by k-means (scikit-learn); k is capped at the number of distinct rows."""
+    from sklearn.cluster import KMeans
+
+    factors = np.asarray(factors, dtype=float)
+    distinct = len(np.unique(factors, axis=0)) if len(factors) else 0
+    k = max(1, min(int(k), distinct))
+    if distinct <= 1:
+        return np.zeros(len(factors), dtype=np.int64)
+    return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(factors).astype(np.int64)
+
+
+# --- neighbours and rankings ------------------------------------------------------------------------------
+def distances_to(factors: np.ndarray, query: np.ndarray, metric: str = "cosine") -> np.ndarray:
+    """Distance of every row of ``factors`` to ``query``: cosine distance 1 - cos, or Euclidean."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}")
+    factors = np.asarray(factors, dtype=float)
+    query = np.asarray(query, dtype=float)
+    if metric == "euclidean":
+        return np.sqrt(np.maximum(np.sum((factors - query) ** 2, axis=1), 0.0))
+    norms = np.linalg.norm(factors, axis=1) * np.linalg.norm(query)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosine = np.where(norms > 0, factors @ query / np.where(norms > 0, norms, 1.0), 0.0)
+    return 1.0 - cosine
+
+
+def nearest_neighbours(factors: np.ndarray, selection, n: int = 10, metric: str = "cosine"):
+    """The ``n`` rows nearest to the selection (to its mean vector when several are selected),
+    leaving out the selection itself: (indices, distances), nearest first; ties by index."""
+    selection = np.atleast_1d(np.asarray(selection, dtype=np.int64))
+    if selection.size == 0:
+        return np.array([], dtype=np.int64), np.array([])
+    factors = np.asarray(factors, dtype=float)
+    distance = distances_to(factors, factors[selection].mean(axis=0), metric)
+    candidates = np.setdiff1d(np.arange(len(factors)), selection)
+    order = candidates[np.lexsort((candidates, distance[candidates]))][:n]
+    return order, distance[order]
+
+
+def ranked(values: np.ndarray, n: int = 10):
+    """(highest n, lowest n) indices of ``values``, ties by index: fast.ai's best and worst biases."""
+    values = np.asarray(values, dtype=float)
+    index = np.arange(len(values))
+    highest = np.lexsort((index, -values))[:n]
+    lowest = np.lexsort((index, values))[:n]
+    return highest, lowest
+
+
+def component_ends(factors: np.ndarray, component: int = 0, n: int = 5):
+    """Rows at the two ends of a principal component: (most negative n, most positive n)."""
+    coordinates = pca(factors, component + 1).coordinates[:, component]
+    top, bottom = ranked(coordinates, n)
+    return bottom, top
+
+
+def one_hot(n: int, index: int) -> np.ndarray:
+    vector = np.zeros(n)
+    vector[index] = 1.0
+    return vector
+
+
+# --- files ----------------------------------------------------------------------------------------------
+def to_frame(embedding: Embedding) -> pd.DataFrame:
+    """One row per movie and user: kind, name, bias, count, mean, f1..fk (for CSV export)."""
+    frames = []
+    for kind in KINDS:
+        table = embedding.table(kind)
+        frame = pd.DataFrame({"kind": kind, "name": table.names, "bias": table.bias})
+        if table.counts is not None:
+            frame["count"] = table.counts
+        if table.means is not None:
+            frame["mean"] = table.means
+        for column in range(table.n_factors):
+            frame[f"f{column + 1}"] = table.factors[:, column]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def from_frame(frame: pd.DataFrame, source: str = "imported") -> Embedding:
+    """Inverse of :func:`to_frame`. Needs ``name`` and factor columns ``f1``..; ``kind`` (movie/user)
+    defaults to movie; ``bias``, ``count`` and ``mean`` are optional."""
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    if "name" not in columns:
+        raise ValueError("a factor file needs a 'name' column")
+    factor_columns = sorted((c for c in columns if c.startswith("f") and c[1:].isdigit()), key=lambda c: int(c[1:]))
+    if not factor_columns:
+        raise ValueError("a factor file needs factor columns f1, f2, ...")
+    kinds = (frame[columns["kind"]].astype(str).str.strip().str.lower() if "kind" in columns
+             else pd.Series(ITEM_KIND, index=frame.index))
+    unknown = sorted(set(kinds) - {ITEM_KIND, USER_KIND, "item", "movies", "users"})
+    if unknown:
+        raise ValueError(f"unknown kind {unknown[0]!r}: use 'movie' or 'user'")
+    kinds = kinds.replace({"item": ITEM_KIND, "movies": ITEM_KIND, "users": USER_KIND})
+    tables = {}
+    for kind in KINDS:
+        part = frame[(kinds == kind).to_numpy()]
+        values = part[[columns[c] for c in factor_columns]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        if not np.isfinite(values).all():
+            raise ValueError(f"a {kind} factor is not a number")
+
+        def optional(name, part=part):
+            return pd.to_numeric(part[columns[name]], errors="coerce").to_numpy(float) if name in columns else None
+
+        bias = optional("bias")
+        tables[kind] = EmbeddingTable(part[columns["name"]].astype(str).to_numpy(object),
+                                      values.reshape(len(part), len(factor_columns)),
+                                      np.zeros(len(part)) if bias is None else np.nan_to_num(bias),
+                                      optional("count"), optional("mean"))
+    return Embedding(tables[ITEM_KIND], tables[USER_KIND], source=source)

@@ -1,0 +1,170 @@
+"""The factor space's numbers: projections, neighbours, rankings, the one-hot lookup."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from cfexplorer.core.embedding import (
+    ITEM_KIND, USER_KIND, Embedding, component_ends, distances_to, from_frame, kmeans_labels, nearest_neighbours,
+    one_hot, pca, ranked, raw_axes, to_frame, tsne,
+)
+from cfexplorer.core.mf import MatrixFactorization
+from cfexplorer.io.presets import PRESETS, load_preset
+
+
+def trained_planted(seed=0):
+    ratings = load_preset("planted")
+    model = MatrixFactorization(**{**PRESETS["planted"].training, "seed": seed}).fit(ratings)
+    return ratings, model
+
+
+def taste_of_movies(ratings):
+    return np.asarray(ratings.item_info["taste"])
+
+
+def test_planted_movies_of_one_taste_are_closer_to_each_other_than_to_the_others():
+    ratings, model = trained_planted()
+    factors = model.item_factors_
+    taste = taste_of_movies(ratings)
+    same, different = [], []
+    for i in range(len(factors)):
+        distance = distances_to(factors, factors[i], "cosine")
+        others = np.arange(len(factors)) != i
+        same.append(distance[others & (taste == taste[i])].mean())
+        different.append(distance[taste != taste[i]].mean())
+        # and each movie's nearest neighbour shares its taste
+        neighbour, _ = nearest_neighbours(factors, [i], n=1, metric="cosine")
+        assert taste[neighbour[0]] == taste[i]
+    assert max(same) < min(different)
+
+
+def test_the_first_principal_component_separates_the_planted_tastes():
+    ratings, model = trained_planted()
+    first = pca(model.item_factors_, 2).coordinates[:, 0]
+    taste = taste_of_movies(ratings)
+    sides = {t: set(np.sign(first[taste == t])) for t in np.unique(taste)}
+    assert all(len(side) == 1 for side in sides.values())  # every taste on one side of zero
+    assert len(set().union(*sides.values())) == 2  # and the two tastes on opposite sides
+
+
+def test_pca_matches_scikit_learn_up_to_sign():
+    factors = np.random.default_rng(3).normal(size=(40, 5)) * [3, 2, 1, 0.5, 0.1]
+    ours = pca(factors, 2)
+    theirs = PCA(2).fit(factors)
+    np.testing.assert_allclose(ours.explained_variance_ratio, theirs.explained_variance_ratio_, rtol=1e-10)
+    np.testing.assert_allclose(np.abs(ours.coordinates), np.abs(theirs.transform(factors)), atol=1e-10)
+
+
+def test_pca_keeps_the_signs_of_the_previous_frame():
+    factors = np.random.default_rng(4).normal(size=(30, 3))
+    first = pca(factors, 2)
+    flipped = pca(factors, 2, reference_components=-first.components)
+    np.testing.assert_allclose(flipped.coordinates, -first.coordinates)
+
+
+def test_pca_of_fewer_factors_than_components_pads_with_zeros():
+    result = pca(np.arange(6.0).reshape(6, 1), 2)
+    assert result.coordinates.shape == (6, 2)
+    np.testing.assert_allclose(result.coordinates[:, 1], 0)
+    assert result.explained_variance_ratio[0] == pytest.approx(1.0)
+
+
+def test_raw_axes_pick_factor_columns():
+    factors = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(raw_axes(factors, 2, 0), factors[:, [2, 0]])
+    np.testing.assert_array_equal(raw_axes(factors, 5, 0)[:, 0], 0)
+
+
+def test_neighbours_match_a_direct_computation():
+    factors = np.random.default_rng(5).normal(size=(50, 4))
+    for metric in ("cosine", "euclidean"):
+        indices, distances = nearest_neighbours(factors, [7], n=5, metric=metric)
+        direct = []
+        for j in range(50):
+            if j == 7:
+                continue
+            a, b = factors[7], factors[j]
+            d = (np.sqrt(((a - b) ** 2).sum()) if metric == "euclidean"
+                 else 1 - a @ b / np.sqrt((a @ a) * (b @ b)))
+            direct.append((d, j))
+        direct.sort()
+        assert list(indices) == [j for _, j in direct[:5]]
+        np.testing.assert_allclose(distances, [d for d, _ in direct[:5]], atol=1e-12)
+
+
+def test_neighbours_of_several_rows_are_taken_from_their_mean_and_leave_them_out():
+    factors = np.array([[1.0, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [0.5, 0.5]])
+    indices, _ = nearest_neighbours(factors, [0, 2], n=3, metric="euclidean")
+    assert indices[0] == 4 and 0 not in indices and 2 not in indices
+
+
+def test_neighbours_are_stable_for_a_fixed_seed():
+    first = nearest_neighbours(trained_planted(seed=2)[1].item_factors_, [0], n=5)
+    second = nearest_neighbours(trained_planted(seed=2)[1].item_factors_, [0], n=5)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_allclose(first[1], second[1])
+
+
+def test_bias_rankings_match_sorting_the_model_arrays():
+    ratings = load_preset("planted")
+    model = MatrixFactorization(n_factors=2, item_bias=True, user_bias=True, n_epochs=30, seed=0).fit(ratings)
+    best, worst = ranked(model.item_bias_, 3)
+    assert list(best) == list(np.argsort(-model.item_bias_, kind="stable")[:3])
+    assert list(worst) == list(np.argsort(model.item_bias_, kind="stable")[:3])
+    assert model.item_bias_[best[0]] == model.item_bias_.max()
+
+
+def test_ties_in_rankings_go_by_index():
+    best, worst = ranked(np.array([1.0, 2.0, 2.0, 0.0, 0.0]), 2)
+    assert list(best) == [1, 2] and list(worst) == [3, 4]
+
+
+def test_component_ends_are_the_extremes_of_the_projection():
+    factors = np.random.default_rng(6).normal(size=(20, 3))
+    low, high = component_ends(factors, 0, n=2)
+    first = pca(factors, 1).coordinates[:, 0]
+    assert set(low) == set(np.argsort(first)[:2]) and set(high) == set(np.argsort(first)[-2:])
+
+
+def test_embedding_lookup_is_one_hot_times_the_weight_matrix():
+    weights = np.random.default_rng(7).normal(size=(9, 4))
+    for i in range(9):
+        np.testing.assert_array_equal(one_hot(9, i) @ weights, weights[i])
+
+
+def test_kmeans_finds_the_planted_tastes():
+    ratings, model = trained_planted()
+    labels = kmeans_labels(model.item_factors_, 2, seed=0)
+    taste = taste_of_movies(ratings)
+    # the same partition, whatever the cluster numbers
+    assert len({(a, b) for a, b in zip(labels, taste)}) == 2
+
+
+def test_kmeans_caps_k_at_the_distinct_rows():
+    labels = kmeans_labels(np.array([[0.0, 1], [0, 1], [1, 0]]), 5)
+    assert len(set(labels)) == 2
+
+
+def test_tsne_gives_two_coordinates_even_for_a_handful_of_points():
+    coordinates = tsne(np.random.default_rng(8).normal(size=(6, 3)), seed=0)
+    assert coordinates.shape == (6, 2) and np.isfinite(coordinates).all()
+
+
+def test_embedding_from_model_and_frame_round_trip():
+    ratings, model = trained_planted()
+    embedding = Embedding.from_model(model.predictor(), ratings)
+    assert list(embedding.items.names) == list(ratings.item_titles())
+    np.testing.assert_array_equal(embedding.items.counts, ratings.item_counts())
+    back = from_frame(to_frame(embedding))
+    for kind in (ITEM_KIND, USER_KIND):
+        np.testing.assert_allclose(back.table(kind).factors, embedding.table(kind).factors)
+        np.testing.assert_allclose(back.table(kind).bias, embedding.table(kind).bias)
+        assert list(back.table(kind).names) == list(embedding.table(kind).names)
+
+
+def test_find_by_name_puts_exact_matches_first():
+    from cfexplorer.core.embedding import EmbeddingTable
+
+    table = EmbeddingTable(["Romance 10", "Action 1", "Romance 1", "romance 12"], np.zeros((4, 2)), None)
+    assert list(table.find("ROMANCE 1")) == [2, 0, 3]
+    assert len(table.find("no such movie")) == 0 and len(table.find("  ")) == 0
