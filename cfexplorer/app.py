@@ -21,8 +21,10 @@ from .io.project import SUFFIX as PROJECT_SUFFIX
 from .io.project import Project, load_project, save_project
 from .io.readers import RatingsFileError, read_any
 from .io.writers import write_by_extension
+from .core.embedding import ITEM_KIND
 from .core.mf import MatrixFactorization
 from .ui.explain_panel import ExplainPanel
+from .ui.factor_space import FactorSpaceView
 from .ui.filter_proxy import RatingFilterProxy
 from .ui.grid_view import RatingGridView
 from .ui.message_bar import MessageBar
@@ -152,6 +154,14 @@ class MainWindow(QMainWindow):
         self.training_panel.sig_run_ended.connect(self._on_run_ended)
         self.training_panel.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
         self.grid.selectionModel().currentChanged.connect(self._on_current_cell_change)
+        self.training_panel.sig_run_started.connect(
+            lambda model, train: self.factor_space.start_run(model, self.table.ratings))
+        self.training_panel.controller.sig_progress.connect(
+            lambda records, predictor: self.factor_space.add_records(records))
+        self._selecting_from_factor_space = False
+        self.factor_space.sig_selection_changed.connect(self._on_factor_selection_change)
+        self.grid.sig_entries_selected.connect(self._on_grid_entries_selected)
+        self.factor_space.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
 
         self.resize(1400, 860)
         self._restore_geometry()
@@ -180,11 +190,8 @@ class MainWindow(QMainWindow):
         self.explain_dock.setWidget(self.explain_panel)
         self.factor_dock = QDockWidget("Factor space", self)
         self.factor_dock.setObjectName("factorDock")
-        placeholder = QLabel("The factor space lives here: learned embeddings and biases.")
-        placeholder.setWordWrap(True)
-        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        placeholder.setMargin(12)
-        self.factor_dock.setWidget(placeholder)
+        self.factor_space = FactorSpaceView()
+        self.factor_dock.setWidget(self.factor_space)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.training_dock)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.curves_dock)
@@ -335,6 +342,9 @@ class MainWindow(QMainWindow):
         self.proxy.clear_filters()
         self.filter_edit.clear()
         self.table.set_ratings(ratings)
+        self.factor_space.clear()
+        self.factor_space.set_ratings(ratings)
+        self.factor_space.choose_default_colour(ratings)
         self.document_title = title
         self.path = path
         self.project_settings = dict(settings or {})
@@ -363,6 +373,7 @@ class MainWindow(QMainWindow):
         self.training_panel.loss_plot.start_run(self.training_panel.settings(), metrics)
         self.training_panel.loss_plot.add_records(model.history_)
         self.table.set_predictor(model.predictor())
+        self.factor_space.show_model(model.predictor(), self.table.ratings)
 
     def open_preset(self, name: str) -> bool:
         if not self.confirm_discard():
@@ -619,10 +630,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 8000)
 
     def _on_predictor_change(self, predictor):
-        if predictor is None:  # hiding predictions (a failed run) must not wait
+        if predictor is None:  # hiding predictions (a failed run, Reset) must not wait
             self._grid_refresh_timer.stop()
             self._pending_predictor = None
             self.table.set_predictor(None)
+            self.factor_space.clear_trained()
             self.explain_panel.schedule_refresh()
             return
         self._pending_predictor = predictor
@@ -633,12 +645,14 @@ class MainWindow(QMainWindow):
         self._grid_refresh_timer.stop()
         if self._pending_predictor is not None:
             self.table.set_predictor(self._pending_predictor)
+            self.factor_space.show_model(self._pending_predictor, self.table.ratings)
             self._pending_predictor = None
             self.explain_panel.schedule_refresh()
 
     def _on_run_ended(self, model, reason):
         # The last update of a run must show at once, not when the throttled refresh comes round.
         self._show_pending_predictor()
+        self.factor_space.end_run()
         self.explain_panel.refresh()
 
     def _on_current_cell_change(self, current, previous):
@@ -646,7 +660,19 @@ class MainWindow(QMainWindow):
             source = self.proxy.mapToSource(current)
             self.explain_panel.show_cell(*self.table.cell(source.row(), source.column()))
 
+    def _on_factor_selection_change(self, kind, positions):
+        self._selecting_from_factor_space = True  # the grid's echo of this selection is not news
+        try:
+            self.grid.select_entries(ITEMS if kind == ITEM_KIND else USERS, positions)
+        finally:
+            self._selecting_from_factor_space = False
+
+    def _on_grid_entries_selected(self, users, items):
+        if not self._selecting_from_factor_space:
+            self.factor_space.select_grid_entries(users, items)
+
     def _on_ratings_change(self):
+        self.factor_space.set_ratings(self.table.ratings)
         if self.undo_stack.count():
             self.training_panel.mark_stale()
         self.explain_panel.refresh()
@@ -711,6 +737,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training_panel.shutdown()
+        self.factor_space.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         event.accept()

@@ -257,3 +257,15 @@ def from_frame(frame: pd.DataFrame, source: str = "imported") -> Embedding:
                                       np.zeros(len(part)) if bias is None else np.nan_to_num(bias),
                                       optional("count"), optional("mean"))
     return Embedding(tables[ITEM_KIND], tables[USER_KIND], source=source)
+
+
+def tsne_to_connection(connection, factors: np.ndarray, seed: int = 0) -> None:
+    """Run :func:`tsne` and send ("done", coordinates) or ("error", message) down a pipe.
+
+    The factor view runs this in a separate process, so that Cancel can end it at once."""
+    try:
+        connection.send(("done", tsne(factors, seed)))
+    except Exception as error:  # the message must reach the window, whatever went wrong
+        connection.send(("error", f"t-SNE failed: {error}"))
+    finally:
+        connection.close()

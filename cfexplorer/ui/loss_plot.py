@@ -12,6 +12,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from .image_export import export_widget_image
+
 pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground="k")
 
 TERM_COLORS = {"total": (33, 102, 172), "data": (230, 97, 1), "reg": (94, 60, 153)}
@@ -218,13 +220,7 @@ class LossPlot(QWidget):
 
     # --- export ---------------------------------------------------------------------------------------------
     def export_image(self, path: str):
-        from pyqtgraph import exporters
-
-        exporter_class = exporters.SVGExporter if str(path).lower().endswith(".svg") else exporters.ImageExporter
-        exporter = exporter_class(self.layout_widget.scene())
-        if exporter_class is exporters.ImageExporter:
-            exporter.parameters()["width"] = max(800, self.layout_widget.width())
-        exporter.export(str(path))
+        export_widget_image(self.layout_widget, path, "CF Explorer loss curves")
 
     def export_csv(self, path: str):
         with open(path, "w", newline="", encoding="utf-8") as handle:

@@ -28,9 +28,11 @@ class TrainingWorker(QObject):
     sig_finished = Signal(str)  # "done" or "stopped"
     sig_failed = Signal(str, str)  # message for the user, details
 
-    def __init__(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None):
+    def __init__(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None,
+                 snapshot_every=0):
         super().__init__()
         self.model, self.train, self.validation = model, train, validation
+        self.snapshot_every = snapshot_every
         self._condition = threading.Condition()
         self._stop = False
         self._paused = paused
@@ -106,7 +108,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self):
         throttle = Throttle(MAX_UPDATES_PER_SECOND)
-        epochs = iter(self.model.iter_fit(self.train, self.validation))
+        epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
         started = time.perf_counter() - 1e9
         reason = "done"
         try:
@@ -170,11 +172,12 @@ class TrainingController(QObject):
             self._state = state
             self.sig_state_changed.emit(state)
 
-    def start(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None):
+    def start(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None,
+              snapshot_every=0):
         if self.is_active:
             raise RuntimeError("training is already running")
         self._cleanup()
-        worker = TrainingWorker(model, train, validation, paused, steps, epochs_per_second)
+        worker = TrainingWorker(model, train, validation, paused, steps, epochs_per_second, snapshot_every)
         thread = QThread()
         thread.setObjectName("cfexplorer-training")
         worker.moveToThread(thread)

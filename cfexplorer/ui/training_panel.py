@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
@@ -20,9 +21,22 @@ OPTIMIZER_LABELS = {"als": "ALS (alternating least squares)", "adam": "Adam", "g
                     "sgd": "Mini-batch SGD"}
 
 
+SNAPSHOT_BUDGET_BYTES = 64 * 2**20  # factor snapshots kept for the replay slider
+MAX_SNAPSHOTS = 200
+
+
+def snapshot_interval(n_epochs: int, ratings, n_factors: int) -> int:
+    """Every how many epochs to keep a copy of the factors for replay: every epoch for small data,
+    fewer where a copy is large, within a fixed memory budget."""
+    bytes_per_snapshot = 8 * (ratings.n_users + ratings.n_items) * (n_factors + 1)
+    frames = int(np.clip(SNAPSHOT_BUDGET_BYTES // max(bytes_per_snapshot, 1), 2, MAX_SNAPSHOTS))
+    return max(1, -(-int(n_epochs) // frames))
+
+
 class TrainingPanel(QWidget):
     sig_predictor_changed = Signal(object)  # Predictor, or None after Reset
     sig_run_ended = Signal(object, str)      # the model, "done" / "stopped" / "failed"
+    sig_run_started = Signal(object, object)  # the model, the ratings it trains on (without validation)
     sig_message = Signal(str, str)           # kind ("error"/"info"), text
     sig_retrain_requested = Signal()
 
@@ -259,8 +273,10 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, params["n_epochs"])
         self.progress.setValue(0)
         self._started_at = time.perf_counter()
+        self.sig_run_started.emit(model, train)
         self.controller.start(model, train, validation, paused=paused, steps=steps,
-                              epochs_per_second=PACES[self.pace.currentText()])
+                              epochs_per_second=PACES[self.pace.currentText()],
+                              snapshot_every=snapshot_interval(params["n_epochs"], train, params["n_factors"]))
         return True
 
     def _on_train_click(self):

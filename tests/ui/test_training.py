@@ -217,6 +217,8 @@ def test_export_curves_as_csv_and_png(qtbot, window, tmp_path):
     assert len(lines) == 1 + panel.epochs.value()
     panel.export_curves(str(tmp_path / "curves.png"))
     assert (tmp_path / "curves.png").stat().st_size > 1000
+    panel.export_curves(str(tmp_path / "curves.svg"))
+    assert "<svg" in (tmp_path / "curves.svg").read_text() and "J (total)" in (tmp_path / "curves.svg").read_text()
 
 
 def test_binary_preset_shows_probabilities(qtbot, window):

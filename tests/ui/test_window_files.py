@@ -135,7 +135,7 @@ def test_presets_open(window):
 def test_screenshot_command_writes_a_png(tmp_path):
     out = tmp_path / "shot.png"
     done = subprocess.run([sys.executable, "-m", "cfexplorer", "screenshot", str(out), "--preset", "course-eve",
-                           "--size", "900x600"], capture_output=True, text=True, timeout=120,
+                           "--size", "900x600", "--train"], capture_output=True, text=True, timeout=120,
                           env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr
     image = QImage(str(out))

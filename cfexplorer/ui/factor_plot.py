@@ -1,0 +1,197 @@
+"""The scatter of the factor space: points per kind (movies, users), hover, click and rubber-band
+selection, highlighted selection and text labels. It knows coordinates and names, not models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from ..core.embedding import ITEM_KIND, KINDS
+
+HOVER_RADIUS_PX = 10
+SYMBOLS = {ITEM_KIND: "o", "user": "t"}
+MAX_LABELS = 40
+
+
+class SelectingViewBox(pg.ViewBox):
+    """Drag pans as usual; Shift+drag draws a rectangle that selects the points inside it
+    (Ctrl+Shift+drag adds them to the selection)."""
+
+    sig_rect_selected = Signal(QRectF, bool)  # rectangle in data coordinates, add to selection
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.band = QGraphicsRectItem()
+        pen = QPen(QColor(33, 102, 172))
+        pen.setCosmetic(True)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        self.band.setPen(pen)
+        self.band.setBrush(pg.mkBrush(33, 102, 172, 40))
+        self.band.hide()
+        self.addItem(self.band, ignoreBounds=True)
+
+    def mouseDragEvent(self, event, axis=None):
+        if event.button() != Qt.MouseButton.LeftButton or not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            super().mouseDragEvent(event, axis)
+            return
+        event.accept()
+        rect = QRectF(self.mapToView(event.buttonDownPos()), self.mapToView(event.pos())).normalized()
+        self.band.setRect(rect)
+        self.band.setVisible(not event.isFinish())
+        if event.isFinish():
+            add = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.sig_rect_selected.emit(rect, add)
+
+
+class FactorPlot(pg.PlotWidget):
+    sig_point_clicked = Signal(str, int, bool)  # kind, index, add to selection (Ctrl)
+    sig_empty_clicked = Signal()
+    sig_rect_selected = Signal(object, bool)  # {kind: indices}, add
+    sig_hovered = Signal(str, int)  # kind, index ("" and -1 when nothing is under the mouse)
+
+    def __init__(self, parent=None):
+        self.view_box = SelectingViewBox()
+        super().__init__(parent, viewBox=self.view_box)
+        self.setBackground("w")
+        self.showGrid(x=True, y=True, alpha=0.2)
+        for name in ("left", "bottom"):
+            self.getAxis(name).enableAutoSIPrefix(False)  # "500 (x0.001)" for 0.5 confuses more than it helps
+        self.coordinates = {kind: np.zeros((0, 2)) for kind in KINDS}
+        self.scatters = {}
+        for kind in KINDS:
+            scatter = pg.ScatterPlotItem(pxMode=True, symbol=SYMBOLS[kind], pen=pg.mkPen(60, 60, 60, 120, width=0.5),
+                                         name=kind)
+            self.addItem(scatter)
+            self.scatters[kind] = scatter
+        self.highlight = pg.ScatterPlotItem(pxMode=True, size=16, brush=None, pen=pg.mkPen(0, 0, 0, width=2.5))
+        self.highlight.setZValue(5)
+        self.addItem(self.highlight)
+        self.hover_marker = pg.ScatterPlotItem(pxMode=True, size=18, brush=None, pen=pg.mkPen(200, 0, 0, width=1.5))
+        self.hover_marker.setZValue(6)
+        self.addItem(self.hover_marker)
+        self.hover_text = pg.TextItem(anchor=(0, 1), color=(30, 30, 30), fill=pg.mkBrush(255, 255, 255, 230),
+                                      border=pg.mkPen(150, 150, 150))
+        self.hover_text.setZValue(20)
+        self.addItem(self.hover_text, ignoreBounds=True)
+        self.hover_text.hide()
+        self.labels: list[pg.TextItem] = []
+        self.visible_kinds = {ITEM_KIND}
+        self.hovered = ("", -1)
+        self._mouse_proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self.view_box.sig_rect_selected.connect(self._on_rect_selected)
+
+    # --- content ---------------------------------------------------------------------------------------
+    def set_points(self, kind: str, coordinates: np.ndarray, brushes, sizes):
+        self.coordinates[kind] = np.asarray(coordinates, dtype=float).reshape(-1, 2)
+        xy = self.coordinates[kind]
+        self.scatters[kind].setData(x=xy[:, 0], y=xy[:, 1], brush=brushes, size=sizes, symbol=SYMBOLS[kind])
+
+    def set_visible_kinds(self, kinds):
+        self.visible_kinds = set(kinds)
+        for kind, scatter in self.scatters.items():
+            scatter.setVisible(kind in self.visible_kinds)
+            if kind not in self.visible_kinds:
+                scatter.setData(x=[], y=[])
+                self.coordinates[kind] = np.zeros((0, 2))
+
+    def set_highlight(self, selection: dict):
+        """Ring the selected points ({kind: indices})."""
+        points = [self.coordinates[kind][indices] for kind, indices in selection.items()
+                  if kind in self.visible_kinds and len(indices) and len(self.coordinates[kind])]
+        xy = np.vstack(points) if points else np.zeros((0, 2))
+        self.highlight.setData(x=xy[:, 0], y=xy[:, 1])
+
+    def set_labels(self, labelled: list[tuple[str, int, str]]):
+        """Text beside points: (kind, index, text), at most MAX_LABELS."""
+        for label in self.labels:
+            self.removeItem(label)
+        self.labels = []
+        for kind, index, text in labelled[:MAX_LABELS]:
+            xy = self.coordinates[kind]
+            if kind not in self.visible_kinds or index >= len(xy):
+                continue
+            label = pg.TextItem(text, color=(20, 20, 20), anchor=(0, 0.5))
+            label.setPos(xy[index, 0], xy[index, 1])
+            label.setZValue(8)
+            self.addItem(label, ignoreBounds=True)
+            self.labels.append(label)
+
+    def label_texts(self) -> list[str]:
+        return [label.textItem.toPlainText() for label in self.labels]
+
+    def center_on(self, kind: str, index: int):
+        """Pan so that a point is in view (the view stays where it is when it already is)."""
+        xy = self.coordinates[kind]
+        if index < len(xy):
+            rect = self.view_box.viewRect()
+            if rect.contains(float(xy[index, 0]), float(xy[index, 1])):
+                return
+            self.view_box.setRange(xRange=(xy[index, 0] - rect.width() / 2, xy[index, 0] + rect.width() / 2),
+                                   yRange=(xy[index, 1] - rect.height() / 2, xy[index, 1] + rect.height() / 2),
+                                   padding=0)
+
+    # --- finding points -----------------------------------------------------------------------------------
+    def scene_position_of(self, kind: str, index: int):
+        """Where a point is drawn, in scene coordinates (tests click there)."""
+        x, y = self.coordinates[kind][index]
+        return self.view_box.mapViewToScene(pg.Point(float(x), float(y)))
+
+    def point_at(self, scene_position) -> tuple[str, int]:
+        """The nearest visible point within HOVER_RADIUS_PX of a scene position, or ("", -1)."""
+        if not self.view_box.sceneBoundingRect().contains(scene_position):
+            return "", -1
+        here = self.view_box.mapSceneToView(scene_position)
+        pixel = self.view_box.viewPixelSize()
+        if not pixel[0] or not pixel[1]:
+            return "", -1
+        best = ("", -1, HOVER_RADIUS_PX**2)
+        for kind in self.visible_kinds:
+            xy = self.coordinates[kind]
+            if not len(xy):
+                continue
+            squared = ((xy[:, 0] - here.x()) / pixel[0]) ** 2 + ((xy[:, 1] - here.y()) / pixel[1]) ** 2
+            index = int(np.argmin(squared))
+            if squared[index] <= best[2]:
+                best = (kind, index, squared[index])
+        return best[0], best[1]
+
+    def show_hover(self, kind: str, index: int, text: str):
+        if index < 0:
+            self.hover_text.hide()
+            self.hover_marker.setData(x=[], y=[])
+            return
+        x, y = self.coordinates[kind][index]
+        self.hover_text.setText(text)
+        self.hover_text.setPos(x, y)
+        self.hover_text.show()
+        self.hover_marker.setData(x=[x], y=[y])
+
+    # --- mouse ------------------------------------------------------------------------------------------------
+    def _on_mouse_moved(self, event):
+        kind, index = self.point_at(event[0])
+        if (kind, index) != self.hovered:
+            self.hovered = (kind, index)
+            self.sig_hovered.emit(kind, index)
+
+    def _on_mouse_clicked(self, event):
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        kind, index = self.point_at(event.scenePos())
+        if index >= 0:
+            add = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+            self.sig_point_clicked.emit(kind, index, add)
+        elif self.view_box.sceneBoundingRect().contains(event.scenePos()):
+            self.sig_empty_clicked.emit()
+
+    def _on_rect_selected(self, rect: QRectF, add: bool):
+        inside = {}
+        for kind in self.visible_kinds:
+            xy = self.coordinates[kind]
+            mask = ((xy[:, 0] >= rect.left()) & (xy[:, 0] <= rect.right())
+                    & (xy[:, 1] >= rect.top()) & (xy[:, 1] <= rect.bottom()))
+            inside[kind] = np.flatnonzero(mask)
+        self.sig_rect_selected.emit(inside, add)

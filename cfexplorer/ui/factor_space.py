@@ -1,0 +1,816 @@
+"""The factor space: learned embeddings and biases scattered for inspection, linked to the grid.
+
+It shows an :class:`~cfexplorer.core.embedding.Embedding` — from the model being trained (updated
+live, with every kept snapshot replayable), from a project, or imported from a file — as raw
+factor axes, PCA or t-SNE, with nearest neighbours, bias rankings and the one-hot lookup beside it.
+Selections travel to and from the grid by position.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QCompleter, QFileDialog, QFrame, QHBoxLayout, QScrollArea, QSizePolicy, QLabel, QLineEdit, QMenu, QPushButton, QSlider,
+    QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from ..core.embedding import (
+    ITEM_KIND, KINDS, USER_KIND, Embedding, component_ends, kmeans_labels, nearest_neighbours, one_hot, pca,
+    ranked, raw_axes,
+)
+from ..io.factors import FactorFileError, read_factors, write_factors
+from .colors import NORMAL_ANCHORS
+from .factor_plot import FactorPlot
+from .image_export import export_widget_image
+from .tsne_job import TsneJob
+
+SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users": (ITEM_KIND, USER_KIND)}
+PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE"}
+COLOUR_CHOICES = {"bias": "Bias", "count": "Number of ratings", "mean": "Mean rating", "genre": "Genre",
+                  "cluster": "k-means cluster"}
+LABEL_CHOICES = {"selected": "Selected only", "bias": "Top |bias|", "count": "Most rated"}
+# Okabe-Ito: eight categorical colours that stay distinct for colour-blind viewers.
+CATEGORY_COLORS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0),
+                   (204, 121, 167), (0, 0, 0))
+OTHER_COLOR = (190, 190, 190)
+LEVELS = 32
+KIND_WORDS = {ITEM_KIND: ("movie", "movies"), USER_KIND: ("user", "users")}
+
+
+def _ramp(anchors, levels=LEVELS):
+    anchors = np.asarray(anchors, dtype=float)
+    positions = np.linspace(0, 1, levels)
+    stops = np.linspace(0, 1, len(anchors))
+    return [pg.mkBrush(*[int(round(np.interp(p, stops, anchors[:, c]))) for c in range(3)], 220) for p in positions]
+
+
+DIVERGING = _ramp(NORMAL_ANCHORS)
+SEQUENTIAL = _ramp(((222, 235, 247), (107, 174, 214), (8, 48, 107)))
+CATEGORIES = [pg.mkBrush(*color, 230) for color in CATEGORY_COLORS]
+OTHER = pg.mkBrush(*OTHER_COLOR, 200)
+
+
+def _levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    span = high - low
+    fraction = np.full(len(values), 0.5) if span <= 0 else (values - low) / span
+    return np.clip(np.round(np.nan_to_num(fraction, nan=0.5) * (LEVELS - 1)), 0, LEVELS - 1).astype(int)
+
+
+class FactorSpaceView(QWidget):
+    sig_selection_changed = Signal(str, object)  # kind, positions in the grid's ratings
+    sig_message = Signal(str, str)  # kind ("error"/"info"), text
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.embedding: Embedding | None = None
+        self.ratings = None
+        self.frames: list[tuple[int, dict]] = []
+        self.selection = {kind: np.array([], dtype=np.int64) for kind in KINDS}
+        self.primary_kind = ITEM_KIND
+        self.projected: dict = {}
+        self._pca_reference: dict = {}
+        self._tsne_cache: dict = {}
+        self._clusters: dict = {}
+        self._to_grid = {kind: np.array([], dtype=np.int64) for kind in KINDS}
+        self._from_grid = {kind: {} for kind in KINDS}
+        self._training = False
+        self._hidden_model = None
+        self.tsne_job = TsneJob(self)
+        self.tsne_job.sig_finished.connect(self._on_tsne_finished)
+        self.tsne_job.sig_failed.connect(self._on_tsne_failed)
+        self._build()
+
+    # --- construction ----------------------------------------------------------------------------------
+    def _build(self):
+        self.show_choice = QComboBox()
+        self.show_choice.addItems(list(SHOW_CHOICES))
+        self.show_choice.setToolTip("Scatter movies (x_i), users (w_j), or both in the same space")
+        self.projection = QComboBox()
+        for key, text in PROJECTIONS.items():
+            self.projection.addItem(text, key)
+        self.projection.setCurrentIndex(self.projection.findData("pca"))
+        self.projection.setToolTip("Two raw factors as axes, the two principal components (PCA), or t-SNE")
+        self.x_axis, self.y_axis = QSpinBox(), QSpinBox()
+        for spin, value, name in ((self.x_axis, 1, "x"), (self.y_axis, 2, "y")):
+            spin.setRange(1, 64)
+            spin.setValue(value)
+            spin.setProperty("wanted", value)  # kept while a model has fewer factors than this
+            spin.valueChanged.connect(lambda v, spin=spin: spin.setProperty("wanted", v))
+            spin.setPrefix(f"{name}: f")
+            spin.setToolTip(f"Factor shown on the {name} axis")
+        self.tsne_button = QPushButton("Recompute t-SNE")
+        self.tsne_button.setToolTip("t-SNE runs in the background; press again to cancel")
+        self.colour_by = QComboBox()
+        for key, text in COLOUR_CHOICES.items():
+            self.colour_by.addItem(text, key)
+        self.colour_by.setToolTip("What the colour of a point shows")
+        self.clusters = QSpinBox()
+        self.clusters.setRange(2, 12)
+        self.clusters.setValue(3)
+        self.clusters.setPrefix("k = ")
+        self.clusters.setToolTip("Number of k-means clusters")
+        self.size_by_count = QCheckBox("size = ratings")
+        self.size_by_count.setChecked(True)
+        self.labels_by = QComboBox()
+        for key, text in LABEL_CHOICES.items():
+            self.labels_by.addItem(text, key)
+        self.labels_by.setToolTip("Which points carry a name")
+        self.label_count = QSpinBox()
+        self.label_count.setRange(0, 40)
+        self.label_count.setValue(10)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find a movie or user…")
+        self.search.setClearButtonEnabled(True)
+        self._names_model = QStringListModel(self)
+        completer = QCompleter(self._names_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.search.setCompleter(completer)
+        self.file_button = QToolButton()
+        self.file_button.setText("Files")
+        self.file_button.setToolTip("Export the view or the factors; import factors trained elsewhere")
+        self.file_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.file_button)
+        menu.addAction("Export view as PNG or SVG…", self.export_image_dialog)
+        menu.addAction("Export factors and biases as CSV…", self.export_factors_dialog)
+        menu.addAction("Import factors (CSV, .npz, .npy)…", self.import_factors_dialog)
+        self.file_button.setMenu(menu)
+
+        self.replay = QSlider(Qt.Orientation.Horizontal)
+        self.replay.setEnabled(False)
+        self.replay.setToolTip("Replay the kept snapshots epoch by epoch")
+        self.epoch_label = QLabel("")
+        self.status = QLabel("Train a model (or import factors) to see its embeddings.")
+        self.status.setWordWrap(True)
+
+        self.plot = FactorPlot()
+        self.plot.setMinimumHeight(220)
+
+        self.neighbour_metric = QComboBox()
+        self.neighbour_metric.addItems(["cosine", "euclidean"])
+        self.neighbour_count = QSpinBox()
+        self.neighbour_count.setRange(1, 50)
+        self.neighbour_count.setValue(10)
+        self.neighbour_title = QLabel("Select a point to see its nearest neighbours.")
+        self.neighbour_title.setWordWrap(True)
+        self.neighbours = QTreeWidget()
+        self.neighbours.setHeaderLabels(["name", "distance", "ratings"])
+        self.neighbours.setRootIsDecorated(False)
+        neighbour_page = QWidget()
+        box = QVBoxLayout(neighbour_page)
+        row = QHBoxLayout()
+        self.neighbour_metric.setToolTip("Distance between factor vectors")
+        self.neighbour_count.setToolTip("How many neighbours to list")
+        row.addWidget(self.neighbour_metric)
+        row.addWidget(self.neighbour_count)
+        box.addLayout(row)
+        box.addWidget(self.neighbour_title)
+        box.addWidget(self.neighbours)
+        self.bias_text = QTextBrowser()
+        self.one_hot_text = QTextBrowser()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setMinimumWidth(150)
+        self.side_tabs.addTab(neighbour_page, "Neighbours")
+        self.side_tabs.addTab(self.bias_text, "Biases")
+        self.side_tabs.addTab(self.one_hot_text, "One-hot × W")
+
+        # The dock shares the window's bottom with the loss curves: every control may shrink.
+        for combo in (self.show_choice, self.projection, self.colour_by, self.labels_by, self.neighbour_metric):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(5)
+        self.search.setMinimumWidth(80)
+        self.replay.setMinimumWidth(50)
+        self.replay.setToolTip("Replay the training: drag to see the embedding at an earlier epoch")
+        self.epoch_label.setToolTip("epoch shown of the last epoch trained")
+        top = QHBoxLayout()
+        for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.tsne_button,
+                       self.colour_by, self.clusters, self.file_button):
+            top.addWidget(widget)
+        second = QHBoxLayout()
+        second.addWidget(self.search, 1)
+        for widget in (self.size_by_count, self.labels_by, self.label_count):
+            second.addWidget(widget)
+        replay_row = QHBoxLayout()
+        replay_row.addWidget(self.replay, 1)
+        replay_row.addWidget(self.epoch_label)
+        plot_side = QWidget()
+        plot_box = QVBoxLayout(plot_side)
+        plot_box.setContentsMargins(0, 0, 0, 0)
+        plot_box.addWidget(self.plot, 1)
+        plot_box.addLayout(replay_row)
+        plot_box.addWidget(self.status)
+        splitter = QSplitter()
+        splitter.addWidget(plot_side)
+        splitter.addWidget(self.side_tabs)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 400])
+        controls = QWidget()
+        rows = QVBoxLayout(controls)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.addLayout(top)
+        rows.addLayout(second)
+        # In a narrow dock the controls scroll sideways instead of widening the whole window.
+        controls_scroller = QScrollArea()
+        controls_scroller.setWidget(controls)
+        controls_scroller.setWidgetResizable(True)
+        controls_scroller.setFrameShape(QFrame.Shape.NoFrame)
+        controls_scroller.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        controls_scroller.setMinimumHeight(controls.sizeHint().height()
+                                           + controls_scroller.horizontalScrollBar().sizeHint().height())
+        controls_scroller.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.plot.setMinimumWidth(120)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(controls_scroller)
+        layout.addWidget(splitter, 1)
+
+        self.show_choice.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
+        self.projection.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
+        self.x_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
+        self.y_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
+        self.colour_by.currentIndexChanged.connect(lambda _: self.redraw())
+        self.clusters.valueChanged.connect(lambda _: (self._clusters.clear(), self.redraw()))
+        self.size_by_count.toggled.connect(lambda _: self.redraw())
+        self.labels_by.currentIndexChanged.connect(lambda _: self._update_labels())
+        self.label_count.valueChanged.connect(lambda _: self._update_labels())
+        self.neighbour_metric.currentIndexChanged.connect(lambda _: self._update_neighbours())
+        self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
+        self.neighbours.itemActivated.connect(self._on_neighbour_activated)
+        self.tsne_button.clicked.connect(self._on_tsne_button)
+        self.replay.valueChanged.connect(self._on_replay)
+        self.search.returnPressed.connect(lambda: self.find(self.search.text()))
+        self.plot.sig_point_clicked.connect(self._on_point_clicked)
+        self.plot.sig_empty_clicked.connect(lambda: self.select({}, emit=True))
+        self.plot.sig_rect_selected.connect(self._on_rect_selected)
+        self.plot.sig_hovered.connect(self._on_hover)
+        self._update_controls()
+
+    # --- what is shown -----------------------------------------------------------------------------------------
+    @property
+    def shown_kinds(self) -> tuple:
+        return SHOW_CHOICES[self.show_choice.currentText()]
+
+    def set_ratings(self, ratings):
+        """The grid's data changed (opened, edited): keep the view, re-link names to grid positions."""
+        self.ratings = ratings
+        self._link()
+
+    def choose_default_colour(self, ratings):
+        """Genre where the data has genres (it shows what factors found), else bias."""
+        has_genres = ratings.item_info is not None and "genres" in ratings.item_info
+        self.colour_by.setCurrentIndex(self.colour_by.findData("genre" if has_genres else "bias"))
+
+    def start_run(self, model, ratings):
+        """A training run begins: forget the previous run's snapshots."""
+        self.frames = []
+        self._training = True
+        self.ratings = ratings
+        self._update_controls()
+
+    def add_records(self, records):
+        """Progress from the worker: keep the snapshots the records carry, for replay."""
+        self.frames.extend((record.epoch, record.snapshot) for record in records if record.snapshot is not None)
+
+    def end_run(self):
+        self._training = False
+        self._update_controls()
+        if self.frames:
+            self.replay.blockSignals(True)
+            self.replay.setValue(self.replay.maximum())
+            self.replay.blockSignals(False)
+
+    def show_model(self, predictor, ratings):
+        """Show what a model has learned (a frozen Predictor), keeping the view where it is.
+
+        While the view is hidden (another dock tab in front) only the latest model is remembered;
+        it is drawn when the view is shown, so a hidden view costs training nothing."""
+        if predictor is None or predictor.shape != (ratings.n_users, ratings.n_items):
+            return
+        self.ratings = ratings
+        if not self.isVisible():
+            self._hidden_model = (predictor, ratings)
+            return
+        self._hidden_model = None
+        self._set_embedding(Embedding.from_model(predictor, ratings, predictor.epoch))
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._hidden_model is not None:
+            self.show_model(*self._hidden_model)
+
+    def clear(self):
+        self.tsne_job.cancel()
+        self._hidden_model = None
+        self.embedding = None
+        self.frames = []
+        self._set_embedding(None)
+
+    def clear_trained(self):
+        """Training was reset or failed: forget its factors (imported ones stay)."""
+        if self._hidden_model is not None or (self.embedding is not None and self.embedding.source == "trained here"):
+            self.clear()
+
+    def set_embedding(self, embedding: Embedding):
+        """Show factors trained elsewhere (imported): no snapshots, linked to the grid by name."""
+        self.frames = []
+        self._set_embedding(embedding, refit_view=True)
+
+    def _set_embedding(self, embedding, refit_view=False):
+        first = self.embedding is None
+        old_sizes = None if first else tuple(len(self.embedding.table(kind)) for kind in KINDS)
+        self.embedding = embedding
+        self._clusters.clear()
+        if embedding is not None:
+            sizes = tuple(len(embedding.table(kind)) for kind in KINDS)
+            if sizes != old_sizes:
+                self._pca_reference.clear()
+                self.selection = {kind: np.array([], dtype=np.int64) for kind in KINDS}
+                refit_view = True
+            names = [str(n) for kind in KINDS for n in embedding.table(kind).names]
+            if self._names_model.rowCount() != len(names):
+                self._names_model.setStringList(names)
+        self._link()
+        self._update_controls()
+        self.redraw(refit_view=refit_view or first)
+
+    def _link(self):
+        """Map embedding rows to grid positions: by position when built from these ratings, else by name."""
+        embedding, ratings = self.embedding, self.ratings
+        for kind in KINDS:
+            if embedding is None or ratings is None:
+                self._to_grid[kind] = np.array([], dtype=np.int64)
+                self._from_grid[kind] = {}
+                continue
+            names = embedding.table(kind).names
+            grid_names = ratings.item_titles() if kind == ITEM_KIND else ratings.user_labels.astype(str)
+            if len(names) == len(grid_names) and all(np.asarray(names, dtype=str) == np.asarray(grid_names, dtype=str)):
+                to_grid = np.arange(len(names))
+            else:
+                first_position = {}
+                for position, name in enumerate(grid_names):
+                    first_position.setdefault(str(name), position)
+                to_grid = np.array([first_position.get(str(name), -1) for name in names], dtype=np.int64)
+            self._to_grid[kind] = to_grid
+            self._from_grid[kind] = {int(p): row for row, p in enumerate(to_grid) if p >= 0}
+
+    # --- projection and drawing ------------------------------------------------------------------------------------
+    def coordinates(self, kind: str) -> np.ndarray:
+        return self.plot.coordinates[kind]
+
+    def redraw(self, refit_view: bool = False):
+        self._update_controls()
+        embedding = self.embedding
+        kinds = self.shown_kinds if embedding is not None else ()
+        kinds = tuple(kind for kind in kinds if len(embedding.table(kind)))
+        self.plot.set_visible_kinds(kinds)
+        if not kinds:
+            self.plot.set_highlight({})
+            self.plot.set_labels([])
+            self._update_panels()
+            return
+        stacked = np.vstack([embedding.table(kind).factors for kind in kinds])
+        xy, axis_names = self._project(kinds, stacked)
+        start = 0
+        for kind in kinds:
+            n = len(embedding.table(kind))
+            brushes, sizes = self._appearance(kind)
+            self.plot.set_points(kind, xy[start:start + n], brushes, sizes)
+            start += n
+        self.plot.setLabel("bottom", axis_names[0])
+        self.plot.setLabel("left", axis_names[1])
+        if refit_view:
+            self.plot.view_box.autoRange(padding=0.08)
+        self.plot.set_highlight(self.selection)
+        self._update_labels()
+        self._update_panels()
+
+    def _project(self, kinds, stacked):
+        method = self.projection.currentData()
+        key = (method, kinds)
+        if method == "factors":
+            x, y = self.x_axis.value() - 1, self.y_axis.value() - 1
+            return raw_axes(stacked, x, y), (f"factor {x + 1}", f"factor {y + 1}")
+        if method == "tsne":
+            cached = self._tsne_cache.get(kinds)
+            if cached is not None and cached[0] == self._tsne_key(kinds) and len(cached[1]) == len(stacked):
+                return cached[1], ("t-SNE 1", "t-SNE 2")
+            if not self.tsne_job.running and not self._training:
+                self._start_tsne(kinds, stacked)
+        result = pca(stacked, 2, self._pca_reference.get(key))
+        self._pca_reference[key] = result.components
+        ratio = result.explained_variance_ratio
+        return result.coordinates, (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)")
+
+    def _appearance(self, kind):
+        table = self.embedding.table(kind)
+        n = len(table)
+        colour = self.colour_by.currentData()
+        if colour == "bias":
+            limit = float(np.max(np.abs(table.bias))) if n else 0.0
+            brushes = [DIVERGING[i] for i in _levels(table.bias, -limit, limit)]
+        elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
+            values = np.asarray(getattr(table, colour + "s"), dtype=float)
+            if colour == "count":
+                values = np.log1p(values)
+            finite = values[np.isfinite(values)]
+            low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
+            brushes = [SEQUENTIAL[i] for i in _levels(values, low, high)]
+        elif colour == "genre" and table.genres is not None:
+            brushes = self._category_brushes(self.genre_categories(kind))
+        elif colour == "cluster" and n:
+            brushes = self._category_brushes(self.cluster_labels(kind))
+        else:
+            brushes = [OTHER] * n
+        if self.size_by_count.isChecked() and table.counts is not None and n:
+            counts = np.asarray(table.counts, dtype=float)
+            sizes = 5 + 13 * np.sqrt(counts / max(counts.max(), 1))
+        else:
+            sizes = np.full(n, 9.0)
+        return brushes, sizes
+
+    @staticmethod
+    def _category_brushes(categories: np.ndarray) -> list:
+        return [CATEGORIES[c] if 0 <= c < len(CATEGORIES) else OTHER for c in categories]
+
+    def genre_categories(self, kind: str) -> np.ndarray:
+        """Each movie's first genre as a category number, the most common genres first; -1 for other."""
+        genres = self.embedding.table(kind).genres
+        first = np.array([str(g).split("|")[0] if g else "" for g in genres], dtype=object)
+        names, counts = np.unique(first[first != ""], return_counts=True)
+        common = list(names[np.argsort(-counts, kind="stable")][: len(CATEGORIES) - 1])
+        self.genre_names = common
+        lookup = {name: i for i, name in enumerate(common)}
+        return np.array([lookup.get(g, -1) for g in first], dtype=np.int64)
+
+    def cluster_labels(self, kind: str) -> np.ndarray:
+        if kind not in self._clusters:
+            self._clusters[kind] = kmeans_labels(self.embedding.table(kind).factors, self.clusters.value(), seed=0)
+        return self._clusters[kind]
+
+    def _update_labels(self):
+        if self.embedding is None:
+            return
+        labelled = []
+        for kind in self.plot.visible_kinds:
+            table = self.embedding.table(kind)
+            labelled += [(kind, int(i), str(table.names[i])) for i in self.selection[kind][:20]]
+        choice, n = self.labels_by.currentData(), self.label_count.value()
+        for kind in self.plot.visible_kinds:
+            table = self.embedding.table(kind)
+            if choice == "bias":
+                top = ranked(np.abs(table.bias), n)[0]
+            elif choice == "count" and table.counts is not None:
+                top = ranked(np.asarray(table.counts, dtype=float), n)[0]
+            else:
+                continue
+            labelled += [(kind, int(i), str(table.names[i])) for i in top if i not in self.selection[kind]]
+        self.plot.set_labels(labelled)
+
+    def _update_controls(self):
+        method = self.projection.currentData()
+        k = self.embedding.items.n_factors if self.embedding is not None else 1
+        for spin in (self.x_axis, self.y_axis):
+            spin.blockSignals(True)
+            spin.setRange(1, max(k, 1))
+            spin.setValue(min(int(spin.property("wanted")), max(k, 1)))
+            spin.blockSignals(False)
+            spin.setVisible(method == "factors")
+        self.tsne_button.setVisible(method == "tsne")
+        self.tsne_button.setText("Cancel t-SNE" if self.tsne_job.running else "Recompute t-SNE")
+        self.clusters.setVisible(self.colour_by.currentData() == "cluster")
+        self.replay.setEnabled(not self._training and len(self.frames) > 1)
+        if len(self.frames) and self.replay.maximum() != len(self.frames) - 1:
+            self.replay.blockSignals(True)
+            self.replay.setRange(0, len(self.frames) - 1)
+            self.replay.setValue(len(self.frames) - 1)
+            self.replay.blockSignals(False)
+        if self.embedding is not None:
+            if self.frames and not self._training:
+                epoch = self.frames[self.replay.value()][0]
+                self.epoch_label.setText(f"{epoch} of {self.frames[-1][0]}")
+            else:
+                self.epoch_label.setText(str(self.embedding.epoch) if self.embedding.source == "trained here" else "")
+
+    # --- t-SNE -----------------------------------------------------------------------------------------------
+    def _tsne_key(self, kinds):
+        return id(self.embedding), kinds
+
+    def _start_tsne(self, kinds, stacked):
+        self.tsne_job.start((self._tsne_key(kinds), kinds), stacked, seed=0)
+        self.status.setText(f"Computing t-SNE of {len(stacked):,} points in the background… "
+                            "(PCA is shown meanwhile; press Cancel t-SNE to stop)")
+        self._update_controls()
+
+    def _on_tsne_button(self):
+        if self.tsne_job.running:
+            self.tsne_job.cancel()
+            self.status.setText("t-SNE cancelled.")
+            self._update_controls()
+            return
+        if self.embedding is not None:
+            kinds = tuple(k for k in self.shown_kinds if len(self.embedding.table(k)))
+            self._tsne_cache.pop(kinds, None)
+            self._start_tsne(kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
+
+    def _on_tsne_finished(self, key, coordinates):
+        token, kinds = key
+        self._tsne_cache[kinds] = (token, np.asarray(coordinates))
+        self.status.setText("t-SNE done: distances between far-apart clusters mean little; "
+                            "nearby points are similar.")
+        self.redraw(refit_view=True)
+
+    def _on_tsne_failed(self, message):
+        self._update_controls()
+        self.sig_message.emit("error", message)
+
+    # --- selection ------------------------------------------------------------------------------------------------
+    def select(self, selection: dict, emit: bool = True, center: bool = False):
+        """Select rows of the embedding ({kind: indices}); with ``emit``, tell the grid."""
+        self.selection = {kind: np.unique(np.asarray(selection.get(kind, []), dtype=np.int64)) for kind in KINDS}
+        chosen = [kind for kind in KINDS if len(self.selection[kind])]
+        if chosen and self.primary_kind not in chosen:
+            self.primary_kind = chosen[0]
+        self.plot.set_highlight(self.selection)
+        self._update_labels()
+        self._update_panels()
+        if center and chosen:
+            self.plot.center_on(chosen[0], int(self.selection[chosen[0]][0]))
+        if emit:
+            for kind in chosen or [self.primary_kind]:
+                positions = self._to_grid[kind][self.selection[kind]] if len(self._to_grid[kind]) else []
+                self.sig_selection_changed.emit(kind, np.array([p for p in positions if p >= 0], dtype=np.int64))
+
+    def select_grid_entries(self, users, items):
+        """The grid's selection changed: ring the same users and movies here (without echoing back).
+
+        A whole selected row also 'selects' every movie along it; an axis whose every entry is
+        selected therefore counts as not selected."""
+        selection = {}
+        for kind, positions in ((USER_KIND, users), (ITEM_KIND, items)):
+            if self.ratings is None:
+                break
+            total = self.ratings.n_users if kind == USER_KIND else self.ratings.n_items
+            positions = np.asarray(positions, dtype=np.int64)
+            if len(positions) > 1 and len(positions) >= total:
+                continue
+            rows = [self._from_grid[kind][int(p)] for p in positions if int(p) in self._from_grid[kind]]
+            selection[kind] = rows
+        if len(selection.get(ITEM_KIND, [])):
+            self.primary_kind = ITEM_KIND
+        elif len(selection.get(USER_KIND, [])):
+            self.primary_kind = USER_KIND
+        self.select(selection, emit=False)
+
+    def _on_point_clicked(self, kind, index, add):
+        self.primary_kind = kind
+        current = {k: list(v) for k, v in self.selection.items()} if add else {}
+        chosen = current.setdefault(kind, [])
+        if add and index in chosen:
+            chosen.remove(index)
+        else:
+            chosen.append(index)
+        self.select(current)
+
+    def _on_rect_selected(self, inside: dict, add: bool):
+        if add:
+            inside = {k: np.union1d(self.selection[k], inside.get(k, [])) for k in KINDS}
+        chosen = [k for k in KINDS if len(inside.get(k, []))]
+        if chosen:
+            self.primary_kind = chosen[0]
+        self.select(inside)
+
+    def find(self, text: str) -> bool:
+        """Select and centre the movie or user whose name matches best (exact first)."""
+        if self.embedding is None or not text.strip():
+            return False
+        for kind in self.shown_kinds + tuple(k for k in KINDS if k not in self.shown_kinds):
+            found = self.embedding.table(kind).find(text)
+            if len(found):
+                if kind not in self.shown_kinds:
+                    self.show_choice.setCurrentText("Movies and users")
+                self.primary_kind = kind
+                self.select({kind: found[:1]}, center=True)
+                return True
+        self.sig_message.emit("info", f"No movie or user named like “{text.strip()}”.")
+        return False
+
+    # --- hover --------------------------------------------------------------------------------------------------------
+    def describe(self, kind: str, index: int) -> str:
+        table = self.embedding.table(kind)
+        lines = [f"{table.names[index]}  ({KIND_WORDS[kind][0]})", f"bias {table.bias[index]:+.3f}"]
+        if table.counts is not None:
+            lines.append(f"{int(table.counts[index])} ratings")
+        if table.means is not None and np.isfinite(table.means[index]):
+            lines.append(f"mean rating {table.means[index]:.2f}")
+        if table.genres is not None and table.genres[index]:
+            lines.append(str(table.genres[index]).replace("|", ", "))
+        x, y = self.coordinates(kind)[index]
+        lines.append(f"at ({x:.3f}, {y:.3f})")
+        factors = table.factors[index]
+        shown = ", ".join(f"{v:+.2f}" for v in factors[:6]) + (", …" if len(factors) > 6 else "")
+        lines.append(f"factors [{shown}]")
+        return "\n".join(lines)
+
+    def _on_hover(self, kind, index):
+        if index < 0 or self.embedding is None:
+            self.plot.show_hover("", -1, "")
+            return
+        self.plot.show_hover(kind, index, self.describe(kind, index))
+
+    # --- side panels ------------------------------------------------------------------------------------------------
+    def _update_panels(self):
+        self._update_neighbours()
+        self.bias_text.setHtml(self.bias_html())
+        self.one_hot_text.setHtml(self.one_hot_html())
+        if self.embedding is not None and not self.tsne_job.running:
+            self.status.setText(self._status_text())
+
+    def _status_text(self) -> str:
+        embedding = self.embedding
+        parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
+                 f"{embedding.items.n_factors} factors"]
+        parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
+        if self.colour_by.currentData() == "genre" and getattr(self, "genre_names", None):
+            names = ", ".join(self.genre_names)
+            parts.append(f"genres by colour: {names} (grey: other)")
+        parts.append("Shift+drag selects a region")
+        return " · ".join(parts)
+
+    def neighbour_rows(self):
+        """(kind, source row, [(row, distance)]) for the current selection, or None."""
+        if self.embedding is None:
+            return None
+        kind = self.primary_kind
+        chosen = self.selection[kind]
+        if not len(chosen):
+            return None
+        table = self.embedding.table(kind)
+        rows, distances = nearest_neighbours(table.factors, chosen, self.neighbour_count.value(),
+                                             self.neighbour_metric.currentText())
+        return kind, chosen, list(zip(rows.tolist(), distances.tolist()))
+
+    def _update_neighbours(self):
+        self.neighbours.clear()
+        found = self.neighbour_rows()
+        if found is None:
+            self.neighbour_title.setText("Select a point to see its nearest neighbours.")
+            return
+        kind, chosen, rows = found
+        table = self.embedding.table(kind)
+        subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
+        self.neighbour_title.setText(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
+                                     f"space ({self.neighbour_metric.currentText()})")
+        for row, distance in rows:
+            count = "" if table.counts is None else str(int(table.counts[row]))
+            item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])
+            item.setData(0, Qt.ItemDataRole.UserRole, (kind, row))
+            self.neighbours.addTopLevelItem(item)
+        self.neighbours.resizeColumnToContents(0)
+
+    def _on_neighbour_activated(self, item, column=0):
+        kind, row = item.data(0, Qt.ItemDataRole.UserRole)
+        self.primary_kind = kind
+        self.select({kind: [row]}, center=True)
+
+    def bias_html(self, n: int = 8) -> str:
+        if self.embedding is None:
+            return "<i>No model yet.</i>"
+        parts = []
+        for kind in KINDS:
+            table = self.embedding.table(kind)
+            if not len(table):
+                continue
+            if not np.any(table.bias):
+                parts.append(f"<p><i>This model learned no {KIND_WORDS[kind][0]} bias.</i></p>")
+                continue
+            best, worst = ranked(table.bias, n)
+            for title, rows in ((f"Highest {KIND_WORDS[kind][0]} bias", best),
+                                (f"Lowest {KIND_WORDS[kind][0]} bias", worst)):
+                parts.append(self._ranking_table(title, table, rows, table.bias, "bias"))
+        items = self.embedding.items
+        if len(items) >= 4 and items.n_factors >= 1:
+            for component in range(min(2, items.n_factors)):
+                low, high = component_ends(items.factors, component, min(5, len(items) // 2))
+                coordinate = pca(items.factors, component + 1).coordinates[:, component]
+                parts.append(self._ranking_table(f"Movies at the + end of PC{component + 1}", items, high,
+                                                 coordinate, "PC"))
+                parts.append(self._ranking_table(f"Movies at the − end of PC{component + 1}", items, low,
+                                                 coordinate, "PC"))
+        return "".join(parts)
+
+    @staticmethod
+    def _ranking_table(title, table, rows, values, value_name) -> str:
+        body = "".join(
+            f"<tr><td>{html.escape(str(table.names[r]))}</td><td align='right'>{values[r]:+.3f}</td>"
+            f"<td align='right'>{'' if table.counts is None else int(table.counts[r])}</td></tr>" for r in rows)
+        return (f"<p><b>{title}</b></p><table cellspacing='0' cellpadding='2'>"
+                f"<tr><th align='left'>name</th><th>{value_name}</th><th>ratings</th></tr>{body}</table>")
+
+    def one_hot_html(self) -> str:
+        """For the selected movie: its one-hot vector e_i, the weight matrix W and e_i·W = row i of W."""
+        if self.embedding is None:
+            return "<i>No model yet.</i>"
+        kind = self.primary_kind if len(self.selection[self.primary_kind]) else ITEM_KIND
+        chosen = self.selection[kind]
+        table = self.embedding.table(kind)
+        if not len(chosen) or not len(table):
+            return ("<p>Select a movie: an embedding lookup is the one-hot vector of the movie times the weight "
+                    "matrix, which picks out one row.</p>")
+        i, n, k = int(chosen[0]), len(table), table.n_factors
+        weights = table.factors
+        product = one_hot(n, i) @ weights
+        equal = np.array_equal(product, weights[i])
+        shown = _window(n, i)
+        cells = lambda values: "".join(f"<td align='right'>{v:+.2f}</td>" for v in values)  # noqa: E731
+        one_hot_row = "".join(f"<td align='center'>{'<b>1</b>' if r == i else ('…' if r is None else '0')}</td>"
+                              for r in shown)
+        highlight = " style='background:#fde0c5'"
+        matrix_rows = "".join(
+            ("<tr><td>…</td></tr>" if r is None else
+             f"<tr{highlight if r == i else ''}><td>{r}</td>{cells(weights[r][:8])}</tr>")
+            for r in shown)
+        name = html.escape(str(table.names[i]))
+        note = ""
+        if table.counts is not None and table.counts[i] < 3:
+            note = (f"<p><i>{name} has only {int(table.counts[i])} rating(s): its factors are mostly the "
+                    "initialisation and the regularization, not taste. Latent factors mean little where data "
+                    "is sparse.</i></p>")
+        return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
+                f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
+                f"<p>W ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
+                f"<table cellspacing='0' cellpadding='2'>{matrix_rows}</table>"
+                f"<p>e<sub>{i}</sub> · W = <table><tr>{cells(product[:8])}</tr></table></p>"
+                f"<p>= row {i} of W: <b>{'yes' if equal else 'no'}</b> — the lookup and the product are the same "
+                f"numbers; the lookup just skips multiplying by {n - 1} zeros.</p>{note}")
+
+    # --- replay ---------------------------------------------------------------------------------------------------------
+    def _on_replay(self, position):
+        if not self.frames or self.ratings is None:
+            return
+        epoch, snapshot = self.frames[position]
+        self._set_embedding(Embedding.from_model(snapshot, self.ratings, epoch))
+
+    # --- files -------------------------------------------------------------------------------------------------------------
+    def export_image(self, path: str):
+        export_widget_image(self.plot, path, "CF Explorer factor space")
+
+    def export_factors(self, path: str):
+        if self.embedding is None:
+            raise ValueError("there are no factors to export yet: train a model first")
+        write_factors(self.embedding, path)
+
+    def import_factors(self, path: str) -> bool:
+        try:
+            embedding = read_factors(path)
+        except FactorFileError as error:
+            self.sig_message.emit("error", str(error))
+            return False
+        self.set_embedding(embedding)
+        linked = sum(int(np.sum(self._to_grid[kind] >= 0)) for kind in KINDS)
+        self.sig_message.emit("info", f"Imported {len(embedding.items):,} movies and {len(embedding.users):,} users "
+                                      f"from {embedding.source}; {linked:,} match names in the grid.")
+        return True
+
+    def export_image_dialog(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export factor view", "factor-space.png",
+                                              "PNG image (*.png);;SVG image (*.svg)")
+        if path:
+            self.export_image(path)
+
+    def export_factors_dialog(self):
+        if self.embedding is None:
+            self.sig_message.emit("error", "There are no factors to export yet: train a model first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export factors and biases", "factors.csv", "CSV table (*.csv)")
+        if path:
+            try:
+                self.export_factors(path)
+            except OSError as error:
+                self.sig_message.emit("error", f"Could not save {path}: {error}")
+
+    def import_factors_dialog(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Import factors", "",
+                                              "Factor files (*.csv *.tsv *.npz *.npy);;All files (*)")
+        if path:
+            self.import_factors(path)
+
+    def shutdown(self):
+        self.tsne_job.cancel()
+
+
+def _window(n: int, i: int, context: int = 3) -> list:
+    """Row numbers to show around row i of n, with None where rows are left out."""
+    if n <= 2 * context + 3:
+        return list(range(n))
+    keep = sorted({0, n - 1, *range(max(0, i - context), min(n, i + context + 1))})
+    shown = []
+    for r in keep:
+        if shown and r - shown[-1] > 1:
+            shown.append(None)
+        shown.append(r)
+    return shown

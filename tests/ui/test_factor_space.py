@@ -1,0 +1,201 @@
+"""The factor space as a user works it: train, look, click, select in the grid, replay, export."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from cfexplorer.core.embedding import ITEM_KIND, USER_KIND, nearest_neighbours, ranked
+from cfexplorer.io.factors import read_factors
+
+FINISH_MS = 20_000
+
+
+@pytest.fixture
+def trained(qtbot, window):
+    window.open_preset("planted")
+    window.factor_dock.raise_()
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    view = window.factor_space
+    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 300)
+    return window
+
+
+def click_point(qtbot, view, kind, index, modifier=Qt.KeyboardModifier.NoModifier):
+    scene = view.plot.scene_position_of(kind, index)
+    at = view.plot.mapFromScene(scene)
+    qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, modifier, QPoint(at.x(), at.y()))
+
+
+def test_training_fills_the_factor_space_and_pca_separates_the_tastes(trained):
+    view = trained.factor_space
+    taste = np.asarray(trained.table.ratings.item_info["taste"])
+    x = view.coordinates(ITEM_KIND)[:, 0]
+    assert len(x) == trained.table.ratings.n_items
+    assert len({tuple(set(np.sign(x[taste == t]))) for t in np.unique(taste)}) == 2
+    assert all(len(set(np.sign(x[taste == t]))) == 1 for t in np.unique(taste))
+    assert "PC1" in view.plot.getAxis("bottom").labelText and "variance" in view.plot.getAxis("bottom").labelText
+
+
+def test_clicking_a_point_selects_that_movie_in_the_grid(qtbot, trained):
+    view, grid = trained.factor_space, trained.grid
+    click_point(qtbot, view, ITEM_KIND, 3)
+    assert list(view.selection[ITEM_KIND]) == [3]
+    assert grid.selected_entries(1) == [3]  # the movie's whole row, in movies x users layout
+    assert set(grid.selected_entries(0)) == set(range(trained.table.ratings.n_users))
+    click_point(qtbot, view, ITEM_KIND, 5, Qt.KeyboardModifier.ControlModifier)
+    assert list(view.selection[ITEM_KIND]) == [3, 5] and grid.selected_entries(1) == [3, 5]
+
+
+def test_selecting_in_the_grid_highlights_the_point(qtbot, trained):
+    view, table = trained.factor_space, trained.table
+    trained.grid.select_entries(1, [2])  # a movie row
+    assert list(view.selection[ITEM_KIND]) == [2] and len(view.selection[USER_KIND]) == 0
+    highlighted = np.column_stack(view.plot.highlight.getData())
+    np.testing.assert_allclose(highlighted, view.coordinates(ITEM_KIND)[[2]])
+    cell = trained.proxy.mapFromSource(table.index(*table.position(4, 6)))
+    trained.grid.setCurrentIndex(cell)  # one cell: its user and its movie
+    assert list(view.selection[ITEM_KIND]) == [6] and list(view.selection[USER_KIND]) == [4]
+
+
+def test_rubber_band_selects_the_points_inside(qtbot, trained):
+    from PySide6.QtCore import QRectF
+
+    view = trained.factor_space
+    xy = view.coordinates(ITEM_KIND)
+    left = xy[:, 0] < 0
+    rect = QRectF(xy[:, 0].min() - 1, xy[:, 1].min() - 1, 1 - xy[:, 0].min(), np.ptp(xy[:, 1]) + 2)
+    view.plot.view_box.sig_rect_selected.emit(rect, False)
+    assert list(view.selection[ITEM_KIND]) == list(np.flatnonzero(left))
+    assert trained.grid.selected_entries(1) == list(np.flatnonzero(left))
+
+
+def test_hover_names_the_movie_with_its_numbers(qtbot, trained):
+    view = trained.factor_space
+    table = view.embedding.items
+    kind, index = view.plot.point_at(view.plot.scene_position_of(ITEM_KIND, 4))
+    assert (kind, index) in {(ITEM_KIND, 4)} or np.allclose(view.coordinates(ITEM_KIND)[index],
+                                                             view.coordinates(ITEM_KIND)[4])
+    view._on_hover(ITEM_KIND, 4)
+    text = view.plot.hover_text.textItem.toPlainText()
+    assert str(table.names[4]) in text and f"{int(table.counts[4])} ratings" in text
+    assert f"mean rating {table.means[4]:.2f}" in text and "bias" in text
+
+
+def test_neighbours_and_bias_rankings_come_from_the_model_arrays(qtbot, trained):
+    view = trained.factor_space
+    model = trained.training_panel.model
+    click_point(qtbot, view, ITEM_KIND, 0)
+    rows = [view.neighbours.topLevelItem(r) for r in range(view.neighbours.topLevelItemCount())]
+    expected, distances = nearest_neighbours(model.item_factors_, [0], 10, "cosine")
+    names = trained.table.ratings.item_titles()
+    assert [row.text(0) for row in rows] == [names[i] for i in expected]
+    assert [row.text(1) for row in rows] == [f"{d:.4f}" for d in distances]
+    view.neighbour_metric.setCurrentText("euclidean")
+    expected, _ = nearest_neighbours(model.item_factors_, [0], 10, "euclidean")
+    assert [view.neighbours.topLevelItem(r).text(0) for r in range(len(expected))] == [names[i] for i in expected]
+    best, worst = ranked(model.user_bias_, 8)
+    html = view.bias_text.toPlainText()
+    users = trained.table.ratings.user_labels
+    assert html.index(str(users[best[0]])) < html.index("Lowest user bias")
+    assert f"{model.user_bias_[best[0]]:+.3f}" in html and f"{model.user_bias_[worst[0]]:+.3f}" in html
+    assert "learned no movie bias" in html  # the course model has user biases only
+
+
+def test_one_hot_panel_shows_the_lookup_equals_the_product(qtbot, trained):
+    view = trained.factor_space
+    click_point(qtbot, view, ITEM_KIND, 2)
+    text = view.one_hot_text.toPlainText()
+    assert "is movie 2 of 10" in text and "= row 2 of W: yes" in text
+
+
+def test_search_finds_and_selects_a_user(qtbot, trained):
+    view = trained.factor_space
+    qtbot.keyClicks(view.search, "action fan 2")
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    users = list(trained.table.ratings.user_labels)
+    assert list(view.selection[USER_KIND]) == [users.index("Action fan 2")]
+    assert USER_KIND in view.plot.visible_kinds  # users were switched on to show the match
+    assert trained.grid.selected_entries(0) == [users.index("Action fan 2")]
+
+
+def test_raw_factor_axes_and_colour_choices(qtbot, trained):
+    view = trained.factor_space
+    view.projection.setCurrentIndex(view.projection.findData("factors"))
+    np.testing.assert_allclose(view.coordinates(ITEM_KIND), trained.training_panel.model.item_factors_[:, [0, 1]])
+    view.y_axis.setValue(1)
+    np.testing.assert_allclose(view.coordinates(ITEM_KIND)[:, 1], trained.training_panel.model.item_factors_[:, 0])
+    view.colour_by.setCurrentIndex(view.colour_by.findData("cluster"))
+    view.clusters.setValue(2)
+    labels = view.cluster_labels(ITEM_KIND)
+    taste = np.asarray(trained.table.ratings.item_info["taste"])
+    assert len({(a, b) for a, b in zip(labels, taste)}) == 2
+    brushes = view.plot.scatters[ITEM_KIND].data["brush"]
+    assert len({brushes[i].color().name() for i in range(len(brushes))}) == 2
+    view.labels_by.setCurrentIndex(view.labels_by.findData("count"))
+    view.label_count.setValue(3)
+    counts = trained.table.ratings.item_counts()
+    assert set(view.plot.label_texts()) >= {trained.table.ratings.item_titles()[i] for i in ranked(counts, 3)[0]}
+
+
+def test_points_move_during_training_and_the_slider_replays_epochs(qtbot, window):
+    window.open_preset("planted")
+    window.factor_dock.raise_()
+    panel, view = window.training_panel, window.factor_space
+    panel.pace.setCurrentText("100 epochs/s")
+    panel.epochs.setValue(60)
+    seen = []
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.embedding is not None and 5 < view.embedding.epoch < 50, timeout=FINISH_MS)
+        seen.append(view.coordinates(ITEM_KIND).copy())
+        assert not view.replay.isEnabled()  # no replay while training
+    seen.append(view.coordinates(ITEM_KIND).copy())
+    assert not np.allclose(seen[0], seen[1])  # the points moved
+    assert view.replay.isEnabled() and view.replay.maximum() == 59  # one frame per epoch on small data
+    view.replay.setValue(0)
+    assert view.embedding.epoch == 1 and view.epoch_label.text() == "1 of 60"
+    early = view.coordinates(ITEM_KIND).copy()
+    view.replay.setValue(59)
+    assert view.embedding.epoch == 60
+    assert not np.allclose(early, view.coordinates(ITEM_KIND))
+
+
+def test_export_image_and_factors_and_import_them_back(qtbot, trained, tmp_path):
+    view = trained.factor_space
+    view.export_image(str(tmp_path / "view.png"))
+    view.export_image(str(tmp_path / "view.svg"))
+    assert (tmp_path / "view.png").stat().st_size > 1000 and "<svg" in (tmp_path / "view.svg").read_text()
+    view.export_factors(str(tmp_path / "factors.csv"))
+    exported = read_factors(tmp_path / "factors.csv")
+    np.testing.assert_allclose(exported.items.factors, trained.training_panel.model.item_factors_, rtol=1e-5)
+    assert list(exported.users.names) == list(trained.table.ratings.user_labels)
+    trained.training_panel.reset()
+    assert view.embedding is None  # Reset forgets the trained factors
+    assert view.import_factors(str(tmp_path / "factors.csv"))
+    assert view.embedding.source == "factors.csv" and len(view.coordinates(ITEM_KIND)) == 10
+    click_point(qtbot, view, ITEM_KIND, 1)  # imported factors link to the grid by name
+    assert trained.grid.selected_entries(1) == [1]
+
+
+def test_a_bad_factor_file_is_reported_and_changes_nothing(qtbot, trained, tmp_path):
+    view = trained.factor_space
+    before = view.embedding
+    bad = tmp_path / "bad.csv"
+    bad.write_text("kind,name,f1\nmovie,x,not-a-number\n")
+    messages = []
+    view.sig_message.connect(lambda kind, text: messages.append((kind, text)))
+    assert not view.import_factors(str(bad))
+    assert view.embedding is before and messages[0][0] == "error" and "bad.csv" in messages[0][1]
+
+
+def test_tsne_runs_in_the_background_and_can_be_cancelled(qtbot, trained):
+    view = trained.factor_space
+    view.projection.setCurrentIndex(view.projection.findData("tsne"))
+    assert view.tsne_job.running and view.tsne_button.text() == "Cancel t-SNE"
+    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)
+    assert not view.tsne_job.running and "cancelled" in view.status.text()
+    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)  # Recompute
+    qtbot.waitUntil(lambda: not view.tsne_job.running, timeout=60_000)
+    assert "t-SNE 1" in view.plot.getAxis("bottom").labelText
+    assert np.isfinite(view.coordinates(ITEM_KIND)).all() and len(view.coordinates(ITEM_KIND)) == 10
