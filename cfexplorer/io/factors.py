@@ -3,7 +3,7 @@
 Formats:
 - CSV: columns ``kind`` (movie/user), ``name``, ``bias``, optional ``count``/``mean``, ``f1``..``fk``
   (what :func:`write_factors` writes);
-- ``.npz``: arrays ``item_factors`` and ``item_names``, optionally ``item_bias``, ``user_factors``,
+- ``.npz``: array ``item_factors``, optionally ``item_names``, ``item_bias``, ``user_factors``,
   ``user_names``, ``user_bias``;
 - ``.npy``: one movies x k matrix; names from a text file beside it with the same stem
   (``emb.npy`` + ``emb.txt``, one name per line), else "movie 1", "movie 2", ...
