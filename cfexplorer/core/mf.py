@@ -7,10 +7,11 @@ For item (movie) i and user j the model scores
 with item factors ``x_i`` (``item_factors_``), user factors ``w_j`` (``user_factors_``), an optional
 user bias ``b_j`` (the course's b), an optional item bias ``c_i`` (fast.ai's movie bias) and a fixed
 offset ``o_i``: the item's training mean mu_i under mean normalization, else the global mean if
-asked, else 0. The prediction is z (squared loss) or sigmoid(z) (binary labels). The cost is
+asked, else 0. The prediction is z (squared loss), sigmoid(z) (binary labels), or, with a
+``y_range`` (low, high), low + (high - low) sigmoid(z) (fast.ai's EmbeddingDotBias). The cost is
 
     J = data term + regularization term
-    data term  = 1/2 sum_{r(i,j)=1} (z_ij - y_ij)^2        (squared loss), or
+    data term  = 1/2 sum_{r(i,j)=1} (prediction_ij - y_ij)^2  (squared loss), or
                  sum_{r(i,j)=1} BCE(y_ij, sigmoid(z_ij))    (binary labels)
     reg term   = reg/2 (|W|^2 + |X|^2) + bias_reg/2 (|b|^2 + |c|^2)
 
@@ -115,6 +116,9 @@ class MatrixFactorization:
     global_mean : add the training mean as a fixed offset (when not mean-normalizing).
     loss : 'squared', 'bce' (binary labels through a sigmoid) or 'auto' (bce for binary data).
     warm_start : continue from the current parameters when refitting data of the same shape.
+    y_range : None, "auto" or (low, high): squash the score through a sigmoid scaled to (low, high),
+        as fast.ai's ``y_range``. "auto" widens the rating scale by one step on each side (0.5..5 in
+        half stars gives fast.ai's (0, 5.5)), so that the extreme ratings are reachable.
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class MatrixFactorization:
         global_mean: bool = True,
         loss: str = "auto",
         warm_start: bool = False,
+        y_range=None,
     ):
         self.n_factors = n_factors
         self.reg = reg
@@ -150,12 +155,13 @@ class MatrixFactorization:
         self.global_mean = global_mean
         self.loss = loss
         self.warm_start = warm_start
+        self.y_range = y_range
 
     # --- scikit-learn style parameter access --------------------------------------------------
     _PARAM_NAMES = (
         "n_factors", "reg", "bias_reg", "learning_rate", "optimizer", "n_epochs", "batch_size",
         "init_scale", "seed", "mean_normalization", "user_bias", "item_bias", "global_mean",
-        "loss", "warm_start",
+        "loss", "warm_start", "y_range",
     )
 
     def get_params(self, deep: bool = True) -> dict:
@@ -238,6 +244,14 @@ class MatrixFactorization:
             raise ValueError("alternating least squares needs the squared loss; use gd, sgd or adam")
         if loss == "bce" and len(ratings) and not np.all((ratings.values == 0) | (ratings.values == 1)):
             raise ValueError("binary cross-entropy needs 0/1 labels")
+        if self.y_range is not None:
+            if loss == "bce":
+                raise ValueError("a y-range scales rating predictions; likes already go through a sigmoid")
+            if self.optimizer == "als":
+                raise ValueError("alternating least squares cannot fit through a y-range sigmoid; use adam, gd or sgd")
+            low, high = resolve_y_range(self.y_range, ratings.scale)
+            if not low < high:
+                raise ValueError(f"y-range needs low < high; got {low:g}..{high:g}")
 
     def _resolve_loss(self, ratings: Ratings) -> str:
         if self.loss == "auto":
@@ -260,6 +274,11 @@ class MatrixFactorization:
             offsets = np.full(ratings.n_items, mean)
         else:
             offsets = np.zeros(ratings.n_items)
+        self.y_range_ = None if binary or self.y_range is None else resolve_y_range(self.y_range, ratings.scale)
+        if self.y_range_ is not None and (self.mean_normalization or self.global_mean):
+            low, high = self.y_range_
+            # The offset lives inside the sigmoid: a zero score then predicts the mean itself.
+            offsets = _logit((offsets - low) / (high - low))
         self.item_offset_ = _logit(offsets) if binary and (self.mean_normalization or self.global_mean) else offsets
 
         shapes = {
@@ -334,7 +353,17 @@ class MatrixFactorization:
     def _data_term(self, z, y) -> float:
         if self.loss_ == "bce":
             return float(np.sum(np.logaddexp(0.0, z) - y * z))
-        return float(0.5 * np.sum((z - y) ** 2))
+        return float(0.5 * np.sum((self._output(z, clip=False) - y) ** 2))
+
+    def _residual(self, z, y) -> np.ndarray:
+        """d(data term)/dz for each rating."""
+        if self.loss_ == "bce":
+            return sigmoid(z) - y
+        if self.y_range_ is not None:
+            low, high = self.y_range_
+            s = sigmoid(z)
+            return (low + (high - low) * s - y) * (high - low) * s * (1 - s)
+        return z - y
 
     def _reg_term(self, fraction: float = 1.0) -> float:
         p = self._params
@@ -351,7 +380,7 @@ class MatrixFactorization:
         """Gradient of (data term over these ratings) + reg_fraction * (reg term)."""
         p = self._params
         z = self._scores(users, items, offsets)
-        residual = sigmoid(z) - y if self.loss_ == "bce" else z - y
+        residual = self._residual(z, y)
         if item_user is not None:
             errors = item_user(residual)
         else:
@@ -424,6 +453,9 @@ class MatrixFactorization:
     def _output(self, z, clip: bool):
         if self.loss_ == "bce":
             return sigmoid(z)
+        if getattr(self, "y_range_", None) is not None:
+            low, high = self.y_range_
+            return low + (high - low) * sigmoid(z)
         if clip:
             return np.clip(z, self.scale_.low, self.scale_.high)
         return z
@@ -487,7 +519,7 @@ class MatrixFactorization:
             user_bias=self.user_bias_.copy(), item_bias=self.item_bias_.copy(),
             item_offset=self.item_offset_.copy(), item_mean=self.item_mean_.copy(),
             binary=self.loss_ == "bce", low=self.scale_.low, high=self.scale_.high,
-            epoch=len(getattr(self, "history_", [])),
+            epoch=len(getattr(self, "history_", [])), y_range=self.y_range_,
         )
 
     def snapshot(self) -> dict:
@@ -509,6 +541,7 @@ class MatrixFactorization:
             "loss": self.loss_,
             "global_mean": self.global_mean_,
             "scale": [self.scale_.low, self.scale_.high, self.scale_.step],
+            "y_range": list(self.y_range_) if self.y_range_ is not None else None,
             "item_offset": self.item_offset_,
             "item_mean": self.item_mean_,
             "history": np.array([[r.epoch, r.data_term, r.reg_term, r.total] for r in self.history_]).reshape(-1, 4),
@@ -518,9 +551,14 @@ class MatrixFactorization:
 
     @classmethod
     def from_state(cls, state: dict) -> "MatrixFactorization":
-        model_class = {c.__name__: c for c in (MatrixFactorization, BiasBaseline)}.get(state.get("class"), cls)
+        model_class = {c.__name__: c for c in (MatrixFactorization, BiasBaseline, GlobalMeanBaseline)}.get(
+            state.get("class"), cls)
         model = model_class()
-        model.set_params(**{k: v for k, v in state["params"].items() if k in model._PARAM_NAMES})
+        params = {k: v for k, v in state["params"].items() if k in model._PARAM_NAMES}
+        if isinstance(params.get("y_range"), list):
+            params["y_range"] = tuple(params["y_range"])
+        model.set_params(**params)
+        model.y_range_ = tuple(state["y_range"]) if state.get("y_range") is not None else None
         model.loss_ = state["loss"]
         model.global_mean_ = float(state["global_mean"])
         model.scale_ = RatingScale(*state["scale"])
@@ -557,6 +595,7 @@ class Predictor:
     low: float
     high: float
     epoch: int = 0
+    y_range: tuple | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -570,13 +609,16 @@ class Predictor:
     def _output(self, z):
         if self.binary:
             return sigmoid(z)
+        if self.y_range is not None:
+            return self.y_range[0] + (self.y_range[1] - self.y_range[0]) * sigmoid(z)
         return np.clip(z, self.low, self.high)
 
     def predict_cell(self, user: int, item: int) -> float:
         # Called for every visible grid cell: plain float arithmetic, not numpy scalar calls (25 us each).
         z = self.score(user, item)
-        if self.binary:
-            return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        if self.binary or self.y_range is not None:
+            s = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+            return s if self.binary else self.y_range[0] + (self.y_range[1] - self.y_range[0]) * s
         return min(max(z, self.low), self.high)
 
     def predict_matrix(self) -> np.ndarray:
@@ -605,7 +647,8 @@ class Predictor:
             "user_bias": float(self.user_bias[user]), "item_bias": float(self.item_bias[item]),
             "offset": float(self.item_offset[item]), "item_mean": float(self.item_mean[item]),
             "score": z, "prediction": self.predict_cell(user, item), "sigmoid": self.binary,
-            "clipped": (not self.binary) and not (self.low <= z <= self.high),
+            "y_range": self.y_range,
+            "clipped": (not self.binary) and self.y_range is None and not (self.low <= z <= self.high),
         }
 
 
@@ -648,6 +691,17 @@ def _ridge_rows(targets: sp.csr_matrix, design: np.ndarray, reg_diag: np.ndarray
     return solution
 
 
+def resolve_y_range(y_range, scale: RatingScale) -> tuple[float, float]:
+    """(low, high) of a y-range setting; "auto" widens the rating scale by one step on each side."""
+    if isinstance(y_range, str):
+        if y_range != "auto":
+            raise ValueError(f"y_range must be None, 'auto' or (low, high); got {y_range!r}")
+        margin = scale.step if scale.step is not None else 0.05 * (scale.high - scale.low)
+        return float(scale.low - margin), float(scale.high + margin)
+    low, high = y_range
+    return float(low), float(high)
+
+
 class BiasBaseline(MatrixFactorization):
     """Global mean + user bias + item bias, no latent factors: the baseline every model must beat."""
 
@@ -660,3 +714,16 @@ class BiasBaseline(MatrixFactorization):
         )
 
     _PARAM_NAMES = ("bias_reg", "n_epochs", "seed", "loss", "optimizer", "learning_rate")
+
+
+class GlobalMeanBaseline(MatrixFactorization):
+    """Every prediction is the mean of the training ratings (the like rate for binary labels)."""
+
+    def __init__(self, n_epochs: int = 1, loss: str = "auto"):
+        # Gradient descent over zero parameters: one "epoch" just reports the cost of the constant.
+        super().__init__(
+            n_factors=0, reg=0.0, bias_reg=0.0, learning_rate=0.1, optimizer="gd", n_epochs=n_epochs,
+            mean_normalization=False, user_bias=False, item_bias=False, global_mean=True, loss=loss,
+        )
+
+    _PARAM_NAMES = ("n_epochs", "loss")

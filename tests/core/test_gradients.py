@@ -26,8 +26,8 @@ def _data(loss: str) -> Ratings:
     return ratings
 
 
-def _model(loss, user_bias, item_bias, offset, bias_reg):
-    model = MatrixFactorization(
+def _model(loss, user_bias, item_bias, offset, bias_reg, y_range=None):
+    model = MatrixFactorization(y_range=y_range,
         n_factors=3, reg=0.9, bias_reg=bias_reg, loss=loss, optimizer="gd", learning_rate=0.01,
         user_bias=user_bias, item_bias=item_bias, mean_normalization=offset == "mean",
         global_mean=offset == "global", n_epochs=0, init_scale=0.5, seed=1,
@@ -64,6 +64,45 @@ def test_gradient_matches_finite_differences(loss, user_bias, item_bias, offset,
             array[index] = saved
             numeric[index] = (up - down) / (2 * step)
         np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("offset", ["none", "mean", "global"])
+@pytest.mark.parametrize("y_range", ["auto", (0.0, 6.0)])
+def test_y_range_gradient_matches_finite_differences(offset, y_range):
+    ratings = _data("squared")
+    model = _model("squared", True, True, offset, 0.4, y_range=y_range)
+    model.fit(ratings)
+    rng = np.random.default_rng(0)
+    for name in model._params:
+        model._params[name] += rng.normal(0, 0.3, model._params[name].shape)
+    data = _TrainingSet(ratings, model.item_offset_)
+    grads = model._gradients(data.users, data.items, data.y, data.offsets, data.n_users, data.n_items, 1.0,
+                             data.item_user_matrix)
+    for name, array in model._params.items():
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + 1e-6
+            up = _cost(model, data)
+            array[index] = saved - 1e-6
+            down = _cost(model, data)
+            array[index] = saved
+            numeric[index] = (up - down) / 2e-6
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_y_range_predictions_stay_inside_the_range_and_start_at_the_mean():
+    ratings = _data("squared")
+    model = MatrixFactorization(n_factors=2, y_range=(1.0, 4.0), optimizer="adam", n_epochs=0, init_scale=0.0, user_bias=True,
+                                item_bias=True, mean_normalization=True).fit(ratings)
+    # Zero factors and biases: the offset inside the sigmoid gives back each movie's mean.
+    np.testing.assert_allclose(model.predict_matrix()[0], np.clip(ratings.item_means(), 1.0 + 1e-3 * 3,
+                                                                   4.0 - 1e-3 * 3), atol=1e-2)
+    model.set_params(n_epochs=200, learning_rate=0.5, reg=0.0, init_scale=0.5).fit(ratings)
+    predictions = model.predict_matrix()
+    assert predictions.min() >= 1.0 and predictions.max() <= 4.0
+    history = model.history_
+    assert history[-1].total < 0.5 * history[0].total
 
 
 def test_minibatch_gradients_add_up_to_the_full_gradient():

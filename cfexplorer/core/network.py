@@ -1,0 +1,291 @@
+"""What the models trained by mini-batch Adam share: parameters, the epoch loop, the report, the state.
+
+:class:`NetworkModel` runs the same ``iter_fit`` protocol as :class:`~cfexplorer.core.mf.MatrixFactorization`
+(one :class:`EpochRecord` per epoch, divergence rolled back, snapshots for the replay) around four
+methods a subclass writes: ``_prepare`` (fix data-dependent values, return initial parameters),
+``_forward`` (scores z for (user, item) pairs, plus what the backward pass needs), ``_backward``
+(gradients of the data term from dJ/dz) and ``_reg_term``/``_reg_gradients`` (weight decay).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import metrics
+from .mf import EpochRecord, TrainingDiverged, sigmoid, _logit
+from .optim import Adam
+from .ratings import RatingScale, Ratings
+
+EVAL_CHUNK = 65536
+
+
+def relu(a):
+    return np.maximum(a, 0.0)
+
+
+def scatter_rows(indices: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Sum ``rows[k]`` into row ``indices[k]`` of an n-row array (the gradient of a table lookup)."""
+    one_hot = sp.csr_matrix((np.ones(len(indices)), (indices, np.arange(len(indices)))), shape=(n, len(indices)))
+    return np.asarray(one_hot @ rows)
+
+
+def parse_hidden(hidden) -> tuple[int, ...]:
+    """Layer sizes from (64, 32), [64] or "64, 32"."""
+    if isinstance(hidden, str):
+        parts = [part for part in hidden.replace(";", ",").replace(" ", ",").split(",") if part]
+        try:
+            hidden = [int(part) for part in parts]
+        except ValueError:
+            raise ValueError(f"hidden layer sizes must be whole numbers like '64, 32'; got {hidden!r}") from None
+    hidden = tuple(int(size) for size in hidden)
+    if any(size < 1 for size in hidden):
+        raise ValueError("every hidden layer needs at least one unit")
+    return hidden
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
+
+
+class NetworkModel:
+    """Base of the mini-batch Adam models (see the module docstring)."""
+
+    _PARAM_NAMES: tuple = ()
+
+    # --- scikit-learn style parameter access -----------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in self._PARAM_NAMES}
+
+    def set_params(self, **params):
+        for name, value in params.items():
+            if name not in self._PARAM_NAMES:
+                raise ValueError(f"unknown parameter {name!r}")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = type(self)().get_params()
+        changed = {k: v for k, v in self.get_params().items() if not _same(v, defaults[k])}
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # --- checks ---------------------------------------------------------------------------------------
+    def _resolve_loss(self, ratings: Ratings) -> str:
+        loss = getattr(self, "loss", "auto")
+        if loss == "auto":
+            return "bce" if ratings.binary else "squared"
+        return loss
+
+    def _check_params(self, ratings: Ratings):
+        if self.n_epochs < 0:
+            raise ValueError("number of epochs must be >= 0")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning rate must be positive; got {self.learning_rate}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+        if self.reg < 0:
+            raise ValueError("regularization strength must be >= 0")
+        parse_hidden(self.hidden)
+
+    # --- training -------------------------------------------------------------------------------------------
+    def fit(self, ratings: Ratings, validation: Ratings | None = None):
+        for _ in self.iter_fit(ratings, validation):
+            pass
+        return self
+
+    def iter_fit(self, ratings: Ratings, validation: Ratings | None = None, snapshot_every: int = 0):
+        """Train, yielding an :class:`EpochRecord` after every epoch (see MatrixFactorization.iter_fit)."""
+        self._check_params(ratings)
+        start = time.perf_counter()
+        self.loss_ = self._resolve_loss(ratings)
+        self.scale_ = ratings.scale
+        self.n_users_, self.n_items_ = ratings.n_users, ratings.n_items
+        self.user_labels_, self.item_labels_ = ratings.user_labels, ratings.item_labels
+        self._params = self._prepare(ratings)
+        self._expose()
+        optimizer = Adam(self.learning_rate)
+        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        users, items = ratings.users, ratings.items
+        targets = self._targets(ratings.values)
+        n = len(targets)
+        batch = n if self.batch_size is None else min(int(self.batch_size), max(n, 1))
+        self.history_ = []
+        for epoch in range(1, self.n_epochs + 1):
+            previous = {name: array.copy() for name, array in self._params.items()}
+            order = rng.permutation(n)
+            with np.errstate(over="ignore", invalid="ignore"):
+                for begin in range(0, n, batch):
+                    chosen = order[begin:begin + batch]
+                    # Each batch carries its share of the weight decay, so an epoch of batches follows J.
+                    grads = self._gradients(users[chosen], items[chosen], targets[chosen], len(chosen) / n, rng)
+                    optimizer.step(self._params, grads)
+                self._expose()
+                z = self._scores(users, items)
+                data_term, reg_term = self._data_term(z, targets), self._reg_term()
+            if not (np.isfinite(data_term) and np.isfinite(reg_term)):
+                self._params.update(previous)
+                self._expose()
+                raise TrainingDiverged(
+                    f"Training diverged at epoch {epoch}: the loss became infinite or NaN; the learning rate "
+                    f"({self.learning_rate:g}) is probably too high; try a value 10 times smaller.")
+            record = EpochRecord(
+                epoch=epoch, data_term=data_term, reg_term=reg_term, total=data_term + reg_term,
+                train=self._report(ratings.values, self._output(z)),
+                validation=self.score(validation) if validation is not None and len(validation) else {},
+                seconds=time.perf_counter() - start,
+            )
+            if snapshot_every and epoch % snapshot_every == 0:
+                record.snapshot = self.snapshot()
+            self.history_.append(record)
+            yield record
+
+    def _gradients(self, users, items, targets, reg_fraction, rng=None) -> dict:
+        """Gradient of (data term over these ratings) + reg_fraction * (reg term)."""
+        z, cache = self._forward(users, items, training=rng is not None and self._uses_dropout(), rng=rng)
+        grads = self._backward(cache, self._residual(z, targets))
+        for name, grad in self._reg_gradients().items():
+            grads[name] = grads[name] + reg_fraction * grad
+        return grads
+
+    def _uses_dropout(self) -> bool:
+        return False
+
+    def _scores(self, users, items) -> np.ndarray:
+        """z for many pairs, in chunks, without dropout."""
+        out = np.empty(len(users))
+        for begin in range(0, len(users), EVAL_CHUNK):
+            part = slice(begin, begin + EVAL_CHUNK)
+            out[part] = self._forward(users[part], items[part], training=False)[0]
+        return out
+
+    # --- loss and output --------------------------------------------------------------------------------------
+    def _targets(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(values, dtype=float)
+
+    def _output(self, z):
+        if self.loss_ == "bce":
+            return sigmoid(z)
+        if self.y_range_ is not None:
+            low, high = self.y_range_
+            return low + (high - low) * sigmoid(z)
+        return np.clip(z, self.scale_.low, self.scale_.high)
+
+    def _data_term(self, z, targets) -> float:
+        if self.loss_ == "bce":
+            return float(np.sum(np.logaddexp(0.0, z) - targets * z))
+        if self.y_range_ is not None:
+            return float(0.5 * np.sum((self._output(z) - targets) ** 2))
+        return float(0.5 * np.sum((z - targets) ** 2))
+
+    def _residual(self, z, targets) -> np.ndarray:
+        """d(data term)/dz per rating."""
+        if self.loss_ == "bce":
+            return sigmoid(z) - targets
+        if self.y_range_ is not None:
+            low, high = self.y_range_
+            s = sigmoid(z)
+            return (low + (high - low) * s - targets) * (high - low) * s * (1 - s)
+        return z - targets
+
+    def _offset(self, ratings: Ratings) -> float:
+        """The global mean as a fixed offset, inside the sigmoid where there is one."""
+        mean = ratings.global_mean() if len(ratings) else 0.0
+        if self.loss_ == "bce":
+            return float(_logit(np.array(mean)))
+        if self.y_range_ is not None:
+            low, high = self.y_range_
+            return float(_logit(np.array((mean - low) / (high - low))))
+        return float(mean)
+
+    # --- prediction ------------------------------------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "_params"):
+            raise RuntimeError("this model is not trained yet; call fit first")
+
+    def predict(self, users, items) -> np.ndarray:
+        self._check_fitted()
+        users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
+        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
+            raise IndexError(f"user index out of range: the model knows {self.n_users_} users")
+        if items.size and (items.min() < 0 or items.max() >= self.n_items_):
+            raise IndexError(f"item index out of range: the model knows {self.n_items_} items")
+        return self._output(self._scores(users, items))
+
+    def score(self, ratings: Ratings) -> dict:
+        return self._report(ratings.values, self.predict(ratings.users, ratings.items))
+
+    def _report(self, y, prediction) -> dict:
+        if self.loss_ == "bce":
+            return metrics.binary_report(y, prediction)
+        return metrics.regression_report(y, prediction)
+
+    def loss_terms(self, ratings: Ratings) -> tuple[float, float, float]:
+        self._check_fitted()
+        z = self._scores(ratings.users, ratings.items)
+        data_term = self._data_term(z, self._targets(ratings.values))
+        reg_term = self._reg_term()
+        return data_term, reg_term, data_term + reg_term
+
+    def recommend(self, user: int, ratings: Ratings | None = None, n: int = 10):
+        rated = ratings.items[ratings.users == user] if ratings is not None else ()
+        return self.predictor().recommend(user, rated, n)
+
+    def explain(self, user: int, item: int) -> dict:
+        return self.predictor().explain(user, item)
+
+    @property
+    def n_parameters_(self) -> int:
+        self._check_fitted()
+        return int(sum(array.size for array in self._params.values()))
+
+    # --- state -------------------------------------------------------------------------------------------------
+    def get_state(self) -> dict:
+        self._check_fitted()
+        params = {name: (list(value) if isinstance(value, tuple) else value)
+                  for name, value in self.get_params().items() if name in (self._STATE_PARAMS or self._PARAM_NAMES)}
+        state = {
+            "class": type(self).__name__,
+            "params": params,
+            "loss": self.loss_,
+            "scale": [self.scale_.low, self.scale_.high, self.scale_.step],
+            "y_range": list(self.y_range_) if self.y_range_ is not None else None,
+            "shape": [self.n_users_, self.n_items_],
+            "history": np.array([[r.epoch, r.data_term, r.reg_term, r.total] for r in self.history_]).reshape(-1, 4),
+        }
+        state.update(self._extra_state())
+        state.update({f"param_{name}": array for name, array in self._params.items()})
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict):
+        model = cls()
+        params = {k: (tuple(v) if isinstance(v, list) else v) for k, v in state["params"].items()
+                  if k in model._PARAM_NAMES}
+        model.set_params(**params)
+        model.loss_ = state["loss"]
+        model.scale_ = RatingScale(*state["scale"])
+        model.y_range_ = tuple(state["y_range"]) if state.get("y_range") is not None else None
+        model.n_users_, model.n_items_ = (int(v) for v in state["shape"])
+        model._params = {key[len("param_"):]: np.array(value, dtype=float)
+                         for key, value in state.items() if key.startswith("param_")}
+        model._restore_extra(state)
+        model.history_ = [EpochRecord(int(epoch), data_term, reg_term, total)
+                          for epoch, data_term, reg_term, total in np.asarray(state.get("history", np.empty((0, 4))))]
+        model._expose()
+        return model
+
+    _STATE_PARAMS: tuple = ()  # parameters a project file keeps; empty: all of them
+
+    def _extra_state(self) -> dict:
+        return {}
+
+    def _restore_extra(self, state: dict):
+        pass
+
+    def _expose(self):
+        pass
