@@ -47,8 +47,8 @@ class NeuralCF(NetworkModel):
     _PARAM_NAMES = ("n_factors", "hidden", "dropout", "reg", "learning_rate", "n_epochs", "batch_size",
                     "init_scale", "seed", "y_range", "loss")
 
-    def __init__(self, n_factors: int = 16, hidden=(64,), dropout: float = 0.0, reg: float = 1.0,
-                 learning_rate: float = 0.003, n_epochs: int = 15, batch_size: int | None = 512,
+    def __init__(self, n_factors: int = 16, hidden=(64,), dropout: float = 0.0, reg: float = 60.0,
+                 learning_rate: float = 0.003, n_epochs: int = 10, batch_size: int | None = 512,
                  init_scale: float = 0.1, seed: int | None = 0, y_range="auto", loss: str = "auto"):
         self.n_factors = n_factors
         self.hidden = hidden
