@@ -22,7 +22,7 @@ from .io.project import Project, load_project, save_project
 from .io.readers import RatingsFileError, read_any
 from .io.writers import write_by_extension
 from .core.embedding import ITEM_KIND
-from .core.mf import MatrixFactorization
+from .core.models import model_from_state
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.filter_proxy import RatingFilterProxy
@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         # Repainting the visible grid cells costs ~15 ms on MovieLens; at the plot's 30 updates a second
         # it would stall the window, and numbers changing faster than 5 times a second cannot be read.
         self._pending_predictor = None
+        self.compare_dialog = None
         self._grid_refresh_timer = QTimer(self, singleShot=True, interval=200)
         self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
@@ -263,6 +264,10 @@ class MainWindow(QMainWindow):
         self.act_step = self._action("&Step One Epoch", panel.step, "F7")
         self.act_stop = self._action("St&op", panel.stop, "F8")
         self.act_reset = self._action("&Reset Model", panel.reset, tip="Forget the trained model")
+        self.act_compare = self._action("&Compare Models…", self.show_compare_dialog, "Ctrl+K",
+                                        "Train several models on the same split and compare their test scores")
+        self.act_features = self._action("&Feature Tables…", panel.edit_features,
+                                         tip="View and edit the features of the content-based model")
         self.act_filter = self._action("&Filter by Name", self._focus_filter, S.Find, "Filter rows by name")
         self.act_density = self._action("&Density and Mean Filter…", self.density_dialog, tip="Keep users and "
                                         "movies with at least N ratings or a given mean rating")
@@ -303,6 +308,8 @@ class MainWindow(QMainWindow):
         training_menu.addActions([self.act_train, self.act_pause, self.act_step, self.act_stop])
         training_menu.addSeparator()
         training_menu.addAction(self.act_reset)
+        training_menu.addSeparator()
+        training_menu.addActions([self.act_compare, self.act_features])
 
         data_menu = bar.addMenu("&Data")
         data_menu.addAction(self.act_filter)
@@ -364,12 +371,13 @@ class MainWindow(QMainWindow):
     def restore_model(self, state: dict):
         """Show a model saved in a project, as if it had just been trained."""
         try:
-            model = MatrixFactorization.from_state(state)
+            model = model_from_state(state)
         except (KeyError, ValueError, TypeError) as error:
             self.message_bar.show_message(f"The saved model could not be restored ({error}); the data is fine.")
             return
         self.training_panel.model = model
-        metrics = ("bce", "accuracy") if model.loss_ == "bce" else ("rmse", "mae")
+        binary = model.loss_ == "bce" or getattr(model, "binary_", False)
+        metrics = ("bce", "accuracy") if binary else ("rmse", "mae")
         self.training_panel.loss_plot.start_run(self.training_panel.settings(), metrics)
         self.training_panel.loss_plot.add_records(model.history_)
         self.table.set_predictor(model.predictor())
@@ -738,9 +746,23 @@ class MainWindow(QMainWindow):
             return
         self.training_panel.shutdown()
         self.factor_space.shutdown()
+        if self.compare_dialog is not None:
+            self.compare_dialog.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         event.accept()
+
+    def show_compare_dialog(self):
+        """The comparison window (one per main window, kept between uses so its results stay)."""
+        from .ui.compare_dialog import CompareDialog
+
+        if self.compare_dialog is None:
+            self.compare_dialog = CompareDialog(lambda: self.table.ratings, self.training_panel.current_candidate, self)
+        else:
+            self.compare_dialog.refresh_choices()
+        self.compare_dialog.show()
+        self.compare_dialog.raise_()
+        return self.compare_dialog
 
     def train_and_wait(self, timeout_s: float = 120.0) -> bool:
         """Train with the current settings and return when the run ends (screenshots, scripts)."""

@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model on a ratings file and print metrics")
     train.add_argument("ratings_file", metavar="RATINGS_FILE",
                        help="MovieLens ratings.csv or u.data, or a CSV/TSV with user,item,rating columns")
-    train.add_argument("--model", choices=("mf", "baseline"), default="mf",
-                       help="mf: matrix factorization (default); baseline: global mean + biases")
+    train.add_argument("--model", choices=("mf", "baseline", "dot_bias", "neural", "content", "global_mean"),
+                       default="mf", help="mf: matrix factorization (default); baseline: global mean + biases; "
+                       "dot_bias: fast.ai's dot product + biases with a y-range; neural: neural CF; "
+                       "content: content-based two towers; global_mean: the mean of the training ratings")
     train.add_argument("--factors", type=int, help="number of latent factors")
     train.add_argument("--epochs", type=int, help="training epochs")
     train.add_argument("--lr", type=float, help="learning rate (gd, sgd, adam)")
@@ -85,6 +87,15 @@ def main(argv: list[str] | None = None) -> int:
 def _make_model(args, binary: bool):
     from .core.mf import BINARY_DEFAULTS, BiasBaseline, MatrixFactorization
 
+    if args.model not in ("mf", "baseline"):
+        from .core.models import make_model
+
+        chosen = {"n_factors": args.factors, "n_outputs": args.factors, "reg": args.reg, "bias_reg": args.bias_reg,
+                  "optimizer": args.optimizer, "batch_size": args.batch_size, "n_epochs": args.epochs,
+                  "learning_rate": args.lr, "seed": args.seed}
+        if binary and args.model in ("dot_bias", "neural"):
+            chosen["y_range"] = None  # likes already go through a sigmoid
+        return make_model(args.model, **{k: v for k, v in chosen.items() if v is not None or k == "y_range"})
     if args.model == "baseline":
         model = BiasBaseline()
         if binary:

@@ -88,3 +88,15 @@ def test_movielens_likes_default_model(shared_data):
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert results["test_bce"] < 0.6 and results["test_auc"] > 0.77
+
+
+@pytest.mark.parametrize("model", ["dot_bias", "neural", "content", "global_mean"])
+@pytest.mark.parametrize("binary", [False, True])
+def test_every_model_trains_from_the_command_line(ratings_file, model, binary):
+    extra = ["--binary", "--like-threshold", "3"] if binary else []
+    done = run("train", str(ratings_file), "--model", model, "--epochs", "3", "--factors", "4", "--json", *extra)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results["model"] == model and results["epochs"] == 3
+    metric = "test_bce" if binary else "test_rmse"
+    assert 0 < results[metric] < 5

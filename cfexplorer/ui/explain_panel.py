@@ -31,6 +31,48 @@ def explanation_html(table: RatingTableModel, user: int, item: int) -> str:
         lines.append("<i>Train a model to see how its prediction for this cell is made.</i>")
         return "<br>".join(lines)
     parts = predictor.explain(user, item)
+    if "terms" in parts:
+        rows = _model_terms(parts)
+    else:
+        rows = _factorization_terms(parts)
+    lines.append("<table cellspacing=4>" + "".join(f"<tr><td>{a}</td><td align=right>{b}</td></tr>" for a, b in rows)
+                 + "</table>")
+    if not math.isnan(value):
+        lines.append(f"Known rating y = {value:g}; residual y − ŷ = {value - parts['prediction']:+.4f}")
+    else:
+        lines.append(f"Not rated: the grid shows the prediction {parts['prediction']:.2f}")
+    return "<br>".join(lines)
+
+
+def _model_terms(parts: dict) -> list[tuple[str, str]]:
+    """Rows for models that describe their own terms (neural, content-based)."""
+    rows = [("model", html.escape(parts["model"]))]
+    for label, value in parts["terms"]:
+        if isinstance(value, np.ndarray):
+            shown = _vector(value)
+        elif isinstance(value, str):
+            shown = html.escape(value)
+        else:
+            shown = f"{value:+.4f}"
+        rows.append((label, shown))
+    rows.extend(_output_rows(parts))
+    if "scaled_back" in parts:
+        rows.append((parts["scaled_back"], f"<b>{parts['prediction']:.4f}</b>"))
+    return rows
+
+
+def _output_rows(parts: dict) -> list[tuple[str, str]]:
+    if parts["sigmoid"]:
+        return [("sigmoid(z) = P(like)", f"<b>{parts['prediction']:.4f}</b>")]
+    if parts.get("y_range") is not None:
+        low, high = parts["y_range"]
+        return [(f"{low:g} + ({high:g} − {low:g})·sigmoid(z)", f"<b>{parts['prediction']:.4f}</b>")]
+    if parts.get("clipped"):
+        return [("clipped to the scale", f"<b>{parts['prediction']:.4f}</b>")]
+    return []
+
+
+def _factorization_terms(parts: dict) -> list[tuple[str, str]]:
     k = len(parts["item_factors"])
     rows = []
     if k:
@@ -44,21 +86,13 @@ def explanation_html(table: RatingTableModel, user: int, item: int) -> str:
         offset_name = "offset (logit of the movie's like rate)" if parts["offset"] else "offset"
     rows.append((f"+ {offset_name}", f"{parts['offset']:+.4f}"))
     rows.append(("= z", f"<b>{parts['score']:.4f}</b>"))
-    if parts["sigmoid"]:
-        rows.append(("sigmoid(z) = P(like)", f"<b>{parts['prediction']:.4f}</b>"))
-    elif parts["clipped"]:
-        rows.append(("clipped to the scale", f"<b>{parts['prediction']:.4f}</b>"))
-    lines.append("<table cellspacing=4>" + "".join(f"<tr><td>{a}</td><td align=right>{b}</td></tr>" for a, b in rows)
-                 + "</table>")
-    if not math.isnan(value):
-        lines.append(f"Known rating y = {value:g}; residual y − ŷ = {value - parts['prediction']:+.4f}")
-    else:
-        lines.append(f"Not rated: the grid shows the prediction {parts['prediction']:.2f}")
-    return "<br>".join(lines)
+    rows.extend(_output_rows(parts))
+    return rows
 
 
 def table_mean_normalized(parts: dict) -> bool:
-    return not parts["sigmoid"] and parts["offset"] != 0 and math.isclose(parts["offset"], parts["item_mean"])
+    return (not parts["sigmoid"] and parts.get("y_range") is None and parts["offset"] != 0
+            and math.isclose(parts["offset"], parts["item_mean"]))
 
 
 class ExplainPanel(QWidget):

@@ -8,10 +8,12 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-    QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..core.mf import BINARY_DEFAULTS, MatrixFactorization
+from ..core.mf import BINARY_DEFAULTS
+from ..core.models import MODEL_KINDS, make_model
+from ..core.network import parse_hidden
 from ..core.ratings import train_test_split
 from .loss_plot import LossPlot
 from .training import IDLE, PAUSED, RUNNING, TrainingController
@@ -19,6 +21,42 @@ from .training import IDLE, PAUSED, RUNNING, TrainingController
 PACES = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3}
 OPTIMIZER_LABELS = {"als": "ALS (alternating least squares)", "adam": "Adam", "gd": "Gradient descent",
                     "sgd": "Mini-batch SGD"}
+
+
+# Which settings each kind of model has; the others are hidden while it is chosen.
+_MF_ROWS = ("loss", "checks", "factors", "reg", "bias_reg", "optimizer", "learning_rate", "epochs", "batch_size",
+            "y_range")
+MODEL_ROWS = {
+    "mf": _MF_ROWS,
+    "dot_bias": _MF_ROWS,
+    "neural": ("loss", "factors", "hidden", "dropout", "reg", "learning_rate", "epochs", "batch_size", "y_range"),
+    "content": ("factors", "hidden", "reg", "learning_rate", "epochs", "batch_size", "features"),
+    "biases": ("loss", "bias_reg", "optimizer", "learning_rate", "epochs"),
+    "global_mean": ("loss",),
+}
+
+
+def format_y_range(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    return f"{value[0]:g}, {value[1]:g}"
+
+
+def parse_y_range(text: str):
+    """None, "auto" or (low, high) from what a user typed."""
+    text = text.strip().lower()
+    if text in ("", "none", "off", "no"):
+        return None
+    if text == "auto":
+        return "auto"
+    parts = [part for part in text.replace(";", ",").replace("..", ",").replace(" ", ",").split(",") if part]
+    try:
+        low, high = (float(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"y-range must be 'none', 'auto' or 'low, high' such as '0, 5.5'; got {text!r}") from None
+    return low, high
 
 
 SNAPSHOT_BUDGET_BYTES = 64 * 2**20  # factor snapshots kept for the replay slider
@@ -45,7 +83,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.data_source = data_source
         self.controller = TrainingController(self)
-        self.model: MatrixFactorization | None = None
+        self.model = None  # the model of the last run (any kind in core.models)
         self.stale = False
         self._started_at = 0.0
         self._epochs_at_start = 0
@@ -59,6 +97,27 @@ class TrainingPanel(QWidget):
 
     # --- construction -----------------------------------------------------------------------------------
     def _build(self):
+        self.model_kind = QComboBox()
+        for key, kind in MODEL_KINDS.items():
+            self.model_kind.addItem(kind.label, key)
+            self.model_kind.setItemData(self.model_kind.count() - 1, kind.description, Qt.ItemDataRole.ToolTipRole)
+        self.model_kind.setToolTip("Which model to train; each shows its own settings below.")
+        self.model_kind.currentIndexChanged.connect(self._on_model_kind_change)
+        self.y_range = QLineEdit()
+        self.y_range.setPlaceholderText("none, auto, or low, high")
+        self.y_range.setToolTip("Squash predictions through a sigmoid scaled to (low, high), as fast.ai's y_range; "
+                                "'auto' widens the rating scale by one step on each side; 'none' turns it off.")
+        self.hidden = QLineEdit()
+        self.hidden.setPlaceholderText("e.g. 64, 32")
+        self.hidden.setToolTip("Sizes of the dense ReLU layers, separated by commas; empty for none.")
+        self.dropout = QDoubleSpinBox(minimum=0, maximum=0.9, decimals=2, singleStep=0.05)
+        self.dropout.setToolTip("Share of hidden units dropped at random in each training step.")
+        self.features_button = QPushButton("Feature tables…")
+        self.features_button.setToolTip("View and edit the user and movie features the two towers read.")
+        self.features_button.clicked.connect(self.edit_features)
+        self.user_features = None  # edited feature tables, or None: computed from the ratings
+        self.item_features = None
+        self.feature_dialog = None
         self.loss = QComboBox()
         self.loss.addItem("Squared error (ratings)", "squared")
         self.loss.addItem("Binary cross-entropy (likes)", "bce")
@@ -101,20 +160,36 @@ class TrainingPanel(QWidget):
         self.optimizer.currentIndexChanged.connect(self._on_optimizer_change)
 
         form = QFormLayout()
+        self.form = form
+        form.addRow("Model", self.model_kind)
         form.addRow("Loss", self.loss)
-        checks = QGridLayout()
+        self.checks = QWidget()
+        checks = QGridLayout(self.checks)
+        checks.setContentsMargins(0, 0, 0, 0)
         checks.addWidget(self.mean_normalization, 0, 0)
         checks.addWidget(self.global_mean, 0, 1)
         checks.addWidget(self.user_bias, 1, 0)
         checks.addWidget(self.item_bias, 1, 1)
-        form.addRow(checks)
-        form.addRow("Factors k", self.factors)
-        form.addRow("λ (factors)", self.reg)
+        form.addRow(self.checks)
+        self.factors_label = QLabel("Factors k")
+        form.addRow(self.factors_label, self.factors)
+        form.addRow("Hidden layers", self.hidden)
+        form.addRow("Dropout", self.dropout)
+        self.reg_label = QLabel("λ (factors)")
+        form.addRow(self.reg_label, self.reg)
         form.addRow("λ (biases)", self.bias_reg)
         form.addRow("Optimizer", self.optimizer)
         form.addRow("Learning rate α", self.learning_rate)
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch_size)
+        form.addRow("y-range", self.y_range)
+        form.addRow(self.features_button)
+        self._row_widgets = {
+            "loss": self.loss, "checks": self.checks, "factors": self.factors, "hidden": self.hidden,
+            "dropout": self.dropout, "reg": self.reg, "bias_reg": self.bias_reg, "optimizer": self.optimizer,
+            "learning_rate": self.learning_rate, "epochs": self.epochs, "batch_size": self.batch_size,
+            "y_range": self.y_range, "features": self.features_button,
+        }
         form.addRow("Validation share", self.validation)
         form.addRow("Seed", self.seed)
         form.addRow("Speed", self.pace)
@@ -192,33 +267,80 @@ class TrainingPanel(QWidget):
         layout.addStretch(1)
 
     # --- settings ----------------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return self.model_kind.currentData()
+
     def apply_defaults(self, training: dict | None = None, binary: bool = False):
-        """Settings for new data: the model's defaults, overridden by a preset's own."""
-        params = MatrixFactorization().get_params()
-        if binary:
-            params.update(BINARY_DEFAULTS)
-        params.update(training or {})
+        """Settings for new data: the model's defaults, overridden by a preset's or project's own."""
+        training = training or {}
         self._binary = binary
-        self.loss.setCurrentIndex(1 if binary else 0)
-        self.mean_normalization.setChecked(params["mean_normalization"])
-        self.global_mean.setChecked(params["global_mean"])
-        self.user_bias.setChecked(params["user_bias"])
-        self.item_bias.setChecked(params["item_bias"])
-        self.factors.setValue(params["n_factors"])
-        self.reg.setValue(params["reg"])
-        self.bias_reg.setValue(params["bias_reg"])
-        self.learning_rate.setValue(params["learning_rate"])
-        self.optimizer.setCurrentIndex(list(OPTIMIZER_LABELS).index(params["optimizer"]))
-        self.epochs.setValue(params["n_epochs"])
-        self.batch_size.setValue(params["batch_size"] or 0)
-        self.seed.setValue(params["seed"] or 0)
+        self.user_features = self.item_features = None
+        kind = training.get("model", "mf")
+        self.model_kind.blockSignals(True)
+        self.model_kind.setCurrentIndex(max(self.model_kind.findData(kind), 0))
+        self.model_kind.blockSignals(False)
+        self._load_params({**self._kind_defaults(self.kind), **training})
         self.validation.setValue(training.get("validation_fraction", 0.0) if training else 0.1)
-        pace = training.get("pace") if training else None
+        pace = training.get("pace")
         self.pace.setCurrentText(next((k for k, v in PACES.items() if v == pace), "full speed"))
 
+    def _kind_defaults(self, kind: str) -> dict:
+        params = make_model(kind).get_params()
+        if self._binary and kind in ("mf", "biases"):
+            params.update({k: v for k, v in BINARY_DEFAULTS.items() if k in params})
+        if self._binary and "y_range" in params:
+            params["y_range"] = None  # likes already go through a sigmoid
+        return params
+
+    def _load_params(self, params: dict):
+        """Show ``params`` in the widgets; settings a model does not have keep their values."""
+        self.loss.setCurrentIndex(1 if self._binary else 0)
+        for name, box in (("mean_normalization", self.mean_normalization), ("global_mean", self.global_mean),
+                          ("user_bias", self.user_bias), ("item_bias", self.item_bias)):
+            if name in params:
+                box.setChecked(bool(params[name]))
+        factors = params.get("n_outputs", params.get("n_factors"))
+        if factors is not None:
+            self.factors.setValue(int(factors))
+        for name, box in (("reg", self.reg), ("bias_reg", self.bias_reg), ("learning_rate", self.learning_rate),
+                          ("dropout", self.dropout)):
+            if name in params:
+                box.setValue(float(params[name]))
+        if "optimizer" in params:
+            self.optimizer.setCurrentIndex(list(OPTIMIZER_LABELS).index(params["optimizer"]))
+        if "n_epochs" in params:
+            self.epochs.setValue(int(params["n_epochs"]))
+        if "batch_size" in params:
+            self.batch_size.setValue(params["batch_size"] or 0)
+        if "seed" in params:
+            self.seed.setValue(params["seed"] or 0)
+        if "hidden" in params:
+            hidden = params["hidden"]
+            self.hidden.setText(hidden if isinstance(hidden, str) else ", ".join(str(v) for v in hidden))
+        if "y_range" in params:
+            self.y_range.setText(format_y_range(params["y_range"]))
+        self._show_rows()
+
+    def _on_model_kind_change(self):
+        self._load_params(self._kind_defaults(self.kind))
+
+    def _show_rows(self):
+        kind = self.kind
+        visible = MODEL_ROWS[kind]
+        for name, widget in self._row_widgets.items():
+            self.form.setRowVisible(widget, name in visible)
+        self.factors_label.setText("Tower outputs k" if kind == "content" else "Factors k")
+        self.reg_label.setText("Weight decay λ" if kind in ("neural", "content") else "λ (factors)")
+        self.model_kind.setToolTip(MODEL_KINDS[kind].description)
+        self._on_optimizer_change()
+
     def model_params(self) -> dict:
-        return {
+        """Settings of the chosen model (raises ValueError for text a user typed wrongly)."""
+        kind = self.kind
+        params = {
             "n_factors": self.factors.value(),
+            "n_outputs": self.factors.value(),
             "reg": self.reg.value(),
             "bias_reg": self.bias_reg.value(),
             "learning_rate": self.learning_rate.value(),
@@ -231,17 +353,67 @@ class TrainingPanel(QWidget):
             "user_bias": self.user_bias.isChecked(),
             "item_bias": self.item_bias.isChecked(),
             "loss": self.loss.currentData(),
+            "hidden": parse_hidden(self.hidden.text()),
+            "dropout": self.dropout.value(),
+            "y_range": parse_y_range(self.y_range.text()),
         }
+        known = MODEL_KINDS[kind].model_class._PARAM_NAMES
+        return {name: value for name, value in params.items() if name in known}
 
     def settings(self) -> dict:
         """What a project file stores of this panel."""
         pace = PACES[self.pace.currentText()]
-        return {**self.model_params(), "validation_fraction": self.validation.value(), "pace": pace}
+        try:
+            params = self.model_params()
+        except ValueError:
+            params = {}
+        for name in ("hidden", "y_range"):
+            if isinstance(params.get(name), tuple):
+                params[name] = list(params[name])
+        return {"model": self.kind, **params, "validation_fraction": self.validation.value(), "pace": pace}
 
     def _on_optimizer_change(self):
-        gradient = self.optimizer.currentData() != "als"
-        self.learning_rate.setEnabled(gradient)
-        self.batch_size.setEnabled(self.optimizer.currentData() in ("sgd", "adam"))
+        has_optimizer = "optimizer" in MODEL_ROWS[self.kind]
+        optimizer = self.optimizer.currentData() if has_optimizer else "adam"
+        self.learning_rate.setEnabled(optimizer != "als")
+        self.batch_size.setEnabled(optimizer in ("sgd", "adam"))
+
+    def current_candidate(self):
+        """The chosen model with the panel's settings, for the comparison window."""
+        from ..core.compare import Candidate
+
+        label = f"{MODEL_KINDS[self.kind].label} (panel settings)"
+        try:
+            params = self.model_params()
+        except ValueError:
+            params = {}
+        if self.kind == "content" and (self.user_features is not None or self.item_features is not None):
+            params["user_features"], params["item_features"] = self.current_feature_tables()
+        return Candidate(label, self.kind, params)
+
+    # --- feature tables (content-based model) ------------------------------------------------------------------
+    def current_feature_tables(self):
+        """The (user, movie) feature tables the content model will read: edited ones where they fit the data."""
+        from ..core.content import item_features, user_features
+
+        ratings = self.data_source()
+        users = self.user_features if self.user_features is not None and len(self.user_features) == ratings.n_users \
+            else user_features(ratings)
+        items = self.item_features if self.item_features is not None and len(self.item_features) == ratings.n_items \
+            else item_features(ratings)
+        return users, items
+
+    def edit_features(self):
+        from .feature_tables import FeatureTablesDialog
+
+        users, items = self.current_feature_tables()
+        self.feature_dialog = FeatureTablesDialog(users, items, self.data_source, self)
+        self.feature_dialog.accepted.connect(self._on_features_accepted)
+        self.feature_dialog.open()
+
+    def _on_features_accepted(self):
+        self.user_features, self.item_features = self.feature_dialog.tables()
+        self.sig_message.emit("info", "The content-based model will read the edited feature tables.")
 
     # --- transport ------------------------------------------------------------------------------------------
     def train(self, paused: bool = False, steps: int = 0) -> bool:
@@ -252,8 +424,14 @@ class TrainingPanel(QWidget):
         if ratings.n_ratings == 0:
             self.sig_message.emit("error", "There are no ratings to train on: type some into the grid first.")
             return False
-        params = self.model_params()
-        model = MatrixFactorization(**params)
+        try:
+            params = self.model_params()
+            if self.kind == "content" and (self.user_features is not None or self.item_features is not None):
+                params["user_features"], params["item_features"] = self.current_feature_tables()
+            model = make_model(self.kind, **params)
+        except ValueError as error:
+            self.sig_message.emit("error", f"Cannot train with these settings: {error}")
+            return False
         fraction = self.validation.value()
         train, validation = ratings, None
         if fraction > 0:
@@ -268,15 +446,15 @@ class TrainingPanel(QWidget):
         self.model = model
         self.stale = False
         self.stale_box.hide()
-        binary = model._resolve_loss(train) == "bce"
+        binary = train.binary and (self.kind == "content" or model._resolve_loss(train) == "bce")
         self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
-        self.progress.setRange(0, params["n_epochs"])
+        self.progress.setRange(0, model.n_epochs)
         self.progress.setValue(0)
         self._started_at = time.perf_counter()
         self.sig_run_started.emit(model, train)
         self.controller.start(model, train, validation, paused=paused, steps=steps,
                               epochs_per_second=PACES[self.pace.currentText()],
-                              snapshot_every=snapshot_interval(params["n_epochs"], train, params["n_factors"]))
+                              snapshot_every=snapshot_interval(model.n_epochs, train, self.factors.value()))
         return True
 
     def _on_train_click(self):

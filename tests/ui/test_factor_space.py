@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from cfexplorer.core.embedding import ITEM_KIND, USER_KIND, nearest_neighbours, ranked
 from cfexplorer.io.factors import read_factors
 
-FINISH_MS = 20_000
+FINISH_MS = 60_000
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from cfexplorer.core.edits import SetCells
 from cfexplorer.core.mf import MatrixFactorization
 
-FINISH_MS = 20_000
+FINISH_MS = 60_000
 
 
 def grid_text(window, user, movie):
@@ -68,7 +68,7 @@ def test_training_runs_in_a_worker_thread(qtbot, window, monkeypatch):
 
 def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window):
     panel = window.training_panel
-    panel.epochs.setValue(20_000)
+    panel.epochs.setValue(8_000)
     updates = []
     panel.controller.sig_progress.connect(lambda records, predictor: updates.append(len(records)))
     import time
@@ -76,16 +76,16 @@ def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window)
     start = time.perf_counter()
     run_to_end(qtbot, window)
     elapsed = time.perf_counter() - start
-    assert sum(updates) == 20_000  # every epoch arrives, batched
+    assert sum(updates) == 8_000  # every epoch arrives, batched
     assert len(updates) <= 30 * elapsed + 3
-    assert len(updates) < 20_000 / 10
+    assert len(updates) < 8_000 / 10
 
 
 def test_the_grid_repaints_predictions_at_most_five_times_a_second(qtbot, window):
     import time
 
     panel = window.training_panel
-    panel.epochs.setValue(20_000)
+    panel.epochs.setValue(8_000)
     progress, repaints = [], []
     panel.controller.sig_progress.connect(lambda records, predictor: progress.append(predictor))
     original = window.table.set_predictor

@@ -1,0 +1,38 @@
+"""Every model of the app on MovieLens latest-small (80/20 split, seed 0): test RMSE/MAE, fit time, size.
+
+Ratios are against the global-mean baseline measured in the same run.
+Run: python benchmarks/bench_models.py [path/to/ratings.csv]
+"""
+
+import sys
+import time
+from pathlib import Path
+
+from cfexplorer.core.compare import Candidate, compare
+from cfexplorer.core.models import MODEL_KINDS
+from cfexplorer.io.readers import read_any
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small" / "ratings.csv"
+
+
+def main() -> int:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+    if not path.exists():
+        print(f"skipped: {path} not found")
+        return 0
+    start = time.perf_counter()
+    ratings = read_any(path).ratings
+    print(f"loaded {ratings} in {time.perf_counter() - start:.2f} s")
+    candidates = [Candidate(kind.label, key) for key, kind in MODEL_KINDS.items()]
+    rows = compare(candidates, ratings, folds=1, test_fraction=0.2, seed=0,
+                   progress=lambda done, total, text: print(f"  [{done}/{total}] {text}", flush=True))
+    base = next(row for row in rows if row.kind == "global_mean")
+    print(f"\n{'model':<42}{'test RMSE':>10}{'MAE':>8}{'RMSE/mean':>10}{'fit s':>8}{'parameters':>12}")
+    for row in rows:
+        print(f"{row.name:<42}{row.metrics['rmse']:>10.4f}{row.metrics['mae']:>8.4f}"
+              f"{row.metrics['rmse'] / base.metrics['rmse']:>10.3f}{row.fit_seconds:>8.2f}{row.n_parameters:>12,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""Compare models: train several on the same split (or k folds) in a worker thread; a table and a bar chart."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSpinBox,
+    QSplitter, QTableView, QVBoxLayout, QWidget,
+)
+
+from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
+from ..core.models import MODEL_KINDS
+
+METRIC_LABELS = {"rmse": "test RMSE", "mae": "test MAE", "bce": "test BCE", "auc": "test AUC"}
+
+
+class ComparisonWorker(QObject):
+    sig_progress = Signal(int, int, str)
+    sig_finished = Signal(object)  # list of ComparisonRow
+    sig_stopped = Signal()
+    sig_failed = Signal(str, str)
+
+    def __init__(self, candidates, ratings, folds, test_fraction, seed):
+        super().__init__()
+        self.candidates, self.ratings = candidates, ratings
+        self.folds, self.test_fraction, self.seed = folds, test_fraction, seed
+        self._stop = threading.Event()
+
+    def request_stop(self):
+        self._stop.set()
+
+    @Slot()
+    def run(self):
+        try:
+            rows = compare(self.candidates, self.ratings, self.folds, self.test_fraction, self.seed,
+                           progress=self.sig_progress.emit, should_stop=self._stop.is_set)
+        except ComparisonStopped:
+            self.sig_stopped.emit()
+        except Exception as error:  # a model that cannot train must not kill the thread silently
+            self.sig_failed.emit(f"The comparison stopped: {error}", traceback.format_exc())
+        else:
+            self.sig_finished.emit(rows)
+
+
+class ComparisonTableModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows = []
+        self.metrics = ("rmse", "mae")
+
+    def set_rows(self, rows, metrics):
+        self.beginResetModel()
+        self.rows, self.metrics = list(rows), tuple(metrics)
+        self.endResetModel()
+
+    def headers(self):
+        return ["Model", *(METRIC_LABELS[m] for m in self.metrics), "Fit s", "Parameters"]
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.headers())
+
+    def cell(self, row: int, column: int) -> str:
+        entry = self.rows[row]
+        if column == 0:
+            return f"{row + 1} · {entry.name}"  # the number labels its bar in the chart
+        if column <= len(self.metrics):
+            return entry.describe(self.metrics[column - 1])
+        if column == len(self.metrics) + 1:
+            return f"{entry.fit_seconds:.2f}"
+        return f"{entry.n_parameters:,}"
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cell(index.row(), index.column())
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.headers()[section]
+        return None
+
+
+class CompareDialog(QDialog):
+    """Choose models, a split or k folds; Run trains them all off the GUI thread."""
+
+    sig_done = Signal(object)  # the rows, when a comparison finished
+
+    def __init__(self, data_source, panel_candidate, parent=None):
+        """``data_source()`` gives the ratings; ``panel_candidate()`` the training panel's current model."""
+        super().__init__(parent)
+        self.setWindowTitle("Compare models")
+        self.data_source, self.panel_candidate = data_source, panel_candidate
+        self._thread: QThread | None = None
+        self._worker: ComparisonWorker | None = None
+        self.rows = []
+
+        self.choices = QStandardItemModel(self)
+        self.choice_view = QListView()
+        self.choice_view.setModel(self.choices)
+        self.folds = QSpinBox(minimum=1, maximum=10, value=1)
+        self.folds.setSpecialValueText("1 (one split)")
+        self.folds.setToolTip("1: one random train/test split; k > 1: k-fold cross-validation, mean ± spread")
+        self.test_share = QDoubleSpinBox(minimum=0.05, maximum=0.5, decimals=2, singleStep=0.05, value=0.2)
+        self.test_share.setToolTip("Share of the ratings held out for testing (with one split)")
+        self.folds.valueChanged.connect(lambda k: self.test_share.setEnabled(k == 1))
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed.setToolTip("Seed of the split: same seed, same split for every model")
+        self.run_button = QPushButton("Run")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setEnabled(False)
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        self.progress = QProgressBar()
+        self.status = QLabel("Choose models and press Run.")
+        self.status.setWordWrap(True)
+
+        self.table_model = ComparisonTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.chart = pg.PlotWidget(background="w")
+        self.chart.setMinimumHeight(160)
+        self.chart.getPlotItem().hideButtons()
+        self.chart.setMouseEnabled(x=False, y=False)
+
+        settings = QFormLayout()
+        settings.addRow("Folds", self.folds)
+        settings.addRow("Test share", self.test_share)
+        settings.addRow("Seed", self.seed)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(QLabel("Models"))
+        left_layout.addWidget(self.choice_view, 1)
+        left_layout.addLayout(settings)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.progress)
+        left_layout.addWidget(self.status)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.table)
+        right.addWidget(self.chart)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.resize(860, 520)
+        self.refresh_choices()
+
+    # --- choices ------------------------------------------------------------------------------------------
+    def refresh_choices(self):
+        """The training panel's current model first, then every kind with its defaults, all checked."""
+        checked = {self.choices.item(row).text(): self.choices.item(row).checkState()
+                   for row in range(self.choices.rowCount())}
+        self.choices.clear()
+        self._candidates = [self.panel_candidate()]
+        self._candidates += [Candidate(f"{kind.label} (defaults)", key) for key, kind in MODEL_KINDS.items()]
+        for candidate in self._candidates:
+            item = QStandardItem(candidate.name)
+            item.setCheckable(True)
+            item.setEditable(False)
+            item.setCheckState(checked.get(candidate.name, Qt.CheckState.Checked))
+            self.choices.appendRow(item)
+
+    def chosen(self) -> list[Candidate]:
+        return [candidate for row, candidate in enumerate(self._candidates)
+                if self.choices.item(row).checkState() == Qt.CheckState.Checked]
+
+    def set_chosen(self, kinds_or_names):
+        """Check exactly the candidates whose kind or name is listed."""
+        for row, candidate in enumerate(self._candidates):
+            on = candidate.kind in kinds_or_names or candidate.name in kinds_or_names
+            self.choices.item(row).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    # --- running ------------------------------------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def run(self):
+        if self.is_running:
+            return
+        candidates = self.chosen()
+        ratings = self.data_source()
+        if not candidates:
+            self.status.setText("Check at least one model to compare.")
+            return
+        if ratings.n_ratings < max(self.folds.value(), 2) * 2:
+            self.status.setText("There are too few ratings to hold some out for testing.")
+            return
+        worker = ComparisonWorker(candidates, ratings, self.folds.value(), self.test_share.value(), self.seed.value())
+        thread = QThread()
+        thread.setObjectName("cfexplorer-compare")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.sig_progress.connect(self._on_progress)
+        worker.sig_finished.connect(self._on_finished)
+        worker.sig_stopped.connect(lambda: self._end("Stopped."))
+        worker.sig_failed.connect(lambda message, details: self._end(message))
+        self._worker, self._thread = worker, thread
+        self.run_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.progress.setRange(0, len(candidates) * max(self.folds.value(), 1))
+        self.progress.setValue(0)
+        thread.start()
+
+    def stop(self):
+        if self._worker is not None:
+            self._worker.request_stop()
+
+    @Slot(int, int, str)
+    def _on_progress(self, done: int, total: int, text: str):
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.status.setText(text)
+
+    @Slot(object)
+    def _on_finished(self, rows):
+        ratings = self.data_source()
+        self.show_rows(rows, metric_names(ratings))
+        folds = rows[0].folds if rows else 1
+        how = f"{folds}-fold cross-validation" if folds > 1 else "one split"
+        self._end(f"Done: {len(rows)} models on {how}.")
+        self.sig_done.emit(rows)
+
+    def _end(self, text: str):
+        self.status.setText(text)
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(10_000)
+            self._thread.deleteLater()
+        self._thread, self._worker = None, None
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def shutdown(self):
+        if self._worker is not None:
+            self._worker.request_stop()
+            for signal in (self._worker.sig_progress, self._worker.sig_finished, self._worker.sig_stopped,
+                           self._worker.sig_failed):
+                signal.disconnect()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(30_000)
+        self._thread, self._worker = None, None
+        self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+
+    def closeEvent(self, event):
+        self.shutdown()
+        super().closeEvent(event)
+
+    def reject(self):
+        self.shutdown()
+        super().reject()
+
+    # --- results ------------------------------------------------------------------------------------------
+    def show_rows(self, rows, metrics):
+        self.rows = list(rows)
+        self.table_model.set_rows(rows, metrics)
+        self.table.resizeColumnsToContents()
+        self._draw_chart(metrics[0])
+
+    def _draw_chart(self, metric: str):
+        plot = self.chart.getPlotItem()
+        plot.clear()
+        if not self.rows:
+            return
+        x = np.arange(len(self.rows))
+        heights = np.array([row.metrics[metric] for row in self.rows])
+        spread = np.array([row.spread[metric] for row in self.rows])
+        plot.addItem(pg.BarGraphItem(x=x, height=heights, width=0.6, brush=pg.mkBrush(70, 120, 180)))
+        if self.rows[0].folds > 1:
+            plot.addItem(pg.ErrorBarItem(x=x, y=heights, height=2 * spread, beam=0.2, pen=pg.mkPen("k")))
+        # Model names would overlap under the bars: the bars carry the table's row numbers.
+        plot.getAxis("bottom").setTicks([[(i, str(i + 1)) for i in range(len(self.rows))]])
+        plot.setLabel("bottom", "model (row of the table)")
+        plot.setLabel("left", METRIC_LABELS[metric])
+        plot.setYRange(0, float(np.nanmax(heights + spread)) * 1.1 if np.isfinite(heights).any() else 1)
+

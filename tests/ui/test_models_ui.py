@@ -1,0 +1,138 @@
+"""Choosing, training, comparing and saving every kind of model through the window."""
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cfexplorer.core.content import ContentBased
+from cfexplorer.core.mf import GlobalMeanBaseline, MatrixFactorization
+from cfexplorer.core.neural import NeuralCF
+from cfexplorer.ui.training_panel import MODEL_ROWS
+
+FINISH_MS = 60_000
+
+CLASSES = {"mf": MatrixFactorization, "dot_bias": MatrixFactorization, "neural": NeuralCF,
+           "content": ContentBased, "global_mean": GlobalMeanBaseline}
+
+
+def choose(panel, kind):
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
+    assert panel.kind == kind
+
+
+def train(qtbot, panel):
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    return blocker.args
+
+
+def question_mark_cells(window):
+    dense = window.table.ratings.to_dense()
+    return np.argwhere(np.isnan(dense))
+
+
+@pytest.mark.parametrize("kind", sorted(CLASSES))
+def test_each_model_trains_from_the_panel_and_fills_the_grid(qtbot, window, kind):
+    window.open_preset("planted")
+    panel = window.training_panel
+    choose(panel, kind)
+    for name, widget in panel._row_widgets.items():
+        assert panel.form.isRowVisible(widget) == (name in MODEL_ROWS[kind]), name
+    panel.epochs.setValue(40 if kind in ("neural", "content") else panel.epochs.value())
+    model, reason = train(qtbot, panel)
+    assert reason == "done" and type(model) is CLASSES[kind]
+    assert len(panel.loss_plot.current.epochs) == model.n_epochs
+    user, item = question_mark_cells(window)[0]
+    shown = window.table.predicted(user, item)
+    assert shown is not None and math.isfinite(shown)
+    assert shown == pytest.approx(float(model.predict([user], [item])[0]), abs=1e-4)
+    # The factor view shows whatever vectors the model learned.
+    embedding = window.factor_space.embedding
+    if kind != "global_mean":
+        np.testing.assert_allclose(embedding.items.factors, model.item_factors_)
+
+
+def test_dot_bias_model_uses_the_y_range_and_the_explanation_shows_it(qtbot, window):
+    window.open_preset("planted")
+    panel = window.training_panel
+    choose(panel, "dot_bias")
+    assert panel.y_range.text() == "auto"
+    panel.y_range.setText("0.5, 5.5")
+    model, _ = train(qtbot, panel)
+    assert model.y_range_ == (0.5, 5.5)
+    predictions = window.table.predictor.predict_matrix()
+    assert predictions.min() > 0.5 and predictions.max() < 5.5
+    user, item = question_mark_cells(window)[0]
+    window.grid.setCurrentIndex(window.grid.model().index(user, item))
+    qtbot.waitUntil(lambda: "sigmoid(z)" in window.explain_panel.text.toPlainText(), timeout=3000)
+
+
+def test_a_mistyped_setting_is_refused_with_a_message(qtbot, window):
+    panel = window.training_panel
+    messages = []
+    panel.sig_message.connect(lambda kind, text: messages.append((kind, text)))
+    choose(panel, "neural")
+    panel.hidden.setText("64, many")
+    assert panel.train() is False
+    assert messages and messages[-1][0] == "error" and "whole numbers" in messages[-1][1]
+    assert not panel.controller.is_active
+
+
+def test_edited_feature_tables_reach_the_content_model(qtbot, window):
+    window.open_preset("planted")
+    panel = window.training_panel
+    choose(panel, "content")
+    panel.epochs.setValue(5)
+    qtbot.mouseClick(panel.features_button, Qt.MouseButton.LeftButton)
+    dialog = panel.feature_dialog
+    assert dialog.isVisible()
+    items = dialog.item_model
+    headers = [items.headerData(c, Qt.Orientation.Horizontal) for c in range(items.columnCount())]
+    assert {"mean rating", "ratings", "Romance", "Action"} <= set(headers)
+    assert items.rowCount() == window.table.ratings.n_items
+    column = headers.index("mean rating")
+    assert items.setData(items.index(0, column), "4.75")
+    assert not items.setData(items.index(0, column), "lots")  # not a number: refused, value kept
+    dialog.ok_button.click()
+    model, reason = train(qtbot, panel)
+    assert reason == "done"
+    assert model.item_feature_table_[0, model.item_feature_names_.index("mean rating")] == 4.75
+
+
+def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
+    window.open_preset("planted")
+    window.act_compare.trigger()
+    dialog = window.compare_dialog
+    assert dialog.isVisible()
+    dialog.set_chosen(["global_mean", "biases", "Matrix factorization (course) (panel settings)"])
+    dialog.folds.setValue(3)
+    with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS) as blocker:
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    rows = blocker.args[0]
+    assert [row.kind for row in rows] == ["mf", "biases", "global_mean"]
+    table = dialog.table_model
+    assert table.rowCount() == 3 and table.headers()[1] == "test RMSE"
+    assert "±" in table.cell(0, 1) and table.cell(0, 0).startswith("1 · ")
+    by_kind = {row.kind: row for row in rows}
+    assert by_kind["mf"].metrics["rmse"] < by_kind["global_mean"].metrics["rmse"]
+    bars = [item for item in dialog.chart.getPlotItem().items if type(item).__name__ == "BarGraphItem"]
+    assert len(bars) == 1
+    assert dialog.run_button.isEnabled() and not dialog.stop_button.isEnabled()
+
+
+@pytest.mark.parametrize("kind", ["neural", "content"])
+def test_a_saved_project_restores_the_chosen_model(qtbot, window, tmp_path, kind):
+    window.open_preset("planted")
+    panel = window.training_panel
+    choose(panel, kind)
+    panel.epochs.setValue(5)
+    model, _ = train(qtbot, panel)
+    expected = window.table.predictor.predict_matrix()
+    path = tmp_path / "session.cfx"
+    assert window.save_to(str(path))
+    window.open_preset("course")
+    assert window.open_file(str(path), confirm=False)
+    assert window.training_panel.kind == kind
+    np.testing.assert_allclose(window.table.predictor.predict_matrix(), expected, rtol=1e-9)
