@@ -63,6 +63,27 @@ def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
 
+def squash(z, binary: bool, y_range, low: float, high: float, clip: bool = True):
+    """A score z as a prediction: sigmoid(z) for likes, low..high through a sigmoid with a y-range,
+    else z clipped to the rating scale (or not, for the data term)."""
+    if binary:
+        return sigmoid(z)
+    if y_range is not None:
+        return y_range[0] + (y_range[1] - y_range[0]) * sigmoid(z)
+    return np.clip(z, low, high) if clip else z
+
+
+def score_residual(z, y, binary: bool, y_range):
+    """d(data term)/dz per rating, for the squared loss (through a y-range) or cross-entropy."""
+    if binary:
+        return sigmoid(z) - y
+    if y_range is not None:
+        low, high = y_range
+        s = sigmoid(z)
+        return (low + (high - low) * s - y) * (high - low) * s * (1 - s)
+    return z - y
+
+
 def _logit(p):
     p = np.clip(p, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
     return np.log(p) - np.log1p(-p)
@@ -356,14 +377,7 @@ class MatrixFactorization:
         return float(0.5 * np.sum((self._output(z, clip=False) - y) ** 2))
 
     def _residual(self, z, y) -> np.ndarray:
-        """d(data term)/dz for each rating."""
-        if self.loss_ == "bce":
-            return sigmoid(z) - y
-        if self.y_range_ is not None:
-            low, high = self.y_range_
-            s = sigmoid(z)
-            return (low + (high - low) * s - y) * (high - low) * s * (1 - s)
-        return z - y
+        return score_residual(z, y, self.loss_ == "bce", self.y_range_)
 
     def _reg_term(self, fraction: float = 1.0) -> float:
         p = self._params
@@ -451,14 +465,7 @@ class MatrixFactorization:
             raise RuntimeError("this model is not trained yet; call fit first")
 
     def _output(self, z, clip: bool):
-        if self.loss_ == "bce":
-            return sigmoid(z)
-        if getattr(self, "y_range_", None) is not None:
-            low, high = self.y_range_
-            return low + (high - low) * sigmoid(z)
-        if clip:
-            return np.clip(z, self.scale_.low, self.scale_.high)
-        return z
+        return squash(z, self.loss_ == "bce", getattr(self, "y_range_", None), self.scale_.low, self.scale_.high, clip)
 
     def decision_function(self, users, items) -> np.ndarray:
         """The raw score z (before sigmoid or clipping) for each (user, item) pair."""
@@ -607,11 +614,7 @@ class Predictor:
                      + self.item_bias[item] + self.item_offset[item])
 
     def _output(self, z):
-        if self.binary:
-            return sigmoid(z)
-        if self.y_range is not None:
-            return self.y_range[0] + (self.y_range[1] - self.y_range[0]) * sigmoid(z)
-        return np.clip(z, self.low, self.high)
+        return squash(z, self.binary, self.y_range, self.low, self.high)
 
     def predict_cell(self, user: int, item: int) -> float:
         # Called for every visible grid cell: plain float arithmetic, not numpy scalar calls (25 us each).

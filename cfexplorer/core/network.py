@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import metrics
-from .mf import EpochRecord, TrainingDiverged, sigmoid, _logit
+from .mf import EpochRecord, TrainingDiverged, _logit, score_residual, squash
 from .optim import Adam
 from .ratings import RatingScale, Ratings
 
@@ -168,29 +168,16 @@ class NetworkModel:
         return np.asarray(values, dtype=float)
 
     def _output(self, z):
-        if self.loss_ == "bce":
-            return sigmoid(z)
-        if self.y_range_ is not None:
-            low, high = self.y_range_
-            return low + (high - low) * sigmoid(z)
-        return np.clip(z, self.scale_.low, self.scale_.high)
+        return squash(z, self.loss_ == "bce", self.y_range_, self.scale_.low, self.scale_.high)
 
     def _data_term(self, z, targets) -> float:
         if self.loss_ == "bce":
             return float(np.sum(np.logaddexp(0.0, z) - targets * z))
-        if self.y_range_ is not None:
-            return float(0.5 * np.sum((self._output(z) - targets) ** 2))
-        return float(0.5 * np.sum((z - targets) ** 2))
+        prediction = squash(z, False, self.y_range_, self.scale_.low, self.scale_.high, clip=False)
+        return float(0.5 * np.sum((prediction - targets) ** 2))
 
     def _residual(self, z, targets) -> np.ndarray:
-        """d(data term)/dz per rating."""
-        if self.loss_ == "bce":
-            return sigmoid(z) - targets
-        if self.y_range_ is not None:
-            low, high = self.y_range_
-            s = sigmoid(z)
-            return (low + (high - low) * s - targets) * (high - low) * s * (1 - s)
-        return z - targets
+        return score_residual(z, targets, self.loss_ == "bce", self.y_range_)
 
     def _offset(self, ratings: Ratings) -> float:
         """The global mean as a fixed offset, inside the sigmoid where there is one."""

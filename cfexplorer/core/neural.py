@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mf import resolve_y_range, sigmoid
+from .mf import resolve_y_range, squash
 from .network import NetworkModel, parse_hidden, relu, scatter_rows
 from .ratings import Ratings
 
@@ -203,11 +203,7 @@ class NeuralPredictor:
         return activation @ p["w_out"] + p["b_out"][0] + self.offset
 
     def _output(self, z):
-        if self.binary:
-            return sigmoid(z)
-        if self.y_range is not None:
-            return self.y_range[0] + (self.y_range[1] - self.y_range[0]) * sigmoid(z)
-        return np.clip(z, self.low, self.high)
+        return squash(z, self.binary, self.y_range, self.low, self.high)
 
     def score(self, user: int, item: int) -> float:
         return float(self._scores(np.array([user]), np.array([item]))[0])
