@@ -253,3 +253,30 @@ def test_make_model_ignores_settings_of_other_models_and_checks_its_own():
         make_model("neural", dropout=1.5).fit(PLANTED)
     with pytest.raises(ValueError, match="unknown model"):
         make_model("transformer")
+
+
+def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
+    model = NeuralCF(n_factors=3, hidden=(6, 5), dropout=0.4, reg=0.7, n_epochs=0, init_scale=0.5).fit(SMALL)
+    rng = np.random.default_rng(1)
+    for name in model._params:  # zero biases would put pre-activations exactly on ReLU's kink
+        model._params[name] += rng.normal(0, 0.3, model._params[name].shape)
+    targets = model._targets(SMALL.values)
+    grads = model._gradients(SMALL.users, SMALL.items, targets, 1.0, rng=np.random.default_rng(7))
+
+    def cost():  # the same random mask on every evaluation: the same seed
+        z, _ = model._forward(SMALL.users, SMALL.items, training=True, rng=np.random.default_rng(7))
+        return model._data_term(z, targets) + model._reg_term()
+
+    dropped = model._forward(SMALL.users, SMALL.items, training=True, rng=np.random.default_rng(7))[1][2][0][2]
+    assert 0 < np.mean(dropped == 0) < 1  # some units really are dropped
+    for name, array in model._params.items():
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + 1e-6
+            up = cost()
+            array[index] = saved - 1e-6
+            down = cost()
+            array[index] = saved
+            numeric[index] = (up - down) / 2e-6
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-6, err_msg=name)
