@@ -830,10 +830,16 @@ def build_window(file: str | None = None, preset: str | None = None) -> MainWind
 
 
 def run_gui(file: str | None = None, preset: str | None = None) -> int:
+    from .ui.error_dialog import ErrorReporter
+
     app = make_application()
     window = build_window(file, preset)
+    reporter = ErrorReporter(window).install()
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        reporter.uninstall()
 
 
 def run_screenshot(args) -> int:
