@@ -31,6 +31,7 @@ from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
 
+RECOVERY_INTERVAL_MS = 30_000  # how often unsaved edits are copied to the recovery file
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
 MAX_RECENT = 8
@@ -149,6 +150,14 @@ class MainWindow(QMainWindow):
         # it would stall the window, and numbers changing faster than 5 times a second cannot be read.
         self._pending_predictor = None
         self.compare_dialog = None
+        # Unsaved edits are copied to a recovery file beside the settings, offered again after a crash.
+        self.recovery_path = Path(self.settings.fileName()).with_name(
+            f"{Path(self.settings.fileName()).stem}-recovery{PROJECT_SUFFIX}")
+        self._recovery_timer = QTimer(self)
+        self._recovery_timer.setInterval(RECOVERY_INTERVAL_MS)
+        self._recovery_timer.timeout.connect(self.write_recovery)
+        self._recovery_timer.start()
+        self.undo_stack.cleanChanged.connect(lambda clean: self.remove_recovery() if clean else None)
         self._grid_refresh_timer = QTimer(self, singleShot=True, interval=200)
         self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
@@ -748,9 +757,64 @@ class MainWindow(QMainWindow):
         self.factor_space.shutdown()
         if self.compare_dialog is not None:
             self.compare_dialog.shutdown()
+        self._recovery_timer.stop()
+        self.remove_recovery()  # a deliberate close: the user saved or chose to discard
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         event.accept()
+
+    # --- crash recovery ----------------------------------------------------------------------------------
+    def write_recovery(self) -> bool:
+        """Copy unsaved edits to the recovery file (atomically); True when written."""
+        if not self.has_unsaved_changes:
+            return False
+        settings = {**self.current_settings(), "recovered_from": self.document_title}
+        try:
+            self.recovery_path.parent.mkdir(parents=True, exist_ok=True)
+            save_project(self.recovery_path, Project(self.table.ratings, settings, None))
+        except (OSError, ValueError) as error:
+            self.statusBar().showMessage(f"Could not write the recovery file {self.recovery_path}: {error}", 5000)
+            return False
+        return True
+
+    def remove_recovery(self):
+        try:
+            self.recovery_path.unlink(missing_ok=True)
+        except OSError:
+            pass  # a stale recovery file is offered once more at the next start, nothing worse
+
+    def offer_recovery(self, restore: bool | None = None) -> bool:
+        """At start: if the last session ended with unsaved edits, offer them back. ``restore`` answers
+        without asking (tests, scripts). True when the recovered data was opened."""
+        if not self.recovery_path.exists():
+            return False
+        try:
+            project = load_project(self.recovery_path)
+        except (OSError, ValueError, KeyError) as error:
+            self.message_bar.show_message(f"A recovery file could not be read ({error}); it was set aside.")
+            self.recovery_path.replace(self.recovery_path.with_suffix(".unreadable"))
+            return False
+        title = project.settings.get("recovered_from", "untitled")
+        if restore is None:
+            from datetime import datetime
+
+            when = datetime.fromtimestamp(self.recovery_path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+            answer = QMessageBox.question(
+                self, "Recover unsaved work?",
+                f"CF Explorer did not close normally. Unsaved edits of “{title}” from {when} were kept "
+                f"({project.ratings.n_users} users × {project.ratings.n_items} movies). Open them?",
+                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Discard)
+            restore = answer == QMessageBox.StandardButton.Open
+        if not restore:
+            self.remove_recovery()
+            return False
+        self.set_document(project.ratings, f"Recovered {title}", None, project.settings)
+        self.undo_stack.resetClean()  # recovered edits are not saved anywhere yet
+        self._update_title()
+        self.write_recovery()  # the file was consumed by loading; keep a copy until the user saves
+        self.message_bar.show_message(f"Recovered the unsaved edits of “{title}”. Save them to keep them.",
+                                      kind="info")
+        return True
 
     def show_compare_dialog(self):
         """The comparison window (one per main window, kept between uses so its results stay)."""
@@ -836,6 +900,8 @@ def run_gui(file: str | None = None, preset: str | None = None) -> int:
     window = build_window(file, preset)
     reporter = ErrorReporter(window).install()
     window.show()
+    if os.environ.get("CFEXPLORER_NO_DIALOGS") != "1":
+        QTimer.singleShot(0, window.offer_recovery)
     try:
         return app.exec()
     finally:
