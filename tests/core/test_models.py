@@ -26,6 +26,21 @@ def _likes(ratings: Ratings) -> Ratings:
     return Ratings(ratings.users, ratings.items, labels, ratings.user_labels, ratings.item_labels, binary=True)
 
 
+def _compare_with_finite_differences(model, grads, cost):
+    """Central differences of ``cost()`` in every parameter entry against the analytic ``grads``."""
+    for name, array in model._params.items():
+        numeric = np.zeros_like(array)
+        for index in np.ndindex(array.shape):
+            saved = array[index]
+            array[index] = saved + 1e-6
+            up = cost()
+            array[index] = saved - 1e-6
+            down = cost()
+            array[index] = saved
+            numeric[index] = (up - down) / 2e-6
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 def _check_gradients(model, ratings):
     """Central finite differences of J against the model's analytic gradient, parameter by parameter."""
     rng = np.random.default_rng(1)
@@ -39,17 +54,7 @@ def _check_gradients(model, ratings):
         model._expose()
         return model.loss_terms(ratings)[2]
 
-    for name, array in model._params.items():
-        numeric = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            saved = array[index]
-            array[index] = saved + 1e-6
-            up = cost()
-            array[index] = saved - 1e-6
-            down = cost()
-            array[index] = saved
-            numeric[index] = (up - down) / 2e-6
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-6, err_msg=name)
+    _compare_with_finite_differences(model, grads, cost)
 
 
 SMALL = low_rank(n_users=9, n_items=7, rank=2, density=0.6, seed=3)
@@ -269,14 +274,4 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
 
     dropped = model._forward(SMALL.users, SMALL.items, training=True, rng=np.random.default_rng(7))[1][2][0][2]
     assert 0 < np.mean(dropped == 0) < 1  # some units really are dropped
-    for name, array in model._params.items():
-        numeric = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            saved = array[index]
-            array[index] = saved + 1e-6
-            up = cost()
-            array[index] = saved - 1e-6
-            down = cost()
-            array[index] = saved
-            numeric[index] = (up - down) / 2e-6
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-5, atol=1e-6, err_msg=name)
+    _compare_with_finite_differences(model, grads, cost)
