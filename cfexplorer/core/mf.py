@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from . import metrics
+from .base import RatingModel
 from .optim import Adam, GradientDescent
 from .ratings import RatingScale, Ratings
 
@@ -113,7 +113,7 @@ class _TrainingSet:
         )
 
 
-class MatrixFactorization:
+class MatrixFactorization(RatingModel):
     """Collaborative filtering by matrix factorization (see the module docstring for the model).
 
     The defaults suit real rating data (MovieLens latest-small: test RMSE about 0.85 in about a
@@ -184,21 +184,6 @@ class MatrixFactorization:
         "init_scale", "seed", "mean_normalization", "user_bias", "item_bias", "global_mean",
         "loss", "warm_start", "y_range",
     )
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {name: getattr(self, name) for name in self._PARAM_NAMES}
-
-    def set_params(self, **params) -> "MatrixFactorization":
-        for name, value in params.items():
-            if name not in self._PARAM_NAMES:
-                raise ValueError(f"unknown parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = type(self)().get_params()
-        changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # --- training ------------------------------------------------------------------------------
     def fit(self, ratings: Ratings, validation: Ratings | None = None) -> "MatrixFactorization":
@@ -469,12 +454,7 @@ class MatrixFactorization:
 
     def decision_function(self, users, items) -> np.ndarray:
         """The raw score z (before sigmoid or clipping) for each (user, item) pair."""
-        self._check_fitted()
-        users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
-        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
-            raise IndexError(f"user index out of range: the model knows {self.n_users_} users")
-        if items.size and (items.min() < 0 or items.max() >= self.n_items_):
-            raise IndexError(f"item index out of range: the model knows {self.n_items_} items")
+        users, items = self._checked_indices(users, items)
         return self._scores(users, items, self.item_offset_[items])
 
     def predict(self, users, items, clip: bool = True) -> np.ndarray:
@@ -492,15 +472,6 @@ class MatrixFactorization:
         z += (self.item_bias_ + self.item_offset_)[None, :]
         return self._output(z, clip)
 
-    def score(self, ratings: Ratings) -> dict:
-        """Metrics on held-out ratings: rmse/mae, or bce/accuracy/auc for binary labels."""
-        return self._report(ratings.values, self.predict(ratings.users, ratings.items))
-
-    def _report(self, y, prediction) -> dict:
-        if self.loss_ == "bce":
-            return metrics.binary_report(y, prediction)
-        return metrics.regression_report(y, prediction)
-
     def loss_terms(self, ratings: Ratings) -> tuple[float, float, float]:
         """(data term, regularization term, J) of the current parameters on ``ratings``."""
         self._check_fitted()
@@ -508,15 +479,6 @@ class MatrixFactorization:
         data_term = self._data_term(z, ratings.values)
         reg_term = self._reg_term()
         return data_term, reg_term, data_term + reg_term
-
-    def recommend(self, user: int, ratings: Ratings | None = None, n: int = 10):
-        """Top-``n`` (item indices, predictions) for ``user``, leaving out items rated in ``ratings``."""
-        rated = ratings.items[ratings.users == user] if ratings is not None else ()
-        return self.predictor().recommend(user, rated, n)
-
-    def explain(self, user: int, item: int) -> dict:
-        """Every term of one prediction, so that they can be shown adding up."""
-        return self.predictor().explain(user, item)
 
     def predictor(self) -> "Predictor":
         """A frozen copy of what the model has learned, for predicting while training goes on."""
@@ -581,11 +543,6 @@ class MatrixFactorization:
         ]
         model._expose()
         return model
-
-    @property
-    def n_parameters_(self) -> int:
-        self._check_fitted()
-        return int(sum(array.size for array in self._params.values()))
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from . import metrics
+from .base import RatingModel
 from .mf import EpochRecord, TrainingDiverged, _logit, score_residual, squash
 from .optim import Adam
 from .ratings import RatingScale, Ratings
@@ -46,33 +46,8 @@ def parse_hidden(hidden) -> tuple[int, ...]:
     return hidden
 
 
-def _same(a, b) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return a is b
-
-
-class NetworkModel:
+class NetworkModel(RatingModel):
     """Base of the mini-batch Adam models (see the module docstring)."""
-
-    _PARAM_NAMES: tuple = ()
-
-    # --- scikit-learn style parameter access -----------------------------------------------------------
-    def get_params(self, deep: bool = True) -> dict:
-        return {name: getattr(self, name) for name in self._PARAM_NAMES}
-
-    def set_params(self, **params):
-        for name, value in params.items():
-            if name not in self._PARAM_NAMES:
-                raise ValueError(f"unknown parameter {name!r}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        defaults = type(self)().get_params()
-        changed = {k: v for k, v in self.get_params().items() if not _same(v, defaults[k])}
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # --- checks ---------------------------------------------------------------------------------------
     def _resolve_loss(self, ratings: Ratings) -> str:
@@ -195,21 +170,7 @@ class NetworkModel:
             raise RuntimeError("this model is not trained yet; call fit first")
 
     def predict(self, users, items) -> np.ndarray:
-        self._check_fitted()
-        users, items = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
-        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
-            raise IndexError(f"user index out of range: the model knows {self.n_users_} users")
-        if items.size and (items.min() < 0 or items.max() >= self.n_items_):
-            raise IndexError(f"item index out of range: the model knows {self.n_items_} items")
-        return self._output(self._scores(users, items))
-
-    def score(self, ratings: Ratings) -> dict:
-        return self._report(ratings.values, self.predict(ratings.users, ratings.items))
-
-    def _report(self, y, prediction) -> dict:
-        if self.loss_ == "bce":
-            return metrics.binary_report(y, prediction)
-        return metrics.regression_report(y, prediction)
+        return self._output(self._scores(*self._checked_indices(users, items)))
 
     def loss_terms(self, ratings: Ratings) -> tuple[float, float, float]:
         self._check_fitted()
@@ -217,18 +178,6 @@ class NetworkModel:
         data_term = self._data_term(z, self._targets(ratings.values))
         reg_term = self._reg_term()
         return data_term, reg_term, data_term + reg_term
-
-    def recommend(self, user: int, ratings: Ratings | None = None, n: int = 10):
-        rated = ratings.items[ratings.users == user] if ratings is not None else ()
-        return self.predictor().recommend(user, rated, n)
-
-    def explain(self, user: int, item: int) -> dict:
-        return self.predictor().explain(user, item)
-
-    @property
-    def n_parameters_(self) -> int:
-        self._check_fitted()
-        return int(sum(array.size for array in self._params.values()))
 
     # --- state -------------------------------------------------------------------------------------------------
     def get_state(self) -> dict:
