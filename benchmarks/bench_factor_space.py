@@ -13,18 +13,16 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QPoint, QSettings  # noqa: E402
+from PySide6.QtCore import QPoint  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
-from cfexplorer.app import MainWindow, make_application  # noqa: E402
+from common import benchmark_window, ratings_path  # noqa: E402
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small" / "ratings.csv"
 MOVES = 200
 PAN_STEPS = 60
 FRAME_BUDGET_MS = 33.0
@@ -75,16 +73,10 @@ def report(name: str, result: dict, points: int):
 
 
 def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
-    if not path.exists():
-        print(f"skipped: {path} not found")
+    path = ratings_path()
+    if path is None:
         return 0
-    app = make_application()
-    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "CF Explorer", "benchmark")
-    settings.clear()
-    window = MainWindow(settings=settings)
-    window.resize(1400, 900)
-    window.show()
+    app, window = benchmark_window()
     view = window.factor_space
 
     window.open_preset("course-eve")

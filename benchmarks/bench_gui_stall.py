@@ -11,17 +11,15 @@ Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_stall.py [ratings.csv
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
-from cfexplorer.app import MainWindow, make_application  # noqa: E402
+from common import benchmark_window, ratings_path  # noqa: E402
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small" / "ratings.csv"
 HEARTBEAT_MS = 5
 
 
@@ -53,18 +51,12 @@ def wait(seconds: float):
 
 
 def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
     optimizer = sys.argv[2] if len(sys.argv) > 2 else "adam"
     epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 150
-    if not path.exists():
-        print(f"skipped: {path} not found")
+    path = ratings_path()
+    if path is None:
         return 0
-    app = make_application()
-    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "CF Explorer", "benchmark")
-    settings.clear()
-    window = MainWindow(settings=settings)
-    window.resize(1400, 900)
-    window.show()
+    app, window = benchmark_window()
     window.open_file(path, confirm=False)
     wait(0.5)
 

@@ -6,19 +6,15 @@ Run: python benchmarks/bench_models.py [path/to/ratings.csv]
 
 import sys
 import time
-from pathlib import Path
 
 from cfexplorer.core.compare import Candidate, compare
 from cfexplorer.core.models import MODEL_KINDS
 from cfexplorer.io.readers import read_any
-
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small" / "ratings.csv"
-
+from common import ratings_path
 
 def main() -> int:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
-    if not path.exists():
-        print(f"skipped: {path} not found")
+    path = ratings_path()
+    if path is None:
         return 0
     start = time.perf_counter()
     ratings = read_any(path).ratings

@@ -1,0 +1,31 @@
+"""What the benchmark scripts share: where MovieLens is, and a window to measure in."""
+
+import sys
+from pathlib import Path
+
+MOVIELENS_RATINGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small" / "ratings.csv"
+
+
+def ratings_path() -> Path | None:
+    """The ratings file named first on the command line, or MovieLens beside the project; None (said
+    on stdout) when it is absent, so that a benchmark skips cleanly."""
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else MOVIELENS_RATINGS
+    if not path.exists():
+        print(f"skipped: {path} not found")
+        return None
+    return path
+
+
+def benchmark_window():
+    """(application, main window) with throw-away settings, shown at 1400x900."""
+    from PySide6.QtCore import QSettings
+
+    from cfexplorer.app import MainWindow, make_application
+
+    app = make_application()
+    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "CF Explorer", "benchmark")
+    settings.clear()
+    window = MainWindow(settings=settings)
+    window.resize(1400, 900)
+    window.show()
+    return app, window
