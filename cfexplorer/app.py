@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.curves_dock)
         self.splitDockWidget(self.curves_dock, self.explain_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.curves_dock, self.factor_dock)
+        self.factor_dock.visibilityChanged.connect(self.factor_space.set_tab_in_front)
         self.curves_dock.raise_()
         self.resizeDocks([self.curves_dock], [340], Qt.Orientation.Vertical)
         self.resizeDocks([self.training_dock], [400], Qt.Orientation.Horizontal)

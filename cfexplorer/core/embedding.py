@@ -196,9 +196,13 @@ def ranked(values: np.ndarray, n: int = 10):
     return highest, lowest
 
 
-def component_ends(factors: np.ndarray, component: int = 0, n: int = 5):
-    """Rows at the two ends of a principal component: (most negative n, most positive n)."""
-    coordinates = pca(factors, component + 1).coordinates[:, component]
+def component_ends(factors: np.ndarray, component: int = 0, n: int = 5, projection: PcaResult | None = None):
+    """Rows at the two ends of a principal component: (most negative n, most positive n).
+
+    ``projection``: the PCA of ``factors`` when the caller has it already (it is the costly part)."""
+    if projection is None or projection.coordinates.shape[1] <= component:
+        projection = pca(factors, component + 1)
+    coordinates = projection.coordinates[:, component]
     top, bottom = ranked(coordinates, n)
     return bottom, top
 

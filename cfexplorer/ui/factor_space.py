@@ -79,6 +79,7 @@ class FactorSpaceView(QWidget):
         self._from_grid = {kind: {} for kind in KINDS}
         self._training = False
         self._hidden_model = None
+        self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self.tsne_job = TsneJob(self)
         self.tsne_job.sig_finished.connect(self._on_tsne_finished)
         self.tsne_job.sig_failed.connect(self._on_tsne_failed)
@@ -292,11 +293,18 @@ class FactorSpaceView(QWidget):
         if predictor is None or predictor.shape != (ratings.n_users, ratings.n_items):
             return
         self.ratings = ratings
-        if not self.isVisible():
+        if not (self.isVisible() and self._tab_in_front):
             self._hidden_model = (predictor, ratings)
             return
         self._hidden_model = None
         self._set_embedding(Embedding.from_model(predictor, ratings, predictor.epoch))
+
+    def set_tab_in_front(self, in_front: bool):
+        """Told by the dock (its visibilityChanged): a tabbed dock behind another tab stays "visible"
+        to isVisible(), so the view cannot see for itself that nobody can see it."""
+        self._tab_in_front = in_front
+        if in_front and self._hidden_model is not None:
+            self.show_model(*self._hidden_model)
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -694,9 +702,10 @@ class FactorSpaceView(QWidget):
                 parts.append(self._ranking_table(title, table, rows, table.bias, "bias"))
         items = self.embedding.items
         if len(items) >= 4 and items.n_factors >= 1:
+            projection = pca(items.factors, 2)  # one SVD serves both components and their ends
             for component in range(min(2, items.n_factors)):
-                low, high = component_ends(items.factors, component, min(5, len(items) // 2))
-                coordinate = pca(items.factors, component + 1).coordinates[:, component]
+                low, high = component_ends(items.factors, component, min(5, len(items) // 2), projection)
+                coordinate = projection.coordinates[:, component]
                 parts.append(self._ranking_table(f"Movies at the + end of PC{component + 1}", items, high,
                                                  coordinate, "PC"))
                 parts.append(self._ranking_table(f"Movies at the − end of PC{component + 1}", items, low,

@@ -124,6 +124,12 @@ def test_component_ends_are_the_extremes_of_the_projection():
     low, high = component_ends(factors, 0, n=2)
     first = pca(factors, 1).coordinates[:, 0]
     assert set(low) == set(np.argsort(first)[:2]) and set(high) == set(np.argsort(first)[-2:])
+    # A PCA the caller already has gives the same ends for every component.
+    both = pca(factors, 2)
+    for component in (0, 1):
+        given = component_ends(factors, component, 2, both)
+        np.testing.assert_array_equal(given[0], component_ends(factors, component, 2)[0])
+        np.testing.assert_array_equal(given[1], component_ends(factors, component, 2)[1])
 
 
 def test_embedding_lookup_is_one_hot_times_the_weight_matrix():

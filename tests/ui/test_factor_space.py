@@ -199,3 +199,19 @@ def test_tsne_runs_in_the_background_and_can_be_cancelled(qtbot, trained):
     qtbot.waitUntil(lambda: not view.tsne_job.running, timeout=60_000)
     assert "t-SNE 1" in view.plot.getAxis("bottom").labelText
     assert np.isfinite(view.coordinates(ITEM_KIND)).all() and len(view.coordinates(ITEM_KIND)) == 10
+
+
+def test_a_factor_tab_behind_the_loss_curves_draws_nothing_until_it_comes_to_the_front(qtbot, window):
+    window.open_preset("planted")
+    window.curves_dock.raise_()
+    view = window.factor_space
+    drawn = []
+    original = view._set_embedding
+    view._set_embedding = lambda *args, **kwargs: (drawn.append(args[0]), original(*args, **kwargs))
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    assert [e for e in drawn if e is not None] == []  # training cost the hidden view nothing
+    window.factor_dock.raise_()
+    qtbot.waitUntil(lambda: view.embedding is not None)
+    assert view.embedding.epoch == window.training_panel.model.n_epochs  # the latest model, at once
+    np.testing.assert_allclose(view.embedding.items.factors, window.training_panel.model.item_factors_)

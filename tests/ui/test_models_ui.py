@@ -48,7 +48,9 @@ def test_each_model_trains_from_the_panel_and_fills_the_grid(qtbot, window, kind
     shown = window.table.predicted(user, item)
     assert shown is not None and math.isfinite(shown)
     assert shown == pytest.approx(float(model.predict([user], [item])[0]), abs=1e-4)
-    # The factor view shows whatever vectors the model learned.
+    # The factor view shows whatever vectors the model learned (drawn when its tab comes to the front).
+    window.factor_dock.raise_()
+    qtbot.waitUntil(lambda: window.factor_space.embedding is not None, timeout=3000)
     embedding = window.factor_space.embedding
     if kind != "global_mean":
         np.testing.assert_allclose(embedding.items.factors, model.item_factors_)
