@@ -81,12 +81,14 @@ def test_content_gradient_matches_finite_differences(hidden, binary):
 
 
 def test_scatter_rows_is_the_transpose_of_a_lookup():
-    table = np.arange(12.0).reshape(4, 3)
     indices = np.array([2, 0, 2])
     upstream = np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, 1]])
-    # d/dtable of sum(upstream * table[indices]) == one_hot(indices).T @ upstream
+    # d/dtable of sum(upstream * table[indices]) == one_hot(indices).T @ upstream; repeated rows add up
     expected = np.eye(4)[indices].T @ upstream
     np.testing.assert_array_equal(scatter_rows(indices, upstream, 4), expected)
+    accumulated = np.zeros((4, 3))
+    np.add.at(accumulated, indices, upstream)
+    np.testing.assert_array_equal(scatter_rows(indices, upstream, 4), accumulated)
 
 
 def test_parse_hidden_reads_what_users_type():
