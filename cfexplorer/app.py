@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from . import __version__
 from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
 from .core.ratings import Ratings, keep_masks, summarize_subset
+from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
 from .io.project import Project, load_project, save_project
@@ -901,6 +902,9 @@ def run_gui(file: str | None = None, preset: str | None = None) -> int:
     window = build_window(file, preset)
     reporter = ErrorReporter(window).install()
     window.show()
+    # pandas and scipy.sparse are imported lazily so that the window shows sooner; load them as soon
+    # as it is on screen, so that opening a file or training does not wait for them.
+    QTimer.singleShot(0, load_now)
     if os.environ.get("CFEXPLORER_NO_DIALOGS") != "1":
         QTimer.singleShot(0, window.offer_recovery)
     try:

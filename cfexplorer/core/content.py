@@ -19,12 +19,14 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from . import metrics
 from .network import NetworkModel, parse_hidden, relu
 from .neural import _top
 from .ratings import Ratings
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 _NORM_FLOOR = 1e-12

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .ratings import Ratings
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 USERS, ITEMS = 0, 1
 AXIS_NAMES = {USERS: "user", ITEMS: "movie"}

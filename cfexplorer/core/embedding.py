@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 ITEM_KIND, USER_KIND = "movie", "user"
 KINDS = (ITEM_KIND, USER_KIND)

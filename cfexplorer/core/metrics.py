@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 _EPS = 1e-12
 
@@ -44,7 +43,7 @@ def roc_auc(y_true, score) -> float:
     n_neg = y_true.size - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = rankdata(np.asarray(score, float))
+    ranks = average_ranks(np.asarray(score, float))
     return float((ranks[y_true].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
@@ -58,3 +57,17 @@ def binary_report(y_true, p_pred, prefix: str = "") -> dict:
         f"{prefix}accuracy": accuracy(y_true, p_pred),
         f"{prefix}auc": roc_auc(y_true, p_pred),
     }
+
+
+def average_ranks(values) -> np.ndarray:
+    """1-based ranks, ties sharing their average rank (scipy.stats.rankdata's default, written here
+    because importing scipy.stats costs most of a second at start-up)."""
+    values = np.asarray(values)
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if values.size else np.zeros(0, bool)
+    first = np.flatnonzero(starts)
+    counts = np.diff(np.r_[first, values.size])
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat(first + (counts + 1) / 2, counts)
+    return ranks

@@ -26,11 +26,13 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from .base import RatingModel
 from .optim import Adam, GradientDescent
 from .ratings import RatingScale, Ratings
+from ..lazy import lazy_import
+
+sp = lazy_import("scipy.sparse")
 
 OPTIMIZERS = ("gd", "adam", "sgd", "als")
 # For like/dislike labels ALS does not apply; these beat the rating defaults on MovieLens likes

@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
 from .base import RatingModel
 from .mf import EpochRecord, TrainingDiverged, _logit, score_residual, squash
 from .optim import Adam
 from .ratings import RatingScale, Ratings
+from ..lazy import lazy_import
+
+sp = lazy_import("scipy.sparse")
 
 EVAL_CHUNK = 65536
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
+
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
+sp = lazy_import("scipy.sparse")
 
 
 @dataclass(frozen=True)

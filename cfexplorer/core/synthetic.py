@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .ratings import RatingScale, Ratings
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 TASTE_NAMES = ("Romance", "Action", "Comedy", "Horror", "Sci-Fi")
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..core.embedding import Embedding, EmbeddingTable, from_frame, to_frame
 from .writers import atomic_path
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 
 class FactorFileError(ValueError):

@@ -3,13 +3,16 @@ generated matrices with known structure."""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Callable
 
+import numpy as np
+
 from ..core import synthetic
 from ..core.ratings import BINARY_SCALE, RatingScale, Ratings
-from .readers import read_delimited_text
 
 COURSE_SCALE = RatingScale(0.0, 5.0, 0.5)
 
@@ -32,10 +35,20 @@ class Preset:
 def _course_file(filename: str, scale: RatingScale, binary: bool) -> Callable[[], Ratings]:
     def load() -> Ratings:
         text = resources.files("cfexplorer.resources").joinpath("presets", filename).read_text(encoding="utf-8")
-        ratings = read_delimited_text(text, f"preset {filename}", binary=binary).ratings
-        return Ratings(ratings.users, ratings.items, ratings.values, ratings.user_labels, ratings.item_labels,
-                       scale, binary)
+        return course_table(text, scale, binary)
     return load
+
+
+def course_table(text: str, scale: RatingScale, binary: bool) -> Ratings:
+    """A course table (movies down, users across, "?" for not rated) of our own preset files.
+
+    Read with the csv module rather than the general reader, which needs pandas: the window opens with
+    a preset, and pandas would add a third of a second to start-up.
+    """
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    movies = [row[0].strip() for row in rows]
+    matrix = np.array([[np.nan if cell.strip() == "?" else float(cell) for cell in row[1:]] for row in rows])
+    return Ratings.from_dense(matrix.T, [name.strip() for name in header[1:]], movies, scale, binary)
 
 
 PRESETS: dict[str, Preset] = {

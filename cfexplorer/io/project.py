@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..core.ratings import RatingScale, Ratings
 from .readers import RatingsFileError
 from .writers import atomic_path
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 FORMAT = "cfexplorer-project"
 VERSION = 1

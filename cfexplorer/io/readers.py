@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..core.ratings import RatingScale, Ratings
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 MISSING_MARKS = ("?", "", "nan", "NaN", "NA", "-")
 

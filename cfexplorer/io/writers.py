@@ -9,9 +9,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..core.ratings import Ratings
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 
 class SaveError(OSError):

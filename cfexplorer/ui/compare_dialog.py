@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
 from ..core.models import MODEL_KINDS
+from ..lazy import load_now
 
 METRIC_LABELS = {"rmse": "test RMSE", "mae": "test MAE", "bce": "test BCE", "auc": "test AUC"}
 
@@ -219,6 +220,7 @@ class CompareDialog(QDialog):
         self.stop_button.setEnabled(True)
         self.progress.setRange(0, len(candidates) * max(self.folds.value(), 1))
         self.progress.setValue(0)
+        load_now()  # lazy modules load here, in the GUI thread, never racing the worker's first use
         thread.start()
 
     def stop(self):

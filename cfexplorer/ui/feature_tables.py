@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QTableView, QTabWidget, QVBoxLayout,
 )
+from ..lazy import lazy_import
+
+pd = lazy_import("pandas")
 
 
 class DataFrameModel(QAbstractTableModel):

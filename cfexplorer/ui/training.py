@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.mf import TrainingDiverged
 from ..core.throttle import Throttle
+from ..lazy import load_now
 
 IDLE, RUNNING, PAUSED = "idle", "running", "paused"
 MAX_UPDATES_PER_SECOND = 30
@@ -191,6 +192,7 @@ class TrainingController(QObject):
         worker.sig_failed.connect(thread.quit)
         self._worker, self._thread = worker, thread
         self._set_state(PAUSED if paused and steps == 0 else RUNNING)
+        load_now()  # lazy modules load here, in the GUI thread, never racing the worker's first use
         thread.start()
 
     def pause(self):

@@ -22,3 +22,10 @@ def test_binary_metrics_agree_with_scikit_learn():
 
 def test_auc_is_nan_with_one_class():
     assert np.isnan(metrics.roc_auc([1, 1], [0.2, 0.9]))
+
+
+@pytest.mark.parametrize("values", [[], [3.0], [2, 2, 2], [0.5, 0.1, 0.5, 0.9, 0.1, 0.5], list(range(10, 0, -1))])
+def test_average_ranks_match_scipy(values):
+    from scipy.stats import rankdata
+
+    np.testing.assert_allclose(metrics.average_ranks(np.array(values, float)), rankdata(values))

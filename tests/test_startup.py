@@ -1,0 +1,43 @@
+"""Start-up imports only what showing the window needs (the launch-time budget, benchmarks/bench_launch.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+from cfexplorer.lazy import is_loaded, lazy_import
+
+SHOW_WINDOW = """
+import json, os
+from cfexplorer.app import build_window, make_application
+from cfexplorer.lazy import is_loaded
+app = make_application()
+window = build_window()
+window.show()
+app.processEvents()
+grid = window.table
+print(json.dumps({"loaded": {name: is_loaded(name) for name in ("pandas", "scipy.sparse", "scipy.stats", "sklearn")},
+                  "cells": [grid.rowCount(), grid.columnCount()]}), flush=True)
+os._exit(0)
+"""
+
+
+def test_the_window_shows_the_example_without_loading_the_heavy_modules(tmp_path):
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CFEXPLORER_NO_DIALOGS": "1",
+                   "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", SHOW_WINDOW], capture_output=True, text=True, env=environment,
+                            timeout=120)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["loaded"] == {"pandas": False, "scipy.sparse": False, "scipy.stats": False, "sklearn": False}
+    assert min(report["cells"]) > 0  # the built-in example is in the grid
+
+
+def test_a_lazy_module_loads_on_first_use(tmp_path, monkeypatch):
+    (tmp_path / "cfexplorer_lazy_target.py").write_text("ANSWER = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "cfexplorer_lazy_target", raising=False)
+    module = lazy_import("cfexplorer_lazy_target")
+    assert not is_loaded("cfexplorer_lazy_target")
+    assert module.ANSWER == 42
+    assert is_loaded("cfexplorer_lazy_target")
+    sys.modules.pop("cfexplorer_lazy_target")
