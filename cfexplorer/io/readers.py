@@ -166,29 +166,40 @@ def _long_from_table(table: pd.DataFrame, columns, path, binary, fmt: str) -> Lo
         raise RatingsFileError(path, "the file has a header but no ratings")
     user_col, item_col, rating_col = columns
     lines = table.index.to_numpy()
-    users = table.iloc[:, user_col].str.strip().to_numpy(dtype=object)
-    items = table.iloc[:, item_col].str.strip().to_numpy(dtype=object)
-    rating_text = table.iloc[:, rating_col].str.strip()
-    values = pd.to_numeric(rating_text, errors="coerce").to_numpy(float)
+    # read_csv dropped leading blanks and to_numeric ignores trailing ones, so text is stripped only
+    # where it stays text (ids that are names): stripping a million cells costs a second.
+    users = _as_ids(table.iloc[:, user_col])
+    items = _as_ids(table.iloc[:, item_col])
+    rating_text = table.iloc[:, rating_col]
+    values = _numbers(rating_text)
     bad = ~np.isfinite(values)
     if bad.any():
         at = int(np.argmax(bad))
-        cell = rating_text.iloc[at]
+        cell = rating_text.iloc[at].strip()
         problem = "the rating is missing" if cell == "" else f"rating {cell!r} is not a finite number"
         raise RatingsFileError(path, problem, int(lines[at]))
     for name, labels in (("user", users), ("item", items)):
-        empty = labels == ""
-        if empty.any():
-            raise RatingsFileError(path, f"the {name} is empty", int(lines[int(np.argmax(empty))]))
-    return _build(path, _as_ids(users), _as_ids(items), values, binary, fmt, lines)
+        if labels.dtype == object:
+            empty = labels == ""
+            if empty.any():
+                raise RatingsFileError(path, f"the {name} is empty", int(lines[int(np.argmax(empty))]))
+    return _build(path, users, items, values, binary, fmt, lines)
 
 
-def _as_ids(labels: np.ndarray) -> np.ndarray:
-    """Whole-number ids as int64 (so that 2 sorts before 10), anything else as text."""
-    numbers = pd.to_numeric(pd.Series(labels), errors="coerce")
-    if numbers.notna().all() and np.all(np.abs(numbers) < 2**53) and np.all(numbers == np.round(numbers)):
-        return numbers.to_numpy(np.int64)
-    return labels.astype(object)
+def _as_ids(column: pd.Series) -> np.ndarray:
+    """Whole-number ids as int64 (so that 2 sorts before 10), anything else as stripped text."""
+    numbers = _numbers(column)
+    if np.all(np.isfinite(numbers)) and np.all(np.abs(numbers) < 2**53) and np.all(numbers == np.round(numbers)):
+        return numbers.astype(np.int64)
+    return column.str.strip().to_numpy(dtype=object)
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """The cells as floats, NaN where a cell is not a number."""
+    try:
+        return column.to_numpy(dtype=object).astype(np.float64)  # twice as fast as to_numeric when all parse
+    except (ValueError, TypeError):
+        return pd.to_numeric(column, errors="coerce").to_numpy(float)
 
 
 def _build(path, users, items, values, binary, fmt, lines=None) -> LoadResult:

@@ -15,6 +15,7 @@ import traceback
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..core.mf import TrainingDiverged
+from ..core.ratings import train_test_split
 from ..core.throttle import Throttle
 from ..lazy import load_now
 
@@ -30,9 +31,11 @@ class TrainingWorker(QObject):
     sig_failed = Signal(str, str)  # message for the user, details
 
     def __init__(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None,
-                 snapshot_every=0):
+                 snapshot_every=0, holdout: float = 0.0, holdout_seed: int | None = 0):
         super().__init__()
         self.model, self.train, self.validation = model, train, validation
+        # Splitting a million ratings takes tens of milliseconds: done here, not in the GUI thread.
+        self.holdout, self.holdout_seed = holdout, holdout_seed
         self.snapshot_every = snapshot_every
         self._condition = threading.Condition()
         self._stop = False
@@ -109,10 +112,14 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self):
         throttle = Throttle(MAX_UPDATES_PER_SECOND)
-        epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
         started = time.perf_counter() - 1e9
         reason = "done"
         try:
+            if self.holdout > 0:
+                self.train, self.validation = train_test_split(self.train, self.holdout, seed=self.holdout_seed)
+                if len(self.validation) == 0:
+                    self.validation = None
+            epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
             while True:
                 if not self._may_run_next_epoch(started):
                     reason = "stopped"
@@ -174,11 +181,14 @@ class TrainingController(QObject):
             self.sig_state_changed.emit(state)
 
     def start(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None,
-              snapshot_every=0):
+              snapshot_every=0, holdout: float = 0.0, holdout_seed: int | None = 0):
+        """Train ``model`` on ``train``; with ``holdout`` > 0 that share of it is held out (in the worker) as
+        the validation set."""
         if self.is_active:
             raise RuntimeError("training is already running")
         self._cleanup()
-        worker = TrainingWorker(model, train, validation, paused, steps, epochs_per_second, snapshot_every)
+        worker = TrainingWorker(model, train, validation, paused, steps, epochs_per_second, snapshot_every,
+                                holdout, holdout_seed)
         thread = QThread()
         thread.setObjectName("cfexplorer-training")
         worker.moveToThread(thread)

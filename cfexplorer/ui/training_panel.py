@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
 from ..core.mf import BINARY_DEFAULTS
 from ..core.models import MODEL_KINDS, make_model
 from ..core.network import parse_hidden
-from ..core.ratings import train_test_split
 from .loss_plot import LossPlot
 from .training import IDLE, PAUSED, RUNNING, TrainingController
 
@@ -432,29 +431,24 @@ class TrainingPanel(QWidget):
         except ValueError as error:
             self.sig_message.emit("error", f"Cannot train with these settings: {error}")
             return False
-        fraction = self.validation.value()
-        train, validation = ratings, None
-        if fraction > 0:
-            train, validation = train_test_split(ratings, fraction, seed=self.seed.value())
-            if len(validation) == 0:
-                validation = None
         try:
-            model._check_params(train)
+            model._check_params(ratings)
         except ValueError as error:
             self.sig_message.emit("error", f"Cannot train with these settings: {error}")
             return False
         self.model = model
         self.stale = False
         self.stale_box.hide()
-        binary = train.binary and (self.kind == "content" or model._resolve_loss(train) == "bce")
+        binary = ratings.binary and (self.kind == "content" or model._resolve_loss(ratings) == "bce")
         self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
         self.progress.setRange(0, model.n_epochs)
         self.progress.setValue(0)
         self._started_at = time.perf_counter()
-        self.sig_run_started.emit(model, train)
-        self.controller.start(model, train, validation, paused=paused, steps=steps,
+        self.sig_run_started.emit(model, ratings)
+        self.controller.start(model, ratings, paused=paused, steps=steps,
                               epochs_per_second=PACES[self.pace.currentText()],
-                              snapshot_every=snapshot_interval(model.n_epochs, train, self.factors.value()))
+                              snapshot_every=snapshot_interval(model.n_epochs, ratings, self.factors.value()),
+                              holdout=self.validation.value(), holdout_seed=self.seed.value())
         return True
 
     def _on_train_click(self):

@@ -65,3 +65,10 @@ def test_keep_masks_and_subset_summary():
     kept = summarize_subset(ratings, users, items)
     assert (kept.users, kept.items, kept.ratings) == (4, 3, 10)
     assert kept.density == pytest.approx(10 / 12)
+
+
+def test_subset_by_index_still_refuses_repeated_ratings():
+    ratings = Ratings.from_dense([[1.0, 2.0], [3.0, np.nan]])
+    assert ratings.subset(np.array([True, False, True])).n_ratings == 2
+    with pytest.raises(ValueError, match="more than once"):
+        ratings.subset(np.array([0, 0]))
