@@ -11,6 +11,8 @@ Formats:
 
 from __future__ import annotations
 
+import csv
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,10 @@ pd = lazy_import("pandas")
 
 
 class FactorFileError(ValueError):
-    """A factor file that cannot be read; the message names the file and the problem."""
+    """A factor file that cannot be read; the message (one line) names the file and the problem."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
 
 
 def write_factors(embedding: Embedding, path) -> None:
@@ -45,8 +50,9 @@ def read_factors(path) -> Embedding:
         return from_frame(frame, source=path.name)
     except FactorFileError:
         raise
-    except (OSError, ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise FactorFileError(f"{path}: {error}") from error
+    # what numpy, pandas and the csv sniffer raise for a damaged or foreign file
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, csv.Error, zipfile.BadZipFile) as error:
+        raise FactorFileError(f"{path}: {error or type(error).__name__}") from error
 
 
 def _empty_table(k: int) -> EmbeddingTable:

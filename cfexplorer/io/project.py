@@ -84,6 +84,6 @@ def load_project(path) -> Project:
                         model_state[key[len("model/"):]] = archive[key]
     except RatingsFileError:
         raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as error:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as error:
         raise RatingsFileError(path, f"cannot be read as a project file ({error})") from None
     return Project(ratings, meta.get("settings", {}), model_state)

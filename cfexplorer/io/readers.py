@@ -38,6 +38,7 @@ class RatingsFileError(ValueError):
     """A file that cannot be read as ratings; the message is one line for the user."""
 
     def __init__(self, path, problem: str, line: int | None = None):
+        problem = " ".join(str(problem).split())  # a library's multi-line message becomes one line
         self.path, self.problem, self.line = str(path), problem, line
         where = f"{self.path}, line {line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
