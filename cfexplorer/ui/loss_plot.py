@@ -67,6 +67,9 @@ def _fmt(value) -> str:
     return str(value)
 
 
+KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
+
+
 class LossPlot(QWidget):
     sig_hover = Signal(str)
 
@@ -108,8 +111,9 @@ class LossPlot(QWidget):
         return self.runs[-1] if self.runs else None
 
     def start_run(self, settings: dict, metrics: tuple = ("rmse", "mae")) -> Run:
-        run = Run(len(self.runs) + 1, dict(settings), tuple(metrics))
-        self.runs.append(run)
+        run = Run(self.runs[-1].number + 1 if self.runs else 1, dict(settings), tuple(metrics))
+        # Older runs beyond a handful make the overlay unreadable and every redraw slower.
+        self.runs = [*self.runs[-(KEPT_RUNS - 1):], run]
         self.validation_plot.setLabel("left", "validation " + " / ".join(m.upper() for m in run.metrics))
         self._rebuild()
         return run
