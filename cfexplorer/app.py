@@ -28,6 +28,7 @@ from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.filter_proxy import RatingFilterProxy
 from .ui.grid_view import RatingGridView
+from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
@@ -208,6 +209,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.curves_dock)
         self.splitDockWidget(self.curves_dock, self.explain_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.curves_dock, self.factor_dock)
+        self.lesson_panel = LessonPanel(self)
+        self.lesson_dock = QDockWidget("Lesson", self)
+        self.lesson_dock.setObjectName("lessonDock")
+        self.lesson_dock.setWidget(self.lesson_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lesson_dock)
+        self.lesson_dock.hide()
         self.factor_dock.visibilityChanged.connect(self.factor_space.set_tab_in_front)
         self.curves_dock.raise_()
         self.resizeDocks([self.curves_dock], [340], Qt.Orientation.Vertical)
@@ -312,7 +319,7 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addActions([self.act_swap, self.act_predictions, self.act_residuals])
         self.view_menu.addSeparator()
-        for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.factor_dock):
+        for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.factor_dock, self.lesson_dock):
             self.view_menu.addAction(dock.toggleViewAction())
 
         training_menu = bar.addMenu("&Training")
@@ -338,6 +345,11 @@ class MainWindow(QMainWindow):
         data_menu.addAction(self.act_clear_filters)
 
         help_menu = bar.addMenu("&Help")
+        self.lessons_menu = help_menu.addMenu("&Lessons")
+        for index, lesson in enumerate(LESSONS):
+            action = self.lessons_menu.addAction(lesson.title)
+            action.triggered.connect(lambda checked=False, i=index: self.start_lesson(i))
+        help_menu.addSeparator()
         help_menu.addActions([self.act_shortcuts, self.act_about])
 
     def _build_toolbar(self):
@@ -817,6 +829,12 @@ class MainWindow(QMainWindow):
         self.message_bar.show_message(f"Recovered the unsaved edits of “{title}”. Save them to keep them.",
                                       kind="info")
         return True
+
+    def start_lesson(self, index: int) -> bool:
+        """Help ▸ Lessons: show the lesson panel and set up the lesson's first step."""
+        self.lesson_dock.show()
+        self.lesson_dock.raise_()
+        return self.lesson_panel.start(index)
 
     def show_compare_dialog(self):
         """The comparison window (one per main window, kept between uses so its results stay)."""

@@ -284,6 +284,12 @@ class TrainingPanel(QWidget):
         pace = training.get("pace")
         self.pace.setCurrentText(next((k for k, v in PACES.items() if v == pace), "full speed"))
 
+    def set_params(self, params: dict):
+        """Change some settings of the current model, as a user would in the widgets (lessons use this)."""
+        if "validation_fraction" in params:
+            self.validation.setValue(params["validation_fraction"])
+        self._load_params(params)
+
     def _kind_defaults(self, kind: str) -> dict:
         params = make_model(kind).get_params()
         if self._binary and kind in ("mf", "biases"):
