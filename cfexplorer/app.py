@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QFont, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
     QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget, QDialog, QDialogButtonBox, QFormLayout,
@@ -27,6 +27,7 @@ from .core.models import model_from_state
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.filter_proxy import RatingFilterProxy
+from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
 from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
@@ -170,6 +171,8 @@ class MainWindow(QMainWindow):
             lambda model, train: self.factor_space.start_run(model, self.table.ratings))
         self.training_panel.controller.sig_progress.connect(
             lambda records, predictor: self.factor_space.add_records(records))
+        self.training_panel.controller.sig_progress.connect(
+            lambda records, predictor: self.formula_panel.show_epoch(self.training_panel.model, records[-1]))
         self._selecting_from_factor_space = False
         self.factor_space.sig_selection_changed.connect(self._on_factor_selection_change)
         self.grid.sig_entries_selected.connect(self._on_grid_entries_selected)
@@ -209,6 +212,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.curves_dock)
         self.splitDockWidget(self.curves_dock, self.explain_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.curves_dock, self.factor_dock)
+        self.formula_panel = FormulaPanel()
+        self.formula_dock = QDockWidget("Cost J", self)
+        self.formula_dock.setObjectName("formulaDock")
+        self.formula_dock.setWidget(self.formula_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.formula_dock)
+        self.tabifyDockWidget(self.explain_dock, self.formula_dock)
+        self.explain_dock.raise_()
         self.lesson_panel = LessonPanel(self)
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")
@@ -290,6 +300,9 @@ class MainWindow(QMainWindow):
         self.act_density = self._action("&Density and Mean Filter…", self.density_dialog, tip="Keep users and "
                                         "movies with at least N ratings or a given mean rating")
         self.act_clear_filters = self._action("&Clear Filters and Sorting", self.clear_filters)
+        self.act_presentation = self._action("P&resentation Mode", self.set_presentation, "F11",
+                                             "Large fonts and markers, high contrast, thick lines, fewer panes",
+                                             checkable=True)
         self.act_about = self._action("&About CF Explorer", self.about)
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, S.HelpContents)
 
@@ -319,7 +332,10 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addActions([self.act_swap, self.act_predictions, self.act_residuals])
         self.view_menu.addSeparator()
-        for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.factor_dock, self.lesson_dock):
+        self.view_menu.addAction(self.act_presentation)
+        self.view_menu.addSeparator()
+        for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.formula_dock, self.factor_dock,
+                     self.lesson_dock):
             self.view_menu.addAction(dock.toggleViewAction())
 
         training_menu = bar.addMenu("&Training")
@@ -353,7 +369,7 @@ class MainWindow(QMainWindow):
         help_menu.addActions([self.act_shortcuts, self.act_about])
 
     def _build_toolbar(self):
-        toolbar = QToolBar("Main", self)
+        toolbar = self.toolbar = QToolBar("Main", self)
         toolbar.setObjectName("mainToolbar")
         toolbar.addActions([self.act_open, self.act_save])
         toolbar.addSeparator()
@@ -372,6 +388,7 @@ class MainWindow(QMainWindow):
         self.proxy.clear_filters()
         self.filter_edit.clear()
         self.table.set_ratings(ratings)
+        self.formula_panel.clear()
         self.factor_space.clear()
         self.factor_space.set_ratings(ratings)
         self.factor_space.choose_default_colour(ratings)
@@ -403,6 +420,8 @@ class MainWindow(QMainWindow):
         metrics = ("bce", "accuracy") if binary else ("rmse", "mae")
         self.training_panel.loss_plot.start_run(self.training_panel.settings(), metrics)
         self.training_panel.loss_plot.add_records(model.history_)
+        if model.history_:
+            self.formula_panel.show_epoch(model, model.history_[-1])
         self.table.set_predictor(model.predictor())
         self.factor_space.show_model(model.predictor(), self.table.ratings)
 
@@ -773,6 +792,8 @@ class MainWindow(QMainWindow):
             self.compare_dialog.shutdown()
         self._recovery_timer.stop()
         self.remove_recovery()  # a deliberate close: the user saved or chose to discard
+        if self.presenting:
+            self.set_presentation(False)  # the saved layout and the app's font are the everyday ones
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         event.accept()
@@ -829,6 +850,43 @@ class MainWindow(QMainWindow):
         self.message_bar.show_message(f"Recovered the unsaved edits of “{title}”. Save them to keep them.",
                                       kind="info")
         return True
+
+    PRESENTATION_FONT_SCALE, PRESENTATION_MARKER_SCALE, PRESENTATION_LINE_WIDTH = 1.5, 1.8, 4
+
+    @property
+    def presenting(self) -> bool:
+        return self.act_presentation.isChecked()
+
+    def set_presentation(self, on: bool):
+        """View ▸ Presentation Mode (F11): for a projector at the back of a lecture hall."""
+        if self.act_presentation.isChecked() != on:
+            self.act_presentation.setChecked(on)  # toggled() comes back here
+            return
+        app = QApplication.instance()
+        if on:
+            self._font_before_presentation = app.font()
+            font = QFont(self._font_before_presentation)
+            font.setPointSizeF(font.pointSizeF() * self.PRESENTATION_FONT_SCALE)
+            app.setFont(font)
+            # secondary panes make room for the grid, the curves and the formula
+            secondary = [self.explain_dock, self.toolbar, self.statusBar()]
+            if self.lesson_panel.lesson is None:
+                secondary.append(self.lesson_dock)
+            self._hidden_by_presentation = [widget for widget in secondary if widget.isVisible()]
+            for widget in self._hidden_by_presentation:
+                widget.hide()
+            self.formula_dock.raise_()
+        else:
+            app.setFont(getattr(self, "_font_before_presentation", app.font()))
+            for widget in getattr(self, "_hidden_by_presentation", []):
+                widget.show()
+            self._hidden_by_presentation = []
+        self.table.set_high_contrast(on)
+        self.training_panel.loss_plot.set_line_width(self.PRESENTATION_LINE_WIDTH if on else 2)
+        self.factor_space.set_marker_scale(self.PRESENTATION_MARKER_SCALE if on else 1.0)
+        # after the font change has reached the grid (it arrives as an event)
+        QTimer.singleShot(0, self.grid.resizeRowsToContents)
+        QTimer.singleShot(0, self.grid.resizeColumnsToContents)
 
     def start_lesson(self, index: int) -> bool:
         """Help ▸ Lessons: show the lesson panel and set up the lesson's first step."""

@@ -86,6 +86,8 @@ class FactorSpaceView(QWidget):
         self._build()
 
     # --- construction ----------------------------------------------------------------------------------
+    marker_scale = 1.0
+
     def _build(self):
         self.show_choice = QComboBox()
         self.show_choice.addItems(list(SHOW_CHOICES))
@@ -255,6 +257,12 @@ class FactorSpaceView(QWidget):
     @property
     def shown_kinds(self) -> tuple:
         return SHOW_CHOICES[self.show_choice.currentText()]
+
+    def set_marker_scale(self, scale: float):
+        """Bigger points for a projector (presentation mode)."""
+        self.marker_scale = scale
+        if self.embedding is not None:
+            self.redraw()
 
     def set_ratings(self, ratings):
         """The grid's data changed (opened, edited): keep the view, re-link names to grid positions."""
@@ -439,7 +447,7 @@ class FactorSpaceView(QWidget):
             sizes = 5 + 13 * np.sqrt(counts / max(counts.max(), 1))
         else:
             sizes = np.full(n, 9.0)
-        return brushes, sizes
+        return brushes, sizes * self.marker_scale
 
     @staticmethod
     def _category_brushes(categories: np.ndarray) -> list:

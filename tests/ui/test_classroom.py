@@ -1,0 +1,75 @@
+"""Presentation mode and the live formula panel, driven as a teacher would."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from cfexplorer.ui.formula_panel import formula_html
+
+
+def test_formula_panel_shows_the_last_epochs_numbers_live(qtbot, window):
+    panel = window.training_panel
+    seen = []
+    panel.controller.sig_progress.connect(lambda records, predictor: seen.append(window.formula_panel.text()))
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    last = panel.model.history_[-1]
+    text = window.formula_panel.text()
+    assert f"{last.data_term:.6g}" in text and f"{last.reg_term:.6g}" in text and f"{last.total:.6g}" in text
+    assert last.total == pytest.approx(last.data_term + last.reg_term)
+    assert f"epoch {last.epoch}" in text and "λ/2 (‖W‖² + ‖X‖²)" in text
+    assert len(set(seen)) >= 2  # it changed while training, not only at the end
+    window.open_preset("course")  # new data: the numbers of the old model go
+    assert "Train a model" in window.formula_panel.text()
+
+
+def test_formula_for_binary_labels_is_the_cross_entropy(qtbot, window):
+    window.open_preset("course-binary")
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
+        window.training_panel.train()
+    assert "log g(z)" in window.formula_panel.text()
+
+
+def test_presentation_mode_enlarges_contrasts_and_hides_secondary_panes(qtbot, window):
+    app = QApplication.instance()
+    normal_font = app.font().pointSizeF()
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
+        window.training_panel.train()
+    window.factor_dock.raise_()
+    qtbot.wait(50)
+    normal_sizes = window.factor_space.plot.scatters["movie"].data["size"].copy()
+    assert window.explain_dock.isVisible() and window.toolbar.isVisible()
+
+    window.act_presentation.trigger()  # View ▸ Presentation Mode (F11)
+    assert window.presenting
+    assert app.font().pointSizeF() == pytest.approx(1.5 * normal_font)
+    assert not window.explain_dock.isVisible() and not window.toolbar.isVisible()
+    assert window.formula_dock.isVisible() and window.curves_dock.isVisible() or window.factor_dock.isVisible()
+    assert window.table._high_contrast
+    assert window.training_panel.loss_plot.line_width == 4
+    big_sizes = window.factor_space.plot.scatters["movie"].data["size"]
+    np.testing.assert_allclose(big_sizes, normal_sizes * 1.8)
+
+    window.act_presentation.trigger()
+    assert not window.presenting
+    assert app.font().pointSizeF() == pytest.approx(normal_font)
+    assert window.explain_dock.isVisible() and window.toolbar.isVisible()
+    assert not window.table._high_contrast and window.training_panel.loss_plot.line_width == 2
+
+
+def test_presentation_has_a_keyboard_shortcut(window):
+    assert window.act_presentation.shortcut().toString() == "F11"
+    assert window.act_presentation in window.view_menu.actions()
+
+
+def test_closing_in_presentation_mode_restores_the_font(qtbot, window):
+    app = QApplication.instance()
+    normal_font = app.font().pointSizeF()
+    window.set_presentation(True)
+    window.close()
+    assert app.font().pointSizeF() == pytest.approx(normal_font)
+
+
+def test_formula_html_without_a_model_explains_the_parts():
+    assert "data term + regularization term" in formula_html(None, None)
