@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
@@ -404,6 +404,8 @@ class MainWindow(QMainWindow):
         self.table.set_rows_are_items(settings.get("rows_are_items", True))
         if model_state is not None:
             self.restore_model(model_state)
+        if settings.get("view"):
+            self.apply_view_state(settings["view"])
         self.explain_panel.refresh()
         self._update_title()
         self._update_summary()
@@ -514,7 +516,39 @@ class MainWindow(QMainWindow):
     def current_settings(self) -> dict:
         """Settings stored in a project: layout and the training panel's settings."""
         return {**self.project_settings, "rows_are_items": self.table.rows_are_items,
-                "training": self.training_panel.settings()}
+                "training": self.training_panel.settings(), "view": self.view_state()}
+
+    def view_state(self) -> dict:
+        """How the window looks, saved with a session so that students open what the teacher saw."""
+        factor_space = self.factor_space
+        presenting = self.presenting
+        if presenting:
+            self.set_presentation(False)  # the dock layout to keep is the everyday one
+        layout = bytes(self.saveState().toBase64()).decode("ascii")
+        if presenting:
+            self.set_presentation(True)
+        return {
+            "layout": layout, "presentation": presenting,
+            "factor_space_in_front": bool(factor_space._tab_in_front and self.factor_dock.isVisible()),
+            "factor_space": {"show": factor_space.show_choice.currentText(),
+                             "projection": factor_space.projection.currentData(),
+                             "colour_by": factor_space.colour_by.currentData()},
+        }
+
+    def apply_view_state(self, view: dict):
+        if "layout" in view:
+            self.restoreState(QByteArray.fromBase64(view["layout"].encode("ascii")))
+        choices = view.get("factor_space", {})
+        factor_space = self.factor_space
+        if choices.get("show") is not None:
+            factor_space.show_choice.setCurrentText(choices["show"])
+        for box, key in ((factor_space.projection, "projection"), (factor_space.colour_by, "colour_by")):
+            index = box.findData(choices.get(key))
+            if index >= 0:
+                box.setCurrentIndex(index)
+        if view.get("factor_space_in_front"):
+            self.factor_dock.raise_()
+        self.set_presentation(bool(view.get("presentation", False)))
 
     def current_model_state(self) -> dict | None:
         """The trained model, when there is one that matches the data and no run is going on."""
@@ -894,6 +928,16 @@ class MainWindow(QMainWindow):
         self.lesson_dock.raise_()
         return self.lesson_panel.start(index)
 
+    def run_lesson_to_end(self, index: int, timeout_s: float = 120.0):
+        """Every step of a lesson, each training run waited for (screenshots, demonstrations)."""
+        self.start_lesson(index)
+        lesson = LESSONS[index]
+        for step_index in range(len(lesson.steps)):
+            if step_index:
+                self.lesson_panel.next()
+            if lesson.steps[step_index].trains:
+                self.wait_for_training(timeout_s)
+
     def show_compare_dialog(self):
         """The comparison window (one per main window, kept between uses so its results stay)."""
         from .ui.compare_dialog import CompareDialog
@@ -915,6 +959,19 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(int(timeout_s * 1000), loop.quit)
         if not self.training_panel.train():
             return False
+        loop.exec()
+        self.training_panel.sig_run_ended.disconnect(loop.quit)
+        return not self.training_panel.controller.is_active
+
+    def wait_for_training(self, timeout_s: float = 120.0) -> bool:
+        """Return when the current run ends (its end arrives as a queued signal, so none is missed)."""
+        from PySide6.QtCore import QEventLoop
+
+        if not self.training_panel.controller.is_active:
+            return True
+        loop = QEventLoop()
+        self.training_panel.sig_run_ended.connect(loop.quit)
+        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
         loop.exec()
         self.training_panel.sig_run_ended.disconnect(loop.quit)
         return not self.training_panel.controller.is_active
@@ -1013,6 +1070,15 @@ def run_screenshot(args) -> int:
     window.show()
     if getattr(args, "train", False):
         window.train_and_wait()
+    if getattr(args, "lesson", None):
+        if not 1 <= args.lesson <= len(LESSONS):
+            print(f"cfexplorer: error: lessons are numbered 1 to {len(LESSONS)}", file=sys.stderr)
+            return 2
+        window.run_lesson_to_end(args.lesson - 1)
+    if getattr(args, "factor_space", False):
+        window.factor_dock.raise_()
+    if getattr(args, "presentation", False):
+        window.set_presentation(True)
     for _ in range(5):
         app.processEvents()
     ok = window.grab().save(args.out)

@@ -73,3 +73,29 @@ def test_closing_in_presentation_mode_restores_the_font(qtbot, window):
 
 def test_formula_html_without_a_model_explains_the_parts():
     assert "data term + regularization term" in formula_html(None, None)
+
+
+def test_a_saved_session_reopens_with_data_model_settings_and_view(qtbot, window, tmp_path):
+    window.start_lesson(0)  # course matrix, 2 factors
+    panel = window.training_panel
+    panel.set_params({"reg": 0.5})
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
+        panel.train()
+    window.factor_dock.raise_()
+    window.factor_space.colour_by.setCurrentIndex(window.factor_space.colour_by.findData("count"))
+    window.swap_axes()
+    window.set_presentation(True)
+    path = tmp_path / "lecture.cfx"
+    assert window.save_to(path)
+    predictions = window.table.predictor.predict_matrix()
+
+    window.set_presentation(False)
+    window.open_preset("planted")
+    assert window.open_file(path, confirm=False)
+    assert window.presenting and not window.explain_dock.isVisible()
+    assert window.factor_space.colour_by.currentData() == "count"
+    assert window.factor_dock.isVisible() and window.factor_space._tab_in_front
+    assert window.table.rows_are_items is False
+    assert panel.reg.value() == 0.5
+    np.testing.assert_allclose(window.table.predictor.predict_matrix(), predictions)
+    window.set_presentation(False)
