@@ -388,7 +388,6 @@ class MainWindow(QMainWindow):
         self.proxy.clear_filters()
         self.filter_edit.clear()
         self.table.set_ratings(ratings)
-        self.formula_panel.clear()
         self.factor_space.clear()
         self.factor_space.set_ratings(ratings)
         self.factor_space.choose_default_colour(ratings)
@@ -521,14 +520,10 @@ class MainWindow(QMainWindow):
     def view_state(self) -> dict:
         """How the window looks, saved with a session so that students open what the teacher saw."""
         factor_space = self.factor_space
-        presenting = self.presenting
-        if presenting:
-            self.set_presentation(False)  # the dock layout to keep is the everyday one
-        layout = bytes(self.saveState().toBase64()).decode("ascii")
-        if presenting:
-            self.set_presentation(True)
+        # the dock layout to keep is the everyday one, not presentation mode's reduced one
+        layout = self._layout_before_presentation if self.presenting else self.saveState()
         return {
-            "layout": layout, "presentation": presenting,
+            "layout": bytes(layout.toBase64()).decode("ascii"), "presentation": self.presenting,
             "factor_space_in_front": bool(factor_space._tab_in_front and self.factor_dock.isVisible()),
             "factor_space": {"show": factor_space.show_choice.currentText(),
                              "projection": factor_space.projection.currentData(),
@@ -719,6 +714,7 @@ class MainWindow(QMainWindow):
             self._pending_predictor = None
             self.table.set_predictor(None)
             self.factor_space.clear_trained()
+            self.formula_panel.clear()
             self.explain_panel.schedule_refresh()
             return
         self._pending_predictor = predictor
@@ -898,6 +894,7 @@ class MainWindow(QMainWindow):
             return
         app = QApplication.instance()
         if on:
+            self._layout_before_presentation = self.saveState()
             self._font_before_presentation = app.font()
             font = QFont(self._font_before_presentation)
             font.setPointSizeF(font.pointSizeF() * self.PRESENTATION_FONT_SCALE)
@@ -923,10 +920,12 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.grid.resizeColumnsToContents)
 
     def start_lesson(self, index: int) -> bool:
-        """Help ▸ Lessons: show the lesson panel and set up the lesson's first step."""
+        """Help ▸ Lessons: set up the lesson's first step and show the lesson panel."""
+        if not self.lesson_panel.start(index):
+            return False
         self.lesson_dock.show()
         self.lesson_dock.raise_()
-        return self.lesson_panel.start(index)
+        return True
 
     def run_lesson_to_end(self, index: int, timeout_s: float = 120.0):
         """Every step of a lesson, each training run waited for (screenshots, demonstrations)."""
@@ -952,16 +951,7 @@ class MainWindow(QMainWindow):
 
     def train_and_wait(self, timeout_s: float = 120.0) -> bool:
         """Train with the current settings and return when the run ends (screenshots, scripts)."""
-        from PySide6.QtCore import QEventLoop
-
-        loop = QEventLoop()
-        self.training_panel.sig_run_ended.connect(loop.quit)
-        QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-        if not self.training_panel.train():
-            return False
-        loop.exec()
-        self.training_panel.sig_run_ended.disconnect(loop.quit)
-        return not self.training_panel.controller.is_active
+        return self.training_panel.train() and self.wait_for_training(timeout_s)
 
     def wait_for_training(self, timeout_s: float = 120.0) -> bool:
         """Return when the current run ends (its end arrives as a queued signal, so none is missed)."""

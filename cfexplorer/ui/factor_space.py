@@ -80,14 +80,13 @@ class FactorSpaceView(QWidget):
         self._training = False
         self._hidden_model = None
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
+        self.marker_scale = 1.0  # larger in presentation mode
         self.tsne_job = TsneJob(self)
         self.tsne_job.sig_finished.connect(self._on_tsne_finished)
         self.tsne_job.sig_failed.connect(self._on_tsne_failed)
         self._build()
 
     # --- construction ----------------------------------------------------------------------------------
-    marker_scale = 1.0
-
     def _build(self):
         self.show_choice = QComboBox()
         self.show_choice.addItems(list(SHOW_CHOICES))

@@ -48,12 +48,6 @@ def open_data(make: Callable[[], Ratings], title: str, **training):
     return do
 
 
-def set_training(**params):
-    def do(window):
-        window.training_panel.set_params(params)
-    return do
-
-
 def train(**params):
     def do(window):
         if params:
