@@ -61,6 +61,21 @@ class EpochRecord:
     snapshot: dict | None = None
 
 
+def keep_epoch(model, epoch: int, data_term: float, reg_term: float, train: dict, validation, started: float,
+               snapshot_every: int) -> EpochRecord:
+    """The record of an epoch, appended to ``model.history_``: scores on ``validation`` (when there is
+    one), seconds since ``started``, and a copy of the parameters every ``snapshot_every`` epochs (replay)."""
+    record = EpochRecord(
+        epoch=epoch, data_term=data_term, reg_term=reg_term, total=data_term + reg_term, train=train,
+        validation=model.score(validation) if validation is not None and len(validation) else {},
+        seconds=time.perf_counter() - started,
+    )
+    if snapshot_every and epoch % snapshot_every == 0:
+        record.snapshot = model.snapshot()
+    model.history_.append(record)
+    return record
+
+
 def sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
@@ -218,19 +233,8 @@ class MatrixFactorization(RatingModel):
             if not (np.isfinite(data_term) and np.isfinite(reg_term)):
                 self._params.update(previous)
                 raise TrainingDiverged(self._divergence_message(epoch))
-            record = EpochRecord(
-                epoch=epoch,
-                data_term=data_term,
-                reg_term=reg_term,
-                total=data_term + reg_term,
-                train=self._report(data.y, self._output(z + data.offsets, clip=True)),
-                validation=self.score(validation) if validation is not None and len(validation) else {},
-                seconds=time.perf_counter() - start,
-            )
-            if snapshot_every and epoch % snapshot_every == 0:
-                record.snapshot = self.snapshot()
-            self.history_.append(record)
-            yield record
+            train = self._report(data.y, self._output(z + data.offsets, clip=True))
+            yield keep_epoch(self, epoch, data_term, reg_term, train, validation, start, snapshot_every)
 
     def _check_params(self, ratings: Ratings):
         if self.optimizer not in OPTIMIZERS:

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from .base import RatingModel
-from .mf import EpochRecord, TrainingDiverged, _logit, score_residual, squash
+from .mf import EpochRecord, TrainingDiverged, _logit, keep_epoch, score_residual, squash
 from .optim import Adam
 from .ratings import RatingScale, Ratings
 from ..lazy import lazy_import
@@ -110,16 +110,8 @@ class NetworkModel(RatingModel):
                 raise TrainingDiverged(
                     f"Training diverged at epoch {epoch}: the loss became infinite or NaN; the learning rate "
                     f"({self.learning_rate:g}) is probably too high; try a value 10 times smaller.")
-            record = EpochRecord(
-                epoch=epoch, data_term=data_term, reg_term=reg_term, total=data_term + reg_term,
-                train=self._report(ratings.values, self._output(z)),
-                validation=self.score(validation) if validation is not None and len(validation) else {},
-                seconds=time.perf_counter() - start,
-            )
-            if snapshot_every and epoch % snapshot_every == 0:
-                record.snapshot = self.snapshot()
-            self.history_.append(record)
-            yield record
+            train = self._report(ratings.values, self._output(z))
+            yield keep_epoch(self, epoch, data_term, reg_term, train, validation, start, snapshot_every)
 
     def _gradients(self, users, items, targets, reg_fraction, rng=None) -> dict:
         """Gradient of (data term over these ratings) + reg_fraction * (reg term)."""
