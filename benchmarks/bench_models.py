@@ -5,20 +5,15 @@ Run: python benchmarks/bench_models.py [path/to/ratings.csv]
 """
 
 import sys
-import time
 
 from cfexplorer.core.compare import Candidate, compare
 from cfexplorer.core.models import MODEL_KINDS
-from cfexplorer.io.readers import read_any
-from common import ratings_path
+from common import load_ratings
 
 def main() -> int:
-    path = ratings_path()
-    if path is None:
+    ratings = load_ratings()
+    if ratings is None:
         return 0
-    start = time.perf_counter()
-    ratings = read_any(path).ratings
-    print(f"loaded {ratings} in {time.perf_counter() - start:.2f} s")
     candidates = [Candidate(kind.label, key) for key, kind in MODEL_KINDS.items()]
     rows = compare(candidates, ratings, folds=1, test_fraction=0.2, seed=0,
                    progress=lambda done, total, text: print(f"  [{done}/{total}] {text}", flush=True))

@@ -9,16 +9,12 @@ import time
 
 from cfexplorer.core.mf import BiasBaseline, MatrixFactorization
 from cfexplorer.core.ratings import train_test_split
-from cfexplorer.io.readers import read_any
-from common import ratings_path
+from common import load_ratings
 
 def main() -> int:
-    path = ratings_path()
-    if path is None:
+    ratings = load_ratings()
+    if ratings is None:
         return 0
-    start = time.perf_counter()
-    ratings = read_any(path).ratings
-    print(f"loaded {ratings} in {time.perf_counter() - start:.2f} s")
     train, test = train_test_split(ratings, 0.2, seed=0)
     rows = []
     for name, model in (("bias-only baseline", BiasBaseline()), ("default MF", MatrixFactorization())):

@@ -18,8 +18,7 @@ import numpy as np
 
 from cfexplorer.core.models import MODEL_KINDS
 from cfexplorer.core.ratings import train_test_split
-from cfexplorer.io.readers import read_any
-from common import ratings_path
+from common import load_ratings
 
 
 def surprise_sets(train, test):
@@ -60,15 +59,14 @@ def fit_ours_with_trace(train, test):
 
 
 def main() -> int:
-    path = ratings_path()
-    if path is None:
-        return 0
     try:
         import surprise
     except ImportError:
         print('skipped: scikit-surprise is not installed (pip install -e ".[bench]")')
         return 0
-    ratings = read_any(path).ratings
+    ratings = load_ratings()
+    if ratings is None:
+        return 0
     train, test = train_test_split(ratings, 0.2, seed=0)
     print(f"{ratings}; train {train.n_ratings:,}, test {test.n_ratings:,}; surprise {surprise.__version__}")
     trainset, testset = surprise_sets(train, test)

@@ -16,6 +16,21 @@ def ratings_path() -> Path | None:
     return path
 
 
+def load_ratings():
+    """The Ratings of :func:`ratings_path` (load time printed), or None when the file is absent."""
+    import time
+
+    from cfexplorer.io.readers import read_any
+
+    path = ratings_path()
+    if path is None:
+        return None
+    start = time.perf_counter()
+    ratings = read_any(path).ratings
+    print(f"loaded {ratings} in {time.perf_counter() - start:.2f} s")
+    return ratings
+
+
 def benchmark_window():
     """(application, main window) with throw-away settings, shown at 1400x900."""
     from PySide6.QtCore import QSettings
