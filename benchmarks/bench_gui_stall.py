@@ -1,9 +1,10 @@
 """How long does the GUI event loop stall while MovieLens latest-small trains at full speed?
 
 A 5 ms QTimer heartbeat records the gaps between its ticks, first with the window idle (the
-reference, measured in this same run), then while training runs in the worker thread. Prints the
-longest stall, the 99th percentile, and the rate of plot updates; targets: no stall over 50 ms,
-at least 20 plot updates per second.
+reference, measured in this same run), then while training runs in the worker thread: once with the
+loss curves in front, once with the factor space (9,724 movies redrawn live) in front. Prints the
+longest stall, the 99th percentile, and the rate of progress updates; targets: no stall over 50 ms,
+at least 20 updates per second.
 
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_stall.py [ratings.csv] [optimizer] [epochs]
 """
@@ -50,6 +51,28 @@ def wait(seconds: float):
     loop.exec()
 
 
+def train_with_heartbeat(window, heartbeat, optimizer: str, epochs: int):
+    """One training run with the heartbeat on: (gaps in ms, seconds, plot updates per second)."""
+    panel = window.training_panel
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData(optimizer))
+    panel.epochs.setValue(epochs)
+    panel.learning_rate.setValue(0.01)
+    updates = []
+    count_update = lambda records, predictor: updates.append(time.perf_counter())  # noqa: E731
+    panel.controller.sig_progress.connect(count_update)
+    done = QEventLoop()
+    panel.sig_run_ended.connect(done.quit)
+    heartbeat.start()
+    start = time.perf_counter()
+    panel.train()
+    done.exec()
+    elapsed = time.perf_counter() - start
+    gaps = heartbeat.stop()
+    panel.sig_run_ended.disconnect(done.quit)
+    panel.controller.sig_progress.disconnect(count_update)
+    return gaps, elapsed, len(updates) / elapsed if elapsed else 0.0
+
+
 def main() -> int:
     optimizer = sys.argv[2] if len(sys.argv) > 2 else "adam"
     epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 150
@@ -65,31 +88,24 @@ def main() -> int:
     wait(2.0)
     idle = heartbeat.stop()
 
-    panel = window.training_panel
-    panel.optimizer.setCurrentIndex(panel.optimizer.findData(optimizer))
-    panel.epochs.setValue(epochs)
-    panel.learning_rate.setValue(0.01)
-    updates = []
-    panel.controller.sig_progress.connect(lambda records, predictor: updates.append(time.perf_counter()))
-    done = QEventLoop()
-    panel.sig_run_ended.connect(done.quit)
-    heartbeat.start()
-    start = time.perf_counter()
-    panel.train()
-    done.exec()
-    elapsed = time.perf_counter() - start
-    training = heartbeat.stop()
+    # The loss curves and the factor space share the bottom dock area; each in front in turn. The factor
+    # space's first run on these ratings draws every movie from scratch, as a user's first run does.
+    runs = {}
+    for name, dock in (("loss curves in front", window.curves_dock), ("factor space in front", window.factor_dock)):
+        dock.raise_()
+        wait(0.3)
+        runs[name] = train_with_heartbeat(window, heartbeat, optimizer, epochs)
 
-    rate = len(updates) / elapsed if elapsed else 0.0
-    print(f"data: {window.table.ratings}; optimizer {optimizer}, {epochs} epochs in {elapsed:.1f} s")
-    print(f"{'':<22}{'longest stall':>14}{'99th pct':>10}")
-    print(f"{'idle (reference)':<22}{idle.max():>12.0f}ms{np.percentile(idle, 99):>8.0f}ms")
-    print(f"{'while training':<22}{training.max():>12.0f}ms{np.percentile(training, 99):>8.0f}ms")
-    print(f"longest stall ratio training/idle: {training.max() / max(idle.max(), 1):.1f}")
-    print(f"plot updates: {len(updates)} in {elapsed:.1f} s = {rate:.1f} per second")
-    stall_ok = training.max() <= 50
-    print(f"target no stall over 50 ms: {'met' if stall_ok else 'NOT met'}; "
-          f"target >= 20 plot updates/s: {'met' if rate >= 20 else 'NOT met'}")
+    print(f"data: {window.table.ratings}; optimizer {optimizer}, {epochs} epochs per run")
+    print(f"{'':<32}{'longest stall':>14}{'99th pct':>10}{'updates/s':>11}{'run':>8}")
+    print(f"{'idle (reference)':<32}{idle.max():>12.0f}ms{np.percentile(idle, 99):>8.0f}ms")
+    for name, (gaps, elapsed, rate) in runs.items():
+        print(f"{'training, ' + name:<32}{gaps.max():>12.0f}ms{np.percentile(gaps, 99):>8.0f}ms"
+              f"{rate:>11.1f}{elapsed:>7.1f}s")
+    for name, (gaps, _, rate) in runs.items():
+        print(f"{name}: longest stall ratio training/idle {gaps.max() / max(idle.max(), 1):.1f}; "
+              f"target no stall over 50 ms: {'met' if gaps.max() <= 50 else 'NOT met'}; "
+              f"target >= 20 plot updates/s: {'met' if rate >= 20 else 'NOT met'}")
     window.undo_stack.setClean()
     window.close()
     return 0

@@ -36,6 +36,7 @@ def benchmark_window():
     from PySide6.QtCore import QSettings
 
     from cfexplorer.app import MainWindow, make_application
+    from cfexplorer.lazy import load_now
 
     app = make_application()
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "CF Explorer", "benchmark")
@@ -43,4 +44,5 @@ def benchmark_window():
     window = MainWindow(settings=settings)
     window.resize(1400, 900)
     window.show()
+    load_now()  # as run_gui does once the window is shown: the first Train must not wait for scipy.sparse
     return app, window
