@@ -988,11 +988,25 @@ class MainWindow(QMainWindow):
 GIL_SWITCH_INTERVAL_S = 0.0002
 
 
+def one_blas_thread_per_call() -> None:
+    """Let numpy's BLAS (OpenBLAS, or MKL) run each call in the thread that makes it.
+
+    With its own pool of threads, a BLAS call from the GUI thread (the factor space's PCA, a cell's
+    explanation) waits while the training thread's calls hold that pool: an SVD of MovieLens's 9,724
+    movie vectors took 95-180 ms in the GUI thread during ALS instead of 3 ms, a visible stall five times
+    a second. The worker and the GUI thread are already two threads on two cores, and one BLAS thread
+    costs training nothing here (benchmarks/bench_gui_stall.py; ALS on MovieLens 1.06 s against 1.27 s)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def make_application(argv=None) -> QApplication:
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     # The GUI thread needs the GIL for each call from Qt into Python (hundreds per repaint); with the
     # training thread busy, each waits for a hand-over, so a short interval keeps painting moving.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    one_blas_thread_per_call()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     if not hasattr(app, "gui_thread_garbage_collector"):
         # Python's cyclic collector runs in whichever thread allocates; if that is the training thread

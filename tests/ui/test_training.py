@@ -274,3 +274,12 @@ def test_validation_curves_follow_rmse_and_mae(qtbot, window):
     assert rmse[-1] < rmse[0]
     assert "val RMSE" in panel.cost_label.text()
     assert "validation RMSE" in panel.loss_plot.describe_epoch(80)
+
+
+def test_the_app_runs_each_blas_call_in_its_own_thread(window):
+    """A BLAS pool of several threads makes the GUI thread's small numpy calls (the factor space's PCA)
+    wait behind the training thread's; the app keeps numpy's BLAS to the calling thread."""
+    from threadpoolctl import threadpool_info
+
+    numpy_blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
+    assert numpy_blas and all(pool["num_threads"] == 1 for pool in numpy_blas)
