@@ -446,7 +446,7 @@ class TrainingPanel(QWidget):
         self.stale = False
         self.stale_box.hide()
         binary = ratings.binary and (self.kind == "content" or model._resolve_loss(ratings) == "bce")
-        self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
+        self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"), model.n_epochs)
         self.progress.setRange(0, model.n_epochs)
         self.progress.setValue(0)
         self._started_at = time.perf_counter()

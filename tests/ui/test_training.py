@@ -114,6 +114,24 @@ def test_stop_ends_the_run_within_an_epoch(qtbot, window):
     assert not panel.controller.is_active
 
 
+def test_the_epoch_axis_spans_the_whole_run_from_its_start(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(400)
+    panel.pace.setCurrentText("30 epochs/s")
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 3, timeout=5000)
+    for plot in (panel.loss_plot.cost_plot, panel.loss_plot.validation_plot):
+        low, high = plot.viewRange()[0]
+        assert low <= 1 and 400 <= high < 420  # the whole run, a little margin, while only epoch 3 is drawn
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=5000):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    panel.epochs.setValue(100)
+    panel.pace.setCurrentText("full speed")
+    run_to_end(qtbot, window)
+    low, high = panel.loss_plot.cost_plot.viewRange()[0]
+    assert 100 <= high < 120  # the stopped run's few epochs overlay within the new run's span
+
+
 def test_pause_and_resume_continue_the_same_run(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(60)
