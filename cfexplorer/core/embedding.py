@@ -7,7 +7,7 @@ file trained elsewhere; the factor-space view shows one and never trains.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from ..lazy import lazy_import
@@ -49,6 +49,10 @@ class EmbeddingTable:
     def n_factors(self) -> int:
         return self.factors.shape[1]
 
+    def with_learned(self, factors, bias) -> "EmbeddingTable":
+        """The same rows (the very same name, count, mean and genre arrays) with other factors and biases."""
+        return replace(self, factors=factors, bias=bias)
+
     def find(self, text: str) -> np.ndarray:
         """Rows whose name contains ``text`` (case-insensitive), exact matches first."""
         needle = text.strip().casefold()
@@ -76,17 +80,32 @@ class Embedding:
         return self.items if kind == ITEM_KIND else self.users
 
     @classmethod
-    def from_model(cls, predictor, ratings, epoch: int | None = None) -> "Embedding":
-        """From a :class:`~cfexplorer.core.mf.Predictor` (or snapshot dict) and the ratings it was trained on."""
-        arrays = predictor if isinstance(predictor, dict) else vars(predictor)
+    def rows_of(cls, ratings) -> "Embedding":
+        """The movies and users of ``ratings`` (names, rating counts, mean ratings, genres), no factors yet."""
         genres = None
         if ratings.item_info is not None and "genres" in ratings.item_info:
             genres = np.asarray(ratings.item_info["genres"].fillna("").astype(str), dtype=object)
-        items = EmbeddingTable(ratings.item_titles(), arrays["item_factors"], arrays["item_bias"],
+        items = EmbeddingTable(ratings.item_titles(), np.zeros((ratings.n_items, 0)), None,
                                ratings.item_counts(), ratings.item_means(), genres)
-        users = EmbeddingTable(ratings.user_labels.astype(str).astype(object), arrays["user_factors"],
-                               arrays["user_bias"], ratings.user_counts(), ratings.user_means())
-        return cls(items, users, epoch if epoch is not None else int(arrays.get("epoch", 0)))
+        users = EmbeddingTable(ratings.user_labels.astype(str).astype(object), np.zeros((ratings.n_users, 0)), None,
+                               ratings.user_counts(), ratings.user_means())
+        return cls(items, users)
+
+    @classmethod
+    def from_model(cls, predictor, ratings, epoch: int | None = None) -> "Embedding":
+        """From a :class:`~cfexplorer.core.mf.Predictor` (or snapshot dict) and the ratings it was trained on."""
+        return cls.rows_of(ratings).with_model(predictor, epoch)
+
+    def with_model(self, predictor, epoch: int | None = None) -> "Embedding":
+        """These rows with the factors and biases of ``predictor`` (a Predictor or snapshot dict trained
+        on the ratings the rows came from).
+
+        Names, counts, means and genres are shared, not rebuilt: training sends several frames a second,
+        and views key their caches on those arrays being the same objects."""
+        arrays = predictor if isinstance(predictor, dict) else vars(predictor)
+        items = self.items.with_learned(arrays["item_factors"], arrays["item_bias"])
+        users = self.users.with_learned(arrays["user_factors"], arrays["user_bias"])
+        return Embedding(items, users, epoch if epoch is not None else int(arrays.get("epoch", 0)), self.source)
 
 
 # --- projections -----------------------------------------------------------------------------------------
@@ -149,8 +168,12 @@ def tsne(factors: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.nda
                 learning_rate="auto").fit_transform(factors)
 
 
-def kmeans_labels(factors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
-    """Cluster of each row by k-means (scikit-learn); k is capped at the number of distinct rows."""
+def kmeans_labels(factors: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = None) -> np.ndarray:
+    """Cluster of each row by k-means (scikit-learn); k is capped at the number of distinct rows.
+
+    ``start``: labels of the same rows from before (the previous epoch). Where they name k clusters,
+    none of them empty, k-means starts once from those clusters' centres in ``factors`` instead of
+    searching four times from scratch: about eight times faster, and cluster c stays cluster c."""
     from sklearn.cluster import KMeans
 
     factors = np.asarray(factors, dtype=float)
@@ -158,6 +181,14 @@ def kmeans_labels(factors: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     k = max(1, min(int(k), distinct))
     if distinct <= 1:
         return np.zeros(len(factors), dtype=np.int64)
+    if start is not None and len(start) == len(factors):
+        sizes = np.bincount(start, minlength=k)
+        if len(sizes) == k and np.all(sizes > 0):
+            centres = np.zeros((k, factors.shape[1]))
+            np.add.at(centres, start, factors)
+            centres /= sizes[:, None]
+            if len(np.unique(centres, axis=0)) == k:  # scikit-learn needs k distinct starting centres
+                return KMeans(n_clusters=k, init=centres, n_init=1).fit_predict(factors).astype(np.int64)
     return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(factors).astype(np.int64)
 
 

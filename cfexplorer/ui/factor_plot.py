@@ -46,6 +46,42 @@ class SelectingViewBox(pg.ViewBox):
             self.sig_rect_selected.emit(rect, add)
 
 
+class FrameScatter(pg.ScatterPlotItem):
+    """A scatter whose points share one symbol and one pen and differ in brush and size, as the factor
+    space's do.
+
+    pyqtgraph finds each point's pre-rendered symbol in its atlas one point at a time, in Python: 25 ms
+    for MovieLens's 9,724 movies, twice that while training competes for the GIL. Here each distinct
+    (brush, size) is looked up once and handed to its points by index. Points with a symbol or pen of
+    their own, and hover styles, take pyqtgraph's own way."""
+
+    def updateSpots(self, dataSet=None):
+        table = self.data if dataSet is None else dataSet
+        if (not (self.opts["pxMode"] and self.opts["useCache"]) or self.opts["hoverable"]
+                or any(value is not None for value in table["symbol"])
+                or any(value is not None for value in table["pen"])):
+            super().updateSpots(dataSet)
+            return
+        stale = np.flatnonzero(table["sourceRect"]["w"] == 0)
+        if len(stale):
+            brushes = table["brush"][stale]
+            sizes = table["size"][stale]
+            sizes = np.where(sizes == -1, self.opts["size"], sizes)  # -1: the scatter's own size
+            _, brush_codes = np.unique(np.fromiter(map(id, brushes), dtype=np.int64, count=len(stale)),
+                                       return_inverse=True)
+            size_values, size_codes = np.unique(sizes, return_inverse=True)
+            _, first, inverse = np.unique(brush_codes * len(size_values) + size_codes, return_index=True,
+                                          return_inverse=True)
+            styles = [(self.opts["symbol"], sizes[i], self.opts["pen"],
+                       self.opts["brush"] if brushes[i] is None else brushes[i]) for i in first]
+            rects = np.array(self.fragmentAtlas[styles], dtype=table.dtype["sourceRect"])
+            table["sourceRect"][stale] = rects[inverse]
+            self._maybeRebuildAtlas()
+        self._updateMaxSpotSizes(data=table)
+        if len(stale):
+            self.invalidate()
+
+
 class FactorPlot(pg.PlotWidget):
     sig_point_clicked = Signal(str, int, bool)  # kind, index, add to selection (Ctrl)
     sig_empty_clicked = Signal()
@@ -62,8 +98,8 @@ class FactorPlot(pg.PlotWidget):
         self.coordinates = {kind: np.zeros((0, 2)) for kind in KINDS}
         self.scatters = {}
         for kind in KINDS:
-            scatter = pg.ScatterPlotItem(pxMode=True, symbol=SYMBOLS[kind], pen=pg.mkPen(60, 60, 60, 120, width=0.5),
-                                         name=kind)
+            scatter = FrameScatter(pxMode=True, symbol=SYMBOLS[kind], pen=pg.mkPen(60, 60, 60, 120, width=0.5),
+                                   name=kind)
             self.addItem(scatter)
             self.scatters[kind] = scatter
         self.highlight = pg.ScatterPlotItem(pxMode=True, size=16, brush=None, pen=pg.mkPen(0, 0, 0, width=2.5))
@@ -78,6 +114,8 @@ class FactorPlot(pg.PlotWidget):
         self.addItem(self.hover_text, ignoreBounds=True)
         self.hover_text.hide()
         self.labels: list[pg.TextItem] = []
+        self._label_keys: list[tuple[str, int, str]] = []
+        self._styles: dict = {}  # kind -> (palette, styles, sizes) last drawn
         self.visible_kinds = {ITEM_KIND}
         self.hovered = ("", -1)
         self._mouse_proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
@@ -85,10 +123,53 @@ class FactorPlot(pg.PlotWidget):
         self.view_box.sig_rect_selected.connect(self._on_rect_selected)
 
     # --- content ---------------------------------------------------------------------------------------
-    def set_points(self, kind: str, coordinates: np.ndarray, brushes, sizes):
-        self.coordinates[kind] = np.asarray(coordinates, dtype=float).reshape(-1, 2)
-        xy = self.coordinates[kind]
-        self.scatters[kind].setData(x=xy[:, 0], y=xy[:, 1], brush=brushes, size=sizes, symbol=SYMBOLS[kind])
+    def set_points(self, kind: str, coordinates: np.ndarray, palette: list, styles, sizes):
+        """Scatter one kind: point i at ``coordinates[i]``, filled with ``palette[styles[i]]``, ``sizes[i]`` px.
+
+        Training sends the same points several times a second with new coordinates. Restyling 9,724
+        points costs pyqtgraph about 30 ms of the GUI thread (more while the worker competes for the
+        GIL), moving them well under one; so when only coordinates and a few styles changed, the points
+        move and only the changed ones are restyled."""
+        xy = np.asarray(coordinates, dtype=float).reshape(-1, 2)
+        styles = np.asarray(styles, dtype=np.intp)
+        sizes = np.asarray(sizes, dtype=float)
+        self.coordinates[kind] = xy
+        scatter = self.scatters[kind]
+        brushes = np.empty(len(palette), dtype=object)
+        brushes[:] = palette
+        shown = self._styles.get(kind)
+        if shown is not None and shown[0] is palette and len(shown[1]) == len(xy) == len(scatter.data):
+            restyle = (shown[1] != styles) | (shown[2] != sizes)
+        else:
+            # New points, in the scatter's default style first: setData's list of brushes alone would
+            # cost 9 ms for 9,724 points (numpy probes each QBrush as a sequence); an object array goes
+            # into the table at once.
+            scatter.setData(x=xy[:, 0], y=xy[:, 1], symbol=SYMBOLS[kind])
+            restyle = np.ones(len(xy), dtype=bool)
+        self._update_points(scatter, xy, restyle, brushes[styles[restyle]], sizes[restyle])
+        self._styles[kind] = (palette, styles, sizes)
+
+    @staticmethod
+    def _update_points(scatter: pg.ScatterPlotItem, xy, restyle, brushes, sizes):
+        """New coordinates for a scatter's points; new brushes and sizes for the ``restyle`` mask.
+
+        Writes the scatter's own point table (pyqtgraph 0.14, pinned; tests/ui/test_factor_plot.py
+        compares the pixels with pyqtgraph's own setData). Resetting ``sourceRect`` is how pyqtgraph
+        marks a point whose symbol must be looked up again in its atlas; ``updateSpots`` looks up only those."""
+        table = scatter.data
+        table["x"] = xy[:, 0]
+        table["y"] = xy[:, 1]
+        if restyle.any():
+            table["brush"][restyle] = brushes
+            table["size"][restyle] = sizes
+            table["sourceRect"][restyle] = 0
+            scatter.updateSpots()
+        # What ScatterPlotItem.addPoints does once its table is filled: new bounds, repaint.
+        scatter.prepareGeometryChange()
+        scatter.informViewBoundsChanged()
+        scatter.bounds = [None, None]
+        scatter.invalidate()
+        scatter.sigPlotChanged.emit(scatter)
 
     def set_visible_kinds(self, kinds):
         self.visible_kinds = set(kinds)
@@ -106,19 +187,22 @@ class FactorPlot(pg.PlotWidget):
         self.highlight.setData(x=xy[:, 0], y=xy[:, 1])
 
     def set_labels(self, labelled: list[tuple[str, int, str]]):
-        """Text beside points: (kind, index, text), at most MAX_LABELS."""
-        for label in self.labels:
-            self.removeItem(label)
-        self.labels = []
-        for kind, index, text in labelled[:MAX_LABELS]:
-            xy = self.coordinates[kind]
-            if kind not in self.visible_kinds or index >= len(xy):
-                continue
-            label = pg.TextItem(text, color=(20, 20, 20), anchor=(0, 0.5))
-            label.setPos(xy[index, 0], xy[index, 1])
-            label.setZValue(8)
-            self.addItem(label, ignoreBounds=True)
-            self.labels.append(label)
+        """Text beside points: (kind, index, text), at most MAX_LABELS. The same labels as last time
+        (every frame of a training run) are moved, not made again."""
+        keys = [(kind, index, text) for kind, index, text in labelled[:MAX_LABELS]
+                if kind in self.visible_kinds and index < len(self.coordinates[kind])]
+        if keys != self._label_keys:
+            for label in self.labels:
+                self.removeItem(label)
+            self.labels = []
+            for _, _, text in keys:
+                label = pg.TextItem(text, color=(20, 20, 20), anchor=(0, 0.5))
+                label.setZValue(8)
+                self.addItem(label, ignoreBounds=True)
+                self.labels.append(label)
+            self._label_keys = keys
+        for label, (kind, index, _) in zip(self.labels, keys):
+            label.setPos(*self.coordinates[kind][index])
 
     def label_texts(self) -> list[str]:
         return [label.textItem.toPlainText() for label in self.labels]

@@ -52,6 +52,8 @@ DIVERGING = _ramp(NORMAL_ANCHORS)
 SEQUENTIAL = _ramp(((222, 235, 247), (107, 174, 214), (8, 48, 107)))
 CATEGORIES = [pg.mkBrush(*color, 230) for color in CATEGORY_COLORS]
 OTHER = pg.mkBrush(*OTHER_COLOR, 200)
+CATEGORY_PALETTE = CATEGORIES + [OTHER]  # a category past the eighth, or none (-1), is grey
+PLAIN = [OTHER]
 
 
 def _levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -74,9 +76,14 @@ class FactorSpaceView(QWidget):
         self.projected: dict = {}
         self._pca_reference: dict = {}
         self._tsne_cache: dict = {}
-        self._clusters: dict = {}
+        self._clusters: dict = {}  # kind -> k-means labels of the embedding shown
+        self._previous_clusters: dict = {}  # kind -> labels of the previous frame, where the next one starts
+        self._rows = None  # movies and users without factors, for the ratings in _rows_from
+        self._rows_from = None
+        self._linked = None  # (ratings, movie names, user names) that _to_grid/_from_grid were made for
+        self._genres = None  # (genre array, categories, names) of the last genre colouring
         self._to_grid = {kind: np.array([], dtype=np.int64) for kind in KINDS}
-        self._from_grid = {kind: {} for kind in KINDS}
+        self._from_grid = {kind: np.array([], dtype=np.int64) for kind in KINDS}  # grid position -> row, or -1
         self._training = False
         self._hidden_model = None
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
@@ -179,6 +186,7 @@ class FactorSpaceView(QWidget):
         self.side_tabs.addTab(neighbour_page, "Neighbours")
         self.side_tabs.addTab(self.bias_text, "Biases")
         self.side_tabs.addTab(self.one_hot_text, "One-hot × W")
+        self.side_tabs.currentChanged.connect(lambda _: self._update_panels())
 
         # The dock shares the window's bottom with the loss curves: every control may shrink.
         for combo in (self.show_choice, self.projection, self.colour_by, self.labels_by, self.neighbour_metric):
@@ -236,7 +244,8 @@ class FactorSpaceView(QWidget):
         self.x_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
         self.y_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
         self.colour_by.currentIndexChanged.connect(lambda _: self.redraw())
-        self.clusters.valueChanged.connect(lambda _: (self._clusters.clear(), self.redraw()))
+        self.clusters.valueChanged.connect(lambda _: (self._clusters.clear(), self._previous_clusters.clear(),
+                                                      self.redraw()))
         self.size_by_count.toggled.connect(lambda _: self.redraw())
         self.labels_by.currentIndexChanged.connect(lambda _: self._update_labels())
         self.label_count.valueChanged.connect(lambda _: self._update_labels())
@@ -274,10 +283,14 @@ class FactorSpaceView(QWidget):
         self.colour_by.setCurrentIndex(self.colour_by.findData("genre" if has_genres else "bias"))
 
     def start_run(self, model, ratings):
-        """A training run begins: forget the previous run's snapshots."""
+        """A training run begins: forget the previous run's snapshots, and describe the movies and users now,
+        before the worker competes for the GIL, so that the first frame only has factors to draw."""
         self.frames = []
         self._training = True
         self.ratings = ratings
+        rows = self._rows_for(ratings)
+        if rows.items.genres is not None:
+            self._genre_categories(rows.items.genres)
         self._update_controls()
 
     def add_records(self, records):
@@ -304,7 +317,17 @@ class FactorSpaceView(QWidget):
             self._hidden_model = (predictor, ratings)
             return
         self._hidden_model = None
-        self._set_embedding(Embedding.from_model(predictor, ratings, predictor.epoch))
+        self._set_embedding(self._embedding_of(predictor, ratings, predictor.epoch))
+
+    def _embedding_of(self, predictor, ratings, epoch) -> Embedding:
+        return self._rows_for(ratings).with_model(predictor, epoch)
+
+    def _rows_for(self, ratings) -> Embedding:
+        """The movies and users of ``ratings`` (names, counts, means, genres), built once per ratings: every
+        frame of a run shares them, so what is keyed on them (grid links, genre colours, names) is not redone."""
+        if self._rows_from is not ratings:
+            self._rows, self._rows_from = Embedding.rows_of(ratings), ratings
+        return self._rows
 
     def set_tab_in_front(self, in_front: bool):
         """Told by the dock (its visibilityChanged): a tabbed dock behind another tab stays "visible"
@@ -338,17 +361,18 @@ class FactorSpaceView(QWidget):
     def _set_embedding(self, embedding, refit_view=False):
         first = self.embedding is None
         old_sizes = None if first else tuple(len(self.embedding.table(kind)) for kind in KINDS)
+        old_names = None if first else tuple(self.embedding.table(kind).names for kind in KINDS)
         self.embedding = embedding
-        self._clusters.clear()
+        self._previous_clusters = self._clusters
+        self._clusters = {}
         if embedding is not None:
             sizes = tuple(len(embedding.table(kind)) for kind in KINDS)
             if sizes != old_sizes:
                 self._pca_reference.clear()
                 self.selection = {kind: np.array([], dtype=np.int64) for kind in KINDS}
                 refit_view = True
-            names = [str(n) for kind in KINDS for n in embedding.table(kind).names]
-            if self._names_model.rowCount() != len(names):
-                self._names_model.setStringList(names)
+            if not _same_objects(old_names, tuple(embedding.table(kind).names for kind in KINDS)):
+                self._names_model.setStringList([str(n) for kind in KINDS for n in embedding.table(kind).names])
         self._link()
         self._update_controls()
         self.redraw(refit_view=refit_view or first)
@@ -356,22 +380,36 @@ class FactorSpaceView(QWidget):
     def _link(self):
         """Map embedding rows to grid positions: by position when built from these ratings, else by name."""
         embedding, ratings = self.embedding, self.ratings
+        linked = None if embedding is None or ratings is None else (ratings, embedding.items.names,
+                                                                    embedding.users.names)
+        if linked is not None and _same_objects(linked, self._linked):
+            return
+        self._linked = linked
+        built_from_these = embedding is not None and self._rows_from is ratings and all(
+            embedding.table(kind).names is self._rows.table(kind).names for kind in KINDS)
         for kind in KINDS:
             if embedding is None or ratings is None:
                 self._to_grid[kind] = np.array([], dtype=np.int64)
-                self._from_grid[kind] = {}
+                self._from_grid[kind] = np.array([], dtype=np.int64)
                 continue
             names = embedding.table(kind).names
-            grid_names = ratings.item_titles() if kind == ITEM_KIND else ratings.user_labels.astype(str)
-            if len(names) == len(grid_names) and all(np.asarray(names, dtype=str) == np.asarray(grid_names, dtype=str)):
+            n_grid = ratings.n_items if kind == ITEM_KIND else ratings.n_users
+            if built_from_these:
                 to_grid = np.arange(len(names))
             else:
-                first_position = {}
-                for position, name in enumerate(grid_names):
-                    first_position.setdefault(str(name), position)
-                to_grid = np.array([first_position.get(str(name), -1) for name in names], dtype=np.int64)
+                grid_names = ratings.item_titles() if kind == ITEM_KIND else ratings.user_labels.astype(str)
+                if len(names) == n_grid and all(np.asarray(names, dtype=str) == np.asarray(grid_names, dtype=str)):
+                    to_grid = np.arange(len(names))
+                else:
+                    first_position = {}
+                    for position, name in enumerate(grid_names):
+                        first_position.setdefault(str(name), position)
+                    to_grid = np.array([first_position.get(str(name), -1) for name in names], dtype=np.int64)
             self._to_grid[kind] = to_grid
-            self._from_grid[kind] = {int(p): row for row, p in enumerate(to_grid) if p >= 0}
+            from_grid = np.full(n_grid, -1, dtype=np.int64)
+            linked_rows = np.flatnonzero(to_grid >= 0)
+            from_grid[to_grid[linked_rows]] = linked_rows
+            self._from_grid[kind] = from_grid
 
     # --- projection and drawing ------------------------------------------------------------------------------------
     def coordinates(self, kind: str) -> np.ndarray:
@@ -393,11 +431,11 @@ class FactorSpaceView(QWidget):
         start = 0
         for kind in kinds:
             n = len(embedding.table(kind))
-            brushes, sizes = self._appearance(kind)
-            self.plot.set_points(kind, xy[start:start + n], brushes, sizes)
+            self.plot.set_points(kind, xy[start:start + n], *self._appearance(kind))
             start += n
-        self.plot.setLabel("bottom", axis_names[0])
-        self.plot.setLabel("left", axis_names[1])
+        for axis, name in zip(("bottom", "left"), axis_names):
+            if self.plot.getAxis(axis).labelText != name:  # a new label lays the plot out again
+                self.plot.setLabel(axis, name)
         if refit_view:
             self.plot.view_box.autoRange(padding=0.08)
         self.plot.set_highlight(self.selection)
@@ -422,49 +460,58 @@ class FactorSpaceView(QWidget):
         return result.coordinates, (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)")
 
     def _appearance(self, kind):
+        """(palette, each point's entry in it, each point's size in pixels) for one kind."""
         table = self.embedding.table(kind)
         n = len(table)
         colour = self.colour_by.currentData()
         if colour == "bias":
             limit = float(np.max(np.abs(table.bias))) if n else 0.0
-            brushes = [DIVERGING[i] for i in _levels(table.bias, -limit, limit)]
+            palette, styles = DIVERGING, _levels(table.bias, -limit, limit)
         elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
             values = np.asarray(getattr(table, colour + "s"), dtype=float)
             if colour == "count":
                 values = np.log1p(values)
             finite = values[np.isfinite(values)]
             low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
-            brushes = [SEQUENTIAL[i] for i in _levels(values, low, high)]
+            palette, styles = SEQUENTIAL, _levels(values, low, high)
         elif colour == "genre" and table.genres is not None:
-            brushes = self._category_brushes(self.genre_categories(kind))
+            palette, styles = CATEGORY_PALETTE, _category_styles(self.genre_categories(kind))
         elif colour == "cluster" and n:
-            brushes = self._category_brushes(self.cluster_labels(kind))
+            palette, styles = CATEGORY_PALETTE, _category_styles(self.cluster_labels(kind))
         else:
-            brushes = [OTHER] * n
+            palette, styles = PLAIN, np.zeros(n, dtype=np.intp)
         if self.size_by_count.isChecked() and table.counts is not None and n:
             counts = np.asarray(table.counts, dtype=float)
             sizes = 5 + 13 * np.sqrt(counts / max(counts.max(), 1))
         else:
             sizes = np.full(n, 9.0)
-        return brushes, sizes * self.marker_scale
-
-    @staticmethod
-    def _category_brushes(categories: np.ndarray) -> list:
-        return [CATEGORIES[c] if 0 <= c < len(CATEGORIES) else OTHER for c in categories]
+        # A few sizes only (whole pixels, then scaled): pyqtgraph renders one symbol per distinct (size, colour),
+        # and MovieLens's 177 distinct rating counts made 759 of them (100 ms in the GUI thread) where 14 make 98.
+        return palette, styles, np.round(sizes) * self.marker_scale
 
     def genre_categories(self, kind: str) -> np.ndarray:
         """Each movie's first genre as a category number, the most common genres first; -1 for other."""
-        genres = self.embedding.table(kind).genres
+        return self._genre_categories(self.embedding.table(kind).genres)
+
+    def _genre_categories(self, genres: np.ndarray) -> np.ndarray:
+        if self._genres is not None and self._genres[0] is genres:  # every frame of a run has the same genres
+            self.genre_names = self._genres[2]
+            return self._genres[1]
         first = np.array([str(g).split("|")[0] if g else "" for g in genres], dtype=object)
         names, counts = np.unique(first[first != ""], return_counts=True)
         common = list(names[np.argsort(-counts, kind="stable")][: len(CATEGORIES) - 1])
         self.genre_names = common
         lookup = {name: i for i, name in enumerate(common)}
-        return np.array([lookup.get(g, -1) for g in first], dtype=np.int64)
+        categories = np.array([lookup.get(g, -1) for g in first], dtype=np.int64)
+        self._genres = (genres, categories, common)
+        return categories
 
     def cluster_labels(self, kind: str) -> np.ndarray:
+        """k-means clusters of the shown factors. A new frame of the same points starts from the previous
+        frame's clusters: a few milliseconds instead of a fresh search, and a cluster keeps its colour."""
         if kind not in self._clusters:
-            self._clusters[kind] = kmeans_labels(self.embedding.table(kind).factors, self.clusters.value(), seed=0)
+            self._clusters[kind] = kmeans_labels(self.embedding.table(kind).factors, self.clusters.value(), seed=0,
+                                                 start=self._previous_clusters.get(kind))
         return self._clusters[kind]
 
     def _update_labels(self):
@@ -573,8 +620,9 @@ class FactorSpaceView(QWidget):
             positions = np.asarray(positions, dtype=np.int64)
             if len(positions) > 1 and len(positions) >= total:
                 continue
-            rows = [self._from_grid[kind][int(p)] for p in positions if int(p) in self._from_grid[kind]]
-            selection[kind] = rows
+            from_grid = self._from_grid[kind]
+            rows = from_grid[positions[(positions >= 0) & (positions < len(from_grid))]]
+            selection[kind] = rows[rows >= 0]
         if len(selection.get(ITEM_KIND, [])):
             self.primary_kind = ITEM_KIND
         elif len(selection.get(USER_KIND, [])):
@@ -639,9 +687,14 @@ class FactorSpaceView(QWidget):
 
     # --- side panels ------------------------------------------------------------------------------------------------
     def _update_panels(self):
-        self._update_neighbours()
-        self.bias_text.setHtml(self.bias_html())
-        self.one_hot_text.setHtml(self.one_hot_html())
+        """Refresh the side tab in front (a tab brought to front refreshes then) and the status line."""
+        page = self.side_tabs.currentWidget()
+        if page is self.bias_text:
+            self.bias_text.setHtml(self.bias_html())
+        elif page is self.one_hot_text:
+            self.one_hot_text.setHtml(self.one_hot_html())
+        else:
+            self._update_neighbours()
         if self.embedding is not None and not self.tsne_job.running:
             self.status.setText(self._status_text())
 
@@ -769,7 +822,8 @@ class FactorSpaceView(QWidget):
         if not self.frames or self.ratings is None:
             return
         epoch, snapshot = self.frames[position]
-        self._set_embedding(Embedding.from_model(snapshot, self.ratings, epoch))
+        if predictor_shape(snapshot) == (self.ratings.n_users, self.ratings.n_items):  # not after adding a movie
+            self._set_embedding(self._embedding_of(snapshot, self.ratings, epoch))
 
     # --- files -------------------------------------------------------------------------------------------------------------
     def export_image(self, path: str):
@@ -817,6 +871,23 @@ class FactorSpaceView(QWidget):
 
     def shutdown(self):
         self.tsne_job.cancel()
+
+
+def _category_styles(categories: np.ndarray) -> np.ndarray:
+    """Category numbers as entries of CATEGORY_PALETTE: past the named colours, or none (-1), is grey."""
+    return np.where((categories >= 0) & (categories < len(CATEGORIES)), categories, len(CATEGORIES))
+
+
+def _same_objects(these, those) -> bool:
+    """Whether two tuples hold the very same objects (arrays compare by identity, not by value)."""
+    return these is not None and those is not None and len(these) == len(those) and all(
+        a is b for a, b in zip(these, those))
+
+
+def predictor_shape(predictor) -> tuple[int, int]:
+    """(users, items) of a Predictor or of a snapshot dict of its arrays."""
+    arrays = predictor if isinstance(predictor, dict) else vars(predictor)
+    return len(arrays["user_factors"]), len(arrays["item_factors"])
 
 
 def _window(n: int, i: int, context: int = 3) -> list:

@@ -1,5 +1,7 @@
 """The factor space's numbers: projections, neighbours, rankings, the one-hot lookup."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -146,6 +148,20 @@ def test_kmeans_finds_the_planted_tastes():
     assert len({(a, b) for a, b in zip(labels, taste)}) == 2
 
 
+def test_kmeans_from_the_previous_labels_keeps_each_cluster_number():
+    ratings, model = trained_planted()
+    factors = model.item_factors_
+    fresh = kmeans_labels(factors, 2, seed=0)
+    swapped = 1 - fresh  # the same clusters, numbered the other way round
+    moved = factors + np.random.default_rng(3).normal(scale=1e-3, size=factors.shape)  # the next epoch
+    np.testing.assert_array_equal(kmeans_labels(moved, 2, start=swapped), swapped)
+    np.testing.assert_array_equal(kmeans_labels(moved, 2, start=fresh), fresh)
+    # a start with an empty cluster, or for other rows, is ignored: a fresh search
+    np.testing.assert_array_equal(kmeans_labels(moved, 2, seed=0, start=np.zeros(len(fresh), dtype=np.int64)),
+                                  kmeans_labels(moved, 2, seed=0))
+    np.testing.assert_array_equal(kmeans_labels(moved, 2, seed=0, start=fresh[:-1]), kmeans_labels(moved, 2, seed=0))
+
+
 def test_kmeans_caps_k_at_the_distinct_rows():
     labels = kmeans_labels(np.array([[0.0, 1], [0, 1], [1, 0]]), 5)
     assert len(set(labels)) == 2
@@ -166,6 +182,23 @@ def test_embedding_from_model_and_frame_round_trip():
         np.testing.assert_allclose(back.table(kind).factors, embedding.table(kind).factors)
         np.testing.assert_allclose(back.table(kind).bias, embedding.table(kind).bias)
         assert list(back.table(kind).names) == list(embedding.table(kind).names)
+
+
+def test_another_frame_of_a_run_shares_the_rows_and_carries_the_new_factors():
+    ratings, model = trained_planted()
+    first = Embedding.from_model(model.predictor(), ratings, epoch=1)
+    predictor = model.predictor()
+    later = replace(predictor, item_factors=predictor.item_factors * 2.0)  # another epoch: other numbers, same rows
+    frame = first.with_model(later, epoch=7)
+    rebuilt = Embedding.from_model(later, ratings, epoch=7)
+    assert frame.epoch == 7 and frame.source == first.source
+    for kind in (ITEM_KIND, USER_KIND):
+        np.testing.assert_array_equal(frame.table(kind).factors, rebuilt.table(kind).factors)
+        np.testing.assert_array_equal(frame.table(kind).bias, rebuilt.table(kind).bias)
+        assert list(frame.table(kind).names) == list(rebuilt.table(kind).names)
+        for rows in ("names", "counts", "means"):
+            assert getattr(frame.table(kind), rows) is getattr(first.table(kind), rows)
+    np.testing.assert_array_equal(frame.items.factors, 2.0 * first.items.factors)
 
 
 def test_find_by_name_puts_exact_matches_first():

@@ -27,6 +27,14 @@ def click_point(qtbot, view, kind, index, modifier=Qt.KeyboardModifier.NoModifie
     qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, modifier, QPoint(at.x(), at.y()))
 
 
+def open_side_tab(qtbot, view, title):
+    """Click the factor space's side tab with this title (a side panel is filled when it is in front)."""
+    bar = view.side_tabs.tabBar()
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert view.side_tabs.currentIndex() == index
+
+
 def test_training_fills_the_factor_space_and_pca_separates_the_tastes(trained):
     view = trained.factor_space
     taste = np.asarray(trained.table.ratings.item_info["taste"])
@@ -95,6 +103,7 @@ def test_neighbours_and_bias_rankings_come_from_the_model_arrays(qtbot, trained)
     expected, _ = nearest_neighbours(model.item_factors_, [0], 10, "euclidean")
     assert [view.neighbours.topLevelItem(r).text(0) for r in range(len(expected))] == [names[i] for i in expected]
     best, worst = ranked(model.user_bias_, 8)
+    open_side_tab(qtbot, view, "Biases")
     html = view.bias_text.toPlainText()
     users = trained.table.ratings.user_labels
     assert html.index(str(users[best[0]])) < html.index("Lowest user bias")
@@ -105,6 +114,7 @@ def test_neighbours_and_bias_rankings_come_from_the_model_arrays(qtbot, trained)
 def test_one_hot_panel_shows_the_lookup_equals_the_product(qtbot, trained):
     view = trained.factor_space
     click_point(qtbot, view, ITEM_KIND, 2)
+    open_side_tab(qtbot, view, "One-hot × W")
     text = view.one_hot_text.toPlainText()
     assert "is movie 2 of 10" in text and "= row 2 of W: yes" in text
 
@@ -215,3 +225,31 @@ def test_a_factor_tab_behind_the_loss_curves_draws_nothing_until_it_comes_to_the
     qtbot.waitUntil(lambda: view.embedding is not None)
     assert view.embedding.epoch == window.training_panel.model.n_epochs  # the latest model, at once
     np.testing.assert_allclose(view.embedding.items.factors, window.training_panel.model.item_factors_)
+
+
+def test_training_in_front_moves_the_points_each_frame_and_colours_follow_the_biases(qtbot, window):
+    from cfexplorer.ui.factor_space import DIVERGING, _levels
+
+    window.open_preset("planted")
+    window.factor_dock.raise_()
+    view, panel = window.factor_space, window.training_panel
+    view.colour_by.setCurrentIndex(view.colour_by.findData("bias"))
+    panel.epochs.setValue(150)
+    panel.pace.setCurrentText("100 epochs/s")  # about 1.5 s: several live frames
+    scatter = view.plot.scatters[ITEM_KIND]
+    drawn_afresh, frames = [], []
+    set_data = scatter.setData
+    scatter.setData = lambda *args, **kwargs: (drawn_afresh.append(1), set_data(*args, **kwargs))[1]
+    set_points = view.plot.set_points
+    view.plot.set_points = lambda *args: (frames.append(args[0]), set_points(*args))[1]
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 150)
+    assert frames.count(ITEM_KIND) >= 4  # live frames while training, the last one included
+    assert drawn_afresh == [1]  # only the first frame built the points; the others moved them
+    bias = view.embedding.items.bias
+    limit = np.max(np.abs(bias))
+    expected = _levels(bias, -limit, limit)
+    assert all(scatter.data["brush"][i] is DIVERGING[expected[i]] for i in range(len(bias)))
+    np.testing.assert_array_equal(np.column_stack([scatter.data["x"], scatter.data["y"]]),
+                                  view.coordinates(ITEM_KIND))

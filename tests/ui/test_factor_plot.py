@@ -1,0 +1,143 @@
+"""The factor scatter's fast path: a new frame of the same points moves them (and restyles only the points
+whose colour or size changed) and must look exactly like drawing that frame from scratch."""
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtGui import QImage
+
+from cfexplorer.core.embedding import ITEM_KIND
+from cfexplorer.ui.factor_plot import FactorPlot, FrameScatter
+from cfexplorer.ui.factor_space import CATEGORY_PALETTE, DIVERGING
+
+N_POINTS = 400
+
+
+def shown_plot(qtbot):
+    plot = FactorPlot()
+    qtbot.addWidget(plot)
+    plot.resize(420, 320)
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
+
+
+def frame_the_view(plot):
+    plot.view_box.setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)  # compared plots frame the same region
+
+
+def draw(plot, xy, palette, styles, sizes):
+    plot.set_points(ITEM_KIND, xy, palette, styles, sizes)
+    frame_the_view(plot)
+
+
+def draw_with_pyqtgraph(plot, xy, palette, styles, sizes):
+    """The reference: the same points in pyqtgraph's own ScatterPlotItem, through its public setData."""
+    ours = plot.scatters[ITEM_KIND]
+    plot.removeItem(ours)
+    reference = pg.ScatterPlotItem(pxMode=True, pen=ours.opts["pen"])
+    plot.addItem(reference)
+    reference.setData(x=xy[:, 0], y=xy[:, 1], brush=[palette[s] for s in styles], size=sizes, symbol="o")
+    frame_the_view(plot)
+
+
+def pixels(plot) -> np.ndarray:
+    image = plot.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.frombuffer(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine()).copy()
+
+
+def frames(seed=0):
+    rng = np.random.default_rng(seed)
+    first = rng.normal(size=(N_POINTS, 2))
+    styles = rng.integers(0, len(DIVERGING), N_POINTS)
+    sizes = rng.uniform(5, 18, N_POINTS)
+    later_styles, later_sizes = styles.copy(), sizes.copy()
+    later_styles[:25] = (later_styles[:25] + 7) % len(DIVERGING)  # a few biases crossed a colour level
+    later_sizes[30:35] *= 1.5
+    return (first, styles, sizes), (first * 0.8 + 0.3, later_styles, later_sizes)
+
+
+def test_new_points_look_as_pyqtgraph_draws_them(qtbot):
+    first, _ = frames(4)
+    ours, reference = shown_plot(qtbot), shown_plot(qtbot)
+    draw(ours, first[0], DIVERGING, *first[1:])
+    draw_with_pyqtgraph(reference, first[0], DIVERGING, *first[1:])
+    assert pixels(ours).shape == pixels(reference).shape
+    np.testing.assert_array_equal(pixels(ours), pixels(reference))
+
+
+def test_a_new_frame_moves_the_points_and_looks_like_drawing_it_afresh(qtbot):
+    first, later = frames()
+    moved = shown_plot(qtbot)
+    draw(moved, first[0], DIVERGING, *first[1:])
+    full_restyles = []
+    moved.scatters[ITEM_KIND].setData = lambda *a, **k: full_restyles.append(1)  # the slow path would call this
+    draw(moved, later[0], DIVERGING, *later[1:])
+    assert full_restyles == []  # the fast path was taken
+    fresh = shown_plot(qtbot)
+    draw_with_pyqtgraph(fresh, later[0], DIVERGING, *later[1:])
+    np.testing.assert_array_equal(moved.coordinates[ITEM_KIND], later[0])
+    assert pixels(moved).shape == pixels(fresh).shape
+    np.testing.assert_array_equal(pixels(moved), pixels(fresh))
+    # the scatter's own table holds the new frame (what bounds, hover and export read)
+    data = moved.scatters[ITEM_KIND].data
+    np.testing.assert_array_equal(np.column_stack([data["x"], data["y"]]), later[0])
+    np.testing.assert_array_equal(data["size"], later[2])
+    assert all(data["brush"][i] is DIVERGING[later[1][i]] for i in range(N_POINTS))
+
+
+def test_another_palette_or_number_of_points_draws_from_scratch(qtbot):
+    first, later = frames(1)
+    plot = shown_plot(qtbot)
+    draw(plot, first[0], DIVERGING, *first[1:])
+    calls = []
+    original = plot.scatters[ITEM_KIND].setData
+    plot.scatters[ITEM_KIND].setData = lambda *a, **k: (calls.append(1), original(*a, **k))
+    categories = np.arange(N_POINTS) % len(CATEGORY_PALETTE)
+    draw(plot, later[0], CATEGORY_PALETTE, categories, later[2])
+    draw(plot, later[0][:-1], CATEGORY_PALETTE, categories[:-1], later[2][:-1])
+    assert calls == [1, 1]
+    brushes = plot.scatters[ITEM_KIND].data["brush"]
+    assert len(brushes) == N_POINTS - 1 and all(brushes[i] is CATEGORY_PALETTE[categories[i]] for i in range(5))
+
+
+def test_labels_of_a_new_frame_follow_their_points(qtbot):
+    first, later = frames(2)
+    plot = shown_plot(qtbot)
+    draw(plot, first[0], DIVERGING, *first[1:])
+    plot.set_labels([(ITEM_KIND, 3, "three"), (ITEM_KIND, 9, "nine")])
+    made = list(plot.labels)
+    draw(plot, later[0], DIVERGING, *later[1:])
+    plot.set_labels([(ITEM_KIND, 3, "three"), (ITEM_KIND, 9, "nine")])
+    assert plot.labels == made  # the same label items, moved
+    np.testing.assert_allclose([(label.pos().x(), label.pos().y()) for label in plot.labels], later[0][[3, 9]])
+    plot.set_labels([(ITEM_KIND, 4, "four")])
+    assert plot.label_texts() == ["four"]
+    np.testing.assert_allclose([plot.labels[0].pos().x(), plot.labels[0].pos().y()], later[0][4])
+
+
+@pytest.mark.parametrize("style", ["brush and size per point", "one brush, sizes per point", "symbol per point",
+                                   "pen per point"])
+def test_the_frame_scatter_draws_what_pyqtgraphs_scatter_draws(qtbot, style):
+    rng = np.random.default_rng(5)
+    xy = rng.normal(size=(300, 2))
+    options = {"x": xy[:, 0], "y": xy[:, 1], "size": np.round(rng.uniform(4, 16, 300))}
+    if style != "one brush, sizes per point":
+        options["brush"] = [DIVERGING[i] for i in rng.integers(0, len(DIVERGING), 300)]
+    if style == "symbol per point":
+        options["symbol"] = list(rng.choice(["o", "t", "s"], 300))
+    if style == "pen per point":
+        options["pen"] = [pg.mkPen(0, 0, 0), pg.mkPen(200, 0, 0, width=2)] * 150
+    images = []
+    for kind in (FrameScatter, pg.ScatterPlotItem):
+        plot = pg.PlotWidget()
+        qtbot.addWidget(plot)
+        plot.resize(360, 280)
+        plot.show()
+        qtbot.waitExposed(plot)
+        scatter = kind(pxMode=True, pen=pg.mkPen(60, 60, 60, 120, width=0.5))
+        plot.addItem(scatter)
+        scatter.setData(**options)
+        plot.getViewBox().setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+        images.append(pixels(plot))
+    np.testing.assert_array_equal(images[0], images[1])
