@@ -19,6 +19,7 @@ pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground=
 TERM_COLORS = {"total": (33, 102, 172), "data": (230, 97, 1), "reg": (94, 60, 153)}
 TERM_LABELS = {"total": "J (total)", "data": "data term", "reg": "regularization term"}
 VALIDATION_COLORS = ((27, 120, 55), (140, 81, 10))  # first and second validation metric
+VALIDATION_KEYS = ("validation", "validation2")  # their series in a Run, and their curves
 
 
 @dataclass
@@ -117,9 +118,10 @@ class LossPlot(QWidget):
         thread's time while training."""
         run = Run(self.runs[-1].number + 1 if self.runs else 1, dict(settings), tuple(metrics))
         # Older runs beyond a handful make the overlay unreadable and every redraw slower.
-        self.runs = [*self.runs[-(KEPT_RUNS - 1):], run]
+        self._keep_last(KEPT_RUNS - 1)
+        self.runs.append(run)
         self.validation_plot.setLabel("left", "validation " + " / ".join(m.upper() for m in run.metrics))
-        self._rebuild()
+        self._restyle()
         if planned_epochs:
             longest = max([planned_epochs] + [r.epochs[-1] for r in self.runs if r.epochs])
             self.cost_plot.setXRange(1, max(longest, 2), padding=0.02)  # the validation plot's x is linked
@@ -135,17 +137,17 @@ class LossPlot(QWidget):
 
     def clear_history(self):
         """Forget earlier runs; the current one stays."""
-        self.runs = self.runs[-1:] if self.runs else []
+        self._keep_last(1)
         for number, run in enumerate(self.runs, start=1):
             run.number = number
-        self._rebuild()
+        self._restyle()
 
     def set_log_scale(self, on: bool):
         self.cost_plot.setLogMode(y=on)
 
     def set_line_width(self, width: int):
         self.line_width = width
-        self._rebuild()
+        self._restyle()
 
     # --- drawing ------------------------------------------------------------------------------------
     def _pen(self, color, current: bool):
@@ -153,29 +155,43 @@ class LossPlot(QWidget):
             return pg.mkPen(color=color, width=self.line_width)
         return pg.mkPen(color=(*color, 110), width=max(1, self.line_width - 1), style=Qt.PenStyle.DashLine)
 
-    def _rebuild(self):
-        for plot in (self.cost_plot, self.validation_plot):
-            for item in list(plot.listDataItems()):
-                plot.removeItem(item)
+    def _keep_last(self, n: int):
+        """Forget all runs but the last ``n``, and take their curves off the plots."""
+        cut = max(len(self.runs) - n, 0)
+        for curves in self._curves[:cut]:
+            for key, curve in curves.items():
+                (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).removeItem(curve)
+        self.runs, self._curves = self.runs[cut:], self._curves[cut:]
+
+    def _restyle(self):
+        """Pens and legend entries of the kept runs: the current run solid and named by term, earlier runs
+        dashed and named by the settings that differ. A run's curves are made once, when it first shows:
+        making every kept run's curves again at each Train took 70 ms of the GUI thread with eight runs."""
         self.cost_legend.clear()
         self.validation_legend.clear()
-        self._curves = []
-        for run in self.runs:
-            current = run is self.current
+        for index, run in enumerate(self.runs):
+            if index == len(self._curves):
+                self._curves.append(self._new_curves(run))
+            curves, current = self._curves[index], run is self.current
             label = settings_label(run, self.runs)
-            curves = {}
             for term in ("total", "data", "reg"):
-                name = TERM_LABELS[term] if current else f"{TERM_LABELS[term]} ({label})"
-                curves[term] = self._plot(self.cost_plot, self._pen(TERM_COLORS[term], current),
-                                          name if (current or term == "total") else None)
-            for key, color, metric in zip(("validation", "validation2"), VALIDATION_COLORS, run.metrics):
-                name = metric.upper() if current else None
-                curves[key] = self._plot(self.validation_plot, self._pen(color, current), name)
-            self._curves.append(curves)
-            self._set_data(run, curves)
+                curves[term].setPen(self._pen(TERM_COLORS[term], current))
+                if current or term == "total":
+                    name = TERM_LABELS[term] if current else f"{TERM_LABELS[term]} ({label})"
+                    self.cost_legend.addItem(curves[term], name)
+            for key, color, metric in zip(VALIDATION_KEYS, VALIDATION_COLORS, run.metrics):
+                curves[key].setPen(self._pen(color, current))
+                if current:
+                    self.validation_legend.addItem(curves[key], metric.upper())
 
-    def _plot(self, plot, pen, name):
-        curve = plot.plot([], [], pen=pen, name=name)
+    def _new_curves(self, run: Run) -> dict:
+        curves = {term: self._plot(self.cost_plot) for term in ("total", "data", "reg")}
+        curves.update({key: self._plot(self.validation_plot) for key in VALIDATION_KEYS})
+        self._set_data(run, curves)
+        return curves
+
+    def _plot(self, plot):
+        curve = plot.plot([], [])
         # Thousands of epochs redrawn 30 times a second would starve the worker of the GIL.
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
@@ -188,7 +204,7 @@ class LossPlot(QWidget):
             if self.cost_plot.ctrl.logYCheck.isChecked():
                 values = np.where(values > 0, values, np.nan)
             curves[term].setData(epochs, values, connect="finite")
-        for key in ("validation", "validation2"):
+        for key in VALIDATION_KEYS:
             curves[key].setData(epochs, run.series(key), connect="finite")
 
     def _update_current(self):

@@ -222,8 +222,31 @@ def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
     runs = panel.loss_plot.runs
     assert len(runs) == 2
     assert settings_label(runs[0], runs) == "run 1: reg=0" and settings_label(runs[1], runs) == "run 2: reg=1.5"
+    plot = panel.loss_plot
+    legend = [label.text for _, label in plot.cost_legend.items]
+    assert legend == ["J (total) (run 1: reg=0)", "J (total)", "data term", "regularization term"]
+    old, new = plot._curves
+    assert old["total"].opts["pen"].style() == Qt.PenStyle.DashLine
+    assert new["total"].opts["pen"].style() == Qt.PenStyle.SolidLine
+    np.testing.assert_array_equal(old["total"].yData, runs[0].series("total"))  # the first run's own numbers
     panel.clear_history_button.click()
     assert len(panel.loss_plot.runs) == 1
+    assert plot.cost_plot.listDataItems() == [new["total"], new["data"], new["reg"]]
+    assert [label.text for _, label in plot.cost_legend.items] == ["J (total)", "data term", "regularization term"]
+
+
+def test_the_plot_keeps_the_last_eight_runs(qtbot, window):
+    from cfexplorer.ui.loss_plot import KEPT_RUNS
+
+    panel = window.training_panel
+    panel.epochs.setValue(20)
+    for _ in range(KEPT_RUNS + 2):
+        run_to_end(qtbot, window)
+    plot = panel.loss_plot
+    assert [run.number for run in plot.runs] == list(range(3, KEPT_RUNS + 3))
+    assert len(plot.cost_plot.listDataItems()) == 3 * KEPT_RUNS  # J, data and reg of each kept run
+    assert len(plot.validation_plot.listDataItems()) == 2 * KEPT_RUNS
+    np.testing.assert_array_equal(plot.curve_data("total", 0)[1], plot.runs[0].series("total"))
 
 
 def test_export_curves_as_csv_and_png(qtbot, window, tmp_path):
