@@ -132,6 +132,21 @@ def test_the_epoch_axis_spans_the_whole_run_from_its_start(qtbot, window):
     assert 100 <= high < 120  # the stopped run's few epochs overlay within the new run's span
 
 
+def test_the_progress_bar_counts_the_epochs_while_training(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(60)
+    panel.pace.setCurrentText("30 epochs/s")
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 3, timeout=5000)
+    shown = panel.progress.value()
+    assert 3 <= shown < 60 and panel.progress.text() == f"epoch {shown} / 60"
+    assert panel.progress.updatesEnabled()  # painted with the rest of the window, never frozen
+    panel.pace.setCurrentText("full speed")
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        pass
+    assert panel.progress.text() == "epoch 60 / 60"
+
+
 def test_pause_and_resume_continue_the_same_run(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(60)
