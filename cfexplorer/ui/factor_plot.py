@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
 
@@ -94,7 +94,11 @@ class FactorPlot(pg.PlotWidget):
         self.setBackground("w")
         self.showGrid(x=True, y=True, alpha=0.2)
         for name in ("left", "bottom"):
-            self.getAxis(name).enableAutoSIPrefix(False)  # "500 (x0.001)" for 0.5 confuses more than it helps
+            axis = self.getAxis(name)
+            axis.enableAutoSIPrefix(False)  # "500 (x0.001)" for 0.5 confuses more than it helps
+            # Training moves the points five times a second, not the axes: blit them (and the grid lines
+            # they draw) from a cached picture instead of laying out their ticks again at every frame.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.coordinates = {kind: np.zeros((0, 2)) for kind in KINDS}
         self.scatters = {}
         for kind in KINDS:

@@ -283,14 +283,15 @@ class FactorSpaceView(QWidget):
         self.colour_by.setCurrentIndex(self.colour_by.findData("genre" if has_genres else "bias"))
 
     def start_run(self, model, ratings):
-        """A training run begins: forget the previous run's snapshots, and describe the movies and users now,
-        before the worker competes for the GIL, so that the first frame only has factors to draw."""
+        """A training run begins: forget the previous run's snapshots. In view, describe the movies and users
+        now, before the worker competes for the GIL, so that the first frame only has factors to draw."""
         self.frames = []
         self._training = True
         self.ratings = ratings
-        rows = self._rows_for(ratings)
-        if rows.items.genres is not None:
-            self._genre_categories(rows.items.genres)
+        if self.isVisible() and self._tab_in_front:
+            rows = self._rows_for(ratings)
+            if rows.items.genres is not None:
+                self._genre_categories(rows.items.genres)
         self._update_controls()
 
     def add_records(self, records):
