@@ -34,7 +34,8 @@ from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
 
-RECOVERY_INTERVAL_MS = 30_000  # how often unsaved edits are copied to the recovery file
+RECOVERY_INTERVAL_MS = 30_000
+GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second  # how often unsaved edits are copied to the recovery file
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
 MAX_RECENT = 8
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         # Repainting the visible grid cells costs ~15 ms on MovieLens; at the plot's 30 updates a second
         # it would stall the window, and numbers changing faster than 5 times a second cannot be read.
         self._pending_predictor = None
+        self._pending_factor_frame = None  # the newest predictor the factor space has not drawn yet
         self.compare_dialog = None
         # Unsaved edits are copied to a recovery file beside the settings, offered again after a crash.
         self.recovery_path = Path(self.settings.fileName()).with_name(
@@ -161,7 +163,7 @@ class MainWindow(QMainWindow):
         self._recovery_timer.timeout.connect(self.write_recovery)
         self._recovery_timer.start()
         self.undo_stack.cleanChanged.connect(lambda clean: self.remove_recovery() if clean else None)
-        self._grid_refresh_timer = QTimer(self, singleShot=True, interval=200)
+        self._grid_refresh_timer = QTimer(self, singleShot=True, interval=GRID_REFRESH_MS)
         self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
         self.training_panel.sig_run_ended.connect(self._on_run_ended)
@@ -712,6 +714,7 @@ class MainWindow(QMainWindow):
         if predictor is None:  # hiding predictions (a failed run, Reset) must not wait
             self._grid_refresh_timer.stop()
             self._pending_predictor = None
+            self._pending_factor_frame = None
             self.table.set_predictor(None)
             self.factor_space.clear_trained()
             self.formula_panel.clear()
@@ -721,17 +724,28 @@ class MainWindow(QMainWindow):
         if not self._grid_refresh_timer.isActive():
             self._grid_refresh_timer.start()
 
-    def _show_pending_predictor(self):
+    def _show_pending_predictor(self, factor_space_now: bool = False):
         self._grid_refresh_timer.stop()
         if self._pending_predictor is not None:
             self.table.set_predictor(self._pending_predictor)
-            self.factor_space.show_model(self._pending_predictor, self.table.ratings)
+            # The factor space draws half a refresh later: painted with the grid (20 ms for 160 cells while
+            # training) its frame (another 20) made one stall of 50 ms; apart, each is its own short one.
+            self._pending_factor_frame = self._pending_predictor
+            if factor_space_now:
+                self._show_pending_factor_frame()
+            else:
+                QTimer.singleShot(GRID_REFRESH_MS // 2, self._show_pending_factor_frame)
             self._pending_predictor = None
             self.explain_panel.schedule_refresh()
 
+    def _show_pending_factor_frame(self):
+        predictor, self._pending_factor_frame = self._pending_factor_frame, None
+        if predictor is not None:  # not drawn yet, and not forgotten since (Reset, a failed run)
+            self.factor_space.show_model(predictor, self.table.ratings)
+
     def _on_run_ended(self, model, reason):
         # The last update of a run must show at once, not when the throttled refresh comes round.
-        self._show_pending_predictor()
+        self._show_pending_predictor(factor_space_now=True)
         self.factor_space.end_run()
         self.explain_panel.refresh()
 

@@ -253,3 +253,20 @@ def test_training_in_front_moves_the_points_each_frame_and_colours_follow_the_bi
     assert all(scatter.data["brush"][i] is DIVERGING[expected[i]] for i in range(len(bias)))
     np.testing.assert_array_equal(np.column_stack([scatter.data["x"], scatter.data["y"]]),
                                   view.coordinates(ITEM_KIND))
+
+
+def test_reset_while_a_frame_waits_to_be_drawn_leaves_the_factor_space_empty(qtbot, window):
+    from cfexplorer.app import GRID_REFRESH_MS
+
+    window.open_preset("planted")
+    window.factor_dock.raise_()
+    panel, view = window.training_panel, window.factor_space
+    panel.epochs.setValue(1000)
+    panel.pace.setCurrentText("30 epochs/s")
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.embedding is not None, timeout=5000)  # live frames are being drawn
+    qtbot.waitUntil(lambda: window._pending_factor_frame is not None, timeout=5000)  # and one is due
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(2 * GRID_REFRESH_MS)
+    assert view.embedding is None and window.table.predictor is None
+    assert not panel.controller.is_active
