@@ -26,6 +26,14 @@ def run_to_end(qtbot, window):
     return blocker.args
 
 
+def start_slow_run(qtbot, panel, epochs: int, seen: int = 3):
+    """Click Train for ``epochs`` epochs at 30 a second, and wait until ``seen`` of them are plotted."""
+    panel.epochs.setValue(epochs)
+    panel.pace.setCurrentText("30 epochs/s")
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= seen, timeout=5000)
+
+
 def test_train_fills_the_question_marks_and_the_loss_falls(qtbot, window):
     window.open_preset("course-eve")
     panel = window.training_panel
@@ -102,10 +110,7 @@ def test_the_grid_repaints_predictions_at_most_five_times_a_second(qtbot, window
 
 def test_stop_ends_the_run_within_an_epoch(qtbot, window):
     panel = window.training_panel
-    panel.epochs.setValue(1000)
-    panel.pace.setCurrentText("30 epochs/s")
-    panel.train()
-    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 3, timeout=5000)
+    start_slow_run(qtbot, panel, 1000)
     with qtbot.waitSignal(panel.sig_run_ended, timeout=5000) as blocker:
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
         seen_at_stop = len(panel.model.history_)
@@ -116,10 +121,7 @@ def test_stop_ends_the_run_within_an_epoch(qtbot, window):
 
 def test_the_epoch_axis_spans_the_whole_run_from_its_start(qtbot, window):
     panel = window.training_panel
-    panel.epochs.setValue(400)
-    panel.pace.setCurrentText("30 epochs/s")
-    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 3, timeout=5000)
+    start_slow_run(qtbot, panel, 400)
     for plot in (panel.loss_plot.cost_plot, panel.loss_plot.validation_plot):
         low, high = plot.viewRange()[0]
         assert low <= 1 and 400 <= high < 420  # the whole run, a little margin, while only epoch 3 is drawn
@@ -134,10 +136,7 @@ def test_the_epoch_axis_spans_the_whole_run_from_its_start(qtbot, window):
 
 def test_the_progress_bar_counts_the_epochs_while_training(qtbot, window):
     panel = window.training_panel
-    panel.epochs.setValue(60)
-    panel.pace.setCurrentText("30 epochs/s")
-    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 3, timeout=5000)
+    start_slow_run(qtbot, panel, 60)
     shown = panel.progress.value()
     assert 3 <= shown < 60 and panel.progress.text() == f"epoch {shown} / 60"
     assert panel.progress.updatesEnabled()  # painted with the rest of the window, never frozen
@@ -149,10 +148,7 @@ def test_the_progress_bar_counts_the_epochs_while_training(qtbot, window):
 
 def test_pause_and_resume_continue_the_same_run(qtbot, window):
     panel = window.training_panel
-    panel.epochs.setValue(60)
-    panel.pace.setCurrentText("30 epochs/s")
-    panel.train()
-    qtbot.waitUntil(lambda: panel.loss_plot.current and len(panel.loss_plot.current.epochs) >= 2, timeout=5000)
+    start_slow_run(qtbot, panel, 60, seen=2)
     qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.controller.state == "paused", timeout=5000)
     assert panel.pause_button.text() == "Resume"
