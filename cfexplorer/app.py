@@ -34,8 +34,8 @@ from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
 
-RECOVERY_INTERVAL_MS = 30_000
-GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second  # how often unsaved edits are copied to the recovery file
+RECOVERY_INTERVAL_MS = 30_000  # how often unsaved edits are copied to the recovery file
+GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
 MAX_RECENT = 8
@@ -1009,7 +1009,7 @@ def one_blas_thread_per_call() -> None:
     explanation) waits while the training thread's calls hold that pool: an SVD of MovieLens's 9,724
     movie vectors took 95-180 ms in the GUI thread during ALS instead of 3 ms, a visible stall five times
     a second. The worker and the GUI thread are already two threads on two cores, and one BLAS thread
-    costs training nothing here (benchmarks/bench_gui_stall.py; ALS on MovieLens 1.06 s against 1.27 s)."""
+    costs training nothing here (`cfexplorer train` on MovieLens, ALS: 1.06 s with one, 1.27 s with two)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")

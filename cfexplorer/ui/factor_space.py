@@ -386,7 +386,7 @@ class FactorSpaceView(QWidget):
         if linked is not None and _same_objects(linked, self._linked):
             return
         self._linked = linked
-        built_from_these = embedding is not None and self._rows_from is ratings and all(
+        built_from_these = linked is not None and self._rows_from is ratings and all(
             embedding.table(kind).names is self._rows.table(kind).names for kind in KINDS)
         for kind in KINDS:
             if embedding is None or ratings is None:
@@ -823,7 +823,7 @@ class FactorSpaceView(QWidget):
         if not self.frames or self.ratings is None:
             return
         epoch, snapshot = self.frames[position]
-        if predictor_shape(snapshot) == (self.ratings.n_users, self.ratings.n_items):  # not after adding a movie
+        if _predictor_shape(snapshot) == (self.ratings.n_users, self.ratings.n_items):  # not after adding a movie
             self._set_embedding(self._embedding_of(snapshot, self.ratings, epoch))
 
     # --- files -------------------------------------------------------------------------------------------------------------
@@ -885,7 +885,7 @@ def _same_objects(these, those) -> bool:
         a is b for a, b in zip(these, those))
 
 
-def predictor_shape(predictor) -> tuple[int, int]:
+def _predictor_shape(predictor) -> tuple[int, int]:
     """(users, items) of a Predictor or of a snapshot dict of its arrays."""
     arrays = predictor if isinstance(predictor, dict) else vars(predictor)
     return len(arrays["user_factors"]), len(arrays["item_factors"])
