@@ -823,7 +823,8 @@ class FactorSpaceView(QWidget):
         if not self.frames or self.ratings is None:
             return
         epoch, snapshot = self.frames[position]
-        if _predictor_shape(snapshot) == (self.ratings.n_users, self.ratings.n_items):  # not after adding a movie
+        shape = (len(snapshot["user_factors"]), len(snapshot["item_factors"]))
+        if shape == (self.ratings.n_users, self.ratings.n_items):  # not after a movie or user was added
             self._set_embedding(self._embedding_of(snapshot, self.ratings, epoch))
 
     # --- files -------------------------------------------------------------------------------------------------------------
@@ -883,12 +884,6 @@ def _same_objects(these, those) -> bool:
     """Whether two tuples hold the very same objects (arrays compare by identity, not by value)."""
     return these is not None and those is not None and len(these) == len(those) and all(
         a is b for a, b in zip(these, those))
-
-
-def _predictor_shape(predictor) -> tuple[int, int]:
-    """(users, items) of a Predictor or of a snapshot dict of its arrays."""
-    arrays = predictor if isinstance(predictor, dict) else vars(predictor)
-    return len(arrays["user_factors"]), len(arrays["item_factors"])
 
 
 def _window(n: int, i: int, context: int = 3) -> list:

@@ -169,6 +169,9 @@ def test_points_move_during_training_and_the_slider_replays_epochs(qtbot, window
     view.replay.setValue(59)
     assert view.embedding.epoch == 60
     assert not np.allclose(early, view.coordinates(ITEM_KIND))
+    window.add_movie("A new movie")  # the run's snapshots have one movie too few now
+    view.replay.setValue(10)
+    assert view.embedding.epoch == 60 and len(view.coordinates(ITEM_KIND)) == window.table.ratings.n_items - 1
 
 
 def test_export_image_and_factors_and_import_them_back(qtbot, trained, tmp_path):
