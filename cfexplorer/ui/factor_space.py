@@ -395,17 +395,16 @@ class FactorSpaceView(QWidget):
                 continue
             names = embedding.table(kind).names
             n_grid = ratings.n_items if kind == ITEM_KIND else ratings.n_users
-            if built_from_these:
+            grid_names = None if built_from_these else (ratings.item_titles() if kind == ITEM_KIND
+                                                        else ratings.user_labels.astype(str))
+            if grid_names is None or (len(names) == n_grid and all(np.asarray(names, dtype=str)
+                                                                   == np.asarray(grid_names, dtype=str))):
                 to_grid = np.arange(len(names))
             else:
-                grid_names = ratings.item_titles() if kind == ITEM_KIND else ratings.user_labels.astype(str)
-                if len(names) == n_grid and all(np.asarray(names, dtype=str) == np.asarray(grid_names, dtype=str)):
-                    to_grid = np.arange(len(names))
-                else:
-                    first_position = {}
-                    for position, name in enumerate(grid_names):
-                        first_position.setdefault(str(name), position)
-                    to_grid = np.array([first_position.get(str(name), -1) for name in names], dtype=np.int64)
+                first_position = {}
+                for position, name in enumerate(grid_names):
+                    first_position.setdefault(str(name), position)
+                to_grid = np.array([first_position.get(str(name), -1) for name in names], dtype=np.int64)
             self._to_grid[kind] = to_grid
             from_grid = np.full(n_grid, -1, dtype=np.int64)
             linked_rows = np.flatnonzero(to_grid >= 0)
@@ -496,16 +495,19 @@ class FactorSpaceView(QWidget):
 
     def _genre_categories(self, genres: np.ndarray) -> np.ndarray:
         if self._genres is not None and self._genres[0] is genres:  # every frame of a run has the same genres
-            self.genre_names = self._genres[2]
             return self._genres[1]
         first = np.array([str(g).split("|")[0] if g else "" for g in genres], dtype=object)
         names, counts = np.unique(first[first != ""], return_counts=True)
         common = list(names[np.argsort(-counts, kind="stable")][: len(CATEGORIES) - 1])
-        self.genre_names = common
         lookup = {name: i for i, name in enumerate(common)}
         categories = np.array([lookup.get(g, -1) for g in first], dtype=np.int64)
         self._genres = (genres, categories, common)
         return categories
+
+    @property
+    def genre_names(self) -> list:
+        """The genres that have a colour of their own, most common first (of the last genre colouring)."""
+        return self._genres[2] if self._genres is not None else []
 
     def cluster_labels(self, kind: str) -> np.ndarray:
         """k-means clusters of the shown factors. A new frame of the same points starts from the previous
@@ -704,7 +706,7 @@ class FactorSpaceView(QWidget):
         parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
                  f"{embedding.items.n_factors} factors"]
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
-        if self.colour_by.currentData() == "genre" and getattr(self, "genre_names", None):
+        if self.colour_by.currentData() == "genre" and self.genre_names:
             names = ", ".join(self.genre_names)
             parts.append(f"genres by colour: {names} (grey: other)")
         parts.append("Shift+drag selects a region")
