@@ -33,6 +33,7 @@ from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
+from .ui.qt_guard import guard_event
 
 RECOVERY_INTERVAL_MS = 30_000  # how often unsaved edits are copied to the recovery file
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
@@ -816,16 +817,19 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda checked=False, p=name: self.open_file(p))
         self.recent_menu.setEnabled(bool(files))
 
+    @guard_event
     def dragEnterEvent(self, event):
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
 
+    @guard_event
     def dropEvent(self, event):
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
             QTimer.singleShot(0, lambda: self.open_file(files[0]))
 
+    @guard_event
     def closeEvent(self, event):
         if not self.confirm_discard():
             event.ignore()

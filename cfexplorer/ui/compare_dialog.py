@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
 from ..core.models import MODEL_KINDS
 from ..lazy import load_now
+from .qt_guard import guard_event, qt_virtual
 
 METRIC_LABELS = {"rmse": "test RMSE", "mae": "test MAE", "bce": "test BCE", "auc": "test AUC"}
 
@@ -63,9 +64,11 @@ class ComparisonTableModel(QAbstractTableModel):
     def headers(self):
         return ["Model", *(METRIC_LABELS[m] for m in self.metrics), "Fit s", "Parameters"]
 
+    @qt_virtual(0)
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.rows)
 
+    @qt_virtual(0)
     def columnCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.headers())
 
@@ -79,6 +82,7 @@ class ComparisonTableModel(QAbstractTableModel):
             return f"{entry.fit_seconds:.2f}"
         return f"{entry.n_parameters:,}"
 
+    @qt_virtual(None)
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
@@ -88,6 +92,7 @@ class ComparisonTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    @qt_virtual(None)
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.headers()[section]
@@ -265,10 +270,12 @@ class CompareDialog(QDialog):
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
+    @guard_event
     def closeEvent(self, event):
         self.shutdown()
         super().closeEvent(event)
 
+    @qt_virtual(None)
     def reject(self):
         self.shutdown()
         super().reject()

@@ -3,7 +3,8 @@
 Python exceptions raised in slots and event handlers reach ``sys.excepthook`` (PySide prints them
 through it and returns to the event loop); exceptions in plain Python threads reach
 ``threading.excepthook``. :class:`ErrorReporter` takes both, writes the traceback to a log file and
-shows it, from the GUI thread, in an :class:`ErrorDialog`.
+shows it, from the GUI thread, in an :class:`ErrorDialog`: one dialog per distinct error a minute, so
+that a failure repeating on every painted cell does not bury the window under dialogs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
+
+from .qt_guard import error_key, repeats_since_report, should_report
 
 LOGGER_NAME = "cfexplorer"
 
@@ -95,9 +98,14 @@ class ErrorReporter(QObject):
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc_value, exc_traceback)
             return
+        key = ("dialog",) + error_key(exc_value)
+        if not should_report(key):
+            return  # counted; logged with the next report of the same error
         details = "".join(traceback.format_exception(exc_type, exc_value, exc_traceback))
         summary = f"{exc_type.__name__}: {exc_value}"
-        self.logger.error("unexpected error\n%s", details)
+        repeated = repeats_since_report(key)
+        again = f" (and {repeated} more times since it was last shown)" if repeated else ""
+        self.logger.error("unexpected error%s\n%s", again, details)
         self.sig_error.emit(summary, details)
 
     @Slot(str, str)

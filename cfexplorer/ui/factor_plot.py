@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
+from .qt_guard import guard_event, qt_virtual
 
 HOVER_RADIUS_PX = 10
 SYMBOLS = {ITEM_KIND: "o", "user": "t"}
@@ -33,6 +34,7 @@ class SelectingViewBox(pg.ViewBox):
         self.band.hide()
         self.addItem(self.band, ignoreBounds=True)
 
+    @guard_event
     def mouseDragEvent(self, event, axis=None):
         if event.button() != Qt.MouseButton.LeftButton or not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             super().mouseDragEvent(event, axis)
@@ -54,6 +56,10 @@ class FrameScatter(pg.ScatterPlotItem):
     for MovieLens's 9,724 movies, twice that while training competes for the GIL. Here each distinct
     (brush, size) is looked up once and handed to its points by index. Points with a symbol or pen of
     their own, and hover styles, take pyqtgraph's own way."""
+
+    @qt_virtual(None)
+    def paint(self, *args):
+        super().paint(*args)  # pyqtgraph's paint, which calls updateSpots below
 
     def updateSpots(self, dataSet=None):
         table = self.data if dataSet is None else dataSet

@@ -27,6 +27,7 @@ from .colors import NORMAL_ANCHORS
 from .factor_plot import FactorPlot
 from .image_export import export_widget_image
 from .tsne_job import TsneJob
+from .qt_guard import guard_event
 
 SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users": (ITEM_KIND, USER_KIND)}
 PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE"}
@@ -337,6 +338,7 @@ class FactorSpaceView(QWidget):
         if in_front and self._hidden_model is not None:
             self.show_model(*self._hidden_model)
 
+    @guard_event
     def showEvent(self, event):
         super().showEvent(event)
         if self._hidden_model is not None:

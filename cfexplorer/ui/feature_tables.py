@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QTableView, QTabWidget, QVBoxLayout,
 )
 from ..lazy import lazy_import
+from .qt_guard import qt_virtual
 
 pd = lazy_import("pandas")
 
@@ -27,12 +28,15 @@ class DataFrameModel(QAbstractTableModel):
         return pd.DataFrame(self._values.copy(), columns=self._columns,
                             index=pd.Index(self._index, name=self._index_name))
 
+    @qt_virtual(0)
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self._values)
 
+    @qt_virtual(0)
     def columnCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self._columns)
 
+    @qt_virtual(None)
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
@@ -45,6 +49,7 @@ class DataFrameModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    @qt_virtual(False)
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole):
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
@@ -58,9 +63,11 @@ class DataFrameModel(QAbstractTableModel):
         self.dataChanged.emit(index, index)
         return True
 
+    @qt_virtual(Qt.ItemFlag.NoItemFlags)
     def flags(self, index):
         return super().flags(index) | Qt.ItemFlag.ItemIsEditable
 
+    @qt_virtual(None)
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role != Qt.ItemDataRole.DisplayRole:
             return None

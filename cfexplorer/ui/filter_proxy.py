@@ -10,6 +10,7 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from ..core.edits import ITEMS, USERS
 from ..core.ratings import keep_masks, summarize_subset
 from .table_model import SORT_ROLE, RatingTableModel
+from .qt_guard import qt_virtual
 
 ROW_SORT_KEYS = ("original", "name", "count", "mean")
 
@@ -83,9 +84,11 @@ class RatingFilterProxy(QSortFilterProxyModel):
             return self._name_filter in table.name(axis, position).casefold()
         return True
 
+    @qt_virtual(True)
     def filterAcceptsRow(self, source_row, source_parent):
         return self._accepts(self.table.row_axis, source_row, check_name=True)
 
+    @qt_virtual(True)
     def filterAcceptsColumn(self, source_column, source_parent):
         return self._accepts(self.table.column_axis, source_column, check_name=False)
 
@@ -122,6 +125,7 @@ class RatingFilterProxy(QSortFilterProxyModel):
         self._row_key = None
         self.sort(column, order)
 
+    @qt_virtual(False)
     def lessThan(self, left, right):
         if self._row_key is not None:
             a, b = self._row_key[left.row()], self._row_key[right.row()]

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledIte
 from ..core.edits import ITEMS, USERS, SetCells
 from ..core.validation import parse_rating
 from .filter_proxy import RatingFilterProxy
+from .qt_guard import guard_event, qt_virtual
 
 
 class RatingCellDelegate(QStyledItemDelegate):
@@ -28,11 +29,18 @@ class RatingCellDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.proxy = proxy
 
+    @qt_virtual(None)
     def paint(self, painter, option, index):
         source = self.proxy.mapToSource(index)
         text, background, foreground, italic = self.proxy.table.appearance(source.row(), source.column())
         rect = option.rect
         painter.save()
+        try:
+            self._paint_cell(painter, option, rect, text, background, foreground, italic)
+        finally:
+            painter.restore()  # a painter left saved would corrupt every later cell
+
+    def _paint_cell(self, painter, option, rect, text, background, foreground, italic):
         if background is not None:
             painter.fillRect(rect, background)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -46,7 +54,6 @@ class RatingCellDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(QPen(QColor(20, 20, 20), 2))
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
-        painter.restore()
 
 
 class RatingGridView(QTableView):
@@ -244,6 +251,7 @@ class RatingGridView(QTableView):
         self.table.request_edit(SetCells(tuple(users), tuple(items), tuple(values), "Fill down"))
         return True
 
+    @guard_event
     def keyPressEvent(self, event):
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.state() != QAbstractItemView.State.EditingState:
             self.clear_selected_cells()

@@ -16,6 +16,7 @@ from ..core.edits import ITEMS, USERS, Rename, SetCells
 from ..core.ratings import Ratings
 from ..core.validation import parse_rating
 from .colors import RatingColors
+from .qt_guard import qt_virtual
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1        # the number behind a cell, NaN when not rated
 IS_PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -36,11 +37,22 @@ class EditCommand(QUndoCommand):
         self._model = model
         self._edit = edit
 
+    @qt_virtual(None)
     def redo(self):
-        self._edit = self._model.apply_edit(self._edit)
+        self._apply()
 
+    @qt_virtual(None)
     def undo(self):
-        self._edit = self._model.apply_edit(self._edit)
+        self._apply()
+
+    def _apply(self):
+        try:
+            self._edit = self._model.apply_edit(self._edit)
+        except Exception:
+            # The data is as it was (an edit builds its result before installing it); a step that cannot be
+            # applied must leave the stack, or undo/redo would replay it against the wrong data.
+            self.setObsolete(True)
+            raise
 
 
 class RatingTableModel(QAbstractTableModel):
@@ -172,16 +184,19 @@ class RatingTableModel(QAbstractTableModel):
         return (item, user) if self.rows_are_items else (user, item)
 
     # --- Qt model interface ---------------------------------------------------------------------------
+    @qt_virtual(0)
     def rowCount(self, parent=QModelIndex()) -> int:
         if parent.isValid():
             return 0
         return self._dense.shape[1] if self.rows_are_items else self._dense.shape[0]
 
+    @qt_virtual(0)
     def columnCount(self, parent=QModelIndex()) -> int:
         if parent.isValid():
             return 0
         return self._dense.shape[0] if self.rows_are_items else self._dense.shape[1]
 
+    @qt_virtual(Qt.ItemFlag.NoItemFlags)
     def flags(self, index):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -211,6 +226,7 @@ class RatingTableModel(QAbstractTableModel):
                     True)
         return MISSING_TEXT, None, _MISSING_FOREGROUND, False
 
+    @qt_virtual(None)
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
@@ -254,6 +270,7 @@ class RatingTableModel(QAbstractTableModel):
             return predicted is not None
         return None
 
+    @qt_virtual(None)
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         axis = self.row_axis if orientation == Qt.Orientation.Vertical else self.column_axis
         names = self._item_names if axis == ITEMS else self._user_names
@@ -269,6 +286,7 @@ class RatingTableModel(QAbstractTableModel):
             return f"{kind} “{names[section]}”: {counts[section]} ratings, {mean}"
         return None
 
+    @qt_virtual(False)
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole):
         if not index.isValid() or role != Qt.ItemDataRole.EditRole:
             return False
