@@ -19,11 +19,9 @@ from .core.ratings import Ratings, keep_masks, summarize_subset
 from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
-from .io.project import Project, load_project, save_project
-from .io.readers import RatingsFileError, read_any
-from .io.writers import write_by_extension
+from .io.project import Project
 from .core.embedding import ITEM_KIND
-from .core.models import model_from_state
+from .ui.document import Document, DocumentController, model_from_project
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.filter_proxy import RatingFilterProxy
@@ -33,13 +31,11 @@ from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
-from .ui.qt_guard import guard_event
+from .ui.qt_guard import guard_event, report_current_exception
 
-RECOVERY_INTERVAL_MS = 30_000  # how often unsaved edits are copied to the recovery file
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
-MAX_RECENT = 8
 
 OPEN_FILTER = (
     "All supported (*.cfx *.csv *.tsv *.txt *.data *.xlsx);;CF Explorer project (*.cfx);;"
@@ -113,7 +109,10 @@ class MainWindow(QMainWindow):
     def __init__(self, ratings: Ratings | None = None, title: str | None = None, settings: QSettings | None = None):
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
-        self.undo_stack = QUndoStack(self)
+        self.documents = DocumentController(self, self.settings)
+        # The history belongs to the document: its owner goes first when the window closes, so the stack's
+        # last signals (it clears itself as it goes) reach nobody and cannot count as "saved".
+        self.undo_stack = QUndoStack(self.documents)
         if ratings is None:
             ratings, title = load_preset(DEFAULT_PRESET), PRESETS[DEFAULT_PRESET].title
         self.table = RatingTableModel(ratings, self.undo_stack, self)
@@ -121,9 +120,9 @@ class MainWindow(QMainWindow):
         self.grid = RatingGridView(self.proxy)
         self.message_bar = MessageBar()
         self.filter_edit = QLineEdit(placeholderText="Filter rows by name  (Ctrl+F)", clearButtonEnabled=True)
-        self.path: Path | None = None          # where Save writes without asking
-        self.document_title = title or "Untitled"
-        self.project_settings: dict = {}
+        self.documents.title = title or "Untitled"
+        self._document_notes: list[str] = []  # warnings of the document being installed, shown once it is
+        self._installing = False
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -144,6 +143,10 @@ class MainWindow(QMainWindow):
         self.table.sig_ratings_changed.connect(self._on_ratings_change)
         self.proxy.sig_filter_changed.connect(self._update_summary)
         self.undo_stack.cleanChanged.connect(self._update_title)
+        self.documents.follow_edits(self.undo_stack)
+        self.documents.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
+        self.documents.sig_recent_changed.connect(self._refresh_recent_menu)
+        self.documents.sig_switched.connect(self._on_document_switched)
         self.filter_edit.textChanged.connect(self.proxy.set_name_filter)
         self.grid.horizontalHeader().sectionClicked.connect(self._on_column_header_click)
         self.grid.horizontalHeader().sectionDoubleClicked.connect(
@@ -156,14 +159,6 @@ class MainWindow(QMainWindow):
         self._pending_predictor = None
         self._pending_factor_frame = None  # the newest predictor the factor space has not drawn yet
         self.compare_dialog = None
-        # Unsaved edits are copied to a recovery file beside the settings, offered again after a crash.
-        self.recovery_path = Path(self.settings.fileName()).with_name(
-            f"{Path(self.settings.fileName()).stem}-recovery{PROJECT_SUFFIX}")
-        self._recovery_timer = QTimer(self)
-        self._recovery_timer.setInterval(RECOVERY_INTERVAL_MS)
-        self._recovery_timer.timeout.connect(self.write_recovery)
-        self._recovery_timer.start()
-        self.undo_stack.cleanChanged.connect(lambda clean: self.remove_recovery() if clean else None)
         self._grid_refresh_timer = QTimer(self, singleShot=True, interval=GRID_REFRESH_MS)
         self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
@@ -186,8 +181,11 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_summary()
         self._refresh_recent_menu()
-        self.training_panel.apply_defaults(PRESETS[DEFAULT_PRESET].training if title == PRESETS[DEFAULT_PRESET].title
-                                           else None, ratings.binary)
+        is_default_example = title == PRESETS[DEFAULT_PRESET].title
+        if is_default_example:
+            self.documents.project_settings = {"preset": DEFAULT_PRESET}
+        self.training_panel.apply_defaults(PRESETS[DEFAULT_PRESET].training if is_default_example else None,
+                                           ratings.binary)
 
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
@@ -264,7 +262,9 @@ class MainWindow(QMainWindow):
         self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(S.Undo)
         self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(S.Redo)])
+        # Both spreadsheet habits; S.Redo is Ctrl+Shift+Z on Linux, and a key bound twice to one action
+        # is ambiguous to Qt, which then triggers nothing.
+        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.act_copy = self._action("&Copy", self.copy, S.Copy, "Copy the selected cells", widget_only=True)
         self.act_paste = self._action("&Paste", self.paste, S.Paste, "Paste a block from a spreadsheet",
                                       widget_only=True)
@@ -385,54 +385,108 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     # --- documents -----------------------------------------------------------------------------------
+    # The document's lifecycle (open, switch, save, recover) is the DocumentController's; the window shows
+    # whatever document it is handed and asks the user the questions.
+    @property
+    def path(self) -> Path | None:
+        """The project Save writes to without asking."""
+        return self.documents.path
+
+    @property
+    def document_title(self) -> str:
+        return self.documents.title
+
+    @property
+    def project_settings(self) -> dict:
+        return self.documents.project_settings
+
     def set_document(self, ratings: Ratings, title: str, path: Path | None = None, settings: dict | None = None,
-                     model_state: dict | None = None):
+                     model_state: dict | None = None, kind: str = "file") -> bool:
+        """Switch to these ratings (lessons, scripts); False, with the window unchanged, when it fails."""
+        model = None
+        if model_state is not None:
+            try:
+                model = model_from_project(Project(ratings, {}, model_state))
+            except ValueError as error:
+                self.message_bar.show_message(f"The saved model could not be restored ({error}); the data is fine.")
+        return self.documents.switch_to(Document(ratings, title, path, dict(settings or {}), model, kind=kind))
+
+    def install_document(self, document: Document, keep_history: bool = False):
+        """Make every view show ``document`` and forget the one before (called by the DocumentController,
+        which puts the previous document back, with its undo history, should this fail half-way)."""
+        ratings, settings = document.ratings, dict(document.settings)
+        if document.kind != "lesson":
+            self.close_lesson()
         self.training_panel.reset()
-        self.proxy.clear_filters()
+        self.training_panel.loss_plot.clear_runs()  # the epoch axis and the legend belong to the old data
         self.filter_edit.clear()
-        self.table.set_ratings(ratings)
+        self.proxy.clear_filters()
+        self.proxy.sort_rows_by("original")
+        self.sort_actions.actions()[0].setChecked(True)
+        self._installing = True  # _on_ratings_change's work is done here, where a failure stops the switch
+        try:
+            self.table.set_ratings(ratings, clear_undo=False)
+        finally:
+            self._installing = False
         self.factor_space.clear()
         self.factor_space.set_ratings(ratings)
         self.factor_space.choose_default_colour(ratings)
-        self.document_title = title
-        self.path = path
-        self.project_settings = dict(settings or {})
-        self.undo_stack.setClean()
         self.message_bar.hide()
-        settings = self.project_settings
-        preset = PRESETS.get(settings.get("preset", ""))
-        self.training_panel.apply_defaults(settings.get("training") or (preset.training if preset else None),
-                                           ratings.binary)
-        self.table.set_rows_are_items(settings.get("rows_are_items", True))
-        if model_state is not None:
-            self.restore_model(model_state)
-        if settings.get("view"):
-            self.apply_view_state(settings["view"])
-        self.explain_panel.refresh()
-        self._update_title()
-        self._update_summary()
-
-    def restore_model(self, state: dict):
-        """Show a model saved in a project, as if it had just been trained."""
+        problems = []
+        preset = PRESETS.get(settings.get("preset", "")) if isinstance(settings.get("preset"), str) else None
+        training = settings.get("training") if isinstance(settings.get("training"), dict) else None
         try:
-            model = model_from_state(state)
-        except (KeyError, ValueError, TypeError) as error:
-            self.message_bar.show_message(f"The saved model could not be restored ({error}); the data is fine.")
-            return
-        self.training_panel.model = model
+            self.training_panel.apply_defaults(training or (preset.training if preset else None), ratings.binary)
+        except (ValueError, TypeError, KeyError, IndexError) as error:
+            self.training_panel.apply_defaults(None, ratings.binary)
+            problems.append(f"its training settings could not be used ({error}); the defaults are set")
+        self.table.set_rows_are_items(bool(settings.get("rows_are_items", True)))
+        if document.model is not None:
+            self.show_restored_model(document.model)
+        if isinstance(settings.get("view"), dict):
+            try:
+                self.apply_view_state(settings["view"])
+            except (ValueError, TypeError, KeyError, AttributeError, UnicodeError) as error:
+                problems.append(f"its window layout could not be restored ({error})")
+        if not keep_history:
+            self.undo_stack.clear()  # last: had anything above failed, the history would still match the data
+        self.explain_panel.refresh()
+        self._update_summary()
+        self._document_notes = [*document.warnings, *problems]
+
+    def _on_document_switched(self):
+        self._update_title()
+        if self._document_notes:
+            self.message_bar.show_message(" ".join(self._document_notes), kind="info")
+        self._document_notes = []
+
+    def show_restored_model(self, model):
+        """Show a model saved in a project, as if it had just been trained."""
+        panel = self.training_panel
+        panel.model = model
         binary = model.loss_ == "bce" or getattr(model, "binary_", False)
         metrics = ("bce", "accuracy") if binary else ("rmse", "mae")
-        self.training_panel.loss_plot.start_run(self.training_panel.settings(), metrics)
-        self.training_panel.loss_plot.add_records(model.history_)
+        panel.loss_plot.start_run(panel.settings(), metrics)
+        panel.loss_plot.add_records(model.history_)
+        epochs = len(model.history_)
         if model.history_:
             self.formula_panel.show_epoch(model, model.history_[-1])
+            panel.cost_label.setText(panel.describe_cost(model.history_[-1]))
+        panel.status_label.setText(f"trained: {epochs} epochs (restored from the project)")
+        panel.progress.setRange(0, max(epochs, 1))
+        panel.progress.setValue(epochs)
         self.table.set_predictor(model.predictor())
         self.factor_space.show_model(model.predictor(), self.table.ratings)
 
     def open_preset(self, name: str) -> bool:
+        if name not in PRESETS:
+            self.show_error("No such example", f"There is no example called {name!r}; choose from "
+                                               f"{', '.join(PRESETS)}.")
+            return False
         if not self.confirm_discard():
             return False
-        self.set_document(load_preset(name), PRESETS[name].title, settings={"preset": name})
+        if not self.documents.open_preset(name):
+            return False
         self.statusBar().showMessage(PRESETS[name].description, 8000)
         return True
 
@@ -445,34 +499,11 @@ class MainWindow(QMainWindow):
             self.open_file(path, confirm=False)
 
     def open_file(self, path, confirm: bool = True) -> bool:
-        """Open a ratings file or project; on any error the current data stays as it was."""
-        path = Path(path)
+        """Open a ratings file or project; on any error the current document stays as it was."""
         if confirm and not self.confirm_discard():
             return False
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            if path.suffix.lower() == PROJECT_SUFFIX:
-                project = load_project(path)
-                ratings, settings, warnings, save_path = project.ratings, project.settings, [], path
-                model_state = project.model_state
-            else:
-                result = read_any(path)
-                ratings, settings, warnings, save_path = result.ratings, {"source": str(path)}, result.warnings, None
-                model_state = None
-        except RatingsFileError as error:
-            QGuiApplication.restoreOverrideCursor()
-            self.show_error("Cannot open this file", str(error))
+        if not self.documents.open_file(path):
             return False
-        except (OSError, ValueError) as error:
-            QGuiApplication.restoreOverrideCursor()
-            self.show_error("Cannot open this file", f"{path}: {error}")
-            return False
-        QGuiApplication.restoreOverrideCursor()
-        self.set_document(ratings, path.name, save_path, settings, model_state)
-        self._remember_recent(path)
-        self.settings.setValue("last_folder", str(path.parent))
-        if warnings:
-            self.message_bar.show_message(" ".join(warnings), kind="info")
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
@@ -482,8 +513,7 @@ class MainWindow(QMainWindow):
         return self.save_to(self.path)
 
     def save_as(self) -> bool:
-        start = self.settings.value("last_folder", str(Path.home()))
-        suggested = str(Path(start) / (Path(self.document_title).stem + PROJECT_SUFFIX))
+        suggested = str(self.documents.suggested_save_path())
         path, chosen = QFileDialog.getSaveFileName(self, "Save as", suggested, ";;".join(SAVE_FILTERS))
         if not path:
             return False
@@ -495,23 +525,9 @@ class MainWindow(QMainWindow):
 
     def save_to(self, path, shape: str | None = None) -> bool:
         """Write the document; a project (.cfx) becomes the file Save writes to from then on."""
-        path = Path(path)
-        ratings = self.table.ratings
-        try:
-            if path.suffix.lower() == PROJECT_SUFFIX:
-                save_project(path, Project(ratings, self.current_settings(), self.current_model_state()))
-            else:
-                write_by_extension(ratings, path, shape or "wide", items_as_rows=self.table.rows_are_items)
-        except (OSError, ValueError) as error:
-            self.show_error("Could not save", f"{path}: {error}\nThe previous file, if any, is unchanged.")
+        if not self.documents.save_to(path, shape):
             return False
-        if path.suffix.lower() == PROJECT_SUFFIX:
-            self.path = path
-        self.document_title = path.name
-        self.undo_stack.setClean()
         self._update_title()
-        self._remember_recent(path)
-        self.settings.setValue("last_folder", str(path.parent))
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
@@ -767,6 +783,8 @@ class MainWindow(QMainWindow):
             self.factor_space.select_grid_entries(users, items)
 
     def _on_ratings_change(self):
+        if self._installing:
+            return
         self.factor_space.set_ratings(self.table.ratings)
         if self.undo_stack.count():
             self.training_panel.mark_stale()
@@ -799,15 +817,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _remember_recent(self, path: Path):
-        files = [str(path)] + [f for f in self.recent_files() if f != str(path)]
-        self.settings.setValue("recent_files", files[:MAX_RECENT])
-        self._refresh_recent_menu()
+        return self.documents.recent.files()
 
     def _refresh_recent_menu(self):
         self.recent_menu.clear()
@@ -834,70 +844,74 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             event.ignore()
             return
-        self.training_panel.shutdown()
-        self.factor_space.shutdown()
+        self.shut_down()
+        event.accept()
+
+    def shut_down(self):
+        """Everything that must happen before the window goes, each step on its own: one that fails must
+        not keep a training thread alive past its window (Qt aborts when a running QThread is destroyed)."""
+        steps = [self.training_panel.shutdown, self.factor_space.shutdown]
         if self.compare_dialog is not None:
-            self.compare_dialog.shutdown()
-        self._recovery_timer.stop()
-        self.remove_recovery()  # a deliberate close: the user saved or chose to discard
+            steps.append(self.compare_dialog.shutdown)
+        steps += [self.documents.on_clean,  # a deliberate close: the user saved or chose to discard
+                  self.documents.shutdown, self._save_window_layout]
+        for step in steps:
+            try:
+                step()
+            except Exception:
+                report_current_exception(f"closing the window ({getattr(step, '__name__', step)})")
+
+    def _save_window_layout(self):
         if self.presenting:
             self.set_presentation(False)  # the saved layout and the app's font are the everyday ones
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
-        event.accept()
 
     # --- crash recovery ----------------------------------------------------------------------------------
+    @property
+    def recovery_path(self) -> Path:
+        return self.documents.recovery.path
+
     def write_recovery(self) -> bool:
-        """Copy unsaved edits to the recovery file (atomically); True when written."""
-        if not self.has_unsaved_changes:
-            return False
-        settings = {**self.current_settings(), "recovered_from": self.document_title}
-        try:
-            self.recovery_path.parent.mkdir(parents=True, exist_ok=True)
-            save_project(self.recovery_path, Project(self.table.ratings, settings, None))
-        except (OSError, ValueError) as error:
-            self.statusBar().showMessage(f"Could not write the recovery file {self.recovery_path}: {error}", 5000)
-            return False
-        return True
+        """Copy unsaved edits to this window's recovery file (in the background); True when started."""
+        return self.documents.write_recovery()
 
     def remove_recovery(self):
-        try:
-            self.recovery_path.unlink(missing_ok=True)
-        except OSError:
-            pass  # a stale recovery file is offered once more at the next start, nothing worse
+        self.documents.recovery.remove()
 
     def offer_recovery(self, restore: bool | None = None) -> bool:
-        """At start: if the last session ended with unsaved edits, offer them back. ``restore`` answers
-        without asking (tests, scripts). True when the recovered data was opened."""
-        if not self.recovery_path.exists():
-            return False
-        try:
-            project = load_project(self.recovery_path)
-        except (OSError, ValueError, KeyError) as error:
-            self.message_bar.show_message(f"A recovery file could not be read ({error}); it was set aside.")
-            self.recovery_path.replace(self.recovery_path.with_suffix(".unreadable"))
-            return False
-        title = project.settings.get("recovered_from", "untitled")
-        if restore is None:
-            from datetime import datetime
+        """At start: if an earlier session ended with unsaved edits, offer them back. ``restore`` answers
+        without asking (tests, scripts). True when recovered data was opened."""
+        documents = self.documents
+        for path in documents.recovery_candidates():
+            document = documents.open_recovery(path)
+            if document is None:
+                continue  # set aside, with a message
+            answer = restore
+            if answer is None:
+                from datetime import datetime
 
-            when = datetime.fromtimestamp(self.recovery_path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-            answer = QMessageBox.question(
-                self, "Recover unsaved work?",
-                f"CF Explorer did not close normally. Unsaved edits of “{title}” from {when} were kept "
-                f"({project.ratings.n_users} users × {project.ratings.n_items} movies). Open them?",
-                QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Discard)
-            restore = answer == QMessageBox.StandardButton.Open
-        if not restore:
-            self.remove_recovery()
-            return False
-        self.set_document(project.ratings, f"Recovered {title}", None, project.settings)
-        self.undo_stack.resetClean()  # recovered edits are not saved anywhere yet
-        self._update_title()
-        self.write_recovery()  # the file was consumed by loading; keep a copy until the user saves
-        self.message_bar.show_message(f"Recovered the unsaved edits of “{title}”. Save them to keep them.",
-                                      kind="info")
-        return True
+                when = datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+                title = document.title.removeprefix("Recovered ")
+                reply = QMessageBox.question(
+                    self, "Recover unsaved work?",
+                    f"CF Explorer did not close normally. Unsaved edits of “{title}” from {when} were kept "
+                    f"({document.ratings.n_users} users × {document.ratings.n_items} movies). Open them?",
+                    QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Discard)
+                answer = reply == QMessageBox.StandardButton.Open
+            if not answer or not documents.switch_to(document):
+                path.unlink(missing_ok=True)
+                continue
+            self.undo_stack.resetClean()  # recovered edits are not saved anywhere yet
+            self._update_title()
+            # this window's own copy first, then the dead instance's can go
+            if documents.write_recovery():
+                documents.recovery.wait()
+            path.unlink(missing_ok=True)
+            self.message_bar.show_message(f"Recovered the unsaved edits of “{document.title[10:]}”. Save them to "
+                                          "keep them.", kind="info")
+            return True
+        return False
 
     PRESENTATION_FONT_SCALE, PRESENTATION_MARKER_SCALE, PRESENTATION_LINE_WIDTH = 1.5, 1.8, 4
 
@@ -944,6 +958,12 @@ class MainWindow(QMainWindow):
         self.lesson_dock.show()
         self.lesson_dock.raise_()
         return True
+
+    def close_lesson(self):
+        """A document that is not the lesson's was opened: the lesson pane goes with the lesson."""
+        if self.lesson_panel.lesson is not None:
+            self.lesson_panel.stop()
+        self.lesson_dock.hide()
 
     def run_lesson_to_end(self, index: int, timeout_s: float = 120.0):
         """Every step of a lesson, each training run waited for (screenshots, demonstrations)."""

@@ -38,13 +38,13 @@ def open_preset(name: str, **training):
     def do(window):
         preset = PRESETS[name]
         window.set_document(load_preset(name), preset.title,
-                            settings={"preset": name, "training": {**preset.training, **training}})
+                            settings={"preset": name, "training": {**preset.training, **training}}, kind="lesson")
     return do
 
 
 def open_data(make: Callable[[], Ratings], title: str, **training):
     def do(window):
-        window.set_document(make(), title, settings={"training": training})
+        window.set_document(make(), title, settings={"training": training}, kind="lesson")
     return do
 
 
@@ -230,6 +230,11 @@ class LessonPanel(QWidget):
         self.lesson_index = index
         self._go(0)
         return True
+
+    def stop(self):
+        """Leave the lesson (another document was opened)."""
+        self.lesson_index, self.step_index = None, 0
+        self._show()
 
     def next(self):
         lesson = self.lesson

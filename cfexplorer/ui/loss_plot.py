@@ -142,6 +142,14 @@ class LossPlot(QWidget):
             run.number = number
         self._restyle()
 
+    def clear_runs(self):
+        """Forget every run (another document is open): no curve, no legend entry, the axes refit."""
+        self._keep_last(0)
+        self._restyle()
+        self.cost_plot.enableAutoRange(x=True, y=True)
+        self.validation_plot.enableAutoRange(x=True, y=True)
+        self.hover_text.hide()
+
     def set_log_scale(self, on: bool):
         self.cost_plot.setLogMode(y=on)
 

@@ -1,42 +1,81 @@
-"""Unsaved edits survive a crash: a recovery file is written while they are unsaved and offered at the next start."""
+"""Unsaved edits survive a crash: each window copies them to its own recovery file within seconds, and the next
+start offers the files of instances that died — never those of an instance still running."""
 
 import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
 
 from cfexplorer.app import MainWindow
 
 from .test_grid import type_into
 
+RECOVERY_WAIT_MS = 10_000  # the copy is due 2 s after an edit; generous for a loaded machine
+
+
+def _question_mark(table):
+    dense = table.ratings.to_dense()
+    return next((u, i) for u in range(dense.shape[0]) for i in range(dense.shape[1]) if math.isnan(dense[u, i]))
+
 
 def _edit_a_question_mark(qtbot, window):
     window.open_preset("course")
     table = window.table
-    dense = table.ratings.to_dense()
-    user, item = next((u, i) for u in range(dense.shape[0]) for i in range(dense.shape[1]) if math.isnan(dense[u, i]))
+    user, item = _question_mark(table)
     row, column = (item, user) if table.rows_are_items else (user, item)
     type_into(qtbot, window, window.proxy.index(row, column), "4")
     assert table.ratings.to_dense()[user, item] == 4
     return user, item
 
 
-def test_unsaved_edits_are_offered_back_after_a_crash(qtbot, window, settings):
+def _new_window(qtbot, settings):
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    return window
+
+
+def _close(window):
+    window.undo_stack.setClean()
+    window.close()
+
+
+def test_an_edit_is_copied_within_seconds_and_offered_after_a_crash(qtbot, window, settings):
     user, item = _edit_a_question_mark(qtbot, window)
-    assert not window.recovery_path.exists()
-    window._recovery_timer.timeout.emit()  # the periodic copy
-    assert window.recovery_path.exists()
-    # The first window "crashes" (is never closed); the next start finds the file.
-    restarted = MainWindow(settings=settings)
-    qtbot.addWidget(restarted)
+    qtbot.waitUntil(window.recovery_path.exists, timeout=RECOVERY_WAIT_MS)  # no 30 s wait for the first edit
+    window.documents.recovery.wait()
+    window.documents.recovery.release()  # the window's process "dies": its lock goes with it
+    restarted = _new_window(qtbot, settings)
+    assert restarted.recovery_path != window.recovery_path  # one recovery file per instance
     assert restarted.offer_recovery(restore=True)
     assert restarted.table.ratings.to_dense()[user, item] == 4
     assert restarted.has_unsaved_changes and "Recovered" in restarted.windowTitle()
-    assert restarted.recovery_path.exists()  # kept until the recovered data is saved
-    restarted.undo_stack.setClean()
-    restarted.close()
+    assert restarted.recovery_path.exists()  # its own copy, kept until the recovered data is saved
+    assert not window.recovery_path.exists()  # the dead instance's copy was taken over
+    _close(restarted)
+
+
+def test_a_second_instance_never_takes_a_running_instances_recovery_file(qtbot, window, settings):
+    _edit_a_question_mark(qtbot, window)
+    assert window.write_recovery()
+    window.documents.recovery.wait()
+    second = _new_window(qtbot, settings)
+    assert not second.offer_recovery(restore=True)
+    assert not second.offer_recovery(restore=False)  # declining deletes only what it was offered
+    assert window.recovery_path.exists()
+    _close(second)
+    assert window.recovery_path.exists()  # closing the second instance leaves the first one's copy alone
 
 
 def test_saving_or_undoing_to_the_saved_state_removes_the_recovery_file(qtbot, window, tmp_path):
     _edit_a_question_mark(qtbot, window)
     assert window.write_recovery()
+    window.documents.recovery.wait()
     window.undo_stack.undo()  # back to the state on disk: nothing to recover
     assert not window.recovery_path.exists()
     _edit_a_question_mark(qtbot, window)
@@ -49,13 +88,14 @@ def test_saving_or_undoing_to_the_saved_state_removes_the_recovery_file(qtbot, w
 def test_declining_the_recovery_deletes_it_and_keeps_the_current_data(qtbot, window, settings):
     _edit_a_question_mark(qtbot, window)
     window.write_recovery()
-    restarted = MainWindow(settings=settings)
-    qtbot.addWidget(restarted)
+    window.documents.recovery.wait()
+    window.documents.recovery.release()
+    restarted = _new_window(qtbot, settings)
     before = restarted.table.ratings.n_ratings
     assert not restarted.offer_recovery(restore=False)
-    assert not restarted.recovery_path.exists()
+    assert not window.recovery_path.exists()
     assert restarted.table.ratings.n_ratings == before and not restarted.has_unsaved_changes
-    restarted.close()
+    _close(restarted)
 
 
 def test_a_deliberate_close_leaves_no_recovery_file(qtbot, window):
@@ -63,3 +103,69 @@ def test_a_deliberate_close_leaves_no_recovery_file(qtbot, window):
     window.write_recovery()
     window.close()  # the fixture's answer to "save changes?" is Discard
     assert not window.recovery_path.exists()
+
+
+@pytest.mark.parametrize("content", [b"not a zip at all", b"PK\x03\x04 damaged"])
+def test_an_unreadable_recovery_file_is_set_aside_with_a_message(qtbot, window, settings, content):
+    folder = Path(settings.fileName()).parent
+    orphan = folder / "recovery-999999999-1.cfx"  # no lock: its instance is gone
+    orphan.write_bytes(content)
+    assert not window.offer_recovery(restore=True)
+    assert not orphan.exists() and orphan.with_suffix(".unreadable").read_bytes() == content
+    assert "could not be read" in window.message_bar.text and "\n" not in window.message_bar.text
+    assert window.table.ratings.n_users == 4  # still the example it started on
+
+
+CRASHING_APP = textwrap.dedent("""
+    import math, os, sys
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
+    from PySide6.QtCore import QSettings
+    from cfexplorer.app import MainWindow, make_application
+    from cfexplorer.core.edits import SetCells
+    app = make_application()
+    window = MainWindow(settings=QSettings(sys.argv[1], QSettings.Format.IniFormat))
+    window.show()
+    dense = window.table.ratings.to_dense()
+    user, item = next((u, i) for u in range(dense.shape[0]) for i in range(dense.shape[1])
+                      if math.isnan(dense[u, i]))
+    window.table.request_edit(SetCells((user,), (item,), (4.0,)))
+    print(user, item, flush=True)
+    app.exec()
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs kill -9")
+def test_edits_made_five_seconds_before_a_kill_are_offered_at_the_next_start(qtbot, tmp_path, settings):
+    settings_file = settings.fileName()
+    process = subprocess.Popen([sys.executable, "-c", CRASHING_APP, settings_file], stdout=subprocess.PIPE,
+                               text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    try:
+        user, item = (int(v) for v in process.stdout.readline().split())
+        time.sleep(5)  # the user edited, then five seconds later the machine lost power
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    restarted = _new_window(qtbot, settings)
+    assert restarted.offer_recovery(restore=True)
+    assert restarted.table.ratings.to_dense()[user, item] == 4
+    _close(restarted)
+
+
+def test_a_window_destroyed_without_closing_keeps_its_recovery_file(qtbot, settings):
+    """An unexpected end (an exception unwinding the app) destroys the window without closeEvent: the
+    undo history's last signals must not be taken for a save."""
+    import gc
+
+    import shiboken6
+
+    from cfexplorer.core.edits import SetCells
+
+    window = MainWindow(settings=settings)  # not handed to qtbot, which would close it at the end
+    window.table.request_edit(SetCells(*(((v,) for v in _question_mark(window.table))), (4.0,)))
+    assert window.write_recovery()
+    window.documents.recovery.wait()
+    path = window.recovery_path
+    shiboken6.delete(window)
+    gc.collect()
+    assert path.exists()

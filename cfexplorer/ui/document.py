@@ -1,0 +1,509 @@
+"""What is open in the window, and its lifecycle: opening, saving, recovering after a crash.
+
+A :class:`Document` (ratings with their labels, the settings a project stored, a trained model restored from
+it, where it came from) is built whole, off to the side — in a worker thread for large files — and only then
+handed to the window in one call, ``MainWindow.install_document``. A failure anywhere before that, a
+``MemoryError`` included, changes nothing: not the data, the title, the path Save writes to, the undo
+history, the settings or the trained model.
+
+The lifecycle lives in :class:`DocumentController`, in one place::
+
+    idle ──open──▶ opening ──built──▶ switching ──▶ idle      the window shows the new document
+                      └──failed / cancelled──────────▶ idle      nothing changed
+    idle ──save──▶ saving ──▶ idle
+
+While a document is opening or saving, another open or save is refused (a drop or a recent-file click
+arriving from the progress dialog's event loop). The window does not read files, write recovery copies or
+keep the recent-files list itself; it asks the controller.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QLockFile, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QProgressDialog
+
+from ..core.ratings import Ratings
+from ..io.presets import PRESETS, load_preset
+from ..io.project import SUFFIX as PROJECT_SUFFIX
+from ..io.project import Project, load_project, save_project
+from ..io.readers import RatingsFileError, read_any
+from ..io.writers import write_by_extension
+from ..lazy import load_now
+
+IDLE, OPENING, SWITCHING, SAVING = "idle", "opening", "switching", "saving"
+# Files at least this large are read in a worker thread behind a progress dialog with Cancel (a million
+# ratings are about 20 MB of CSV and take a second or two); smaller ones open at once.
+BACKGROUND_OPEN_BYTES = 4 * 2**20
+MAX_RECENT = 8
+# Unsaved edits reach the recovery file this long after they were made (and at least this many write times
+# apart, so that copying a large document never takes more than a twentieth of the time).
+RECOVERY_DELAY_MS = 2_000
+RECOVERY_COST_FACTOR = 20
+_UNSAFE_FILE_NAME_CHARACTERS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+@dataclass(frozen=True)
+class Document:
+    """Everything the window shows that belongs to one file, example or lesson."""
+
+    ratings: Ratings
+    title: str
+    path: Path | None = None              # the project Save writes to without asking, if any
+    settings: dict = field(default_factory=dict)  # training settings, layout, preset name, source file
+    model: object | None = None           # a trained model restored from a project
+    warnings: tuple[str, ...] = ()
+    source: Path | None = None            # the file it was read from (the recent-files list)
+    kind: str = "file"                    # "file", "project", "preset", "lesson", "recovery", "new"
+
+
+def safe_file_stem(title: str) -> str:
+    """A file name from a document title that every platform accepts (no ':' for Windows, no '/')."""
+    stem = _UNSAFE_FILE_NAME_CHARACTERS.sub(" - ", str(title))
+    stem = re.sub(r"(\s*-\s*){2,}", " - ", re.sub(r"\s+", " ", stem)).strip(" .-")
+    return stem or "Untitled"
+
+
+def model_from_project(project: Project):
+    """The trained model a project holds, rebuilt and checked, or None; ValueError when it is unusable."""
+    if project.model_state is None:
+        return None
+    from ..core.models import model_from_state
+
+    try:
+        model = model_from_state(project.model_state)
+    except (KeyError, TypeError, IndexError) as error:
+        raise ValueError(f"its trained model cannot be restored ({type(error).__name__}: {error})") from None
+    ratings = project.ratings
+    if (getattr(model, "n_users_", ratings.n_users), getattr(model, "n_items_", ratings.n_items)) != (
+            ratings.n_users, ratings.n_items):
+        raise ValueError("its trained model was made for data of another size")
+    for name, value in vars(model).items():
+        if name.endswith("_") and isinstance(value, np.ndarray) and value.dtype.kind == "f" \
+                and not np.all(np.isfinite(value)):
+            raise ValueError(f"its trained model holds values that are not finite numbers ({name})")
+    return model
+
+
+def read_document(path) -> Document:
+    """Read a ratings file or a project into a Document; RatingsFileError (one line) when it cannot be."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == PROJECT_SUFFIX:
+            project = load_project(path)
+            try:
+                model = model_from_project(project)
+            except ValueError as error:
+                raise RatingsFileError(path, f"not a valid project: {error}") from None
+            return Document(project.ratings, path.name, path, dict(project.settings), model, source=path,
+                            kind="project")
+        result = read_any(path)
+        return Document(result.ratings, path.name, None, {"source": str(path)}, None, tuple(result.warnings),
+                        source=path, kind="file")
+    except MemoryError:
+        size = _file_size(path)
+        raise RatingsFileError(path, f"not enough memory to open it ({size / 2**20:,.0f} MB)") from None
+    except RatingsFileError:
+        raise
+    except (OSError, ValueError) as error:
+        message = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise RatingsFileError(path, message) from None
+
+
+def preset_document(name: str, kind: str = "preset") -> Document:
+    preset = PRESETS[name]
+    return Document(load_preset(name), preset.title, settings={"preset": name}, kind=kind)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class _ReadJob(QObject):
+    """One file read in a worker thread. Its result is delivered only while it is still the job the
+    controller waits for; a cancelled job finishes in the background and is forgotten."""
+
+    sig_done = Signal(object, object)  # Document or None, error message or None
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self.thread = threading.Thread(target=self._run, name="cfexplorer-open", daemon=True)
+
+    def _run(self):
+        try:
+            document, error = read_document(self.path), None
+        except RatingsFileError as failure:
+            document, error = None, str(failure)
+        except MemoryError:
+            document, error = None, f"{self.path}: not enough memory to open it"
+        except Exception as failure:  # a bug: reported like any other, the window keeps its document
+            document, error = None, f"{self.path}: {type(failure).__name__}: {failure}"
+            sys.excepthook(type(failure), failure, failure.__traceback__)
+        self.sig_done.emit(document, error)
+
+
+class RecoveryStore:
+    """Copies of unsaved edits, one file per running instance, offered again after a crash.
+
+    Each window writes ``recovery-<pid>-<n>.cfx`` beside the settings and holds ``recovery-<pid>-<n>.lock``
+    while it runs; a recovery file whose lock nobody holds was left by an instance that died (QLockFile
+    knows a lock whose process is gone). A second instance therefore never offers, reads or deletes the
+    file of one that is still running."""
+
+    _numbers = itertools.count(1)
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        name = f"recovery-{os.getpid()}-{next(self._numbers)}"
+        self.path = self.folder / f"{name}{PROJECT_SUFFIX}"
+        self._lock = QLockFile(str(self.folder / f"{name}.lock"))
+        self._lock.setStaleLockTime(0)  # a lock is stale only when its process is gone, never by age
+        self._writer: threading.Thread | None = None
+        self.last_write_seconds = 0.0
+        self.last_error: str | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._lock.tryLock(0)
+        except OSError:
+            pass  # no writable settings folder: recovery copies fail later with a message
+
+    def write(self, project: Project, on_done=None) -> bool:
+        """Write ``project`` in a background thread (an immutable snapshot; big documents take seconds).
+        False when a write is still under way (the caller tries again later)."""
+        if self._writer is not None and self._writer.is_alive():
+            return False
+
+        def run():
+            started = time.perf_counter()
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                save_project(self.path, project)
+                self.last_error = None
+            except (OSError, ValueError) as error:
+                self.last_error = f"Could not write the recovery file {self.path}: {error}"
+            except MemoryError:
+                self.last_error = f"Not enough memory to write the recovery file {self.path}"
+            self.last_write_seconds = time.perf_counter() - started
+            if on_done is not None:
+                on_done()
+
+        self._writer = threading.Thread(target=run, name="cfexplorer-recovery", daemon=True)
+        self._writer.start()
+        return True
+
+    def wait(self, timeout: float = 30.0):
+        if self._writer is not None:
+            self._writer.join(timeout)
+
+    def remove(self):
+        self.wait()
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass  # a stale copy is offered once more at the next start, nothing worse
+
+    def orphans(self) -> list[Path]:
+        """Recovery files of instances that are no longer running, newest first."""
+        found = []
+        for path in self.folder.glob(f"recovery-*{PROJECT_SUFFIX}"):
+            if path == self.path:
+                continue
+            lock = QLockFile(str(path.with_suffix(".lock")))
+            lock.setStaleLockTime(0)
+            if lock.tryLock(0):  # nobody holds it: its instance is gone (QLockFile checks the pid)
+                lock.unlock()
+                found.append(path)
+        return sorted(found, key=lambda p: _mtime(p), reverse=True)
+
+    def set_aside(self, path: Path) -> Path:
+        aside = path.with_suffix(".unreadable")
+        try:
+            path.replace(aside)
+        except OSError:
+            pass
+        return aside
+
+    def release(self):
+        self.wait()
+        self._lock.unlock()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+class RecentFiles:
+    def __init__(self, settings: QSettings):
+        self.settings = settings
+
+    def files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def add(self, path: Path):
+        files = [str(path)] + [f for f in self.files() if f != str(path)]
+        self.settings.setValue("recent_files", files[:MAX_RECENT])
+
+
+class DocumentController(QObject):
+    """The one owner of the open document's lifecycle (see the module's docstring)."""
+
+    sig_state_changed = Signal(str)
+    sig_switched = Signal()  # the window shows another document; title and path are its own
+    sig_recent_changed = Signal()
+    sig_message = Signal(str, str)  # kind ("error"/"info"), text
+
+    def __init__(self, window, settings: QSettings):
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+        self.state = IDLE
+        self.title = "Untitled"
+        self.path: Path | None = None  # where Save writes without asking
+        self.project_settings: dict = {}
+        self.kind = "preset"
+        self.recent = RecentFiles(settings)
+        self.recovery = RecoveryStore(Path(settings.fileName()).parent)
+        self._job: _ReadJob | None = None
+        self._recovery_timer = QTimer(self, singleShot=True)
+        self._recovery_timer.timeout.connect(self.write_recovery)
+
+    # --- state ------------------------------------------------------------------------------------------
+    def _set_state(self, state: str):
+        if state != self.state:
+            self.state = state
+            self.sig_state_changed.emit(state)
+
+    @property
+    def busy(self) -> bool:
+        return self.state != IDLE
+
+    # --- opening -----------------------------------------------------------------------------------------
+    def open_file(self, path) -> bool:
+        """Read ``path`` (a large one in the background, with progress and Cancel) and switch to it.
+        On any failure the window keeps its document and the error is shown in one line."""
+        if self.busy:
+            self.sig_message.emit("error", f"Still busy {self.state} a document; try again when it is done.")
+            return False
+        path = Path(path)
+        self._set_state(OPENING)
+        try:
+            if _file_size(path) >= BACKGROUND_OPEN_BYTES:
+                document, error = self._read_in_background(path)
+            else:
+                QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+                try:
+                    document, error = read_document(path), None
+                except RatingsFileError as failure:
+                    document, error = None, str(failure)
+                finally:
+                    QGuiApplication.restoreOverrideCursor()
+        finally:
+            self._set_state(IDLE)
+        if document is None:
+            if error:
+                self.window.show_error("Cannot open this file", error)
+            return False
+        if not self.switch_to(document):
+            return False
+        self.recent.add(path)
+        self.settings.setValue("last_folder", str(path.parent))
+        self.sig_recent_changed.emit()
+        return True
+
+    def _read_in_background(self, path: Path):
+        load_now()  # lazy modules load here, in the GUI thread, never racing the reader's first use
+        job = self._job = _ReadJob(path)
+        loop = QEventLoop()
+        outcome = {}
+
+        def done(document, error):
+            if self._job is job:  # a cancelled read's result is forgotten
+                outcome["result"] = (document, error)
+                loop.quit()
+
+        job.sig_done.connect(done, Qt.ConnectionType.QueuedConnection)
+        dialog = QProgressDialog(f"Reading {path.name} ({_file_size(path) / 2**20:,.0f} MB)…", "Cancel", 0, 0,
+                                 self.window)
+        dialog.setWindowTitle("Opening")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.canceled.connect(loop.quit)
+        self.progress_dialog = dialog
+        job.thread.start()
+        dialog.show()
+        loop.exec()
+        self._job = None
+        dialog.close()
+        dialog.deleteLater()
+        self.progress_dialog = None
+        if "result" not in outcome:
+            self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")
+            return None, None
+        return outcome["result"]
+
+    def cancel_open(self):
+        """Cancel a background open (the progress dialog's Cancel)."""
+        dialog = getattr(self, "progress_dialog", None)
+        if dialog is not None:
+            dialog.canceled.emit()  # what its Cancel button does (QProgressDialog.cancel() only resets it)
+
+    def open_preset(self, name: str, kind: str = "preset") -> bool:
+        if name not in PRESETS:
+            self.sig_message.emit("error", f"There is no example called {name!r}.")
+            return False
+        return self.switch_to(preset_document(name, kind))
+
+    def switch_to(self, document: Document) -> bool:
+        """Hand a whole document to the window. Should the window fail half-way, it is put back on the
+        document it had, so that nothing (Save above all) ever works on a half-switched window."""
+        if self.state not in (IDLE,):
+            self.sig_message.emit("error", f"Still busy {self.state} a document; try again when it is done.")
+            return False
+        previous = self.current_document()
+        self._set_state(SWITCHING)
+        try:
+            self.window.install_document(document)
+        except (Exception, MemoryError) as error:
+            try:
+                self.window.install_document(previous, keep_history=True)
+            except (Exception, MemoryError):
+                pass  # reported below; the previous data is still the table's if installing it failed early
+            self._set_state(IDLE)
+            self.window.show_error("Cannot open this document",
+                                   f"{document.title}: {type(error).__name__}: {error}")
+            sys.excepthook(type(error), error, error.__traceback__)
+            return False
+        self.title, self.path, self.kind = document.title, document.path, document.kind
+        self.project_settings = dict(document.settings)
+        self._recovery_timer.stop()
+        self._set_state(IDLE)
+        self.sig_switched.emit()
+        return True
+
+    def current_document(self) -> Document:
+        """The window's document as it stands (to put back should a switch fail)."""
+        window = self.window
+        return Document(window.table.ratings, self.title, self.path, window.current_settings(),
+                        window.training_panel.model, kind=self.kind)
+
+    # --- saving -----------------------------------------------------------------------------------------
+    def suggested_save_path(self) -> Path:
+        start = Path(self.settings.value("last_folder", str(Path.home())))
+        return start / (safe_file_stem(Path(self.title).stem if self.title.endswith(PROJECT_SUFFIX) else self.title)
+                         + PROJECT_SUFFIX)
+
+    def save_to(self, path, shape: str | None = None) -> bool:
+        """Write the document; a project (.cfx) becomes the file Save writes to from then on."""
+        if self.busy:
+            self.sig_message.emit("error", f"Still busy {self.state} a document; try again when it is done.")
+            return False
+        path = Path(path)
+        window = self.window
+        self._set_state(SAVING)
+        try:
+            ratings = window.table.ratings
+            if path.suffix.lower() == PROJECT_SUFFIX:
+                save_project(path, Project(ratings, window.current_settings(), window.current_model_state()))
+            else:
+                write_by_extension(ratings, path, shape or "wide", items_as_rows=window.table.rows_are_items)
+        except (OSError, ValueError, MemoryError) as error:
+            self._set_state(IDLE)
+            window.show_error("Could not save", f"{path}: {error}\nThe previous file, if any, is unchanged.")
+            return False
+        self._set_state(IDLE)
+        if path.suffix.lower() == PROJECT_SUFFIX:
+            self.path = path
+        self.title = path.name
+        window.undo_stack.setClean()
+        self.recent.add(path)
+        self.settings.setValue("last_folder", str(path.parent))
+        self.sig_recent_changed.emit()
+        return True
+
+    # --- crash recovery -------------------------------------------------------------------------------
+    def follow_edits(self, undo_stack):
+        """Copy unsaved edits to the recovery file within seconds of each edit; drop it once they are saved
+        (or undone). The slots keep the stack's clean state themselves: they are also called while the
+        window and its stack are being destroyed."""
+        self._clean = undo_stack.isClean()
+        undo_stack.cleanChanged.connect(self._on_clean_changed)
+        undo_stack.indexChanged.connect(self._on_undo_index_changed)
+
+    def _on_clean_changed(self, clean: bool):
+        self._clean = clean
+        if clean:
+            self.on_clean()
+        else:
+            self.on_unsaved_change()
+
+    def _on_undo_index_changed(self, index: int):
+        if not self._clean:
+            self.on_unsaved_change()
+
+    def on_unsaved_change(self):
+        """An edit made the document differ from its file: copy it to the recovery file soon."""
+        if not self._recovery_timer.isActive():
+            delay = max(RECOVERY_DELAY_MS, int(1000 * RECOVERY_COST_FACTOR * self.recovery.last_write_seconds))
+            self._recovery_timer.start(delay)
+
+    def on_clean(self):
+        """The document equals its file again (saved, or undone to it): nothing to recover."""
+        self._recovery_timer.stop()
+        self.recovery.remove()
+
+    def write_recovery(self) -> bool:
+        """Copy unsaved edits to this instance's recovery file (in the background); True when started."""
+        window = self.window
+        if not window.has_unsaved_changes:
+            return False
+        settings = {**window.current_settings(), "recovered_from": self.title}
+        started = self.recovery.write(Project(window.table.ratings, settings, None), on_done=self._on_recovery_written)
+        if not started:
+            self._recovery_timer.start(RECOVERY_DELAY_MS)  # the previous copy is still being written
+        return started
+
+    def _on_recovery_written(self):  # in the writer thread: only report through a queued signal
+        if self.recovery.last_error:
+            self.sig_message.emit("error", self.recovery.last_error)
+
+    def recovery_candidates(self) -> list[Path]:
+        return self.recovery.orphans()
+
+    def open_recovery(self, path: Path) -> Document | None:
+        """The document in a recovery file, or None after setting an unreadable one aside with a message."""
+        try:
+            project = load_project(path)
+        except (RatingsFileError, OSError, ValueError, MemoryError) as error:
+            aside = self.recovery.set_aside(path)
+            self.sig_message.emit("error", f"A recovery file could not be read ({error}); it was set aside as "
+                                           f"{aside.name}.")
+            return None
+        title = str(project.settings.get("recovered_from", "untitled"))
+        return Document(project.ratings, f"Recovered {title}", None, dict(project.settings), None, kind="recovery")
+
+    def shutdown(self):
+        self._recovery_timer.stop()
+        self.recovery.release()
+
+
+__all__ = ["Document", "DocumentController", "read_document", "preset_document", "safe_file_stem"]

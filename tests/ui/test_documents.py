@@ -1,0 +1,177 @@
+"""Opening is a transaction: a document is built whole before the window switches to it, and a failure
+anywhere leaves the previous data, title, path, undo history, settings and trained model as they were.
+What belongs to a document goes with it when another one opens."""
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QPushButton
+
+from cfexplorer.core.edits import SetCells
+from cfexplorer.ui import document as document_module
+from cfexplorer.ui.document import safe_file_stem
+
+
+def snapshot(window):
+    """Everything an open must not change when it fails."""
+    panel = window.training_panel
+    return {
+        "dense": window.table.ratings.to_dense().copy(),
+        "labels": list(window.table.ratings.user_labels),
+        "title": window.document_title,
+        "window_title": window.windowTitle(),
+        "path": window.path,
+        "undo": (window.undo_stack.count(), window.undo_stack.index(), window.undo_stack.isClean()),
+        "settings": panel.settings(),
+        "model": panel.model,
+        "predictor": window.table.predictor,
+    }
+
+
+def assert_unchanged(window, before):
+    after = snapshot(window)
+    np.testing.assert_array_equal(after.pop("dense"), before["dense"])
+    assert after == {k: v for k, v in before.items() if k != "dense"}
+
+
+def _trained_project_with_an_unsaved_edit(qtbot, window, tmp_path):
+    window.training_panel.epochs.setValue(20)
+    assert window.train_and_wait()
+    project = tmp_path / "class.cfx"
+    assert window.save_to(project)
+    window.table.request_edit(SetCells((0,), (0,), (1.0,)))  # unsaved
+    return project
+
+
+def test_a_file_that_fails_to_read_changes_nothing_and_save_still_writes_the_old_file(
+        qtbot, window, tmp_path, monkeypatch):
+    project = _trained_project_with_an_unsaved_edit(qtbot, window, tmp_path)
+    before = snapshot(window)
+
+    def out_of_memory(path):
+        raise MemoryError
+
+    monkeypatch.setattr(document_module, "read_any", out_of_memory)
+    big = tmp_path / "huge.csv"
+    big.write_text("user,item,rating\n1,1,4\n")
+    assert not window.open_file(big, confirm=False)
+    assert "not enough memory" in window.message_bar.text and "huge.csv" in window.message_bar.text
+    assert_unchanged(window, before)
+    assert window.save()  # Ctrl+S: the old document to the old file
+    reopened = document_module.read_document(project)
+    assert reopened.ratings.to_dense()[0, 0] == 1.0 and reopened.ratings.n_users == before["dense"].shape[0]
+
+
+def test_a_window_that_fails_half_way_through_switching_goes_back_to_the_previous_document(
+        qtbot, window, tmp_path, monkeypatch):
+    project = _trained_project_with_an_unsaved_edit(qtbot, window, tmp_path)
+    before = snapshot(window)
+    other = tmp_path / "other.csv"
+    other.write_text("user,item,rating\n" + "".join(f"u{u},m{u % 3},{1 + u % 5}\n" for u in range(12)))
+    real_set_ratings = window.factor_space.set_ratings
+
+    def fails_on_the_new_data(ratings):
+        if ratings.n_users == 12:
+            raise MemoryError
+        real_set_ratings(ratings)
+
+    monkeypatch.setattr(window.factor_space, "set_ratings", fails_on_the_new_data)
+    with qtbot.capture_exceptions() as exceptions:
+        assert not window.open_file(other, confirm=False)
+    assert [type(e[1]) for e in exceptions] == [MemoryError]  # reported, once
+    after = snapshot(window)
+    np.testing.assert_array_equal(after["dense"], before["dense"])
+    assert (after["title"], after["path"], after["labels"]) == (before["title"], before["path"], before["labels"])
+    assert window.undo_stack.count() == before["undo"][0]  # the history of the data it still shows
+    assert window.save()
+    assert document_module.read_document(project).ratings.to_dense()[0, 0] == 1.0
+    assert "other.csv" in window.message_bar.text
+
+
+def test_a_large_file_opens_in_the_background_and_cancel_changes_nothing(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setattr(document_module, "BACKGROUND_OPEN_BYTES", 0)
+    release = threading.Event()
+    real_read = document_module.read_any
+
+    def slow_read(path, *args):
+        release.wait(10)
+        return real_read(path, *args)
+
+    monkeypatch.setattr(document_module, "read_any", slow_read)
+    path = tmp_path / "big.csv"
+    path.write_text("user,item,rating\na,x,4\nb,y,2\n")
+    before = snapshot(window)
+    seen = {}
+
+    def press_cancel():
+        dialog = window.documents.progress_dialog
+        seen["label"] = dialog.labelText()
+        seen["visible"] = dialog.isVisible()
+        seen["refused"] = window.open_file(path, confirm=False)  # a second open while one is under way
+        qtbot.mouseClick(dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(100, press_cancel)
+    assert not window.open_file(path, confirm=False)
+    assert seen == {"label": seen["label"], "visible": True, "refused": False} and "big.csv" in seen["label"]
+    release.set()  # the abandoned read finishes; its result must be forgotten
+    qtbot.wait(300)
+    assert_unchanged(window, before)
+    assert "cancelled" in window.message_bar.text
+    assert window.documents.state == "idle"
+    monkeypatch.setattr(document_module, "read_any", real_read)
+    assert window.open_file(path, confirm=False)  # and the same file opens when not cancelled
+    assert window.table.ratings.n_ratings == 2
+
+
+def test_the_suggested_file_name_is_valid_everywhere(window):
+    assert window.document_title == "Course: 5 movies × 4 users"
+    name = window.documents.suggested_save_path().name
+    assert name == "Course - 5 movies × 4 users.cfx"
+    assert safe_file_stem('a/b\\c:d*e?f"g<h>i|j') == "a - b - c - d - e - f - g - h - i - j"
+    assert safe_file_stem(":::") == "Untitled"
+
+
+def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_lesson(qtbot, window, tmp_path):
+    window.start_lesson(0)
+    window.lesson_panel.next()  # trains
+    assert window.wait_for_training()
+    plot = window.training_panel.loss_plot
+    assert plot.runs and window.lesson_dock.isVisible()
+    window.message_bar.show_message("an old error")
+    path = tmp_path / "next.csv"
+    path.write_text("user,item,rating\na,x,4\nb,x,2\n")
+    assert window.open_file(path, confirm=False)
+    assert plot.runs == [] and plot.cost_legend.items == [] and plot.validation_legend.items == []
+    assert not window.lesson_dock.isVisible() and window.lesson_panel.lesson is None
+    assert window.message_bar.text == ""
+    assert window.training_panel.model is None and window.table.predictor is None
+    assert window.training_panel.progress.value() == 0
+
+
+def test_a_reopened_project_with_a_model_says_it_is_trained(qtbot, window, tmp_path):
+    window.training_panel.epochs.setValue(15)
+    assert window.train_and_wait()
+    path = tmp_path / "trained.cfx"
+    assert window.save_to(path)
+    window.open_preset("planted")
+    assert window.open_file(path, confirm=False)
+    panel = window.training_panel
+    assert "trained" in panel.status_label.text() and "15 epochs" in panel.status_label.text()
+    assert panel.progress.value() == panel.progress.maximum() == 15
+    assert "J =" in panel.cost_label.text()
+    assert window.table.predictor is not None
+
+
+def test_a_project_with_settings_of_the_wrong_types_opens_with_defaults_and_says_so(window, tmp_path):
+    from cfexplorer.io.project import Project, save_project
+
+    path = tmp_path / "odd.cfx"
+    save_project(path, Project(window.table.ratings, {"training": {"n_factors": "many"},
+                                                      "view": {"layout": 12}, "rows_are_items": True}))
+    assert window.open_file(path, confirm=False)
+    assert window.training_panel.factors.value() > 0
+    assert "training settings could not be used" in window.message_bar.text
+    assert "layout could not be restored" in window.message_bar.text
+    QApplication.processEvents()
