@@ -1073,6 +1073,9 @@ def build_window(file: str | None = None, preset: str | None = None) -> MainWind
 def run_gui(file: str | None = None, preset: str | None = None) -> int:
     from .ui.error_dialog import ErrorReporter
 
+    if preset and preset not in PRESETS:
+        print(f"cfexplorer: error: no example {preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
+        return 2
     app = make_application()
     window = build_window(file, preset)
     reporter = ErrorReporter(window).install()
@@ -1107,6 +1110,7 @@ def run_screenshot(args) -> int:
     if args.preset:
         window.open_preset(args.preset)
     if args.data and not window.open_file(args.data, confirm=False):
+        print(f"cfexplorer: error: {window.message_bar.text or 'cannot open ' + args.data}", file=sys.stderr)
         return 2
     window.resize(width, height)
     window.show()

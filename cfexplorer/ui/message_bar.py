@@ -44,7 +44,7 @@ class MessageBar(QFrame):
 
     @property
     def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
+        return "" if self.isHidden() else self.label.text()  # shown, even while its window is not yet
 
     def _on_action(self):
         callback, self._callback = self._callback, None

@@ -175,3 +175,40 @@ def test_a_project_with_settings_of_the_wrong_types_opens_with_defaults_and_says
     assert "training settings could not be used" in window.message_bar.text
     assert "layout could not be restored" in window.message_bar.text
     QApplication.processEvents()
+
+
+def _project_with_a_nan_model(window, path):
+    from cfexplorer.io.project import Project, save_project
+
+    window.training_panel.epochs.setValue(5)
+    assert window.train_and_wait()
+    state = window.current_model_state()
+    state = {k: (np.full_like(v, np.nan) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v)
+             for k, v in state.items()}
+    save_project(path, Project(window.table.ratings, window.current_settings(), state))
+
+
+def test_a_project_holding_a_nan_model_is_refused_in_one_line(qtbot, window, tmp_path):
+    path = tmp_path / "nan-model.cfx"
+    _project_with_a_nan_model(window, path)
+    window.open_preset("planted")
+    before = snapshot(window)
+    assert not window.open_file(path, confirm=False)
+    assert "nan-model.cfx" in window.message_bar.text and "not a valid project" in window.message_bar.text
+    assert "\n" not in window.message_bar.text
+    assert_unchanged(window, before)
+
+
+def test_a_screenshot_of_a_project_holding_a_nan_model_fails_in_one_line(qtbot, window, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "nan-model.cfx"
+    _project_with_a_nan_model(window, path)
+    done = subprocess.run([sys.executable, "-m", "cfexplorer", "screenshot", str(tmp_path / "out.png"),
+                           "--data", str(path)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if "propagateSizeHints" not in line]
+    assert len(lines) == 1 and "nan-model.cfx" in lines[0]

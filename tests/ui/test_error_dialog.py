@@ -58,3 +58,26 @@ def test_uninstall_restores_the_previous_hooks(window, tmp_path):
     assert sys.excepthook is not before[0]
     reporter.uninstall()
     assert (sys.excepthook, threading.excepthook) == before
+
+
+@pytest.mark.qt_no_exception_capture
+def test_a_failure_in_every_painted_cell_opens_one_dialog_not_one_per_cell(qtbot, window, reporter, monkeypatch):
+    from cfexplorer.ui import qt_guard
+
+    qt_guard.forget_reports()
+
+    def broken_appearance(row, column):
+        raise FloatingPointError("a cell that cannot be shown")
+
+    monkeypatch.setattr(window.table, "appearance", broken_appearance)
+    for _ in range(5):  # five full repaints of every cell
+        window.grid.viewport().repaint()
+        qtbot.wait(20)
+    qtbot.waitUntil(lambda: len(reporter.dialogs) >= 1, timeout=5000)
+    qtbot.wait(200)
+    assert len(reporter.dialogs) == 1
+    assert "a cell that cannot be shown" in reporter.dialogs[0].summary.text()
+    log = reporter.log_path.read_text(encoding="utf-8")
+    assert log.count("a cell that cannot be shown") <= 2  # logged once (its message and traceback line)
+    assert window.isVisible()
+    qt_guard.forget_reports()
