@@ -440,6 +440,9 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError, KeyError, IndexError) as error:
             self.training_panel.apply_defaults(None, ratings.binary)
             problems.append(f"its training settings could not be used ({error}); the defaults are set")
+        panel = self.training_panel
+        panel.progress.setRange(0, panel.epochs.value())  # "epoch 0 / N" of the run these settings plan
+        panel.progress.setValue(0)
         self.table.set_rows_are_items(bool(settings.get("rows_are_items", True)))
         if document.model is not None:
             self.show_restored_model(document.model)

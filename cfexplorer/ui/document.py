@@ -111,8 +111,7 @@ def read_document(path) -> Document:
         return Document(result.ratings, path.name, None, {"source": str(path)}, None, tuple(result.warnings),
                         source=path, kind="file")
     except MemoryError:
-        size = _file_size(path)
-        raise RatingsFileError(path, f"not enough memory to open it ({size / 2**20:,.0f} MB)") from None
+        raise RatingsFileError(path, f"not enough memory to open it ({describe_size(_file_size(path))})") from None
     except RatingsFileError:
         raise
     except (OSError, ValueError) as error:
@@ -123,6 +122,13 @@ def read_document(path) -> Document:
 def preset_document(name: str, kind: str = "preset") -> Document:
     preset = PRESETS[name]
     return Document(load_preset(name), preset.title, settings={"preset": name}, kind=kind)
+
+
+def describe_size(size: int) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size} bytes"
 
 
 def _file_size(path: Path) -> int:
@@ -342,7 +348,7 @@ class DocumentController(QObject):
                 loop.quit()
 
         job.sig_done.connect(done, Qt.ConnectionType.QueuedConnection)
-        dialog = QProgressDialog(f"Reading {path.name} ({_file_size(path) / 2**20:,.0f} MB)…", "Cancel", 0, 0,
+        dialog = QProgressDialog(f"Reading {path.name} ({describe_size(_file_size(path))})…", "Cancel", 0, 0,
                                  self.window)
         dialog.setWindowTitle("Opening")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)

@@ -147,7 +147,8 @@ def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_less
     assert not window.lesson_dock.isVisible() and window.lesson_panel.lesson is None
     assert window.message_bar.text == ""
     assert window.training_panel.model is None and window.table.predictor is None
-    assert window.training_panel.progress.value() == 0
+    progress = window.training_panel.progress
+    assert progress.value() == 0 and progress.maximum() == window.training_panel.epochs.value()
 
 
 def test_a_reopened_project_with_a_model_says_it_is_trained(qtbot, window, tmp_path):
