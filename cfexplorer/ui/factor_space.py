@@ -352,9 +352,11 @@ class FactorSpaceView(QWidget):
         self._set_embedding(None)
 
     def clear_trained(self):
-        """Training was reset or failed: forget its factors (imported ones stay)."""
+        """Training was reset or failed: forget its factors and its snapshots for replay (imported ones stay)."""
+        self.frames = []
         if self._hidden_model is not None or (self.embedding is not None and self.embedding.source == "trained here"):
             self.clear()
+        self._update_controls()
 
     def set_embedding(self, embedding: Embedding):
         """Show factors trained elsewhere (imported): no snapshots, linked to the grid by name."""

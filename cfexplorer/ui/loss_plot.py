@@ -135,6 +135,17 @@ class LossPlot(QWidget):
         self.current.add(records)
         self._update_current()
 
+    def remove_run(self, run: Run):
+        """Take one run and its curves off the plots (Reset forgets the run it trained); the others stay."""
+        index = next((i for i, kept in enumerate(self.runs) if kept is run), None)
+        if index is None:  # already dropped from the kept runs
+            return
+        if index < len(self._curves):
+            for key, curve in self._curves.pop(index).items():
+                (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).removeItem(curve)
+        del self.runs[index]
+        self._restyle()
+
     def clear_history(self):
         """Forget earlier runs; the current one stays."""
         self._keep_last(1)
