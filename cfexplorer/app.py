@@ -171,6 +171,9 @@ class MainWindow(QMainWindow):
             lambda records, predictor: self.factor_space.add_records(records))
         self.training_panel.controller.sig_progress.connect(
             lambda records, predictor: self.formula_panel.show_epoch(self.training_panel.model, records[-1]))
+        self.training_panel.follow_with_actions({"train": self.act_train, "pause": self.act_pause,
+                                                 "step": self.act_step, "stop": self.act_stop,
+                                                 "reset": self.act_reset})
         self._selecting_from_factor_space = False
         self.factor_space.sig_selection_changed.connect(self._on_factor_selection_change)
         self.grid.sig_entries_selected.connect(self._on_grid_entries_selected)
@@ -764,8 +767,13 @@ class MainWindow(QMainWindow):
             self.factor_space.show_model(predictor, self.table.ratings)
 
     def _on_run_ended(self, model, reason):
-        # The last update of a run must show at once, not when the throttled refresh comes round.
-        self._show_pending_predictor(factor_space_now=True)
+        if reason in self.training_panel.LEFT_BEHIND:
+            # A run left behind: what it left waiting for the next refresh is not wanted any more.
+            self._grid_refresh_timer.stop()
+            self._pending_predictor = self._pending_factor_frame = None
+        else:
+            # The last update of a run must show at once, not when the throttled refresh comes round.
+            self._show_pending_predictor(factor_space_now=True)
         self.factor_space.end_run()
         self.explain_panel.refresh()
 

@@ -1,42 +1,105 @@
-"""Training off the GUI thread.
+"""Training off the GUI thread, one run at a time.
 
 The worker exhausts ``model.iter_fit`` in its own QThread, checking stop, pause and step requests
 between epochs, and reports through a throttle: at most ~30 progress signals a second, each carrying
 every epoch record since the last one and a frozen :class:`Predictor`. The GUI thread never runs an
-epoch; it only receives signals.
+epoch; it only receives signals, and never waits long for the worker.
+
+The lifecycle of a run is one state machine, owned by :class:`TrainingController` and nowhere else::
+
+    state      event                                       next state
+    idle       start                                       running
+    running    paused   (the worker stopped between epochs) paused
+    paused     resumed  (the worker goes on: Resume, Step)  running
+    running    stop     (Stop pressed)                     stopping
+    paused     stop                                        stopping
+    stopping   paused, resumed (sent before it saw Stop)   stopping
+    running    ended    (its thread has finished)          idle
+    paused     ended                                       idle
+    stopping   ended                                       idle
+    running    retire   (Train again, Reset, closing)      idle
+    paused     retire                                      idle
+    stopping   retire                                      idle
+
+Any other pair raises :class:`IllegalTransition`. A run ends ("ended") when its QThread has really
+finished, not when the worker says so: ``idle`` means the current run has no thread left.
+
+Every run has an identity, a counter. Every signal of a worker carries its run's identity and the
+controller drops whatever is not the current run's: progress, pause, resume and the end of a run that
+was retired (Train pressed again, Reset) are still queued in the event loop when it is retired, and
+must not reach the grid, the plot or the state. A retired run's worker is told to stop and its QThread
+stays referenced until that thread has finished (it finishes its current epoch first), so that no
+QThread is ever destroyed while its thread runs; retiring does not wait. Closing the window waits for
+every thread, live and retiring, with a bounded wait.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from ..core.mf import TrainingDiverged
 from ..core.ratings import train_test_split
 from ..core.throttle import Throttle
 from ..lazy import load_now
 
-IDLE, RUNNING, PAUSED = "idle", "running", "paused"
+LOGGER = logging.getLogger("cfexplorer")
+
+IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+STATES = (IDLE, RUNNING, PAUSED, STOPPING)
 MAX_UPDATES_PER_SECOND = 30
+SHUTDOWN_WAIT_MS = 10_000  # closing waits this long, at most, for every training thread together
+
+TRANSITIONS = {
+    (IDLE, "start"): RUNNING,
+    (RUNNING, "paused"): PAUSED,
+    (PAUSED, "resumed"): RUNNING,
+    (RUNNING, "stop"): STOPPING,
+    (PAUSED, "stop"): STOPPING,
+    (STOPPING, "paused"): STOPPING,
+    (STOPPING, "resumed"): STOPPING,
+    (RUNNING, "ended"): IDLE,
+    (PAUSED, "ended"): IDLE,
+    (STOPPING, "ended"): IDLE,
+    (RUNNING, "retire"): IDLE,
+    (PAUSED, "retire"): IDLE,
+    (STOPPING, "retire"): IDLE,
+}
+
+# Threads that did not end within the wait at close: kept referenced so that they are never destroyed
+# while running (that aborts the process); they end after their current epoch.
+_UNFINISHED_AT_SHUTDOWN: list[QThread] = []
+
+
+class IllegalTransition(RuntimeError):
+    """A training-run event that the state machine does not allow in the current state."""
 
 
 class TrainingWorker(QObject):
-    sig_progress = Signal(object, object)  # list of EpochRecord, Predictor
-    sig_paused = Signal()
-    sig_resumed = Signal()
-    sig_finished = Signal(str)  # "done" or "stopped"
-    sig_failed = Signal(str, str)  # message for the user, details
+    sig_progress = Signal(int, object, object)  # run id, list of EpochRecord, Predictor
+    sig_paused = Signal(int)
+    sig_resumed = Signal(int)
+    sig_finished = Signal(int, str)  # run id, "done" or "stopped"
+    sig_failed = Signal(int, str, str)  # run id, message for the user, details
+    sig_returned = Signal()  # run() is returning, whatever happened: the thread may end
 
     def __init__(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None,
-                 snapshot_every=0, holdout: float = 0.0, holdout_seed: int | None = 0):
+                 snapshot_every=0, holdout: float = 0.0, holdout_seed: int | None = 0, run_id: int = 0,
+                 clock=time.perf_counter):
+        """``clock`` is what the throttle reads (tests give a clock that advances a set time per epoch)."""
         super().__init__()
         self.model, self.train, self.validation = model, train, validation
         # Splitting a million ratings takes tens of milliseconds: done here, not in the GUI thread.
         self.holdout, self.holdout_seed = holdout, holdout_seed
         self.snapshot_every = snapshot_every
+        self.run_id = run_id
+        self.clock = clock
         self._condition = threading.Condition()
         self._stop = False
         self._paused = paused
@@ -76,7 +139,7 @@ class TrainingWorker(QObject):
     def _flush(self, with_predictor: bool = True):
         if self._pending:
             records, self._pending = self._pending, []
-            self.sig_progress.emit(records, self.model.predictor() if with_predictor else None)
+            self.sig_progress.emit(self.run_id, records, self.model.predictor() if with_predictor else None)
 
     def _may_run_next_epoch(self, last_epoch_started: float) -> bool:
         """Wait while paused (or for the pace); False when a stop was requested."""
@@ -90,7 +153,7 @@ class TrainingWorker(QObject):
                         self._condition.release()
                         try:
                             self._flush()
-                            self.sig_paused.emit()
+                            self.sig_paused.emit(self.run_id)
                         finally:
                             self._condition.acquire()
                         announced_pause = True
@@ -106,12 +169,18 @@ class TrainingWorker(QObject):
             if self._paused:
                 self._steps -= 1
         if announced_pause:
-            self.sig_resumed.emit()
+            self.sig_resumed.emit(self.run_id)
         return True
 
     @Slot()
     def run(self):
-        throttle = Throttle(MAX_UPDATES_PER_SECOND)
+        try:
+            self._run()
+        finally:
+            self.sig_returned.emit()
+
+    def _run(self):
+        throttle = Throttle(MAX_UPDATES_PER_SECOND, self.clock)
         started = time.perf_counter() - 1e9
         reason = "done"
         try:
@@ -135,16 +204,16 @@ class TrainingWorker(QObject):
                 # Small models run pure-Python epochs back to back; yielding the GIL here keeps every
                 # C++-to-Python call of the GUI thread from queueing behind a whole switch interval.
                 time.sleep(0)
+            self._flush()
         except TrainingDiverged as error:
             self._flush_safely(with_predictor=False)  # parameters on the edge of divergence predict nothing
-            self.sig_failed.emit(str(error), "")
+            self.sig_failed.emit(self.run_id, str(error), "")
             return
         except Exception as error:  # anything else must reach the user, not kill the thread silently
             self._flush_safely(with_predictor=False)
-            self.sig_failed.emit(f"Training stopped by an error: {error}", traceback.format_exc())
+            self.sig_failed.emit(self.run_id, f"Training stopped by an error: {error}", traceback.format_exc())
             return
-        self._flush()
-        self.sig_finished.emit(reason)
+        self.sig_finished.emit(self.run_id, reason)
 
     def _flush_safely(self, with_predictor: bool):
         try:
@@ -153,20 +222,33 @@ class TrainingWorker(QObject):
             self._pending = []
 
 
-class TrainingController(QObject):
-    """Owns the worker thread: start, pause, resume, step, stop and a clean shutdown."""
+@dataclass
+class _Run:
+    """One run's worker and thread; kept until the thread has finished, whether current or retired."""
 
-    sig_progress = Signal(object, object)
+    id: int
+    worker: TrainingWorker
+    thread: QThread
+    outcome: tuple | None = None  # ("finished", reason) or ("failed", message, details), said by the worker
+
+
+class TrainingController(QObject):
+    """Owns the runs' state machine (see the module docstring) and their worker threads."""
+
+    sig_progress = Signal(object, object)  # records, Predictor (or None) of the current run
     sig_state_changed = Signal(str)
-    sig_finished = Signal(str)
-    sig_failed = Signal(str, str)
+    sig_finished = Signal(str)  # "done" or "stopped", once the run's thread has finished
+    sig_failed = Signal(str, str)  # message for the user, details
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: TrainingWorker | None = None
         self._state = IDLE
+        self._last_id = 0
+        self._current: _Run | None = None  # the run whose signals are taken; None when idle
+        self._runs: dict[int, _Run] = {}  # every run whose thread has not finished yet, current or retired
+        self.throttle_clock = time.perf_counter  # what each new worker's throttle reads
 
+    # --- what tests and views read ----------------------------------------------------------------
     @property
     def state(self) -> str:
         return self._state
@@ -175,99 +257,164 @@ class TrainingController(QObject):
     def is_active(self) -> bool:
         return self._state != IDLE
 
-    def _set_state(self, state: str):
-        if state != self._state:
-            self._state = state
-            self.sig_state_changed.emit(state)
+    @property
+    def run_id(self) -> int | None:
+        """The identity of the current run, None when idle."""
+        return self._current.id if self._current is not None else None
 
+    @property
+    def thread_count(self) -> int:
+        """Training threads not yet finished and released: the current run's and retiring ones."""
+        return len(self._runs)
+
+    # --- the state machine -------------------------------------------------------------------------
+    def _apply(self, event: str):
+        following = TRANSITIONS.get((self._state, event))
+        if following is None:
+            raise IllegalTransition(f"training run: {event!r} is not allowed while {self._state}")
+        if following != self._state:
+            self._state = following
+            self.sig_state_changed.emit(following)
+
+    # --- requests from the GUI ----------------------------------------------------------------------
     def start(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None,
-              snapshot_every=0, holdout: float = 0.0, holdout_seed: int | None = 0):
-        """Train ``model`` on ``train``; with ``holdout`` > 0 that share of it is held out (in the worker) as
-        the validation set."""
+              snapshot_every=0, holdout: float = 0.0, holdout_seed: int | None = 0) -> int:
+        """Train ``model`` on ``train`` in a new run (its identity is returned); with ``holdout`` > 0 that
+        share of it is held out (in the worker) as the validation set. A run still active must be retired
+        (or stopped and ended) first."""
         if self.is_active:
-            raise RuntimeError("training is already running")
-        self._cleanup()
+            raise IllegalTransition(f"training run: 'start' is not allowed while {self._state}; retire it first")
+        self._last_id += 1
         worker = TrainingWorker(model, train, validation, paused, steps, epochs_per_second, snapshot_every,
-                                holdout, holdout_seed)
-        thread = QThread()
+                                holdout, holdout_seed, run_id=self._last_id, clock=self.throttle_clock)
+        thread = QThread(self)
         thread.setObjectName("cfexplorer-training")
         worker.moveToThread(thread)
+        run = _Run(self._last_id, worker, thread)
         thread.started.connect(worker.run)
+        # The worker ends its thread's event loop from the worker thread itself, so that the thread ends
+        # even while the GUI thread is busy.
+        worker.sig_returned.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.sig_progress.connect(self._on_progress)
-        worker.sig_paused.connect(lambda: self._set_state(PAUSED))
-        worker.sig_resumed.connect(lambda: self._set_state(RUNNING))
-        worker.sig_finished.connect(self._on_finished)
-        worker.sig_failed.connect(self._on_failed)
-        worker.sig_finished.connect(thread.quit)
-        worker.sig_failed.connect(thread.quit)
-        self._worker, self._thread = worker, thread
-        self._set_state(PAUSED if paused and steps == 0 else RUNNING)
+        worker.sig_paused.connect(self._on_paused)
+        worker.sig_resumed.connect(self._on_resumed)
+        worker.sig_finished.connect(self._on_worker_finished)
+        worker.sig_failed.connect(self._on_worker_failed)
+        # A partial of a method runs in the method's object's thread (the GUI thread), queued.
+        thread.finished.connect(functools.partial(self._on_thread_finished, run.id))
+        self._runs[run.id] = run
+        self._current = run
+        self._apply("start")
         load_now()  # lazy modules load here, in the GUI thread, never racing the worker's first use
         thread.start()
+        return run.id
 
     def pause(self):
-        if self._worker is not None and self._state == RUNNING:
-            self._worker.request_pause()
+        if self._state == RUNNING:
+            self._current.worker.request_pause()
 
     def resume(self):
-        if self._worker is not None and self._state == PAUSED:
-            self._worker.request_resume()
+        if self._state == PAUSED:
+            self._current.worker.request_resume()
 
     def step(self, epochs: int = 1):
-        if self._worker is not None:
-            self._worker.request_step(epochs)
+        if self._state in (RUNNING, PAUSED):
+            self._current.worker.request_step(epochs)
 
     def stop(self):
-        if self._worker is not None:
-            self._worker.request_stop()
+        """End the current run after its current epoch: stopping until its thread has finished."""
+        if self._state in (RUNNING, PAUSED):
+            self._current.worker.request_stop()
+            self._apply("stop")
 
     def set_pace(self, epochs_per_second):
-        if self._worker is not None:
-            self._worker.set_pace(epochs_per_second)
+        if self._current is not None:
+            self._current.worker.set_pace(epochs_per_second)
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop and wait for the thread (closing the window); True when it ended in time."""
-        if self._worker is not None:
-            self._worker.request_stop()
-            # Signals still queued from this worker would describe a run the user has left behind.
-            for signal in (self._worker.sig_progress, self._worker.sig_finished, self._worker.sig_failed,
-                           self._worker.sig_paused, self._worker.sig_resumed):
-                signal.disconnect()
-        ended = True
-        if self._thread is not None:
-            self._thread.quit()
-            ended = self._thread.wait(timeout_ms)
-        self._cleanup()
-        self._set_state(IDLE)
-        return ended
+    def retire(self) -> bool:
+        """Leave the current run behind at once (Train again, Reset): its worker is told to stop, nothing more
+        of it is taken, and its thread is released when it has finished. True when there was a run."""
+        run = self._current
+        if run is None:
+            return False
+        run.worker.request_stop()
+        self._current = None
+        self._apply("retire")
+        return True
 
-    def _cleanup(self):
-        if self._thread is not None and self._thread.isFinished():
-            self._thread.deleteLater()
-            self._thread = None
-            self._worker = None
-        elif self._thread is not None and not self._thread.isRunning():
-            self._thread = None
-            self._worker = None
+    def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Retire the current run and wait for every training thread (closing the window), ``timeout_ms``
+        at most for all of them together; True when all have ended."""
+        self.retire()
+        for run in self._runs.values():
+            run.worker.request_stop()
+        deadline = time.monotonic() + timeout_ms / 1000
+        for run in list(self._runs.values()):
+            remaining_ms = max(int((deadline - time.monotonic()) * 1000), 0)
+            if run.thread.wait(remaining_ms):
+                self._release(run)
+        if self._runs:
+            LOGGER.warning("%d training thread(s) still running at close", len(self._runs))
+            for run in self._runs.values():
+                run.thread.setParent(None)  # not destroyed with this controller
+                _UNFINISHED_AT_SHUTDOWN.append(run.thread)
+            return False
+        return True
 
-    @Slot(object, object)
-    def _on_progress(self, records, predictor):
-        self.sig_progress.emit(records, predictor)
+    # --- signals from the workers, in the GUI thread -------------------------------------------------
+    def _is_current(self, run_id: int) -> bool:
+        return self._current is not None and self._current.id == run_id
 
-    @Slot(str)
-    def _on_finished(self, reason: str):
-        self._wait_for_thread()
-        self._set_state(IDLE)
-        self.sig_finished.emit(reason)
+    @Slot(int, object, object)
+    def _on_progress(self, run_id, records, predictor):
+        if self._is_current(run_id):
+            self.sig_progress.emit(records, predictor)
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, details: str):
-        self._wait_for_thread()
-        self._set_state(IDLE)
-        self.sig_failed.emit(message, details)
+    @Slot(int)
+    def _on_paused(self, run_id):
+        if self._is_current(run_id):
+            self._apply("paused")
 
-    def _wait_for_thread(self):
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(5000)
-        self._cleanup()
+    @Slot(int)
+    def _on_resumed(self, run_id):
+        if self._is_current(run_id):
+            self._apply("resumed")
+
+    @Slot(int, str)
+    def _on_worker_finished(self, run_id, reason):
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.outcome = ("finished", reason)
+
+    @Slot(int, str, str)
+    def _on_worker_failed(self, run_id, message, details):
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.outcome = ("failed", message, details)
+
+    def _on_thread_finished(self, run_id: int):
+        run = self._runs.get(run_id)
+        if run is None:  # released already (closing waited for it)
+            return
+        # finished() is emitted just before the thread is marked finished; this wait covers that moment.
+        if not run.thread.wait(100):
+            QTimer.singleShot(10, functools.partial(self._on_thread_finished, run_id))
+            return
+        current = self._is_current(run_id)
+        if current:
+            self._current = None
+        self._release(run)
+        if not current:
+            return
+        outcome = run.outcome or ("failed", "Training stopped unexpectedly: the worker ended without a result.", "")
+        self._apply("ended")
+        if outcome[0] == "finished":
+            self.sig_finished.emit(outcome[1])
+        else:
+            self.sig_failed.emit(outcome[1], outcome[2])
+
+    def _release(self, run: _Run):
+        """Let go of a run whose thread has finished: the QThread is deleted by the event loop, after any
+        of its signals still queued."""
+        self._runs.pop(run.id, None)
+        run.thread.deleteLater()

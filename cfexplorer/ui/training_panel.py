@@ -15,7 +15,7 @@ from ..core.mf import BINARY_DEFAULTS
 from ..core.models import MODEL_KINDS, make_model
 from ..core.network import parse_hidden
 from .loss_plot import LossPlot
-from .training import IDLE, PAUSED, RUNNING, TrainingController
+from .training import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 
 PACES = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3}
 OPTIMIZER_LABELS = {"als": "ALS (alternating least squares)", "adam": "Adam", "gd": "Gradient descent",
@@ -61,6 +61,16 @@ def parse_y_range(text: str):
 SNAPSHOT_BUDGET_BYTES = 64 * 2**20  # factor snapshots kept for the replay slider
 MAX_SNAPSHOTS = 200
 
+# What can be pressed in each state of the run (buttons and the Training menu alike). Train is always
+# possible: while a run goes on it supersedes it. Step starts a run paused after one epoch when idle.
+TRANSPORT_ENABLED = {
+    IDLE: {"train": True, "pause": False, "step": True, "stop": False, "reset": True},
+    RUNNING: {"train": True, "pause": True, "step": False, "stop": True, "reset": True},
+    PAUSED: {"train": True, "pause": True, "step": True, "stop": True, "reset": True},
+    STOPPING: {"train": True, "pause": False, "step": False, "stop": False, "reset": True},
+}
+STATUS_SUFFIX = {PAUSED: " · paused", STOPPING: " · stopping…"}
+
 
 def snapshot_interval(n_epochs: int, ratings, n_factors: int) -> int:
     """Every how many epochs to keep a copy of the factors for replay: every epoch for small data,
@@ -72,7 +82,9 @@ def snapshot_interval(n_epochs: int, ratings, n_factors: int) -> int:
 
 class TrainingPanel(QWidget):
     sig_predictor_changed = Signal(object)  # Predictor, or None after Reset
-    sig_run_ended = Signal(object, str)      # the model, "done" / "stopped" / "failed"
+    # the model, "done" / "stopped" / "failed", or left behind: "superseded" / "reset" / "closed"
+    sig_run_ended = Signal(object, str)
+    LEFT_BEHIND = ("superseded", "reset", "closed")  # the reasons of sig_run_ended for a run not let finish
     sig_run_started = Signal(object, object)  # the model, the ratings it trains on (without validation)
     sig_message = Signal(str, str)           # kind ("error"/"info"), text
     sig_retrain_requested = Signal()
@@ -83,6 +95,8 @@ class TrainingPanel(QWidget):
         self.data_source = data_source
         self.controller = TrainingController(self)
         self.model = None  # the model of the last run (any kind in core.models)
+        self._plot_run = None  # the loss plot's curves of that run, which Reset takes away
+        self._progress_text = ""  # the status line of the last progress, before " · paused"
         self.stale = False
         self._started_at = 0.0
         self._epochs_at_start = 0
@@ -210,6 +224,9 @@ class TrainingPanel(QWidget):
         self.step_button.clicked.connect(self.step)
         self.stop_button.clicked.connect(self.stop)
         self.reset_button.clicked.connect(self.reset)
+        self.transport_buttons = {"train": self.train_button, "pause": self.pause_button, "step": self.step_button,
+                                  "stop": self.stop_button, "reset": self.reset_button}
+        self.transport_actions = {}
         transport = QGridLayout()
         for position, button in enumerate((self.train_button, self.pause_button, self.step_button,
                                            self.stop_button, self.reset_button)):
@@ -422,9 +439,8 @@ class TrainingPanel(QWidget):
 
     # --- transport ------------------------------------------------------------------------------------------
     def train(self, paused: bool = False, steps: int = 0) -> bool:
-        """Start a new run on a snapshot of the current ratings."""
-        if self.controller.is_active:
-            self.controller.shutdown()
+        """Start a new run on a snapshot of the current ratings; a run still going is superseded (left to
+        end on its own, nothing more of it shown). Settings that cannot train change nothing."""
         ratings = self.data_source()
         if ratings.n_ratings == 0:
             self.sig_message.emit("error", "There are no ratings to train on: type some into the grid first.")
@@ -434,21 +450,21 @@ class TrainingPanel(QWidget):
             if self.kind == "content" and (self.user_features is not None or self.item_features is not None):
                 params["user_features"], params["item_features"] = self.current_feature_tables()
             model = make_model(self.kind, **params)
-        except ValueError as error:
-            self.sig_message.emit("error", f"Cannot train with these settings: {error}")
-            return False
-        try:
             model._check_params(ratings)
         except ValueError as error:
             self.sig_message.emit("error", f"Cannot train with these settings: {error}")
             return False
+        if self.controller.retire():
+            self.sig_run_ended.emit(self.model, "superseded")
         self.model = model
         self.stale = False
         self.stale_box.hide()
         binary = ratings.binary and (self.kind == "content" or model._resolve_loss(ratings) == "bce")
-        self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"), model.n_epochs)
+        self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"),
+                                                  model.n_epochs)
         self.progress.setRange(0, model.n_epochs)
         self.progress.setValue(0)
+        self._progress_text = "starting…"
         self._started_at = time.perf_counter()
         self.sig_run_started.emit(model, ratings)
         self.controller.start(model, ratings, paused=paused, steps=steps,
@@ -467,16 +483,20 @@ class TrainingPanel(QWidget):
             self.controller.resume()
 
     def step(self):
-        if self.controller.is_active:
-            self.controller.step()
-        else:
+        if self.controller.state == IDLE:
             self.train(paused=True, steps=1)
+        else:
+            self.controller.step()
 
     def stop(self):
         self.controller.stop()
 
     def reset(self):
-        self.controller.shutdown()
+        """Forget the model of the last run, going or not: its predictions, factor-space frames and curves."""
+        model, left_running = self.model, self.controller.retire()  # nothing more of the run arrives
+        if self._plot_run is not None:
+            self.loss_plot.remove_run(self._plot_run)
+            self._plot_run = None
         self.model = None
         self.progress.setValue(0)
         self.status_label.setText("Not trained yet")
@@ -484,9 +504,23 @@ class TrainingPanel(QWidget):
         self.stale = False
         self.stale_box.hide()
         self.sig_predictor_changed.emit(None)
+        if left_running:  # every run started is announced as ended exactly once
+            self.sig_run_ended.emit(model, "reset")
 
-    def shutdown(self):
-        self.controller.shutdown()
+    def shutdown(self) -> bool:
+        """Closing: end the run and wait (bounded) for every training thread; True when all have ended."""
+        if self.controller.retire():
+            self.sig_run_ended.emit(self.model, "closed")
+        return self.controller.shutdown()
+
+    def transport_enabled(self) -> dict:
+        """Which of Train, Pause, Step, Stop and Reset can be pressed now (see TRANSPORT_ENABLED)."""
+        return {name: button.isEnabled() for name, button in self.transport_buttons.items()}
+
+    def follow_with_actions(self, actions: dict):
+        """Menu actions (name in TRANSPORT_ENABLED -> QAction) enabled exactly when their button is."""
+        self.transport_actions = dict(actions)
+        self._on_state_change(self.controller.state)
 
     def mark_stale(self):
         """The data changed after training began: results describe the old data."""
@@ -509,7 +543,7 @@ class TrainingPanel(QWidget):
         run = self.loss_plot.current
         rate = len(run.epochs) / elapsed if elapsed > 0 else 0.0
         self._show_progress(min(last.epoch, self.progress.maximum()))
-        self.status_label.setText(f"epoch {last.epoch} · {rate:,.0f} epochs/s · {elapsed:.1f} s")
+        self._show_status(f"epoch {last.epoch} · {rate:,.0f} epochs/s · {elapsed:.1f} s")
         self.cost_label.setText(self.describe_cost(last))
         if predictor is not None:
             self.sig_predictor_changed.emit(predictor)
@@ -537,13 +571,17 @@ class TrainingPanel(QWidget):
         return text
 
     def _on_state_change(self, state: str):
-        running, paused = state == RUNNING, state == PAUSED
-        self.pause_button.setEnabled(running or paused)
-        self.pause_button.setText("Resume" if paused else "Pause")
-        self.stop_button.setEnabled(running or paused)
-        self.step_button.setEnabled(not running)
-        if paused:
-            self.status_label.setText(self.status_label.text().split(" · paused")[0] + " · paused")
+        for name, enabled in TRANSPORT_ENABLED[state].items():
+            self.transport_buttons[name].setEnabled(enabled)
+            if name in self.transport_actions:
+                self.transport_actions[name].setEnabled(enabled)
+        self.pause_button.setText("Resume" if state == PAUSED else "Pause")
+        if state in STATUS_SUFFIX:
+            self._show_status(self._progress_text)
+
+    def _show_status(self, progress_text: str):
+        self._progress_text = progress_text
+        self.status_label.setText(progress_text + STATUS_SUFFIX.get(self.controller.state, ""))
 
     @Slot(str)
     def _on_finished(self, reason: str):

@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QThread, Qt
 
 from cfexplorer.core.edits import SetCells
 from cfexplorer.core.mf import MatrixFactorization
@@ -216,10 +216,11 @@ def test_closing_the_window_during_training_stops_the_worker(qtbot, window):
     panel.epochs.setValue(100_000)
     panel.train()
     qtbot.waitUntil(lambda: panel.controller.state == "running", timeout=5000)
-    thread = panel.controller._thread
+    threads = panel.controller.findChildren(QThread)
+    assert len(threads) == 1 and threads[0].isRunning()
     assert window.close()
-    assert thread is None or not thread.isRunning()
-    assert not panel.controller.is_active
+    assert threads[0].isFinished()  # joined before the window went
+    assert not panel.controller.is_active and panel.controller.thread_count == 0
 
 
 def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
