@@ -52,7 +52,6 @@ from ..lazy import load_now
 LOGGER = logging.getLogger("cfexplorer")
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
-STATES = (IDLE, RUNNING, PAUSED, STOPPING)
 MAX_UPDATES_PER_SECOND = 30
 SHUTDOWN_WAIT_MS = 10_000  # closing waits this long, at most, for every training thread together
 

@@ -1,6 +1,5 @@
 """Training from the panel as a user runs it: real worker thread, real signals."""
 
-import math
 import threading
 
 import numpy as np
