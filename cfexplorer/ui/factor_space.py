@@ -352,10 +352,12 @@ class FactorSpaceView(QWidget):
         self._set_embedding(None)
 
     def clear_trained(self):
-        """Training was reset or failed: forget its factors and its snapshots for replay (imported ones stay)."""
-        self.frames = []
+        """Training was reset or failed: forget its run and factors (imported ones stay)."""
         if self._hidden_model is not None or (self.embedding is not None and self.embedding.source == "trained here"):
             self.clear()
+            return
+        self._training = False  # the run ended without end_run (Reset stops it without a last signal)
+        self.frames = []
         self._update_controls()
 
     def set_embedding(self, embedding: Embedding):
