@@ -7,19 +7,19 @@ epoch; it only receives signals, and never waits long for the worker.
 
 The lifecycle of a run is one state machine, owned by :class:`TrainingController` and nowhere else::
 
-    state      event                                       next state
-    idle       start                                       running
-    running    paused   (the worker stopped between epochs) paused
-    paused     resumed  (the worker goes on: Resume, Step)  running
-    running    stop     (Stop pressed)                     stopping
-    paused     stop                                        stopping
-    stopping   paused, resumed (sent before it saw Stop)   stopping
-    running    ended    (its thread has finished)          idle
-    paused     ended                                       idle
-    stopping   ended                                       idle
-    running    retire   (Train again, Reset, closing)      idle
-    paused     retire                                      idle
-    stopping   retire                                      idle
+    state      event                                          next state
+    idle       start                                          running
+    running    paused   (the worker waits between epochs)     paused
+    paused     resumed  (the worker goes on: Resume, Step)    running
+    running    stop     (Stop pressed)                        stopping
+    paused     stop                                           stopping
+    stopping   paused, resumed (sent before it saw Stop)      stopping
+    running    ended    (its thread has finished)             idle
+    paused     ended                                          idle
+    stopping   ended                                          idle
+    running    retire   (Train again, Reset, closing)         idle
+    paused     retire                                         idle
+    stopping   retire                                         idle
 
 Any other pair raises :class:`IllegalTransition`. A run ends ("ended") when its QThread has really
 finished, not when the worker says so: ``idle`` means the current run has no thread left.
