@@ -468,19 +468,9 @@ class MainWindow(QMainWindow):
 
     def show_restored_model(self, model):
         """Show a model saved in a project, as if it had just been trained."""
-        panel = self.training_panel
-        panel.model = model
-        binary = model.loss_ == "bce" or getattr(model, "binary_", False)
-        metrics = ("bce", "accuracy") if binary else ("rmse", "mae")
-        panel.loss_plot.start_run(panel.settings(), metrics)
-        panel.loss_plot.add_records(model.history_)
-        epochs = len(model.history_)
+        self.training_panel.show_trained_model(model, "restored from the project")
         if model.history_:
             self.formula_panel.show_epoch(model, model.history_[-1])
-            panel.cost_label.setText(panel.describe_cost(model.history_[-1]))
-        panel.status_label.setText(f"trained: {epochs} epochs (restored from the project)")
-        panel.progress.setRange(0, max(epochs, 1))
-        panel.progress.setValue(epochs)
         self.table.set_predictor(model.predictor())
         self.factor_space.show_model(model.predictor(), self.table.ratings)
 

@@ -507,6 +507,20 @@ class TrainingPanel(QWidget):
         if left_running:  # every run started is announced as ended exactly once
             self.sig_run_ended.emit(model, "reset")
 
+    def show_trained_model(self, model, how: str):
+        """Show a model trained elsewhere (a project's) as this panel's last run: its curves, cost and
+        progress, all of which Reset takes away as it does a run's."""
+        self.model = model
+        binary = model.loss_ == "bce" or getattr(model, "binary_", False)
+        self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
+        self.loss_plot.add_records(model.history_)
+        epochs = len(model.history_)
+        if model.history_:
+            self.cost_label.setText(self.describe_cost(model.history_[-1]))
+        self.status_label.setText(f"trained: {epochs} epochs ({how})")
+        self.progress.setRange(0, max(epochs, 1))
+        self.progress.setValue(epochs)
+
     def shutdown(self) -> bool:
         """Closing: end the run and wait (bounded) for every training thread; True when all have ended."""
         if self.controller.retire():

@@ -163,6 +163,9 @@ def test_a_reopened_project_with_a_model_says_it_is_trained(qtbot, window, tmp_p
     assert panel.progress.value() == panel.progress.maximum() == 15
     assert "J =" in panel.cost_label.text()
     assert window.table.predictor is not None
+    assert len(panel.loss_plot.runs) == 1
+    window.act_reset.trigger()  # Reset forgets a restored model as it does a trained one
+    assert panel.loss_plot.runs == [] and window.table.predictor is None and "Not trained" in panel.status_label.text()
 
 
 def test_a_project_with_settings_of_the_wrong_types_opens_with_defaults_and_says_so(window, tmp_path):
