@@ -4,7 +4,6 @@ line naming the file (and line) before anything is allocated for it; what can st
 import os
 import threading
 import tracemalloc
-import zipfile
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 
 from cfexplorer.io import limits
 from cfexplorer.io.factors import FactorFileError, read_factors
-from cfexplorer.io.readers import RatingsFileError, read_any, read_ratings
+from cfexplorer.io.readers import RatingsFileError, read_any
 
 from .hostile_files import declare_size, xlsx_bytes, zip_bytes
 
