@@ -203,15 +203,16 @@ def open_regular(path, error=RatingsFileError):
     """A binary file object for a regular file, never blocking: the path is checked first, then opened
     without waiting (O_NONBLOCK) and checked again, in case it was swapped for a FIFO in between."""
     check_regular_file(path, error)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no FIFOs to wait on
     try:
-        descriptor = os.open(path, flags)
+        descriptor = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_BINARY", 0))
     except OSError as failure:
         raise error(path, f"cannot be opened ({failure.strerror or failure})") from None
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise error(path, f"not a regular file ({describe_kind(os.fstat(descriptor).st_mode)})")
-        if hasattr(os, "set_blocking"):
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise error(path, f"not a regular file ({describe_kind(mode)})")
+        if nonblocking:
             os.set_blocking(descriptor, True)
         handle = os.fdopen(descriptor, "rb")
     except BaseException:
