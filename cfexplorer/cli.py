@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model on a ratings file and print metrics")
     train.add_argument("ratings_file", metavar="RATINGS_FILE",
-                       help="MovieLens ratings.csv or u.data, or a CSV/TSV with user,item,rating columns")
+                       help="MovieLens ratings.csv or u.data, a CSV/TSV with user,item,rating columns, "
+                       "or a project (.cfx)")
     train.add_argument("--model", choices=("mf", "baseline", "dot_bias", "neural", "content", "global_mean"),
                        default="mf", help="mf: matrix factorization (default); baseline: global mean + biases; "
                        "dot_bias: fast.ai's dot product + biases with a y-range; neural: neural CF; "
@@ -155,22 +156,40 @@ class _Progress:
             self.stream.write("\n")
 
 
+def _error(message) -> None:
+    """One line on stderr, whatever the message holds."""
+    print(f"cfexplorer: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def _read_ratings(path: str):
+    """(ratings, warnings) from a ratings file, or from the ratings of a project (.cfx)."""
+    from .io.project import SUFFIX, load_project
+    from .io.readers import read_any
+
+    if path.lower().endswith(SUFFIX):
+        return load_project(path).ratings, []
+    loaded = read_any(path)
+    return loaded.ratings, loaded.warnings
+
+
 def run_train(args) -> int:
     from .core.mf import TrainingDiverged
     from .core.ratings import train_test_split
-    from .io.readers import RatingsFileError, read_any
+    from .io.readers import RatingsFileError
 
     try:
-        loaded = read_any(args.ratings_file)
+        ratings, warnings = _read_ratings(args.ratings_file)
     except RatingsFileError as error:
-        print(f"cfexplorer: error: {error}", file=sys.stderr)
+        _error(error)
         return EXIT_BAD_INPUT
     except OSError as error:
-        print(f"cfexplorer: error: {args.ratings_file}: {error.strerror or error}", file=sys.stderr)
+        _error(f"{args.ratings_file}: {error.strerror or error}")
         return EXIT_BAD_INPUT
-    for warning in loaded.warnings:
+    except (ValueError, MemoryError) as error:  # readers raise RatingsFileError; this is a safety net
+        _error(f"{args.ratings_file}: {error or type(error).__name__}")
+        return EXIT_BAD_INPUT
+    for warning in warnings:
         print(f"cfexplorer: warning: {args.ratings_file}: {warning}", file=sys.stderr)
-    ratings = loaded.ratings
     binary = args.binary or ratings.binary
     if binary:
         ratings = _to_binary(ratings, args.like_threshold)
@@ -187,10 +206,10 @@ def run_train(args) -> int:
             progress.close()
         fit_seconds = time.perf_counter() - start
     except TrainingDiverged as error:
-        print(f"cfexplorer: error: {error}", file=sys.stderr)
+        _error(error)
         return EXIT_TRAINING_FAILED
     except ValueError as error:
-        print(f"cfexplorer: error: {error}", file=sys.stderr)
+        _error(error)
         return EXIT_BAD_INPUT
 
     from .core import metrics

@@ -1,6 +1,7 @@
 """The command line as scripts use it: real processes, real files."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -100,3 +101,99 @@ def test_every_model_trains_from_the_command_line(ratings_file, model, binary):
     assert results["model"] == model and results["epochs"] == 3
     metric = "test_bce" if binary else "test_rmse"
     assert 0 < results[metric] < 5
+
+
+# --- bad inputs: exit status 2 and one line, never a traceback (issue #16) --------------------------------
+def _bad_inputs(tmp_path):
+    """(name, path) of each file a user reported, made small."""
+    from tests.io.hostile_files import npy_bytes, npz_bytes, xlsx_bytes
+
+    from cfexplorer.core.mf import MatrixFactorization
+    from cfexplorer.io.project import Project, save_project
+
+    made = {}
+    path = tmp_path / "huge_values.csv"
+    path.write_text("user,item,rating\n1,1,1e308\n1,2,1e308\n2,1,-1e308\n2,2,3\n3,1,4\n3,2,2\n")
+    made["1e308 ratings"] = path
+    path = tmp_path / "far.xlsx"
+    path.write_bytes(xlsx_bytes({"A1": "x", "XFD1048576": 1}, dimension="A1:XFD1048576"))
+    made["xlsx declaring XFD1048576"] = path
+    path = tmp_path / "far_nodim.xlsx"
+    path.write_bytes(xlsx_bytes({"A1": "x", "XFD1048576": 1}, dimension=None))
+    made["xlsx reaching XFD1048576"] = path
+    path = tmp_path / "one_line.csv"
+    path.write_text(",".join(["1"] * 1_000_000))
+    made["a million columns"] = path
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo.csv")
+        made["FIFO"] = tmp_path / "fifo.csv"
+    if os.path.exists("/dev/zero"):
+        made["/dev/zero"] = "/dev/zero"
+    ratings = low_rank(n_users=5, n_items=4, rank=2, density=0.8, seed=0)
+    state = MatrixFactorization(n_factors=2, n_epochs=2, optimizer="adam").fit(ratings).get_state()
+    state["param_item_factors"] = np.full_like(state["param_item_factors"], np.nan)
+    path = tmp_path / "nan_model.cfx"
+    save_project(path, Project(ratings, {}, state))
+    made["project with a NaN model"] = path
+    path = tmp_path / "bomb.cfx"
+    path.write_bytes(npz_bytes({"users": npy_bytes((1_825_000_000, 1), "<i8", data=bytes(2**20)),
+                                "items": np.zeros(1, int), "values": np.ones(1), "meta": np.zeros(2, np.uint8)}))
+    made["project declaring 14.6 GB"] = path
+    path = tmp_path / "factors.npz"
+    path.write_bytes(npz_bytes({"item_factors": npy_bytes((1_825_000_000, 1), data=b"")}))
+    made["an .npz given as ratings"] = path
+    return made
+
+
+def test_every_bad_input_exits_2_with_one_line(tmp_path, capsys):
+    from cfexplorer import cli
+
+    for name, path in _bad_inputs(tmp_path).items():
+        code = cli.main(["train", str(path)])
+        captured = capsys.readouterr()
+        assert code == 2, name
+        assert captured.out == "", name
+        lines = captured.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"cfexplorer: error: {path}"), (name, captured.err)
+        assert "Traceback" not in captured.err and "regularization" not in captured.err, name
+
+
+def test_a_file_larger_than_free_memory_exits_2_with_one_line(tmp_path, capsys, monkeypatch, ratings_file):
+    from cfexplorer import cli
+    from cfexplorer.io import limits
+
+    monkeypatch.setattr(limits, "available_memory", lambda: 1000)
+    assert cli.main(["train", str(ratings_file)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "reading this file needs about" in err and "1.0 kB is free" in err
+
+
+def test_the_user_reported_file_exits_2_in_a_real_process(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_text("user,item,rating\n1,1,1e308\n1,2,1e308\n2,1,-1e308\n2,2,3\n3,1,4\n3,2,2\n")
+    done = run("train", str(path))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"cfexplorer: error: {path}, line 2: rating 1e+308 is beyond ±1,000,000, more than "
+                           "any rating scale this app can show\n")
+
+
+def test_a_damaged_movies_csv_is_a_warning_and_training_goes_on(tmp_path):
+    path = tmp_path / "ratings.csv"
+    frame = low_rank(n_users=20, n_items=10, rank=2, density=0.8, seed=0).to_frame()
+    frame["rating"] = np.clip(np.round(frame["rating"]), 1, 5)
+    frame.rename(columns={"user": "userId", "item": "movieId"}).to_csv(path, index=False)
+    (tmp_path / "movies.csv").write_text("id,title\n1,Heat\n")
+    done = run("train", str(path), "--epochs", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    assert f"cfexplorer: warning: {path}: titles not loaded: {tmp_path / 'movies.csv'}: no movieId column" in done.stderr
+    assert json.loads(done.stdout)["epochs"] == 2
+
+
+def test_a_project_trains_on_its_ratings(tmp_path):
+    from cfexplorer.io.project import Project, save_project
+
+    path = tmp_path / "lesson.cfx"
+    save_project(path, Project(low_rank(n_users=20, n_items=10, rank=2, density=0.8, seed=0)))
+    done = run("train", str(path), "--epochs", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["n_users"] == 20

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .content import ContentBased
 from .mf import BiasBaseline, GlobalMeanBaseline, MatrixFactorization
 from .neural import NeuralCF
@@ -62,6 +64,93 @@ def model_from_state(state: dict):
     if cls is None:
         raise ValueError(f"unknown model class {state.get('class')!r}")
     return cls.from_state(state)
+
+
+# What rebuilding a model from a state that does not fit its class raises.
+_REBUILD_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RuntimeError)
+
+
+def checked_model_from_state(state, ratings):
+    """The model a saved state describes, rebuilt and checked against ``ratings``; ValueError otherwise.
+
+    A state read from a file is trusted only this far: it names a known class, every number and array
+    in it is finite, it rebuilds, training would accept its hyperparameters, it has one row of factors
+    and biases per user and per movie of ``ratings``, and it predicts a finite value for every user
+    and every movie (which exercises each layer's shape)."""
+    if not isinstance(state, dict):
+        raise ValueError("the model is not a table of named values")
+    name = state.get("class", "MatrixFactorization")
+    if not isinstance(name, str) or name not in _CLASSES:
+        raise ValueError(f"unknown model class {str(name)[:80]!r}")
+    if not isinstance(state.get("params"), dict):
+        raise ValueError("the model's settings are not a table of named values")
+    where = _first_non_finite(state)
+    if where is not None:
+        raise ValueError(f"the model's {where} is not a finite number")
+    try:
+        model = model_from_state(state)
+        model._check_params(ratings)
+    except _REBUILD_ERRORS as error:
+        raise ValueError(f"the {name} model cannot be rebuilt ({_one_line(error)})") from None
+    try:
+        _check_fits(model, ratings)
+    except _REBUILD_ERRORS as error:
+        raise ValueError(f"the {name} model does not fit the ratings ({_one_line(error)})") from None
+    return model
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
+
+
+def _first_non_finite(value, where: str = "", depth: int = 0) -> str | None:
+    """Where in a state (a key path) the first NaN or infinity is, or None."""
+    if depth > 32:
+        return where or "state"  # nothing a model saves nests this deep
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    elif isinstance(value, np.ndarray):
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            return where
+        return None
+    elif isinstance(value, (float, np.floating)):
+        return None if np.isfinite(value) else where
+    else:
+        return None
+    for key, item in items:
+        found = _first_non_finite(item, f"{where}.{key}" if where else str(key), depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _check_fits(model, ratings) -> None:
+    if getattr(model, "loss_", None) not in ("squared", "bce"):
+        raise ValueError(f"its loss is {getattr(model, 'loss_', None)!r}, not squared or bce")
+    n_users, n_items = ratings.n_users, ratings.n_items
+    if (model.n_users_, model.n_items_) != (n_users, n_items):
+        raise ValueError(f"it was trained on {model.n_users_} users × {model.n_items_} movies, "
+                         f"the ratings have {n_users} × {n_items}")
+    learned = model.snapshot()  # the arrays the factor space and the explanation show
+    for side, n in (("user", n_users), ("item", n_items)):
+        factors, bias = np.asarray(learned[f"{side}_factors"]), np.asarray(learned[f"{side}_bias"])
+        if factors.ndim != 2 or factors.shape[0] != n or bias.shape != (n,):
+            raise ValueError(f"{side} factors {factors.shape} and biases {bias.shape} for {n} {side}s")
+    if learned["user_factors"].shape[1] != learned["item_factors"].shape[1]:
+        raise ValueError("users and movies have factors of different lengths")
+    if model.predictor().shape != (n_users, n_items):
+        raise ValueError(f"its predictions are {model.predictor().shape} for {n_users} × {n_items}")
+    if n_users and n_items:
+        users, items = np.arange(n_users), np.arange(n_items)
+        with np.errstate(all="ignore"):
+            predictions = np.concatenate([model.predict(users, users % n_items), model.predict(items % n_users, items)])
+        if not np.isfinite(predictions).all():
+            raise ValueError("it predicts a value that is not a finite number")
+    for record in getattr(model, "history_", []):
+        if not np.isfinite([record.data_term, record.reg_term, record.total]).all():
+            raise ValueError(f"its cost at epoch {record.epoch} is not a finite number")
 
 
 def kind_of(model) -> str:

@@ -16,6 +16,13 @@ from ..lazy import lazy_import
 pd = lazy_import("pandas")
 sp = lazy_import("scipy.sparse")
 
+# What a rating may be. Colour scales, y-ranges, step lists and the loss all work on the scale's width;
+# past a million (or with a million steps) they overflow or stall, and no rating scale people use
+# comes near (stars, 0-10, 0-100 scores). Readers refuse such files at the door with the line.
+MAX_ABS_RATING = 1e6
+MAX_SCALE_WIDTH = 1e6
+MAX_SCALE_STEPS = 1_000_000
+
 
 @dataclass(frozen=True)
 class RatingScale:
@@ -26,10 +33,24 @@ class RatingScale:
     step: float | None = 0.5
 
     def __post_init__(self):
+        numbers = (self.low, self.high) if self.step is None else (self.low, self.high, self.step)
+        if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                   for v in numbers):
+            raise ValueError(f"a rating scale is made of numbers, got {self.low!r}..{self.high!r} step {self.step!r}")
+        if not all(np.isfinite(v) for v in numbers):
+            raise ValueError(f"a rating scale needs finite numbers, got {self.low:g}..{self.high:g}")
         if not self.low < self.high:
             raise ValueError(f"rating scale needs low < high, got {self.low}..{self.high}")
+        if self.high - self.low > MAX_SCALE_WIDTH:
+            raise ValueError(f"rating scale {self.low:g}..{self.high:g} is wider than {MAX_SCALE_WIDTH:,.0f}")
+        if max(abs(self.low), abs(self.high)) > MAX_ABS_RATING + MAX_SCALE_WIDTH:
+            raise ValueError(f"rating scale {self.low:g}..{self.high:g} lies beyond "
+                             f"±{MAX_ABS_RATING + MAX_SCALE_WIDTH:,.0f}")
         if self.step is not None and self.step <= 0:
             raise ValueError(f"rating step must be positive, got {self.step}")
+        if self.step is not None and (self.high - self.low) / self.step > MAX_SCALE_STEPS:
+            raise ValueError(f"rating step {self.step:g} makes more than {MAX_SCALE_STEPS:,} steps from "
+                             f"{self.low:g} to {self.high:g}")
 
     def contains(self, values) -> np.ndarray:
         values = np.asarray(values, dtype=float)
@@ -74,6 +95,20 @@ class RatingScale:
 BINARY_SCALE = RatingScale(0.0, 1.0, 1.0)
 
 
+def check_rating_values(values: np.ndarray) -> None:
+    """Raise ValueError unless every rating is finite, within ±MAX_ABS_RATING and the whole set spans
+    at most MAX_SCALE_WIDTH (what a scale can be inferred from)."""
+    if values.size == 0:
+        return
+    low, high = float(values.min()), float(values.max())  # NaN propagates through min and max
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError("ratings must be finite numbers")
+    if max(-low, high) > MAX_ABS_RATING:
+        raise ValueError(f"rating {low if -low > high else high:g} is beyond ±{MAX_ABS_RATING:,.0f}")
+    if high - low > MAX_SCALE_WIDTH:
+        raise ValueError(f"ratings from {low:g} to {high:g} span more than {MAX_SCALE_WIDTH:,.0f}")
+
+
 class Ratings:
     """An immutable sparse set of ratings with user and item labels.
 
@@ -101,6 +136,8 @@ class Ratings:
         self.user_labels = np.asarray(user_labels, dtype=object)
         self.item_labels = np.asarray(item_labels, dtype=object)
         self.binary = bool(binary)
+        if validate:
+            check_rating_values(self.values)  # before a scale is inferred from them
         if scale is None:
             scale = BINARY_SCALE if binary else RatingScale.infer(self.values)
         self.scale = scale
@@ -119,8 +156,6 @@ class Ratings:
                 raise ValueError("a user index is outside the user labels")
             if self.items.min() < 0 or self.items.max() >= self.n_items:
                 raise ValueError("an item index is outside the item labels")
-            if not np.all(np.isfinite(self.values)):
-                raise ValueError("ratings must be finite numbers")
             # sort and compare neighbours: 60× faster than np.unique (a hash table in numpy 2) on 1M keys
             keys = np.sort(self.keys())
             if np.any(keys[1:] == keys[:-1]):

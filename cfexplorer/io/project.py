@@ -1,30 +1,48 @@
 """Project files (``.cfx``): ratings, labels, item info, settings and the trained model in one file.
 
-The file is a NumPy ``.npz`` archive read with ``allow_pickle=False``: arrays stay arrays, and
-everything else (labels, settings, item info, hyperparameters) is stored as JSON text, so opening
-a project never runs code from it.
+The file is a NumPy ``.npz`` archive whose arrays are read only after their headers have been
+checked (:mod:`.arrays`): arrays stay arrays, and everything else (labels, settings, item info,
+hyperparameters) is stored as JSON text, so opening a project never runs code from it.
+
+A project, or a recovery file, is validated, not trusted: every JSON value must have the type the
+app uses it as, the ratings must pass :class:`Ratings`' own checks, and a saved model must rebuild
+and fit those ratings (:func:`~cfexplorer.core.models.checked_model_from_state`). Anything else is
+one :class:`RatingsFileError`, "<path>: not a valid project: <what>".
 """
 
 from __future__ import annotations
 
 import io
 import json
-import zipfile
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..core.models import checked_model_from_state
 from ..core.ratings import RatingScale, Ratings
-from .readers import RatingsFileError
-from .writers import atomic_path
 from ..lazy import lazy_import
+from . import arrays, limits
+from .errors import RatingsFileError, reason
+from .writers import atomic_path
 
 pd = lazy_import("pandas")
 
 FORMAT = "cfexplorer-project"
 VERSION = 1
 SUFFIX = ".cfx"
+
+# The JSON part of a project holds labels, titles and settings: MovieLens 25M's 162,541 users and
+# 62,423 titled movies take under 10 MB. Past these, it is not a project of ours.
+MAX_META_BYTES = 64 * 2**20
+MAX_META_DEPTH = 32
+# Settings the window reads from a project, and the type it reads each as.
+SETTING_TYPES = {"preset": str, "training": dict, "rows_are_items": bool, "view": dict, "recovered_from": str,
+                 "source": str}
+RATING_ARRAYS = {"users": "iu", "items": "iu", "values": "iuf"}
+# What reading JSON and building pandas and numpy objects from hostile values raises.
+_INVALID = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError)
 
 
 @dataclass
@@ -60,30 +78,164 @@ def save_project(path, project: Project) -> None:
             np.savez_compressed(handle, **arrays)
 
 
+class _Invalid(Exception):
+    """What is wrong with a project, for the one-line error."""
+
+
+def _invalid(path, problem: str, line: int | None = None) -> RatingsFileError:
+    return RatingsFileError(path, f"not a valid project: {problem}", line)
+
+
 def load_project(path) -> Project:
     path = Path(path)
+    limits.check_regular_file(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            meta = json.loads(bytes(archive["meta"]).decode("utf-8"))
-            if meta.get("format") != FORMAT:
-                raise RatingsFileError(path, "not a CF Explorer project")
-            if meta.get("version", 0) > VERSION:
-                raise RatingsFileError(path, f"made by a newer CF Explorer (project version {meta['version']})")
-            info = meta.get("item_info")
-            item_info = None if info is None else pd.read_json(io.StringIO(info), orient="split")
-            low, high, step = meta["scale"]
-            ratings = Ratings(
-                archive["users"], archive["items"], archive["values"], meta["user_labels"], meta["item_labels"],
-                RatingScale(low, high, step), meta["binary"], item_info,
-            )
-            model_state = None
-            if "model" in meta:
-                model_state = dict(meta["model"])
-                for key in archive.files:
-                    if key.startswith("model/"):
-                        model_state[key[len("model/"):]] = archive[key]
+        found = arrays.read_npz(path, wanted=_is_project_array, kinds=arrays.NUMBERS, error=_invalid)
+        meta = _read_meta(found.pop("meta", None))
+        ratings = _ratings(meta, found)
+        model_state = _model_state(meta, found, ratings)
+        settings = _settings(meta)
+    except _Invalid as problem:
+        raise _invalid(path, str(problem)) from None
     except RatingsFileError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError) as error:
-        raise RatingsFileError(path, f"cannot be read as a project file ({error})") from None
-    return Project(ratings, meta.get("settings", {}), model_state)
+    except MemoryError:
+        raise _invalid(path, "there is not enough free memory to open it") from None
+    except _INVALID as error:
+        raise _invalid(path, reason(error)) from None
+    return Project(ratings, settings, model_state)
+
+
+def _is_project_array(name: str) -> bool:
+    return name in RATING_ARRAYS or name == "meta" or name.startswith("model/")
+
+
+def _read_meta(array) -> dict:
+    if array is None:
+        raise _Invalid("it has no description (meta); not a CF Explorer project")
+    if array.ndim != 1 or array.dtype != np.uint8:
+        raise _Invalid(f"its description (meta) is a {array.dtype} array of shape {array.shape}, not text")
+    if array.size > MAX_META_BYTES:
+        raise _Invalid(f"its description (meta) is {limits.describe_bytes(array.size)}, more than the "
+                       f"{limits.describe_bytes(MAX_META_BYTES)} a project's labels and settings take")
+    try:
+        meta = json.loads(array.tobytes().decode("utf-8"))
+    except RecursionError:
+        raise _Invalid("its description (meta) is nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _Invalid(f"its description (meta) is not JSON text ({reason(error)})") from None
+    _check_depth(meta)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _Invalid("not a CF Explorer project")
+    version = meta.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _Invalid(f"its version is {version!r}, not a whole number")
+    if version > VERSION:
+        raise _Invalid(f"made by a newer CF Explorer (project version {version})")
+    return meta
+
+
+def _check_depth(value) -> None:
+    """Refuse JSON nested deeper than MAX_META_DEPTH, without recursion."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_META_DEPTH:
+            raise _Invalid(f"its description (meta) is nested more than {MAX_META_DEPTH} levels deep")
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
+def _expect(value, kind, what: str):
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool) and kind in (int, float)):
+        raise _Invalid(f"{what} is {type(value).__name__}, not {_kind_name(kind)}")
+    return value
+
+
+def _kind_name(kind) -> str:
+    names = {list: "a list", dict: "a table of named values", str: "text", bool: "true or false"}
+    if isinstance(kind, tuple):
+        return " or ".join(_kind_name(k) for k in kind)
+    return names.get(kind, "a number")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _labels(meta: dict, key: str, what: str) -> list:
+    labels = _expect(meta.get(key), list, f"the {what} labels")
+    for position, label in enumerate(labels):
+        if not (isinstance(label, str) or _is_number(label)):
+            raise _Invalid(f"{what} label {position + 1} is {type(label).__name__}, not text or a number")
+    return labels
+
+
+def _ratings(meta: dict, found: dict) -> Ratings:
+    user_labels, item_labels = _labels(meta, "user_labels", "user"), _labels(meta, "item_labels", "movie")
+    scale = meta.get("scale")
+    if not (isinstance(scale, list) and len(scale) == 3 and _is_number(scale[0]) and _is_number(scale[1])
+            and (scale[2] is None or _is_number(scale[2]))):
+        raise _Invalid(f"its rating scale is {str(scale)[:60]}, not three numbers (low, high, step)")
+    binary = _expect(meta.get("binary"), bool, "binary")
+    for name, kinds in RATING_ARRAYS.items():
+        if name not in found:
+            raise _Invalid(f"it has no {name} array")
+        if found[name].ndim != 1 or found[name].dtype.kind not in kinds:
+            raise _Invalid(f"its {name} array is {found[name].ndim}-D {found[name].dtype}, not a list of "
+                           f"{'whole numbers' if kinds == 'iu' else 'numbers'}")
+    item_info = _item_info(meta.get("item_info"), len(item_labels))
+    try:
+        return Ratings(found["users"], found["items"], found["values"], user_labels, item_labels,
+                       RatingScale(*scale), binary, item_info)
+    except ValueError as error:
+        raise _Invalid(reason(error)) from None
+
+
+def _item_info(info, n_items: int):
+    """Titles, genres and years (pandas' "split" JSON), checked to be a table of plain values with one
+    row per movie before pandas reads it."""
+    if info is None:
+        return None
+    _expect(info, str, "the movie information")
+    try:
+        table = json.loads(info)
+    except RecursionError:
+        raise _Invalid("the movie information is nested too deeply") from None
+    except json.JSONDecodeError as error:
+        raise _Invalid(f"the movie information is not JSON text ({reason(error)})") from None
+    _expect(table, dict, "the movie information")
+    columns = _expect(table.get("columns"), list, "the movie information's columns")
+    rows = _expect(table.get("data"), list, "the movie information's rows")
+    if not all(isinstance(column, str) for column in columns):
+        raise _Invalid("a movie information column name is not text")
+    if len(rows) != n_items:
+        raise _Invalid(f"the movie information has {len(rows)} rows for {n_items} movies")
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise _Invalid(f"row {number} of the movie information is not {len(columns)} values")
+        if not all(cell is None or isinstance(cell, (str, int, float)) for cell in row):
+            raise _Invalid(f"row {number} of the movie information holds a list or table")
+    return pd.read_json(io.StringIO(info), orient="split")
+
+
+def _model_state(meta: dict, found: dict, ratings: Ratings) -> dict | None:
+    if "model" not in meta:
+        return None
+    state = dict(_expect(meta["model"], dict, "the model"))
+    state.update({name[len("model/"):]: array for name, array in found.items() if name.startswith("model/")})
+    try:
+        checked_model_from_state(state, ratings)
+    except ValueError as error:
+        raise _Invalid(reason(error)) from None
+    return state
+
+
+def _settings(meta: dict) -> dict:
+    settings = _expect(meta.get("settings", {}), dict, "the settings")
+    for key, kind in SETTING_TYPES.items():
+        if key in settings and settings[key] is not None:
+            _expect(settings[key], kind, f"the setting {key!r}")
+    return settings

@@ -3,6 +3,10 @@
 Every reader returns a :class:`LoadResult` or raises :class:`RatingsFileError`, whose message is
 one line naming the file, the line and the problem. Duplicate (user, item) pairs are resolved by
 one stated rule: the last one in the file wins, and the result's ``warnings`` say how many.
+
+Nothing is allocated for a file before :mod:`.limits` has agreed to its size: a file that is not a
+regular file, would not fit in memory, or has absurdly many columns is refused first, and ratings
+that no scale can show (non-finite, beyond a million) are refused with their line.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.ratings import RatingScale, Ratings
+from ..core.ratings import MAX_ABS_RATING, MAX_SCALE_WIDTH, RatingScale, Ratings
 from ..lazy import lazy_import
+from . import limits
+from .errors import RatingsFileError
+from .movie_info import ML100K_GENRES, attach_movie_info
 
 pd = lazy_import("pandas")
 
@@ -26,22 +33,6 @@ USER_NAMES = {"user", "userid", "user_id", "users", "uid", "username", "user nam
 ITEM_NAMES = {"item", "itemid", "item_id", "items", "movie", "movieid", "movie_id", "movies", "iid",
               "title", "film", "product"}
 RATING_NAMES = {"rating", "ratings", "score", "value", "stars", "y", "label", "like"}
-
-ML100K_GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
-    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi",
-    "Thriller", "War", "Western",
-]
-
-
-class RatingsFileError(ValueError):
-    """A file that cannot be read as ratings; the message is one line for the user."""
-
-    def __init__(self, path, problem: str, line: int | None = None):
-        problem = " ".join(str(problem).split())  # a library's multi-line message becomes one line
-        self.path, self.problem, self.line = str(path), problem, line
-        where = f"{self.path}, line {line}" if line is not None else self.path
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass
@@ -55,24 +46,24 @@ class LoadResult:
 def read_ratings(path, binary: bool | None = None) -> LoadResult:
     """Read any supported rating file, choosing the reader by name and content."""
     path = Path(path)
-    if not path.exists():
-        raise RatingsFileError(path, "no such file")
-    if path.is_dir():
-        raise RatingsFileError(path, "is a folder, not a file")
+    limits.check_regular_file(path)
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return read_excel(path, binary)
-    if suffix in (".xls", ".ods"):
-        raise RatingsFileError(path, f"{suffix} files are not supported; save the sheet as .xlsx or CSV")
-    if path.name == "u.data" or (suffix == ".data"):
-        return read_ml100k(path, binary)
-    text = _read_text(path)
-    return read_delimited_text(text, path, binary)
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return read_excel(path, binary)
+        if suffix in (".xls", ".ods"):
+            raise RatingsFileError(path, f"{suffix} files are not supported; save the sheet as .xlsx or CSV")
+        if path.name == "u.data" or (suffix == ".data"):
+            return read_ml100k(path, binary)
+        text = _read_text(path)
+        return read_delimited_text(text, path, binary)
+    except MemoryError:  # the estimate was not enough: say so rather than crash
+        raise RatingsFileError(path, "there is not enough free memory to read this file") from None
 
 
 # --- text helpers -----------------------------------------------------------------------------------
 def _read_text(path: Path, encoding: str = "utf-8-sig") -> str:
-    data = path.read_bytes()
+    data = limits.read_regular_file(path, limits.LONG_TEXT_OVERHEAD, "reading this file")
     if not data.strip():
         raise RatingsFileError(path, "the file is empty")
     if b"\x00" in data[:65536]:
@@ -88,7 +79,7 @@ def _read_text(path: Path, encoding: str = "utf-8-sig") -> str:
 
 
 def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:20])
+    sample = "\n".join(text[:65536].splitlines()[:20])
     counts = {delim: sample.count(delim) for delim in ("\t", ",", ";", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -97,8 +88,25 @@ def _sniff_delimiter(text: str) -> str:
 def _parse_table(text: str, path, delimiter: str) -> pd.DataFrame:
     """All cells as text ("" where empty); the index is the 1-based line number.
 
-    Ragged rows are an error naming the line; blank lines are skipped.
+    Ragged rows are an error naming the line; blank lines are skipped. A first line past
+    MAX_COLUMNS is refused before anything is parsed.
     """
+    columns = limits.first_line_columns(text, delimiter)
+    limits.check_columns(path, columns)
+    if columns > limits.WIDE_FIRST_LINE_COLUMNS:
+        limits.check_memory(path, len(text) * limits.WIDE_TEXT_OVERHEAD, "reading this matrix")
+        table = _parse_wide_table(text, path, delimiter)
+    else:
+        table = _parse_narrow_table(text, path, delimiter)
+    occupied = (table != "").any(axis=1).to_numpy()
+    if not occupied.all():
+        table = table[occupied]
+    if table.empty:
+        raise RatingsFileError(path, "the file is empty")
+    return table
+
+
+def _parse_narrow_table(text: str, path, delimiter: str) -> pd.DataFrame:
     try:
         table = pd.read_csv(
             io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
@@ -114,10 +122,29 @@ def _parse_table(text: str, path, delimiter: str) -> pd.DataFrame:
         raise RatingsFileError(path, "the file is empty") from None
     table = table.fillna("")
     table.index = np.arange(1, len(table) + 1)
-    table = table[(table != "").any(axis=1).to_numpy()]
-    if table.empty:
-        raise RatingsFileError(path, "the file is empty")
     return table
+
+
+def _parse_wide_table(text: str, path, delimiter: str) -> pd.DataFrame:
+    """A matrix, parsed by the csv module into one block of cells: pandas spends milliseconds on each
+    column it makes (minutes for 50,000 columns), the csv module microseconds per row."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
+    rows, lines, width = [], [], 0
+    try:
+        for cells in reader:
+            if not width:
+                width = len(cells)
+            elif len(cells) > width:
+                raise RatingsFileError(path, f"expected {width} fields like the lines before, found {len(cells)}",
+                                       reader.line_num)
+            rows.append(cells)
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise RatingsFileError(path, f"cannot be parsed as a table: {error}", reader.line_num) from None
+    matrix = np.full((len(rows), width), "", dtype=object)
+    for position, cells in enumerate(rows):
+        matrix[position, : len(cells)] = cells
+    return pd.DataFrame(matrix, index=np.asarray(lines), dtype=object, copy=False)
 
 
 def _is_number(cell: str) -> bool:
@@ -148,7 +175,11 @@ def _long_columns(header: list[str]) -> tuple[int, int, int] | None:
 def read_delimited_text(text: str, path, binary: bool | None = None) -> LoadResult:
     """A CSV/TSV of either shape: long (user, item, rating columns) or wide (a matrix)."""
     path = Path(path)
-    table = _parse_table(text, path, _sniff_delimiter(text))
+    return _table_result(_parse_table(text, path, _sniff_delimiter(text)), path, binary)
+
+
+def _table_result(table: pd.DataFrame, path: Path, binary: bool | None) -> LoadResult:
+    """Ratings from cells of text (index: line numbers), long or wide by what the first row says."""
     header = list(table.iloc[0])
     columns = _long_columns(header)
     if columns is not None:
@@ -184,7 +215,25 @@ def _long_from_table(table: pd.DataFrame, columns, path, binary, fmt: str) -> Lo
             empty = labels == ""
             if empty.any():
                 raise RatingsFileError(path, f"the {name} is empty", int(lines[int(np.argmax(empty))]))
+    _refuse_unshowable(values, lines, path)
     return _build(path, users, items, values, binary, fmt, lines)
+
+
+def _refuse_unshowable(values: np.ndarray, lines: np.ndarray, path) -> None:
+    """Finite ratings no scale can show (beyond ±MAX_ABS_RATING, or spanning more than
+    MAX_SCALE_WIDTH) are refused with the line of the first offender."""
+    if values.size == 0:
+        return
+    beyond = np.abs(values) > MAX_ABS_RATING
+    if beyond.any():
+        at = int(np.argmax(beyond))
+        raise RatingsFileError(path, f"rating {values[at]:g} is beyond ±{MAX_ABS_RATING:,.0f}, more than any "
+                                     "rating scale this app can show", int(lines[at]))
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    if values[high] - values[low] > MAX_SCALE_WIDTH:
+        raise RatingsFileError(path, f"ratings span {values[low]:g} (line {int(lines[low])}) to {values[high]:g}, "
+                                     f"more than the {MAX_SCALE_WIDTH:,.0f} a rating scale may span",
+                               int(lines[high]))
 
 
 def _as_ids(column: pd.Series) -> np.ndarray:
@@ -238,37 +287,60 @@ def _corner_names_items(corner: str) -> bool:
 def _wide_from_table(table: pd.DataFrame, path, binary) -> LoadResult:
     """First row: column labels after a corner cell; first column: row labels.
 
-    Rows are users unless the corner cell names movies/items (as in the course's tables).
+    Rows are users unless the corner cell names movies/items (as in the course's tables). The
+    cells are handled as one array: a matrix can have millions of cells, mostly empty.
     """
-    rows_are_items = _corner_names_items(table.iat[0, 0])
-    table = table.apply(lambda column: column.str.strip())
-    column_labels = list(table.iloc[0, 1:])
-    body = table.iloc[1:]
-    row_labels = list(body.iloc[:, 0])
+    cells = table.to_numpy(dtype=object)
+    lines = table.index.to_numpy()
+    rows_are_items = _corner_names_items(cells[0, 0])
+    column_labels = [str(label).strip() for label in cells[0, 1:]]
+    body, body_lines = cells[1:], lines[1:]
+    row_labels = [str(label).strip() for label in body[:, 0]]
     if not row_labels:
         raise RatingsFileError(path, "the matrix has column labels but no rows")
-    lines = body.index.to_numpy()
     for kind, labels in (("column", column_labels), ("row", row_labels)):
         seen = set()
         for position, label in enumerate(labels):
-            line = int(table.index[0]) if kind == "column" else int(lines[position])
+            line = int(lines[0]) if kind == "column" else int(body_lines[position])
             if not label:
                 raise RatingsFileError(path, f"a {kind} label is empty", line)
             if label in seen:
                 raise RatingsFileError(path, f"the {kind} label {label!r} appears twice", line)
             seen.add(label)
-    cells = body.iloc[:, 1:]
-    missing = cells.isin(MISSING_MARKS).to_numpy()
-    matrix = np.array(cells.apply(pd.to_numeric, errors="coerce"), dtype=float)
-    bad = (~missing) & ~np.isfinite(matrix)
+    values = body[:, 1:]
+    limits.check_matrix_cells(path, *values.shape, "the matrix")
+    filled, numbers, cell_text = _rated_cells(values.ravel())
+    bad = ~np.isfinite(numbers)
     if bad.any():
-        r, c = (int(v) for v in np.argwhere(bad)[0])
+        r, c = divmod(int(filled[int(np.argmax(bad))]), values.shape[1])
         raise RatingsFileError(
-            path, f"{cells.iat[r, c]!r} in column {column_labels[c]!r} is not a rating (use ? or leave empty for none)",
-            int(lines[r]),
+            path, f"{cell_text[int(np.argmax(bad))].strip()!r} in column {column_labels[c]!r} is not a rating "
+            "(use ? or leave empty for none)", int(body_lines[r]),
         )
-    matrix[missing] = np.nan
+    _refuse_unshowable(numbers, body_lines[filled // values.shape[1]], path)
+    matrix = np.full(values.shape, np.nan)
+    matrix.flat[filled] = numbers
     return _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, "wide")
+
+
+def _rated_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, values, text) of the cells that are not empty or a missing mark; NaN values where a
+    cell is not a number. Most cells of a rating matrix are empty and only the others are parsed;
+    whitespace is stripped only from the few cells that do not parse as they are."""
+    filled = np.flatnonzero(cells != "")
+    text = cells[filled]
+    rated = ~pd.Series(text, dtype=object).isin(MISSING_MARKS).to_numpy()
+    filled, text = filled[rated], text[rated]
+    try:
+        return filled, text.astype(np.float64), text
+    except (ValueError, TypeError):
+        numbers = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(float)
+    unparsed = np.flatnonzero(np.isnan(numbers))
+    marks = set(MISSING_MARKS)
+    blank = np.array([text[k].strip() in marks for k in unparsed], dtype=bool)  # "? " and "  "
+    keep = np.ones(len(text), dtype=bool)
+    keep[unparsed[blank]] = False
+    return filled[keep], numbers[keep], text[keep]
 
 
 def _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, fmt) -> LoadResult:
@@ -284,60 +356,6 @@ def _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, fmt)
 
 
 # --- MovieLens ------------------------------------------------------------------------------------
-def attach_movie_info(result: LoadResult, path: Path) -> LoadResult:
-    """Titles, genres and years from ``movies.csv`` (or ``u.item``) beside a MovieLens ratings file."""
-    movies_csv, u_item = path.with_name("movies.csv"), path.with_name("u.item")
-    try:
-        if path.name == "ratings.csv" and movies_csv.exists():
-            info = _read_movies_csv(movies_csv)
-        elif path.name == "u.data" and u_item.exists():
-            info = _read_u_item(u_item)
-        else:
-            return result
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        result.warnings.append(f"titles not loaded from beside the ratings: {error}")
-        return result
-    ratings = result.ratings
-    item_info = info.reindex(pd.Index(list(ratings.item_labels)))
-    item_info = item_info.reset_index(drop=True)
-    result.ratings = Ratings(
-        ratings.users, ratings.items, ratings.values, ratings.user_labels, ratings.item_labels,
-        ratings.scale, ratings.binary, item_info,
-    )
-    return result
-
-
-def _year_from_title(titles: pd.Series) -> pd.Series:
-    return pd.to_numeric(titles.str.extract(r"\((\d{4})\)\s*$")[0], errors="coerce")
-
-
-def _read_movies_csv(path: Path) -> pd.DataFrame:
-    movies = pd.read_csv(path, dtype={"movieId": "int64", "title": str, "genres": str})
-    movies = movies.drop_duplicates("movieId").set_index("movieId")
-    genres = movies["genres"].fillna("").replace("(no genres listed)", "")
-    return pd.DataFrame(
-        {"title": movies["title"], "genres": genres, "year": _year_from_title(movies["title"].fillna(""))},
-        index=movies.index,
-    )
-
-
-def _read_u_item(path: Path) -> pd.DataFrame:
-    genre_names = ML100K_GENRES
-    u_genre = path.with_name("u.genre")
-    if u_genre.exists():
-        names = [line.split("|")[0] for line in u_genre.read_text(encoding="latin-1").splitlines() if "|" in line]
-        if len(names) == len(ML100K_GENRES):
-            genre_names = names
-    table = pd.read_csv(path, sep="|", header=None, encoding="latin-1", dtype=str)
-    flags = table.iloc[:, 5 : 5 + len(genre_names)].fillna("0").astype(int).to_numpy().astype(bool)
-    genres = ["|".join(name for name, on in zip(genre_names, row) if on) for row in flags]
-    years = pd.to_numeric(table[2].fillna("").str[-4:], errors="coerce")
-    return pd.DataFrame(
-        {"title": table[1].to_numpy(), "genres": genres, "year": years.to_numpy()},
-        index=pd.Index(table[0].astype(np.int64).to_numpy()),
-    )
-
-
 def read_ml100k(path, binary: bool | None = None) -> LoadResult:
     """MovieLens 100K ``u.data``: user, item, rating, timestamp separated by tabs, no header."""
     path = Path(path)
@@ -350,24 +368,12 @@ def read_ml100k(path, binary: bool | None = None) -> LoadResult:
 # --- Excel ----------------------------------------------------------------------------------------
 def read_excel(path, binary: bool | None = None) -> LoadResult:
     """The first sheet of an .xlsx workbook, long or wide like a CSV."""
+    from .excel import read_first_sheet
+
     path = Path(path)
-    try:
-        sheet = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
-    except Exception as error:  # openpyxl raises many types for a corrupt or foreign file
-        raise RatingsFileError(path, f"cannot read as an Excel workbook ({type(error).__name__}: {error})") from None
-    if sheet.empty:
-        raise RatingsFileError(path, "the first sheet is empty")
-    rows = [["" if pd.isna(cell) else _cell_text(cell) for cell in row] for row in sheet.itertuples(index=False)]
-    text_rows = "\n".join("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row) for row in rows)
-    result = read_delimited_text(text_rows, path, binary)
+    result = _table_result(read_first_sheet(path), path, binary)
     result.format = "xlsx-" + result.format
     return result
-
-
-def _cell_text(cell) -> str:
-    if isinstance(cell, float) and cell == int(cell) and abs(cell) < 2**53:
-        return str(int(cell))
-    return str(cell)
 
 
 def read_any(path, binary: bool | None = None) -> LoadResult:
@@ -379,5 +385,5 @@ def read_any(path, binary: bool | None = None) -> LoadResult:
 
 __all__ = [
     "LoadResult", "RatingsFileError", "RatingScale", "read_any", "read_ratings", "read_excel",
-    "read_ml100k", "read_delimited_text",
+    "read_ml100k", "read_delimited_text", "attach_movie_info", "ML100K_GENRES",
 ]

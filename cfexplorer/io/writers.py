@@ -1,19 +1,30 @@
-"""Write ratings to the formats the readers understand. Every save is atomic: the data goes to a
-temporary file beside the target, which then replaces it, so a failed save leaves the old file."""
+"""Write ratings to the formats the readers understand.
+
+Every save is atomic (:func:`atomic_path`): the data goes to a temporary file beside the target,
+which is flushed to disk and then renamed over it, so a failed or interrupted save leaves the old
+file whole. A matrix (wide CSV/TSV/xlsx) is written only up to a sane number of cells; past it the
+long format (one line per rating) is the way, and the error says so.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import re
+import secrets
+import stat
 from pathlib import Path
 
 import numpy as np
 
 from ..core.ratings import Ratings
 from ..lazy import lazy_import
+from . import limits
 
 pd = lazy_import("pandas")
+
+# A temporary file of ours: ".NAME.<pid>.<random>.tmp" beside NAME.
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
 
 
 class SaveError(OSError):
@@ -22,24 +33,122 @@ class SaveError(OSError):
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed.
+
+    The saved file gets the mode a plain write would give it (0o666 less the umask), or the mode of
+    the file it replaces; a symbolic link is written through (its target is replaced, the link stays).
+    The data is fsynced before the rename, and the folder after it where the system allows, so that a
+    crash right after a save leaves the new file or the old one, never an empty one. Temporary files
+    that a killed save left in the folder are removed (their process is gone)."""
+    target = Path(os.path.realpath(path))
     try:
-        yield Path(temporary)
-        os.replace(temporary, path)
+        existing = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise SaveError(f"{path}: not a regular file ({limits.describe_kind(existing.st_mode)}); choose another name")
+    remove_abandoned_temporaries(target.parent)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # O_EXCL: a name nobody else has; mode 0o666 goes through the umask as any new file's does.
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
+    try:
+        yield temporary
+        if existing is not None:
+            os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+        _fsync_file(temporary)
+        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    _fsync_folder(target.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable; Windows cannot open a folder for this, and some file systems
+    refuse: the file's own data is on disk either way."""
+    if os.name == "nt":
+        return
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def remove_abandoned_temporaries(folder: Path) -> list[Path]:
+    """Remove temporary files of saves whose process no longer runs; the removed paths."""
+    removed = []
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            match = _TEMPORARY.match(entry.name)
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            if _process_alive(int(match["pid"])):
+                continue
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        return _windows_process_alive(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or a pid this system cannot look at: leave its file
+    return True
+
+
+def _windows_process_alive(pid: int) -> bool:
+    try:
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.windll.kernel32.GetLastError() == 5  # access denied: it exists
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    except (AttributeError, OSError):
+        return True
+
+
+def check_matrix_size(ratings: Ratings, max_cells: int, what: str) -> None:
+    """Refuse (SaveError, one line) a matrix of more than ``max_cells`` before it is built."""
+    cells = ratings.n_users * ratings.n_items
+    if cells > max_cells:
+        raise SaveError(f"{ratings.n_users:,} users × {ratings.n_items:,} movies is {cells:,} cells, more than the "
+                        f"{max_cells:,} {what} may have; save as a long table (user,item,rating) or a project")
 
 
 def wide_frame(ratings: Ratings, items_as_rows: bool = True) -> pd.DataFrame:
-    """The matrix with labels, "?" where not rated; movies as rows like the course's tables."""
-    dense = ratings.to_dense().astype(object)
-    dense[pd.isna(dense)] = "?"
-    frame = pd.DataFrame(dense, index=list(ratings.user_labels), columns=list(ratings.item_labels))
+    """The matrix with labels, "?" where not rated (each rating as text, as a CSV shows it); movies as
+    rows like the course's tables. Refused past MAX_MATRIX_CELLS before anything is allocated."""
+    check_matrix_size(ratings, limits.MAX_MATRIX_CELLS, "a matrix")
+    cells = np.full((ratings.n_users, ratings.n_items), "?", dtype=object)
+    cells[ratings.users, ratings.items] = [_format_value(v) for v in ratings.values]
+    return _labelled(cells, ratings, items_as_rows)
+
+
+def _labelled(cells: np.ndarray, ratings: Ratings, items_as_rows: bool) -> pd.DataFrame:
+    frame = pd.DataFrame(cells, index=list(ratings.user_labels), columns=list(ratings.item_labels), copy=False)
     if items_as_rows:
         frame = frame.T
         frame.index.name = "Movie"
@@ -60,13 +169,18 @@ def write_long(ratings: Ratings, path, sep: str = ",") -> None:
 
 
 def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = True) -> None:
-    frame = wide_frame(ratings, items_as_rows).map(lambda v: v if isinstance(v, str) else _format_value(v))
+    frame = wide_frame(ratings, items_as_rows)
     with atomic_path(path) as temporary:
         frame.to_csv(temporary, sep=sep)
 
 
 def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True) -> None:
-    frame = wide_frame(ratings, items_as_rows).replace("?", np.nan)
+    check_matrix_size(ratings, limits.MAX_XLSX_WRITE_CELLS, "an Excel sheet written here")
+    rows, columns = (ratings.n_items, ratings.n_users) if items_as_rows else (ratings.n_users, ratings.n_items)
+    if rows + 1 > limits.XLSX_MAX_ROWS or columns + 1 > limits.XLSX_MAX_COLUMNS:
+        raise SaveError(f"{rows:,} rows × {columns:,} columns do not fit an Excel sheet "
+                        f"({limits.XLSX_MAX_ROWS:,} × {limits.XLSX_MAX_COLUMNS:,}); save as CSV or a long table")
+    frame = _labelled(ratings.to_dense(), ratings, items_as_rows)  # numbers, and empty cells where not rated
     with atomic_path(path) as temporary:
         frame.to_excel(temporary, engine="openpyxl")
 

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,45 @@ def test_subset_by_index_still_refuses_repeated_ratings():
     assert ratings.subset(np.array([True, False, True])).n_ratings == 2
     with pytest.raises(ValueError, match="more than once"):
         ratings.subset(np.array([0, 0]))
+
+
+@pytest.mark.parametrize("values, words", [
+    ([1e308, 1e308, -1e308, 3, 4, 2], "rating 1e+308 is beyond ±1,000,000"),
+    ([3, -2e6], "rating -2e+06 is beyond ±1,000,000"),
+    ([600_000, -600_000], "ratings from -600000 to 600000 span more than 1,000,000"),
+    ([np.nan, 3], "ratings must be finite numbers"),
+    ([np.inf], "ratings must be finite numbers"),
+])
+def test_ratings_no_scale_can_show_are_refused_by_every_path(values, words):
+    n, words = len(values), re.escape(words)
+    labels = [f"u{k}" for k in range(n)]
+    with pytest.raises(ValueError, match=words):
+        Ratings(np.arange(n), np.zeros(n, int), values, labels, ["x"])
+    with pytest.raises(ValueError, match=words):  # with a scale given, as an edit or a project has
+        Ratings(np.arange(n), np.zeros(n, int), values, labels, ["x"], scale=RatingScale(0.5, 5, 0.5))
+    with pytest.raises(ValueError, match=words):
+        Ratings.from_arrays(labels, ["x"] * n, values)
+    if not np.isnan(values).any():  # NaN in a matrix means "not rated"
+        with pytest.raises(ValueError, match=words):
+            Ratings.from_dense(np.array(values, dtype=float).reshape(n, 1))
+
+
+@pytest.mark.parametrize("scale, words", [
+    ((0, float("inf"), 1), "finite"),
+    ((float("nan"), 5, None), "finite"),
+    ((0, 5, float("nan")), "finite"),
+    ((-1e6, 1e6, None), "wider than 1,000,000"),
+    ((1e7, 1e7 + 5, 1), "lies beyond ±2,000,000"),
+    ((0, 5, 1e-9), "more than 1,000,000 steps"),
+    (("1", 5, 1), "made of numbers"),
+    ((0, 5, 0), "positive"),
+])
+def test_rating_scales_no_view_can_draw_are_refused(scale, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        RatingScale(*scale)
+
+
+def test_the_widest_allowed_ratings_keep_an_inferred_scale():
+    ratings = Ratings.from_arrays(["a", "b"], ["x", "x"], [-500_000.0, 500_000.0])
+    assert (ratings.scale.low, ratings.scale.high) == (-500_000, 500_000)
+    assert Ratings.from_arrays(["a"], ["x"], [1e6]).scale == RatingScale(1e6 - 1, 1e6 + 1, None)

@@ -1,10 +1,38 @@
-"""Factor files: export with names, import from CSV, .npz and .npy."""
+"""Factor files: export with names, import from CSV, .npz and .npy; arrays checked before and after
+loading (headers, sizes, shapes, finite values)."""
+
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from cfexplorer.core.embedding import Embedding, EmbeddingTable
+from cfexplorer.io import limits
 from cfexplorer.io.factors import FactorFileError, read_factors, write_factors
+
+from .hostile_files import declare_size, npy_bytes, npz_bytes
+
+MB = 2**20
+
+
+def refused(path) -> str:
+    with pytest.raises(FactorFileError) as caught:
+        read_factors(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and "\n" not in message, message
+    return message
+
+
+def peak_bytes(call) -> int:
+    tracemalloc.start()
+    try:
+        call()
+    except FactorFileError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
 
 
 def small_embedding():
@@ -62,3 +90,70 @@ def test_names_and_rows_must_agree_for_npy(tmp_path):
     (tmp_path / "emb.txt").write_text("one\n", encoding="utf-8")
     with pytest.raises(FactorFileError, match="1 names for 3 rows"):
         read_factors(tmp_path / "emb.npy")
+
+
+# --- .npy / .npz --------------------------------------------------------------------------------------------
+HUGE = (1_825_000_000, 1)  # 14.6 GB of float64
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("bomb.npz", npz_bytes({"item_factors": npy_bytes(HUGE, data=bytes(1 * MB))}),
+     "array 'item_factors' declares (1825000000, 1) (14.6 GB) but its part of the archive holds 1.0 MB"),
+    ("bomb.npy", npy_bytes(HUGE, data=bytes(1 * MB)), "the array declares (1825000000, 1) (14.6 GB) but the file holds"),
+    ("objects.npz", npz_bytes({"item_factors": npy_bytes((2, 2), "|O", data=b"")}), "holds Python objects"),
+    ("objects.npy", npy_bytes((2,), "|O", data=b""), "holds Python objects"),
+    ("complex.npy", npy_bytes((2, 2), "<c16"), "has type complex128; expected numbers"),
+    ("record.npz", npz_bytes({"item_factors": np.zeros(2, dtype=[("a", "<f8")])}), "expected numbers"),
+    ("header.npy", b"\x93NUMPY\x01\x00\x10\x00{'descr': 3}    \n", "damaged header"),
+    ("flat.npz", npz_bytes({"item_factors": np.ones(4)}), "item_factors must be a 2-D array"),
+    ("cube.npy", np.ones((2, 2, 2)), "expected a 2-D array"),
+    ("nan.npz", npz_bytes({"item_factors": np.array([[1.0, np.nan]])}), "a movie factor is not a finite number (row 1)"),
+    ("inf.npy", np.array([[1.0], [-np.inf]]), "a movie factor is not a finite number (row 2)"),
+    ("absurd.npy", np.array([[1e300]]), "a movie factor is beyond ±1,000,000"),
+    ("bias.npz", npz_bytes({"item_factors": np.ones((3, 2)), "item_bias": np.ones(2)}),
+     "item_bias must be 3 numbers, one per row of item_factors"),
+    ("nanbias.npz", npz_bytes({"item_factors": np.ones((2, 2)), "item_bias": np.array([0, np.nan])}),
+     "a movie bias is not a finite number"),
+    ("names.npz", npz_bytes({"item_factors": np.ones((3, 2)), "item_names": np.array(["a", "b"])}),
+     "item_names has shape (2,) for 3 rows"),
+    ("k.npz", npz_bytes({"item_factors": np.ones((3, 2)), "user_factors": np.ones((4, 5))}),
+     "user_factors has 5 factors but item_factors has 2"),
+    ("users.npz", npz_bytes({"item_factors": np.ones((3, 2)), "user_factors": np.ones((4, 2)),
+                            "user_bias": np.ones((4, 1))}), "user_bias must be 4 numbers"),
+    ("none.npz", npz_bytes({"factors": np.ones((3, 2))}), "no 'item_factors' array"),
+    ("notzip.npz", b"not a zip", "not a zip archive of arrays"),
+])
+def test_factor_arrays_are_checked_before_and_after_loading(tmp_path, name, content, words):
+    path = tmp_path / name
+    if isinstance(content, np.ndarray):
+        np.save(path, content)
+    else:
+        path.write_bytes(content)
+    assert peak_bytes(lambda: read_factors(path)) < 20 * MB
+    assert words in refused(path)
+
+
+def test_a_factor_csv_with_infinite_bias_is_refused(tmp_path):
+    path = tmp_path / "factors.csv"
+    path.write_text("kind,name,bias,f1\nmovie,a,inf,1\n")
+    assert "a movie bias is beyond ±1,000,000 (row 1)" in refused(path)
+
+
+def test_arrays_past_free_memory_are_refused(tmp_path, monkeypatch):
+    path = tmp_path / "factors.npz"
+    path.write_bytes(npz_bytes({"item_factors": np.ones((100, 10))}))
+    monkeypatch.setattr(limits, "available_memory", lambda: 10_000)
+    assert "loading this file needs about 16.0 kB of memory; 10.0 kB is free" in refused(path)
+
+
+def test_the_largest_array_a_file_may_hold(tmp_path, monkeypatch):
+    path = tmp_path / "big.npz"
+    path.write_bytes(declare_size(npz_bytes({"item_factors": npy_bytes((2**31, 4), data=b"")}),
+                                  "item_factors.npy", 2**32 - 1))
+    # the part declares 4 GB, and its header 64 GB: refused by the header, whatever memory there is
+    monkeypatch.setattr(limits, "available_memory", lambda: 2**50)
+    assert "declares (2147483648, 4) (68.7 GB) but its part of the archive holds 4.3 GB" in refused(path)
+    path.write_bytes(declare_size(npz_bytes({"item_factors": npy_bytes((2**29 - 16, 1), data=b"")}),
+                                  "item_factors.npy", 2**32 - 1))
+    monkeypatch.setattr(limits, "MAX_ARRAY_BYTES", 2**30)
+    assert "declares 4.3 GB of arrays, more than the 1.1 GB a file may hold" in refused(path)

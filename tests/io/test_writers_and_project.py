@@ -60,5 +60,5 @@ def test_a_failed_save_leaves_the_previous_file(tmp_path, ratings, monkeypatch):
 def test_garbage_project_is_refused(tmp_path):
     path = tmp_path / "x.cfx"
     path.write_bytes(b"not a zip")
-    with pytest.raises(RatingsFileError, match="cannot be read as a project"):
+    with pytest.raises(RatingsFileError, match="not a valid project: not a zip archive"):
         load_project(path)

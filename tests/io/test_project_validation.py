@@ -1,0 +1,274 @@
+"""Project and recovery files are validated, not trusted: each way a .cfx can lie is one line,
+"<path>: not a valid project: <what>", and every model kind the app trains saves and reopens."""
+
+import json
+import os
+import re
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from cfexplorer.core.models import MODEL_KINDS, make_model, model_from_state
+from cfexplorer.core.synthetic import planted_tastes
+from cfexplorer.io import project as project_module
+from cfexplorer.io.project import Project, load_project, save_project
+from cfexplorer.io.readers import RatingsFileError
+
+from .hostile_files import npy_bytes, npz_bytes, project_bytes, project_parts
+
+MB = 2**20
+
+
+@pytest.fixture(scope="module")
+def ratings():
+    return planted_tastes(n_users=6, n_items=5, density=0.8, seed=0)
+
+
+@pytest.fixture(scope="module")
+def saved(ratings, tmp_path_factory):
+    """A project with a trained matrix factorization: (meta, arrays) to change."""
+    path = tmp_path_factory.mktemp("saved") / "good.cfx"
+    model = make_model("mf", n_factors=2, n_epochs=3).fit(ratings)
+    save_project(path, Project(ratings, {"training": {"n_factors": 2}, "rows_are_items": True}, model.get_state()))
+    return project_parts(path)
+
+
+def invalid(path) -> str:
+    with pytest.raises(RatingsFileError) as caught:
+        load_project(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{path}: not a valid project: "), message
+    return message[len(f"{path}: not a valid project: "):]
+
+
+def write(tmp_path, meta, arrays, raw_meta=None):
+    path = tmp_path / "project.cfx"
+    path.write_bytes(project_bytes(meta, arrays, raw_meta))
+    return path
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_KINDS))
+@pytest.mark.parametrize("binary", [False, True])
+def test_every_model_kind_saves_and_reopens(tmp_path, ratings, kind, binary):
+    data = ratings
+    if binary:
+        data = planted_tastes(n_users=6, n_items=5, density=0.8, seed=0, scale=project_module.RatingScale(0, 1, 1))
+    if kind == "dot_bias" and binary:
+        pytest.skip("a y-range model does not train on likes")
+    params = {"n_epochs": 2}
+    if binary and kind in ("mf", "biases"):
+        params["optimizer"] = "adam"
+    model = make_model(kind, **params).fit(data)
+    path = tmp_path / f"{kind}.cfx"
+    save_project(path, Project(data, {"note": "λ"}, model.get_state()))
+    project = load_project(path)
+    restored = model_from_state(project.model_state)
+    users, items = data.users, data.items
+    np.testing.assert_allclose(restored.predict(users, items), model.predict(users, items))
+    assert project.ratings.binary == data.binary
+
+
+def test_a_recovery_file_without_a_model_opens(tmp_path, ratings):
+    path = tmp_path / "recovery.cfx"
+    save_project(path, Project(ratings, {"recovered_from": "lesson.cfx"}, None))
+    project = load_project(path)
+    assert project.model_state is None and project.settings == {"recovered_from": "lesson.cfx"}
+
+
+# --- the description (meta JSON) ------------------------------------------------------------------------
+def changed(meta, key, value):
+    meta = json.loads(json.dumps(meta))
+    if value is KeyError:
+        del meta[key]
+    else:
+        meta[key] = value
+    return meta
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("user_labels", "ann", "the user labels is str, not a list"),
+    ("user_labels", {"a": 1}, "the user labels is dict, not a list"),
+    ("item_labels", [1, [2], 3, 4, 5], "movie label 2 is list, not text or a number"),
+    ("item_labels", [1, None, 3, 4, 5], "movie label 2 is NoneType"),
+    ("user_labels", ["a", "b"], "a user index is outside the user labels"),
+    ("scale", [1, 5], "its rating scale is [1, 5], not three numbers"),
+    ("scale", "1-5", "not three numbers"),
+    ("scale", [1, "5", 1], "not three numbers"),
+    ("scale", [1, 5e9, None], "rating scale 1..5e+09 is wider than 1,000,000"),
+    ("scale", [1, 5, 1e-12], "more than 1,000,000 steps"),
+    ("binary", "no", "binary is str, not true or false"),
+    ("settings", [1, 2], "the settings is list, not a table of named values"),
+    ("settings", {"preset": ["course"]}, "the setting 'preset' is list, not text"),
+    ("settings", {"training": 3}, "the setting 'training' is int, not a table of named values"),
+    ("settings", {"rows_are_items": "yes"}, "the setting 'rows_are_items' is str, not true or false"),
+    ("item_info", 5, "the movie information is int, not text"),
+    ("item_info", '{"columns": ["title"], "index": [0], "data": [["a"]]}', "has 1 rows for 5 movies"),
+    ("item_info", '{"columns": ["title"], "data": [["a"], [["x"]], ["c"], ["d"], ["e"]]}',
+     "row 2 of the movie information holds a list or table"),
+    ("item_info", '{"columns": "title", "data": []}', "the movie information's columns is str, not a list"),
+    ("item_info", "[[[", "the movie information is not JSON text"),
+    ("item_info", "[" * 100_000 + "]" * 100_000, "the movie information is nested too deeply"),
+    ("model", [1, 2], "the model is list, not a table of named values"),
+    ("version", "1", "its version is '1', not a whole number"),
+    ("version", 99, "made by a newer CF Explorer (project version 99)"),
+    ("format", KeyError, "not a CF Explorer project"),
+])
+def test_wrong_json_types_and_sizes_are_refused(tmp_path, saved, key, value, words):
+    meta, arrays = saved
+    assert words in invalid(write(tmp_path, changed(meta, key, value), arrays))
+
+
+@pytest.mark.parametrize("raw, words", [
+    (b"[" * 200_000 + b"]" * 200_000, "its description (meta) is nested too deeply"),
+    (b'{"format": "cfexplorer-project", "settings": ' + b'{"a": ' * 40 + b"1" + b"}" * 41,
+     "its description (meta) is nested more than 32 levels deep"),
+    (b"\xff\xfe", "its description (meta) is not JSON text"),
+    (b"{nope", "its description (meta) is not JSON text"),
+    (b'"just text"', "not a CF Explorer project"),
+])
+def test_a_description_that_is_not_a_project_is_refused(tmp_path, saved, raw, words):
+    assert words in invalid(write(tmp_path, None, saved[1], raw_meta=raw))
+
+
+def test_a_description_past_its_size_limit_is_refused_unparsed(tmp_path, saved, monkeypatch):
+    meta, arrays = saved
+    path = write(tmp_path, changed(meta, "settings", {"note": "x" * 5000}), arrays)
+    monkeypatch.setattr(project_module, "MAX_META_BYTES", 4096)
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed"))
+    assert re.search(r"its description \(meta\) is \d\.\d kB, more than the 4\.1 kB", invalid(path))
+
+
+def test_a_description_that_is_not_bytes_is_refused(tmp_path, saved):
+    meta, arrays = saved
+    path = tmp_path / "project.cfx"
+    path.write_bytes(npz_bytes({**arrays, "meta": np.ones((2, 2))}))
+    assert "its description (meta) is a float64 array of shape (2, 2), not text" in invalid(path)
+    path.write_bytes(npz_bytes(arrays))
+    assert "it has no description (meta)" in invalid(path)
+
+
+# --- the rating arrays -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, value, words", [
+    ("users", np.array([0.5, 1.0]), "its users array is 1-D float64, not a list of whole numbers"),
+    ("items", np.zeros((2, 2), dtype=np.int64), "its items array is 2-D int64"),
+    ("values", np.array(["a"]), "array 'values' has type <U1; expected numbers"),
+    ("values", None, "it has no values array"),
+    ("values", "nan", "ratings must be finite numbers"),
+    ("values", "huge", "rating 1e+308 is beyond ±1,000,000"),
+    ("users", "short", "users, items and values must have the same length"),
+    ("items", "outside", "an item index is outside the item labels"),
+])
+def test_rating_arrays_that_lie_are_refused(tmp_path, saved, name, value, words):
+    meta, arrays = saved
+    arrays = dict(arrays)
+    if value is None:
+        del arrays[name]
+    elif isinstance(value, str):
+        array = arrays[name].copy()
+        if value == "nan":
+            array[0] = np.nan
+        elif value == "huge":
+            array[1] = 1e308
+        elif value == "short":
+            array = array[:-1]
+        else:
+            array[0] = 10**6
+        arrays[name] = array
+    else:
+        arrays[name] = value
+    assert words in invalid(write(tmp_path, meta, arrays))
+
+
+def test_a_project_declaring_a_huge_array_is_refused_unread(tmp_path, saved):
+    meta, arrays = saved
+    path = write(tmp_path, meta, {**arrays, "users": npy_bytes((1_825_000_000, 1), "<i8", data=bytes(MB))})
+    tracemalloc.start()
+    message = invalid(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * MB
+    assert "array 'users' declares (1825000000, 1) (14.6 GB) but its part of the archive holds 1.0 MB" in message
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    path = tmp_path / "project.cfx"
+    os.mkfifo(path)
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(error=pytest.raises(RatingsFileError, load_project, path)),
+                              daemon=True)
+    thread.start()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert str(outcome["error"].value) == f"{path}: not a regular file (a named pipe)"
+
+
+# --- the model --------------------------------------------------------------------------------------------
+def with_model(meta, arrays, meta_change=None, array_change=None):
+    meta, arrays = json.loads(json.dumps(meta)), dict(arrays)
+    if meta_change:
+        meta_change(meta["model"])
+    if array_change:
+        array_change(arrays)
+    return meta, arrays
+
+
+def put(arrays, name, value):
+    arrays[name] = value
+
+
+def poke(arrays, name, index, value):
+    array = arrays[name].copy()
+    array[index] = value
+    arrays[name] = array
+
+
+@pytest.mark.parametrize("meta_change, array_change, words", [
+    (None, lambda a: poke(a, "model/param_item_factors", (0, 0), np.nan),
+     "the model's param_item_factors is not a finite number"),
+    (None, lambda a: poke(a, "model/param_user_bias", 2, np.inf), "the model's param_user_bias is not a finite number"),
+    (None, lambda a: poke(a, "model/history", (0, 3), np.nan), "the model's history is not a finite number"),
+    (None, lambda a: put(a, "model/param_item_factors", np.ones((6, 2))),
+     "does not fit the ratings (it was trained on 6 users × 6 movies, the ratings have 6 × 5)"),
+    (None, lambda a: put(a, "model/param_user_factors", np.ones((6, 3))),
+     "does not fit the ratings (users and movies have factors of different lengths)"),
+    (None, lambda a: put(a, "model/param_user_bias", np.ones(4)), "does not fit the ratings"),
+    (None, lambda a: put(a, "model/item_offset", np.ones(2)), "does not fit the ratings"),
+    (None, lambda a: put(a, "model/item_offset", np.ones((5, 5))), "does not fit the ratings"),
+    (None, lambda a: a.pop("model/param_item_factors"), "model cannot be rebuilt ('item_factors')"),
+    (lambda m: m.update({"class": "Pickle"}), None, "unknown model class 'Pickle'"),
+    (lambda m: m.update({"class": ["MatrixFactorization"]}), None, "unknown model class"),
+    (lambda m: m["params"].update({"optimizer": "rmsprop"}), None,
+     "optimizer must be one of gd, adam, sgd, als; got 'rmsprop'"),
+    (lambda m: m["params"].update({"loss": "hinge"}), None, "loss must be one of"),
+    (lambda m: m["params"].update({"n_factors": "many"}), None, "cannot be rebuilt"),
+    (lambda m: m["params"].update({"reg": -1}), None, "regularization strengths must be >= 0"),
+    (lambda m: m.update({"params": "all"}), None, "the model's settings are not a table of named values"),
+    (lambda m: m.update({"scale": [0, float("inf"), 1]}), None, "the model's scale.1 is not a finite number"),
+    (lambda m: m.update({"global_mean": float("nan")}), None, "the model's global_mean is not a finite number"),
+    (lambda m: m.update({"loss": None}), None, "its loss is None, not squared or bce"),
+])
+def test_a_model_that_cannot_be_rebuilt_for_these_ratings_is_refused(tmp_path, saved, meta_change, array_change, words):
+    meta, arrays = with_model(*saved, meta_change, array_change)
+    assert words in invalid(write(tmp_path, meta, arrays))
+
+
+def test_a_neural_model_with_a_layer_of_the_wrong_shape_is_refused(tmp_path, ratings):
+    model = make_model("neural", n_epochs=1, n_factors=3, hidden=(4,)).fit(ratings)
+    state = model.get_state()
+    state["param_W0"] = np.ones((7, 4))  # 2k = 6 inputs
+    path = tmp_path / "neural.cfx"
+    save_project(path, Project(ratings, {}, state))
+    assert "the NeuralCF model does not fit the ratings" in invalid(path)
+
+
+def test_a_model_whose_finite_numbers_predict_nan_is_refused(tmp_path, saved):
+    def overflowing(arrays):  # 1e308·10 + 1e308·(−10) = inf − inf
+        arrays["model/param_user_factors"] = np.full(arrays["model/param_user_factors"].shape, 1e308)
+        arrays["model/param_item_factors"] = np.tile([10.0, -10.0], (len(arrays["model/param_item_factors"]), 1))
+
+    meta, arrays = with_model(*saved, None, overflowing)
+    assert "it predicts a value that is not a finite number" in invalid(write(tmp_path, meta, arrays))
