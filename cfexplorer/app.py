@@ -19,9 +19,9 @@ from .core.ratings import Ratings, keep_masks, summarize_subset
 from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
-from .io.project import Project
 from .core.embedding import ITEM_KIND
-from .ui.document import Document, DocumentController, model_from_project
+from .core.models import checked_model_from_state
+from .ui.document import Document, DocumentController
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.filter_proxy import RatingFilterProxy
@@ -409,7 +409,7 @@ class MainWindow(QMainWindow):
         model = None
         if model_state is not None:
             try:
-                model = model_from_project(Project(ratings, {}, model_state))
+                model = checked_model_from_state(model_state, ratings)
             except ValueError as error:
                 self.message_bar.show_message(f"The saved model could not be restored ({error}); the data is fine.")
         return self.documents.switch_to(Document(ratings, title, path, dict(settings or {}), model, kind=kind))

@@ -50,6 +50,7 @@ class Project:
     ratings: Ratings
     settings: dict = field(default_factory=dict)
     model_state: dict | None = None
+    model: object | None = None  # the model ``model_state`` describes, rebuilt and checked by load_project
 
 
 def _labels_to_json(labels) -> str:
@@ -93,7 +94,7 @@ def load_project(path) -> Project:
         found = arrays.read_npz(path, wanted=_is_project_array, kinds=arrays.NUMBERS, error=_invalid)
         meta = _read_meta(found.pop("meta", None))
         ratings = _ratings(meta, found)
-        model_state = _model_state(meta, found, ratings)
+        model_state, model = _model(meta, found, ratings)
         settings = _settings(meta)
     except _Invalid as problem:
         raise _invalid(path, str(problem)) from None
@@ -103,7 +104,7 @@ def load_project(path) -> Project:
         raise _invalid(path, "there is not enough free memory to open it") from None
     except _INVALID as error:
         raise _invalid(path, reason(error)) from None
-    return Project(ratings, settings, model_state)
+    return Project(ratings, settings, model_state, model)
 
 
 def _is_project_array(name: str) -> bool:
@@ -221,16 +222,16 @@ def _item_info(info, n_items: int):
     return pd.read_json(io.StringIO(info), orient="split")
 
 
-def _model_state(meta: dict, found: dict, ratings: Ratings) -> dict | None:
+def _model(meta: dict, found: dict, ratings: Ratings) -> tuple[dict | None, object | None]:
+    """The saved model's state and the model rebuilt from it (both None when the project has none)."""
     if "model" not in meta:
-        return None
+        return None, None
     state = dict(_expect(meta["model"], dict, "the model"))
     state.update({name[len("model/"):]: array for name, array in found.items() if name.startswith("model/")})
     try:
-        checked_model_from_state(state, ratings)
+        return state, checked_model_from_state(state, ratings)
     except ValueError as error:
         raise _Invalid(reason(error)) from None
-    return state
 
 
 def _settings(meta: dict) -> dict:

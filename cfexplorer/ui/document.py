@@ -28,7 +28,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QEventLoop, QLockFile, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QProgressDialog
@@ -74,38 +73,13 @@ def safe_file_stem(title: str) -> str:
     return stem or "Untitled"
 
 
-def model_from_project(project: Project):
-    """The trained model a project holds, rebuilt and checked, or None; ValueError when it is unusable."""
-    if project.model_state is None:
-        return None
-    from ..core.models import model_from_state
-
-    try:
-        model = model_from_state(project.model_state)
-    except (KeyError, TypeError, IndexError) as error:
-        raise ValueError(f"its trained model cannot be restored ({type(error).__name__}: {error})") from None
-    ratings = project.ratings
-    if (getattr(model, "n_users_", ratings.n_users), getattr(model, "n_items_", ratings.n_items)) != (
-            ratings.n_users, ratings.n_items):
-        raise ValueError("its trained model was made for data of another size")
-    for name, value in vars(model).items():
-        if name.endswith("_") and isinstance(value, np.ndarray) and value.dtype.kind == "f" \
-                and not np.all(np.isfinite(value)):
-            raise ValueError(f"its trained model holds values that are not finite numbers ({name})")
-    return model
-
-
 def read_document(path) -> Document:
     """Read a ratings file or a project into a Document; RatingsFileError (one line) when it cannot be."""
     path = Path(path)
     try:
         if path.suffix.lower() == PROJECT_SUFFIX:
-            project = load_project(path)
-            try:
-                model = model_from_project(project)
-            except ValueError as error:
-                raise RatingsFileError(path, f"not a valid project: {error}") from None
-            return Document(project.ratings, path.name, path, dict(project.settings), model, source=path,
+            project = load_project(path)  # its model rebuilt and checked against its ratings
+            return Document(project.ratings, path.name, path, dict(project.settings), project.model, source=path,
                             kind="project")
         result = read_any(path)
         return Document(result.ratings, path.name, None, {"source": str(path)}, None, tuple(result.warnings),
