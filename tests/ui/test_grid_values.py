@@ -112,6 +112,9 @@ class NaNPredictor(FailingPredictor):
     def predict_cell(self, user, item):
         return float("nan")
 
+    def predict_matrix(self):
+        return np.full(self.shape, np.nan)
+
 
 @pytest.mark.parametrize("dense", [True, False], ids=["small grid", "per cell"])
 def test_a_failing_predictor_shows_question_marks_and_is_reported_once(qtbot, window, monkeypatch, dense):
@@ -141,3 +144,19 @@ def test_a_predictor_giving_nan_shows_question_marks(qtbot, window, monkeypatch)
     texts, colours = everything_shown(window)
     assert_no_nan_or_inf(texts)
     assert window.proxy.data(window.proxy.index(1, 1)) == "?" and colours[1 * 4 + 1] is None
+
+
+class ExplainedNaNPredictor(NaNPredictor):
+    def explain(self, user, item):
+        return {"model": "a model that lost its numbers", "terms": [], "sigmoid": False, "prediction": math.nan}
+
+
+def test_the_explanation_of_a_nan_prediction_says_question_mark(window):
+    from cfexplorer.ui.explain_panel import explanation_html
+
+    table = window.table
+    table.set_predictor(ExplainedNaNPredictor((table.ratings.n_users, table.ratings.n_items)))
+    unrated = explanation_html(table, 1, 1)  # Bob × Romance forever
+    rated = explanation_html(table, 0, 0)  # Alice × Love at last: 5
+    assert "the grid shows the prediction ?" in unrated and "residual y − ŷ = ?" in rated
+    assert "nan" not in (unrated + rated).casefold()
