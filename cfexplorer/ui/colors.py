@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtGui import QColor
 
@@ -10,6 +12,7 @@ from PySide6.QtGui import QColor
 NORMAL_ANCHORS = ((230, 97, 1), (247, 247, 247), (33, 102, 172))
 HIGH_CONTRAST_ANCHORS = ((179, 40, 0), (255, 255, 255), (0, 45, 140))
 LEVELS = 21
+NEUTRAL_LEVEL = LEVELS // 2
 
 
 class RatingColors:
@@ -27,8 +30,14 @@ class RatingColors:
         self.texts = [QColor(255, 255, 255) if lum < 140 else QColor(20, 20, 20) for lum in luminance]
 
     def level(self, value: float) -> int:
-        span = self.high - self.low
-        fraction = 0.5 if span <= 0 else (value - self.low) / span
+        """The colour step of a value; the neutral middle for NaN, inf or a scale without a finite span."""
+        # Halved, a span of ±1e308 stays finite; whatever is not finite after that is not a colour.
+        span = self.high / 2 - self.low / 2
+        if not span > 0:
+            return NEUTRAL_LEVEL
+        fraction = (value / 2 - self.low / 2) / span
+        if not math.isfinite(fraction):
+            return NEUTRAL_LEVEL
         return int(round(min(max(fraction, 0.0), 1.0) * (LEVELS - 1)))
 
     def background(self, value: float) -> QColor:

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QStringListModel, QTimer
 from PySide6.QtWidgets import QLabel, QListView, QSpinBox, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget
 
-from .table_model import RatingTableModel
+from .table_model import RatingTableModel, format_number
 
 MAX_VECTOR_SHOWN = 8
 
@@ -38,9 +38,10 @@ def explanation_html(table: RatingTableModel, user: int, item: int) -> str:
     lines.append("<table cellspacing=4>" + "".join(f"<tr><td>{a}</td><td align=right>{b}</td></tr>" for a, b in rows)
                  + "</table>")
     if not math.isnan(value):
-        lines.append(f"Known rating y = {value:g}; residual y − ŷ = {value - parts['prediction']:+.4f}")
+        residual = format_number(value - parts["prediction"], 4, signed=True)
+        lines.append(f"Known rating y = {value:g}; residual y − ŷ = {residual}")
     else:
-        lines.append(f"Not rated: the grid shows the prediction {parts['prediction']:.2f}")
+        lines.append(f"Not rated: the grid shows the prediction {format_number(parts['prediction'], 2)}")
     return "<br>".join(lines)
 
 
@@ -149,6 +150,6 @@ class ExplainPanel(QWidget):
         predictor = self.table.predictor
         if predictor is None:
             return []
-        ratings = self.table.ratings
-        items, predictions = predictor.recommend(user, ratings.items[ratings.users == user], self.top_n.value())
+        rated, _ = self.table.cells.user_cells(user)  # O(log n), not a pass over every rating
+        items, predictions = predictor.recommend(user, rated, self.top_n.value())
         return [f"{self.table.name(1, int(i))}  —  {p:.2f}" for i, p in zip(items, predictions)]

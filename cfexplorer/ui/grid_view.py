@@ -1,4 +1,10 @@
-"""The rating grid widget: a QTableView with spreadsheet habits (copy, paste, delete, fill down)."""
+"""The rating grid widget: a QTableView with spreadsheet habits (copy, paste, delete, fill down).
+
+Everything here works from the selection's ranges and the proxy's index arrays, never from a list of
+selected cells: Ctrl+A on 100,000 × 100,000 cells is one range, and what it selects is worked out per
+row, per column or per rating. A block operation that would touch more than MAX_BLOCK_CELLS cells
+(copying 10^10 cells) is refused with a message.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,51 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QAccessible, QColor, QPen
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
 
 from ..core.edits import ITEMS, USERS, SetCells
 from ..core.validation import parse_rating
 from .filter_proxy import RatingFilterProxy
 from .qt_guard import guard_event, qt_virtual
+
+MAX_BLOCK_CELLS = 1_000_000  # copy, paste and fill down: a spreadsheet-sized block
+FIT_LARGEST_SIDE = 60       # grids with more rows or columns than this keep fixed section sizes
+_SIZE_HINT_ROWS = 100       # rows (columns) measured when fitting a column (row) to its contents
+# A header paints each section as selected or not (and its neighbours'), and Qt decides that a row is
+# selected by asking every cell of it, a call into Python each: after Ctrl+A on 100,000 columns that is
+# 100,000 calls per visible row. Headers of longer rows (columns) than this see an empty selection.
+HIGHLIGHT_LONGEST_SECTION = 1_000
+# Qt works out what a new selection changed by comparing its ranges with the old ones pairwise: after the
+# factor space selected 50,000 scattered movies, Ctrl+A took minutes. Such a selection is cleared first.
+FRAGMENTED_RANGES = 1_000
+
+
+def covered(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Sorted positions inside any of the closed intervals [starts[k], ends[k]]; the cost follows the
+    number of intervals and positions covered, however much the intervals overlap."""
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    keep = ends >= starts
+    starts, ends = starts[keep], ends[keep]
+    if len(starts) == 0:
+        return np.empty(0, dtype=np.int64)
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], np.maximum.accumulate(ends[order])
+    opens = np.r_[True, starts[1:] > ends[:-1] + 1]  # an interval apart from all before it
+    first = starts[opens]
+    last = ends[np.r_[np.flatnonzero(opens)[1:] - 1, len(ends) - 1]]
+    lengths = last - first + 1
+    return np.repeat(first - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
+
+
+def runs(positions: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted distinct positions as (first, last) runs of consecutive ones."""
+    if len(positions) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(positions) != 1)
+    firsts = np.r_[positions[0], positions[breaks + 1]]
+    lasts = np.r_[positions[breaks], positions[-1]]
+    return list(zip(firsts.tolist(), lasts.tolist()))
 
 
 class RatingCellDelegate(QStyledItemDelegate):
@@ -31,8 +75,8 @@ class RatingCellDelegate(QStyledItemDelegate):
 
     @qt_virtual(None)
     def paint(self, painter, option, index):
-        source = self.proxy.mapToSource(index)
-        text, background, foreground, italic = self.proxy.table.appearance(source.row(), source.column())
+        row, column = self.proxy.source_cell(index.row(), index.column())
+        text, background, foreground, italic = self.proxy.table.appearance(row, column)
         rect = option.rect
         painter.save()
         try:
@@ -82,74 +126,168 @@ class RatingGridView(QTableView):
         self.verticalHeader().setDefaultSectionSize(26)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.horizontalHeader().setSectionsClickable(True)
+        # fitting a column to its contents measures this many rows of it (Qt's default: 1,000)
+        self.horizontalHeader().setResizeContentsPrecision(_SIZE_HINT_ROWS)
+        self.verticalHeader().setResizeContentsPrecision(_SIZE_HINT_ROWS)
         self.selectionModel().selectionChanged.connect(self._on_selection_change)
-        proxy.modelReset.connect(self._fit_small_grids)
-        proxy.layoutChanged.connect(self._fit_small_grids)
+        self._no_selection = QItemSelectionModel(proxy, self)  # what headers of long rows or columns see
+        proxy.modelReset.connect(self._on_proxy_shape_change)
+        proxy.layoutChanged.connect(self._on_proxy_shape_change)
+        self._on_proxy_shape_change()
+
+    def _on_proxy_shape_change(self):
+        for header, length in ((self.verticalHeader(), self.proxy.columnCount()),
+                               (self.horizontalHeader(), self.proxy.rowCount())):
+            wanted = self.selectionModel() if length <= HIGHLIGHT_LONGEST_SECTION else self._no_selection
+            if header.selectionModel() is not wanted:
+                header.setSelectionModel(wanted)
         self._fit_small_grids()
 
     def _fit_small_grids(self):
         """Classroom-sized grids show whole names; large ones keep a fixed width (fitting 610 columns
         would read every cell)."""
-        if self.proxy.columnCount() <= 60:
+        if self.proxy.columnCount() <= FIT_LARGEST_SIDE:
             self.resizeColumnsToContents()
             for column in range(self.proxy.columnCount()):
                 self.setColumnWidth(column, max(self.columnWidth(column), 64))
+
+    @qt_virtual(None)
+    def resizeColumnsToContents(self):
+        """Fit the columns of a small grid; a large one keeps its widths (presentation mode calls this)."""
+        if self.proxy.columnCount() <= FIT_LARGEST_SIDE:
+            super().resizeColumnsToContents()
+
+    @qt_virtual(None)
+    def resizeRowsToContents(self):
+        """Fit the rows of a small grid; a large one gets one height for the font (rows all look alike, and
+        measuring 10,000 rows would read every cell)."""
+        if self.proxy.rowCount() <= FIT_LARGEST_SIDE:
+            super().resizeRowsToContents()
+        elif self.proxy.rowCount():
+            first = max(self.rowAt(0), 0)
+            self.verticalHeader().setDefaultSectionSize(max(26, self.sizeHintForRow(first)))
 
     @property
     def table(self):
         return self.proxy.table
 
     # --- selection -----------------------------------------------------------------------------------
-    def selected_cells(self) -> list[tuple[int, int]]:
-        """(user, item) of every selected cell."""
-        cells = []
-        for index in self.selectionModel().selectedIndexes():
-            source = self.proxy.mapToSource(index)
-            cells.append(self.table.cell(source.row(), source.column()))
-        return cells
+    def selected_ranges(self) -> np.ndarray:
+        """The selection as (top, left, bottom, right) proxy rectangles, one row each."""
+        ranges = [(r.top(), r.left(), r.bottom(), r.right()) for r in self.selectionModel().selection()]
+        return np.array(ranges, dtype=np.int64).reshape(-1, 4)
+
+    def selected_cell_count(self) -> int:
+        ranges = self.selected_ranges()
+        return int(((ranges[:, 2] - ranges[:, 0] + 1) * (ranges[:, 3] - ranges[:, 1] + 1)).sum())
+
+    def _selected_rows_and_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Table rows and table columns that have a selected cell."""
+        ranges = self.selected_ranges()
+        rows = self.proxy.source_rows[covered(ranges[:, 0], ranges[:, 2])]
+        columns = self.proxy.source_columns[covered(ranges[:, 1], ranges[:, 3])]
+        return rows, columns
 
     def selected_entries(self, axis: int) -> list[int]:
         """Users (axis 0) or movies (axis 1) that have a selected cell, sorted."""
-        return sorted({cell[axis] for cell in self.selected_cells()})
+        rows, columns = self._selected_rows_and_columns()
+        return np.sort(rows if axis == self.table.row_axis else columns).tolist()
+
+    def rated_cells_in_selection(self) -> tuple[np.ndarray, np.ndarray]:
+        """(users, items) of the rated cells inside the selection: found among the ratings, row band by
+        row band, so a selection of 10^10 cells costs what its ratings cost."""
+        table, proxy = self.table, self.proxy
+        users, items, _ = table.cells.cells()
+        rows, columns = (items, users) if table.rows_are_items else (users, items)
+        shown_rows, shown_columns = proxy.proxy_rows[rows], proxy.proxy_columns[columns]
+        shown = np.flatnonzero((shown_rows >= 0) & (shown_columns >= 0))
+        by_row = shown[np.argsort(shown_rows[shown], kind="stable")]
+        sorted_rows = shown_rows[by_row]
+        inside = []
+        for top, left, bottom, right in self.selected_ranges().tolist():
+            start, stop = np.searchsorted(sorted_rows, [top, bottom + 1])
+            band = by_row[start:stop]
+            inside.append(band[(shown_columns[band] >= left) & (shown_columns[band] <= right)])
+        chosen = np.unique(np.concatenate(inside)) if inside else np.empty(0, dtype=np.int64)
+        return users[chosen], items[chosen]
 
     def _on_selection_change(self, *_):
-        cells = self.selected_cells()
-        users = np.array(sorted({u for u, _ in cells}), dtype=np.int64)
-        items = np.array(sorted({i for _, i in cells}), dtype=np.int64)
-        self.sig_entries_selected.emit(users, items)
+        rows, columns = self._selected_rows_and_columns()
+        users, items = (columns, rows) if self.table.rows_are_items else (rows, columns)
+        self.sig_entries_selected.emit(np.sort(users), np.sort(items))  # distinct already
+
+    @qt_virtual(None)
+    def selectionChanged(self, selected, deselected):
+        # With a screen reader attached, QTableView lists every selected index (10^10 after Ctrl+A on a
+        # large grid); a large change is then only repainted.
+        if QAccessible.isActive() and _cells(selected) + _cells(deselected) > MAX_BLOCK_CELLS:
+            self.viewport().update()
+            return
+        super().selectionChanged(selected, deselected)
+
+    def _clear_if_fragmented(self):
+        model = self.selectionModel()
+        if len(model.selection()) > FRAGMENTED_RANGES:
+            model.clearSelection()
+
+    @qt_virtual(None)
+    def selectAll(self):
+        self._clear_if_fragmented()
+        super().selectAll()
+
+    @qt_virtual(None)
+    def setSelection(self, rect, command):
+        if command & QItemSelectionModel.SelectionFlag.Clear:
+            self._clear_if_fragmented()
+        super().setSelection(rect, command)
 
     def select_entries(self, axis: int, positions) -> None:
         """Select whole rows or columns showing these users or movies (from the factor view)."""
-        table = self.table
+        proxy = self.proxy
+        positions = np.asarray(positions, dtype=np.int64)
+        along_rows = axis == self.table.row_axis
+        inverse = proxy.proxy_rows if along_rows else proxy.proxy_columns
+        positions = positions[(positions >= 0) & (positions < len(inverse))]
+        shown = np.unique(inverse[positions])
+        shown = shown[shown >= 0]
         selection = QItemSelection()
-        along_rows = axis == table.row_axis
-        for position in positions:
-            if along_rows:
-                source = table.index(int(position), 0)
-                index = self.proxy.mapFromSource(source)
-                if index.isValid():
-                    selection.select(index, self.proxy.index(index.row(), self.proxy.columnCount() - 1))
-            else:
-                source = table.index(0, int(position))
-                index = self.proxy.mapFromSource(source)
-                if index.isValid():
-                    selection.select(index, self.proxy.index(self.proxy.rowCount() - 1, index.column()))
-        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
-        self.selectionModel().select(selection, flags)
-        if not selection.isEmpty():
-            self.scrollTo(selection.indexes()[0])
+        if proxy.rowCount() and proxy.columnCount():
+            for first, last in runs(shown):
+                if along_rows:
+                    selection.select(proxy.index(first, 0), proxy.index(last, proxy.columnCount() - 1))
+                else:
+                    selection.select(proxy.index(0, first), proxy.index(proxy.rowCount() - 1, last))
+        self.selectionModel().clearSelection()  # from no selection, Qt need not compare ranges
+        self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
+        if len(shown) and proxy.rowCount() and proxy.columnCount():
+            first = int(shown[0])
+            self.scrollTo(proxy.index(first, 0) if along_rows else proxy.index(0, first))
 
     def _selected_block(self):
         """Bounding (top, left, bottom, right) of the selection in view coordinates, or None."""
-        indexes = self.selectionModel().selectedIndexes()
-        if not indexes:
+        ranges = self.selected_ranges()
+        if not len(ranges):
             current = self.currentIndex()
             if not current.isValid():
                 return None
             return current.row(), current.column(), current.row(), current.column()
-        rows = [i.row() for i in indexes]
-        columns = [i.column() for i in indexes]
-        return min(rows), min(columns), max(rows), max(columns)
+        return (int(ranges[:, 0].min()), int(ranges[:, 1].min()), int(ranges[:, 2].max()),
+                int(ranges[:, 3].max()))
+
+    def _block_cells(self, top: int, left: int, bottom: int, right: int) -> tuple[np.ndarray, np.ndarray]:
+        """(users, items) shown in a proxy block, as arrays of the block's shape."""
+        rows = self.proxy.source_rows[top:bottom + 1]
+        columns = self.proxy.source_columns[left:right + 1]
+        rows, columns = np.meshgrid(rows, columns, indexing="ij")
+        return (columns, rows) if self.table.rows_are_items else (rows, columns)
+
+    def _refuse_large_block(self, what: str, height: int, width: int) -> bool:
+        if height * width <= MAX_BLOCK_CELLS:
+            return False
+        self.sig_input_rejected.emit(
+            f"{what} works on at most {MAX_BLOCK_CELLS:,} cells; this block has {height * width:,} "
+            f"({height:,} × {width:,}). Nothing was changed.", None)
+        return True
 
     # --- clipboard -------------------------------------------------------------------------------------
     def copy_text(self) -> str:
@@ -158,15 +296,10 @@ class RatingGridView(QTableView):
         if block is None:
             return ""
         top, left, bottom, right = block
-        lines = []
-        for row in range(top, bottom + 1):
-            cells = []
-            for column in range(left, right + 1):
-                source = self.proxy.mapToSource(self.proxy.index(row, column))
-                value = self.table.value(source.row(), source.column())
-                cells.append("?" if math.isnan(value) else f"{value:g}")
-            lines.append("\t".join(cells))
-        return "\n".join(lines)
+        if self._refuse_large_block("Copy", bottom - top + 1, right - left + 1):
+            return ""
+        values = self.table.values_at(*self._block_cells(top, left, bottom, right))
+        return "\n".join("\t".join("?" if math.isnan(v) else f"{v:g}" for v in row) for row in values.tolist())
 
     def paste_text(self, text: str) -> bool:
         """Paste a tab-separated block at the current cell as one undoable edit. All or nothing."""
@@ -181,6 +314,8 @@ class RatingGridView(QTableView):
                 return False
             start = self.proxy.index(block[0], block[1])
         height, width = len(rows), max(len(r) for r in rows)
+        if self._refuse_large_block("Paste", height, width):
+            return False
         if start.row() + height > self.proxy.rowCount() or start.column() + width > self.proxy.columnCount():
             self.sig_input_rejected.emit(
                 f"The pasted block ({height} × {width}) does not fit from this cell; nothing was pasted.", None
@@ -188,23 +323,22 @@ class RatingGridView(QTableView):
             return False
         table = self.table
         scale, binary = table.ratings.scale, table.ratings.binary
-        users, items, values = [], [], []
+        block_users, block_items = self._block_cells(start.row(), start.column(), start.row() + height - 1,
+                                                     start.column() + width - 1)
+        values = []
         problems = []  # (message, suggested value or None)
         for r, row in enumerate(rows):
             for c in range(width):
                 parsed = parse_rating(row[c] if c < len(row) else "", scale, binary)
-                source = self.proxy.mapToSource(self.proxy.index(start.row() + r, start.column() + c))
-                user, item = table.cell(source.row(), source.column())
                 if parsed.ok:
                     value = parsed.value
                 else:
                     problems.append((f"Row {r + 1}, column {c + 1} of the pasted block: {parsed.error}",
                                      parsed.suggestion))
                     value = parsed.suggestion if parsed.suggestion is not None else float("nan")
-                users.append(user)
-                items.append(item)
                 values.append(value)
-        edit = SetCells(tuple(users), tuple(items), tuple(values), "Paste")
+        edit = SetCells(tuple(block_users.ravel().tolist()), tuple(block_items.ravel().tolist()), tuple(values),
+                        "Paste")
         if problems:
             more = f" ({len(problems)} cells in all.)" if len(problems) > 1 else ""
             fixable = all(suggestion is not None for _, suggestion in problems)
@@ -220,17 +354,12 @@ class RatingGridView(QTableView):
 
     # --- other edits -------------------------------------------------------------------------------------
     def clear_selected_cells(self) -> bool:
-        cells = [cell for cell in self.selected_cells() if not math.isnan(self._source_value(cell))]
-        if not cells:
+        users, items = self.rated_cells_in_selection()
+        if not len(users):
             return False
-        users, items = zip(*cells)
-        self.table.request_edit(SetCells(users, items, (float("nan"),) * len(cells), "Clear ratings"))
+        self.table.request_edit(SetCells(tuple(users.tolist()), tuple(items.tolist()), (float("nan"),) * len(users),
+                                         "Clear ratings"))
         return True
-
-    def _source_value(self, cell) -> float:
-        user, item = cell
-        row, column = self.table.position(user, item)
-        return self.table.value(row, column)
 
     def fill_down(self) -> bool:
         """Copy the top cell of each selected column into the selected cells below it."""
@@ -238,17 +367,12 @@ class RatingGridView(QTableView):
         if block is None or block[0] == block[2]:
             return False
         top, left, bottom, right = block
-        users, items, values = [], [], []
-        for column in range(left, right + 1):
-            source = self.proxy.mapToSource(self.proxy.index(top, column))
-            value = self.table.value(source.row(), source.column())
-            for row in range(top + 1, bottom + 1):
-                source = self.proxy.mapToSource(self.proxy.index(row, column))
-                user, item = self.table.cell(source.row(), source.column())
-                users.append(user)
-                items.append(item)
-                values.append(value)
-        self.table.request_edit(SetCells(tuple(users), tuple(items), tuple(values), "Fill down"))
+        if self._refuse_large_block("Fill down", bottom - top + 1, right - left + 1):
+            return False
+        users, items = self._block_cells(top, left, bottom, right)
+        values = np.broadcast_to(self.table.values_at(users[0], items[0]), users.shape)
+        self.table.request_edit(SetCells(tuple(users[1:].ravel().tolist()), tuple(items[1:].ravel().tolist()),
+                                         tuple(values[1:].ravel().tolist()), "Fill down"))
         return True
 
     @guard_event
@@ -258,6 +382,10 @@ class RatingGridView(QTableView):
             event.accept()
             return
         super().keyPressEvent(event)
+
+
+def _cells(selection: QItemSelection) -> int:
+    return sum(r.width() * r.height() for r in selection)
 
 
 __all__ = ["RatingGridView", "USERS", "ITEMS"]

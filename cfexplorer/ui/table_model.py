@@ -1,7 +1,9 @@
 """The rating grid's Qt model: a view of a core Ratings object, edited only through undoable edits.
 
-Rows are movies and columns users (the course's layout) unless swapped. ``data()`` reads one
-float from a dense float32 cache, so it costs the same for 20 cells or 6 million.
+Rows are movies and columns users (the course's layout) unless swapped. A cell is looked up in the
+ratings' sorted-key index (core.cell_index, O(log n)); nothing allocates users × movies, so a file of
+100,000 users × 100,000 movies opens like a small one. Predictions are a dense matrix only for small
+grids and otherwise computed per painted cell. Nothing shown is NaN or inf: such numbers show as "?".
 """
 
 from __future__ import annotations
@@ -12,21 +14,33 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QUndoCommand, QUndoStack
 
+from ..core.cell_index import CellIndex, cell_index, remember_index
 from ..core.edits import ITEMS, USERS, Rename, SetCells
 from ..core.ratings import Ratings
 from ..core.validation import parse_rating
 from .colors import RatingColors
-from .qt_guard import qt_virtual
+from .qt_guard import qt_virtual, report_current_exception
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1        # the number behind a cell, NaN when not rated
 IS_PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 2
 
 MISSING_TEXT = "?"
-DENSE_PREDICTION_CELLS = 1_000_000
+DENSE_PREDICTION_CELLS = 1_000_000  # above this, predictions are computed per visible cell
 _APPEARANCE_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
-                     Qt.ItemDataRole.FontRole)  # above this, predictions are computed per visible cell
+                     Qt.ItemDataRole.FontRole)
 _MISSING_FOREGROUND = QColor(130, 130, 130)
 _PREDICTION_FOREGROUND = QColor(70, 70, 150)
+_FIXED_BELOW = 1e6  # larger numbers in exponent form: "1e+308" fits a cell, 309 digits do not
+
+
+def format_number(value: float, decimals: int, signed: bool = False) -> str:
+    """A number as the grid shows it: fixed decimals, exponent form when huge, "?" when NaN or inf."""
+    if not math.isfinite(value):
+        return MISSING_TEXT
+    sign = "+" if signed else ""
+    if abs(value) < _FIXED_BELOW:
+        return f"{value:{sign}.{decimals}f}"
+    return f"{value:{sign}.3g}"
 
 
 class EditCommand(QUndoCommand):
@@ -68,8 +82,7 @@ class RatingTableModel(QAbstractTableModel):
         self.rows_are_items = True
         self.show_predictions = True
         self.show_residuals = False
-        self._predictions: np.ndarray | None = None
-        self._predictor = None
+        self._forget_predictions()
         self._install(ratings)
 
     # --- the data --------------------------------------------------------------------------------
@@ -77,13 +90,15 @@ class RatingTableModel(QAbstractTableModel):
     def ratings(self) -> Ratings:
         return self._ratings
 
-    def _install(self, ratings: Ratings):
+    def _install(self, ratings: Ratings, cells: CellIndex | None = None):
         self._ratings = ratings
-        self._dense = ratings.to_dense(np.float32)
+        self._shape = (ratings.n_users, ratings.n_items)
+        self._cells = cell_index(ratings) if cells is None else remember_index(ratings, cells)
         self._recount()
         self._colors = RatingColors(ratings.scale.low, ratings.scale.high, getattr(self, "_high_contrast", False))
         self._user_names = [str(label) for label in ratings.user_labels]
         self._item_names = [str(title) for title in ratings.item_titles()]
+        self._folded_names: dict[int, list[str]] = {}
 
     def _recount(self):
         ratings = self._ratings
@@ -95,8 +110,7 @@ class RatingTableModel(QAbstractTableModel):
     def set_ratings(self, ratings: Ratings, clear_undo: bool = True):
         """Show other data (a new file or preset). Predictions of the old data are dropped."""
         self.beginResetModel()
-        self._predictions = None
-        self._predictor = None
+        self._forget_predictions()
         self._install(ratings)
         self.endResetModel()
         if clear_undo:
@@ -113,23 +127,32 @@ class RatingTableModel(QAbstractTableModel):
         """Show a trained model's predictions in the '?' cells (None hides them).
 
         A predictor for data of another shape (users or movies added since) is stale and not shown.
-        Small grids get a dense matrix once; large ones are computed per visible cell.
+        Small grids get a dense matrix once; large ones are computed per visible cell. A predictor that
+        fails is reported once and its cells show '?'.
         """
-        self._predictor = None
-        self._predictions = None
-        if predictor is not None and predictor.shape == self._dense.shape:
-            self._predictor = predictor
-            if self._dense.size <= DENSE_PREDICTION_CELLS:
-                self._predictions = predictor.predict_matrix().astype(np.float32)
+        self._forget_predictions()
+        try:
+            if predictor is not None and tuple(predictor.shape) == self._shape:
+                self._predictor = predictor
+                if self._shape[0] * self._shape[1] <= DENSE_PREDICTION_CELLS:
+                    matrix = np.asarray(predictor.predict_matrix(), dtype=np.float64)
+                    self._predictions = matrix if matrix.shape == self._shape else None
+        except Exception:
+            self._predictor_failed = True
+            report_current_exception("RatingTableModel.set_predictor")
         self._emit_all_changed()
 
     def set_predictions(self, predictions: np.ndarray | None):
         """A users x items matrix of predictions (or None), shown in the '?' cells."""
-        self._predictor = None
-        if predictions is not None and predictions.shape != self._dense.shape:
-            predictions = None
-        self._predictions = None if predictions is None else np.asarray(predictions, dtype=np.float32)
+        self._forget_predictions()
+        if predictions is not None and np.shape(predictions) == self._shape:
+            self._predictions = np.asarray(predictions, dtype=np.float64)
         self._emit_all_changed()
+
+    def _forget_predictions(self):
+        self._predictor = None
+        self._predictions = None
+        self._predictor_failed = False
 
     def set_show_predictions(self, on: bool):
         self.show_predictions = on
@@ -145,14 +168,23 @@ class RatingTableModel(QAbstractTableModel):
 
     @property
     def has_predictions(self) -> bool:
-        return self._predictions is not None or self._predictor is not None
+        return self._predictions is not None or (self._predictor is not None and not self._predictor_failed)
 
     def predicted(self, user: int, item: int) -> float | None:
+        """The model's prediction for a cell; None without one, when it is NaN or inf, or when the
+        predictor failed (reported once, then not asked again: a grid repaints hundreds of cells)."""
         if self._predictions is not None:
-            return float(self._predictions[user, item])
-        if self._predictor is not None:
-            return self._predictor.predict_cell(user, item)
-        return None
+            value = float(self._predictions[user, item])
+        elif self._predictor is not None and not self._predictor_failed:
+            try:
+                value = float(self._predictor.predict_cell(user, item))
+            except Exception:
+                self._predictor_failed = True
+                report_current_exception("RatingTableModel.predicted")
+                return None
+        else:
+            return None
+        return value if math.isfinite(value) else None
 
     def _emit_all_changed(self):
         if self.rowCount() and self.columnCount():
@@ -188,13 +220,13 @@ class RatingTableModel(QAbstractTableModel):
     def rowCount(self, parent=QModelIndex()) -> int:
         if parent.isValid():
             return 0
-        return self._dense.shape[1] if self.rows_are_items else self._dense.shape[0]
+        return self._shape[1] if self.rows_are_items else self._shape[0]
 
     @qt_virtual(0)
     def columnCount(self, parent=QModelIndex()) -> int:
         if parent.isValid():
             return 0
-        return self._dense.shape[0] if self.rows_are_items else self._dense.shape[1]
+        return self._shape[0] if self.rows_are_items else self._shape[1]
 
     @qt_virtual(Qt.ItemFlag.NoItemFlags)
     def flags(self, index):
@@ -203,8 +235,18 @@ class RatingTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
 
     def value(self, row: int, column: int) -> float:
+        """The rating shown at a grid position, NaN when not rated."""
         user, item = self.cell(row, column)
-        return float(self._dense[user, item])
+        return self._cells.value(user, item)
+
+    def values_at(self, users, items) -> np.ndarray:
+        """Ratings of many (user, item) cells at once, NaN where not rated."""
+        return self._cells.values_at(users, items)
+
+    @property
+    def cells(self) -> CellIndex:
+        """The sorted-key index of the rated cells."""
+        return self._cells
 
     def prediction(self, row: int, column: int) -> float | None:
         user, item = self.cell(row, column)
@@ -214,23 +256,28 @@ class RatingTableModel(QAbstractTableModel):
         """(text, background or None, text colour, italic) of a cell: everything painting needs,
         in one call (the grid's delegate paints from this; the roles of data() agree with it)."""
         user, item = self.cell(row, column)
-        value = float(self._dense[user, item])
-        if not math.isnan(value):
+        value = self._cells.value(user, item)
+        if not math.isnan(value):  # ratings are finite (Ratings refuses others)
             text = f"{value:g}"
-            if self.show_residuals and self.has_predictions:
-                text += f" ({value - self.predicted(user, item):+.2f})"
+            if self.show_residuals:
+                fitted = self.predicted(user, item)
+                if fitted is not None:
+                    text += f" ({format_number(value - fitted, 2, signed=True)})"
             return text, self._colors.background(value), self._colors.text(value), False
         predicted = self.predicted(user, item) if self.show_predictions else None
         if predicted is not None:
-            return (f"{predicted:.2f}", self._colors.prediction_background(predicted), _PREDICTION_FOREGROUND,
-                    True)
+            return (format_number(predicted, 2), self._colors.prediction_background(predicted),
+                    _PREDICTION_FOREGROUND, True)
         return MISSING_TEXT, None, _MISSING_FOREGROUND, False
 
     @qt_virtual(None)
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        row, column = index.row(), index.column()
+        return self.data_at(index.row(), index.column(), role)
+
+    def data_at(self, row: int, column: int, role=Qt.ItemDataRole.DisplayRole):
+        """``data()`` of the cell at (row, column), without making a QModelIndex (the proxy's path)."""
         if role in _APPEARANCE_ROLES:
             text, background, foreground, italic = self.appearance(row, column)
             if role == Qt.ItemDataRole.DisplayRole:
@@ -245,7 +292,7 @@ class RatingTableModel(QAbstractTableModel):
             font.setItalic(True)
             return font
         user, item = self.cell(row, column)
-        value = float(self._dense[user, item])
+        value = self._cells.value(user, item)
         known = not math.isnan(value)
         predicted = None
         if not known and self.show_predictions:
@@ -259,10 +306,11 @@ class RatingTableModel(QAbstractTableModel):
             if known:
                 fitted = self.predicted(user, item)
                 if fitted is not None:
-                    return f"{who} rated “{what}”: {value:g}; the model gives {fitted:.3f} (residual {value - fitted:+.3f})"
+                    return (f"{who} rated “{what}”: {value:g}; the model gives {format_number(fitted, 3)} "
+                            f"(residual {format_number(value - fitted, 3, signed=True)})")
                 return f"{who} rated “{what}”: {value:g}"
             if predicted is not None:
-                return f"{who} has not rated “{what}”; predicted {predicted:.3f}"
+                return f"{who} has not rated “{what}”; predicted {format_number(predicted, 3)}"
             return f"{who} has not rated “{what}”"
         if role == SORT_ROLE:
             return value if known else (predicted if predicted is not None else float("nan"))
@@ -281,7 +329,7 @@ class RatingTableModel(QAbstractTableModel):
             return f"{names[section]} ({counts[section]})"
         if role == Qt.ItemDataRole.ToolTipRole:
             means = self._item_means if axis == ITEMS else self._user_means
-            mean = "no ratings" if math.isnan(means[section]) else f"mean {means[section]:.2f}"
+            mean = f"mean {format_number(means[section], 2)}" if counts[section] else "no ratings"
             kind = "movie" if axis == ITEMS else "user"
             return f"{kind} “{names[section]}”: {counts[section]} ratings, {mean}"
         return None
@@ -298,7 +346,7 @@ class RatingTableModel(QAbstractTableModel):
                 suggestion_edit = SetCells((user,), (item,), (parsed.suggestion,), "Edit rating")
             self.sig_input_rejected.emit(parsed.error, parsed.suggestion, suggestion_edit)
             return False
-        current = float(self._dense[user, item])
+        current = self._cells.value(user, item)
         if (math.isnan(current) and math.isnan(parsed.value)) or current == parsed.value:
             return True
         self.request_edit(SetCells((user,), (item,), (parsed.value,), "Edit rating"))
@@ -313,33 +361,33 @@ class RatingTableModel(QAbstractTableModel):
         """Apply a core edit now (used by undo commands); returns its inverse."""
         new_ratings, inverse = edit.apply(self._ratings)
         if isinstance(edit, SetCells):
-            self._ratings = new_ratings
             users = np.asarray(edit.users, dtype=np.int64)
             items = np.asarray(edit.items, dtype=np.int64)
-            self._dense[users, items] = np.asarray(edit.values, dtype=np.float32)
+            # the next index from this one, O(n) with no sort: cheap on MovieLens-sized data
+            self._cells = remember_index(new_ratings, self._cells.with_cells(users, items, edit.values))
+            self._ratings = new_ratings
             self._recount()
-            rows, columns = zip(*(self.position(u, i) for u, i in zip(users, items))) if len(users) else ((), ())
-            if rows:
-                self.dataChanged.emit(self.index(min(rows), min(columns)), self.index(max(rows), max(columns)))
-                self.headerDataChanged.emit(Qt.Orientation.Vertical, min(rows), max(rows))
-                self.headerDataChanged.emit(Qt.Orientation.Horizontal, min(columns), max(columns))
+            if len(users):
+                rows, columns = (items, users) if self.rows_are_items else (users, items)
+                top, bottom, left, right = int(rows.min()), int(rows.max()), int(columns.min()), int(columns.max())
+                self.dataChanged.emit(self.index(top, left), self.index(bottom, right))
+                self.headerDataChanged.emit(Qt.Orientation.Vertical, top, bottom)
+                self.headerDataChanged.emit(Qt.Orientation.Horizontal, left, right)
         elif isinstance(edit, Rename):
             self._install_keeping_predictions(new_ratings)
             orientation = Qt.Orientation.Vertical if edit.axis == self.row_axis else Qt.Orientation.Horizontal
             self.headerDataChanged.emit(orientation, edit.position, edit.position)
         else:  # users or movies added or removed: the shape changes
             self.beginResetModel()
-            self._predictions = None
-            self._predictor = None
+            self._forget_predictions()
             self._install(new_ratings)
             self.endResetModel()
         self.sig_ratings_changed.emit()
         return inverse
 
     def _install_keeping_predictions(self, ratings: Ratings):
-        predictions, predictor = self._predictions, self._predictor
-        self._install(ratings)
-        self._predictions, self._predictor = predictions, predictor
+        """After a rename: the same cells (their index is kept) under other names."""
+        self._install(ratings, cells=self._cells)
 
     # --- names -------------------------------------------------------------------------------------------
     def name(self, axis: int, position: int) -> str:
@@ -350,4 +398,45 @@ class RatingTableModel(QAbstractTableModel):
 
     def mean(self, axis: int, position: int) -> float:
         return float((self._item_means if axis == ITEMS else self._user_means)[position])
+
+    # --- whole axes at once (sorting and filtering) ---------------------------------------------------
+    def names(self, axis: int) -> list[str]:
+        return self._item_names if axis == ITEMS else self._user_names
+
+    def folded_names(self, axis: int) -> list[str]:
+        """Names in case-folded form (for filtering and sorting by name), made once per ratings and axis."""
+        folded = self._folded_names.get(axis)
+        if folded is None:
+            folded = self._folded_names[axis] = [name.casefold() for name in self.names(axis)]
+        return folded
+
+    def counts(self, axis: int) -> np.ndarray:
+        return self._item_counts if axis == ITEMS else self._user_counts
+
+    def means(self, axis: int) -> np.ndarray:
+        return self._item_means if axis == ITEMS else self._user_means
+
+    def labels(self, axis: int) -> np.ndarray:
+        """The ids of the users or movies (unique, unlike titles)."""
+        return self._ratings.item_labels if axis == ITEMS else self._ratings.user_labels
+
+    def column_sort_values(self, column: int) -> np.ndarray:
+        """For every row, what sorting by ``column`` compares (as SORT_ROLE): the rating, else the shown
+        prediction, else NaN. O(rows log n); predictions per cell only for the unrated rows."""
+        rows = np.arange(self.rowCount(), dtype=np.int64)
+        fixed = np.full(len(rows), column, dtype=np.int64)
+        users, items = (fixed, rows) if self.rows_are_items else (rows, fixed)
+        values = self._cells.values_at(users, items)
+        if not (self.show_predictions and self.has_predictions):
+            return values
+        unrated = np.flatnonzero(np.isnan(values))
+        if self._predictions is not None:
+            guessed = self._predictions[users[unrated], items[unrated]]
+            values[unrated] = np.where(np.isfinite(guessed), guessed, np.nan)
+            return values
+        for row in unrated.tolist():
+            predicted = self.predicted(int(users[row]), int(items[row]))
+            if predicted is not None:
+                values[row] = predicted
+        return values
 

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from cfexplorer.core.edits import ITEMS, USERS
+from cfexplorer.core.ratings import Ratings
 
 
 def cell_index(window, user_name, movie_name):
@@ -218,3 +219,121 @@ def test_density_dialog_previews_the_density(window):
     dialog.min_item_mean.setValue(2.5)
     assert dialog.chosen_means() == (None, 2.5)
     assert "× 1 movies" in dialog.preview.text()
+
+
+# --- what users crashed the app with (issue #16): each through the menus, as they did it ----------------
+def menu_action(window, *path):
+    """The action at a menu path such as ("Data", "Sort Rows By", "Number of Ratings")."""
+    actions = window.menuBar().actions()
+    for title in path:
+        action = next(a for a in actions if a.text().replace("&", "") == title)
+        actions = action.menu().actions() if action.menu() else []
+    return action
+
+
+def answer_next_input_dialog(text=None):
+    """Press OK in the next QInputDialog (after typing ``text``), as a user would."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QInputDialog
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(10, answer)
+            return
+        if text is not None:
+            dialog.setTextValue(text)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+
+
+def row_names(window):
+    return [window.proxy.headerData(r, Qt.Orientation.Vertical).rsplit(" (", 1)[0]
+            for r in range(window.proxy.rowCount())]
+
+
+def test_sort_by_number_of_ratings_then_add_movie(window):
+    """Was a segfault: the sort keys were built for 5 rows and read for 6."""
+    menu_action(window, "Data", "Sort Rows By", "Number of Ratings").trigger()
+    answer_next_input_dialog("Space opera")
+    menu_action(window, "Edit", "Add Movie…").trigger()
+    assert window.table.rowCount() == 6
+    # still most-rated first; the new movie has no ratings, so it comes last
+    assert row_names(window) == ["Love at last", "Nonstop car chases", "Swords vs. karate", "Romance forever",
+                                 "Cute puppies of love", "Space opera"]
+    window.act_undo.trigger()
+    assert row_names(window)[-1] == "Cute puppies of love" and window.proxy.rowCount() == 5
+
+
+def test_swap_sort_by_number_of_ratings_swap_back(window):
+    menu_action(window, "View", "Swap Rows and Columns").trigger()
+    menu_action(window, "Data", "Sort Rows By", "Number of Ratings").trigger()
+    assert row_names(window) == ["Alice", "Bob", "Carol", "Dave"]  # 4, 4, 4, 3 ratings
+    menu_action(window, "View", "Swap Rows and Columns").trigger()
+    assert row_names(window) == ["Love at last", "Nonstop car chases", "Swords vs. karate", "Romance forever",
+                                 "Cute puppies of love"]
+
+
+def test_swap_sort_swap_on_movielens(window, shared_data):
+    assert window.open_file(shared_data / "ml-latest-small" / "ratings.csv", confirm=False)
+    menu_action(window, "View", "Swap Rows and Columns").trigger()
+    menu_action(window, "Data", "Sort Rows By", "Number of Ratings").trigger()
+    counts = window.table.ratings.user_counts()
+    assert window.proxy.headerData(0, Qt.Orientation.Vertical).endswith(f"({counts.max()})")
+    menu_action(window, "View", "Swap Rows and Columns").trigger()
+    item_counts = window.table.ratings.item_counts()
+    shown = window.proxy.source_rows
+    assert len(shown) == window.table.ratings.n_items
+    assert np.all(np.diff(item_counts[shown]) <= 0)  # most-rated movies first
+
+
+def column_values(window, column):
+    return [window.proxy.data(window.proxy.index(r, column)) for r in range(window.proxy.rowCount())]
+
+
+def test_a_column_sort_follows_its_user_through_removals_and_undo(window):
+    window._on_column_header_click(2)  # Carol, highest first
+    carol_first = row_names(window)
+    assert column_values(window, 2) == ["5", "5", "0", "0", "?"]
+    bob, _ = cell_index(window, "Bob", "Love at last")
+    window.grid.selectionModel().select(bob, window.grid.selectionModel().SelectionFlag.ClearAndSelect)
+    window.remove_selected(USERS)
+    assert window.proxy.sortColumn() == 1 and row_names(window) == carol_first  # Carol is column 1 now
+    window.act_undo.trigger()
+    assert window.proxy.sortColumn() == 2 and row_names(window) == carol_first
+    window.add_user("Eve")
+    assert window.proxy.sortColumn() == 2 and row_names(window) == carol_first
+
+
+def test_a_column_sort_ends_when_its_user_goes_or_becomes_a_row(window):
+    window._on_column_header_click(2)
+    window.act_swap.trigger()  # Carol is a row now: the rows (users) go back to their order
+    assert window.proxy.sortColumn() == -1 and row_names(window) == ["Alice", "Bob", "Carol", "Dave"]
+    window.act_swap.trigger()
+    window._on_column_header_click(3)  # Dave
+    dave, _ = cell_index(window, "Dave", "Love at last")
+    window.grid.selectionModel().select(dave, window.grid.selectionModel().SelectionFlag.ClearAndSelect)
+    window.remove_selected(USERS)
+    assert window.proxy.sortColumn() == -1 and row_names(window)[0] == "Love at last"
+
+
+def test_a_column_sort_does_not_jump_to_a_movie_of_the_same_name(window):
+    ratings = Ratings([0, 0, 1, 1], [0, 1, 0, 1], [1, 5, 4, 2], ["Twin", "Other"], ["Solo", "Twin"])
+    window.set_document(ratings, "twins")
+    window.act_swap.trigger()  # users × movies: the columns are movies "Solo" and "Twin"
+    window._on_column_header_click(1)  # movie "Twin": Twin 5, Other 2
+    assert row_names(window) == ["Twin", "Other"]
+    window.act_swap.trigger()  # user "Twin" is a column now, but it is not the movie sorted by
+    assert window.proxy.sortColumn() == -1 and row_names(window) == ["Solo", "Twin"]
+
+
+def test_edits_do_not_move_rows_until_the_next_sort(qtbot, window):
+    window.sort_rows("count")
+    before = row_names(window)
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "4")  # Romance forever: 2 -> 3 ratings, but stays where it was
+    assert row_names(window) == before and window.proxy.headerData(3, Qt.Orientation.Vertical) == \
+        "Romance forever (3)"
+    window.sort_rows("count")
+    assert row_names(window)[2:4] == ["Romance forever", "Swords vs. karate"]  # 3 each: table order

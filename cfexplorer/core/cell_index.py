@@ -1,0 +1,119 @@
+"""Single cells of sparse ratings, found without a users × items matrix.
+
+A grid of 100,000 users × 100,000 movies has 10^10 cells and perhaps 100,000 ratings. The cell
+(user, item) is found by binary search among the ratings' keys ``user * n_items + item`` (the keys of
+:meth:`Ratings.keys`), sorted once per Ratings object: O(n log n) to build, O(log n) a look-up, and
+vectorized for many cells at once. An edit that sets a few cells derives the next index from the last
+one in O(n) (no sort), so editing MovieLens-sized data stays cheap.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from .ratings import Ratings
+
+
+class CellIndex:
+    """Sorted keys of the rated cells and their values. Immutable."""
+
+    __slots__ = ("n_users", "n_items", "keys", "values", "__weakref__")
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, n_users: int, n_items: int):
+        """``keys`` must be sorted and distinct (use :meth:`build` from unsorted ratings)."""
+        self.n_users, self.n_items = int(n_users), int(n_items)
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.values = np.asarray(values, dtype=np.float64)
+        self.keys.flags.writeable = False
+        self.values.flags.writeable = False
+
+    @classmethod
+    def build(cls, users, items, values, n_users: int, n_items: int) -> "CellIndex":
+        keys = np.asarray(users, dtype=np.int64) * max(n_items, 1) + np.asarray(items, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        return cls(keys[order], np.asarray(values, dtype=np.float64)[order], n_users, n_items)
+
+    @classmethod
+    def of(cls, ratings: Ratings) -> "CellIndex":
+        return cls.build(ratings.users, ratings.items, ratings.values, ratings.n_users, ratings.n_items)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _key(self, users, items):
+        return np.asarray(users, dtype=np.int64) * max(self.n_items, 1) + np.asarray(items, dtype=np.int64)
+
+    def value(self, user: int, item: int) -> float:
+        """The rating of one cell, NaN when not rated (called for every painted cell: no arrays made)."""
+        key = user * (self.n_items or 1) + item
+        keys = self.keys
+        position = int(keys.searchsorted(key))
+        if position < len(keys) and keys[position] == key:
+            return float(self.values[position])
+        return float("nan")
+
+    def values_at(self, users, items) -> np.ndarray:
+        """Ratings of many cells (arrays of the same shape), NaN where not rated."""
+        wanted = self._key(users, items)
+        found = np.searchsorted(self.keys, wanted)
+        inside = found < len(self.keys)
+        hit = np.zeros(wanted.shape, dtype=bool)
+        hit[inside] = self.keys[found[inside]] == wanted[inside]
+        result = np.full(wanted.shape, np.nan)
+        result[hit] = self.values[found[hit]]
+        return result
+
+    def cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(users, items, values) of every rated cell, in key order (by user, then item)."""
+        width = max(self.n_items, 1)
+        return self.keys // width, self.keys % width, self.values
+
+    def user_cells(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """(items, values) rated by one user: a contiguous run of the keys, found in O(log n)."""
+        width = max(self.n_items, 1)
+        start, stop = np.searchsorted(self.keys, [user * width, (user + 1) * width])
+        return self.keys[start:stop] - user * width, self.values[start:stop]
+
+    def with_cells(self, users, items, values) -> "CellIndex":
+        """The index after setting these cells (NaN makes a cell not rated), as :class:`SetCells` does;
+        where a cell is named twice the last value wins."""
+        edited = self._key(users, items).ravel()
+        values = np.asarray(values, dtype=np.float64).ravel()
+        if len(edited) == 0:
+            return self
+        # the last occurrence of each key: np.unique of the reversed keys gives first occurrences there
+        reversed_keys = edited[::-1]
+        edited, first_from_end = np.unique(reversed_keys, return_index=True)
+        values = values[::-1][first_from_end]
+        found = np.searchsorted(self.keys, edited)
+        exists = found < len(self.keys)
+        exists[exists] = self.keys[found[exists]] == edited[exists]
+        keep = np.ones(len(self.keys), dtype=bool)
+        keep[found[exists]] = False
+        kept_keys, kept_values = self.keys[keep], self.values[keep]
+        added = ~np.isnan(values)
+        where = np.searchsorted(kept_keys, edited[added])
+        return CellIndex(np.insert(kept_keys, where, edited[added]), np.insert(kept_values, where, values[added]),
+                         self.n_users, self.n_items)
+
+
+_INDEXES: "weakref.WeakKeyDictionary[Ratings, CellIndex]" = weakref.WeakKeyDictionary()
+
+
+def cell_index(ratings: Ratings) -> CellIndex:
+    """The index of a Ratings object, built the first time it is asked for and kept while the object lives."""
+    index = _INDEXES.get(ratings)
+    if index is None:
+        index = _INDEXES[ratings] = CellIndex.of(ratings)
+    return index
+
+
+def remember_index(ratings: Ratings, index: CellIndex) -> CellIndex:
+    """Use ``index`` (derived from an earlier one by :meth:`CellIndex.with_cells`) as the index of
+    ``ratings``; built afresh instead when it cannot be theirs (another shape or number of ratings)."""
+    if (index.n_users, index.n_items, len(index)) != (ratings.n_users, ratings.n_items, ratings.n_ratings):
+        index = CellIndex.of(ratings)
+    _INDEXES[ratings] = index
+    return index

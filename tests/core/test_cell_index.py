@@ -1,0 +1,99 @@
+"""Cell look-ups in sparse ratings agree with the dense matrix, before and after edits."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfexplorer.core.cell_index import CellIndex, cell_index, remember_index
+from cfexplorer.core.edits import SetCells
+from cfexplorer.core.ratings import Ratings
+
+from .course import course_with_eve
+
+
+def test_course_cells_are_found_and_missing_ones_are_nan():
+    ratings = course_with_eve()
+    index = cell_index(ratings)
+    dense = ratings.to_dense()
+    for user in range(ratings.n_users):
+        for item in range(ratings.n_items):
+            np.testing.assert_equal(index.value(user, item), dense[user, item])
+    users, items = np.meshgrid(np.arange(ratings.n_users), np.arange(ratings.n_items), indexing="ij")
+    np.testing.assert_array_equal(index.values_at(users, items), dense)
+    assert cell_index(ratings) is index  # built once per Ratings object
+
+
+def test_a_huge_sparse_grid_is_indexed_without_a_dense_matrix():
+    n = 100_000
+    rng = np.random.default_rng(0)
+    users, items = rng.permutation(n), rng.permutation(n)
+    ratings = Ratings(users, items, rng.integers(1, 6, n), np.arange(n), np.arange(n))
+    index = cell_index(ratings)
+    assert index.keys.nbytes + index.values.nbytes == 16 * n  # 1.6 MB, not 10^10 cells
+    assert index.value(int(users[7]), int(items[7])) == ratings.values[7]
+    assert np.isnan(index.value(int(users[7]), int(items[8])))  # each user rated one movie
+    items_of_user, values_of_user = index.user_cells(int(users[3]))
+    assert items_of_user.tolist() == [items[3]] and values_of_user.tolist() == [ratings.values[3]]
+
+
+def test_the_last_value_given_for_a_cell_wins():
+    ratings = course_with_eve()
+    index = cell_index(ratings).with_cells([4, 4, 4], [0, 1, 0], [1.0, 2.0, 3.0])
+    assert index.value(4, 0) == 3.0 and index.value(4, 1) == 2.0
+
+
+def test_an_index_that_cannot_belong_to_the_ratings_is_rebuilt():
+    ratings = course_with_eve()
+    wrong = CellIndex.build([0], [0], [1.0], ratings.n_users, ratings.n_items)
+    assert len(remember_index(ratings, wrong)) == ratings.n_ratings
+    assert cell_index(ratings).value(0, 0) == 5
+
+
+@st.composite
+def small_ratings(draw):
+    """(n_users, n_items, rated cells, edits): each edit a few (user, item, value) with NaN for 'clear'."""
+    n_users, n_items = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+
+    def cells(values, max_size):
+        cell = st.tuples(st.integers(0, n_users - 1), st.integers(0, n_items - 1), st.sampled_from(values))
+        return st.lists(cell, max_size=max_size, unique_by=lambda c: c[:2])
+
+    rated = draw(cells([1.0, 2.5, 5.0], 30))
+    edits = draw(st.lists(cells([np.nan, 0.5, 3.0, 4.5], 6), max_size=5))
+    return n_users, n_items, rated, edits
+
+
+@settings(max_examples=150, deadline=None)
+@given(small_ratings())
+def test_edits_keep_the_index_equal_to_a_fresh_one(case):
+    n_users, n_items, cells, edits = case
+    users, items, values = (list(column) for column in zip(*cells)) if cells else ([], [], [])
+    ratings = Ratings(users, items, values, range(n_users), range(n_items))
+    index = cell_index(ratings)
+    for edit in edits:
+        if not edit:
+            continue
+        edit_users, edit_items, edit_values = zip(*edit)
+        ratings, _ = SetCells(edit_users, edit_items, edit_values).apply(ratings)
+        index = remember_index(ratings, index.with_cells(edit_users, edit_items, edit_values))
+        fresh = CellIndex.of(ratings)
+        np.testing.assert_array_equal(index.keys, fresh.keys)
+        np.testing.assert_array_equal(index.values, fresh.values)
+        everything = np.meshgrid(np.arange(n_users), np.arange(n_items), indexing="ij")
+        np.testing.assert_array_equal(index.values_at(*everything), ratings.to_dense())
+
+
+def test_values_at_takes_any_shape():
+    index = cell_index(course_with_eve())
+    assert index.values_at([], []).shape == (0,)
+    assert index.values_at(np.zeros((2, 3), int), np.zeros((2, 3), int)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("n_items", [0, 1])
+def test_grids_without_ratings(n_items):
+    ratings = Ratings([], [], [], ["a", "b"], [f"m{i}" for i in range(n_items)])
+    index = cell_index(ratings)
+    assert len(index) == 0 and index.with_cells([], [], []) is index
+    if n_items:
+        assert np.isnan(index.values_at([0, 1], [0, 0])).all() and np.isnan(index.value(1, 0))
