@@ -15,13 +15,6 @@ from cfexplorer.ui.colors import LEVELS, NEUTRAL_LEVEL, RatingColors
 TEXT_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.EditRole)
 
 
-def absurd_ratings():
-    """The ratings a user opened: 1e308, 1e308, -1e308, 3, 4, 2 (readers will refuse such files; the grid
-    must still never fail on what a model holds)."""
-    return Ratings([0, 1, 2, 0, 1, 2], [0, 0, 0, 1, 1, 2], [1e308, 1e308, -1e308, 3, 4, 2],
-                   ["Ann", "Ben", "Cid"], ["Huge", "Small", "Plain"])
-
-
 def everything_shown(window):
     """Every text the grid and its headers show, and every cell's colours."""
     proxy = window.proxy
@@ -43,20 +36,19 @@ def assert_no_nan_or_inf(texts):
         assert "nan" not in text.casefold() and "inf" not in text.casefold(), text
 
 
-def test_absurd_ratings_paint_with_the_scale_ends_and_no_nan(qtbot, window):
-    """Was a segfault: the inferred scale spans inf, so the colour level was NaN and painting raised."""
-    window.set_document(absurd_ratings(), "absurd")
-    window.act_residuals.setChecked(True)
-    window.grid.grab()  # paints every cell; a guarded failure fails the test (pytest-qt)
-    texts, colours = everything_shown(window)
-    assert_no_nan_or_inf(texts)
-    colors = window.table._colors
-    huge = window.proxy.index(0, 0)  # "Huge" × Ann: 1e308, the top of the scale
-    assert window.proxy.data(huge) == "1e+308"
-    assert window.proxy.data(huge, Qt.ItemDataRole.BackgroundRole) == colors.backgrounds[LEVELS - 1]
-    assert window.proxy.data(window.proxy.index(0, 2), Qt.ItemDataRole.BackgroundRole) == colors.backgrounds[0]
-    assert window.proxy.data(window.proxy.index(1, 0), Qt.ItemDataRole.BackgroundRole) == \
-        colors.backgrounds[NEUTRAL_LEVEL]  # 3, the middle of ±1e308
+def test_absurd_ratings_are_refused_and_absurd_numbers_still_colour():
+    """Was a segfault: ratings 1e308, 1e308, -1e308, 3, 4, 2 gave a scale spanning inf, so the colour level
+    was NaN and painting raised. Such ratings are refused at the door now; the colour map still answers for
+    any number a model may hold."""
+    with pytest.raises(ValueError, match="beyond"):
+        Ratings([0, 1, 2, 0, 1, 2], [0, 0, 0, 1, 1, 2], [1e308, 1e308, -1e308, 3, 4, 2],
+                ["Ann", "Ben", "Cid"], ["Huge", "Small", "Plain"])
+    colors = RatingColors(-1e308, 1e308)
+    assert colors.level(1e308) == LEVELS - 1 and colors.level(-1e308) == 0
+    assert colors.level(3.0) == NEUTRAL_LEVEL  # the middle of ±1e308
+    for value in (math.nan, math.inf, -math.inf):
+        assert colors.level(value) == NEUTRAL_LEVEL
+    assert RatingColors(1.0, 1.0).level(1.0) == NEUTRAL_LEVEL
 
 
 def test_nan_inf_and_huge_predictions(qtbot, window):
