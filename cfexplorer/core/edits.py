@@ -146,10 +146,13 @@ class RemoveEntries:
         own = ratings.users if self.axis == USERS else ratings.items
         other = ratings.items if self.axis == USERS else ratings.users
         gone = removed[own]
-        saved = []
-        for position in positions:
-            mine = own == position
-            saved.append(tuple(zip(other[mine].tolist(), ratings.values[mine].tolist())))
+        # The removed ratings grouped by entry, in file order within each (one pass over the ratings; a
+        # scan per removed entry was 10^10 steps for 100,000 users on a 100,000-rating grid).
+        leaving = np.flatnonzero(gone)
+        leaving = leaving[np.argsort(own[leaving], kind="stable")]
+        per_entry = np.bincount(own[leaving], minlength=len(labels))[positions]
+        saved = [tuple(zip(other[chunk].tolist(), ratings.values[chunk].tolist()))
+                 for chunk in np.split(leaving, np.cumsum(per_entry)[:-1])]
         info_rows = ()
         info = ratings.item_info
         if self.axis == ITEMS and info is not None:

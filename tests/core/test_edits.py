@@ -77,3 +77,26 @@ def test_renaming_a_movie_with_a_title_renames_the_title_and_undoes():
     assert renamed.item_titles()[1] == "New name"
     restored, _ = inverse.apply(renamed)
     assert restored.item_titles()[1] == "T1" and restored.item_labels[1] == base.item_labels[1]
+
+
+def test_removing_many_entries_keeps_each_ones_ratings_for_undo():
+    import numpy as np
+
+    from cfexplorer.core.edits import RemoveEntries, USERS
+    from cfexplorer.core.ratings import Ratings
+
+    rng = np.random.default_rng(0)
+    keys = rng.choice(40 * 30, size=300, replace=False)
+    users, items = keys // 30, keys % 30
+    ratings = Ratings(users, items, rng.integers(1, 6, 300).astype(float), [f"u{i}" for i in range(40)],
+                      [f"m{i}" for i in range(30)])
+    removed = tuple(range(0, 40, 3))
+    smaller, undo = RemoveEntries(USERS, removed).apply(ratings)
+    assert smaller.n_users == 40 - len(removed)
+    assert smaller.n_ratings == int(np.sum(~np.isin(users, removed)))
+    for position, entry in zip(undo.positions, undo.ratings):
+        mine = users == position
+        assert sorted(entry) == sorted(zip(items[mine].tolist(), ratings.values[mine].tolist()))
+    restored, _ = undo.apply(smaller)
+    assert sorted(zip(restored.users, restored.items, restored.values)) == sorted(
+        zip(ratings.users, ratings.items, ratings.values))
