@@ -431,7 +431,7 @@ class MainWindow(QMainWindow):
             self.table.set_ratings(ratings, clear_undo=False)
         finally:
             self._installing = False
-        self.factor_space.clear()
+        self.factor_space.reset_for_new_document()
         self.factor_space.set_ratings(ratings)
         self.factor_space.choose_default_colour(ratings)
         self.message_bar.hide()

@@ -139,6 +139,10 @@ def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_less
     assert window.wait_for_training()
     plot = window.training_panel.loss_plot
     assert plot.runs and window.lesson_dock.isVisible()
+    window.factor_dock.raise_()
+    qtbot.waitUntil(lambda: window.factor_space.embedding is not None)
+    window.factor_space.select({"movie": [1]})
+    assert window.factor_space.plot.label_texts()
     window.message_bar.show_message("an old error")
     path = tmp_path / "next.csv"
     path.write_text("user,item,rating\na,x,4\nb,x,2\n")
@@ -147,6 +151,9 @@ def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_less
     assert not window.lesson_dock.isVisible() and window.lesson_panel.lesson is None
     assert window.message_bar.text == ""
     assert window.training_panel.model is None and window.table.predictor is None
+    view = window.factor_space
+    assert view.embedding is None and view.frames == [] and all(len(v) == 0 for v in view.selection.values())
+    assert view.plot.label_texts() == [] and not view.replay.isEnabled()
     progress = window.training_panel.progress
     assert progress.value() == 0 and progress.maximum() == window.training_panel.epochs.value()
 
