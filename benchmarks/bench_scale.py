@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+import common  # noqa: F401  (chooses the BLAS threads, as every entry point does)
+
 ML_1M_USERS, ML_1M_ITEMS, ML_1M_RATINGS = 6_040, 3_706, 1_000_209
 
 

@@ -156,6 +156,8 @@ class _Progress:
 
 
 def run_train(args) -> int:
+    from .core.threads import choose_blas_threads
+    choose_blas_threads()
     from .core.mf import TrainingDiverged
     from .core.ratings import train_test_split
     from .io.readers import RatingsFileError, read_any
