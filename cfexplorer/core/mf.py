@@ -24,9 +24,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from .als import RowSystems
 from .base import RatingModel
 from .optim import Adam, GradientDescent
 from .ratings import RatingScale, Ratings
@@ -107,20 +109,35 @@ def _logit(p):
 
 
 class _TrainingSet:
-    """Ratings arranged for fast gradients: an item-major CSR structure built once per fit."""
+    """The ratings of one fit, with what the optimizers derive from them, each made when first needed:
+    per-rating offsets and an item-major CSR structure for gradients, row systems for ALS."""
 
     def __init__(self, ratings: Ratings, offsets: np.ndarray):
+        self.ratings = ratings
         self.users = ratings.users
         self.items = ratings.items
         self.y = ratings.values
         self.n_users, self.n_items = ratings.n_users, ratings.n_items
-        self.offsets = offsets[self.items]
-        self.order = np.lexsort((self.users, self.items))
-        self.indptr = np.concatenate([[0], np.cumsum(ratings.item_counts())])
-        self.sorted_users = self.users[self.order]
+        self.item_offsets = offsets
 
     def __len__(self):
         return len(self.y)
+
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        return self.item_offsets[self.items]
+
+    @cached_property
+    def order(self) -> np.ndarray:
+        return np.lexsort((self.users, self.items))
+
+    @cached_property
+    def indptr(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.ratings.item_counts())])
+
+    @cached_property
+    def sorted_users(self) -> np.ndarray:
+        return self.users[self.order]
 
     def item_user_matrix(self, per_rating: np.ndarray) -> sp.csr_matrix:
         """Items x users sparse matrix holding one value per rating, without re-sorting."""
@@ -221,19 +238,22 @@ class MatrixFactorization(RatingModel):
         rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
         self.history_ = getattr(self, "history_", []) if self._continuing else []
         first_epoch = len(self.history_) + 1
+        systems = self._als_systems(data) if self.optimizer == "als" else None
+        scores = None  # z at the current parameters, when an epoch has just computed it
         for epoch in range(first_epoch, first_epoch + self.n_epochs):
             previous = {name: array.copy() for name, array in self._params.items()}
             with np.errstate(over="ignore", invalid="ignore"):
-                if self.optimizer == "als":
-                    self._als_epoch(data)
+                if systems is not None:
+                    fit = self._als_epoch(systems)
+                    data_term, reg_term, train = fit.data_term, self._reg_term(), fit.report()
                 else:
-                    self._gradient_epoch(data, optimizer, rng)
-            with np.errstate(over="ignore", invalid="ignore"):
-                data_term, reg_term, z = self._loss_terms(data)
+                    self._gradient_epoch(data, optimizer, rng, scores)
+                    data_term, reg_term, scores = self._loss_terms(data)
             if not (np.isfinite(data_term) and np.isfinite(reg_term)):
                 self._params.update(previous)
                 raise TrainingDiverged(self._divergence_message(epoch))
-            train = self._report(data.y, self._output(z + data.offsets, clip=True))
+            if systems is None:
+                train = self._report(data.y, self._output(scores, clip=True))
             yield keep_epoch(self, epoch, data_term, reg_term, train, validation, start, snapshot_every)
 
     def _check_params(self, ratings: Ratings):
@@ -377,14 +397,16 @@ class MatrixFactorization(RatingModel):
         return float(fraction * 0.5 * (self.reg * factors + self.bias_reg * biases))
 
     def _loss_terms(self, data: _TrainingSet):
-        """(data term, reg term, scores without offsets) at the current parameters."""
+        """(data term, reg term, scores z) at the current parameters."""
         z = self._scores(data.users, data.items, data.offsets)
-        return self._data_term(z, data.y), self._reg_term(), z - data.offsets
+        return self._data_term(z, data.y), self._reg_term(), z
 
-    def _gradients(self, users, items, y, offsets, n_users, n_items, reg_fraction, item_user=None):
-        """Gradient of (data term over these ratings) + reg_fraction * (reg term)."""
+    def _gradients(self, users, items, y, offsets, n_users, n_items, reg_fraction, item_user=None, z=None):
+        """Gradient of (data term over these ratings) + reg_fraction * (reg term); ``z``, the scores of
+        these ratings at the current parameters, when the caller has them."""
         p = self._params
-        z = self._scores(users, items, offsets)
+        if z is None:
+            z = self._scores(users, items, offsets)
         residual = self._residual(z, y)
         if item_user is not None:
             errors = item_user(residual)
@@ -404,7 +426,7 @@ class MatrixFactorization(RatingModel):
             ) * p["item_bias"]
         return grads
 
-    def _gradient_epoch(self, data: _TrainingSet, optimizer, rng):
+    def _gradient_epoch(self, data: _TrainingSet, optimizer, rng, scores=None):
         n = len(data)
         batch = self.batch_size
         if self.optimizer == "gd" or (batch is None and self.optimizer == "adam"):
@@ -412,9 +434,10 @@ class MatrixFactorization(RatingModel):
         elif batch is None:
             batch = _SGD_DEFAULT_BATCH
         if batch >= n:
+            # The scores the previous epoch reported J with are this step's: computed once, used twice.
             grads = self._gradients(
                 data.users, data.items, data.y, data.offsets, data.n_users, data.n_items, 1.0,
-                data.item_user_matrix,
+                data.item_user_matrix, scores,
             )
             optimizer.step(self._params, grads)
             return
@@ -430,25 +453,35 @@ class MatrixFactorization(RatingModel):
             optimizer.step(self._params, grads)
 
     # --- alternating least squares ----------------------------------------------------------------
-    def _als_epoch(self, data: _TrainingSet):
+    def _als_systems(self, data: _TrainingSet) -> tuple[RowSystems, RowSystems]:
+        """Both sides of the ratings arranged once per fit: users (solving [w_j, b_j]) and items
+        (solving [x_i, c_i], their offsets a fixed part of every rating's score)."""
+        p, k = self._params, int(self.n_factors)
+        users = RowSystems(data.users, data.items, data.y, data.n_users, data.n_items,
+                           _reg_diag(k, self.reg, "user_bias" in p, self.bias_reg))
+        items = RowSystems(data.items, data.users, data.y, data.n_items, data.n_users,
+                           _reg_diag(k, self.reg, "item_bias" in p, self.bias_reg), row_offset=data.item_offsets)
+        return users, items
+
+    def _als_epoch(self, systems: tuple[RowSystems, RowSystems]):
+        """One epoch: users, then items; returns the items' HalfStepFit, the fit at the epoch's end."""
         p = self._params
         k = int(self.n_factors)
-        # Users: solve for [w_j, b_j] with the items' [x_i, 1] as features.
-        item_design = _design(p["item_factors"], "user_bias" in p)
-        target = data.y - data.offsets - (p["item_bias"][data.items] if "item_bias" in p else 0)
-        user_item = data.item_user_matrix(target).T.tocsr()
-        solution = _ridge_rows(user_item, item_design, _reg_diag(k, self.reg, "user_bias" in p, self.bias_reg))
+        users, items = systems
+        # Users: [w_j, b_j] with the items' [x_i, 1] as features; o_i + c_i is part of each score.
+        fixed = self.item_offset_ + p["item_bias"] if "item_bias" in p else self.item_offset_
+        solution, _ = users.solve(_design(p["item_factors"], "user_bias" in p), fixed)
         p["user_factors"][:] = solution[:, :k]
         if "user_bias" in p:
             p["user_bias"][:] = solution[:, k]
-        # Items: solve for [x_i, c_i] with the users' [w_j, 1] as features.
-        user_design = _design(p["user_factors"], "item_bias" in p)
-        target = data.y - data.offsets - (p["user_bias"][data.users] if "user_bias" in p else 0)
-        item_user = data.item_user_matrix(target)
-        solution = _ridge_rows(item_user, user_design, _reg_diag(k, self.reg, "item_bias" in p, self.bias_reg))
+        # Items: [x_i, c_i] with the users' [w_j, 1] as features; b_j is part of each score.
+        fixed = p["user_bias"] if "user_bias" in p else np.zeros(self.n_users_)
+        solution, fit = items.solve(_design(p["user_factors"], "item_bias" in p), fixed,
+                                    clip=(self.scale_.low, self.scale_.high))
         p["item_factors"][:] = solution[:, :k]
         if "item_bias" in p:
             p["item_bias"][:] = solution[:, k]
+        return fit
 
     # --- prediction --------------------------------------------------------------------------------
     def _check_fitted(self):
@@ -626,35 +659,6 @@ def _design(factors: np.ndarray, with_bias: bool) -> np.ndarray:
 
 def _reg_diag(k: int, reg: float, with_bias: bool, bias_reg: float) -> np.ndarray:
     return np.array([reg] * k + ([bias_reg] if with_bias else []), dtype=float)
-
-
-def _ridge_rows(targets: sp.csr_matrix, design: np.ndarray, reg_diag: np.ndarray, chunk: int = 2048):
-    """For every row r of ``targets``, solve min_v 1/2 sum_c (design[c].v - t_rc)^2 + 1/2 sum reg_diag v^2
-    over the columns c that row r has a value for. Rows without values get v = 0.
-
-    The normal matrices sum_c design[c] design[c]^T are built for all rows at once as
-    (pattern of targets) @ (outer products of design rows), a chunk of rows at a time.
-    """
-    n_rows, d = targets.shape[0], design.shape[1]
-    solution = np.zeros((n_rows, d))
-    if d == 0:
-        return solution
-    outer_products = (design[:, :, None] * design[:, None, :]).reshape(len(design), d * d)
-    pattern = targets.copy()
-    pattern.data = np.ones_like(pattern.data)
-    rhs_all = targets @ design
-    counts = np.diff(targets.indptr)
-    # A tiny ridge keeps systems solvable where reg is 0 and a row has fewer ratings than factors.
-    ridge = np.diag(reg_diag + 1e-9)
-    for begin in range(0, n_rows, chunk):
-        rows = np.arange(begin, min(begin + chunk, n_rows))
-        rows = rows[counts[rows] > 0]
-        if not rows.size:
-            continue
-        normal = (pattern[rows] @ outer_products).reshape(rows.size, d, d)
-        normal += ridge
-        solution[rows] = np.linalg.solve(normal, rhs_all[rows][..., None])[..., 0]
-    return solution
 
 
 def resolve_y_range(y_range, scale: RatingScale) -> tuple[float, float]:
