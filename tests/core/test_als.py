@@ -199,3 +199,9 @@ def test_eliminate_solves_stacked_symmetric_positive_definite_systems():
         system = np.concatenate([a, b[..., None]], axis=2).transpose(1, 2, 0).copy()
         np.testing.assert_allclose(als._eliminate(system).T, np.linalg.solve(a, b[..., None])[..., 0],
                                    rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_keys", [1, 7, 65536, 70000, 2**40])
+def test_the_radix_order_is_numpys_stable_argsort(n_keys):
+    keys = np.random.default_rng(10).integers(0, n_keys, 5000)
+    np.testing.assert_array_equal(als._stable_order(keys, n_keys), np.argsort(keys, kind="stable"))
