@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from .als import RowSystems
 from .base import RatingModel
 from .optim import Adam, GradientDescent
 from .ratings import RatingScale, Ratings
+from .training_set import _TrainingSet
 from ..lazy import lazy_import
 
 sp = lazy_import("scipy.sparse")
@@ -115,66 +115,6 @@ def loss_parts(z, y, binary: bool, y_range) -> tuple[float, np.ndarray, np.ndarr
 def _logit(p):
     p = np.clip(p, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
     return np.log(p) - np.log1p(-p)
-
-
-class _TrainingSet:
-    """The ratings of one fit, with what the optimizers derive from them, each made when first needed:
-    per-rating offsets and an item-major CSR structure for gradients, row systems for ALS."""
-
-    def __init__(self, ratings: Ratings, offsets: np.ndarray):
-        self.ratings = ratings
-        self.users = ratings.users
-        self.items = ratings.items
-        self.y = ratings.values
-        self.n_users, self.n_items = ratings.n_users, ratings.n_items
-        self.item_offsets = offsets
-
-    def __len__(self):
-        return len(self.y)
-
-    @cached_property
-    def offsets(self) -> np.ndarray:
-        return self.item_offsets[self.items]
-
-    @cached_property
-    def order(self) -> np.ndarray:
-        return np.lexsort((self.users, self.items))
-
-    @cached_property
-    def indptr(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.ratings.item_counts())])
-
-    @cached_property
-    def sorted_users(self) -> np.ndarray:
-        return self.users[self.order]
-
-    def item_user_matrix(self, per_rating: np.ndarray) -> sp.csr_matrix:
-        """Items x users sparse matrix holding one value per rating, without re-sorting."""
-        return sp.csr_matrix(
-            (per_rating[self.order], self.sorted_users, self.indptr),
-            shape=(self.n_items, self.n_users),
-        )
-
-    @cached_property
-    def item_major(self) -> "_ItemMajor":
-        return _ItemMajor(self)
-
-
-class _ItemMajor:
-    """The ratings sorted by item, for full-batch gradient epochs: the gathers of factor rows read
-    in order, and one sparse matrix whose values each epoch overwrites with its residuals."""
-
-    def __init__(self, data: _TrainingSet):
-        self.users, self.items = data.sorted_users, data.items[data.order]
-        self.y, self.offsets = data.y[data.order], data.item_offsets[self.items]
-        self.n_users, self.n_items = data.n_users, data.n_items
-        self._errors = sp.csr_matrix((np.zeros(len(self.y)), self.users, data.indptr),
-                                     shape=(data.n_items, data.n_users))
-
-    def item_user_matrix(self, residual: np.ndarray) -> sp.csr_matrix:
-        """Items x users sparse matrix of ``residual`` (one value per rating, in this order)."""
-        self._errors.data = residual
-        return self._errors
 
 
 class MatrixFactorization(RatingModel):
@@ -282,7 +222,8 @@ class MatrixFactorization(RatingModel):
                     if full_batch:
                         # The residuals J was last reported with are this step's gradient: one pass of
                         # scores per epoch, not two.
-                        current = current or self._evaluate(rated)
+                        if current is None:
+                            current = self._evaluate(rated)
                         optimizer.step(self._params, self._gradients(
                             rated.users, rated.items, rated.y, rated.offsets, rated.n_users, rated.n_items, 1.0,
                             rated.item_user_matrix, residual=current[1]))
