@@ -219,16 +219,11 @@ class MatrixFactorization(RatingModel):
                     fit = self._als_epoch(systems)
                     data_term, train = fit.data_term, fit.report()
                 else:
-                    if full_batch:
-                        # The residuals J was last reported with are this step's gradient: one pass of
-                        # scores per epoch, not two.
-                        if current is None:
-                            current = self._evaluate(rated)
-                        optimizer.step(self._params, self._gradients(
-                            rated.users, rated.items, rated.y, rated.offsets, rated.n_users, rated.n_items, 1.0,
-                            rated.item_user_matrix, residual=current[1]))
-                    else:
-                        self._gradient_epoch(data, optimizer, rng)
+                    # A full batch steps from the residuals J was last reported with: one pass of
+                    # scores per epoch, not two.
+                    if full_batch and current is None:
+                        current = self._evaluate(rated)
+                    self._gradient_epoch(rated, optimizer, rng, current[1] if full_batch else None)
                     current = self._evaluate(rated)
                     data_term = current[0]
                 reg_term = self._reg_term()
@@ -428,10 +423,16 @@ class MatrixFactorization(RatingModel):
             return n
         return _SGD_DEFAULT_BATCH if self.batch_size is None else self.batch_size
 
-    def _gradient_epoch(self, data: _TrainingSet, optimizer, rng):
-        """One epoch of mini-batch steps (full batches are stepped by iter_fit)."""
+    def _gradient_epoch(self, data, optimizer, rng, residual=None):
+        """One epoch of steps: one full-batch step along ``residual`` (d(data term)/dz of every rating
+        at the current parameters, in ``data``'s order), or a pass of mini-batches."""
         n = len(data)
         batch = self._batch_size(n)
+        if batch >= n:
+            optimizer.step(self._params, self._gradients(
+                data.users, data.items, data.y, data.offsets, data.n_users, data.n_items, 1.0,
+                data.item_user_matrix, residual=residual))
+            return
         order = rng.permutation(n)
         for begin in range(0, n, batch):
             chosen = order[begin : begin + batch]

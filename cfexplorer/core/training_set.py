@@ -66,6 +66,9 @@ class _ItemMajor:
         self._errors = sp.csr_matrix((np.zeros(len(self.y)), self.users, data.indptr),
                                      shape=(data.n_items, data.n_users))
 
+    def __len__(self):
+        return len(self.y)
+
     def item_user_matrix(self, residual: np.ndarray) -> sp.csr_matrix:
         """Items x users sparse matrix of ``residual`` (one value per rating, in this order)."""
         self._errors.data = residual
