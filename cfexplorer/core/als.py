@@ -120,7 +120,7 @@ class RowSystems:
         if use_dual:
             small = by_count[counts[by_count] < d]
             dual = np.zeros(n_rows, dtype=bool)
-            dual_sizes = _padded_sizes(counts[small], 1, _DUAL_GROWTH)
+            dual_sizes = np.minimum(_padded_sizes(counts[small], 1, _DUAL_GROWTH), d - 1)  # never past d
             for n in np.unique(dual_sizes):
                 rows_n = small[dual_sizes == n]
                 if len(rows_n) < _DUAL_MIN_ROWS:
