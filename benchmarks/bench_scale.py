@@ -22,11 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+import common  # noqa: F401  (chooses the BLAS threads, as every entry point does)
+
 ML_1M_USERS, ML_1M_ITEMS, ML_1M_RATINGS = 6_040, 3_706, 1_000_209
 
 
-def write_ratings(path: Path, n_users: int, n_items: int, n_ratings: int, seed: int = 0):
-    """MovieLens-style CSV (userId,movieId,rating,timestamp) with distinct (user, movie) pairs."""
+def synthetic_ratings(n_users: int, n_items: int, n_ratings: int, seed: int = 0):
+    """(users, items, stars, timestamps) of MovieLens-shaped ratings with distinct (user, movie) pairs:
+    whole stars 1..5, popular movies rated more often, low-rank tastes plus noise."""
     rng = np.random.default_rng(seed)
     popularity = 1.0 / np.arange(1, n_items + 1) ** 0.8
     picks_per_item = rng.multinomial(n_ratings, popularity / popularity.sum())
@@ -40,16 +43,28 @@ def write_ratings(path: Path, n_users: int, n_items: int, n_ratings: int, seed: 
         picks_per_item[item] += extra
         shortfall -= extra
     items = np.repeat(np.arange(n_items), picks_per_item)
-    # distinct users per movie: the first k of a random order of all users
-    keys = rng.random((n_items, n_users)).argsort(axis=1)
-    offsets = np.arange(len(items)) - np.repeat(np.cumsum(picks_per_item) - picks_per_item, picks_per_item)
-    users = keys[items, offsets]
+    # distinct users per movie: the first k of a random order of all users, drawn for a few movies at a
+    # time (the same numbers as one n_items x n_users draw, without its memory at 10M ratings)
+    users = np.empty(len(items), dtype=np.int64)
+    ends = np.cumsum(picks_per_item)
+    per_draw = max(1, 2**22 // n_users)
+    for first in range(0, n_items, per_draw):
+        last = min(first + per_draw, n_items)
+        keys = rng.random((last - first, n_users)).argsort(axis=1)
+        for item in range(first, last):
+            users[ends[item] - picks_per_item[item]:ends[item]] = keys[item - first, :picks_per_item[item]]
     tastes_u, tastes_i = rng.normal(0, 0.5, (n_users, 5)), rng.normal(0, 0.5, (n_items, 5))
     score = (3.6 + rng.normal(0, 0.4, n_users)[users] + rng.normal(0, 0.5, n_items)[items]
              + np.einsum("ij,ij->i", tastes_u[users], tastes_i[items]) + rng.normal(0, 0.7, len(items)))
-    ratings = np.clip(np.rint(score), 1, 5).astype(int)
+    stars = np.clip(np.rint(score), 1, 5).astype(int)
     stamps = 956_703_932 + rng.integers(0, 10**8, len(items))
-    table = np.column_stack([users + 1, items + 1, ratings, stamps])
+    return users, items, stars, stamps
+
+
+def write_ratings(path: Path, n_users: int, n_items: int, n_ratings: int, seed: int = 0):
+    """MovieLens-style CSV (userId,movieId,rating,timestamp) of :func:`synthetic_ratings`."""
+    users, items, stars, stamps = synthetic_ratings(n_users, n_items, n_ratings, seed)
+    table = np.column_stack([users + 1, items + 1, stars, stamps])
     with open(path, "w") as handle:
         handle.write("userId,movieId,rating,timestamp\n")
         np.savetxt(handle, table, fmt="%d", delimiter=",")

@@ -1,7 +1,12 @@
-"""What the benchmark scripts share: where MovieLens is, and a window to measure in."""
+"""What the benchmark scripts share: BLAS threads chosen as the app and the CLI choose them, where
+MovieLens is, and a window to measure in."""
 
 import sys
 from pathlib import Path
+
+from cfexplorer.core.threads import choose_blas_threads
+
+BLAS_THREADS = choose_blas_threads()  # on import: every benchmark measures what the entry points run
 
 MOVIELENS_RATINGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ml-latest-small" / "ratings.csv"
 

@@ -1028,16 +1028,10 @@ GIL_SWITCH_INTERVAL_S = 0.0002
 
 
 def one_blas_thread_per_call() -> None:
-    """Let numpy's BLAS (OpenBLAS, or MKL) run each call in the thread that makes it.
+    """Numpy's BLAS runs each call in the thread that makes it (cfexplorer/core/threads.py says why)."""
+    from .core.threads import choose_blas_threads
 
-    With its own pool of threads, a BLAS call from the GUI thread (the factor space's PCA, a cell's
-    explanation) waits while the training thread's calls hold that pool: an SVD of MovieLens's 9,724
-    movie vectors took 95-180 ms in the GUI thread during ALS instead of 3 ms, a visible stall five times
-    a second. The worker and the GUI thread are already two threads on two cores, and one BLAS thread
-    costs training nothing here (`cfexplorer train` on MovieLens, ALS: 1.06 s with one, 1.27 s with two)."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1, user_api="blas")
+    choose_blas_threads()
 
 
 def make_application(argv=None) -> QApplication:

@@ -173,6 +173,8 @@ def _read_ratings(path: str):
 
 
 def run_train(args) -> int:
+    from .core.threads import choose_blas_threads
+    choose_blas_threads()
     from .core.mf import TrainingDiverged
     from .core.ratings import train_test_split
     from .io.readers import RatingsFileError

@@ -9,6 +9,7 @@ import numpy as np
 
 from .models import MODEL_KINDS, make_model
 from .ratings import Ratings, train_test_split
+from .threads import choose_blas_threads
 
 RATING_METRICS = ("rmse", "mae")
 BINARY_METRICS = ("bce", "auc")
@@ -64,6 +65,7 @@ def metric_names(ratings: Ratings) -> tuple[str, str]:
 def compare(candidates: list[Candidate], ratings: Ratings, folds: int = 1, test_fraction: float = 0.2,
             seed: int | None = 0, progress=None, should_stop=None) -> list[ComparisonRow]:
     """Fit every candidate on every split; ``progress(done, total, text)`` reports, ``should_stop()`` cancels."""
+    choose_blas_threads()
     for candidate in candidates:
         if candidate.kind not in MODEL_KINDS:
             raise ValueError(f"unknown model {candidate.kind!r}")

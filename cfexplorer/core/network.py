@@ -21,7 +21,10 @@ from ..lazy import lazy_import
 
 sp = lazy_import("scipy.sparse")
 
-EVAL_CHUNK = 65536
+# Ratings per forward pass when scoring all of them (J after every epoch): 8192 rows of 64 hidden units
+# stay in cache and reuse freed memory; 65536 made each chunk's arrays fresh pages (the pass took 50 ms
+# on MovieLens latest-small instead of 27).
+EVAL_CHUNK = 8192
 
 
 def relu(a):

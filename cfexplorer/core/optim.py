@@ -24,6 +24,7 @@ class Adam:
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self._m: dict[str, np.ndarray] = {}
         self._v: dict[str, np.ndarray] = {}
+        self._scratch: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # reused: fresh pages fault
         self._t = 0
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
@@ -33,10 +34,24 @@ class Adam:
         for name, grad in grads.items():
             m = self._m.setdefault(name, np.zeros_like(grad))
             v = self._v.setdefault(name, np.zeros_like(grad))
+            scratch = self._scratch.get(name)
+            if scratch is None or scratch[0].shape != grad.shape:
+                scratch = self._scratch[name] = (np.empty_like(grad), np.empty_like(grad))
+            step, scale = scratch
+            # In place, in the order of lr * (m / c1) / (sqrt(v / c2) + eps): the same numbers as that
+            # expression with half the passes over memory (a full-batch epoch's largest cost after the
+            # scores).
             m *= self.beta1
-            m += (1 - self.beta1) * grad
+            np.multiply(grad, 1 - self.beta1, out=step)
+            m += step
             v *= self.beta2
-            v += (1 - self.beta2) * grad * grad
-            params[name] -= self.learning_rate * (m / correction1) / (
-                np.sqrt(v / correction2) + self.eps
-            )
+            np.multiply(grad, 1 - self.beta2, out=scale)
+            scale *= grad
+            v += scale
+            np.divide(m, correction1, out=step)
+            np.multiply(self.learning_rate, step, out=step)
+            np.divide(v, correction2, out=scale)
+            np.sqrt(scale, out=scale)
+            scale += self.eps
+            step /= scale
+            params[name] -= step

@@ -1,0 +1,207 @@
+"""Alternating least squares: the batched half-steps give the plain per-row ridge solutions, and the
+epoch's record (data term, training RMSE/MAE) is the cost of the parameters it leaves."""
+
+import numpy as np
+import pytest
+
+from cfexplorer.core import als, metrics
+from cfexplorer.core.mf import MatrixFactorization, _TrainingSet
+from cfexplorer.core.ratings import RatingScale, Ratings
+
+
+def skewed_ratings(n_users=70, n_items=90, n_ratings=1800, seed=0) -> Ratings:
+    """Popular users and movies rated far more than the rest: rows with 1 rating up to a few hundred,
+    so that both forms (dual below d ratings, primal at or above) and several padded sizes occur."""
+    rng = np.random.default_rng(seed)
+    user_weight = 1 / np.arange(1, n_users + 1) ** 1.1
+    item_weight = 1 / np.arange(1, n_items + 1) ** 1.1
+    users = rng.choice(n_users, n_ratings, p=user_weight / user_weight.sum())
+    items = rng.choice(n_items, n_ratings, p=item_weight / item_weight.sum())
+    keys = np.unique(users * n_items + items)
+    users, items = keys // n_items, keys % n_items
+    values = np.clip(np.round(3 + rng.normal(0, 1.2, len(keys)) * 2) / 2, 0.5, 5)
+    return Ratings(users, items, values, [f"u{j}" for j in range(n_users)], [f"m{i}" for i in range(n_items)],
+                   scale=RatingScale(0.5, 5.0, 0.5))
+
+
+def reference_epoch(model: MatrixFactorization, ratings: Ratings) -> dict:
+    """One ALS epoch written plainly: every row's normal equations solved by np.linalg.solve, users then
+    items, as the model did before its half-steps were batched. Returns the new parameters."""
+    p = {name: array.copy() for name, array in model._params.items()}
+    k, offsets = int(model.n_factors), model.item_offset_
+    users, items, y = ratings.users, ratings.items, ratings.values
+
+    def ridge(rows, n_rows, design, target, reg_diag):
+        solution = np.zeros((n_rows, design.shape[1]))
+        for row in range(n_rows):
+            mine = rows == row
+            if mine.any():
+                x = design[mine]
+                solution[row] = np.linalg.solve(x.T @ x + np.diag(reg_diag + 1e-9), x.T @ target[mine])
+        return solution
+
+    def with_ones(factors, bias):
+        return np.hstack([factors, np.ones((len(factors), 1))]) if bias else factors
+
+    def reg_diag(bias):
+        return np.array([model.reg] * k + ([model.bias_reg] if bias else []))
+
+    item_bias = p.get("item_bias", np.zeros(ratings.n_items))
+    solution = ridge(users, ratings.n_users, with_ones(p["item_factors"], "user_bias" in p)[items],
+                     y - offsets[items] - item_bias[items], reg_diag("user_bias" in p))
+    p["user_factors"] = solution[:, :k]
+    if "user_bias" in p:
+        p["user_bias"] = solution[:, k]
+    user_bias = p.get("user_bias", np.zeros(ratings.n_users))
+    solution = ridge(items, ratings.n_items, with_ones(p["user_factors"], "item_bias" in p)[users],
+                     y - offsets[items] - user_bias[users], reg_diag("item_bias" in p))
+    p["item_factors"] = solution[:, :k]
+    if "item_bias" in p:
+        p["item_bias"] = solution[:, k]
+    return p
+
+
+def row_systems(model: MatrixFactorization, ratings: Ratings):
+    """The (users, items) RowSystems a fit of ``model`` on ``ratings`` solves with."""
+    model = MatrixFactorization(**{**model.get_params(), "n_epochs": 0}).fit(ratings)
+    return model._als_systems(_TrainingSet(ratings, model.item_offset_))
+
+
+SETTINGS = [
+    dict(),  # the defaults: 16 factors, reg 15, bias_reg 3, global mean and both biases
+    dict(n_factors=4, reg=2.0, bias_reg=0.5),
+    dict(n_factors=3, reg=1.0, mean_normalization=True, global_mean=False, item_bias=False),
+    dict(n_factors=5, reg=0.5, user_bias=False, item_bias=False, global_mean=False),
+    dict(n_factors=0, reg=0.0, bias_reg=3.0),  # the bias baseline
+]
+
+
+@pytest.fixture(params=[1, als._DUAL_MIN_ROWS], ids=["dual-for-any-group", "dual-for-large-groups"])
+def dual_min_rows(request, monkeypatch):
+    """The dual form for every count below d however few rows have it, and as shipped."""
+    monkeypatch.setattr(als, "_DUAL_MIN_ROWS", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
+def test_each_epoch_equals_the_plain_per_row_solution(settings, dual_min_rows):
+    ratings = skewed_ratings()
+    model = MatrixFactorization(n_epochs=1, **settings).fit(ratings)
+    for _ in range(2):
+        expected = reference_epoch(model, ratings)
+        model.set_params(warm_start=True).fit(ratings)
+        for name, array in expected.items():
+            np.testing.assert_allclose(model._params[name], array, rtol=0, atol=1e-8, err_msg=name)
+
+
+def test_the_data_used_both_forms_and_several_padded_sizes(monkeypatch):
+    """What the equality above covered: rows below and above d ratings, rows without ratings."""
+    monkeypatch.setattr(als, "_DUAL_MIN_ROWS", 1)
+    ratings = skewed_ratings()
+    counts = ratings.item_counts()
+    assert (counts == 0).any() and (counts == 1).any() and (counts >= 17).sum() >= 5
+    systems = row_systems(MatrixFactorization(), ratings)
+    for side in systems:
+        assert side.dual_groups and side.primal_blocks
+        assert len({group.columns.shape[1] for block in side.primal_blocks for group in block}) >= 3
+
+
+def test_small_blocks_give_the_same_solution(monkeypatch, dual_min_rows):
+    ratings = skewed_ratings(seed=3)
+    whole = MatrixFactorization(n_epochs=3).fit(ratings)
+    monkeypatch.setattr(als, "_BLOCK_VALUES", 200)  # a block per few rows, each group split
+    pieces = MatrixFactorization(n_epochs=3)
+    systems = row_systems(pieces, ratings)
+    assert max(len(side.primal_blocks) for side in systems) > 10
+    pieces.fit(ratings)
+    for name in whole._params:
+        np.testing.assert_allclose(pieces._params[name], whole._params[name], rtol=0, atol=1e-10)
+
+
+def test_without_regularization_the_primal_form_solves_the_normal_equations():
+    """reg = 0 leaves a row with fewer ratings than factors nearly singular (only the 1e-9 ridge), so
+    its solution is fixed only to the precision that conditioning allows: the dual form, which divides
+    by the regularization, is not used, and every row's normal equations hold to rounding."""
+    ratings = skewed_ratings(seed=4)
+    model = MatrixFactorization(n_factors=4, reg=0.0, bias_reg=0.0, n_epochs=2)
+    assert all(not side.dual_groups for side in row_systems(model, ratings))
+    model.fit(ratings)
+    # The items' half-step came last: [x_i, c_i] against the users' [w_j, 1] and targets y - o_i - b_j.
+    design = np.hstack([model.user_factors_, np.ones((ratings.n_users, 1))])
+    target = ratings.values - model.item_offset_[ratings.items] - model.user_bias_[ratings.users]
+    solution = np.hstack([model.item_factors_, model.item_bias_[:, None]])
+    for item in np.flatnonzero(ratings.item_counts()):
+        mine = ratings.items == item
+        x = design[ratings.users[mine]]
+        normal, rhs = x.T @ x + 1e-9 * np.eye(5), x.T @ target[mine]
+        scale = np.abs(normal) @ np.abs(solution[item]) + np.abs(rhs)
+        assert np.all(np.abs(normal @ solution[item] - rhs) <= 1e-10 * scale), item
+
+
+def test_the_record_is_the_cost_and_the_training_scores_of_the_parameters_it_leaves():
+    ratings = skewed_ratings(seed=5)
+    model = MatrixFactorization(n_factors=6, reg=3.0, n_epochs=4)
+    for record in model.iter_fit(ratings):
+        data_term, reg_term, total = model.loss_terms(ratings)
+        assert record.data_term == pytest.approx(data_term, rel=1e-12)
+        assert record.reg_term == pytest.approx(reg_term, rel=1e-12)
+        assert record.total == pytest.approx(total, rel=1e-12)
+        expected = metrics.regression_report(ratings.values, model.predict(ratings.users, ratings.items))
+        assert record.train == pytest.approx(expected, rel=1e-12)
+
+
+def test_clipping_counts_in_the_training_scores():
+    """Predictions beyond the scale are clipped in the training RMSE/MAE, as in every other report,
+    while the data term keeps the unclipped residuals."""
+    ratings = skewed_ratings(seed=6)
+    ratings = Ratings(ratings.users, ratings.items, np.where(ratings.values >= 3, 5.0, 0.5),
+                      ratings.user_labels, ratings.item_labels, scale=RatingScale(0.5, 5.0, 0.5))
+    model = MatrixFactorization(n_factors=8, reg=0.05, bias_reg=0.05, n_epochs=6).fit(ratings)
+    z = model.decision_function(ratings.users, ratings.items)
+    assert (z > 5).any() or (z < 0.5).any()
+    record = model.history_[-1]
+    assert record.data_term == pytest.approx(0.5 * np.sum((z - ratings.values) ** 2), rel=1e-12)
+    assert record.train["rmse"] == pytest.approx(metrics.rmse(ratings.values, np.clip(z, 0.5, 5)), rel=1e-12)
+    assert record.train["rmse"] < np.sqrt(np.mean((z - ratings.values) ** 2))
+
+
+def test_users_and_movies_without_ratings_keep_zero_factors_and_biases():
+    rated = skewed_ratings(seed=7)
+    kept = (rated.users < 60) & (rated.items < 80)
+    ratings = Ratings(rated.users[kept], rated.items[kept], rated.values[kept], rated.user_labels,
+                      rated.item_labels, scale=rated.scale)
+    model = MatrixFactorization(n_factors=4, reg=1.0, n_epochs=3).fit(ratings)
+    for counts, factors, bias in ((ratings.user_counts(), model.user_factors_, model.user_bias_),
+                                  (ratings.item_counts(), model.item_factors_, model.item_bias_)):
+        assert (counts == 0).any()
+        assert np.all(factors[counts == 0] == 0) and np.all(bias[counts == 0] == 0)
+
+
+def test_a_nan_in_the_parameters_is_reported_as_divergence_and_rolled_back():
+    from cfexplorer.core.mf import TrainingDiverged
+
+    ratings = skewed_ratings(seed=8)
+    model = MatrixFactorization(n_factors=3, n_epochs=1).fit(ratings)
+    model.item_factors_[0, 0] = np.nan
+    before = {name: array.copy() for name, array in model._params.items()}
+    with pytest.raises(TrainingDiverged, match="regularization"):
+        model.set_params(warm_start=True).fit(ratings)
+    for name, array in before.items():
+        np.testing.assert_array_equal(model._params[name], array)
+
+
+def test_eliminate_solves_stacked_symmetric_positive_definite_systems():
+    rng = np.random.default_rng(9)
+    for n in (1, 2, 5, 9):
+        x = rng.normal(size=(40, n, n + 2))
+        a = x @ x.transpose(0, 2, 1) + np.eye(n)
+        b = rng.normal(size=(40, n))
+        system = np.concatenate([a, b[..., None]], axis=2).transpose(1, 2, 0).copy()
+        np.testing.assert_allclose(als._eliminate(system).T, np.linalg.solve(a, b[..., None])[..., 0],
+                                   rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_keys", [1, 7, 65536, 70000, 2**40])
+def test_the_radix_order_is_numpys_stable_argsort(n_keys):
+    keys = np.random.default_rng(10).integers(0, n_keys, 5000)
+    np.testing.assert_array_equal(als._stable_order(keys, n_keys), np.argsort(keys, kind="stable"))

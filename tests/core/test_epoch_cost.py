@@ -1,0 +1,84 @@
+"""What an epoch computes besides its step: J and the training scores come from quantities the step
+already has (ALS's residuals, the full-batch gradient's scores), and are still those of the parameters
+the epoch leaves."""
+
+import numpy as np
+import pytest
+
+from cfexplorer.core import metrics
+from cfexplorer.core.mf import MatrixFactorization
+from cfexplorer.core.models import make_model
+from cfexplorer.core.ratings import Ratings
+from cfexplorer.core.synthetic import planted_tastes
+
+
+@pytest.fixture
+def ratings() -> Ratings:
+    return planted_tastes(n_users=40, n_items=30, density=0.5, seed=3)
+
+
+def count_scoring(monkeypatch) -> list:
+    """Record the number of ratings each call of MatrixFactorization._scores scores."""
+    calls = []
+    original = MatrixFactorization._scores
+
+    def counted(self, users, items, offsets):
+        calls.append(len(users))
+        return original(self, users, items, offsets)
+
+    monkeypatch.setattr(MatrixFactorization, "_scores", counted)
+    return calls
+
+
+def test_als_epochs_never_score_the_ratings_again(monkeypatch, ratings):
+    calls = count_scoring(monkeypatch)
+    MatrixFactorization(n_factors=3, reg=1.0, n_epochs=5).fit(ratings)
+    assert calls == []
+
+
+@pytest.mark.parametrize("kind, settings", [("mf", {"optimizer": "adam", "learning_rate": 0.05}),
+                                            ("mf", {"optimizer": "gd", "learning_rate": 0.002}),
+                                            ("dot_bias", {})])
+def test_full_batch_epochs_score_every_rating_once_an_epoch(monkeypatch, ratings, kind, settings):
+    calls = count_scoring(monkeypatch)
+    make_model(kind, n_epochs=6, **settings).fit(ratings)
+    assert calls == [len(ratings)] * 7  # the first step's scores, then one pass after each step
+
+
+@pytest.mark.parametrize("kind, settings, binary", [
+    ("mf", {"optimizer": "adam", "learning_rate": 0.05}, False),
+    ("mf", {"optimizer": "gd", "learning_rate": 0.002}, False),
+    ("dot_bias", {}, False),
+    ("mf", {"optimizer": "adam", "learning_rate": 0.05, "n_factors": 3}, True),
+    ("mf", {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": 64}, False),
+])
+def test_each_record_is_the_cost_and_training_scores_of_the_parameters_it_leaves(ratings, kind, settings, binary):
+    if binary:
+        ratings = Ratings(ratings.users, ratings.items, (ratings.values >= 3).astype(float), ratings.user_labels,
+                          ratings.item_labels, binary=True)
+    model = make_model(kind, n_epochs=4, **settings)
+    for record in model.iter_fit(ratings):
+        data_term, reg_term, _ = model.loss_terms(ratings)
+        assert record.data_term == pytest.approx(data_term, rel=1e-12)
+        assert record.reg_term == pytest.approx(reg_term, rel=1e-12)
+        prediction = model.predict(ratings.users, ratings.items)
+        expected = (metrics.binary_report if binary else metrics.regression_report)(ratings.values, prediction)
+        assert record.train == pytest.approx(expected, rel=1e-12, nan_ok=True)
+
+
+def test_full_batch_adam_takes_the_same_steps_as_the_gradient_of_j(ratings):
+    """The reused scores are the current parameters' own: one full-batch Adam epoch equals one Adam
+    step along the gradient computed afresh."""
+    from cfexplorer.core.mf import _TrainingSet
+    from cfexplorer.core.optim import Adam
+
+    model = MatrixFactorization(n_factors=3, optimizer="adam", learning_rate=0.05, n_epochs=3).fit(ratings)
+    expected = {name: array.copy() for name, array in model._params.items()}
+    data = _TrainingSet(ratings, model.item_offset_)
+    optimizer = Adam(0.05)
+    fresh = MatrixFactorization(n_factors=3, optimizer="adam", learning_rate=0.05, n_epochs=0).fit(ratings)
+    for _ in range(3):
+        optimizer.step(fresh._params, fresh._gradients(data.users, data.items, data.y, data.offsets,
+                                                       data.n_users, data.n_items, 1.0))
+    for name, array in expected.items():
+        np.testing.assert_allclose(fresh._params[name], array, rtol=1e-12, atol=1e-14, err_msg=name)
