@@ -22,18 +22,41 @@ def shared_data():
 BUSY_PROCESSES = 2
 
 
+def _spin(count: int):
+    import subprocess
+    import sys
+
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def _stop(spinners):
+    for spinner in spinners:
+        spinner.kill()
+    for spinner in spinners:
+        spinner.wait()
+
+
 @pytest.fixture
 def busy_cpu():
     """Two processes spinning on the CPU for the length of a test: timing-sensitive regression tests run
     as they would on a loaded 2-core machine (where races between the GUI and a worker thread show)."""
-    import subprocess
-    import sys
-
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(BUSY_PROCESSES)]
+    spinners = _spin(BUSY_PROCESSES)
     try:
         yield spinners
     finally:
-        for spinner in spinners:
-            spinner.kill()
-        for spinner in spinners:
-            spinner.wait()
+        _stop(spinners)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--busy-cpu", type=int, default=0, metavar="N",
+                     help="keep N processes spinning on the CPU for the whole run (CI's second pass: the suite "
+                          "must pass on a loaded machine)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _busy_machine(request):
+    spinners = _spin(request.config.getoption("--busy-cpu"))
+    try:
+        yield
+    finally:
+        _stop(spinners)
