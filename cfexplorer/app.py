@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
@@ -720,8 +722,26 @@ class MainWindow(QMainWindow):
             self.message_bar.show_message(message, kind="error")
         else:
             action = f"Use {suggestion:g}" if suggestion is not None else "Round and paste"
-            self.message_bar.show_message(message, kind="error", action_text=action, callback=callback)
+            self.message_bar.show_message(message, kind="error", action_text=action,
+                                          callback=self._fix_for_these_cells(callback))
         self.statusBar().showMessage(message, 8000)
+
+    def _fix_for_these_cells(self, apply):
+        """A suggested fix names cells by position: it applies only while the same users and movies stand
+        at those positions (a movie removed in between would move it onto another movie)."""
+        made_for = self.table.ratings
+
+        def fix():
+            now = self.table.ratings
+            same_entries = now is made_for or (
+                np.array_equal(now.user_labels, made_for.user_labels)
+                and np.array_equal(now.item_labels, made_for.item_labels))
+            if not same_entries:
+                self._on_input_rejected("Users or movies were added, removed or renamed since; nothing was "
+                                        "changed. Type the rating again.", None)
+                return
+            apply()
+        return fix
 
     def _on_predictor_change(self, predictor):
         if predictor is None:  # hiding predictions (a failed run, Reset) must not wait

@@ -75,6 +75,22 @@ def test_off_step_value_offers_to_round(qtbot, window):
     assert value(window, "Bob", "Romance forever") == "3.5"
 
 
+def test_a_suggested_fix_is_not_applied_to_another_movie_after_a_removal(qtbot, window):
+    """Found by the window's state machine: "Use 3.5" kept the cell's position, and after the movie above it
+    was removed it wrote 3.5 into the next movie."""
+    index, (bob, romance) = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "3.7")
+    assert window.message_bar.action_button.text() == "Use 3.5"
+    window.grid.select_entries(ITEMS, [romance - 1])  # the movie above it
+    assert window.remove_selected(ITEMS)
+    before = window.table.ratings.to_dense().copy()
+    steps = window.undo_stack.count()
+    qtbot.mouseClick(window.message_bar.action_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(window.table.ratings.to_dense(), before)
+    assert window.undo_stack.count() == steps
+    assert "Type the rating again" in window.message_bar.text
+
+
 def test_binary_data_accepts_only_0_and_1(qtbot, window):
     window.open_preset("course-binary")
     index, _ = cell_index(window, "Bob", "Romance forever")
