@@ -49,7 +49,8 @@ SAVE_FILTERS = {
     "Matrix, TSV (*.tsv)": ("wide", ".tsv"),
     "Long table user,item,rating, CSV (*.csv)": ("long", ".csv"),
     "Long table, TSV (*.tsv)": ("long", ".tsv"),
-    "Excel workbook (*.xlsx)": ("wide", ".xlsx"),
+    "Excel matrix (*.xlsx)": ("wide", ".xlsx"),
+    "Excel long table user,item,rating (*.xlsx)": ("long", ".xlsx"),
 }
 
 

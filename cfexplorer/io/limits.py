@@ -28,8 +28,10 @@ MAX_COLUMNS = 100_000
 # MovieLens 1M as a matrix is 6,040 × 3,706 = 22.4 million. Reading or writing one cell costs
 # 20-60 bytes and a microsecond or more, so this bounds a read at about a gigabyte and a minute.
 MAX_MATRIX_CELLS = 25_000_000
-# Writing .xlsx goes through openpyxl at ~100,000 cells a second; Excel itself stops at these sizes.
-MAX_XLSX_WRITE_CELLS = 10_000_000
+# Writing a matrix to .xlsx goes through openpyxl, about 30,000 cells a second: a million is half a minute
+# (MovieLens latest-small as a matrix, 5.9 million cells, took 3-4 minutes and 2.4 GB, and is not a sheet
+# anyone reads); past it, the long table. Excel itself stops at XLSX_MAX_ROWS × XLSX_MAX_COLUMNS.
+MAX_XLSX_WIDE_CELLS = 1_000_000
 XLSX_MAX_ROWS, XLSX_MAX_COLUMNS = 1_048_576, 16_384
 
 # Peak memory of reading a text file over its size, measured with benchmarks/bench_read_limits.py

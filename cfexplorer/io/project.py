@@ -57,7 +57,7 @@ def _labels_to_json(labels) -> str:
     return json.dumps([label.item() if isinstance(label, np.generic) else label for label in labels])
 
 
-def save_project(path, project: Project) -> None:
+def save_project(path, project: Project, cancelled=None) -> None:
     ratings = project.ratings
     meta = {
         "format": FORMAT,
@@ -74,7 +74,7 @@ def save_project(path, project: Project) -> None:
         meta["model"] = {k: v for k, v in project.model_state.items() if not isinstance(v, np.ndarray)}
         arrays.update({f"model/{k}": v for k, v in project.model_state.items() if isinstance(v, np.ndarray)})
     arrays["meta"] = np.frombuffer(json.dumps(meta, allow_nan=True).encode("utf-8"), dtype=np.uint8)
-    with atomic_path(path) as temporary:
+    with atomic_path(path, cancelled) as temporary:
         with open(temporary, "wb") as handle:
             np.savez_compressed(handle, **arrays)
 

@@ -31,9 +31,16 @@ class SaveError(OSError):
     """A file could not be written; the previous file, if any, is untouched."""
 
 
+class SaveCancelled(SaveError):
+    """The user cancelled a save; the previous file, if any, is untouched."""
+
+
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, cancelled=None):
     """Yield a temporary path beside ``path``; on success it replaces ``path``, on error it is removed.
+
+    ``cancelled`` (a threading.Event, for saves in a worker thread) is looked at before the temporary
+    file replaces anything: once it is set, the save ends in :class:`SaveCancelled` and the old file stays.
 
     The saved file gets the mode a plain write would give it (0o666 less the umask), or the mode of
     the file it replaces; a symbolic link is written through (its target is replaced, the link stays).
@@ -53,6 +60,8 @@ def atomic_path(path):
     os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
     try:
         yield temporary
+        if cancelled is not None and cancelled.is_set():
+            raise SaveCancelled(f"{path}: the save was cancelled; the file is as it was")
         if existing is not None:
             os.chmod(temporary, stat.S_IMODE(existing.st_mode))
         _fsync_file(temporary)
@@ -161,39 +170,55 @@ def _format_value(value: float) -> str:
     return f"{value:g}"
 
 
-def write_long(ratings: Ratings, path, sep: str = ",") -> None:
+def long_frame(ratings: Ratings) -> pd.DataFrame:
     frame = ratings.to_frame()
     frame["rating"] = [_format_value(v) for v in frame["rating"]]
-    with atomic_path(path) as temporary:
+    return frame
+
+
+def write_long(ratings: Ratings, path, sep: str = ",", cancelled=None) -> None:
+    frame = long_frame(ratings)
+    with atomic_path(path, cancelled) as temporary:
         frame.to_csv(temporary, sep=sep, index=False)
 
 
-def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = True) -> None:
+def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = True, cancelled=None) -> None:
     frame = wide_frame(ratings, items_as_rows)
-    with atomic_path(path) as temporary:
+    with atomic_path(path, cancelled) as temporary:
         frame.to_csv(temporary, sep=sep)
 
 
-def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True) -> None:
-    check_matrix_size(ratings, limits.MAX_XLSX_WRITE_CELLS, "an Excel sheet written here")
+def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True, shape: str = "wide", cancelled=None) -> None:
+    """The ratings as the first sheet of a workbook: a matrix (up to MAX_XLSX_WIDE_CELLS cells, which openpyxl
+    writes in about half a minute) or a long table of user, item, rating."""
+    if shape == "long":
+        if ratings.n_ratings + 1 > limits.XLSX_MAX_ROWS:
+            raise SaveError(f"{ratings.n_ratings:,} ratings do not fit the {limits.XLSX_MAX_ROWS:,} rows of an Excel "
+                            "sheet; save as a CSV long table or a project")
+        frame = ratings.to_frame()
+        with atomic_path(path, cancelled) as temporary:
+            frame.to_excel(temporary, engine="openpyxl", index=False)
+        return
+    check_matrix_size(ratings, limits.MAX_XLSX_WIDE_CELLS, "an Excel matrix written here")
     rows, columns = (ratings.n_items, ratings.n_users) if items_as_rows else (ratings.n_users, ratings.n_items)
     if rows + 1 > limits.XLSX_MAX_ROWS or columns + 1 > limits.XLSX_MAX_COLUMNS:
         raise SaveError(f"{rows:,} rows × {columns:,} columns do not fit an Excel sheet "
                         f"({limits.XLSX_MAX_ROWS:,} × {limits.XLSX_MAX_COLUMNS:,}); save as CSV or a long table")
     frame = _labelled(ratings.to_dense(), ratings, items_as_rows)  # numbers, and empty cells where not rated
-    with atomic_path(path) as temporary:
+    with atomic_path(path, cancelled) as temporary:
         frame.to_excel(temporary, engine="openpyxl")
 
 
-def write_by_extension(ratings: Ratings, path, shape: str = "wide", items_as_rows: bool = True) -> None:
+def write_by_extension(ratings: Ratings, path, shape: str = "wide", items_as_rows: bool = True,
+                       cancelled=None) -> None:
     """Choose the writer from the file name: .xlsx, .tsv/.txt (tabs), else CSV; ``shape`` long or wide."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        write_xlsx(ratings, path, items_as_rows)
+        write_xlsx(ratings, path, items_as_rows, shape, cancelled)
         return
     sep = "\t" if suffix in (".tsv", ".txt", ".data") else ","
     if shape == "long":
-        write_long(ratings, path, sep)
+        write_long(ratings, path, sep, cancelled)
     else:
-        write_wide(ratings, path, sep, items_as_rows)
+        write_wide(ratings, path, sep, items_as_rows, cancelled)

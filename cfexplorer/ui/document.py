@@ -44,6 +44,10 @@ IDLE, OPENING, SWITCHING, SAVING = "idle", "opening", "switching", "saving"
 # Files at least this large are read in a worker thread behind a progress dialog with Cancel (a million
 # ratings are about 20 MB of CSV and take a second or two); smaller ones open at once.
 BACKGROUND_OPEN_BYTES = 4 * 2**20
+# Saves of at least this many ratings (a second or more), and Excel sheets of this many cells (openpyxl writes
+# about 30,000 a second), run in a worker thread behind a progress dialog with Cancel.
+BACKGROUND_SAVE_RATINGS = 500_000
+BACKGROUND_XLSX_CELLS = 20_000
 MAX_RECENT = 8
 # Unsaved edits reach the recovery file this long after they were made (and at least this many write times
 # apart, so that copying a large document never takes more than a twentieth of the time).
@@ -93,6 +97,29 @@ def read_document(path) -> Document:
         raise RatingsFileError(path, message) from None
 
 
+def _read_failure(path: Path, failure: BaseException) -> str:
+    if isinstance(failure, RatingsFileError):
+        return str(failure)
+    if isinstance(failure, MemoryError):
+        return f"{path}: not enough memory to open it"
+    return f"{path}: {type(failure).__name__}: {failure}"
+
+
+def _save_failure(path: Path, failure: BaseException) -> str:
+    if isinstance(failure, MemoryError):
+        return f"{path}: not enough memory to save it"
+    message = " ".join(str(failure).split()) or type(failure).__name__
+    return message if str(path) in message else f"{path}: {message}"
+
+
+def _slow_to_write(ratings: Ratings, path: Path, shape: str | None) -> bool:
+    """Whether writing takes long enough to need the background and a Cancel button."""
+    if path.suffix.lower() == ".xlsx":
+        cells = 3 * ratings.n_ratings if shape == "long" else ratings.n_users * ratings.n_items
+        return cells >= BACKGROUND_XLSX_CELLS
+    return ratings.n_ratings >= BACKGROUND_SAVE_RATINGS
+
+
 def preset_document(name: str, kind: str = "preset") -> Document:
     preset = PRESETS[name]
     return Document(load_preset(name), preset.title, settings={"preset": name}, kind=kind)
@@ -112,28 +139,28 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-class _ReadJob(QObject):
-    """One file read in a worker thread. Its result is delivered only while it is still the job the
-    controller waits for; a cancelled job finishes in the background and is forgotten."""
+class _BackgroundJob(QObject):
+    """One long file operation (a read, a save) in a worker thread. ``work(cancelled)`` gets a
+    threading.Event that Cancel sets; its result is delivered only while it is still the job the controller
+    waits for: a cancelled job finishes in the background and is forgotten."""
 
-    sig_done = Signal(object, object)  # Document or None, error message or None
+    sig_done = Signal(object, object)  # result or None, one-line error or None
 
-    def __init__(self, path: Path):
+    def __init__(self, work, describe_failure):
         super().__init__()
-        self.path = path
-        self.thread = threading.Thread(target=self._run, name="cfexplorer-open", daemon=True)
+        self.work, self.describe_failure = work, describe_failure
+        self.cancelled = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="cfexplorer-file", daemon=True)
 
     def _run(self):
         try:
-            document, error = read_document(self.path), None
-        except RatingsFileError as failure:
-            document, error = None, str(failure)
-        except MemoryError:
-            document, error = None, f"{self.path}: not enough memory to open it"
+            result, error = self.work(self.cancelled), None
+        except (RatingsFileError, OSError, ValueError, MemoryError) as failure:
+            result, error = None, self.describe_failure(failure)
         except Exception as failure:  # a bug: reported like any other, the window keeps its document
-            document, error = None, f"{self.path}: {type(failure).__name__}: {failure}"
+            result, error = None, self.describe_failure(failure)
             sys.excepthook(type(failure), failure, failure.__traceback__)
-        self.sig_done.emit(document, error)
+        self.sig_done.emit(result, error)
 
 
 class RecoveryStore:
@@ -263,7 +290,7 @@ class DocumentController(QObject):
         self.kind = "preset"
         self.recent = RecentFiles(settings)
         self.recovery = RecoveryStore(Path(settings.fileName()).parent)
-        self._job: _ReadJob | None = None
+        self._job: _BackgroundJob | None = None
         self._recovery_timer = QTimer(self, singleShot=True)
         self._recovery_timer.timeout.connect(self.write_recovery)
 
@@ -288,7 +315,11 @@ class DocumentController(QObject):
         self._set_state(OPENING)
         try:
             if _file_size(path) >= BACKGROUND_OPEN_BYTES:
-                document, error = self._read_in_background(path)
+                document, error = self._in_background(
+                    lambda cancelled: read_document(path), lambda failure: _read_failure(path, failure),
+                    "Opening", f"Reading {path.name} ({describe_size(_file_size(path))})…")
+                if document is None and error is None:
+                    self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")
             else:
                 QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
                 try:
@@ -310,24 +341,26 @@ class DocumentController(QObject):
         self.sig_recent_changed.emit()
         return True
 
-    def _read_in_background(self, path: Path):
-        load_now()  # lazy modules load here, in the GUI thread, never racing the reader's first use
-        job = self._job = _ReadJob(path)
+    def _in_background(self, work, describe_failure, title: str, text: str):
+        """Run ``work`` in a worker thread behind a window-modal progress dialog with Cancel (no edit can
+        slip in meanwhile); (result, None), (None, error), or (None, None) when the user cancelled."""
+        load_now()  # lazy modules load here, in the GUI thread, never racing the worker's first use
+        job = self._job = _BackgroundJob(work, describe_failure)
         loop = QEventLoop()
         outcome = {}
 
-        def done(document, error):
-            if self._job is job:  # a cancelled read's result is forgotten
-                outcome["result"] = (document, error)
+        def done(result, error):
+            if self._job is job:  # a cancelled job's result is forgotten
+                outcome["result"] = (result, error)
                 loop.quit()
 
         job.sig_done.connect(done, Qt.ConnectionType.QueuedConnection)
-        dialog = QProgressDialog(f"Reading {path.name} ({describe_size(_file_size(path))})…", "Cancel", 0, 0,
-                                 self.window)
-        dialog.setWindowTitle("Opening")
+        dialog = QProgressDialog(text, "Cancel", 0, 0, self.window)
+        dialog.setWindowTitle(title)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
         dialog.canceled.connect(loop.quit)
+        dialog.canceled.connect(job.cancelled.set)
         self.progress_dialog = dialog
         job.thread.start()
         dialog.show()
@@ -336,16 +369,13 @@ class DocumentController(QObject):
         dialog.close()
         dialog.deleteLater()
         self.progress_dialog = None
-        if "result" not in outcome:
-            self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")
-            return None, None
-        return outcome["result"]
+        return outcome.get("result", (None, None))
 
-    def cancel_open(self):
-        """Cancel a background open (the progress dialog's Cancel)."""
+    def cancel_job(self):
+        """Cancel a background open or save (what the progress dialog's Cancel does)."""
         dialog = getattr(self, "progress_dialog", None)
         if dialog is not None:
-            dialog.canceled.emit()  # what its Cancel button does (QProgressDialog.cancel() only resets it)
+            dialog.canceled.emit()  # QProgressDialog.cancel() only resets the dialog
 
     def open_preset(self, name: str, kind: str = "preset") -> bool:
         if name not in PRESETS:
@@ -393,28 +423,51 @@ class DocumentController(QObject):
                          + PROJECT_SUFFIX)
 
     def save_to(self, path, shape: str | None = None) -> bool:
-        """Write the document; a project (.cfx) becomes the file Save writes to from then on."""
+        """Write the document; a project (.cfx) becomes the file Save writes to from then on. A large save
+        runs in the background behind a progress dialog with Cancel; a cancelled or failed one leaves the
+        file as it was."""
         if self.busy:
             self.sig_message.emit("error", f"Still busy {self.state} a document; try again when it is done.")
             return False
         path = Path(path)
         window = self.window
+        ratings = window.table.ratings  # immutable: what is saved is what the window showed at Save
+        saved_step = window.undo_stack.index()
+        if path.suffix.lower() == PROJECT_SUFFIX:
+            project = Project(ratings, window.current_settings(), window.current_model_state())
+
+            def write(cancelled):
+                save_project(path, project, cancelled)
+        else:
+            rows_are_items = window.table.rows_are_items
+
+            def write(cancelled):
+                write_by_extension(ratings, path, shape or "wide", items_as_rows=rows_are_items, cancelled=cancelled)
         self._set_state(SAVING)
         try:
-            ratings = window.table.ratings
-            if path.suffix.lower() == PROJECT_SUFFIX:
-                save_project(path, Project(ratings, window.current_settings(), window.current_model_state()))
+            if _slow_to_write(ratings, path, shape):
+                done, error = self._in_background(lambda cancelled: write(cancelled) or True,
+                                                  lambda failure: _save_failure(path, failure), "Saving",
+                                                  f"Writing {path.name} ({ratings.n_ratings:,} ratings)…")
+                if not done and error is None:
+                    self.sig_message.emit("info", f"Saving {path.name} was cancelled; the file is as it was.")
+                    return False
             else:
-                write_by_extension(ratings, path, shape or "wide", items_as_rows=window.table.rows_are_items)
-        except (OSError, ValueError, MemoryError) as error:
+                try:
+                    write(None)
+                    error = None
+                except (OSError, ValueError, MemoryError) as failure:
+                    error = _save_failure(path, failure)
+        finally:
             self._set_state(IDLE)
-            window.show_error("Could not save", f"{path}: {error}\nThe previous file, if any, is unchanged.")
+        if error:
+            window.show_error("Could not save", f"{error}\nThe previous file, if any, is unchanged.")
             return False
-        self._set_state(IDLE)
         if path.suffix.lower() == PROJECT_SUFFIX:
             self.path = path
         self.title = path.name
-        window.undo_stack.setClean()
+        if window.undo_stack.index() == saved_step:  # an edit made while it was written is not in the file
+            window.undo_stack.setClean()
         self.recent.add(path)
         self.settings.setValue("last_folder", str(path.parent))
         self.sig_recent_changed.emit()

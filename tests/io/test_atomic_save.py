@@ -178,8 +178,8 @@ def test_an_excel_sheet_has_excels_limits(tmp_path, monkeypatch):
     wide = Ratings([0], [0], [4.0], ["ann"], [f"m{i}" for i in range(20_000)])
     with pytest.raises(SaveError, match="1 rows × 20,000 columns do not fit an Excel sheet"):
         write_by_extension(wide, tmp_path / "w.xlsx", items_as_rows=False)
-    monkeypatch.setattr(writers.limits, "MAX_XLSX_WRITE_CELLS", 10)
-    with pytest.raises(SaveError, match="20,000 cells, more than the 10 an Excel sheet written here may have"):
+    monkeypatch.setattr(writers.limits, "MAX_XLSX_WIDE_CELLS", 10)
+    with pytest.raises(SaveError, match="20,000 cells, more than the 10 an Excel matrix written here may have"):
         write_by_extension(wide, tmp_path / "w.xlsx")
 
 
@@ -192,3 +192,32 @@ def test_a_wide_file_keeps_its_numbers(tmp_path):
     write_by_extension(ratings, path)
     again = read_ratings(path).ratings
     np.testing.assert_array_equal(again.to_dense(), ratings.to_dense())
+
+
+def test_an_excel_long_table_reopens_and_latest_small_sized_matrices_are_refused(tmp_path):
+    ratings = Ratings([0, 1, 1], [0, 0, 1], [4.5, 1.0, 0.5], ["ann", "bob"], ["Up", "Heat"])
+    path = tmp_path / "long.xlsx"
+    write_by_extension(ratings, path, shape="long")
+    again = read_ratings(path).ratings
+    assert sorted(zip(again.user_labels[again.users], again.item_labels[again.items], again.values)) == [
+        ("ann", "Up", 4.5), ("bob", "Heat", 0.5), ("bob", "Up", 1.0)]
+    movielens_shape = Ratings([0], [0], [4.0], [f"u{i}" for i in range(611)], [f"m{i}" for i in range(9_725)])
+    with pytest.raises(SaveError, match="save as a long table"):
+        write_by_extension(movielens_shape, tmp_path / "wide.xlsx")
+    assert not (tmp_path / "wide.xlsx").exists()
+
+
+def test_a_cancelled_save_leaves_the_old_file_and_no_temporary(tmp_path):
+    import threading
+
+    from cfexplorer.io.writers import SaveCancelled
+
+    path = tmp_path / "kept.csv"
+    path.write_text("old")
+    cancelled = threading.Event()
+    cancelled.set()
+    ratings = Ratings([0], [0], [4.0], ["ann"], ["Up"])
+    for shape in ("long", "wide"):
+        with pytest.raises(SaveCancelled):
+            write_by_extension(ratings, path, shape=shape, cancelled=cancelled)
+    assert path.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.csv"]

@@ -223,3 +223,50 @@ def test_a_screenshot_of_a_project_holding_a_nan_model_fails_in_one_line(qtbot, 
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if "propagateSizeHints" not in line]
     assert len(lines) == 1 and "nan-model.cfx" in lines[0]
+
+
+def test_a_slow_save_runs_in_the_background_and_cancel_keeps_the_old_file(qtbot, window, tmp_path, monkeypatch):
+    from cfexplorer.io import writers
+
+    monkeypatch.setattr(document_module, "BACKGROUND_SAVE_RATINGS", 0)
+    path = tmp_path / "kept.csv"
+    path.write_text("the old file")
+    release = threading.Event()
+    real_write_long = writers.write_long
+
+    def slow_write_long(*args, **kwargs):
+        release.wait(10)
+        return real_write_long(*args, **kwargs)
+
+    monkeypatch.setattr(writers, "write_long", slow_write_long)
+    window.table.request_edit(SetCells((0,), (1,), (3.0,)))
+    seen = {}
+
+    def press_cancel():
+        dialog = window.documents.progress_dialog
+        seen["text"] = dialog.labelText()
+        window.table.request_edit(SetCells((0,), (1,), (1.0,)))  # the dialog is modal; a script could still try
+        qtbot.mouseClick(dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(100, press_cancel)
+    assert not window.save_to(path, "long")
+    assert "kept.csv" in seen["text"] and "cancelled" in window.message_bar.text
+    release.set()
+    qtbot.waitUntil(lambda: not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()), timeout=5000)
+    assert path.read_text() == "the old file"  # the abandoned write did not replace it
+    assert window.has_unsaved_changes and window.documents.state == "idle"
+    monkeypatch.setattr(writers, "write_long", real_write_long)
+    assert window.save_to(path, "long")  # not cancelled: written, and the document is saved
+    assert "user,item,rating" in path.read_text() and not window.has_unsaved_changes
+
+
+def test_saving_latest_small_sized_data_as_an_excel_matrix_is_refused_with_a_way_out(window, tmp_path):
+    from cfexplorer.core.ratings import Ratings
+
+    big = Ratings([0, 1], [0, 1], [4.0, 3.0], [f"u{i}" for i in range(611)], [f"m{i}" for i in range(9_725)])
+    assert window.set_document(big, "big")
+    path = tmp_path / "big.xlsx"
+    assert not window.save_to(path, "wide")
+    assert "long table" in window.message_bar.text and not path.exists()
+    assert window.save_to(path, "long")
+    assert document_module.read_document(path).ratings.n_ratings == 2
