@@ -44,9 +44,10 @@ def attach_movie_info(result, path: Path):
         info, warnings = read(source)
         ratings = result.ratings
         item_info = info.reindex(pd.Index(list(ratings.item_labels))).reset_index(drop=True)
+        # The same ratings, checked when read, with one row of information per movie (reindexed so).
         result.ratings = Ratings(
             ratings.users, ratings.items, ratings.values, ratings.user_labels, ratings.item_labels,
-            ratings.scale, ratings.binary, item_info,
+            ratings.scale, ratings.binary, item_info, validate=False,
         )
     except (_Damaged, RatingsFileError) as error:
         result.warnings.append(f"titles not loaded: {error}")

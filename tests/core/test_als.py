@@ -2,6 +2,8 @@
 epoch's record (data term, training RMSE/MAE) is the cost of the parameters it leaves."""
 
 import numpy as np
+
+from cfexplorer.core.sorting import stable_order
 import pytest
 
 from cfexplorer.core import als, metrics
@@ -204,4 +206,4 @@ def test_eliminate_solves_stacked_symmetric_positive_definite_systems():
 @pytest.mark.parametrize("n_keys", [1, 7, 65536, 70000, 2**40])
 def test_the_radix_order_is_numpys_stable_argsort(n_keys):
     keys = np.random.default_rng(10).integers(0, n_keys, 5000)
-    np.testing.assert_array_equal(als._stable_order(keys, n_keys), np.argsort(keys, kind="stable"))
+    np.testing.assert_array_equal(stable_order(keys, n_keys), np.argsort(keys, kind="stable"))
