@@ -264,12 +264,25 @@ class FactorPlot(pg.PlotWidget):
         self.hover_text.show()
         self.hover_marker.setData(x=[x], y=[y])
 
+    def forget_hover(self):
+        """Nothing is hovered any more: the mouse left, or the points it was over belong to another model."""
+        self._set_hovered("", -1)
+
     # --- mouse ------------------------------------------------------------------------------------------------
     def _on_mouse_moved(self, event):
-        kind, index = self.point_at(event[0])
+        if not self.underMouse():
+            return  # a move the rate limiter hands on after the mouse has left the plot
+        self._set_hovered(*self.point_at(event[0]))
+
+    def _set_hovered(self, kind: str, index: int):
         if (kind, index) != self.hovered:
             self.hovered = (kind, index)
             self.sig_hovered.emit(kind, index)
+
+    @guard_event
+    def leaveEvent(self, event):
+        super().leaveEvent(event)  # pyqtgraph tells its scene
+        self.forget_hover()
 
     def _on_mouse_clicked(self, event):
         if event.button() != Qt.MouseButton.LeftButton:

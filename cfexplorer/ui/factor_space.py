@@ -40,6 +40,8 @@ CATEGORY_COLORS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
 OTHER_COLOR = (190, 190, 190)
 LEVELS = 32
 KIND_WORDS = {ITEM_KIND: ("movie", "movies"), USER_KIND: ("user", "users")}
+NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
+NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
 
 
 def _ramp(anchors, levels=LEVELS):
@@ -77,6 +79,7 @@ class FactorSpaceView(QWidget):
         self.projected: dict = {}
         self._pca_reference: dict = {}
         self._tsne_cache: dict = {}
+        self._embedding_number = 0  # counts the embeddings shown: what a t-SNE result was computed for
         self._clusters: dict = {}  # kind -> k-means labels of the embedding shown
         self._previous_clusters: dict = {}  # kind -> labels of the previous frame, where the next one starts
         self._rows = None  # movies and users without factors, for the ratings in _rows_from
@@ -154,7 +157,7 @@ class FactorSpaceView(QWidget):
         self.replay.setEnabled(False)
         self.replay.setToolTip("Replay the kept snapshots epoch by epoch")
         self.epoch_label = QLabel("")
-        self.status = QLabel("Train a model (or import factors) to see its embeddings.")
+        self.status = QLabel(NO_MODEL_TEXT)
         self.status.setWordWrap(True)
 
         self.plot = FactorPlot()
@@ -165,7 +168,7 @@ class FactorSpaceView(QWidget):
         self.neighbour_count = QSpinBox()
         self.neighbour_count.setRange(1, 50)
         self.neighbour_count.setValue(10)
-        self.neighbour_title = QLabel("Select a point to see its nearest neighbours.")
+        self.neighbour_title = QLabel(NO_SELECTION_TEXT)
         self.neighbour_title.setWordWrap(True)
         self.neighbours = QTreeWidget()
         self.neighbours.setHeaderLabels(["name", "distance", "ratings"])
@@ -296,7 +299,10 @@ class FactorSpaceView(QWidget):
         self._update_controls()
 
     def add_records(self, records):
-        """Progress from the worker: keep the snapshots the records carry, for replay."""
+        """Progress from the worker: keep the snapshots the records carry, for replay (only while a run is
+        on: records arriving after Reset describe a run the user has left behind)."""
+        if not self._training:
+            return
         self.frames.extend((record.epoch, record.snapshot) for record in records if record.snapshot is not None)
 
     def end_run(self):
@@ -345,16 +351,46 @@ class FactorSpaceView(QWidget):
             self.show_model(*self._hidden_model)
 
     def clear(self):
+        """Show no factors: no run, no frames to replay, no hover box about a point that is gone."""
         self.tsne_job.cancel()
         self._hidden_model = None
+        self._training = False
         self.embedding = None
         self.frames = []
+        self.plot.forget_hover()
         self._set_embedding(None)
 
     def clear_trained(self):
-        """Training was reset or failed: forget its factors (imported ones stay)."""
+        """Training was reset or failed: forget its run and factors (imported ones stay)."""
         if self._hidden_model is not None or (self.embedding is not None and self.embedding.source == "trained here"):
             self.clear()
+            return
+        self._training = False  # the run ended without end_run (Reset stops it without a last signal)
+        self.frames = []
+        self._update_controls()
+
+    def reset_for_new_document(self):
+        """Another file, preset or lesson opens: forget everything that belonged to the previous one — its
+        factors, frames and replay slider, selection ring, labels, hover box, captions, the t-SNE and PCA
+        results and the rows and names linked to its grid. The view's own choices (projection, colour,
+        what is shown) stay."""
+        self.clear()
+        self.ratings = None
+        self.selection = {kind: np.array([], dtype=np.int64) for kind in KINDS}
+        self.primary_kind = ITEM_KIND
+        self._tsne_cache.clear()
+        self._pca_reference.clear()
+        self._clusters = {}
+        self._previous_clusters = {}
+        self._rows = self._rows_from = None
+        self._genres = None
+        self._link()
+        self._names_model.setStringList([])
+        self.search.clear()
+        self.replay.blockSignals(True)
+        self.replay.setRange(0, 0)
+        self.replay.blockSignals(False)
+        self.redraw(refit_view=True)
 
     def set_embedding(self, embedding: Embedding):
         """Show factors trained elsewhere (imported): no snapshots, linked to the grid by name."""
@@ -366,6 +402,7 @@ class FactorSpaceView(QWidget):
         old_sizes = None if first else tuple(len(self.embedding.table(kind)) for kind in KINDS)
         old_names = None if first else tuple(self.embedding.table(kind).names for kind in KINDS)
         self.embedding = embedding
+        self._embedding_number += 1
         self._previous_clusters = self._clusters
         self._clusters = {}
         if embedding is not None:
@@ -426,6 +463,9 @@ class FactorSpaceView(QWidget):
         if not kinds:
             self.plot.set_highlight({})
             self.plot.set_labels([])
+            for axis in ("bottom", "left"):
+                if self.plot.getAxis(axis).labelText:
+                    self.plot.setLabel(axis, "")  # no axes to name (nor a PCA's share of variance) without points
             self._update_panels()
             return
         stacked = np.vstack([embedding.table(kind).factors for kind in kinds])
@@ -556,16 +596,19 @@ class FactorSpaceView(QWidget):
             self.replay.setRange(0, len(self.frames) - 1)
             self.replay.setValue(len(self.frames) - 1)
             self.replay.blockSignals(False)
-        if self.embedding is not None:
-            if self.frames and not self._training:
-                epoch = self.frames[self.replay.value()][0]
-                self.epoch_label.setText(f"{epoch} of {self.frames[-1][0]}")
-            else:
-                self.epoch_label.setText(str(self.embedding.epoch) if self.embedding.source == "trained here" else "")
+        if self.embedding is None:
+            self.epoch_label.clear()
+        elif self.frames and not self._training:
+            epoch = self.frames[min(self.replay.value(), len(self.frames) - 1)][0]
+            self.epoch_label.setText(f"{epoch} of {self.frames[-1][0]}")
+        else:
+            self.epoch_label.setText(str(self.embedding.epoch) if self.embedding.source == "trained here" else "")
 
     # --- t-SNE -----------------------------------------------------------------------------------------------
     def _tsne_key(self, kinds):
-        return id(self.embedding), kinds
+        # A number per embedding shown, not id(): a new embedding may reuse a freed one's id and would
+        # then be drawn with the t-SNE of another model.
+        return self._embedding_number, kinds
 
     def _start_tsne(self, kinds, stacked):
         self.tsne_job.start((self._tsne_key(kinds), kinds), stacked, seed=0)
@@ -597,8 +640,9 @@ class FactorSpaceView(QWidget):
 
     # --- selection ------------------------------------------------------------------------------------------------
     def select(self, selection: dict, emit: bool = True, center: bool = False):
-        """Select rows of the embedding ({kind: indices}); with ``emit``, tell the grid."""
-        self.selection = {kind: np.unique(np.asarray(selection.get(kind, []), dtype=np.int64)) for kind in KINDS}
+        """Select rows of the embedding ({kind: indices}); with ``emit``, tell the grid. Rows the embedding
+        does not have (a lesson's movie 10 after movies were removed) are left out."""
+        self.selection = {kind: self._existing_rows(kind, selection.get(kind, [])) for kind in KINDS}
         chosen = [kind for kind in KINDS if len(self.selection[kind])]
         if chosen and self.primary_kind not in chosen:
             self.primary_kind = chosen[0]
@@ -611,6 +655,12 @@ class FactorSpaceView(QWidget):
             for kind in chosen or [self.primary_kind]:
                 positions = self._to_grid[kind][self.selection[kind]] if len(self._to_grid[kind]) else []
                 self.sig_selection_changed.emit(kind, np.array([p for p in positions if p >= 0], dtype=np.int64))
+
+    def _existing_rows(self, kind: str, rows) -> np.ndarray:
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        if self.embedding is None:
+            return rows  # kept for the first model to come, which starts a new selection anyway
+        return rows[(rows >= 0) & (rows < len(self.embedding.table(kind)))]
 
     def select_grid_entries(self, users, items):
         """The grid's selection changed: ring the same users and movies here (without echoing back).
@@ -700,7 +750,9 @@ class FactorSpaceView(QWidget):
             self.one_hot_text.setHtml(self.one_hot_html())
         else:
             self._update_neighbours()
-        if self.embedding is not None and not self.tsne_job.running:
+        if self.embedding is None:
+            self.status.setText(NO_MODEL_TEXT)
+        elif not self.tsne_job.running:
             self.status.setText(self._status_text())
 
     def _status_text(self) -> str:
@@ -731,7 +783,7 @@ class FactorSpaceView(QWidget):
         self.neighbours.clear()
         found = self.neighbour_rows()
         if found is None:
-            self.neighbour_title.setText("Select a point to see its nearest neighbours.")
+            self.neighbour_title.setText(NO_SELECTION_TEXT)
             return
         kind, chosen, rows = found
         table = self.embedding.table(kind)

@@ -247,9 +247,12 @@ class LessonPanel(QWidget):
     def _go(self, step_index: int):
         self.step_index = step_index
         step = self.lesson.steps[step_index]
+        document = self.window.table.ratings
         if step.do is not None:
             step.do(self.window)
-        self.window.undo_stack.setClean()  # what a lesson sets up is not the user's unsaved work
+        if self.window.table.ratings is not document:
+            # What a lesson sets up is not the user's unsaved work; edits the user made during the lesson are.
+            self.window.undo_stack.setClean()
         self._show()
         self.sig_step_shown.emit(self.lesson_index, step_index)
 
