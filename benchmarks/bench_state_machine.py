@@ -49,7 +49,8 @@ def run_child(args) -> None:
                 failure = machine.stats.describe_first_failure() or f"{type(error).__name__}: {error}"
     stats = machine.stats
     Path(args.report).write_text(json.dumps({
-        "steps": stats.generated_steps, "simplest": stats.steps - stats.generated_steps, "examples": stats.examples, "tolerated": stats.tolerated, "failure": failure,
+        "steps": stats.generated_steps, "simplest": stats.steps - stats.generated_steps, "examples": stats.examples,
+        "idle": stats.idle_steps - (stats.example_steps[0] if stats.example_steps else 0), "tolerated": stats.tolerated, "failure": failure,
         "time_by_action": stats.time_by_action,
     }))
 
@@ -68,7 +69,7 @@ def run_campaign(args) -> int:
     folder = Path(tempfile.mkdtemp(prefix="cfx-bench-machine-"))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     rng = random.Random()
-    total_steps, children, started = 0, 0, time.perf_counter()
+    total_steps, idle_steps, children, started = 0, 0, 0, time.perf_counter()
     tolerated, findings, time_by_action = Counter(), [], {}
     print(f"target {args.total} steps: {args.examples_per_child} examples of {args.steps_per_example} steps per "
           f"child process, random seeds, {'nothing' if args.strict else 'known bugs'} tolerated", flush=True)
@@ -89,6 +90,7 @@ def run_campaign(args) -> int:
         if report.exists():
             result = json.loads(report.read_text())
             steps = result["steps"]
+            idle_steps += result["idle"]
             tolerated.update(result["tolerated"])
             for name, (calls, seconds) in result["time_by_action"].items():
                 spent = time_by_action.setdefault(name, [0, 0.0])
@@ -114,6 +116,8 @@ def run_campaign(args) -> int:
     print(f"\n{total_steps} steps in {children} child processes, {elapsed / 60:.1f} min: "
           f"{total_steps / elapsed:.1f} steps per second (process starts and windows included; not counted: "
           f"the simplest example hypothesis plays first in each child, the first rule repeated)")
+    print(f"{idle_steps} of them ({idle_steps / max(total_steps, 1):.0%}) found nothing to act on (no cell, no "
+          f"visible point, no message to answer)")
     print("known bugs met (times the machine saw each):")
     for name, count in sorted(tolerated.items(), key=lambda item: -item[1]):
         print(f"  {count:6d}  {name}")
@@ -121,8 +125,9 @@ def run_campaign(args) -> int:
     for seed, description in findings:
         first, *rest = description.splitlines()
         print(f"- seed {seed}: {first}")
-        for line in rest[-25:]:  # the end of a long sequence is where it went wrong
-            print(f"    {line}")
+        steps = [line for line in rest if line.startswith("  ")]
+        for line in [line for line in rest if not line.startswith("  ")] + steps[-25:]:
+            print(f"    {line}")  # the end of a long sequence is where it went wrong
     print("where the time went (seconds, calls, ms per call):")
     for name, (calls, seconds) in sorted(time_by_action.items(), key=lambda item: -item[1][1])[:15]:
         print(f"  {name:36s} {seconds:8.1f} {calls:7d} {1000 * seconds / calls:8.1f}")

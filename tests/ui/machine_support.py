@@ -20,6 +20,7 @@ from cfexplorer.ui import qt_guard
 
 TRAINING_THREAD = "cfexplorer-trai"  # the QThread's object name as the kernel keeps it (15 characters)
 
+
 # --- dialogs a user would answer ----------------------------------------------------------------------
 class DialogAnswers:
     """Answers for the modal dialogs the window opens, queued by the machine before the action that asks.
@@ -123,8 +124,6 @@ class KnownBug:
 
 
 def _frames(exc: BaseException) -> list[tuple[str, str]]:
-    import traceback
-
     return [(frame.filename, frame.name) for frame in traceback.extract_tb(exc.__traceback__)]
 
 
@@ -241,6 +240,8 @@ class RunStats:
     examples: int = 0
     steps: int = 0
     example_steps: list = field(default_factory=list)  # steps of each example, in the order they ran
+    idle_steps: int = 0  # steps that found nothing to act on (no cell, no visible point, no message)
+    idle_by_action: dict = field(default_factory=dict)
     tolerated: dict = field(default_factory=dict)
     failures: list = field(default_factory=list)  # (exception, steps)
     time_by_action: dict = field(default_factory=dict)  # action -> [calls, seconds]
@@ -289,8 +290,9 @@ KNOWN_BUGS = (
              "buttons_match_the_training_state", "buttons lag the controller"),
     KnownBug("buttons stuck on a stale state", "cfexplorer/ui/training.py", "AssertionError",
              "buttons_match_the_training_state", "for good"),
+    KnownBug("stale suggested fix", "cfexplorer/app.py (_on_cell_input_rejected), cfexplorer/ui/grid_view.py "
+             "(paste_text)", "ValueError", "apply_edit", "index is outside"),
 )
-KNOWN_BY_NAME = {bug.name: bug for bug in KNOWN_BUGS}
 
 
 def play(machine_class, seed: int, steps: int, examples: int = 2, shrink: bool = False) -> None:

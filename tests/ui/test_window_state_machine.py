@@ -15,6 +15,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -24,6 +25,10 @@ from .window_machine import BUTTONS_BY_STATE, machine_with
 
 SEEDS = range(25)
 STEPS = 84  # per seed, in one random sequence (after hypothesis's simplest one, a no-op repeated)
+
+# TrainingController.shutdown disconnects every worker signal, connected or not (cfexplorer/ui/training.py);
+# PySide6 warns for each unconnected one, several times per machine run. Not this test's finding to repeat.
+pytestmark = pytest.mark.filterwarnings("ignore:Failed to disconnect:RuntimeWarning")
 
 
 @pytest.fixture
@@ -138,6 +143,33 @@ def test_known_step_then_reset_leaves_the_buttons_idle(qtbot, window):
     qtbot.wait(100)  # the worker's queued "paused" arrives after Reset
     state = panel.controller.state
     assert state == "idle" and _buttons(panel) == BUTTONS_BY_STATE["idle"], f"{state!r}, {_buttons(panel)}"
+
+
+@_known("stale suggested fix")
+def test_known_a_suggested_fix_after_its_movie_was_removed_changes_no_other_cell(qtbot, window):
+    """Typing 3.7 offers "Use 3.5" for that cell; the offer outlives the movie's removal and then writes 3.5
+    into whichever movie took its place (when the removed movie was the last one: a ValueError instead)."""
+    from PySide6.QtWidgets import QApplication
+
+    from cfexplorer.core.edits import ITEMS
+
+    table, grid = window.table, window.grid
+    bob = list(table.ratings.user_labels).index("Bob")
+    grid.setFocus()
+    grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(bob, 1))))
+    qtbot.keyClicks(grid, "3")
+    editor = QApplication.focusWidget()
+    qtbot.keyClicks(editor, ".7")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.message_bar.action_button.isVisible(), timeout=2000)
+    assert window.message_bar.action_button.text() == "Use 3.5"
+    grid.select_entries(ITEMS, [1])
+    assert window.remove_selected(ITEMS)  # "Romance forever" goes; "Cute puppies of love" moves up
+    before = table.ratings.to_dense()
+    if window.message_bar.action_button.isVisible():
+        qtbot.mouseClick(window.message_bar.action_button, Qt.MouseButton.LeftButton)
+    after = table.ratings.to_dense()
+    assert ((before == after) | (np.isnan(before) & np.isnan(after))).all(), "another movie's rating changed"
 
 
 ABORT_SEQUENCE = textwrap.dedent("""
