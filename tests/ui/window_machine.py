@@ -12,7 +12,7 @@ Invariants, checked after every step (everything_holds):
     traceback, so that hypothesis tells different bugs apart by where they were raised;
   * after Reset (or a new document), and until a run starts, no unrated cell shows a value;
   * no cell shows NaN or inf;
-  * the transport buttons match the training controller's state (BUTTONS_BY_STATE), at once;
+  * the transport buttons and menu items match the training controller's state (expected_transport), at once;
   * a controller that is idle has no training thread left (within THREAD_GRACE_S);
   * the factor space's hover box is hidden once the mouse left the plot, and after Reset or a new document;
   and at teardown the window closes and leaves no training thread.
@@ -40,7 +40,7 @@ from cfexplorer.core.edits import ITEMS, USERS
 from cfexplorer.core.embedding import ITEM_KIND, USER_KIND
 from cfexplorer.io.presets import PRESETS
 from cfexplorer.ui.lessons import LESSONS
-from cfexplorer.ui.training_panel import PACES
+from cfexplorer.ui.training_panel import PACES, TRANSPORT_ENABLED
 
 from .machine_support import (
     ANSWERS, IDLE_CONTROLLER_LIVE_THREAD, ErrorRecorder, RunStats, build_window, cell_text_is_sound,
@@ -49,16 +49,13 @@ from .machine_support import (
 
 THREAD_GRACE_S = 2.0  # how long an idle controller's thread may take to end before it counts as left behind
 CLOSE_GRACE_S = 5.0
-BUTTONS_GRACE_S = 0.3  # a mismatch that lasts longer is "for good", not a signal on its way
 MOUSE_SETTLE_MS = 35  # the factor plot reads mouse moves through a 30-per-second SignalProxy
 
-# What the transport buttons show in each controller state (training_panel._on_state_change):
-# (Pause enabled, Pause's text, Stop enabled, Step enabled); Train and Reset are always enabled.
-BUTTONS_BY_STATE = {
-    "idle": (False, "Pause", False, True),
-    "running": (True, "Pause", True, False),
-    "paused": (True, "Resume", True, True),
-}
+
+def expected_transport(state: str) -> dict:
+    """What the transport buttons (and their menu actions) show in a controller state: which are enabled
+    (training_panel.TRANSPORT_ENABLED) and the Pause button's text."""
+    return {**TRANSPORT_ENABLED[state], "pause text": "Resume" if state == "paused" else "Pause"}
 
 TRANSPORT_KEYS = {"F5": Qt.Key.Key_F5, "F6": Qt.Key.Key_F6, "F7": Qt.Key.Key_F7, "F8": Qt.Key.Key_F8}
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
@@ -124,7 +121,6 @@ class WindowMachine(RuleBasedStateMachine):
         self.view = self.window.factor_space
         self.reset_pending = False  # Reset (or a new document) since the last run started
         self.frozen_by = None  # a tolerated known bug after which any further step could abort the process
-        self.buttons_stuck = None  # (state, buttons) of a mismatch that did not go away, once reported
         self.thread_left_behind = False  # an idle controller's training thread, once reported
         self.runs_started = 0
         self.hover_allowed = False  # the mouse moved onto the plot since the last Reset or new document
@@ -706,28 +702,18 @@ class WindowMachine(RuleBasedStateMachine):
                 assert cell_text_is_sound(text), f"cell ({row}, {column}) shows {text!r}"
 
     def buttons_match_the_training_state(self):
+        """The controller changes state only in the GUI thread and the panel follows at once: any mismatch,
+        however brief, is a bug."""
         panel = self.panel
         state = panel.controller.state
-        shown = self._buttons()
-        expected = BUTTONS_BY_STATE.get(state)
-        assert expected is not None, f"the controller is in a state the buttons do not know: {state!r}"
-        assert panel.train_button.isEnabled() and panel.reset_button.isEnabled()
-        if shown == expected:
-            self.buttons_stuck = None
-            return
-        if self.buttons_stuck == (state, shown):
-            return  # the same mismatch as at the last step, reported then
-        caught_up = wait_until(lambda: self._buttons() == BUTTONS_BY_STATE.get(panel.controller.state),
-                               BUTTONS_GRACE_S)
-        if not caught_up:
-            self.buttons_stuck = (panel.controller.state, self._buttons())
-        assert caught_up, f"controller {state!r} but buttons (pause, text, stop, step) show {shown}, for good"
-        raise AssertionError(f"buttons lag the controller: {state!r} while (pause, text, stop, step) show {shown}")
+        assert state in TRANSPORT_ENABLED, f"the controller is in a state the buttons do not know: {state!r}"
+        expected, shown = expected_transport(state), self._buttons()
+        assert shown == expected, f"controller {state!r}, buttons show {shown}"
+        for name, action in panel.transport_actions.items():
+            assert action.isEnabled() == expected[name], f"controller {state!r}, menu item {name} disagrees"
 
-    def _buttons(self):
-        panel = self.panel
-        return (panel.pause_button.isEnabled(), panel.pause_button.text(), panel.stop_button.isEnabled(),
-                panel.step_button.isEnabled())
+    def _buttons(self) -> dict:
+        return {**self.panel.transport_enabled(), "pause text": self.panel.pause_button.text()}
 
     def an_idle_controller_has_no_training_thread(self):
         if self.frozen_by is not None:
