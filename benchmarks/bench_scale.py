@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import common  # noqa: F401  (chooses the BLAS threads, as every entry point does)
+from common import reset_peak, rss_mb
 
 ML_1M_USERS, ML_1M_ITEMS, ML_1M_RATINGS = 6_040, 3_706, 1_000_209
 
@@ -71,21 +72,6 @@ def write_ratings(path: Path, n_users: int, n_items: int, n_ratings: int, seed: 
 
 
 # --- measurements, each in its own process -------------------------------------------------------
-def rss_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def reset_peak():
-    """Make the high-water mark start from now (Linux: writing 5 to clear_refs resets VmHWM)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
 def measure_core(path: str) -> dict:
     from cfexplorer.core.models import make_model
     from cfexplorer.io.readers import read_any

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common import reset_peak, rss_mb
+
 SIDE = 100_000
 REPAINT_JUMPS = 40
 
@@ -37,21 +39,6 @@ def write_sparse_ratings(path: Path, side: int = SIDE, seed: int = 0):
     with open(path, "w") as handle:
         handle.write("userId,movieId,rating,timestamp\n")
         np.savetxt(handle, np.column_stack([users, movies, stars, stamps]), fmt="%d", delimiter=",")
-
-
-def memory_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def reset_peak():
-    """Make the high-water mark start from now (Linux: writing 5 to clear_refs resets VmHWM)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def timed(app, action) -> float:
@@ -72,13 +59,13 @@ def measure(path: str) -> dict:
     app, window = benchmark_window()
     app.processEvents()
     reset_peak()
-    before = memory_mb("VmRSS")
+    before = rss_mb("VmRSS")
     if path == "course":
         open_seconds = timed(app, lambda: window.open_preset("course"))
     else:
         open_seconds = timed(app, lambda: window.open_file(path, confirm=False))
-    result = {"open_s": open_seconds, "open_added_mb": memory_mb("VmHWM") - before,
-              "process_peak_mb": memory_mb("VmHWM"), "cells": window.table.rowCount() * window.table.columnCount()}
+    result = {"open_s": open_seconds, "open_added_mb": rss_mb("VmHWM") - before,
+              "process_peak_mb": rss_mb("VmHWM"), "cells": window.table.rowCount() * window.table.columnCount()}
 
     grid, proxy = window.grid, window.proxy
     rng = np.random.default_rng(1)
@@ -101,7 +88,7 @@ def measure(path: str) -> dict:
     result["filter_name_s"] = timed(app, lambda: window.filter_edit.setText("7"))
     result["density_s"] = timed(app, lambda: proxy.set_min_ratings(1, 1))
     result["swap_s"] = timed(app, window.swap_axes)
-    result["steps_peak_mb"] = memory_mb("VmHWM")
+    result["steps_peak_mb"] = rss_mb("VmHWM")
     window.undo_stack.setClean()
     window.close()
     return result

@@ -51,3 +51,19 @@ def benchmark_window():
     window.show()
     load_now()  # as run_gui does once the window is shown: the first Train must not wait for scipy.sparse
     return app, window
+
+
+def rss_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (VmRSS now, VmHWM its peak), in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak():
+    """Make the high-water mark start from now (Linux: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
