@@ -12,18 +12,19 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QScrollArea, QSpinBox, QToolBar, QVBoxLayout, QWidget, QDialog, QDialogButtonBox, QFormLayout,
+    QScrollArea, QToolBar, QVBoxLayout, QWidget, QDialog,
 )
 
 from . import __version__
 from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
-from .core.ratings import Ratings, keep_masks, summarize_subset
+from .core.ratings import Ratings
 from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
 from .core.embedding import ITEM_KIND
 from .core.models import checked_model_from_state
 from .ui.document import Document, DocumentController
+from .ui.density_dialog import DensityFilterDialog
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.filter_proxy import RatingFilterProxy
@@ -52,58 +53,6 @@ SAVE_FILTERS = {
     "Excel matrix (*.xlsx)": ("wide", ".xlsx"),
     "Excel long table user,item,rating (*.xlsx)": ("long", ".xlsx"),
 }
-
-
-class DensityFilterDialog(QDialog):
-    """Asks how many ratings, and what mean rating, a user and a movie need to stay in view."""
-
-    def __init__(self, proxy: RatingFilterProxy, parent=None):
-        super().__init__(parent)
-        self.setWindowTitle("Density filter")
-        self.proxy = proxy
-        layout = QFormLayout(self)
-        current = proxy.min_ratings
-        self.min_user = QSpinBox(maximum=1_000_000, value=current[USERS], suffix=" ratings")
-        self.min_item = QSpinBox(maximum=1_000_000, value=current[ITEMS], suffix=" ratings")
-        scale = proxy.table.ratings.scale
-        means = proxy.min_mean
-        self.min_user_mean = self._mean_box(scale, means[USERS])
-        self.min_item_mean = self._mean_box(scale, means[ITEMS])
-        self.preview = QLabel()
-        layout.addRow("Users with at least", self.min_user)
-        layout.addRow("Movies with at least", self.min_item)
-        layout.addRow("Users with a mean rating of at least", self.min_user_mean)
-        layout.addRow("Movies with a mean rating of at least", self.min_item_mean)
-        layout.addRow(self.preview)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addRow(buttons)
-        for box in (self.min_user, self.min_item, self.min_user_mean, self.min_item_mean):
-            box.valueChanged.connect(self._update_preview)
-        self._update_preview()
-
-    @staticmethod
-    def _mean_box(scale, value):
-        from PySide6.QtWidgets import QDoubleSpinBox
-
-        box = QDoubleSpinBox(minimum=scale.low - 1, maximum=scale.high, decimals=2, singleStep=0.5)
-        box.setSpecialValueText("any")  # the minimum means: no mean filter
-        box.setValue(scale.low - 1 if value is None else value)
-        return box
-
-    def chosen_means(self):
-        boxes = (self.min_user_mean, self.min_item_mean)
-        return tuple(None if box.value() == box.minimum() else box.value() for box in boxes)
-
-    def _update_preview(self):
-        ratings = self.proxy.table.ratings
-        masks = keep_masks(ratings, self.min_user.value(), self.min_item.value(), *self.chosen_means())
-        kept = summarize_subset(ratings, *masks)
-        self.preview.setText(
-            f"keeps {kept.users} users × {kept.items} movies, {kept.ratings} ratings: "
-            f"density {kept.density:.2%} (all data: {ratings.density:.2%})"
-        )
 
 
 class MainWindow(QMainWindow):

@@ -5,7 +5,6 @@ What belongs to a document goes with it when another one opens."""
 import threading
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QPushButton
 

@@ -1,6 +1,5 @@
 """The rating grid as a user drives it: typing, rejecting, undo, paste, delete, add and remove."""
 
-import math
 
 import numpy as np
 import pytest

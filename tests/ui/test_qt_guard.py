@@ -6,9 +6,6 @@ import inspect
 import pkgutil
 import sys
 
-import pytest
-import shiboken6
-
 import cfexplorer
 from cfexplorer.ui import qt_guard
 
