@@ -1056,6 +1056,34 @@ def run_gui(file: str | None = None, preset: str | None = None) -> int:
         reporter.uninstall()
 
 
+def _render_screenshot(app, window, args, width: int, height: int) -> str | None:
+    """Set the window up as the options say and save its picture; what went wrong, or None."""
+    if args.preset:
+        window.open_preset(args.preset)
+    if args.data and not window.open_file(args.data, confirm=False):
+        return window.message_bar.text or f"cannot open {args.data}"
+    window.resize(width, height)
+    window.show()
+    app.processEvents()
+    if (window.width(), window.height()) != (width, height):
+        smallest = window.minimumSizeHint()
+        return (f"the window cannot be {width}x{height} (it came out {window.width()}x{window.height()}; the "
+                f"smallest it can be is about {smallest.width()}x{smallest.height()})")
+    if args.train:
+        window.train_and_wait()
+    if args.lesson is not None:
+        window.run_lesson_to_end(args.lesson - 1)
+    if args.factor_space:
+        window.factor_dock.raise_()
+    if args.presentation:
+        window.set_presentation(True)
+    for _ in range(5):
+        app.processEvents()
+    if not window.grab().save(args.out):
+        return f"could not write {args.out}"
+    return None
+
+
 def run_screenshot(args) -> int:
     """``cfexplorer screenshot OUT.png``: render the main window offscreen to a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -1068,35 +1096,22 @@ def run_screenshot(args) -> int:
     if args.preset and args.preset not in PRESETS:
         print(f"cfexplorer: error: no preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
         return 2
+    if args.lesson is not None and not 1 <= args.lesson <= len(LESSONS):
+        print(f"cfexplorer: error: lessons are numbered 1 to {len(LESSONS)}, not {args.lesson}", file=sys.stderr)
+        return 2
     app = make_application()
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, "screenshot")
     settings.clear()
     window = MainWindow(settings=settings)
-    if args.preset:
-        window.open_preset(args.preset)
-    if args.data and not window.open_file(args.data, confirm=False):
-        print(f"cfexplorer: error: {window.message_bar.text or 'cannot open ' + args.data}", file=sys.stderr)
-        return 2
-    window.resize(width, height)
-    window.show()
-    if getattr(args, "train", False):
-        window.train_and_wait()
-    if getattr(args, "lesson", None):
-        if not 1 <= args.lesson <= len(LESSONS):
-            print(f"cfexplorer: error: lessons are numbered 1 to {len(LESSONS)}", file=sys.stderr)
-            return 2
-        window.run_lesson_to_end(args.lesson - 1)
-    if getattr(args, "factor_space", False):
-        window.factor_dock.raise_()
-    if getattr(args, "presentation", False):
-        window.set_presentation(True)
-    for _ in range(5):
+    try:
+        problem = _render_screenshot(app, window, args, width, height)
+    finally:
+        # a shown window left to the interpreter's exit crashes it: close it on every path
+        window.undo_stack.setClean()
+        window.close()
         app.processEvents()
-    ok = window.grab().save(args.out)
-    window.undo_stack.setClean()
-    window.close()
-    if not ok:
-        print(f"cfexplorer: error: could not write {args.out}", file=sys.stderr)
+    if problem:
+        print(f"cfexplorer: error: {problem}", file=sys.stderr)
         return 2
     print(args.out)
     return 0

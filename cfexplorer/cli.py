@@ -15,7 +15,14 @@ EXIT_BAD_INPUT = 2
 EXIT_TRAINING_FAILED = 1
 
 
+def _examples() -> str:
+    from .io.presets import PRESETS
+
+    return ", ".join(PRESETS)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    examples = _examples()
     parser = argparse.ArgumentParser(
         prog="cfexplorer", description="CF Explorer: see collaborative filtering work."
     )
@@ -24,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = commands.add_parser("gui", help="start the app (the default)")
     gui.add_argument("file", nargs="?", help="a ratings or project file to open")
-    gui.add_argument("--preset", help="start on this built-in example")
+    gui.add_argument("--preset", metavar="NAME", help=f"start on this built-in example: {examples}")
 
     train = commands.add_parser("train", help="train a model on a ratings file and print metrics")
     train.add_argument("ratings_file", metavar="RATINGS_FILE",
@@ -54,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     shot = commands.add_parser("screenshot", help="render the main window to a PNG file")
     shot.add_argument("out", metavar="OUT.png")
     source = shot.add_mutually_exclusive_group()
-    source.add_argument("--preset", help="built-in example to show")
+    source.add_argument("--preset", metavar="NAME", help=f"built-in example to show: {examples}")
     source.add_argument("--data", help="ratings or project file to show")
     shot.add_argument("--size", default="1400x900", help="window size WxH (1400x900)")
     shot.add_argument("--train", action="store_true", help="train before the screenshot")

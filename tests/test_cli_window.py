@@ -24,3 +24,38 @@ def test_a_screenshot_of_a_file_that_cannot_be_opened_prints_why(tmp_path):
     lines = [line for line in done.stderr.splitlines() if "propagateSizeHints" not in line]
     assert len(lines) == 1 and "bad.csv" in lines[0] and "line 3" in lines[0]
     assert not (tmp_path / "out.png").exists()
+
+
+def _screenshot(tmp_path, *options):
+    return subprocess.run([sys.executable, "-m", "cfexplorer", "screenshot", str(tmp_path / "out.png"), *options],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+
+
+def _error_lines(done):
+    return [line for line in done.stderr.splitlines() if "propagateSizeHints" not in line]
+
+
+def test_a_lesson_that_does_not_exist_is_an_error_not_ignored(tmp_path):
+    done = _screenshot(tmp_path, "--lesson", "0")
+    assert done.returncode == 2 and _error_lines(done) == ["cfexplorer: error: lessons are numbered 1 to 8, not 0"]
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_size_the_window_cannot_take_is_an_error_not_ignored(tmp_path):
+    done = _screenshot(tmp_path, "--size", "300x200")
+    lines = _error_lines(done)
+    assert done.returncode == 2 and len(lines) == 1 and "cannot be 300x200" in lines[0]
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_help_lists_the_examples(capsys):
+    import pytest
+
+    from cfexplorer.io.presets import PRESETS
+
+    for command in ("gui", "screenshot"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
+        assert all(name in shown for name in PRESETS), shown
