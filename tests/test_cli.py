@@ -16,6 +16,9 @@ def run(*args, timeout=120):
                           timeout=timeout)
 
 
+N_RATINGS = low_rank(n_users=60, n_items=40, rank=2, density=0.5, seed=0).n_ratings
+
+
 @pytest.fixture
 def ratings_file(tmp_path):
     ratings = low_rank(n_users=60, n_items=40, rank=2, density=0.5, seed=0)
@@ -40,8 +43,12 @@ def test_train_binary_reports_classification_metrics(ratings_file):
     done = run("train", str(ratings_file), "--binary", "--like-threshold", "3", "--epochs", "20", "--json")
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
-    for key in ("test_bce", "test_accuracy", "test_auc"):
-        assert 0 <= results[key] < 5
+    assert 0 <= results["test_accuracy"] <= 1 and 0 <= results["test_auc"] <= 1
+    constant = run("train", str(ratings_file), "--binary", "--like-threshold", "3", "--model", "global_mean", "--json")
+    baseline = json.loads(constant.stdout)
+    assert baseline["test_auc"] == 0.5  # one probability for every pair ranks nothing
+    # the factorization learned the low-rank likes: better probabilities and ranking than the like rate
+    assert results["test_bce"] < baseline["test_bce"] and results["test_auc"] > 0.55
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "adam", "sgd", "als"])
@@ -99,8 +106,13 @@ def test_every_model_trains_from_the_command_line(ratings_file, model, binary):
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert results["model"] == model and results["epochs"] == 3
-    metric = "test_bce" if binary else "test_rmse"
-    assert 0 < results[metric] < 5
+    assert results["n_train"] + results["n_test"] == N_RATINGS and results["n_test"] == round(0.2 * N_RATINGS)
+    assert 0 < results["test_mae"] <= results["test_rmse"]  # the mean absolute error never exceeds the RMS error
+    if binary:
+        assert 0 < results["test_bce"] and 0 <= results["test_accuracy"] <= 1 and 0 <= results["test_auc"] <= 1
+        assert results["test_rmse"] <= 1  # probabilities against 0/1 labels
+    else:
+        assert results["test_rmse"] <= 4.5  # predictions stay on the 0.5-5 scale
 
 
 # --- bad inputs: exit status 2 and one line, never a traceback (issue #16) --------------------------------

@@ -172,6 +172,18 @@ def test_tsne_gives_two_coordinates_even_for_a_handful_of_points():
     assert coordinates.shape == (6, 2) and np.isfinite(coordinates).all()
 
 
+def test_tsne_keeps_clusters_apart():
+    """Two tastes, far apart in 10 dimensions: in t-SNE's plane every point's nearest neighbour is of its own."""
+    rng = np.random.default_rng(3)
+    centres = np.zeros((2, 10))
+    centres[1, :] = 6.0
+    taste = np.repeat([0, 1], 20)
+    coordinates = tsne(centres[taste] + rng.normal(size=(40, 10)), seed=0)
+    distances = np.linalg.norm(coordinates[:, None] - coordinates[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    assert (taste[distances.argmin(axis=1)] == taste).all()
+
+
 def test_embedding_from_model_and_frame_round_trip():
     ratings, model = trained_planted()
     embedding = Embedding.from_model(model.predictor(), ratings)

@@ -132,11 +132,22 @@ def test_presets_open(window):
     assert window.table.ratings.binary is False
 
 
-def test_screenshot_command_writes_a_png(tmp_path):
-    out = tmp_path / "shot.png"
+def _screenshot(out, *options):
     done = subprocess.run([sys.executable, "-m", "cfexplorer", "screenshot", str(out), "--preset", "course-eve",
-                           "--size", "900x600", "--train"], capture_output=True, text=True, timeout=120,
+                           "--size", "900x600", *options], capture_output=True, text=True, timeout=120,
                           env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr
-    image = QImage(str(out))
+    image = QImage(str(out)).convertToFormat(QImage.Format.Format_RGB32)
     assert (image.width(), image.height()) == (900, 600)
+    pixels = np.frombuffer(image.constBits(), dtype=np.uint32, count=900 * 600).reshape(600, 900)
+    return pixels.copy()
+
+
+def test_screenshot_command_writes_a_png_of_the_window(tmp_path):
+    trained = _screenshot(tmp_path / "trained.png", "--train")
+    untrained = _screenshot(tmp_path / "untrained.png")
+    # a window, not a blank page: text, the grid's colour scale, plot lines
+    assert len(np.unique(trained)) > 200
+    # training changed what is shown: predictions in the '?' cells, the loss curves
+    changed = trained != untrained
+    assert changed.mean() > 0.01
