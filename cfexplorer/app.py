@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from . import __version__
 from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
 from .core.ratings import Ratings
+from .core.summary import ratings_summary
 from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
@@ -768,10 +769,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.has_unsaved_changes)
 
     def _update_summary(self):
-        ratings = self.table.ratings
-        kind = "binary labels" if ratings.binary else f"ratings {ratings.scale.describe()}"
-        text = (f"{ratings.n_users} users × {ratings.n_items} movies · {ratings.n_ratings} {kind} · "
-                f"density {ratings.density:.1%}")
+        text = ratings_summary(self.table.ratings)  # what `cfexplorer info` prints first
         limits = self.proxy.min_ratings
         if any(limits.values()) or any(v is not None for v in self.proxy.min_mean.values()):
             kept = self.proxy.shown_density()
