@@ -251,6 +251,9 @@ class MainWindow(QMainWindow):
         self.act_step = self._action("&Step One Epoch", panel.step, "F7")
         self.act_stop = self._action("St&op", panel.stop, "F8")
         self.act_reset = self._action("&Reset Model", panel.reset, tip="Forget the trained model")
+        self.act_load_params = self._action("&Load Parameters…", panel.load_parameters_dialog,
+                                            tip="Start from given X, W, b (an .npz, or the course lab's CSV files): "
+                                            "J at exactly those parameters, then Train continues from them")
         self.act_compare = self._action("&Compare Models…", self.show_compare_dialog, "Ctrl+K",
                                         "Train several models on the same split and compare their test scores")
         self.act_features = self._action("&Feature Tables…", panel.edit_features,
@@ -301,6 +304,7 @@ class MainWindow(QMainWindow):
         training_menu.addActions([self.act_train, self.act_pause, self.act_step, self.act_stop])
         training_menu.addSeparator()
         training_menu.addAction(self.act_reset)
+        training_menu.addAction(self.act_load_params)
         training_menu.addSeparator()
         training_menu.addActions([self.act_compare, self.act_features])
 
