@@ -125,7 +125,7 @@ class LossPlot(QWidget):
         self.runs.append(run)
         self.validation_plot.setLabel("left", "validation " + " / ".join(m.upper() for m in run.metrics))
         self._restyle()
-        if planned_epochs:
+        if planned_epochs is not None:
             longest = max([planned_epochs] + [r.epochs[-1] for r in self.runs if r.epochs])
             self.cost_plot.setXRange(0, max(longest, 1), padding=0.02)  # the validation plot's x is linked
         else:
