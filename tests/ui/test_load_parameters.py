@@ -196,3 +196,27 @@ def test_the_labs_cost_in_the_window_is_13_67_and_28_09(qtbot, window, monkeypat
     qtbot.waitUntil(lambda: not panel.controller.is_active and panel.model.reg == 1.5, timeout=FINISH_MS)
     assert f"{epoch_0(panel)['total']:0.2f}" == "28.09"
     assert "= 28.09" in panel.cost_label.text()
+
+
+def test_the_labs_training_in_the_window_starts_in_the_millions_and_falls_as_the_labs_does(
+        qtbot, window, shared_data):
+    """The lab's settings typed into the panel (k = 100, λ = 1, Adam 0.1, mean normalization, N(0, 1)): its
+    curve prints 2,321,191.3 at iteration 0 and 136,168.7 at iteration 20 (the same scale, not the same draws)."""
+    assert window.open_file(shared_data / "ng-cf-lab-small-movies" / "small_movies_Y_R_reconstructed_triplets.csv")
+    panel = window.training_panel
+    panel.factors.setValue(100)
+    panel.reg.setValue(1.0)
+    panel.bias_reg.setValue(0.0)
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
+    panel.learning_rate.setValue(0.1)
+    for box, on in ((panel.mean_normalization, True), (panel.global_mean, False), (panel.user_bias, True),
+                    (panel.item_bias, False)):
+        box.setChecked(on)
+    panel.initialization.choice.setCurrentIndex(panel.initialization.choice.findData("normal"))
+    panel.validation.setValue(0.0)
+    panel.epochs.setValue(20)
+    run_to_end(qtbot, window)
+    epochs, totals = panel.loss_plot.curve_data("total")
+    assert list(epochs) == list(range(0, 21))
+    assert totals[0] == pytest.approx(2_321_191.3, rel=0.06)
+    assert totals[20] == pytest.approx(136_168.7, rel=0.1)
