@@ -220,3 +220,22 @@ def test_the_labs_training_in_the_window_starts_in_the_millions_and_falls_as_the
     assert list(epochs) == list(range(0, 21))
     assert totals[0] == pytest.approx(2_321_191.3, rel=0.06)
     assert totals[20] == pytest.approx(136_168.7, rel=0.1)
+
+
+def test_a_project_saved_after_loading_parameters_reopens_with_their_epoch_0(qtbot, window, monkeypatch, tmp_path,
+                                                                            tiny):
+    panel = window.training_panel
+    panel.reg.setValue(1.0)
+    panel.bias_reg.setValue(0.0)
+    load_from_menu(qtbot, window, monkeypatch, tiny)
+    path = tmp_path / "loaded.cfx"
+    assert window.save_to(path)
+    window.open_preset("course")
+    assert window.open_file(path)
+    assert float(grid_text(window, "u0", "m1")) == pytest.approx(2.5)
+    assert panel.loss_plot.current.epochs == [0] and epoch_0(panel)["total"] == pytest.approx(7.125)
+    # the file is not remembered with the project: a new run starts from random factors
+    assert panel.initialization.init == "small" and panel.initialization.choice.findData("given") == -1
+    panel.epochs.setValue(5)
+    model, reason = run_to_end(qtbot, window)
+    assert reason == "done" and model.history_[0].total != pytest.approx(7.125)
