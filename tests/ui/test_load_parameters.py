@@ -239,3 +239,14 @@ def test_a_project_saved_after_loading_parameters_reopens_with_their_epoch_0(qtb
     panel.epochs.setValue(5)
     model, reason = run_to_end(qtbot, window)
     assert reason == "done" and model.history_[0].total != pytest.approx(7.125)
+
+
+def test_a_run_from_loaded_parameters_exports_as_code_that_says_it_starts_from_random_factors(
+        qtbot, window, monkeypatch, tmp_path, tiny):
+    from .test_export_code import export_through_the_menu, run_exported
+
+    load_from_menu(qtbot, window, monkeypatch, tiny)
+    path = tmp_path / "from-loaded.py"
+    export_through_the_menu(window, monkeypatch, path)
+    assert "started from loaded parameters, which this code does not carry" in path.read_text()
+    assert run_exported(path)["epochs"] == 0  # it runs: epoch 0 of small random factors
