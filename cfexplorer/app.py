@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from . import __version__
 from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
 from .core.ratings import Ratings
+from .core.summary import ratings_summary
 from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
@@ -254,6 +255,9 @@ class MainWindow(QMainWindow):
         self.act_step = self._action("&Step One Epoch", panel.step, "F7")
         self.act_stop = self._action("St&op", panel.stop, "F8")
         self.act_reset = self._action("&Reset Model", panel.reset, tip="Forget the trained model")
+        self.act_load_params = self._action("&Load Parameters…", panel.load_parameters_dialog,
+                                            tip="Start from given X, W, b (an .npz, or the course lab's CSV files): "
+                                            "J at exactly those parameters, then Train continues from them")
         self.act_compare = self._action("&Compare Models…", self.show_compare_dialog, "Ctrl+K",
                                         "Train several models on the same split and compare their test scores")
         self.act_features = self._action("&Feature Tables…", panel.edit_features,
@@ -306,6 +310,7 @@ class MainWindow(QMainWindow):
         training_menu.addActions([self.act_train, self.act_pause, self.act_step, self.act_stop])
         training_menu.addSeparator()
         training_menu.addAction(self.act_reset)
+        training_menu.addAction(self.act_load_params)
         training_menu.addSeparator()
         training_menu.addActions([self.act_compare, self.act_features])
 
@@ -780,10 +785,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.has_unsaved_changes)
 
     def _update_summary(self):
-        ratings = self.table.ratings
-        kind = "binary labels" if ratings.binary else f"ratings {ratings.scale.describe()}"
-        text = (f"{ratings.n_users} users × {ratings.n_items} movies · {ratings.n_ratings} {kind} · "
-                f"density {ratings.density:.1%}")
+        text = ratings_summary(self.table.ratings)  # what `cfexplorer info` prints first
         limits = self.proxy.min_ratings
         if any(limits.values()) or any(v is not None for v in self.proxy.min_mean.values()):
             kept = self.proxy.shown_density()

@@ -1,4 +1,5 @@
-"""Command line: ``cfexplorer`` starts the app; ``cfexplorer train FILE`` trains from a terminal.
+"""Command line: ``cfexplorer`` starts the app; ``cfexplorer train FILE`` trains from a terminal;
+``cfexplorer info FILE`` describes a ratings file as the status bar does.
 
 The ``train`` options and its ``--json`` keys are used by scripts and our own checks: keep them stable.
 """
@@ -10,7 +11,7 @@ import json
 import sys
 import time
 
-COMMANDS = ("gui", "train", "screenshot")
+COMMANDS = ("gui", "train", "screenshot", "info")
 EXIT_BAD_INPUT = 2
 EXIT_TRAINING_FAILED = 1
 
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "dot_bias: fast.ai's dot product + biases with a y-range; neural: neural CF; "
                        "content: content-based two towers; global_mean: the mean of the training ratings")
     train.add_argument("--factors", type=int, help="number of latent factors")
-    train.add_argument("--epochs", type=int, help="training epochs")
+    train.add_argument("--epochs", type=int, help="training epochs (0: only J at the starting parameters)")
     train.add_argument("--lr", type=float, help="learning rate (gd, sgd, adam)")
     train.add_argument("--reg", type=float, help="lambda: L2 regularization of the factors")
     train.add_argument("--bias-reg", type=float, help="L2 regularization of the biases")
@@ -51,7 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, help="ratings per step for sgd/adam")
     train.add_argument("--mean-normalization", action="store_true",
                        help="subtract each movie's mean before training (the course's method)")
-    train.add_argument("--test-fraction", type=float, default=0.2, help="share of ratings held out (0.2)")
+    train.add_argument("--no-user-bias", action="store_true", help="mf: learn no user bias b")
+    train.add_argument("--no-movie-bias", action="store_true", help="mf: learn no movie bias")
+    train.add_argument("--init", choices=("small", "normal"),
+                       help="mf: starting parameters: small (factors from N(0, S²), biases 0; the default) or "
+                       "normal (every factor and bias from N(0, 1), as the course lab)")
+    train.add_argument("--init-scale", type=float, metavar="S", help="mf: S of --init small (0.1)")
+    train.add_argument("--params", nargs="+", metavar="FILE",
+                       help="mf: start from these parameters instead: an .npz (item_factors, user_factors, optional "
+                       "user_bias, item_bias, item_names, user_names) or the course lab's X, W, b CSV files; the "
+                       "model is then w·x + b (+ movie bias) as the file has them, with no offset unless "
+                       "--mean-normalization. With --epochs 0: J at exactly these parameters")
+    train.add_argument("--test-fraction", type=float, default=None,
+                       help="share of ratings held out (0.2; 0 with --params, as J is the lab's over all ratings)")
     train.add_argument("--seed", type=int, default=0, help="seed of the split and the initial factors")
     train.add_argument("--binary", action="store_true",
                        help="like/dislike labels: ratings >= --like-threshold count as 1, others 0")
@@ -64,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--spark-reg", type=float, metavar="REG_PARAM", help="with --engine spark: regParam itself")
     train.add_argument("--model-dir", metavar="DIR", help="with --engine spark: where the model is saved "
                        "(default: RATINGS_FILE's name + '-spark-als' in the current folder)")
+
+    info = commands.add_parser("info", help="describe a ratings file: users, movies, ratings, density, scale, "
+                               "duplicates and which axis holds the users (as the status bar)")
+    info.add_argument("ratings_file", metavar="RATINGS_FILE", help="any file the app opens")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
 
     shot = commands.add_parser("screenshot", help="render the main window to a PNG file")
     shot.add_argument("out", metavar="OUT.png")
@@ -92,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         return run_train(args)
+    if args.command == "info":
+        return run_info(args)
     if args.command == "screenshot":
         from .app import run_screenshot
 
@@ -110,7 +130,7 @@ def _make_model(args, binary: bool):
 
         chosen = {"n_factors": args.factors, "n_outputs": args.factors, "reg": args.reg, "bias_reg": args.bias_reg,
                   "optimizer": args.optimizer, "batch_size": args.batch_size, "n_epochs": args.epochs,
-                  "learning_rate": args.lr, "seed": args.seed}
+                  "learning_rate": args.lr, "seed": args.seed, "init": args.init, "init_scale": args.init_scale}
         if binary and args.model in ("dot_bias", "neural"):
             chosen["y_range"] = None  # likes already go through a sigmoid
         return make_model(args.model, **{k: v for k, v in chosen.items() if v is not None or k == "y_range"})
@@ -124,11 +144,15 @@ def _make_model(args, binary: bool):
             model.set_params(**BINARY_DEFAULTS)
         chosen = {
             "n_factors": args.factors, "reg": args.reg, "optimizer": args.optimizer,
-            "batch_size": args.batch_size,
+            "batch_size": args.batch_size, "init": args.init, "init_scale": args.init_scale,
         }
         model.set_params(**{k: v for k, v in chosen.items() if v is not None})
         if args.mean_normalization:
             model.set_params(mean_normalization=True, global_mean=False)
+        if args.no_user_bias:
+            model.set_params(user_bias=False)
+        if args.no_movie_bias:
+            model.set_params(item_bias=False)
     chosen = {"n_epochs": args.epochs, "learning_rate": args.lr, "bias_reg": args.bias_reg, "seed": args.seed}
     if args.model == "baseline" and args.optimizer is not None:
         chosen["optimizer"] = args.optimizer
@@ -149,17 +173,17 @@ def _to_binary(ratings, threshold: float):
 class _Progress:
     """A one-line progress bar on a terminal; a few plain lines otherwise. Writes to stderr."""
 
-    def __init__(self, total: int, stream=sys.stderr):
-        self.total, self.stream = max(total, 1), stream
-        self.tty = stream.isatty()
-        self.every = max(1, self.total // 10)
+    def __init__(self, total: int, stream=None):
+        self.total, self.stream = max(total, 0), stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = max(1, self.total // 10)  # and epoch 0, the starting parameters, as the lab prints
 
     def update(self, record, metric_name: str):
         metric = record.validation.get(metric_name, record.train.get(metric_name))
         text = (f"epoch {record.epoch}/{self.total}  J={record.total:.6g} "
                 f"(data {record.data_term:.6g} + reg {record.reg_term:.6g})  {metric_name}={metric:.4f}")
         if self.tty:
-            done = int(30 * record.epoch / self.total)
+            done = int(30 * record.epoch / max(self.total, 1))
             self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] {text}\x1b[K")
             self.stream.flush()
         elif record.epoch % self.every == 0 or record.epoch == self.total:
@@ -211,9 +235,15 @@ def run_train(args) -> int:
         return _run_spark(args, ratings)
     if binary:
         ratings = _to_binary(ratings, args.like_threshold)
+    test_fraction = args.test_fraction if args.test_fraction is not None else (0.0 if args.params else 0.2)
     try:
-        train, test = train_test_split(ratings, args.test_fraction, args.seed)
+        problem = _misplaced_options(args)
+        if problem:
+            _error(problem)
+            return EXIT_BAD_INPUT
         model = _make_model(args, binary)
+        matched = _start_from_files(model, args, ratings) if args.params else None
+        train, test = train_test_split(ratings, test_fraction, args.seed)
         progress = _Progress(model.n_epochs)
         metric_name = "bce" if binary else "rmse"
         start = time.perf_counter()
@@ -226,22 +256,31 @@ def run_train(args) -> int:
     except TrainingDiverged as error:
         _error(error)
         return EXIT_TRAINING_FAILED
-    except ValueError as error:
+    except ValueError as error:  # FactorFileError (a parameter file) is one
         _error(error)
         return EXIT_BAD_INPUT
 
     from .core import metrics
 
+    last = model.history_[-1] if model.history_ else None
     results = {
         "model": args.model,
         "n_users": ratings.n_users,
         "n_items": ratings.n_items,
         "n_train": len(train),
         "n_test": len(test),
-        "epochs": len(model.history_),
+        "epochs": last.epoch if last is not None else 0,
         "fit_seconds": round(fit_seconds, 4),
-        "final_cost": model.history_[-1].total if model.history_ else None,
+        "final_cost": last.total if last is not None else None,
+        # J and its terms at the last epoch (epoch 0: the starting parameters), on the training ratings
+        "cost": last.total if last is not None else None,
+        "data_term": last.data_term if last is not None else None,
+        "reg_term": last.reg_term if last is not None else None,
+        "reg": getattr(model, "reg", None),
+        "bias_reg": getattr(model, "bias_reg", None),
     }
+    if matched is not None:
+        results["params"] = matched
     train_pred = model.predict(train.users, train.items)
     results["train_rmse"] = metrics.rmse(train.values, train_pred)
     results["train_mae"] = metrics.mae(train.values, train_pred)
@@ -260,6 +299,88 @@ def run_train(args) -> int:
     return 0
 
 
+def _misplaced_options(args) -> str | None:
+    """Options that the chosen model would silently ignore, named in one line (or None)."""
+    if args.model in ("mf", "dot_bias"):
+        return None
+    given = [name for name, value in (("--init", args.init), ("--init-scale", args.init_scale),
+                                      ("--params", args.params)) if value is not None]
+    if args.model == "baseline":
+        given += [name for name, on in (("--no-user-bias", args.no_user_bias),
+                                        ("--no-movie-bias", args.no_movie_bias)) if on]
+    if given:
+        return f"{', '.join(given)} apply to matrix factorization (--model mf or dot_bias), not {args.model}"
+    return None
+
+
+def _start_from_files(model, args, ratings) -> str:
+    """Give ``model`` the parameters of ``args.params``, matched to the ratings' users and movies; the model
+    becomes the one the files describe (their biases, no offset unless --mean-normalization). Returns how
+    the rows were matched."""
+    from .io.params import align_parameters, read_parameters
+
+    aligned = align_parameters(read_parameters(args.params, ratings.n_items, ratings.n_users), ratings)
+    k = args.factors if args.factors is not None else aligned.n_factors
+    model.set_params(init="given", n_factors=k, global_mean=False,
+                     user_bias=aligned.user_bias is not None and not args.no_user_bias,
+                     item_bias=aligned.item_bias is not None and not args.no_movie_bias)
+    model.start_from(aligned.arrays(k))
+    return f"{aligned.source}, {k} factors, rows {aligned.how}"
+
+
+# --- info ------------------------------------------------------------------------------------------------
+def run_info(args) -> int:
+    """What the window's status bar says of a file, and what the reader decided on the way."""
+    from .core.summary import ratings_summary
+    from .io.project import SUFFIX, load_project
+    from .io.readers import RatingsFileError, read_any
+
+    path = args.ratings_file
+    try:
+        if path.lower().endswith(SUFFIX):
+            ratings, file_format, duplicates, users_from, warnings = load_project(path).ratings, "project", 0, \
+                "the project", []
+        else:
+            loaded = read_any(path)
+            ratings, file_format, duplicates, users_from, warnings = (
+                loaded.ratings, loaded.format, loaded.duplicates, loaded.users_from, loaded.warnings)
+    except RatingsFileError as error:
+        _error(error)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        _error(f"{path}: {error.strerror or error}")
+        return EXIT_BAD_INPUT
+    except (ValueError, MemoryError) as error:
+        _error(f"{path}: {error or type(error).__name__}")
+        return EXIT_BAD_INPUT
+    scale = ratings.scale
+    facts = {
+        "file": path,
+        "summary": ratings_summary(ratings),
+        "users": ratings.n_users,
+        "movies": ratings.n_items,
+        "ratings": ratings.n_ratings,
+        "density": ratings.density,
+        "binary": bool(ratings.binary),
+        "scale": {"low": scale.low, "high": scale.high, "step": scale.step},
+        "duplicates": duplicates,
+        "users_from": users_from,
+        "format": file_format,
+        "warnings": warnings,
+    }
+    if args.json:
+        print(json.dumps(facts, default=_json_default))
+        return 0
+    print(f"{path}: {facts['summary']}")
+    print(f"  users from: {users_from}")
+    print(f"  scale: {'0/1 labels' if ratings.binary else scale.describe()}")
+    print(f"  duplicates: {duplicates:,} (the last of each kept)" if duplicates else "  duplicates: none")
+    print(f"  format: {file_format}")
+    for warning in warnings:
+        print(f"  warning: {warning}")
+    return 0
+
+
 def _run_spark(args, ratings) -> int:
     """``train --engine spark``: Spark MLlib's ALS on the same split (see cfexplorer/spark_als.py)."""
     from pathlib import Path
@@ -271,10 +392,14 @@ def _run_spark(args, ratings) -> int:
     if missing:
         _error(missing)
         return EXIT_BAD_INPUT
+    if args.params or args.init is not None or args.init_scale is not None:
+        _error("--params, --init and --init-scale start our own matrix factorization, not --engine spark")
+        return EXIT_BAD_INPUT
     if args.binary or ratings.binary or args.model != "mf":
         _error("--engine spark trains Spark's ALS on explicit ratings: leave out --binary and --model")
         return EXIT_BAD_INPUT
-    train, test = train_test_split(ratings, args.test_fraction, args.seed)
+    test_fraction = 0.2 if args.test_fraction is None else args.test_fraction  # None: the default
+    train, test = train_test_split(ratings, test_fraction, args.seed)
     reg = 10.0 if args.reg is None else args.reg
     reg_param = args.spark_reg if args.spark_reg is not None else spark_reg_param(reg, train)
     model_dir = Path(args.model_dir or f"{Path(args.ratings_file).stem}-spark-als")

@@ -16,7 +16,15 @@ asked, else 0. The prediction is z (squared loss), sigmoid(z) (binary labels), o
     reg term   = reg/2 (|W|^2 + |X|^2) + bias_reg/2 (|b|^2 + |c|^2)
 
 Both terms are sums, as in the course, so their scale grows with the number of ratings; the
-learning rate of plain gradient descent must shrink accordingly (Adam is insensitive to it).
+learning rate of plain gradient descent must shrink accordingly (Adam is insensitive to it). With
+``reg`` = lambda, ``bias_reg`` = 0, a user bias and no offset this is the J of the course's lab
+(``cofi_cost_func``): 1/2 sum over rated cells of (w.x + b - y)^2 + lambda/2 (|W|^2 + |X|^2).
+
+A fresh fit reports epoch 0 first: J, its terms and the training scores at the starting parameters,
+before any update (the lab's "iteration 0"); epoch n is the cost after n updates. The starting
+parameters are drawn by ``init`` ('small': factors from N(0, init_scale^2), biases 0; 'normal': every
+parameter from N(0, 1), as the lab's ``tf.random.normal``) or given (``init='given'`` with
+:meth:`MatrixFactorization.start_from`).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from ..lazy import lazy_import
 sp = lazy_import("scipy.sparse")
 
 OPTIMIZERS = ("gd", "adam", "sgd", "als")
+INITS = ("small", "normal", "given")
 # For like/dislike labels ALS does not apply; these beat the rating defaults on MovieLens likes
 # (rating >= 4, 80/20): test BCE 0.556 and AUC 0.79, against 0.98 and 0.72 with lighter regularization.
 BINARY_DEFAULTS = {"optimizer": "adam", "learning_rate": 0.05, "n_epochs": 100, "reg": 10.0, "bias_reg": 5.0}
@@ -52,7 +61,8 @@ class TrainingDiverged(FloatingPointError):
 
 @dataclass
 class EpochRecord:
-    """What one epoch of training produced. ``total`` is the cost J = data_term + reg_term."""
+    """What one epoch of training produced. ``total`` is the cost J = data_term + reg_term. Epoch 0 is the
+    starting parameters, before any update."""
 
     epoch: int
     data_term: float
@@ -133,7 +143,10 @@ class MatrixFactorization(RatingModel):
         'als' alternating least squares (squared loss only).
     n_epochs : passes over the training ratings.
     batch_size : ratings per step for 'sgd' (default 256) and 'adam' (None: full batch).
-    init_scale : standard deviation of the initial factors.
+    init : how the starting parameters are drawn: 'small' (factors from N(0, init_scale^2), biases 0),
+        'normal' (every factor and bias from N(0, 1), as the course's lab), or 'given' (the arrays
+        passed to :meth:`start_from`). Users and items without ratings start at 0 whatever the init.
+    init_scale : standard deviation of the initial factors under init='small'.
     seed : seed of the initial factors and the mini-batch order.
     mean_normalization : subtract each item's training mean before fitting and add it back when
         predicting, so a user with no ratings is predicted the item means.
@@ -155,6 +168,7 @@ class MatrixFactorization(RatingModel):
         optimizer: str = "als",
         n_epochs: int = 20,
         batch_size: int | None = None,
+        init: str = "small",
         init_scale: float = 0.1,
         seed: int | None = 0,
         mean_normalization: bool = False,
@@ -172,6 +186,7 @@ class MatrixFactorization(RatingModel):
         self.optimizer = optimizer
         self.n_epochs = n_epochs
         self.batch_size = batch_size
+        self.init = init
         self.init_scale = init_scale
         self.seed = seed
         self.mean_normalization = mean_normalization
@@ -185,7 +200,7 @@ class MatrixFactorization(RatingModel):
     # --- scikit-learn style parameter access --------------------------------------------------
     _PARAM_NAMES = (
         "n_factors", "reg", "bias_reg", "learning_rate", "optimizer", "n_epochs", "batch_size",
-        "init_scale", "seed", "mean_normalization", "user_bias", "item_bias", "global_mean",
+        "init", "init_scale", "seed", "mean_normalization", "user_bias", "item_bias", "global_mean",
         "loss", "warm_start", "y_range",
     )
 
@@ -207,11 +222,22 @@ class MatrixFactorization(RatingModel):
         optimizer = self._make_optimizer()
         rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
         self.history_ = getattr(self, "history_", []) if self._continuing else []
-        first_epoch = len(self.history_) + 1
+        first_epoch = self.history_[-1].epoch + 1 if self.history_ else 1
         systems = self._als_systems(data) if self.optimizer == "als" else None
         full_batch = systems is None and self._batch_size(len(data)) >= len(data)
         rated = data.item_major if full_batch else data
         current = None  # (data term, residual, prediction) at the current parameters, once computed
+        if not self.history_:
+            # Epoch 0: the cost at the starting parameters. A full batch takes its first step from these
+            # very scores, so it costs nothing more; ALS and mini-batches pay one pass over the ratings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                current = self._evaluate(rated)
+                reg_term = self._reg_term()
+            if not (np.isfinite(current[0]) and np.isfinite(reg_term)):
+                raise TrainingDiverged("The cost at the starting parameters is infinite or NaN: the starting "
+                                       "factors or biases are too large for these ratings.")
+            train = self._report(rated.y, self._clipped(current[2]))
+            yield keep_epoch(self, 0, current[0], reg_term, train, validation, start, snapshot_every)
         for epoch in range(first_epoch, first_epoch + self.n_epochs):
             previous = {name: array.copy() for name, array in self._params.items()}
             with np.errstate(over="ignore", invalid="ignore"):
@@ -249,6 +275,12 @@ class MatrixFactorization(RatingModel):
             raise ValueError(f"learning rate must be positive; got {self.learning_rate}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch size must be at least 1")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}; got {self.init!r}")
+        if not (np.isfinite(self.init_scale) and self.init_scale >= 0):
+            raise ValueError(f"the initial scale must be a number >= 0; got {self.init_scale}")
+        if self.init == "given" and getattr(self, "_start", None) is not None:
+            self._check_start(ratings)
         loss = self._resolve_loss(ratings)
         if loss == "bce" and self.optimizer == "als":
             raise ValueError("alternating least squares needs the squared loss; use gd, sgd or adam")
@@ -305,25 +337,67 @@ class MatrixFactorization(RatingModel):
             and {name: a.shape for name, a in current.items()} == shapes
         )
         if not self._continuing:
-            self._params = self._initial_params(ratings, shapes)
+            self._params = self._given_params(shapes) if self.init == "given" else self._initial_params(ratings, shapes)
         self._expose()
         return _TrainingSet(ratings, self.item_offset_)
 
     def _initial_params(self, ratings: Ratings, shapes: dict) -> dict:
         rng = np.random.default_rng(self.seed)
+        scale = 1.0 if self.init == "normal" else self.init_scale
         params = {
-            "item_factors": rng.normal(0, self.init_scale, shapes["item_factors"]),
-            "user_factors": rng.normal(0, self.init_scale, shapes["user_factors"]),
+            "item_factors": rng.normal(0, scale, shapes["item_factors"]),
+            "user_factors": rng.normal(0, scale, shapes["user_factors"]),
         }
-        # A user or item without ratings gets no signal, only weight decay; starting it at zero
-        # makes its prediction exactly the offset (mu_i under mean normalization) whatever the
-        # optimizer, instead of an Adam-sized wobble around it.
-        params["item_factors"][ratings.item_counts() == 0] = 0
-        params["user_factors"][ratings.user_counts() == 0] = 0
         for name in ("user_bias", "item_bias"):
             if name in shapes:
-                params[name] = np.zeros(shapes[name])
+                params[name] = rng.standard_normal(shapes[name]) if self.init == "normal" else np.zeros(shapes[name])
+        # A user or item without ratings gets no signal, only weight decay; starting it at zero
+        # makes its prediction exactly the offset (mu_i under mean normalization) whatever the
+        # optimizer, instead of an Adam-sized wobble around it (or, with an unregularized bias, a
+        # random bias kept forever). The course's lab has no such rows: there it changes nothing.
+        unrated_items, unrated_users = ratings.item_counts() == 0, ratings.user_counts() == 0
+        params["item_factors"][unrated_items] = 0
+        params["user_factors"][unrated_users] = 0
+        if "item_bias" in params:
+            params["item_bias"][unrated_items] = 0
+        if "user_bias" in params:
+            params["user_bias"][unrated_users] = 0
         return params
+
+    # --- given starting parameters --------------------------------------------------------------
+    def start_from(self, params: dict | None) -> "MatrixFactorization":
+        """Start the next fit with ``init='given'`` from copies of these arrays: ``item_factors`` (items x
+        k), ``user_factors`` (users x k) and optionally ``user_bias`` and ``item_bias`` (missing biases
+        start at 0; biases the model does not learn are not used). None forgets them. Checked against
+        the ratings when the fit begins."""
+        if params is None:
+            self._start = None
+            return self
+        missing = [name for name in ("item_factors", "user_factors") if name not in params]
+        if missing:
+            raise ValueError(f"starting parameters need {' and '.join(missing)}")
+        self._start = {name: np.array(value, dtype=float) for name, value in params.items()
+                       if name in ("item_factors", "user_factors", "user_bias", "item_bias") and value is not None}
+        return self
+
+    def _check_start(self, ratings: Ratings) -> None:
+        start, k = self._start, int(self.n_factors)
+        expected = {"item_factors": (ratings.n_items, k), "user_factors": (ratings.n_users, k),
+                    "user_bias": (ratings.n_users,), "item_bias": (ratings.n_items,)}
+        words = {"item_factors": "movie factors X", "user_factors": "user factors W", "user_bias": "user biases b",
+                 "item_bias": "movie biases"}
+        for name, array in start.items():
+            if array.shape != expected[name]:
+                raise ValueError(f"the starting {words[name]} have shape {_shape(array.shape)}; these ratings and "
+                                 f"{k} factors need {_shape(expected[name])}")
+            if not np.isfinite(array).all():
+                raise ValueError(f"the starting {words[name]} hold a value that is not a finite number")
+
+    def _given_params(self, shapes: dict) -> dict:
+        start = getattr(self, "_start", None)
+        if start is None:
+            raise ValueError("init='given' needs the starting parameters: call start_from(...) first")
+        return {name: start[name].copy() if name in start else np.zeros(shape) for name, shape in shapes.items()}
 
     def _expose(self):
         """Publish the learned arrays under scikit-learn style names (views, not copies)."""
@@ -519,7 +593,7 @@ class MatrixFactorization(RatingModel):
             user_bias=self.user_bias_.copy(), item_bias=self.item_bias_.copy(),
             item_offset=self.item_offset_.copy(), item_mean=self.item_mean_.copy(),
             binary=self.loss_ == "bce", low=self.scale_.low, high=self.scale_.high,
-            epoch=len(getattr(self, "history_", [])), y_range=self.y_range_,
+            epoch=self.history_[-1].epoch if getattr(self, "history_", None) else 0, y_range=self.y_range_,
         )
 
     def snapshot(self) -> dict:
@@ -641,6 +715,10 @@ class Predictor:
             "y_range": self.y_range,
             "clipped": (not self.binary) and self.y_range is None and not (self.low <= z <= self.high),
         }
+
+
+def _shape(shape: tuple) -> str:
+    return " × ".join(str(n) for n in shape) if len(shape) > 1 else f"{shape[0]}"
 
 
 def _design(factors: np.ndarray, with_bias: bool) -> np.ndarray:

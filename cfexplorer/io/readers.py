@@ -41,6 +41,8 @@ class LoadResult:
     ratings: Ratings
     format: str
     warnings: list[str] = field(default_factory=list)
+    duplicates: int = 0  # (user, item) pairs the file repeats; the last of each was kept
+    users_from: str = ""  # where the users were read from: "the column 'userId'", "the rows", "the columns (…)"
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -215,7 +217,9 @@ def _numeric_long_table(text: str, path: Path, delimiter: str, binary) -> LoadRe
         return None
     lines = np.arange(1 + skip, len(values) + 1 + skip)
     _refuse_unshowable(values, lines, path)
-    return _build(path, users.astype(np.int64), items.astype(np.int64), values, binary, "long", lines)
+    result = _build(path, users.astype(np.int64), items.astype(np.int64), values, binary, "long", lines)
+    result.users_from = _user_column(header if skip else None, columns[0])
+    return result
 
 
 def _whole_ids(ids: np.ndarray) -> bool:
@@ -227,14 +231,24 @@ def _table_result(table: pd.DataFrame, path: Path, binary: bool | None) -> LoadR
     header = list(table.iloc[0])
     columns = _long_columns(header)
     if columns is not None:
-        return _long_from_table(table.iloc[1:], columns, path, binary, fmt="long")
+        result = _long_from_table(table.iloc[1:], columns, path, binary, fmt="long")
+        result.users_from = _user_column(header, columns[0])
+        return result
     corner_names_a_matrix = _corner_names_items(header[0]) or _normalize_name(header[0]) in USER_NAMES
     headerless_long = table.shape[1] in (3, 4) and _is_number(header[2]) and not corner_names_a_matrix
     if headerless_long:
-        return _long_from_table(table, (0, 1, 2), path, binary, fmt="long")
+        result = _long_from_table(table, (0, 1, 2), path, binary, fmt="long")
+        result.users_from = _user_column(None, 0)
+        return result
     if table.shape[1] < 2:
         raise RatingsFileError(path, "found a single column; expected user, item, rating columns or a matrix", 1)
     return _wide_from_table(table, path, binary)
+
+
+def _user_column(header, position: int) -> str:
+    if header is None:
+        return f"column {position + 1} (no header)"
+    return f"the column {str(header[position]).strip()!r}"
 
 
 def _long_from_table(table: pd.DataFrame, columns, path, binary, fmt: str) -> LoadResult:
@@ -318,7 +332,7 @@ def _build(path, users, items, values, binary, fmt, lines=None) -> LoadResult:
     # same sort Ratings' own check would repeat, a second on ten million ratings).
     ratings = Ratings(user_codes, item_codes, values, np.asarray(user_labels, dtype=object),
                       np.asarray(item_labels, dtype=object), binary=binary, validate=False)
-    return LoadResult(ratings, fmt, warnings)
+    return LoadResult(ratings, fmt, warnings, duplicates=0 if kept is None else int(kept.size - kept.sum()))
 
 
 def _last_of_each_key(keys: np.ndarray, n_keys: int) -> np.ndarray | None:
@@ -381,7 +395,10 @@ def _wide_from_table(table: pd.DataFrame, path, binary) -> LoadResult:
     _refuse_unshowable(numbers, body_lines[filled // values.shape[1]], path)
     matrix = np.full(values.shape, np.nan)
     matrix.flat[filled] = numbers
-    return _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, "wide")
+    result = _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, "wide")
+    if rows_are_items:
+        result.users_from = f"the columns (the corner cell {str(cells[0, 0]).strip()!r} names movies)"
+    return result
 
 
 def _rated_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -413,7 +430,7 @@ def _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, fmt)
     if binary is None:
         binary = _looks_binary(observed)
     ratings = Ratings.from_dense(matrix, user_labels, item_labels, binary=binary)
-    return LoadResult(ratings, fmt, [])
+    return LoadResult(ratings, fmt, [], users_from="the columns" if rows_are_items else "the rows")
 
 
 # --- MovieLens ------------------------------------------------------------------------------------
@@ -423,7 +440,9 @@ def read_ml100k(path, binary: bool | None = None) -> LoadResult:
     table = _parse_table(_read_text(path), path, "\t")
     if table.shape[1] < 3:
         raise RatingsFileError(path, "expected tab-separated user, item, rating, timestamp", int(table.index[0]))
-    return _long_from_table(table, (0, 1, 2), path, binary, fmt="ml100k")
+    result = _long_from_table(table, (0, 1, 2), path, binary, fmt="ml100k")
+    result.users_from = "column 1 (u.data: user, item, rating, timestamp)"
+    return result
 
 
 # --- Excel ----------------------------------------------------------------------------------------

@@ -27,7 +27,9 @@ def recipe_for(window) -> RunRecipe:
         ratings, kind = inputs.ratings, inputs.kind
         params = model.get_params()
         fraction, seed = inputs.validation_fraction, inputs.validation_seed
-        planned, done = int(params.get("n_epochs", 0)), len(getattr(model, "history_", []))
+        history = getattr(model, "history_", [])
+        # epochs trained: the last record's number (a matrix factorization's history starts at epoch 0)
+        planned, done = int(params.get("n_epochs", 0)), history[-1].epoch if history else 0
         if panel.controller.is_active:
             notes.append(f"The run was still going in the window ({done} of {planned} epochs); this trains all "
                          f"{planned}.")
@@ -46,6 +48,10 @@ def recipe_for(window) -> RunRecipe:
                          "settings and the panel's held-out share.")
         else:
             notes.append("The window had not trained yet: this is the run Train would start.")
+    if params.get("init") == "given":  # Training ▸ Load Parameters…: the files are not part of the code
+        params["init"] = "small"
+        notes.append("The run in the window started from loaded parameters, which this code does not carry: it "
+                     "starts from small random factors.")
     return RunRecipe(window.document_title, kind, params, ratings, data_source(window, ratings), fraction, seed,
                      " ".join(notes))
 

@@ -1,5 +1,8 @@
 """Live loss curves: the data term, the regularization term and their sum J, plus a validation
-metric on the same epoch axis. Earlier runs stay as fainter overlays so settings can be compared."""
+metric on the same epoch axis. Earlier runs stay as fainter overlays so settings can be compared.
+
+The axis starts at epoch 0, the cost at the starting parameters before any update (models that report
+no epoch 0 start at 1). A run of a single epoch, such as epoch 0 of loaded parameters, shows as points."""
 
 from __future__ import annotations
 
@@ -122,9 +125,9 @@ class LossPlot(QWidget):
         self.runs.append(run)
         self.validation_plot.setLabel("left", "validation " + " / ".join(m.upper() for m in run.metrics))
         self._restyle()
-        if planned_epochs:
+        if planned_epochs is not None:
             longest = max([planned_epochs] + [r.epochs[-1] for r in self.runs if r.epochs])
-            self.cost_plot.setXRange(1, max(longest, 2), padding=0.02)  # the validation plot's x is linked
+            self.cost_plot.setXRange(0, max(longest, 1), padding=0.02)  # the validation plot's x is linked
         else:
             self.cost_plot.enableAutoRange(x=True)
         return run
@@ -225,6 +228,14 @@ class LossPlot(QWidget):
             curves[term].setData(epochs, values, connect="finite")
         for key in VALIDATION_KEYS:
             curves[key].setData(epochs, run.series(key), connect="finite")
+        for curve in curves.values():
+            # A line needs two points: one epoch alone (a finite one) is drawn as a dot.
+            lone = len(epochs) == 1 and curve.yData is not None and bool(np.isfinite(curve.yData).all())
+            if lone != (curve.opts["symbol"] is not None):
+                curve.setSymbol("o" if lone else None)
+            if lone:
+                curve.setSymbolBrush(curve.opts["pen"].color())
+                curve.setSymbolPen(curve.opts["pen"].color())
 
     def _update_current(self):
         if self._curves:

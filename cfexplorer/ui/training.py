@@ -105,6 +105,7 @@ class TrainingWorker(QObject):
         self._steps = steps
         self._epochs_per_second = epochs_per_second
         self._pending = []
+        self._took_step = False
 
     # --- requests from the GUI thread (thread-safe) ----------------------------------------------------
     def request_stop(self):
@@ -141,7 +142,8 @@ class TrainingWorker(QObject):
             self.sig_progress.emit(self.run_id, records, self.model.predictor() if with_predictor else None)
 
     def _may_run_next_epoch(self, last_epoch_started: float) -> bool:
-        """Wait while paused (or for the pace); False when a stop was requested."""
+        """Wait while paused (or for the pace); False when a stop was requested. Sets ``_took_step`` when
+        the epoch about to run is one that Step asked for."""
         announced_pause = False
         with self._condition:
             while True:
@@ -168,6 +170,7 @@ class TrainingWorker(QObject):
                         self._condition.wait(remaining)
                         continue
                 break
+            self._took_step = self._paused
             if self._paused:
                 self._steps -= 1
         if announced_pause:
@@ -201,6 +204,11 @@ class TrainingWorker(QObject):
                 except StopIteration:
                     break
                 self._pending.append(record)
+                if record.epoch == 0 and self._took_step:
+                    # Epoch 0 is the cost at the starting parameters, no update: Step trains one epoch more.
+                    with self._condition:
+                        if self._paused:  # not resumed meanwhile (Resume forgets the steps)
+                            self._steps += 1
                 if throttle.ready():
                     self._flush()
                 # Small models run pure-Python epochs back to back; yielding the GIL here keeps every

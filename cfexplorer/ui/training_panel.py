@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
     QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from ..core.mf import BINARY_DEFAULTS
 from ..core.models import MODEL_KINDS, make_model
 from ..core.network import parse_hidden
+from .initialization import PARAMETER_FILES, InitializationRow, loaded_message, read_start_parameters
 from .loss_plot import LossPlot
 from .training import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 
@@ -25,7 +26,7 @@ OPTIMIZER_LABELS = {"als": "ALS (alternating least squares)", "adam": "Adam", "g
 
 # Which settings each kind of model has; the others are hidden while it is chosen.
 _MF_ROWS = ("loss", "checks", "factors", "reg", "bias_reg", "optimizer", "learning_rate", "epochs", "batch_size",
-            "y_range")
+            "y_range", "init")
 MODEL_ROWS = {
     "mf": _MF_ROWS,
     "dot_bias": _MF_ROWS,
@@ -114,6 +115,10 @@ class TrainingPanel(QWidget):
         self._started_at = 0.0
         self._epochs_at_start = 0
         self._binary = False
+        self._evaluation = False  # the last run started was Load Parameters' epoch 0 only (no update)
+        # Changing λ (or another term of J) while epoch 0 of loaded parameters is shown computes it again.
+        self._reevaluate_timer = QTimer(self, singleShot=True, interval=150)
+        self._reevaluate_timer.timeout.connect(self.evaluate_start)
         self._build()
         self.controller.sig_progress.connect(self._on_progress)
         self.controller.sig_state_changed.connect(self._on_state_change)
@@ -170,8 +175,10 @@ class TrainingPanel(QWidget):
             self.optimizer.addItem(label, key)
         self.optimizer.setToolTip("How the cost is minimized: ALS solves exactly for users, then movies; "
                                   "the others take gradient steps.")
-        self.epochs = QSpinBox(minimum=1, maximum=100_000)
-        self.epochs.setToolTip("How many passes over the ratings to train for.")
+        self.epochs = QSpinBox(minimum=0, maximum=100_000)
+        self.epochs.setToolTip("How many passes over the ratings to train for; 0 computes J at the starting "
+                               "parameters (epoch 0) without an update.")
+        self.initialization = InitializationRow()
         self.batch_size = QSpinBox(minimum=0, maximum=10_000_000, specialValueText="full batch")
         self.batch_size.setToolTip("Ratings per step for SGD and Adam; 'full batch' uses all of them.")
         self.validation = QDoubleSpinBox(minimum=0, maximum=0.5, decimals=2, singleStep=0.05)
@@ -209,12 +216,13 @@ class TrainingPanel(QWidget):
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch_size)
         form.addRow("y-range", self.y_range)
+        form.addRow("Initialization", self.initialization)
         form.addRow(self.features_button)
         self._row_widgets = {
             "loss": self.loss, "checks": self.checks, "factors": self.factors, "hidden": self.hidden,
             "dropout": self.dropout, "reg": self.reg, "bias_reg": self.bias_reg, "optimizer": self.optimizer,
             "learning_rate": self.learning_rate, "epochs": self.epochs, "batch_size": self.batch_size,
-            "y_range": self.y_range, "features": self.features_button,
+            "y_range": self.y_range, "features": self.features_button, "init": self.initialization,
         }
         form.addRow("Validation share", self.validation)
         form.addRow("Seed", self.seed)
@@ -294,6 +302,10 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.cost_label)
         layout.addWidget(self.stale_box)
         layout.addStretch(1)
+        for changed in (self.reg.valueChanged, self.bias_reg.valueChanged, self.factors.valueChanged,
+                        self.mean_normalization.toggled, self.global_mean.toggled, self.user_bias.toggled,
+                        self.item_bias.toggled, self.loss.currentIndexChanged, self.initialization.sig_changed):
+            changed.connect(self._on_cost_setting_change)
 
     # --- settings ----------------------------------------------------------------------------------------
     @property
@@ -305,6 +317,7 @@ class TrainingPanel(QWidget):
         training = training or {}
         self._binary = binary
         self.user_features = self.item_features = None
+        self.initialization.set_loaded(None)  # parameters loaded for the previous document
         kind = training.get("model", "mf")
         self.model_kind.blockSignals(True)
         self.model_kind.setCurrentIndex(max(self.model_kind.findData(kind), 0))
@@ -355,6 +368,8 @@ class TrainingPanel(QWidget):
             self.hidden.setText(hidden if isinstance(hidden, str) else ", ".join(str(v) for v in hidden))
         if "y_range" in params:
             self.y_range.setText(format_y_range(params["y_range"]))
+        if "init" in params:
+            self.initialization.set_init(params["init"], params.get("init_scale"))
         self._show_rows()
 
     def _on_model_kind_change(self):
@@ -391,6 +406,8 @@ class TrainingPanel(QWidget):
             "hidden": parse_hidden(self.hidden.text()),
             "dropout": self.dropout.value(),
             "y_range": parse_y_range(self.y_range.text()),
+            "init": self.initialization.init,
+            "init_scale": self.initialization.scale.value(),
         }
         known = MODEL_KINDS[kind].model_class._PARAM_NAMES
         return {name: value for name, value in params.items() if name in known}
@@ -451,9 +468,10 @@ class TrainingPanel(QWidget):
         self.sig_message.emit("info", "The content-based model will read the edited feature tables.")
 
     # --- transport ------------------------------------------------------------------------------------------
-    def train(self, paused: bool = False, steps: int = 0) -> bool:
+    def train(self, paused: bool = False, steps: int = 0, epochs: int | None = None) -> bool:
         """Start a new run on a snapshot of the current ratings; a run still going is superseded (left to
-        end on its own, nothing more of it shown). Settings that cannot train change nothing."""
+        end on its own, nothing more of it shown). Settings that cannot train change nothing. ``epochs``
+        overrides the Epochs setting for this run (0: only J at the starting parameters)."""
         ratings = self.data_source()
         if ratings.n_ratings == 0:
             self.sig_message.emit("error", "There are no ratings to train on: type some into the grid first.")
@@ -463,19 +481,28 @@ class TrainingPanel(QWidget):
             if self.kind == "content" and (self.user_features is not None or self.item_features is not None):
                 params["user_features"], params["item_features"] = self.current_feature_tables()
             model = make_model(self.kind, **params)
+            if params.get("init") == "given":
+                model.start_from(self.initialization.start_arrays(model.n_factors))
+            if epochs is not None:
+                model.set_params(n_epochs=epochs)
             model._check_params(ratings)
         except ValueError as error:
             self.sig_message.emit("error", f"Cannot train with these settings: {error}")
             return False
         if self.controller.retire():
             self.sig_run_ended.emit(self.model, "superseded")
+        if self._evaluation and self._plot_run is not None:
+            self.loss_plot.remove_run(self._plot_run)  # epoch 0 alone was a preview: this run shows it again
+        self._evaluation = False
+        self._reevaluate_timer.stop()
         self.model = model
         self.stale = False
         self.stale_box.hide()
         binary = ratings.binary and (self.kind == "content" or model._resolve_loss(ratings) == "bce")
         self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"),
                                                   model.n_epochs)
-        self.progress.setRange(0, model.n_epochs)
+        self.progress.setRange(0, max(model.n_epochs, 1))
+        self.progress.setFormat("epoch %v / %m" if model.n_epochs else "epoch 0 / 0")
         self.progress.setValue(0)
         self._progress_text = "starting…"
         self._started_at = time.perf_counter()
@@ -490,6 +517,49 @@ class TrainingPanel(QWidget):
 
     def _on_train_click(self):
         self.train()
+
+    # --- starting parameters ----------------------------------------------------------------------------------
+    def load_parameters_dialog(self):
+        paths, _ = QFileDialog.getOpenFileNames(self, "Load parameters: an .npz, or the lab's X, W and b CSV files",
+                                                "", PARAMETER_FILES)
+        if paths:
+            self.load_parameters(paths)
+
+    def load_parameters(self, paths) -> bool:
+        """Start from the parameters in ``paths`` (Training ▸ Load Parameters…): the model becomes the one they
+        describe, and epoch 0 — J, its terms and the predictions at exactly those parameters — is shown at
+        once; Train continues from them. Nothing changes when they cannot be read or do not fit the grid."""
+        ratings = self.data_source()
+        try:
+            found, aligned = read_start_parameters(paths, ratings)
+        except ValueError as error:  # FactorFileError is one
+            self.sig_message.emit("error", f"Cannot load parameters: {error}")
+            return False
+        if "init" not in MODEL_ROWS[self.kind]:
+            self.model_kind.setCurrentIndex(self.model_kind.findData("mf"))
+        # The model the file describes: its biases, no offset (the parameters hold everything), all ratings.
+        self.user_bias.setChecked(aligned.user_bias is not None)
+        self.item_bias.setChecked(aligned.item_bias is not None)
+        self.mean_normalization.setChecked(False)
+        self.global_mean.setChecked(False)
+        self.factors.setValue(aligned.n_factors)
+        self.validation.setValue(0.0)
+        self.initialization.set_loaded(aligned)
+        self._reevaluate_timer.stop()  # the settings above asked for an evaluation: this is it
+        self.sig_message.emit("info", loaded_message(found, aligned, self.bias_reg.value()))
+        return self.evaluate_start()
+
+    def evaluate_start(self) -> bool:
+        """Epoch 0 only: J, its terms and the predictions at the starting parameters, without an update (a run
+        of 0 epochs, shown as one point that the next run replaces)."""
+        if not self.train(epochs=0):
+            return False
+        self._evaluation = True
+        return True
+
+    def _on_cost_setting_change(self, *_):
+        if self._evaluation and self.model is not None and "init" in MODEL_ROWS[self.kind]:
+            self._reevaluate_timer.start()
 
     def toggle_pause(self):
         if self.controller.state == RUNNING:
@@ -513,6 +583,9 @@ class TrainingPanel(QWidget):
             self.loss_plot.remove_run(self._plot_run)
             self._plot_run = None
         self.model = None
+        self._evaluation = False
+        self._reevaluate_timer.stop()
+        self.progress.setFormat("epoch %v / %m")
         self.progress.setValue(0)
         self.status_label.setText("Not trained yet")
         self.cost_label.clear()
@@ -530,11 +603,12 @@ class TrainingPanel(QWidget):
         binary = model.loss_ == "bce" or getattr(model, "binary_", False)
         self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
         self.loss_plot.add_records(model.history_)
-        epochs = len(model.history_)
+        epochs = model.history_[-1].epoch if model.history_ else 0
         if model.history_:
             self.cost_label.setText(self.describe_cost(model.history_[-1]))
         self.status_label.setText(f"trained: {epochs} epochs ({how})")
         self.progress.setRange(0, max(epochs, 1))
+        self.progress.setFormat("epoch %v / %m")
         self.progress.setValue(epochs)
 
     def shutdown(self) -> bool:
@@ -562,7 +636,10 @@ class TrainingPanel(QWidget):
         self.stale_box.show()
 
     def _on_retrain_click(self):
-        self.train()
+        if self._evaluation:
+            self.evaluate_start()
+        else:
+            self.train()
 
     # --- reactions ----------------------------------------------------------------------------------------------
     @Slot(object, object)
@@ -590,6 +667,8 @@ class TrainingPanel(QWidget):
 
     def describe_cost(self, record) -> str:
         text = f"J = {record.data_term:.5g} (data) + {record.reg_term:.5g} (reg) = {record.total:.5g}"
+        if record.epoch == 0:
+            text = "Epoch 0 (the starting parameters): " + text
         train = record.train
         if "rmse" in train:
             text += f"   train RMSE {train['rmse']:.4f}"
@@ -615,10 +694,16 @@ class TrainingPanel(QWidget):
 
     @Slot(str)
     def _on_finished(self, reason: str):
-        epochs = len(getattr(self.model, "history_", []))
+        history = getattr(self.model, "history_", [])
+        epochs = history[-1].epoch if history else 0
         word = "finished" if reason == "done" else "stopped"
         elapsed = time.perf_counter() - self._started_at
-        self.status_label.setText(f"{word} after {epochs} epochs in {elapsed:.2f} s")
+        if not history:  # a model without an epoch 0 trained for no epoch: it predicts nothing
+            self.sig_predictor_changed.emit(None)
+        if self._evaluation and epochs == 0:
+            self.status_label.setText("epoch 0: J at the starting parameters, no update")
+        else:
+            self.status_label.setText(f"{word} after {epochs} epochs in {elapsed:.2f} s")
         self.sig_run_ended.emit(self.model, reason)
 
     @Slot(str, str)

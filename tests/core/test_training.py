@@ -35,13 +35,13 @@ def test_iter_fit_yields_one_record_per_epoch_with_terms_reported_separately():
     train, validation = train_test_split(ratings, 0.25, seed=1)
     model = MatrixFactorization(n_factors=2, reg=2.0, optimizer="adam", n_epochs=7)
     records = list(model.iter_fit(train, validation, snapshot_every=3))
-    assert [r.epoch for r in records] == list(range(1, 8))
+    assert [r.epoch for r in records] == list(range(0, 8))  # epoch 0: the starting parameters
     assert all(isinstance(r, EpochRecord) for r in records)
     for record in records:
         assert record.total == pytest.approx(record.data_term + record.reg_term)
         assert record.reg_term > 0 and record.data_term > 0
         assert set(record.validation) == {"rmse", "mae"}
-    assert [r.snapshot is not None for r in records] == [False, False, True, False, False, True, False]
+    assert [r.snapshot is not None for r in records] == [True, False, False, True, False, False, True, False]
     last = records[-1]
     # The reported terms are those of the final parameters, recomputed from scratch.
     data_term, reg_term, total = model.loss_terms(train)
@@ -153,7 +153,7 @@ def test_warm_start_continues_the_history():
     model = MatrixFactorization(n_factors=2, optimizer="adam", n_epochs=5, warm_start=True)
     model.fit(ratings)
     model.fit(ratings)
-    assert [r.epoch for r in model.history_] == list(range(1, 11))
+    assert [r.epoch for r in model.history_] == list(range(0, 11))  # one epoch 0: the second fit continues
 
 
 def test_splits_are_disjoint_complete_and_seeded():

@@ -51,6 +51,10 @@ class DialogAnswers:
         answer = self._next("open")
         return ("", "") if answer is None else (answer, "")
 
+    def get_open_file_names(self, *args, **kwargs):
+        answer = self._next("open several")
+        return ([], "") if answer is None else (list(answer), "")
+
     def get_save_file_name(self, *args, **kwargs):
         answer = self._next("save")
         return ("", "") if answer is None else (answer, "CF Explorer project (*.cfx)")
@@ -78,6 +82,7 @@ def dialog_patches():
         (MainWindow, "ask_save_changes", lambda self: QMessageBox.StandardButton.Discard),
         (QInputDialog, "getText", staticmethod(ANSWERS.get_text)),
         (QFileDialog, "getOpenFileName", staticmethod(ANSWERS.get_open_file_name)),
+        (QFileDialog, "getOpenFileNames", staticmethod(ANSWERS.get_open_file_names)),
         (QFileDialog, "getSaveFileName", staticmethod(ANSWERS.get_save_file_name)),
         (DensityFilterDialog, "exec", lambda self: ANSWERS.density_exec(self)),
         (QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)),

@@ -77,10 +77,10 @@ def test_a_new_document_starts_from_a_clean_view(qtbot, trained):
     view = trained.factor_space
     view.labels_by.setCurrentIndex(view.labels_by.findData("count"))
     qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton, pos=point_position(view, ITEM_KIND, 4))
-    view.replay.setValue(10)  # replaying epoch 11 of the old run
+    view.replay.setValue(10)  # replaying epoch 10 of the old run (frame 0 is epoch 0)
     hover(qtbot, view, ITEM_KIND, 6)
     assert list(view.selection[ITEM_KIND]) == [4] and len(view.plot.highlight.getData()[0]) == 1
-    assert view.plot.label_texts() and hover_text(view) and view.epoch_label.text() == "11 of 60"
+    assert view.plot.label_texts() and hover_text(view) and view.epoch_label.text() == "10 of 60"
     assert view.search.completer().model().rowCount() > 0
 
     view.reset_for_new_document()  # what the window does when another file, preset or lesson opens
@@ -103,7 +103,7 @@ def test_a_new_document_starts_from_a_clean_view(qtbot, trained):
     with qtbot.waitSignal(trained.training_panel.sig_run_ended, timeout=FINISH_MS):
         qtbot.mouseClick(trained.training_panel.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 30)
-    assert len(view.coordinates(ITEM_KIND)) == 5 and view.replay.maximum() == 29
+    assert len(view.coordinates(ITEM_KIND)) == 5 and view.replay.maximum() == 30  # frames of epochs 0 to 30
     assert all(len(v) == 0 for v in view.selection.values())
 
 

@@ -128,7 +128,7 @@ def test_train_while_running_supersedes_the_run(qtbot, window):
     settle(qtbot, window)
     assert len(old_run.epochs) == old_epochs  # nothing of the old run reached its curves after Train
     new_run = panel.loss_plot.current
-    assert new_run is not old_run and new_run.epochs == list(range(1, 301))
+    assert new_run is not old_run and new_run.epochs == list(range(0, 301))
     assert shown and all(p.item_factors.shape[1] == 3 for p in shown)
     assert window.table.predictor.item_factors.shape[1] == 3 and window.table.predictor.epoch == 300
 
@@ -158,9 +158,9 @@ def test_pause_step_resume_keep_buttons_and_menu_in_step_with_the_state(qtbot, w
     qtbot.keyClick(window, KEYS["F7"])  # idle: Step starts a run that pauses after one epoch
     qtbot.waitUntil(lambda: controller.state == PAUSED, timeout=SETTLE_MS)
     assert transport_matches_state(window) and panel.pause_button.text() == "Resume"
-    assert panel.loss_plot.current.epochs == [1]
+    assert panel.loss_plot.current.epochs == [0, 1]  # epoch 0, the starting parameters, is no step
     qtbot.keyClick(window, KEYS["F7"])
-    qtbot.waitUntil(lambda: panel.loss_plot.current.epochs == [1, 2] and controller.state == PAUSED,
+    qtbot.waitUntil(lambda: panel.loss_plot.current.epochs == [0, 1, 2] and controller.state == PAUSED,
                     timeout=SETTLE_MS)
     panel.pace.setCurrentText("30 epochs/s")
     qtbot.keyClick(window, KEYS["F6"])

@@ -41,7 +41,7 @@ def test_train_fills_the_question_marks_and_the_loss_falls(qtbot, window):
     model, reason = run_to_end(qtbot, window)
     assert reason == "done"
     epochs, totals = panel.loss_plot.curve_data("total")
-    assert list(epochs) == list(range(1, 151))  # one point per epoch
+    assert list(epochs) == list(range(0, 151))  # epoch 0 (the starting parameters), then one point per epoch
     assert totals[-1] < 0.5 * totals[0]
     data_x, data_y = panel.loss_plot.curve_data("data")
     reg_x, reg_y = panel.loss_plot.curve_data("reg")
@@ -94,8 +94,8 @@ def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window)
     batches = []
     panel.controller.sig_progress.connect(lambda records, predictor: batches.append([r.epoch for r in records]))
     run_to_end(qtbot, window)
-    assert [epoch for batch in batches for epoch in batch] == list(range(1, 1001))  # every epoch, once, in order
-    assert batches[0] == [1]  # the first epoch shows at once
+    assert [epoch for batch in batches for epoch in batch] == list(range(0, 1001))  # every epoch, once, in order
+    assert batches[0] == [0]  # the starting parameters' cost shows at once
     # a signal every 1/30 s of training, each carrying the 11 or 12 epochs of 3 ms since the one before
     assert len(batches) <= MAX_UPDATES_PER_SECOND * 3 + 2
     epochs_per_signal = 1 / MAX_UPDATES_PER_SECOND / 0.003
@@ -180,19 +180,20 @@ def test_pause_and_resume_continue_the_same_run(qtbot, window):
     panel.pace.setCurrentText("full speed")
     with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
         qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
-    assert [r.epoch for r in panel.model.history_] == list(range(1, 61))
+    assert [r.epoch for r in panel.model.history_] == list(range(0, 61))
     assert len(panel.loss_plot.runs) == 1
 
 
 def test_step_trains_exactly_one_epoch_at_a_time(qtbot, window):
     panel = window.training_panel
     qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.controller.state == "paused" and panel.loss_plot.current.epochs == [1],
+    # epoch 0 is the cost before any update: Step still trains one epoch
+    qtbot.waitUntil(lambda: panel.controller.state == "paused" and panel.loss_plot.current.epochs == [0, 1],
                     timeout=5000)
     qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.loss_plot.current.epochs == [1, 2], timeout=5000)
+    qtbot.waitUntil(lambda: panel.loss_plot.current.epochs == [0, 1, 2], timeout=5000)
     qtbot.wait(200)
-    assert panel.loss_plot.current.epochs == [1, 2]
+    assert panel.loss_plot.current.epochs == [0, 1, 2]
     assert window.table.has_predictions
     panel.stop()
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=5000)
@@ -289,7 +290,8 @@ def test_export_curves_as_csv_and_png(qtbot, window, tmp_path):
     panel.export_curves(str(tmp_path / "curves.csv"))
     lines = (tmp_path / "curves.csv").read_text().splitlines()
     assert lines[0].startswith("run,settings,epoch,data_term,reg_term,total")
-    assert len(lines) == 1 + panel.epochs.value()
+    assert len(lines) == 1 + 1 + panel.epochs.value()  # the header, epoch 0, then one line per epoch
+    assert [line.split(",")[2] for line in lines[1:3]] == ["0", "1"]
     panel.export_curves(str(tmp_path / "curves.png"))
     assert (tmp_path / "curves.png").stat().st_size > 1000
     panel.export_curves(str(tmp_path / "curves.svg"))
@@ -334,7 +336,7 @@ def test_trained_model_is_saved_in_the_project_and_restored(qtbot, window, tmp_p
     assert window.open_file(path)
     assert grid_text(window, "Eve", "Love at last") == before
     assert window.training_panel.mean_normalization.isChecked()
-    assert len(window.training_panel.loss_plot.current.epochs) == 200
+    assert window.training_panel.loss_plot.current.epochs == list(range(0, 201))  # epoch 0 and 200 epochs
 
 
 def test_validation_curves_follow_rmse_and_mae(qtbot, window):
@@ -345,7 +347,8 @@ def test_validation_curves_follow_rmse_and_mae(qtbot, window):
     run_to_end(qtbot, window)
     epochs, rmse = panel.loss_plot.curve_data("validation")
     _, mae = panel.loss_plot.curve_data("validation2")
-    assert len(rmse) == 80 and np.all(np.isfinite(rmse)) and np.all(mae <= rmse + 1e-12)
+    assert list(epochs) == list(range(0, 81))  # epoch 0: the held-out ratings at the starting parameters
+    assert len(rmse) == 81 and np.all(np.isfinite(rmse)) and np.all(mae <= rmse + 1e-12)
     assert rmse[-1] < rmse[0]
     assert "val RMSE" in panel.cost_label.text()
     assert "validation RMSE" in panel.loss_plot.describe_epoch(80)

@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
@@ -62,6 +63,7 @@ CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModi
 RUN_LENGTHS = (1, 5, 40, 300, 3000)
 CELL_TEXTS = ("valid", "valid", "valid", "?", "off-step", "outside", "word", "nan", "inf", "1e308", "-1")
 NAME_ANSWERS = ("new", "new", "duplicate", "blank", "cancel")
+PARAMETER_FILE_KINDS = ("fits", "fits", "rows to spare", "too few rows", "a NaN", "lab CSVs", "cancel")
 NOTHING_TO_DO = "nothing to do"  # what a rule returns when there was nothing to click (counted apart)
 
 
@@ -126,6 +128,7 @@ class WindowMachine(RuleBasedStateMachine):
         self.hover_allowed = False  # the mouse moved onto the plot since the last Reset or new document
         self.saved: list[Path] = []
         self.names_made = 0
+        self.parameter_files = 0
         self.panel.sig_run_started.connect(self._on_run_started)
         spent = self.time_by_action.setdefault("(new window)", [0, 0.0])
         spent[0] += 1
@@ -378,6 +381,56 @@ class WindowMachine(RuleBasedStateMachine):
         if self.panel.epochs.value() > 300:
             self.panel.epochs.setValue(300)  # a model's defaults may train for long; keep steps short
         process_events()
+
+    @rule(init=st.sampled_from(["small", "normal", "given"]), scale=st.sampled_from([0.0, 0.1, 1.0, 3.0]))
+    @step
+    def choose_the_initialization(self, init, scale):
+        row = self.panel.initialization
+        if not row.isVisible():
+            return NOTHING_TO_DO  # a model without it is chosen
+        index = row.choice.findData(init)
+        if index < 0:
+            return NOTHING_TO_DO  # 'given' only once parameters are loaded
+        row.choice.setCurrentIndex(index)
+        if row.scale.isEnabled():
+            row.scale.setValue(scale)
+        process_events()
+
+    @rule(kind=st.sampled_from(PARAMETER_FILE_KINDS), factors=st.integers(1, 4), seed=st.integers(0, 9))
+    @step
+    def load_parameters(self, kind, factors, seed):
+        """Training ▸ Load Parameters…: an .npz that fits the grid (or has rows to spare, or too few, or a NaN),
+        the lab's X, W, b CSVs, or a cancelled dialog. Loading shows epoch 0, a run of its own."""
+        paths = self._parameter_files(kind, factors, seed)
+        if paths:
+            ANSWERS.give(("open several", [str(path) for path in paths]))
+            self._ready_to_start_a_run()
+        self.window.act_load_params.trigger()
+        ANSWERS.clear()
+        process_events()
+
+    def _parameter_files(self, kind: str, factors: int, seed: int) -> list[Path]:
+        rng = np.random.default_rng(seed)
+        n_items, n_users = self.ratings.n_items, self.ratings.n_users
+        extra = {"fits": 0, "rows to spare": 3, "too few rows": -1, "a NaN": 0, "lab CSVs": 0}.get(kind, 0)
+        items, users = max(n_items + extra, 0), max(n_users + extra, 0)
+        arrays = {"item_factors": rng.normal(0, 1, (items, factors)), "user_factors": rng.normal(0, 1, (users, factors)),
+                  "user_bias": rng.normal(0, 1, users)}
+        if kind == "a NaN" and items:
+            arrays["item_factors"][0, 0] = np.nan
+        self.parameter_files += 1
+        if kind == "cancel":
+            return []
+        if kind == "lab CSVs":
+            paths = []
+            for letter, name in (("X", "item_factors"), ("W", "user_factors"), ("b", "user_bias")):
+                path = self.folder / f"lab{self.parameter_files}_{letter}.csv"
+                np.savetxt(path, np.atleast_2d(arrays[name]), delimiter=",")
+                paths.append(path)
+            return paths
+        path = self.folder / f"params-{self.parameter_files}.npz"
+        np.savez(path, **arrays)
+        return [path]
 
     # --- the grid ---------------------------------------------------------------------------------------
     @rule(row=st.integers(0, 40), column=st.integers(0, 40), choice=st.sampled_from(CELL_TEXTS),
