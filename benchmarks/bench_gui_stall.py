@@ -22,7 +22,7 @@ os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
 
-from common import LOADS, benchmark_window, busy_processes, ratings_path  # noqa: E402
+from common import LOADS, benchmark_window, busy_processes, machine_load, ratings_path  # noqa: E402
 
 HEARTBEAT_MS = 5
 RUNS = 5
@@ -109,6 +109,7 @@ def main() -> int:
         with busy_processes(processes):
             wait(0.5)  # the spinners are running
             measured[load] = measure_under_load(window, heartbeat, optimizer, epochs, runs)
+            print(f"{load}: measured, {machine_load()}", flush=True)
 
     print(f"data: {window.table.ratings}; optimizer {optimizer}, {epochs} epochs per run, {runs} runs per dock "
           f"and load")

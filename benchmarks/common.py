@@ -2,6 +2,7 @@
 MovieLens is, and a window to measure in."""
 
 import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,13 @@ def busy_processes(count: int):
             spinner.kill()
         for spinner in spinners:
             spinner.wait()
+
+
+def machine_load() -> str:
+    """The load this run met, printed beside its figures: other work on the machine moves them more than
+    the two spinning processes do (on a 2-core machine shared with other jobs, a load of 8-13)."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return f"{os.cpu_count()} cores"
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
