@@ -14,7 +14,7 @@ from cfexplorer.io import limits
 from cfexplorer.io.factors import FactorFileError, read_factors
 from cfexplorer.io.readers import RatingsFileError, read_any
 
-from .hostile_files import declare_size, xlsx_bytes, zip_bytes
+from .hostile_files import declare_size, npy_bytes, npz_bytes, xlsx_bytes, zip_bytes
 
 MB = 2**20
 
@@ -223,6 +223,20 @@ def test_100000_users_by_100000_movies_with_one_rating_each_stay_sparse(tmp_path
     tracemalloc.stop()
     assert (ratings.n_users, ratings.n_items, ratings.n_ratings) == (n, n, n)
     assert peak < 150 * MB  # dense, 10^10 cells would be 80 GB
+
+
+@pytest.mark.parametrize("suffix, member, shape, descr", [
+    (".npy", None, (10**12, 0), "<f8"), (".npy", None, (0, 2**31), "<f8"), (".npz", "item_factors", (10**12, 0), "<f8"),
+    (".npz", "item_names", (2**40,), "<U0")])
+def test_arrays_declaring_a_trillion_empty_rows_are_refused_at_once(tmp_path, suffix, member, shape, descr):
+    # No bytes of data, so no size check caught them; the factor reader then built a name per row for good
+    # (the hostile-header property test hung the suite on one of these).
+    path = tmp_path / f"factors{suffix}"
+    single = npy_bytes(shape, descr, data=b"")
+    path.write_bytes(single if member is None else npz_bytes({member: single}))
+    outcome = finishes(lambda: refused(read_factors, path, FactorFileError))
+    assert "error" not in outcome, outcome.get("error")
+    assert f"declares the shape {shape}, more empty entries than a file may hold" in outcome["value"]
 
 
 # --- Excel ------------------------------------------------------------------------------------------------
