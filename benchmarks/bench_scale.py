@@ -28,6 +28,11 @@ from common import reset_peak, rss_mb
 ML_1M_USERS, ML_1M_ITEMS, ML_1M_RATINGS = 6_040, 3_706, 1_000_209
 
 
+# Past this many users x movies, distinct users per movie are drawn by rejection (below, by sorting a
+# random key per user for every movie, as the 1M and 10M figures in the README were made).
+SORTED_DRAW_CELLS = 10**9
+
+
 def synthetic_ratings(n_users: int, n_items: int, n_ratings: int, seed: int = 0):
     """(users, items, stars, timestamps) of MovieLens-shaped ratings with distinct (user, movie) pairs:
     whole stars 1..5, popular movies rated more often, low-rank tastes plus noise."""
@@ -44,9 +49,27 @@ def synthetic_ratings(n_users: int, n_items: int, n_ratings: int, seed: int = 0)
         picks_per_item[item] += extra
         shortfall -= extra
     items = np.repeat(np.arange(n_items), picks_per_item)
-    # distinct users per movie: the first k of a random order of all users, drawn for a few movies at a
-    # time (the same numbers as one n_items x n_users draw, without its memory at 10M ratings)
-    users = np.empty(len(items), dtype=np.int64)
+    if n_users * n_items <= SORTED_DRAW_CELLS:
+        users = _distinct_users_sorted(rng, picks_per_item, n_users)
+    else:
+        users = _distinct_users_rejected(rng, picks_per_item, n_users)
+    tastes_u, tastes_i = rng.normal(0, 0.5, (n_users, 5)), rng.normal(0, 0.5, (n_items, 5))
+    user_bias, item_bias = rng.normal(0, 0.4, n_users), rng.normal(0, 0.5, n_items)
+    stars = np.empty(len(items), dtype=np.int64)
+    for start in range(0, len(items), 2**22):  # in slices: the temporaries of 25M ratings would be gigabytes
+        u, i = users[start:start + 2**22], items[start:start + 2**22]
+        score = (3.6 + user_bias[u] + item_bias[i] + np.einsum("ij,ij->i", tastes_u[u], tastes_i[i])
+                 + rng.normal(0, 0.7, len(u)))
+        stars[start:start + len(u)] = np.clip(np.rint(score), 1, 5)
+    stamps = 956_703_932 + rng.integers(0, 10**8, len(items))
+    return users, items, stars, stamps
+
+
+def _distinct_users_sorted(rng, picks_per_item, n_users):
+    """Distinct users per movie: the first k of a random order of all users, drawn for a few movies at a
+    time (the same numbers as one n_items x n_users draw, without its memory at 10M ratings)."""
+    n_items = len(picks_per_item)
+    users = np.empty(int(picks_per_item.sum()), dtype=np.int64)
     ends = np.cumsum(picks_per_item)
     per_draw = max(1, 2**22 // n_users)
     for first in range(0, n_items, per_draw):
@@ -54,21 +77,57 @@ def synthetic_ratings(n_users: int, n_items: int, n_ratings: int, seed: int = 0)
         keys = rng.random((last - first, n_users)).argsort(axis=1)
         for item in range(first, last):
             users[ends[item] - picks_per_item[item]:ends[item]] = keys[item - first, :picks_per_item[item]]
-    tastes_u, tastes_i = rng.normal(0, 0.5, (n_users, 5)), rng.normal(0, 0.5, (n_items, 5))
-    score = (3.6 + rng.normal(0, 0.4, n_users)[users] + rng.normal(0, 0.5, n_items)[items]
-             + np.einsum("ij,ij->i", tastes_u[users], tastes_i[items]) + rng.normal(0, 0.7, len(items)))
-    stars = np.clip(np.rint(score), 1, 5).astype(int)
-    stamps = 956_703_932 + rng.integers(0, 10**8, len(items))
-    return users, items, stars, stamps
+    return users
+
+
+def _distinct_users_rejected(rng, picks_per_item, n_users):
+    """Distinct users per movie, uniformly as by sorting, at MovieLens 25M's size (9.6 billion cells would
+    take half an hour to sort): draw users at random, drop repeats, draw again for what is missing. A movie
+    rated by more than half the users is drawn as the users who did not rate it."""
+    n_items = len(picks_per_item)
+    dense = picks_per_item > n_users // 2
+    wanted = np.where(dense, n_users - picks_per_item, picks_per_item)  # users drawn per movie
+    chosen = np.zeros(0, dtype=np.int64)  # keys movie * n_users + user, distinct
+    missing = wanted.copy()
+    while missing.sum():
+        draw_items = np.repeat(np.arange(n_items), missing + missing // 8 + 1)
+        keys = np.unique(np.concatenate([chosen, draw_items * n_users + rng.integers(0, n_users, len(draw_items))]))
+        # keep at most `wanted` per movie, picked at random among the distinct ones drawn
+        order = np.lexsort((rng.random(len(keys)), keys // n_users))
+        keys = keys[order]
+        movie = keys // n_users
+        starts = np.searchsorted(movie, np.arange(n_items))
+        rank = np.arange(len(keys)) - starts[movie]
+        chosen = np.sort(keys[rank < wanted[movie]])
+        missing = wanted - np.bincount(chosen // n_users, minlength=n_items)
+    users = np.empty(int(picks_per_item.sum()), dtype=np.int64)
+    ends = np.cumsum(picks_per_item)
+    sparse_rows = ~dense[chosen // n_users]
+    users_of_sparse = chosen[sparse_rows] % n_users
+    sparse_ends = np.cumsum(np.where(dense, 0, picks_per_item))
+    for item in np.flatnonzero(~dense):  # the drawn users, in a random order per movie
+        part = users_of_sparse[sparse_ends[item] - picks_per_item[item]:sparse_ends[item]]
+        users[ends[item] - picks_per_item[item]:ends[item]] = rng.permutation(part)
+    excluded = chosen[~sparse_rows]
+    excluded_movie = excluded // n_users
+    for item in np.flatnonzero(dense):
+        keep = np.ones(n_users, dtype=bool)
+        keep[excluded[excluded_movie == item] % n_users] = False
+        users[ends[item] - picks_per_item[item]:ends[item]] = rng.permutation(np.flatnonzero(keep))
+    return users
 
 
 def write_ratings(path: Path, n_users: int, n_items: int, n_ratings: int, seed: int = 0):
     """MovieLens-style CSV (userId,movieId,rating,timestamp) of :func:`synthetic_ratings`."""
+    import pandas as pd
+
     users, items, stars, stamps = synthetic_ratings(n_users, n_items, n_ratings, seed)
-    table = np.column_stack([users + 1, items + 1, stars, stamps])
     with open(path, "w") as handle:
         handle.write("userId,movieId,rating,timestamp\n")
-        np.savetxt(handle, table, fmt="%d", delimiter=",")
+        for start in range(0, len(users), 2**21):  # pandas writes integers about 20 times faster than savetxt
+            part = slice(start, start + 2**21)
+            pd.DataFrame({"u": users[part] + 1, "i": items[part] + 1, "r": stars[part], "t": stamps[part]}).to_csv(
+                handle, header=False, index=False)
 
 
 # --- measurements, each in its own process -------------------------------------------------------

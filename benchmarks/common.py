@@ -1,6 +1,9 @@
 """What the benchmark scripts share: BLAS threads chosen as the app and the CLI choose them, where
 MovieLens is, and a window to measure in."""
 
+import contextlib
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -67,3 +70,32 @@ def reset_peak():
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
         pass
+
+
+# The busy variant of a benchmark: two processes spinning on a 2-core machine, as CI's second pass
+# (pytest --busy-cpu=2) and a user's machine with other work running.
+BUSY_PROCESSES = 2
+LOADS = {"idle machine": 0, f"{BUSY_PROCESSES} busy processes": BUSY_PROCESSES}
+
+
+@contextlib.contextmanager
+def busy_processes(count: int):
+    """``count`` processes spinning on the CPU while the block runs (none for 0)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield spinners
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+        for spinner in spinners:
+            spinner.wait()
+
+
+def machine_load() -> str:
+    """The load this run met, printed beside its figures: other work on the machine moves them more than
+    the two spinning processes do (on a 2-core machine shared with other jobs, a load of 8-13)."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return f"{os.cpu_count()} cores"
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"

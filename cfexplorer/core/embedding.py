@@ -154,6 +154,20 @@ def raw_axes(factors: np.ndarray, x: int, y: int) -> np.ndarray:
     return np.column_stack(columns)
 
 
+# scikit-learn's t-SNE gradient and k-means run on an OpenMP pool, one thread per core by default. Their
+# calls are many and short (t-SNE: 1,000 gradient steps), and a pool spins at each barrier for a core
+# that other work holds: on 2 cores with other processes busy, t-SNE of 10 points took 2.5 s with the
+# pool and 0.15 s on one thread, of 3,000 points 99 s against 26 s. One thread, as for BLAS
+# (core/threads.py says why).
+OPENMP_THREADS = 1
+
+
+def _one_openmp_thread():
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=OPENMP_THREADS, user_api="openmp")
+
+
 def tsne(factors: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
     """2-D t-SNE (scikit-learn). Perplexity is lowered for small sets, which t-SNE requires."""
     from sklearn.manifold import TSNE
@@ -164,8 +178,9 @@ def tsne(factors: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.nda
         return raw_axes(factors, 0, 1)
     perplexity = min(perplexity, (n - 1) / 3.0)
     init = "pca" if factors.shape[1] >= 2 else "random"
-    return TSNE(n_components=2, perplexity=perplexity, init=init, random_state=seed,
-                learning_rate="auto").fit_transform(factors)
+    with _one_openmp_thread():
+        return TSNE(n_components=2, perplexity=perplexity, init=init, random_state=seed,
+                    learning_rate="auto").fit_transform(factors)
 
 
 def kmeans_labels(factors: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = None) -> np.ndarray:
@@ -188,8 +203,10 @@ def kmeans_labels(factors: np.ndarray, k: int, seed: int = 0, start: np.ndarray 
             np.add.at(centres, start, factors)
             centres /= sizes[:, None]
             if len(np.unique(centres, axis=0)) == k:  # scikit-learn needs k distinct starting centres
-                return KMeans(n_clusters=k, init=centres, n_init=1).fit_predict(factors).astype(np.int64)
-    return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(factors).astype(np.int64)
+                with _one_openmp_thread():
+                    return KMeans(n_clusters=k, init=centres, n_init=1).fit_predict(factors).astype(np.int64)
+    with _one_openmp_thread():
+        return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(factors).astype(np.int64)
 
 
 # --- neighbours and rankings ------------------------------------------------------------------------------

@@ -52,7 +52,13 @@ def read_header(stream, path, name: str, kinds: str = NUMBERS_AND_TEXT, error=Ra
         raise error(path, f"array {name!r} has type {dtype}; expected {_describe_kinds(kinds)}")
     if any(n < 0 for n in shape):
         raise error(path, f"array {name!r} declares the shape {shape}")
-    return ArrayHeader(tuple(shape), dtype, limits.checked_product(shape) * dtype.itemsize)
+    nbytes = limits.checked_product(shape) * dtype.itemsize
+    # Beside a zero (or with zero-byte items) a dimension declares no bytes at all, yet readers build a name or
+    # a row per entry: (10**12, 0) hung the factor reader building a trillion names. Counted as one item each.
+    if nbytes == 0 and limits.checked_product([max(n, 1) for n in shape]) * max(dtype.itemsize, 1) > \
+            limits.MAX_ARRAY_BYTES:
+        raise error(path, f"array {name!r} declares the shape {shape}, more empty entries than a file may hold")
+    return ArrayHeader(tuple(shape), dtype, nbytes)
 
 
 def _describe_kinds(kinds: str) -> str:

@@ -158,8 +158,11 @@ def _is_number(cell: str) -> bool:
         return False
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _normalize_name(name: str) -> str:
-    return re.sub(r"\s+", " ", str(name).strip().lower())
+    return _SPACES.sub(" ", str(name).strip().lower())
 
 
 def _long_columns(header: list[str]) -> tuple[int, int, int] | None:
@@ -194,6 +197,8 @@ def _numeric_long_table(text: str, path: Path, delimiter: str, binary) -> LoadRe
     matrix, blank lines, a cell that is not a number, a ragged row — and the text path (which names the line
     of any problem) reads it instead. Ten million ratings: 4 s here against 15 s as text."""
     first_line = text[: text.find("\n")] if "\n" in text else text
+    if first_line.count(delimiter) >= limits.WIDE_FIRST_LINE_COLUMNS:  # the text path refuses it (or counts
+        return None  # quoted delimiters out) without this path naming a million cells first
     header = [cell.strip().strip('"') for cell in first_line.rstrip("\r").split(delimiter)]
     columns = _long_columns(header)
     skip = 1
@@ -201,7 +206,7 @@ def _numeric_long_table(text: str, path: Path, delimiter: str, binary) -> LoadRe
         if len(header) not in (3, 4) or not all(_is_number(cell) for cell in header[:3]):
             return None
         columns, skip = (0, 1, 2), 0
-    if len(header) > limits.WIDE_FIRST_LINE_COLUMNS or _BLANK_LINE.search(text):
+    if _BLANK_LINE.search(text):
         return None
     try:
         table = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, skiprows=skip, usecols=list(columns),

@@ -26,15 +26,84 @@ print("RESULT", json.dumps({"J": final.total, "data": final.data_term, "reg": fi
                             "cells": [[int(u), int(i), float(p)] for u, i, p in
                                       zip(table.user_index, table.movie_index, table.prediction)]}))
 """
+# One Python for the module's scripts: it imports the libraries an exported script imports, then forks a
+# child per script that runs RUNNER as a fresh Python would (its own directory, argv, stdout and stderr
+# files). A fresh interpreter per script spent 1-2 s of CPU importing them, 3-7 s a test on a loaded machine.
+FORK_SERVER = """
+import os, sys
+import numpy, pandas, scipy.sparse
+import cfexplorer.api
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+except ImportError:
+    pass
+runner = compile(sys.argv[1], "<runner>", "exec")
+for line in sys.stdin:
+    script, output, errors = line.rstrip("\\n").split("\\t")
+    sys.stdout.flush()
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            with open(output, "w") as out, open(errors, "w") as err:
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                os.chdir(os.path.dirname(script))
+                sys.argv = ["-c", script]
+                try:
+                    exec(runner, {"__name__": "__main__"})
+                    code = 0
+                except BaseException:
+                    import traceback
+                    traceback.print_exc()
+                sys.stdout.flush()
+                sys.stderr.flush()
+        finally:
+            os._exit(code)
+    print(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]), flush=True)
+"""
 
 
-def run_exported(path: Path) -> dict:
+@pytest.fixture(scope="module")
+def script_runner():
+    """run(path) -> (exit code, stdout, stderr) of RUNNER on an exported script, in a fresh Python."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    done = subprocess.run([sys.executable, "-c", RUNNER, str(path)], cwd=path.parent, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    line = [text for text in done.stdout.splitlines() if text.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    if not hasattr(os, "fork"):
+        def run_fresh(path: Path):
+            done = subprocess.run([sys.executable, "-c", RUNNER, str(path)], cwd=path.parent, env=env,
+                                  capture_output=True, text=True, timeout=120)
+            return done.returncode, done.stdout, done.stderr
+        yield run_fresh
+        return
+    server = subprocess.Popen([sys.executable, "-c", FORK_SERVER, RUNNER], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, env=env, text=True)
+
+    def run_forked(path: Path):
+        output, errors = path.with_suffix(".stdout"), path.with_suffix(".stderr")
+        server.stdin.write(f"{path}\t{output}\t{errors}\n")
+        server.stdin.flush()
+        code = server.stdout.readline()
+        assert code, "the script runner ended"
+        return int(code), output.read_text(), errors.read_text()
+
+    try:
+        yield run_forked
+    finally:
+        server.stdin.close()
+        server.wait(30)
+
+
+@pytest.fixture
+def run_exported(script_runner):
+    def run(path: Path) -> dict:
+        code, output, errors = script_runner(path)
+        assert code == 0, errors[-3000:]
+        line = [text for text in output.splitlines() if text.startswith("RESULT ")][-1]
+        return json.loads(line[len("RESULT "):])
+
+    return run
 
 
 def export_through_the_menu(window, monkeypatch, path: Path, notebook: bool = False) -> list:
@@ -69,7 +138,7 @@ def assert_same_run(window, result: dict):
         assert prediction == pytest.approx(predictor.predict_cell(user, item), rel=1e-9, abs=1e-9)
 
 
-def test_the_exported_script_trains_the_course_run_again(qtbot, window, monkeypatch, tmp_path):
+def test_the_exported_script_trains_the_course_run_again(qtbot, window, monkeypatch, tmp_path, run_exported):
     window.open_preset("course-eve")
     window.training_panel.epochs.setValue(120)
     run_to_end(qtbot, window)
@@ -90,7 +159,7 @@ def test_the_exported_script_trains_the_course_run_again(qtbot, window, monkeypa
     assert eve_cells and all(abs(p - means[i]) < 0.3 for i, p in eve_cells.items())
 
 
-def test_edited_ratings_and_a_held_out_share_are_reproduced(qtbot, window, monkeypatch, tmp_path):
+def test_edited_ratings_and_a_held_out_share_are_reproduced(qtbot, window, monkeypatch, tmp_path, run_exported):
     window.open_preset("course")
     _set_cell(window, 0, 2, 1.5)
     assert not window.undo_stack.isClean()
@@ -113,7 +182,7 @@ def _set_cell(window, user, item, value):
     assert table.setData(index, str(value), Qt.ItemDataRole.EditRole)
 
 
-def test_a_stopped_run_is_exported_with_the_epochs_it_ran(qtbot, window, monkeypatch, tmp_path):
+def test_a_stopped_run_is_exported_with_the_epochs_it_ran(qtbot, window, monkeypatch, tmp_path, run_exported):
     window.open_preset("course")
     panel = window.training_panel
     start_slow_run(qtbot, panel, 3000, seen=5)
@@ -127,7 +196,7 @@ def test_a_stopped_run_is_exported_with_the_epochs_it_ran(qtbot, window, monkeyp
     assert_same_run(window, run_exported(path))
 
 
-def test_a_ratings_file_is_read_from_its_path(qtbot, window, monkeypatch, tmp_path):
+def test_a_ratings_file_is_read_from_its_path(qtbot, window, monkeypatch, tmp_path, run_exported):
     data = tmp_path / "small ratings.csv"
     data.write_text("user,movie,rating\nann,Alien,4\nann,Heat,2\nbob,Alien,5\nbob,Up,3\ncid,Heat,1\ncid,Up,4.5\n")
     assert window.open_file(data)
@@ -139,7 +208,7 @@ def test_a_ratings_file_is_read_from_its_path(qtbot, window, monkeypatch, tmp_pa
     assert_same_run(window, run_exported(path))
 
 
-def test_before_any_run_the_export_is_the_run_train_would_start(qtbot, window, monkeypatch, tmp_path):
+def test_before_any_run_the_export_is_the_run_train_would_start(qtbot, window, monkeypatch, tmp_path, run_exported):
     window.open_preset("course")
     window.training_panel.epochs.setValue(30)
     path = tmp_path / "planned.py"
@@ -158,7 +227,7 @@ def test_cancelling_the_file_dialog_writes_nothing(qtbot, window, monkeypatch, t
     assert not any(p.suffix in (".py", ".ipynb") for p in tmp_path.iterdir())
 
 
-def test_the_notebook_holds_the_same_code_with_the_formulas_as_markdown(qtbot, window, monkeypatch, tmp_path):
+def test_the_notebook_holds_the_same_code_with_the_formulas_as_markdown(qtbot, window, monkeypatch, tmp_path, run_exported):
     assert window.open_preset("course-binary")
     window.training_panel.epochs.setValue(40)
     run_to_end(qtbot, window)

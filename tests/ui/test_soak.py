@@ -1,11 +1,14 @@
-"""Soak: many start/stop/restart cycles, data resized between runs, closing while training.
+"""Soak: start/stop/restart cycles, data resized between runs, closing while training.
 
-Bounds: no thread outlives its run (the process's OS thread count returns to where it was), and after a
-warm-up of 10 cycles the next 90 grow resident memory by less than 40 MB (a leak of one model, predictor
-and curve set per run on the course matrix would still pass unnoticed below that, so the test also checks
-that the loss plot keeps a bounded number of runs).
+Bounds: no thread outlives its run (the process's OS thread count returns to where it was), no model of a
+finished run stays alive once the loss plot has let its run go (a leak of one model per run is found here
+after a dozen cycles, where a resident-memory bound needs a hundred to see it), and the loss plot keeps a
+bounded number of runs. The hundred-cycle resident-memory bound is measured by benchmarks/bench_soak.py: a
+hundred cycles take 11-40 s on a loaded 2-core machine, most of it the GUI building each run's curves.
 """
 
+import gc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -13,50 +16,45 @@ import pytest
 
 from cfexplorer.ui.loss_plot import KEPT_RUNS
 
-CYCLES, WARM_UP = 100, 10
-MEMORY_BOUND_MB = 40
+CYCLES, RESIZE_EVERY = 12, 4
 
 
 def os_threads() -> int:
     return len(list(Path("/proc/self/task").iterdir()))
 
 
-def resident_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+def stop_after_two_epochs(qtbot, panel):
+    panel.train()
+    qtbot.waitUntil(lambda: panel.model is not None and len(getattr(panel.model, "history_", [])) >= 2,
+                    timeout=10_000)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=10_000) as ended:
+        panel.stop()
+    assert ended.args[1] == "stopped"
+    return ended.args[0]
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads and memory through /proc")
-def test_start_stop_restart_a_hundred_times(qtbot, window):
-    import gc
-
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads through /proc")
+def test_start_stop_restart_leaves_no_thread_and_no_model_behind(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(100_000)
-    threads_before, memory_after_warm_up = os_threads(), None
-    for cycle in range(CYCLES):
-        panel.train()
-        qtbot.waitUntil(lambda: panel.model is not None and len(getattr(panel.model, "history_", [])) >= 2,
-                        timeout=10_000)
-        with qtbot.waitSignal(panel.sig_run_ended, timeout=10_000) as ended:
-            panel.stop()
-        assert ended.args[1] == "stopped"
-        if cycle % 10 == 9:  # resize the data while idle: a new user and a new movie, then train again
+    models = [weakref.ref(stop_after_two_epochs(qtbot, panel))]
+    # counted after the first run: the libraries a first run loads may start threads of their own for good
+    # (pyarrow's jemalloc does)
+    threads_before = os_threads()
+    for cycle in range(1, CYCLES):
+        models.append(weakref.ref(stop_after_two_epochs(qtbot, panel)))
+        if cycle % RESIZE_EVERY == RESIZE_EVERY - 1:  # resize the data while idle, then train again
             assert window.add_user(f"Soak user {cycle}") and window.add_movie(f"Soak movie {cycle}")
-        if cycle == WARM_UP - 1:
-            gc.collect()
-            memory_after_warm_up = resident_mb()
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=5000)
     gc.collect()
-    qtbot.wait(200)
-    growth = resident_mb() - memory_after_warm_up
-    assert growth < MEMORY_BOUND_MB, f"resident memory grew {growth:.0f} MB over {CYCLES - WARM_UP} cycles"
-    assert os_threads() <= threads_before, "a training thread outlived its run"
+    qtbot.waitUntil(lambda: os_threads() <= threads_before, timeout=5000)  # or a training thread outlived its run
     assert len(panel.loss_plot.runs) == KEPT_RUNS and panel.loss_plot.runs[-1].number == CYCLES
+    alive = [cycle + 1 for cycle, model in enumerate(models) if model() is not None]
+    assert alive == [CYCLES], f"models of finished runs still alive: runs {alive}"
 
-    # the last resize reached the model: it predicts for the new user and movie
-    assert window.table.ratings.n_users == 4 + CYCLES // 10 and window.table.ratings.n_items == 5 + CYCLES // 10
+    # the last resize reached the model: it predicts for the new users and movies
+    resizes = CYCLES // RESIZE_EVERY
+    assert window.table.ratings.n_users == 4 + resizes and window.table.ratings.n_items == 5 + resizes
     panel.epochs.setValue(20)
     with qtbot.waitSignal(panel.sig_run_ended, timeout=30_000):
         panel.train()
