@@ -455,6 +455,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
 
+    def choose_table(self, question):
+        """Which table of a file holds the ratings, asked in a preview (the DocumentController asks after
+        reading, before switching); a TableChoice, or None when cancelled."""
+        from .ui.table_preview import ask_for_table
+
+        return ask_for_table(self, question.source, question.error)
+
     def save(self) -> bool:
         if self.path is None:
             return self.save_as()
