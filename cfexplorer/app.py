@@ -92,6 +92,8 @@ class MainWindow(QMainWindow):
 
         self.table.sig_input_rejected.connect(self._on_cell_input_rejected)
         self.grid.sig_input_rejected.connect(self._on_input_rejected)
+        self.grid.sig_growth_offered.connect(lambda message, action, grow: self.message_bar.show_message(
+            message, kind="info", action_text=action, callback=self._fix_for_these_cells(grow)))
         self.table.sig_ratings_changed.connect(self._on_ratings_change)
         self.proxy.sig_filter_changed.connect(self._update_summary)
         self.undo_stack.cleanChanged.connect(self._update_title)
