@@ -212,6 +212,8 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self):
         S = QKeySequence.StandardKey
+        self.act_new = self._action("&New…", self.new_grid, S.New,
+                                    "A blank grid of users × movies on a chosen scale")
         self.act_open = self._action("&Open…", self.open_dialog, S.Open, "Open a ratings file or project")
         self.act_save = self._action("&Save", self.save, S.Save, "Save the ratings and settings")
         self.act_save_as = self._action("Save &As…", self.save_as, S.SaveAs, "Save in a chosen file and format")
@@ -273,6 +275,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_new)
         self.preset_menu = file_menu.addMenu("&New from Example")
         for preset in PRESETS.values():
             action = self.preset_menu.addAction(preset.title)
@@ -445,6 +448,19 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(PRESETS[name].description, 8000)
         return True
+
+    def new_grid(self, ratings: Ratings | None = None) -> bool:
+        """File ▸ New: a blank grid (asked for in a dialog unless given); False when cancelled."""
+        if not self.confirm_discard():
+            return False
+        if ratings is None:
+            from .ui.new_grid_dialog import NewGridDialog
+
+            dialog = NewGridDialog(self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+            ratings = dialog.ratings()
+        return self.documents.switch_to(Document(ratings, "Untitled", None, {}, None, kind="new"))
 
     def open_dialog(self):
         if not self.confirm_discard():

@@ -551,6 +551,16 @@ class WindowMachine(RuleBasedStateMachine):
         self._forget_the_model()  # a new document starts untrained
         process_events()
 
+    @rule(users=st.integers(1, 6), movies=st.integers(1, 6), scale=st.integers(0, 4), accept=st.booleans())
+    @step
+    def file_new_blank_grid(self, users, movies, scale, accept):
+        if accept:
+            ANSWERS.give(("new grid", (users, movies, scale)))  # else nobody answers: the dialog is cancelled
+        self._key(self.window, Qt.Key.Key_N, CTRL)
+        if accept:
+            self._forget_the_model()  # a new document starts untrained
+        process_events()
+
     @rule(shortcut=st.booleans())
     @step
     def save_a_project(self, shortcut):
