@@ -156,3 +156,25 @@ def test_a_large_file_is_read_in_the_background_and_asked_about_after(qtbot, win
     assert open_answering_the_preview(window, path, answer)
     ratings = window.table.ratings
     assert sorted(ratings.user_labels) == ["Heat", "Up"] and sorted(ratings.item_labels) == ["ann", "bob"]
+
+
+def test_the_workbook_walk_through_trains_k_5_to_the_sheets_own_rmse(qtbot, window, tmp_path):
+    """README's walk-through: open the workbook, train the dot product with k = 5 and no biases (the dotprod
+    sheet's model) on every rating, and compare the training RMSE with the RMSE the sheet computes."""
+    path = tmp_path / "collab_filter.xlsx"
+    made = write_collab_filter(path)
+    assert window.open_file(path, confirm=False)
+    panel = window.training_panel
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData("mf"))
+    panel.factors.setValue(5)
+    panel.reg.setValue(0)
+    panel.validation.setValue(0)
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("als"))
+    for box in (panel.mean_normalization, panel.global_mean, panel.user_bias, panel.item_bias):
+        box.setChecked(False)
+    panel.epochs.setValue(100)
+    qtbot.mouseClick(panel.transport_buttons["train"], Qt.MouseButton.LeftButton)
+    assert window.wait_for_training(60)
+    record = panel.model.history_[-1]
+    assert f"train RMSE {record.train['rmse']:.4f}" in panel.cost_label.text()
+    assert abs(record.train["rmse"] - made.rmse) < 0.02  # the same model, fitted by another solver
