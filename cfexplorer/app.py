@@ -27,6 +27,7 @@ from .ui.document import Document, DocumentController
 from .ui.density_dialog import DensityFilterDialog
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
+from .ui.factor_tables import FactorTables
 from .ui.filter_proxy import RatingFilterProxy
 from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         self.factor_space.sig_selection_changed.connect(self._on_factor_selection_change)
         self.grid.sig_entries_selected.connect(self._on_grid_entries_selected)
         self.factor_space.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
+        self.factor_tables.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
+        self.factor_tables.sig_parameters_edited.connect(self._on_factors_edited)
 
         self.resize(1400, 860)
         self._restore_geometry()
@@ -177,6 +180,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.formula_dock)
         self.tabifyDockWidget(self.explain_dock, self.formula_dock)
         self.explain_dock.raise_()
+        self.factor_tables = FactorTables(self.training_panel, self.undo_stack, lambda: self.table.ratings)
+        self.factor_tables_dock = QDockWidget("Factor tables", self)
+        self.factor_tables_dock.setObjectName("factorTablesDock")
+        self.factor_tables_dock.setWidget(self.factor_tables)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.factor_tables_dock)
+        self.tabifyDockWidget(self.factor_dock, self.factor_tables_dock)
         self.lesson_panel = LessonPanel(self)
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")
@@ -304,7 +313,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.act_presentation)
         self.view_menu.addSeparator()
         for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.formula_dock, self.factor_dock,
-                     self.lesson_dock):
+                     self.factor_tables_dock, self.lesson_dock):
             self.view_menu.addAction(dock.toggleViewAction())
 
         training_menu = bar.addMenu("&Training")
@@ -435,6 +444,7 @@ class MainWindow(QMainWindow):
         if model.history_:
             self.formula_panel.show_epoch(model, model.history_[-1])
         self.table.set_predictor(model.predictor())
+        self.factor_tables.show_predictor(model.predictor())
         self.factor_space.show_model(model.predictor(), self.table.ratings)
 
     def open_preset(self, name: str) -> bool:
@@ -736,6 +746,7 @@ class MainWindow(QMainWindow):
             self._pending_predictor = None
             self._pending_factor_frame = None
             self.table.set_predictor(None)
+            self.factor_tables.show_predictor(None)
             self.factor_space.clear_trained()
             self.formula_panel.clear()
             self.explain_panel.schedule_refresh()
@@ -748,6 +759,7 @@ class MainWindow(QMainWindow):
         self._grid_refresh_timer.stop()
         if self._pending_predictor is not None:
             self.table.set_predictor(self._pending_predictor)
+            self.factor_tables.show_predictor(self._pending_predictor)
             # The factor space draws half a refresh later: painted with the grid (20 ms for 160 cells while
             # training) its frame (another 20) made one stall of 50 ms; apart, each is its own short one.
             self._pending_factor_frame = self._pending_predictor
@@ -774,6 +786,17 @@ class MainWindow(QMainWindow):
         self.factor_space.end_run()
         self.explain_panel.refresh()
 
+    def _on_factors_edited(self, model):
+        """A factor typed over (or its undo): everything that follows from the parameters, at once."""
+        predictor = model.predictor()
+        self.table.set_predictor(predictor)
+        self.factor_tables.show_predictor(predictor)
+        record = self.factor_tables.cost_after_edit(model)
+        self.factor_space.show_model(predictor, self.table.ratings)
+        self.formula_panel.show_epoch(model, record)
+        self.training_panel.cost_label.setText(self.training_panel.describe_cost(record) + "   (factors edited)")
+        self.explain_panel.refresh()
+
     def _on_current_cell_change(self, current, previous):
         if current.isValid():
             source = self.proxy.mapToSource(current)
@@ -794,6 +817,7 @@ class MainWindow(QMainWindow):
         if self._installing:
             return
         self.factor_space.set_ratings(self.table.ratings)
+        self.factor_tables.follow_ratings()
         if self.undo_stack.count():
             self.training_panel.mark_stale()
         self.explain_panel.refresh()

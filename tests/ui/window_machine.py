@@ -271,7 +271,8 @@ class WindowMachine(RuleBasedStateMachine):
             QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                              bar.tabRect(index).center())
         else:
-            (self.window.factor_dock if title == "Factor space" else self.window.curves_dock).raise_()
+            docks = {"Factor space": self.window.factor_dock, "Factor tables": self.window.factor_tables_dock}
+            docks.get(title, self.window.curves_dock).raise_()
         process_events()
 
     def _plot_position(self, kind: str, index: int) -> QPoint | None:
@@ -437,6 +438,27 @@ class WindowMachine(RuleBasedStateMachine):
         self.grid.setFocus()
         self.grid.setCurrentIndex(index)
         self._key(self.grid, Qt.Key.Key_V, CTRL)
+
+    @rule(users=st.booleans(), row=st.integers(0, 40), column=st.integers(0, 4),
+          value=st.sampled_from(["0", "1.5", "-2", "0.25", "x"]))
+    @step
+    def type_over_a_factor(self, users, row, column, value):
+        tables = self.window.factor_tables
+        view = tables.user_view if users else tables.movie_view
+        model = view.model()
+        if row >= model.rowCount() or column >= model.columnCount():
+            return NOTHING_TO_DO
+        self._show_tab("Factor tables")
+        view.setFocus()
+        view.setCurrentIndex(model.index(row, column))
+        QTest.keyClick(view, Qt.Key.Key_F2)  # read-only while a run owns the factors: no editor opens
+        editor = QApplication.focusWidget()
+        if editor is not None and editor is not view and view.state() == view.State.EditingState:
+            editor.selectAll()
+            QTest.keyClicks(editor, value)
+            QTest.keyClick(editor, Qt.Key.Key_Return)
+            wait_until(lambda: view.state() != view.State.EditingState, 1.0)
+        process_events()
 
     @rule(redo=st.booleans())
     @step

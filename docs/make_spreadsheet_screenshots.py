@@ -1,8 +1,9 @@
-"""The README's workbook walk-through pictures: the stand-in for fast.ai's collab_filter.xlsx (rebuilt by
+"""The README's spreadsheet pictures: the factor tables with a factor typed over, and the workbook walk-through's:
+the stand-in for fast.ai's collab_filter.xlsx (rebuilt by
 tests/io/workbooks.py; the real one is not shipped) opened in the window, the preview a corner without a
 long table leaves open, and the dotprod sheet's model trained with k = 5.
 
-    QT_QPA_PLATFORM=offscreen python docs/make_workbook_screenshots.py
+    QT_QPA_PLATFORM=offscreen python docs/make_spreadsheet_screenshots.py
 """
 
 import os
@@ -67,6 +68,18 @@ def main():
     window.grab().save(str(images / "workbook-trained.png"))
     print(f"the sheet's RMSE {made.rmse:.4f}; the app's after 100 ALS epochs "
           f"{panel.model.history_[-1].train['rmse']:.4f}")
+    window.undo_stack.setClean()
+
+    window.open_preset("course")  # the factor tables: "what if this movie were more romantic?"
+    window.train_and_wait(120)
+    window.factor_tables_dock.raise_()
+    tables = window.factor_tables
+    romance = list(window.table.ratings.item_titles()).index("Romance forever")
+    bob = list(window.table.ratings.user_labels).index("Bob")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(window.table.index(*window.table.position(bob, romance))))
+    tables.movies.setData(tables.movies.index(romance, 0), "3")  # what typing 3 over its f1 does
+    app.processEvents()
+    window.grab().save(str(images / "factor-tables.png"))
     window.undo_stack.setClean()
     window.close()
 
