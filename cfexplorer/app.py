@@ -28,6 +28,7 @@ from .ui.document import Document, DocumentController
 from .ui.density_dialog import DensityFilterDialog
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
+from .ui.factor_tables import FactorTables
 from .ui.filter_proxy import RatingFilterProxy
 from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
@@ -93,6 +94,8 @@ class MainWindow(QMainWindow):
 
         self.table.sig_input_rejected.connect(self._on_cell_input_rejected)
         self.grid.sig_input_rejected.connect(self._on_input_rejected)
+        self.grid.sig_growth_offered.connect(lambda message, action, grow: self.message_bar.show_message(
+            message, kind="info", action_text=action, callback=self._fix_for_these_cells(grow)))
         self.table.sig_ratings_changed.connect(self._on_ratings_change)
         self.proxy.sig_filter_changed.connect(self._update_summary)
         self.undo_stack.cleanChanged.connect(self._update_title)
@@ -131,6 +134,8 @@ class MainWindow(QMainWindow):
         self.factor_space.sig_selection_changed.connect(self._on_factor_selection_change)
         self.grid.sig_entries_selected.connect(self._on_grid_entries_selected)
         self.factor_space.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
+        self.factor_tables.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
+        self.factor_tables.sig_parameters_edited.connect(self._on_factors_edited)
 
         self.resize(1400, 860)
         self._restore_geometry()
@@ -176,6 +181,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.formula_dock)
         self.tabifyDockWidget(self.explain_dock, self.formula_dock)
         self.explain_dock.raise_()
+        self.factor_tables = FactorTables(self.training_panel, self.undo_stack, lambda: self.table.ratings)
+        self.factor_tables_dock = QDockWidget("Factor tables", self)
+        self.factor_tables_dock.setObjectName("factorTablesDock")
+        self.factor_tables_dock.setWidget(self.factor_tables)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.factor_tables_dock)
+        self.tabifyDockWidget(self.factor_dock, self.factor_tables_dock)
         self.lesson_panel = LessonPanel(self)
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")
@@ -211,6 +222,8 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self):
         S = QKeySequence.StandardKey
+        self.act_new = self._action("&New…", self.new_grid, S.New,
+                                    "A blank grid of users × movies on a chosen scale")
         self.act_open = self._action("&Open…", self.open_dialog, S.Open, "Open a ratings file or project")
         self.act_save = self._action("&Save", self.save, S.Save, "Save the ratings and settings")
         self.act_save_as = self._action("Save &As…", self.save_as, S.SaveAs, "Save in a chosen file and format")
@@ -275,6 +288,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_new)
         self.preset_menu = file_menu.addMenu("&New from Example")
         for preset in PRESETS.values():
             action = self.preset_menu.addAction(preset.title)
@@ -303,7 +317,7 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.act_presentation)
         self.view_menu.addSeparator()
         for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.formula_dock, self.factor_dock,
-                     self.lesson_dock):
+                     self.factor_tables_dock, self.lesson_dock):
             self.view_menu.addAction(dock.toggleViewAction())
 
         training_menu = bar.addMenu("&Training")
@@ -435,6 +449,7 @@ class MainWindow(QMainWindow):
         if model.history_:
             self.formula_panel.show_epoch(model, model.history_[-1])
         self.table.set_predictor(model.predictor())
+        self.factor_tables.show_predictor(model.predictor())
         self.factor_space.show_model(model.predictor(), self.table.ratings)
 
     def open_preset(self, name: str) -> bool:
@@ -448,6 +463,19 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(PRESETS[name].description, 8000)
         return True
+
+    def new_grid(self, ratings: Ratings | None = None) -> bool:
+        """File ▸ New: a blank grid (asked for in a dialog unless given); False when cancelled."""
+        if not self.confirm_discard():
+            return False
+        if ratings is None:
+            from .ui.new_grid_dialog import NewGridDialog
+
+            dialog = NewGridDialog(self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+            ratings = dialog.ratings()
+        return self.documents.switch_to(Document(ratings, "Untitled", None, {}, None, kind="new"))
 
     def open_dialog(self):
         if not self.confirm_discard():
@@ -465,6 +493,13 @@ class MainWindow(QMainWindow):
             return False
         self.statusBar().showMessage(f"Opened {path}", 5000)
         return True
+
+    def choose_table(self, question):
+        """Which table of a file holds the ratings, asked in a preview (the DocumentController asks after
+        reading, before switching); a TableChoice, or None when cancelled."""
+        from .ui.table_preview import ask_for_table
+
+        return ask_for_table(self, question.source, question.error)
 
     def save(self) -> bool:
         if self.path is None:
@@ -716,6 +751,7 @@ class MainWindow(QMainWindow):
             self._pending_predictor = None
             self._pending_factor_frame = None
             self.table.set_predictor(None)
+            self.factor_tables.show_predictor(None)
             self.factor_space.clear_trained()
             self.formula_panel.clear()
             self.explain_panel.schedule_refresh()
@@ -728,6 +764,7 @@ class MainWindow(QMainWindow):
         self._grid_refresh_timer.stop()
         if self._pending_predictor is not None:
             self.table.set_predictor(self._pending_predictor)
+            self.factor_tables.show_predictor(self._pending_predictor)
             # The factor space draws half a refresh later: painted with the grid (20 ms for 160 cells while
             # training) its frame (another 20) made one stall of 50 ms; apart, each is its own short one.
             self._pending_factor_frame = self._pending_predictor
@@ -754,6 +791,17 @@ class MainWindow(QMainWindow):
         self.factor_space.end_run()
         self.explain_panel.refresh()
 
+    def _on_factors_edited(self, model):
+        """A factor typed over (or its undo): everything that follows from the parameters, at once."""
+        predictor = model.predictor()
+        self.table.set_predictor(predictor)
+        self.factor_tables.show_predictor(predictor)
+        record = self.factor_tables.cost_after_edit(model)
+        self.factor_space.show_model(predictor, self.table.ratings)
+        self.formula_panel.show_epoch(model, record)
+        self.training_panel.cost_label.setText(self.training_panel.describe_cost(record) + "   (factors edited)")
+        self.explain_panel.refresh()
+
     def _on_current_cell_change(self, current, previous):
         if current.isValid():
             source = self.proxy.mapToSource(current)
@@ -774,6 +822,7 @@ class MainWindow(QMainWindow):
         if self._installing:
             return
         self.factor_space.set_ratings(self.table.ratings)
+        self.factor_tables.follow_ratings()
         if self.undo_stack.count():
             self.training_panel.mark_stale()
         self.explain_panel.refresh()

@@ -168,6 +168,22 @@ class RemoveEntries:
         return new, inverse
 
 
+@dataclass(frozen=True)
+class EditSequence:
+    """Several edits as one (a paste that first adds the users and movies it reaches): applied in order,
+    undone in reverse."""
+
+    edits: tuple
+    description: str = "Edit"
+
+    def apply(self, ratings: Ratings):
+        inverses = []
+        for edit in self.edits:
+            ratings, inverse = edit.apply(ratings)
+            inverses.append(inverse)
+        return ratings, EditSequence(tuple(reversed(inverses)), self.description)
+
+
 def _labels(ratings: Ratings, axis: int) -> np.ndarray:
     return ratings.user_labels if axis == USERS else ratings.item_labels
 

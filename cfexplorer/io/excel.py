@@ -1,10 +1,12 @@
-"""The first sheet of an .xlsx workbook as cells of text, read without trusting what the file declares.
+"""The sheets of an .xlsx workbook as cells of text, read without trusting what the file declares.
 
 An .xlsx is a zip of XML parts. Before openpyxl reads a cell: every part's declared size and
 compression ratio is checked (zip bombs), the sheet's declared ``<dimension>`` (rows × columns) is
 checked against the matrix limit, and then the sheet is streamed (openpyxl read-only mode, which
 parses the XML as it goes) with the same limit applied to the cells actually present, so that a
 sheet with no dimension but a cell in XFD1048576 stops there instead of padding 17 billion cells.
+Every sheet is read (the ratings need not be on the first: see :mod:`.tables`), all of them together
+within the same limit.
 pandas.read_excel is not used: it pads every row to the declared dimension.
 """
 
@@ -16,19 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..lazy import lazy_import
 from . import limits
 from .errors import RatingsFileError, one_line
-
-pd = lazy_import("pandas")
+from .tables import Sheet
 
 # openpyxl keeps shared strings, styles and the workbook's other parts as Python objects: about this
 # many bytes of memory per byte of their XML.
 XML_OVERHEAD = 4
 
 
-def read_first_sheet(path: Path) -> pd.DataFrame:
-    """Cells of the first worksheet as text ("" where empty); the index is the sheet's row number."""
+def read_sheets(path: Path) -> list[Sheet]:
+    """Cells of every worksheet as text ("" where empty), in the workbook's order; blank rows left out."""
     with limits.open_regular(path) as handle:
         try:
             with zipfile.ZipFile(handle) as archive:
@@ -37,7 +37,7 @@ def read_first_sheet(path: Path) -> pd.DataFrame:
             raise RatingsFileError(path, "not an Excel workbook (not a zip archive)") from None
         handle.seek(0)
         try:
-            rows = _stream_rows(path, handle)
+            sheets = _stream_sheets(path, handle)
         except RatingsFileError:
             raise
         except MemoryError:
@@ -45,12 +45,9 @@ def read_first_sheet(path: Path) -> pd.DataFrame:
         except Exception as error:  # openpyxl raises many types for a corrupt or foreign file
             raise RatingsFileError(
                 path, f"cannot read as an Excel workbook ({type(error).__name__}: {one_line(error)})") from None
-    if not rows:
-        raise RatingsFileError(path, "the first sheet is empty")
-    cells = np.full((len(rows), max(len(row) for number, row in rows)), "", dtype=object)
-    for position, (number, row) in enumerate(rows):
-        cells[position, : len(row)] = row
-    return pd.DataFrame(cells, index=np.asarray([number for number, row in rows]), dtype=object, copy=False)
+    if not any(len(sheet.row_numbers) for sheet in sheets):
+        raise RatingsFileError(path, "the first sheet is empty" if len(sheets) == 1 else "every sheet is empty")
+    return sheets
 
 
 def _check_parts(path: Path, archive: zipfile.ZipFile) -> None:
@@ -70,29 +67,46 @@ def _check_parts(path: Path, archive: zipfile.ZipFile) -> None:
     limits.check_memory(path, whole_parts * XML_OVERHEAD, "reading this workbook")
 
 
-def _stream_rows(path: Path, handle) -> list[tuple[int, list[str]]]:
-    """(row number, cells as text) of each non-empty row of the first worksheet, refused as soon as
-    the declared or the actual extent passes the matrix limit."""
+def _sheet_name(position: int, title: str) -> str:
+    return "the first sheet" if position == 0 else f"the sheet “{title}”"
+
+
+def _stream_sheets(path: Path, handle) -> list[Sheet]:
+    """Every worksheet's non-empty rows as text, refused as soon as a sheet's declared or actual extent, or
+    all sheets' together, pass the matrix limit."""
     import openpyxl
 
     workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
     try:
         if not workbook.worksheets:
             raise RatingsFileError(path, "the workbook has no worksheet")
-        sheet = workbook.worksheets[0]
-        if sheet.max_row is not None and sheet.max_column is not None:
-            limits.check_matrix_cells(path, int(sheet.max_row), int(sheet.max_column),
-                                      f"the first sheet's declared size ({sheet.calculate_dimension()})")
-        sheet.reset_dimensions()  # stream the rows as they are, not padded to what the file declares
-        rows, width = [], 0
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            present = [position for position, value in enumerate(values) if value is not None] if values else []
-            if not present:
-                continue
-            width = max(width, present[-1] + 1)
-            limits.check_matrix_cells(path, number, width, "the first sheet")
-            rows.append((number, ["" if value is None else _cell_text(value) for value in values[: present[-1] + 1]]))
-        return rows
+        sheets, cells_so_far = [], 0
+        for position, sheet in enumerate(workbook.worksheets):
+            name = _sheet_name(position, sheet.title)
+            if sheet.max_row is not None and sheet.max_column is not None:
+                limits.check_matrix_cells(path, int(sheet.max_row), int(sheet.max_column),
+                                          f"{name}'s declared size ({sheet.calculate_dimension()})")
+            sheet.reset_dimensions()  # stream the rows as they are, not padded to what the file declares
+            rows, width = [], 0
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                present = [at for at, value in enumerate(values) if value is not None] if values else []
+                if not present:
+                    continue
+                width = max(width, present[-1] + 1)
+                limits.check_matrix_cells(path, number, width, name)
+                if cells_so_far + number * width > limits.MAX_MATRIX_CELLS:
+                    raise RatingsFileError(path, f"the workbook's sheets reach {cells_so_far + number * width:,} "
+                                                 f"cells together, more than the {limits.MAX_MATRIX_CELLS:,} a "
+                                                 "matrix may have; save the ratings in the long format "
+                                                 "(user,item,rating)")
+                rows.append((number, ["" if value is None else _cell_text(value)
+                                      for value in values[: present[-1] + 1]]))
+            cells_so_far += (rows[-1][0] if rows else 0) * width
+            cells = np.full((len(rows), width), "", dtype=object)
+            for at, (number, row) in enumerate(rows):
+                cells[at, : len(row)] = row
+            sheets.append(Sheet(sheet.title, cells, np.asarray([n for n, _ in rows], dtype=np.int64)))
+        return sheets
     finally:
         workbook.close()
 

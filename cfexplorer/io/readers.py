@@ -25,10 +25,9 @@ from ..lazy import lazy_import
 from . import limits
 from .errors import RatingsFileError
 from .movie_info import ML100K_GENRES, attach_movie_info
+from .tables import MISSING_MARKS, Orientation, Sheet, TableSource, rows_name_below, wide_orientation
 
 pd = lazy_import("pandas")
-
-MISSING_MARKS = ("?", "", "nan", "NaN", "NA", "-")
 
 USER_NAMES = {"user", "userid", "user_id", "users", "uid", "username", "user name", "name"}
 ITEM_NAMES = {"item", "itemid", "item_id", "items", "movie", "movieid", "movie_id", "movies", "iid",
@@ -38,11 +37,26 @@ RATING_NAMES = {"rating", "ratings", "score", "value", "stars", "y", "label", "l
 
 @dataclass
 class LoadResult:
+    """Ratings read from a file. ``question`` is set when the file did not settle what the ratings are (a
+    crosstab's orientation, which of a workbook's tables): the reader took its best guess (said in
+    ``warnings``) and ``question`` holds what a person can choose from instead."""
+
     ratings: Ratings
     format: str
     warnings: list[str] = field(default_factory=list)
     duplicates: int = 0  # (user, item) pairs the file repeats; the last of each was kept
     users_from: str = ""  # where the users were read from: "the column 'userId'", "the rows", "the columns (…)"
+    question: TableSource | None = None
+    orientation: Orientation | None = None  # a crosstab's, as read
+
+
+class NoRatingsTable(RatingsFileError):
+    """Nothing in the file reads as ratings by itself; ``source`` holds its cells for a person to point at
+    the table in a preview."""
+
+    def __init__(self, path, problem: str, line: int | None, source: TableSource):
+        super().__init__(path, problem, line)
+        self.source = source
 
 
 # --- entry point ---------------------------------------------------------------------------------
@@ -165,7 +179,7 @@ def _normalize_name(name: str) -> str:
     return _SPACES.sub(" ", str(name).strip().lower())
 
 
-def _long_columns(header: list[str]) -> tuple[int, int, int] | None:
+def long_columns(header: list[str]) -> tuple[int, int, int] | None:
     """Positions of the user, item and rating columns if the header names them."""
     names = [_normalize_name(cell) for cell in header]
     found = []
@@ -185,7 +199,15 @@ def read_delimited_text(text: str, path, binary: bool | None = None) -> LoadResu
     fast = _numeric_long_table(text, path, delimiter, binary)
     if fast is not None:
         return fast
-    return _table_result(_parse_table(text, path, delimiter), path, binary)
+    table = _parse_table(text, path, delimiter)
+    result = _table_result(table, path, binary)
+    if result.orientation is not None and not result.orientation.decided:
+        from .workbook import whole_sheet_candidate
+
+        sheet = Sheet(path.name, table.to_numpy(dtype=object), table.index.to_numpy(dtype=np.int64), kind="text")
+        whole = whole_sheet_candidate(sheet, 0, result)
+        result.question = TableSource(path, [sheet], [whole], whole, result.orientation.reason)
+    return result
 
 
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n(?=\S)")  # a blank line with more to come (not the end's)
@@ -200,7 +222,7 @@ def _numeric_long_table(text: str, path: Path, delimiter: str, binary) -> LoadRe
     if first_line.count(delimiter) >= limits.WIDE_FIRST_LINE_COLUMNS:  # the text path refuses it (or counts
         return None  # quoted delimiters out) without this path naming a million cells first
     header = [cell.strip().strip('"') for cell in first_line.rstrip("\r").split(delimiter)]
-    columns = _long_columns(header)
+    columns = long_columns(header)
     skip = 1
     if columns is None:
         if len(header) not in (3, 4) or not all(_is_number(cell) for cell in header[:3]):
@@ -231,10 +253,12 @@ def _whole_ids(ids: np.ndarray) -> bool:
     return bool(np.isfinite(ids).all() and (np.abs(ids) < 2**53).all() and (ids == np.round(ids)).all())
 
 
-def _table_result(table: pd.DataFrame, path: Path, binary: bool | None) -> LoadResult:
-    """Ratings from cells of text (index: line numbers), long or wide by what the first row says."""
+def _table_result(table: pd.DataFrame, path: Path, binary: bool | None,
+                  rows_are_items: bool | Orientation | None = None) -> LoadResult:
+    """Ratings from cells of text (index: line numbers), long or wide by what the first row says; a matrix
+    is read with ``rows_are_items`` when given, else as its corner and labels say."""
     header = list(table.iloc[0])
-    columns = _long_columns(header)
+    columns = long_columns(header)
     if columns is not None:
         result = _long_from_table(table.iloc[1:], columns, path, binary, fmt="long")
         result.users_from = _user_column(header, columns[0])
@@ -247,7 +271,7 @@ def _table_result(table: pd.DataFrame, path: Path, binary: bool | None) -> LoadR
         return result
     if table.shape[1] < 2:
         raise RatingsFileError(path, "found a single column; expected user, item, rating columns or a matrix", 1)
-    return _wide_from_table(table, path, binary)
+    return _wide_from_table(table, path, binary, rows_are_items)
 
 
 def _user_column(header, position: int) -> str:
@@ -364,20 +388,33 @@ def _corner_names_items(corner: str) -> bool:
     return any(word in corner for word in ("movie", "item", "title", "film"))
 
 
-def _wide_from_table(table: pd.DataFrame, path, binary) -> LoadResult:
+def _wide_from_table(table: pd.DataFrame, path, binary, rows_are_items: bool | Orientation | None = None
+                     ) -> LoadResult:
     """First row: column labels after a corner cell; first column: row labels.
 
-    Rows are users unless the corner cell names movies/items (as in the course's tables). The
-    cells are handled as one array: a matrix can have millions of cells, mostly empty.
+    The orientation is ``rows_are_items`` when given, else what the corner and labels say
+    (:func:`.tables.wide_orientation`: rows are users unless the corner cell names movies, as in the
+    course's tables); a guess is said in the result's warnings. The cells are handled as one array: a
+    matrix can have millions of cells, mostly empty.
     """
     cells = table.to_numpy(dtype=object)
     lines = table.index.to_numpy()
-    rows_are_items = _corner_names_items(cells[0, 0])
     column_labels = [str(label).strip() for label in cells[0, 1:]]
     body, body_lines = cells[1:], lines[1:]
     row_labels = [str(label).strip() for label in body[:, 0]]
     if not row_labels:
         raise RatingsFileError(path, "the matrix has column labels but no rows")
+    below = rows_name_below(cells[0, 0], body[0])
+    if below is not None and len(row_labels) > 1:  # a crosstab copied from a notebook: its rows' name, no ratings
+        body, body_lines, row_labels = body[1:], body_lines[1:], row_labels[1:]
+    if rows_are_items is None:
+        corner = cells[0, 0] if below is None else f"{below} \\ {cells[0, 0]}"
+        orientation = wide_orientation(corner, row_labels, column_labels)
+    elif isinstance(rows_are_items, Orientation):
+        orientation = rows_are_items
+    else:
+        orientation = Orientation(bool(rows_are_items), True, "chosen")
+    rows_are_items = orientation.rows_are_items
     for kind, labels in (("column", column_labels), ("row", row_labels)):
         seen = set()
         for position, label in enumerate(labels):
@@ -403,6 +440,10 @@ def _wide_from_table(table: pd.DataFrame, path, binary) -> LoadResult:
     result = _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, "wide")
     if rows_are_items:
         result.users_from = f"the columns (the corner cell {str(cells[0, 0]).strip()!r} names movies)"
+    result.orientation = orientation
+    if not orientation.decided:
+        result.warnings.append(f"rows were taken as {'movies' if rows_are_items else 'users'}: "
+                               f"{orientation.reason}")
     return result
 
 
@@ -452,13 +493,10 @@ def read_ml100k(path, binary: bool | None = None) -> LoadResult:
 
 # --- Excel ----------------------------------------------------------------------------------------
 def read_excel(path, binary: bool | None = None) -> LoadResult:
-    """The first sheet of an .xlsx workbook, long or wide like a CSV."""
-    from .excel import read_first_sheet
+    """The ratings in an .xlsx workbook (see :func:`.workbook.read_workbook`)."""
+    from .workbook import read_workbook
 
-    path = Path(path)
-    result = _table_result(read_first_sheet(path), path, binary)
-    result.format = "xlsx-" + result.format
-    return result
+    return read_workbook(path, binary)
 
 
 def read_any(path, binary: bool | None = None) -> LoadResult:
@@ -469,6 +507,7 @@ def read_any(path, binary: bool | None = None) -> LoadResult:
 
 
 __all__ = [
-    "LoadResult", "RatingsFileError", "RatingScale", "read_any", "read_ratings", "read_excel",
+    "LoadResult", "NoRatingsTable", "RatingsFileError", "RatingScale", "TableSource", "read_any", "read_ratings",
+    "read_excel",
     "read_ml100k", "read_delimited_text", "attach_movie_info", "ML100K_GENRES",
 ]

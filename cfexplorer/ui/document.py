@@ -9,8 +9,13 @@ history, the settings or the trained model.
 The lifecycle lives in :class:`DocumentController`, in one place::
 
     idle ──open──▶ opening ──built──▶ switching ──▶ idle      the window shows the new document
+                      │   └──asked──┘                            a file that does not settle its table
                       └──failed / cancelled──────────▶ idle      nothing changed
     idle ──save──▶ saving ──▶ idle
+
+A file whose reader could not settle what its ratings are (which of a workbook's tables, which way round a
+crosstab is) comes back from reading as a :class:`TableQuestion`: the window asks (a preview, in the GUI thread,
+after the reading and before anything switches), and the chosen table is read from the cells already in memory.
 
 While a document is opening or saving, another open or save is refused (a drop or a recent-file click
 arriving from the progress dialog's event loop). The window does not read files, write recovery copies or
@@ -33,7 +38,9 @@ from ..core.ratings import Ratings
 from ..io.presets import PRESETS, load_preset
 from ..io.project import SUFFIX as PROJECT_SUFFIX
 from ..io.project import Project, load_project, save_project
-from ..io.readers import RatingsFileError, read_any
+from ..io.movie_info import attach_movie_info
+from ..io.readers import LoadResult, NoRatingsTable, RatingsFileError, read_any
+from ..io.tables import TableSource
 from ..io.writers import write_by_extension
 from ..lazy import load_now
 from .recovery import RecoveryStore
@@ -68,6 +75,29 @@ class Document:
     kind: str = "file"                    # "file", "project", "preset", "lesson", "recovery", "new"
 
 
+@dataclass(frozen=True)
+class TableQuestion:
+    """A file read whose ratings a person must choose: what the reader found (``source``), what it would take
+    itself (``guess``, None when nothing reads by itself) and, then, why (``error``, one line)."""
+
+    path: Path
+    source: TableSource
+    guess: LoadResult | None = None
+    error: str = ""
+
+
+def file_document(path: Path, result: LoadResult, keep_guesses: bool = True) -> Document:
+    """The document of ratings read from a file; ``keep_guesses`` False drops the reader's notes on what it
+    guessed (a person chose instead)."""
+    notes = result.warnings
+    if not keep_guesses and result.question is not None:
+        asked = result.question.question
+        notes = [note for note in notes if not (note.startswith("rows were taken as")
+                                                 or note.startswith(f"{asked}: read "))]
+    return Document(result.ratings, path.name, None, {"source": str(path)}, None, tuple(notes), source=path,
+                    kind="file")
+
+
 def safe_file_stem(title: str) -> str:
     """A file name from a document title that every platform accepts (no ':' for Windows, no '/')."""
     stem = _UNSAFE_FILE_NAME_CHARACTERS.sub(" - ", str(title))
@@ -75,17 +105,22 @@ def safe_file_stem(title: str) -> str:
     return stem or "Untitled"
 
 
-def read_document(path) -> Document:
-    """Read a ratings file or a project into a Document; RatingsFileError (one line) when it cannot be."""
+def read_document(path) -> Document | TableQuestion:
+    """Read a ratings file or a project into a Document, or a TableQuestion when the file does not settle what
+    its ratings are; RatingsFileError (one line) when it cannot be read."""
     path = Path(path)
     try:
         if path.suffix.lower() == PROJECT_SUFFIX:
             project = load_project(path)  # its model rebuilt and checked against its ratings
             return Document(project.ratings, path.name, path, dict(project.settings), project.model, source=path,
                             kind="project")
-        result = read_any(path)
-        return Document(result.ratings, path.name, None, {"source": str(path)}, None, tuple(result.warnings),
-                        source=path, kind="file")
+        try:
+            result = read_any(path)
+        except NoRatingsTable as nothing:
+            return TableQuestion(path, nothing.source, None, str(nothing))
+        if result.question is not None:
+            return TableQuestion(path, result.question, result)
+        return file_document(path, result)
     except MemoryError:
         raise RatingsFileError(path, f"not enough memory to open it ({describe_size(_file_size(path))})") from None
     except RatingsFileError:
@@ -233,6 +268,8 @@ class DocumentController(QObject):
                     document, error = None, str(failure)
                 finally:
                     QGuiApplication.restoreOverrideCursor()
+            if isinstance(document, TableQuestion):  # still opening: no other open or save meanwhile
+                document, error = self._answer(document)
         finally:
             self._set_state(IDLE)
         if document is None:
@@ -245,6 +282,35 @@ class DocumentController(QObject):
         self.settings.setValue("last_folder", str(path.parent))
         self.sig_recent_changed.emit()
         return True
+
+    def _answer(self, question: TableQuestion) -> tuple[Document | None, str | None]:
+        """Ask the window which table of the file holds the ratings, and read it from the cells in memory:
+        (document, None), (None, error), or (None, None) when the person cancelled."""
+        path = question.path
+        choice = self.window.choose_table(question)
+        if choice is None:
+            if question.guess is None:
+                return None, question.error
+            self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")
+            return None, None
+        candidate, rows_are_items = choice.candidate, choice.rows_are_items
+        guess = question.guess
+        guessed_orientation = guess.orientation.rows_are_items if guess is not None and guess.orientation else None
+        if guess is not None and candidate is question.source.chosen and rows_are_items in (None, guessed_orientation):
+            return file_document(path, guess, keep_guesses=not choice.by_person), None
+        from ..io.workbook import read_candidate
+
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            result = attach_movie_info(read_candidate(question.source, candidate, rows_are_items=rows_are_items),
+                                       path)
+        except RatingsFileError as failure:
+            return None, str(failure)
+        except MemoryError:
+            return None, f"{path}: not enough memory to read the chosen table"
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        return file_document(path, result, keep_guesses=False), None
 
     def _in_background(self, work, describe_failure, title: str, text: str):
         """Run ``work`` in a worker thread behind a window-modal progress dialog with Cancel (no edit can
@@ -444,4 +510,5 @@ class DocumentController(QObject):
         self.recovery.release()
 
 
-__all__ = ["Document", "DocumentController", "read_document", "preset_document", "safe_file_stem"]
+__all__ = ["Document", "DocumentController", "TableQuestion", "read_document", "preset_document",
+           "safe_file_stem"]

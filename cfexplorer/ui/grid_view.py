@@ -13,9 +13,9 @@ import math
 import numpy as np
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAccessible, QColor, QPen
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
+from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate, QTableView
 
-from ..core.edits import ITEMS, USERS, SetCells
+from ..core.edits import AXIS_NAMES, ITEMS, USERS, EditSequence, InsertEntries, SetCells, unique_label
 from ..core.validation import parse_rating
 from .filter_proxy import RatingFilterProxy
 from .qt_guard import guard_event, qt_virtual
@@ -105,6 +105,7 @@ class RatingGridView(QTableView):
 
     sig_input_rejected = Signal(str, object)  # message, callback that applies a suggested fix (or None)
     sig_entries_selected = Signal(object, object)  # users, items (sorted arrays of positions)
+    sig_growth_offered = Signal(str, str, object)  # message, what the offer's button says, callback doing it
 
     def __init__(self, proxy: RatingFilterProxy, parent=None):
         super().__init__(parent)
@@ -302,7 +303,8 @@ class RatingGridView(QTableView):
         return "\n".join("\t".join("?" if math.isnan(v) else f"{v:g}" for v in row) for row in values.tolist())
 
     def paste_text(self, text: str) -> bool:
-        """Paste a tab-separated block at the current cell as one undoable edit. All or nothing."""
+        """Paste a tab-separated block at the current cell as one undoable edit. All or nothing. A block that
+        reaches past the grid's last row or column is offered to grow the grid (the offer pastes as one step)."""
         rows = [line.split("\t") for line in text.replace("\r\n", "\n").rstrip("\n").split("\n")]
         if not rows or rows == [[""]]:
             return False
@@ -316,40 +318,92 @@ class RatingGridView(QTableView):
         height, width = len(rows), max(len(r) for r in rows)
         if self._refuse_large_block("Paste", height, width):
             return False
-        if start.row() + height > self.proxy.rowCount() or start.column() + width > self.proxy.columnCount():
-            self.sig_input_rejected.emit(
-                f"The pasted block ({height} × {width}) does not fit from this cell; nothing was pasted.", None
-            )
+        top, left = start.row(), start.column()
+        values, problems = self._parse_block(rows, width)
+        if problems:
+            more = f" ({len(problems)} cells in all.)" if len(problems) > 1 else ""
+            fixable = all(suggestion is not None for _, suggestion in problems)
+            callback = (lambda: self._paste_or_offer(top, left, values)) if fixable else None
+            self.sig_input_rejected.emit(f"{problems[0][0]}{more} Nothing was pasted.", callback)
             return False
-        table = self.table
-        scale, binary = table.ratings.scale, table.ratings.binary
-        block_users, block_items = self._block_cells(start.row(), start.column(), start.row() + height - 1,
-                                                     start.column() + width - 1)
-        values = []
-        problems = []  # (message, suggested value or None)
+        return self._paste_or_offer(top, left, values)
+
+    def _paste_or_offer(self, top: int, left: int, values: np.ndarray) -> bool:
+        """Paste, or offer to add the rows and columns the block reaches past the grid (and then paste)."""
+        height, width = values.shape
+        missing_rows = max(0, top + height - self.proxy.rowCount())
+        missing_columns = max(0, left + width - self.proxy.columnCount())
+        if missing_rows or missing_columns:
+            row_kind, column_kind = ("movie", "user") if self.table.rows_are_items else ("user", "movie")
+            growth = " and ".join(f"{count} {kind}{'s' if count > 1 else ''}" for count, kind in
+                                  ((missing_rows, row_kind), (missing_columns, column_kind)) if count)
+            self.sig_growth_offered.emit(
+                f"The pasted block ({height} × {width}) reaches past the grid: add {growth} for it? Nothing was "
+                "pasted yet.", f"Add {growth} and paste", lambda: self._paste_values(top, left, values))
+            return False
+        return self._paste_values(top, left, values)
+
+    def _parse_block(self, rows: list[list[str]], width: int):
+        """The pasted texts as a (height, width) array of ratings (a fixable problem as its suggestion, else
+        NaN) and the problems, as (message, suggested value or None)."""
+        scale, binary = self.table.ratings.scale, self.table.ratings.binary
+        values = np.full((len(rows), width), np.nan)
+        problems = []
         for r, row in enumerate(rows):
             for c in range(width):
                 parsed = parse_rating(row[c] if c < len(row) else "", scale, binary)
                 if parsed.ok:
-                    value = parsed.value
+                    values[r, c] = parsed.value
                 else:
                     problems.append((f"Row {r + 1}, column {c + 1} of the pasted block: {parsed.error}",
                                      parsed.suggestion))
-                    value = parsed.suggestion if parsed.suggestion is not None else float("nan")
-                values.append(value)
-        edit = SetCells(tuple(block_users.ravel().tolist()), tuple(block_items.ravel().tolist()), tuple(values),
-                        "Paste")
-        if problems:
-            more = f" ({len(problems)} cells in all.)" if len(problems) > 1 else ""
-            fixable = all(suggestion is not None for _, suggestion in problems)
-            callback = (lambda: table.request_edit(edit)) if fixable else None
-            self.sig_input_rejected.emit(f"{problems[0][0]}{more} Nothing was pasted.", callback)
+                    if parsed.suggestion is not None:
+                        values[r, c] = parsed.suggestion
+        return values, problems
+
+    def _paste_values(self, top: int, left: int, values: np.ndarray) -> bool:
+        """Write a block of ratings from view cell (top, left), adding the users and movies it reaches past
+        the grid first; one undo step. The block's cells are named by the entries shown there now, so a sort
+        or filter that places the added rows elsewhere does not move the ratings."""
+        table, proxy = self.table, self.proxy
+        height, width = values.shape
+        if top >= proxy.rowCount() or left >= proxy.columnCount():
+            self.sig_input_rejected.emit("The cell where the block was to start is gone; nothing was pasted.",
+                                         None)
             return False
-        table.request_edit(edit)
-        self.selectionModel().select(
-            QItemSelection(start, self.proxy.index(start.row() + height - 1, start.column() + width - 1)),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect,
-        )
+        row_axis, column_axis = table.row_axis, table.column_axis
+        ratings = table.ratings
+        counts = {USERS: ratings.n_users, ITEMS: ratings.n_items}
+        entries, edits = {}, []
+        for axis, shown, first, length in ((row_axis, proxy.source_rows, top, height),
+                                           (column_axis, proxy.source_columns, left, width)):
+            present = np.asarray(shown[first:first + length], dtype=np.int64)
+            added = length - len(present)
+            labels = list(ratings.user_labels if axis == USERS else ratings.item_labels)
+            names = []
+            for _ in range(added):
+                names.append(unique_label(labels, AXIS_NAMES[axis].capitalize()))
+                labels.append(names[-1])
+            if added:
+                positions = tuple(range(counts[axis], counts[axis] + added))
+                info_rows = tuple({"title": name} for name in names) if (
+                    axis == ITEMS and ratings.item_info is not None) else ()
+                edits.append(InsertEntries(axis, positions, tuple(names), ((),) * added, info_rows,
+                                           f"Add {added} {AXIS_NAMES[axis]}{'s' if added > 1 else ''}"))
+            entries[axis] = np.r_[present, np.arange(counts[axis], counts[axis] + added, dtype=np.int64)]
+        row_entries, column_entries = np.meshgrid(entries[row_axis], entries[column_axis], indexing="ij")
+        users, items = (column_entries, row_entries) if table.rows_are_items else (row_entries, column_entries)
+        cells = SetCells(tuple(users.ravel().tolist()), tuple(items.ravel().tolist()),
+                         tuple(values.ravel().tolist()), "Paste")
+        if edits:
+            grown = ", ".join(edit.description.lower() for edit in edits)
+            table.request_edit(EditSequence((*edits, cells), f"Paste ({grown})"))
+        else:
+            table.request_edit(cells)
+        bottom = min(top + height, proxy.rowCount()) - 1
+        right = min(left + width, proxy.columnCount()) - 1
+        self.selectionModel().select(QItemSelection(proxy.index(top, left), proxy.index(bottom, right)),
+                                     QItemSelectionModel.SelectionFlag.ClearAndSelect)
         return True
 
     # --- other edits -------------------------------------------------------------------------------------
@@ -374,6 +428,16 @@ class RatingGridView(QTableView):
         self.table.request_edit(SetCells(tuple(users[1:].ravel().tolist()), tuple(items[1:].ravel().tolist()),
                                          tuple(values[1:].ravel().tolist()), "Fill down"))
         return True
+
+    @qt_virtual(None)
+    def closeEditor(self, editor, hint):
+        """Enter ends an edit on the cell below, as in a spreadsheet (Tab, Escape and a click keep Qt's way)."""
+        super().closeEditor(editor, hint)
+        if hint == QAbstractItemDelegate.EndEditHint.SubmitModelCache:
+            current = self.currentIndex()
+            if current.isValid() and current.row() + 1 < self.proxy.rowCount():
+                below = self.proxy.index(current.row() + 1, current.column())
+                self.selectionModel().setCurrentIndex(below, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     @guard_event
     def keyPressEvent(self, event):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cfexplorer.core.edits import ITEMS, USERS, InsertEntries, RemoveEntries, Rename, SetCells, unique_label
+from cfexplorer.core.edits import ITEMS, USERS, EditSequence, InsertEntries, RemoveEntries, Rename, SetCells, unique_label
 from cfexplorer.core.ratings import Ratings
 
 from .course import course_with_eve
@@ -100,3 +100,15 @@ def test_removing_many_entries_keeps_each_ones_ratings_for_undo():
     restored, _ = undo.apply(smaller)
     assert sorted(zip(restored.users, restored.items, restored.values)) == sorted(
         zip(ratings.users, ratings.items, ratings.values))
+
+
+def test_an_edit_sequence_applies_in_order_and_its_inverse_undoes_all_of_it():
+
+    before = Ratings.from_dense(np.array([[5.0, np.nan], [1.0, 4.0]]))
+    grow = EditSequence((InsertEntries(0, (2,), ("Cleo",), ((),)), SetCells((2, 0), (1, 1), (3.0, 2.0))))
+    after, inverse = grow.apply(before)
+    np.testing.assert_array_equal(after.to_dense(), [[5, 2], [1, 4], [np.nan, 3]])
+    assert list(after.user_labels)[-1] == "Cleo"
+    undone, _ = inverse.apply(after)
+    np.testing.assert_array_equal(undone.to_dense(), before.to_dense())
+    assert list(undone.user_labels) == list(before.user_labels)

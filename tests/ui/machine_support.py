@@ -67,6 +67,15 @@ class DialogAnswers:
         dialog.min_item.setValue(answer[1])
         return QDialog.DialogCode.Accepted
 
+    def new_grid_exec(self, dialog):
+        answer = self._next("new grid")
+        if answer is None:
+            return QDialog.DialogCode.Rejected
+        dialog.users.setValue(answer[0])
+        dialog.movies.setValue(answer[1])
+        dialog.scale_box.setCurrentIndex(answer[2])
+        return QDialog.DialogCode.Accepted
+
 
 ANSWERS = DialogAnswers()
 
@@ -74,6 +83,7 @@ ANSWERS = DialogAnswers()
 def dialog_patches():
     """(owner, attribute, replacement) for every modal dialog the machine's actions can open."""
     from cfexplorer.app import DensityFilterDialog, MainWindow
+    from cfexplorer.ui.new_grid_dialog import NewGridDialog
 
     def button(*args, **kwargs):
         return QMessageBox.StandardButton.Ok
@@ -85,6 +95,7 @@ def dialog_patches():
         (QFileDialog, "getOpenFileNames", staticmethod(ANSWERS.get_open_file_names)),
         (QFileDialog, "getSaveFileName", staticmethod(ANSWERS.get_save_file_name)),
         (DensityFilterDialog, "exec", lambda self: ANSWERS.density_exec(self)),
+        (NewGridDialog, "exec", lambda self: ANSWERS.new_grid_exec(self)),
         (QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Discard)),
         (QMessageBox, "warning", staticmethod(button)),
         (QMessageBox, "information", staticmethod(button)),

@@ -352,3 +352,64 @@ def test_edits_do_not_move_rows_until_the_next_sort(qtbot, window):
         "Romance forever (3)"
     window.sort_rows("count")
     assert row_names(window)[2:4] == ["Romance forever", "Swords vs. karate"]  # 3 each: table order
+
+
+def test_enter_after_an_edit_moves_to_the_cell_below(qtbot, window):
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "4")
+    current = window.grid.currentIndex()
+    assert (current.row(), current.column()) == (index.row() + 1, index.column())
+    assert value(window, "Bob", "Romance forever") == "4"
+    qtbot.keyClicks(window.grid, "2")  # the next rating goes straight into the cell below
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.grid.state() != window.grid.State.EditingState, timeout=2000)
+    below = window.table.ratings.item_titles()[window.proxy.mapToSource(current).row()]
+    assert value(window, "Bob", below) == "2"
+
+
+def test_enter_on_the_last_row_stays_there(qtbot, window):
+    last = window.proxy.index(window.proxy.rowCount() - 1, 0)
+    type_into(qtbot, window, last, "1")
+    assert window.grid.currentIndex().row() == last.row()
+
+
+def test_a_paste_larger_than_the_grid_offers_to_add_the_rows_and_columns_as_one_step(qtbot, window):
+    ratings = window.table.ratings
+    n_movies, n_users = ratings.n_items, ratings.n_users
+    corner = window.proxy.index(window.proxy.rowCount() - 1, window.proxy.columnCount() - 1)  # last movie, last user
+    window.grid.setCurrentIndex(corner)
+    QApplication.clipboard().setText("1\t2\t3\n4\t?\t5\n")
+    window.act_paste.trigger()
+    assert window.table.ratings is ratings and window.undo_stack.count() == 0  # only offered
+    assert "add 1 movie and 2 users" in window.message_bar.text
+    assert window.message_bar.action_button.text() == "Add 1 movie and 2 users and paste"
+    qtbot.mouseClick(window.message_bar.action_button, Qt.MouseButton.LeftButton)
+    grown = window.table.ratings
+    assert (grown.n_items, grown.n_users) == (n_movies + 1, n_users + 2)
+    dense = grown.to_dense()  # users × movies
+    last_user, last_movie = n_users - 1, n_movies - 1
+    np.testing.assert_array_equal(dense[[last_user, n_users, n_users + 1], last_movie], [1, 2, 3])
+    np.testing.assert_array_equal(dense[[last_user, n_users, n_users + 1], n_movies], [4, np.nan, 5])
+    assert list(grown.user_labels[n_users:]) == ["User", "User 2"] and grown.item_titles()[n_movies] == "Movie"
+    assert window.proxy.rowCount() == n_movies + 1 and window.proxy.columnCount() == n_users + 2
+    assert window.undo_stack.count() == 1
+    window.act_undo.trigger()
+    undone = window.table.ratings
+    assert (undone.n_items, undone.n_users) == (n_movies, n_users)
+    np.testing.assert_array_equal(undone.to_dense(), ratings.to_dense())
+    window.act_redo.trigger()
+    np.testing.assert_array_equal(window.table.ratings.to_dense(), dense)
+
+
+def test_a_paste_that_needs_rounding_and_room_asks_for_both(qtbot, window):
+    corner = window.proxy.index(window.proxy.rowCount() - 1, 0)
+    window.grid.setCurrentIndex(corner)
+    QApplication.clipboard().setText("3.7\n2\n")
+    window.act_paste.trigger()
+    assert "Row 1, column 1" in window.message_bar.text
+    qtbot.mouseClick(window.message_bar.action_button, Qt.MouseButton.LeftButton)
+    assert "add 1 movie" in window.message_bar.text and window.undo_stack.count() == 0
+    qtbot.mouseClick(window.message_bar.action_button, Qt.MouseButton.LeftButton)
+    dense = window.table.ratings.to_dense()
+    user = window.proxy.mapToSource(corner).column()
+    np.testing.assert_array_equal(dense[user, -2:], [3.5, 2])

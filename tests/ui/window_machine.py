@@ -274,7 +274,8 @@ class WindowMachine(RuleBasedStateMachine):
             QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                              bar.tabRect(index).center())
         else:
-            (self.window.factor_dock if title == "Factor space" else self.window.curves_dock).raise_()
+            docks = {"Factor space": self.window.factor_dock, "Factor tables": self.window.factor_tables_dock}
+            docks.get(title, self.window.curves_dock).raise_()
         process_events()
 
     def _plot_position(self, kind: str, index: int) -> QPoint | None:
@@ -491,6 +492,27 @@ class WindowMachine(RuleBasedStateMachine):
         self.grid.setCurrentIndex(index)
         self._key(self.grid, Qt.Key.Key_V, CTRL)
 
+    @rule(users=st.booleans(), row=st.integers(0, 40), column=st.integers(0, 4),
+          value=st.sampled_from(["0", "1.5", "-2", "0.25", "x"]))
+    @step
+    def type_over_a_factor(self, users, row, column, value):
+        tables = self.window.factor_tables
+        view = tables.user_view if users else tables.movie_view
+        model = view.model()
+        if row >= model.rowCount() or column >= model.columnCount():
+            return NOTHING_TO_DO
+        self._show_tab("Factor tables")
+        view.setFocus()
+        view.setCurrentIndex(model.index(row, column))
+        QTest.keyClick(view, Qt.Key.Key_F2)  # read-only while a run owns the factors: no editor opens
+        editor = QApplication.focusWidget()
+        if editor is not None and editor is not view and view.state() == view.State.EditingState:
+            editor.selectAll()
+            QTest.keyClicks(editor, value)
+            QTest.keyClick(editor, Qt.Key.Key_Return)
+            wait_until(lambda: view.state() != view.State.EditingState, 1.0)
+        process_events()
+
     @rule(redo=st.booleans())
     @step
     def undo_or_redo(self, redo):
@@ -602,6 +624,16 @@ class WindowMachine(RuleBasedStateMachine):
         action = next(a for a in self.window.preset_menu.actions() if a.text() == title)
         action.trigger()
         self._forget_the_model()  # a new document starts untrained
+        process_events()
+
+    @rule(users=st.integers(1, 6), movies=st.integers(1, 6), scale=st.integers(0, 4), accept=st.booleans())
+    @step
+    def file_new_blank_grid(self, users, movies, scale, accept):
+        if accept:
+            ANSWERS.give(("new grid", (users, movies, scale)))  # else nobody answers: the dialog is cancelled
+        self._key(self.window, Qt.Key.Key_N, CTRL)
+        if accept:
+            self._forget_the_model()  # a new document starts untrained
         process_events()
 
     @rule(shortcut=st.booleans())

@@ -1,0 +1,278 @@
+"""The factor tables beside the grid, as in Jeremy Howard's spreadsheet: the movies' factors X (movies × k) and
+the users' W (users × k), with their biases, coloured like the grid.
+
+They follow training live (read from the predictor the grid shows). When no run is going, a number can be typed
+over: the edit goes onto the window's undo stack as a :class:`~cfexplorer.core.factor_edits.SetParameter` of the
+trained model, and the grid's predictions, the explanation and the cost J are recomputed at once. While a run
+is going or paused its worker owns the parameters: the tables are read-only and an attempted edit says why,
+rather than racing the worker. An undo step whose model is gone (Reset, another run, another document) leaves
+the stack instead of writing into a model nobody shows.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
+
+from ..core.factor_edits import BIASES, SetParameter, editable_parameters
+from ..core.mf import EpochRecord
+from .colors import RatingColors
+from .qt_guard import qt_virtual
+
+BIAS_HEADER = "bias"
+_COLOUR_SPAN_FLOOR = 1e-9  # all-zero factors (an untrained user) get the neutral colour, not a division by 0
+
+
+class FactorTableModel(QAbstractTableModel):
+    """One table: a row per movie (or user), a column per factor, and a bias column when the model has one."""
+
+    sig_edit_requested = Signal(str, int, object, float)  # parameter name, row, column (None: bias), value
+
+    def __init__(self, name: str, parent=None):
+        super().__init__(parent)
+        self.name = name  # "item_factors" or "user_factors"
+        self.factors = np.empty((0, 0))
+        self.biases: np.ndarray | None = None
+        self.labels: list[str] = []
+        self.editable = False
+        self._colors = RatingColors(-1.0, 1.0)
+
+    def show_arrays(self, factors, biases, labels):
+        """Show these arrays (copies are kept: the worker goes on changing its own)."""
+        factors = np.empty((0, 0)) if factors is None else np.array(factors, dtype=float, copy=True)
+        same_shape = (factors.shape == self.factors.shape and (biases is None) == (self.biases is None)
+                      and len(labels) == len(self.labels))
+        if not same_shape:
+            self.beginResetModel()
+        self.factors = factors
+        self.biases = None if biases is None else np.array(biases, dtype=float, copy=True)
+        self.labels = [str(label) for label in labels]
+        finite = np.abs(factors[np.isfinite(factors)]) if factors.size else np.empty(0)
+        span = float(finite.max()) if finite.size else 1.0
+        self._colors = RatingColors(-max(span, _COLOUR_SPAN_FLOOR), max(span, _COLOUR_SPAN_FLOOR))
+        if not same_shape:
+            self.endResetModel()
+        elif self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
+
+    def clear(self):
+        self.show_arrays(None, None, [])
+
+    @property
+    def k(self) -> int:
+        return self.factors.shape[1] if self.factors.ndim == 2 else 0
+
+    def value(self, row: int, column: int) -> float:
+        if column < self.k:
+            return float(self.factors[row, column])
+        return float(self.biases[row])
+
+    @qt_virtual(0)
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.factors)
+
+    @qt_virtual(0)
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else self.k + (self.biases is not None)
+
+    @qt_virtual(None)
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        value = self.value(index.row(), index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{value:+.3f}" if math.isfinite(value) else "?"
+        if role == Qt.ItemDataRole.EditRole:
+            return f"{value:.6g}"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        is_bias = index.column() >= self.k
+        if role == Qt.ItemDataRole.BackgroundRole and not is_bias:
+            return self._colors.background(value)
+        if role == Qt.ItemDataRole.ForegroundRole and not is_bias:
+            return self._colors.text(value)
+        return None
+
+    @qt_virtual(None)
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            return self.labels[section] if 0 <= section < len(self.labels) else None
+        return f"f{section + 1}" if section < self.k else BIAS_HEADER
+
+    @qt_virtual(Qt.ItemFlag.NoItemFlags)
+    def flags(self, index):
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return flags | Qt.ItemFlag.ItemIsEditable if self.editable else flags
+
+    @qt_virtual(False)
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole):
+        """Typed numbers become an edit request; the table changes when the edit is applied."""
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        try:
+            number = float(str(value).strip().replace(",", "."))
+        except ValueError:
+            number = math.nan
+        column = index.column() if index.column() < self.k else None
+        name = self.name if column is not None else BIASES[self.name]
+        self.sig_edit_requested.emit(name, index.row(), column, number)
+        return False
+
+
+class FactorEditCommand(QUndoCommand):
+    """One undo step: a parameter of one trained model set; undo puts the old number back."""
+
+    def __init__(self, tables: "FactorTables", model, edit: SetParameter):
+        super().__init__(edit.description)
+        self._tables, self._model, self._edit = tables, model, edit
+
+    @qt_virtual(None)
+    def redo(self):
+        self._apply()
+
+    @qt_virtual(None)
+    def undo(self):
+        self._apply()
+
+    def _apply(self):
+        why_not = self._tables.why_not_editable(self._model)
+        if why_not:
+            self.setObsolete(True)  # its model is not the one shown any more: the step leaves the stack
+            self._tables.sig_message.emit("info", f"That factor edit was for a model no longer shown; {why_not}")
+            return
+        self._edit = self._edit.apply(self._model)
+        self._tables.sig_parameters_edited.emit(self._model)
+
+
+class FactorTables(QWidget):
+    """X and W side by side, with what the last edit did to J."""
+
+    sig_message = Signal(str, str)  # kind, text
+    sig_parameters_edited = Signal(object)  # the model whose parameters an edit (or its undo) changed
+
+    def __init__(self, panel, undo_stack, ratings_source, parent=None):
+        super().__init__(parent)
+        self.panel, self.undo_stack, self.ratings_source = panel, undo_stack, ratings_source
+        self.movies = FactorTableModel("item_factors", self)
+        self.users = FactorTableModel("user_factors", self)
+        self.movie_view, self.user_view = QTableView(), QTableView()
+        self.trained_on = None  # the ratings the shown model's run trained on (its J is theirs)
+        self.last_cost: EpochRecord | None = None
+        columns = QHBoxLayout()
+        for title, model, view in (("Movies: x⁽ⁱ⁾ (X)", self.movies, self.movie_view),
+                                   ("Users: w⁽ʲ⁾ (W)", self.users, self.user_view)):
+            view.setModel(model)
+            view.horizontalHeader().setDefaultSectionSize(64)
+            view.verticalHeader().setDefaultSectionSize(24)
+            view.verticalHeader().setMaximumWidth(200)
+            model.sig_edit_requested.connect(self.request_edit)
+            box = QVBoxLayout()
+            box.addWidget(QLabel(f"<b>{title}</b>"))
+            box.addWidget(view)
+            columns.addLayout(box)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(columns, 1)
+        layout.addWidget(self.note)
+        panel.sig_run_started.connect(self._on_run_started)
+        panel.controller.sig_state_changed.connect(lambda *_: self._follow_state())
+        self.show_predictor(None)
+
+    # --- what is shown ----------------------------------------------------------------------------------
+    def show_predictor(self, predictor):
+        """Show the factors the grid shows (None: nothing trained)."""
+        ratings = self.ratings_source()
+        model = self.panel.model
+        if predictor is None or tuple(predictor.shape) != (ratings.n_users, ratings.n_items):
+            self.movies.clear()
+            self.users.clear()
+            self.note.setText("Train a model (F5) to see its factors here: a row of numbers per movie and per "
+                              "user, as in the course's spreadsheet.")
+            return
+        with_item_bias = bool(getattr(model, "item_bias", False)) and "item_bias" in editable_parameters(model)
+        with_user_bias = bool(getattr(model, "user_bias", False)) and "user_bias" in editable_parameters(model)
+        self.movies.show_arrays(predictor.item_factors, predictor.item_bias if with_item_bias else None,
+                                ratings.item_titles())
+        self.users.show_arrays(predictor.user_factors, predictor.user_bias if with_user_bias else None,
+                               ratings.user_labels)
+        self._follow_state()
+
+    def follow_ratings(self):
+        """The ratings changed: tables of other users or movies than the grid's are taken down."""
+        ratings = self.ratings_source()
+        if self.movies.rowCount() and (self.movies.rowCount(), self.users.rowCount()) != (ratings.n_items,
+                                                                                         ratings.n_users):
+            self.show_predictor(None)
+        else:
+            self._follow_state()
+
+    def _follow_state(self):
+        why_not = self.why_not_editable(self.panel.model)
+        for model in (self.movies, self.users):
+            model.editable = not why_not
+        if self.movies.rowCount():
+            self.note.setText("Type a number over a factor to see what it changes: the grid's predictions, the "
+                              "explanation and J follow at once (Ctrl+Z undoes it)." if not why_not else why_not)
+
+    def why_not_editable(self, model) -> str:
+        """Why the factors of ``model`` cannot be edited now, or "" when they can."""
+        panel = self.panel
+        if model is None or model is not panel.model:
+            return "train a model first." if panel.model is None else "its run has been replaced."
+        if panel.controller.state != "idle":
+            return ("Training owns these factors while it runs or is paused; they follow it live. Stop it (F8) "
+                    "to edit them.")
+        if not editable_parameters(model):
+            return "This model has no factor tables of its own to edit (its embeddings pass through a network)."
+        ratings = self.ratings_source()
+        if (getattr(model, "n_users_", None), getattr(model, "n_items_", None)) != (ratings.n_users,
+                                                                                    ratings.n_items):
+            return "Users or movies were added or removed since training: train again to edit the factors."
+        return ""
+
+    # --- editing ----------------------------------------------------------------------------------------
+    def request_edit(self, name: str, row: int, column, value: float) -> bool:
+        model = self.panel.model
+        why_not = self.why_not_editable(model)
+        if why_not:
+            self.sig_message.emit("error", why_not)
+            return False
+        if not math.isfinite(value):
+            self.sig_message.emit("error", "A factor is a number, such as 0.8 or -1.2; nothing was changed.")
+            return False
+        table = self.movies if name in ("item_factors", "item_bias") else self.users
+        who = table.labels[row] if 0 <= row < len(table.labels) else f"row {row + 1}"
+        what = BIAS_HEADER if column is None else f"f{column + 1}"
+        self.undo_stack.push(FactorEditCommand(self, model, SetParameter(name, row, column, value,
+                                                                         f"Set {what} of {who} to {value:g}")))
+        return True
+
+    def _on_run_started(self, model, ratings):
+        self.trained_on = ratings
+
+    def cost_ratings(self, model):
+        """The ratings J is computed on: those the run trained on, else (a restored model) the grid's."""
+        trained_on = self.trained_on
+        if trained_on is not None and (trained_on.n_users, trained_on.n_items) == (model.n_users_, model.n_items_):
+            return trained_on
+        return self.ratings_source()
+
+    def cost_after_edit(self, model) -> EpochRecord:
+        """J of the model's parameters as they are now, on the ratings its run trained on (shown, and
+        returned as a record of the epoch it stands at)."""
+        data_term, reg_term, total = model.loss_terms(self.cost_ratings(model))
+        self.last_cost = EpochRecord(len(getattr(model, "history_", [])), data_term, reg_term, total)
+        self.note.setText(f"After the edit: J = {data_term:.5g} (data) + {reg_term:.5g} (reg) = {total:.5g}. "
+                          "Ctrl+Z undoes it.")
+        return self.last_cost
+
+
+__all__ = ["FactorEditCommand", "FactorTableModel", "FactorTables"]

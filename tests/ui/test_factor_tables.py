@@ -1,0 +1,152 @@
+"""The factor tables beside the grid: X and W as in the course's spreadsheet, following training, and
+editable when no run owns them, with the predictions, the explanation and J recomputed at once."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from cfexplorer.core.factor_edits import SetParameter
+from cfexplorer.core.mf import MatrixFactorization
+
+
+def trained(window):
+    assert window.train_and_wait(60)
+    window.factor_tables_dock.raise_()
+    QApplication.processEvents()
+    return window.training_panel.model
+
+
+def type_into_table(qtbot, view, row, column, text):
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(row, column))
+    qtbot.keyClick(view, Qt.Key.Key_F2)  # edit the current cell, as in a spreadsheet
+    editor = QApplication.focusWidget()
+    assert editor is not view, "the cell should open an editor"
+    editor.selectAll()
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.state() != view.State.EditingState, timeout=2000)
+
+
+def shown(model) -> np.ndarray:
+    return np.array([[float(model.data(model.index(r, c), Qt.ItemDataRole.EditRole))
+                      for c in range(model.columnCount())] for r in range(model.rowCount())])
+
+
+def grid_value(window, user, item) -> str:
+    return window.table.data(window.table.index(*window.table.position(user, item)))
+
+
+def test_the_tables_show_the_trained_factors_and_biases(qtbot, window):
+    model = trained(window)
+    tables = window.factor_tables
+    np.testing.assert_allclose(shown(tables.movies), model.item_factors_, atol=5e-6)  # movies: no movie bias
+    np.testing.assert_allclose(shown(tables.users), np.c_[model.user_factors_, model.user_bias_], atol=5e-6)
+    assert tables.users.headerData(2, Qt.Orientation.Horizontal) == "bias"
+    assert tables.movies.headerData(1, Qt.Orientation.Vertical) == "Romance forever"
+    high, low = np.unravel_index(np.argmax(model.item_factors_), model.item_factors_.shape), \
+        np.unravel_index(np.argmin(model.item_factors_), model.item_factors_.shape)
+    colour = lambda at: tables.movies.data(tables.movies.index(*at), Qt.ItemDataRole.BackgroundRole)  # noqa: E731
+    assert colour(high).blue() > colour(high).red() and colour(low).red() > colour(low).blue()  # as in the grid
+
+
+def test_typing_over_a_factor_recomputes_the_prediction_the_explanation_and_j_and_undo_restores_them(qtbot,
+                                                                                                   window):
+    model = trained(window)
+    ratings = window.table.ratings
+    bob, romance = list(ratings.user_labels).index("Bob"), 1
+    before_cell, before_j = grid_value(window, bob, romance), model.loss_terms(ratings)
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(window.table.index(*window.table.position(bob,
+                                                                                                     romance))))
+    type_into_table(qtbot, window.factor_tables.movie_view, romance, 0, "3")
+
+    assert model.item_factors_[romance, 0] == 3.0
+    expected = (model.user_factors_[bob] @ model.item_factors_[romance] + model.user_bias_[bob]
+                + model.item_mean_[romance])  # w·x + b + μ, the course's prediction with mean normalization
+    assert grid_value(window, bob, romance) == f"{np.clip(expected, 0, 5):.2f}" != before_cell
+    assert "+3.000" in window.explain_panel.text.toPlainText()
+    fresh = MatrixFactorization.from_state(model.get_state())  # J from the parameters alone, another object
+    data_term, reg_term, total = fresh.loss_terms(ratings)
+    assert f"J = {data_term:.5g} (data) + {reg_term:.5g} (reg) = {total:.5g}" in window.training_panel.cost_label.text()
+    assert window.formula_panel.record.total == total
+    assert window.undo_stack.count() == 1 and "Romance forever" in window.undo_stack.undoText()
+
+    window.act_undo.trigger()
+    assert grid_value(window, bob, romance) == before_cell
+    assert f"= {before_j[2]:.5g}" in window.training_panel.cost_label.text()
+    window.act_redo.trigger()
+    assert model.item_factors_[romance, 0] == 3.0
+
+
+def test_a_bias_is_edited_like_a_factor(qtbot, window):
+    model = trained(window)
+    type_into_table(qtbot, window.factor_tables.user_view, 0, 2, "-1.5")
+    assert model.user_bias_[0] == -1.5
+
+
+def test_text_that_is_not_a_number_changes_nothing(qtbot, window):
+    model = trained(window)
+    before = model.item_factors_.copy()
+    type_into_table(qtbot, window.factor_tables.movie_view, 0, 0, "romantic")
+    np.testing.assert_array_equal(model.item_factors_, before)
+    assert "A factor is a number" in window.message_bar.text and window.undo_stack.count() == 0
+
+
+def test_while_a_run_owns_the_factors_they_follow_it_and_cannot_be_edited(qtbot, window):
+    """Decided: a run (going or paused) owns its parameters, so an edit would race the worker. The tables
+    are read-only then and say why; Stop makes them editable."""
+    panel = window.training_panel
+    panel.epochs.setValue(50)
+    qtbot.keyClick(window, Qt.Key.Key_F7)  # one epoch, then paused
+    qtbot.waitUntil(lambda: panel.controller.state == "paused" and window.factor_tables.movies.rowCount() > 0,
+                    timeout=10000)
+    tables = window.factor_tables
+    first = shown(tables.movies)
+    qtbot.keyClick(window, Qt.Key.Key_F7)  # another epoch: the tables follow the run
+    qtbot.waitUntil(lambda: not np.allclose(shown(tables.movies), first, atol=1e-6), timeout=10000)
+    assert not tables.movies.flags(tables.movies.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
+    assert "Stop it (F8)" in tables.note.text()
+    model = panel.model
+    before = model.item_factors_.copy()
+    assert not tables.request_edit("item_factors", 0, 0, 2.0)  # what typing would ask
+    np.testing.assert_array_equal(model.item_factors_, before)
+    assert "Training owns these factors" in window.message_bar.text and window.undo_stack.count() == 0
+    qtbot.keyClick(window, Qt.Key.Key_F8)
+    qtbot.waitUntil(lambda: panel.controller.state == "idle", timeout=10000)
+    assert tables.movies.flags(tables.movies.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
+    type_into_table(qtbot, tables.movie_view, 0, 0, "2")
+    assert model.item_factors_[0, 0] == 2.0
+
+
+def test_undoing_an_edit_of_a_model_that_was_replaced_leaves_the_new_model_alone(qtbot, window):
+    first = trained(window)
+    type_into_table(qtbot, window.factor_tables.movie_view, 0, 0, "2")
+    second = trained(window)  # Train again: a new model
+    assert second is not first
+    after = second.item_factors_.copy()
+    window.act_undo.trigger()
+    np.testing.assert_array_equal(second.item_factors_, after)
+    assert first.item_factors_[0, 0] == 2.0
+    assert "no longer shown" in window.message_bar.text
+    assert window.undo_stack.count() == 0  # the step left the stack
+
+
+def test_reset_and_another_document_take_the_tables_down(qtbot, window):
+    trained(window)
+    window.act_reset.trigger()
+    QApplication.processEvents()
+    assert window.factor_tables.movies.rowCount() == 0 and "Train a model" in window.factor_tables.note.text()
+    trained(window)
+    window.open_preset("planted")
+    assert window.factor_tables.movies.rowCount() == 0
+
+
+def test_a_parameter_edit_returns_its_inverse():
+    from cfexplorer.core.ratings import Ratings
+
+    model = MatrixFactorization(n_factors=2, n_epochs=3).fit(Ratings.from_dense(np.array([[5.0, 1.0], [4.0, 2.0]])))
+    old = model.user_factors_[1, 0]
+    inverse = SetParameter("user_factors", 1, 0, 7.0).apply(model)
+    assert model.user_factors_[1, 0] == 7.0 and model.predictor().user_factors[1, 0] == 7.0
+    inverse.apply(model)
+    assert model.user_factors_[1, 0] == old

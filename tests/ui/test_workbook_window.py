@@ -1,0 +1,180 @@
+"""Opening a workbook made for teaching, or a table that does not say which way round it is, in the window: the
+crosstab found opens directly, and what the file leaves open is asked in a preview before anything switches."""
+
+import numpy as np
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from cfexplorer.ui import document as document_module
+from cfexplorer.ui.table_preview import TablePreviewDialog
+
+from ..io.workbooks import MOVIE_IDS, USER_IDS, write_collab_filter
+
+
+@pytest.fixture
+def dialogs(monkeypatch):
+    """Modal dialogs as a person sees them (the tests' default takes every reader's own choice)."""
+    monkeypatch.delenv("CFEXPLORER_NO_DIALOGS", raising=False)
+
+
+def users_by_movies(window):
+    ratings = window.table.ratings
+    user_at = {str(label): k for k, label in enumerate(ratings.user_labels)}
+    movie_at = {str(label): k for k, label in enumerate(ratings.item_labels)}
+    return ratings.to_dense()[np.ix_([user_at[str(u)] for u in USER_IDS], [movie_at[str(m)] for m in MOVIE_IDS])]
+
+
+def open_answering_the_preview(window, path, act) -> bool:
+    """Open ``path`` and run ``act(dialog)`` on the preview once it is up (it is modal: ``act`` runs inside its
+    loop). A failure inside ``act`` closes the preview and is raised here, so a test fails instead of hanging."""
+    seen = {}
+
+    def when_shown():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, TablePreviewDialog):
+            QTimer.singleShot(20, when_shown)
+            return
+        seen["dialog"] = dialog
+        try:
+            act(dialog)
+        except BaseException as failure:  # noqa: BLE001 - raised again below, outside Qt's loop
+            seen["failure"] = failure
+            dialog.reject()
+
+    QTimer.singleShot(0, when_shown)
+    opened = window.open_file(path, confirm=False)
+    if "failure" in seen:
+        raise seen["failure"]
+    assert "dialog" in seen, "the preview was never shown"
+    return opened
+
+
+def test_the_fast_ai_workbook_opens_directly_with_users_and_movies_the_right_way_round(qtbot, window, tmp_path,
+                                                                                     dialogs, monkeypatch):
+    monkeypatch.setattr(TablePreviewDialog, "exec", lambda self: pytest.fail("no question was needed"))
+    path = tmp_path / "collab_filter.xlsx"
+    made = write_collab_filter(path)
+    assert window.open_file(path, confirm=False)
+    np.testing.assert_array_equal(users_by_movies(window), made.ratings)
+    assert window.proxy.rowCount() == 15 and window.proxy.columnCount() == 15  # movies down, users across
+    assert window.table.headerData(0, Qt.Orientation.Horizontal) == f"{USER_IDS[0]} ({int((~np.isnan(made.ratings[0])).sum())})"
+    assert window.message_bar.text == "" and window.document_title == "collab_filter.xlsx"
+
+
+def test_an_ambiguous_corner_is_asked_in_a_preview_and_the_choice_is_what_opens(qtbot, window, tmp_path, dialogs):
+    path = tmp_path / "collab_filter.xlsx"
+    made = write_collab_filter(path, long_sheets=False)
+    before = window.table.ratings
+
+    def choose_users_as_rows(dialog):
+        assert dialog.range_text == "G1:V16" and dialog.sheet_box.currentText() == "dotprod"
+        assert dialog.rows_are_movies.isChecked()  # the reader's guess, shown, not taken
+        assert "users such as 27" in dialog.summary.text()
+        qtbot.mouseClick(dialog.rows_are_users, Qt.MouseButton.LeftButton)
+        assert "users such as 14, 29, 72" in dialog.summary.text()
+        assert window.table.ratings is before  # nothing switched while asking
+        assert window.documents.state == "opening"
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+
+    assert open_answering_the_preview(window, path, choose_users_as_rows)
+    np.testing.assert_array_equal(users_by_movies(window), made.ratings)
+    assert window.message_bar.text == ""  # a person chose: no note of a guess
+
+
+def test_cancelling_the_preview_changes_nothing(qtbot, window, tmp_path, dialogs):
+    path = tmp_path / "collab_filter.xlsx"
+    write_collab_filter(path, long_sheets=False)
+    before, title = window.table.ratings, window.document_title
+    assert not open_answering_the_preview(window, path, lambda dialog: dialog.reject())
+    assert window.table.ratings is before and window.document_title == title
+    assert "cancelled" in window.message_bar.text and window.documents.state == "idle"
+
+
+def test_cells_selected_in_the_preview_are_the_table_that_opens(qtbot, window, tmp_path, dialogs):
+    path = tmp_path / "collab_filter.xlsx"
+    made = write_collab_filter(path, long_sheets=False)
+
+    def take_the_copy_on_bias(dialog):
+        dialog.sheet_box.setCurrentText("bias")  # its copy is the same table: nothing found there of its own
+        assert dialog.range_text == "" and not dialog.ok_button.isEnabled()
+        dialog.select_cells(1, 7, 16, 22)  # a drag from G1 to V16
+        assert dialog.range_text == "G1:V16" and dialog.ok_button.isEnabled()
+        qtbot.mouseClick(dialog.rows_are_users, Qt.MouseButton.LeftButton)
+        dialog.accept()
+
+    assert open_answering_the_preview(window, path, take_the_copy_on_bias)
+    np.testing.assert_array_equal(users_by_movies(window), made.ratings)
+
+
+def test_a_workbook_where_nothing_is_found_lets_the_person_type_the_range(qtbot, window, tmp_path, dialogs):
+    path = tmp_path / "small.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "Ratings of one student, by hand"
+    for reference, value in {"C3": "Movie", "D3": "ann", "C4": "Up", "D4": 5, "C5": "Heat", "D5": 2}.items():
+        sheet[reference] = value
+    book.save(path)
+
+    def type_the_range(dialog):
+        assert "no table of ratings" in dialog.question.text() or "label" in dialog.question.text()
+        assert not dialog.ok_button.isEnabled()
+        dialog.range_edit.setText("C3:D7")  # a little more than the table: blank rows are left out
+        dialog.range_edit.editingFinished.emit()
+        assert "1 users × 2 movies" in dialog.summary.text()
+        dialog.range_edit.setText("A1:D5")
+        dialog.range_edit.editingFinished.emit()
+        assert "do not read as ratings" in dialog.summary.text() and not dialog.ok_button.isEnabled()
+        dialog.range_edit.setText("C3:D5")
+        dialog.range_edit.editingFinished.emit()
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+
+    assert open_answering_the_preview(window, path, type_the_range)
+    ratings = window.table.ratings
+    assert list(ratings.user_labels) == ["ann"] and sorted(ratings.item_labels) == ["Heat", "Up"]
+
+
+def test_without_anyone_to_ask_the_guess_opens_and_says_so(qtbot, window, tmp_path):
+    path = tmp_path / "collab_filter.xlsx"
+    write_collab_filter(path, long_sheets=False)
+    assert window.open_file(path, confirm=False)
+    assert "“movieId” may name the rows" in window.message_bar.text and "rows as movies" in window.message_bar.text
+
+
+def test_a_large_file_is_read_in_the_background_and_asked_about_after(qtbot, window, tmp_path, dialogs, monkeypatch):
+    monkeypatch.setattr(document_module, "BACKGROUND_OPEN_BYTES", 0)
+    path = tmp_path / "square.csv"
+    path.write_text(",Up,Heat\nann,1,?\nbob,4,5\n")
+
+    def answer(dialog):
+        assert window.documents.progress_dialog is None  # the reading is over
+        assert not window.open_file(path, confirm=False)  # still opening: another open is refused
+        qtbot.mouseClick(dialog.rows_are_movies, Qt.MouseButton.LeftButton)
+        dialog.accept()
+
+    assert open_answering_the_preview(window, path, answer)
+    ratings = window.table.ratings
+    assert sorted(ratings.user_labels) == ["Heat", "Up"] and sorted(ratings.item_labels) == ["ann", "bob"]
+
+
+def test_the_workbook_walk_through_trains_k_5_to_the_sheets_own_rmse(qtbot, window, tmp_path):
+    """README's walk-through: open the workbook, train the dot product with k = 5 and no biases (the dotprod
+    sheet's model) on every rating, and compare the training RMSE with the RMSE the sheet computes."""
+    path = tmp_path / "collab_filter.xlsx"
+    made = write_collab_filter(path)
+    assert window.open_file(path, confirm=False)
+    panel = window.training_panel
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData("mf"))
+    panel.factors.setValue(5)
+    panel.reg.setValue(0)
+    panel.validation.setValue(0)
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("als"))
+    for box in (panel.mean_normalization, panel.global_mean, panel.user_bias, panel.item_bias):
+        box.setChecked(False)
+    panel.epochs.setValue(100)
+    qtbot.mouseClick(panel.transport_buttons["train"], Qt.MouseButton.LeftButton)
+    assert window.wait_for_training(60)
+    record = panel.model.history_[-1]
+    assert f"train RMSE {record.train['rmse']:.4f}" in panel.cost_label.text()
+    assert abs(record.train["rmse"] - made.rmse) < 0.02  # the same model, fitted by another solver
