@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QFont, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QScrollArea, QToolBar, QVBoxLayout, QWidget, QDialog,
+    QToolBar, QVBoxLayout, QWidget, QDialog,
 )
 
 from . import __version__
@@ -34,6 +34,9 @@ from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
+from .ui.window_geometry import clamp_to_screen, fit_to_screen
+from .ui.presentation import PresentationMode
+from .ui.scrolling import VerticalScrollArea
 from .ui.qt_guard import guard_event, report_current_exception
 
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
@@ -131,7 +134,9 @@ class MainWindow(QMainWindow):
         self.grid.sig_entries_selected.connect(self._on_grid_entries_selected)
         self.factor_space.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
 
-        self.resize(1400, 860)
+        self.presentation = PresentationMode(self)
+        self._shown_once = False
+        fit_to_screen(self)
         self._restore_geometry()
         self._update_title()
         self._update_summary()
@@ -145,13 +150,9 @@ class MainWindow(QMainWindow):
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
         self.training_panel = TrainingPanel(lambda: self.table.ratings)
-        scroller = QScrollArea()
-        scroller.setWidget(self.training_panel)
-        scroller.setWidgetResizable(True)
-        scroller.setMinimumWidth(320)
         self.training_dock = QDockWidget("Training", self)
         self.training_dock.setObjectName("trainingDock")
-        self.training_dock.setWidget(scroller)
+        self.training_dock.setWidget(self.training_panel)  # its settings scroll inside it, vertically only
         self.curves_dock = QDockWidget("Loss curves", self)
         self.curves_dock.setObjectName("curvesDock")
         self.curves_dock.setWidget(self.training_panel.curves_widget)
@@ -171,7 +172,7 @@ class MainWindow(QMainWindow):
         self.formula_panel = FormulaPanel()
         self.formula_dock = QDockWidget("Cost J", self)
         self.formula_dock.setObjectName("formulaDock")
-        self.formula_dock.setWidget(self.formula_panel)
+        self.formula_dock.setWidget(VerticalScrollArea(self.formula_panel))  # long in presentation's type
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.formula_dock)
         self.tabifyDockWidget(self.explain_dock, self.formula_dock)
         self.explain_dock.raise_()
@@ -488,7 +489,7 @@ class MainWindow(QMainWindow):
         """How the window looks, saved with a session so that students open what the teacher saw."""
         factor_space = self.factor_space
         # the dock layout to keep is the everyday one, not presentation mode's reduced one
-        layout = self._layout_before_presentation if self.presenting else self.saveState()
+        layout = self.presentation.layout_before if self.presenting else self.saveState()
         return {
             "layout": bytes(layout.toBase64()).decode("ascii"), "presentation": self.presenting,
             "factor_space_in_front": bool(factor_space._tab_in_front and self.factor_dock.isVisible()),
@@ -783,6 +784,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            clamp_to_screen(self)  # saved on a larger screen (a desk screen before the projector)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -797,6 +799,13 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(f"&{number} {name}")
             action.triggered.connect(lambda checked=False, p=name: self.open_file(p))
         self.recent_menu.setEnabled(bool(files))
+
+    @guard_event
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._shown_once:  # the frame around the window exists now: keep it on the screen too
+            self._shown_once = True
+            QTimer.singleShot(0, lambda: clamp_to_screen(self))
 
     @guard_event
     def dragEnterEvent(self, event):
@@ -884,43 +893,16 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    PRESENTATION_FONT_SCALE, PRESENTATION_MARKER_SCALE, PRESENTATION_LINE_WIDTH = 1.5, 1.8, 4
-
     @property
     def presenting(self) -> bool:
         return self.act_presentation.isChecked()
 
     def set_presentation(self, on: bool):
-        """View ▸ Presentation Mode (F11): for a projector at the back of a lecture hall."""
+        """View ▸ Presentation Mode (F11): for a projector at the back of a lecture hall (ui/presentation.py)."""
         if self.act_presentation.isChecked() != on:
             self.act_presentation.setChecked(on)  # toggled() comes back here
             return
-        app = QApplication.instance()
-        if on:
-            self._layout_before_presentation = self.saveState()
-            self._font_before_presentation = app.font()
-            font = QFont(self._font_before_presentation)
-            font.setPointSizeF(font.pointSizeF() * self.PRESENTATION_FONT_SCALE)
-            app.setFont(font)
-            # secondary panes make room for the grid, the curves and the formula
-            secondary = [self.explain_dock, self.toolbar, self.statusBar()]
-            if self.lesson_panel.lesson is None:
-                secondary.append(self.lesson_dock)
-            self._hidden_by_presentation = [widget for widget in secondary if widget.isVisible()]
-            for widget in self._hidden_by_presentation:
-                widget.hide()
-            self.formula_dock.raise_()
-        else:
-            app.setFont(getattr(self, "_font_before_presentation", app.font()))
-            for widget in getattr(self, "_hidden_by_presentation", []):
-                widget.show()
-            self._hidden_by_presentation = []
-        self.table.set_high_contrast(on)
-        self.training_panel.loss_plot.set_line_width(self.PRESENTATION_LINE_WIDTH if on else 2)
-        self.factor_space.set_marker_scale(self.PRESENTATION_MARKER_SCALE if on else 1.0)
-        # after the font change has reached the grid (it arrives as an event)
-        QTimer.singleShot(0, self.grid.resizeRowsToContents)
-        QTimer.singleShot(0, self.grid.resizeColumnsToContents)
+        self.presentation.set(on)
 
     def start_lesson(self, index: int) -> bool:
         """Help ▸ Lessons: set up the lesson's first step and show the lesson panel."""
@@ -1084,6 +1066,22 @@ def _render_screenshot(app, window, args, width: int, height: int) -> str | None
     return None
 
 
+def use_screen_of_size(width: int, height: int) -> Path | None:
+    """Offscreen, before Qt starts: a screen of this size, so that the window (presentation mode fills the
+    screen) is laid out as on a real one, e.g. a 1280×720 projector. Qt's offscreen screen is 800×800."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen" or QApplication.instance() is not None:
+        return
+    import json
+    import tempfile
+
+    screen = {"name": "screenshot", "x": 0, "y": 0, "width": width, "height": height,
+              "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cfexplorer-screen-", delete=False) as config:
+        json.dump({"screens": [screen]}, config)
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config.name}"
+    return Path(config.name)
+
+
 def run_screenshot(args) -> int:
     """``cfexplorer screenshot OUT.png``: render the main window offscreen to a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -1099,7 +1097,10 @@ def run_screenshot(args) -> int:
     if args.lesson is not None and not 1 <= args.lesson <= len(LESSONS):
         print(f"cfexplorer: error: lessons are numbered 1 to {len(LESSONS)}, not {args.lesson}", file=sys.stderr)
         return 2
+    screen_config = use_screen_of_size(width, height)
     app = make_application()
+    if screen_config is not None:
+        screen_config.unlink(missing_ok=True)
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, "screenshot")
     settings.clear()
     window = MainWindow(settings=settings)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
+from .plot_text import set_plot_text_size
 from .qt_guard import guard_event, qt_virtual
 
 HOVER_RADIUS_PX = 10
@@ -124,6 +125,7 @@ class FactorPlot(pg.PlotWidget):
         self.addItem(self.hover_text, ignoreBounds=True)
         self.hover_text.hide()
         self.labels: list[pg.TextItem] = []
+        self.label_font = QFont(QApplication.font())  # larger in presentation mode
         self._label_keys: list[tuple[str, int, str]] = []
         self._styles: dict = {}  # kind -> (palette, styles, sizes) last drawn
         self.visible_kinds = {ITEM_KIND}
@@ -207,12 +209,21 @@ class FactorPlot(pg.PlotWidget):
             self.labels = []
             for _, _, text in keys:
                 label = pg.TextItem(text, color=(20, 20, 20), anchor=(0, 0.5))
+                label.setFont(self.label_font)
                 label.setZValue(8)
                 self.addItem(label, ignoreBounds=True)
                 self.labels.append(label)
             self._label_keys = keys
         for label, (kind, index, _) in zip(self.labels, keys):
             label.setPos(*self.coordinates[kind][index])
+
+    def set_text_size(self, point_size: float):
+        """Axis titles, tick labels, point labels and the hover box in ``point_size`` points."""
+        set_plot_text_size(self.getPlotItem(), point_size)
+        self.label_font = QFont(QApplication.font())
+        self.label_font.setPointSizeF(point_size)
+        for item in (*self.labels, self.hover_text):
+            item.setFont(self.label_font)
 
     def label_texts(self) -> list[str]:
         return [label.textItem.toPlainText() for label in self.labels]

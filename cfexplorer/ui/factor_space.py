@@ -276,6 +276,10 @@ class FactorSpaceView(QWidget):
         if self.embedding is not None:
             self.redraw()
 
+    def set_text_size(self, point_size: float):
+        """Larger type for a projector (presentation mode): the plot's axes, labels and hover box."""
+        self.plot.set_text_size(point_size)
+
     def set_ratings(self, ratings):
         """The grid's data changed (opened, edited): keep the view, re-link names to grid positions."""
         self.ratings = ratings

@@ -15,6 +15,7 @@ from ..core.mf import BINARY_DEFAULTS
 from ..core.models import MODEL_KINDS, make_model
 from ..core.network import parse_hidden
 from .loss_plot import LossPlot
+from .scrolling import VerticalScrollArea
 from .training import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 
 PACES = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3}
@@ -273,14 +274,27 @@ class TrainingPanel(QWidget):
         curves_layout.addLayout(plot_tools)
         curves_layout.addWidget(self.loss_plot, 1)
 
+        # A projector's 1280×720 at presentation mode's large type has room for the buttons, not for every
+        # setting: the settings scroll (vertically only: nothing is ever cut off at the side) and the
+        # buttons, progress and cost stay in view below them.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        for combo in settings_box.findChildren(QComboBox):
+            # as wide as its longest choice where there is room, a dozen characters where there is not
+            combo.setMinimumWidth(12 * combo.fontMetrics().averageCharWidth())
+        self.status_label.setWordWrap(True)
+        settings_page = QWidget()
+        settings_layout = QVBoxLayout(settings_page)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(settings_box)
+        settings_layout.addStretch(1)
+        self.settings_scroller = VerticalScrollArea(settings_page)
         layout = QVBoxLayout(self)
-        layout.addWidget(settings_box)
+        layout.addWidget(self.settings_scroller, 1)
         layout.addLayout(transport)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addWidget(self.cost_label)
         layout.addWidget(self.stale_box)
-        layout.addStretch(1)
 
     # --- settings ----------------------------------------------------------------------------------------
     @property
