@@ -30,7 +30,7 @@ MODEL_ROWS = {
     "mf": _MF_ROWS,
     "dot_bias": _MF_ROWS,
     "neural": ("loss", "factors", "hidden", "dropout", "reg", "learning_rate", "epochs", "batch_size", "y_range"),
-    "content": ("factors", "hidden", "reg", "learning_rate", "epochs", "batch_size", "features"),
+    "content": ("factors", "hidden", "reg", "learning_rate", "epochs", "batch_size", "features", "towers"),
     "biases": ("loss", "bias_reg", "optimizer", "learning_rate", "epochs"),
     "global_mean": ("loss",),
 }
@@ -129,6 +129,17 @@ class TrainingPanel(QWidget):
         self.features_button = QPushButton("Feature tables…")
         self.features_button.setToolTip("View and edit the user and movie features the two towers read.")
         self.features_button.clicked.connect(self.edit_features)
+        self.normalize = QCheckBox("L2-normalize tower outputs")
+        self.normalize.setToolTip("Scale each tower's output vector to length 1, so that their dot product is a "
+                                  "cosine in [−1, 1] (the course's towers do).")
+        self.scale_targets = QCheckBox("Scale targets to [−1, 1]")
+        self.scale_targets.setToolTip("Fit the ratings scaled to [−1, 1], the range of a dot product of unit "
+                                      "vectors, and scale predictions back (the course's towers do).")
+        self.towers = QWidget()
+        towers = QVBoxLayout(self.towers)
+        towers.setContentsMargins(0, 0, 0, 0)
+        towers.addWidget(self.normalize)
+        towers.addWidget(self.scale_targets)
         self.user_features = None  # edited feature tables, or None: computed from the ratings
         self.item_features = None
         self.feature_dialog = None
@@ -198,11 +209,12 @@ class TrainingPanel(QWidget):
         form.addRow("Batch size", self.batch_size)
         form.addRow("y-range", self.y_range)
         form.addRow(self.features_button)
+        form.addRow(self.towers)
         self._row_widgets = {
             "loss": self.loss, "checks": self.checks, "factors": self.factors, "hidden": self.hidden,
             "dropout": self.dropout, "reg": self.reg, "bias_reg": self.bias_reg, "optimizer": self.optimizer,
             "learning_rate": self.learning_rate, "epochs": self.epochs, "batch_size": self.batch_size,
-            "y_range": self.y_range, "features": self.features_button,
+            "y_range": self.y_range, "features": self.features_button, "towers": self.towers,
         }
         form.addRow("Validation share", self.validation)
         form.addRow("Seed", self.seed)
@@ -333,7 +345,8 @@ class TrainingPanel(QWidget):
         """Show ``params`` in the widgets; settings a model does not have keep their values."""
         self.loss.setCurrentIndex(1 if self._binary else 0)
         for name, box in (("mean_normalization", self.mean_normalization), ("global_mean", self.global_mean),
-                          ("user_bias", self.user_bias), ("item_bias", self.item_bias)):
+                          ("user_bias", self.user_bias), ("item_bias", self.item_bias),
+                          ("normalize", self.normalize), ("scale_targets", self.scale_targets)):
             if name in params:
                 box.setChecked(bool(params[name]))
         factors = params.get("n_outputs", params.get("n_factors"))
@@ -392,6 +405,8 @@ class TrainingPanel(QWidget):
             "hidden": parse_hidden(self.hidden.text()),
             "dropout": self.dropout.value(),
             "y_range": parse_y_range(self.y_range.text()),
+            "normalize": self.normalize.isChecked(),
+            "scale_targets": self.scale_targets.isChecked(),
         }
         known = MODEL_KINDS[kind].model_class._PARAM_NAMES
         return {name: value for name, value in params.items() if name in known}
