@@ -149,7 +149,8 @@ class MainWindow(QMainWindow):
 
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
-        self.training_panel = TrainingPanel(lambda: self.table.ratings)
+        # the density filter may restrict what Train learns from (Data ▸ Density and Mean Filter)
+        self.training_panel = TrainingPanel(lambda: self.proxy.training_ratings())
         self.training_dock = QDockWidget("Training", self)
         self.training_dock.setObjectName("trainingDock")
         self.training_dock.setWidget(self.training_panel)  # its settings scroll inside it, vertically only
@@ -649,6 +650,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.proxy.set_min_ratings(dialog.min_user.value(), dialog.min_item.value())
             self.proxy.set_min_mean(*dialog.chosen_means())
+            self.proxy.set_restricts_training(dialog.restrict_training.isChecked())
 
     def _focus_filter(self):
         self.filter_edit.setFocus()
@@ -777,6 +779,8 @@ class MainWindow(QMainWindow):
         if any(limits.values()) or any(v is not None for v in self.proxy.min_mean.values()):
             kept = self.proxy.shown_density()
             text += f" · filtered to {kept.users} × {kept.items}, density {kept.density:.1%}"
+            if self.proxy.restricts_training:
+                text += f" · Train uses these {kept.ratings:,} ratings only"
         self.summary_label.setText(text)
 
     # --- settings, recent files, drag and drop -----------------------------------------------------------
