@@ -256,6 +256,8 @@ class MainWindow(QMainWindow):
                                         "Train several models on the same split and compare their test scores")
         self.act_features = self._action("&Feature Tables…", panel.edit_features,
                                          tip="View and edit the features of the content-based model")
+        self.act_new_user = self._action("Recommend for a &New User…", self.show_new_user_dialog,
+                                         tip="Top movies for a user described only by features (content-based)")
         self.act_filter = self._action("&Filter by Name", self._focus_filter, S.Find, "Filter rows by name")
         self.act_density = self._action("&Density and Mean Filter…", self.density_dialog, tip="Keep users and "
                                         "movies with at least N ratings or a given mean rating")
@@ -304,6 +306,7 @@ class MainWindow(QMainWindow):
         training_menu.addAction(self.act_reset)
         training_menu.addSeparator()
         training_menu.addActions([self.act_compare, self.act_features])
+        training_menu.addAction(self.act_new_user)
 
         data_menu = bar.addMenu("&Data")
         data_menu.addAction(self.act_filter)
@@ -943,6 +946,20 @@ class MainWindow(QMainWindow):
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         return self.compare_dialog
+
+    def show_new_user_dialog(self):
+        """Training ▸ Recommend for a New User…: needs a trained content-based model (its user tower)."""
+        from .core.content import ContentBased
+        from .ui.new_user_dialog import NewUserDialog
+
+        model = self.training_panel.model
+        if not isinstance(model, ContentBased) or not getattr(model, "history_", None):
+            self.message_bar.show_message("Train the content-based model first: it describes a new user by "
+                                          "features, which the other models do not read.", kind="error")
+            return None
+        self.new_user_dialog = NewUserDialog(model, self.table.ratings.item_titles(), self)
+        self.new_user_dialog.show()
+        return self.new_user_dialog
 
     def train_and_wait(self, timeout_s: float = 120.0) -> bool:
         """Train with the current settings and return when the run ends (screenshots, scripts)."""
