@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self._pending_predictor = None
         self._pending_factor_frame = None  # the newest predictor the factor space has not drawn yet
         self.compare_dialog = None
+        self.new_user_dialog = None  # Training ▸ Recommend for a New User…, of the document shown
         self._grid_refresh_timer = QTimer(self, singleShot=True, interval=GRID_REFRESH_MS)
         self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
@@ -378,6 +379,7 @@ class MainWindow(QMainWindow):
         if document.kind != "lesson":
             self.close_lesson()
         self.training_panel.reset()
+        self._close_new_user_dialog()  # its towers were trained on the old document
         self.training_panel.loss_plot.clear_runs()  # the epoch axis and the legend belong to the old data
         self.filter_edit.clear()
         self.proxy.clear_filters()
@@ -957,9 +959,16 @@ class MainWindow(QMainWindow):
             self.message_bar.show_message("Train the content-based model first: it describes a new user by "
                                           "features, which the other models do not read.", kind="error")
             return None
+        self._close_new_user_dialog()
         self.new_user_dialog = NewUserDialog(model, self.table.ratings.item_titles(), self)
         self.new_user_dialog.show()
         return self.new_user_dialog
+
+    def _close_new_user_dialog(self):
+        if self.new_user_dialog is not None:
+            self.new_user_dialog.close()
+            self.new_user_dialog.deleteLater()
+            self.new_user_dialog = None
 
     def train_and_wait(self, timeout_s: float = 120.0) -> bool:
         """Train with the current settings and return when the run ends (screenshots, scripts)."""

@@ -61,3 +61,14 @@ def test_other_models_say_why_there_is_no_form(qtbot, window):
     train(qtbot, window)
     window.act_new_user.trigger()
     assert "content-based" in window.message_bar.label.text()
+
+
+def test_another_document_closes_the_form(qtbot, window):
+    window.set_document(described_movies(seed=2), "Tagged movies", settings={"training": {**TOWERS, "n_epochs": 20}})
+    train(qtbot, window)
+    dialog = window.show_new_user_dialog()
+    qtbot.waitExposed(dialog)
+    closed = []
+    dialog.finished.connect(closed.append)
+    window.open_preset("course")
+    assert closed and window.new_user_dialog is None
