@@ -866,10 +866,11 @@ class FactorSpaceView(QWidget):
             for r in shown)
         name = html.escape(str(table.names[i]))
         note = ""
-        if table.counts is not None and table.counts[i] < 3:
-            note = (f"<p><i>{name} has only {int(table.counts[i])} rating(s): its factors are mostly the "
-                    "initialisation and the regularization, not taste. Latent factors mean little where data "
-                    "is sparse.</i></p>")
+        if table.counts is not None and is_sparse(table.counts, i):
+            count, typical = int(table.counts[i]), int(np.median(table.counts))
+            note = (f"<p><i>{name} has only {count} rating{'s' if count != 1 else ''} (a typical "
+                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors are mostly the initialisation and "
+                    "the regularization, not taste. Latent factors mean little where data is sparse.</i></p>")
         return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
                 f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
                 f"<p>W ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
@@ -933,6 +934,13 @@ class FactorSpaceView(QWidget):
 
     def shutdown(self):
         self.tsne_job.cancel()
+
+
+def is_sparse(counts: np.ndarray, row: int) -> bool:
+    """Whether a row has too few ratings for its factors to mean much: under 3, and under a third of what a
+    typical row has (in a 5 × 4 classroom matrix every movie has 2 to 4, and none is sparse by comparison)."""
+    count = float(counts[row])
+    return count < 3 and count <= np.median(counts) / 3
 
 
 def _category_styles(categories: np.ndarray) -> np.ndarray:
