@@ -1074,8 +1074,10 @@ def _render_screenshot(app, window, args, width: int, height: int) -> str | None
         window.open_preset(args.preset)
     if args.data and not window.open_file(args.data, confirm=False):
         return window.message_bar.text or f"cannot open {args.data}"
-    window.resize(width, height)
     window.show()
+    for _ in range(2):  # the first show keeps the frame on the screen (clamp_to_screen): done before sizing
+        app.processEvents()
+    window.resize(width, height)  # the picture is the window without its frame: a screen's worth, as asked
     app.processEvents()
     if (window.width(), window.height()) != (width, height):
         smallest = window.minimumSizeHint()

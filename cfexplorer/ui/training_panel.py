@@ -15,7 +15,7 @@ from ..core.mf import BINARY_DEFAULTS
 from ..core.models import MODEL_KINDS, make_model
 from ..core.network import parse_hidden
 from .loss_plot import LossPlot
-from .scrolling import VerticalScrollArea
+from .scrolling import VerticalScrollArea, WrappingColumns
 from .training import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 
 PACES = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3}
@@ -188,13 +188,8 @@ class TrainingPanel(QWidget):
         self.form = form
         form.addRow("Model", self.model_kind)
         form.addRow("Loss", self.loss)
-        self.checks = QWidget()
-        checks = QGridLayout(self.checks)
-        checks.setContentsMargins(0, 0, 0, 0)
-        checks.addWidget(self.mean_normalization, 0, 0)
-        checks.addWidget(self.global_mean, 0, 1)
-        checks.addWidget(self.user_bias, 1, 0)
-        checks.addWidget(self.item_bias, 1, 1)
+        # two columns where there is room, one on a narrow panel (the window's minimum width)
+        self.checks = WrappingColumns([self.mean_normalization, self.global_mean, self.user_bias, self.item_bias])
         form.addRow(self.checks)
         self.factors_label = QLabel("Factors k")
         form.addRow(self.factors_label, self.factors)

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QCheckBox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,3 +127,30 @@ def test_presentation_scales_the_plots_text_with_the_font(qtbot, window):
     assert entries and all(label.opts["size"] == f"{large:g}pt" for label in entries)
     window.set_presentation(False)
     assert all(label.opts["size"] == f"{normal:g}pt" for _, label in curves.cost_legend.items)
+
+
+def test_the_model_check_boxes_go_to_one_column_on_a_narrow_panel_and_back(qtbot, window):
+    window.open_preset("course")
+    dock, checks = window.training_dock, window.training_panel.checks
+    boxes = checks.findChildren(QCheckBox)
+    assert len(boxes) == 4
+
+    def laid_out():
+        qtbot.wait(50)
+        QApplication.processEvents()
+        return [box.geometry() for box in boxes]
+
+    window.resize(1400, 860)
+    window.resizeDocks([dock], [600], Qt.Orientation.Horizontal)
+    wide = laid_out()
+    assert len({rect.y() for rect in wide}) == 2 and len({rect.x() for rect in wide}) == 2
+
+    window.resizeDocks([dock], [dock.minimumSizeHint().width()], Qt.Orientation.Horizontal)
+    narrow = laid_out()
+    assert len({rect.x() for rect in narrow}) == 1 and len({rect.y() for rect in narrow}) == 4
+    for placed in (wide, narrow):
+        assert not any(a.intersects(b) for i, a in enumerate(placed) for b in placed[i + 1:])
+    for box in boxes:  # whole, inside the row the form gave them
+        assert checks.rect().contains(box.geometry()) and box.width() >= box.sizeHint().width()
+    # the window may be narrower than two check boxes side by side would allow
+    assert dock.minimumSizeHint().width() < checks.sizeHint().width() + 60
