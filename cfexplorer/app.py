@@ -955,9 +955,14 @@ class MainWindow(QMainWindow):
         from .ui.new_user_dialog import NewUserDialog
 
         model = self.training_panel.model
-        if not isinstance(model, ContentBased) or not getattr(model, "history_", None):
+        if not isinstance(model, ContentBased):
             self.message_bar.show_message("Train the content-based model first: it describes a new user by "
                                           "features, which the other models do not read.", kind="error")
+            return None
+        if self.training_panel.controller.is_active or not getattr(model, "history_", None):
+            # while a run is on, its towers change in another thread
+            self.message_bar.show_message("Wait until the content-based model has finished training (or stop "
+                                          "it): the form reads its towers.", kind="error")
             return None
         self._close_new_user_dialog()
         self.new_user_dialog = NewUserDialog(model, self.table.ratings.item_titles(), self)

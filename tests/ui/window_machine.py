@@ -517,11 +517,11 @@ class WindowMachine(RuleBasedStateMachine):
     def swap_rows_and_columns(self):
         self._key(self.window, Qt.Key.Key_T, CTRL)
 
-    @rule(users=st.integers(0, 4), movies=st.integers(0, 4), accept=st.booleans())
+    @rule(users=st.integers(0, 4), movies=st.integers(0, 4), accept=st.booleans(), restrict=st.booleans())
     @step
-    def density_filter(self, users, movies, accept):
+    def density_filter(self, users, movies, accept, restrict):
         if accept:
-            ANSWERS.give(("density", (users, movies)))
+            ANSWERS.give(("density", (users, movies, restrict)))
         self.window.act_density.trigger()
         ANSWERS.clear()
         process_events()
@@ -530,6 +530,21 @@ class WindowMachine(RuleBasedStateMachine):
     @step
     def clear_filters_and_sorting(self):
         self.window.act_clear_filters.trigger()
+        process_events()
+
+    @rule(features=st.lists(st.floats(-5, 60, allow_nan=False), max_size=4), close=st.booleans())
+    @step
+    def recommend_for_a_new_user(self, features, close):
+        self.window.act_new_user.trigger()
+        dialog = self.window.new_user_dialog
+        if dialog is None or not dialog.isVisible():
+            return NOTHING_TO_DO  # no trained content-based model (the message bar says so)
+        for field, value in zip(dialog.fields.values(), features):
+            field.setValue(value)
+        QTest.mouseClick(dialog.recommend_button, Qt.MouseButton.LeftButton)
+        assert dialog.results.topLevelItemCount() == min(10, self.ratings.n_items)
+        if close:
+            dialog.close()
         process_events()
 
     @rule(which=st.sampled_from(["predictions", "residuals"]))
