@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
             self._installing = False
         self.factor_space.reset_for_new_document()
         self.factor_space.set_ratings(ratings)
-        self.factor_space.choose_default_colour(ratings)
+        self.factor_space.choose_defaults(ratings)  # colouring, neighbours filter
         self.message_bar.hide()
         problems = []
         preset = PRESETS.get(settings.get("preset", "")) if isinstance(settings.get("preset"), str) else None

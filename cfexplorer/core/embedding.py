@@ -207,15 +207,18 @@ def distances_to(factors: np.ndarray, query: np.ndarray, metric: str = "cosine")
     return 1.0 - cosine
 
 
-def nearest_neighbours(factors: np.ndarray, selection, n: int = 10, metric: str = "cosine"):
+def nearest_neighbours(factors: np.ndarray, selection, n: int = 10, metric: str = "cosine", allowed=None):
     """The ``n`` rows nearest to the selection (to its mean vector when several are selected),
-    leaving out the selection itself: (indices, distances), nearest first; ties by index."""
+    leaving out the selection itself and rows where the boolean mask ``allowed`` is False (too few ratings):
+    (indices, distances), nearest first; ties by index."""
     selection = np.atleast_1d(np.asarray(selection, dtype=np.int64))
     if selection.size == 0:
         return np.array([], dtype=np.int64), np.array([])
     factors = np.asarray(factors, dtype=float)
     distance = distances_to(factors, factors[selection].mean(axis=0), metric)
     candidates = np.setdiff1d(np.arange(len(factors)), selection)
+    if allowed is not None:
+        candidates = candidates[np.asarray(allowed, dtype=bool)[candidates]]
     order = candidates[np.lexsort((candidates, distance[candidates]))][:n]
     return order, distance[order]
 

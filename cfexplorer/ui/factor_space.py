@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QCompleter, QFileDialog, QFrame, QHBoxLayout, QScrollArea, QSizePolicy, QLabel, QLineEdit, QMenu, QPushButton, QSlider,
+    QCheckBox, QComboBox, QCompleter, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QScrollArea, QSizePolicy, QLabel, QLineEdit, QMenu, QPushButton, QSlider,
     QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -42,6 +42,9 @@ LEVELS = 32
 KIND_WORDS = {ITEM_KIND: ("movie", "movies"), USER_KIND: ("user", "users")}
 NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
 NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
+# On a large catalogue a movie's nearest vectors are mostly films rated once or twice, whose factors are their
+# random start and the regularization: the neighbours list leaves them out by default there.
+MANY_MOVIES, NEIGHBOUR_MIN_RATINGS = 1000, 20
 
 
 def _ramp(anchors, levels=LEVELS):
@@ -168,11 +171,25 @@ class FactorSpaceView(QWidget):
         self.neighbour_count = QSpinBox()
         self.neighbour_count.setRange(1, 50)
         self.neighbour_count.setValue(10)
+        self.neighbour_min_ratings = QSpinBox()
+        self.neighbour_min_ratings.setRange(0, 100_000)
+        self.neighbour_min_ratings.setPrefix("≥ ")
+        self.neighbour_min_ratings.setSuffix(" ratings")
+        self.neighbour_min_ratings.setSpecialValueText("any ratings")
+        self.neighbour_min_ratings.setToolTip("List only neighbours with at least this many ratings: factors "
+                                              "learned from one or two ratings mean little")
         self.neighbour_title = QLabel(NO_SELECTION_TEXT)
         self.neighbour_title.setWordWrap(True)
         self.neighbours = QTreeWidget()
-        self.neighbours.setHeaderLabels(["name", "distance", "ratings"])
+        self.neighbours.setHeaderLabels(["name", "dist.", "n"])  # short: the names need the room
+        for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Number of ratings")):
+            self.neighbours.headerItem().setToolTip(column, tip)
         self.neighbours.setRootIsDecorated(False)
+        header = self.neighbours.header()  # the numbers stay in view; a long name is elided instead
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         neighbour_page = QWidget()
         box = QVBoxLayout(neighbour_page)
         row = QHBoxLayout()
@@ -181,6 +198,10 @@ class FactorSpaceView(QWidget):
         row.addWidget(self.neighbour_metric)
         row.addWidget(self.neighbour_count)
         box.addLayout(row)
+        least_row = QHBoxLayout()
+        least_row.addWidget(QLabel("only with"))
+        least_row.addWidget(self.neighbour_min_ratings, 1)
+        box.addLayout(least_row)
         box.addWidget(self.neighbour_title)
         box.addWidget(self.neighbours)
         self.bias_text = QTextBrowser()
@@ -255,6 +276,7 @@ class FactorSpaceView(QWidget):
         self.label_count.valueChanged.connect(lambda _: self._update_labels())
         self.neighbour_metric.currentIndexChanged.connect(lambda _: self._update_neighbours())
         self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
+        self.neighbour_min_ratings.valueChanged.connect(lambda _: self._update_neighbours())
         self.neighbours.itemActivated.connect(self._on_neighbour_activated)
         self.tsne_button.clicked.connect(self._on_tsne_button)
         self.replay.valueChanged.connect(self._on_replay)
@@ -284,6 +306,11 @@ class FactorSpaceView(QWidget):
         """The grid's data changed (opened, edited): keep the view, re-link names to grid positions."""
         self.ratings = ratings
         self._link()
+
+    def choose_defaults(self, ratings):
+        """A new document's colouring and neighbours filter."""
+        self.choose_default_colour(ratings)
+        self.neighbour_min_ratings.setValue(NEIGHBOUR_MIN_RATINGS if ratings.n_items > MANY_MOVIES else 0)
 
     def choose_default_colour(self, ratings):
         """Genre where the data has genres (it shows what factors found), else bias."""
@@ -779,8 +806,10 @@ class FactorSpaceView(QWidget):
         if not len(chosen):
             return None
         table = self.embedding.table(kind)
+        least = self.neighbour_min_ratings.value()
+        allowed = None if table.counts is None or least == 0 else np.asarray(table.counts) >= least
         rows, distances = nearest_neighbours(table.factors, chosen, self.neighbour_count.value(),
-                                             self.neighbour_metric.currentText())
+                                             self.neighbour_metric.currentText(), allowed)
         return kind, chosen, list(zip(rows.tolist(), distances.tolist()))
 
     def _update_neighbours(self):
@@ -792,14 +821,15 @@ class FactorSpaceView(QWidget):
         kind, chosen, rows = found
         table = self.embedding.table(kind)
         subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
+        least = self.neighbour_min_ratings.value() if table.counts is not None else 0
+        among = f", among those with at least {least} ratings" if least else ""
         self.neighbour_title.setText(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
-                                     f"space ({self.neighbour_metric.currentText()})")
+                                     f"space ({self.neighbour_metric.currentText()}{among})")
         for row, distance in rows:
             count = "" if table.counts is None else str(int(table.counts[row]))
             item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])
             item.setData(0, Qt.ItemDataRole.UserRole, (kind, row))
             self.neighbours.addTopLevelItem(item)
-        self.neighbours.resizeColumnToContents(0)
 
     def _on_neighbour_activated(self, item, column=0):
         kind, row = item.data(0, Qt.ItemDataRole.UserRole)

@@ -678,6 +678,12 @@ class WindowMachine(RuleBasedStateMachine):
         self.view.side_tabs.setCurrentIndex(side_tab)
         process_events()
 
+    @rule(least=st.sampled_from([0, 1, 2, 3, 5]))
+    @step
+    def filter_the_neighbours_by_ratings(self, least):
+        self.view.neighbour_min_ratings.setValue(least)
+        process_events()
+
     # --- invariants -------------------------------------------------------------------------------------
     @invariant()
     def everything_holds(self):

@@ -1,0 +1,77 @@
+"""The factor space shown to a class: neighbours worth naming, colours that say what they can."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cfexplorer.core.ratings import Ratings
+from cfexplorer.core.synthetic import planted_tastes
+from cfexplorer.ui.lessons import NEW_RELEASES, tastes_with_new_releases
+
+from .test_factor_space import open_side_tab
+
+RUN_MS = 60_000
+ADAM = {"model": "mf", "optimizer": "adam", "learning_rate": 0.05, "n_epochs": 150, "n_factors": 2, "reg": 1.0,
+        "seed": 0, "validation_fraction": 0.0}
+
+
+def open_and_train(qtbot, window, ratings, title="data", **training):
+    window.set_document(ratings, title, settings={"training": {**ADAM, **training}})
+    window.factor_dock.raise_()
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=RUN_MS):
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    view = window.factor_space
+    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == training.get("n_epochs", 150))
+    return view
+
+
+def listed(view) -> list[tuple[str, str, str]]:
+    tree = view.neighbours
+    return [tuple(tree.topLevelItem(r).text(c) for c in range(3)) for r in range(tree.topLevelItemCount())]
+
+
+def test_neighbours_leave_out_movies_with_too_few_ratings(qtbot, window):
+    ratings = tastes_with_new_releases()
+    view = open_and_train(qtbot, window, ratings)
+    assert view.neighbour_min_ratings.value() == 0  # a small catalogue: every movie may be a neighbour
+    open_side_tab(qtbot, view, "Neighbours")
+    view.neighbour_count.setValue(20)
+    view.select({"movie": [0]})
+    titles, counts = list(ratings.item_titles()), ratings.item_counts()
+    every = listed(view)
+    assert len(every) == ratings.n_items - 1
+    assert {name for name, _, _ in every} >= {f"New release {r + 1}" for r in range(NEW_RELEASES)}
+
+    view.neighbour_min_ratings.setValue(2)
+    kept = listed(view)
+    assert len(kept) == ratings.n_items - 1 - NEW_RELEASES
+    assert all(counts[titles.index(name)] >= 2 and int(shown) == counts[titles.index(name)] for name, _, shown in kept)
+    assert [name for name, _, _ in kept] == [name for name, _, _ in every if not name.startswith("New release")]
+    assert "at least 2 ratings" in view.neighbour_title.text()
+
+
+def test_the_distance_and_ratings_columns_stay_in_view_beside_a_long_name(qtbot, window):
+    base = planted_tastes(n_users=12, n_items=8, density=0.8, seed=0)
+    long_names = [f"{name}: The Extended Director's Cut, Remastered and Restored Edition" for name in base.item_labels]
+    ratings = Ratings(base.users, base.items, base.values, base.user_labels, long_names, base.scale)
+    view = open_and_train(qtbot, window, ratings)
+    open_side_tab(qtbot, view, "Neighbours")
+    window.resize(1280, 720)
+    splitter = view.side_tabs.parentWidget()
+    splitter.setSizes([splitter.width() - 240, 240])  # a side panel narrower than a long name
+    view.select({"movie": [0]})
+    qtbot.wait(20)
+    assert 150 < view.neighbours.viewport().width() < view.neighbours.fontMetrics().horizontalAdvance(long_names[0])
+    tree = view.neighbours
+    header = tree.header()
+    for column in (1, 2):
+        assert header.sectionViewportPosition(column) + header.sectionSize(column) <= tree.viewport().width()
+        assert header.sectionSize(column) >= tree.fontMetrics().horizontalAdvance(listed(view)[0][column])
+
+
+@pytest.mark.parametrize("movies, expected", [(900, 0), (1200, 20)])
+def test_a_large_catalogue_filters_the_neighbours_by_default(window, movies, expected):
+    rng = np.random.default_rng(0)
+    ratings = Ratings.from_arrays(np.arange(movies) % 40, np.arange(movies), rng.integers(1, 6, movies).astype(float))
+    window.set_document(ratings, "many movies")
+    assert window.factor_space.neighbour_min_ratings.value() == expected
