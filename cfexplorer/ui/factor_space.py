@@ -93,6 +93,7 @@ class FactorSpaceView(QWidget):
         self._from_grid = {kind: np.array([], dtype=np.int64) for kind in KINDS}  # grid position -> row, or -1
         self._training = False
         self._hidden_model = None
+        self._model_biases = None  # {kind: has a bias} of the model trained, when known
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self.marker_scale = 1.0  # larger in presentation mode
         self.tsne_job = TsneJob(self)
@@ -323,6 +324,7 @@ class FactorSpaceView(QWidget):
         self.frames = []
         self._training = True
         self.ratings = ratings
+        self._model_biases = model_biases(model)
         if self.isVisible() and self._tab_in_front:
             rows = self._rows_for(ratings)
             if rows.items.genres is not None:
@@ -386,6 +388,7 @@ class FactorSpaceView(QWidget):
         self.tsne_job.cancel()
         self._hidden_model = None
         self._training = False
+        self._model_biases = None
         self.embedding = None
         self.frames = []
         self.plot.forget_hover()
@@ -620,6 +623,7 @@ class FactorSpaceView(QWidget):
             spin.setVisible(method == "factors")
         self.tsne_button.setVisible(method == "tsne")
         self.tsne_button.setText("Cancel t-SNE" if self.tsne_job.running else "Recompute t-SNE")
+        self._update_bias_choice()
         self.clusters.setVisible(self.colour_by.currentData() == "cluster")
         self.replay.setEnabled(not self._training and len(self.frames) > 1)
         if len(self.frames) and self.replay.maximum() != len(self.frames) - 1:
@@ -634,6 +638,31 @@ class FactorSpaceView(QWidget):
             self.epoch_label.setText(f"{epoch} of {self.frames[-1][0]}")
         else:
             self.epoch_label.setText(str(self.embedding.epoch) if self.embedding.source == "trained here" else "")
+
+    def bias_missing(self) -> str:
+        """Why colouring by bias would show nothing for the points shown ('' when it shows something)."""
+        if self.embedding is None:
+            return ""
+        kinds = self.shown_kinds
+        has = self._model_biases  # from the model trained; else (imported factors) whether any bias is set
+        if has is None:
+            has = {kind: bool(np.any(self.embedding.table(kind).bias != 0)) for kind in KINDS}
+        if any(has[kind] for kind in kinds):
+            return ""
+        which = " or ".join(KIND_WORDS[kind][0] for kind in kinds)
+        return f"The model has no {which} bias: colouring by bias would paint every point alike."
+
+    def _update_bias_choice(self):
+        reason = self.bias_missing()
+        entry = self.colour_by.model().item(self.colour_by.findData("bias"))
+        entry.setEnabled(not reason)
+        entry.setToolTip(reason or "The learned bias: above zero in blue, below in red")
+        if reason and self.colour_by.currentData() == "bias":
+            fallback = "genre" if self.embedding.items.genres is not None else "count"
+            self.colour_by.blockSignals(True)  # called by redraw, which goes on with the new choice
+            self.colour_by.setCurrentIndex(self.colour_by.findData(fallback))
+            self.colour_by.blockSignals(False)
+        self.colour_by.setToolTip("What the colour of a point shows" + (f". Bias: {reason}" if reason else ""))
 
     # --- t-SNE -----------------------------------------------------------------------------------------------
     def _tsne_key(self, kinds):
@@ -964,6 +993,11 @@ class FactorSpaceView(QWidget):
 
     def shutdown(self):
         self.tsne_job.cancel()
+
+
+def model_biases(model) -> dict:
+    """Which kinds of rows have a learned bias in ``model`` (the network and content models have none)."""
+    return {ITEM_KIND: bool(getattr(model, "item_bias", False)), USER_KIND: bool(getattr(model, "user_bias", False))}
 
 
 def is_sparse(counts: np.ndarray, row: int) -> bool:

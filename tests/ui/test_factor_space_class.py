@@ -75,3 +75,33 @@ def test_a_large_catalogue_filters_the_neighbours_by_default(window, movies, exp
     ratings = Ratings.from_arrays(np.arange(movies) % 40, np.arange(movies), rng.integers(1, 6, movies).astype(float))
     window.set_document(ratings, "many movies")
     assert window.factor_space.neighbour_min_ratings.value() == expected
+
+
+def bias_entry(view):
+    return view.colour_by.model().item(view.colour_by.findData("bias"))
+
+
+def test_colour_by_bias_is_disabled_with_a_reason_when_the_model_has_no_such_bias(qtbot, window):
+    ratings = planted_tastes(n_users=12, n_items=8, density=0.8, seed=0)
+    view = open_and_train(qtbot, window, ratings, user_bias=True, item_bias=False)
+    view.colour_by.setCurrentIndex(view.colour_by.findData("count"))
+    assert not bias_entry(view).isEnabled()
+    assert "no movie bias" in bias_entry(view).toolTip() and "no movie bias" in view.colour_by.toolTip()
+
+    view.show_choice.setCurrentText("Users")  # users have theirs
+    assert bias_entry(view).isEnabled() and view.bias_missing() == ""
+    view.colour_by.setCurrentIndex(view.colour_by.findData("bias"))
+    users = view.plot.scatters["user"].data
+    assert len({str(brush.color().name()) for brush in users["brush"]}) > 1  # the biases differ: so do colours
+
+    view.show_choice.setCurrentText("Movies")  # bias was the colour: it gives way, and says why
+    assert view.colour_by.currentData() != "bias" and not bias_entry(view).isEnabled()
+
+
+def test_the_network_has_no_bias_to_colour_by_and_matrix_factorization_with_biases_has(qtbot, window):
+    ratings = planted_tastes(n_users=12, n_items=8, density=0.8, seed=0)
+    view = open_and_train(qtbot, window, ratings, model="neural", n_epochs=5)
+    view.show_choice.setCurrentText("Movies and users")
+    assert "no movie or user bias" in bias_entry(view).toolTip() and not bias_entry(view).isEnabled()
+    view = open_and_train(qtbot, window, ratings, user_bias=True, item_bias=True)
+    assert bias_entry(view).isEnabled()
