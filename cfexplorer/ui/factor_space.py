@@ -24,7 +24,7 @@ from ..core.embedding import (
 )
 from ..io.factors import FactorFileError, read_factors, write_factors
 from .colors import NORMAL_ANCHORS
-from .factor_plot import FactorPlot
+from .factor_plot import MAX_LABELS, FactorPlot
 from .image_export import export_widget_image
 from .tsne_job import TsneJob
 from .qt_guard import guard_event
@@ -33,7 +33,10 @@ SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users
 PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE"}
 COLOUR_CHOICES = {"bias": "Bias", "count": "Number of ratings", "mean": "Mean rating", "genre": "Genre",
                   "cluster": "k-means cluster"}
-LABEL_CHOICES = {"selected": "Selected only", "bias": "Top |bias|", "count": "Most rated"}
+LABEL_CHOICES = {"selected": "Selected only", "all": "All names", "bias": "Top |bias|", "count": "Most rated"}
+# Names are shown for every point by default up to this many points; "All names" goes up to ALL_NAMES_LIMIT
+# (past it, text covers the plot and each frame of a run moves thousands of labels).
+LABEL_ALL_UP_TO, ALL_NAMES_LIMIT = 50, 500
 # Okabe-Ito: eight categorical colours that stay distinct for colour-blind viewers.
 CATEGORY_COLORS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0),
                    (204, 121, 167), (0, 0, 0))
@@ -135,7 +138,7 @@ class FactorSpaceView(QWidget):
         self.labels_by = QComboBox()
         for key, text in LABEL_CHOICES.items():
             self.labels_by.addItem(text, key)
-        self.labels_by.setToolTip("Which points carry a name")
+        self.labels_by.setToolTip(f"Which points carry a name (all of them, up to {ALL_NAMES_LIMIT})")
         self.label_count = QSpinBox()
         self.label_count.setRange(0, 40)
         self.label_count.setValue(10)
@@ -273,7 +276,7 @@ class FactorSpaceView(QWidget):
         self.clusters.valueChanged.connect(lambda _: (self._clusters.clear(), self._previous_clusters.clear(),
                                                       self.redraw()))
         self.size_by_count.toggled.connect(lambda _: self.redraw())
-        self.labels_by.currentIndexChanged.connect(lambda _: self._update_labels())
+        self.labels_by.currentIndexChanged.connect(lambda _: (self._update_controls(), self._update_labels()))
         self.label_count.valueChanged.connect(lambda _: self._update_labels())
         self.neighbour_metric.currentIndexChanged.connect(lambda _: self._update_neighbours())
         self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
@@ -309,8 +312,12 @@ class FactorSpaceView(QWidget):
         self._link()
 
     def choose_defaults(self, ratings):
-        """A new document's colouring and neighbours filter."""
+        """A new document's colouring, labels and neighbours filter: every name where there are few points
+        (a classroom matrix), the selected ones only where there are many."""
         self.choose_default_colour(ratings)
+        points = sum(ratings.n_items if kind == ITEM_KIND else ratings.n_users for kind in self.shown_kinds)
+        label_all = points <= LABEL_ALL_UP_TO
+        self.labels_by.setCurrentIndex(self.labels_by.findData("all" if label_all else "selected"))
         self.neighbour_min_ratings.setValue(NEIGHBOUR_MIN_RATINGS if ratings.n_items > MANY_MOVIES else 0)
 
     def choose_default_colour(self, ratings):
@@ -603,14 +610,16 @@ class FactorSpaceView(QWidget):
         choice, n = self.labels_by.currentData(), self.label_count.value()
         for kind in self.plot.visible_kinds:
             table = self.embedding.table(kind)
-            if choice == "bias":
+            if choice == "all":
+                top = np.arange(len(table))
+            elif choice == "bias":
                 top = ranked(np.abs(table.bias), n)[0]
             elif choice == "count" and table.counts is not None:
                 top = ranked(np.asarray(table.counts, dtype=float), n)[0]
             else:
                 continue
             labelled += [(kind, int(i), str(table.names[i])) for i in top if i not in self.selection[kind]]
-        self.plot.set_labels(labelled)
+        self.plot.set_labels(labelled, ALL_NAMES_LIMIT if choice == "all" else MAX_LABELS)
 
     def _update_controls(self):
         method = self.projection.currentData()
@@ -625,6 +634,7 @@ class FactorSpaceView(QWidget):
         self.tsne_button.setText("Cancel t-SNE" if self.tsne_job.running else "Recompute t-SNE")
         self._update_bias_choice()
         self.clusters.setVisible(self.colour_by.currentData() == "cluster")
+        self.label_count.setEnabled(self.labels_by.currentData() in ("bias", "count"))  # how many of the top
         self.replay.setEnabled(not self._training and len(self.frames) > 1)
         if len(self.frames) and self.replay.maximum() != len(self.frames) - 1:
             self.replay.blockSignals(True)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from cfexplorer.core.ratings import Ratings
 from cfexplorer.core.synthetic import planted_tastes
@@ -105,3 +106,33 @@ def test_the_network_has_no_bias_to_colour_by_and_matrix_factorization_with_bias
     assert "no movie or user bias" in bias_entry(view).toolTip() and not bias_entry(view).isEnabled()
     view = open_and_train(qtbot, window, ratings, user_bias=True, item_bias=True)
     assert bias_entry(view).isEnabled()
+
+
+def test_every_point_is_named_by_default_on_a_classroom_matrix_and_no_name_is_cut_off(qtbot, window):
+    ratings = planted_tastes(n_users=12, n_items=20, density=0.8, seed=0)
+    window.resize(1280, 720)  # a projector's screen
+    view = open_and_train(qtbot, window, ratings)
+    assert view.labels_by.currentData() == "all"
+    assert sorted(view.plot.label_texts()) == sorted(ratings.item_titles())
+    seen = []
+    for zoom in (1.0, 0.6, 1.0):  # as fitted, zoomed in with points near every edge, in a narrower dock
+        view.plot.view_box.scaleBy((zoom, zoom))
+        if len(seen) == 2:
+            window.resizeDocks([window.training_dock], [window.training_dock.width() + 150], Qt.Orientation.Horizontal)
+        QApplication.processEvents()
+        plot_area, area = view.plot.view_box.sceneBoundingRect(), view.plot.view_box.viewRect()
+        seen.append(plot_area.width())
+        for label, (kind, index, _) in zip(view.plot.labels, view.plot._label_keys):
+            if area.contains(*view.coordinates(kind)[index]):
+                assert plot_area.contains(label.sceneBoundingRect()), label.textItem.toPlainText()
+    assert seen[2] < seen[1] - 50  # the last round had a narrower plot
+
+
+def test_a_larger_matrix_names_the_selection_only_and_all_names_on_request(qtbot, window):
+    ratings = planted_tastes(n_users=12, n_items=60, density=0.5, seed=0)
+    view = open_and_train(qtbot, window, ratings, n_epochs=30)
+    assert view.labels_by.currentData() == "selected" and view.plot.label_texts() == []
+    view.labels_by.setCurrentIndex(view.labels_by.findData("all"))
+    assert len(view.plot.label_texts()) == 60 and not view.label_count.isEnabled()
+    view.labels_by.setCurrentIndex(view.labels_by.findData("count"))
+    assert len(view.plot.label_texts()) == view.label_count.value() and view.label_count.isEnabled()
