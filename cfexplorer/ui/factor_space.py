@@ -25,6 +25,7 @@ from ..core.embedding import (
 from ..io.factors import FactorFileError, read_factors, write_factors
 from .colors import NORMAL_ANCHORS
 from .factor_plot import MAX_LABELS, FactorPlot
+from .factor_legend import category_legend, ramp_legend
 from .image_export import export_widget_image
 from .tsne_job import TsneJob
 from .qt_guard import guard_event
@@ -63,6 +64,7 @@ CATEGORIES = [pg.mkBrush(*color, 230) for color in CATEGORY_COLORS]
 OTHER = pg.mkBrush(*OTHER_COLOR, 200)
 CATEGORY_PALETTE = CATEGORIES + [OTHER]  # a category past the eighth, or none (-1), is grey
 PLAIN = [OTHER]
+HIGHLIGHT_PALETTE = [pg.mkBrush(*CATEGORY_COLORS[5], 235), pg.mkBrush(*OTHER_COLOR, 160)]  # has it, has not
 
 
 def _levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -128,6 +130,10 @@ class FactorSpaceView(QWidget):
         for key, text in COLOUR_CHOICES.items():
             self.colour_by.addItem(text, key)
         self.colour_by.setToolTip("What the colour of a point shows")
+        self.genre_highlight = QComboBox()
+        self.genre_highlight.addItem("first genre", None)
+        self.genre_highlight.setToolTip("Colour each movie by its first genre, or highlight every movie that has "
+                                        "one chosen genre among its genres")
         self.clusters = QSpinBox()
         self.clusters.setRange(2, 12)
         self.clusters.setValue(3)
@@ -164,6 +170,10 @@ class FactorSpaceView(QWidget):
         self.replay.setEnabled(False)
         self.replay.setToolTip("Replay the kept snapshots epoch by epoch")
         self.epoch_label = QLabel("")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip("What the colours of the points mean")
         self.status = QLabel(NO_MODEL_TEXT)
         self.status.setWordWrap(True)
 
@@ -218,7 +228,8 @@ class FactorSpaceView(QWidget):
         self.side_tabs.currentChanged.connect(lambda _: self._update_panels())
 
         # The dock shares the window's bottom with the loss curves: every control may shrink.
-        for combo in (self.show_choice, self.projection, self.colour_by, self.labels_by, self.neighbour_metric):
+        for combo in (self.show_choice, self.projection, self.colour_by, self.genre_highlight, self.labels_by,
+                      self.neighbour_metric):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(5)
         self.search.setMinimumWidth(80)
@@ -227,7 +238,7 @@ class FactorSpaceView(QWidget):
         self.epoch_label.setToolTip("epoch shown of the last epoch trained")
         top = QHBoxLayout()
         for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.tsne_button,
-                       self.colour_by, self.clusters, self.file_button):
+                       self.colour_by, self.genre_highlight, self.clusters, self.file_button):
             top.addWidget(widget)
         second = QHBoxLayout()
         second.addWidget(self.search, 1)
@@ -241,6 +252,7 @@ class FactorSpaceView(QWidget):
         plot_box.setContentsMargins(0, 0, 0, 0)
         plot_box.addWidget(self.plot, 1)
         plot_box.addLayout(replay_row)
+        plot_box.addWidget(self.legend)
         plot_box.addWidget(self.status)
         splitter = QSplitter()
         splitter.addWidget(plot_side)
@@ -273,6 +285,7 @@ class FactorSpaceView(QWidget):
         self.x_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
         self.y_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
         self.colour_by.currentIndexChanged.connect(lambda _: self.redraw())
+        self.genre_highlight.currentIndexChanged.connect(lambda _: self.redraw())
         self.clusters.valueChanged.connect(lambda _: (self._clusters.clear(), self._previous_clusters.clear(),
                                                       self.redraw()))
         self.size_by_count.toggled.connect(lambda _: self.redraw())
@@ -315,10 +328,24 @@ class FactorSpaceView(QWidget):
         """A new document's colouring, labels and neighbours filter: every name where there are few points
         (a classroom matrix), the selected ones only where there are many."""
         self.choose_default_colour(ratings)
+        self._fill_genre_choices(ratings)
         points = sum(ratings.n_items if kind == ITEM_KIND else ratings.n_users for kind in self.shown_kinds)
         label_all = points <= LABEL_ALL_UP_TO
         self.labels_by.setCurrentIndex(self.labels_by.findData("all" if label_all else "selected"))
         self.neighbour_min_ratings.setValue(NEIGHBOUR_MIN_RATINGS if ratings.n_items > MANY_MOVIES else 0)
+
+    def _fill_genre_choices(self, ratings):
+        """The genres of the data, most common first, for highlighting one of them."""
+        self.genre_highlight.blockSignals(True)
+        while self.genre_highlight.count() > 1:
+            self.genre_highlight.removeItem(1)
+        if ratings.item_info is not None and "genres" in ratings.item_info:
+            tags = ratings.item_info["genres"].fillna("").astype(str).str.split("|").explode()
+            tags = tags[(tags != "") & (tags != "(no genres listed)")]
+            for name in tags.value_counts(sort=True).index:
+                self.genre_highlight.addItem(str(name), str(name))
+        self.genre_highlight.setCurrentIndex(0)
+        self.genre_highlight.blockSignals(False)
 
     def choose_default_colour(self, ratings):
         """Genre where the data has genres (it shows what factors found), else bias."""
@@ -504,6 +531,7 @@ class FactorSpaceView(QWidget):
         if not kinds:
             self.plot.set_highlight({})
             self.plot.set_labels([])
+            self.legend.clear()
             for axis in ("bottom", "left"):
                 if self.plot.getAxis(axis).labelText:
                     self.plot.setLabel(axis, "")  # no axes to name (nor a PCA's share of variance) without points
@@ -519,6 +547,7 @@ class FactorSpaceView(QWidget):
         for axis, name in zip(("bottom", "left"), axis_names):
             if self.plot.getAxis(axis).labelText != name:  # a new label lays the plot out again
                 self.plot.setLabel(axis, name)
+        self.legend.setText(self.legend_html())
         if refit_view:
             self.plot.view_box.autoRange(padding=0.08)
         self.plot.set_highlight(self.selection)
@@ -557,6 +586,8 @@ class FactorSpaceView(QWidget):
             finite = values[np.isfinite(values)]
             low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
             palette, styles = SEQUENTIAL, _levels(values, low, high)
+        elif colour == "genre" and table.genres is not None and self.highlighted_genre is not None:
+            palette, styles = HIGHLIGHT_PALETTE, np.where(self.has_genre(kind, self.highlighted_genre), 0, 1)
         elif colour == "genre" and table.genres is not None:
             palette, styles = CATEGORY_PALETTE, _category_styles(self.genre_categories(kind))
         elif colour == "cluster" and n:
@@ -586,6 +617,49 @@ class FactorSpaceView(QWidget):
         categories = np.array([lookup.get(g, -1) for g in first], dtype=np.int64)
         self._genres = (genres, categories, common)
         return categories
+
+    @property
+    def highlighted_genre(self) -> str | None:
+        return self.genre_highlight.currentData()
+
+    def has_genre(self, kind: str, genre: str) -> np.ndarray:
+        """Which rows list ``genre`` among their genres ("Action|Comedy" has both)."""
+        genres = self.embedding.table(kind).genres
+        if genres is None:
+            return np.zeros(len(self.embedding.table(kind)), dtype=bool)
+        return np.array([genre in str(g).split("|") for g in genres], dtype=bool)
+
+    def legend_html(self) -> str:
+        """What the colours of the points shown mean (empty when they all have one colour)."""
+        if self.embedding is None:
+            return ""
+        colour = self.colour_by.currentData()
+        kinds = [kind for kind in self.plot.visible_kinds if len(self.embedding.table(kind))]
+        movies = self.embedding.items
+        if colour == "genre" and ITEM_KIND in kinds and movies.genres is not None:
+            if self.highlighted_genre is not None:
+                return category_legend([self.highlighted_genre], HIGHLIGHT_PALETTE, HIGHLIGHT_PALETTE[1],
+                                       f"no {self.highlighted_genre} among its genres")
+            self.genre_categories(ITEM_KIND)
+            return "first genre: " + category_legend(self.genre_names, CATEGORIES, OTHER, "other or none")
+        if colour == "cluster":
+            n = max((int(self.cluster_labels(kind).max()) + 1 for kind in kinds), default=0)
+            return "k-means: " + category_legend([f"cluster {c + 1}" for c in range(n)], CATEGORIES)
+        lines = []
+        for kind in kinds:
+            table = self.embedding.table(kind)
+            word = KIND_WORDS[kind][1]
+            if colour == "bias" and not self.bias_missing():
+                limit = float(np.max(np.abs(table.bias))) if len(table) else 0.0
+                lines.append(ramp_legend(f"{word}' bias", f"{-limit:+.2f}", f"{limit:+.2f}", DIVERGING))
+            elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
+                values = np.asarray(getattr(table, colour + "s"), dtype=float)
+                finite = values[np.isfinite(values)]
+                if len(finite):
+                    title = f"{word}' ratings (log scale)" if colour == "count" else f"{word}' mean rating"
+                    fmt = "{:,.0f}" if colour == "count" else "{:.2f}"
+                    lines.append(ramp_legend(title, fmt.format(finite.min()), fmt.format(finite.max()), SEQUENTIAL))
+        return "<br>".join(lines)
 
     @property
     def genre_names(self) -> list:
@@ -634,6 +708,7 @@ class FactorSpaceView(QWidget):
         self.tsne_button.setText("Cancel t-SNE" if self.tsne_job.running else "Recompute t-SNE")
         self._update_bias_choice()
         self.clusters.setVisible(self.colour_by.currentData() == "cluster")
+        self.genre_highlight.setVisible(self.colour_by.currentData() == "genre" and self.genre_highlight.count() > 1)
         self.label_count.setEnabled(self.labels_by.currentData() in ("bias", "count"))  # how many of the top
         self.replay.setEnabled(not self._training and len(self.frames) > 1)
         if len(self.frames) and self.replay.maximum() != len(self.frames) - 1:
@@ -830,9 +905,6 @@ class FactorSpaceView(QWidget):
         parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
                  f"{embedding.items.n_factors} factors"]
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
-        if self.colour_by.currentData() == "genre" and self.genre_names:
-            names = ", ".join(self.genre_names)
-            parts.append(f"genres by colour: {names} (grey: other)")
         parts.append("Shift+drag selects a region")
         return " · ".join(parts)
 

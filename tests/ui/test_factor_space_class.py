@@ -136,3 +136,59 @@ def test_a_larger_matrix_names_the_selection_only_and_all_names_on_request(qtbot
     assert len(view.plot.label_texts()) == 60 and not view.label_count.isEnabled()
     view.labels_by.setCurrentIndex(view.labels_by.findData("count"))
     assert len(view.plot.label_texts()) == view.label_count.value() and view.label_count.isEnabled()
+
+
+def point_colours(view, kind="movie") -> list[str]:
+    return [brush.color().name() for brush in view.plot.scatters[kind].data["brush"]]
+
+
+def with_genres(ratings, genres) -> Ratings:
+    info = ratings.item_info.assign(genres=genres)
+    return Ratings(ratings.users, ratings.items, ratings.values, ratings.user_labels, ratings.item_labels,
+                   ratings.scale, item_info=info)
+
+
+def test_the_legend_names_each_colour_and_one_genre_can_be_highlighted(qtbot, window):
+    base = planted_tastes(n_users=12, n_items=8, density=0.8, seed=0)
+    genres = ["Romance|Comedy", "Action", "Romance", "Action|Comedy", "Romance", "Action", "Action|War", "Action"]
+    view = open_and_train(qtbot, window, with_genres(base, genres))
+    assert view.colour_by.currentData() == "genre" and view.genre_highlight.isVisible()
+    assert [view.genre_highlight.itemText(i) for i in range(view.genre_highlight.count())] == [
+        "first genre", "Action", "Romance", "Comedy", "War"]  # most common first
+    colours = point_colours(view)
+    legend = view.legend.text()
+    for genre in ("Action", "Romance"):  # each first genre's colour is the one its legend entry shows
+        shown = {colours[i] for i, g in enumerate(genres) if g.split("|")[0] == genre}
+        assert len(shown) == 1 and f"{shown.pop()}" in _legend_colours(legend, genre)
+
+    view.genre_highlight.setCurrentText("Comedy")  # a second genre of two movies
+    colours = point_colours(view)
+    comedies = {i for i, g in enumerate(genres) if "Comedy" in g.split("|")}
+    assert comedies == {0, 3}
+    assert len({colours[i] for i in comedies}) == 1 and not {colours[i] for i in comedies} & {
+        colours[i] for i in range(8) if i not in comedies}
+    assert "Comedy" in view.legend.text() and "no Comedy among its genres" in view.legend.text()
+
+    view.colour_by.setCurrentIndex(view.colour_by.findData("count"))
+    counts = base.item_counts()
+    assert not view.genre_highlight.isVisible()
+    assert f"{counts.min():,.0f}" in view.legend.text() and f"{counts.max():,.0f}" in view.legend.text()
+    view.colour_by.setCurrentIndex(view.colour_by.findData("cluster"))
+    assert view.legend.text().count("cluster ") == view.clusters.value()
+
+
+def _legend_colours(legend: str, name: str) -> str:
+    """The colour of the swatch just before ``name`` in the legend's HTML, as #rrggbb."""
+    import re
+
+    match = re.search(r"color:rgb\((\d+),(\d+),(\d+)\)[^<]*</span>&nbsp;" + re.escape(name), legend)
+    return "#{:02x}{:02x}{:02x}".format(*(int(v) for v in match.groups())) if match else ""
+
+
+def test_the_bias_legend_spans_the_learned_biases(qtbot, window):
+    ratings = planted_tastes(n_users=12, n_items=8, density=0.8, seed=0)
+    view = open_and_train(qtbot, window, ratings, user_bias=True, item_bias=True)
+    view.colour_by.setCurrentIndex(view.colour_by.findData("bias"))
+    limit = np.max(np.abs(view.embedding.items.bias))
+    assert limit > 0 and f"{-limit:+.2f}" in view.legend.text() and f"{limit:+.2f}" in view.legend.text()
+

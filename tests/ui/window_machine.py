@@ -668,7 +668,8 @@ class WindowMachine(RuleBasedStateMachine):
         slider.setValue(slider.minimum() + position % (slider.maximum() - slider.minimum() + 1))
         process_events()
 
-    @rule(box=st.sampled_from(["projection", "colour_by", "show_choice", "labels_by"]), choice=st.integers(0, 5),
+    @rule(box=st.sampled_from(["projection", "colour_by", "show_choice", "labels_by", "genre_highlight"]),
+          choice=st.integers(0, 5),
           side_tab=st.integers(0, 2))
     @step
     def change_a_factor_space_setting(self, box, choice, side_tab):
