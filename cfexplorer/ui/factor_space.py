@@ -104,6 +104,8 @@ class FactorSpaceView(QWidget):
         self.tsne_job = TsneJob(self)
         self.tsne_job.sig_finished.connect(self._on_tsne_finished)
         self.tsne_job.sig_failed.connect(self._on_tsne_failed)
+        self.tsne_job.sig_progress.connect(self._on_tsne_progress)
+        self._tsne_progress = ""  # "35%" while t-SNE runs
         self._build()
 
     # --- construction ----------------------------------------------------------------------------------
@@ -705,7 +707,8 @@ class FactorSpaceView(QWidget):
             spin.blockSignals(False)
             spin.setVisible(method == "factors")
         self.tsne_button.setVisible(method == "tsne")
-        self.tsne_button.setText("Cancel t-SNE" if self.tsne_job.running else "Recompute t-SNE")
+        self.tsne_button.setText((f"Cancel t-SNE {self._tsne_progress}".rstrip()) if self.tsne_job.running
+                                 else "Recompute t-SNE")
         self._update_bias_choice()
         self.clusters.setVisible(self.colour_by.currentData() == "cluster")
         self.genre_highlight.setVisible(self.colour_by.currentData() == "genre" and self.genre_highlight.count() > 1)
@@ -757,13 +760,23 @@ class FactorSpaceView(QWidget):
 
     def _start_tsne(self, kinds, stacked):
         self.tsne_job.start((self._tsne_key(kinds), kinds), stacked, seed=0)
-        self.status.setText(f"Computing t-SNE of {len(stacked):,} points in the background… "
-                            "(PCA is shown meanwhile; press Cancel t-SNE to stop)")
+        self._tsne_points, self._tsne_progress = len(stacked), ""
+        self.status.setText(self._tsne_status("starting"))
         self._update_controls()
+
+    def _tsne_status(self, doing: str) -> str:
+        return (f"Computing t-SNE of {self._tsne_points:,} points in the background: {doing}… "
+                "(PCA is shown meanwhile; press Cancel t-SNE to stop)")
+
+    def _on_tsne_progress(self, share: float, doing: str):
+        self._tsne_progress = f"{share:.0%}"
+        self.status.setText(self._tsne_status(f"{doing} ({share:.0%})"))
+        self.tsne_button.setText(f"Cancel t-SNE {self._tsne_progress}")
 
     def _on_tsne_button(self):
         if self.tsne_job.running:
             self.tsne_job.cancel()
+            self._tsne_progress = ""
             self.status.setText("t-SNE cancelled.")
             self._update_controls()
             return
@@ -773,6 +786,7 @@ class FactorSpaceView(QWidget):
             self._start_tsne(kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
 
     def _on_tsne_finished(self, key, coordinates):
+        self._tsne_progress = ""
         token, kinds = key
         self._tsne_cache[kinds] = (token, np.asarray(coordinates))
         self.status.setText("t-SNE done: distances between far-apart clusters mean little; "
@@ -780,6 +794,7 @@ class FactorSpaceView(QWidget):
         self.redraw(refit_view=True)
 
     def _on_tsne_failed(self, message):
+        self._tsne_progress = ""
         self._update_controls()
         self.sig_message.emit("error", message)
 
