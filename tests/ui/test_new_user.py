@@ -75,14 +75,13 @@ def test_another_document_closes_the_form(qtbot, window):
 
 
 def test_the_form_waits_for_the_run_to_end(qtbot, window):
-    window.set_document(described_movies(seed=2), "Tagged movies", settings={"training": TOWERS})
+    window.set_document(described_movies(seed=2), "Tagged movies", settings={"training": {**TOWERS, "n_epochs": 100}})
     panel = window.training_panel
-    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
-    assert panel.controller.is_active
-    window.act_new_user.trigger()
-    assert window.new_user_dialog is None and "finished training" in window.message_bar.label.text()
+    panel.pace.setCurrentText("100 epochs/s")  # a run of about a second
     with qtbot.waitSignal(panel.sig_run_ended, timeout=RUN_MS):
-        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+        assert panel.controller.is_active
+        window.act_new_user.trigger()
+        assert window.new_user_dialog is None and "finished training" in window.message_bar.label.text()
     window.act_new_user.trigger()
-    assert window.new_user_dialog is not None
+    assert window.new_user_dialog is not None and window.new_user_dialog.model is panel.model
