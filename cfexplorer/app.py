@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QFont, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QScrollArea, QToolBar, QVBoxLayout, QWidget, QDialog,
+    QToolBar, QVBoxLayout, QWidget, QDialog,
 )
 
 from . import __version__
@@ -36,6 +36,9 @@ from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
+from .ui.window_geometry import clamp_to_screen, fit_to_screen
+from .ui.presentation import PresentationMode
+from .ui.scrolling import VerticalScrollArea
 from .ui.qt_guard import guard_event, report_current_exception
 
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
@@ -115,6 +118,7 @@ class MainWindow(QMainWindow):
         self._pending_predictor = None
         self._pending_factor_frame = None  # the newest predictor the factor space has not drawn yet
         self.compare_dialog = None
+        self.new_user_dialog = None  # Training ▸ Recommend for a New User…, of the document shown
         self._grid_refresh_timer = QTimer(self, singleShot=True, interval=GRID_REFRESH_MS)
         self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
@@ -137,7 +141,9 @@ class MainWindow(QMainWindow):
         self.factor_tables.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
         self.factor_tables.sig_parameters_edited.connect(self._on_factors_edited)
 
-        self.resize(1400, 860)
+        self.presentation = PresentationMode(self)
+        self._shown_once = False
+        fit_to_screen(self)
         self._restore_geometry()
         self._update_title()
         self._update_summary()
@@ -150,14 +156,11 @@ class MainWindow(QMainWindow):
 
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
-        self.training_panel = TrainingPanel(lambda: self.table.ratings)
-        scroller = QScrollArea()
-        scroller.setWidget(self.training_panel)
-        scroller.setWidgetResizable(True)
-        scroller.setMinimumWidth(320)
+        # the density filter may restrict what Train learns from (Data ▸ Density and Mean Filter)
+        self.training_panel = TrainingPanel(lambda: self.proxy.training_ratings())
         self.training_dock = QDockWidget("Training", self)
         self.training_dock.setObjectName("trainingDock")
-        self.training_dock.setWidget(scroller)
+        self.training_dock.setWidget(self.training_panel)  # its settings scroll inside it, vertically only
         self.curves_dock = QDockWidget("Loss curves", self)
         self.curves_dock.setObjectName("curvesDock")
         self.curves_dock.setWidget(self.training_panel.curves_widget)
@@ -177,7 +180,7 @@ class MainWindow(QMainWindow):
         self.formula_panel = FormulaPanel()
         self.formula_dock = QDockWidget("Cost J", self)
         self.formula_dock.setObjectName("formulaDock")
-        self.formula_dock.setWidget(self.formula_panel)
+        self.formula_dock.setWidget(VerticalScrollArea(self.formula_panel))  # long in presentation's type
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.formula_dock)
         self.tabifyDockWidget(self.explain_dock, self.formula_dock)
         self.explain_dock.raise_()
@@ -275,6 +278,8 @@ class MainWindow(QMainWindow):
                                         "Train several models on the same split and compare their test scores")
         self.act_features = self._action("&Feature Tables…", panel.edit_features,
                                          tip="View and edit the features of the content-based model")
+        self.act_new_user = self._action("Recommend for a &New User…", self.show_new_user_dialog,
+                                         tip="Top movies for a user described only by features (content-based)")
         self.act_filter = self._action("&Filter by Name", self._focus_filter, S.Find, "Filter rows by name")
         self.act_density = self._action("&Density and Mean Filter…", self.density_dialog, tip="Keep users and "
                                         "movies with at least N ratings or a given mean rating")
@@ -327,6 +332,7 @@ class MainWindow(QMainWindow):
         training_menu.addAction(self.act_load_params)
         training_menu.addSeparator()
         training_menu.addActions([self.act_compare, self.act_features])
+        training_menu.addAction(self.act_new_user)
 
         data_menu = bar.addMenu("&Data")
         data_menu.addAction(self.act_filter)
@@ -398,6 +404,7 @@ class MainWindow(QMainWindow):
         if document.kind != "lesson":
             self.close_lesson()
         self.training_panel.reset()
+        self._close_new_user_dialog()  # its towers were trained on the old document
         self.training_panel.loss_plot.clear_runs()  # the epoch axis and the legend belong to the old data
         self.filter_edit.clear()
         self.proxy.clear_filters()
@@ -410,7 +417,7 @@ class MainWindow(QMainWindow):
             self._installing = False
         self.factor_space.reset_for_new_document()
         self.factor_space.set_ratings(ratings)
-        self.factor_space.choose_default_colour(ratings)
+        self.factor_space.choose_defaults(ratings)  # colouring, neighbours filter
         self.message_bar.hide()
         problems = []
         preset = PRESETS.get(settings.get("preset", "")) if isinstance(settings.get("preset"), str) else None
@@ -540,7 +547,7 @@ class MainWindow(QMainWindow):
         """How the window looks, saved with a session so that students open what the teacher saw."""
         factor_space = self.factor_space
         # the dock layout to keep is the everyday one, not presentation mode's reduced one
-        layout = self._layout_before_presentation if self.presenting else self.saveState()
+        layout = self.presentation.layout_before if self.presenting else self.saveState()
         return {
             "layout": bytes(layout.toBase64()).decode("ascii"), "presentation": self.presenting,
             "factor_space_in_front": bool(factor_space._tab_in_front and self.factor_dock.isVisible()),
@@ -700,6 +707,7 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.proxy.set_min_ratings(dialog.min_user.value(), dialog.min_item.value())
             self.proxy.set_min_mean(*dialog.chosen_means())
+            self.proxy.set_restricts_training(dialog.restrict_training.isChecked())
 
     def _focus_filter(self):
         self.filter_edit.setFocus()
@@ -839,6 +847,8 @@ class MainWindow(QMainWindow):
         if any(limits.values()) or any(v is not None for v in self.proxy.min_mean.values()):
             kept = self.proxy.shown_density()
             text += f" · filtered to {kept.users} × {kept.items}, density {kept.density:.1%}"
+            if self.proxy.restricts_training:
+                text += f" · Train uses these {kept.ratings:,} ratings only"
         self.summary_label.setText(text)
 
     # --- settings, recent files, drag and drop -----------------------------------------------------------
@@ -846,6 +856,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            clamp_to_screen(self)  # saved on a larger screen (a desk screen before the projector)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -860,6 +871,13 @@ class MainWindow(QMainWindow):
             action = self.recent_menu.addAction(f"&{number} {name}")
             action.triggered.connect(lambda checked=False, p=name: self.open_file(p))
         self.recent_menu.setEnabled(bool(files))
+
+    @guard_event
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._shown_once:  # the frame around the window exists now: keep it on the screen too
+            self._shown_once = True
+            QTimer.singleShot(0, lambda: clamp_to_screen(self))
 
     @guard_event
     def dragEnterEvent(self, event):
@@ -947,43 +965,16 @@ class MainWindow(QMainWindow):
             return True
         return False
 
-    PRESENTATION_FONT_SCALE, PRESENTATION_MARKER_SCALE, PRESENTATION_LINE_WIDTH = 1.5, 1.8, 4
-
     @property
     def presenting(self) -> bool:
         return self.act_presentation.isChecked()
 
     def set_presentation(self, on: bool):
-        """View ▸ Presentation Mode (F11): for a projector at the back of a lecture hall."""
+        """View ▸ Presentation Mode (F11): for a projector at the back of a lecture hall (ui/presentation.py)."""
         if self.act_presentation.isChecked() != on:
             self.act_presentation.setChecked(on)  # toggled() comes back here
             return
-        app = QApplication.instance()
-        if on:
-            self._layout_before_presentation = self.saveState()
-            self._font_before_presentation = app.font()
-            font = QFont(self._font_before_presentation)
-            font.setPointSizeF(font.pointSizeF() * self.PRESENTATION_FONT_SCALE)
-            app.setFont(font)
-            # secondary panes make room for the grid, the curves and the formula
-            secondary = [self.explain_dock, self.toolbar, self.statusBar()]
-            if self.lesson_panel.lesson is None:
-                secondary.append(self.lesson_dock)
-            self._hidden_by_presentation = [widget for widget in secondary if widget.isVisible()]
-            for widget in self._hidden_by_presentation:
-                widget.hide()
-            self.formula_dock.raise_()
-        else:
-            app.setFont(getattr(self, "_font_before_presentation", app.font()))
-            for widget in getattr(self, "_hidden_by_presentation", []):
-                widget.show()
-            self._hidden_by_presentation = []
-        self.table.set_high_contrast(on)
-        self.training_panel.loss_plot.set_line_width(self.PRESENTATION_LINE_WIDTH if on else 2)
-        self.factor_space.set_marker_scale(self.PRESENTATION_MARKER_SCALE if on else 1.0)
-        # after the font change has reached the grid (it arrives as an event)
-        QTimer.singleShot(0, self.grid.resizeRowsToContents)
-        QTimer.singleShot(0, self.grid.resizeColumnsToContents)
+        self.presentation.set(on)
 
     def start_lesson(self, index: int) -> bool:
         """Help ▸ Lessons: set up the lesson's first step and show the lesson panel."""
@@ -1020,6 +1011,32 @@ class MainWindow(QMainWindow):
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         return self.compare_dialog
+
+    def show_new_user_dialog(self):
+        """Training ▸ Recommend for a New User…: needs a trained content-based model (its user tower)."""
+        from .core.content import ContentBased
+        from .ui.new_user_dialog import NewUserDialog
+
+        model = self.training_panel.model
+        if not isinstance(model, ContentBased):
+            self.message_bar.show_message("Train the content-based model first: it describes a new user by "
+                                          "features, which the other models do not read.", kind="error")
+            return None
+        if self.training_panel.controller.is_active or not getattr(model, "history_", None):
+            # while a run is on, its towers change in another thread
+            self.message_bar.show_message("Wait until the content-based model has finished training (or stop "
+                                          "it): the form reads its towers.", kind="error")
+            return None
+        self._close_new_user_dialog()
+        self.new_user_dialog = NewUserDialog(model, self.table.ratings.item_titles(), self)
+        self.new_user_dialog.show()
+        return self.new_user_dialog
+
+    def _close_new_user_dialog(self):
+        if self.new_user_dialog is not None:
+            self.new_user_dialog.close()
+            self.new_user_dialog.deleteLater()
+            self.new_user_dialog = None
 
     def train_and_wait(self, timeout_s: float = 120.0) -> bool:
         """Train with the current settings and return when the run ends (screenshots, scripts)."""
@@ -1125,8 +1142,10 @@ def _render_screenshot(app, window, args, width: int, height: int) -> str | None
         window.open_preset(args.preset)
     if args.data and not window.open_file(args.data, confirm=False):
         return window.message_bar.text or f"cannot open {args.data}"
-    window.resize(width, height)
     window.show()
+    for _ in range(2):  # the first show keeps the frame on the screen (clamp_to_screen): done before sizing
+        app.processEvents()
+    window.resize(width, height)  # the picture is the window without its frame: a screen's worth, as asked
     app.processEvents()
     if (window.width(), window.height()) != (width, height):
         smallest = window.minimumSizeHint()
@@ -1147,6 +1166,22 @@ def _render_screenshot(app, window, args, width: int, height: int) -> str | None
     return None
 
 
+def use_screen_of_size(width: int, height: int) -> Path | None:
+    """Offscreen, before Qt starts: a screen of this size, so that the window (presentation mode fills the
+    screen) is laid out as on a real one, e.g. a 1280×720 projector. Qt's offscreen screen is 800×800."""
+    if os.environ.get("QT_QPA_PLATFORM") != "offscreen" or QApplication.instance() is not None:
+        return
+    import json
+    import tempfile
+
+    screen = {"name": "screenshot", "x": 0, "y": 0, "width": width, "height": height,
+              "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="cfexplorer-screen-", delete=False) as config:
+        json.dump({"screens": [screen]}, config)
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config.name}"
+    return Path(config.name)
+
+
 def run_screenshot(args) -> int:
     """``cfexplorer screenshot OUT.png``: render the main window offscreen to a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -1162,7 +1197,10 @@ def run_screenshot(args) -> int:
     if args.lesson is not None and not 1 <= args.lesson <= len(LESSONS):
         print(f"cfexplorer: error: lessons are numbered 1 to {len(LESSONS)}, not {args.lesson}", file=sys.stderr)
         return 2
+    screen_config = use_screen_of_size(width, height)
     app = make_application()
+    if screen_config is not None:
+        screen_config.unlink(missing_ok=True)
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, "screenshot")
     settings.clear()
     window = MainWindow(settings=settings)

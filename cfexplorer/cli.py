@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--data", help="ratings or project file to show")
     shot.add_argument("--size", default="1400x900", help="window size WxH (1400x900)")
     shot.add_argument("--train", action="store_true", help="train before the screenshot")
-    shot.add_argument("--lesson", type=int, metavar="N", help="run lesson N (1-8) to its last step first")
+    shot.add_argument("--lesson", type=int, metavar="N", help="run lesson N (from Help ▸ Lessons) to its last step "
+                      "first")
     shot.add_argument("--factor-space", action="store_true", help="bring the factor space to the front")
     shot.add_argument("--presentation", action="store_true", help="in presentation mode")
     return parser

@@ -37,8 +37,11 @@ def _error_lines(done):
 
 
 def test_a_lesson_that_does_not_exist_is_an_error_not_ignored(tmp_path):
+    from cfexplorer.ui.lessons import LESSONS
+
     done = _screenshot(tmp_path, "--lesson", "0")
-    assert done.returncode == 2 and _error_lines(done) == ["cfexplorer: error: lessons are numbered 1 to 8, not 0"]
+    assert done.returncode == 2
+    assert _error_lines(done) == [f"cfexplorer: error: lessons are numbered 1 to {len(LESSONS)}, not 0"]
     assert not (tmp_path / "out.png").exists()
 
 

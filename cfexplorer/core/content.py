@@ -122,15 +122,21 @@ class ContentBased(NetworkModel):
     learning_rate, n_epochs, batch_size, seed : of mini-batch Adam.
     user_features, item_features : feature tables (one row per user / movie, numbers only); None
         computes them from the ratings with :func:`user_features` and :func:`item_features`.
+    normalize : L2-normalize each tower's output (the course's towers do); without it the dot product is
+        unbounded and a vector's length counts as much as its direction.
+    scale_targets : fit the ratings scaled to [-1, 1], the range of a dot product of unit vectors (the
+        course's towers do); without it the targets are the ratings themselves.
     """
 
     _PARAM_NAMES = ("n_outputs", "hidden", "reg", "learning_rate", "n_epochs", "batch_size", "seed",
-                    "user_features", "item_features")
-    _STATE_PARAMS = ("n_outputs", "hidden", "reg", "learning_rate", "n_epochs", "batch_size", "seed")
+                    "user_features", "item_features", "normalize", "scale_targets")
+    _STATE_PARAMS = ("n_outputs", "hidden", "reg", "learning_rate", "n_epochs", "batch_size", "seed", "normalize",
+                     "scale_targets")
 
     def __init__(self, n_outputs: int = 32, hidden=(64,), reg: float = 1.0, learning_rate: float = 0.003,
                  n_epochs: int = 15, batch_size: int | None = 1024, seed: int | None = 0,
-                 user_features: pd.DataFrame | None = None, item_features: pd.DataFrame | None = None):
+                 user_features: pd.DataFrame | None = None, item_features: pd.DataFrame | None = None,
+                 normalize: bool = True, scale_targets: bool = True):
         self.n_outputs = n_outputs
         self.hidden = hidden
         self.reg = reg
@@ -140,6 +146,8 @@ class ContentBased(NetworkModel):
         self.seed = seed
         self.user_features = user_features
         self.item_features = item_features
+        self.normalize = normalize
+        self.scale_targets = scale_targets
 
     def _check_params(self, ratings: Ratings):
         super()._check_params(ratings)
@@ -172,6 +180,7 @@ class ContentBased(NetworkModel):
         self.item_scaling_ = (item_scaler.mean_, item_scaler.scale_)
         self.target_scaler_ = MinMaxScaler(feature_range=(-1, 1)).fit(
             ratings.values.reshape(-1, 1) if len(ratings) else np.array([[ratings.scale.low], [ratings.scale.high]]))
+        self.normalize_, self.scale_targets_ = bool(self.normalize), bool(self.scale_targets)
         self._standardize()
         rng = np.random.default_rng(self.seed)
         params = {}
@@ -197,6 +206,8 @@ class ContentBased(NetworkModel):
             pre = activation @ p[f"{side}_W{layer}"] + p[f"{side}_b{layer}"]
             layers.append((activation, pre))
             activation = relu(pre) if layer < n_layers - 1 else pre
+        if not self.normalize_:
+            return activation, (layers, activation, None)
         norm = np.maximum(np.linalg.norm(activation, axis=1, keepdims=True), _NORM_FLOOR)
         unit = activation / norm
         return unit, (layers, unit, norm)
@@ -204,8 +215,11 @@ class ContentBased(NetworkModel):
     def _tower_backward(self, side: str, cache, d_unit: np.ndarray, grads: dict):
         layers, unit, norm = cache
         p = self._params
-        # d(a/|a|)/da applied to d_unit: the component along the vector does not change its direction.
-        upstream = (d_unit - unit * np.sum(unit * d_unit, axis=1, keepdims=True)) / norm
+        if norm is None:  # not normalized: the output is the last layer's
+            upstream = d_unit
+        else:
+            # d(a/|a|)/da applied to d_unit: the component along the vector does not change its direction.
+            upstream = (d_unit - unit * np.sum(unit * d_unit, axis=1, keepdims=True)) / norm
         for layer in reversed(range(len(layers))):
             below, pre = layers[layer]
             if layer < len(layers) - 1:
@@ -246,9 +260,13 @@ class ContentBased(NetworkModel):
 
     # --- targets and output -----------------------------------------------------------------------------------------
     def _targets(self, values: np.ndarray) -> np.ndarray:
+        if not self.scale_targets_:
+            return np.asarray(values, dtype=float)
         return self.target_scaler_.transform(np.asarray(values, dtype=float).reshape(-1, 1)).ravel()
 
     def _output(self, z):
+        if not self.scale_targets_:
+            return np.clip(np.asarray(z, dtype=float), self.scale_.low, self.scale_.high)
         restored = self.target_scaler_.inverse_transform(np.asarray(z, dtype=float).reshape(-1, 1)).reshape(np.shape(z))
         return np.clip(restored, self.scale_.low, self.scale_.high)
 
@@ -315,6 +333,8 @@ class ContentBased(NetworkModel):
         self.item_scaling_ = tuple(np.asarray(state["item_scaling"], dtype=float))
         self.target_scaler_ = MinMaxScaler(feature_range=(-1, 1)).fit(
             np.asarray(state["target_range"], dtype=float).reshape(-1, 1))
+        # the settings were restored first (a project saved before the switches existed: both on, the defaults)
+        self.normalize_, self.scale_targets_ = bool(self.normalize), bool(self.scale_targets)
         self._standardize()
 
     def snapshot(self) -> dict:
@@ -330,6 +350,7 @@ class ContentBased(NetworkModel):
             user_bias=np.zeros(self.n_users_), item_bias=np.zeros(self.n_items_),
             target_low=float(low), target_high=float(high), low=self.scale_.low, high=self.scale_.high,
             binary=bool(self.binary_), epoch=len(getattr(self, "history_", [])),
+            normalized=self.normalize_, scaled_targets=self.scale_targets_,
         )
 
 
@@ -348,12 +369,16 @@ class ContentPredictor:
     binary: bool
     epoch: int = 0
     y_range: tuple | None = None
+    normalized: bool = True
+    scaled_targets: bool = True
 
     @property
     def shape(self) -> tuple[int, int]:
         return len(self.user_factors), len(self.item_factors)
 
     def _output(self, z):
+        if not self.scaled_targets:
+            return np.clip(np.asarray(z, dtype=float), self.low, self.high)
         restored = self.target_low + (np.asarray(z) + 1.0) * 0.5 * (self.target_high - self.target_low)
         return np.clip(restored, self.low, self.high)
 
@@ -371,12 +396,15 @@ class ContentPredictor:
 
     def explain(self, user: int, item: int) -> dict:
         z = self.score(user, item)
+        unit = " (unit)" if self.normalized else ""
         terms = [
-            ("movie tower v<sub>m</sub> (unit)", self.item_factors[item]),
-            ("user tower v<sub>u</sub> (unit)", self.user_factors[user]),
-            ("= v<sub>u</sub>·v<sub>m</sub> in [−1, 1]", z),
+            (f"movie tower v<sub>m</sub>{unit}", self.item_factors[item]),
+            (f"user tower v<sub>u</sub>{unit}", self.user_factors[user]),
+            ("= v<sub>u</sub>·v<sub>m</sub>" + (" in [−1, 1]" if self.normalized else ""), z),
         ]
-        scale = f"scaled back from [−1, 1] to [{self.target_low:g}, {self.target_high:g}]"
-        return {"model": "Content-based: two towers, L2-normalized, dot product", "terms": terms, "score": z,
+        scale = (f"scaled back from [−1, 1] to [{self.target_low:g}, {self.target_high:g}]" if self.scaled_targets
+                 else "the rating itself (targets not scaled)")
+        how = "L2-normalized" if self.normalized else "not normalized"
+        return {"model": f"Content-based: two towers, {how}, dot product", "terms": terms, "score": z,
                 "prediction": self.predict_cell(user, item), "sigmoid": False, "y_range": None,
                 "scaled_back": scale}

@@ -7,6 +7,9 @@ file trained elsewhere; the factor-space view shows one and never trains.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -168,8 +171,42 @@ def _one_openmp_thread():
     return threadpool_limits(limits=OPENMP_THREADS, user_api="openmp")
 
 
-def tsne(factors: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
-    """2-D t-SNE (scikit-learn). Perplexity is lowered for small sets, which t-SNE requires."""
+TSNE_ITERATIONS = 1000  # scikit-learn's default number of iterations (max_iter)
+TSNE_SETUP_SHARE = 0.05  # of the progress, for finding neighbours before the first iteration
+
+
+class _TsneProgress(io.TextIOBase):
+    """scikit-learn's verbose t-SNE output, read line by line as it is printed, reported as (share done,
+    what it is doing): it prints a line every 50 iterations, and nothing else tells how far it is."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report, self._pending = report, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            self._read(line)
+        return len(text)
+
+    def _read(self, line: str):
+        iteration = re.match(r"\[t-SNE\] Iteration (\d+)", line)
+        if iteration:
+            done = min(int(iteration.group(1)), TSNE_ITERATIONS)
+            self.report(TSNE_SETUP_SHARE + (1 - TSNE_SETUP_SHARE) * done / TSNE_ITERATIONS,
+                        f"iteration {done} of at most {TSNE_ITERATIONS}")
+        elif line.startswith("[t-SNE] Computing"):
+            self.report(0.0, "finding each point's neighbours")
+
+
+def tsne(factors: np.ndarray, seed: int = 0, perplexity: float = 30.0, progress=None) -> np.ndarray:
+    """2-D t-SNE (scikit-learn). Perplexity is lowered for small sets, which t-SNE requires.
+
+    ``progress(share, text)``, when given, is called as the optimization goes (every 50 iterations)."""
     from sklearn.manifold import TSNE
 
     factors = np.asarray(factors, dtype=float)
@@ -178,9 +215,15 @@ def tsne(factors: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.nda
         return raw_axes(factors, 0, 1)
     perplexity = min(perplexity, (n - 1) / 3.0)
     init = "pca" if factors.shape[1] >= 2 else "random"
+    model = TSNE(n_components=2, perplexity=perplexity, init=init, random_state=seed, learning_rate="auto",
+                 verbose=2 if progress is not None else 0)
     with _one_openmp_thread():
-        return TSNE(n_components=2, perplexity=perplexity, init=init, random_state=seed,
-                    learning_rate="auto").fit_transform(factors)
+        if progress is None:
+            return model.fit_transform(factors)
+        with contextlib.redirect_stdout(_TsneProgress(progress)):
+            coordinates = model.fit_transform(factors)
+    progress(1.0, "done")
+    return coordinates
 
 
 def kmeans_labels(factors: np.ndarray, k: int, seed: int = 0, start: np.ndarray | None = None) -> np.ndarray:
@@ -224,15 +267,18 @@ def distances_to(factors: np.ndarray, query: np.ndarray, metric: str = "cosine")
     return 1.0 - cosine
 
 
-def nearest_neighbours(factors: np.ndarray, selection, n: int = 10, metric: str = "cosine"):
+def nearest_neighbours(factors: np.ndarray, selection, n: int = 10, metric: str = "cosine", allowed=None):
     """The ``n`` rows nearest to the selection (to its mean vector when several are selected),
-    leaving out the selection itself: (indices, distances), nearest first; ties by index."""
+    leaving out the selection itself and rows where the boolean mask ``allowed`` is False (too few ratings):
+    (indices, distances), nearest first; ties by index."""
     selection = np.atleast_1d(np.asarray(selection, dtype=np.int64))
     if selection.size == 0:
         return np.array([], dtype=np.int64), np.array([])
     factors = np.asarray(factors, dtype=float)
     distance = distances_to(factors, factors[selection].mean(axis=0), metric)
     candidates = np.setdiff1d(np.arange(len(factors)), selection)
+    if allowed is not None:
+        candidates = candidates[np.asarray(allowed, dtype=bool)[candidates]]
     order = candidates[np.lexsort((candidates, distance[candidates]))][:n]
     return order, distance[order]
 
@@ -318,7 +364,8 @@ def tsne_to_connection(connection, factors: np.ndarray, seed: int = 0) -> None:
 
     The factor view runs this in a separate process, so that Cancel can end it at once."""
     try:
-        connection.send(("done", tsne(factors, seed)))
+        coordinates = tsne(factors, seed, progress=lambda share, text: connection.send(("progress", (share, text))))
+        connection.send(("done", coordinates))
     except Exception as error:  # the message must reach the window, whatever went wrong
         connection.send(("error", f"t-SNE failed: {error}"))
     finally:

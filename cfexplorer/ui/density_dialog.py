@@ -3,7 +3,7 @@ in view, with the density before and after."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
 
 from ..core.edits import ITEMS, USERS
 from ..core.ratings import keep_masks, summarize_subset
@@ -26,11 +26,16 @@ class DensityFilterDialog(QDialog):
         self.min_user_mean = self._mean_box(scale, means[USERS])
         self.min_item_mean = self._mean_box(scale, means[ITEMS])
         self.preview = QLabel()
+        self.restrict_training = QCheckBox("Train only on the ratings kept")
+        self.restrict_training.setChecked(proxy.restricts_training)
+        self.restrict_training.setToolTip("Train learns from the ratings of the users and movies shown, not from "
+                                          "all of them; the others keep a row in the model, trained on nothing")
         layout.addRow("Users with at least", self.min_user)
         layout.addRow("Movies with at least", self.min_item)
         layout.addRow("Users with a mean rating of at least", self.min_user_mean)
         layout.addRow("Movies with a mean rating of at least", self.min_item_mean)
         layout.addRow(self.preview)
+        layout.addRow(self.restrict_training)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
+from .plot_text import set_plot_text_size
 from .qt_guard import guard_event, qt_virtual
 
 HOVER_RADIUS_PX = 10
@@ -124,6 +125,7 @@ class FactorPlot(pg.PlotWidget):
         self.addItem(self.hover_text, ignoreBounds=True)
         self.hover_text.hide()
         self.labels: list[pg.TextItem] = []
+        self.label_font = QFont(QApplication.font())  # larger in presentation mode
         self._label_keys: list[tuple[str, int, str]] = []
         self._styles: dict = {}  # kind -> (palette, styles, sizes) last drawn
         self.visible_kinds = {ITEM_KIND}
@@ -131,6 +133,9 @@ class FactorPlot(pg.PlotWidget):
         self._mouse_proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.view_box.sig_rect_selected.connect(self._on_rect_selected)
+        # panned, zoomed or resized (a name's width in data units changes): the names keep inside
+        self.view_box.sigRangeChanged.connect(self._place_labels)
+        self.view_box.sigResized.connect(self._place_labels)
 
     # --- content ---------------------------------------------------------------------------------------
     def set_points(self, kind: str, coordinates: np.ndarray, palette: list, styles, sizes):
@@ -196,10 +201,10 @@ class FactorPlot(pg.PlotWidget):
         xy = np.vstack(points) if points else np.zeros((0, 2))
         self.highlight.setData(x=xy[:, 0], y=xy[:, 1])
 
-    def set_labels(self, labelled: list[tuple[str, int, str]]):
-        """Text beside points: (kind, index, text), at most MAX_LABELS. The same labels as last time
+    def set_labels(self, labelled: list[tuple[str, int, str]], limit: int = MAX_LABELS):
+        """Text beside points: (kind, index, text), at most ``limit``. The same labels as last time
         (every frame of a training run) are moved, not made again."""
-        keys = [(kind, index, text) for kind, index, text in labelled[:MAX_LABELS]
+        keys = [(kind, index, text) for kind, index, text in labelled[:limit]
                 if kind in self.visible_kinds and index < len(self.coordinates[kind])]
         if keys != self._label_keys:
             for label in self.labels:
@@ -207,12 +212,44 @@ class FactorPlot(pg.PlotWidget):
             self.labels = []
             for _, _, text in keys:
                 label = pg.TextItem(text, color=(20, 20, 20), anchor=(0, 0.5))
+                label.setFont(self.label_font)
                 label.setZValue(8)
                 self.addItem(label, ignoreBounds=True)
                 self.labels.append(label)
             self._label_keys = keys
-        for label, (kind, index, _) in zip(self.labels, keys):
-            label.setPos(*self.coordinates[kind][index])
+        self._place_labels()
+
+    def _place_labels(self, *_):
+        """Each label beside its point, on the side where the view has room for it: to the right where the
+        name fits before the plot's edge, else to the left; below points near the top, above points near the
+        bottom — so that no name runs off the plot (the view box clips what crosses its edge)."""
+        if not self.labels:
+            return
+        rect = self.view_box.viewRect()
+        left, right = rect.left(), rect.right()
+        bottom, top = sorted((rect.top(), rect.bottom()))
+        x_per_pixel, y_per_pixel = (abs(v) for v in self.view_box.viewPixelSize())
+        for label, (kind, index, _) in zip(self.labels, self._label_keys):
+            if index >= len(self.coordinates[kind]):  # its points are being replaced: set_labels comes next
+                continue
+            x, y = (float(v) for v in self.coordinates[kind][index])
+            size = label.textItem.boundingRect()
+            width, half_height = size.width() * x_per_pixel, size.height() * y_per_pixel / 2
+            room_right, room_left = right - x, x - left
+            to_the_left = room_right < width and room_left > room_right
+            vertical = 0.0 if y + half_height > top else (1.0 if y - half_height < bottom else 0.5)
+            anchor = (1.0 if to_the_left else 0.0, vertical)
+            if tuple(label.anchor) != anchor:
+                label.setAnchor(anchor)
+            label.setPos(x, y)
+
+    def set_text_size(self, point_size: float):
+        """Axis titles, tick labels, point labels and the hover box in ``point_size`` points."""
+        set_plot_text_size(self.getPlotItem(), point_size)
+        self.label_font = QFont(QApplication.font())
+        self.label_font.setPointSizeF(point_size)
+        for item in (*self.labels, self.hover_text):
+            item.setFont(self.label_font)
 
     def label_texts(self) -> list[str]:
         return [label.textItem.toPlainText() for label in self.labels]

@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QCompleter, QFileDialog, QFrame, QHBoxLayout, QScrollArea, QSizePolicy, QLabel, QLineEdit, QMenu, QPushButton, QSlider,
+    QCheckBox, QComboBox, QCompleter, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QScrollArea, QSizePolicy, QLabel, QLineEdit, QMenu, QPushButton, QSlider,
     QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -24,7 +24,8 @@ from ..core.embedding import (
 )
 from ..io.factors import FactorFileError, read_factors, write_factors
 from .colors import NORMAL_ANCHORS
-from .factor_plot import FactorPlot
+from .factor_plot import MAX_LABELS, FactorPlot
+from .factor_legend import category_legend, ramp_legend
 from .image_export import export_widget_image
 from .tsne_job import TsneJob
 from .qt_guard import guard_event
@@ -33,7 +34,10 @@ SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users
 PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE"}
 COLOUR_CHOICES = {"bias": "Bias", "count": "Number of ratings", "mean": "Mean rating", "genre": "Genre",
                   "cluster": "k-means cluster"}
-LABEL_CHOICES = {"selected": "Selected only", "bias": "Top |bias|", "count": "Most rated"}
+LABEL_CHOICES = {"selected": "Selected only", "all": "All names", "bias": "Top |bias|", "count": "Most rated"}
+# Names are shown for every point by default up to this many points; "All names" goes up to ALL_NAMES_LIMIT
+# (past it, text covers the plot and each frame of a run moves thousands of labels).
+LABEL_ALL_UP_TO, ALL_NAMES_LIMIT = 50, 500
 # Okabe-Ito: eight categorical colours that stay distinct for colour-blind viewers.
 CATEGORY_COLORS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0),
                    (204, 121, 167), (0, 0, 0))
@@ -42,6 +46,9 @@ LEVELS = 32
 KIND_WORDS = {ITEM_KIND: ("movie", "movies"), USER_KIND: ("user", "users")}
 NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
 NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
+# On a large catalogue a movie's nearest vectors are mostly films rated once or twice, whose factors are their
+# random start and the regularization: the neighbours list leaves them out by default there.
+MANY_MOVIES, NEIGHBOUR_MIN_RATINGS = 1000, 20
 
 
 def _ramp(anchors, levels=LEVELS):
@@ -57,6 +64,7 @@ CATEGORIES = [pg.mkBrush(*color, 230) for color in CATEGORY_COLORS]
 OTHER = pg.mkBrush(*OTHER_COLOR, 200)
 CATEGORY_PALETTE = CATEGORIES + [OTHER]  # a category past the eighth, or none (-1), is grey
 PLAIN = [OTHER]
+HIGHLIGHT_PALETTE = [pg.mkBrush(*CATEGORY_COLORS[5], 235), pg.mkBrush(*OTHER_COLOR, 160)]  # has it, has not
 
 
 def _levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -90,11 +98,14 @@ class FactorSpaceView(QWidget):
         self._from_grid = {kind: np.array([], dtype=np.int64) for kind in KINDS}  # grid position -> row, or -1
         self._training = False
         self._hidden_model = None
+        self._model_biases = None  # {kind: has a bias} of the model trained, when known
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self.marker_scale = 1.0  # larger in presentation mode
         self.tsne_job = TsneJob(self)
         self.tsne_job.sig_finished.connect(self._on_tsne_finished)
         self.tsne_job.sig_failed.connect(self._on_tsne_failed)
+        self.tsne_job.sig_progress.connect(self._on_tsne_progress)
+        self._tsne_progress = ""  # "35%" while t-SNE runs
         self._build()
 
     # --- construction ----------------------------------------------------------------------------------
@@ -121,6 +132,10 @@ class FactorSpaceView(QWidget):
         for key, text in COLOUR_CHOICES.items():
             self.colour_by.addItem(text, key)
         self.colour_by.setToolTip("What the colour of a point shows")
+        self.genre_highlight = QComboBox()
+        self.genre_highlight.addItem("first genre", None)
+        self.genre_highlight.setToolTip("Colour each movie by its first genre, or highlight every movie that has "
+                                        "one chosen genre among its genres")
         self.clusters = QSpinBox()
         self.clusters.setRange(2, 12)
         self.clusters.setValue(3)
@@ -131,7 +146,7 @@ class FactorSpaceView(QWidget):
         self.labels_by = QComboBox()
         for key, text in LABEL_CHOICES.items():
             self.labels_by.addItem(text, key)
-        self.labels_by.setToolTip("Which points carry a name")
+        self.labels_by.setToolTip(f"Which points carry a name (all of them, up to {ALL_NAMES_LIMIT})")
         self.label_count = QSpinBox()
         self.label_count.setRange(0, 40)
         self.label_count.setValue(10)
@@ -158,6 +173,10 @@ class FactorSpaceView(QWidget):
         self.replay.setEnabled(False)
         self.replay.setToolTip("Replay the kept snapshots epoch by epoch")
         self.epoch_label = QLabel("")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip("What the colours of the points mean")
         self.status = QLabel(NO_MODEL_TEXT)
         self.status.setWordWrap(True)
 
@@ -169,11 +188,25 @@ class FactorSpaceView(QWidget):
         self.neighbour_count = QSpinBox()
         self.neighbour_count.setRange(1, 50)
         self.neighbour_count.setValue(10)
+        self.neighbour_min_ratings = QSpinBox()
+        self.neighbour_min_ratings.setRange(0, 100_000)
+        self.neighbour_min_ratings.setPrefix("≥ ")
+        self.neighbour_min_ratings.setSuffix(" ratings")
+        self.neighbour_min_ratings.setSpecialValueText("any ratings")
+        self.neighbour_min_ratings.setToolTip("List only neighbours with at least this many ratings: factors "
+                                              "learned from one or two ratings mean little")
         self.neighbour_title = QLabel(NO_SELECTION_TEXT)
         self.neighbour_title.setWordWrap(True)
         self.neighbours = QTreeWidget()
-        self.neighbours.setHeaderLabels(["name", "distance", "ratings"])
+        self.neighbours.setHeaderLabels(["name", "dist.", "n"])  # short: the names need the room
+        for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Number of ratings")):
+            self.neighbours.headerItem().setToolTip(column, tip)
         self.neighbours.setRootIsDecorated(False)
+        header = self.neighbours.header()  # the numbers stay in view; a long name is elided instead
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         neighbour_page = QWidget()
         box = QVBoxLayout(neighbour_page)
         row = QHBoxLayout()
@@ -182,6 +215,10 @@ class FactorSpaceView(QWidget):
         row.addWidget(self.neighbour_metric)
         row.addWidget(self.neighbour_count)
         box.addLayout(row)
+        least_row = QHBoxLayout()
+        least_row.addWidget(QLabel("only with"))
+        least_row.addWidget(self.neighbour_min_ratings, 1)
+        box.addLayout(least_row)
         box.addWidget(self.neighbour_title)
         box.addWidget(self.neighbours)
         self.bias_text = QTextBrowser()
@@ -194,7 +231,8 @@ class FactorSpaceView(QWidget):
         self.side_tabs.currentChanged.connect(lambda _: self._update_panels())
 
         # The dock shares the window's bottom with the loss curves: every control may shrink.
-        for combo in (self.show_choice, self.projection, self.colour_by, self.labels_by, self.neighbour_metric):
+        for combo in (self.show_choice, self.projection, self.colour_by, self.genre_highlight, self.labels_by,
+                      self.neighbour_metric):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(5)
         self.search.setMinimumWidth(80)
@@ -203,7 +241,7 @@ class FactorSpaceView(QWidget):
         self.epoch_label.setToolTip("epoch shown of the last epoch trained")
         top = QHBoxLayout()
         for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.tsne_button,
-                       self.colour_by, self.clusters, self.file_button):
+                       self.colour_by, self.genre_highlight, self.clusters, self.file_button):
             top.addWidget(widget)
         second = QHBoxLayout()
         second.addWidget(self.search, 1)
@@ -217,6 +255,7 @@ class FactorSpaceView(QWidget):
         plot_box.setContentsMargins(0, 0, 0, 0)
         plot_box.addWidget(self.plot, 1)
         plot_box.addLayout(replay_row)
+        plot_box.addWidget(self.legend)
         plot_box.addWidget(self.status)
         splitter = QSplitter()
         splitter.addWidget(plot_side)
@@ -249,13 +288,15 @@ class FactorSpaceView(QWidget):
         self.x_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
         self.y_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
         self.colour_by.currentIndexChanged.connect(lambda _: self.redraw())
+        self.genre_highlight.currentIndexChanged.connect(lambda _: self.redraw())
         self.clusters.valueChanged.connect(lambda _: (self._clusters.clear(), self._previous_clusters.clear(),
                                                       self.redraw()))
         self.size_by_count.toggled.connect(lambda _: self.redraw())
-        self.labels_by.currentIndexChanged.connect(lambda _: self._update_labels())
+        self.labels_by.currentIndexChanged.connect(lambda _: (self._update_controls(), self._update_labels()))
         self.label_count.valueChanged.connect(lambda _: self._update_labels())
         self.neighbour_metric.currentIndexChanged.connect(lambda _: self._update_neighbours())
         self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
+        self.neighbour_min_ratings.valueChanged.connect(lambda _: self._update_neighbours())
         self.neighbours.itemActivated.connect(self._on_neighbour_activated)
         self.tsne_button.clicked.connect(self._on_tsne_button)
         self.replay.valueChanged.connect(self._on_replay)
@@ -277,10 +318,37 @@ class FactorSpaceView(QWidget):
         if self.embedding is not None:
             self.redraw()
 
+    def set_text_size(self, point_size: float):
+        """Larger type for a projector (presentation mode): the plot's axes, labels and hover box."""
+        self.plot.set_text_size(point_size)
+
     def set_ratings(self, ratings):
         """The grid's data changed (opened, edited): keep the view, re-link names to grid positions."""
         self.ratings = ratings
         self._link()
+
+    def choose_defaults(self, ratings):
+        """A new document's colouring, labels and neighbours filter: every name where there are few points
+        (a classroom matrix), the selected ones only where there are many."""
+        self.choose_default_colour(ratings)
+        self._fill_genre_choices(ratings)
+        points = sum(ratings.n_items if kind == ITEM_KIND else ratings.n_users for kind in self.shown_kinds)
+        label_all = points <= LABEL_ALL_UP_TO
+        self.labels_by.setCurrentIndex(self.labels_by.findData("all" if label_all else "selected"))
+        self.neighbour_min_ratings.setValue(NEIGHBOUR_MIN_RATINGS if ratings.n_items > MANY_MOVIES else 0)
+
+    def _fill_genre_choices(self, ratings):
+        """The genres of the data, most common first, for highlighting one of them."""
+        self.genre_highlight.blockSignals(True)
+        while self.genre_highlight.count() > 1:
+            self.genre_highlight.removeItem(1)
+        if ratings.item_info is not None and "genres" in ratings.item_info:
+            tags = ratings.item_info["genres"].fillna("").astype(str).str.split("|").explode()
+            tags = tags[(tags != "") & (tags != "(no genres listed)")]
+            for name in tags.value_counts(sort=True).index:
+                self.genre_highlight.addItem(str(name), str(name))
+        self.genre_highlight.setCurrentIndex(0)
+        self.genre_highlight.blockSignals(False)
 
     def choose_default_colour(self, ratings):
         """Genre where the data has genres (it shows what factors found), else bias."""
@@ -293,6 +361,7 @@ class FactorSpaceView(QWidget):
         self.frames = []
         self._training = True
         self.ratings = ratings
+        self._model_biases = model_biases(model)
         if self.isVisible() and self._tab_in_front:
             rows = self._rows_for(ratings)
             if rows.items.genres is not None:
@@ -356,6 +425,7 @@ class FactorSpaceView(QWidget):
         self.tsne_job.cancel()
         self._hidden_model = None
         self._training = False
+        self._model_biases = None
         self.embedding = None
         self.frames = []
         self.plot.forget_hover()
@@ -464,6 +534,7 @@ class FactorSpaceView(QWidget):
         if not kinds:
             self.plot.set_highlight({})
             self.plot.set_labels([])
+            self.legend.clear()
             for axis in ("bottom", "left"):
                 if self.plot.getAxis(axis).labelText:
                     self.plot.setLabel(axis, "")  # no axes to name (nor a PCA's share of variance) without points
@@ -479,6 +550,7 @@ class FactorSpaceView(QWidget):
         for axis, name in zip(("bottom", "left"), axis_names):
             if self.plot.getAxis(axis).labelText != name:  # a new label lays the plot out again
                 self.plot.setLabel(axis, name)
+        self.legend.setText(self.legend_html())
         if refit_view:
             self.plot.view_box.autoRange(padding=0.08)
         self.plot.set_highlight(self.selection)
@@ -517,6 +589,8 @@ class FactorSpaceView(QWidget):
             finite = values[np.isfinite(values)]
             low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
             palette, styles = SEQUENTIAL, _levels(values, low, high)
+        elif colour == "genre" and table.genres is not None and self.highlighted_genre is not None:
+            palette, styles = HIGHLIGHT_PALETTE, np.where(self.has_genre(kind, self.highlighted_genre), 0, 1)
         elif colour == "genre" and table.genres is not None:
             palette, styles = CATEGORY_PALETTE, _category_styles(self.genre_categories(kind))
         elif colour == "cluster" and n:
@@ -548,6 +622,49 @@ class FactorSpaceView(QWidget):
         return categories
 
     @property
+    def highlighted_genre(self) -> str | None:
+        return self.genre_highlight.currentData()
+
+    def has_genre(self, kind: str, genre: str) -> np.ndarray:
+        """Which rows list ``genre`` among their genres ("Action|Comedy" has both)."""
+        genres = self.embedding.table(kind).genres
+        if genres is None:
+            return np.zeros(len(self.embedding.table(kind)), dtype=bool)
+        return np.array([genre in str(g).split("|") for g in genres], dtype=bool)
+
+    def legend_html(self) -> str:
+        """What the colours of the points shown mean (empty when they all have one colour)."""
+        if self.embedding is None:
+            return ""
+        colour = self.colour_by.currentData()
+        kinds = [kind for kind in self.plot.visible_kinds if len(self.embedding.table(kind))]
+        movies = self.embedding.items
+        if colour == "genre" and ITEM_KIND in kinds and movies.genres is not None:
+            if self.highlighted_genre is not None:
+                return category_legend([self.highlighted_genre], HIGHLIGHT_PALETTE, HIGHLIGHT_PALETTE[1],
+                                       f"no {self.highlighted_genre} among its genres")
+            self.genre_categories(ITEM_KIND)
+            return "first genre: " + category_legend(self.genre_names, CATEGORIES, OTHER, "other or none")
+        if colour == "cluster":
+            n = max((int(self.cluster_labels(kind).max()) + 1 for kind in kinds), default=0)
+            return "k-means: " + category_legend([f"cluster {c + 1}" for c in range(n)], CATEGORIES)
+        lines = []
+        for kind in kinds:
+            table = self.embedding.table(kind)
+            word = KIND_WORDS[kind][1]
+            if colour == "bias" and not self.bias_missing():
+                limit = float(np.max(np.abs(table.bias))) if len(table) else 0.0
+                lines.append(ramp_legend(f"{word}' bias", f"{-limit:+.2f}", f"{limit:+.2f}", DIVERGING))
+            elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
+                values = np.asarray(getattr(table, colour + "s"), dtype=float)
+                finite = values[np.isfinite(values)]
+                if len(finite):
+                    title = f"{word}' ratings (log scale)" if colour == "count" else f"{word}' mean rating"
+                    fmt = "{:,.0f}" if colour == "count" else "{:.2f}"
+                    lines.append(ramp_legend(title, fmt.format(finite.min()), fmt.format(finite.max()), SEQUENTIAL))
+        return "<br>".join(lines)
+
+    @property
     def genre_names(self) -> list:
         """The genres that have a colour of their own, most common first (of the last genre colouring)."""
         return self._genres[2] if self._genres is not None else []
@@ -570,14 +687,16 @@ class FactorSpaceView(QWidget):
         choice, n = self.labels_by.currentData(), self.label_count.value()
         for kind in self.plot.visible_kinds:
             table = self.embedding.table(kind)
-            if choice == "bias":
+            if choice == "all":
+                top = np.arange(len(table))
+            elif choice == "bias":
                 top = ranked(np.abs(table.bias), n)[0]
             elif choice == "count" and table.counts is not None:
                 top = ranked(np.asarray(table.counts, dtype=float), n)[0]
             else:
                 continue
             labelled += [(kind, int(i), str(table.names[i])) for i in top if i not in self.selection[kind]]
-        self.plot.set_labels(labelled)
+        self.plot.set_labels(labelled, ALL_NAMES_LIMIT if choice == "all" else MAX_LABELS)
 
     def _update_controls(self):
         method = self.projection.currentData()
@@ -589,8 +708,12 @@ class FactorSpaceView(QWidget):
             spin.blockSignals(False)
             spin.setVisible(method == "factors")
         self.tsne_button.setVisible(method == "tsne")
-        self.tsne_button.setText("Cancel t-SNE" if self.tsne_job.running else "Recompute t-SNE")
+        self.tsne_button.setText((f"Cancel t-SNE {self._tsne_progress}".rstrip()) if self.tsne_job.running
+                                 else "Recompute t-SNE")
+        self._update_bias_choice()
         self.clusters.setVisible(self.colour_by.currentData() == "cluster")
+        self.genre_highlight.setVisible(self.colour_by.currentData() == "genre" and self.genre_highlight.count() > 1)
+        self.label_count.setEnabled(self.labels_by.currentData() in ("bias", "count"))  # how many of the top
         self.replay.setEnabled(not self._training and len(self.frames) > 1)
         if len(self.frames) and self.replay.maximum() != len(self.frames) - 1:
             self.replay.blockSignals(True)
@@ -605,6 +728,31 @@ class FactorSpaceView(QWidget):
         else:
             self.epoch_label.setText(str(self.embedding.epoch) if self.embedding.source == "trained here" else "")
 
+    def bias_missing(self) -> str:
+        """Why colouring by bias would show nothing for the points shown ('' when it shows something)."""
+        if self.embedding is None:
+            return ""
+        kinds = self.shown_kinds
+        has = self._model_biases  # from the model trained; else (imported factors) whether any bias is set
+        if has is None:
+            has = {kind: bool(np.any(self.embedding.table(kind).bias != 0)) for kind in KINDS}
+        if any(has[kind] for kind in kinds):
+            return ""
+        which = " or ".join(KIND_WORDS[kind][0] for kind in kinds)
+        return f"The model has no {which} bias: colouring by bias would paint every point alike."
+
+    def _update_bias_choice(self):
+        reason = self.bias_missing()
+        entry = self.colour_by.model().item(self.colour_by.findData("bias"))
+        entry.setEnabled(not reason)
+        entry.setToolTip(reason or "The learned bias: above zero in blue, below in red")
+        if reason and self.colour_by.currentData() == "bias":
+            fallback = "genre" if self.embedding.items.genres is not None else "count"
+            self.colour_by.blockSignals(True)  # called by redraw, which goes on with the new choice
+            self.colour_by.setCurrentIndex(self.colour_by.findData(fallback))
+            self.colour_by.blockSignals(False)
+        self.colour_by.setToolTip("What the colour of a point shows" + (f". Bias: {reason}" if reason else ""))
+
     # --- t-SNE -----------------------------------------------------------------------------------------------
     def _tsne_key(self, kinds):
         # A number per embedding shown, not id(): a new embedding may reuse a freed one's id and would
@@ -613,13 +761,23 @@ class FactorSpaceView(QWidget):
 
     def _start_tsne(self, kinds, stacked):
         self.tsne_job.start((self._tsne_key(kinds), kinds), stacked, seed=0)
-        self.status.setText(f"Computing t-SNE of {len(stacked):,} points in the background… "
-                            "(PCA is shown meanwhile; press Cancel t-SNE to stop)")
+        self._tsne_points, self._tsne_progress = len(stacked), ""
+        self.status.setText(self._tsne_status("starting"))
         self._update_controls()
+
+    def _tsne_status(self, doing: str) -> str:
+        return (f"Computing t-SNE of {self._tsne_points:,} points in the background: {doing}… "
+                "(PCA is shown meanwhile; press Cancel t-SNE to stop)")
+
+    def _on_tsne_progress(self, share: float, doing: str):
+        self._tsne_progress = f"{share:.0%}"
+        self.status.setText(self._tsne_status(f"{doing} ({share:.0%})"))
+        self.tsne_button.setText(f"Cancel t-SNE {self._tsne_progress}")
 
     def _on_tsne_button(self):
         if self.tsne_job.running:
             self.tsne_job.cancel()
+            self._tsne_progress = ""
             self.status.setText("t-SNE cancelled.")
             self._update_controls()
             return
@@ -629,6 +787,7 @@ class FactorSpaceView(QWidget):
             self._start_tsne(kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
 
     def _on_tsne_finished(self, key, coordinates):
+        self._tsne_progress = ""
         token, kinds = key
         self._tsne_cache[kinds] = (token, np.asarray(coordinates))
         self.status.setText("t-SNE done: distances between far-apart clusters mean little; "
@@ -636,6 +795,7 @@ class FactorSpaceView(QWidget):
         self.redraw(refit_view=True)
 
     def _on_tsne_failed(self, message):
+        self._tsne_progress = ""
         self._update_controls()
         self.sig_message.emit("error", message)
 
@@ -761,9 +921,6 @@ class FactorSpaceView(QWidget):
         parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
                  f"{embedding.items.n_factors} factors"]
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
-        if self.colour_by.currentData() == "genre" and self.genre_names:
-            names = ", ".join(self.genre_names)
-            parts.append(f"genres by colour: {names} (grey: other)")
         parts.append("Shift+drag selects a region")
         return " · ".join(parts)
 
@@ -776,8 +933,10 @@ class FactorSpaceView(QWidget):
         if not len(chosen):
             return None
         table = self.embedding.table(kind)
+        least = self.neighbour_min_ratings.value()
+        allowed = None if table.counts is None or least == 0 else np.asarray(table.counts) >= least
         rows, distances = nearest_neighbours(table.factors, chosen, self.neighbour_count.value(),
-                                             self.neighbour_metric.currentText())
+                                             self.neighbour_metric.currentText(), allowed)
         return kind, chosen, list(zip(rows.tolist(), distances.tolist()))
 
     def _update_neighbours(self):
@@ -789,14 +948,15 @@ class FactorSpaceView(QWidget):
         kind, chosen, rows = found
         table = self.embedding.table(kind)
         subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
+        least = self.neighbour_min_ratings.value() if table.counts is not None else 0
+        among = f", among those with at least {least} ratings" if least else ""
         self.neighbour_title.setText(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
-                                     f"space ({self.neighbour_metric.currentText()})")
+                                     f"space ({self.neighbour_metric.currentText()}{among})")
         for row, distance in rows:
             count = "" if table.counts is None else str(int(table.counts[row]))
             item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])
             item.setData(0, Qt.ItemDataRole.UserRole, (kind, row))
             self.neighbours.addTopLevelItem(item)
-        self.neighbours.resizeColumnToContents(0)
 
     def _on_neighbour_activated(self, item, column=0):
         kind, row = item.data(0, Qt.ItemDataRole.UserRole)
@@ -863,10 +1023,11 @@ class FactorSpaceView(QWidget):
             for r in shown)
         name = html.escape(str(table.names[i]))
         note = ""
-        if table.counts is not None and table.counts[i] < 3:
-            note = (f"<p><i>{name} has only {int(table.counts[i])} rating(s): its factors are mostly the "
-                    "initialisation and the regularization, not taste. Latent factors mean little where data "
-                    "is sparse.</i></p>")
+        if table.counts is not None and is_sparse(table.counts, i):
+            count, typical = int(table.counts[i]), int(np.median(table.counts))
+            note = (f"<p><i>{name} has only {count} rating{'s' if count != 1 else ''} (a typical "
+                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors are mostly the initialisation and "
+                    "the regularization, not taste. Latent factors mean little where data is sparse.</i></p>")
         return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
                 f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
                 f"<p>W ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
@@ -935,6 +1096,18 @@ class FactorSpaceView(QWidget):
 
     def shutdown(self):
         self.tsne_job.cancel()
+
+
+def model_biases(model) -> dict:
+    """Which kinds of rows have a learned bias in ``model`` (the network and content models have none)."""
+    return {ITEM_KIND: bool(getattr(model, "item_bias", False)), USER_KIND: bool(getattr(model, "user_bias", False))}
+
+
+def is_sparse(counts: np.ndarray, row: int) -> bool:
+    """Whether a row has too few ratings for its factors to mean much: under 3, and under a third of what a
+    typical row has (in a 5 × 4 classroom matrix every movie has 2 to 4, and none is sparse by comparison)."""
+    count = float(counts[row])
+    return count < 3 and count <= np.median(counts) / 3
 
 
 def _category_styles(categories: np.ndarray) -> np.ndarray:

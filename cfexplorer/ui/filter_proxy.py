@@ -59,6 +59,7 @@ class RatingFilterProxy(QAbstractTableModel):
         self._name_filter = ""
         self._min_ratings = {USERS: 0, ITEMS: 0}
         self._min_mean: dict = {USERS: None, ITEMS: None}
+        self.restricts_training = False  # Train uses only the ratings the density filter keeps
         self._sort_key = "original"
         self._descending = False
         self._sort_source_column = -1        # the table column sorted by, when the key is a column
@@ -293,8 +294,28 @@ class RatingFilterProxy(QAbstractTableModel):
     def min_ratings(self) -> dict:
         return dict(self._min_ratings)
 
+    def set_restricts_training(self, on: bool):
+        """Whether Train uses only the ratings of the users and movies the density filter keeps."""
+        self.restricts_training = bool(on)
+        self.sig_filter_changed.emit()
+
+    def training_ratings(self):
+        """What Train trains on: every rating, or (restricted) those whose user and movie the count and mean
+        filters keep. Users and movies stay where they are (the model still has a row for each, trained on
+        nothing where everything was filtered out), so predictions and factors line up with the grid."""
+        ratings = self._source.ratings
+        if not self.restricts_training or not self._density_filtered():
+            return ratings
+        keep_users, keep_items = keep_masks(ratings, self._min_ratings[USERS], self._min_ratings[ITEMS],
+                                            self._min_mean[USERS], self._min_mean[ITEMS])
+        return ratings.subset(keep_users[ratings.users] & keep_items[ratings.items])
+
+    def _density_filtered(self) -> bool:
+        return any(self._min_ratings.values()) or any(v is not None for v in self._min_mean.values())
+
     def clear_filters(self):
         self._name_filter = ""
+        self.restricts_training = False
         self._min_ratings = {USERS: 0, ITEMS: 0}
         self._min_mean = {USERS: None, ITEMS: None}
         self._refresh()

@@ -6,40 +6,132 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-SQUARED = "½ Σ<sub>r(i,j)=1</sub> (w<sup>(j)</sup>·x<sup>(i)</sup> + b<sup>(j)</sup> − y<sup>(i,j)</sup>)²"
-CROSS_ENTROPY = ("−Σ<sub>r(i,j)=1</sub> [y log g(z) + (1 − y) log(1 − g(z))],&nbsp; "
-                 "z = w<sup>(j)</sup>·x<sup>(i)</sup> + b<sup>(j)</sup>")
+G = "g"  # the course's name for the sigmoid
+SQUARED = "½ Σ<sub>r(i,j)=1</sub> (ŷ<sup>(i,j)</sup> − y<sup>(i,j)</sup>)²"
+CROSS_ENTROPY = "−Σ<sub>r(i,j)=1</sub> [y log g(z) + (1 − y) log(1 − g(z))]"
 FACTOR_PENALTY = "λ/2 (‖W‖² + ‖X‖²)"
-BIAS_PENALTY = " + λ<sub>b</sub>/2 (‖b‖² + ‖c‖²)"
-NETWORK_DATA = "½ Σ<sub>r(i,j)=1</sub> (ŷ<sup>(i,j)</sup> − y<sup>(i,j)</sup>)²"
 NETWORK_PENALTY = "λ/2 Σ ‖weights‖²"
+USER_BIAS, ITEM_BIAS = "b<sup>(j)</sup>", "c<sup>(i)</sup>"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace("-", "−")
+
+
+def _is_network(model) -> bool:
+    return hasattr(model, "hidden")
+
+
+def _is_content(model) -> bool:
+    return hasattr(model, "scale_targets")
+
+
+def _binary(model) -> bool:
+    return getattr(model, "loss_", "squared") == "bce"  # the content model scales likes to [−1, 1] instead
+
+
+def _y_range(model):
+    return None if _binary(model) else getattr(model, "y_range_", None)
+
+
+def _offset(model) -> tuple[str, str]:
+    """(the offset in z, what it is) for matrix factorization; ("", "") without one."""
+    inside = "" if _y_range(model) is None and not _binary(model) else " (through g⁻¹, inside the sigmoid)"
+    if getattr(model, "mean_normalization", False):
+        return "μ<sub>i</sub>", f"μ<sub>i</sub> is movie i's mean rating (mean normalization){inside}"
+    if getattr(model, "global_mean", False):
+        mean = getattr(model, "global_mean_", None)
+        value = f" = {mean:.4g}" if mean is not None else ""
+        return "μ", f"μ{value} is the mean of all training ratings{inside}"
+    return "", ""
+
+
+def _prediction(model) -> str:
+    """ŷ from z, as the model outputs it."""
+    if _binary(model):
+        return "ŷ = g(z) = 1 / (1 + e<sup>−z</sup>), the probability of a like"
+    y_range = _y_range(model)
+    if y_range is not None:
+        low, high = (_number(v) for v in y_range)
+        subtracted = f"({low})" if low.startswith("−") else low
+        return f"ŷ = {low} + ({high} − {subtracted}) · g(z): the y-range, a sigmoid g stretched over ({low}, {high})"
+    return "ŷ = z"
+
+
+def _mf_parts(model) -> tuple[str, list[str], list[str]]:
+    """(penalty, the lines that say what z and ŷ are, the settings) of matrix factorization and its baselines."""
+    k = int(getattr(model, "n_factors", 0) or 0)
+    terms = ["w<sup>(j)</sup>·x<sup>(i)</sup>"] if k > 0 else []
+    if getattr(model, "user_bias", False):
+        terms.append(USER_BIAS)
+    if getattr(model, "item_bias", False):
+        terms.append(ITEM_BIAS)
+    offset, offset_note = _offset(model)
+    if offset:
+        terms.append(offset)
+    named = [f"{USER_BIAS} is user j's bias" if USER_BIAS in terms else "",
+             f"{ITEM_BIAS} movie i's bias" if ITEM_BIAS in terms else "", offset_note]
+    lines = [f"z = {' + '.join(terms) or '0'}" + (f": {'; '.join(n for n in named if n)}" if any(named) else ""),
+             _prediction(model)]
+    penalties, settings = [], []
+    if k > 0:
+        penalties.append(FACTOR_PENALTY)
+        settings.append(f"λ = {model.reg:g}")
+    biases = [name for name, on in (("‖b‖²", USER_BIAS in terms), ("‖c‖²", ITEM_BIAS in terms)) if on]
+    if biases:
+        bias_reg = float(getattr(model, "bias_reg", 0.0))
+        penalties.append(f"λ<sub>b</sub>/2 ({' + '.join(biases)})")
+        settings.append(f"λ<sub>b</sub> = {bias_reg:g}" + (": the biases are not regularized, as in the course"
+                                                            if bias_reg == 0 else ""))
+    return " + ".join(penalties) or "0", lines, settings
+
+
+def _content_parts(model) -> tuple[str, list[str], list[str]]:
+    unit = getattr(model, "normalize_", getattr(model, "normalize", True))
+    scaled = getattr(model, "scale_targets_", getattr(model, "scale_targets", True))
+    tower = "v<sub>u</sub> = f<sub>u</sub>(user features), v<sub>m</sub> = f<sub>m</sub>(movie features)"
+    tower += ", each divided by its length (L2-normalized: ‖v‖ = 1)" if unit else ", not normalized"
+    lines = [tower, "ŷ = v<sub>u</sub>·v<sub>m</sub>" + (" ∈ [−1, 1]" if unit else "")]
+    scaler = getattr(model, "target_scaler_", None)
+    if scaled:
+        if scaler is not None:
+            low, high = float(scaler.data_min_[0]), float(scaler.data_max_[0])
+            lines.append(f"y is the rating scaled to [−1, 1]: y = 2 (r − {low:g}) / ({high:g} − {low:g}) − 1; the "
+                         "prediction is scaled back to the rating's scale")
+        else:
+            lines.append("y is the rating scaled to [−1, 1]; the prediction is scaled back")
+    else:
+        lines.append("y is the rating itself (not scaled)")
+    return NETWORK_PENALTY + " (the towers' weights)", lines, [f"λ = {model.reg:g}"]
+
+
+def _neural_parts(model) -> tuple[str, list[str], list[str]]:
+    offset = "μ (the mean of the training ratings" + (", through g⁻¹)" if _y_range(model) or _binary(model) else ")")
+    lines = [f"z = MLP(e<sub>j</sub> ⊕ e<sub>i</sub>) + {offset}: the user's and movie's embeddings, "
+             "concatenated, through dense ReLU layers", _prediction(model)]
+    return NETWORK_PENALTY + " (embeddings and layer weights)", lines, [f"λ = {model.reg:g}"]
 
 
 def formula_html(model, record) -> str:
-    """J written out for ``model`` and evaluated at ``record`` (an EpochRecord)."""
+    """J written out for ``model`` — the terms it has, with their settings — and evaluated at ``record``."""
     if model is None or record is None:
         return ("<p><b>J</b> = data term + regularization term</p>"
                 "<p><i>Train a model to see the numbers of each epoch plugged in.</i></p>")
-    network = hasattr(model, "hidden")
-    binary = getattr(model, "loss_", "squared") == "bce" or getattr(model, "binary_", False)
-    if network:
-        data, penalty = (CROSS_ENTROPY if binary else NETWORK_DATA), NETWORK_PENALTY
+    if _is_content(model):
+        penalty, lines, settings = _content_parts(model)
+        data = "½ Σ<sub>r(i,j)=1</sub> (v<sub>u</sub>·v<sub>m</sub> − y<sup>(i,j)</sup>)²"
     else:
-        data = CROSS_ENTROPY if binary else SQUARED
-        penalty = FACTOR_PENALTY + (BIAS_PENALTY if getattr(model, "bias_reg", 0) and
-                                    (getattr(model, "user_bias", False) or getattr(model, "item_bias", False))
-                                    else "")
-    lam = getattr(model, "reg", None)
-    settings = f"λ = {lam:g}" if lam is not None else ""
-    if getattr(model, "mean_normalization", False):
-        settings += ", y is the rating minus its movie's mean μ<sub>i</sub>"
+        penalty, lines, settings = (_neural_parts if _is_network(model) else _mf_parts)(model)
+        data = CROSS_ENTROPY if _binary(model) else SQUARED
+    where = "".join(f"<li>{line}</li>" for line in lines)
     return (
         f"<p style='font-size:large'><b>J</b> = {data} &nbsp;+&nbsp; {penalty}</p>"
+        f"<ul style='margin-left:0'>{where}</ul>"
         f"<p style='font-size:x-large'>&nbsp;&nbsp;= <b>{record.data_term:.6g}</b> "
         f"<span style='color:gray'>(data)</span> &nbsp;+&nbsp; <b>{record.reg_term:.6g}</b> "
         f"<span style='color:gray'>(regularization)</span> &nbsp;=&nbsp; <b>{record.total:.6g}</b></p>"
-        f"<p>epoch {record.epoch}{'; ' + settings if settings else ''}. The loss curves plot these three "
-        "numbers; frameworks often report only the total, which is why it never reaches zero.</p>"
+        f"<p>epoch {record.epoch}{'; ' + ', '.join(settings) if settings else ''}. The loss curves plot these "
+        "three numbers; frameworks often report only the total, which is why it never reaches zero.</p>"
     )
 
 

@@ -16,13 +16,17 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QV
 
 from ..core.embedding import ITEM_KIND
 from ..core.ratings import Ratings
-from ..core.synthetic import planted_tastes
+from ..core.synthetic import TASTE_TAGS, described_movies, disjoint_blocks, planted_tastes
 from ..io.presets import PRESETS, load_preset
+from .qt_guard import report_current_exception
+from . import lesson_findings as findings
 
 
 @dataclass(frozen=True)
 class Step:
-    text: str  # HTML for the side panel
+    # HTML for the side panel, or text(window) -> HTML for a step that reports what the window shows now
+    # (what earlier steps trained: lesson_findings.py)
+    text: str | Callable
     do: Callable | None = None  # do(window): what the step sets up
     trains: bool = False  # the step starts a training run
 
@@ -70,9 +74,27 @@ def show_factor_space(side_tab: str | None = None, select_movie: int | None = No
     return do
 
 
-def apply_density_filter(min_movie_ratings: int):
+def apply_density_filter(min_movie_ratings: int, restrict_training: bool = False):
     def do(window):
         window.proxy.set_min_ratings(0, min_movie_ratings)
+        window.proxy.set_restricts_training(restrict_training)
+    return do
+
+
+def remember_model(key: str):
+    """Keep the model of the last run for a later step to compare (the next run replaces it in the panel)."""
+    def do(window):
+        window.lesson_panel.memo[key] = window.training_panel.model
+    return do
+
+
+def recommend_for_a_new_user(features: Callable[[list], dict]):
+    """Open Training ▸ Recommend for a New User… with fields chosen from the model's feature names."""
+    def do(window):
+        dialog = window.show_new_user_dialog()
+        if dialog is not None:
+            dialog.set_features(features(dialog.model.user_feature_names_))
+            dialog.recommend()
     return do
 
 
@@ -89,24 +111,65 @@ def sparse_tastes() -> Ratings:
     return planted_tastes(n_users=30, n_items=20, n_tastes=2, density=0.25, noise=0.6, seed=3)
 
 
-def tastes_with_a_new_release() -> Ratings:
-    """The planted tastes plus one movie that a single user has rated."""
+NEW_RELEASES = 3
+
+
+def tastes_with_new_releases() -> Ratings:
+    """The planted tastes plus three new releases that one user each has rated."""
     base = planted_tastes(n_users=16, n_items=10, n_tastes=2, density=0.7, seed=1)
-    matrix = np.column_stack([base.to_dense(), np.full(base.n_users, np.nan)])
-    matrix[0, -1] = 5.0
-    return Ratings.from_dense(matrix, list(base.user_labels), [*base.item_labels, "New release"], base.scale)
+    matrix = np.column_stack([base.to_dense(), np.full((base.n_users, NEW_RELEASES), np.nan)])
+    for release in range(NEW_RELEASES):
+        matrix[release, base.n_items + release] = 5.0
+    titles = [*base.item_labels, *(f"New release {r + 1}" for r in range(NEW_RELEASES))]
+    return Ratings.from_dense(matrix, list(base.user_labels), titles, base.scale)
+
+
+def tastes_and_biases() -> Ratings:
+    """Planted tastes plus a planted generosity per user and quality per movie (lesson 3 checks them)."""
+    return planted_tastes(**TASTES_AND_BIASES)
+
+
+TASTES_AND_BIASES = {"n_users": 20, "n_items": 16, "density": 0.7, "noise": 0.3, "seed": 0, "generosity": 1.0,
+                     "quality": 1.0, "taste_contrast": 0.5}
+DESCRIBED_MOVIES_SEED = 2
+
+
+def tagged_movies() -> Ratings:
+    return described_movies(seed=DESCRIBED_MOVIES_SEED)
+
+
+def twin_blocks() -> Ratings:
+    return disjoint_blocks(identical=True)
+
+
+def romance_fan(feature_names) -> dict:
+    """A new user who gives romance tags high marks and action tags low ones."""
+    values = {}
+    for name in feature_names:
+        tag = name.removeprefix("mean ")
+        if tag in TASTE_TAGS["Romance"]:
+            values[name] = 5.0
+        elif tag in TASTE_TAGS["Action"]:
+            values[name] = 1.0
+    return values
 
 
 MF_ADAM = {"model": "mf", "optimizer": "adam", "learning_rate": 0.05, "n_epochs": 300, "seed": 0}
+TOWERS = {"model": "content", "n_outputs": 4, "hidden": "16", "reg": 0.01, "learning_rate": 0.01, "n_epochs": 300,
+          "batch_size": 0, "seed": 0}
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson("1. Latent factors", (
         Step("<p>Five movies, four users: Alice and Bob love romance and dislike action, Carol and Dave the "
              "reverse. <b>?</b> is a rating nobody has given. The model gives each movie a vector "
-             "<b>x</b> and each user a vector <b>w</b> (here 2 numbers each) and predicts w·x + b.</p>",
+             "<b>x</b> and each user a vector <b>w</b> (here 2 numbers each) and predicts "
+             "<b>w·x + b + μ<sub>i</sub></b>: the dot product of the two vectors, plus the user's bias b, plus "
+             "the movie's mean rating μ<sub>i</sub> (mean normalization, the next lesson). The Cost J tab "
+             "writes the same formula out.</p>",
              open_preset("course", n_factors=2)),
-        Step("<p>Training adjusts every x and w to make w·x + b match the known ratings. Watch the cost J fall "
-             "below; the <b>?</b> cells fill with predictions in italics.</p>", train(), trains=True),
+        Step("<p>Training adjusts every x, w and b to make w·x + b + μ<sub>i</sub> match the known ratings. "
+             "Watch the cost J fall below; the <b>?</b> cells fill with predictions in italics. Click one: "
+             "the explanation adds up each term.</p>", train(), trains=True),
         Step("<p>The factor space plots each movie's x. Nobody told the model which movies are romance: the "
              "three romance movies land together, the two action movies on the other side. The factors "
              "<i>found</i> the genres from the ratings alone.</p>", show_factor_space("Neighbours")),
@@ -114,24 +177,29 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("2. Mean normalization", (
         Step("<p>Eve joins and has rated nothing. Without mean normalization, what will the model predict for "
              "her?</p>", open_preset("course-eve", mean_normalization=False)),
-        Step("<p>Trained without mean normalization: Eve's vector w is pulled to 0 by the regularization (no "
-             "rating pulls it anywhere else), so every prediction for her is <b>0</b>: she would hate "
-             "everything.</p>", train(), trains=True),
+        Step("<p>Trained without mean normalization. Why is every prediction for Eve <b>0</b>? She has no "
+             "ratings, so no term of the data part of J contains her w: its gradient there is 0. The only "
+             "term that does is the regularization λ/2 ‖w‖², whose gradient λw pulls w to 0 — and nothing "
+             "pulls it away again. Her bias b has neither data nor regularization: it stays where it started, "
+             "at 0. So w·x + b = 0 for every movie: she would hate everything.</p>", train(), trains=True),
         Step("<p>Now subtract each movie's mean μ<sub>i</sub> before training and add it back when "
-             "predicting. Eve's w still goes to 0, but her predictions are now μ<sub>i</sub>: the movie's mean "
-             "rating, the sensible guess for a newcomer.</p>", train(mean_normalization=True), trains=True),
+             "predicting. Eve's w still goes to 0, for the same reason, but her predictions are now "
+             "μ<sub>i</sub>: the movie's mean rating, the sensible guess for a newcomer.</p>",
+             train(mean_normalization=True), trains=True),
     )),
     Lesson("3. Biases and latent factors", (
-        Step("<p>Planted tastes: each movie belongs to one of two hidden tastes, each user loves one. First "
-             "train with latent factors only: no user or movie bias.</p>",
-             open_data(lambda: planted_tastes(), "Planted tastes", **MF_ADAM, n_factors=2, reg=1.0,
-                       mean_normalization=False, global_mean=True, user_bias=False, item_bias=False)),
+        Step("<p>Planted tastes and biases: each movie belongs to one of two hidden tastes and each user loves "
+             "one; on top of that, each user was given a generosity (a harsh or a generous rater) and each "
+             "movie a quality (good or bad for everyone). First train with latent factors only: no user or "
+             "movie bias.</p>",
+             open_data(tastes_and_biases, "Planted tastes and biases", **MF_ADAM, n_factors=2, reg=1.0,
+                       bias_reg=0.0, mean_normalization=False, global_mean=True, user_bias=False,
+                       item_bias=False)),
         Step("<p>Training without biases…</p>", train(), trains=True),
         Step("<p>Now with a bias per user (how generous a rater is) and per movie (how good the movie is "
              "overall). The dashed curve is the run before; the legend names what changed.</p>",
              train(user_bias=True, item_bias=True), trains=True),
-        Step("<p>The Biases tab ranks movies and users by their learned bias: the part of a rating that has "
-             "nothing to do with taste.</p>", show_factor_space("Biases")),
+        Step(findings.biases_recovered, show_factor_space("Biases")),
     )),
     Lesson("4. Regularization", (
         Step("<p>A sparse matrix: a quarter of the cells rated. 30% of the ratings are held out for "
@@ -155,15 +223,20 @@ LESSONS: tuple[Lesson, ...] = (
              train(), trains=True),
     )),
     Lesson("6. Sparsity", (
-        Step("<p>A new release has a single rating. What can the model learn about it?</p>",
-             open_data(tastes_with_a_new_release, "Tastes and a new release", **MF_ADAM, n_factors=2, reg=2.0,
+        Step("<p>Three new releases have a single rating each. What can the model learn about them?</p>",
+             open_data(tastes_with_new_releases, "Tastes and new releases", **MF_ADAM, n_factors=2, reg=2.0,
                        mean_normalization=False, global_mean=True, user_bias=True, item_bias=True)),
-        Step("<p>Trained. One rating pulls the new release's factors a little; the regularization pulls them "
-             "back to 0. Its vector stays short, near where it started — its factors mean little. Select it in "
-             "the factor space: the One-hot × W tab says so.</p>", train(), trains=True),
-        Step("<p>The density filter (Data ▸ Density and Mean Filter) keeps only movies with at least 2 ratings: "
-             "the new release leaves the grid and the density rises.</p>",
-             both(apply_density_filter(2), show_factor_space("One-hot × W", select_movie=10))),
+        Step("<p>Trained on every rating. One rating pulls a new release's factors a little; the "
+             "regularization pulls them back to 0. Its vector stays short, near where it started — its factors "
+             "mean little. Select one in the factor space: the One-hot × W tab says so.</p>",
+             train(), trains=True),
+        Step("<p>Now the density filter (Data ▸ Density and Mean Filter) keeps only movies with at least 3 "
+             "ratings, with <i>Train only on the ratings kept</i> on: the new releases leave the grid, the "
+             "density rises, and Train learns from the others' ratings alone.</p>",
+             both(remember_model("all ratings"), apply_density_filter(3, restrict_training=True), train()),
+             trains=True),
+        Step(findings.rare_movies_before_and_after,
+             both(remember_model("at least 3"), show_factor_space("One-hot × W", select_movie=10))),
     )),
     Lesson("7. Embedding lookup", (
         Step("<p>An embedding layer stores the movie vectors as rows of a matrix W. Looking up movie i is the "
@@ -174,18 +247,50 @@ LESSONS: tuple[Lesson, ...] = (
              show_factor_space("One-hot × W", select_movie=1)),
     )),
     Lesson("8. Content-based filtering", (
-        Step("<p>Content-based filtering uses features instead of ids: for users their number of ratings, mean "
-             "and mean per genre; for movies their mean, count and genres. Training ▸ Feature Tables shows "
-             "them.</p>",
-             open_data(lambda: planted_tastes(n_users=24, n_items=16, density=0.7), "Planted tastes",
-                       model="content", n_outputs=4, hidden="16", reg=0.01, learning_rate=0.01, n_epochs=300,
-                       batch_size=0, validation_fraction=0.0)),
+        Step("<p>Content-based filtering uses features instead of ids. Here each movie is described by tags — "
+             "a kiss, a chase, rain, a dog — and no tag names its taste: a romance has one or two romantic "
+             "tags and one to three that any movie may have. Each user is described by their number of "
+             "ratings, mean, and mean rating per tag. Training ▸ Feature Tables shows both.</p>",
+             open_data(tagged_movies, "Movies described by tags", **TOWERS, validation_fraction=0.0)),
         Step("<p>Two towers: a network turns user features into a vector v<sub>u</sub>, another turns movie "
              "features into v<sub>m</sub>; both are L2-normalized to length 1 and the prediction is their dot "
              "product (targets scaled to [−1, 1]).</p>", train(), trains=True),
-        Step("<p>Similar movies are those whose v<sub>m</sub> are close: the Neighbours tab lists them for the "
-             "selected movie — here movies of the same hidden taste.</p>",
-             show_factor_space("Neighbours", select_movie=0)),
+        Step(findings.similarity_was_learned, show_factor_space("Neighbours", select_movie=0)),
+        Step("<p>A new user who has rated nothing, described only by features: Training ▸ Recommend for a New "
+             "User… High marks for romantic tags, low ones for action tags — the user tower places them, and "
+             "the romance movies come first. No rating of theirs was needed.</p>",
+             recommend_for_a_new_user(romance_fan)),
+    )),
+    Lesson("9. What the towers need", (
+        Step("<p>The same tagged movies, a fifth of the ratings held out. The course's towers L2-normalize their "
+             "outputs and scale the targets to [−1, 1]. What is the harm without each? First with both, as "
+             "before (Content switches in the training panel).</p>",
+             both(open_data(tagged_movies, "Movies described by tags", **TOWERS, validation_fraction=0.2),
+                  train()), trains=True),
+        Step("<p>Now without L2 normalization: the towers' outputs keep whatever length they get.</p>",
+             both(remember_model("both"), train(normalize=False)), trains=True),
+        Step(findings.without_normalization),
+        Step("<p>Normalized again, but the targets are the ratings 1–5 themselves, not scaled to [−1, 1].</p>",
+             both(remember_model("no normalization"), train(normalize=True, scale_targets=False)), trains=True),
+        Step(findings.without_target_scaling),
+    )),
+    Lesson("10. Initialization", (
+        Step("<p>Training starts from random factors, drawn with a seed. Train the course's matrix three times, "
+             "with seeds 0, 1 and 2. First seed 0.</p>",
+             both(open_preset("course", n_factors=2, seed=0), train()), trains=True),
+        Step("<p>Seed 1: other random numbers to start from.</p>",
+             both(remember_model("seed 0"), train(seed=1)), trains=True),
+        Step("<p>Seed 2.</p>", both(remember_model("seed 1"), train(seed=2)), trains=True),
+        Step(findings.same_predictions_other_factors, both(remember_model("seed 2"), show_factor_space())),
+    )),
+    Lesson("11. Disjoint blocks", (
+        Step("<p>Two groups of users rate two groups of movies, and nothing links the groups — here block B's "
+             "ratings are even a copy of block A's. What will the factors of the twins be?</p>",
+             open_data(twin_blocks, "Two identical disjoint blocks", model="mf", optimizer="als", n_epochs=50,
+                       n_factors=2, reg=1.0, bias_reg=0.0, seed=0, mean_normalization=False, global_mean=True,
+                       user_bias=False, item_bias=False, validation_fraction=0.0)),
+        Step("<p>Training (alternating least squares)…</p>", train(), trains=True),
+        Step(findings.twin_blocks_compared, show_factor_space("Neighbours", select_movie=0)),
     )),
 )
 
@@ -199,6 +304,7 @@ class LessonPanel(QWidget):
         super().__init__(parent)
         self.window = window
         self.lesson_index, self.step_index = None, 0
+        self.memo: dict = {}  # what steps keep for later ones (remember_model): forgotten when a lesson starts
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold; font-size: 14pt")
         self.text = QTextBrowser()
@@ -228,12 +334,14 @@ class LessonPanel(QWidget):
         if not self.window.confirm_discard():
             return False
         self.lesson_index = index
+        self.memo = {}
         self._go(0)
         return True
 
     def stop(self):
         """Leave the lesson (another document was opened)."""
         self.lesson_index, self.step_index = None, 0
+        self.memo = {}
         self._show()
 
     def next(self):
@@ -261,6 +369,17 @@ class LessonPanel(QWidget):
         self._show()
         self.sig_step_shown.emit(self.lesson_index, step_index)
 
+    def step_html(self, step: Step) -> str:
+        """A step's text; one that reports measurements says so, should measuring fail, instead of breaking
+        the lesson."""
+        if not callable(step.text):
+            return step.text
+        try:
+            return step.text(self.window)
+        except Exception:  # a lesson must go on whatever went wrong with one measurement
+            report_current_exception("measuring what a lesson step shows")
+            return "<p><i>This step could not measure what it shows (the details were reported).</i></p>"
+
     def _show(self):
         lesson = self.lesson
         if lesson is None:
@@ -272,7 +391,7 @@ class LessonPanel(QWidget):
             return
         last = self.step_index == len(lesson.steps) - 1
         self.title.setText(lesson.title)
-        self.text.setHtml(lesson.steps[self.step_index].text)
+        self.text.setHtml(self.step_html(lesson.steps[self.step_index]))
         self.position.setText(f"Step {self.step_index + 1} of {len(lesson.steps)}")
         self.back_button.setEnabled(self.step_index > 0)
         has_more = not last or self.lesson_index + 1 < len(LESSONS)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .image_export import export_widget_image
+from .plot_text import set_plot_text_size
 
 pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground="k")
 
@@ -88,7 +89,7 @@ class LossPlot(QWidget):
         self.cost_plot.showGrid(x=True, y=True, alpha=0.25)
         self.cost_legend = self.cost_plot.addLegend(offset=(-10, 10))
         self.validation_plot = self.layout_widget.addPlot(row=1, col=0)
-        self.validation_plot.setLabel("left", "validation RMSE")
+        self.validation_plot.setLabel("left", "validation")  # the legend names the metrics
         self.validation_plot.setLabel("bottom", "epoch")
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)
         self.validation_plot.setXLink(self.cost_plot)
@@ -98,6 +99,8 @@ class LossPlot(QWidget):
         for plot in (self.cost_plot, self.validation_plot):
             for name in ("left", "bottom"):
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                # an RMSE of 0.85 is read as 0.85, not as "850 (x0.001)"
+                plot.getAxis(name).enableAutoSIPrefix(False)
         self.layout_widget.ci.layout.setRowStretchFactor(0, 3)
         self.layout_widget.ci.layout.setRowStretchFactor(1, 2)
         self.hover_text = pg.TextItem(anchor=(0, 0), color=(40, 40, 40), fill=pg.mkBrush(255, 255, 255, 220))
@@ -123,7 +126,6 @@ class LossPlot(QWidget):
         # Older runs beyond a handful make the overlay unreadable and every redraw slower.
         self._keep_last(KEPT_RUNS - 1)
         self.runs.append(run)
-        self.validation_plot.setLabel("left", "validation " + " / ".join(m.upper() for m in run.metrics))
         self._restyle()
         if planned_epochs is not None:
             longest = max([planned_epochs] + [r.epochs[-1] for r in self.runs if r.epochs])
@@ -170,6 +172,11 @@ class LossPlot(QWidget):
     def set_line_width(self, width: int):
         self.line_width = width
         self._restyle()
+
+    def set_text_size(self, point_size: float):
+        """Legends, axis titles and tick labels in ``point_size`` points (presentation mode)."""
+        set_plot_text_size(self.cost_plot, point_size, [self.cost_legend])
+        set_plot_text_size(self.validation_plot, point_size, [self.validation_legend])
 
     # --- drawing ------------------------------------------------------------------------------------
     def _pen(self, color, current: bool):

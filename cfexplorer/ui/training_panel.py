@@ -17,6 +17,7 @@ from ..core.models import MODEL_KINDS, make_model
 from ..core.network import parse_hidden
 from .initialization import PARAMETER_FILES, InitializationRow, loaded_message, read_start_parameters
 from .loss_plot import LossPlot
+from .scrolling import VerticalScrollArea, WrappingColumns
 from .training import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 
 PACES = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3}
@@ -31,7 +32,7 @@ MODEL_ROWS = {
     "mf": _MF_ROWS,
     "dot_bias": _MF_ROWS,
     "neural": ("loss", "factors", "hidden", "dropout", "reg", "learning_rate", "epochs", "batch_size", "y_range"),
-    "content": ("factors", "hidden", "reg", "learning_rate", "epochs", "batch_size", "features"),
+    "content": ("factors", "hidden", "reg", "learning_rate", "epochs", "batch_size", "features", "towers"),
     "biases": ("loss", "bias_reg", "optimizer", "learning_rate", "epochs"),
     "global_mean": ("loss",),
 }
@@ -146,6 +147,17 @@ class TrainingPanel(QWidget):
         self.features_button = QPushButton("Feature tables…")
         self.features_button.setToolTip("View and edit the user and movie features the two towers read.")
         self.features_button.clicked.connect(self.edit_features)
+        self.normalize = QCheckBox("L2-normalize tower outputs")
+        self.normalize.setToolTip("Scale each tower's output vector to length 1, so that their dot product is a "
+                                  "cosine in [−1, 1] (the course's towers do).")
+        self.scale_targets = QCheckBox("Scale targets to [−1, 1]")
+        self.scale_targets.setToolTip("Fit the ratings scaled to [−1, 1], the range of a dot product of unit "
+                                      "vectors, and scale predictions back (the course's towers do).")
+        self.towers = QWidget()
+        towers = QVBoxLayout(self.towers)
+        towers.setContentsMargins(0, 0, 0, 0)
+        towers.addWidget(self.normalize)
+        towers.addWidget(self.scale_targets)
         self.user_features = None  # edited feature tables, or None: computed from the ratings
         self.item_features = None
         self.feature_dialog = None
@@ -196,13 +208,8 @@ class TrainingPanel(QWidget):
         self.form = form
         form.addRow("Model", self.model_kind)
         form.addRow("Loss", self.loss)
-        self.checks = QWidget()
-        checks = QGridLayout(self.checks)
-        checks.setContentsMargins(0, 0, 0, 0)
-        checks.addWidget(self.mean_normalization, 0, 0)
-        checks.addWidget(self.global_mean, 0, 1)
-        checks.addWidget(self.user_bias, 1, 0)
-        checks.addWidget(self.item_bias, 1, 1)
+        # two columns where there is room, one on a narrow panel (the window's minimum width)
+        self.checks = WrappingColumns([self.mean_normalization, self.global_mean, self.user_bias, self.item_bias])
         form.addRow(self.checks)
         self.factors_label = QLabel("Factors k")
         form.addRow(self.factors_label, self.factors)
@@ -218,11 +225,13 @@ class TrainingPanel(QWidget):
         form.addRow("y-range", self.y_range)
         form.addRow("Initialization", self.initialization)
         form.addRow(self.features_button)
+        form.addRow(self.towers)
         self._row_widgets = {
             "loss": self.loss, "checks": self.checks, "factors": self.factors, "hidden": self.hidden,
             "dropout": self.dropout, "reg": self.reg, "bias_reg": self.bias_reg, "optimizer": self.optimizer,
             "learning_rate": self.learning_rate, "epochs": self.epochs, "batch_size": self.batch_size,
             "y_range": self.y_range, "features": self.features_button, "init": self.initialization,
+            "towers": self.towers,
         }
         form.addRow("Validation share", self.validation)
         form.addRow("Seed", self.seed)
@@ -294,14 +303,27 @@ class TrainingPanel(QWidget):
         curves_layout.addLayout(plot_tools)
         curves_layout.addWidget(self.loss_plot, 1)
 
+        # A projector's 1280×720 at presentation mode's large type has room for the buttons, not for every
+        # setting: the settings scroll (vertically only: nothing is ever cut off at the side) and the
+        # buttons, progress and cost stay in view below them.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        for combo in settings_box.findChildren(QComboBox):
+            # as wide as its longest choice where there is room, a dozen characters where there is not
+            combo.setMinimumWidth(12 * combo.fontMetrics().averageCharWidth())
+        self.status_label.setWordWrap(True)
+        settings_page = QWidget()
+        settings_layout = QVBoxLayout(settings_page)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(settings_box)
+        settings_layout.addStretch(1)
+        self.settings_scroller = VerticalScrollArea(settings_page)
         layout = QVBoxLayout(self)
-        layout.addWidget(settings_box)
+        layout.addWidget(self.settings_scroller, 1)
         layout.addLayout(transport)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addWidget(self.cost_label)
         layout.addWidget(self.stale_box)
-        layout.addStretch(1)
         for changed in (self.reg.valueChanged, self.bias_reg.valueChanged, self.factors.valueChanged,
                         self.mean_normalization.toggled, self.global_mean.toggled, self.user_bias.toggled,
                         self.item_bias.toggled, self.loss.currentIndexChanged, self.initialization.sig_changed):
@@ -345,7 +367,8 @@ class TrainingPanel(QWidget):
         """Show ``params`` in the widgets; settings a model does not have keep their values."""
         self.loss.setCurrentIndex(1 if self._binary else 0)
         for name, box in (("mean_normalization", self.mean_normalization), ("global_mean", self.global_mean),
-                          ("user_bias", self.user_bias), ("item_bias", self.item_bias)):
+                          ("user_bias", self.user_bias), ("item_bias", self.item_bias),
+                          ("normalize", self.normalize), ("scale_targets", self.scale_targets)):
             if name in params:
                 box.setChecked(bool(params[name]))
         factors = params.get("n_outputs", params.get("n_factors"))
@@ -408,6 +431,8 @@ class TrainingPanel(QWidget):
             "y_range": parse_y_range(self.y_range.text()),
             "init": self.initialization.init,
             "init_scale": self.initialization.scale.value(),
+            "normalize": self.normalize.isChecked(),
+            "scale_targets": self.scale_targets.isChecked(),
         }
         known = MODEL_KINDS[kind].model_class._PARAM_NAMES
         return {name: value for name, value in params.items() if name in known}

@@ -1,5 +1,6 @@
 """t-SNE in a child process: it can take many seconds on thousands of movies, must not hold the
-GIL the window needs, and Cancel must end it at once (a thread cannot be killed; a process can)."""
+GIL the window needs, and Cancel must end it at once (a thread cannot be killed; a process can). The child
+reports its progress down the same pipe as its result."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ POLL_MS = 100
 class TsneJob(QObject):
     sig_finished = Signal(object, object)  # key, n x 2 coordinates
     sig_failed = Signal(str)
+    sig_progress = Signal(float, str)  # share done (0..1), what it is doing
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -61,11 +63,17 @@ class TsneJob(QObject):
         if self._connection is None:
             return
         try:
-            if not self._connection.poll():
-                if not self._process.is_alive():
-                    raise EOFError
-                return
-            outcome, payload = self._connection.recv()
+            while True:  # every progress report waiting, then the result if it is there
+                if not self._connection.poll():
+                    if not self._process.is_alive():
+                        raise EOFError
+                    return
+                outcome, payload = self._connection.recv()
+                if outcome != "progress":
+                    break
+                self.sig_progress.emit(*payload)
+                if self._connection is None:  # a slot of the progress cancelled the job
+                    return
         except (EOFError, OSError):
             outcome, payload = "error", "t-SNE stopped unexpectedly (out of memory?)"
         key = self._key

@@ -219,3 +219,16 @@ def test_find_by_name_puts_exact_matches_first():
     table = EmbeddingTable(["Romance 10", "Action 1", "Romance 1", "romance 12"], np.zeros((4, 2)), None)
     assert list(table.find("ROMANCE 1")) == [2, 0, 3]
     assert len(table.find("no such movie")) == 0 and len(table.find("  ")) == 0
+
+
+def test_tsne_reports_its_progress_from_the_first_neighbours_to_the_last_iteration():
+    from cfexplorer.core.embedding import TSNE_ITERATIONS, tsne
+
+    rng = np.random.default_rng(0)
+    factors = np.vstack([rng.normal(0, 0.1, (15, 3)), rng.normal(3, 0.1, (15, 3))])
+    reports = []
+    coordinates = tsne(factors, seed=0, progress=lambda share, text: reports.append((share, text)))
+    shares = [share for share, _ in reports]
+    assert len(reports) >= 5 and shares == sorted(shares) and shares[0] == 0.0 and shares[-1] == 1.0
+    assert "neighbours" in reports[0][1] and f"iteration 50 of at most {TSNE_ITERATIONS}" in [t for _, t in reports]
+    assert coordinates.shape == (30, 2) and np.isfinite(coordinates).all()

@@ -71,13 +71,32 @@ def test_neural_gradient_matches_finite_differences(hidden, target):
 
 @pytest.mark.parametrize("hidden", [(), (5,), (4, 3)])
 @pytest.mark.parametrize("binary", [False, True])
-def test_content_gradient_matches_finite_differences(hidden, binary):
+@pytest.mark.parametrize("normalize, scale_targets", [(True, True), (False, True), (True, False), (False, False)])
+def test_content_gradient_matches_finite_differences(hidden, binary, normalize, scale_targets):
     ratings = _with_genres(SMALL)
     if binary:
         ratings = Ratings(ratings.users, ratings.items, (ratings.values > 3).astype(float), ratings.user_labels,
                           ratings.item_labels, binary=True, item_info=ratings.item_info)
-    model = ContentBased(n_outputs=3, hidden=hidden, reg=0.7, n_epochs=0).fit(ratings)
+    model = ContentBased(n_outputs=3, hidden=hidden, reg=0.7, n_epochs=0, normalize=normalize,
+                         scale_targets=scale_targets).fit(ratings)
     _check_gradients(model, ratings)
+
+
+def test_without_the_course_switches_the_towers_are_neither_unit_nor_scaled():
+    ratings = _with_genres(SMALL)
+    plain = ContentBased(n_outputs=3, hidden=(5,), reg=0.01, learning_rate=0.01, n_epochs=200, batch_size=None,
+                         normalize=False, scale_targets=False).fit(ratings)
+    lengths = np.linalg.norm(plain.item_factors_, axis=1)
+    assert not np.allclose(lengths, 1.0)
+    np.testing.assert_array_equal(plain._targets(ratings.values), ratings.values)  # the ratings themselves
+    z = np.sum(plain.user_factors_[ratings.users] * plain.item_factors_[ratings.items], axis=1)
+    np.testing.assert_allclose(plain.predict(ratings.users, ratings.items),
+                               np.clip(z, ratings.scale.low, ratings.scale.high))
+    np.testing.assert_allclose(plain.predictor().predict_matrix()[ratings.users, ratings.items],
+                               plain.predict(ratings.users, ratings.items))
+    restored = ContentBased.from_state(plain.get_state())
+    assert not restored.normalize_ and not restored.scale_targets_
+    np.testing.assert_allclose(restored.predict(ratings.users, ratings.items), plain.predict(ratings.users, ratings.items))
 
 
 def test_scatter_rows_is_the_transpose_of_a_lookup():

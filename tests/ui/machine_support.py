@@ -65,6 +65,8 @@ class DialogAnswers:
             return QDialog.DialogCode.Rejected
         dialog.min_user.setValue(answer[0])
         dialog.min_item.setValue(answer[1])
+        if len(answer) > 2:
+            dialog.restrict_training.setChecked(answer[2])  # Train only on the ratings kept
         return QDialog.DialogCode.Accepted
 
     def new_grid_exec(self, dialog):

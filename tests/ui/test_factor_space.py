@@ -237,6 +237,7 @@ def test_training_in_front_moves_the_points_each_frame_and_colours_follow_the_bi
     window.open_preset("planted")
     window.factor_dock.raise_()
     view, panel = window.factor_space, window.training_panel
+    panel.item_bias.setChecked(True)  # movies have a bias to colour by (the preset trains without one)
     view.colour_by.setCurrentIndex(view.colour_by.findData("bias"))
     panel.epochs.setValue(150)
     panel.pace.setCurrentText("100 epochs/s")  # about 1.5 s: several live frames
@@ -252,6 +253,7 @@ def test_training_in_front_moves_the_points_each_frame_and_colours_follow_the_bi
     assert frames.count(ITEM_KIND) >= 4  # live frames while training, the last one included
     assert drawn_afresh == [1]  # only the first frame built the points; the others moved them
     bias = view.embedding.items.bias
+    assert view.colour_by.currentData() == "bias" and np.any(bias != 0)
     limit = np.max(np.abs(bias))
     expected = _levels(bias, -limit, limit)
     assert all(scatter.data["brush"][i] is DIVERGING[expected[i]] for i in range(len(bias)))

@@ -5,7 +5,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cfexplorer.core.content import ContentBased
-from cfexplorer.ui.lessons import LESSONS
+from scipy.stats import spearmanr
+
+from cfexplorer.ui import lesson_findings as findings
+from cfexplorer.ui.lessons import LESSONS, NEW_RELEASES
 
 from tests.core.course import MOVIE_MEANS
 
@@ -23,6 +26,19 @@ def eve_predictions(window):
 
 
 # --- what each step must have reached: (lesson, step) -> check(window) ---------------------------------------
+def step_text(window) -> str:
+    return window.lesson_panel.text.toPlainText()
+
+
+def the_formula_is_what_the_preset_computes(window):
+    assert "w·x + b + μi" in step_text(window)
+    model = window.training_panel.model
+    assert model.mean_normalization and model.user_bias and not model.item_bias
+    expected = (model.user_factors_ @ model.item_factors_.T + model.user_bias_[:, None]
+                + model.item_mean_[None, :])
+    np.testing.assert_allclose(window.table.predictor.predict_matrix(), np.clip(expected, 0, 5), atol=1e-9)
+
+
 def latent_factors_split_the_genres(window):
     x = window.training_panel.model.item_factors_
     romance, action = x[:3], x[3:]
@@ -33,23 +49,29 @@ def latent_factors_split_the_genres(window):
     assert window.factor_dock.isVisible() and window.factor_space.embedding is not None
 
 
-def eve_is_predicted_zero(window):
+def eve_is_predicted_zero_because_nothing_moves_her_w(window):
     np.testing.assert_allclose(eve_predictions(window), 0.0, atol=0.05)
+    model, eve = window.training_panel.model, list(window.table.ratings.user_labels).index("Eve")
+    assert np.linalg.norm(model.user_factors_[eve]) < 1e-3 and model.user_bias_[eve] == 0.0
+    assert "gradient" in step_text(window) and "λw" in step_text(window)
 
 
 def eve_is_predicted_the_movie_means(window):
     np.testing.assert_allclose(eve_predictions(window), MOVIE_MEANS, atol=0.01)
 
 
-def biases_were_added_and_ranked(window):
+def biases_recover_the_planted_ones(window):
     runs = window.training_panel.loss_plot.runs
     assert len(runs) >= 2
     assert runs[-2].settings["user_bias"] is False and runs[-1].settings["user_bias"] is True
     model = window.training_panel.model
-    assert np.any(model.item_bias_ != 0) and np.any(model.user_bias_ != 0)
     best = window.table.ratings.item_titles()[int(np.argmax(model.item_bias_))]
     assert best in window.factor_space.bias_html()
     assert window.factor_space.side_tabs.tabText(window.factor_space.side_tabs.currentIndex()) == "Biases"
+    generosity, quality = findings.planted_truth(window.table.ratings)
+    assert spearmanr(model.item_bias_, quality)[0] >= 0.9 and spearmanr(model.user_bias_, generosity)[0] >= 0.9
+    users, movies = findings.bias_agreement(window)
+    assert f"{movies:.2f}" in step_text(window) and f"{users:.2f}" in step_text(window)
 
 
 def regularization_helps_validation(window):
@@ -69,45 +91,110 @@ def likes_become_probabilities(window):
     assert np.all((predictions > 0) & (predictions < 1))
 
 
-def the_sparse_movie_stays_short(window):
-    x = window.training_panel.model.item_factors_
-    norms = np.linalg.norm(x, axis=1)
-    assert norms[-1] < 0.5 * np.median(norms[:-1])
+NEW = slice(-NEW_RELEASES, None)
 
 
-def the_density_filter_hides_it(window):
+def the_new_releases_stay_short(window):
+    norms = findings.factor_lengths(window.training_panel.model)
+    assert np.all(norms[NEW] < 0.5 * np.median(norms[:NEW.start]))
+
+
+def the_density_filter_hides_them_and_restricts_training(window):
     shown_titles = [window.proxy.headerData(r, Qt.Orientation.Vertical) for r in range(window.proxy.rowCount())]
-    assert "New release" not in shown_titles and len(shown_titles) == 10
+    assert not any(title.startswith("New release") for title in shown_titles) and len(shown_titles) == 10
+    trained_on = window.proxy.training_ratings()
+    assert np.all(trained_on.item_counts()[NEW] == 0) and trained_on.n_ratings == window.table.ratings.n_ratings - 3
+    assert "Train uses these" in window.summary_label.text()
+
+
+def the_rare_vectors_before_and_after(window):
+    memo = window.lesson_panel.memo
+    before, after = (findings.factor_lengths(memo[key]) for key in ("all ratings", "at least 3"))
+    assert np.all(after[NEW] < before[NEW])
+    text = step_text(window)
+    assert all(f"{value:.3f}" in text for value in (*before[NEW], *after[NEW]))
     assert "only 1 rating" in window.factor_space.one_hot_html()
 
 
 def lookup_equals_one_hot_product(window):
     text = window.factor_space.one_hot_html()
     assert "row 1 of W: <b>yes</b>" in text
+    assert "only" not in text  # 2 ratings of a 5-movie matrix whose movies have 2 to 4: not sparse here
 
 
-def content_towers_find_similar_movies(window):
+def content_towers_learned_the_similarity(window):
     model = window.training_panel.model
     assert isinstance(model, ContentBased)
+    assert "taste" not in model.item_feature_names_ and not {"Romance", "Action"} & set(model.item_feature_names_)
     np.testing.assert_allclose(np.linalg.norm(model.item_factors_, axis=1), 1.0, atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(model.user_factors_, axis=1), 1.0, atol=1e-6)
+    learned, raw = findings.similarity_shares(window)
+    assert learned >= 0.9 and learned > raw + 0.1
     tastes = window.table.ratings.item_info["taste"].to_numpy()
     similar, _ = model.similar_items(0, n=3)
     assert np.all(tastes[similar] == tastes[0])
     assert window.factor_space.neighbour_rows()
 
 
+def a_new_user_gets_recommendations(window):
+    dialog = window.new_user_dialog
+    assert dialog.isVisible() and dialog.results.topLevelItemCount() == 10
+    titles = list(window.table.ratings.item_titles())
+    tastes = window.table.ratings.item_info["taste"].to_numpy()
+    top = [titles.index(dialog.results.topLevelItem(r).text(0)) for r in range(3)]
+    assert np.all(tastes[top] == 0)  # romance first, for a user who likes romantic tags
+    dialog.close()
+
+
+def without_normalization_scores_leave_the_range(window):
+    model = window.training_panel.model
+    assert not model.normalize_
+    lengths = np.linalg.norm(model.item_factors_, axis=1)
+    assert findings.outside_unit_range(model) > 0.02 and lengths.max() > 1.2 * lengths.min()
+    assert f"{findings.outside_unit_range(model):.0%}" in step_text(window)
+
+
+def without_target_scaling_nothing_goes_above_one(window):
+    model = window.training_panel.model
+    assert model.normalize_ and not model.scale_targets_
+    assert np.max(window.table.predictor.predict_matrix()) <= 1.0 + 1e-9
+    assert model.history_[-1].train["rmse"] > 1.5 > window.lesson_panel.memo["both"].history_[-1].train["rmse"]
+
+
+def seeds_change_the_factors_not_the_fit(window):
+    models = findings.seed_runs(window)
+    assert [m.seed for m in models] == [0, 1, 2]
+    totals = [m.history_[-1].total for m in models]
+    assert max(totals) - min(totals) < 1e-3 * max(totals)
+    predictions = [m.predictor().predict_matrix() for m in models]
+    assert all(np.max(np.abs(p - predictions[0])) < 0.01 for p in predictions)
+    assert min(np.linalg.norm(models[0].item_factors_[0] - m.item_factors_[0]) for m in models[1:]) > 0.1
+
+
+def twin_blocks_same_up_to_rotation(window):
+    found = findings.twin_comparison(window)
+    assert found["prediction_gap"] < 1e-3 and found["gram_gap"] < 1e-3
+    assert found["twin_distance"].max() > found["spread"]
+
+
 CHECKS = {
+    (0, 1): the_formula_is_what_the_preset_computes,
     (0, 2): latent_factors_split_the_genres,
-    (1, 1): eve_is_predicted_zero,
+    (1, 1): eve_is_predicted_zero_because_nothing_moves_her_w,
     (1, 2): eve_is_predicted_the_movie_means,
-    (2, 3): biases_were_added_and_ranked,
+    (2, 3): biases_recover_the_planted_ones,
     (3, 2): regularization_helps_validation,
     (4, 1): likes_become_probabilities,
-    (5, 1): the_sparse_movie_stays_short,
-    (5, 2): the_density_filter_hides_it,
+    (5, 1): the_new_releases_stay_short,
+    (5, 2): the_density_filter_hides_them_and_restricts_training,
+    (5, 3): the_rare_vectors_before_and_after,
     (6, 2): lookup_equals_one_hot_product,
-    (7, 2): content_towers_find_similar_movies,
+    (7, 2): content_towers_learned_the_similarity,
+    (7, 3): a_new_user_gets_recommendations,
+    (8, 2): without_normalization_scores_leave_the_range,
+    (8, 4): without_target_scaling_nothing_goes_above_one,
+    (9, 3): seeds_change_the_factors_not_the_fit,
+    (10, 2): twin_blocks_same_up_to_rotation,
 }
 
 

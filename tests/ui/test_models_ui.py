@@ -140,3 +140,22 @@ def test_a_saved_project_restores_the_chosen_model(qtbot, window, tmp_path, kind
     assert window.open_file(str(path), confirm=False)
     assert window.training_panel.kind == kind
     np.testing.assert_allclose(window.table.predictor.predict_matrix(), expected, rtol=1e-9)
+
+
+def test_the_content_switches_reach_the_towers(qtbot, window):
+    window.open_preset("planted")
+    panel = window.training_panel
+    assert not panel.normalize.isVisibleTo(panel)  # the matrix factorization has no towers
+    choose(panel, "content")
+    assert panel.normalize.isVisibleTo(panel) and panel.normalize.isChecked() and panel.scale_targets.isChecked()
+    panel.epochs.setValue(30)
+    qtbot.mouseClick(panel.normalize, Qt.MouseButton.LeftButton)
+    model, reason = train(qtbot, panel)
+    assert reason == "done" and not model.normalize_ and model.scale_targets_
+    assert not np.allclose(np.linalg.norm(model.item_factors_, axis=1), 1.0)
+    qtbot.mouseClick(panel.normalize, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.scale_targets, Qt.MouseButton.LeftButton)
+    model, reason = train(qtbot, panel)
+    assert model.normalize_ and not model.scale_targets_
+    assert np.max(window.table.predictor.predict_matrix()) <= 1.0 + 1e-9  # a cosine cannot reach 2 stars
+    assert panel.settings()["scale_targets"] is False

@@ -173,7 +173,10 @@ ABORT_SEQUENCE = textwrap.dedent("""
     QTest.keyClick(window, Qt.Key.Key_F5)   # run A: one epoch
     time.sleep(0.1)                          # busy window: A's 'finished' waits in the queue
     QTest.keyClick(window, Qt.Key.Key_F5)   # run B replaces A
-    QTest.keyClick(window, Qt.Key.Key_F6)   # and is paused
+    QTest.keyClick(window, Qt.Key.Key_F6)   # and is paused (when its worker answers: on a busy machine
+    deadline = time.monotonic() + 2         # that takes more than 20 ms)
+    while window.training_panel.controller.state != "paused" and time.monotonic() < deadline:
+        QTest.qWait(5)
     QTest.qWait(20)                          # A's 'finished' arrives (it used to wait for B's thread)
     state = window.training_panel.controller.state
     QTest.keyClick(window, Qt.Key.Key_F5)   # Train while B's thread still runs

@@ -592,11 +592,11 @@ class WindowMachine(RuleBasedStateMachine):
     def swap_rows_and_columns(self):
         self._key(self.window, Qt.Key.Key_T, CTRL)
 
-    @rule(users=st.integers(0, 4), movies=st.integers(0, 4), accept=st.booleans())
+    @rule(users=st.integers(0, 4), movies=st.integers(0, 4), accept=st.booleans(), restrict=st.booleans())
     @step
-    def density_filter(self, users, movies, accept):
+    def density_filter(self, users, movies, accept, restrict):
         if accept:
-            ANSWERS.give(("density", (users, movies)))
+            ANSWERS.give(("density", (users, movies, restrict)))
         self.window.act_density.trigger()
         ANSWERS.clear()
         process_events()
@@ -605,6 +605,21 @@ class WindowMachine(RuleBasedStateMachine):
     @step
     def clear_filters_and_sorting(self):
         self.window.act_clear_filters.trigger()
+        process_events()
+
+    @rule(features=st.lists(st.floats(-5, 60, allow_nan=False), max_size=4), close=st.booleans())
+    @step
+    def recommend_for_a_new_user(self, features, close):
+        self.window.act_new_user.trigger()
+        dialog = self.window.new_user_dialog
+        if dialog is None or not dialog.isVisible():
+            return NOTHING_TO_DO  # no trained content-based model (the message bar says so)
+        for field, value in zip(dialog.fields.values(), features):
+            field.setValue(value)
+        QTest.mouseClick(dialog.recommend_button, Qt.MouseButton.LeftButton)
+        assert dialog.results.topLevelItemCount() == min(10, self.ratings.n_items)
+        if close:
+            dialog.close()
         process_events()
 
     @rule(which=st.sampled_from(["predictions", "residuals"]))
@@ -752,7 +767,8 @@ class WindowMachine(RuleBasedStateMachine):
         slider.setValue(slider.minimum() + position % (slider.maximum() - slider.minimum() + 1))
         process_events()
 
-    @rule(box=st.sampled_from(["projection", "colour_by", "show_choice", "labels_by"]), choice=st.integers(0, 5),
+    @rule(box=st.sampled_from(["projection", "colour_by", "show_choice", "labels_by", "genre_highlight"]),
+          choice=st.integers(0, 5),
           side_tab=st.integers(0, 2))
     @step
     def change_a_factor_space_setting(self, box, choice, side_tab):
@@ -760,6 +776,12 @@ class WindowMachine(RuleBasedStateMachine):
         options = [i for i in range(combo.count()) if combo.itemData(i) != "tsne"]  # t-SNE spawns a process
         combo.setCurrentIndex(options[choice % len(options)])
         self.view.side_tabs.setCurrentIndex(side_tab)
+        process_events()
+
+    @rule(least=st.sampled_from([0, 1, 2, 3, 5]))
+    @step
+    def filter_the_neighbours_by_ratings(self, least):
+        self.view.neighbour_min_ratings.setValue(least)
         process_events()
 
     # --- invariants -------------------------------------------------------------------------------------

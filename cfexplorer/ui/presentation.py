@@ -1,0 +1,80 @@
+"""View ▸ Presentation Mode (F11), for a projector at the back of a lecture hall: the window fills the screen,
+type is larger everywhere (the plots' legends, axis titles and tick labels too), the grid has high contrast,
+lines are thick and markers big, and secondary panes make room for the grid, the curves and the formula.
+Leaving it puts back the window's size, the panes and the font as they were."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+FONT_SCALE, MARKER_SCALE, LINE_WIDTH, NORMAL_LINE_WIDTH = 1.5, 1.8, 4, 2
+
+
+class PresentationMode:
+    """What presentation mode changes in a main window, and how to put it back."""
+
+    def __init__(self, window):
+        self.window = window
+        self.on = False
+        self.layout_before = None  # the dock layout to save with a session: the everyday one
+        self._geometry_before = None
+        self._font_before = None
+        self._hidden: list = []
+        self._dock_width_before = 0
+
+    def set(self, on: bool):
+        if on == self.on:
+            return
+        self.on = on
+        window, app = self.window, QApplication.instance()
+        if on:
+            self.layout_before = window.saveState()
+            self._geometry_before = window.saveGeometry()
+            self._font_before = QFont(app.font())
+            font = QFont(self._font_before)
+            font.setPointSizeF(self._font_before.pointSizeF() * FONT_SCALE)
+            app.setFont(font)
+            secondary = [window.explain_dock, window.toolbar, window.statusBar()]
+            if window.lesson_panel.lesson is None:
+                secondary.append(window.lesson_dock)
+            self._hidden = [widget for widget in secondary if widget.isVisible()]
+            for widget in self._hidden:
+                widget.hide()
+            window.formula_dock.raise_()
+            self._dock_width_before = window.training_dock.width()
+            window.showFullScreen()
+            QTimer.singleShot(0, self._widen_training_dock)  # once the larger font has laid the panel out
+        else:
+            if self._font_before is not None:
+                app.setFont(self._font_before)
+            for widget in self._hidden:
+                widget.show()
+            self._hidden = []
+            window.showNormal()
+            if self._geometry_before is not None:
+                window.restoreGeometry(self._geometry_before)
+            window.resizeDocks([window.training_dock], [self._dock_width_before], Qt.Orientation.Horizontal)
+        self._style_views(on, app.font().pointSizeF())
+
+    def _widen_training_dock(self):
+        """Room for the settings' full names in the larger type, up to two fifths of the screen."""
+        window = self.window
+        if not self.on:
+            return
+        wanted = min(window.training_panel.sizeHint().width(), window.width() * 2 // 5)
+        if wanted > window.training_dock.width():
+            window.resizeDocks([window.training_dock], [wanted], Qt.Orientation.Horizontal)
+
+    def _style_views(self, on: bool, point_size: float):
+        window = self.window
+        window.table.set_high_contrast(on)
+        curves = window.training_panel.loss_plot
+        curves.set_line_width(LINE_WIDTH if on else NORMAL_LINE_WIDTH)
+        curves.set_text_size(point_size)
+        window.factor_space.set_marker_scale(MARKER_SCALE if on else 1.0)
+        window.factor_space.set_text_size(point_size)
+        # after the font change has reached the grid (it arrives as an event)
+        QTimer.singleShot(0, window.grid.resizeRowsToContents)
+        QTimer.singleShot(0, window.grid.resizeColumnsToContents)

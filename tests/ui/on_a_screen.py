@@ -1,0 +1,116 @@
+"""Runs the main window on an offscreen screen of a given size, in a process of its own (Qt reads the size of
+its screens once, when it starts), and prints what tests/ui/test_projector.py checks, as JSON.
+
+    python -m tests.ui.on_a_screen WIDTH HEIGHT SETTINGS.ini [--presentation OUT.png]
+
+Without --presentation: the size and place of the window as it opens (with the geometry SETTINGS.ini holds,
+if any). With it: the window trained on the course example in presentation mode, every button and field of
+the training panel scrolled to in turn, and a screenshot.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def rect(r) -> list[int]:
+    return [r.x(), r.y(), r.width(), r.height()]
+
+
+def controls_of(panel):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QWidget
+
+    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit)
+    return [widget for widget in panel.findChildren(QWidget) if isinstance(widget, kinds)
+            and widget.isVisibleTo(panel)
+            and not isinstance(widget.parent(), (QAbstractSpinBox, QComboBox))]  # their own line edits
+
+
+def where_controls_are(window) -> list[dict]:
+    """Each visible control of the training panel, scrolled into view as a user would: its rectangle in the
+    window and in the part of the panel one sees."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QApplication
+
+    panel = window.training_panel
+    scroller = panel.settings_scroller
+    shown = []
+    for control in controls_of(panel):
+        if scroller.widget().isAncestorOf(control):
+            # the whole control (ensureWidgetVisible settles for a field's text cursor)
+            centre = control.mapTo(scroller.widget(), control.rect().center())
+            scroller.ensureVisible(centre.x(), centre.y(), control.width() // 2 + 1, control.height() // 2 + 1)
+            QApplication.processEvents()
+            seen = QRect(scroller.viewport().mapTo(window, QPoint(0, 0)), scroller.viewport().size())
+        else:
+            seen = QRect(panel.mapTo(window, QPoint(0, 0)), panel.size())
+        at = QRect(control.mapTo(window, QPoint(0, 0)), control.size())
+        name = control.text() if hasattr(control, "text") and isinstance(control.text(), str) else ""
+        shown.append({"control": f"{type(control).__name__} {control.objectName() or name}".strip(),
+                      "at": rect(at), "seen": rect(seen), "in_window": window.rect().contains(at),
+                      "in_view": seen.contains(at)})
+    return shown
+
+
+def settle(app, ms: int = 300):
+    """Let the layouts that a font change and a resize set off run to the end."""
+    import time
+
+    end = time.monotonic() + ms / 1000
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def main(argv: list[str]) -> int:
+    import os
+
+    width, height, settings_path = int(argv[0]), int(argv[1]), argv[2]
+    presentation_png = argv[4] if len(argv) > 4 and argv[3] == "--presentation" else None
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
+    from PySide6.QtCore import QSettings
+
+    from cfexplorer.app import MainWindow, make_application, use_screen_of_size
+
+    config = use_screen_of_size(width, height)
+    app = make_application()
+    config.unlink()
+    window = MainWindow(settings=QSettings(settings_path, QSettings.Format.IniFormat))
+    report = {"screen": rect(app.primaryScreen().availableGeometry())}
+    try:
+        report["before_show"] = rect(window.frameGeometry())
+        window.show()
+        app.processEvents()
+        report["window"] = rect(window.frameGeometry())
+        if presentation_png:
+            window.train_and_wait()
+            window.set_presentation(True)
+            settle(app)
+            panel = window.training_panel
+            report["full_screen"] = window.isFullScreen()
+            report["window"] = rect(window.frameGeometry())
+            report["panel_scrolls_sideways"] = panel.settings_scroller.horizontalScrollBar().maximum() > 0
+            report["settings_width"] = panel.settings_scroller.widget().width()
+            report["settings_view_width"] = panel.settings_scroller.viewport().width()
+            report["controls"] = {}
+            for index in range(panel.model_kind.count()):  # each model shows settings of its own
+                panel.model_kind.setCurrentIndex(index)
+                settle(app, 100)
+                report["controls"][panel.kind] = where_controls_are(window)
+            panel.model_kind.setCurrentIndex(0)
+            settle(app, 100)
+            panel.settings_scroller.verticalScrollBar().setValue(0)
+            app.processEvents()
+            report["saved"] = window.grab().save(presentation_png)
+    finally:
+        window.undo_stack.setClean()
+        window.close()
+        app.processEvents()
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

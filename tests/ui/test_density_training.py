@@ -1,0 +1,53 @@
+"""The density filter can restrict what Train learns from, not only what the grid shows."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from cfexplorer.ui.density_dialog import DensityFilterDialog
+
+RUN_MS = 60_000
+
+
+def filter_by_dialog(window, monkeypatch, min_movie_ratings, restrict):
+    def answer(dialog):
+        dialog.min_item.setValue(min_movie_ratings)
+        dialog.restrict_training.setChecked(restrict)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(DensityFilterDialog, "exec", answer)
+    window.act_density.trigger()
+
+
+def train(qtbot, window):
+    panel = window.training_panel
+    with qtbot.waitSignal(panel.sig_run_started, timeout=RUN_MS) as started:
+        with qtbot.waitSignal(panel.sig_run_ended, timeout=RUN_MS):
+            qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    return started.args[1]  # the ratings the run trained on
+
+
+def test_train_uses_only_the_kept_ratings_when_asked(qtbot, window, monkeypatch):
+    window.open_preset("planted")
+    ratings = window.table.ratings
+    counts = ratings.item_counts()
+    cut = int(np.median(counts)) + 1
+    rare = counts < cut
+    assert rare.any() and not rare.all()
+
+    filter_by_dialog(window, monkeypatch, cut, restrict=False)
+    assert window.proxy.columnCount() + window.proxy.rowCount() < ratings.n_items + ratings.n_users
+    assert train(qtbot, window).n_ratings == ratings.n_ratings  # the view is filtered, training is not
+
+    filter_by_dialog(window, monkeypatch, cut, restrict=True)
+    trained_on = train(qtbot, window)
+    assert trained_on.n_ratings == int(counts[~rare].sum())
+    assert np.all(trained_on.item_counts()[rare] == 0)
+    assert (trained_on.n_users, trained_on.n_items) == (ratings.n_users, ratings.n_items)  # rows line up
+    predictions = window.table.predictor.predict_matrix()
+    assert predictions.shape == (ratings.n_users, ratings.n_items) and np.isfinite(predictions).all()
+    assert "Train uses these" in window.summary_label.text()
+
+    window.act_clear_filters.trigger()
+    assert not window.proxy.restricts_training
+    assert train(qtbot, window).n_ratings == ratings.n_ratings

@@ -1,0 +1,156 @@
+"""A projector's screen: the window opens inside it, and presentation mode fills it without cutting off any
+control of the training panel (each process below has a screen of its own size: tests/ui/on_a_screen.py)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QCheckBox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def on_a_screen(width, height, settings, presentation_png=None) -> dict:
+    command = [sys.executable, "-m", "tests.ui.on_a_screen", str(width), str(height), str(settings)]
+    if presentation_png is not None:
+        command += ["--presentation", str(presentation_png)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def inside(rect, area) -> bool:
+    x, y, w, h = rect
+    ax, ay, aw, ah = area
+    return ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_presentation_mode_fills_the_screen_and_every_control_of_the_training_panel_can_be_seen(
+        tmp_path, width, height):
+    picture = tmp_path / f"presentation-{width}x{height}.png"
+    report = on_a_screen(width, height, tmp_path / "settings.ini", picture)
+    assert report["full_screen"] and report["window"] == [0, 0, width, height]
+    assert not report["panel_scrolls_sideways"]
+    assert report["settings_width"] <= report["settings_view_width"]
+    for kind, controls in report["controls"].items():
+        assert len(controls) >= 8, kind  # the transport buttons and the model's settings
+        cut_off = [c["control"] for c in controls if not (c["in_window"] and c["in_view"])]
+        assert not cut_off, f"{kind} at {width}x{height}: {cut_off}"
+        assert all(inside(c["at"], [0, 0, width, height]) and inside(c["at"], c["seen"]) for c in controls)
+    image = QImage(str(picture))
+    assert (image.width(), image.height()) == (width, height)
+
+
+def test_the_first_window_fits_a_small_screen(tmp_path):
+    report = on_a_screen(1280, 720, tmp_path / "settings.ini")
+    assert inside(report["window"], report["screen"])
+    assert report["window"][2:] == [1280, 720]  # it takes what there is (1400 x 860 where there is room)
+
+
+def test_a_window_last_seen_on_a_larger_screen_opens_inside_the_smaller_one(tmp_path):
+    settings = tmp_path / "settings.ini"
+    desk = on_a_screen(1920, 1080, settings)  # closing saves the geometry
+    assert desk["window"][2] > 1280 and desk["window"][3] > 720  # 1400 x 860 and its frame: too large for
+    projector = on_a_screen(1280, 720, settings)  # the next lecture
+    assert inside(projector["window"], [0, 0, 1280, 720])
+
+
+# --- numbers a class can read ------------------------------------------------------------------------------
+def test_compare_models_shows_every_row_and_bars_that_differ_where_the_scores_do(qtbot, window):
+    from cfexplorer.core.compare import ComparisonRow
+
+    scores = [0.849, 0.856, 0.853, 0.855, 0.865, 1.042, 0.851]
+    rows = [ComparisonRow(f"model {i}", "mf", {"rmse": v, "mae": v - 0.2}, {"rmse": 0.0, "mae": 0.0}, 0.1, 10, 1)
+            for i, v in enumerate(scores)]
+    dialog = window.show_compare_dialog()
+    qtbot.waitExposed(dialog)
+    dialog.show_rows(rows, ("rmse", "mae"))
+    qtbot.wait(50)
+    table = dialog.table
+    bottom = table.viewport().height()
+    assert all(table.rowViewportPosition(r) >= 0 and table.rowViewportPosition(r) + table.rowHeight(r) <= bottom
+               for r in range(len(rows)))
+    low, high = dialog.chart.getPlotItem().viewRange()[1]
+    assert 0.7 < low < 0.849 and high > 1.042
+    view = dialog.chart.getPlotItem().vb
+    top = {v: view.mapViewToScene(pg_point(0, v)).y() for v in (0.849, 0.856)}
+    assert top[0.849] - top[0.856] > 3  # pixels: the higher score's bar is visibly taller
+    shown = {item.textItem.toPlainText() for item in dialog.chart.getPlotItem().items
+             if type(item).__name__ == "TextItem"}
+    assert {"0.849", "0.856", "1.042"} <= shown
+    dialog.close()
+
+
+def pg_point(x, y):
+    import pyqtgraph as pg
+
+    return pg.Point(x, y)
+
+
+def test_the_validation_axis_reads_rmse_as_it_is(qtbot, window):
+    from cfexplorer.core.mf import EpochRecord
+
+    plot = window.training_panel.loss_plot
+    plot.start_run({}, ("rmse", "mae"), 3)
+    plot.add_records([EpochRecord(epoch=e, data_term=10.0 / e, reg_term=1.0, total=10.0 / e + 1,
+                                  validation={"rmse": 0.8512 - 0.001 * e, "mae": 0.66})
+                      for e in (1, 2, 3)])
+    qtbot.wait(50)
+    for axis in (plot.validation_plot.getAxis("left"), plot.cost_plot.getAxis("left")):
+        assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+    values = [value for _, ticks in plot.validation_plot.getAxis("left").tickValues(0.845, 0.851, 200)
+              for value in ticks]
+    assert values and all(0.8 < value < 0.9 for value in values)
+
+
+def test_presentation_scales_the_plots_text_with_the_font(qtbot, window):
+    curves, factor_plot = window.training_panel.loss_plot, window.factor_space.plot
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
+        window.training_panel.train()
+    normal = QApplication.font().pointSizeF()
+    window.set_presentation(True)
+    large = QApplication.font().pointSizeF()
+    assert large == pytest.approx(1.5 * normal)
+    for plot_item in (curves.cost_plot, curves.validation_plot, factor_plot.getPlotItem()):
+        for name in ("left", "bottom"):
+            axis = plot_item.getAxis(name)
+            assert axis.style["tickFont"].pointSizeF() == pytest.approx(large)
+            assert axis.labelStyle["font-size"] == f"{large:g}pt"
+    entries = [label for legend in (curves.cost_legend, curves.validation_legend) for _, label in legend.items]
+    assert entries and all(label.opts["size"] == f"{large:g}pt" for label in entries)
+    window.set_presentation(False)
+    assert all(label.opts["size"] == f"{normal:g}pt" for _, label in curves.cost_legend.items)
+
+
+def test_the_model_check_boxes_go_to_one_column_on_a_narrow_panel_and_back(qtbot, window):
+    window.open_preset("course")
+    dock, checks = window.training_dock, window.training_panel.checks
+    boxes = checks.findChildren(QCheckBox)
+    assert len(boxes) == 4
+
+    def laid_out():
+        qtbot.wait(50)
+        QApplication.processEvents()
+        return [box.geometry() for box in boxes]
+
+    window.resize(1400, 860)
+    window.resizeDocks([dock], [600], Qt.Orientation.Horizontal)
+    wide = laid_out()
+    assert len({rect.y() for rect in wide}) == 2 and len({rect.x() for rect in wide}) == 2
+
+    window.resizeDocks([dock], [dock.minimumSizeHint().width()], Qt.Orientation.Horizontal)
+    narrow = laid_out()
+    assert len({rect.x() for rect in narrow}) == 1 and len({rect.y() for rect in narrow}) == 4
+    for placed in (wide, narrow):
+        assert not any(a.intersects(b) for i, a in enumerate(placed) for b in placed[i + 1:])
+    for box in boxes:  # whole, inside the row the form gave them
+        assert checks.rect().contains(box.geometry()) and box.width() >= box.sizeHint().width()
+    # the window may be narrower than two check boxes side by side would allow
+    assert dock.minimumSizeHint().width() < checks.sizeHint().width() + 60
