@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bayes import BayesianMF
 from .content import ContentBased
 from .mf import BiasBaseline, GlobalMeanBaseline, MatrixFactorization
 from .neural import NeuralCF
@@ -41,6 +42,9 @@ MODEL_KINDS = {
                   "Embeddings of user and movie, concatenated, through dense ReLU layers to one output."),
         ModelKind("content", "Content-based, two towers", ContentBased, {},
                   "User and movie features, each through a network to a unit vector; their dot product."),
+        ModelKind("bayes", "Bayesian MF (Gibbs sampling)", BayesianMF, {},
+                  "w·x + b + c + mean, averaged over posterior samples drawn by Gibbs sampling (BPMF): "
+                  "no λ to tune, and every prediction comes with how sure the model is of it."),
         ModelKind("biases", "Baseline: user and movie biases", BiasBaseline, {},
                   "Global mean + user bias + movie bias, no latent factors."),
         ModelKind("global_mean", "Baseline: global mean", GlobalMeanBaseline, {},
@@ -49,7 +53,7 @@ MODEL_KINDS = {
 }
 
 _CLASSES = {cls.__name__: cls for cls in (MatrixFactorization, BiasBaseline, GlobalMeanBaseline, NeuralCF,
-                                          ContentBased)}
+                                          ContentBased, BayesianMF)}
 
 
 def make_model(kind: str, **params):
@@ -163,4 +167,6 @@ def kind_of(model) -> str:
         return "neural"
     if isinstance(model, ContentBased):
         return "content"
+    if isinstance(model, BayesianMF):
+        return "bayes"
     return "dot_bias" if getattr(model, "y_range", None) is not None else "mf"
