@@ -156,6 +156,9 @@ class TrainingWorker(QObject):
                         finally:
                             self._condition.acquire()
                         announced_pause = True
+                        # A stop or step asked for while the lock was released has notified nobody: look
+                        # again before waiting, or the worker sleeps through it for good.
+                        continue
                     self._condition.wait()
                     continue
                 pace = self._epochs_per_second

@@ -230,3 +230,29 @@ def test_the_busy_cpu_fixture_keeps_two_processes_spinning(busy_cpu):
     while time.monotonic() < deadline and not all(cpu_ticks(s.pid) > b for s, b in zip(busy_cpu, before)):
         time.sleep(0.05)
     assert all(cpu_ticks(s.pid) > b for s, b in zip(busy_cpu, before))
+
+
+def test_a_stop_asked_for_while_the_worker_announces_its_pause_is_not_slept_through():
+    """Found by the window state machine on CI: the worker released its lock to say "paused", Reset's stop
+    came in that moment and notified nobody, and the worker then waited for good (an idle window with a
+    training thread left running). The stop now arrives exactly then, every time."""
+    import threading
+
+    from cfexplorer.core.ratings import Ratings
+    from cfexplorer.ui.training import TrainingWorker
+
+    ratings = Ratings.from_dense([[5.0, 4.0, float("nan")], [1.0, float("nan"), 2.0]])
+    worker = TrainingWorker(MatrixFactorization(n_factors=2, n_epochs=50), ratings, paused=True)
+    announced = []
+    worker.sig_paused.connect(lambda run_id: (announced.append(run_id), worker.request_stop()),
+                              Qt.ConnectionType.DirectConnection)
+    finished = []
+    worker.sig_finished.connect(lambda run_id, reason: finished.append(reason), Qt.ConnectionType.DirectConnection)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    if thread.is_alive():  # free the sleeper so the process can end, then fail
+        worker.request_stop()
+    assert announced == [0]
+    assert not thread.is_alive(), "the worker slept through the stop asked for while it announced its pause"
+    assert finished == ["stopped"]
