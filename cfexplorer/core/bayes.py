@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -396,11 +395,6 @@ class BayesPredictor:
         return top, np.clip(scores[top], self.low, self.high)
 
     # --- the spread ----------------------------------------------------------------------------------------------
-    @cached_property
-    def _stacked(self) -> tuple[np.ndarray, np.ndarray]:
-        """The kept samples as (samples, users, k + 1) and (samples, movies, k + 1) arrays (made when first asked)."""
-        return np.stack([u for u, _ in self.samples]), np.stack([i for _, i in self.samples])
-
     @property
     def has_spread(self) -> bool:
         return len(self.samples) >= 2
@@ -411,11 +405,13 @@ class BayesPredictor:
                 + np.einsum("...k,...k->...", user_rows[..., :k], item_rows[..., :k]))
 
     def spread_cell(self, user: int, item: int) -> float:
-        """The posterior standard deviation of one prediction (NaN before two samples are kept)."""
+        """The posterior standard deviation of one prediction (NaN before two samples are kept): the rows of
+        one user and one movie gathered from each kept sample, nothing stacked whole."""
         if not self.has_spread:
             return float("nan")
-        users, items = self._stacked
-        return float(np.std(self._sample_scores(users[:, user], items[:, item])))
+        users = np.array([user_rows[user] for user_rows, _ in self.samples])
+        items = np.array([item_rows[item] for _, item_rows in self.samples])
+        return float(np.std(self._sample_scores(users, items)))
 
     def spread_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         if not self.has_spread:
@@ -429,12 +425,18 @@ class BayesPredictor:
         return np.sqrt(np.maximum(squares / len(self.samples) - mean * mean, 0.0))
 
     def user_spread(self, user: int) -> float:
-        """The posterior standard deviation of this user's predictions, averaged over every movie:
-        how sure the model is about the user."""
+        """The posterior standard deviation of this user's predictions, averaged over every movie: how sure
+        the model is about the user (one sample's movies at a time: samples x movies numbers at most)."""
         if not self.has_spread:
             return float("nan")
-        users, items = self._stacked
-        return float(np.mean(np.std(self._sample_scores(users[:, user][:, None, :], items), axis=0)))
+        n_items = len(self.item_factors)
+        total, squares = np.zeros(n_items), np.zeros(n_items)
+        for user_rows, item_rows in self.samples:
+            z = self._sample_scores(user_rows[user][None, :], item_rows)
+            total += z
+            squares += z * z
+        mean = total / len(self.samples)
+        return float(np.mean(np.sqrt(np.maximum(squares / len(self.samples) - mean * mean, 0.0))))
 
     def explain(self, user: int, item: int) -> dict:
         dot = float(self.product_left[user] @ self.product_right[item])
@@ -451,4 +453,5 @@ class BayesPredictor:
         return {"model": f"Bayesian MF (Gibbs sampling): {averaged}", "terms": terms, "score": z,
                 "prediction": self.predict_cell(user, item), "sigmoid": False, "y_range": None,
                 "clipped": not (self.low <= z <= self.high), "spread": self.spread_cell(user, item),
-                "spread_samples": len(self.samples), "noise_sd": self.noise_sd}
+                "user_spread": self.user_spread(user), "spread_samples": len(self.samples),
+                "noise_sd": self.noise_sd}

@@ -186,6 +186,24 @@ class RatingTableModel(QAbstractTableModel):
             return None
         return value if math.isfinite(value) else None
 
+    def uncertainty(self, user: int, item: int) -> float | None:
+        """How unsure the model is of its prediction for a cell (the posterior standard deviation a Bayesian
+        model measures over its samples); None for models without one, or before they have one."""
+        spread = getattr(self._predictor, "spread_cell", None)
+        if spread is None or self._predictor_failed:
+            return None
+        try:
+            value = float(spread(user, item))
+        except Exception:
+            self._predictor_failed = True
+            report_current_exception("RatingTableModel.uncertainty")
+            return None
+        return value if math.isfinite(value) else None
+
+    def _plus_minus(self, user: int, item: int) -> str:
+        spread = self.uncertainty(user, item)
+        return "" if spread is None else f" ± {format_number(spread, 2)}"
+
     def _emit_all_changed(self):
         if self.rowCount() and self.columnCount():
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1))
@@ -306,11 +324,13 @@ class RatingTableModel(QAbstractTableModel):
             if known:
                 fitted = self.predicted(user, item)
                 if fitted is not None:
-                    return (f"{who} rated “{what}”: {value:g}; the model gives {format_number(fitted, 3)} "
+                    return (f"{who} rated “{what}”: {value:g}; the model gives {format_number(fitted, 3)}"
+                            f"{self._plus_minus(user, item)} "
                             f"(residual {format_number(value - fitted, 3, signed=True)})")
                 return f"{who} rated “{what}”: {value:g}"
             if predicted is not None:
-                return f"{who} has not rated “{what}”; predicted {format_number(predicted, 3)}"
+                return (f"{who} has not rated “{what}”; predicted {format_number(predicted, 3)}"
+                        f"{self._plus_minus(user, item)}")
             return f"{who} has not rated “{what}”"
         if role == SORT_ROLE:
             return value if known else (predicted if predicted is not None else float("nan"))

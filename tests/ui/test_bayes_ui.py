@@ -1,0 +1,116 @@
+"""The Bayesian model through the window: its own settings, and how sure it is of each prediction, shown
+where a user looks (a cell's tooltip, the explanation pane)."""
+
+import re
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
+
+from cfexplorer.core.bayes import BayesianMF
+from tests.ui.test_grid import cell_index
+from tests.ui.test_models_ui import choose, train
+
+PLUS_MINUS = re.compile(r"predicted (\d+\.\d+) ± (\d+\.\d+)")
+
+
+def hover_tooltip(qtbot, window, index) -> str:
+    """The tooltip the grid shows when the mouse rests on a cell (the view's own ToolTip event)."""
+    grid = window.grid
+    grid.scrollTo(index)
+    at = grid.visualRect(index).center()
+    event = QHelpEvent(QEvent.Type.ToolTip, at, grid.viewport().mapToGlobal(at))
+    QApplication.sendEvent(grid.viewport(), event)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    text = QToolTip.text()
+    QToolTip.hideText()
+    return text
+
+
+@pytest.fixture
+def eve_trained(qtbot, window):
+    """The course's movies with Eve, who rated nothing, after 120 Gibbs samples."""
+    window.open_preset("course-eve")
+    panel = window.training_panel
+    choose(panel, "bayes")
+    panel.epochs.setValue(120)
+    panel.burn_in.setValue(20)
+    model, reason = train(qtbot, panel)
+    assert reason == "done" and isinstance(model, BayesianMF)
+    return window, model
+
+
+def test_the_panel_shows_the_sampler_settings_and_refuses_a_burn_in_that_leaves_nothing(qtbot, window):
+    panel = window.training_panel
+    choose(panel, "bayes")
+    visible = {name for name, widget in panel._row_widgets.items() if panel.form.isRowVisible(widget)}
+    assert visible == {"factors", "epochs", "burn_in", "kept_samples"}
+    assert panel.epochs_label.text() == "Gibbs samples" and panel.epochs.value() == 200
+    assert panel.kept_samples.value() == 32
+    messages = []
+    panel.sig_message.connect(lambda kind, text: messages.append((kind, text)))
+    panel.epochs.setValue(10)
+    panel.burn_in.setValue(10)
+    assert panel.train() is False
+    assert messages[-1][0] == "error" and "burn-in (10) must leave samples to average" in messages[-1][1]
+    choose(panel, "mf")
+    assert panel.epochs_label.text() == "Epochs" and not panel.form.isRowVisible(panel.burn_in)
+
+
+def test_likes_are_refused_with_a_message(qtbot, window):
+    window.open_preset("course-binary")
+    panel = window.training_panel
+    messages = []
+    panel.sig_message.connect(lambda kind, text: messages.append((kind, text)))
+    choose(panel, "bayes")
+    assert panel.train() is False
+    assert "predicts ratings with Gaussian noise" in messages[-1][1]
+    assert window.table.predictor is None
+
+
+def test_the_tooltip_says_how_sure_the_model_is_and_eve_is_the_least_sure(qtbot, eve_trained):
+    window, model = eve_trained
+    movie = "Cute puppies of love"
+    spreads = {}
+    for user in ("Eve", "Bob", "Alice"):
+        index, (u, i) = cell_index(window, user, movie)
+        text = hover_tooltip(qtbot, window, index)
+        if user == "Bob":  # Bob rated it: the model's value for a known rating, with its ±
+            assert f"Bob rated “{movie}”: 4; the model gives" in text and " ± " in text
+            spreads[user] = float(text.split(" ± ")[1].split()[0])
+            continue
+        found = PLUS_MINUS.search(text)
+        assert found, text
+        assert float(found.group(1)) == pytest.approx(model.predict([u], [i])[0], abs=0.0006)
+        assert float(found.group(2)) == pytest.approx(model.predict_std([u], [i])[0], abs=0.006)
+        spreads[user] = float(found.group(2))
+    assert spreads["Eve"] > spreads["Alice"] and spreads["Eve"] > spreads["Bob"]
+
+
+def test_the_explanation_says_how_sure_the_model_is_about_eve(qtbot, eve_trained):
+    window, model = eve_trained
+    about = {}
+    for user in ("Eve", "Alice"):
+        index, (u, i) = cell_index(window, user, "Swords vs. karate")
+        window.grid.setCurrentIndex(index)
+        qtbot.waitUntil(lambda: f"About {user} on average" in window.explain_panel.text.toPlainText(), timeout=3000)
+        text = window.explain_panel.text.toPlainText()
+        kept = len(model.kept_samples_)
+        assert 16 < kept <= 32 and f"posterior standard deviation over {kept} kept samples" in text
+        assert f"± {model.predict_std([u], [i])[0]:.2f}" in text
+        about[user] = float(re.search(rf"About {user} on average over every movie: ± (\d+\.\d+)", text).group(1))
+        expected = np.mean(model.predict_std(np.full(5, u), np.arange(5)))
+        assert about[user] == pytest.approx(expected, abs=0.006)
+    assert about["Eve"] > 1.3 * about["Alice"]
+
+
+def test_other_models_show_no_plus_minus(qtbot, window):
+    window.open_preset("course-eve")
+    panel = window.training_panel
+    choose(panel, "mf")
+    train(qtbot, panel)
+    index, _ = cell_index(window, "Eve", "Swords vs. karate")
+    text = hover_tooltip(qtbot, window, index)
+    assert "predicted" in text and "±" not in text
