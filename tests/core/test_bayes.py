@@ -215,3 +215,21 @@ def test_a_state_that_does_not_fit_is_refused():
         checked_model_from_state({**state, "user_rows": state["user_rows"] * np.nan}, SMALL)
     with pytest.raises(ValueError, match="burn-in"):
         checked_model_from_state({**state, "params": {**state["params"], "burn_in": 10}}, SMALL)
+
+
+def test_on_movielens_users_with_few_ratings_are_less_certain(shared_data):
+    """The one MovieLens test (the accuracy goal is measured by benchmarks/bench_bayes.py): after 30 samples the
+    posterior mean already beats the biases, and the 20 users with fewest ratings are less certain than the 20
+    with most."""
+    from cfexplorer.core.mf import BiasBaseline
+    from cfexplorer.io.readers import read_any
+
+    ratings = read_any(shared_data / "ml-latest-small" / "ratings.csv").ratings
+    train, test = train_test_split(ratings, 0.2, seed=0)
+    model = BayesianMF(n_factors=6, n_epochs=30, kept_samples=8, seed=0).fit(train)
+    assert model.score(test)["rmse"] < BiasBaseline().fit(train).score(test)["rmse"] - 0.005
+    by_count = np.argsort(train.user_counts(), kind="stable")
+    predictor = model.predictor()
+    few = np.mean([predictor.user_spread(user) for user in by_count[:20]])
+    many = np.mean([predictor.user_spread(user) for user in by_count[-20:]])
+    assert few > 1.1 * many, (few, many)
