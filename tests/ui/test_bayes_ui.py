@@ -114,3 +114,23 @@ def test_other_models_show_no_plus_minus(qtbot, window):
     index, _ = cell_index(window, "Eve", "Swords vs. karate")
     text = hover_tooltip(qtbot, window, index)
     assert "predicted" in text and "±" not in text
+
+
+def test_a_saved_project_keeps_the_sampler_settings_and_the_plus_minus(qtbot, window, tmp_path):
+    window.open_preset("course-eve")
+    panel = window.training_panel
+    choose(panel, "bayes")
+    panel.epochs.setValue(60)
+    panel.burn_in.setValue(7)
+    panel.kept_samples.setValue(12)
+    train(qtbot, panel)
+    index, _ = cell_index(window, "Eve", "Love at last")
+    before = hover_tooltip(qtbot, window, index)
+    assert PLUS_MINUS.search(before), before
+    path = tmp_path / "eve.cfx"
+    assert window.save_to(str(path))
+    window.open_preset("course")
+    assert window.open_file(str(path), confirm=False)
+    assert (panel.kind, panel.epochs.value(), panel.burn_in.value(), panel.kept_samples.value()) == ("bayes", 60, 7, 12)
+    index, _ = cell_index(window, "Eve", "Love at last")
+    assert hover_tooltip(qtbot, window, index) == before
