@@ -19,6 +19,7 @@ class ModelKind:
     model_class: type
     defaults: dict = field(default_factory=dict)
     description: str = ""
+    trains_on_likes: bool = True  # False: ratings only; 1/0 likes are refused
 
     def make(self, **params):
         """A model of this kind: its defaults, overridden by ``params`` it knows (others are ignored)."""
@@ -44,7 +45,8 @@ MODEL_KINDS = {
                   "User and movie features, each through a network to a unit vector; their dot product."),
         ModelKind("bayes", "Bayesian MF (Gibbs sampling)", BayesianMF, {},
                   "w·x + b + c + mean, averaged over posterior samples drawn by Gibbs sampling (BPMF): "
-                  "no λ to tune, and every prediction comes with how sure the model is of it."),
+                  "no λ to tune, and every prediction comes with how sure the model is of it.",
+                  trains_on_likes=False),
         ModelKind("biases", "Baseline: user and movie biases", BiasBaseline, {},
                   "Global mean + user bias + movie bias, no latent factors."),
         ModelKind("global_mean", "Baseline: global mean", GlobalMeanBaseline, {},

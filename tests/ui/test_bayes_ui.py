@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -134,3 +134,26 @@ def test_a_saved_project_keeps_the_sampler_settings_and_the_plus_minus(qtbot, wi
     assert (panel.kind, panel.epochs.value(), panel.burn_in.value(), panel.kept_samples.value()) == ("bayes", 60, 7, 12)
     index, _ = cell_index(window, "Eve", "Love at last")
     assert hover_tooltip(qtbot, window, index) == before
+
+
+def compare(qtbot, window, kinds):
+    window.act_compare.trigger()
+    dialog = window.compare_dialog
+    dialog.set_chosen(kinds)
+    with qtbot.waitSignal(dialog.sig_done, timeout=60_000) as blocker:
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    return dialog, {row.kind: row for row in blocker.args[0]}
+
+
+def test_the_comparison_runs_it_on_ratings_and_leaves_it_out_for_likes(qtbot, window):
+    window.open_preset("planted")
+    _, rows = compare(qtbot, window, ["bayes", "global_mean"])
+    assert set(rows) == {"bayes", "global_mean"}
+    assert rows["bayes"].metrics["rmse"] < 0.8 * rows["global_mean"].metrics["rmse"]
+    window.compare_dialog.close()
+    window.open_preset("course-binary")
+    dialog, rows = compare(qtbot, window, ["bayes", "global_mean"])
+    assert set(rows) == {"global_mean"} and "Bayesian" not in dialog.status.text()
+    names = [dialog.choices.item(row).text() for row in range(dialog.choices.rowCount())]
+    bayes = dialog.choices.item(names.index("Bayesian MF (Gibbs sampling) (defaults)"))
+    assert not bayes.isEnabled() and bayes.toolTip() == "Predicts ratings only, not likes (1/0)"
