@@ -44,7 +44,7 @@ def explanation_html(table: RatingTableModel, user: int, item: int) -> str:
         lines.append(f"Known rating y = {value:g}; the model gives {format_number(parts['prediction'], 2)}"
                      f"{plus_minus}; residual y − ŷ = {residual}")
     else:
-        lines.append(f"Not rated: predicted {format_number(parts['prediction'], 2)}{plus_minus}")
+        lines.append(f"Not rated: the grid shows the prediction {format_number(parts['prediction'], 2)}{plus_minus}")
     if "spread" in parts:
         lines.append(_certainty(parts, user_name))
     return "<br>".join(lines)
