@@ -424,6 +424,22 @@ class BayesPredictor:
         mean = total / len(self.samples)
         return np.sqrt(np.maximum(squares / len(self.samples) - mean * mean, 0.0))
 
+    def spread_matrix(self) -> np.ndarray:
+        """Every (user, movie) prediction's posterior standard deviation, users x movies: for small grids only
+        (one dense product per kept sample)."""
+        if not self.has_spread:
+            return np.full(self.shape, np.nan)
+        total, squares = np.zeros(self.shape), np.zeros(self.shape)
+        for user_rows, item_rows in self.samples:
+            k = user_rows.shape[1] - 1
+            z = user_rows[:, :k] @ item_rows[:, :k].T
+            z += user_rows[:, k][:, None]
+            z += item_rows[:, k][None, :]
+            total += z
+            squares += z * z
+        mean = total / len(self.samples)
+        return np.sqrt(np.maximum(squares / len(self.samples) - mean * mean, 0.0))
+
     def user_spread(self, user: int) -> float:
         """The posterior standard deviation of this user's predictions, averaged over every movie: how sure
         the model is about the user (one sample's movies at a time: samples x movies numbers at most)."""

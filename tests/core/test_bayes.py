@@ -124,6 +124,8 @@ def test_the_prediction_is_the_mean_over_the_samples_after_burn_in():
     np.testing.assert_allclose(model.predict(SMALL.users, SMALL.items, clip=False), np.mean(scores, axis=0),
                                atol=1e-9)
     np.testing.assert_allclose(model.predict_std(SMALL.users, SMALL.items), np.std(scores, axis=0), atol=1e-9)
+    every_pair = np.arange(40).repeat(30), np.tile(np.arange(30), 40)
+    np.testing.assert_allclose(model.predictor().spread_matrix().ravel(), model.predict_std(*every_pair), atol=1e-9)
     cell = [float(SMALL.values.mean() + u[3, k] + i[4, k] + u[3, :k] @ i[4, :k]) for u, i in model.kept_samples_]
     assert model.predictor().spread_cell(3, 4) == pytest.approx(np.std(cell))
     assert model.predictor().score(3, 4) == pytest.approx(np.mean(cell))

@@ -157,3 +157,37 @@ def test_the_comparison_runs_it_on_ratings_and_leaves_it_out_for_likes(qtbot, wi
     names = [dialog.choices.item(row).text() for row in range(dialog.choices.rowCount())]
     bayes = dialog.choices.item(names.index("Bayesian MF (Gibbs sampling) (defaults)"))
     assert not bayes.isEnabled() and bayes.toolTip() == "Predicts ratings only, not likes (1/0)"
+
+
+@pytest.mark.parametrize("dense_cells", [20_000, 0], ids=["dense", "per-cell"])
+def test_view_shade_by_uncertainty_greys_the_cells_the_model_is_unsure_of(qtbot, eve_trained, monkeypatch,
+                                                                          dense_cells):
+    from cfexplorer.ui import table_model
+    from cfexplorer.ui.colors import UNSURE_GREY
+
+    monkeypatch.setattr(table_model, "DENSE_SPREAD_CELLS", dense_cells)  # 0: as on a large grid
+
+    window, model = eve_trained
+    colors = window.table._colors
+
+    def background(user, movie):
+        index, _ = cell_index(window, user, movie)
+        return window.proxy.data(index, Qt.ItemDataRole.BackgroundRole).getRgb()[:3]
+
+    cells = [("Eve", "Love at last"), ("Bob", "Romance forever"), ("Dave", "Cute puppies of love")]
+    plain = {cell: background(*cell) for cell in cells}
+    for cell in cells:
+        index, (u, i) = cell_index(window, *cell)
+        assert plain[cell] == colors.prediction_background(window.table.predicted(u, i)).getRgb()[:3]
+    window.act_uncertainty.trigger()
+    assert window.act_uncertainty.isChecked() and window.table.shade_uncertainty
+    shaded = {cell: background(*cell) for cell in cells}
+    _, (eve, love) = cell_index(window, "Eve", "Love at last")
+    assert model.predict_std([eve], [love])[0] > 2.5  # more than half the 0-5 scale: all grey
+    assert shaded[("Eve", "Love at last")] == UNSURE_GREY
+    for cell in cells[1:]:
+        _, (u, i) = cell_index(window, *cell)
+        assert model.predict_std([u], [i])[0] < 2.0
+        assert shaded[cell] != plain[cell] and shaded[cell] != UNSURE_GREY  # part of the way
+    window.act_uncertainty.trigger()
+    assert {cell: background(*cell) for cell in cells} == plain

@@ -561,13 +561,13 @@ class WindowMachine(RuleBasedStateMachine):
         self.window.act_clear_filters.trigger()
         process_events()
 
-    @rule(which=st.sampled_from(["predictions", "residuals"]))
+    @rule(which=st.sampled_from(["predictions", "residuals", "uncertainty"]))
     @step
     def toggle_predictions_or_residuals(self, which):
         if which == "predictions":
             self._key(self.window, Qt.Key.Key_P, CTRL)
         else:
-            self.window.act_residuals.trigger()
+            getattr(self.window, f"act_{which}").trigger()  # View ▸ Show Residuals / Shade by Uncertainty
             process_events()
 
     # --- documents --------------------------------------------------------------------------------------
