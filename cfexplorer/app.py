@@ -213,6 +213,10 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open…", self.open_dialog, S.Open, "Open a ratings file or project")
         self.act_save = self._action("&Save", self.save, S.Save, "Save the ratings and settings")
         self.act_save_as = self._action("Save &As…", self.save_as, S.SaveAs, "Save in a chosen file and format")
+        self.act_export_script = self._action("Export as Python &Script…", lambda: self.export_code(".py"),
+                                              tip="The current run as a Python script that trains it again")
+        self.act_export_notebook = self._action("Export as &Notebook…", lambda: self.export_code(".ipynb"),
+                                                tip="The current run as a Jupyter notebook that trains it again")
         self.act_quit = self._action("&Quit", self.close, S.Quit)
         self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(S.Undo)
@@ -279,6 +283,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
         file_menu.addActions([self.act_save, self.act_save_as])
+        file_menu.addSeparator()
+        file_menu.addActions([self.act_export_script, self.act_export_notebook])
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
 
@@ -482,6 +488,12 @@ class MainWindow(QMainWindow):
         self._update_title()
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
+
+    def export_code(self, suffix: str) -> list:
+        """File ▸ Export as Python Script… / Notebook…: the files written (none when cancelled)."""
+        from .ui.export_code import export_dialog
+
+        return export_dialog(self, suffix)
 
     def current_settings(self) -> dict:
         """Settings stored in a project: layout and the training panel's settings."""

@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="like/dislike labels: ratings >= --like-threshold count as 1, others 0")
     train.add_argument("--like-threshold", type=float, default=4.0, help="with --binary (default 4)")
     train.add_argument("--json", action="store_true", help="print one JSON object with the results")
+    train.add_argument("--engine", choices=("numpy", "spark"), default="numpy",
+                       help="spark: Spark MLlib's ALS (needs pyspark and Java; --factors, --epochs, --reg, --seed "
+                       "map to rank, maxIter, regParam = reg / mean ratings per user, seed)")
+    train.add_argument("--master", default="local[*]", help="with --engine spark: local[*], local[2], spark://…")
+    train.add_argument("--spark-reg", type=float, metavar="REG_PARAM", help="with --engine spark: regParam itself")
+    train.add_argument("--model-dir", metavar="DIR", help="with --engine spark: where the model is saved "
+                       "(default: RATINGS_FILE's name + '-spark-als' in the current folder)")
 
     shot = commands.add_parser("screenshot", help="render the main window to a PNG file")
     shot.add_argument("out", metavar="OUT.png")
@@ -202,6 +209,8 @@ def run_train(args) -> int:
     for warning in warnings:
         print(f"cfexplorer: warning: {args.ratings_file}: {warning}", file=sys.stderr)
     binary = args.binary or ratings.binary
+    if args.engine == "spark":
+        return _run_spark(args, ratings)
     if binary:
         ratings = _to_binary(ratings, args.like_threshold)
     try:
@@ -250,6 +259,43 @@ def run_train(args) -> int:
         for key, value in results.items():
             shown = f"{value:.4f}" if isinstance(value, float) else value
             print(f"{key:>14}: {shown}")
+    return 0
+
+
+def _run_spark(args, ratings) -> int:
+    """``train --engine spark``: Spark MLlib's ALS on the same split (see cfexplorer/spark_als.py)."""
+    from pathlib import Path
+
+    from .core.ratings import train_test_split
+    from .spark_als import missing_requirement, spark_reg_param, train_spark_als
+
+    missing = missing_requirement()
+    if missing:
+        _error(missing)
+        return EXIT_BAD_INPUT
+    if args.binary or ratings.binary or args.model != "mf":
+        _error("--engine spark trains Spark's ALS on explicit ratings: leave out --binary and --model")
+        return EXIT_BAD_INPUT
+    train, test = train_test_split(ratings, args.test_fraction, args.seed)
+    reg = 10.0 if args.reg is None else args.reg
+    reg_param = args.spark_reg if args.spark_reg is not None else spark_reg_param(reg, train)
+    model_dir = Path(args.model_dir or f"{Path(args.ratings_file).stem}-spark-als")
+    print(f"cfexplorer: Spark ALS, rank {args.factors or 10}, maxIter {args.epochs or 10}, regParam {reg_param:.4g}"
+          + ("" if args.spark_reg is not None else f" (= λ {reg:g} / mean ratings per user: Spark scales each "
+             "user's and movie's penalty by its number of ratings)"), file=sys.stderr)
+    try:
+        results = train_spark_als(train, test, args.factors or 10, reg_param, args.epochs or 10, args.seed,
+                                  args.master, model_dir)
+    except Exception as error:  # noqa: BLE001 - Py4J and Spark raise their own kinds; the user needs one line
+        _error(f"Spark failed: {str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}")
+        return EXIT_TRAINING_FAILED
+    results = {"model": "spark_als", "n_users": ratings.n_users, "n_items": ratings.n_items,
+               "n_train": len(train), **results}
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for key, value in results.items():
+            print(f"{key:>22}: {f'{value:.4f}' if isinstance(value, float) else value}")
     return 0
 
 

@@ -7,6 +7,7 @@ Formats:
   ``user_names``, ``user_bias``;
 - ``.npy``: one movies x k matrix; names from a text file beside it with the same stem
   (``emb.npy`` + ``emb.txt``, one name per line), else "movie 1", "movie 2", ...
+- a folder written by Spark MLlib's ``ALSModel.save`` (see :mod:`cfexplorer.io.spark_model`).
 
 Whatever the format, what is imported is checked the same way before the factor space sees it:
 factors 2-D with the same k for movies and users, one name and one bias per row, every factor and
@@ -45,8 +46,14 @@ def write_factors(embedding: Embedding, path) -> None:
         to_frame(embedding).to_csv(temporary, index=False, float_format="%.6g")
 
 
-def read_factors(path) -> Embedding:
+def read_factors(path, ratings=None) -> Embedding:
+    """Factors from a file in one of the formats above, or from a folder Spark's ALSModel.save wrote
+    (io/spark_model.py; ``ratings``, the window's, name its rows where their labels are Spark's ids)."""
     path = Path(path)
+    if path.is_dir():
+        from .spark_model import read_spark_als
+
+        return read_spark_als(path, ratings)
     try:
         suffix = path.suffix.lower()
         if suffix == ".npz":

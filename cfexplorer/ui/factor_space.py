@@ -151,6 +151,7 @@ class FactorSpaceView(QWidget):
         menu.addAction("Export view as PNG or SVG…", self.export_image_dialog)
         menu.addAction("Export factors and biases as CSV…", self.export_factors_dialog)
         menu.addAction("Import factors (CSV, .npz, .npy)…", self.import_factors_dialog)
+        menu.addAction("Import a Spark ALS model (folder)…", self.import_spark_model_dialog)
         self.file_button.setMenu(menu)
 
         self.replay = QSlider(Qt.Orientation.Horizontal)
@@ -894,7 +895,7 @@ class FactorSpaceView(QWidget):
 
     def import_factors(self, path: str) -> bool:
         try:
-            embedding = read_factors(path)
+            embedding = read_factors(path, self.ratings)
         except FactorFileError as error:
             self.sig_message.emit("error", str(error))
             return False
@@ -924,6 +925,11 @@ class FactorSpaceView(QWidget):
     def import_factors_dialog(self):
         path, _ = QFileDialog.getOpenFileName(self, "Import factors", "",
                                               "Factor files (*.csv *.tsv *.npz *.npy);;All files (*)")
+        if path:
+            self.import_factors(path)
+
+    def import_spark_model_dialog(self):
+        path = QFileDialog.getExistingDirectory(self, "Import a Spark ALS model (the folder ALSModel.save wrote)")
         if path:
             self.import_factors(path)
 

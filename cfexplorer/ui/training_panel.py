@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
@@ -81,6 +82,17 @@ def snapshot_interval(n_epochs: int, ratings, n_factors: int) -> int:
     return max(1, -(-int(n_epochs) // frames))
 
 
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run trained on besides its model's settings: the ratings (held-out part included), the
+    model kind chosen, and the held-out share and its seed."""
+
+    ratings: object
+    kind: str
+    validation_fraction: float
+    validation_seed: int
+
+
 class TrainingPanel(QWidget):
     sig_predictor_changed = Signal(object)  # Predictor, or None after Reset
     # the model, "done" / "stopped" / "failed", or left behind: "superseded" / "reset" / "closed"
@@ -96,6 +108,7 @@ class TrainingPanel(QWidget):
         self.data_source = data_source
         self.controller = TrainingController(self)
         self.model = None  # the model of the last run (any kind in core.models)
+        self.run_inputs: RunInputs | None = None  # what self.model's run trained on, when it ran here
         self._plot_run = None  # the loss plot's curves of that run, which Reset takes away
         self._progress_text = ""  # the status line of the last progress, before " · paused"
         self.stale = False
@@ -486,6 +499,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self._progress_text = "starting…"
         self._started_at = time.perf_counter()
+        # What File ▸ Export as Python Script needs to train this run again, number for number.
+        self.run_inputs = RunInputs(ratings, self.kind, self.validation.value(), self.seed.value())
         self.sig_run_started.emit(model, ratings)
         self.controller.start(model, ratings, paused=paused, steps=steps,
                               epochs_per_second=PACES[self.pace.currentText()],
@@ -531,6 +546,7 @@ class TrainingPanel(QWidget):
         """Show a model trained elsewhere (a project's) as this panel's last run: its curves, cost and
         progress, all of which Reset takes away as it does a run's."""
         self.model = model
+        self.run_inputs = None  # how it was trained (its held-out split) is not known here
         binary = model.loss_ == "bce" or getattr(model, "binary_", False)
         self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
         self.loss_plot.add_records(model.history_)

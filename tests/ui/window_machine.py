@@ -594,6 +594,20 @@ class WindowMachine(RuleBasedStateMachine):
             self.saved.append(path)
         process_events()
 
+    @rule(notebook=st.booleans())
+    @step
+    def export_the_run_as_code(self, notebook):
+        """File ▸ Export as Python Script… / Notebook…, whatever the run is doing: a file appears, the window
+        keeps its data, its undo history and its run."""
+        path = self.folder / f"exported-{len(list(self.folder.glob('exported-*')))}{'.ipynb' if notebook else '.py'}"
+        ratings, undo_index = self.window.table.ratings, self.window.undo_stack.index()
+        ANSWERS.give(("save", str(path)))
+        (self.window.act_export_notebook if notebook else self.window.act_export_script).trigger()
+        ANSWERS.clear()
+        assert path.exists(), "the export wrote no file"
+        assert self.window.table.ratings is ratings and self.window.undo_stack.index() == undo_index
+        process_events()
+
     @precondition(lambda self: bool(self.saved))
     @rule(which=st.integers(0, 10))
     @step
