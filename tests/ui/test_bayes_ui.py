@@ -191,3 +191,17 @@ def test_view_shade_by_uncertainty_greys_the_cells_the_model_is_unsure_of(qtbot,
         assert shaded[cell] != plain[cell] and shaded[cell] != UNSURE_GREY  # part of the way
     window.act_uncertainty.trigger()
     assert {cell: background(*cell) for cell in cells} == plain
+
+
+def test_an_exported_script_draws_the_same_chain_again(qtbot, eve_trained, monkeypatch, tmp_path):
+    """File ▸ Export as Python Script… of a Bayesian run: the same seed draws the same samples in a fresh Python,
+    so J and every '?' prediction agree to 1e-9; the script says what the model and its J are."""
+    from tests.ui.test_export_code import assert_same_run, export_through_the_menu, run_exported
+
+    window, _ = eve_trained
+    path = tmp_path / "bayes run.py"
+    export_through_the_menu(window, monkeypatch, path)
+    text = path.read_text()
+    assert "'bayes'" in text and "burn_in=20" in text.replace(" ", "") and "Gibbs" in text
+    assert "λ/2" not in text  # the course's cost note is not this model's
+    assert_same_run(window, run_exported(path))
