@@ -265,6 +265,9 @@ class MainWindow(QMainWindow):
         self.act_predictions.setChecked(True)
         self.act_residuals = self._action("Show &Residuals", self.table.set_show_residuals, tip="Show y − ŷ "
                                           "beside each known rating", checkable=True)
+        self.act_uncertainty = self._action("Shade by &Uncertainty", self.table.set_shade_uncertainty,
+                                            tip="Predicted cells turn grey the less sure the model is of them "
+                                            "(Bayesian MF)", checkable=True)
         panel = self.training_panel
         self.act_train = self._action("&Train", panel.train, "F5", "Start a new training run")
         self.act_pause = self._action("&Pause / Resume", panel.toggle_pause, "F6")
@@ -318,6 +321,7 @@ class MainWindow(QMainWindow):
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.addActions([self.act_swap, self.act_predictions, self.act_residuals])
+        self.view_menu.addAction(self.act_uncertainty)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_presentation)
         self.view_menu.addSeparator()

@@ -38,10 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("ratings_file", metavar="RATINGS_FILE",
                        help="MovieLens ratings.csv or u.data, a CSV/TSV with user,item,rating columns, "
                        "or a project (.cfx)")
-    train.add_argument("--model", choices=("mf", "baseline", "dot_bias", "neural", "content", "global_mean"),
+    train.add_argument("--model", choices=("mf", "baseline", "dot_bias", "neural", "content", "bayes", "global_mean"),
                        default="mf", help="mf: matrix factorization (default); baseline: global mean + biases; "
                        "dot_bias: fast.ai's dot product + biases with a y-range; neural: neural CF; "
-                       "content: content-based two towers; global_mean: the mean of the training ratings")
+                       "content: content-based two towers; bayes: Bayesian MF by Gibbs sampling (--epochs is "
+                       "the number of samples); global_mean: the mean of the training ratings")
     train.add_argument("--factors", type=int, help="number of latent factors")
     train.add_argument("--epochs", type=int, help="training epochs (0: only J at the starting parameters)")
     train.add_argument("--lr", type=float, help="learning rate (gd, sgd, adam)")
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--optimizer", choices=("gd", "adam", "sgd", "als"),
                        help="default: als, or adam for --binary")
     train.add_argument("--batch-size", type=int, help="ratings per step for sgd/adam")
+    train.add_argument("--burn-in", type=int, help="bayes: samples drawn first and left out of the average (0)")
     train.add_argument("--mean-normalization", action="store_true",
                        help="subtract each movie's mean before training (the course's method)")
     train.add_argument("--no-user-bias", action="store_true", help="mf: learn no user bias b")
@@ -131,7 +133,8 @@ def _make_model(args, binary: bool):
 
         chosen = {"n_factors": args.factors, "n_outputs": args.factors, "reg": args.reg, "bias_reg": args.bias_reg,
                   "optimizer": args.optimizer, "batch_size": args.batch_size, "n_epochs": args.epochs,
-                  "learning_rate": args.lr, "seed": args.seed, "init": args.init, "init_scale": args.init_scale}
+                  "learning_rate": args.lr, "seed": args.seed, "init": args.init, "init_scale": args.init_scale,
+                  "burn_in": args.burn_in}
         if binary and args.model in ("dot_bias", "neural"):
             chosen["y_range"] = None  # likes already go through a sigmoid
         return make_model(args.model, **{k: v for k, v in chosen.items() if v is not None or k == "y_range"})

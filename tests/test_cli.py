@@ -209,3 +209,22 @@ def test_a_project_trains_on_its_ratings(tmp_path):
     done = run("train", str(path), "--epochs", "2", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["n_users"] == 20
+
+
+def test_the_bayesian_model_trains_from_the_command_line_and_refuses_likes(ratings_file):
+    done = run("train", str(ratings_file), "--model", "bayes", "--epochs", "40", "--burn-in", "10", "--factors", "2",
+               "--json")
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results["model"] == "bayes" and results["epochs"] == 40
+    from cfexplorer.core.mf import GlobalMeanBaseline
+    from cfexplorer.core.ratings import train_test_split
+    from cfexplorer.io.readers import read_any
+
+    train, test = train_test_split(read_any(ratings_file).ratings, 0.2, seed=0)  # the CLI's split
+    constant = GlobalMeanBaseline().fit(train).score(test)["rmse"]
+    assert results["test_rmse"] < 0.7 * constant  # it learned the rank-2 matrix
+    likes = run("train", str(ratings_file), "--model", "bayes", "--binary", "--epochs", "3")
+    assert likes.returncode == 2 and likes.stdout == ""
+    assert likes.stderr.startswith("cfexplorer: error: the Bayesian model predicts ratings") and likes.stderr.count(
+        "\n") == 1

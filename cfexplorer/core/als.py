@@ -20,6 +20,15 @@ costs least:
 
 Both give the solutions of the per-row np.linalg.solve this replaced to 1e-8 (tests/core/test_als.py).
 
+The same systems serve Gibbs sampling (core/bayes.py): asked for ``noise`` (a generator and sigma), a
+half-step draws every row's v from its Gaussian conditional N(A^-1 X^T t, sigma^2 A^-1), A = X^T X + D,
+instead of returning the mean. In the primal form the Cholesky factor A = L L^T is at hand: v = L^-T
+(L^-1 X^T t + sigma z) with z standard normal. The dual form has no d x d factor, so it perturbs the
+problem instead: the ridge solution for targets t + sigma e and a prior centred at eta ~ N(0, sigma^2
+D^-1) is an exact draw from the same conditional (Papandreou and Yuille's perturb-and-MAP, exact for
+Gaussians). A row without ratings is drawn from N(0, sigma^2 D^-1). The regularization ``reg_diag`` can
+change from one half-step to the next (a sampler's precisions do); the grouping does not depend on it.
+
 While solving the last half-step of an epoch the residuals of every rating are at hand, so the data
 term (1/2 sum of squared residuals) and the training RMSE/MAE of the clipped predictions come out of
 the epoch itself instead of a second pass over the ratings (:class:`HalfStepFit`).
@@ -112,6 +121,7 @@ class RowSystems:
         sorted_values = y[order] - (row_offset[rows[order]] if row_offset is not None else 0.0)
         del order
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.rows_without_ratings = np.flatnonzero(counts == 0)
         self.dual_groups: list[_Group] = []
         self.primal_blocks: list[list[_Group]] = []
         if d == 0:
@@ -154,25 +164,36 @@ class RowSystems:
         return _Group(rows, columns, values, None if real.all() else real)
 
     # --- the half-step -------------------------------------------------------------------------------
-    def solve(self, design: np.ndarray, column_offset: np.ndarray, clip: tuple[float, float] | None = None):
+    def solve(self, design: np.ndarray, column_offset: np.ndarray, clip: tuple[float, float] | None = None,
+              reg_diag: np.ndarray | None = None, noise: tuple[np.random.Generator, float] | None = None,
+              residuals_out: np.ndarray | None = None):
         """Every row's v for the columns' ``design`` rows (n_columns x d), with targets
         t = rating - row offset - column_offset[column]. With ``clip`` = (low, high) also the
-        :class:`HalfStepFit` at the solution (else None)."""
+        :class:`HalfStepFit` at the solution (else None), and, into ``residuals_out`` when given, every
+        rating's residual (prediction - rating) in the order of :meth:`ratings_in_solve_order`.
+        ``reg_diag`` replaces D's diagonal for this half-step; ``noise`` = (generator, sigma) draws each v
+        from its conditional (module docstring)."""
         d = self.size
+        reg = self.reg_diag if reg_diag is None else np.asarray(reg_diag, dtype=float)
+        if reg.shape != (d,):
+            raise ValueError(f"reg_diag has {reg.shape} entries for systems of size {d}")
         solution = np.zeros((self.n_rows, d))
-        residuals = _Residuals(self._ratings_in_solve_order(), clip) if clip is not None else None
+        residuals = _Residuals(self.ratings_in_solve_order(), clip, residuals_out) if clip is not None else None
         if d == 0:
             return solution, HalfStepFit() if clip is not None else None
         # One zero row at index n_columns: what padded slots gather.
         extended = np.zeros((self.n_columns + 1, d + 1))
         extended[:-1, :d] = design
         extended[:-1, d] = column_offset
-        if self.dual_groups:
-            root_scale = 1.0 / np.sqrt(self.reg_diag + RIDGE)
-            for group in self.dual_groups:
-                self._solve_dual(group, extended, root_scale, solution, residuals)
+        root_scale = 1.0 / np.sqrt(reg + RIDGE)
+        for group in self.dual_groups:
+            self._solve_dual(group, extended, root_scale, solution, residuals, noise)
         for block in self.primal_blocks:
-            self._solve_primal(block, extended, solution, residuals)
+            self._solve_primal(block, extended, reg, solution, residuals, noise)
+        if noise is not None and len(self.rows_without_ratings):
+            generator, sigma = noise
+            solution[self.rows_without_ratings] = (
+                sigma * root_scale * generator.standard_normal((len(self.rows_without_ratings), d)))
         return solution, residuals.total() if residuals is not None else None
 
     def _groups_in_solve_order(self):
@@ -180,7 +201,7 @@ class RowSystems:
         for block in self.primal_blocks:
             yield from block
 
-    def _ratings_in_solve_order(self) -> np.ndarray:
+    def ratings_in_solve_order(self) -> np.ndarray:
         """The ratings of the real slots, in the order :meth:`solve` lists their residuals (made once)."""
         if getattr(self, "_ratings", None) is None:
             parts = []
@@ -190,11 +211,20 @@ class RowSystems:
             self._ratings = np.concatenate(parts) if parts else np.zeros(0)
         return self._ratings
 
-    def _solve_dual(self, group: _Group, extended, root_scale, solution, residuals: list | None):
+    def _solve_dual(self, group: _Group, extended, root_scale, solution, residuals: list | None, noise=None):
         d, n = self.size, group.columns.shape[1]
         x = extended.take(group.columns, axis=0)  # (m, n, d + 1): design rows, then the column offset
         targets = group.values - x[..., d]
         scaled = x[..., :d] * root_scale  # X D^-1/2
+        if noise is not None:
+            # Perturb-and-MAP: targets t + sigma e, the prior's centre eta = sigma D^-1/2 zeta; solved for
+            # w = v - eta, whose targets are t + sigma e - X eta.
+            generator, sigma = noise
+            target_noise = sigma * generator.standard_normal(targets.shape)
+            if group.real is not None:
+                target_noise[~group.real] = 0.0
+            centre = sigma * generator.standard_normal((len(group.rows), d))  # D^1/2 eta
+            targets = targets + target_noise - np.einsum("mnd,md->mn", scaled, centre)
         if n == 1:
             dual = targets / (1.0 + np.einsum("mnd,mnd->mn", scaled, scaled))
         else:
@@ -204,11 +234,15 @@ class RowSystems:
             system[np.arange(n), np.arange(n)] += 1.0
             system[:, n] = targets.T
             dual = _eliminate(system).T
-        solution[group.rows] = np.einsum("mnd,mn->md", scaled, dual) * root_scale
+        v_scaled = np.einsum("mnd,mn->md", scaled, dual)
+        if noise is not None:
+            v_scaled += centre
+        solution[group.rows] = v_scaled * root_scale
         if residuals is not None:
-            residuals.append(_real(-dual, group))
+            # X v - t: -a, plus the targets' own perturbation when sampling.
+            residuals.append(_real(-dual if noise is None else target_noise - dual, group))
 
-    def _solve_primal(self, block: list[_Group], extended, solution, residuals: list | None):
+    def _solve_primal(self, block: list[_Group], extended, reg, solution, residuals: list | None, noise=None):
         d = self.size
         # Each row's [X | t]^T [X | t] = [[X^T X, X^T t], [t^T X, t^T t]]: the normal equations and
         # their right-hand side from one matrix product per group.
@@ -223,8 +257,8 @@ class RowSystems:
             np.matmul((x.copy() if x.shape[1] < 64 else x).transpose(0, 2, 1), x, out=augmented[begin:end])
             gathered.append(x)
             begin = end
-        augmented[:, np.arange(d), np.arange(d)] += self.reg_diag + RIDGE
-        v = _solve_augmented(augmented)
+        augmented[:, np.arange(d), np.arange(d)] += reg + RIDGE
+        v = _solve_augmented(augmented, noise)
         begin = 0
         for group, x in zip(block, gathered):
             end = begin + len(group.rows)
@@ -241,8 +275,8 @@ class _Residuals:
     :class:`HalfStepFit` a million at a time: few numpy calls on small data, no array of them all
     on large data."""
 
-    def __init__(self, ratings: np.ndarray, clip: tuple[float, float]):
-        self.ratings, self.clip = ratings, clip
+    def __init__(self, ratings: np.ndarray, clip: tuple[float, float], out: np.ndarray | None = None):
+        self.ratings, self.clip, self.out = ratings, clip, out
         self.fit, self.pending, self.done = HalfStepFit(), [], 0
 
     def append(self, residuals: np.ndarray):
@@ -254,6 +288,8 @@ class _Residuals:
         if self.pending:
             residuals = np.concatenate(self.pending) if len(self.pending) > 1 else self.pending[0]
             self.fit.add(residuals, self.ratings[self.done:self.done + len(residuals)], self.clip)
+            if self.out is not None:
+                self.out[self.done:self.done + len(residuals)] = residuals
             self.done += len(residuals)
             self.pending = []
 
@@ -297,12 +333,13 @@ def _eliminate(system: np.ndarray) -> np.ndarray:
     return x
 
 
-def _solve_augmented(augmented: np.ndarray) -> np.ndarray:
+def _solve_augmented(augmented: np.ndarray, noise: tuple[np.random.Generator, float] | None = None) -> np.ndarray:
     """Solutions v of A v = b for every [[A, b], [b^T, c]] stacked in ``augmented`` (A symmetric
     positive definite, d x d). LAPACK's Cholesky factor of the whole bordered matrix (its corner raised
     by 1 so that it stays positive definite: c - b^T A^-1 b >= 0 for these least squares) holds, in its
     last row, y = L^-1 b: the forward substitution comes with the factor, and only L^T v = y is left,
-    solved across all rows at once. ``augmented`` is overwritten."""
+    solved across all rows at once. With ``noise`` = (generator, sigma), v = L^-T (y + sigma z) instead:
+    a draw from N(A^-1 b, sigma^2 A^-1). ``augmented`` is overwritten."""
     d = augmented.shape[1] - 1
     augmented[:, d, d] += 1.0
     try:
@@ -312,6 +349,9 @@ def _solve_augmented(augmented: np.ndarray) -> np.ndarray:
         return np.linalg.solve(augmented[:, :d, :d], augmented[:, :d, d:])[..., 0]
     factor = np.ascontiguousarray(lower[:, :d, :d].transpose(1, 2, 0))  # (d, d, m): contiguous rows
     v = np.ascontiguousarray(lower[:, d, :d].T)  # y, overwritten by v from the last entry up
+    if noise is not None:
+        generator, sigma = noise
+        v += sigma * generator.standard_normal(v.shape)
     for i in range(d - 1, -1, -1):
         v[i] /= factor[i, i]
         v[:i] -= factor[i, :i] * v[i]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bayes import BayesianMF
 from .content import ContentBased
 from .mf import BiasBaseline, GlobalMeanBaseline, MatrixFactorization
 from .neural import NeuralCF
@@ -18,6 +19,7 @@ class ModelKind:
     model_class: type
     defaults: dict = field(default_factory=dict)
     description: str = ""
+    trains_on_likes: bool = True  # False: ratings only; 1/0 likes are refused
 
     def make(self, **params):
         """A model of this kind: its defaults, overridden by ``params`` it knows (others are ignored)."""
@@ -41,6 +43,10 @@ MODEL_KINDS = {
                   "Embeddings of user and movie, concatenated, through dense ReLU layers to one output."),
         ModelKind("content", "Content-based, two towers", ContentBased, {},
                   "User and movie features, each through a network to a unit vector; their dot product."),
+        ModelKind("bayes", "Bayesian MF (Gibbs sampling)", BayesianMF, {},
+                  "w·x + b + c + mean, averaged over posterior samples drawn by Gibbs sampling (BPMF): "
+                  "no λ to tune, and every prediction comes with how sure the model is of it.",
+                  trains_on_likes=False),
         ModelKind("biases", "Baseline: user and movie biases", BiasBaseline, {},
                   "Global mean + user bias + movie bias, no latent factors."),
         ModelKind("global_mean", "Baseline: global mean", GlobalMeanBaseline, {},
@@ -49,7 +55,7 @@ MODEL_KINDS = {
 }
 
 _CLASSES = {cls.__name__: cls for cls in (MatrixFactorization, BiasBaseline, GlobalMeanBaseline, NeuralCF,
-                                          ContentBased)}
+                                          ContentBased, BayesianMF)}
 
 
 def make_model(kind: str, **params):
@@ -163,4 +169,6 @@ def kind_of(model) -> str:
         return "neural"
     if isinstance(model, ContentBased):
         return "content"
+    if isinstance(model, BayesianMF):
+        return "bayes"
     return "dot_bias" if getattr(model, "y_range", None) is not None else "mf"

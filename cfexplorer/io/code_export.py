@@ -72,6 +72,9 @@ _MODEL_NOTES = {
               "concatenated, go through dense ReLU layers to one output.",
     "content": "Content-based filtering: user features and movie features each go through a tower (dense "
                "layers) to a vector v_u, v_m, L2-normalized; ŷ = v_u·v_m, trained on targets scaled to [−1, 1].",
+    "bayes": "Bayesian matrix factorization by Gibbs sampling (BPMF): each epoch draws one sample of every user's "
+             "and movie's factors and biases from their conditional distributions; ŷ(i,j) is the mean of "
+             "μ + b⁽ʲ⁾ + c⁽ⁱ⁾ + w⁽ʲ⁾·x⁽ⁱ⁾ over the samples after the burn-in, and model.predict_std gives how sure it is.",
     "biases": "Baseline: ŷ(i,j) = μ + b_user⁽ʲ⁾ + b_movie⁽ⁱ⁾, no latent factors.",
     "global_mean": "Baseline: every prediction is μ, the mean of the training ratings.",
 }
@@ -81,7 +84,14 @@ _BCE_COST = ("Binary labels (like = 1, dislike = 0): ŷ = σ(z) and the data ter
              "−Σ_{r(i,j)=1} [y log ŷ + (1 − y) log(1 − ŷ)]; the regularization term is λ/2 (‖W‖² + ‖X‖²).")
 
 
+_SAMPLER_COST = ("J = ½ Σ_{r(i,j)=1} (ŷ(i,j) − y(i,j))² at the sample just drawn + σ²/2 Σ_rows (θ − m)ᵀΛ(θ − m) "
+                 "with that sample's noise σ² and each side's mean m and precision Λ: the course's J with λ = σ²Λ. "
+                 "A chain does not descend to a minimum; J settles and wanders.")
+
+
 def _cost_note(recipe: RunRecipe) -> str:
+    if recipe.kind == "bayes":
+        return _SAMPLER_COST
     loss = recipe.params.get("loss", "auto")
     binary = loss == "bce" or (loss == "auto" and recipe.ratings.binary)
     return _BCE_COST if binary else _SQUARED_COST

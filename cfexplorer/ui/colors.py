@@ -13,6 +13,9 @@ NORMAL_ANCHORS = ((230, 97, 1), (247, 247, 247), (33, 102, 172))
 HIGH_CONTRAST_ANCHORS = ((179, 40, 0), (255, 255, 255), (0, 45, 140))
 LEVELS = 21
 NEUTRAL_LEVEL = LEVELS // 2
+# Shading by uncertainty blends a prediction's colour toward this grey: apart from the near-white middle
+# of the rating colours, so that "unsure" does not read as "a middling rating".
+UNSURE_GREY = (165, 165, 165)
 
 
 class RatingColors:
@@ -48,3 +51,11 @@ class RatingColors:
 
     def text(self, value: float) -> QColor:
         return self.texts[self.level(value)]
+
+    def uncertain(self, color: QColor, spread: float) -> QColor:
+        """``color`` blended toward grey by a prediction's posterior standard deviation: all grey from half
+        the scale's span on (a prediction that could be anywhere), in LEVELS steps."""
+        span = self.high / 2 - self.low / 2
+        share = min(max(spread / span, 0.0), 1.0) if span > 0 and math.isfinite(spread / span) else 0.0
+        share = round(share * (LEVELS - 1)) / (LEVELS - 1)
+        return QColor(*(round(c + (g - c) * share) for c, g in zip(color.getRgb()[:3], UNSURE_GREY)))

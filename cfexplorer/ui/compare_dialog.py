@@ -178,16 +178,25 @@ class CompareDialog(QDialog):
         self.choices.clear()
         self._candidates = [self.panel_candidate()]
         self._candidates += [Candidate(f"{kind.label} (defaults)", key) for key, kind in MODEL_KINDS.items()]
+        binary = self.data_source().binary
         for candidate in self._candidates:
             item = QStandardItem(candidate.name)
             item.setCheckable(True)
             item.setEditable(False)
             item.setCheckState(checked.get(candidate.name, Qt.CheckState.Checked))
+            if binary and not MODEL_KINDS[candidate.kind].trains_on_likes:
+                item.setEnabled(False)
+                item.setCheckState(Qt.CheckState.Unchecked)
+                item.setToolTip("Predicts ratings only, not likes (1/0)")
             self.choices.appendRow(item)
 
     def chosen(self) -> list[Candidate]:
+        """The checked candidates that can train on the current ratings (the data may have changed since
+        the list was made)."""
+        binary = self.data_source().binary
         return [candidate for row, candidate in enumerate(self._candidates)
-                if self.choices.item(row).checkState() == Qt.CheckState.Checked]
+                if self.choices.item(row).checkState() == Qt.CheckState.Checked
+                and (MODEL_KINDS[candidate.kind].trains_on_likes or not binary)]
 
     def set_chosen(self, kinds_or_names):
         """Check exactly the candidates whose kind or name is listed."""

@@ -37,12 +37,28 @@ def explanation_html(table: RatingTableModel, user: int, item: int) -> str:
         rows = _factorization_terms(parts)
     lines.append("<table cellspacing=4>" + "".join(f"<tr><td>{a}</td><td align=right>{b}</td></tr>" for a, b in rows)
                  + "</table>")
+    spread = parts.get("spread")
+    plus_minus = f" ± {format_number(spread, 2)}" if spread is not None and math.isfinite(spread) else ""
     if not math.isnan(value):
         residual = format_number(value - parts["prediction"], 4, signed=True)
-        lines.append(f"Known rating y = {value:g}; residual y − ŷ = {residual}")
+        lines.append(f"Known rating y = {value:g}; the model gives {format_number(parts['prediction'], 2)}"
+                     f"{plus_minus}; residual y − ŷ = {residual}")
     else:
-        lines.append(f"Not rated: the grid shows the prediction {format_number(parts['prediction'], 2)}")
+        lines.append(f"Not rated: the grid shows the prediction {format_number(parts['prediction'], 2)}{plus_minus}")
+    if "spread" in parts:
+        lines.append(_certainty(parts, user_name))
     return "<br>".join(lines)
+
+
+def _certainty(parts: dict, user_name: str) -> str:
+    """How sure a Bayesian model is: the ± of this prediction and of the user's predictions on average."""
+    if not math.isfinite(parts["spread"]):
+        return ("<i>How sure the model is shows once it has kept two samples after the burn-in "
+                f"({parts['spread_samples']} so far).</i>")
+    return (f"How sure the model is: ± is the posterior standard deviation over {parts['spread_samples']} kept "
+            f"samples. About <b>{user_name}</b> on average over every movie: ± "
+            f"{format_number(parts['user_spread'], 2)}. A rating scatters around the prediction by another "
+            f"± {format_number(parts['noise_sd'], 2)} (the noise the model found).")
 
 
 def _model_terms(parts: dict) -> list[tuple[str, str]]:

@@ -26,6 +26,8 @@ IS_PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 2
 
 MISSING_TEXT = "?"
 DENSE_PREDICTION_CELLS = 1_000_000  # above this, predictions are computed per visible cell
+DENSE_SPREAD_CELLS = 20_000  # the same for the spreads shading paints: a pass per kept sample, redone
+# for every predictor a run sends (up to 30 a second), so kept to grids where that is a few milliseconds
 _APPEARANCE_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
                      Qt.ItemDataRole.FontRole)
 _MISSING_FOREGROUND = QColor(130, 130, 130)
@@ -82,6 +84,7 @@ class RatingTableModel(QAbstractTableModel):
         self.rows_are_items = True
         self.show_predictions = True
         self.show_residuals = False
+        self.shade_uncertainty = False
         self._forget_predictions()
         self._install(ratings)
 
@@ -152,6 +155,7 @@ class RatingTableModel(QAbstractTableModel):
     def _forget_predictions(self):
         self._predictor = None
         self._predictions = None
+        self._spreads = None  # the dense spreads of a small grid, made when shading first asks
         self._predictor_failed = False
 
     def set_show_predictions(self, on: bool):
@@ -160,6 +164,11 @@ class RatingTableModel(QAbstractTableModel):
 
     def set_show_residuals(self, on: bool):
         self.show_residuals = on
+        self._emit_all_changed()
+
+    def set_shade_uncertainty(self, on: bool):
+        """Predicted cells turn grey the less sure the model is of them (models that measure it)."""
+        self.shade_uncertainty = on
         self._emit_all_changed()
 
     @property
@@ -185,6 +194,40 @@ class RatingTableModel(QAbstractTableModel):
         else:
             return None
         return value if math.isfinite(value) else None
+
+    def uncertainty(self, user: int, item: int) -> float | None:
+        """How unsure the model is of its prediction for a cell (the posterior standard deviation a Bayesian
+        model measures over its samples); None for models without one, or before they have one."""
+        spread = getattr(self._predictor, "spread_cell", None)
+        if spread is None or self._predictor_failed:
+            return None
+        try:
+            value = float(spread(user, item))
+        except Exception:
+            self._predictor_failed = True
+            report_current_exception("RatingTableModel.uncertainty")
+            return None
+        return value if math.isfinite(value) else None
+
+    def _shading_spread(self, user: int, item: int) -> float | None:
+        """The spread shading paints with: from one dense matrix on a small grid (a repaint asks for every
+        visible cell), else per cell."""
+        if self._spreads is None and self._predictor is not None and not self._predictor_failed and \
+                hasattr(self._predictor, "spread_matrix") and self._shape[0] * self._shape[1] <= DENSE_SPREAD_CELLS:
+            try:
+                self._spreads = np.asarray(self._predictor.spread_matrix(), dtype=np.float64)
+            except Exception:
+                self._predictor_failed = True
+                report_current_exception("RatingTableModel.spread_matrix")
+                return None
+        if self._spreads is not None and self._spreads.shape == self._shape:
+            value = float(self._spreads[user, item])
+            return value if math.isfinite(value) else None
+        return self.uncertainty(user, item)
+
+    def _plus_minus(self, user: int, item: int) -> str:
+        spread = self.uncertainty(user, item)
+        return "" if spread is None else f" ± {format_number(spread, 2)}"
 
     def _emit_all_changed(self):
         if self.rowCount() and self.columnCount():
@@ -266,8 +309,11 @@ class RatingTableModel(QAbstractTableModel):
             return text, self._colors.background(value), self._colors.text(value), False
         predicted = self.predicted(user, item) if self.show_predictions else None
         if predicted is not None:
-            return (format_number(predicted, 2), self._colors.prediction_background(predicted),
-                    _PREDICTION_FOREGROUND, True)
+            background = self._colors.prediction_background(predicted)
+            spread = self._shading_spread(user, item) if self.shade_uncertainty else None
+            if spread is not None:
+                background = self._colors.uncertain(background, spread)
+            return format_number(predicted, 2), background, _PREDICTION_FOREGROUND, True
         return MISSING_TEXT, None, _MISSING_FOREGROUND, False
 
     @qt_virtual(None)
@@ -306,11 +352,13 @@ class RatingTableModel(QAbstractTableModel):
             if known:
                 fitted = self.predicted(user, item)
                 if fitted is not None:
-                    return (f"{who} rated “{what}”: {value:g}; the model gives {format_number(fitted, 3)} "
+                    return (f"{who} rated “{what}”: {value:g}; the model gives {format_number(fitted, 3)}"
+                            f"{self._plus_minus(user, item)} "
                             f"(residual {format_number(value - fitted, 3, signed=True)})")
                 return f"{who} rated “{what}”: {value:g}"
             if predicted is not None:
-                return f"{who} has not rated “{what}”; predicted {format_number(predicted, 3)}"
+                return (f"{who} has not rated “{what}”; predicted {format_number(predicted, 3)}"
+                        f"{self._plus_minus(user, item)}")
             return f"{who} has not rated “{what}”"
         if role == SORT_ROLE:
             return value if known else (predicted if predicted is not None else float("nan"))

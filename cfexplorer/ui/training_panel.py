@@ -33,6 +33,7 @@ MODEL_ROWS = {
     "dot_bias": _MF_ROWS,
     "neural": ("loss", "factors", "hidden", "dropout", "reg", "learning_rate", "epochs", "batch_size", "y_range"),
     "content": ("factors", "hidden", "reg", "learning_rate", "epochs", "batch_size", "features", "towers"),
+    "bayes": ("factors", "epochs", "burn_in", "kept_samples"),
     "biases": ("loss", "bias_reg", "optimizer", "learning_rate", "epochs"),
     "global_mean": ("loss",),
 }
@@ -191,6 +192,13 @@ class TrainingPanel(QWidget):
         self.epochs.setToolTip("How many passes over the ratings to train for; 0 computes J at the starting "
                                "parameters (epoch 0) without an update.")
         self.initialization = InitializationRow()
+        self.burn_in = QSpinBox(minimum=0, maximum=100_000)
+        self.burn_in.setToolTip("Gibbs samples drawn first and left out of the posterior mean (the chain is "
+                                "still finding its level).")
+        self.kept_samples = QSpinBox(minimum=2, maximum=1000)
+        self.kept_samples.setToolTip("Samples kept, evenly through the chain, to measure how sure each prediction "
+                                     "is (the ± in the grid's tooltips); each costs (users + movies) × (k + 1) "
+                                     "numbers of memory.")
         self.batch_size = QSpinBox(minimum=0, maximum=10_000_000, specialValueText="full batch")
         self.batch_size.setToolTip("Ratings per step for SGD and Adam; 'full batch' uses all of them.")
         self.validation = QDoubleSpinBox(minimum=0, maximum=0.5, decimals=2, singleStep=0.05)
@@ -220,7 +228,10 @@ class TrainingPanel(QWidget):
         form.addRow("λ (biases)", self.bias_reg)
         form.addRow("Optimizer", self.optimizer)
         form.addRow("Learning rate α", self.learning_rate)
-        form.addRow("Epochs", self.epochs)
+        self.epochs_label = QLabel("Epochs")
+        form.addRow(self.epochs_label, self.epochs)
+        form.addRow("Burn-in samples", self.burn_in)
+        form.addRow("Samples kept for ±", self.kept_samples)
         form.addRow("Batch size", self.batch_size)
         form.addRow("y-range", self.y_range)
         form.addRow("Initialization", self.initialization)
@@ -232,6 +243,7 @@ class TrainingPanel(QWidget):
             "learning_rate": self.learning_rate, "epochs": self.epochs, "batch_size": self.batch_size,
             "y_range": self.y_range, "features": self.features_button, "init": self.initialization,
             "towers": self.towers,
+            "burn_in": self.burn_in, "kept_samples": self.kept_samples,
         }
         form.addRow("Validation share", self.validation)
         form.addRow("Seed", self.seed)
@@ -378,6 +390,9 @@ class TrainingPanel(QWidget):
                           ("dropout", self.dropout)):
             if name in params:
                 box.setValue(float(params[name]))
+        for name, box in (("burn_in", self.burn_in), ("kept_samples", self.kept_samples)):
+            if name in params:
+                box.setValue(int(params[name]))
         if "optimizer" in params:
             self.optimizer.setCurrentIndex(list(OPTIMIZER_LABELS).index(params["optimizer"]))
         if "n_epochs" in params:
@@ -404,6 +419,9 @@ class TrainingPanel(QWidget):
         for name, widget in self._row_widgets.items():
             self.form.setRowVisible(widget, name in visible)
         self.factors_label.setText("Tower outputs k" if kind == "content" else "Factors k")
+        self.epochs_label.setText("Gibbs samples" if kind == "bayes" else "Epochs")
+        self.epochs.setToolTip("How many Gibbs samples to draw: each draws every user, then every movie, once."
+                               if kind == "bayes" else "How many passes over the ratings to train for.")
         self.reg_label.setText("Weight decay λ" if kind in ("neural", "content") else "λ (factors)")
         self.model_kind.setToolTip(MODEL_KINDS[kind].description)
         self._on_optimizer_change()
@@ -433,6 +451,8 @@ class TrainingPanel(QWidget):
             "init_scale": self.initialization.scale.value(),
             "normalize": self.normalize.isChecked(),
             "scale_targets": self.scale_targets.isChecked(),
+            "burn_in": self.burn_in.value(),
+            "kept_samples": self.kept_samples.value(),
         }
         known = MODEL_KINDS[kind].model_class._PARAM_NAMES
         return {name: value for name, value in params.items() if name in known}

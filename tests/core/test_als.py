@@ -207,3 +207,81 @@ def test_eliminate_solves_stacked_symmetric_positive_definite_systems():
 def test_the_radix_order_is_numpys_stable_argsort(n_keys):
     keys = np.random.default_rng(10).integers(0, n_keys, 5000)
     np.testing.assert_array_equal(stable_order(keys, n_keys), np.argsort(keys, kind="stable"))
+
+
+def copies_of_three_rows(copies: int, d: int, seed: int = 0, reg_diag=None):
+    """RowSystems whose rows come in three kinds, ``copies`` rows each: two ratings (fewer than d: the
+    dual form), 3d ratings (the primal form) and none. Every row of a kind has the same columns and
+    targets, so one sampling half-step gives ``copies`` independent draws from each kind's conditional."""
+    rng = np.random.default_rng(seed)
+    n_columns = 3 * d
+    few, many = np.array([0, 1]), np.arange(n_columns)
+    targets = {"few": rng.normal(size=len(few)), "many": rng.normal(size=len(many))}
+    rows, columns, y = [], [], []
+    for kind, cols, first_row in (("few", few, 0), ("many", many, copies)):
+        for row in range(first_row, first_row + copies):
+            rows.append(np.full(len(cols), row))
+            columns.append(cols)
+            y.append(targets[kind])
+    rows, columns, y = np.concatenate(rows), np.concatenate(columns), np.concatenate(y)
+    design = rng.normal(size=(n_columns, d))
+    reg_diag = np.ones(d) if reg_diag is None else reg_diag  # chooses the forms; a solve may change it
+    systems = als.RowSystems(rows, columns, y, 3 * copies, n_columns, reg_diag)
+    return systems, design, {"few": (few, targets["few"]), "many": (many, targets["many"])}
+
+
+@pytest.mark.parametrize("reg", [0.7, 2.0, 1e-4])  # 1e-4: below _DUAL_MIN_REG, every row in the primal form
+def test_a_sampling_half_step_draws_each_row_from_its_gaussian_conditional(reg):
+    """With noise = (generator, sigma), every row's v is a draw from N(A^-1 X^T t, sigma^2 A^-1),
+    A = X^T X + D (the closed form), in the dual form (perturb-and-MAP), the primal form (Cholesky) and
+    for rows without ratings (the prior N(0, sigma^2 D^-1))."""
+    d, copies, sigma = 4, 4000, 0.8
+    reg_diag = np.full(d, reg)
+    reg_diag[-1] = 2 * reg  # a diagonal, not a multiple of I
+    systems, design, kinds = copies_of_three_rows(copies, d, reg_diag=reg_diag)
+    assert bool(systems.dual_groups) == (reg >= als._DUAL_MIN_REG) and systems.primal_blocks
+    draws, _ = systems.solve(design, np.zeros(len(design)), reg_diag=reg_diag,
+                             noise=(np.random.default_rng(1), sigma))
+    for kind, first_row in (("few", 0), ("many", copies), ("none", 2 * copies)):
+        if kind == "none":
+            mean, covariance = np.zeros(d), sigma**2 * np.diag(1 / reg_diag)
+        else:
+            cols, t = kinds[kind]
+            x = design[cols]
+            a = x.T @ x + np.diag(reg_diag)
+            mean, covariance = np.linalg.solve(a, x.T @ t), sigma**2 * np.linalg.inv(a)
+        sample = draws[first_row:first_row + copies]
+        sd = np.sqrt(np.diag(covariance))
+        # Means within 4.5 standard errors, covariances within sampling error of 4000 draws.
+        assert np.all(np.abs(sample.mean(axis=0) - mean) < 4.5 * sd / np.sqrt(copies)), kind
+        correlation = (np.cov(sample.T) - covariance) / np.outer(sd, sd)
+        assert np.abs(correlation).max() < 0.1, kind
+
+
+def test_a_sampling_half_step_reports_the_residuals_of_its_draw():
+    """The residuals a sampling half-step writes out are x . v - t at the v it drew (not at the perturbed
+    problem's targets), and its data term is half their squares."""
+    d, copies = 4, 20
+    systems, design, kinds = copies_of_three_rows(copies, d)
+    offset = np.linspace(-0.5, 0.5, len(design))
+    residuals = np.empty(len(systems.ratings_in_solve_order()))
+    draws, fit = systems.solve(design, offset, clip=(-10.0, 10.0), reg_diag=np.full(d, 1.5),
+                               noise=(np.random.default_rng(2), 0.9), residuals_out=residuals)
+    expected = []
+    for group in systems._groups_in_solve_order():
+        for row, cols, y in zip(group.rows, group.columns, group.values):
+            kind = "few" if row < copies else "many"
+            cols = kinds[kind][0]
+            expected.append(design[cols] @ draws[row] + offset[cols] - kinds[kind][1])
+    expected = np.concatenate(expected)
+    np.testing.assert_allclose(residuals, expected, atol=1e-10)
+    assert fit.data_term == pytest.approx(0.5 * expected @ expected)
+
+
+def test_the_same_generator_seed_draws_the_same_rows():
+    systems, design, _ = copies_of_three_rows(30, 3)
+    first, _ = systems.solve(design, np.zeros(len(design)), noise=(np.random.default_rng(5), 1.0))
+    again, _ = systems.solve(design, np.zeros(len(design)), noise=(np.random.default_rng(5), 1.0))
+    other, _ = systems.solve(design, np.zeros(len(design)), noise=(np.random.default_rng(6), 1.0))
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)

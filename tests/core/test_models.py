@@ -140,6 +140,7 @@ PLANTED_SETTINGS = {
                "batch_size": 64},
     "content": {"n_outputs": 4, "hidden": (16,), "reg": 0.1, "learning_rate": 0.01, "n_epochs": 60,
                 "batch_size": 64},
+    "bayes": {"n_factors": 2, "n_epochs": 60, "burn_in": 2},
     "biases": {},
 }
 

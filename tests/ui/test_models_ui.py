@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from cfexplorer.core.bayes import BayesianMF
 from cfexplorer.core.content import ContentBased
 from cfexplorer.core.mf import GlobalMeanBaseline, MatrixFactorization
 from cfexplorer.core.neural import NeuralCF
@@ -14,7 +15,7 @@ from cfexplorer.ui.training_panel import MODEL_ROWS
 FINISH_MS = 60_000
 
 CLASSES = {"mf": MatrixFactorization, "dot_bias": MatrixFactorization, "neural": NeuralCF,
-           "content": ContentBased, "global_mean": GlobalMeanBaseline}
+           "content": ContentBased, "bayes": BayesianMF, "global_mean": GlobalMeanBaseline}
 
 
 def choose(panel, kind):
@@ -40,7 +41,7 @@ def test_each_model_trains_from_the_panel_and_fills_the_grid(qtbot, window, kind
     choose(panel, kind)
     for name, widget in panel._row_widgets.items():
         assert panel.form.isRowVisible(widget) == (name in MODEL_ROWS[kind]), name
-    panel.epochs.setValue(40 if kind in ("neural", "content") else panel.epochs.value())
+    panel.epochs.setValue(40 if kind in ("neural", "content", "bayes") else panel.epochs.value())
     model, reason = train(qtbot, panel)
     assert reason == "done" and type(model) is CLASSES[kind]
     # matrix factorizations plot epoch 0 (J at the starting parameters) before their n epochs
@@ -126,7 +127,7 @@ def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
     assert dialog.run_button.isEnabled() and not dialog.stop_button.isEnabled()
 
 
-@pytest.mark.parametrize("kind", ["neural", "content"])
+@pytest.mark.parametrize("kind", ["neural", "content", "bayes"])
 def test_a_saved_project_restores_the_chosen_model(qtbot, window, tmp_path, kind):
     window.open_preset("planted")
     panel = window.training_panel

@@ -33,12 +33,14 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, Qt
+from PySide6.QtGui import QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QTabBar
+from PySide6.QtWidgets import QApplication, QTabBar, QToolTip
 
 from cfexplorer.core.edits import ITEMS, USERS
 from cfexplorer.core.embedding import ITEM_KIND, USER_KIND
+from cfexplorer.core.models import MODEL_KINDS
 from cfexplorer.io.presets import PRESETS
 from cfexplorer.ui.lessons import LESSONS
 from cfexplorer.ui.training_panel import PACES, TRANSPORT_ENABLED
@@ -374,7 +376,7 @@ class WindowMachine(RuleBasedStateMachine):
         self.panel.pace.setCurrentText(pace)
         process_events()
 
-    @rule(kind=st.integers(0, 5))
+    @rule(kind=st.integers(0, len(MODEL_KINDS) - 1))
     @step
     def choose_model_kind(self, kind):
         box = self.panel.model_kind
@@ -433,7 +435,34 @@ class WindowMachine(RuleBasedStateMachine):
         np.savez(path, **arrays)
         return [path]
 
+    @rule(burn_in=st.sampled_from([0, 3, 50]), kept=st.sampled_from([2, 8, 32]))
+    @step
+    def set_the_sampler_settings(self, burn_in, kept):
+        """The Bayesian model's burn-in and kept samples (hidden for other models, but kept: a burn-in past the
+        run length is refused with a message when Train is pressed)."""
+        self.panel.burn_in.setValue(burn_in)
+        self.panel.kept_samples.setValue(kept)
+        process_events()
+
     # --- the grid ---------------------------------------------------------------------------------------
+    @rule(row=st.integers(0, 40), column=st.integers(0, 40))
+    @step
+    def rest_the_mouse_on_a_cell(self, row, column):
+        """The cell's tooltip (with a Bayesian model, the prediction's ±): its numbers are numbers."""
+        index = self._proxy_index(row, column)
+        if index is None:
+            return NOTHING_TO_DO
+        at = self.grid.visualRect(index).center()
+        if not self.grid.viewport().rect().contains(at):
+            return NOTHING_TO_DO
+        QApplication.sendEvent(self.grid.viewport(),
+                               QHelpEvent(QEvent.Type.ToolTip, at, self.grid.viewport().mapToGlobal(at)))
+        text = QToolTip.text() if QToolTip.isVisible() else ""
+        QToolTip.hideText()
+        if " ± " in text:
+            spread = text.split(" ± ")[1].split()[0]
+            assert math.isfinite(float(spread)) and float(spread) >= 0, f"the tooltip says {text!r}"
+        process_events()
     @rule(row=st.integers(0, 40), column=st.integers(0, 40), choice=st.sampled_from(CELL_TEXTS),
           number=st.integers(0, 20))
     @step
@@ -622,13 +651,13 @@ class WindowMachine(RuleBasedStateMachine):
             dialog.close()
         process_events()
 
-    @rule(which=st.sampled_from(["predictions", "residuals"]))
+    @rule(which=st.sampled_from(["predictions", "residuals", "uncertainty"]))
     @step
     def toggle_predictions_or_residuals(self, which):
         if which == "predictions":
             self._key(self.window, Qt.Key.Key_P, CTRL)
         else:
-            self.window.act_residuals.trigger()
+            getattr(self.window, f"act_{which}").trigger()  # View ▸ Show Residuals / Shade by Uncertainty
             process_events()
 
     # --- documents --------------------------------------------------------------------------------------
