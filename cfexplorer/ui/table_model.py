@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QUndoCommand, QUndoStack
 from ..core.cell_index import CellIndex, cell_index, remember_index
 from ..core.edits import ITEMS, USERS, Rename, SetCells
 from ..core.ratings import Ratings
+from ..core.summary import counted
 from ..core.validation import parse_rating
 from .colors import RatingColors
 from .qt_guard import qt_virtual, report_current_exception
@@ -379,7 +380,7 @@ class RatingTableModel(QAbstractTableModel):
             means = self._item_means if axis == ITEMS else self._user_means
             mean = f"mean {format_number(means[section], 2)}" if counts[section] else "no ratings"
             kind = "movie" if axis == ITEMS else "user"
-            return f"{kind} “{names[section]}”: {counts[section]} ratings, {mean}"
+            return f"{kind} “{names[section]}”: {counted(int(counts[section]), 'rating')}, {mean}"
         return None
 
     @qt_virtual(False)

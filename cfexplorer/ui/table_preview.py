@@ -229,8 +229,12 @@ class TablePreviewDialog(QDialog):
             return (f"{candidate.region.reference}: {candidate.rows:,} rows × {candidate.columns:,} columns of "
                     "labels around the ratings (read in full when you press OK)")
         ratings = self._read().ratings
-        scale = "binary labels" if ratings.binary else f"ratings {ratings.scale.describe()}"
-        return (f"Reads as {ratings.n_users:,} users × {ratings.n_items:,} movies, {ratings.n_ratings:,} {scale}: "
+        scale = ("binary label" if ratings.binary else "rating") if ratings.n_ratings == 1 else \
+            ("binary labels" if ratings.binary else "ratings")
+        if not ratings.binary:
+            scale += f" {ratings.scale.describe()}"
+        users, movies = ("user" if ratings.n_users == 1 else "users"), ("movie" if ratings.n_items == 1 else "movies")
+        return (f"Reads as {ratings.n_users:,} {users} × {ratings.n_items:,} {movies}, {ratings.n_ratings:,} {scale}: "
                 f"users such as {_first(ratings.user_labels)}; movies such as {_first(ratings.item_titles())}")
 
     def _read(self):

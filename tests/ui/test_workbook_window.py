@@ -122,7 +122,7 @@ def test_a_workbook_where_nothing_is_found_lets_the_person_type_the_range(qtbot,
         assert not dialog.ok_button.isEnabled()
         dialog.range_edit.setText("C3:D7")  # a little more than the table: blank rows are left out
         dialog.range_edit.editingFinished.emit()
-        assert "1 users × 2 movies" in dialog.summary.text()
+        assert "1 user × 2 movies" in dialog.summary.text()
         dialog.range_edit.setText("A1:D5")
         dialog.range_edit.editingFinished.emit()
         assert "do not read as ratings" in dialog.summary.text() and not dialog.ok_button.isEnabled()
