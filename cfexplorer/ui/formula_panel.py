@@ -26,6 +26,10 @@ def _is_content(model) -> bool:
     return hasattr(model, "scale_targets")
 
 
+def _is_bayesian(model) -> bool:
+    return hasattr(model, "kept_samples")
+
+
 def _binary(model) -> bool:
     return getattr(model, "loss_", "squared") == "bce"  # the content model scales likes to [−1, 1] instead
 
@@ -112,6 +116,20 @@ def _neural_parts(model) -> tuple[str, list[str], list[str]]:
     return NETWORK_PENALTY + " (embeddings and layer weights)", lines, [f"λ = {model.reg:g}"]
 
 
+def _bayes_parts(model) -> tuple[str, list[str], list[str]]:
+    """Gibbs sampling's record (core/bayes.py): the course's J at the sample just drawn, with λ = σ²Λ."""
+    noise = getattr(model, "noise_sd_", None)
+    lines = [f"z = w<sup>(j)</sup>·x<sup>(i)</sup> + {USER_BIAS} + {ITEM_BIAS} + g: one Gibbs sample of every "
+             "user's and movie's row θ; g is the mean of the training ratings",
+             "the prediction is the mean of z over the samples after the burn-in, with its spread (±)",
+             "the penalty holds each row θ near its side's mean μ, with the precision Λ the sampler drew, "
+             "scaled by the noise variance σ²: the course's λ/2 ‖·‖² with λ = σ²Λ"]
+    settings = [f"k = {int(model.n_factors)}", f"burn-in {int(model.burn_in)}"]
+    if noise is not None:
+        settings.append(f"σ = {noise:.3g}")
+    return "σ²/2 Σ<sub>rows</sub> (θ − μ)ᵀ Λ (θ − μ)", lines, settings
+
+
 def formula_html(model, record) -> str:
     """J written out for ``model`` — the terms it has, with their settings — and evaluated at ``record``."""
     if model is None or record is None:
@@ -120,6 +138,9 @@ def formula_html(model, record) -> str:
     if _is_content(model):
         penalty, lines, settings = _content_parts(model)
         data = "½ Σ<sub>r(i,j)=1</sub> (v<sub>u</sub>·v<sub>m</sub> − y<sup>(i,j)</sup>)²"
+    elif _is_bayesian(model):
+        penalty, lines, settings = _bayes_parts(model)
+        data = "½ Σ<sub>r(i,j)=1</sub> (z<sup>(i,j)</sup> − y<sup>(i,j)</sup>)²"
     else:
         penalty, lines, settings = (_neural_parts if _is_network(model) else _mf_parts)(model)
         data = CROSS_ENTROPY if _binary(model) else SQUARED

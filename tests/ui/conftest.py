@@ -3,6 +3,8 @@ import os
 import pytest
 from PySide6.QtCore import QSettings
 
+from .exported_scripts import run_exported, script_runner  # noqa: F401 - fixtures for exported code
+
 os.environ["CFEXPLORER_NO_DIALOGS"] = "1"  # errors still reach the message bar and status bar
 
 

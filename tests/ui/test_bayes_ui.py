@@ -13,6 +13,7 @@ from cfexplorer.core.bayes import BayesianMF
 from tests.ui.test_grid import cell_index
 from tests.ui.test_models_ui import choose, train
 
+
 PLUS_MINUS = re.compile(r"predicted (\d+\.\d+) ± (\d+\.\d+)")
 
 
@@ -193,10 +194,10 @@ def test_view_shade_by_uncertainty_greys_the_cells_the_model_is_unsure_of(qtbot,
     assert {cell: background(*cell) for cell in cells} == plain
 
 
-def test_an_exported_script_draws_the_same_chain_again(qtbot, eve_trained, monkeypatch, tmp_path):
+def test_an_exported_script_draws_the_same_chain_again(qtbot, eve_trained, monkeypatch, tmp_path, run_exported):
     """File ▸ Export as Python Script… of a Bayesian run: the same seed draws the same samples in a fresh Python,
     so J and every '?' prediction agree to 1e-9; the script says what the model and its J are."""
-    from tests.ui.test_export_code import assert_same_run, export_through_the_menu, run_exported
+    from tests.ui.test_export_code import assert_same_run, export_through_the_menu
 
     window, _ = eve_trained
     path = tmp_path / "bayes run.py"

@@ -78,3 +78,12 @@ def test_baselines_and_the_network_show_only_the_terms_they_have(qtbot, window):
     assert z_line(text).startswith("z = μ") and "+ 0</p>" in text.replace("&nbsp;", "")
     _, text = train_kind(qtbot, window, "neural")
     assert "MLP" in z_line(text) and "embeddings and layer weights" in text
+
+
+def test_the_bayesian_model_writes_the_sampler_s_cost_not_the_course_s_lambda(qtbot, window):
+    window.open_preset("course")
+    model, text = train_kind(qtbot, window, "bayes", n_epochs=6, burn_in=2)
+    assert "Gibbs sample" in z_line(text)
+    assert "σ²/2 Σ<sub>rows</sub> (θ − μ)ᵀ Λ (θ − μ)" in text and "λ = σ²Λ" in text
+    assert f"σ = {model.noise_sd_:.3g}" in text and "burn-in 2" in text
+    assert "λ/2 (‖W‖² + ‖X‖²)" not in text

@@ -242,8 +242,8 @@ def test_a_project_saved_after_loading_parameters_reopens_with_their_epoch_0(qtb
 
 
 def test_a_run_from_loaded_parameters_exports_as_code_that_says_it_starts_from_random_factors(
-        qtbot, window, monkeypatch, tmp_path, tiny):
-    from .test_export_code import export_through_the_menu, run_exported
+        qtbot, window, monkeypatch, tmp_path, tiny, run_exported):
+    from .test_export_code import export_through_the_menu
 
     load_from_menu(qtbot, window, monkeypatch, tiny)
     path = tmp_path / "from-loaded.py"
