@@ -171,7 +171,8 @@ def test_info_json_says_which_axis_holds_the_users(capsys, tmp_path, content, us
     facts = json.loads(out)
     assert facts["users_from"] == users_from
     assert (facts["users"], facts["movies"], facts["duplicates"]) == (users, movies, 0)
-    assert facts["scale"]["high"] == 5 and facts["summary"].startswith(f"{users} users × {movies} movies")
+    assert facts["scale"]["high"] == 5 and facts["summary"].startswith(
+        f"{users} user{'s' if users != 1 else ''} × {movies} movie{'s' if movies != 1 else ''}")
 
 
 def test_info_on_a_file_that_cannot_be_read_exits_2_in_one_line(capsys, tmp_path):
