@@ -86,13 +86,19 @@ def _check_learned(path, kind: str, factors: np.ndarray, bias: np.ndarray) -> No
             raise FactorFileError.at(path, f"a {kind} {what} is beyond ±{MAX_ABS_FACTOR:,.0f} (row {row + 1})")
 
 
-def _read_csv(path: Path) -> Embedding:
+def read_text(path: Path) -> str:
+    """A text file of factors or parameters, read within the memory limits; FactorFileError naming the line
+    where it stops being UTF-8."""
     data = limits.read_regular_file(path, limits.LONG_TEXT_OVERHEAD, "reading this file", FactorFileError.at)
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise FactorFileError.at(path, "not valid UTF-8 text; save the file as UTF-8", line) from None
+
+
+def _read_csv(path: Path) -> Embedding:
+    text = read_text(path)
     if not text.strip():
         raise FactorFileError.at(path, "the file is empty")
     limits.check_columns(path, limits.first_line_columns(text), FactorFileError.at)

@@ -27,7 +27,7 @@ import numpy as np
 from ..lazy import lazy_import
 from . import arrays, limits
 from .errors import FactorFileError, reason
-from .factors import MAX_ABS_FACTOR
+from .factors import MAX_ABS_FACTOR, read_text
 
 pd = lazy_import("pandas")
 
@@ -252,12 +252,7 @@ def _roles(matrices: dict, n_items: int | None, n_users: int | None) -> dict:
 
 def _read_number_table(path: Path) -> np.ndarray:
     """A headerless table of numbers (a first line without any number is taken as a header)."""
-    data = limits.read_regular_file(path, limits.LONG_TEXT_OVERHEAD, "reading this file", FactorFileError.at)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise FactorFileError.at(path, "not valid UTF-8 text; save the file as UTF-8", line) from None
+    text = read_text(path)
     rows = [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not rows:
         raise FactorFileError.at(path, "the file is empty")
