@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io.spark_model import NAMES_FILE
+from .io.spark_model import NAMES_FILE, whole_numbers
 
 JAVA_HINT = "Java 17 (sudo apt-get install openjdk-17-jre-headless, or set JAVA_HOME)"
 PYSPARK_HINT = 'pyspark (pip install "cfexplorer[spark]")'
@@ -51,9 +51,8 @@ def spark_reg_param(reg: float, train) -> float:
 def _spark_ids(labels) -> tuple[np.ndarray, bool]:
     """Spark's ALS takes ids as 32-bit integers: the labels themselves when they are such whole numbers
     (MovieLens' userId, movieId), else positions (and the names are written beside the model)."""
-    try:
-        ids = np.array([int(str(label)) for label in labels], dtype=np.int64)
-    except (ValueError, OverflowError):
+    ids = whole_numbers(labels)
+    if ids is None:
         return np.arange(len(labels), dtype=np.int64), False
     if len(ids) and (ids.min() < 0 or ids.max() >= 2**31 or len(np.unique(ids)) != len(ids)):
         return np.arange(len(labels), dtype=np.int64), False

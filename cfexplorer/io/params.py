@@ -28,6 +28,7 @@ from ..lazy import lazy_import
 from . import arrays, limits
 from .errors import FactorFileError, reason
 from .factors import MAX_ABS_FACTOR, read_text
+from .readers import is_number
 
 pd = lazy_import("pandas")
 
@@ -260,7 +261,7 @@ def _read_number_table(path: Path) -> np.ndarray:
     if not rows[0][1].count(delimiter):
         delimiter = None  # one value a line, or values separated by spaces
     limits.check_columns(path, len(rows[0][1].split(delimiter)), FactorFileError.at)
-    if not any(_is_number(cell) for cell in rows[0][1].split(delimiter)):
+    if not any(is_number(cell) for cell in rows[0][1].split(delimiter)):
         rows = rows[1:]  # a header
         if not rows:
             raise FactorFileError.at(path, "the file has a header but no numbers")
@@ -287,18 +288,10 @@ def _parse_slowly(path: Path, rows: list, delimiter: str | None) -> np.ndarray:
             raise FactorFileError.at(path, f"expected {width} numbers like the lines before, found {len(cells)}",
                                      number)
         for cell in cells:
-            if not _is_number(cell):
+            if not is_number(cell):
                 raise FactorFileError.at(path, f"{cell[:40]!r} is not a number", number)
         values.append([float(cell) for cell in cells])
     return np.array(values, dtype=float)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-        return True
-    except ValueError:
-        return False
 
 
 # --- matching to a grid -------------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def _parse_wide_table(text: str, path, delimiter: str) -> pd.DataFrame:
     return pd.DataFrame(matrix, index=np.asarray(lines), dtype=object, copy=False)
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
     try:
         float(cell)
         return True
@@ -225,7 +225,7 @@ def _numeric_long_table(text: str, path: Path, delimiter: str, binary) -> LoadRe
     columns = long_columns(header)
     skip = 1
     if columns is None:
-        if len(header) not in (3, 4) or not all(_is_number(cell) for cell in header[:3]):
+        if len(header) not in (3, 4) or not all(is_number(cell) for cell in header[:3]):
             return None
         columns, skip = (0, 1, 2), 0
     if _BLANK_LINE.search(text):
@@ -264,7 +264,7 @@ def _table_result(table: pd.DataFrame, path: Path, binary: bool | None,
         result.users_from = _user_column(header, columns[0])
         return result
     corner_names_a_matrix = _corner_names_items(header[0]) or _normalize_name(header[0]) in USER_NAMES
-    headerless_long = table.shape[1] in (3, 4) and _is_number(header[2]) and not corner_names_a_matrix
+    headerless_long = table.shape[1] in (3, 4) and is_number(header[2]) and not corner_names_a_matrix
     if headerless_long:
         result = _long_from_table(table, (0, 1, 2), path, binary, fmt="long")
         result.users_from = _user_column(None, 0)

@@ -169,7 +169,7 @@ def _name_from_ratings(names: dict, ids: dict, ratings) -> bool:
     matched = 0
     for kind, labels, shown in (("user", ratings.user_labels, ratings.user_labels.astype(str)),
                                 ("movie", ratings.item_labels, ratings.item_titles())):
-        as_ids = _whole_numbers(labels)
+        as_ids = whole_numbers(labels)
         if as_ids is None:
             continue
         order = np.argsort(as_ids)
@@ -182,7 +182,8 @@ def _name_from_ratings(names: dict, ids: dict, ratings) -> bool:
     return total > 0 and matched >= total / 2
 
 
-def _whole_numbers(labels) -> np.ndarray | None:
+def whole_numbers(labels) -> np.ndarray | None:
+    """The labels as int64 ids when every one is a whole number (MovieLens' userId, movieId), else None."""
     try:
         values = np.array([int(str(label)) for label in labels], dtype=np.int64)
     except (ValueError, OverflowError):
