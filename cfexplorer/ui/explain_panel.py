@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QStringListModel, QTimer
 from PySide6.QtWidgets import QLabel, QListView, QSpinBox, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget
 
+from .qt_guard import report_current_exception
 from .table_model import RatingTableModel, format_number
 
 MAX_VECTOR_SHOWN = 8
@@ -158,9 +159,16 @@ class ExplainPanel(QWidget):
             self.top_label.setText("Top recommendations")
             return
         user, item = cell
-        self.text.setHtml(explanation_html(self.table, user, item))
         self.top_label.setText(f"Top {self.top_n.value()} for {self.table.name(0, user)} (unrated movies)")
-        self.recommendations.setStringList(self.recommend(user))
+        try:
+            self.text.setHtml(explanation_html(self.table, user, item))
+            self.recommendations.setStringList(self.recommend(user))
+        except Exception as exc:
+            # A model that cannot explain a cell is a bug to report, but the pane says so instead of going blank.
+            report_current_exception("ExplainPanel.refresh")
+            self.text.setHtml(f"<i>This cell's prediction cannot be explained: {html.escape(str(exc) or type(exc).__name__)}"
+                              "</i>")
+            self.recommendations.setStringList([])
 
     def recommend(self, user: int) -> list[str]:
         predictor = self.table.predictor

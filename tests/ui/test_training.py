@@ -326,6 +326,23 @@ def test_explanation_adds_up_to_the_grid(qtbot, window):
         f"{names[m]}  —  {grid_text(window, 'Bob', names[m])}" for m in expected]
 
 
+def test_a_cell_the_model_cannot_explain_says_so_in_the_pane(qtbot, window, monkeypatch):
+    run_to_end(qtbot, window)
+    reported = []
+    monkeypatch.setattr("sys.excepthook", lambda *exc_info: reported.append(exc_info[1]))
+
+    def broken_explain(self, user, item):
+        raise ValueError("no such factor")
+
+    monkeypatch.setattr(type(window.table.predictor), "explain", broken_explain)
+    table = window.table
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(1, 1))))
+    window.explain_panel.refresh()
+    assert "cannot be explained: no such factor" in window.explain_panel.text.toPlainText()
+    assert window.explain_panel.recommendations.stringList() == []
+    assert [str(e) for e in reported] == ["no such factor"]  # reported once, as every bug is
+
+
 def test_trained_model_is_saved_in_the_project_and_restored(qtbot, window, tmp_path):
     window.open_preset("course-eve")
     run_to_end(qtbot, window)
