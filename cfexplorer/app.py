@@ -157,7 +157,8 @@ class MainWindow(QMainWindow):
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
         # the density filter may restrict what Train learns from (Data ▸ Density and Mean Filter)
-        self.training_panel = TrainingPanel(lambda: self.proxy.training_ratings())
+        self.training_panel = TrainingPanel(lambda: self.proxy.training_ratings(),
+                                            why_no_ratings=self._why_no_training_ratings)
         self.training_dock = QDockWidget("Training", self)
         self.training_dock.setObjectName("trainingDock")
         self.training_dock.setWidget(self.training_panel)  # its settings scroll inside it, vertically only
@@ -844,6 +845,12 @@ class MainWindow(QMainWindow):
     def _update_title(self, *_):
         self.setWindowTitle(f"{self.document_title}[*] — CF Explorer")
         self.setWindowModified(self.has_unsaved_changes)
+
+    def _why_no_training_ratings(self) -> str:
+        if self.table.ratings.n_ratings and self.proxy.restricts_training:
+            return ("The density filter keeps no ratings to train on: lower its minimums or untick \"Train only on "
+                    "the ratings kept\" (Data ▸ Density and Mean Filter).")
+        return "There are no ratings to train on: type some into the grid first."
 
     def _update_summary(self):
         text = ratings_summary(self.table.ratings)  # what `cfexplorer info` prints first

@@ -104,10 +104,13 @@ class TrainingPanel(QWidget):
     sig_message = Signal(str, str)           # kind ("error"/"info"), text
     sig_retrain_requested = Signal()
 
-    def __init__(self, data_source, parent=None):
-        """``data_source()`` returns the Ratings to train on, read when Train is pressed."""
+    def __init__(self, data_source, parent=None, why_no_ratings=None):
+        """``data_source()`` returns the Ratings to train on, read when Train is pressed; ``why_no_ratings()``
+        says why there are none (the grid may hold ratings that a filter keeps from training)."""
         super().__init__(parent)
         self.data_source = data_source
+        self.why_no_ratings = why_no_ratings or (lambda: "There are no ratings to train on: type some into the "
+                                                         "grid first.")
         self.controller = TrainingController(self)
         self.model = None  # the model of the last run (any kind in core.models)
         self.run_inputs: RunInputs | None = None  # what self.model's run trained on, when it ran here
@@ -519,7 +522,7 @@ class TrainingPanel(QWidget):
         overrides the Epochs setting for this run (0: only J at the starting parameters)."""
         ratings = self.data_source()
         if ratings.n_ratings == 0:
-            self.sig_message.emit("error", "There are no ratings to train on: type some into the grid first.")
+            self.sig_message.emit("error", self.why_no_ratings())
             return False
         try:
             params = self.model_params()

@@ -51,3 +51,13 @@ def test_train_uses_only_the_kept_ratings_when_asked(qtbot, window, monkeypatch)
     window.act_clear_filters.trigger()
     assert not window.proxy.restricts_training
     assert train(qtbot, window).n_ratings == ratings.n_ratings
+
+
+def test_a_filter_keeping_no_ratings_is_named_when_train_is_pressed(qtbot, window, monkeypatch):
+    window.open_preset("planted")
+    most = int(window.table.ratings.item_counts().max())
+    filter_by_dialog(window, monkeypatch, most + 1, restrict=True)
+    qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    assert "density filter keeps no ratings" in window.message_bar.text
+    assert "type some into the grid" not in window.message_bar.text
+    assert window.training_panel.model is None  # nothing trained
