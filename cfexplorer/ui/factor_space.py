@@ -2,7 +2,7 @@
 
 It shows an :class:`~cfexplorer.core.embedding.Embedding` — from the model being trained (updated
 live, with every kept snapshot replayable), from a project, or imported from a file — as raw
-factor axes, PCA or t-SNE, with nearest neighbours, bias rankings and the one-hot lookup beside it.
+factor axes, PCA, t-SNE or UMAP, with nearest neighbours, bias rankings and the one-hot lookup beside it.
 Selections travel to and from the grid by position.
 """
 
@@ -19,19 +19,22 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.embedding import (
-    ITEM_KIND, KINDS, USER_KIND, Embedding, component_ends, kmeans_labels, nearest_neighbours, one_hot, pca,
-    ranked, raw_axes,
+    ITEM_KIND, KINDS, LAYOUTS, USER_KIND, Embedding, component_ends, kmeans_labels, nearest_neighbours, one_hot,
+    pca, ranked, raw_axes,
 )
+from ..core.umap_layout import INSTALL_HINT, UMAP_MODULE, umap_available
 from ..io.factors import FactorFileError, read_factors, write_factors
 from .colors import NORMAL_ANCHORS
 from .factor_plot import MAX_LABELS, FactorPlot
 from .factor_legend import category_legend, ramp_legend
 from .image_export import export_widget_image
-from .tsne_job import TsneJob
+from .tsne_job import LayoutJob
 from .qt_guard import guard_event
 
 SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users": (ITEM_KIND, USER_KIND)}
-PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE"}
+PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+LAYOUT_NOTES = {"tsne": "distances between far-apart clusters mean little; nearby points are similar",
+                "umap": "nearby points are similar; cluster sizes and the gaps between clusters mean little"}
 COLOUR_CHOICES = {"bias": "Bias", "count": "Number of ratings", "mean": "Mean rating", "genre": "Genre",
                   "cluster": "k-means cluster"}
 LABEL_CHOICES = {"selected": "Selected only", "all": "All names", "bias": "Top |bias|", "count": "Most rated"}
@@ -86,8 +89,10 @@ class FactorSpaceView(QWidget):
         self.primary_kind = ITEM_KIND
         self.projected: dict = {}
         self._pca_reference: dict = {}
-        self._tsne_cache: dict = {}
-        self._embedding_number = 0  # counts the embeddings shown: what a t-SNE result was computed for
+        self._layout_cache: dict = {}  # (method, kinds) -> (key, coordinates) of the last t-SNE or UMAP
+        self._layout_note = ("", "")  # (method, text): how the last t-SNE or UMAP ended, for the status line
+        self.umap_module = UMAP_MODULE  # where the child process finds UMAP (tests hand in a stand-in)
+        self._embedding_number = 0  # counts the embeddings shown: what a layout result was computed for
         self._clusters: dict = {}  # kind -> k-means labels of the embedding shown
         self._previous_clusters: dict = {}  # kind -> labels of the previous frame, where the next one starts
         self._rows = None  # movies and users without factors, for the ratings in _rows_from
@@ -101,11 +106,11 @@ class FactorSpaceView(QWidget):
         self._model_biases = None  # {kind: has a bias} of the model trained, when known
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self.marker_scale = 1.0  # larger in presentation mode
-        self.tsne_job = TsneJob(self)
-        self.tsne_job.sig_finished.connect(self._on_tsne_finished)
-        self.tsne_job.sig_failed.connect(self._on_tsne_failed)
-        self.tsne_job.sig_progress.connect(self._on_tsne_progress)
-        self._tsne_progress = ""  # "35%" while t-SNE runs
+        self.layout_job = LayoutJob(self)
+        self.layout_job.sig_finished.connect(self._on_layout_finished)
+        self.layout_job.sig_failed.connect(self._on_layout_failed)
+        self.layout_job.sig_progress.connect(self._on_layout_progress)
+        self._layout_progress = ""  # "35%" while t-SNE or UMAP runs
         self._build()
 
     # --- construction ----------------------------------------------------------------------------------
@@ -117,7 +122,7 @@ class FactorSpaceView(QWidget):
         for key, text in PROJECTIONS.items():
             self.projection.addItem(text, key)
         self.projection.setCurrentIndex(self.projection.findData("pca"))
-        self.projection.setToolTip("Two raw factors as axes, the two principal components (PCA), or t-SNE")
+        self.projection.setToolTip("Two raw factors as axes, the two principal components (PCA), t-SNE or UMAP")
         self.x_axis, self.y_axis = QSpinBox(), QSpinBox()
         for spin, value, name in ((self.x_axis, 1, "x"), (self.y_axis, 2, "y")):
             spin.setRange(1, 64)
@@ -126,8 +131,8 @@ class FactorSpaceView(QWidget):
             spin.valueChanged.connect(lambda v, spin=spin: spin.setProperty("wanted", v))
             spin.setPrefix(f"{name}: f")
             spin.setToolTip(f"Factor shown on the {name} axis")
-        self.tsne_button = QPushButton("Recompute t-SNE")
-        self.tsne_button.setToolTip("t-SNE runs in the background; press again to cancel")
+        self.layout_button = QPushButton("Recompute t-SNE")
+        self.layout_button.setToolTip("t-SNE and UMAP run in the background; press again to cancel")
         self.colour_by = QComboBox()
         for key, text in COLOUR_CHOICES.items():
             self.colour_by.addItem(text, key)
@@ -240,7 +245,7 @@ class FactorSpaceView(QWidget):
         self.replay.setToolTip("Replay the training: drag to see the embedding at an earlier epoch")
         self.epoch_label.setToolTip("epoch shown of the last epoch trained")
         top = QHBoxLayout()
-        for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.tsne_button,
+        for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.layout_button,
                        self.colour_by, self.genre_highlight, self.clusters, self.file_button):
             top.addWidget(widget)
         second = QHBoxLayout()
@@ -298,13 +303,14 @@ class FactorSpaceView(QWidget):
         self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
         self.neighbour_min_ratings.valueChanged.connect(lambda _: self._update_neighbours())
         self.neighbours.itemActivated.connect(self._on_neighbour_activated)
-        self.tsne_button.clicked.connect(self._on_tsne_button)
+        self.layout_button.clicked.connect(self._on_layout_button)
         self.replay.valueChanged.connect(self._on_replay)
         self.search.returnPressed.connect(lambda: self.find(self.search.text()))
         self.plot.sig_point_clicked.connect(self._on_point_clicked)
         self.plot.sig_empty_clicked.connect(lambda: self.select({}, emit=True))
         self.plot.sig_rect_selected.connect(self._on_rect_selected)
         self.plot.sig_hovered.connect(self._on_hover)
+        self.set_umap_module(self.umap_module)
         self._update_controls()
 
     # --- what is shown -----------------------------------------------------------------------------------------
@@ -422,7 +428,7 @@ class FactorSpaceView(QWidget):
 
     def clear(self):
         """Show no factors: no run, no frames to replay, no hover box about a point that is gone."""
-        self.tsne_job.cancel()
+        self.layout_job.cancel()
         self._hidden_model = None
         self._training = False
         self._model_biases = None
@@ -442,14 +448,15 @@ class FactorSpaceView(QWidget):
 
     def reset_for_new_document(self):
         """Another file, preset or lesson opens: forget everything that belonged to the previous one — its
-        factors, frames and replay slider, selection ring, labels, hover box, captions, the t-SNE and PCA
+        factors, frames and replay slider, selection ring, labels, hover box, captions, the t-SNE, UMAP and PCA
         results and the rows and names linked to its grid. The view's own choices (projection, colour,
         what is shown) stay."""
         self.clear()
         self.ratings = None
         self.selection = {kind: np.array([], dtype=np.int64) for kind in KINDS}
         self.primary_kind = ITEM_KIND
-        self._tsne_cache.clear()
+        self._layout_cache.clear()
+        self._layout_note = ("", "")
         self._pca_reference.clear()
         self._clusters = {}
         self._previous_clusters = {}
@@ -563,12 +570,14 @@ class FactorSpaceView(QWidget):
         if method == "factors":
             x, y = self.x_axis.value() - 1, self.y_axis.value() - 1
             return raw_axes(stacked, x, y), (f"factor {x + 1}", f"factor {y + 1}")
-        if method == "tsne":
-            cached = self._tsne_cache.get(kinds)
-            if cached is not None and cached[0] == self._tsne_key(kinds) and len(cached[1]) == len(stacked):
-                return cached[1], ("t-SNE 1", "t-SNE 2")
-            if not self.tsne_job.running and not self._training:
-                self._start_tsne(kinds, stacked)
+        if method in LAYOUTS:
+            cached = self._layout_cache.get((method, kinds))
+            if cached is not None and cached[0] == self._layout_key(kinds) and len(cached[1]) == len(stacked):
+                return cached[1], (f"{LAYOUTS[method]} 1", f"{LAYOUTS[method]} 2")
+            # One layout at a time: the one asked for now replaces one still computing for another choice.
+            if self.layout_job.key != (self._layout_key(kinds), method, kinds) and not self._training \
+                    and self.layout_available(method):
+                self._start_layout(method, kinds, stacked)
         result = pca(stacked, 2, self._pca_reference.get(key))
         self._pca_reference[key] = result.components
         ratio = result.explained_variance_ratio
@@ -707,9 +716,10 @@ class FactorSpaceView(QWidget):
             spin.setValue(min(int(spin.property("wanted")), max(k, 1)))
             spin.blockSignals(False)
             spin.setVisible(method == "factors")
-        self.tsne_button.setVisible(method == "tsne")
-        self.tsne_button.setText((f"Cancel t-SNE {self._tsne_progress}".rstrip()) if self.tsne_job.running
-                                 else "Recompute t-SNE")
+        self.layout_button.setVisible(method in LAYOUTS)
+        running = LAYOUTS.get(self.layout_job.method)
+        self.layout_button.setText(f"Cancel {running} {self._layout_progress}".rstrip() if running
+                                   else f"Recompute {LAYOUTS.get(method, '')}")
         self._update_bias_choice()
         self.clusters.setVisible(self.colour_by.currentData() == "cluster")
         self.genre_highlight.setVisible(self.colour_by.currentData() == "genre" and self.genre_highlight.count() > 1)
@@ -753,50 +763,71 @@ class FactorSpaceView(QWidget):
             self.colour_by.blockSignals(False)
         self.colour_by.setToolTip("What the colour of a point shows" + (f". Bias: {reason}" if reason else ""))
 
-    # --- t-SNE -----------------------------------------------------------------------------------------------
-    def _tsne_key(self, kinds):
+    # --- t-SNE and UMAP -----------------------------------------------------------------------------------
+    def set_umap_module(self, module: str):
+        """Where UMAP comes from ("umap", umap-learn's package; tests name a stand-in). Without it the UMAP
+        choice is disabled and says how to install it."""
+        self.umap_module = module
+        entry = self.projection.model().item(self.projection.findData("umap"))
+        available = umap_available(module)
+        entry.setEnabled(available)
+        entry.setToolTip("UMAP of the factors, computed in the background (umap-learn)" if available else
+                         f"UMAP needs umap-learn, an optional extra: {INSTALL_HINT}")
+        if not available and self.projection.currentData() == "umap":
+            self.projection.setCurrentIndex(self.projection.findData("pca"))
+
+    def layout_available(self, method: str) -> bool:
+        return method != "umap" or umap_available(self.umap_module)
+
+    def _layout_key(self, kinds):
         # A number per embedding shown, not id(): a new embedding may reuse a freed one's id and would
-        # then be drawn with the t-SNE of another model.
+        # then be drawn with the layout of another model.
         return self._embedding_number, kinds
 
-    def _start_tsne(self, kinds, stacked):
-        self.tsne_job.start((self._tsne_key(kinds), kinds), stacked, seed=0)
-        self._tsne_points, self._tsne_progress = len(stacked), ""
-        self.status.setText(self._tsne_status("starting"))
+    def _start_layout(self, method, kinds, stacked):
+        self.layout_job.start((self._layout_key(kinds), method, kinds), stacked, seed=0, method=method,
+                              umap_module=self.umap_module)
+        self._layout_points, self._layout_progress = len(stacked), ""
+        self._layout_note = ("", "")
+        self.status.setText(self._layout_status("starting"))
         self._update_controls()
 
-    def _tsne_status(self, doing: str) -> str:
-        return (f"Computing t-SNE of {self._tsne_points:,} points in the background: {doing}… "
-                "(PCA is shown meanwhile; press Cancel t-SNE to stop)")
+    def _layout_status(self, doing: str) -> str:
+        name = LAYOUTS.get(self.layout_job.method, "")
+        return (f"Computing {name} of {self._layout_points:,} points in the background: {doing}… "
+                f"(PCA is shown meanwhile; press Cancel {name} to stop)")
 
-    def _on_tsne_progress(self, share: float, doing: str):
-        self._tsne_progress = f"{share:.0%}"
-        self.status.setText(self._tsne_status(f"{doing} ({share:.0%})"))
-        self.tsne_button.setText(f"Cancel t-SNE {self._tsne_progress}")
+    def _on_layout_progress(self, share: float, doing: str):
+        self._layout_progress = f"{share:.0%}"
+        self.status.setText(self._layout_status(f"{doing} ({share:.0%})"))
+        self.layout_button.setText(f"Cancel {LAYOUTS.get(self.layout_job.method, '')} {self._layout_progress}")
 
-    def _on_tsne_button(self):
-        if self.tsne_job.running:
-            self.tsne_job.cancel()
-            self._tsne_progress = ""
-            self.status.setText("t-SNE cancelled.")
+    def _on_layout_button(self):
+        method = self.projection.currentData()
+        if self.layout_job.running:
+            name = LAYOUTS.get(self.layout_job.method, "")
+            self.layout_job.cancel()
+            self._layout_progress = ""
+            self._layout_note = (self.projection.currentData(), f"{name} cancelled (PCA shown)")
+            self.status.setText(self._status_text())
             self._update_controls()
             return
-        if self.embedding is not None:
+        if self.embedding is not None and method in LAYOUTS:
             kinds = tuple(k for k in self.shown_kinds if len(self.embedding.table(k)))
-            self._tsne_cache.pop(kinds, None)
-            self._start_tsne(kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
+            self._layout_cache.pop((method, kinds), None)
+            self._start_layout(method, kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
 
-    def _on_tsne_finished(self, key, coordinates):
-        self._tsne_progress = ""
-        token, kinds = key
-        self._tsne_cache[kinds] = (token, np.asarray(coordinates))
-        self.status.setText("t-SNE done: distances between far-apart clusters mean little; "
-                            "nearby points are similar.")
+    def _on_layout_finished(self, key, coordinates):
+        self._layout_progress = ""
+        token, method, kinds = key
+        self._layout_cache[(method, kinds)] = (token, np.asarray(coordinates))
+        self._layout_note = (method, f"{LAYOUTS[method]} done: {LAYOUT_NOTES[method]}")
         self.redraw(refit_view=True)
 
-    def _on_tsne_failed(self, message):
-        self._tsne_progress = ""
+    def _on_layout_failed(self, message):
+        self._layout_progress = ""
         self._update_controls()
+        self.status.setText(self._status_text())
         self.sig_message.emit("error", message)
 
     # --- selection ------------------------------------------------------------------------------------------------
@@ -913,7 +944,7 @@ class FactorSpaceView(QWidget):
             self._update_neighbours()
         if self.embedding is None:
             self.status.setText(NO_MODEL_TEXT)
-        elif not self.tsne_job.running:
+        elif not self.layout_job.running:
             self.status.setText(self._status_text())
 
     def _status_text(self) -> str:
@@ -922,6 +953,9 @@ class FactorSpaceView(QWidget):
                  f"{embedding.items.n_factors} factors"]
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
         parts.append("Shift+drag selects a region")
+        method, note = self._layout_note
+        if note and method == self.projection.currentData():  # what the layout shown means stays in view
+            parts.append(note)
         return " · ".join(parts)
 
     def neighbour_rows(self):
@@ -1095,7 +1129,7 @@ class FactorSpaceView(QWidget):
             self.import_factors(path)
 
     def shutdown(self):
-        self.tsne_job.cancel()
+        self.layout_job.cancel()
 
 
 def model_biases(model) -> dict:

@@ -206,11 +206,11 @@ def test_a_bad_factor_file_is_reported_and_changes_nothing(qtbot, trained, tmp_p
 def test_tsne_runs_in_the_background_and_can_be_cancelled(qtbot, trained):
     view = trained.factor_space
     view.projection.setCurrentIndex(view.projection.findData("tsne"))
-    assert view.tsne_job.running and view.tsne_button.text() == "Cancel t-SNE"
-    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)
-    assert not view.tsne_job.running and "cancelled" in view.status.text()
-    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)  # Recompute
-    qtbot.waitUntil(lambda: not view.tsne_job.running, timeout=60_000)
+    assert view.layout_job.running and view.layout_button.text() == "Cancel t-SNE"
+    qtbot.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)
+    assert not view.layout_job.running and "cancelled" in view.status.text()
+    qtbot.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)  # Recompute
+    qtbot.waitUntil(lambda: not view.layout_job.running, timeout=60_000)
     assert "t-SNE 1" in view.plot.getAxis("bottom").labelText
     assert np.isfinite(view.coordinates(ITEM_KIND)).all() and len(view.coordinates(ITEM_KIND)) == 10
 
