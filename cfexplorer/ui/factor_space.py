@@ -27,7 +27,9 @@ from ..io.factors import FactorFileError, read_factors, write_factors
 from .colors import NORMAL_ANCHORS
 from .factor_plot import MAX_LABELS, FactorPlot
 from .factor_legend import category_legend, ramp_legend
+from .elided_label import ElidedLabel
 from .image_export import export_widget_image
+from .scrolling import VerticalScrollArea
 from .tsne_job import LayoutJob
 from .qt_guard import guard_event
 
@@ -46,6 +48,7 @@ CATEGORY_COLORS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
                    (204, 121, 167), (0, 0, 0))
 OTHER_COLOR = (190, 190, 190)
 LEVELS = 32
+PLOT_MINIMUM_HEIGHT = 120  # pixels: the axes, their titles and a scatter one can still point into
 KIND_WORDS = {ITEM_KIND: ("movie", "movies"), USER_KIND: ("user", "users")}
 NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
 NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
@@ -182,11 +185,10 @@ class FactorSpaceView(QWidget):
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setToolTip("What the colours of the points mean")
-        self.status = QLabel(NO_MODEL_TEXT)
-        self.status.setWordWrap(True)
+        self.status = ElidedLabel(NO_MODEL_TEXT)
 
         self.plot = FactorPlot()
-        self.plot.setMinimumHeight(220)
+        self.plot.setMinimumHeight(PLOT_MINIMUM_HEIGHT)
 
         self.neighbour_metric = QComboBox()
         self.neighbour_metric.addItems(["cosine", "euclidean"])
@@ -230,7 +232,8 @@ class FactorSpaceView(QWidget):
         self.one_hot_text = QTextBrowser()
         self.side_tabs = QTabWidget()
         self.side_tabs.setMinimumWidth(150)
-        self.side_tabs.addTab(neighbour_page, "Neighbours")
+        # scrolls in a short pane: its title wraps into many lines in presentation type
+        self.side_tabs.addTab(VerticalScrollArea(neighbour_page), "Neighbours")
         self.side_tabs.addTab(self.bias_text, "Biases")
         self.side_tabs.addTab(self.one_hot_text, "One-hot × W")
         self.side_tabs.currentChanged.connect(lambda _: self._update_panels())
@@ -252,16 +255,14 @@ class FactorSpaceView(QWidget):
         second.addWidget(self.search, 1)
         for widget in (self.size_by_count, self.labels_by, self.label_count):
             second.addWidget(widget)
-        replay_row = QHBoxLayout()
-        replay_row.addWidget(self.replay, 1)
-        replay_row.addWidget(self.epoch_label)
+        bottom_row = QHBoxLayout()  # the status line beside the replay slider: one row less in a short pane
+        bottom_row.addWidget(self.status, 3)
+        bottom_row.addWidget(self.replay, 1)
+        bottom_row.addWidget(self.epoch_label)
         plot_side = QWidget()
         plot_box = QVBoxLayout(plot_side)
         plot_box.setContentsMargins(0, 0, 0, 0)
         plot_box.addWidget(self.plot, 1)
-        plot_box.addLayout(replay_row)
-        plot_box.addWidget(self.legend)
-        plot_box.addWidget(self.status)
         splitter = QSplitter()
         splitter.addWidget(plot_side)
         splitter.addWidget(self.side_tabs)
@@ -274,7 +275,7 @@ class FactorSpaceView(QWidget):
         rows.addLayout(top)
         rows.addLayout(second)
         # In a narrow dock the controls scroll sideways instead of widening the whole window.
-        controls_scroller = QScrollArea()
+        self.controls_scroller = controls_scroller = QScrollArea()
         controls_scroller.setWidget(controls)
         controls_scroller.setWidgetResizable(True)
         controls_scroller.setFrameShape(QFrame.Shape.NoFrame)
@@ -283,10 +284,16 @@ class FactorSpaceView(QWidget):
                                            + controls_scroller.horizontalScrollBar().sizeHint().height())
         controls_scroller.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.plot.setMinimumWidth(120)
+        # The legend and the status line span the pane's width (under the plot alone they wrapped into twice
+        # as many lines), and the status is one line beside the replay slider: in presentation type with the
+        # Lesson pane open at 1280×720 the pane is short, and parts asking for more height than it has are
+        # drawn over one another.
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(controls_scroller)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.legend)
+        layout.addLayout(bottom_row)
 
         self.show_choice.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
         self.projection.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
@@ -310,6 +317,7 @@ class FactorSpaceView(QWidget):
         self.plot.sig_empty_clicked.connect(lambda: self.select({}, emit=True))
         self.plot.sig_rect_selected.connect(self._on_rect_selected)
         self.plot.sig_hovered.connect(self._on_hover)
+        self.plot.sig_labels_placed.connect(self._on_labels_placed)
         self.set_umap_module(self.umap_module)
         self._update_controls()
 
@@ -542,9 +550,7 @@ class FactorSpaceView(QWidget):
             self.plot.set_highlight({})
             self.plot.set_labels([])
             self.legend.clear()
-            for axis in ("bottom", "left"):
-                if self.plot.getAxis(axis).labelText:
-                    self.plot.setLabel(axis, "")  # no axes to name (nor a PCA's share of variance) without points
+            self.plot.set_axis_titles({})  # no axes to name (nor a PCA's share of variance) without points
             self._update_panels()
             return
         stacked = np.vstack([embedding.table(kind).factors for kind in kinds])
@@ -554,9 +560,8 @@ class FactorSpaceView(QWidget):
             n = len(embedding.table(kind))
             self.plot.set_points(kind, xy[start:start + n], *self._appearance(kind))
             start += n
-        for axis, name in zip(("bottom", "left"), axis_names):
-            if self.plot.getAxis(axis).labelText != name:  # a new label lays the plot out again
-                self.plot.setLabel(axis, name)
+        self.plot.set_axis_titles({axis: (name, name.replace(" of variance", ""), name.split(" (")[0])
+                                   for axis, name in zip(("bottom", "left"), axis_names)})
         self.legend.setText(self.legend_html())
         if refit_view:
             self.plot.view_box.autoRange(padding=0.08)
@@ -696,8 +701,9 @@ class FactorSpaceView(QWidget):
         choice, n = self.labels_by.currentData(), self.label_count.value()
         for kind in self.plot.visible_kinds:
             table = self.embedding.table(kind)
-            if choice == "all":
-                top = np.arange(len(table))
+            if choice == "all":  # the most rated first: where names would overlap, theirs are drawn
+                top = (np.arange(len(table)) if table.counts is None
+                       else np.argsort(-np.asarray(table.counts, dtype=float), kind="stable"))
             elif choice == "bias":
                 top = ranked(np.abs(table.bias), n)[0]
             elif choice == "count" and table.counts is not None:
@@ -948,15 +954,24 @@ class FactorSpaceView(QWidget):
             self.status.setText(self._status_text())
 
     def _status_text(self) -> str:
+        """One line, the most telling first (a narrow pane elides its end; the tooltip has it all)."""
         embedding = self.embedding
         parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
                  f"{embedding.items.n_factors} factors"]
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
-        parts.append("Shift+drag selects a region")
         method, note = self._layout_note
         if note and method == self.projection.currentData():  # what the layout shown means stays in view
             parts.append(note)
+        hidden = self.plot.labels_hidden
+        if hidden:
+            parts.append(f"{hidden} name{'s' if hidden != 1 else ''} hidden where {'they' if hidden != 1 else 'it'} "
+                         "would cover another (zoom in)")
+        parts.append("Shift+drag selects a region")
         return " · ".join(parts)
+
+    def _on_labels_placed(self, hidden: int):
+        if self.embedding is not None and not self.layout_job.running:
+            self.status.setText(self._status_text())
 
     def neighbour_rows(self):
         """(kind, source row, [(row, distance)]) for the current selection, or None."""

@@ -42,7 +42,7 @@ def test_training_fills_the_factor_space_and_pca_separates_the_tastes(trained):
     assert len(x) == trained.table.ratings.n_items
     assert len({tuple(set(np.sign(x[taste == t]))) for t in np.unique(taste)}) == 2
     assert all(len(set(np.sign(x[taste == t]))) == 1 for t in np.unique(taste))
-    assert "PC1" in view.plot.getAxis("bottom").labelText and "variance" in view.plot.getAxis("bottom").labelText
+    assert "PC1" in view.plot.getAxis("bottom").labelText and "variance" in view.plot.axis_title("bottom")
 
 
 def test_clicking_a_point_selects_that_movie_in_the_grid(qtbot, trained):
