@@ -205,3 +205,6 @@ def test_tsne_shows_how_far_it_is(qtbot, window):
     middle = next((status, button) for share, status, button in seen if 0.2 < share < 0.9)
     assert "iteration" in middle[0] and f"{40:,} points" in middle[0] and middle[1].endswith("%")
     assert view.layout_button.text() == "Recompute t-SNE" and "t-SNE 1" in view.plot.getAxis("bottom").labelText
+    assert "t-SNE done" in view.status.text()
+    view.select({"movie": [0]})  # the status line is written again: what t-SNE's picture means stays said
+    assert "t-SNE done" in view.status.text()
