@@ -8,78 +8,46 @@ Selections travel to and from the grid by position.
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QCompleter, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QScrollArea, QSizePolicy, QLabel, QLineEdit, QMenu, QPushButton, QSlider,
-    QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QCompleter, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
+    QScrollArea, QSizePolicy, QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget,
+    QVBoxLayout, QWidget,
 )
 
-from ..core.embedding import (
-    ITEM_KIND, KINDS, LAYOUTS, USER_KIND, Embedding, component_ends, kmeans_labels, nearest_neighbours, one_hot,
-    pca, ranked, raw_axes,
-)
-from ..core.umap_layout import INSTALL_HINT, UMAP_MODULE, umap_available
-from ..io.factors import FactorFileError, read_factors, write_factors
-from .colors import NORMAL_ANCHORS
-from .factor_plot import MAX_LABELS, FactorPlot
-from .factor_legend import category_legend, ramp_legend
+from ..core.embedding import ITEM_KIND, KINDS, LAYOUTS, USER_KIND, Embedding, pca, ranked, raw_axes
+from ..core.umap_layout import UMAP_MODULE
 from .elided_label import ElidedLabel
-from .image_export import export_widget_image
+from .factor_appearance import (  # noqa: F401 - its palettes, as tests name them
+    CATEGORY_PALETTE, DIVERGING, KIND_WORDS, PLAIN, AppearanceMixin, _levels,
+)
+from .factor_files import FilesMixin
+from .factor_layouts import LayoutsMixin
+from .factor_panels import NO_MODEL_TEXT, NO_SELECTION_TEXT, SidePanelsMixin
+from .factor_plot import MAX_LABELS, FactorPlot
+from .qt_guard import guard_event
 from .scrolling import VerticalScrollArea
 from .tsne_job import LayoutJob
-from .qt_guard import guard_event
 
 SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users": (ITEM_KIND, USER_KIND)}
 PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-LAYOUT_NOTES = {"tsne": "distances between far-apart clusters mean little; nearby points are similar",
-                "umap": "nearby points are similar; cluster sizes and the gaps between clusters mean little"}
 COLOUR_CHOICES = {"bias": "Bias", "count": "Number of ratings", "mean": "Mean rating", "genre": "Genre",
                   "cluster": "k-means cluster"}
 LABEL_CHOICES = {"selected": "Selected only", "all": "All names", "bias": "Top |bias|", "count": "Most rated"}
 # Names are shown for every point by default up to this many points; "All names" goes up to ALL_NAMES_LIMIT
 # (past it, text covers the plot and each frame of a run moves thousands of labels).
 LABEL_ALL_UP_TO, ALL_NAMES_LIMIT = 50, 500
-# Okabe-Ito: eight categorical colours that stay distinct for colour-blind viewers.
-CATEGORY_COLORS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0),
-                   (204, 121, 167), (0, 0, 0))
-OTHER_COLOR = (190, 190, 190)
-LEVELS = 32
 PLOT_MINIMUM_HEIGHT = 120  # pixels: the axes, their titles and a scatter one can still point into
-KIND_WORDS = {ITEM_KIND: ("movie", "movies"), USER_KIND: ("user", "users")}
-NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
-NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
 # On a large catalogue a movie's nearest vectors are mostly films rated once or twice, whose factors are their
 # random start and the regularization: the neighbours list leaves them out by default there.
 MANY_MOVIES, NEIGHBOUR_MIN_RATINGS = 1000, 20
 
 
-def _ramp(anchors, levels=LEVELS):
-    anchors = np.asarray(anchors, dtype=float)
-    positions = np.linspace(0, 1, levels)
-    stops = np.linspace(0, 1, len(anchors))
-    return [pg.mkBrush(*[int(round(np.interp(p, stops, anchors[:, c]))) for c in range(3)], 220) for p in positions]
+class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin, QWidget):
+    """The view and what it shows; how points look (factor_appearance), t-SNE and UMAP (factor_layouts), the
+    side panels and status line (factor_panels) and the Files menu (factor_files) are mixins of it."""
 
-
-DIVERGING = _ramp(NORMAL_ANCHORS)
-SEQUENTIAL = _ramp(((222, 235, 247), (107, 174, 214), (8, 48, 107)))
-CATEGORIES = [pg.mkBrush(*color, 230) for color in CATEGORY_COLORS]
-OTHER = pg.mkBrush(*OTHER_COLOR, 200)
-CATEGORY_PALETTE = CATEGORIES + [OTHER]  # a category past the eighth, or none (-1), is grey
-PLAIN = [OTHER]
-HIGHLIGHT_PALETTE = [pg.mkBrush(*CATEGORY_COLORS[5], 235), pg.mkBrush(*OTHER_COLOR, 160)]  # has it, has not
-
-
-def _levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    span = high - low
-    fraction = np.full(len(values), 0.5) if span <= 0 else (values - low) / span
-    return np.clip(np.round(np.nan_to_num(fraction, nan=0.5) * (LEVELS - 1)), 0, LEVELS - 1).astype(int)
-
-
-class FactorSpaceView(QWidget):
     sig_selection_changed = Signal(str, object)  # kind, positions in the grid's ratings
     sig_message = Signal(str, str)  # kind ("error"/"info"), text
 
@@ -588,109 +556,6 @@ class FactorSpaceView(QWidget):
         ratio = result.explained_variance_ratio
         return result.coordinates, (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)")
 
-    def _appearance(self, kind):
-        """(palette, each point's entry in it, each point's size in pixels) for one kind."""
-        table = self.embedding.table(kind)
-        n = len(table)
-        colour = self.colour_by.currentData()
-        if colour == "bias":
-            limit = float(np.max(np.abs(table.bias))) if n else 0.0
-            palette, styles = DIVERGING, _levels(table.bias, -limit, limit)
-        elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
-            values = np.asarray(getattr(table, colour + "s"), dtype=float)
-            if colour == "count":
-                values = np.log1p(values)
-            finite = values[np.isfinite(values)]
-            low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
-            palette, styles = SEQUENTIAL, _levels(values, low, high)
-        elif colour == "genre" and table.genres is not None and self.highlighted_genre is not None:
-            palette, styles = HIGHLIGHT_PALETTE, np.where(self.has_genre(kind, self.highlighted_genre), 0, 1)
-        elif colour == "genre" and table.genres is not None:
-            palette, styles = CATEGORY_PALETTE, _category_styles(self.genre_categories(kind))
-        elif colour == "cluster" and n:
-            palette, styles = CATEGORY_PALETTE, _category_styles(self.cluster_labels(kind))
-        else:
-            palette, styles = PLAIN, np.zeros(n, dtype=np.intp)
-        if self.size_by_count.isChecked() and table.counts is not None and n:
-            counts = np.asarray(table.counts, dtype=float)
-            sizes = 5 + 13 * np.sqrt(counts / max(counts.max(), 1))
-        else:
-            sizes = np.full(n, 9.0)
-        # A few sizes only (whole pixels, then scaled): pyqtgraph renders one symbol per distinct (size, colour),
-        # and MovieLens's 177 distinct rating counts made 759 of them (100 ms in the GUI thread) where 14 make 98.
-        return palette, styles, np.round(sizes) * self.marker_scale
-
-    def genre_categories(self, kind: str) -> np.ndarray:
-        """Each movie's first genre as a category number, the most common genres first; -1 for other."""
-        return self._genre_categories(self.embedding.table(kind).genres)
-
-    def _genre_categories(self, genres: np.ndarray) -> np.ndarray:
-        if self._genres is not None and self._genres[0] is genres:  # every frame of a run has the same genres
-            return self._genres[1]
-        first = np.array([str(g).split("|")[0] if g else "" for g in genres], dtype=object)
-        names, counts = np.unique(first[first != ""], return_counts=True)
-        common = list(names[np.argsort(-counts, kind="stable")][: len(CATEGORIES) - 1])
-        lookup = {name: i for i, name in enumerate(common)}
-        categories = np.array([lookup.get(g, -1) for g in first], dtype=np.int64)
-        self._genres = (genres, categories, common)
-        return categories
-
-    @property
-    def highlighted_genre(self) -> str | None:
-        return self.genre_highlight.currentData()
-
-    def has_genre(self, kind: str, genre: str) -> np.ndarray:
-        """Which rows list ``genre`` among their genres ("Action|Comedy" has both)."""
-        genres = self.embedding.table(kind).genres
-        if genres is None:
-            return np.zeros(len(self.embedding.table(kind)), dtype=bool)
-        return np.array([genre in str(g).split("|") for g in genres], dtype=bool)
-
-    def legend_html(self) -> str:
-        """What the colours of the points shown mean (empty when they all have one colour)."""
-        if self.embedding is None:
-            return ""
-        colour = self.colour_by.currentData()
-        kinds = [kind for kind in self.plot.visible_kinds if len(self.embedding.table(kind))]
-        movies = self.embedding.items
-        if colour == "genre" and ITEM_KIND in kinds and movies.genres is not None:
-            if self.highlighted_genre is not None:
-                return category_legend([self.highlighted_genre], HIGHLIGHT_PALETTE, HIGHLIGHT_PALETTE[1],
-                                       f"no {self.highlighted_genre} among its genres")
-            self.genre_categories(ITEM_KIND)
-            return "first genre: " + category_legend(self.genre_names, CATEGORIES, OTHER, "other or none")
-        if colour == "cluster":
-            n = max((int(self.cluster_labels(kind).max()) + 1 for kind in kinds), default=0)
-            return "k-means: " + category_legend([f"cluster {c + 1}" for c in range(n)], CATEGORIES)
-        lines = []
-        for kind in kinds:
-            table = self.embedding.table(kind)
-            word = KIND_WORDS[kind][1]
-            if colour == "bias" and not self.bias_missing():
-                limit = float(np.max(np.abs(table.bias))) if len(table) else 0.0
-                lines.append(ramp_legend(f"{word}' bias", f"{-limit:+.2f}", f"{limit:+.2f}", DIVERGING))
-            elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
-                values = np.asarray(getattr(table, colour + "s"), dtype=float)
-                finite = values[np.isfinite(values)]
-                if len(finite):
-                    title = f"{word}' ratings (log scale)" if colour == "count" else f"{word}' mean rating"
-                    fmt = "{:,.0f}" if colour == "count" else "{:.2f}"
-                    lines.append(ramp_legend(title, fmt.format(finite.min()), fmt.format(finite.max()), SEQUENTIAL))
-        return "<br>".join(lines)
-
-    @property
-    def genre_names(self) -> list:
-        """The genres that have a colour of their own, most common first (of the last genre colouring)."""
-        return self._genres[2] if self._genres is not None else []
-
-    def cluster_labels(self, kind: str) -> np.ndarray:
-        """k-means clusters of the shown factors. A new frame of the same points starts from the previous
-        frame's clusters: a few milliseconds instead of a fresh search, and a cluster keeps its colour."""
-        if kind not in self._clusters:
-            self._clusters[kind] = kmeans_labels(self.embedding.table(kind).factors, self.clusters.value(), seed=0,
-                                                 start=self._previous_clusters.get(kind))
-        return self._clusters[kind]
-
     def _update_labels(self):
         if self.embedding is None:
             return
@@ -743,98 +608,6 @@ class FactorSpaceView(QWidget):
             self.epoch_label.setText(f"{epoch} of {self.frames[-1][0]}")
         else:
             self.epoch_label.setText(str(self.embedding.epoch) if self.embedding.source == "trained here" else "")
-
-    def bias_missing(self) -> str:
-        """Why colouring by bias would show nothing for the points shown ('' when it shows something)."""
-        if self.embedding is None:
-            return ""
-        kinds = self.shown_kinds
-        has = self._model_biases  # from the model trained; else (imported factors) whether any bias is set
-        if has is None:
-            has = {kind: bool(np.any(self.embedding.table(kind).bias != 0)) for kind in KINDS}
-        if any(has[kind] for kind in kinds):
-            return ""
-        which = " or ".join(KIND_WORDS[kind][0] for kind in kinds)
-        return f"The model has no {which} bias: colouring by bias would paint every point alike."
-
-    def _update_bias_choice(self):
-        reason = self.bias_missing()
-        entry = self.colour_by.model().item(self.colour_by.findData("bias"))
-        entry.setEnabled(not reason)
-        entry.setToolTip(reason or "The learned bias: above zero in blue, below in red")
-        if reason and self.colour_by.currentData() == "bias":
-            fallback = "genre" if self.embedding.items.genres is not None else "count"
-            self.colour_by.blockSignals(True)  # called by redraw, which goes on with the new choice
-            self.colour_by.setCurrentIndex(self.colour_by.findData(fallback))
-            self.colour_by.blockSignals(False)
-        self.colour_by.setToolTip("What the colour of a point shows" + (f". Bias: {reason}" if reason else ""))
-
-    # --- t-SNE and UMAP -----------------------------------------------------------------------------------
-    def set_umap_module(self, module: str):
-        """Where UMAP comes from ("umap", umap-learn's package; tests name a stand-in). Without it the UMAP
-        choice is disabled and says how to install it."""
-        self.umap_module = module
-        entry = self.projection.model().item(self.projection.findData("umap"))
-        available = umap_available(module)
-        entry.setEnabled(available)
-        entry.setToolTip("UMAP of the factors, computed in the background (umap-learn)" if available else
-                         f"UMAP needs umap-learn, an optional extra: {INSTALL_HINT}")
-        if not available and self.projection.currentData() == "umap":
-            self.projection.setCurrentIndex(self.projection.findData("pca"))
-
-    def layout_available(self, method: str) -> bool:
-        return method != "umap" or umap_available(self.umap_module)
-
-    def _layout_key(self, kinds):
-        # A number per embedding shown, not id(): a new embedding may reuse a freed one's id and would
-        # then be drawn with the layout of another model.
-        return self._embedding_number, kinds
-
-    def _start_layout(self, method, kinds, stacked):
-        self.layout_job.start((self._layout_key(kinds), method, kinds), stacked, seed=0, method=method,
-                              umap_module=self.umap_module)
-        self._layout_points, self._layout_progress = len(stacked), ""
-        self._layout_note = ("", "")
-        self.status.setText(self._layout_status("starting"))
-        self._update_controls()
-
-    def _layout_status(self, doing: str) -> str:
-        name = LAYOUTS.get(self.layout_job.method, "")
-        return (f"Computing {name} of {self._layout_points:,} points in the background: {doing}… "
-                f"(PCA is shown meanwhile; press Cancel {name} to stop)")
-
-    def _on_layout_progress(self, share: float, doing: str):
-        self._layout_progress = f"{share:.0%}"
-        self.status.setText(self._layout_status(f"{doing} ({share:.0%})"))
-        self.layout_button.setText(f"Cancel {LAYOUTS.get(self.layout_job.method, '')} {self._layout_progress}")
-
-    def _on_layout_button(self):
-        method = self.projection.currentData()
-        if self.layout_job.running:
-            name = LAYOUTS.get(self.layout_job.method, "")
-            self.layout_job.cancel()
-            self._layout_progress = ""
-            self._layout_note = (self.projection.currentData(), f"{name} cancelled (PCA shown)")
-            self.status.setText(self._status_text())
-            self._update_controls()
-            return
-        if self.embedding is not None and method in LAYOUTS:
-            kinds = tuple(k for k in self.shown_kinds if len(self.embedding.table(k)))
-            self._layout_cache.pop((method, kinds), None)
-            self._start_layout(method, kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
-
-    def _on_layout_finished(self, key, coordinates):
-        self._layout_progress = ""
-        token, method, kinds = key
-        self._layout_cache[(method, kinds)] = (token, np.asarray(coordinates))
-        self._layout_note = (method, f"{LAYOUTS[method]} done: {LAYOUT_NOTES[method]}")
-        self.redraw(refit_view=True)
-
-    def _on_layout_failed(self, message):
-        self._layout_progress = ""
-        self._update_controls()
-        self.status.setText(self._status_text())
-        self.sig_message.emit("error", message)
 
     # --- selection ------------------------------------------------------------------------------------------------
     def select(self, selection: dict, emit: bool = True, center: bool = False):
@@ -938,153 +711,6 @@ class FactorSpaceView(QWidget):
             return
         self.plot.show_hover(kind, index, self.describe(kind, index))
 
-    # --- side panels ------------------------------------------------------------------------------------------------
-    def _update_panels(self):
-        """Refresh the side tab in front (a tab brought to front refreshes then) and the status line."""
-        page = self.side_tabs.currentWidget()
-        if page is self.bias_text:
-            self.bias_text.setHtml(self.bias_html())
-        elif page is self.one_hot_text:
-            self.one_hot_text.setHtml(self.one_hot_html())
-        else:
-            self._update_neighbours()
-        if self.embedding is None:
-            self.status.setText(NO_MODEL_TEXT)
-        elif not self.layout_job.running:
-            self.status.setText(self._status_text())
-
-    def _status_text(self) -> str:
-        """One line, the most telling first (a narrow pane elides its end; the tooltip has it all)."""
-        embedding = self.embedding
-        parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
-                 f"{embedding.items.n_factors} factors"]
-        parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
-        method, note = self._layout_note
-        if note and method == self.projection.currentData():  # what the layout shown means stays in view
-            parts.append(note)
-        hidden = self.plot.labels_hidden
-        if hidden:
-            parts.append(f"{hidden} name{'s' if hidden != 1 else ''} hidden where {'they' if hidden != 1 else 'it'} "
-                         "would cover another (zoom in)")
-        parts.append("Shift+drag selects a region")
-        return " · ".join(parts)
-
-    def _on_labels_placed(self, hidden: int):
-        if self.embedding is not None and not self.layout_job.running:
-            self.status.setText(self._status_text())
-
-    def neighbour_rows(self):
-        """(kind, source row, [(row, distance)]) for the current selection, or None."""
-        if self.embedding is None:
-            return None
-        kind = self.primary_kind
-        chosen = self.selection[kind]
-        if not len(chosen):
-            return None
-        table = self.embedding.table(kind)
-        least = self.neighbour_min_ratings.value()
-        allowed = None if table.counts is None or least == 0 else np.asarray(table.counts) >= least
-        rows, distances = nearest_neighbours(table.factors, chosen, self.neighbour_count.value(),
-                                             self.neighbour_metric.currentText(), allowed)
-        return kind, chosen, list(zip(rows.tolist(), distances.tolist()))
-
-    def _update_neighbours(self):
-        self.neighbours.clear()
-        found = self.neighbour_rows()
-        if found is None:
-            self.neighbour_title.setText(NO_SELECTION_TEXT)
-            return
-        kind, chosen, rows = found
-        table = self.embedding.table(kind)
-        subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
-        least = self.neighbour_min_ratings.value() if table.counts is not None else 0
-        among = f", among those with at least {least} ratings" if least else ""
-        self.neighbour_title.setText(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
-                                     f"space ({self.neighbour_metric.currentText()}{among})")
-        for row, distance in rows:
-            count = "" if table.counts is None else str(int(table.counts[row]))
-            item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])
-            item.setData(0, Qt.ItemDataRole.UserRole, (kind, row))
-            self.neighbours.addTopLevelItem(item)
-
-    def _on_neighbour_activated(self, item, column=0):
-        kind, row = item.data(0, Qt.ItemDataRole.UserRole)
-        self.primary_kind = kind
-        self.select({kind: [row]}, center=True)
-
-    def bias_html(self, n: int = 8) -> str:
-        if self.embedding is None:
-            return "<i>No model yet.</i>"
-        parts = []
-        for kind in KINDS:
-            table = self.embedding.table(kind)
-            if not len(table):
-                continue
-            if not np.any(table.bias):
-                parts.append(f"<p><i>This model learned no {KIND_WORDS[kind][0]} bias.</i></p>")
-                continue
-            best, worst = ranked(table.bias, n)
-            for title, rows in ((f"Highest {KIND_WORDS[kind][0]} bias", best),
-                                (f"Lowest {KIND_WORDS[kind][0]} bias", worst)):
-                parts.append(self._ranking_table(title, table, rows, table.bias, "bias"))
-        items = self.embedding.items
-        if len(items) >= 4 and items.n_factors >= 1:
-            projection = pca(items.factors, 2)  # one SVD serves both components and their ends
-            for component in range(min(2, items.n_factors)):
-                low, high = component_ends(items.factors, component, min(5, len(items) // 2), projection)
-                coordinate = projection.coordinates[:, component]
-                parts.append(self._ranking_table(f"Movies at the + end of PC{component + 1}", items, high,
-                                                 coordinate, "PC"))
-                parts.append(self._ranking_table(f"Movies at the − end of PC{component + 1}", items, low,
-                                                 coordinate, "PC"))
-        return "".join(parts)
-
-    @staticmethod
-    def _ranking_table(title, table, rows, values, value_name) -> str:
-        body = "".join(
-            f"<tr><td>{html.escape(str(table.names[r]))}</td><td align='right'>{values[r]:+.3f}</td>"
-            f"<td align='right'>{'' if table.counts is None else int(table.counts[r])}</td></tr>" for r in rows)
-        return (f"<p><b>{title}</b></p><table cellspacing='0' cellpadding='2'>"
-                f"<tr><th align='left'>name</th><th>{value_name}</th><th>ratings</th></tr>{body}</table>")
-
-    def one_hot_html(self) -> str:
-        """For the selected movie: its one-hot vector e_i, the weight matrix W and e_i·W = row i of W."""
-        if self.embedding is None:
-            return "<i>No model yet.</i>"
-        kind = self.primary_kind if len(self.selection[self.primary_kind]) else ITEM_KIND
-        chosen = self.selection[kind]
-        table = self.embedding.table(kind)
-        if not len(chosen) or not len(table):
-            return ("<p>Select a movie: an embedding lookup is the one-hot vector of the movie times the weight "
-                    "matrix, which picks out one row.</p>")
-        i, n, k = int(chosen[0]), len(table), table.n_factors
-        weights = table.factors
-        product = one_hot(n, i) @ weights
-        equal = np.array_equal(product, weights[i])
-        shown = _window(n, i)
-        cells = lambda values: "".join(f"<td align='right'>{v:+.2f}</td>" for v in values)  # noqa: E731
-        one_hot_row = "".join(f"<td align='center'>{'<b>1</b>' if r == i else ('…' if r is None else '0')}</td>"
-                              for r in shown)
-        highlight = " style='background:#fde0c5'"
-        matrix_rows = "".join(
-            ("<tr><td>…</td></tr>" if r is None else
-             f"<tr{highlight if r == i else ''}><td>{r}</td>{cells(weights[r][:8])}</tr>")
-            for r in shown)
-        name = html.escape(str(table.names[i]))
-        note = ""
-        if table.counts is not None and is_sparse(table.counts, i):
-            count, typical = int(table.counts[i]), int(np.median(table.counts))
-            note = (f"<p><i>{name} has only {count} rating{'s' if count != 1 else ''} (a typical "
-                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors are mostly the initialisation and "
-                    "the regularization, not taste. Latent factors mean little where data is sparse.</i></p>")
-        return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
-                f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
-                f"<p>W ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
-                f"<table cellspacing='0' cellpadding='2'>{matrix_rows}</table>"
-                f"<p>e<sub>{i}</sub> · W = <table><tr>{cells(product[:8])}</tr></table></p>"
-                f"<p>= row {i} of W: <b>{'yes' if equal else 'no'}</b> — the lookup and the product are the same "
-                f"numbers; the lookup just skips multiplying by {n - 1} zeros.</p>{note}")
-
     # --- replay ---------------------------------------------------------------------------------------------------------
     def _on_replay(self, position):
         if not self.frames or self.ratings is None:
@@ -1093,55 +719,6 @@ class FactorSpaceView(QWidget):
         shape = (len(snapshot["user_factors"]), len(snapshot["item_factors"]))
         if shape == (self.ratings.n_users, self.ratings.n_items):  # not after a movie or user was added
             self._set_embedding(self._embedding_of(snapshot, self.ratings, epoch))
-
-    # --- files -------------------------------------------------------------------------------------------------------------
-    def export_image(self, path: str):
-        export_widget_image(self.plot, path, "CF Explorer factor space")
-
-    def export_factors(self, path: str):
-        if self.embedding is None:
-            raise ValueError("there are no factors to export yet: train a model first")
-        write_factors(self.embedding, path)
-
-    def import_factors(self, path: str) -> bool:
-        try:
-            embedding = read_factors(path, self.ratings)
-        except FactorFileError as error:
-            self.sig_message.emit("error", str(error))
-            return False
-        self.set_embedding(embedding)
-        linked = sum(int(np.sum(self._to_grid[kind] >= 0)) for kind in KINDS)
-        self.sig_message.emit("info", f"Imported {len(embedding.items):,} movies and {len(embedding.users):,} users "
-                                      f"from {embedding.source}; {linked:,} match names in the grid.")
-        return True
-
-    def export_image_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Export factor view", "factor-space.png",
-                                              "PNG image (*.png);;SVG image (*.svg)")
-        if path:
-            self.export_image(path)
-
-    def export_factors_dialog(self):
-        if self.embedding is None:
-            self.sig_message.emit("error", "There are no factors to export yet: train a model first.")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export factors and biases", "factors.csv", "CSV table (*.csv)")
-        if path:
-            try:
-                self.export_factors(path)
-            except OSError as error:
-                self.sig_message.emit("error", f"Could not save {path}: {error}")
-
-    def import_factors_dialog(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Import factors", "",
-                                              "Factor files (*.csv *.tsv *.npz *.npy);;All files (*)")
-        if path:
-            self.import_factors(path)
-
-    def import_spark_model_dialog(self):
-        path = QFileDialog.getExistingDirectory(self, "Import a Spark ALS model (the folder ALSModel.save wrote)")
-        if path:
-            self.import_factors(path)
 
     def shutdown(self):
         self.layout_job.cancel()
@@ -1152,32 +729,9 @@ def model_biases(model) -> dict:
     return {ITEM_KIND: bool(getattr(model, "item_bias", False)), USER_KIND: bool(getattr(model, "user_bias", False))}
 
 
-def is_sparse(counts: np.ndarray, row: int) -> bool:
-    """Whether a row has too few ratings for its factors to mean much: under 3, and under a third of what a
-    typical row has (in a 5 × 4 classroom matrix every movie has 2 to 4, and none is sparse by comparison)."""
-    count = float(counts[row])
-    return count < 3 and count <= np.median(counts) / 3
-
-
-def _category_styles(categories: np.ndarray) -> np.ndarray:
-    """Category numbers as entries of CATEGORY_PALETTE: past the named colours, or none (-1), is grey."""
-    return np.where((categories >= 0) & (categories < len(CATEGORIES)), categories, len(CATEGORIES))
-
-
 def _same_objects(these, those) -> bool:
     """Whether two tuples hold the very same objects (arrays compare by identity, not by value)."""
     return these is not None and those is not None and len(these) == len(those) and all(
         a is b for a, b in zip(these, those))
 
 
-def _window(n: int, i: int, context: int = 3) -> list:
-    """Row numbers to show around row i of n, with None where rows are left out."""
-    if n <= 2 * context + 3:
-        return list(range(n))
-    keep = sorted({0, n - 1, *range(max(0, i - context), min(n, i + context + 1))})
-    shown = []
-    for r in keep:
-        if shown and r - shown[-1] > 1:
-            shown.append(None)
-        shown.append(r)
-    return shown
