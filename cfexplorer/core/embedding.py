@@ -359,14 +359,28 @@ def from_frame(frame: pd.DataFrame, source: str = "imported") -> Embedding:
     return Embedding(tables[ITEM_KIND], tables[USER_KIND], source=source)
 
 
-def tsne_to_connection(connection, factors: np.ndarray, seed: int = 0) -> None:
-    """Run :func:`tsne` and send ("done", coordinates) or ("error", message) down a pipe.
+LAYOUTS = {"tsne": "t-SNE", "umap": "UMAP"}  # projections computed in a child process, by key
+
+
+def layout_to_connection(connection, method: str, factors: np.ndarray, seed: int = 0,
+                         umap_module: str = "umap") -> None:
+    """Run t-SNE or UMAP (``method``, a key of LAYOUTS) and send ("progress", (share, text)) as it goes, then
+    ("done", coordinates) or ("error", message) down a pipe.
 
     The factor view runs this in a separate process, so that Cancel can end it at once."""
+    name = LAYOUTS.get(method, method)
     try:
-        coordinates = tsne(factors, seed, progress=lambda share, text: connection.send(("progress", (share, text))))
+        report = lambda share, text: connection.send(("progress", (share, text)))  # noqa: E731
+        if method == "umap":
+            from .umap_layout import umap_layout
+
+            coordinates = umap_layout(factors, seed, progress=report, module=umap_module)
+        elif method == "tsne":
+            coordinates = tsne(factors, seed, progress=report)
+        else:
+            raise ValueError(f"no such layout: {method}")
         connection.send(("done", coordinates))
     except Exception as error:  # the message must reach the window, whatever went wrong
-        connection.send(("error", f"t-SNE failed: {error}"))
+        connection.send(("error", f"{name} failed: {error}"))
     finally:
         connection.close()

@@ -2,78 +2,52 @@
 
 It shows an :class:`~cfexplorer.core.embedding.Embedding` — from the model being trained (updated
 live, with every kept snapshot replayable), from a project, or imported from a file — as raw
-factor axes, PCA or t-SNE, with nearest neighbours, bias rankings and the one-hot lookup beside it.
+factor axes, PCA, t-SNE or UMAP, with nearest neighbours, bias rankings and the one-hot lookup beside it.
 Selections travel to and from the grid by position.
 """
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QCompleter, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QScrollArea, QSizePolicy, QLabel, QLineEdit, QMenu, QPushButton, QSlider,
-    QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QCompleter, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
+    QScrollArea, QSizePolicy, QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget,
+    QVBoxLayout, QWidget,
 )
 
-from ..core.embedding import (
-    ITEM_KIND, KINDS, USER_KIND, Embedding, component_ends, kmeans_labels, nearest_neighbours, one_hot, pca,
-    ranked, raw_axes,
+from ..core.embedding import ITEM_KIND, KINDS, LAYOUTS, USER_KIND, Embedding, pca, ranked, raw_axes
+from ..core.umap_layout import UMAP_MODULE
+from .elided_label import ElidedLabel
+from .factor_appearance import (  # noqa: F401 - its palettes, as tests name them
+    CATEGORY_PALETTE, DIVERGING, KIND_WORDS, PLAIN, AppearanceMixin, _levels,
 )
-from ..io.factors import FactorFileError, read_factors, write_factors
-from .colors import NORMAL_ANCHORS
+from .factor_files import FilesMixin
+from .factor_layouts import LayoutsMixin
+from .factor_panels import NO_MODEL_TEXT, NO_SELECTION_TEXT, SidePanelsMixin
 from .factor_plot import MAX_LABELS, FactorPlot
-from .factor_legend import category_legend, ramp_legend
-from .image_export import export_widget_image
-from .tsne_job import TsneJob
 from .qt_guard import guard_event
+from .scrolling import VerticalScrollArea
+from .tsne_job import LayoutJob
 
 SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users": (ITEM_KIND, USER_KIND)}
-PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE"}
+PROJECTIONS = {"factors": "Two factors", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 COLOUR_CHOICES = {"bias": "Bias", "count": "Number of ratings", "mean": "Mean rating", "genre": "Genre",
                   "cluster": "k-means cluster"}
 LABEL_CHOICES = {"selected": "Selected only", "all": "All names", "bias": "Top |bias|", "count": "Most rated"}
 # Names are shown for every point by default up to this many points; "All names" goes up to ALL_NAMES_LIMIT
 # (past it, text covers the plot and each frame of a run moves thousands of labels).
 LABEL_ALL_UP_TO, ALL_NAMES_LIMIT = 50, 500
-# Okabe-Ito: eight categorical colours that stay distinct for colour-blind viewers.
-CATEGORY_COLORS = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66), (0, 114, 178), (213, 94, 0),
-                   (204, 121, 167), (0, 0, 0))
-OTHER_COLOR = (190, 190, 190)
-LEVELS = 32
-KIND_WORDS = {ITEM_KIND: ("movie", "movies"), USER_KIND: ("user", "users")}
-NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
-NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
+PLOT_MINIMUM_HEIGHT = 120  # pixels: the axes, their titles and a scatter one can still point into
 # On a large catalogue a movie's nearest vectors are mostly films rated once or twice, whose factors are their
 # random start and the regularization: the neighbours list leaves them out by default there.
 MANY_MOVIES, NEIGHBOUR_MIN_RATINGS = 1000, 20
 
 
-def _ramp(anchors, levels=LEVELS):
-    anchors = np.asarray(anchors, dtype=float)
-    positions = np.linspace(0, 1, levels)
-    stops = np.linspace(0, 1, len(anchors))
-    return [pg.mkBrush(*[int(round(np.interp(p, stops, anchors[:, c]))) for c in range(3)], 220) for p in positions]
+class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin, QWidget):
+    """The view and what it shows; how points look (factor_appearance), t-SNE and UMAP (factor_layouts), the
+    side panels and status line (factor_panels) and the Files menu (factor_files) are mixins of it."""
 
-
-DIVERGING = _ramp(NORMAL_ANCHORS)
-SEQUENTIAL = _ramp(((222, 235, 247), (107, 174, 214), (8, 48, 107)))
-CATEGORIES = [pg.mkBrush(*color, 230) for color in CATEGORY_COLORS]
-OTHER = pg.mkBrush(*OTHER_COLOR, 200)
-CATEGORY_PALETTE = CATEGORIES + [OTHER]  # a category past the eighth, or none (-1), is grey
-PLAIN = [OTHER]
-HIGHLIGHT_PALETTE = [pg.mkBrush(*CATEGORY_COLORS[5], 235), pg.mkBrush(*OTHER_COLOR, 160)]  # has it, has not
-
-
-def _levels(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    span = high - low
-    fraction = np.full(len(values), 0.5) if span <= 0 else (values - low) / span
-    return np.clip(np.round(np.nan_to_num(fraction, nan=0.5) * (LEVELS - 1)), 0, LEVELS - 1).astype(int)
-
-
-class FactorSpaceView(QWidget):
     sig_selection_changed = Signal(str, object)  # kind, positions in the grid's ratings
     sig_message = Signal(str, str)  # kind ("error"/"info"), text
 
@@ -86,8 +60,10 @@ class FactorSpaceView(QWidget):
         self.primary_kind = ITEM_KIND
         self.projected: dict = {}
         self._pca_reference: dict = {}
-        self._tsne_cache: dict = {}
-        self._embedding_number = 0  # counts the embeddings shown: what a t-SNE result was computed for
+        self._layout_cache: dict = {}  # (method, kinds) -> (key, coordinates) of the last t-SNE or UMAP
+        self._layout_note = ("", "")  # (method, text): how the last t-SNE or UMAP ended, for the status line
+        self.umap_module = UMAP_MODULE  # where the child process finds UMAP (tests hand in a stand-in)
+        self._embedding_number = 0  # counts the embeddings shown: what a layout result was computed for
         self._clusters: dict = {}  # kind -> k-means labels of the embedding shown
         self._previous_clusters: dict = {}  # kind -> labels of the previous frame, where the next one starts
         self._rows = None  # movies and users without factors, for the ratings in _rows_from
@@ -101,11 +77,11 @@ class FactorSpaceView(QWidget):
         self._model_biases = None  # {kind: has a bias} of the model trained, when known
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self.marker_scale = 1.0  # larger in presentation mode
-        self.tsne_job = TsneJob(self)
-        self.tsne_job.sig_finished.connect(self._on_tsne_finished)
-        self.tsne_job.sig_failed.connect(self._on_tsne_failed)
-        self.tsne_job.sig_progress.connect(self._on_tsne_progress)
-        self._tsne_progress = ""  # "35%" while t-SNE runs
+        self.layout_job = LayoutJob(self)
+        self.layout_job.sig_finished.connect(self._on_layout_finished)
+        self.layout_job.sig_failed.connect(self._on_layout_failed)
+        self.layout_job.sig_progress.connect(self._on_layout_progress)
+        self._layout_progress = ""  # "35%" while t-SNE or UMAP runs
         self._build()
 
     # --- construction ----------------------------------------------------------------------------------
@@ -117,7 +93,7 @@ class FactorSpaceView(QWidget):
         for key, text in PROJECTIONS.items():
             self.projection.addItem(text, key)
         self.projection.setCurrentIndex(self.projection.findData("pca"))
-        self.projection.setToolTip("Two raw factors as axes, the two principal components (PCA), or t-SNE")
+        self.projection.setToolTip("Two raw factors as axes, the two principal components (PCA), t-SNE or UMAP")
         self.x_axis, self.y_axis = QSpinBox(), QSpinBox()
         for spin, value, name in ((self.x_axis, 1, "x"), (self.y_axis, 2, "y")):
             spin.setRange(1, 64)
@@ -126,8 +102,8 @@ class FactorSpaceView(QWidget):
             spin.valueChanged.connect(lambda v, spin=spin: spin.setProperty("wanted", v))
             spin.setPrefix(f"{name}: f")
             spin.setToolTip(f"Factor shown on the {name} axis")
-        self.tsne_button = QPushButton("Recompute t-SNE")
-        self.tsne_button.setToolTip("t-SNE runs in the background; press again to cancel")
+        self.layout_button = QPushButton("Recompute t-SNE")
+        self.layout_button.setToolTip("t-SNE and UMAP run in the background; press again to cancel")
         self.colour_by = QComboBox()
         for key, text in COLOUR_CHOICES.items():
             self.colour_by.addItem(text, key)
@@ -177,11 +153,10 @@ class FactorSpaceView(QWidget):
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setToolTip("What the colours of the points mean")
-        self.status = QLabel(NO_MODEL_TEXT)
-        self.status.setWordWrap(True)
+        self.status = ElidedLabel(NO_MODEL_TEXT)
 
         self.plot = FactorPlot()
-        self.plot.setMinimumHeight(220)
+        self.plot.setMinimumHeight(PLOT_MINIMUM_HEIGHT)
 
         self.neighbour_metric = QComboBox()
         self.neighbour_metric.addItems(["cosine", "euclidean"])
@@ -225,7 +200,8 @@ class FactorSpaceView(QWidget):
         self.one_hot_text = QTextBrowser()
         self.side_tabs = QTabWidget()
         self.side_tabs.setMinimumWidth(150)
-        self.side_tabs.addTab(neighbour_page, "Neighbours")
+        # scrolls in a short pane: its title wraps into many lines in presentation type
+        self.side_tabs.addTab(VerticalScrollArea(neighbour_page), "Neighbours")
         self.side_tabs.addTab(self.bias_text, "Biases")
         self.side_tabs.addTab(self.one_hot_text, "One-hot × W")
         self.side_tabs.currentChanged.connect(lambda _: self._update_panels())
@@ -240,23 +216,21 @@ class FactorSpaceView(QWidget):
         self.replay.setToolTip("Replay the training: drag to see the embedding at an earlier epoch")
         self.epoch_label.setToolTip("epoch shown of the last epoch trained")
         top = QHBoxLayout()
-        for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.tsne_button,
+        for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.layout_button,
                        self.colour_by, self.genre_highlight, self.clusters, self.file_button):
             top.addWidget(widget)
         second = QHBoxLayout()
         second.addWidget(self.search, 1)
         for widget in (self.size_by_count, self.labels_by, self.label_count):
             second.addWidget(widget)
-        replay_row = QHBoxLayout()
-        replay_row.addWidget(self.replay, 1)
-        replay_row.addWidget(self.epoch_label)
+        bottom_row = QHBoxLayout()  # the status line beside the replay slider: one row less in a short pane
+        bottom_row.addWidget(self.status, 3)
+        bottom_row.addWidget(self.replay, 1)
+        bottom_row.addWidget(self.epoch_label)
         plot_side = QWidget()
         plot_box = QVBoxLayout(plot_side)
         plot_box.setContentsMargins(0, 0, 0, 0)
         plot_box.addWidget(self.plot, 1)
-        plot_box.addLayout(replay_row)
-        plot_box.addWidget(self.legend)
-        plot_box.addWidget(self.status)
         splitter = QSplitter()
         splitter.addWidget(plot_side)
         splitter.addWidget(self.side_tabs)
@@ -269,7 +243,7 @@ class FactorSpaceView(QWidget):
         rows.addLayout(top)
         rows.addLayout(second)
         # In a narrow dock the controls scroll sideways instead of widening the whole window.
-        controls_scroller = QScrollArea()
+        self.controls_scroller = controls_scroller = QScrollArea()
         controls_scroller.setWidget(controls)
         controls_scroller.setWidgetResizable(True)
         controls_scroller.setFrameShape(QFrame.Shape.NoFrame)
@@ -278,10 +252,16 @@ class FactorSpaceView(QWidget):
                                            + controls_scroller.horizontalScrollBar().sizeHint().height())
         controls_scroller.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.plot.setMinimumWidth(120)
+        # The legend and the status line span the pane's width (under the plot alone they wrapped into twice
+        # as many lines), and the status is one line beside the replay slider: in presentation type with the
+        # Lesson pane open at 1280×720 the pane is short, and parts asking for more height than it has are
+        # drawn over one another.
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(controls_scroller)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.legend)
+        layout.addLayout(bottom_row)
 
         self.show_choice.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
         self.projection.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
@@ -298,13 +278,15 @@ class FactorSpaceView(QWidget):
         self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
         self.neighbour_min_ratings.valueChanged.connect(lambda _: self._update_neighbours())
         self.neighbours.itemActivated.connect(self._on_neighbour_activated)
-        self.tsne_button.clicked.connect(self._on_tsne_button)
+        self.layout_button.clicked.connect(self._on_layout_button)
         self.replay.valueChanged.connect(self._on_replay)
         self.search.returnPressed.connect(lambda: self.find(self.search.text()))
         self.plot.sig_point_clicked.connect(self._on_point_clicked)
         self.plot.sig_empty_clicked.connect(lambda: self.select({}, emit=True))
         self.plot.sig_rect_selected.connect(self._on_rect_selected)
         self.plot.sig_hovered.connect(self._on_hover)
+        self.plot.sig_labels_placed.connect(self._on_labels_placed)
+        self.set_umap_module(self.umap_module)
         self._update_controls()
 
     # --- what is shown -----------------------------------------------------------------------------------------
@@ -422,7 +404,7 @@ class FactorSpaceView(QWidget):
 
     def clear(self):
         """Show no factors: no run, no frames to replay, no hover box about a point that is gone."""
-        self.tsne_job.cancel()
+        self.layout_job.cancel()
         self._hidden_model = None
         self._training = False
         self._model_biases = None
@@ -442,14 +424,15 @@ class FactorSpaceView(QWidget):
 
     def reset_for_new_document(self):
         """Another file, preset or lesson opens: forget everything that belonged to the previous one — its
-        factors, frames and replay slider, selection ring, labels, hover box, captions, the t-SNE and PCA
+        factors, frames and replay slider, selection ring, labels, hover box, captions, the t-SNE, UMAP and PCA
         results and the rows and names linked to its grid. The view's own choices (projection, colour,
         what is shown) stay."""
         self.clear()
         self.ratings = None
         self.selection = {kind: np.array([], dtype=np.int64) for kind in KINDS}
         self.primary_kind = ITEM_KIND
-        self._tsne_cache.clear()
+        self._layout_cache.clear()
+        self._layout_note = ("", "")
         self._pca_reference.clear()
         self._clusters = {}
         self._previous_clusters = {}
@@ -535,9 +518,7 @@ class FactorSpaceView(QWidget):
             self.plot.set_highlight({})
             self.plot.set_labels([])
             self.legend.clear()
-            for axis in ("bottom", "left"):
-                if self.plot.getAxis(axis).labelText:
-                    self.plot.setLabel(axis, "")  # no axes to name (nor a PCA's share of variance) without points
+            self.plot.set_axis_titles({})  # no axes to name (nor a PCA's share of variance) without points
             self._update_panels()
             return
         stacked = np.vstack([embedding.table(kind).factors for kind in kinds])
@@ -547,9 +528,8 @@ class FactorSpaceView(QWidget):
             n = len(embedding.table(kind))
             self.plot.set_points(kind, xy[start:start + n], *self._appearance(kind))
             start += n
-        for axis, name in zip(("bottom", "left"), axis_names):
-            if self.plot.getAxis(axis).labelText != name:  # a new label lays the plot out again
-                self.plot.setLabel(axis, name)
+        self.plot.set_axis_titles({axis: (name, name.replace(" of variance", ""), name.split(" (")[0])
+                                   for axis, name in zip(("bottom", "left"), axis_names)})
         self.legend.setText(self.legend_html())
         if refit_view:
             self.plot.view_box.autoRange(padding=0.08)
@@ -563,119 +543,18 @@ class FactorSpaceView(QWidget):
         if method == "factors":
             x, y = self.x_axis.value() - 1, self.y_axis.value() - 1
             return raw_axes(stacked, x, y), (f"factor {x + 1}", f"factor {y + 1}")
-        if method == "tsne":
-            cached = self._tsne_cache.get(kinds)
-            if cached is not None and cached[0] == self._tsne_key(kinds) and len(cached[1]) == len(stacked):
-                return cached[1], ("t-SNE 1", "t-SNE 2")
-            if not self.tsne_job.running and not self._training:
-                self._start_tsne(kinds, stacked)
+        if method in LAYOUTS:
+            cached = self._layout_cache.get((method, kinds))
+            if cached is not None and cached[0] == self._layout_key(kinds) and len(cached[1]) == len(stacked):
+                return cached[1], (f"{LAYOUTS[method]} 1", f"{LAYOUTS[method]} 2")
+            # One layout at a time: the one asked for now replaces one still computing for another choice.
+            if self.layout_job.key != (self._layout_key(kinds), method, kinds) and not self._training \
+                    and self.layout_available(method):
+                self._start_layout(method, kinds, stacked)
         result = pca(stacked, 2, self._pca_reference.get(key))
         self._pca_reference[key] = result.components
         ratio = result.explained_variance_ratio
         return result.coordinates, (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)")
-
-    def _appearance(self, kind):
-        """(palette, each point's entry in it, each point's size in pixels) for one kind."""
-        table = self.embedding.table(kind)
-        n = len(table)
-        colour = self.colour_by.currentData()
-        if colour == "bias":
-            limit = float(np.max(np.abs(table.bias))) if n else 0.0
-            palette, styles = DIVERGING, _levels(table.bias, -limit, limit)
-        elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
-            values = np.asarray(getattr(table, colour + "s"), dtype=float)
-            if colour == "count":
-                values = np.log1p(values)
-            finite = values[np.isfinite(values)]
-            low, high = (finite.min(), finite.max()) if len(finite) else (0.0, 1.0)
-            palette, styles = SEQUENTIAL, _levels(values, low, high)
-        elif colour == "genre" and table.genres is not None and self.highlighted_genre is not None:
-            palette, styles = HIGHLIGHT_PALETTE, np.where(self.has_genre(kind, self.highlighted_genre), 0, 1)
-        elif colour == "genre" and table.genres is not None:
-            palette, styles = CATEGORY_PALETTE, _category_styles(self.genre_categories(kind))
-        elif colour == "cluster" and n:
-            palette, styles = CATEGORY_PALETTE, _category_styles(self.cluster_labels(kind))
-        else:
-            palette, styles = PLAIN, np.zeros(n, dtype=np.intp)
-        if self.size_by_count.isChecked() and table.counts is not None and n:
-            counts = np.asarray(table.counts, dtype=float)
-            sizes = 5 + 13 * np.sqrt(counts / max(counts.max(), 1))
-        else:
-            sizes = np.full(n, 9.0)
-        # A few sizes only (whole pixels, then scaled): pyqtgraph renders one symbol per distinct (size, colour),
-        # and MovieLens's 177 distinct rating counts made 759 of them (100 ms in the GUI thread) where 14 make 98.
-        return palette, styles, np.round(sizes) * self.marker_scale
-
-    def genre_categories(self, kind: str) -> np.ndarray:
-        """Each movie's first genre as a category number, the most common genres first; -1 for other."""
-        return self._genre_categories(self.embedding.table(kind).genres)
-
-    def _genre_categories(self, genres: np.ndarray) -> np.ndarray:
-        if self._genres is not None and self._genres[0] is genres:  # every frame of a run has the same genres
-            return self._genres[1]
-        first = np.array([str(g).split("|")[0] if g else "" for g in genres], dtype=object)
-        names, counts = np.unique(first[first != ""], return_counts=True)
-        common = list(names[np.argsort(-counts, kind="stable")][: len(CATEGORIES) - 1])
-        lookup = {name: i for i, name in enumerate(common)}
-        categories = np.array([lookup.get(g, -1) for g in first], dtype=np.int64)
-        self._genres = (genres, categories, common)
-        return categories
-
-    @property
-    def highlighted_genre(self) -> str | None:
-        return self.genre_highlight.currentData()
-
-    def has_genre(self, kind: str, genre: str) -> np.ndarray:
-        """Which rows list ``genre`` among their genres ("Action|Comedy" has both)."""
-        genres = self.embedding.table(kind).genres
-        if genres is None:
-            return np.zeros(len(self.embedding.table(kind)), dtype=bool)
-        return np.array([genre in str(g).split("|") for g in genres], dtype=bool)
-
-    def legend_html(self) -> str:
-        """What the colours of the points shown mean (empty when they all have one colour)."""
-        if self.embedding is None:
-            return ""
-        colour = self.colour_by.currentData()
-        kinds = [kind for kind in self.plot.visible_kinds if len(self.embedding.table(kind))]
-        movies = self.embedding.items
-        if colour == "genre" and ITEM_KIND in kinds and movies.genres is not None:
-            if self.highlighted_genre is not None:
-                return category_legend([self.highlighted_genre], HIGHLIGHT_PALETTE, HIGHLIGHT_PALETTE[1],
-                                       f"no {self.highlighted_genre} among its genres")
-            self.genre_categories(ITEM_KIND)
-            return "first genre: " + category_legend(self.genre_names, CATEGORIES, OTHER, "other or none")
-        if colour == "cluster":
-            n = max((int(self.cluster_labels(kind).max()) + 1 for kind in kinds), default=0)
-            return "k-means: " + category_legend([f"cluster {c + 1}" for c in range(n)], CATEGORIES)
-        lines = []
-        for kind in kinds:
-            table = self.embedding.table(kind)
-            word = KIND_WORDS[kind][1]
-            if colour == "bias" and not self.bias_missing():
-                limit = float(np.max(np.abs(table.bias))) if len(table) else 0.0
-                lines.append(ramp_legend(f"{word}' bias", f"{-limit:+.2f}", f"{limit:+.2f}", DIVERGING))
-            elif colour in ("count", "mean") and getattr(table, colour + "s") is not None:
-                values = np.asarray(getattr(table, colour + "s"), dtype=float)
-                finite = values[np.isfinite(values)]
-                if len(finite):
-                    title = f"{word}' ratings (log scale)" if colour == "count" else f"{word}' mean rating"
-                    fmt = "{:,.0f}" if colour == "count" else "{:.2f}"
-                    lines.append(ramp_legend(title, fmt.format(finite.min()), fmt.format(finite.max()), SEQUENTIAL))
-        return "<br>".join(lines)
-
-    @property
-    def genre_names(self) -> list:
-        """The genres that have a colour of their own, most common first (of the last genre colouring)."""
-        return self._genres[2] if self._genres is not None else []
-
-    def cluster_labels(self, kind: str) -> np.ndarray:
-        """k-means clusters of the shown factors. A new frame of the same points starts from the previous
-        frame's clusters: a few milliseconds instead of a fresh search, and a cluster keeps its colour."""
-        if kind not in self._clusters:
-            self._clusters[kind] = kmeans_labels(self.embedding.table(kind).factors, self.clusters.value(), seed=0,
-                                                 start=self._previous_clusters.get(kind))
-        return self._clusters[kind]
 
     def _update_labels(self):
         if self.embedding is None:
@@ -687,8 +566,9 @@ class FactorSpaceView(QWidget):
         choice, n = self.labels_by.currentData(), self.label_count.value()
         for kind in self.plot.visible_kinds:
             table = self.embedding.table(kind)
-            if choice == "all":
-                top = np.arange(len(table))
+            if choice == "all":  # the most rated first: where names would overlap, theirs are drawn
+                top = (np.arange(len(table)) if table.counts is None
+                       else np.argsort(-np.asarray(table.counts, dtype=float), kind="stable"))
             elif choice == "bias":
                 top = ranked(np.abs(table.bias), n)[0]
             elif choice == "count" and table.counts is not None:
@@ -707,9 +587,10 @@ class FactorSpaceView(QWidget):
             spin.setValue(min(int(spin.property("wanted")), max(k, 1)))
             spin.blockSignals(False)
             spin.setVisible(method == "factors")
-        self.tsne_button.setVisible(method == "tsne")
-        self.tsne_button.setText((f"Cancel t-SNE {self._tsne_progress}".rstrip()) if self.tsne_job.running
-                                 else "Recompute t-SNE")
+        self.layout_button.setVisible(method in LAYOUTS)
+        running = LAYOUTS.get(self.layout_job.method)
+        self.layout_button.setText(f"Cancel {running} {self._layout_progress}".rstrip() if running
+                                   else f"Recompute {LAYOUTS.get(method, '')}")
         self._update_bias_choice()
         self.clusters.setVisible(self.colour_by.currentData() == "cluster")
         self.genre_highlight.setVisible(self.colour_by.currentData() == "genre" and self.genre_highlight.count() > 1)
@@ -727,77 +608,6 @@ class FactorSpaceView(QWidget):
             self.epoch_label.setText(f"{epoch} of {self.frames[-1][0]}")
         else:
             self.epoch_label.setText(str(self.embedding.epoch) if self.embedding.source == "trained here" else "")
-
-    def bias_missing(self) -> str:
-        """Why colouring by bias would show nothing for the points shown ('' when it shows something)."""
-        if self.embedding is None:
-            return ""
-        kinds = self.shown_kinds
-        has = self._model_biases  # from the model trained; else (imported factors) whether any bias is set
-        if has is None:
-            has = {kind: bool(np.any(self.embedding.table(kind).bias != 0)) for kind in KINDS}
-        if any(has[kind] for kind in kinds):
-            return ""
-        which = " or ".join(KIND_WORDS[kind][0] for kind in kinds)
-        return f"The model has no {which} bias: colouring by bias would paint every point alike."
-
-    def _update_bias_choice(self):
-        reason = self.bias_missing()
-        entry = self.colour_by.model().item(self.colour_by.findData("bias"))
-        entry.setEnabled(not reason)
-        entry.setToolTip(reason or "The learned bias: above zero in blue, below in red")
-        if reason and self.colour_by.currentData() == "bias":
-            fallback = "genre" if self.embedding.items.genres is not None else "count"
-            self.colour_by.blockSignals(True)  # called by redraw, which goes on with the new choice
-            self.colour_by.setCurrentIndex(self.colour_by.findData(fallback))
-            self.colour_by.blockSignals(False)
-        self.colour_by.setToolTip("What the colour of a point shows" + (f". Bias: {reason}" if reason else ""))
-
-    # --- t-SNE -----------------------------------------------------------------------------------------------
-    def _tsne_key(self, kinds):
-        # A number per embedding shown, not id(): a new embedding may reuse a freed one's id and would
-        # then be drawn with the t-SNE of another model.
-        return self._embedding_number, kinds
-
-    def _start_tsne(self, kinds, stacked):
-        self.tsne_job.start((self._tsne_key(kinds), kinds), stacked, seed=0)
-        self._tsne_points, self._tsne_progress = len(stacked), ""
-        self.status.setText(self._tsne_status("starting"))
-        self._update_controls()
-
-    def _tsne_status(self, doing: str) -> str:
-        return (f"Computing t-SNE of {self._tsne_points:,} points in the background: {doing}… "
-                "(PCA is shown meanwhile; press Cancel t-SNE to stop)")
-
-    def _on_tsne_progress(self, share: float, doing: str):
-        self._tsne_progress = f"{share:.0%}"
-        self.status.setText(self._tsne_status(f"{doing} ({share:.0%})"))
-        self.tsne_button.setText(f"Cancel t-SNE {self._tsne_progress}")
-
-    def _on_tsne_button(self):
-        if self.tsne_job.running:
-            self.tsne_job.cancel()
-            self._tsne_progress = ""
-            self.status.setText("t-SNE cancelled.")
-            self._update_controls()
-            return
-        if self.embedding is not None:
-            kinds = tuple(k for k in self.shown_kinds if len(self.embedding.table(k)))
-            self._tsne_cache.pop(kinds, None)
-            self._start_tsne(kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
-
-    def _on_tsne_finished(self, key, coordinates):
-        self._tsne_progress = ""
-        token, kinds = key
-        self._tsne_cache[kinds] = (token, np.asarray(coordinates))
-        self.status.setText("t-SNE done: distances between far-apart clusters mean little; "
-                            "nearby points are similar.")
-        self.redraw(refit_view=True)
-
-    def _on_tsne_failed(self, message):
-        self._tsne_progress = ""
-        self._update_controls()
-        self.sig_message.emit("error", message)
 
     # --- selection ------------------------------------------------------------------------------------------------
     def select(self, selection: dict, emit: bool = True, center: bool = False):
@@ -901,141 +711,6 @@ class FactorSpaceView(QWidget):
             return
         self.plot.show_hover(kind, index, self.describe(kind, index))
 
-    # --- side panels ------------------------------------------------------------------------------------------------
-    def _update_panels(self):
-        """Refresh the side tab in front (a tab brought to front refreshes then) and the status line."""
-        page = self.side_tabs.currentWidget()
-        if page is self.bias_text:
-            self.bias_text.setHtml(self.bias_html())
-        elif page is self.one_hot_text:
-            self.one_hot_text.setHtml(self.one_hot_html())
-        else:
-            self._update_neighbours()
-        if self.embedding is None:
-            self.status.setText(NO_MODEL_TEXT)
-        elif not self.tsne_job.running:
-            self.status.setText(self._status_text())
-
-    def _status_text(self) -> str:
-        embedding = self.embedding
-        parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
-                 f"{embedding.items.n_factors} factors"]
-        parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
-        parts.append("Shift+drag selects a region")
-        return " · ".join(parts)
-
-    def neighbour_rows(self):
-        """(kind, source row, [(row, distance)]) for the current selection, or None."""
-        if self.embedding is None:
-            return None
-        kind = self.primary_kind
-        chosen = self.selection[kind]
-        if not len(chosen):
-            return None
-        table = self.embedding.table(kind)
-        least = self.neighbour_min_ratings.value()
-        allowed = None if table.counts is None or least == 0 else np.asarray(table.counts) >= least
-        rows, distances = nearest_neighbours(table.factors, chosen, self.neighbour_count.value(),
-                                             self.neighbour_metric.currentText(), allowed)
-        return kind, chosen, list(zip(rows.tolist(), distances.tolist()))
-
-    def _update_neighbours(self):
-        self.neighbours.clear()
-        found = self.neighbour_rows()
-        if found is None:
-            self.neighbour_title.setText(NO_SELECTION_TEXT)
-            return
-        kind, chosen, rows = found
-        table = self.embedding.table(kind)
-        subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
-        least = self.neighbour_min_ratings.value() if table.counts is not None else 0
-        among = f", among those with at least {least} ratings" if least else ""
-        self.neighbour_title.setText(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
-                                     f"space ({self.neighbour_metric.currentText()}{among})")
-        for row, distance in rows:
-            count = "" if table.counts is None else str(int(table.counts[row]))
-            item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])
-            item.setData(0, Qt.ItemDataRole.UserRole, (kind, row))
-            self.neighbours.addTopLevelItem(item)
-
-    def _on_neighbour_activated(self, item, column=0):
-        kind, row = item.data(0, Qt.ItemDataRole.UserRole)
-        self.primary_kind = kind
-        self.select({kind: [row]}, center=True)
-
-    def bias_html(self, n: int = 8) -> str:
-        if self.embedding is None:
-            return "<i>No model yet.</i>"
-        parts = []
-        for kind in KINDS:
-            table = self.embedding.table(kind)
-            if not len(table):
-                continue
-            if not np.any(table.bias):
-                parts.append(f"<p><i>This model learned no {KIND_WORDS[kind][0]} bias.</i></p>")
-                continue
-            best, worst = ranked(table.bias, n)
-            for title, rows in ((f"Highest {KIND_WORDS[kind][0]} bias", best),
-                                (f"Lowest {KIND_WORDS[kind][0]} bias", worst)):
-                parts.append(self._ranking_table(title, table, rows, table.bias, "bias"))
-        items = self.embedding.items
-        if len(items) >= 4 and items.n_factors >= 1:
-            projection = pca(items.factors, 2)  # one SVD serves both components and their ends
-            for component in range(min(2, items.n_factors)):
-                low, high = component_ends(items.factors, component, min(5, len(items) // 2), projection)
-                coordinate = projection.coordinates[:, component]
-                parts.append(self._ranking_table(f"Movies at the + end of PC{component + 1}", items, high,
-                                                 coordinate, "PC"))
-                parts.append(self._ranking_table(f"Movies at the − end of PC{component + 1}", items, low,
-                                                 coordinate, "PC"))
-        return "".join(parts)
-
-    @staticmethod
-    def _ranking_table(title, table, rows, values, value_name) -> str:
-        body = "".join(
-            f"<tr><td>{html.escape(str(table.names[r]))}</td><td align='right'>{values[r]:+.3f}</td>"
-            f"<td align='right'>{'' if table.counts is None else int(table.counts[r])}</td></tr>" for r in rows)
-        return (f"<p><b>{title}</b></p><table cellspacing='0' cellpadding='2'>"
-                f"<tr><th align='left'>name</th><th>{value_name}</th><th>ratings</th></tr>{body}</table>")
-
-    def one_hot_html(self) -> str:
-        """For the selected movie: its one-hot vector e_i, the weight matrix W and e_i·W = row i of W."""
-        if self.embedding is None:
-            return "<i>No model yet.</i>"
-        kind = self.primary_kind if len(self.selection[self.primary_kind]) else ITEM_KIND
-        chosen = self.selection[kind]
-        table = self.embedding.table(kind)
-        if not len(chosen) or not len(table):
-            return ("<p>Select a movie: an embedding lookup is the one-hot vector of the movie times the weight "
-                    "matrix, which picks out one row.</p>")
-        i, n, k = int(chosen[0]), len(table), table.n_factors
-        weights = table.factors
-        product = one_hot(n, i) @ weights
-        equal = np.array_equal(product, weights[i])
-        shown = _window(n, i)
-        cells = lambda values: "".join(f"<td align='right'>{v:+.2f}</td>" for v in values)  # noqa: E731
-        one_hot_row = "".join(f"<td align='center'>{'<b>1</b>' if r == i else ('…' if r is None else '0')}</td>"
-                              for r in shown)
-        highlight = " style='background:#fde0c5'"
-        matrix_rows = "".join(
-            ("<tr><td>…</td></tr>" if r is None else
-             f"<tr{highlight if r == i else ''}><td>{r}</td>{cells(weights[r][:8])}</tr>")
-            for r in shown)
-        name = html.escape(str(table.names[i]))
-        note = ""
-        if table.counts is not None and is_sparse(table.counts, i):
-            count, typical = int(table.counts[i]), int(np.median(table.counts))
-            note = (f"<p><i>{name} has only {count} rating{'s' if count != 1 else ''} (a typical "
-                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors are mostly the initialisation and "
-                    "the regularization, not taste. Latent factors mean little where data is sparse.</i></p>")
-        return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
-                f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
-                f"<p>W ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
-                f"<table cellspacing='0' cellpadding='2'>{matrix_rows}</table>"
-                f"<p>e<sub>{i}</sub> · W = <table><tr>{cells(product[:8])}</tr></table></p>"
-                f"<p>= row {i} of W: <b>{'yes' if equal else 'no'}</b> — the lookup and the product are the same "
-                f"numbers; the lookup just skips multiplying by {n - 1} zeros.</p>{note}")
-
     # --- replay ---------------------------------------------------------------------------------------------------------
     def _on_replay(self, position):
         if not self.frames or self.ratings is None:
@@ -1045,74 +720,13 @@ class FactorSpaceView(QWidget):
         if shape == (self.ratings.n_users, self.ratings.n_items):  # not after a movie or user was added
             self._set_embedding(self._embedding_of(snapshot, self.ratings, epoch))
 
-    # --- files -------------------------------------------------------------------------------------------------------------
-    def export_image(self, path: str):
-        export_widget_image(self.plot, path, "CF Explorer factor space")
-
-    def export_factors(self, path: str):
-        if self.embedding is None:
-            raise ValueError("there are no factors to export yet: train a model first")
-        write_factors(self.embedding, path)
-
-    def import_factors(self, path: str) -> bool:
-        try:
-            embedding = read_factors(path, self.ratings)
-        except FactorFileError as error:
-            self.sig_message.emit("error", str(error))
-            return False
-        self.set_embedding(embedding)
-        linked = sum(int(np.sum(self._to_grid[kind] >= 0)) for kind in KINDS)
-        self.sig_message.emit("info", f"Imported {len(embedding.items):,} movies and {len(embedding.users):,} users "
-                                      f"from {embedding.source}; {linked:,} match names in the grid.")
-        return True
-
-    def export_image_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Export factor view", "factor-space.png",
-                                              "PNG image (*.png);;SVG image (*.svg)")
-        if path:
-            self.export_image(path)
-
-    def export_factors_dialog(self):
-        if self.embedding is None:
-            self.sig_message.emit("error", "There are no factors to export yet: train a model first.")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export factors and biases", "factors.csv", "CSV table (*.csv)")
-        if path:
-            try:
-                self.export_factors(path)
-            except OSError as error:
-                self.sig_message.emit("error", f"Could not save {path}: {error}")
-
-    def import_factors_dialog(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Import factors", "",
-                                              "Factor files (*.csv *.tsv *.npz *.npy);;All files (*)")
-        if path:
-            self.import_factors(path)
-
-    def import_spark_model_dialog(self):
-        path = QFileDialog.getExistingDirectory(self, "Import a Spark ALS model (the folder ALSModel.save wrote)")
-        if path:
-            self.import_factors(path)
-
     def shutdown(self):
-        self.tsne_job.cancel()
+        self.layout_job.cancel()
 
 
 def model_biases(model) -> dict:
     """Which kinds of rows have a learned bias in ``model`` (the network and content models have none)."""
     return {ITEM_KIND: bool(getattr(model, "item_bias", False)), USER_KIND: bool(getattr(model, "user_bias", False))}
-
-
-def is_sparse(counts: np.ndarray, row: int) -> bool:
-    """Whether a row has too few ratings for its factors to mean much: under 3, and under a third of what a
-    typical row has (in a 5 × 4 classroom matrix every movie has 2 to 4, and none is sparse by comparison)."""
-    count = float(counts[row])
-    return count < 3 and count <= np.median(counts) / 3
-
-
-def _category_styles(categories: np.ndarray) -> np.ndarray:
-    """Category numbers as entries of CATEGORY_PALETTE: past the named colours, or none (-1), is grey."""
-    return np.where((categories >= 0) & (categories < len(CATEGORIES)), categories, len(CATEGORIES))
 
 
 def _same_objects(these, those) -> bool:
@@ -1121,14 +735,3 @@ def _same_objects(these, those) -> bool:
         a is b for a, b in zip(these, those))
 
 
-def _window(n: int, i: int, context: int = 3) -> list:
-    """Row numbers to show around row i of n, with None where rows are left out."""
-    if n <= 2 * context + 3:
-        return list(range(n))
-    keep = sorted({0, n - 1, *range(max(0, i - context), min(n, i + context + 1))})
-    shown = []
-    for r in keep:
-        if shown and r - shown[-1] > 1:
-            shown.append(None)
-        shown.append(r)
-    return shown

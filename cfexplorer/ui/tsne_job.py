@@ -1,5 +1,5 @@
-"""t-SNE in a child process: it can take many seconds on thousands of movies, must not hold the
-GIL the window needs, and Cancel must end it at once (a thread cannot be killed; a process can). The child
+"""t-SNE or UMAP in a child process: they can take many seconds on thousands of movies, must not hold the
+GIL the window needs, and Cancel must end them at once (a thread cannot be killed; a process can). The child
 reports its progress down the same pipe as its result."""
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ import multiprocessing
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..core.embedding import tsne_to_connection
+from ..core.embedding import LAYOUTS, layout_to_connection
 
 POLL_MS = 100
 
 
-class TsneJob(QObject):
+class LayoutJob(QObject):
+    """One t-SNE or UMAP at a time; starting another cancels the one running."""
+
     sig_finished = Signal(object, object)  # key, n x 2 coordinates
     sig_failed = Signal(str)
     sig_progress = Signal(float, str)  # share done (0..1), what it is doing
@@ -24,6 +26,7 @@ class TsneJob(QObject):
         self._process = None
         self._connection = None
         self._key = None
+        self.method = ""  # "tsne" or "umap" while one runs (a key of core.embedding.LAYOUTS)
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(self._poll)
 
@@ -35,13 +38,16 @@ class TsneJob(QObject):
     def key(self):
         return self._key
 
-    def start(self, key, factors: np.ndarray, seed: int = 0):
-        """Compute t-SNE of ``factors``; ``key`` comes back with the result (what it was computed for)."""
+    def start(self, key, factors: np.ndarray, seed: int = 0, method: str = "tsne", umap_module: str = "umap"):
+        """Compute the ``method`` layout of ``factors``; ``key`` comes back with the result (what it was
+        computed for). ``umap_module``: where UMAP comes from in the child (tests hand in a stand-in)."""
         self.cancel()
         context = multiprocessing.get_context("spawn")  # fork would copy the Qt threads' state
         receiver, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=tsne_to_connection, args=(sender, np.asarray(factors), seed),
-                                        daemon=True, name="cfexplorer-tsne")
+        self._process = context.Process(target=layout_to_connection,
+                                        args=(sender, method, np.asarray(factors), seed, umap_module),
+                                        daemon=True, name=f"cfexplorer-{method}")
+        self.method = method
         self._process.start()
         sender.close()
         self._connection, self._key = receiver, key
@@ -58,6 +64,7 @@ class TsneJob(QObject):
         if self._connection is not None:
             self._connection.close()
         self._process = self._connection = None
+        self.method = ""
 
     def _poll(self):
         if self._connection is None:
@@ -75,7 +82,8 @@ class TsneJob(QObject):
                 if self._connection is None:  # a slot of the progress cancelled the job
                     return
         except (EOFError, OSError):
-            outcome, payload = "error", "t-SNE stopped unexpectedly (out of memory?)"
+            name = LAYOUTS.get(self.method, self.method)
+            outcome, payload = "error", f"{name} stopped unexpectedly (out of memory?)"
         key = self._key
         self._process.join(2)
         self._finish()

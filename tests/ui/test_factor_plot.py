@@ -36,6 +36,7 @@ def draw_with_pyqtgraph(plot, xy, palette, styles, sizes):
     ours = plot.scatters[ITEM_KIND]
     plot.removeItem(ours)
     reference = pg.ScatterPlotItem(pxMode=True, pen=ours.opts["pen"])
+    reference.setCacheMode(ours.cacheMode())  # drawn through a cached picture as ours is (blending rounds alike)
     plot.addItem(reference)
     reference.setData(x=xy[:, 0], y=xy[:, 1], brush=[palette[s] for s in styles], size=sizes, symbol="o")
     frame_the_view(plot)
@@ -141,3 +142,29 @@ def test_the_frame_scatter_draws_what_pyqtgraphs_scatter_draws(qtbot, style):
         plot.getViewBox().setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
         images.append(pixels(plot))
     np.testing.assert_array_equal(images[0], images[1])
+
+
+def test_names_that_would_cover_one_placed_before_are_not_drawn_and_counted(qtbot):
+    """A cluster of 30 named points: the first names in the list (the selection, the most rated) are drawn,
+    a name that would cover one already drawn is not, and how many are hidden is told. The hovered point's
+    name comes first."""
+    plot = shown_plot(qtbot)
+    rng = np.random.default_rng(3)
+    xy = np.vstack([rng.normal(scale=0.05, size=(30, 2)), [[2.0, 2.0]]])  # a tight cluster and one apart
+    plot.set_points(ITEM_KIND, xy, DIVERGING, np.zeros(len(xy), dtype=np.intp), np.full(len(xy), 8.0))
+    frame_the_view(plot)
+    told = []
+    plot.sig_labels_placed.connect(told.append)
+    plot.set_labels([(ITEM_KIND, i, f"movie number {i}") for i in range(len(xy))])
+    rects = plot.placed_label_rects()
+    assert all(not a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    drawn = [key[1] for label, key in zip(plot.labels, plot._label_keys) if label.isVisible()]
+    assert 0 in drawn and 30 in drawn, "the first name, and the one with room around it, are drawn"
+    assert plot.labels_hidden == len(xy) - len(drawn) > 10 and told[-1] == plot.labels_hidden
+    assert len(rects) == len(drawn)
+
+    hidden = next(key[1] for label, key in zip(plot.labels, plot._label_keys) if not label.isVisible())
+    plot._set_hovered(ITEM_KIND, hidden)
+    assert plot.labels[hidden].isVisible()
+    rects = plot.placed_label_rects()
+    assert all(not a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])

@@ -42,7 +42,7 @@ def test_training_fills_the_factor_space_and_pca_separates_the_tastes(trained):
     assert len(x) == trained.table.ratings.n_items
     assert len({tuple(set(np.sign(x[taste == t]))) for t in np.unique(taste)}) == 2
     assert all(len(set(np.sign(x[taste == t]))) == 1 for t in np.unique(taste))
-    assert "PC1" in view.plot.getAxis("bottom").labelText and "variance" in view.plot.getAxis("bottom").labelText
+    assert "PC1" in view.plot.getAxis("bottom").labelText and "variance" in view.plot.axis_title("bottom")
 
 
 def test_clicking_a_point_selects_that_movie_in_the_grid(qtbot, trained):
@@ -206,11 +206,11 @@ def test_a_bad_factor_file_is_reported_and_changes_nothing(qtbot, trained, tmp_p
 def test_tsne_runs_in_the_background_and_can_be_cancelled(qtbot, trained):
     view = trained.factor_space
     view.projection.setCurrentIndex(view.projection.findData("tsne"))
-    assert view.tsne_job.running and view.tsne_button.text() == "Cancel t-SNE"
-    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)
-    assert not view.tsne_job.running and "cancelled" in view.status.text()
-    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)  # Recompute
-    qtbot.waitUntil(lambda: not view.tsne_job.running, timeout=60_000)
+    assert view.layout_job.running and view.layout_button.text() == "Cancel t-SNE"
+    qtbot.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)
+    assert not view.layout_job.running and "cancelled" in view.status.text()
+    qtbot.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)  # Recompute
+    qtbot.waitUntil(lambda: not view.layout_job.running, timeout=60_000)
     assert "t-SNE 1" in view.plot.getAxis("bottom").labelText
     assert np.isfinite(view.coordinates(ITEM_KIND)).all() and len(view.coordinates(ITEM_KIND)) == 10
 

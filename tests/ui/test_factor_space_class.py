@@ -197,11 +197,14 @@ def test_tsne_shows_how_far_it_is(qtbot, window):
     ratings = planted_tastes(n_users=12, n_items=40, density=0.8, seed=0)
     view = open_and_train(qtbot, window, ratings, n_epochs=30)
     seen = []
-    view.tsne_job.sig_progress.connect(lambda share, text: seen.append((share, view.status.text(),
-                                                                        view.tsne_button.text())))
+    view.layout_job.sig_progress.connect(lambda share, text: seen.append((share, view.status.text(),
+                                                                        view.layout_button.text())))
     view.projection.setCurrentIndex(view.projection.findData("tsne"))
-    qtbot.waitUntil(lambda: not view.tsne_job.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not view.layout_job.running, timeout=60_000)
     assert len(seen) >= 5 and [share for share, _, _ in seen] == sorted(share for share, _, _ in seen)
     middle = next((status, button) for share, status, button in seen if 0.2 < share < 0.9)
     assert "iteration" in middle[0] and f"{40:,} points" in middle[0] and middle[1].endswith("%")
-    assert view.tsne_button.text() == "Recompute t-SNE" and "t-SNE 1" in view.plot.getAxis("bottom").labelText
+    assert view.layout_button.text() == "Recompute t-SNE" and "t-SNE 1" in view.plot.getAxis("bottom").labelText
+    assert "t-SNE done" in view.status.text()
+    view.select({"movie": [0]})  # the status line is written again: what t-SNE's picture means stays said
+    assert "t-SNE done" in view.status.text()

@@ -110,15 +110,15 @@ def test_a_new_document_starts_from_a_clean_view(qtbot, trained):
 def test_a_new_document_forgets_the_t_sne_of_the_previous_one(qtbot, trained):
     view = trained.factor_space
     view.projection.setCurrentIndex(view.projection.findData("tsne"))
-    qtbot.waitUntil(lambda: not view.tsne_job.running, timeout=FINISH_MS)
+    qtbot.waitUntil(lambda: not view.layout_job.running, timeout=FINISH_MS)
     assert "t-SNE 1" in view.plot.getAxis("bottom").labelText
     view.reset_for_new_document()
     view.set_ratings(trained.table.ratings)
     view.show_model(trained.training_panel.model.predictor(), trained.table.ratings)  # the same numbers again
-    assert view.tsne_job.running, "a new document's points get their own t-SNE, not the cached one"
+    assert view.layout_job.running, "a new document's points get their own t-SNE, not the cached one"
     assert "PC1" in view.plot.getAxis("bottom").labelText  # PCA while it computes
-    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)  # cancel
-    assert not view.tsne_job.running
+    qtbot.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)  # cancel
+    assert not view.layout_job.running
 
 
 def test_reset_before_the_first_frame_ends_the_run_for_the_view(qtbot, window, tmp_path):
@@ -136,8 +136,8 @@ def test_reset_before_the_first_frame_ends_the_run_for_the_view(qtbot, window, t
              item_names=np.array(window.table.ratings.item_titles(), dtype=str))
     assert view.import_factors(str(factors))
     view.projection.setCurrentIndex(view.projection.findData("tsne"))
-    assert view.tsne_job.running
-    qtbot.mouseClick(view.tsne_button, Qt.MouseButton.LeftButton)
+    assert view.layout_job.running
+    qtbot.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)
 
 
 def test_a_lesson_step_selecting_a_movie_that_was_removed_selects_nothing(qtbot, window):

@@ -39,7 +39,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTabBar, QToolTip
 
 from cfexplorer.core.edits import ITEMS, USERS
-from cfexplorer.core.embedding import ITEM_KIND, USER_KIND
+from cfexplorer.core.embedding import ITEM_KIND, LAYOUTS, USER_KIND
 from cfexplorer.core.models import MODEL_KINDS
 from cfexplorer.io.presets import PRESETS
 from cfexplorer.ui.lessons import LESSONS
@@ -53,6 +53,7 @@ from .machine_support import (
 THREAD_GRACE_S = 2.0  # how long an idle controller's thread may take to end before it counts as left behind
 CLOSE_GRACE_S = 5.0
 MOUSE_SETTLE_MS = 35  # the factor plot reads mouse moves through a 30-per-second SignalProxy
+FAKE_UMAP = "tests.ui.fake_umap"  # a stand-in the layout job's child process imports instead of umap-learn
 
 
 def expected_transport(state: str) -> dict:
@@ -802,9 +803,28 @@ class WindowMachine(RuleBasedStateMachine):
     @step
     def change_a_factor_space_setting(self, box, choice, side_tab):
         combo = getattr(self.view, box)
-        options = [i for i in range(combo.count()) if combo.itemData(i) != "tsne"]  # t-SNE spawns a process
+        # t-SNE and UMAP run in a child process (the real umap-learn compiles itself for tens of seconds):
+        # choose_umap_and_cancel_it below starts one with a stand-in and cancels it
+        options = [i for i in range(combo.count()) if combo.itemData(i) not in LAYOUTS]
         combo.setCurrentIndex(options[choice % len(options)])
         self.view.side_tabs.setCurrentIndex(side_tab)
+        process_events()
+
+    @rule()
+    @step
+    def choose_umap_and_cancel_it(self):
+        """UMAP, from the stand-in module, started by the choice and cancelled by pressing its button again:
+        what was shown before comes back."""
+        view = self.view
+        before = view.projection.currentIndex()
+        view.set_umap_module(FAKE_UMAP)
+        view.projection.setCurrentIndex(view.projection.findData("umap"))
+        process_events()
+        if view.layout_job.running:  # not while training, nor without factors
+            assert view.layout_button.text().startswith("Cancel UMAP")
+            QTest.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)
+            assert not view.layout_job.running and view.layout_button.text() == "Recompute UMAP"
+        view.projection.setCurrentIndex(before if view.projection.itemData(before) not in LAYOUTS else 0)
         process_events()
 
     @rule(least=st.sampled_from([0, 1, 2, 3, 5]))

@@ -1,0 +1,48 @@
+"""The point under the mouse among hundreds of thousands: a k-d tree built once per set of coordinates.
+
+Scanning every point at each mouse move costs 94 ms for MovieLens 25M's 59,047 movies and 770 ms with its
+162,541 users too; the tree answers in well under a millisecond. Distances that matter are in screen pixels,
+and the view's pixels are not square in data units (nor stay the same while zooming), so the tree holds the
+coordinates divided by their spread per axis (fixed while the points are), finds the candidates in a box
+that holds the hover circle whatever the zoom, and measures those few in pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..lazy import lazy_import
+
+spatial = lazy_import("scipy.spatial")
+
+
+class PointIndex:
+    def __init__(self, coordinates: np.ndarray):
+        coordinates = np.asarray(coordinates, dtype=float)
+        self.coordinates = coordinates if coordinates.ndim == 2 else coordinates.reshape(-1, 2)  # kept as given:
+        # the plot knows by identity whether its points are still the ones indexed
+        self.rows = np.flatnonzero(np.isfinite(self.coordinates).all(axis=1))
+        kept = self.coordinates[self.rows]
+        spread = np.ptp(kept, axis=0) if len(kept) else np.ones(2)
+        self.scale = np.where(spread > 0, spread, 1.0)
+        self.tree = spatial.cKDTree(kept / self.scale) if len(kept) else None
+
+    def __len__(self) -> int:
+        return len(self.coordinates)
+
+    def nearest(self, x: float, y: float, pixel_size, radius_px: float) -> tuple[int, float]:
+        """(row, squared distance in pixels) of the point nearest to (x, y) within ``radius_px`` pixels, or
+        (-1, inf). ``pixel_size``: data units per pixel along x and y. Ties go to the lowest row."""
+        if self.tree is None:
+            return -1, np.inf
+        per_pixel = np.abs(np.asarray(pixel_size, dtype=float))
+        half_width = radius_px * float(np.max(per_pixel / self.scale))
+        found = self.tree.query_ball_point(np.array([x, y]) / self.scale, half_width, p=np.inf)
+        if not found:
+            return -1, np.inf
+        rows = self.rows[np.asarray(found, dtype=np.intp)]
+        offsets = (self.coordinates[rows] - (x, y)) / per_pixel
+        squared = np.einsum("ij,ij->i", offsets, offsets)
+        best = np.lexsort((rows, squared))[0]
+        if squared[best] > radius_px**2:
+            return -1, np.inf
+        return int(rows[best]), float(squared[best])

@@ -1,0 +1,62 @@
+"""The factor space's Files menu: export the view as an image and the factors as CSV, import factors trained
+elsewhere (CSV, .npz, .npy, a Spark ALS model folder). A mixin of
+:class:`~cfexplorer.ui.factor_space.FactorSpaceView`."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog
+
+from ..core.embedding import KINDS
+from ..io.factors import FactorFileError, read_factors, write_factors
+from .image_export import export_widget_image
+
+
+class FilesMixin:
+    def export_image(self, path: str):
+        export_widget_image(self.plot, path, "CF Explorer factor space")
+
+    def export_factors(self, path: str):
+        if self.embedding is None:
+            raise ValueError("there are no factors to export yet: train a model first")
+        write_factors(self.embedding, path)
+
+    def import_factors(self, path: str) -> bool:
+        try:
+            embedding = read_factors(path, self.ratings)
+        except FactorFileError as error:
+            self.sig_message.emit("error", str(error))
+            return False
+        self.set_embedding(embedding)
+        linked = sum(int(np.sum(self._to_grid[kind] >= 0)) for kind in KINDS)
+        self.sig_message.emit("info", f"Imported {len(embedding.items):,} movies and {len(embedding.users):,} users "
+                                      f"from {embedding.source}; {linked:,} match names in the grid.")
+        return True
+
+    def export_image_dialog(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export factor view", "factor-space.png",
+                                              "PNG image (*.png);;SVG image (*.svg)")
+        if path:
+            self.export_image(path)
+
+    def export_factors_dialog(self):
+        if self.embedding is None:
+            self.sig_message.emit("error", "There are no factors to export yet: train a model first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export factors and biases", "factors.csv", "CSV table (*.csv)")
+        if path:
+            try:
+                self.export_factors(path)
+            except OSError as error:
+                self.sig_message.emit("error", f"Could not save {path}: {error}")
+
+    def import_factors_dialog(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Import factors", "",
+                                              "Factor files (*.csv *.tsv *.npz *.npy);;All files (*)")
+        if path:
+            self.import_factors(path)
+
+    def import_spark_model_dialog(self):
+        path = QFileDialog.getExistingDirectory(self, "Import a Spark ALS model (the folder ALSModel.save wrote)")
+        if path:
+            self.import_factors(path)

@@ -1,0 +1,184 @@
+"""The factor space's side panels and status line: the selection's nearest neighbours, the bias rankings and
+the ends of the principal components, and the one-hot lookup. A mixin of
+:class:`~cfexplorer.ui.factor_space.FactorSpaceView`, which holds the state it reads."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTreeWidgetItem
+
+from ..core.embedding import ITEM_KIND, KINDS, component_ends, nearest_neighbours, one_hot, pca, ranked
+from .factor_appearance import KIND_WORDS
+
+NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
+NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
+
+
+class SidePanelsMixin:
+    def _update_panels(self):
+        """Refresh the side tab in front (a tab brought to front refreshes then) and the status line."""
+        page = self.side_tabs.currentWidget()
+        if page is self.bias_text:
+            self.bias_text.setHtml(self.bias_html())
+        elif page is self.one_hot_text:
+            self.one_hot_text.setHtml(self.one_hot_html())
+        else:
+            self._update_neighbours()
+        if self.embedding is None:
+            self.status.setText(NO_MODEL_TEXT)
+        elif not self.layout_job.running:
+            self.status.setText(self._status_text())
+
+    def _status_text(self) -> str:
+        """One line, the most telling first (a narrow pane elides its end; the tooltip has it all)."""
+        embedding = self.embedding
+        parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
+                 f"{embedding.items.n_factors} factors"]
+        parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
+        method, note = self._layout_note
+        if note and method == self.projection.currentData():  # what the layout shown means stays in view
+            parts.append(note)
+        hidden = self.plot.labels_hidden
+        if hidden:
+            parts.append(f"{hidden} name{'s' if hidden != 1 else ''} hidden where {'they' if hidden != 1 else 'it'} "
+                         "would cover another (zoom in)")
+        parts.append("Shift+drag selects a region")
+        return " · ".join(parts)
+
+    def _on_labels_placed(self, hidden: int):
+        if self.embedding is not None and not self.layout_job.running:
+            self.status.setText(self._status_text())
+
+    def neighbour_rows(self):
+        """(kind, source row, [(row, distance)]) for the current selection, or None."""
+        if self.embedding is None:
+            return None
+        kind = self.primary_kind
+        chosen = self.selection[kind]
+        if not len(chosen):
+            return None
+        table = self.embedding.table(kind)
+        least = self.neighbour_min_ratings.value()
+        allowed = None if table.counts is None or least == 0 else np.asarray(table.counts) >= least
+        rows, distances = nearest_neighbours(table.factors, chosen, self.neighbour_count.value(),
+                                             self.neighbour_metric.currentText(), allowed)
+        return kind, chosen, list(zip(rows.tolist(), distances.tolist()))
+
+    def _update_neighbours(self):
+        self.neighbours.clear()
+        found = self.neighbour_rows()
+        if found is None:
+            self.neighbour_title.setText(NO_SELECTION_TEXT)
+            return
+        kind, chosen, rows = found
+        table = self.embedding.table(kind)
+        subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
+        least = self.neighbour_min_ratings.value() if table.counts is not None else 0
+        among = f", among those with at least {least} ratings" if least else ""
+        self.neighbour_title.setText(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
+                                     f"space ({self.neighbour_metric.currentText()}{among})")
+        for row, distance in rows:
+            count = "" if table.counts is None else str(int(table.counts[row]))
+            item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])
+            item.setData(0, Qt.ItemDataRole.UserRole, (kind, row))
+            self.neighbours.addTopLevelItem(item)
+
+    def _on_neighbour_activated(self, item, column=0):
+        kind, row = item.data(0, Qt.ItemDataRole.UserRole)
+        self.primary_kind = kind
+        self.select({kind: [row]}, center=True)
+
+    def bias_html(self, n: int = 8) -> str:
+        if self.embedding is None:
+            return "<i>No model yet.</i>"
+        parts = []
+        for kind in KINDS:
+            table = self.embedding.table(kind)
+            if not len(table):
+                continue
+            if not np.any(table.bias):
+                parts.append(f"<p><i>This model learned no {KIND_WORDS[kind][0]} bias.</i></p>")
+                continue
+            best, worst = ranked(table.bias, n)
+            for title, rows in ((f"Highest {KIND_WORDS[kind][0]} bias", best),
+                                (f"Lowest {KIND_WORDS[kind][0]} bias", worst)):
+                parts.append(self._ranking_table(title, table, rows, table.bias, "bias"))
+        items = self.embedding.items
+        if len(items) >= 4 and items.n_factors >= 1:
+            projection = pca(items.factors, 2)  # one SVD serves both components and their ends
+            for component in range(min(2, items.n_factors)):
+                low, high = component_ends(items.factors, component, min(5, len(items) // 2), projection)
+                coordinate = projection.coordinates[:, component]
+                parts.append(self._ranking_table(f"Movies at the + end of PC{component + 1}", items, high,
+                                                 coordinate, "PC"))
+                parts.append(self._ranking_table(f"Movies at the − end of PC{component + 1}", items, low,
+                                                 coordinate, "PC"))
+        return "".join(parts)
+
+    @staticmethod
+    def _ranking_table(title, table, rows, values, value_name) -> str:
+        body = "".join(
+            f"<tr><td>{html.escape(str(table.names[r]))}</td><td align='right'>{values[r]:+.3f}</td>"
+            f"<td align='right'>{'' if table.counts is None else int(table.counts[r])}</td></tr>" for r in rows)
+        return (f"<p><b>{title}</b></p><table cellspacing='0' cellpadding='2'>"
+                f"<tr><th align='left'>name</th><th>{value_name}</th><th>ratings</th></tr>{body}</table>")
+
+    def one_hot_html(self) -> str:
+        """For the selected movie: its one-hot vector e_i, the weight matrix W and e_i·W = row i of W."""
+        if self.embedding is None:
+            return "<i>No model yet.</i>"
+        kind = self.primary_kind if len(self.selection[self.primary_kind]) else ITEM_KIND
+        chosen = self.selection[kind]
+        table = self.embedding.table(kind)
+        if not len(chosen) or not len(table):
+            return ("<p>Select a movie: an embedding lookup is the one-hot vector of the movie times the weight "
+                    "matrix, which picks out one row.</p>")
+        i, n, k = int(chosen[0]), len(table), table.n_factors
+        weights = table.factors
+        product = one_hot(n, i) @ weights
+        equal = np.array_equal(product, weights[i])
+        shown = _window(n, i)
+        cells = lambda values: "".join(f"<td align='right'>{v:+.2f}</td>" for v in values)  # noqa: E731
+        one_hot_row = "".join(f"<td align='center'>{'<b>1</b>' if r == i else ('…' if r is None else '0')}</td>"
+                              for r in shown)
+        highlight = " style='background:#fde0c5'"
+        matrix_rows = "".join(
+            ("<tr><td>…</td></tr>" if r is None else
+             f"<tr{highlight if r == i else ''}><td>{r}</td>{cells(weights[r][:8])}</tr>")
+            for r in shown)
+        name = html.escape(str(table.names[i]))
+        note = ""
+        if table.counts is not None and is_sparse(table.counts, i):
+            count, typical = int(table.counts[i]), int(np.median(table.counts))
+            note = (f"<p><i>{name} has only {count} rating{'s' if count != 1 else ''} (a typical "
+                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors are mostly the initialisation and "
+                    "the regularization, not taste. Latent factors mean little where data is sparse.</i></p>")
+        return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
+                f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
+                f"<p>W ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
+                f"<table cellspacing='0' cellpadding='2'>{matrix_rows}</table>"
+                f"<p>e<sub>{i}</sub> · W = <table><tr>{cells(product[:8])}</tr></table></p>"
+                f"<p>= row {i} of W: <b>{'yes' if equal else 'no'}</b> — the lookup and the product are the same "
+                f"numbers; the lookup just skips multiplying by {n - 1} zeros.</p>{note}")
+
+
+def is_sparse(counts: np.ndarray, row: int) -> bool:
+    """Whether a row has too few ratings for its factors to mean much: under 3, and under a third of what a
+    typical row has (in a 5 × 4 classroom matrix every movie has 2 to 4, and none is sparse by comparison)."""
+    count = float(counts[row])
+    return count < 3 and count <= np.median(counts) / 3
+
+def _window(n: int, i: int, context: int = 3) -> list:
+    """Row numbers to show around row i of n, with None where rows are left out."""
+    if n <= 2 * context + 3:
+        return list(range(n))
+    keep = sorted({0, n - 1, *range(max(0, i - context), min(n, i + context + 1))})
+    shown = []
+    for r in keep:
+        if shown and r - shown[-1] > 1:
+            shown.append(None)
+        shown.append(r)
+    return shown

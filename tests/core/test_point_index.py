@@ -1,0 +1,33 @@
+"""The spatial index the factor plot's hover asks: the same answer as measuring every point in pixels."""
+
+import numpy as np
+import pytest
+
+from cfexplorer.core.point_index import PointIndex
+
+
+def brute_force(xy, x, y, pixel, radius):
+    squared = ((xy[:, 0] - x) / pixel[0]) ** 2 + ((xy[:, 1] - y) / pixel[1]) ** 2
+    squared[~np.isfinite(squared)] = np.inf
+    row = int(np.argmin(squared))  # the lowest row among ties
+    return (row, squared[row]) if squared[row] <= radius**2 else (-1, np.inf)
+
+
+@pytest.mark.parametrize("pixel", [(0.01, 0.01), (0.002, 0.05), (0.3, -0.001), (5.0, 5.0)])
+def test_nearest_within_the_radius_is_what_measuring_every_point_finds(pixel):
+    rng = np.random.default_rng(0)
+    xy = np.vstack([rng.normal(size=(3000, 2)) * (3, 0.5), np.round(rng.normal(size=(200, 2)), 1)])  # ties too
+    xy[7] = np.nan  # a point without coordinates is never hovered
+    index = PointIndex(xy)
+    queries = np.vstack([xy[rng.integers(0, len(xy), 150)] + rng.normal(scale=0.01, size=(150, 2)),
+                         rng.uniform(-8, 8, size=(150, 2))])
+    for x, y in queries:
+        row, squared = index.nearest(x, y, pixel, 10)
+        expected = brute_force(xy, x, y, np.abs(pixel), 10)
+        assert row == expected[0] and np.isclose(squared, expected[1]) or (row == expected[0] == -1)
+
+
+def test_empty_and_single_points():
+    assert PointIndex(np.zeros((0, 2))).nearest(0, 0, (1, 1), 10) == (-1, np.inf)
+    assert PointIndex(np.array([[1.0, 1.0]])).nearest(1.0, 1.05, (0.01, 0.01), 10) == (0, pytest.approx(25.0))
+    assert PointIndex(np.array([[1.0, 1.0]])).nearest(1.0, 1.2, (0.01, 0.01), 10)[0] == -1
