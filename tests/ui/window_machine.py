@@ -276,7 +276,7 @@ class WindowMachine(RuleBasedStateMachine):
             QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                              bar.tabRect(index).center())
         else:
-            docks = {"Factor space": self.window.factor_dock, "Factor tables": self.window.factor_tables_dock}
+            docks = {"Factor space": self.window.factor_dock}
             docks.get(title, self.window.curves_dock).raise_()
         process_events()
 
@@ -530,7 +530,9 @@ class WindowMachine(RuleBasedStateMachine):
         model = view.model()
         if row >= model.rowCount() or column >= model.columnCount():
             return NOTHING_TO_DO
-        self._show_tab("Factor tables")
+        if not tables.isVisible():  # the pane beside the grid is hidden: a user shows it first
+            self.window.act_factor_tables.trigger()
+            process_events()
         view.setFocus()
         view.setCurrentIndex(model.index(row, column))
         QTest.keyClick(view, Qt.Key.Key_F2)  # read-only while a run owns the factors: no editor opens
@@ -661,6 +663,12 @@ class WindowMachine(RuleBasedStateMachine):
             process_events()
 
     # --- documents --------------------------------------------------------------------------------------
+    @rule()
+    @step
+    def toggle_the_factor_tables_beside_the_grid(self):
+        self.window.act_factor_tables.trigger()  # View ▸ Factor Tables Beside the Grid
+        process_events()
+
     @rule(name=st.sampled_from(list(PRESETS)))
     @step
     def open_an_example(self, name):
