@@ -513,8 +513,16 @@ class MainWindow(QMainWindow):
             return False
         if not self.documents.open_file(path):
             return False
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        status = self.documents.opened_status
+        self.statusBar().showMessage(f"Opened {path}" + (f": {status}" if status else ""), 10000 if status else 5000)
         return True
+
+    def ask_zero_meaning(self, question):
+        """Whether a headerless matrix's zeros mean "not rated" (True), are ratings (False) or None (cancelled),
+        asked in a preview (the DocumentController asks after reading, before switching)."""
+        from .ui.dense_preview import ask_zero_meaning
+
+        return ask_zero_meaning(self, question)
 
     def choose_table(self, question):
         """Which table of a file holds the ratings, asked in a preview (the DocumentController asks after
