@@ -43,6 +43,7 @@ from .ui.qt_guard import guard_event, report_current_exception
 
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
 FACTOR_TABLES_SETTING = "view/factor_tables_beside_grid"  # View ▸ Factor Tables Beside the Grid, remembered
+FACTOR_TABLES_WIDTH = 340  # the pane's first width: names, two factors and a bias without a horizontal scroll
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
 
@@ -190,8 +191,9 @@ class MainWindow(QMainWindow):
         self.explain_dock.raise_()
         self.factor_tables = FactorTables(self.training_panel, self.undo_stack, lambda: self.table.ratings)
         self.grid_splitter.addWidget(self.factor_tables)
-        self.grid_splitter.setStretchFactor(0, 3)  # a wider window widens the grid more than the tables
-        self.grid_splitter.setStretchFactor(1, 2)
+        self.grid_splitter.setStretchFactor(0, 1)  # a wider window widens the grid; the tables keep their width
+        self.grid_splitter.setStretchFactor(1, 0)
+        self.grid_splitter.setSizes([2 * FACTOR_TABLES_WIDTH, FACTOR_TABLES_WIDTH])
         for pane in range(2):
             self.grid_splitter.setCollapsible(pane, False)  # hidden by the View menu, not dragged away
         self.factor_tables.link_to_grid(self.grid, self.table)
