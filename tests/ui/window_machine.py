@@ -678,6 +678,31 @@ class WindowMachine(RuleBasedStateMachine):
         self._forget_the_model()  # a new document starts untrained
         process_events()
 
+    @rule(kind=st.sampled_from(["Y with R", "Y alone", "R of another shape"]), seed=st.integers(0, 9))
+    @step
+    def open_the_labs_dense_y(self, kind, seed):
+        """File ▸ Open on the course lab's dense Y: with its R beside it, alone (its zeros read as not rated), or
+        with an R of another shape (refused in one line: the window keeps its document)."""
+        rng = np.random.default_rng(seed)
+        n_items, n_users = int(rng.integers(1, 8)), int(rng.integers(6, 10))
+        mask = (rng.random((n_items, n_users)) < 0.5).astype(int)
+        mask[0, 0] = 1
+        values = np.where(mask == 1, rng.integers(1, 11, mask.shape) / 2, 0)
+        folder = self.folder / f"lab-{len(list(self.folder.glob('lab-*')))}"
+        folder.mkdir()
+        y_path = folder / "small_movies_Y.csv"
+        np.savetxt(y_path, values, delimiter=",", fmt="%g")
+        if kind != "Y alone":
+            np.savetxt(folder / "small_movies_R.csv", mask if kind == "Y with R" else mask[:, 1:], delimiter=",",
+                       fmt="%d")
+        before = self.window.table.ratings
+        ANSWERS.give(("open", str(y_path)))
+        self.window.act_open.trigger()
+        ANSWERS.clear()
+        if self.window.table.ratings is not before:
+            self._forget_the_model()  # a new document starts untrained
+        process_events()
+
     @rule(users=st.integers(1, 6), movies=st.integers(1, 6), scale=st.integers(0, 4), accept=st.booleans())
     @step
     def file_new_blank_grid(self, users, movies, scale, accept):
