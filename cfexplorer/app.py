@@ -12,7 +12,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QToolBar, QVBoxLayout, QWidget, QDialog,
+    QSplitter, QToolBar, QVBoxLayout, QWidget, QDialog,
 )
 
 from . import __version__
@@ -42,6 +42,8 @@ from .ui.scrolling import VerticalScrollArea
 from .ui.qt_guard import guard_event, report_current_exception
 
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
+FACTOR_TABLES_SETTING = "view/factor_tables_beside_grid"  # View ▸ Factor Tables Beside the Grid, remembered
+FACTOR_TABLES_WIDTH = 340  # the pane's first width: names, two factors and a bias without a horizontal scroll
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
 
@@ -85,7 +87,10 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message_bar)
-        layout.addWidget(self.grid)
+        # the grid and, beside it, the factor tables (added with the docks), as in Jeremy Howard's spreadsheet
+        self.grid_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.grid_splitter.addWidget(self.grid)
+        layout.addWidget(self.grid_splitter)
         self.setCentralWidget(central)
         self._build_docks()
         self._build_actions()
@@ -186,11 +191,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.explain_dock, self.formula_dock)
         self.explain_dock.raise_()
         self.factor_tables = FactorTables(self.training_panel, self.undo_stack, lambda: self.table.ratings)
-        self.factor_tables_dock = QDockWidget("Factor tables", self)
-        self.factor_tables_dock.setObjectName("factorTablesDock")
-        self.factor_tables_dock.setWidget(self.factor_tables)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.factor_tables_dock)
-        self.tabifyDockWidget(self.factor_dock, self.factor_tables_dock)
+        self.grid_splitter.addWidget(self.factor_tables)
+        self.grid_splitter.setStretchFactor(0, 1)  # a wider window widens the grid; the tables keep their width
+        self.grid_splitter.setStretchFactor(1, 0)
+        self.grid_splitter.setSizes([2 * FACTOR_TABLES_WIDTH, FACTOR_TABLES_WIDTH])
+        for pane in range(2):
+            self.grid_splitter.setCollapsible(pane, False)  # hidden by the View menu, not dragged away
+        self.factor_tables.link_to_grid(self.grid, self.table)
         self.lesson_panel = LessonPanel(self)
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")
@@ -291,6 +298,11 @@ class MainWindow(QMainWindow):
         self.act_presentation = self._action("P&resentation Mode", self.set_presentation, "F11",
                                              "Large fonts and markers, high contrast, thick lines, fewer panes",
                                              checkable=True)
+        self.act_factor_tables = self._action(
+            "&Factor Tables Beside the Grid", self.set_factor_tables_beside_grid,
+            tip="X (movies × k) and W (users × k) with their biases beside the grid, following it", checkable=True)
+        self.act_factor_tables.setChecked(self.settings.value(FACTOR_TABLES_SETTING, True, type=bool))
+        self.factor_tables.setVisible(self.act_factor_tables.isChecked())
         self.act_about = self._action("&About CF Explorer", self.about)
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, S.HelpContents)
 
@@ -326,8 +338,9 @@ class MainWindow(QMainWindow):
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.act_presentation)
         self.view_menu.addSeparator()
+        self.view_menu.addAction(self.act_factor_tables)
         for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.formula_dock, self.factor_dock,
-                     self.factor_tables_dock, self.lesson_dock):
+                     self.lesson_dock):
             self.view_menu.addAction(dock.toggleViewAction())
 
         training_menu = bar.addMenu("&Training")
@@ -503,8 +516,16 @@ class MainWindow(QMainWindow):
             return False
         if not self.documents.open_file(path):
             return False
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        status = self.documents.opened_status
+        self.statusBar().showMessage(f"Opened {path}" + (f": {status}" if status else ""), 10000 if status else 5000)
         return True
+
+    def ask_zero_meaning(self, question):
+        """Whether a headerless matrix's zeros mean "not rated" (True), are ratings (False) or None (cancelled),
+        asked in a preview (the DocumentController asks after reading, before switching)."""
+        from .ui.dense_preview import ask_zero_meaning
+
+        return ask_zero_meaning(self, question)
 
     def choose_table(self, question):
         """Which table of a file holds the ratings, asked in a preview (the DocumentController asks after
@@ -863,6 +884,13 @@ class MainWindow(QMainWindow):
         self.summary_label.setText(text)
 
     # --- settings, recent files, drag and drop -----------------------------------------------------------
+    def set_factor_tables_beside_grid(self, on: bool):
+        """View ▸ Factor Tables Beside the Grid: the pane shown or hidden, and remembered for the next start."""
+        self.factor_tables.setVisible(on)
+        self.settings.setValue(FACTOR_TABLES_SETTING, bool(on))
+        if on:
+            self.factor_tables.follow_grid_scroll()
+
     def _restore_geometry(self):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:

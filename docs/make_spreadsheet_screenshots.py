@@ -72,7 +72,7 @@ def main():
 
     window.open_preset("course")  # the factor tables: "what if this movie were more romantic?"
     window.train_and_wait(120)
-    window.factor_tables_dock.raise_()
+    window.act_factor_tables.setChecked(True)  # beside the grid
     tables = window.factor_tables
     romance = list(window.table.ratings.item_titles()).index("Romance forever")
     bob = list(window.table.ratings.user_labels).index("Bob")

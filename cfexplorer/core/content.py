@@ -349,7 +349,7 @@ class ContentBased(NetworkModel):
             item_factors=self.item_factors_.copy(), user_factors=self.user_factors_.copy(),
             user_bias=np.zeros(self.n_users_), item_bias=np.zeros(self.n_items_),
             target_low=float(low), target_high=float(high), low=self.scale_.low, high=self.scale_.high,
-            binary=bool(self.binary_), epoch=len(getattr(self, "history_", [])),
+            binary=bool(self.binary_), epoch=self.history_[-1].epoch if getattr(self, "history_", None) else 0,
             normalized=self.normalize_, scaled_targets=self.scale_targets_,
         )
 

@@ -79,7 +79,8 @@ class NetworkModel(RatingModel):
         return self
 
     def iter_fit(self, ratings: Ratings, validation: Ratings | None = None, snapshot_every: int = 0):
-        """Train, yielding an :class:`EpochRecord` after every epoch (see MatrixFactorization.iter_fit)."""
+        """Train, yielding an :class:`EpochRecord` for epoch 0 (the starting parameters, no update) and after
+        every epoch (see MatrixFactorization.iter_fit)."""
         self._check_params(ratings)
         start = time.perf_counter()
         self.loss_ = self._resolve_loss(ratings)
@@ -95,6 +96,16 @@ class NetworkModel(RatingModel):
         n = len(targets)
         batch = n if self.batch_size is None else min(int(self.batch_size), max(n, 1))
         self.history_ = []
+        # Epoch 0: the cost and the training scores at the starting parameters, before any update, as
+        # matrix factorization reports it (the loss curves and `--epochs 0` start there).
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = self._scores(users, items)
+            data_term, reg_term = self._data_term(z, targets), self._reg_term()
+        if not (np.isfinite(data_term) and np.isfinite(reg_term)):
+            raise TrainingDiverged("The cost at the starting parameters is infinite or NaN: the starting "
+                                   "parameters are too large for these ratings.")
+        train = self._report(ratings.values, self._output(z))
+        yield keep_epoch(self, 0, data_term, reg_term, train, validation, start, snapshot_every)
         for epoch in range(1, self.n_epochs + 1):
             previous = {name: array.copy() for name, array in self._params.items()}
             order = rng.permutation(n)

@@ -165,7 +165,7 @@ class NeuralCF(NetworkModel):
             user_bias=np.zeros(self.n_users_), item_bias=np.zeros(self.n_items_), params=p,
             n_layers=len(self.hidden_), first_user=first_user, first_item=first_item, offset=self.offset_,
             binary=self.loss_ == "bce", low=self.scale_.low, high=self.scale_.high, y_range=self.y_range_,
-            epoch=len(getattr(self, "history_", [])),
+            epoch=self.history_[-1].epoch if getattr(self, "history_", None) else 0,
         )
 
 

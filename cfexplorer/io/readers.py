@@ -72,7 +72,14 @@ def read_ratings(path, binary: bool | None = None) -> LoadResult:
             raise RatingsFileError(path, f"{suffix} files are not supported; save the sheet as .xlsx or CSV")
         if path.name == "u.data" or (suffix == ".data"):
             return read_ml100k(path, binary)
+        from . import dense  # the course lab's Y and R matrices (it reads through this module's helpers)
+
+        mask = dense.mask_beside(path)
+        if mask is not None:
+            return dense.read_dense_pair(path, mask, binary)
         text = _read_text(path)
+        if dense.looks_like_dense_matrix(text):
+            return dense.read_dense_matrix(path, binary, text=text)
         return read_delimited_text(text, path, binary)
     except MemoryError:  # the estimate was not enough: say so rather than crash
         raise RatingsFileError(path, "there is not enough free memory to read this file") from None

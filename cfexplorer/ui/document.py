@@ -73,6 +73,7 @@ class Document:
     warnings: tuple[str, ...] = ()
     source: Path | None = None            # the file it was read from (the recent-files list)
     kind: str = "file"                    # "file", "project", "preset", "lesson", "recovery", "new"
+    status: str = ""                      # how the reader read it, for the status bar (a lab Y: "R was used")
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,15 @@ class TableQuestion:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class ZeroQuestion:
+    """A headerless matrix of numbers read with 0 as "not rated" (the lab's Y without its R beside it): a person
+    says whether 0 is a rating instead (io/dense.py)."""
+
+    path: Path
+    result: LoadResult
+
+
 def file_document(path: Path, result: LoadResult, keep_guesses: bool = True) -> Document:
     """The document of ratings read from a file; ``keep_guesses`` False drops the reader's notes on what it
     guessed (a person chose instead)."""
@@ -95,7 +105,7 @@ def file_document(path: Path, result: LoadResult, keep_guesses: bool = True) -> 
         notes = [note for note in notes if not (note.startswith("rows were taken as")
                                                  or note.startswith(f"{asked}: read "))]
     return Document(result.ratings, path.name, None, {"source": str(path)}, None, tuple(notes), source=path,
-                    kind="file")
+                    kind="file", status=getattr(result, "status", ""))
 
 
 def safe_file_stem(title: str) -> str:
@@ -120,6 +130,8 @@ def read_document(path) -> Document | TableQuestion:
             return TableQuestion(path, nothing.source, None, str(nothing))
         if result.question is not None:
             return TableQuestion(path, result.question, result)
+        if getattr(result, "zero_question", False):
+            return ZeroQuestion(path, result)
         return file_document(path, result)
     except MemoryError:
         raise RatingsFileError(path, f"not enough memory to open it ({describe_size(_file_size(path))})") from None
@@ -229,6 +241,7 @@ class DocumentController(QObject):
         self.project_settings: dict = {}
         self.kind = "preset"
         self.recent = RecentFiles(settings)
+        self.opened_status = ""  # how the reader read the file opened last (Document.status)
         self.recovery = RecoveryStore(Path(settings.fileName()).parent)
         self._job: _BackgroundJob | None = None
         self._recovery_timer = QTimer(self, singleShot=True)
@@ -270,6 +283,8 @@ class DocumentController(QObject):
                     QGuiApplication.restoreOverrideCursor()
             if isinstance(document, TableQuestion):  # still opening: no other open or save meanwhile
                 document, error = self._answer(document)
+            elif isinstance(document, ZeroQuestion):
+                document, error = self._answer_zeros(document)
         finally:
             self._set_state(IDLE)
         if document is None:
@@ -278,6 +293,7 @@ class DocumentController(QObject):
             return False
         if not self.switch_to(document):
             return False
+        self.opened_status = document.status
         self.recent.add(path)
         self.settings.setValue("last_folder", str(path.parent))
         self.sig_recent_changed.emit()
@@ -311,6 +327,26 @@ class DocumentController(QObject):
         finally:
             QGuiApplication.restoreOverrideCursor()
         return file_document(path, result, keep_guesses=False), None
+
+    def _answer_zeros(self, question: ZeroQuestion) -> tuple[Document | None, str | None]:
+        """Ask the window whether the matrix's zeros are "not rated" (as read) or ratings (read again so)."""
+        zero_unrated = self.window.ask_zero_meaning(question)
+        if zero_unrated is None:
+            self.sig_message.emit("info", f"Opening {question.path.name} was cancelled; nothing changed.")
+            return None, None
+        if zero_unrated:
+            return file_document(question.path, question.result), None
+        from ..io.dense import read_dense_matrix
+
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return file_document(question.path, read_dense_matrix(question.path, zero_is_rating=True)), None
+        except RatingsFileError as failure:
+            return None, str(failure)
+        except MemoryError:
+            return None, f"{question.path}: not enough memory to read the matrix"
+        finally:
+            QGuiApplication.restoreOverrideCursor()
 
     def _in_background(self, work, describe_failure, title: str, text: str):
         """Run ``work`` in a worker thread behind a window-modal progress dialog with Cancel (no edit can

@@ -1,5 +1,10 @@
 """The factor tables beside the grid, as in Jeremy Howard's spreadsheet: the movies' factors X (movies × k) and
-the users' W (users × k), with their biases, coloured like the grid.
+the users' W (users × k), with their biases, coloured like the grid, in a pane of the grid's splitter (View ▸
+Factor Tables Beside the Grid).
+
+Linked to the grid (:meth:`FactorTables.link_to_grid`): scrolling the grid brings the first movie and the first
+user it shows to the top of X and of W, whatever the grid's sorting, filtering or orientation, and the current
+cell's movie and user are the current rows of X and W (the two vectors whose dot product it shows).
 
 They follow training live (read from the predictor the grid shows). When no run is going, a number can be typed
 over: the edit goes onto the window's undo stack as a :class:`~cfexplorer.core.factor_edits.SetParameter` of the
@@ -14,17 +19,26 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QUndoCommand
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QUndoCommand
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
+from ..core.edits import ITEMS
 from ..core.factor_edits import BIASES, SetParameter, editable_parameters
 from ..core.mf import EpochRecord
 from .colors import RatingColors
-from .qt_guard import qt_virtual
+from .qt_guard import guard_event, qt_virtual
 
 BIAS_HEADER = "bias"
 _COLOUR_SPAN_FLOOR = 1e-9  # all-zero factors (an untrained user) get the neutral colour, not a division by 0
+_LABEL_WIDTH = 140  # the names' column: long titles are cut, the factors stay in view in a narrow pane
+_ROW_PADDING = 8  # pixels above and below the text of a row, in any type size (presentation mode)
+
+
+def _bold_font() -> QFont:
+    font = QFont()  # the application's font as it is now (presentation mode enlarges it)
+    font.setBold(True)
+    return font
 
 
 class FactorTableModel(QAbstractTableModel):
@@ -39,7 +53,16 @@ class FactorTableModel(QAbstractTableModel):
         self.biases: np.ndarray | None = None
         self.labels: list[str] = []
         self.editable = False
+        self.highlighted_row = -1  # the grid's current cell's movie (or user): shown in bold
         self._colors = RatingColors(-1.0, 1.0)
+
+    def set_highlighted_row(self, row: int):
+        previous, self.highlighted_row = self.highlighted_row, row
+        for changed in {previous, row}:
+            if 0 <= changed < self.rowCount() and self.columnCount():
+                self.dataChanged.emit(self.index(changed, 0), self.index(changed, self.columnCount() - 1),
+                                      [Qt.ItemDataRole.FontRole])
+                self.headerDataChanged.emit(Qt.Orientation.Vertical, changed, changed)
 
     def show_arrays(self, factors, biases, labels):
         """Show these arrays (copies are kept: the worker goes on changing its own)."""
@@ -48,6 +71,7 @@ class FactorTableModel(QAbstractTableModel):
                       and len(labels) == len(self.labels))
         if not same_shape:
             self.beginResetModel()
+            self.highlighted_row = -1
         self.factors = factors
         self.biases = None if biases is None else np.array(biases, dtype=float, copy=True)
         self.labels = [str(label) for label in labels]
@@ -90,6 +114,8 @@ class FactorTableModel(QAbstractTableModel):
             return f"{value:.6g}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole:
+            return _bold_font() if index.row() == self.highlighted_row else None
         is_bias = index.column() >= self.k
         if role == Qt.ItemDataRole.BackgroundRole and not is_bias:
             return self._colors.background(value)
@@ -99,6 +125,8 @@ class FactorTableModel(QAbstractTableModel):
 
     @qt_virtual(None)
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.FontRole and orientation == Qt.Orientation.Vertical:
+            return _bold_font() if section == self.highlighted_row else None
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Vertical:
@@ -164,27 +192,103 @@ class FactorTables(QWidget):
         self.movie_view, self.user_view = QTableView(), QTableView()
         self.trained_on = None  # the ratings the shown model's run trained on (its J is theirs)
         self.last_cost: EpochRecord | None = None
-        columns = QHBoxLayout()
+        self._grid = self._table = None  # the grid this pane follows, once linked
+        # X above W: the pane stands beside the grid, taller than it is wide
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
         for title, model, view in (("Movies: x⁽ⁱ⁾ (X)", self.movies, self.movie_view),
                                    ("Users: w⁽ʲ⁾ (W)", self.users, self.user_view)):
             view.setModel(model)
-            view.horizontalHeader().setDefaultSectionSize(64)
-            view.verticalHeader().setDefaultSectionSize(24)
-            view.verticalHeader().setMaximumWidth(200)
+            view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)  # a scroll value is a row
+            view.verticalHeader().setMaximumWidth(_LABEL_WIDTH)
+            view.setMinimumHeight(1)  # the pane never makes the window taller than the grid alone would
+            view.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
             model.sig_edit_requested.connect(self.request_edit)
-            box = QVBoxLayout()
-            box.addWidget(QLabel(f"<b>{title}</b>"))
-            box.addWidget(view)
-            columns.addLayout(box)
+            view.setToolTip("Type a number over a factor to see what it changes: the grid's predictions, the "
+                            "explanation and J follow at once (Ctrl+Z undoes it). The bold row is the movie or "
+                            "user of the grid's current cell.")
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(QLabel(f"<b>{title}</b>"))
+            column.addWidget(view)
+            self.splitter.addWidget(box)
+        self._fit_rows_to_font()
         self.note = QLabel()
         self.note.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(columns, 1)
+        layout.setContentsMargins(4, 0, 0, 0)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(self.note)
         panel.sig_run_started.connect(self._on_run_started)
         panel.controller.sig_state_changed.connect(lambda *_: self._follow_state())
         self.show_predictor(None)
+
+    def _fit_rows_to_font(self):
+        metrics = self.fontMetrics()
+        height = metrics.height() + _ROW_PADDING
+        width = metrics.horizontalAdvance("+0.000") + 2 * _ROW_PADDING  # a factor's text is never cut
+        for view in (self.movie_view, self.user_view):
+            view.verticalHeader().setDefaultSectionSize(height)
+            view.horizontalHeader().setDefaultSectionSize(width)
+
+    @guard_event
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presentation mode's larger type: rows grow with it
+            self._fit_rows_to_font()
+
+    # --- following the grid -------------------------------------------------------------------------------
+    def link_to_grid(self, grid, table):
+        """Follow ``grid`` (a view of ``table`` through a sorting, filtering proxy): its scrolling and its
+        current cell."""
+        self._grid, self._table = grid, table
+        grid.verticalScrollBar().valueChanged.connect(self._on_grid_scroll)
+        grid.horizontalScrollBar().valueChanged.connect(self._on_grid_scroll)
+        grid.selectionModel().currentChanged.connect(self._on_grid_current_change)
+
+    def _view_of(self, axis) -> QTableView:
+        return self.movie_view if axis == ITEMS else self.user_view
+
+    def _source_of(self, proxy_row: int, proxy_column: int) -> tuple[int, int]:
+        """The (row, column) of the rating table shown at a position of the grid's proxy."""
+        proxy = self._grid.model()
+        source = proxy.mapToSource(proxy.index(proxy_row, proxy_column))
+        return source.row(), source.column()
+
+    def _on_grid_scroll(self, *_):
+        self.follow_grid_scroll()
+
+    def follow_grid_scroll(self):
+        """Bring the grid's first shown movie and user to the top of their tables."""
+        grid, table = self._grid, self._table
+        if grid is None or not self.isVisible() or not self.movies.rowCount():
+            return
+        top, left = grid.rowAt(0), grid.columnAt(0)
+        if top < 0 or left < 0:
+            return
+        row, column = self._source_of(top, left)
+        if row < 0 or column < 0:
+            return
+        for axis, position in ((table.row_axis, row), (table.column_axis, column)):
+            view = self._view_of(axis)
+            if position < view.model().rowCount():
+                view.verticalScrollBar().setValue(position)
+
+    def _on_grid_current_change(self, current, previous):
+        grid, table = self._grid, self._table
+        if grid is None or not current.isValid() or not self.movies.rowCount():
+            return
+        row, column = self._source_of(current.row(), current.column())
+        if row < 0 or column < 0:
+            return
+        user, item = table.cell(row, column)
+        for view, position in ((self.movie_view, item), (self.user_view, user)):
+            model = view.model()
+            if position < model.rowCount():
+                # in bold, not selected: a selection's colour would hide the very numbers the cell is made of
+                model.set_highlighted_row(position)
+                view.scrollTo(model.index(position, 0), QAbstractItemView.ScrollHint.EnsureVisible)
 
     # --- what is shown ----------------------------------------------------------------------------------
     def show_predictor(self, predictor):
@@ -219,8 +323,9 @@ class FactorTables(QWidget):
         for model in (self.movies, self.users):
             model.editable = not why_not
         if self.movies.rowCount():
-            self.note.setText("Type a number over a factor to see what it changes: the grid's predictions, the "
-                              "explanation and J follow at once (Ctrl+Z undoes it)." if not why_not else why_not)
+            # one line: beside the grid at 1280 × 720 the tables have little height to spare
+            self.note.setText("Type over a factor: the predictions and J follow (Ctrl+Z undoes it)." if not why_not
+                              else why_not)
 
     def why_not_editable(self, model) -> str:
         """Why the factors of ``model`` cannot be edited now, or "" when they can."""
@@ -269,7 +374,8 @@ class FactorTables(QWidget):
         """J of the model's parameters as they are now, on the ratings its run trained on (shown, and
         returned as a record of the epoch it stands at)."""
         data_term, reg_term, total = model.loss_terms(self.cost_ratings(model))
-        self.last_cost = EpochRecord(len(getattr(model, "history_", [])), data_term, reg_term, total)
+        history = getattr(model, "history_", None)
+        self.last_cost = EpochRecord(history[-1].epoch if history else 0, data_term, reg_term, total)
         self.note.setText(f"After the edit: J = {data_term:.5g} (data) + {reg_term:.5g} (reg) = {total:.5g}. "
                           "Ctrl+Z undoes it.")
         return self.last_cost

@@ -11,7 +11,7 @@ from cfexplorer.core.mf import MatrixFactorization
 
 def trained(window):
     assert window.train_and_wait(60)
-    window.factor_tables_dock.raise_()
+    assert window.factor_tables.isVisible()  # beside the grid from the start (View ▸ Factor Tables Beside the Grid)
     QApplication.processEvents()
     return window.training_panel.model
 
@@ -35,6 +35,101 @@ def shown(model) -> np.ndarray:
 
 def grid_value(window, user, item) -> str:
     return window.table.data(window.table.index(*window.table.position(user, item)))
+
+
+def view_action(window, text):
+    for action in window.view_menu.actions():
+        if action.text().replace("&", "") == text:
+            return action
+    raise AssertionError(f"no View ▸ {text}")
+
+
+def test_the_tables_stand_beside_the_grid_and_the_view_menu_hides_them_and_remembers(qtbot, window, settings):
+    tables, grid = window.factor_tables, window.grid
+    action = view_action(window, "Factor Tables Beside the Grid")
+    assert action.isCheckable() and action.isChecked() and tables.isVisible()
+    beside = tables.mapTo(window, tables.rect().topLeft())
+    assert beside.x() >= grid.mapTo(window, grid.rect().topRight()).x()  # right of the grid, not below it
+    assert abs(beside.y() - grid.mapTo(window, grid.rect().topLeft()).y()) < 10
+    width_with_tables = grid.width()
+    action.trigger()
+    QApplication.processEvents()
+    assert not tables.isVisible() and grid.width() > width_with_tables  # the grid takes the room back
+    assert settings.value("view/factor_tables_beside_grid", type=bool) is False
+
+    from cfexplorer.app import MainWindow
+
+    again = MainWindow(settings=settings)  # the next start remembers it
+    qtbot.addWidget(again)
+    again.show()
+    assert not view_action(again, "Factor Tables Beside the Grid").isChecked()
+    assert not again.factor_tables.isVisible()
+    again.close()
+
+
+def test_shown_again_an_edit_there_changes_a_question_mark_cell_and_undo_restores_it(qtbot, window):
+    action = view_action(window, "Factor Tables Beside the Grid")
+    action.trigger()  # hidden while training, shown afterwards: what it shows is the model's as it is now
+    assert window.train_and_wait(60)
+    model = window.training_panel.model
+    action.trigger()
+    QApplication.processEvents()
+    tables = window.factor_tables
+    np.testing.assert_allclose(shown(tables.movies), model.item_factors_, atol=5e-6)
+    ratings = window.table.ratings
+    user, item = (int(v) for v in np.argwhere(np.isnan(ratings.to_dense()))[0])  # a "?" cell
+    before = grid_value(window, user, item)
+    type_into_table(qtbot, tables.movie_view, item, 1, "-2.5")
+    assert model.item_factors_[item, 1] == -2.5
+    assert grid_value(window, user, item) != before
+    expected = window.table.predictor.predict_cell(user, item)
+    assert grid_value(window, user, item) == f"{expected:.2f}"
+    window.act_undo.trigger()
+    assert grid_value(window, user, item) == before
+
+
+def test_the_tables_follow_the_grid_scrolling_sorting_swapping_and_current_cell(qtbot, window):
+    from cfexplorer.core.synthetic import low_rank
+
+    window.resize(1280, 720)
+    assert window.new_grid(low_rank(n_users=60, n_items=80, rank=2, density=0.3, seed=1))
+    trained(window)
+    tables, grid, proxy, table = window.factor_tables, window.grid, window.proxy, window.table
+    qtbot.waitUntil(lambda: tables.movies.rowCount() == 80)
+
+    def first_shown():
+        """(movie, user) of the grid's top-left visible cell."""
+        source = proxy.mapToSource(proxy.index(grid.rowAt(0), grid.columnAt(0)))
+        user, item = table.cell(source.row(), source.column())
+        return item, user
+
+    def tops():
+        return tables.movie_view.rowAt(0), tables.user_view.rowAt(0)
+
+    grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum() // 2)
+    grid.horizontalScrollBar().setValue(grid.horizontalScrollBar().maximum() // 2)
+    QApplication.processEvents()
+    assert first_shown()[0] > 0 and first_shown()[1] > 0
+    assert tops() == first_shown()
+
+    window.sort_rows("mean")  # the grid's rows in another order: the table's top is still the grid's first
+    grid.verticalScrollBar().setValue(3)
+    QApplication.processEvents()
+    assert tops() == first_shown()
+
+    window.swap_axes()  # users down, movies across: W follows the rows, X the columns
+    grid.verticalScrollBar().setValue(7)
+    grid.horizontalScrollBar().setValue(5)
+    QApplication.processEvents()
+    assert tops() == first_shown()
+
+    current = proxy.index(grid.rowAt(0) + 1, grid.columnAt(0) + 2)
+    grid.setCurrentIndex(current)
+    source = proxy.mapToSource(current)
+    user, item = table.cell(source.row(), source.column())
+    assert (tables.movies.highlighted_row, tables.users.highlighted_row) == (item, user)
+    assert tables.movies.data(tables.movies.index(item, 0), Qt.ItemDataRole.FontRole).bold()
+    assert tables.movies.data(tables.movies.index(item + 1 if item == 0 else 0, 0), Qt.ItemDataRole.FontRole) is None
 
 
 def test_the_tables_show_the_trained_factors_and_biases(qtbot, window):

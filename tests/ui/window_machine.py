@@ -277,7 +277,7 @@ class WindowMachine(RuleBasedStateMachine):
             QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                              bar.tabRect(index).center())
         else:
-            docks = {"Factor space": self.window.factor_dock, "Factor tables": self.window.factor_tables_dock}
+            docks = {"Factor space": self.window.factor_dock}
             docks.get(title, self.window.curves_dock).raise_()
         process_events()
 
@@ -531,7 +531,9 @@ class WindowMachine(RuleBasedStateMachine):
         model = view.model()
         if row >= model.rowCount() or column >= model.columnCount():
             return NOTHING_TO_DO
-        self._show_tab("Factor tables")
+        if not tables.isVisible():  # the pane beside the grid is hidden: a user shows it first
+            self.window.act_factor_tables.trigger()
+            process_events()
         view.setFocus()
         view.setCurrentIndex(model.index(row, column))
         QTest.keyClick(view, Qt.Key.Key_F2)  # read-only while a run owns the factors: no editor opens
@@ -662,6 +664,12 @@ class WindowMachine(RuleBasedStateMachine):
             process_events()
 
     # --- documents --------------------------------------------------------------------------------------
+    @rule()
+    @step
+    def toggle_the_factor_tables_beside_the_grid(self):
+        self.window.act_factor_tables.trigger()  # View ▸ Factor Tables Beside the Grid
+        process_events()
+
     @rule(name=st.sampled_from(list(PRESETS)))
     @step
     def open_an_example(self, name):
@@ -669,6 +677,31 @@ class WindowMachine(RuleBasedStateMachine):
         action = next(a for a in self.window.preset_menu.actions() if a.text() == title)
         action.trigger()
         self._forget_the_model()  # a new document starts untrained
+        process_events()
+
+    @rule(kind=st.sampled_from(["Y with R", "Y alone", "R of another shape"]), seed=st.integers(0, 9))
+    @step
+    def open_the_labs_dense_y(self, kind, seed):
+        """File ▸ Open on the course lab's dense Y: with its R beside it, alone (its zeros read as not rated), or
+        with an R of another shape (refused in one line: the window keeps its document)."""
+        rng = np.random.default_rng(seed)
+        n_items, n_users = int(rng.integers(1, 8)), int(rng.integers(6, 10))
+        mask = (rng.random((n_items, n_users)) < 0.5).astype(int)
+        mask[0, 0] = 1
+        values = np.where(mask == 1, rng.integers(1, 11, mask.shape) / 2, 0)
+        folder = self.folder / f"lab-{len(list(self.folder.glob('lab-*')))}"
+        folder.mkdir()
+        y_path = folder / "small_movies_Y.csv"
+        np.savetxt(y_path, values, delimiter=",", fmt="%g")
+        if kind != "Y alone":
+            np.savetxt(folder / "small_movies_R.csv", mask if kind == "Y with R" else mask[:, 1:], delimiter=",",
+                       fmt="%d")
+        before = self.window.table.ratings
+        ANSWERS.give(("open", str(y_path)))
+        self.window.act_open.trigger()
+        ANSWERS.clear()
+        if self.window.table.ratings is not before:
+            self._forget_the_model()  # a new document starts untrained
         process_events()
 
     @rule(users=st.integers(1, 6), movies=st.integers(1, 6), scale=st.integers(0, 4), accept=st.booleans())
