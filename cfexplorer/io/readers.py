@@ -286,11 +286,10 @@ def _parse_numeric_columns(data: bytes, delimiter: str, skip: int, width: int, c
 
 def _parse_with_pyarrow(data: bytes, delimiter: str, skip: int, width: int, columns):
     """:func:`_parse_numeric_columns` by pyarrow, or None (without pyarrow, or when it refuses the file)."""
-    try:
-        import pyarrow as pa
-        from pyarrow import csv as arrow_csv
-    except ImportError:
+    modules = _pyarrow()
+    if modules is None:
         return None
+    pa, arrow_csv = modules
     names = [f"column {position}" for position in range(width)]
     wanted = [names[position] for position in columns]
     types = dict(zip(wanted, (pa.int64(), pa.int64(), pa.float64())))
@@ -309,6 +308,16 @@ def _parse_with_pyarrow(data: bytes, delimiter: str, skip: int, width: int, colu
     if not (_ids_fit(users) and _ids_fit(items)):
         return None
     return users, items, values
+
+
+def _pyarrow():
+    """(pyarrow, pyarrow.csv), or None where the optional pyarrow is not installed."""
+    try:
+        import pyarrow
+        from pyarrow import csv
+    except ImportError:
+        return None
+    return pyarrow, csv
 
 
 def _ids_fit(ids: np.ndarray) -> bool:
