@@ -297,7 +297,10 @@ def _parse_with_pyarrow(data: bytes, delimiter: str, skip: int, width: int, colu
         table = arrow_csv.read_csv(
             pa.py_buffer(data),
             # Named columns: a line with more or fewer cells than the header is an error, as is a blank line.
-            read_options=arrow_csv.ReadOptions(skip_rows=skip, column_names=names, use_threads=False),
+            # Blocks of 64 MB, not pyarrow's 1 MB: a few chunks per column to join instead of hundreds (ten
+            # million ratings: 0.7 s of CPU against 0.8-2.4 s on a busy machine).
+            read_options=arrow_csv.ReadOptions(skip_rows=skip, column_names=names, use_threads=False,
+                                               block_size=2**26),
             parse_options=arrow_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=arrow_csv.ConvertOptions(include_columns=wanted, column_types=types, null_values=[],
                                                      strings_can_be_null=False))
@@ -465,7 +468,8 @@ def _sorted_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             present[offsets] = True
             code_of = np.cumsum(present, dtype=np.intp)
             code_of -= 1
-            return code_of[offsets], np.flatnonzero(present) + low
+            # In place (each index read before its own slot is written); "clip" does not buffer the output.
+            return code_of.take(offsets, out=offsets, mode="clip"), np.flatnonzero(present) + low
     return pd.factorize(ids, sort=True)
 
 
