@@ -232,7 +232,7 @@ def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary) -> Load
     """The common case at C speed: a long table whose user, item and rating columns are all numbers (MovieLens
     and most exports), parsed straight from the bytes. None when the file is anything else — names for ids,
     a matrix, blank lines, a cell that is not a number, a ragged row — and the text path (which names the
-    line of any problem) reads it instead. Ten million ratings: 4 s here against 15 s as text."""
+    line of any problem) reads it instead. Ten million ratings: 3-4 s of CPU here against 15 s as text."""
     newline = data.find(b"\n")
     first_line = (data[:newline] if newline >= 0 else data).decode("utf-8", errors="replace")
     if first_line.count(delimiter) >= limits.WIDE_FIRST_LINE_COLUMNS:  # the text path refuses it (or counts
@@ -257,13 +257,17 @@ def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary) -> Load
     return result
 
 
+# Smaller files are read by pandas: importing pyarrow takes longer (0.15-0.45 s) than it would save.
+PYARROW_FROM_BYTES = 2**23
+
+
 def _parse_numeric_columns(data: bytes, delimiter: str, skip: int, width: int, columns
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(user ids as int64, item ids as int64, ratings) of every line after the first ``skip``, or None when
     a line is blank or ragged, an id is not a whole number or a rating not a number. pyarrow's CSV reader
     when it is installed (an optional extra: 10 million ratings in 1-2 s against pandas' 4-5 s, ids read
     as integers directly), else, or when pyarrow reads ids that are not integers ("7.0"), pandas' C parser."""
-    parsed = _parse_with_pyarrow(data, delimiter, skip, width, columns)
+    parsed = _parse_with_pyarrow(data, delimiter, skip, width, columns) if len(data) >= PYARROW_FROM_BYTES else None
     if parsed is not None:
         return parsed
     if _BLANK_LINE.search(data):

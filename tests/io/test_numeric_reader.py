@@ -13,6 +13,7 @@ def engine(request, monkeypatch):
     """Each test twice: with pyarrow when it is installed, and as an installation without it."""
     if request.param == "pyarrow":
         pytest.importorskip("pyarrow")
+        monkeypatch.setattr(readers, "PYARROW_FROM_BYTES", 0)  # for files of any size, not only large ones
     else:
         monkeypatch.setattr(readers, "_pyarrow", lambda: None)  # what the readers find without pyarrow
     return request.param
