@@ -33,12 +33,12 @@ SCALES = {"1M": 1, "10M": 10}
 def measure(path: str, train: bool = True) -> dict:
     """Load ``path`` (and, with ``train``, fit the default model on it) in this fresh process."""
     from cfexplorer.core.models import make_model
-    from cfexplorer.io import readers
+    from cfexplorer.io import numeric_columns
     from cfexplorer.io.readers import read_any
     from cfexplorer.lazy import load_now
 
     if not train:
-        readers._pyarrow = lambda: None  # as an installation without the optional pyarrow: pandas' C parser
+        numeric_columns._pyarrow = lambda: None  # as an installation without the optional pyarrow: pandas' C parser
 
     load_now()
     reset_peak()

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.sorting import stable_order
+from ..core.sorting import last_of_each_key, sorted_codes
 from ..core.ratings import MAX_ABS_RATING, MAX_SCALE_WIDTH, RatingScale, Ratings, check_rating_values
 from ..lazy import lazy_import
 from . import limits
 from .errors import RatingsFileError
 from .movie_info import ML100K_GENRES, attach_movie_info
+from .numeric_columns import parse_numeric_columns, whole_id_array
 from .tables import MISSING_MARKS, Orientation, Sheet, TableSource, rows_name_below, wide_orientation
 
 pd = lazy_import("pandas")
@@ -225,9 +226,6 @@ def read_delimited_text(text: str, path, binary: bool | None = None, numeric_tri
     return result
 
 
-_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n(?=\S)")  # a blank line with more to come (not the end's)
-
-
 def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary) -> LoadResult | None:
     """The common case at C speed: a long table whose user, item and rating columns are all numbers (MovieLens
     and most exports), parsed straight from the bytes. None when the file is anything else — names for ids,
@@ -244,7 +242,7 @@ def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary) -> Load
         if len(header) not in (3, 4) or not all(is_number(cell) for cell in header[:3]):
             return None
         columns, skip = (0, 1, 2), 0
-    parsed = _parse_numeric_columns(data, delimiter, skip, len(header), columns)
+    parsed = parse_numeric_columns(data, delimiter, skip, len(header), columns)
     if parsed is None:
         return None
     users, items, values = parsed
@@ -255,96 +253,6 @@ def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary) -> Load
     result = _build(path, users, items, values, binary, "long", lines)
     result.users_from = _user_column(header if skip else None, columns[0])
     return result
-
-
-# Smaller files are read by pandas: importing pyarrow takes longer (0.15-0.45 s) than it would save.
-PYARROW_FROM_BYTES = 2**23
-
-
-def _parse_numeric_columns(data: bytes, delimiter: str, skip: int, width: int, columns
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(user ids as int64, item ids as int64, ratings) of every line after the first ``skip``, or None when
-    a line is blank or ragged, an id is not a whole number or a rating not a number. pyarrow's CSV reader
-    when it is installed (an optional extra: 10 million ratings in 1-2 s against pandas' 4-5 s, ids read
-    as integers directly), else, or when pyarrow reads ids that are not integers ("7.0"), pandas' C parser."""
-    parsed = _parse_with_pyarrow(data, delimiter, skip, width, columns) if len(data) >= PYARROW_FROM_BYTES else None
-    if parsed is not None:
-        return parsed
-    if _BLANK_LINE.search(data):
-        return None
-    try:
-        table = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, skiprows=skip, usecols=list(columns),
-                            dtype=np.float64, na_filter=False, engine="c", skipinitialspace=True,
-                            skip_blank_lines=False)
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError, OverflowError):
-        return None
-    if table.shape[1] != 3:
-        return None
-    users, items, values = (table[column].to_numpy() for column in columns)
-    del table
-    users, items = _whole_id_array(users), _whole_id_array(items)
-    if users is None or items is None:
-        return None
-    return users, items, values
-
-
-def _parse_with_pyarrow(data: bytes, delimiter: str, skip: int, width: int, columns):
-    """:func:`_parse_numeric_columns` by pyarrow, or None (without pyarrow, or when it refuses the file)."""
-    modules = _pyarrow()
-    if modules is None:
-        return None
-    pa, arrow_csv = modules
-    names = [f"column {position}" for position in range(width)]
-    wanted = [names[position] for position in columns]
-    types = dict(zip(wanted, (pa.int64(), pa.int64(), pa.float64())))
-    try:
-        table = arrow_csv.read_csv(
-            pa.py_buffer(data),
-            # Named columns: a line with more or fewer cells than the header is an error, as is a blank line.
-            # Blocks of 64 MB, not pyarrow's 1 MB: a few chunks per column to join instead of hundreds (ten
-            # million ratings: 0.7 s of CPU against 0.8-2.4 s on a busy machine).
-            read_options=arrow_csv.ReadOptions(skip_rows=skip, column_names=names, use_threads=False,
-                                               block_size=2**26),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
-            convert_options=arrow_csv.ConvertOptions(include_columns=wanted, column_types=types, null_values=[],
-                                                     strings_can_be_null=False))
-    except (pa.ArrowException, ValueError, OverflowError):
-        return None
-    users, items, values = (table.column(name).to_numpy() for name in wanted)
-    del table
-    if not (_ids_fit(users) and _ids_fit(items)):
-        return None
-    return users, items, values
-
-
-def _pyarrow():
-    """(pyarrow, pyarrow.csv), or None where the optional pyarrow is not installed."""
-    try:
-        import pyarrow
-        from pyarrow import csv
-    except ImportError:
-        return None
-    return pyarrow, csv
-
-
-def _ids_fit(ids: np.ndarray) -> bool:
-    """Whole-number ids within what a float holds exactly (what the text path accepts)."""
-    return ids.size == 0 or bool(-(2**53) < ids.min() and ids.max() < 2**53)
-
-
-def _whole_id_array(ids: np.ndarray) -> np.ndarray | None:
-    """Float ids as int64 when all are whole numbers within ±2^53, else None."""
-    if ids.size == 0:
-        return ids.astype(np.int64)
-    low, high = ids.min(), ids.max()  # NaN propagates
-    if not (np.isfinite(low) and np.isfinite(high) and -(2**53) < low and high < 2**53):
-        return None
-    whole = ids.astype(np.int64)
-    return whole if bool((whole == ids).all()) else None
-
-
-def _whole_ids(ids: np.ndarray) -> bool:
-    return _whole_id_array(np.asarray(ids, dtype=np.float64)) is not None
 
 
 def _table_result(table: pd.DataFrame, path: Path, binary: bool | None,
@@ -422,7 +330,7 @@ def _refuse_unshowable(values: np.ndarray, lines: np.ndarray, path) -> None:
 
 def _as_ids(column: pd.Series) -> np.ndarray:
     """Whole-number ids as int64 (so that 2 sorts before 10), anything else as stripped text."""
-    whole = _whole_id_array(_numbers(column))
+    whole = whole_id_array(_numbers(column))
     return whole if whole is not None else column.str.strip().to_numpy(dtype=object)
 
 
@@ -436,10 +344,10 @@ def _numbers(column: pd.Series) -> np.ndarray:
 
 def _build(path, users, items, values, binary, fmt, lines=None) -> LoadResult:
     warnings = []
-    user_codes, user_labels = _sorted_codes(users)
-    item_codes, item_labels = _sorted_codes(items)
+    user_codes, user_labels = sorted_codes(users)
+    item_codes, item_labels = sorted_codes(items)
     keys = user_codes.astype(np.int64) * max(len(item_labels), 1) + item_codes
-    kept = _last_of_each_key(keys, len(user_labels) * max(len(item_labels), 1))
+    kept = last_of_each_key(keys, len(user_labels) * max(len(item_labels), 1))
     if kept is not None:
         first = int(np.argmin(kept))
         where = f" (first at line {int(lines[first])})" if lines is not None else ""
@@ -457,54 +365,6 @@ def _build(path, users, items, values, binary, fmt, lines=None) -> LoadResult:
     ratings = Ratings(user_codes, item_codes, values, np.asarray(user_labels, dtype=object),
                       np.asarray(item_labels, dtype=object), binary=binary, validate=False)
     return LoadResult(ratings, fmt, warnings, duplicates=0 if kept is None else int(kept.size - kept.sum()))
-
-
-def _sorted_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """pd.factorize(ids, sort=True): the index of each id among the distinct ids, and those in order. Integer
-    ids spanning not much more than their number (MovieLens') by a table over their range, in linear time:
-    factorize's hashing and sorting took 2.5 of the 17 seconds of reading ten million ratings."""
-    if ids.dtype.kind == "i" and ids.size:
-        low = int(ids.min())
-        span = int(ids.max()) - low + 1
-        if span <= 4 * ids.size + 2**16:
-            offsets = ids - low
-            present = np.zeros(span, dtype=bool)
-            present[offsets] = True
-            code_of = np.cumsum(present, dtype=np.intp)
-            code_of -= 1
-            # In place (each index read before its own slot is written); "clip" does not buffer the output.
-            return code_of.take(offsets, out=offsets, mode="clip"), np.flatnonzero(present) + low
-    return pd.factorize(ids, sort=True)
-
-
-# The table of seen (user, item) pairs may take this many bytes a rating (the keys themselves take 8).
-_SEEN_TABLE_BYTES_PER_KEY = 32
-
-
-def _last_of_each_key(keys: np.ndarray, n_keys: int) -> np.ndarray | None:
-    """A mask keeping the last occurrence of each key, in file order; None when no key repeats. Repeats are
-    found by a radix sort: pandas' hash-based duplicated() took 3 of the 8 seconds of reading ten million
-    ratings."""
-    if keys.size < 2 or bool((keys[1:] > keys[:-1]).all()):
-        return None  # already in order (MovieLens' files are): no sort needed to see that nothing repeats
-    if n_keys <= max(_SEEN_TABLE_BYTES_PER_KEY * keys.size, 2**24):
-        # Most files repeat nothing: a table of the keys seen says so in linear time (0.1 s for ten million
-        # ratings of 224 million possible pairs, against 0.7-1.4 s to sort them).
-        seen = np.zeros(n_keys, dtype=bool)
-        seen[keys] = True
-        if np.count_nonzero(seen) == keys.size:
-            return None
-        del seen
-    else:
-        ordered = np.sort(keys)
-        if not (ordered[1:] == ordered[:-1]).any():
-            return None
-    order = stable_order(keys, n_keys)  # equal keys stay in file order
-    ordered = keys[order]
-    repeated = ordered[1:] == ordered[:-1]
-    kept = np.ones(len(keys), dtype=bool)
-    kept[order[:-1][repeated]] = False  # an occurrence followed by the same key is not the last
-    return kept
 
 
 def _looks_binary(values: np.ndarray) -> bool:

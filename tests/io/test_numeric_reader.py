@@ -4,7 +4,8 @@ pyarrow's CSV reader and without it (pyarrow is optional; CI may lack it)."""
 import numpy as np
 import pytest
 
-from cfexplorer.io import readers
+from cfexplorer.core.sorting import sorted_codes
+from cfexplorer.io import numeric_columns
 from cfexplorer.io.readers import RatingsFileError, read_ratings
 
 
@@ -13,9 +14,9 @@ def engine(request, monkeypatch):
     """Each test twice: with pyarrow when it is installed, and as an installation without it."""
     if request.param == "pyarrow":
         pytest.importorskip("pyarrow")
-        monkeypatch.setattr(readers, "PYARROW_FROM_BYTES", 0)  # for files of any size, not only large ones
+        monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)  # for files of any size, not only large ones
     else:
-        monkeypatch.setattr(readers, "_pyarrow", lambda: None)  # what the readers find without pyarrow
+        monkeypatch.setattr(numeric_columns, "_pyarrow", lambda: None)  # what the readers find without pyarrow
     return request.param
 
 
@@ -65,11 +66,11 @@ def test_problems_name_their_line(tmp_path, engine, text, line, words):
 
 def test_pyarrow_reads_ids_as_integers_and_refuses_what_it_cannot_read():
     pytest.importorskip("pyarrow")
-    users, items, values = readers._parse_with_pyarrow(b"user,item,rating,t\n1,20,3.5,0\n4,5,1,0\n", ",", 1, 4, (0, 1, 2))
+    users, items, values = numeric_columns._parse_with_pyarrow(b"user,item,rating,t\n1,20,3.5,0\n4,5,1,0\n", ",", 1, 4, (0, 1, 2))
     assert users.dtype == np.int64 and users.tolist() == [1, 4] and items.tolist() == [20, 5]
     assert values.tolist() == [3.5, 1.0]
-    assert readers._parse_with_pyarrow(b"user,item,rating\n1.0,2,3\n", ",", 1, 3, (0, 1, 2)) is None  # "1.0": pandas' turn
-    assert readers._parse_with_pyarrow(b"user,item,rating\n1,2,3\n\n4,5,6\n", ",", 1, 3, (0, 1, 2)) is None
+    assert numeric_columns._parse_with_pyarrow(b"user,item,rating\n1.0,2,3\n", ",", 1, 3, (0, 1, 2)) is None  # "1.0": pandas' turn
+    assert numeric_columns._parse_with_pyarrow(b"user,item,rating\n1,2,3\n\n4,5,6\n", ",", 1, 3, (0, 1, 2)) is None
 
 
 def test_sorted_codes_match_pandas_factorize():
@@ -77,6 +78,6 @@ def test_sorted_codes_match_pandas_factorize():
 
     rng = np.random.default_rng(0)
     for ids in (rng.integers(-50, 200, 1000), rng.integers(0, 2**40, 300), np.array([5, 5, 5])):
-        codes, labels = readers._sorted_codes(ids)
+        codes, labels = sorted_codes(ids)
         expected_codes, expected_labels = pd.factorize(ids, sort=True)
         assert codes.tolist() == expected_codes.tolist() and labels.tolist() == expected_labels.tolist()
