@@ -1,41 +1,54 @@
-"""Training time and memory against the number of ratings: the default model (ALS, 20 epochs) on
-1,000,209 and 10,002,090 synthetic ratings shaped like MovieLens 1M (bench_scale.py's generator; 6,040
-and 60,400 users, 3,706 movies, the same density).
+"""Loading and training time and memory against the number of ratings: MovieLens-style CSVs
+(userId,movieId,rating,timestamp) of 1,000,209 and 10,002,090 synthetic ratings shaped like MovieLens 1M
+(bench_scale.py's generator; 6,040 and 60,400 users, 3,706 movies, the same density), read by
+``read_any`` as the app reads them, then the default model (ALS, 20 epochs) trained on what was read.
 
-Each size is trained in a fresh process, so that its peak memory (the kernel's high-water mark of
-resident memory while training, minus what the process held before) belongs to training alone; sizes
-alternate for a few rounds. Printed per size: the median epoch (epochs 2-20: the first also arranges
-the ratings), the whole fit, peak bytes per rating; then the 10M/1M ratios.
+Each size is loaded and trained in a fresh process, so that its peak memory (the kernel's high-water mark
+of resident memory while loading or while training, minus what the process held before that step) belongs
+to that step alone; sizes alternate for a few rounds. Each round also loads both files once more in a
+process without pyarrow (the pandas C-parser path every installation has). Printed per size: load time
+(wall and CPU), the median epoch (epochs 2-20: the first also arranges the ratings), the whole fit, peak
+bytes per rating; then the 10M/1M ratios.
 
-Targets (issue #18): 10M/1M epoch ratio <= 11; 20 epochs on 10M ratings <= 60 s; peak memory while
-training <= 200 bytes per rating.
+Targets (issue #18): 10M/1M epoch ratio <= 11 and load ratio <= 11; 10M ratings load in <= 10 s; 20
+epochs on 10M ratings <= 60 s; peak memory while training <= 200 bytes per rating.
 Run: python benchmarks/bench_linear.py [rounds]
 """
 
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 import common  # noqa: F401  (chooses the BLAS threads, as every entry point does)
-from bench_scale import ML_1M_ITEMS, ML_1M_RATINGS, ML_1M_USERS, reset_peak, rss_mb, synthetic_ratings
+from bench_scale import ML_1M_ITEMS, ML_1M_RATINGS, ML_1M_USERS, reset_peak, rss_mb, write_ratings
 
 SCALES = {"1M": 1, "10M": 10}
 
 
-def measure(scale: int) -> dict:
+def measure(path: str, train: bool = True) -> dict:
+    """Load ``path`` (and, with ``train``, fit the default model on it) in this fresh process."""
     from cfexplorer.core.models import make_model
-    from cfexplorer.core.ratings import RatingScale, Ratings
+    from cfexplorer.io import numeric_columns
+    from cfexplorer.io.readers import read_any
     from cfexplorer.lazy import load_now
 
-    users, items, stars, _ = synthetic_ratings(ML_1M_USERS * scale, ML_1M_ITEMS, ML_1M_RATINGS * scale)
-    ratings = Ratings(users, items, stars, np.arange(ML_1M_USERS * scale), np.arange(ML_1M_ITEMS),
-                      scale=RatingScale(1.0, 5.0, 1.0))
-    del users, items, stars
+    if not train:
+        numeric_columns._pyarrow = lambda: None  # as an installation without the optional pyarrow: pandas' C parser
+
     load_now()
+    reset_peak()
+    before = rss_mb("VmRSS")
+    start, cpu = time.perf_counter(), time.process_time()
+    ratings = read_any(path).ratings
+    load = {"load_s": time.perf_counter() - start, "load_cpu_s": time.process_time() - cpu,
+            "load_mb": rss_mb("VmHWM") - before, "ratings": ratings.n_ratings}
+    if not train:
+        return load
     model = make_model("mf")
     reset_peak()
     before = rss_mb("VmRSS")
@@ -44,32 +57,47 @@ def measure(scale: int) -> dict:
     fit_seconds, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = rss_mb("VmHWM") - before
     epochs = np.diff(ends)
-    return {"ratings": ratings.n_ratings, "epochs": len(ends), "epoch_s": float(np.median(epochs)),
+    return {**load, "epochs": len(ends), "epoch_s": float(np.median(epochs)),
             "first_epoch_s": ends[0], "fit_s": fit_seconds, "fit_cpu_s": fit_cpu,
             "bytes_per_rating": peak * 2**20 / ratings.n_ratings, "peak_mb": peak,
             "train_rmse": model.history_[-1].train["rmse"]}
 
 
-def run_child(scale: int) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--measure", str(scale)], capture_output=True, text=True,
-                            cwd=Path(__file__).parent)
+def run_child(path: Path, train: bool = True) -> dict:
+    command = [sys.executable, __file__, "--measure" if train else "--load-without-pyarrow", str(path)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent)
     if result.returncode != 0:
-        raise RuntimeError(f"scale {scale} failed:\n{result.stderr[-3000:]}")
+        raise RuntimeError(f"{path.name} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
-    if len(sys.argv) == 3 and sys.argv[1] == "--measure":
-        print(json.dumps(measure(int(sys.argv[2]))))
+    if len(sys.argv) == 3 and sys.argv[1] in ("--measure", "--load-without-pyarrow"):
+        print(json.dumps(measure(sys.argv[2], train=sys.argv[1] == "--measure")))
         return 0
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    folder = Path(tempfile.mkdtemp(prefix="bench_linear_"))
+    files = {}
+    for name, scale in SCALES.items():
+        files[name] = folder / f"ratings_{name}.csv"
+        print(f"  writing {files[name]} ...", flush=True)
+        write_ratings(files[name], ML_1M_USERS * scale, ML_1M_ITEMS, ML_1M_RATINGS * scale)
     results = {name: [] for name in SCALES}
     for round_ in range(rounds):
-        for name, scale in SCALES.items():
+        for name in SCALES:
             print(f"  round {round_ + 1}/{rounds}: {name} ...", flush=True)
-            results[name].append(run_child(scale))
+            run = run_child(files[name])
+            without = run_child(files[name], train=False)
+            run.update({f"pandas_{key}": value for key, value in without.items() if key.startswith("load")})
+            results[name].append(run)
+    for path in files.values():
+        path.unlink()
+    folder.rmdir()
     print(f"\n{'':<28}" + "".join(f"{name + ' median':>14}{name + ' worst':>13}" for name in SCALES))
-    rows = [("ratings", "ratings", "{:,.0f}"), ("epoch s (2-20)", "epoch_s", "{:.2f}"),
+    rows = [("ratings", "ratings", "{:,.0f}"), ("load s", "load_s", "{:.2f}"), ("load CPU s", "load_cpu_s", "{:.2f}"),
+            ("load peak MB", "load_mb", "{:.0f}"), ("load s, no pyarrow", "pandas_load_s", "{:.2f}"),
+            ("load CPU s, no pyarrow", "pandas_load_cpu_s", "{:.2f}"),
+            ("load peak MB, no pyarrow", "pandas_load_mb", "{:.0f}"), ("epoch s (2-20)", "epoch_s", "{:.2f}"),
             ("first epoch s", "first_epoch_s", "{:.2f}"), ("fit s (20 epochs)", "fit_s", "{:.1f}"),
             ("fit CPU s", "fit_cpu_s", "{:.1f}"), ("peak MB", "peak_mb", "{:.0f}"),
             ("peak bytes per rating", "bytes_per_rating", "{:.0f}"), ("train RMSE", "train_rmse", "{:.3f}")]
@@ -83,6 +111,13 @@ def main() -> int:
     epoch_ratio = [b["epoch_s"] / s["epoch_s"] for s, b in zip(small, big)]
     memory_ratio = [b["peak_mb"] / s["peak_mb"] for s, b in zip(small, big)]
     print(f"\n10M / 1M epoch: median {np.median(epoch_ratio):.1f}, worst {max(epoch_ratio):.1f} (target <= 11)")
+    for label, key in (("load", "load_s"), ("load CPU", "load_cpu_s"), ("load, no pyarrow", "pandas_load_s"),
+                       ("load CPU, no pyarrow", "pandas_load_cpu_s")):
+        ratio = [b[key] / s[key] for s, b in zip(small, big)]
+        print(f"10M / 1M {label}: median {np.median(ratio):.1f}, worst {max(ratio):.1f} (target <= 11)")
+    load = max(run["load_s"] for run in big)
+    print(f"10M ratings loaded in, worst {load:.1f} s (target <= 10): {'met' if load <= 10 else 'NOT met'}; "
+          f"without pyarrow, worst {max(run['pandas_load_s'] for run in big):.1f} s")
     print(f"10M / 1M peak memory: median {np.median(memory_ratio):.1f}, worst {max(memory_ratio):.1f}")
     fit = max(run["fit_s"] for run in big)
     per_rating = max(run["bytes_per_rating"] for run in small + big)
