@@ -75,6 +75,62 @@ def _fmt(value) -> str:
 KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
 
 
+def sync_legend(legend: pg.LegendItem, entries: list):
+    """Make ``legend`` list ``entries`` ((curve, name) pairs), in that order, changing only what differs.
+
+    A legend entry's text is a QGraphicsTextItem laid out from HTML: making one costs several milliseconds,
+    and clearing and refilling the legend at each Train was most of the click's 120 ms. An entry whose name
+    is wanted again keeps its label (its sample is pointed at the new curve, as "J (total)" moves to the new
+    run); an entry no longer wanted is renamed for a new one; only a surplus is made or removed."""
+    existing = list(legend.items)
+    by_name: dict[str, list] = {}
+    for sample, label in existing:
+        by_name.setdefault(label.text, []).append((sample, label))
+    kept, unplaced = [], []
+    for curve, name in entries:
+        reusable = by_name.get(name)
+        if reusable:
+            kept.append(reusable.pop(0))
+        else:
+            kept.append(None)
+            unplaced.append(len(kept) - 1)
+    spare = [entry for entries_of_name in by_name.values() for entry in entries_of_name]
+    for position in unplaced:
+        if spare:
+            sample, label = spare.pop(0)
+            label.setText(entries[position][1])
+            kept[position] = (sample, label)
+    for sample, label in spare:  # more entries than wanted: take the rest away
+        legend.items.remove((sample, label))
+        legend._removeItemFromLayout(sample, label)
+    added = False
+    for position, entry in enumerate(kept):
+        curve, name = entries[position]
+        if entry is None:
+            added = True
+            legend.addItem(curve, name)  # appended to items and to the layout; placed below
+            entry = legend.items[-1]
+            kept[position] = entry
+        sample, _ = entry
+        if sample.item is not curve:
+            sample.item = curve
+            sample.update()
+    same_order = [(id(s), id(l)) for s, l in legend.items] == [(id(s), id(l)) for s, l in kept]
+    if same_order and not spare and not added:  # renamed or pointed elsewhere in place: the layout stands
+        if unplaced:
+            legend.updateSize()  # a renamed entry may be wider
+        return
+    layout = legend.layout
+    for index in range(layout.count() - 1, -1, -1):
+        layout.removeAt(index)
+    for row, (sample, label) in enumerate(kept):
+        layout.addItem(sample, row, 0, alignment=Qt.AlignmentFlag.AlignVCenter)
+        layout.addItem(label, row, 1)
+    legend.items = kept
+    legend.rowCount = max(len(kept), 1)
+    legend.updateSize()
+
+
 class LossPlot(QWidget):
     sig_hover = Signal(str)
 
@@ -196,22 +252,27 @@ class LossPlot(QWidget):
         """Pens and legend entries of the kept runs: the current run solid and named by term, earlier runs
         dashed and named by the settings that differ. A run's curves are made once, when it first shows:
         making every kept run's curves again at each Train took 70 ms of the GUI thread with eight runs."""
-        self.cost_legend.clear()
-        self.validation_legend.clear()
+        cost_entries, validation_entries = [], []
         for index, run in enumerate(self.runs):
             if index == len(self._curves):
                 self._curves.append(self._new_curves(run))
             curves, current = self._curves[index], run is self.current
             label = settings_label(run, self.runs)
             for term in ("total", "data", "reg"):
-                curves[term].setPen(self._pen(TERM_COLORS[term], current))
+                pen = self._pen(TERM_COLORS[term], current)
+                if curves[term].opts["pen"] != pen:
+                    curves[term].setPen(pen)
                 if current or term == "total":
                     name = TERM_LABELS[term] if current else f"{TERM_LABELS[term]} ({label})"
-                    self.cost_legend.addItem(curves[term], name)
+                    cost_entries.append((curves[term], name))
             for key, color, metric in zip(VALIDATION_KEYS, VALIDATION_COLORS, run.metrics):
-                curves[key].setPen(self._pen(color, current))
+                pen = self._pen(color, current)
+                if curves[key].opts["pen"] != pen:
+                    curves[key].setPen(pen)
                 if current:
-                    self.validation_legend.addItem(curves[key], metric.upper())
+                    validation_entries.append((curves[key], metric.upper()))
+        sync_legend(self.cost_legend, cost_entries)
+        sync_legend(self.validation_legend, validation_entries)
 
     def _new_curves(self, run: Run) -> dict:
         curves = {term: self._plot(self.cost_plot) for term in ("total", "data", "reg")}

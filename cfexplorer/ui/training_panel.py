@@ -548,7 +548,7 @@ class TrainingPanel(QWidget):
                                                   model.n_epochs)
         self.progress.setRange(0, max(model.n_epochs, 1))
         self.progress.setFormat("epoch %v / %m" if model.n_epochs else "epoch 0 / 0")
-        self.progress.setValue(0)
+        self._show_progress(0)
         self._progress_text = "starting…"
         self._started_at = time.perf_counter()
         # What File ▸ Export as Python Script needs to train this run again, number for number.
