@@ -297,6 +297,22 @@ def test_each_train_moves_the_legend_to_the_new_run_without_remaking_its_entries
     assert plot.cost_legend.boundingRect().height() >= sum(item.height() for item in rows)
 
 
+def test_a_long_run_plots_every_epoch_it_reported(qtbot, window):
+    """The curves are extended batch by batch as progress arrives: what they hold at the end is every epoch."""
+    panel = window.training_panel
+    panel.epochs.setValue(400)
+    batches = []
+    panel.controller.sig_progress.connect(lambda records, predictor: batches.append(len(records)))
+    run_to_end(qtbot, window)
+    history = panel.model.history_
+    assert len(batches) > 1 and sum(batches) == len(history)
+    x, y = panel.loss_plot.curve_data("total")
+    np.testing.assert_array_equal(x, [record.epoch for record in history])
+    np.testing.assert_array_equal(y, [record.total for record in history])
+    x, y = panel.loss_plot.curve_data("reg")
+    np.testing.assert_array_equal(y, [record.reg_term for record in history])
+
+
 def test_the_plot_keeps_the_last_eight_runs(qtbot, window):
     from cfexplorer.ui.loss_plot import KEPT_RUNS
 
