@@ -654,7 +654,7 @@ class TrainingPanel(QWidget):
         self.status_label.setText(f"trained: {epochs} epochs ({how})")
         self.progress.setRange(0, max(epochs, 1))
         self.progress.setFormat("epoch %v / %m")
-        self.progress.setValue(epochs)
+        self._show_progress(epochs)
 
     def shutdown(self) -> bool:
         """Closing: end the run and wait (bounded) for every training thread; True when all have ended."""

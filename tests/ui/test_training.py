@@ -297,6 +297,25 @@ def test_each_train_moves_the_legend_to_the_new_run_without_remaking_its_entries
     assert plot.cost_legend.boundingRect().height() >= sum(item.height() for item in rows)
 
 
+def test_the_legend_empties_with_another_document_and_fills_again_with_the_next_run(qtbot, window):
+    panel = window.training_panel
+    plot = panel.loss_plot
+    panel.epochs.setValue(10)
+    run_to_end(qtbot, window)
+    labels_before = [label for _, label in plot.cost_legend.items]
+    window.open_preset("course-eve")
+    assert plot.cost_legend.items == [] and plot.validation_legend.items == []
+    assert not any(label.isVisible() for label in labels_before)  # nothing of the old run is drawn
+    run_to_end(qtbot, window)
+    entries = plot.cost_legend.items
+    assert [label.text for _, label in entries] == ["J (total)", "data term", "regularization term"]
+    assert [sample.item for sample, _ in entries] == [plot._curves[-1][term] for term in ("total", "data", "reg")]
+    assert all(sample.isVisible() and label.isVisible() for sample, label in entries)
+    assert {id(label) for _, label in entries} == {id(label) for label in labels_before}  # taken back, not made
+    panel.reset_button.click()
+    assert plot.cost_legend.items == [] and plot.cost_plot.listDataItems() == []
+
+
 def test_a_long_run_plots_every_epoch_it_reported(qtbot, window):
     """The curves are extended batch by batch as progress arrives: what they hold at the end is every epoch."""
     panel = window.training_panel
