@@ -44,6 +44,7 @@ from ..io.tables import TableSource
 from ..io.writers import write_by_extension
 from ..lazy import load_now
 from .recovery import RecoveryStore
+from .table_model import prepare_for_grid
 
 IDLE, OPENING, SWITCHING, SAVING = "idle", "opening", "switching", "saving"
 # Files at least this large are read in a worker thread behind a progress dialog with Cancel (a million
@@ -140,6 +141,15 @@ def read_document(path) -> Document | TableQuestion:
     except (OSError, ValueError) as error:
         message = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise RatingsFileError(path, message) from None
+
+
+def _read_for_window(path: Path) -> Document | TableQuestion:
+    """:func:`read_document`, then, still in the background, the grid's index and counts of its ratings: sorting
+    25 million ratings in the GUI thread would freeze the window for half a minute after the progress dialog."""
+    document = read_document(path)
+    if isinstance(document, Document):
+        prepare_for_grid(document.ratings)
+    return document
 
 
 def _read_failure(path: Path, failure: BaseException) -> str:
@@ -269,7 +279,7 @@ class DocumentController(QObject):
         try:
             if _file_size(path) >= BACKGROUND_OPEN_BYTES:
                 document, error = self._in_background(
-                    lambda cancelled: read_document(path), lambda failure: _read_failure(path, failure),
+                    lambda cancelled: _read_for_window(path), lambda failure: _read_failure(path, failure),
                     "Opening", f"Reading {path.name} ({describe_size(_file_size(path))})…")
                 if document is None and error is None:
                     self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")

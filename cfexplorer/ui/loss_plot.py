@@ -53,8 +53,28 @@ class Run:
             self.validation.append(record.validation.get(self.metrics[0], math.nan))
             self.validation2.append(record.validation.get(self.metrics[1], math.nan))
 
+    # name -> (buffer, entries filled): each series as an array, extended by what arrived since it was last
+    # asked for. Converting the whole list at every progress update made a long run quadratic: five curves of
+    # 100,000 epochs cost the GUI thread tens of milliseconds 30 times a second.
+    _arrays: dict = field(default_factory=dict, repr=False, compare=False)
+
     def series(self, name: str) -> np.ndarray:
-        return np.asarray(getattr(self, name), dtype=float)
+        """The values of one series as floats (a read-only view: later epochs do not change it)."""
+        values = getattr(self, name)
+        buffer, filled = self._arrays.get(name, (np.empty(0), 0))
+        if filled > len(values):  # the list was replaced by a shorter one: start again
+            buffer, filled = np.empty(0), 0
+        if len(values) > filled:
+            if len(values) > len(buffer):
+                grown = np.empty(max(2 * len(buffer), len(values), 64))
+                grown[:filled] = buffer[:filled]
+                buffer = grown
+            buffer[filled:len(values)] = np.asarray(values[filled:], dtype=float)
+            filled = len(values)
+            self._arrays[name] = (buffer, filled)
+        view = buffer[:filled]
+        view.flags.writeable = False
+        return view
 
 
 def settings_label(run: Run, runs: list[Run]) -> str:
@@ -73,6 +93,100 @@ def _fmt(value) -> str:
 
 
 KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
+
+
+PARKED_ENTRIES = 12  # legend entries kept out of sight for reuse, per legend
+
+
+def sync_legend(legend: pg.LegendItem, entries: list):
+    """Make ``legend`` list ``entries`` ((curve, name) pairs), in that order, changing only what differs.
+
+    A legend entry's text is a QGraphicsTextItem laid out from HTML: making one costs several milliseconds,
+    and clearing and refilling the legend at each Train was most of the click's 120 ms. An entry whose name
+    is wanted again keeps its label (its sample is pointed at the new curve, as "J (total)" moves to the new
+    run); an entry no longer wanted is renamed for a new one; a surplus is hidden and parked, and parked entries
+    come back before any is made (reopening a project cleared the legend and made it again: 30-50 ms)."""
+    existing = list(legend.items)
+    by_name: dict[str, list] = {}
+    for sample, label in existing:
+        by_name.setdefault(label.text, []).append((sample, label))
+    kept, unplaced = [], []
+    for curve, name in entries:
+        reusable = by_name.get(name)
+        if reusable:
+            kept.append(reusable.pop(0))
+        else:
+            kept.append(None)
+            unplaced.append(len(kept) - 1)
+    spare = [entry for entries_of_name in by_name.values() for entry in entries_of_name]
+    parked = legend.__dict__.setdefault("_parked_entries", [])  # taken off earlier, kept for reuse
+    for position in unplaced:
+        name = entries[position][1]
+        if not spare and parked:  # back from the parked ones, one of the same name first
+            same = next((entry for entry in parked if entry[1].text == name), parked[-1])
+            parked.remove(same)
+            same[0].show()
+            same[1].show()
+            if same[1].opts.get("size") != legend.opts["labelTextSize"]:  # parked before a text-size change
+                same[1].setText(same[1].text, size=legend.opts["labelTextSize"])
+            spare.append(same)
+        if spare:
+            sample, label = spare.pop(0)
+            if label.text != name:
+                label.setText(name)
+            kept[position] = (sample, label)
+    _park(legend, spare)  # more entries than wanted: out of sight (another document, Reset)
+    added = False
+    for position, entry in enumerate(kept):
+        curve, name = entries[position]
+        if entry is None:
+            added = True
+            legend.addItem(curve, name)  # appended to items and to the layout; placed below
+            entry = legend.items[-1]
+            kept[position] = entry
+        sample, _ = entry
+        if sample.item is not curve:
+            sample.item = curve
+            sample.update()
+    same_order = [(id(s), id(l)) for s, l in legend.items] == [(id(s), id(l)) for s, l in kept]
+    if same_order and not spare and not added:  # renamed or pointed elsewhere in place: the layout stands
+        if unplaced:
+            legend.updateSize()  # a renamed entry may be wider
+        return
+    layout = legend.layout
+    for index in range(layout.count() - 1, -1, -1):
+        layout.removeAt(index)
+    for row, (sample, label) in enumerate(kept):
+        layout.addItem(sample, row, 0, alignment=Qt.AlignmentFlag.AlignVCenter)
+        layout.addItem(label, row, 1)
+    legend.items = kept
+    legend.rowCount = max(len(kept), 1)
+    legend.updateSize()
+
+
+def _park(legend: pg.LegendItem, entries: list):
+    """Take these (sample, label) entries out of ``legend``, hidden and kept for :func:`sync_legend` to reuse."""
+    parked = legend.__dict__.setdefault("_parked_entries", [])
+    for sample, label in entries:
+        if (sample, label) in legend.items:
+            legend.items.remove((sample, label))
+        legend.layout.removeItem(sample)
+        legend.layout.removeItem(label)
+        sample.hide()
+        label.hide()
+        parked.append((sample, label))
+    for sample, label in parked[PARKED_ENTRIES:]:
+        for item in (sample, label):
+            item.close()
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+    del parked[PARKED_ENTRIES:]
+
+
+def park_entries_of(legend: pg.LegendItem, curves):
+    """Park the legend entries of curves about to be taken off the plot (PlotItem.removeItem would delete
+    them, and the next run would make them again)."""
+    _park(legend, [(sample, label) for sample, label in legend.items if any(sample.item is c for c in curves)])
 
 
 class LossPlot(QWidget):
@@ -146,8 +260,7 @@ class LossPlot(QWidget):
         if index is None:  # already dropped from the kept runs
             return
         if index < len(self._curves):
-            for key, curve in self._curves.pop(index).items():
-                (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).removeItem(curve)
+            self._take_off(self._curves.pop(index))
         del self.runs[index]
         self._restyle()
 
@@ -188,30 +301,41 @@ class LossPlot(QWidget):
         """Forget all runs but the last ``n``, and take their curves off the plots."""
         cut = max(len(self.runs) - n, 0)
         for curves in self._curves[:cut]:
-            for key, curve in curves.items():
-                (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).removeItem(curve)
+            self._take_off(curves)
         self.runs, self._curves = self.runs[cut:], self._curves[cut:]
+
+    def _take_off(self, curves: dict):
+        """Remove one run's curves from the plots; their legend entries are parked for the next run."""
+        park_entries_of(self.cost_legend, curves.values())
+        park_entries_of(self.validation_legend, curves.values())
+        for key, curve in curves.items():
+            (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).removeItem(curve)
 
     def _restyle(self):
         """Pens and legend entries of the kept runs: the current run solid and named by term, earlier runs
         dashed and named by the settings that differ. A run's curves are made once, when it first shows:
         making every kept run's curves again at each Train took 70 ms of the GUI thread with eight runs."""
-        self.cost_legend.clear()
-        self.validation_legend.clear()
+        cost_entries, validation_entries = [], []
         for index, run in enumerate(self.runs):
             if index == len(self._curves):
                 self._curves.append(self._new_curves(run))
             curves, current = self._curves[index], run is self.current
             label = settings_label(run, self.runs)
             for term in ("total", "data", "reg"):
-                curves[term].setPen(self._pen(TERM_COLORS[term], current))
+                pen = self._pen(TERM_COLORS[term], current)
+                if curves[term].opts["pen"] != pen:
+                    curves[term].setPen(pen)
                 if current or term == "total":
                     name = TERM_LABELS[term] if current else f"{TERM_LABELS[term]} ({label})"
-                    self.cost_legend.addItem(curves[term], name)
+                    cost_entries.append((curves[term], name))
             for key, color, metric in zip(VALIDATION_KEYS, VALIDATION_COLORS, run.metrics):
-                curves[key].setPen(self._pen(color, current))
+                pen = self._pen(color, current)
+                if curves[key].opts["pen"] != pen:
+                    curves[key].setPen(pen)
                 if current:
-                    self.validation_legend.addItem(curves[key], metric.upper())
+                    validation_entries.append((curves[key], metric.upper()))
+        sync_legend(self.cost_legend, cost_entries)
+        sync_legend(self.validation_legend, validation_entries)
 
     def _new_curves(self, run: Run) -> dict:
         curves = {term: self._plot(self.cost_plot) for term in ("total", "data", "reg")}

@@ -9,6 +9,7 @@ grids and otherwise computed per painted cell. Nothing shown is NaN or inf: such
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -34,6 +35,31 @@ _APPEARANCE_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole
 _MISSING_FOREGROUND = QColor(130, 130, 130)
 _PREDICTION_FOREGROUND = QColor(70, 70, 150)
 _FIXED_BELOW = 1e6  # larger numbers in exponent form: "1e+308" fits a cell, 309 digits do not
+
+
+# Ratings -> its per-user and per-item counts and means, as the grid's headers and colours read them
+_SUMMARIES: "weakref.WeakKeyDictionary[Ratings, tuple]" = weakref.WeakKeyDictionary()
+
+
+def grid_summary(ratings: Ratings) -> tuple:
+    """(user counts, item counts, user means, item means) of a Ratings object, computed once while it lives
+    (Ratings are immutable)."""
+    summary = _SUMMARIES.get(ratings)
+    if summary is None:
+        summary = (ratings.user_counts(), ratings.item_counts(), ratings.user_means(), ratings.item_means())
+        for array in summary:
+            array.flags.writeable = False  # shared by every model showing these ratings
+        _SUMMARIES[ratings] = summary
+    return summary
+
+
+def prepare_for_grid(ratings: Ratings) -> Ratings:
+    """Do in advance, in any thread, what showing ``ratings`` in the grid costs in O(n log n): the sorted cell
+    index and the counts and means. Opening 25 million ratings, that is half a minute of sorting and
+    counting that the GUI thread would otherwise spend frozen after the progress dialog has closed."""
+    cell_index(ratings)
+    grid_summary(ratings)
+    return ratings
 
 
 def format_number(value: float, decimals: int, signed: bool = False) -> str:
@@ -105,11 +131,7 @@ class RatingTableModel(QAbstractTableModel):
         self._folded_names: dict[int, list[str]] = {}
 
     def _recount(self):
-        ratings = self._ratings
-        self._user_counts = ratings.user_counts()
-        self._item_counts = ratings.item_counts()
-        self._user_means = ratings.user_means()
-        self._item_means = ratings.item_means()
+        self._user_counts, self._item_counts, self._user_means, self._item_means = grid_summary(self._ratings)
 
     def set_ratings(self, ratings: Ratings, clear_undo: bool = True):
         """Show other data (a new file or preset). Predictions of the old data are dropped."""

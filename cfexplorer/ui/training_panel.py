@@ -551,7 +551,7 @@ class TrainingPanel(QWidget):
                                                   model.n_epochs)
         self.progress.setRange(0, max(model.n_epochs, 1))
         self.progress.setFormat("epoch %v / %m" if model.n_epochs else "epoch 0 / 0")
-        self.progress.setValue(0)
+        self._show_progress(0)
         self._progress_text = "starting…"
         self._started_at = time.perf_counter()
         # What File ▸ Export as Python Script needs to train this run again, number for number.
@@ -657,7 +657,7 @@ class TrainingPanel(QWidget):
         self.status_label.setText(f"trained: {epochs} epochs ({how})")
         self.progress.setRange(0, max(epochs, 1))
         self.progress.setFormat("epoch %v / %m")
-        self.progress.setValue(epochs)
+        self._show_progress(epochs)
 
     def shutdown(self) -> bool:
         """Closing: end the run and wait (bounded) for every training thread; True when all have ended."""

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from cfexplorer.core.edits import SetCells
+from cfexplorer.core.edits import ITEMS, USERS, SetCells
 from cfexplorer.ui import document as document_module
 from cfexplorer.ui.document import safe_file_stem
 
@@ -122,6 +122,31 @@ def test_a_large_file_opens_in_the_background_and_cancel_changes_nothing(qtbot, 
     monkeypatch.setattr(document_module, "read_any", real_read)
     assert window.open_file(path, confirm=False)  # and the same file opens when not cancelled
     assert window.table.ratings.n_ratings == 2
+
+
+def test_a_large_file_is_sorted_and_counted_for_the_grid_in_the_background(qtbot, window, tmp_path, monkeypatch):
+    """The grid's cell index and per-row counts and means are made in the reading thread, so that the GUI thread
+    only swaps the document in; what the grid shows is the file's."""
+    from cfexplorer.core import cell_index as cell_index_module
+    from cfexplorer.ui import table_model as table_model_module
+
+    monkeypatch.setattr(document_module, "BACKGROUND_OPEN_BYTES", 0)
+    built_in = []
+    real_of, real_counts = cell_index_module.CellIndex.of, table_model_module.Ratings.user_counts
+    monkeypatch.setattr(cell_index_module.CellIndex, "of",
+                        classmethod(lambda cls, ratings: built_in.append(threading.current_thread()) or
+                                    real_of.__func__(cls, ratings)))
+    monkeypatch.setattr(table_model_module.Ratings, "user_counts",
+                        lambda ratings: built_in.append(threading.current_thread()) or real_counts(ratings))
+    path = tmp_path / "big.csv"
+    path.write_text("user,item,rating\na,x,4\nb,y,2\na,y,5\n")
+    assert window.open_file(path, confirm=False)
+    assert len(built_in) == 2 and threading.main_thread() not in built_in
+    table = window.table
+    u, x, y = list(table.ratings.user_labels).index("a"), list(table.ratings.item_labels).index("x"), \
+        list(table.ratings.item_labels).index("y")
+    assert table.value(*table.position(u, x)) == 4 and table.value(*table.position(u, y)) == 5
+    assert table.count(USERS, u) == 2 and table.mean(ITEMS, y) == 3.5  # what the headers show
 
 
 def test_the_suggested_file_name_is_valid_everywhere(window):

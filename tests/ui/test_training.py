@@ -270,6 +270,68 @@ def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
     assert [label.text for _, label in plot.cost_legend.items] == ["J (total)", "data term", "regularization term"]
 
 
+def test_each_train_moves_the_legend_to_the_new_run_without_remaking_its_entries(qtbot, window):
+    panel = window.training_panel
+    plot = panel.loss_plot
+    panel.epochs.setValue(10)
+    for reg in (0.0, 1.5):
+        panel.reg.setValue(reg)
+        run_to_end(qtbot, window)
+    labels_before = {label.text: label for _, label in plot.cost_legend.items + plot.validation_legend.items}
+    panel.reg.setValue(3.0)
+    run_to_end(qtbot, window)
+    entries = {label.text: sample.item for sample, label in plot.cost_legend.items + plot.validation_legend.items}
+    assert list(entries) == ["J (total) (run 1: reg=0)", "J (total) (run 2: reg=1.5)", "J (total)", "data term",
+                             "regularization term", "RMSE", "MAE"]
+    newest, second = plot._curves[-1], plot._curves[-2]
+    # each entry's sample draws the curve it names: the new run's terms, the earlier run's dashed J
+    assert [entries[name] for name in ("J (total)", "data term", "regularization term", "RMSE", "MAE")] == \
+        [newest["total"], newest["data"], newest["reg"], newest["validation"], newest["validation2"]]
+    assert entries["J (total) (run 2: reg=1.5)"] is second["total"]
+    assert second["total"].opts["pen"].style() == Qt.PenStyle.DashLine
+    for name in ("J (total) (run 1: reg=0)", "J (total)", "data term", "regularization term", "RMSE", "MAE"):
+        assert any(label is labels_before[name] for _, label in plot.cost_legend.items + plot.validation_legend.items)
+    # the legend's box holds every entry, one under the other
+    rows = [plot.cost_legend.layout.itemAt(row, 1) for row in range(len(plot.cost_legend.items))]
+    assert [item.text for item in rows] == list(entries)[:5]
+    assert plot.cost_legend.boundingRect().height() >= sum(item.height() for item in rows)
+
+
+def test_the_legend_empties_with_another_document_and_fills_again_with_the_next_run(qtbot, window):
+    panel = window.training_panel
+    plot = panel.loss_plot
+    panel.epochs.setValue(10)
+    run_to_end(qtbot, window)
+    labels_before = [label for _, label in plot.cost_legend.items]
+    window.open_preset("course-eve")
+    assert plot.cost_legend.items == [] and plot.validation_legend.items == []
+    assert not any(label.isVisible() for label in labels_before)  # nothing of the old run is drawn
+    run_to_end(qtbot, window)
+    entries = plot.cost_legend.items
+    assert [label.text for _, label in entries] == ["J (total)", "data term", "regularization term"]
+    assert [sample.item for sample, _ in entries] == [plot._curves[-1][term] for term in ("total", "data", "reg")]
+    assert all(sample.isVisible() and label.isVisible() for sample, label in entries)
+    assert {id(label) for _, label in entries} == {id(label) for label in labels_before}  # taken back, not made
+    panel.reset_button.click()
+    assert plot.cost_legend.items == [] and plot.cost_plot.listDataItems() == []
+
+
+def test_a_long_run_plots_every_epoch_it_reported(qtbot, window):
+    """The curves are extended batch by batch as progress arrives: what they hold at the end is every epoch."""
+    panel = window.training_panel
+    panel.epochs.setValue(400)
+    batches = []
+    panel.controller.sig_progress.connect(lambda records, predictor: batches.append(len(records)))
+    run_to_end(qtbot, window)
+    history = panel.model.history_
+    assert len(batches) > 1 and sum(batches) == len(history)
+    x, y = panel.loss_plot.curve_data("total")
+    np.testing.assert_array_equal(x, [record.epoch for record in history])
+    np.testing.assert_array_equal(y, [record.total for record in history])
+    x, y = panel.loss_plot.curve_data("reg")
+    np.testing.assert_array_equal(y, [record.reg_term for record in history])
+
+
 def test_the_plot_keeps_the_last_eight_runs(qtbot, window):
     from cfexplorer.ui.loss_plot import KEPT_RUNS
 
