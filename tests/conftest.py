@@ -51,6 +51,19 @@ def pytest_addoption(parser):
     parser.addoption("--busy-cpu", type=int, default=0, metavar="N",
                      help="keep N processes spinning on the CPU for the whole run (CI's second pass: the suite "
                           "must pass on a loaded machine)")
+    parser.addoption("--spark", action="store_true",
+                     help="also run the tests marked spark: Spark's ALS end to end on MovieLens latest-small "
+                          "(a JVM, 30-165 s; needs pyspark, Java 17 and the shared data)")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Spark's end-to-end run alone took longer than the rest of the suite on two cores: opt-in, not default.
+    if config.getoption("--spark"):
+        return
+    opt_in = pytest.mark.skip(reason="Spark's end-to-end run is opt-in: python -m pytest --spark")
+    for item in items:
+        if item.get_closest_marker("spark") is not None:
+            item.add_marker(opt_in)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -59,6 +59,7 @@ def _spark_ready() -> bool:
     return spark_als.missing_requirement() is None
 
 
+@pytest.mark.spark
 @pytest.mark.skipif(not _spark_ready(), reason="needs pyspark and Java (pip install 'cfexplorer[spark]')")
 def test_spark_als_on_latest_small_matches_ours_within_0_02(shared_data, tmp_path, request):
     if request.config.getoption("--busy-cpu"):

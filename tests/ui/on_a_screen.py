@@ -54,12 +54,17 @@ def where_controls_are(window) -> list[dict]:
 
 
 def settle(app, ms: int = 300):
-    """Let the layouts that a font change and a resize set off run to the end."""
+    """Let the layouts that a font change and a resize set off run to the end. They are chains of posted
+    events (a layout request, a deferred dock resize, the next layout request), each link one pass of the
+    event loop: so at least one pass per 10 ms asked for, however few passes a loaded machine fits in that
+    time (under two busy test processes, 300 ms held a few passes and the settings were measured mid-way)."""
     import time
 
     end = time.monotonic() + ms / 1000
-    while time.monotonic() < end:
+    passes = 0
+    while time.monotonic() < end or passes < ms // 10:
         app.processEvents()
+        passes += 1
         time.sleep(0.01)
 
 
