@@ -53,14 +53,31 @@ def where_controls_are(window) -> list[dict]:
     return shown
 
 
-def settle(app, ms: int = 300):
-    """Let the layouts that a font change and a resize set off run to the end."""
+def settle(app, ms: int = 300, window=None, longest_ms: int = 10_000):
+    """Let the layouts that a font change and a resize set off run to the end: at least ``ms``, and with a
+    ``window``, until its training panel's geometry has not changed for ``ms`` (a loaded machine runs the
+    chain of layout requests slower than any fixed wait; a scroll bar appearing narrows the viewport first and
+    the settings a moment later)."""
     import time
 
-    end = time.monotonic() + ms / 1000
-    while time.monotonic() < end:
+    def geometry():
+        if window is None:
+            return None
+        scroller = window.training_panel.settings_scroller
+        return (rect(window.frameGeometry()), scroller.widget().width(), scroller.viewport().width(),
+                scroller.horizontalScrollBar().maximum())
+
+    start = last_change = time.monotonic()
+    seen = geometry()
+    while True:
         app.processEvents()
         time.sleep(0.01)
+        now = time.monotonic()
+        current = geometry()
+        if current != seen:
+            seen, last_change = current, now
+        if now - last_change >= ms / 1000 or now - start >= longest_ms / 1000:
+            return
 
 
 def main(argv: list[str]) -> int:
@@ -87,7 +104,7 @@ def main(argv: list[str]) -> int:
         if presentation_png:
             window.train_and_wait()
             window.set_presentation(True)
-            settle(app)
+            settle(app, window=window)
             panel = window.training_panel
             report["full_screen"] = window.isFullScreen()
             report["window"] = rect(window.frameGeometry())
@@ -97,7 +114,7 @@ def main(argv: list[str]) -> int:
             report["controls"] = {}
             for index in range(panel.model_kind.count()):  # each model shows settings of its own
                 panel.model_kind.setCurrentIndex(index)
-                settle(app, 100)
+                settle(app, 100, window=window)
                 report["controls"][panel.kind] = where_controls_are(window)
             panel.model_kind.setCurrentIndex(0)
             settle(app, 100)
