@@ -110,7 +110,8 @@ def test_select_all_links_every_user_and_movie_and_moving_the_selection_is_bound
     press(qtbot, huge, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ShiftModifier)
     rows = huge.grid.selected_cell_count()
     assert 1 < rows < 100
-    assert huge.grid.selected_entries(1) == sorted(huge.proxy.source_rows[1:1 + rows].tolist())
+    top = huge.grid.currentIndex().row()  # Qt's Page Up need not go back as far as Page Down went
+    assert top <= 1 and huge.grid.selected_entries(1) == sorted(huge.proxy.source_rows[top:top + rows].tolist())
 
 
 def test_sort_by_a_column_filter_and_density_on_the_huge_grid(qtbot, huge):
