@@ -4,7 +4,7 @@ Factor Tables Beside the Grid).
 
 Linked to the grid (:meth:`FactorTables.link_to_grid`): scrolling the grid brings the first movie and the first
 user it shows to the top of X and of W, whatever the grid's sorting, filtering or orientation, and the current
-cell's movie and user are the current rows of X and W (the two vectors whose dot product it shows).
+cell's movie and user are bold in X and W (the two vectors its prediction is made of).
 
 They follow training live (read from the predictor the grid shows). When no run is going, a number can be typed
 over: the edit goes onto the window's undo stack as a :class:`~cfexplorer.core.factor_edits.SetParameter` of the
@@ -227,7 +227,7 @@ class FactorTables(QWidget):
     def _fit_rows_to_font(self):
         metrics = self.fontMetrics()
         height = metrics.height() + _ROW_PADDING
-        width = metrics.horizontalAdvance("+0.000") + 2 * _ROW_PADDING  # a factor's text is never cut
+        width = metrics.horizontalAdvance("-00.000") + 2 * _ROW_PADDING  # a factor's text is never cut
         for view in (self.movie_view, self.user_view):
             view.verticalHeader().setDefaultSectionSize(height)
             view.horizontalHeader().setDefaultSectionSize(width)
