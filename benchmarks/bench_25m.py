@@ -169,6 +169,7 @@ def train_runs(window, heartbeat: Heartbeat, optimizer: str, epochs: int, runs: 
         panel.sig_run_ended.disconnect(done.quit)
         panel.controller.sig_progress.disconnect(count)
         results.append((float(gaps.max()), float(np.percentile(gaps, 99)), elapsed, len(updates) / elapsed))
+        print(f"  run: longest stall {gaps.max():.0f} ms, {elapsed:.1f} s", flush=True)
         wait(0.3)
     return results
 
@@ -229,6 +230,7 @@ def measure_everything(args, app, window, path: Path) -> dict:
         out["train_ref"] = train_runs(window, heartbeat, args.optimizer, args.epochs, args.runs, window.factor_dock)
     # --- the large file ------------------------------------------------------------------------------------
     out["open"] = open_with_cancel(window, path, heartbeat)
+    print(f"  opened: {out['open']['seconds']:.1f} s, longest gap {out['open']['longest_gap_ms']:.0f} ms", flush=True)
     out["rss_after_open"] = rss_mb("VmRSS")
     if not out["open"]["opened"]:
         return out
