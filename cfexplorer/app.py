@@ -889,6 +889,7 @@ class MainWindow(QMainWindow):
         self.factor_tables.setVisible(on)
         self.settings.setValue(FACTOR_TABLES_SETTING, bool(on))
         if on:
+            self.factor_tables.show_kept()
             self.factor_tables.follow_grid_scroll()
 
     def _restore_geometry(self):

@@ -238,13 +238,18 @@ class Ratings:
         )
 
     def item_titles(self) -> np.ndarray:
-        """Display names of items: the title where known, else the label."""
-        if self.item_info is not None and "title" in self.item_info:
-            titles = np.array(self.item_info["title"], dtype=object)
-            missing = pd.isna(titles)
-            titles[missing] = self.item_labels[missing]
-            return titles.astype(str).astype(object)
-        return self.item_labels.astype(str).astype(object)
+        """Display names of items: the title where known, else the label (a copy: callers may change it)."""
+        titles = self.__dict__.get("_item_titles")
+        if titles is None:  # made once: the ratings never change, and the names took 40 ms at 9,700 movies
+            if self.item_info is not None and "title" in self.item_info:
+                titles = np.array(self.item_info["title"], dtype=object)
+                missing = pd.isna(titles)
+                titles[missing] = self.item_labels[missing]
+                titles = titles.astype(str).astype(object)
+            else:
+                titles = self.item_labels.astype(str).astype(object)
+            self.__dict__["_item_titles"] = titles
+        return titles.copy()
 
     # --- derived rating sets -------------------------------------------------------------------
     def with_values(self, users, items, values, validate: bool = True) -> "Ratings":

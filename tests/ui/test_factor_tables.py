@@ -72,6 +72,7 @@ def test_shown_again_an_edit_there_changes_a_question_mark_cell_and_undo_restore
     action.trigger()  # hidden while training, shown afterwards: what it shows is the model's as it is now
     assert window.train_and_wait(60)
     model = window.training_panel.model
+    assert window.factor_tables.movies.rowCount() == 0  # hidden, the run's updates were not copied into it
     action.trigger()
     QApplication.processEvents()
     tables = window.factor_tables
@@ -143,6 +144,18 @@ def test_the_tables_show_the_trained_factors_and_biases(qtbot, window):
         np.unravel_index(np.argmin(model.item_factors_), model.item_factors_.shape)
     colour = lambda at: tables.movies.data(tables.movies.index(*at), Qt.ItemDataRole.BackgroundRole)  # noqa: E731
     assert colour(high).blue() > colour(high).red() and colour(low).red() > colour(low).blue()  # as in the grid
+
+
+def test_a_rename_in_the_grid_renames_the_row_of_the_tables_and_keeps_its_factors(qtbot, window):
+    from cfexplorer.core.edits import ITEMS
+
+    model = trained(window)
+    tables = window.factor_tables
+    item = list(window.table.ratings.item_titles()).index("Romance forever")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(window.table.index(*window.table.position(0, item))))
+    window.rename_current(ITEMS, "Romance for a while")
+    assert tables.movies.headerData(item, Qt.Orientation.Vertical) == "Romance for a while"
+    np.testing.assert_allclose(shown(tables.movies), model.item_factors_, atol=5e-6)
 
 
 def test_typing_over_a_factor_recomputes_the_prediction_the_explanation_and_j_and_undo_restores_them(qtbot,
