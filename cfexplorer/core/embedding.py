@@ -88,10 +88,11 @@ class Embedding:
         genres = None
         if ratings.item_info is not None and "genres" in ratings.item_info:
             genres = np.asarray(ratings.item_info["genres"].fillna("").astype(str), dtype=object)
+        summaries = ratings.summaries()  # made once per ratings (while a large file opens, off the GUI thread)
         items = EmbeddingTable(ratings.item_titles(), np.zeros((ratings.n_items, 0)), None,
-                               ratings.item_counts(), ratings.item_means(), genres)
+                               summaries.item_counts, summaries.item_means, genres)
         users = EmbeddingTable(ratings.user_labels.astype(str).astype(object), np.zeros((ratings.n_users, 0)), None,
-                               ratings.user_counts(), ratings.user_means())
+                               summaries.user_counts, summaries.user_means)
         return cls(items, users)
 
     @classmethod

@@ -8,6 +8,7 @@ labels carry the raw ids or names a file used. Dense matrices are built only on 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -107,6 +108,13 @@ def check_rating_values(values: np.ndarray) -> None:
         raise ValueError(f"rating {low if -low > high else high:g} is beyond ±{MAX_ABS_RATING:,.0f}")
     if high - low > MAX_SCALE_WIDTH:
         raise ValueError(f"ratings from {low:g} to {high:g} span more than {MAX_SCALE_WIDTH:,.0f}")
+
+
+class RatingSummaries(NamedTuple):
+    user_counts: np.ndarray
+    item_counts: np.ndarray
+    user_means: np.ndarray
+    item_means: np.ndarray
 
 
 class Ratings:
@@ -210,6 +218,18 @@ class Ratings:
 
     def user_means(self, empty: float = np.nan) -> np.ndarray:
         return _grouped_mean(self.users, self.values, self.n_users, empty)
+
+    def summaries(self) -> "RatingSummaries":
+        """Per-user and per-item counts and means, computed once (the ratings never change) and read-only: the
+        grid's headers and colours and the factor space's rows share them, and on 25 million ratings each
+        computation is seconds that a thread preparing a document can spend instead of the GUI thread."""
+        summaries = self.__dict__.get("_summaries")
+        if summaries is None:
+            summaries = RatingSummaries(self.user_counts(), self.item_counts(), self.user_means(), self.item_means())
+            for array in summaries:
+                array.flags.writeable = False
+            self.__dict__["_summaries"] = summaries
+        return summaries
 
     def global_mean(self) -> float:
         return float(self.values.mean()) if self.n_ratings else 0.0

@@ -9,7 +9,6 @@ grids and otherwise computed per painted cell. Nothing shown is NaN or inf: such
 from __future__ import annotations
 
 import math
-import weakref
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -37,20 +36,11 @@ _PREDICTION_FOREGROUND = QColor(70, 70, 150)
 _FIXED_BELOW = 1e6  # larger numbers in exponent form: "1e+308" fits a cell, 309 digits do not
 
 
-# Ratings -> its per-user and per-item counts and means, as the grid's headers and colours read them
-_SUMMARIES: "weakref.WeakKeyDictionary[Ratings, tuple]" = weakref.WeakKeyDictionary()
-
-
 def grid_summary(ratings: Ratings) -> tuple:
-    """(user counts, item counts, user means, item means) of a Ratings object, computed once while it lives
-    (Ratings are immutable)."""
-    summary = _SUMMARIES.get(ratings)
-    if summary is None:
-        summary = (ratings.user_counts(), ratings.item_counts(), ratings.user_means(), ratings.item_means())
-        for array in summary:
-            array.flags.writeable = False  # shared by every model showing these ratings
-        _SUMMARIES[ratings] = summary
-    return summary
+    """(user counts, item counts, user means, item means), as the grid's headers and colours read them: computed
+    once per Ratings and shared (read-only) with the factor space."""
+    summaries = ratings.summaries()
+    return summaries.user_counts, summaries.item_counts, summaries.user_means, summaries.item_means
 
 
 def prepare_for_grid(ratings: Ratings) -> Ratings:

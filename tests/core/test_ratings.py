@@ -116,3 +116,22 @@ def test_the_widest_allowed_ratings_keep_an_inferred_scale():
     ratings = Ratings.from_arrays(["a", "b"], ["x", "x"], [-500_000.0, 500_000.0])
     assert (ratings.scale.low, ratings.scale.high) == (-500_000, 500_000)
     assert Ratings.from_arrays(["a"], ["x"], [1e6]).scale == RatingScale(1e6 - 1, 1e6 + 1, None)
+
+
+def test_summaries_are_computed_once_read_only_and_shared_with_the_factor_space_rows():
+    from cfexplorer.core.embedding import Embedding
+
+    ratings = Ratings([0, 0, 1, 2], [0, 1, 1, 1], [4.0, 2.0, 5.0, 3.0], ["a", "b", "c", "d"], ["x", "y"])
+    summaries = ratings.summaries()
+    assert ratings.summaries() is summaries
+    np.testing.assert_array_equal(summaries.user_counts, [2, 1, 1, 0])
+    np.testing.assert_array_equal(summaries.item_counts, [1, 3])
+    np.testing.assert_allclose(summaries.user_means, [3.0, 5.0, 3.0, np.nan])
+    np.testing.assert_allclose(summaries.item_means, [4.0, 10 / 3])
+    with pytest.raises(ValueError):
+        summaries.item_counts[0] = 7  # shared by the grid and the factor space: nobody may change it
+    rows = Embedding.rows_of(ratings)
+    assert rows.items.counts is summaries.item_counts and rows.users.means is summaries.user_means
+    titles = ratings.item_titles()
+    titles[0] = "changed"  # a copy: the next caller still gets the names
+    assert list(ratings.item_titles()) == ["x", "y"]
