@@ -204,7 +204,9 @@ def test_train_pause_while_the_old_run_ends_then_train(tmp_path):
 def test_no_training_thread_outlives_the_tests_window(window):
     """The thread check the machine relies on: a paused run has one thread, closing ends it."""
     QTest.keyClick(window, Qt.Key.Key_F7)
-    QTest.qWait(100)
+    deadline = time.monotonic() + 10  # a loaded machine may take a while to start the thread; an idle one does not
+    while not training_threads() and time.monotonic() < deadline:
+        QTest.qWait(10)
     assert training_threads()
     window.undo_stack.setClean()
     window.close()
