@@ -55,8 +55,7 @@ def read_header(stream, path, name: str, kinds: str = NUMBERS_AND_TEXT, error=Ra
     nbytes = limits.checked_product(shape) * dtype.itemsize
     # Beside a zero (or with zero-byte items) a dimension declares no bytes at all, yet readers build a name or
     # a row per entry: (10**12, 0) hung the factor reader building a trillion names. Counted as one item each.
-    if nbytes == 0 and limits.checked_product([max(n, 1) for n in shape]) * max(dtype.itemsize, 1) > \
-            limits.MAX_ARRAY_BYTES:
+    if nbytes == 0 and limits.checked_product([max(n, 1) for n in shape]) > limits.MAX_EMPTY_ARRAY_ENTRIES:
         raise error(path, f"array {name!r} declares the shape {shape}, more empty entries than a file may hold")
     return ArrayHeader(tuple(shape), dtype, nbytes)
 

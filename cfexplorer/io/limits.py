@@ -46,6 +46,10 @@ WIDE_FIRST_LINE_COLUMNS = 5  # a first line with more columns than this is read 
 # free memory, and never more than this in one file: no project or factor table of ours comes near
 # (MovieLens 25M's ratings and a 64-factor model are under 1 GB).
 MAX_ARRAY_BYTES = 8 * 2**30
+# An array with no bytes of data (a zero dimension, or zero-byte items) may still declare entries that readers
+# name one by one: more than this many are refused (MovieLens 25M has 162,541 users; (1_825_000_000, 0) passed
+# the byte bound, 8 GB counted at 8 bytes an entry, and hung the factor reader for minutes naming its rows).
+MAX_EMPTY_ARRAY_ENTRIES = 50_000_000
 ARRAY_OVERHEAD = 2
 
 # A zip member (.xlsx part) may declare at most this many bytes; a worksheet's XML is streamed, but

@@ -227,7 +227,8 @@ def test_100000_users_by_100000_movies_with_one_rating_each_stay_sparse(tmp_path
 
 @pytest.mark.parametrize("suffix, member, shape, descr", [
     (".npy", None, (10**12, 0), "<f8"), (".npy", None, (0, 2**31), "<f8"), (".npz", "item_factors", (10**12, 0), "<f8"),
-    (".npz", "item_names", (2**40,), "<U0")])
+    (".npz", "item_names", (2**40,), "<U0"), (".npy", None, (1_825_000_000, 0), "<f8"),
+    (".npz", "user_factors", (1_825_000_000, 0), "|u1")])
 def test_arrays_declaring_a_trillion_empty_rows_are_refused_at_once(tmp_path, suffix, member, shape, descr):
     # No bytes of data, so no size check caught them; the factor reader then built a name per row for good
     # (the hostile-header property test hung the suite on one of these).
