@@ -1,12 +1,22 @@
 """Test set-up: Qt runs offscreen, pyqtgraph uses PySide6, shared data is found beside the project."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+# What the app keeps per user (the screenshot command's settings, the error log) goes to folders of this test
+# process's own, inherited by the processes it starts: never the developer's, never another test run's.
+_USER_FOLDERS = tempfile.mkdtemp(prefix="cfx-test-user-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_USER_FOLDERS, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_USER_FOLDERS, "data")
+atexit.register(shutil.rmtree, _USER_FOLDERS, ignore_errors=True)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

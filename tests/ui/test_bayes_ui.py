@@ -24,7 +24,7 @@ def hover_tooltip(qtbot, window, index) -> str:
     at = grid.visualRect(index).center()
     event = QHelpEvent(QEvent.Type.ToolTip, at, grid.viewport().mapToGlobal(at))
     QApplication.sendEvent(grid.viewport(), event)
-    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=10_000)
     text = QToolTip.text()
     QToolTip.hideText()
     return text
@@ -96,7 +96,7 @@ def test_the_explanation_says_how_sure_the_model_is_about_eve(qtbot, eve_trained
     for user in ("Eve", "Alice"):
         index, (u, i) = cell_index(window, user, "Swords vs. karate")
         window.grid.setCurrentIndex(index)
-        qtbot.waitUntil(lambda: f"About {user} on average" in window.explain_panel.text.toPlainText(), timeout=3000)
+        qtbot.waitUntil(lambda: f"About {user} on average" in window.explain_panel.text.toPlainText(), timeout=10_000)
         text = window.explain_panel.text.toPlainText()
         kept = len(model.kept_samples_)
         assert 16 < kept <= 32 and f"posterior standard deviation over {kept} kept samples" in text

@@ -34,7 +34,7 @@ def type_into(qtbot, window, index, text):
     qtbot.keyClicks(editor, text[1:])
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     # Qt commits an editor on Enter through a queued call: let the event loop deliver it.
-    qtbot.waitUntil(lambda: grid.state() != grid.State.EditingState, timeout=2000)
+    qtbot.waitUntil(lambda: grid.state() != grid.State.EditingState, timeout=10_000)
 
 
 def test_starts_on_the_course_example(window):
@@ -362,7 +362,7 @@ def test_enter_after_an_edit_moves_to_the_cell_below(qtbot, window):
     assert value(window, "Bob", "Romance forever") == "4"
     qtbot.keyClicks(window.grid, "2")  # the next rating goes straight into the cell below
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.grid.state() != window.grid.State.EditingState, timeout=2000)
+    qtbot.waitUntil(lambda: window.grid.state() != window.grid.State.EditingState, timeout=10_000)
     below = window.table.ratings.item_titles()[window.proxy.mapToSource(current).row()]
     assert value(window, "Bob", below) == "2"
 

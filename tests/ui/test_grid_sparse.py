@@ -73,7 +73,7 @@ def test_typing_and_undo_derive_the_index_without_rebuilding_it(qtbot, huge, mon
     qtbot.keyClick(grid, Qt.Key.Key_4)
     editor = QApplication.focusWidget()
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: grid.state() != grid.State.EditingState, timeout=2000)
+    qtbot.waitUntil(lambda: grid.state() != grid.State.EditingState, timeout=10_000)
     assert proxy.data(index) == "4" and huge.table.ratings.n_ratings == N + (before == "?")
     huge.act_undo.trigger()
     assert proxy.data(index) == before and huge.table.ratings.n_ratings == N

@@ -53,7 +53,7 @@ def test_each_model_trains_from_the_panel_and_fills_the_grid(qtbot, window, kind
     assert shown == pytest.approx(float(model.predict([user], [item])[0]), abs=1e-4)
     # The factor view shows whatever vectors the model learned (drawn when its tab comes to the front).
     window.factor_dock.raise_()
-    qtbot.waitUntil(lambda: window.factor_space.embedding is not None, timeout=3000)
+    qtbot.waitUntil(lambda: window.factor_space.embedding is not None, timeout=10_000)
     embedding = window.factor_space.embedding
     if kind != "global_mean":
         np.testing.assert_allclose(embedding.items.factors, model.item_factors_)
@@ -89,7 +89,7 @@ def test_dot_bias_model_uses_the_y_range_and_the_explanation_shows_it(qtbot, win
     assert predictions.min() > 0.5 and predictions.max() < 5.5
     user, item = question_mark_cells(window)[0]
     window.grid.setCurrentIndex(window.grid.model().index(user, item))
-    qtbot.waitUntil(lambda: "sigmoid(z)" in window.explain_panel.text.toPlainText(), timeout=3000)
+    qtbot.waitUntil(lambda: "sigmoid(z)" in window.explain_panel.text.toPlainText(), timeout=10_000)
 
 
 def test_a_mistyped_setting_is_refused_with_a_message(qtbot, window):

@@ -44,11 +44,11 @@ def test_a_new_grid_is_filled_by_typing_down_a_column_and_refuses_ratings_off_it
     answer_new_grid(2, 3, "1 to 5 stars")
     window.act_new.trigger()
     window.activateWindow()  # the closed dialog took the focus with it
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(window.isActiveWindow, timeout=10_000)
     type_into(qtbot, window, window.proxy.index(0, 0), "4")
     qtbot.keyClicks(window.grid, "0")  # Enter moved down: the next key edits the next movie; 0 is off the scale
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.grid.state() != window.grid.State.EditingState, timeout=2000)
+    qtbot.waitUntil(lambda: window.grid.state() != window.grid.State.EditingState, timeout=10_000)
     assert "outside the rating scale 1 to 5" in window.message_bar.text
     dense = window.table.ratings.to_dense()
     np.testing.assert_array_equal(dense[0], [4, np.nan, np.nan])

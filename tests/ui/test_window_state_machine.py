@@ -149,7 +149,7 @@ def test_a_suggested_fix_after_its_movie_was_removed_changes_no_other_cell(qtbot
     editor = QApplication.focusWidget()
     qtbot.keyClicks(editor, ".7")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.message_bar.action_button.isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: window.message_bar.action_button.isVisible(), timeout=10_000)
     assert window.message_bar.action_button.text() == "Use 3.5"
     grid.select_entries(ITEMS, [1])
     assert window.remove_selected(ITEMS)  # "Romance forever" goes; "Cute puppies of love" moves up
