@@ -25,7 +25,7 @@ def type_into_table(qtbot, view, row, column, text):
     editor.selectAll()
     qtbot.keyClicks(editor, text)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: view.state() != view.State.EditingState, timeout=2000)
+    qtbot.waitUntil(lambda: view.state() != view.State.EditingState, timeout=10_000)
 
 
 def shown(model) -> np.ndarray:
