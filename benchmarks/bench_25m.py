@@ -32,10 +32,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QPoint, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 
 from bench_factor_space import measure as measure_pointer  # noqa: E402
-from bench_gui_stall import Heartbeat, wait  # noqa: E402
+from bench_gui_stall import Heartbeat, train_with_heartbeat, wait  # noqa: E402
 from common import MOVIELENS_RATINGS, benchmark_window, busy_processes, machine_load, rss_mb  # noqa: E402
 
 ML_25M_USERS, ML_25M_ITEMS, ML_25M_RATINGS = 162_541, 59_047, 25_000_095
@@ -148,27 +148,12 @@ def open_with_cancel(window, path: Path, heartbeat: Heartbeat) -> dict:
 
 def train_runs(window, heartbeat: Heartbeat, optimizer: str, epochs: int, runs: int, dock) -> list:
     """``runs`` training runs with ``dock`` in front: (longest gap ms, 99th percentile ms, seconds, updates/s)."""
-    panel = window.training_panel
-    panel.optimizer.setCurrentIndex(panel.optimizer.findData(optimizer))
-    panel.epochs.setValue(epochs)
     dock.raise_()
     wait(0.3)
     results = []
     for _ in range(runs):
-        updates = []
-        count = lambda records, predictor: updates.append(1)  # noqa: E731
-        panel.controller.sig_progress.connect(count)
-        done = QEventLoop()
-        panel.sig_run_ended.connect(done.quit)
-        heartbeat.start()
-        start = time.perf_counter()
-        panel.train()
-        done.exec()
-        elapsed = time.perf_counter() - start
-        gaps = heartbeat.stop()
-        panel.sig_run_ended.disconnect(done.quit)
-        panel.controller.sig_progress.disconnect(count)
-        results.append((float(gaps.max()), float(np.percentile(gaps, 99)), elapsed, len(updates) / elapsed))
+        gaps, elapsed, rate = train_with_heartbeat(window, heartbeat, optimizer, epochs)
+        results.append((float(gaps.max()), float(np.percentile(gaps, 99)), elapsed, rate))
         print(f"  run: longest stall {gaps.max():.0f} ms, {elapsed:.1f} s", flush=True)
         wait(0.3)
     return results

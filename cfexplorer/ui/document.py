@@ -152,6 +152,20 @@ def _read_for_window(path: Path) -> Document | TableQuestion:
     return document
 
 
+def _read_waiting(read, out_of_memory: str):
+    """(what ``read()`` returns, None) or (None, its one-line error), with the wait cursor while it reads: the
+    reads a preview's answer asks for are short enough for the GUI thread."""
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        return read(), None
+    except RatingsFileError as failure:
+        return None, str(failure)
+    except MemoryError:
+        return None, out_of_memory
+    finally:
+        QGuiApplication.restoreOverrideCursor()
+
+
 def _read_failure(path: Path, failure: BaseException) -> str:
     if isinstance(failure, RatingsFileError):
         return str(failure)
@@ -326,17 +340,10 @@ class DocumentController(QObject):
             return file_document(path, guess, keep_guesses=not choice.by_person), None
         from ..io.workbook import read_candidate
 
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            result = attach_movie_info(read_candidate(question.source, candidate, rows_are_items=rows_are_items),
-                                       path)
-        except RatingsFileError as failure:
-            return None, str(failure)
-        except MemoryError:
-            return None, f"{path}: not enough memory to read the chosen table"
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        return file_document(path, result, keep_guesses=False), None
+        result, error = _read_waiting(
+            lambda: attach_movie_info(read_candidate(question.source, candidate, rows_are_items=rows_are_items), path),
+            f"{path}: not enough memory to read the chosen table")
+        return (None, error) if error else (file_document(path, result, keep_guesses=False), None)
 
     def _answer_zeros(self, question: ZeroQuestion) -> tuple[Document | None, str | None]:
         """Ask the window whether the matrix's zeros are "not rated" (as read) or ratings (read again so)."""
@@ -348,15 +355,9 @@ class DocumentController(QObject):
             return file_document(question.path, question.result), None
         from ..io.dense import read_dense_matrix
 
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            return file_document(question.path, read_dense_matrix(question.path, zero_is_rating=True)), None
-        except RatingsFileError as failure:
-            return None, str(failure)
-        except MemoryError:
-            return None, f"{question.path}: not enough memory to read the matrix"
-        finally:
-            QGuiApplication.restoreOverrideCursor()
+        result, error = _read_waiting(lambda: read_dense_matrix(question.path, zero_is_rating=True),
+                                      f"{question.path}: not enough memory to read the matrix")
+        return (None, error) if error else (file_document(question.path, result), None)
 
     def _in_background(self, work, describe_failure, title: str, text: str):
         """Run ``work`` in a worker thread behind a window-modal progress dialog with Cancel (no edit can

@@ -3,12 +3,12 @@ its X, W, b on the full data."""
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, Qt
 
 from cfexplorer.ui.dense_preview import ZeroMeaningDialog
 
 from ..io.test_dense import R, Y, write_matrix
+from .modal_answers import open_answering
 from .test_load_parameters import load_from_menu
 
 
@@ -34,26 +34,7 @@ def test_y_with_r_beside_it_opens_movies_by_users_and_the_status_bar_says_r_was_
 
 
 def answer_the_preview(window, path, act) -> bool:
-    seen = {}
-
-    def when_shown():
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, ZeroMeaningDialog):
-            QTimer.singleShot(20, when_shown)
-            return
-        seen["dialog"] = dialog
-        try:
-            act(dialog)
-        except BaseException as failure:  # noqa: BLE001 - raised again below, outside Qt's loop
-            seen["failure"] = failure
-            dialog.reject()
-
-    QTimer.singleShot(0, when_shown)
-    opened = window.open_file(path, confirm=False)
-    if "failure" in seen:
-        raise seen["failure"]
-    assert "dialog" in seen, "the preview was never shown"
-    return opened
+    return open_answering(window, path, ZeroMeaningDialog, act)
 
 
 def test_a_matrix_without_r_asks_whether_0_means_not_rated(qtbot, window, tmp_path, dialogs):

@@ -4,13 +4,13 @@ crosstab found opens directly, and what the file leaves open is asked in a previ
 import numpy as np
 import openpyxl
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
 from cfexplorer.ui import document as document_module
 from cfexplorer.ui.table_preview import TablePreviewDialog
 
 from ..io.workbooks import MOVIE_IDS, USER_IDS, write_collab_filter
+from .modal_answers import open_answering
 
 
 @pytest.fixture
@@ -27,28 +27,7 @@ def users_by_movies(window):
 
 
 def open_answering_the_preview(window, path, act) -> bool:
-    """Open ``path`` and run ``act(dialog)`` on the preview once it is up (it is modal: ``act`` runs inside its
-    loop). A failure inside ``act`` closes the preview and is raised here, so a test fails instead of hanging."""
-    seen = {}
-
-    def when_shown():
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, TablePreviewDialog):
-            QTimer.singleShot(20, when_shown)
-            return
-        seen["dialog"] = dialog
-        try:
-            act(dialog)
-        except BaseException as failure:  # noqa: BLE001 - raised again below, outside Qt's loop
-            seen["failure"] = failure
-            dialog.reject()
-
-    QTimer.singleShot(0, when_shown)
-    opened = window.open_file(path, confirm=False)
-    if "failure" in seen:
-        raise seen["failure"]
-    assert "dialog" in seen, "the preview was never shown"
-    return opened
+    return open_answering(window, path, TablePreviewDialog, act)
 
 
 def test_the_fast_ai_workbook_opens_directly_with_users_and_movies_the_right_way_round(qtbot, window, tmp_path,
