@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -1243,16 +1244,19 @@ def run_screenshot(args) -> int:
     app = make_application()
     if screen_config is not None:
         screen_config.unlink(missing_ok=True)
-    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, "screenshot")
-    settings.clear()
-    window = MainWindow(settings=settings)
-    try:
-        problem = _render_screenshot(app, window, args, width, height)
-    finally:
-        # a shown window left to the interpreter's exit crashes it: close it on every path
-        window.undo_stack.setClean()
-        window.close()
-        app.processEvents()
+    # Fresh settings in a folder of this process's own: a shared file cleared at the start let two screenshot
+    # commands at once change each other's window.
+    with tempfile.TemporaryDirectory(prefix="cfexplorer-screenshot-") as folder:
+        settings = QSettings(os.path.join(folder, "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        try:
+            problem = _render_screenshot(app, window, args, width, height)
+        finally:
+            # a shown window left to the interpreter's exit crashes it: close it on every path
+            window.undo_stack.setClean()
+            window.close()
+            app.processEvents()
+            settings.sync()
     if problem:
         print(f"cfexplorer: error: {problem}", file=sys.stderr)
         return 2

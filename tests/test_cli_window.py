@@ -17,13 +17,16 @@ def test_an_unknown_example_is_a_one_line_error(capsys):
 def test_a_screenshot_of_a_file_that_cannot_be_opened_prints_why(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("user,item,rating\na,x,4\nb,y,lots\n")
+    config = tmp_path / "config"
     done = subprocess.run([sys.executable, "-m", "cfexplorer", "screenshot", str(tmp_path / "out.png"),
                            "--data", str(bad)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(config)})
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if "propagateSizeHints" not in line]
     assert len(lines) == 1 and "bad.csv" in lines[0] and "line 3" in lines[0]
     assert not (tmp_path / "out.png").exists()
+    # its settings were its own, in a folder it removed: two screenshots at once cannot share (and clear) them
+    assert not [path.name for path in config.rglob("*") if "screenshot" in path.name.lower()]
 
 
 def _screenshot(tmp_path, *options):
