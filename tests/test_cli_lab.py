@@ -10,6 +10,8 @@ import pytest
 
 from cfexplorer import cli
 
+from .course_lab import lab_subset_grid
+
 
 def run(*args):
     return subprocess.run([sys.executable, "-m", "cfexplorer", *args], capture_output=True, text=True, timeout=120)
@@ -124,15 +126,8 @@ def test_init_normal_starts_in_the_labs_scale_and_init_scale_in_its_own(capsys, 
 
 def test_the_labs_cost_from_the_command_line(capsys, shared_data, tmp_path):
     """The lab's 5 movies × 4 users × 3 features: J = 13.67 at λ = 0 and 28.09 at λ = 1.5."""
-    folder = shared_data / "ng-cf-lab-small-movies"
-    triplets = np.loadtxt(folder / "small_movies_Y_R_reconstructed_triplets.csv", delimiter=",", skiprows=1)
-    subset = triplets[(triplets[:, 0] < 5) & (triplets[:, 1] < 4)]
-    rows = [["?"] * 4 for _ in range(5)]
-    for movie, user, *_, rating in subset:
-        rows[int(movie)][int(user)] = f"{rating:g}"
     grid = tmp_path / "lab_subset.csv"
-    grid.write_text("movie,user 0,user 1,user 2,user 3\n" + "".join(f"movie {i},{','.join(r)}\n" for i, r in enumerate(rows)))
-    params = [str(folder / f"small_movies_{name}.csv") for name in "XWb"]
+    params = [str(path) for path in lab_subset_grid(shared_data, grid)]
     printed = {}
     for reg in ("0", "1.5"):
         code, out, err = main(capsys, "train", str(grid), "--params", *params, "--factors", "3", "--epochs", "0",

@@ -3,9 +3,9 @@ given parameters (epoch 0) in the window, Train continuing from them, and where 
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
+from ..course_lab import lab_subset_grid, use_the_labs_settings
 from .test_training import FINISH_MS, grid_text, run_to_end
 
 # Two movies down, two users across, three ratings; the parameters' J is worked out by hand:
@@ -166,17 +166,6 @@ def test_the_initialization_row_decides_where_every_run_starts(qtbot, window):
 
 
 # --- the course lab, on the shared data -------------------------------------------------------------------------
-def lab_subset_grid(shared_data, path):
-    """The lab's first 5 movies × 4 users as a grid a student would type or paste (movies down)."""
-    folder = shared_data / "ng-cf-lab-small-movies"
-    triplets = np.loadtxt(folder / "small_movies_Y_R_reconstructed_triplets.csv", delimiter=",", skiprows=1)
-    subset = triplets[(triplets[:, 0] < 5) & (triplets[:, 1] < 4)]
-    rows = [["?"] * 4 for _ in range(5)]
-    for movie, user, *_, rating in subset:
-        rows[int(movie)][int(user)] = f"{rating:g}"
-    path.write_text("movie,user 0,user 1,user 2,user 3\n"
-                    + "".join(f"movie {i},{','.join(r)}\n" for i, r in enumerate(rows)))
-    return [folder / f"small_movies_{name}.csv" for name in "XWb"]
 
 
 def test_the_labs_cost_in_the_window_is_13_67_and_28_09(qtbot, window, monkeypatch, shared_data, tmp_path):
@@ -204,17 +193,7 @@ def test_the_labs_training_in_the_window_starts_in_the_millions_and_falls_as_the
     curve prints 2,321,191.3 at iteration 0 and 136,168.7 at iteration 20 (the same scale, not the same draws)."""
     assert window.open_file(shared_data / "ng-cf-lab-small-movies" / "small_movies_Y_R_reconstructed_triplets.csv")
     panel = window.training_panel
-    panel.factors.setValue(100)
-    panel.reg.setValue(1.0)
-    panel.bias_reg.setValue(0.0)
-    panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
-    panel.learning_rate.setValue(0.1)
-    for box, on in ((panel.mean_normalization, True), (panel.global_mean, False), (panel.user_bias, True),
-                    (panel.item_bias, False)):
-        box.setChecked(on)
-    panel.initialization.choice.setCurrentIndex(panel.initialization.choice.findData("normal"))
-    panel.validation.setValue(0.0)
-    panel.epochs.setValue(20)
+    use_the_labs_settings(panel, epochs=20)
     run_to_end(qtbot, window)
     epochs, totals = panel.loss_plot.curve_data("total")
     assert list(epochs) == list(range(0, 21))
