@@ -69,7 +69,7 @@ class FactorTableModel(QAbstractTableModel):
         names shown (a run's updates: naming 9,700 movies again each time cost more than the numbers)."""
         factors = np.empty((0, 0)) if factors is None else np.array(factors, dtype=float, copy=True)
         if labels is None:
-            labels = self.labels if len(self.labels) == len(factors) else [str(row + 1) for row in range(len(factors))]
+            labels = self.labels
         same_shape = (factors.shape == self.factors.shape and (biases is None) == (self.biases is None)
                       and len(labels) == len(self.labels))
         if not same_shape:
@@ -322,7 +322,9 @@ class FactorTables(QWidget):
             return
         with_item_bias = bool(getattr(model, "item_bias", False)) and "item_bias" in editable_parameters(model)
         with_user_bias = bool(getattr(model, "user_bias", False)) and "user_bias" in editable_parameters(model)
-        renamed = self._renamed(ratings)
+        # other names, or not the rows shown (the tables were cleared): the names are made again
+        renamed = self._renamed(ratings) or (self.movies.rowCount(), self.users.rowCount()) != (ratings.n_items,
+                                                                                              ratings.n_users)
         self.movies.show_arrays(predictor.item_factors, predictor.item_bias if with_item_bias else None,
                                 ratings.item_titles() if renamed else None)
         self.users.show_arrays(predictor.user_factors, predictor.user_bias if with_user_bias else None,
