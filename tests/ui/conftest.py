@@ -3,6 +3,7 @@ import os
 import pytest
 from PySide6.QtCore import QSettings
 
+from .collect import collect_closed_windows
 from .exported_scripts import run_exported, script_runner  # noqa: F401 - fixtures for exported code
 
 os.environ["CFEXPLORER_NO_DIALOGS"] = "1"  # errors still reach the message bar and status bar
@@ -29,6 +30,4 @@ def window(qtbot, settings, monkeypatch):
     yield main
     main.undo_stack.setClean()  # no save prompt while tearing down
     main.close()
-    import gc
-
-    gc.collect()  # windows are collected here, in the GUI thread, never in a training thread
+    collect_closed_windows()

@@ -23,7 +23,6 @@ A machine class may tolerate known bugs (machine_support.KNOWN_BUGS): they are c
 from __future__ import annotations
 
 import functools
-import gc
 import math
 import shutil
 import tempfile
@@ -45,6 +44,7 @@ from cfexplorer.io.presets import PRESETS
 from cfexplorer.ui.lessons import LESSONS
 from cfexplorer.ui.training_panel import PACES, TRANSPORT_ENABLED
 
+from .collect import collect_closed_windows
 from .machine_support import (
     ANSWERS, IDLE_CONTROLLER_LIVE_THREAD, ErrorRecorder, RunStats, build_window, cell_text_is_sound,
     process_events, training_threads, wait_until,
@@ -199,7 +199,7 @@ class WindowMachine(RuleBasedStateMachine):
             self.errors.uninstall()
             window.deleteLater()
             process_events()
-            gc.collect()  # windows are collected here, in the GUI thread, never in a training thread
+            collect_closed_windows()
             shutil.rmtree(self.folder, ignore_errors=True)
 
     # --- helpers ----------------------------------------------------------------------------------------
