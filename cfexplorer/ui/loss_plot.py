@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .image_export import export_widget_image
@@ -96,6 +96,48 @@ KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
 
 
 PARKED_ENTRIES = 12  # legend entries kept out of sight for reuse, per legend
+SPARE_CURVES_DELAY_MS = 300
+
+# The automatic y range moves only when the curves leave it or fill less than this share of it, and then
+# with this share of the curves' span as room on each side.
+STEADY_FILL = 0.6
+STEADY_ROOM = 0.15
+
+
+def steady_range(shown, wanted, fill: float = STEADY_FILL, room: float = STEADY_ROOM) -> list:
+    """The range to show for data spanning ``wanted`` while ``shown`` is shown: ``shown`` itself while it holds
+    ``wanted`` and ``wanted`` fills at least ``fill`` of it, else ``wanted`` with ``room`` of its span added on
+    each side (so that the next few epochs of a falling loss fit without moving the axis again)."""
+    low, high = min(shown), max(shown)
+    wanted_low, wanted_high = min(wanted), max(wanted)
+    span = wanted_high - wanted_low
+    if low <= wanted_low and wanted_high <= high and span >= fill * (high - low):
+        return [low, high]
+    if not span > 0:
+        return [wanted_low, wanted_high]
+    return [wanted_low - room * span, wanted_high + room * span]
+
+
+class SteadyViewBox(pg.ViewBox):
+    """A view box whose automatic y range moves in steps (see :func:`steady_range`) instead of at every update.
+
+    A y range that moves makes pyqtgraph redraw both axes' text and re-clip and re-downsample every curve of
+    the kept runs: 20-40 ms of the GUI thread at each of a run's 30 updates a second, the longest stalls while
+    training. The x range and ranges the user sets (zoom, pan, the "A" button) are pyqtgraph's own."""
+
+    _auto_ranging = False
+
+    def updateAutoRange(self):
+        self._auto_ranging = True
+        try:
+            super().updateAutoRange()
+        finally:
+            self._auto_ranging = False
+
+    def setRange(self, rect=None, xRange=None, yRange=None, *args, **kwargs):
+        if self._auto_ranging and yRange is not None:
+            yRange = steady_range(self.viewRange()[1], yRange)
+        return super().setRange(rect, xRange, yRange, *args, **kwargs)
 
 
 def sync_legend(legend: pg.LegendItem, entries: list):
@@ -198,11 +240,11 @@ class LossPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)
-        self.cost_plot = self.layout_widget.addPlot(row=0, col=0)
+        self.cost_plot = self.layout_widget.addPlot(row=0, col=0, viewBox=SteadyViewBox())
         self.cost_plot.setLabel("left", "cost")
         self.cost_plot.showGrid(x=True, y=True, alpha=0.25)
         self.cost_legend = self.cost_plot.addLegend(offset=(-10, 10))
-        self.validation_plot = self.layout_widget.addPlot(row=1, col=0)
+        self.validation_plot = self.layout_widget.addPlot(row=1, col=0, viewBox=SteadyViewBox())
         self.validation_plot.setLabel("left", "validation")  # the legend names the metrics
         self.validation_plot.setLabel("bottom", "epoch")
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)
@@ -223,6 +265,10 @@ class LossPlot(QWidget):
         self.hover_text.hide()
         self.runs: list[Run] = []
         self._curves: list[dict] = []
+        self._spare_curves: dict | None = None  # the next run's, made ahead (prepare_next_run)
+        # apart from the end of a run's own event, which has its share of work already
+        self._spare_timer = QTimer(self, singleShot=True, interval=SPARE_CURVES_DELAY_MS)
+        self._spare_timer.timeout.connect(self._make_spare_curves)
         self.line_width = 2
         self._mouse_proxy = pg.SignalProxy(self.cost_plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
 
@@ -337,18 +383,32 @@ class LossPlot(QWidget):
         sync_legend(self.cost_legend, cost_entries)
         sync_legend(self.validation_legend, validation_entries)
 
+    def prepare_next_run(self):
+        """Make the next run's curves soon, while nothing trains (a run has ended): made at Train, they were
+        half of the click's 20 ms. They are put on the plots when the run starts."""
+        self._spare_timer.start()
+
+    def _make_spare_curves(self):
+        if self._spare_curves is None:
+            self._spare_curves = self._empty_curves()
+
     def _new_curves(self, run: Run) -> dict:
-        curves = {term: self._plot(self.cost_plot) for term in ("total", "data", "reg")}
-        curves.update({key: self._plot(self.validation_plot) for key in VALIDATION_KEYS})
+        curves, self._spare_curves = self._spare_curves or self._empty_curves(), None
+        for key, curve in curves.items():
+            (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).addItem(curve)
         self._set_data(run, curves)
         return curves
 
-    def _plot(self, plot):
-        curve = plot.plot([], [])
-        # Thousands of epochs redrawn 30 times a second would starve the worker of the GIL.
-        curve.setDownsampling(auto=True, method="peak")
-        curve.setClipToView(True)
-        return curve
+    @staticmethod
+    def _empty_curves() -> dict:
+        curves = {}
+        for key in ("total", "data", "reg", *VALIDATION_KEYS):
+            curve = pg.PlotDataItem()
+            # Thousands of epochs redrawn 30 times a second would starve the worker of the GIL.
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            curves[key] = curve
+        return curves
 
     def _set_data(self, run: Run, curves: dict):
         epochs = run.series("epochs")
@@ -362,11 +422,12 @@ class LossPlot(QWidget):
         for curve in curves.values():
             # A line needs two points: one epoch alone (a finite one) is drawn as a dot.
             lone = len(epochs) == 1 and curve.yData is not None and bool(np.isfinite(curve.yData).all())
-            if lone != (curve.opts["symbol"] is not None):
-                curve.setSymbol("o" if lone else None)
             if lone:
-                curve.setSymbolBrush(curve.opts["pen"].color())
-                curve.setSymbolPen(curve.opts["pen"].color())
+                color = curve.opts["pen"].color()
+                # one call: three (setSymbol, its brush, its pen) redraw the curve three times
+                curve.setData(epochs, curve.yData, connect="finite", symbol="o", symbolBrush=color, symbolPen=color)
+            elif curve.opts["symbol"] is not None:
+                curve.setSymbol(None)
 
     def _update_current(self):
         if self._curves:

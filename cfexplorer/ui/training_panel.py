@@ -753,6 +753,7 @@ class TrainingPanel(QWidget):
         else:
             self.status_label.setText(f"{word} after {epochs} epochs in {elapsed:.2f} s")
         self.sig_run_ended.emit(self.model, reason)
+        self.loss_plot.prepare_next_run()
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str):
@@ -761,6 +762,7 @@ class TrainingPanel(QWidget):
         self.sig_predictor_changed.emit(None)
         self.sig_message.emit("error", message)
         self.sig_run_ended.emit(self.model, "failed")
+        self.loss_plot.prepare_next_run()
 
     # --- export ---------------------------------------------------------------------------------------------------
     def export_dialog(self):

@@ -1,0 +1,101 @@
+"""The loss plot while a run trains: its y axis moves in steps, a lone epoch is a dot, the next run's curves are
+made while nothing trains."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from cfexplorer.core.mf import EpochRecord
+from cfexplorer.ui.loss_plot import STEADY_FILL, STEADY_ROOM, LossPlot, steady_range
+
+FINISH_MS = 60_000
+
+
+@pytest.mark.parametrize("shown, wanted, expected", [
+    ((0.0, 10.0), (1.0, 9.0), [0.0, 10.0]),  # holds it, filled 80 %: stays
+    ((0.0, 10.0), (2.0, 8.0), [0.0, 10.0]),  # filled 60 %: stays
+    ((0.0, 10.0), (2.0, 7.0), [2.0 - 0.75, 7.0 + 0.75]),  # filled 50 %: fitted again, 15 % of 5 as room
+    ((0.0, 10.0), (-1.0, 9.0), [-1.0 - 1.5, 9.0 + 1.5]),  # the data left below: fitted again
+    ((0.0, 10.0), (9.0, 1.0), [0.0, 10.0]),  # either order
+    ((0.0, 10.0), (4.0, 4.0), [4.0, 4.0]),  # one value: pyqtgraph's own handling of an empty span
+])
+def test_steady_range_moves_only_when_the_data_leave_or_shrink(shown, wanted, expected):
+    assert STEADY_FILL == 0.6 and STEADY_ROOM == 0.15
+    np.testing.assert_allclose(steady_range(shown, wanted), expected)
+
+
+def falling_loss(epochs):
+    """Records of a run whose J falls from 150 towards 55 and whose validation RMSE falls from 2.3 towards 0.8."""
+    return [EpochRecord(epoch, 95 * 0.97 ** epoch + 50, 5.0, 95 * 0.97 ** epoch + 55,
+                        validation={"rmse": 1.5 * 0.97 ** epoch + 0.8, "mae": 1.2 * 0.97 ** epoch + 0.6})
+            for epoch in epochs]
+
+
+def test_the_axes_hold_every_curve_and_move_far_less_often_than_the_curves(qtbot):
+    loss_plot = LossPlot()
+    qtbot.addWidget(loss_plot)
+    loss_plot.resize(500, 400)
+    loss_plot.show()
+    qtbot.waitExposed(loss_plot)
+    moves = []
+    loss_plot.validation_plot.getViewBox().sigYRangeChanged.connect(lambda _, y_range: moves.append(y_range))
+    loss_plot.start_run({}, planned_epochs=200)
+    updates = 0
+    for first in range(0, 201, 5):  # 41 updates of 5 epochs, each painted as the window paints it
+        loss_plot.add_records(falling_loss(range(first, min(first + 5, 201))))
+        loss_plot.grab()
+        updates += 1
+        for plot in (loss_plot.cost_plot, loss_plot.validation_plot):
+            low, high = plot.viewRange()[1]
+            values = np.concatenate([curve.yData for curve in loss_plot._curves[-1].values()
+                                     if curve in plot.listDataItems()])
+            assert low <= values.min() and values.max() <= high  # every point is inside the axis, at every update
+            assert values.max() - values.min() >= STEADY_FILL * (high - low) * 0.99  # and fills most of it
+    # the lowest RMSE falls at every update: pyqtgraph's own auto range moved the axis each time
+    assert 2 <= len(moves) <= updates / 3
+
+
+def test_an_axis_the_user_zoomed_stays_where_the_user_put_it(qtbot, window):
+    panel = window.training_panel
+    plot = panel.loss_plot.cost_plot
+    plot.setYRange(100.0, 200.0, padding=0)  # as a mouse zoom does: auto range off
+    panel.epochs.setValue(30)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(plot.viewRange()[1], [100.0, 200.0])
+
+
+def test_a_lone_epoch_is_a_dot_in_its_curve_colour_and_a_line_after(qtbot, window):
+    panel = window.training_panel
+    loss_plot = panel.loss_plot
+    panel.epochs.setValue(3)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    history = panel.model.history_
+    loss_plot.start_run({}, planned_epochs=3)  # the same records again, as a run's first two updates bring them
+    loss_plot.add_records(history[:1])
+    curves = loss_plot._curves[-1]
+    for key in ("total", "data", "reg"):
+        assert curves[key].opts["symbol"] == "o"
+        assert curves[key].opts["symbolBrush"] == curves[key].opts["pen"].color()
+    loss_plot.add_records(history[1:2])
+    assert all(curve.opts["symbol"] is None for curve in curves.values())
+    assert list(loss_plot.curve_data("total")[0]) == [0, 1]
+
+
+def test_the_next_runs_curves_are_made_after_a_run_ends_and_used_by_the_next_train(qtbot, window):
+    panel = window.training_panel
+    loss_plot = panel.loss_plot
+    panel.epochs.setValue(20)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: loss_plot._spare_curves is not None, timeout=5000)
+    made_ahead = loss_plot._spare_curves
+    assert all(curve.scene() is None for curve in made_ahead.values())  # not on the plots before the run
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert loss_plot._curves[-1] is made_ahead
+    x, y = loss_plot.curve_data("total")
+    assert list(x) == list(range(21)) and np.all(np.isfinite(y))
+    assert made_ahead["total"] in loss_plot.cost_plot.listDataItems()
+    assert made_ahead["validation"] in loss_plot.validation_plot.listDataItems()
