@@ -43,8 +43,7 @@ def benchmark_window():
     """(application, main window) with throw-away settings, shown at 1400x900."""
     from PySide6.QtCore import QSettings
 
-    from cfexplorer.app import MainWindow, make_application
-    from cfexplorer.lazy import load_now
+    from cfexplorer.app import MainWindow, finish_start, make_application
 
     app = make_application()
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "CF Explorer", "benchmark")
@@ -52,7 +51,7 @@ def benchmark_window():
     window = MainWindow(settings=settings)
     window.resize(1400, 900)
     window.show()
-    load_now()  # as run_gui does once the window is shown: the first Train must not wait for scipy.sparse
+    finish_start()  # as run_gui does once the window is shown
     return app, window
 
 

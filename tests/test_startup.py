@@ -41,3 +41,31 @@ def test_a_lazy_module_loads_on_first_use(tmp_path, monkeypatch):
     assert module.ANSWER == 42
     assert is_loaded("cfexplorer_lazy_target")
     sys.modules.pop("cfexplorer_lazy_target")
+
+
+AFTER_START = """
+import gc, json, os
+from PySide6.QtCore import QTimer
+from cfexplorer.app import make_application, run_gui
+from cfexplorer.lazy import is_loaded
+app = make_application()
+
+def report():
+    print(json.dumps({"loaded": {name: is_loaded(name) for name in ("pandas", "scipy.sparse")},
+                      "frozen": gc.get_freeze_count()}), flush=True)
+    os._exit(0)
+
+QTimer.singleShot(500, report)
+run_gui()
+"""
+
+
+def test_once_the_window_shows_the_heavy_modules_load_and_what_the_start_made_is_frozen(tmp_path):
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CFEXPLORER_NO_DIALOGS": "1",
+                   "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", AFTER_START], capture_output=True, text=True, env=environment,
+                            timeout=120)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["loaded"] == {"pandas": True, "scipy.sparse": True}  # opening a file will not wait for them
+    # the modules, classes and functions of a started app: tens of thousands of objects no collection scans
+    assert report["frozen"] > 20_000
