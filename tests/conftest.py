@@ -76,10 +76,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(opt_in)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _busy_machine(request):
-    spinners = _spin(request.config.getoption("--busy-cpu"))
-    try:
-        yield
-    finally:
-        _stop(spinners)
+def pytest_configure(config):
+    # Spun by the run's one controlling process, also when pytest-xdist's workers run the tests: N busy
+    # processes for the whole machine, not N per worker.
+    if not hasattr(config, "workerinput"):  # what pytest-xdist gives its workers
+        config.busy_spinners = _spin(config.getoption("--busy-cpu"))
+
+
+def pytest_unconfigure(config):
+    _stop(getattr(config, "busy_spinners", []))

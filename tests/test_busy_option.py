@@ -1,0 +1,53 @@
+"""`pytest --busy-cpu=N` keeps N processes spinning for the whole machine, also when pytest-xdist runs the
+tests in several worker processes (CI's second pass)."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+COUNT_SPINNERS = """
+import json, os
+from pathlib import Path
+
+
+def spinners_of(pid):
+    found = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\\0")
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid and command[1:3] == [b"-c", b"while True: pass"]:
+            found += 1
+    return found
+
+
+def test_count(tmp_path_factory):
+    report = {"worker": os.environ.get("PYTEST_XDIST_WORKER"), "of_this_worker": spinners_of(os.getpid()),
+              "of_the_controller": spinners_of(os.getppid())}
+    Path(os.environ["SPINNER_REPORT"]).write_text(json.dumps(report))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts processes through /proc")
+def test_busy_cpu_spins_its_processes_once_for_all_workers(tmp_path):
+    (tmp_path / "test_count_spinners.py").write_text(textwrap.dedent(COUNT_SPINNERS))
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:pytestqt", "-p", "no:hypothesispytest", "-p", "no:benchmark", "-c", os.devnull, "--rootdir",
+               str(tmp_path), "-p", "tests.conftest", "-n", "1", "--busy-cpu=2", str(tmp_path)]
+    result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "SPINNER_REPORT": str(report)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    counted = json.loads(report.read_text())
+    assert counted["worker"] is not None  # the test ran in one of xdist's workers
+    assert counted == {"worker": counted["worker"], "of_this_worker": 0, "of_the_controller": 2}
