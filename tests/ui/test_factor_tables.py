@@ -146,6 +146,24 @@ def test_the_tables_show_the_trained_factors_and_biases(qtbot, window):
     assert colour(high).blue() > colour(high).red() and colour(low).red() > colour(low).blue()  # as in the grid
 
 
+def test_the_tables_read_the_predictors_numbers_without_copying_them(qtbot, window):
+    trained(window)
+    tables, predictor = window.factor_tables, window.table.predictor
+    # the very numbers the grid predicts with, frozen: a copy of 221,588 rows a run update was 25-35 ms at 25M
+    assert np.shares_memory(tables.movies.factors, predictor.item_factors)
+    assert np.shares_memory(tables.users.factors, predictor.user_factors)
+    assert not tables.movies.factors.flags.writeable and not tables.users.biases.flags.writeable
+
+
+def test_the_colour_scale_spans_the_largest_finite_factor():
+    from cfexplorer.ui.factor_tables import _largest_finite_magnitude
+
+    assert _largest_finite_magnitude(np.array([[0.5, -3.0], [np.nan, 2.0]])) == 3.0
+    assert _largest_finite_magnitude(np.array([[np.inf, -3.0], [np.nan, 2.0]])) == 3.0  # an infinity is skipped
+    assert _largest_finite_magnitude(np.array([[np.nan, -np.inf]])) == 1.0  # nothing finite
+    assert _largest_finite_magnitude(np.empty((0, 3))) == 1.0
+
+
 def test_a_rename_in_the_grid_renames_the_row_of_the_tables_and_keeps_its_factors(qtbot, window):
     from cfexplorer.core.edits import ITEMS
 
