@@ -57,6 +57,16 @@ def test_pca_matches_scikit_learn_up_to_sign():
     np.testing.assert_allclose(np.abs(ours.coordinates), np.abs(theirs.transform(factors)), atol=1e-10)
 
 
+@pytest.mark.parametrize("shape", [(3, 8), (8, 8), (5000, 16)])  # fewer rows than factors (SVD), as many, many more
+def test_pca_matches_scikit_learn_for_any_number_of_rows(shape):
+    factors = np.random.default_rng(5).normal(size=shape) * np.linspace(3, 0.1, shape[1])
+    ours = pca(factors, 2)
+    theirs = PCA(2).fit(factors)
+    np.testing.assert_allclose(ours.explained_variance_ratio, theirs.explained_variance_ratio_, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(ours.coordinates), np.abs(theirs.transform(factors)), atol=1e-8)
+    np.testing.assert_allclose(np.linalg.norm(ours.components, axis=1), 1.0)
+
+
 def test_pca_keeps_the_signs_of_the_previous_frame():
     factors = np.random.default_rng(4).normal(size=(30, 3))
     first = pca(factors, 2)
