@@ -22,12 +22,17 @@ os._exit(0)
 """
 
 
-def test_the_window_shows_the_example_without_loading_the_heavy_modules(tmp_path):
+def report_of(script: str, user_folder) -> dict:
+    """What ``script`` prints last, as JSON, run in a fresh offscreen process with its own settings folder."""
     environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CFEXPLORER_NO_DIALOGS": "1",
-                   "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", SHOW_WINDOW], capture_output=True, text=True, env=environment,
+                   "XDG_CONFIG_HOME": str(user_folder), "XDG_DATA_HOME": str(user_folder)}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment,
                             timeout=120)
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_window_shows_the_example_without_loading_the_heavy_modules(tmp_path):
+    report = report_of(SHOW_WINDOW, tmp_path)
     assert report["loaded"] == {"pandas": False, "scipy.sparse": False, "scipy.stats": False, "sklearn": False}
     assert min(report["cells"]) > 0  # the built-in example is in the grid
 
@@ -61,11 +66,7 @@ run_gui()
 
 
 def test_once_the_window_shows_the_heavy_modules_load_and_what_the_start_made_is_frozen(tmp_path):
-    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CFEXPLORER_NO_DIALOGS": "1",
-                   "XDG_CONFIG_HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", AFTER_START], capture_output=True, text=True, env=environment,
-                            timeout=120)
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = report_of(AFTER_START, tmp_path)
     assert report["loaded"] == {"pandas": True, "scipy.sparse": True}  # opening a file will not wait for them
     # the modules, classes and functions of a started app: tens of thousands of objects no collection scans
     assert report["frozen"] > 20_000

@@ -10,16 +10,13 @@ from cfexplorer.core.embedding import ITEM_KIND
 from cfexplorer.ui.factor_plot import FactorPlot, FrameScatter
 from cfexplorer.ui.factor_space import CATEGORY_PALETTE, DIVERGING
 
+from .widgets import shown_alone
+
 N_POINTS = 400
 
 
 def shown_plot(qtbot):
-    plot = FactorPlot()
-    qtbot.addWidget(plot)
-    plot.resize(420, 320)
-    plot.show()
-    qtbot.waitExposed(plot)
-    return plot
+    return shown_alone(qtbot, FactorPlot(), 420, 320)
 
 
 def frame_the_view(plot):
@@ -131,11 +128,7 @@ def test_the_frame_scatter_draws_what_pyqtgraphs_scatter_draws(qtbot, style):
         options["pen"] = [pg.mkPen(0, 0, 0), pg.mkPen(200, 0, 0, width=2)] * 150
     images = []
     for kind in (FrameScatter, pg.ScatterPlotItem):
-        plot = pg.PlotWidget()
-        qtbot.addWidget(plot)
-        plot.resize(360, 280)
-        plot.show()
-        qtbot.waitExposed(plot)
+        plot = shown_alone(qtbot, pg.PlotWidget(), 360, 280)
         scatter = kind(pxMode=True, pen=pg.mkPen(60, 60, 60, 120, width=0.5))
         plot.addItem(scatter)
         scatter.setData(**options)

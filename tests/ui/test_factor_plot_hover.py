@@ -10,6 +10,8 @@ from cfexplorer.core.embedding import ITEM_KIND, USER_KIND
 from cfexplorer.ui.factor_plot import FactorPlot
 from cfexplorer.ui.factor_space import PLAIN
 
+from .widgets import shown_alone
+
 MOVIES, USERS = 59_047, 162_541
 HOLE = 0.06  # data units around each target without other points: 19 pixels, past the hover radius
 
@@ -25,11 +27,7 @@ def test_hover_reports_the_point_under_the_mouse_among_221_588(qtbot):
     for (kind, row), at in targets.items():
         (movies if kind == ITEM_KIND else users)[row] = at
 
-    plot = FactorPlot()
-    qtbot.addWidget(plot)
-    plot.resize(640, 480)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_alone(qtbot, FactorPlot(), 640, 480)
     plot.set_visible_kinds((ITEM_KIND, USER_KIND))
     for kind, xy in ((ITEM_KIND, movies), (USER_KIND, users)):
         plot.set_points(kind, xy, PLAIN, np.zeros(len(xy), dtype=np.intp), np.full(len(xy), 5.0))
@@ -51,11 +49,7 @@ def test_a_hover_does_not_draw_the_points_again(qtbot):
     again (that was 40 ms per mouse move with 59,047 movies)."""
     rng = np.random.default_rng(1)
     xy = rng.uniform(-1, 1, (5000, 2))
-    plot = FactorPlot()
-    qtbot.addWidget(plot)
-    plot.resize(640, 480)
-    plot.show()
-    qtbot.waitExposed(plot)
+    plot = shown_alone(qtbot, FactorPlot(), 640, 480)
     plot.set_points(ITEM_KIND, xy, PLAIN, np.zeros(len(xy), dtype=np.intp), np.full(len(xy), 5.0))
     scatter, drawn = plot.scatters[ITEM_KIND], []
     cull = scatter._maskAt  # pyqtgraph's paint culls the points to the view first, each time it draws them

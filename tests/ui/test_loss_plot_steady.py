@@ -8,7 +8,15 @@ from PySide6.QtCore import Qt
 from cfexplorer.core.mf import EpochRecord
 from cfexplorer.ui.loss_plot import STEADY_FILL, STEADY_ROOM, LossPlot, steady_range
 
+from .widgets import shown_alone
+
 FINISH_MS = 60_000
+
+
+def train_to_end(qtbot, panel, epochs: int):
+    panel.epochs.setValue(epochs)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
 
 
 @pytest.mark.parametrize("shown, wanted, expected", [
@@ -32,11 +40,7 @@ def falling_loss(epochs):
 
 
 def test_the_axes_hold_every_curve_and_move_far_less_often_than_the_curves(qtbot):
-    loss_plot = LossPlot()
-    qtbot.addWidget(loss_plot)
-    loss_plot.resize(500, 400)
-    loss_plot.show()
-    qtbot.waitExposed(loss_plot)
+    loss_plot = shown_alone(qtbot, LossPlot(), 500, 400)
     moves = []
     loss_plot.validation_plot.getViewBox().sigYRangeChanged.connect(lambda _, y_range: moves.append(y_range))
     loss_plot.start_run({}, planned_epochs=200)
@@ -59,18 +63,14 @@ def test_an_axis_the_user_zoomed_stays_where_the_user_put_it(qtbot, window):
     panel = window.training_panel
     plot = panel.loss_plot.cost_plot
     plot.setYRange(100.0, 200.0, padding=0)  # as a mouse zoom does: auto range off
-    panel.epochs.setValue(30)
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    train_to_end(qtbot, panel, 30)
     np.testing.assert_allclose(plot.viewRange()[1], [100.0, 200.0])
 
 
 def test_a_lone_epoch_is_a_dot_in_its_curve_colour_and_a_line_after(qtbot, window):
     panel = window.training_panel
     loss_plot = panel.loss_plot
-    panel.epochs.setValue(3)
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    train_to_end(qtbot, panel, 3)
     history = panel.model.history_
     loss_plot.start_run({}, planned_epochs=3)  # the same records again, as a run's first two updates bring them
     loss_plot.add_records(history[:1])
@@ -86,14 +86,11 @@ def test_a_lone_epoch_is_a_dot_in_its_curve_colour_and_a_line_after(qtbot, windo
 def test_the_next_runs_curves_are_made_after_a_run_ends_and_used_by_the_next_train(qtbot, window):
     panel = window.training_panel
     loss_plot = panel.loss_plot
-    panel.epochs.setValue(20)
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    train_to_end(qtbot, panel, 20)
     qtbot.waitUntil(lambda: loss_plot._spare_curves is not None, timeout=5000)
     made_ahead = loss_plot._spare_curves
     assert all(curve.scene() is None for curve in made_ahead.values())  # not on the plots before the run
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    train_to_end(qtbot, panel, 20)
     assert loss_plot._curves[-1] is made_ahead
     x, y = loss_plot.curve_data("total")
     assert list(x) == list(range(21)) and np.all(np.isfinite(y))
