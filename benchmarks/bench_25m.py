@@ -167,11 +167,16 @@ def hover_at_points(view, app, count: int) -> np.ndarray:
     n = len(plot.coordinates[ITEM_KIND])
     rng = np.random.default_rng(1)
     times = []
-    for index in rng.integers(0, n, count):
-        position = plot.scene_position_of(ITEM_KIND, int(index))
-        start = time.perf_counter()
-        plot._on_mouse_moved((position,))
-        times.append((time.perf_counter() - start) * 1000)
+    # Offscreen, no mouse is over the plot: the path would return at once (it did for the reference, "0.00 ms").
+    plot.underMouse = lambda: True
+    try:
+        for index in rng.integers(0, n, count):
+            position = plot.scene_position_of(ITEM_KIND, int(index))
+            start = time.perf_counter()
+            plot._on_mouse_moved((position,))
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        del plot.underMouse
     app.processEvents()
     return np.array(times)
 

@@ -14,7 +14,8 @@ import importlib.util
 import sys
 from types import ModuleType
 
-LAZY_MODULES = ("pandas", "scipy.sparse")
+# scipy.spatial (0.1 s) is the factor plot's hover index: loaded at its first hover, it was that hover's stall.
+LAZY_MODULES = ("pandas", "scipy.sparse", "scipy.spatial")
 
 
 def lazy_import(name: str) -> ModuleType:

@@ -16,7 +16,7 @@ window = build_window()
 window.show()
 app.processEvents()
 grid = window.table
-print(json.dumps({"loaded": {name: is_loaded(name) for name in ("pandas", "scipy.sparse", "scipy.stats", "sklearn")},
+print(json.dumps({"loaded": {name: is_loaded(name) for name in ("pandas", "scipy.sparse", "scipy.spatial", "scipy.stats", "sklearn")},
                   "cells": [grid.rowCount(), grid.columnCount()]}), flush=True)
 os._exit(0)
 """
@@ -33,7 +33,8 @@ def report_of(script: str, user_folder) -> dict:
 
 def test_the_window_shows_the_example_without_loading_the_heavy_modules(tmp_path):
     report = report_of(SHOW_WINDOW, tmp_path)
-    assert report["loaded"] == {"pandas": False, "scipy.sparse": False, "scipy.stats": False, "sklearn": False}
+    assert report["loaded"] == {"pandas": False, "scipy.sparse": False, "scipy.spatial": False, "scipy.stats": False,
+                                "sklearn": False}
     assert min(report["cells"]) > 0  # the built-in example is in the grid
 
 
@@ -56,7 +57,7 @@ from cfexplorer.lazy import is_loaded
 app = make_application()
 
 def report():
-    print(json.dumps({"loaded": {name: is_loaded(name) for name in ("pandas", "scipy.sparse")},
+    print(json.dumps({"loaded": {name: is_loaded(name) for name in ("pandas", "scipy.sparse", "scipy.spatial")},
                       "frozen": gc.get_freeze_count()}), flush=True)
     os._exit(0)
 
@@ -67,6 +68,7 @@ run_gui()
 
 def test_once_the_window_shows_the_heavy_modules_load_and_what_the_start_made_is_frozen(tmp_path):
     report = report_of(AFTER_START, tmp_path)
-    assert report["loaded"] == {"pandas": True, "scipy.sparse": True}  # opening a file will not wait for them
+    # opening a file, training or the first hover in the factor space will not wait for them
+    assert report["loaded"] == {"pandas": True, "scipy.sparse": True, "scipy.spatial": True}
     # the modules, classes and functions of a started app: tens of thousands of objects no collection scans
     assert report["frozen"] > 20_000

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from cfexplorer.core import point_index
 from cfexplorer.core.point_index import PointIndex
 
 
@@ -13,8 +14,10 @@ def brute_force(xy, x, y, pixel, radius):
     return (row, squared[row]) if squared[row] <= radius**2 else (-1, np.inf)
 
 
+@pytest.mark.parametrize("first_candidates", [1, 3, 16, 100_000])  # the box measured whole almost always .. never
 @pytest.mark.parametrize("pixel", [(0.01, 0.01), (0.002, 0.05), (0.3, -0.001), (5.0, 5.0)])
-def test_nearest_within_the_radius_is_what_measuring_every_point_finds(pixel):
+def test_nearest_within_the_radius_is_what_measuring_every_point_finds(pixel, first_candidates, monkeypatch):
+    monkeypatch.setattr(point_index, "FIRST_CANDIDATES", first_candidates)
     rng = np.random.default_rng(0)
     xy = np.vstack([rng.normal(size=(3000, 2)) * (3, 0.5), np.round(rng.normal(size=(200, 2)), 1)])  # ties too
     xy[7] = np.nan  # a point without coordinates is never hovered
