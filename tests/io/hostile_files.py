@@ -29,11 +29,16 @@ def array_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+# A fixed time for every archive member: the bytes made at collection are test ids, and pytest-xdist's workers
+# collect separately; members stamped with the clock (two-second steps) differed across a step and failed the run.
+MEMBER_TIME = (2020, 1, 1, 0, 0, 0)
+
+
 def zip_bytes(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            archive.writestr(zipfile.ZipInfo(name, date_time=MEMBER_TIME), data, compress_type=compression)
     return buffer.getvalue()
 
 
