@@ -19,6 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 from cfexplorer.app import MainWindow, make_application  # noqa: E402
+from cfexplorer.io.presets import COURSE_LAB_TRAINING  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parent / "images"
 SIZE = (1400, 860)
@@ -98,17 +99,7 @@ def lab_training(lab: Path, movies_csv: Path, folder: Path):
         row, column = table.position(user, titles.index(title))
         assert table.setData(table.index(row, column), str(stars))
     panel = window.training_panel
-    panel.factors.setValue(100)
-    panel.reg.setValue(1.0)
-    panel.bias_reg.setValue(0.0)
-    panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
-    panel.learning_rate.setValue(0.1)
-    for box, on in ((panel.mean_normalization, True), (panel.global_mean, False), (panel.user_bias, True),
-                    (panel.item_bias, False)):
-        box.setChecked(on)
-    panel.initialization.choice.setCurrentIndex(panel.initialization.choice.findData("normal"))
-    panel.validation.setValue(0.0)
-    panel.epochs.setValue(200)
+    panel.set_params({**COURSE_LAB_TRAINING, "n_epochs": 200})
     panel.log_scale.setChecked(True)  # from millions to thousands
     panel.train()
     wait_for_run(window)

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from cfexplorer.io.presets import COURSE_LAB_TRAINING
+
 
 def lab_subset_grid(shared_data, path):
     """Write the lab's first 5 movies × 4 users to ``path`` as a grid a student would type or paste (movies
@@ -18,16 +20,6 @@ def lab_subset_grid(shared_data, path):
 
 
 def use_the_labs_settings(panel, epochs: int):
-    """The lab's training settings typed into the panel: k = 100, λ = 1 (no bias term), Adam 0.1, mean
-    normalization, N(0, 1) initialization, nothing held out."""
-    panel.factors.setValue(100)
-    panel.reg.setValue(1.0)
-    panel.bias_reg.setValue(0.0)
-    panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
-    panel.learning_rate.setValue(0.1)
-    for box, on in ((panel.mean_normalization, True), (panel.global_mean, False), (panel.user_bias, True),
-                    (panel.item_bias, False)):
-        box.setChecked(on)
-    panel.initialization.choice.setCurrentIndex(panel.initialization.choice.findData("normal"))
-    panel.validation.setValue(0.0)
-    panel.epochs.setValue(epochs)
+    """The lab's training settings in the panel (k = 100, λ = 1, no bias term, Adam 0.1, mean normalization,
+    N(0, 1) initialization, nothing held out), for ``epochs`` epochs."""
+    panel.set_params({**COURSE_LAB_TRAINING, "n_epochs": epochs})

@@ -21,6 +21,9 @@ COURSE_TRAINING = {
     "n_factors": 2, "reg": 1.0, "bias_reg": 0.0, "optimizer": "adam", "learning_rate": 0.1,
     "n_epochs": 200, "mean_normalization": True, "global_mean": False, "user_bias": True, "item_bias": False,
 }
+# The course lab's own run on its files (TrainingPanel.set_params takes it): the course's settings with k = 100,
+# every factor and bias drawn from N(0, 1), nothing held out.
+COURSE_LAB_TRAINING = {**COURSE_TRAINING, "n_factors": 100, "init": "normal", "validation_fraction": 0.0}
 
 
 @dataclass(frozen=True)
