@@ -84,14 +84,11 @@ def step(action):
         if self.trace is not None:  # a hard crash leaves no report: the steps are on disk already
             self.trace.write(f"{self.log[-1]}\n")
             self.trace.flush()
-        started = time.perf_counter()
         done = None
         try:
-            done = action(self, **arguments)
+            with self.stats.timing(action.__name__):
+                done = action(self, **arguments)
         finally:
-            spent = self.time_by_action.setdefault(action.__name__, [0, 0.0])
-            spent[0] += 1
-            spent[1] += time.perf_counter() - started
             if done == NOTHING_TO_DO:
                 self.stats.idle_steps += 1
                 self.stats.idle_by_action[action.__name__] = self.stats.idle_by_action.get(action.__name__, 0) + 1
@@ -116,12 +113,11 @@ class WindowMachine(RuleBasedStateMachine):
             self.trace.write("--- example\n")
             self.trace.flush()
         self.log: list[str] = []
-        self.time_by_action = self.stats.time_by_action
-        started = time.perf_counter()
-        self.folder = Path(tempfile.mkdtemp(prefix="cfx-machine-"))
-        ANSWERS.clear()
-        self.window = build_window(self.folder / "settings.ini")
-        self.errors = ErrorRecorder(self.tolerated).install()
+        with self.stats.timing("(new window)"):
+            self.folder = Path(tempfile.mkdtemp(prefix="cfx-machine-"))
+            ANSWERS.clear()
+            self.window = build_window(self.folder / "settings.ini")
+            self.errors = ErrorRecorder(self.tolerated).install()
         self.panel = self.window.training_panel
         self.view = self.window.factor_space
         self.reset_pending = False  # Reset (or a new document) since the last run started
@@ -133,9 +129,6 @@ class WindowMachine(RuleBasedStateMachine):
         self.names_made = 0
         self.parameter_files = 0
         self.panel.sig_run_started.connect(self._on_run_started)
-        spent = self.time_by_action.setdefault("(new window)", [0, 0.0])
-        spent[0] += 1
-        spent[1] += time.perf_counter() - started
 
     def may_act(self) -> bool:
         """False once a tolerated known bug has left the window where the next action could abort the
