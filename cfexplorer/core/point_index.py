@@ -42,17 +42,19 @@ class PointIndex:
         if self.tree is None:
             return -1, np.inf
         per_pixel = np.abs(np.asarray(pixel_size, dtype=float))
-        pixels_per_unit = self.scale / per_pixel  # per axis, for the tree's coordinates
-        half_width = radius_px / float(np.min(pixels_per_unit))
+        # pixels per unit of the tree's coordinates, along the axis where a unit is fewest pixels
+        fewest_pixels = float(np.min(self.scale / per_pixel))
+        half_width = radius_px / fewest_pixels
         here = np.array([x, y]) / self.scale
         count = min(FIRST_CANDIDATES, self.tree.n)
-        distances, found = self.tree.query(here, k=count, p=np.inf, distance_upper_bound=half_width)
-        found = np.atleast_1d(found)[np.isfinite(np.atleast_1d(distances))]
+        distances, found = (np.atleast_1d(answer) for answer in  # scalars when count is 1
+                            self.tree.query(here, k=count, p=np.inf, distance_upper_bound=half_width))
+        found = found[np.isfinite(distances)]
         if not len(found):
             return -1, np.inf
         row, squared = self._nearest_of(self.rows[found], x, y, per_pixel)
         if len(found) == count and count < self.tree.n:
-            bound = float(np.min(pixels_per_unit)) * float(np.atleast_1d(distances)[-1])
+            bound = fewest_pixels * float(distances[-1])
             if squared >= bound**2:  # one left out may be nearer, or as near with a lower row
                 ball = self.tree.query_ball_point(here, half_width, p=np.inf)
                 row, squared = self._nearest_of(self.rows[np.asarray(ball, dtype=np.intp)], x, y, per_pixel)
