@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.sorting import last_of_each_key, sorted_codes
+from ..core.sorting import last_of_each_pair, sorted_codes
 from ..core.ratings import MAX_ABS_RATING, MAX_SCALE_WIDTH, RatingScale, Ratings, check_rating_values
 from ..lazy import lazy_import
 from . import limits
@@ -351,11 +351,12 @@ def _numbers(column: pd.Series) -> np.ndarray:
 
 
 def _build(path, users, items, values, binary, fmt, lines=None) -> LoadResult:
+    """Ratings from the ids and values a reader parsed: ``users`` and ``items`` are the reader's own arrays,
+    made for this, and whole-number ids become the codes in place."""
     warnings = []
-    user_codes, user_labels = sorted_codes(users)
-    item_codes, item_labels = sorted_codes(items)
-    keys = user_codes.astype(np.int64) * max(len(item_labels), 1) + item_codes
-    kept = last_of_each_key(keys, len(user_labels) * max(len(item_labels), 1))
+    user_codes, user_labels = sorted_codes(users, overwrite=True)
+    item_codes, item_labels = sorted_codes(items, overwrite=True)
+    kept = last_of_each_pair(user_codes, item_codes, len(user_labels), len(item_labels))
     if kept is not None:
         first = int(np.argmin(kept))
         where = f" (first at line {int(lines[first])})" if lines is not None else ""

@@ -1,0 +1,84 @@
+"""The readers' duplicate check against pandas' own, on both of its ways: a table of every possible pair, and
+counting distinct pairs in a sparse matrix when that table would be too large."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfexplorer.core import sorting
+from cfexplorer.core.sorting import SEEN_TABLE_BYTES_PER_KEY, last_of_each_pair, sorted_codes
+
+
+def expected_mask(rows, columns):
+    """pandas' answer: None when nothing repeats, else keep the last of each pair."""
+    repeated = pd.DataFrame({"row": rows, "column": columns}).duplicated(keep="last").to_numpy()
+    return None if not repeated.any() else ~repeated
+
+
+pairs = st.integers(1, 60).flatmap(lambda n: st.tuples(
+    st.lists(st.integers(0, 5), min_size=n, max_size=n), st.lists(st.integers(0, 6), min_size=n, max_size=n)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=pairs, wide=st.booleans())
+def test_last_of_each_pair_matches_pandas(pairs, wide):
+    rows, columns = (np.array(values, dtype=np.intp) for values in pairs)
+    # Wide: so many possible pairs (2**25 columns) that the check counts them in a sparse matrix, not a table.
+    n_rows, n_columns = 6, (2**25 if wide else 7)
+    assert (n_rows * n_columns > max(SEEN_TABLE_BYTES_PER_KEY * rows.size, 2**24)) == wide
+    got, expected = last_of_each_pair(rows, columns, n_rows, n_columns), expected_mask(rows, columns)
+    if expected is None:
+        assert got is None
+    else:
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("copies", [0, 1, 2, 256])
+def test_copies_of_one_pair_in_a_large_space(copies):
+    """A thousand distinct pairs (distinct columns) and copies of one more: 256 copies sum to 0 in the sparse
+    matrix's int8 counts and are still counted as one pair."""
+    rng = np.random.default_rng(copies)
+    rows = np.concatenate([rng.permutation(1000) % 500, np.full(copies, 7)])
+    columns = np.concatenate([rng.permutation(1000) * 40_000, np.full(copies, 123)])
+    got = last_of_each_pair(rows, columns, 500, 40_000_000)
+    if copies <= 1:
+        assert got is None
+    else:
+        np.testing.assert_array_equal(got, expected_mask(rows, columns))
+        assert got.size - got.sum() == copies - 1 and got[-1]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 2**20])
+def test_pairs_in_order_are_seen_across_chunk_boundaries(monkeypatch, chunk):
+    """Pairs ascending (row first) need no table and no sort; one step back anywhere, even across the edge of
+    the chunks the check compares at once, is seen."""
+    monkeypatch.setattr(sorting, "_ASCEND_CHUNK", chunk)
+    rows = np.array([0, 0, 0, 1, 1, 2, 4])
+    columns = np.array([1, 2, 5, 0, 3, 3, 0])
+    assert sorting._pairs_ascend(rows, columns)
+    for position in range(1, rows.size):
+        swapped_rows, swapped_columns = rows.copy(), columns.copy()
+        swapped_rows[[position - 1, position]] = rows[[position, position - 1]]
+        swapped_columns[[position - 1, position]] = columns[[position, position - 1]]
+        assert not sorting._pairs_ascend(swapped_rows, swapped_columns)
+    repeated = np.array([0, 0, 1]), np.array([2, 2, 0])
+    assert not sorting._pairs_ascend(*repeated)
+    np.testing.assert_array_equal(last_of_each_pair(*repeated, 2, 3), [False, True, True])
+
+
+def test_sorted_codes_in_place_gives_pandas_codes_and_overwrites_only_when_asked():
+    ids = np.array([40, 7, 7, 1000, 40, 12], dtype=np.intp)
+    expected_codes, expected_labels = pd.factorize(ids, sort=True)
+    kept = ids.copy()
+    codes, labels = sorted_codes(ids)
+    np.testing.assert_array_equal(ids, kept)  # not asked: untouched
+    codes_in_place, labels_in_place = sorted_codes(ids, overwrite=True)
+    for got, got_labels in ((codes, labels), (codes_in_place, labels_in_place)):
+        np.testing.assert_array_equal(got, expected_codes)
+        np.testing.assert_array_equal(got_labels, expected_labels)
+    assert np.shares_memory(codes_in_place, ids)
+    read_only = kept.copy()
+    read_only.flags.writeable = False
+    np.testing.assert_array_equal(sorted_codes(read_only, overwrite=True)[0], expected_codes)
