@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "info":
         return run_info(args)
     if args.command == "screenshot":
-        from .app import run_screenshot
+        from .screenshot import run_screenshot
 
         return run_screenshot(args)
     from .app import run_gui

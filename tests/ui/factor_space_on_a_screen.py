@@ -29,11 +29,10 @@ def main(argv: list[str]) -> int:
     os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
     from PySide6.QtCore import QPoint, QRect, QSettings
 
-    from cfexplorer.app import MainWindow, make_application, use_screen_of_size
+    from cfexplorer.app import MainWindow
+    from cfexplorer.screenshot import application_on_screen_of_size
 
-    config = use_screen_of_size(width, height)
-    app = make_application()
-    config.unlink()
+    app = application_on_screen_of_size(width, height)
     window = MainWindow(settings=QSettings(settings_path, QSettings.Format.IniFormat))
     report = {}
     try:
