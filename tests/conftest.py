@@ -76,6 +76,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(opt_in)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own count, however this file was loaded
+def pytest_xdist_auto_num_workers(config):
+    """``--numprocesses=auto`` (pyproject.toml) starts a worker process per core. Tests named one by one
+    (``file.py::test``) then wait about 2 s for workers that have little to share: one process runs them."""
+    if config.args and all("::" in arg for arg in config.args):
+        return 0
+    return None  # pytest-xdist's own count
+
+
 def pytest_configure(config):
     # Spun by the run's one controlling process, also when pytest-xdist's workers run the tests: N busy
     # processes for the whole machine, not N per worker.

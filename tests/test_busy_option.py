@@ -51,3 +51,30 @@ def test_busy_cpu_spins_its_processes_once_for_all_workers(tmp_path):
     counted = json.loads(report.read_text())
     assert counted["worker"] is not None  # the test ran in one of xdist's workers
     assert counted == {"worker": counted["worker"], "of_this_worker": 0, "of_the_controller": 2}
+
+
+WHICH_PROCESS = """
+import json, os
+from pathlib import Path
+
+
+def test_where(tmp_path_factory):
+    Path(os.environ["WORKER_REPORT"]).write_text(json.dumps(os.environ.get("PYTEST_XDIST_WORKER")))
+"""
+
+
+@pytest.mark.parametrize("one_by_one", [True, False])
+def test_tests_named_one_by_one_run_without_worker_processes(tmp_path, one_by_one):
+    (tmp_path / "test_where.py").write_text(textwrap.dedent(WHICH_PROCESS))
+    report = tmp_path / "report.json"
+    target = str(tmp_path / "test_where.py") + ("::test_where" if one_by_one else "")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:pytestqt", "-p",
+               "no:hypothesispytest", "-p", "no:benchmark", "-c", os.devnull, "--rootdir", str(tmp_path), "-p",
+               "tests.conftest", "--numprocesses=auto", target]
+    # Without this run's own worker name (when it runs in one), which the nested run would inherit.
+    environment = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
+    result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120,
+                            env={**environment, "WORKER_REPORT": str(report)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    worker = json.loads(report.read_text())
+    assert (worker is None) == one_by_one, worker
