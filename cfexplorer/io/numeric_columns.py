@@ -1,8 +1,8 @@
-"""The numbers of a long ratings table parsed straight from the file's bytes: the user and item columns as
-int64 ids, the rating column as floats (the readers' fast path for MovieLens and most exports).
+"""The numbers of a long ratings table parsed straight from the file: the user and item columns as int64 ids,
+the rating column as floats (the readers' fast path for MovieLens and most exports).
 
-pyarrow's CSV reader when it is installed (optional: the ``spark`` extra brings it) and the file is large
-enough to repay importing it, else pandas' C parser. Either refuses, by returning None, anything it does
+pyarrow's CSV reader, streaming from the open file, when it is installed (optional: the ``spark`` extra
+brings it) and the file is large enough to repay importing it; else pandas' C parser on the file's bytes. Either refuses, by returning None, anything it does
 not read exactly as the text path would: blank lines, a cell that is not a number, ids that are not
 whole numbers within what a float holds exactly.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import BinaryIO
 
 import numpy as np
 
@@ -29,14 +30,8 @@ _BLOCK_BYTES = 2**24
 
 def parse_numeric_columns(data: bytes, delimiter: str, skip: int, width: int, columns
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(user ids as int64, item ids as int64, ratings) of every line after the first ``skip``, or None when
-    a line is blank or ragged, an id is not a whole number or a rating not a number. pyarrow's CSV reader
-    when it is installed and the file has PYARROW_FROM_BYTES or more (ten million ratings parsed in 0.7-0.8 s
-    of CPU, ids read as integers directly), else, or when pyarrow refuses the file (ids written "7.0"),
-    pandas' C parser."""
-    parsed = _parse_with_pyarrow(data, delimiter, skip, width, columns) if len(data) >= PYARROW_FROM_BYTES else None
-    if parsed is not None:
-        return parsed
+    """(user ids as int64, item ids as int64, ratings) of every line after the first ``skip``, by pandas' C
+    parser, or None when a line is blank or ragged, an id is not a whole number or a rating not a number."""
     if _BLANK_LINE.search(data):
         return None
     try:
@@ -55,13 +50,22 @@ def parse_numeric_columns(data: bytes, delimiter: str, skip: int, width: int, co
     return users, items, values
 
 
-def _parse_with_pyarrow(data: bytes, delimiter: str, skip: int, width: int, columns):
-    """:func:`_parse_numeric_columns` by pyarrow, or None (without pyarrow, or when it refuses the file).
+def can_parse_streams() -> bool:
+    """Whether :func:`parse_numeric_stream` can read (pyarrow is installed)."""
+    return _pyarrow() is not None
 
-    Read a block at a time into arrays made once for every line the file can hold: pyarrow's whole-table
-    read kept every block's buffers and then joined them (557 MB more for ten million ratings, against
-    the 240 MB the arrays take), and on a machine where memory touched for the first time is slow (a virtual
-    machine's) that memory was half the load's time. The arrays are this reader's own and writable."""
+
+def parse_numeric_stream(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`parse_numeric_columns` by pyarrow's CSV reader from an open file of at most ``lines`` lines, never
+    holding the whole file: read a block at a time into arrays made once (ten million ratings parsed in about
+    a second of CPU, ids read as integers directly). None without pyarrow, or when pyarrow refuses the file
+    (ids written "7.0" among them: pandas' turn).
+
+    Memory touched for the first time is slow on some machines (a virtual machine's: 80 MB filled in 0.11 s,
+    reused in 0.013 s), and it was most of a large load: the file's bytes read whole (230 MB for ten million
+    ratings), and pyarrow's whole-table read keeping every block and then joining them (557 MB more, against
+    the 240 MB the arrays take)."""
     modules = _pyarrow()
     if modules is None:
         return None
@@ -69,13 +73,13 @@ def _parse_with_pyarrow(data: bytes, delimiter: str, skip: int, width: int, colu
     names = [f"column {position}" for position in range(width)]
     wanted = [names[position] for position in columns]
     types = dict(zip(wanted, (pa.int64(), pa.int64(), pa.float64())))
-    most_rows = max(data.count(b"\n") + 1 - skip, 0)
+    most_rows = max(lines - skip, 0)
     users, items = np.empty(most_rows, dtype=np.int64), np.empty(most_rows, dtype=np.int64)
     values = np.empty(most_rows, dtype=np.float64)
     filled = 0
     try:
         reader = arrow_csv.open_csv(
-            pa.BufferReader(data),
+            stream,
             # Named columns: a line with more or fewer cells than the header is an error, as is a blank line.
             read_options=arrow_csv.ReadOptions(skip_rows=skip, column_names=names, block_size=_BLOCK_BYTES),
             parse_options=arrow_csv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
@@ -84,7 +88,7 @@ def _parse_with_pyarrow(data: bytes, delimiter: str, skip: int, width: int, colu
         for batch in reader:
             end = filled + batch.num_rows
             if end > most_rows:
-                return None  # more rows than lines: not a file this path reads
+                return None  # more rows than the file had lines (it grew since they were counted)
             for target, name in zip((users, items, values), wanted):
                 target[filled:end] = batch.column(name).to_numpy(zero_copy_only=False)
             filled = end

@@ -1,11 +1,13 @@
 """The fast path for numeric long tables (MovieLens and most exports) reads what the text path reads, with
 pyarrow's CSV reader and without it (pyarrow is optional; CI may lack it)."""
 
+import io
+
 import numpy as np
 import pytest
 
 from cfexplorer.core.sorting import sorted_codes
-from cfexplorer.io import numeric_columns
+from cfexplorer.io import numeric_columns, readers
 from cfexplorer.io.readers import RatingsFileError, read_ratings
 
 
@@ -64,13 +66,55 @@ def test_problems_name_their_line(tmp_path, engine, text, line, words):
     assert f"line {line}" in str(caught.value) and words in str(caught.value)
 
 
+def parse_stream(data: bytes, width: int):
+    """What the reader asks of pyarrow for a file of these bytes with a header of ``width`` columns."""
+    return numeric_columns.parse_numeric_stream(io.BytesIO(data), data.count(b"\n") + 1, ",", 1, width, (0, 1, 2))
+
+
 def test_pyarrow_reads_ids_as_integers_and_refuses_what_it_cannot_read():
     pytest.importorskip("pyarrow")
-    users, items, values = numeric_columns._parse_with_pyarrow(b"user,item,rating,t\n1,20,3.5,0\n4,5,1,0\n", ",", 1, 4, (0, 1, 2))
+    users, items, values = parse_stream(b"user,item,rating,t\n1,20,3.5,0\n4,5,1,0\n", 4)
     assert users.dtype == np.int64 and users.tolist() == [1, 4] and items.tolist() == [20, 5]
     assert values.tolist() == [3.5, 1.0]
-    assert numeric_columns._parse_with_pyarrow(b"user,item,rating\n1.0,2,3\n", ",", 1, 3, (0, 1, 2)) is None  # "1.0": pandas' turn
-    assert numeric_columns._parse_with_pyarrow(b"user,item,rating\n1,2,3\n\n4,5,6\n", ",", 1, 3, (0, 1, 2)) is None
+    assert parse_stream(b"user,item,rating\n1.0,2,3\n", 3) is None  # "1.0": pandas' turn
+    assert parse_stream(b"user,item,rating\n1,2,3\n\n4,5,6\n", 3) is None
+
+
+def test_pyarrow_refuses_more_rows_than_the_lines_counted():
+    """A file that grew between the count of its lines and the parse: the bytes are then read whole."""
+    pytest.importorskip("pyarrow")
+    data = b"user,item,rating\n1,2,3\n4,5,6\n"
+    assert numeric_columns.parse_numeric_stream(io.BytesIO(data), 2, ",", 1, 3, (0, 1, 2)) is None
+    assert numeric_columns.parse_numeric_stream(io.BytesIO(data), 3, ",", 1, 3, (0, 1, 2))[0].tolist() == [1, 4]
+
+
+def test_large_files_are_parsed_from_the_open_file_not_from_their_bytes(tmp_path, monkeypatch):
+    """pyarrow reads a large ASCII file as a stream (its bytes never read whole), and what it reads is what
+    the path through the bytes reads; a file it declines (not ASCII, ids written 7.0) is read through the
+    bytes as before."""
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)
+    whole_reads = []
+    read_bytes = readers._read_bytes
+    monkeypatch.setattr(readers, "_read_bytes", lambda path: whole_reads.append(path) or read_bytes(path))
+    rng = np.random.default_rng(3)
+    pairs = rng.permutation(40 * 30)[:500]
+    lines = [f"{user},{item},{stars}" for user, item, stars in zip(pairs // 30 + 100, pairs % 30, rng.integers(1, 6, 500))]
+    streamed = read_ratings(write(tmp_path, "userId,movieId,rating\n" + "\n".join(lines) + "\n")).ratings
+    assert whole_reads == []
+    monkeypatch.setattr(numeric_columns, "_pyarrow", lambda: None)
+    through_bytes = read_ratings(write(tmp_path, "userId,movieId,rating\n" + "\n".join(lines) + "\n", "b.csv"))
+    assert len(whole_reads) == 1
+    for name in ("users", "items", "values", "user_labels", "item_labels"):
+        np.testing.assert_array_equal(getattr(streamed, name), getattr(through_bytes.ratings, name))
+    monkeypatch.undo()
+    monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)
+    monkeypatch.setattr(readers, "_read_bytes", lambda path: whole_reads.append(path) or read_bytes(path))
+    for text, users in (("user,item,rating\n7.0,1,4\n2,1,3\n", [2, 7]),
+                        ("user,item,rating,title\n1,1,4,Amélie\n2,1,3,Zoë\n", [1, 2])):
+        ratings = read_ratings(write(tmp_path, text, "declined.csv")).ratings
+        assert ratings.user_labels.tolist() == users
+    assert len(whole_reads) == 3
 
 
 def test_sorted_codes_match_pandas_factorize():
