@@ -5,8 +5,11 @@
 
 Each size is loaded and trained in a fresh process, so that its peak memory (the kernel's high-water mark
 of resident memory while loading or while training, minus what the process held before that step) belongs
-to that step alone; sizes alternate for a few rounds. Each round also loads both files once more in a
-process without pyarrow (the pandas C-parser path every installation has). Printed per size: load time
+to that step alone; sizes alternate for a few rounds. The load times come from processes that only load:
+one with pyarrow, one without (the pandas C-parser path every installation has), in turns first each round:
+on a virtual machine memory touched for the first time comes faster just after another process freed much of
+it, so whichever load followed the 10M training looked the faster (2.4 s without pyarrow against 3.4 s with
+it, in the same round). Printed per size: load time
 (wall and CPU), the median epoch (epochs 2-20: the first also arranges the ratings), the whole fit, peak
 bytes per rating; then the 10M/1M ratios.
 
@@ -30,14 +33,15 @@ from bench_scale import ML_1M_ITEMS, ML_1M_RATINGS, ML_1M_USERS, reset_peak, rss
 SCALES = {"1M": 1, "10M": 10}
 
 
-def measure(path: str, train: bool = True) -> dict:
-    """Load ``path`` (and, with ``train``, fit the default model on it) in this fresh process."""
+def measure(path: str, train: bool = True, pyarrow: bool = True) -> dict:
+    """Load ``path`` (and, with ``train``, fit the default model on it) in this fresh process; without
+    ``pyarrow`` as an installation without it."""
     from cfexplorer.core.models import make_model
     from cfexplorer.io import numeric_columns
     from cfexplorer.io.readers import read_any
     from cfexplorer.lazy import load_now
 
-    if not train:
+    if not pyarrow:
         numeric_columns._pyarrow = lambda: None  # as an installation without the optional pyarrow: pandas' C parser
 
     load_now()
@@ -63,8 +67,11 @@ def measure(path: str, train: bool = True) -> dict:
             "train_rmse": model.history_[-1].train["rmse"]}
 
 
-def run_child(path: Path, train: bool = True) -> dict:
-    command = [sys.executable, __file__, "--measure" if train else "--load-without-pyarrow", str(path)]
+CHILD_MODES = {"train": "--measure", "pyarrow": "--load", "pandas": "--load-without-pyarrow"}
+
+
+def run_child(path: Path, mode: str) -> dict:
+    command = [sys.executable, __file__, CHILD_MODES[mode], str(path)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent)
     if result.returncode != 0:
         raise RuntimeError(f"{path.name} failed:\n{result.stderr[-3000:]}")
@@ -72,8 +79,9 @@ def run_child(path: Path, train: bool = True) -> dict:
 
 
 def main() -> int:
-    if len(sys.argv) == 3 and sys.argv[1] in ("--measure", "--load-without-pyarrow"):
-        print(json.dumps(measure(sys.argv[2], train=sys.argv[1] == "--measure")))
+    if len(sys.argv) == 3 and sys.argv[1] in CHILD_MODES.values():
+        print(json.dumps(measure(sys.argv[2], train=sys.argv[1] == "--measure",
+                                 pyarrow=sys.argv[1] != "--load-without-pyarrow")))
         return 0
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     folder = Path(tempfile.mkdtemp(prefix="bench_linear_"))
@@ -86,9 +94,11 @@ def main() -> int:
     for round_ in range(rounds):
         for name in SCALES:
             print(f"  round {round_ + 1}/{rounds}: {name} ...", flush=True)
-            run = run_child(files[name])
-            without = run_child(files[name], train=False)
-            run.update({f"pandas_{key}": value for key, value in without.items() if key.startswith("load")})
+            run = run_child(files[name], "train")
+            for engine in ("pyarrow", "pandas")[::1 if round_ % 2 == 0 else -1]:
+                load = run_child(files[name], engine)
+                prefix = "" if engine == "pyarrow" else "pandas_"
+                run.update({prefix + key: value for key, value in load.items() if key.startswith("load")})
             results[name].append(run)
     for path in files.values():
         path.unlink()
