@@ -25,6 +25,7 @@ from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
 from .core.embedding import ITEM_KIND
+from .core.memory import keep_freed_memory
 from .core.models import checked_model_from_state
 from .ui.document import Document, DocumentController
 from .ui.density_dialog import DensityFilterDialog
@@ -1133,6 +1134,7 @@ def make_application(argv=None) -> QApplication:
     # The GUI thread needs the GIL for each call from Qt into Python (hundreds per repaint); with the
     # training thread busy, each waits for a hand-over, so a short interval keeps painting moving.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    keep_freed_memory()  # before the training and reading threads start: they share its one heap
     one_blas_thread_per_call()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     if not hasattr(app, "gui_thread_garbage_collector"):

@@ -111,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "gui")  # `cfexplorer ratings.csv` opens the file in the app
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .core.memory import keep_freed_memory
+
+    keep_freed_memory()
     if args.command == "train":
         return run_train(args)
     if args.command == "info":
