@@ -10,22 +10,25 @@ of 6.7-9.9 s, a training run 27-30 s instead of 30-37 s, the peak 3.9 GB instead
 median run's longest stall with the loss curves in front 35-42 ms instead of 58-123 ms.
 
 Kept means: large blocks come from the heap rather than from their own memory maps, one heap (arena) serves
-every thread (a thread's own arena maps large blocks anyway), and freed memory up to :data:`KEPT_BYTES`
-stays in the process. The cost: after a large file, the process stays near the size it peaked at.
+every thread (a thread's own arena maps large blocks anyway), and freed memory up to :func:`kept_bytes`
+(an eighth of the machine's memory, at most 2 GB) stays in the process. The cost: after a large file, the process stays near the size it peaked at.
 :func:`keep_freed_memory` is called once by each entry point, as :func:`.threads.choose_blas_threads` is.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 
 # mallopt's parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
 M_ARENA_MAX = -8
-# Freed memory at the heap's top beyond this is given back (mallopt takes an int: at most 2 GB).
-KEPT_BYTES = 2**31 - 1
+# Freed memory at the heap's top beyond this is given back: an eighth of the machine's memory, at most 2 GB
+# (mallopt takes an int).
+MOST_KEPT_BYTES = 2**31 - 1
+KEPT_SHARE_OF_MEMORY = 1 / 8
 
 _kept = False
 
@@ -46,9 +49,19 @@ def keep_freed_memory() -> bool:
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    settings = ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, KEPT_BYTES))
+    settings = ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, kept_bytes()))
     _kept = all(mallopt(parameter, value) == 1 for parameter, value in settings)
     return _kept
+
+
+def kept_bytes() -> int:
+    """How much freed memory may stay in the process: :data:`KEPT_SHARE_OF_MEMORY` of the machine's memory,
+    at most :data:`MOST_KEPT_BYTES`."""
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return MOST_KEPT_BYTES
+    return int(min(MOST_KEPT_BYTES, max(memory, 0) * KEPT_SHARE_OF_MEMORY))
 
 
 def freed_memory_kept() -> bool:

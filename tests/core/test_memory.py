@@ -54,3 +54,12 @@ def test_freed_memory_stays_in_the_process_only_when_asked():
 def test_keeping_is_said_and_safe_to_ask_twice():
     first = memory.keep_freed_memory()
     assert memory.keep_freed_memory() == first == memory.freed_memory_kept()
+
+
+def test_what_is_kept_is_an_eighth_of_the_memory_at_most_2_gb(monkeypatch):
+    pages = {"SC_PAGE_SIZE": 4096}
+    monkeypatch.setattr(memory.os, "sysconf", lambda name: pages[name])
+    pages["SC_PHYS_PAGES"] = 4 * 2**30 // 4096  # 4 GB
+    assert memory.kept_bytes() == 2**29
+    pages["SC_PHYS_PAGES"] = 64 * 2**30 // 4096
+    assert memory.kept_bytes() == 2**31 - 1
