@@ -3,15 +3,17 @@
 glibc hands every large block (over its mmap threshold, at most 32 MB) back to the operating system when it
 is freed, and asks for fresh memory at the next allocation. Reading MovieLens 25M's shape and training on it
 allocate and free arrays of hundreds of MB at every step. On a virtual machine, memory the system hands out
-anew is slow to touch (an 80 MB array filled in 0.11 s, against 0.013 s for one reused in the process), and
-giving it back takes the process's memory-map lock, which the GUI thread's own page faults then wait for.
+anew is slow to touch (an 80 MB array filled in 0.11 s, against 0.013 s for one reused in the process); and,
+a guess not verified, giving it back takes the process's memory-map lock, which the GUI thread's own page
+faults then wait for.
 Measured with benchmarks/bench_25m.py (two runs each way, see the README): the open took 5.7-5.9 s instead
 of 6.7-9.9 s, a training run 27-30 s instead of 30-37 s, the peak 3.9 GB instead of 4.0-4.5 GB, and the
 median run's longest stall with the loss curves in front 35-42 ms instead of 58-123 ms.
 
 Kept means: large blocks come from the heap rather than from their own memory maps, one heap (arena) serves
 every thread (a thread's own arena maps large blocks anyway), and freed memory up to :func:`kept_bytes`
-(an eighth of the machine's memory, at most 2 GB) stays in the process. The cost: after a large file, the process stays near the size it peaked at.
+(an eighth of the machine's memory, at most 2 GB) stays in the process. The cost: after a large file, the
+process stays near the size it peaked at.
 :func:`keep_freed_memory` is called once by each entry point, as :func:`.threads.choose_blas_threads` is.
 """
 
