@@ -2,9 +2,9 @@
 the rating column as floats (the readers' fast path for MovieLens and most exports).
 
 pyarrow's CSV reader, streaming from the open file, when it is installed (optional: the ``spark`` extra
-brings it) and the file is large enough to repay importing it; else pandas' C parser on the file's bytes. Either refuses, by returning None, anything it does
-not read exactly as the text path would: blank lines, a cell that is not a number, ids that are not
-whole numbers within what a float holds exactly.
+brings it) and the file is large enough to repay importing it; else pandas' C parser on the file's bytes.
+Either refuses, by returning None, anything it does not read exactly as the text path would: blank lines, a
+cell that is not a number, ids that are not whole numbers within what a float holds exactly.
 """
 
 from __future__ import annotations

@@ -99,7 +99,8 @@ def test_large_files_are_parsed_from_the_open_file_not_from_their_bytes(tmp_path
     monkeypatch.setattr(readers, "_read_bytes", lambda path: whole_reads.append(path) or read_bytes(path))
     rng = np.random.default_rng(3)
     pairs = rng.permutation(40 * 30)[:500]
-    lines = [f"{user},{item},{stars}" for user, item, stars in zip(pairs // 30 + 100, pairs % 30, rng.integers(1, 6, 500))]
+    stars = rng.integers(1, 6, 500)
+    lines = [f"{user},{item},{rating}" for user, item, rating in zip(pairs // 30 + 100, pairs % 30, stars)]
     streamed = read_ratings(write(tmp_path, "userId,movieId,rating\n" + "\n".join(lines) + "\n")).ratings
     assert whole_reads == []
     monkeypatch.setattr(numeric_columns, "_pyarrow", lambda: None)
