@@ -39,16 +39,25 @@ def test_count(tmp_path_factory):
 """
 
 
+def nested_pytest(tmp_path, arguments: list, report_variable: str):
+    """Run pytest on the tests written in ``tmp_path`` with this project's conftest (its options and hooks) and
+    ``arguments``; what the nested test wrote to the file named by ``report_variable``, as JSON."""
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:pytestqt", "-p",
+               "no:hypothesispytest", "-p", "no:benchmark", "-c", os.devnull, "--rootdir", str(tmp_path), "-p",
+               "tests.conftest", *arguments]
+    # Without this run's own worker name (when it runs in one), which the nested run would inherit.
+    environment = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
+    result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120,
+                            env={**environment, report_variable: str(report)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(report.read_text())
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="counts processes through /proc")
 def test_busy_cpu_spins_its_processes_once_for_all_workers(tmp_path):
     (tmp_path / "test_count_spinners.py").write_text(textwrap.dedent(COUNT_SPINNERS))
-    report = tmp_path / "report.json"
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:pytestqt", "-p", "no:hypothesispytest", "-p", "no:benchmark", "-c", os.devnull, "--rootdir",
-               str(tmp_path), "-p", "tests.conftest", "-n", "1", "--busy-cpu=2", str(tmp_path)]
-    result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "SPINNER_REPORT": str(report)})
-    assert result.returncode == 0, result.stdout + result.stderr
-    counted = json.loads(report.read_text())
+    counted = nested_pytest(tmp_path, ["-n", "1", "--busy-cpu=2", str(tmp_path)], "SPINNER_REPORT")
     assert counted["worker"] is not None  # the test ran in one of xdist's workers
     assert counted == {"worker": counted["worker"], "of_this_worker": 0, "of_the_controller": 2}
 
@@ -66,15 +75,6 @@ def test_where(tmp_path_factory):
 @pytest.mark.parametrize("one_by_one", [True, False])
 def test_tests_named_one_by_one_run_without_worker_processes(tmp_path, one_by_one):
     (tmp_path / "test_where.py").write_text(textwrap.dedent(WHICH_PROCESS))
-    report = tmp_path / "report.json"
     target = str(tmp_path / "test_where.py") + ("::test_where" if one_by_one else "")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:pytestqt", "-p",
-               "no:hypothesispytest", "-p", "no:benchmark", "-c", os.devnull, "--rootdir", str(tmp_path), "-p",
-               "tests.conftest", "--numprocesses=auto", target]
-    # Without this run's own worker name (when it runs in one), which the nested run would inherit.
-    environment = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
-    result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=120,
-                            env={**environment, "WORKER_REPORT": str(report)})
-    assert result.returncode == 0, result.stdout + result.stderr
-    worker = json.loads(report.read_text())
+    worker = nested_pytest(tmp_path, ["--numprocesses=auto", target], "WORKER_REPORT")
     assert (worker is None) == one_by_one, worker
