@@ -103,14 +103,13 @@ def test_large_files_are_parsed_from_the_open_file_not_from_their_bytes(tmp_path
     lines = [f"{user},{item},{rating}" for user, item, rating in zip(pairs // 30 + 100, pairs % 30, stars)]
     streamed = read_ratings(write(tmp_path, "userId,movieId,rating\n" + "\n".join(lines) + "\n")).ratings
     assert whole_reads == []
+    with_pyarrow = numeric_columns._pyarrow
     monkeypatch.setattr(numeric_columns, "_pyarrow", lambda: None)
     through_bytes = read_ratings(write(tmp_path, "userId,movieId,rating\n" + "\n".join(lines) + "\n", "b.csv"))
     assert len(whole_reads) == 1
     for name in ("users", "items", "values", "user_labels", "item_labels"):
         np.testing.assert_array_equal(getattr(streamed, name), getattr(through_bytes.ratings, name))
-    monkeypatch.undo()
-    monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)
-    monkeypatch.setattr(readers, "_read_bytes", lambda path: whole_reads.append(path) or read_bytes(path))
+    monkeypatch.setattr(numeric_columns, "_pyarrow", with_pyarrow)
     for text, users in (("user,item,rating\n7.0,1,4\n2,1,3\n", [2, 7]),
                         ("user,item,rating,title\n1,1,4,Amélie\n2,1,3,Zoë\n", [1, 2])):
         ratings = read_ratings(write(tmp_path, text, "declined.csv")).ratings
