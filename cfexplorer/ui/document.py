@@ -34,6 +34,7 @@ from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QProgressDialog
 
+from ..core import memory
 from ..core.ratings import Ratings
 from ..io.presets import PRESETS, load_preset
 from ..io.project import SUFFIX as PROJECT_SUFFIX
@@ -384,10 +385,13 @@ class DocumentController(QObject):
         dialog.show()
         loop.exec()
         self._job = None
+        # The connection holds ``done``, which holds the job (and ``outcome`` the result): a cycle through Qt
+        # that Python's collector cannot see, which kept every document opened this way alive for good.
+        job.sig_done.disconnect(done)
         dialog.close()
         dialog.deleteLater()
         self.progress_dialog = None
-        return outcome.get("result", (None, None))
+        return outcome.pop("result", (None, None))
 
     def cancel_job(self):
         """Cancel a background open or save (what the progress dialog's Cancel does)."""
@@ -426,6 +430,9 @@ class DocumentController(QObject):
         self._recovery_timer.stop()
         self._set_state(IDLE)
         self.sig_switched.emit()
+        # What the process kept of freed memory (core.memory) served the document before, which is gone once
+        # this returns: hand it back rather than hold up to 2 GB for a small document.
+        QTimer.singleShot(0, memory.return_freed_memory)
         return True
 
     def current_document(self) -> Document:

@@ -334,6 +334,8 @@ class FactorTables(QWidget):
         ratings = self.ratings_source()
         model = self.panel.model
         if predictor is None or tuple(predictor.shape) != (ratings.n_users, ratings.n_items):
+            if model is None:  # reset, or another document: the ratings trained on are let go
+                self.trained_on = None
             self._named_from = None
             self.movies.clear()
             self.users.clear()

@@ -631,6 +631,7 @@ class TrainingPanel(QWidget):
             self.loss_plot.remove_run(self._plot_run)
             self._plot_run = None
         self.model = None
+        self.run_inputs = None  # the ratings it trained on (another document's, at a switch) are let go
         self._evaluation = False
         self._reevaluate_timer.stop()
         self.progress.setFormat("epoch %v / %m")

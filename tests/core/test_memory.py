@@ -15,7 +15,7 @@ from cfexplorer.core import memory
 FREE_AND_COUNT = textwrap.dedent("""
     import json, sys
     import numpy as np
-    from cfexplorer.core.memory import keep_freed_memory
+    from cfexplorer.core.memory import keep_freed_memory, return_freed_memory
 
     def resident_mb():
         for line in open("/proc/self/status"):
@@ -27,7 +27,10 @@ FREE_AND_COUNT = textwrap.dedent("""
     block = np.ones(2**23)  # 64 MB, every page touched
     touched = resident_mb()
     del block
-    print(json.dumps({"kept": kept, "before": before, "touched": touched, "freed": resident_mb()}))
+    freed = resident_mb()
+    returned = return_freed_memory()
+    print(json.dumps({"kept": kept, "before": before, "touched": touched, "freed": freed,
+                      "returned": returned, "after_return": resident_mb()}))
 """)
 
 
@@ -49,6 +52,8 @@ def test_freed_memory_stays_in_the_process_only_when_asked():
         assert run["touched"] - run["before"] > 60  # the 64 MB were touched
     assert default["touched"] - default["freed"] > 60  # handed back to the system at once
     assert kept["touched"] - kept["freed"] < 4  # kept for the next large array
+    assert not default["returned"]  # nothing was kept: nothing to hand back
+    assert kept["returned"] and kept["freed"] - kept["after_return"] > 60  # handed back when asked
 
 
 def test_keeping_is_said_and_safe_to_ask_twice():

@@ -182,6 +182,43 @@ def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_less
     assert progress.value() == 0 and progress.maximum() == window.training_panel.epochs.value()
 
 
+def test_memory_kept_for_a_document_is_handed_back_once_another_has_replaced_it(qtbot, window, tmp_path,
+                                                                                  monkeypatch):
+    returned_while_showing = []  # the title shown when freed memory was handed back
+    monkeypatch.setattr(document_module.memory, "return_freed_memory",
+                        lambda: returned_while_showing.append(window.document_title) or True)
+    path = tmp_path / "class.csv"
+    path.write_text("user,item,rating\na,x,4\nb,x,2\n")
+    assert window.open_file(path, confirm=False)
+    qtbot.waitUntil(lambda: returned_while_showing == ["class.csv"])
+    monkeypatch.setattr(document_module, "read_any", lambda path: (_ for _ in ()).throw(MemoryError))
+    assert not window.open_file(tmp_path / "class.csv", confirm=False)  # nothing switched: nothing freed
+    window.open_preset("course-eve")
+    qtbot.waitUntil(lambda: len(returned_while_showing) == 2)
+    assert returned_while_showing[1] == window.document_title != "class.csv"
+
+
+def test_a_document_opened_in_the_background_is_freed_once_another_replaces_it(qtbot, window, tmp_path,
+                                                                               monkeypatch):
+    """The background open's result must not outlive the switch (a 25M-rating document held for good)."""
+    import gc
+    import weakref
+
+    monkeypatch.setattr(document_module, "BACKGROUND_OPEN_BYTES", 0)
+    path = tmp_path / "big.csv"
+    path.write_text("user,item,rating\na,x,4\nb,y,2\n")
+    assert window.open_file(path, confirm=False)
+    opened = weakref.ref(window.table.ratings)
+    window.training_panel.epochs.setValue(5)
+    window.factor_dock.raise_()  # the factor space shows the model's points, the grid its predictions
+    assert window.train_and_wait()
+    qtbot.waitUntil(lambda: window.factor_space.embedding is not None)
+    window.open_preset("course-eve")
+    qtbot.wait(50)
+    gc.collect()
+    assert opened() is None
+
+
 def test_a_reopened_project_with_a_model_says_it_is_trained(qtbot, window, tmp_path):
     window.training_panel.epochs.setValue(15)
     assert window.train_and_wait()
