@@ -79,10 +79,15 @@ BUSY_PROCESSES = 2
 LOADS = {"idle machine": 0, f"{BUSY_PROCESSES} busy processes": BUSY_PROCESSES}
 
 
+# Spins until stopped or until this process dies: a benchmark killed outright left its spinners running.
+# (Its parent is named on its command line: one killed before the spinner had started would leave it spinning.)
+SPINNER = "import os, sys\nparent = int(sys.argv[1])\nwhile os.getppid() == parent:\n    for _ in range(10**6): pass\n"
+
+
 @contextlib.contextmanager
 def busy_processes(count: int):
     """``count`` processes spinning on the CPU while the block runs (none for 0)."""
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    spinners = [subprocess.Popen([sys.executable, "-c", SPINNER, str(os.getpid())]) for _ in range(count)]
     try:
         yield spinners
     finally:

@@ -32,11 +32,17 @@ def shared_data():
 BUSY_PROCESSES = 2
 
 
+# A process spinning on the CPU until this one stops it or dies (a run killed outright left its spinners
+# running for good, and every measurement after it was of a machine with two more cores' worth of load).
+# (Its parent is named on its command line: one killed before the spinner had started would leave it spinning.)
+SPINNER = "import os, sys\nparent = int(sys.argv[1])\nwhile os.getppid() == parent:\n    for _ in range(10**6): pass\n"
+
+
 def _spin(count: int):
     import subprocess
     import sys
 
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    return [subprocess.Popen([sys.executable, "-c", SPINNER, str(os.getpid())]) for _ in range(count)]
 
 
 def _stop(spinners):

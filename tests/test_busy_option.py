@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def spinners_of(pid):
             parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if parent == pid and command[1:3] == [b"-c", b"while True: pass"]:
+        if parent == pid and command[1:2] == [b"-c"] and b"getppid" in command[2]:
             found += 1
     return found
 
@@ -78,3 +79,24 @@ def test_tests_named_one_by_one_run_without_worker_processes(tmp_path, one_by_on
     target = str(tmp_path / "test_where.py") + ("::test_where" if one_by_one else "")
     worker = nested_pytest(tmp_path, ["--numprocesses=auto", target], "WORKER_REPORT")
     assert (worker is None) == one_by_one, worker
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="looks processes up in /proc")
+def test_spinners_stop_when_the_run_that_started_them_is_killed():
+    """A run killed outright (a CI timeout, kill -9) must not leave its spinners loading the machine for good."""
+    starter = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, time
+        from tests.conftest import _spin
+        print(_spin(1)[0].pid, flush=True)
+        time.sleep(60)
+    """)], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    try:
+        spinner = Path("/proc") / starter.stdout.readline().strip()
+        assert spinner.exists()
+    finally:
+        starter.kill()
+        starter.wait()
+    deadline = time.monotonic() + 30
+    while spinner.exists() and b"Z" not in (spinner / "stat").read_bytes()[:60] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not spinner.exists() or (spinner / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
