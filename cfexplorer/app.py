@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
-    QSplitter, QToolBar, QVBoxLayout, QWidget, QDialog,
+    QSplitter, QVBoxLayout, QWidget, QDialog,
 )
 
 from . import __version__
@@ -40,12 +40,12 @@ from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
 from .ui.window_geometry import clamp_to_screen, fit_to_screen
+from .ui.window_menus import FACTOR_TABLES_SETTING, setup_actions, setup_menus, setup_toolbar
 from .ui.presentation import PresentationMode
 from .ui.scrolling import VerticalScrollArea
 from .ui.qt_guard import guard_event, report_current_exception
 
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
-FACTOR_TABLES_SETTING = "view/factor_tables_beside_grid"  # View ▸ Factor Tables Beside the Grid, remembered
 FACTOR_TABLES_WIDTH = 340  # the pane's first width: names, two factors and a bias without a horizontal scroll
 ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
@@ -96,9 +96,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.grid_splitter)
         self.setCentralWidget(central)
         self._build_docks()
-        self._build_actions()
-        self._build_menus()
-        self._build_toolbar()
+        setup_actions(self)
+        setup_menus(self)
+        setup_toolbar(self)
         self.summary_label = QLabel()
         self.statusBar().addPermanentWidget(self.summary_label)
         self.setAcceptDrops(True)
@@ -214,184 +214,6 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.curves_dock], [340], Qt.Orientation.Vertical)
         self.resizeDocks([self.training_dock], [400], Qt.Orientation.Horizontal)
         self.resizeDocks([self.curves_dock, self.explain_dock], [640, 360], Qt.Orientation.Horizontal)
-
-    def _action(self, text, slot, shortcut=None, tip=None, checkable=False, widget_only=False):
-        action = QAction(text, self)
-        if shortcut is not None:
-            if isinstance(shortcut, (list, tuple)):
-                action.setShortcuts([QKeySequence(s) for s in shortcut])
-            else:
-                action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.setCheckable(checkable)
-        if checkable:
-            action.toggled.connect(slot)
-        else:
-            action.triggered.connect(lambda checked=False: slot())
-        if widget_only:
-            # Grid-only shortcuts, so that Delete and Ctrl+C/V in the filter box still edit its text.
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.grid.addAction(action)
-        return action
-
-    def _build_actions(self):
-        S = QKeySequence.StandardKey
-        self.act_new = self._action("&New…", self.new_grid, S.New,
-                                    "A blank grid of users × movies on a chosen scale")
-        self.act_open = self._action("&Open…", self.open_dialog, S.Open, "Open a ratings file or project")
-        self.act_save = self._action("&Save", self.save, S.Save, "Save the ratings and settings")
-        self.act_save_as = self._action("Save &As…", self.save_as, S.SaveAs, "Save in a chosen file and format")
-        self.act_export_script = self._action("Export as Python &Script…", lambda: self.export_code(".py"),
-                                              tip="The current run as a Python script that trains it again")
-        self.act_export_notebook = self._action("Export as &Notebook…", lambda: self.export_code(".ipynb"),
-                                                tip="The current run as a Jupyter notebook that trains it again")
-        self.act_quit = self._action("&Quit", self.close, S.Quit)
-        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcut(S.Undo)
-        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
-        # Both spreadsheet habits; S.Redo is Ctrl+Shift+Z on Linux, and a key bound twice to one action
-        # is ambiguous to Qt, which then triggers nothing.
-        self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.act_copy = self._action("&Copy", self.copy, S.Copy, "Copy the selected cells", widget_only=True)
-        self.act_paste = self._action("&Paste", self.paste, S.Paste, "Paste a block from a spreadsheet",
-                                      widget_only=True)
-        self.act_clear = self._action("C&lear Cells", self.grid.clear_selected_cells, [QKeySequence.StandardKey.Delete],
-                                      "Make the selected cells not rated (?)", widget_only=True)
-        self.act_fill_down = self._action("Fill &Down", self.grid.fill_down, "Ctrl+D",
-                                          "Copy the top cell of the selection downwards", widget_only=True)
-        self.act_add_user = self._action("Add &User…", self.add_user, "Ctrl+Shift+U", "Add a user")
-        self.act_add_movie = self._action("Add &Movie…", self.add_movie, "Ctrl+Shift+M", "Add a movie")
-        self.act_rename_user = self._action("Rename User…", lambda: self.rename_current(USERS),
-                                            tip="Rename the user of the current cell")
-        self.act_rename_movie = self._action("Rename Movie…", lambda: self.rename_current(ITEMS),
-                                             tip="Rename the movie of the current cell")
-        self.act_remove_users = self._action("Remove Selected Users", lambda: self.remove_selected(USERS),
-                                             tip="Remove the users of the selected cells")
-        self.act_remove_movies = self._action("Remove Selected Movies", lambda: self.remove_selected(ITEMS),
-                                              tip="Remove the movies of the selected cells")
-        self.act_swap = self._action("&Swap Rows and Columns", self.swap_axes, "Ctrl+T",
-                                     "Movies × users (the course's layout) or users × movies")
-        self.act_predictions = self._action("Show &Predictions", self.table.set_show_predictions, "Ctrl+P",
-                                            "Show predicted ratings in the ? cells", checkable=True)
-        self.act_predictions.setChecked(True)
-        self.act_residuals = self._action("Show &Residuals", self.table.set_show_residuals, tip="Show y − ŷ "
-                                          "beside each known rating", checkable=True)
-        self.act_uncertainty = self._action("Shade by &Uncertainty", self.table.set_shade_uncertainty,
-                                            tip="Predicted cells turn grey the less sure the model is of them "
-                                            "(Bayesian MF)", checkable=True)
-        panel = self.training_panel
-        self.act_train = self._action("&Train", panel.train, "F5", "Start a new training run")
-        self.act_pause = self._action("&Pause / Resume", panel.toggle_pause, "F6")
-        self.act_step = self._action("&Step One Epoch", panel.step, "F7")
-        self.act_stop = self._action("St&op", panel.stop, "F8")
-        self.act_reset = self._action("&Reset Model", panel.reset, tip="Forget the trained model")
-        self.act_load_params = self._action("&Load Parameters…", panel.load_parameters_dialog,
-                                            tip="Start from given X, W, b (an .npz, or the course lab's CSV files): "
-                                            "J at exactly those parameters, then Train continues from them")
-        self.act_compare = self._action("&Compare Models…", self.show_compare_dialog, "Ctrl+K",
-                                        "Train several models on the same split and compare their test scores")
-        self.act_features = self._action("&Feature Tables…", panel.edit_features,
-                                         tip="View and edit the features of the content-based model")
-        self.act_new_user = self._action("Recommend for a &New User…", self.show_new_user_dialog,
-                                         tip="Top movies for a user described only by features (content-based)")
-        self.act_filter = self._action("&Filter by Name", self._focus_filter, S.Find, "Filter rows by name")
-        self.act_density = self._action("&Density and Mean Filter…", self.density_dialog, tip="Keep users and "
-                                        "movies with at least N ratings or a given mean rating")
-        self.act_clear_filters = self._action("&Clear Filters and Sorting", self.clear_filters)
-        self.act_presentation = self._action("P&resentation Mode", self.set_presentation, "F11",
-                                             "Large fonts and markers, high contrast, thick lines, fewer panes",
-                                             checkable=True)
-        self.act_factor_tables = self._action(
-            "&Factor Tables Beside the Grid", self.set_factor_tables_beside_grid,
-            tip="X (movies × k) and W (users × k) with their biases beside the grid, following it", checkable=True)
-        self.act_factor_tables.setChecked(self.settings.value(FACTOR_TABLES_SETTING, True, type=bool))
-        self.factor_tables.setVisible(self.act_factor_tables.isChecked())
-        self.act_about = self._action("&About CF Explorer", self.about)
-        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, S.HelpContents)
-
-    def _build_menus(self):
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.act_new)
-        self.preset_menu = file_menu.addMenu("&New from Example")
-        for preset in PRESETS.values():
-            action = self.preset_menu.addAction(preset.title)
-            action.setStatusTip(preset.description)
-            action.triggered.connect(lambda checked=False, name=preset.name: self.open_preset(name))
-        file_menu.addAction(self.act_open)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        file_menu.addSeparator()
-        file_menu.addActions([self.act_save, self.act_save_as])
-        file_menu.addSeparator()
-        file_menu.addActions([self.act_export_script, self.act_export_notebook])
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addActions([self.act_undo, self.act_redo])
-        edit_menu.addSeparator()
-        edit_menu.addActions([self.act_copy, self.act_paste, self.act_clear, self.act_fill_down])
-        edit_menu.addSeparator()
-        edit_menu.addActions([self.act_add_user, self.act_add_movie, self.act_rename_user, self.act_rename_movie,
-                              self.act_remove_users, self.act_remove_movies])
-
-        self.view_menu = bar.addMenu("&View")
-        self.view_menu.addActions([self.act_swap, self.act_predictions, self.act_residuals])
-        self.view_menu.addAction(self.act_uncertainty)
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self.act_presentation)
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(self.act_factor_tables)
-        for dock in (self.training_dock, self.curves_dock, self.explain_dock, self.formula_dock, self.factor_dock,
-                     self.lesson_dock):
-            self.view_menu.addAction(dock.toggleViewAction())
-
-        training_menu = bar.addMenu("&Training")
-        training_menu.addActions([self.act_train, self.act_pause, self.act_step, self.act_stop])
-        training_menu.addSeparator()
-        training_menu.addAction(self.act_reset)
-        training_menu.addAction(self.act_load_params)
-        training_menu.addSeparator()
-        training_menu.addActions([self.act_compare, self.act_features])
-        training_menu.addAction(self.act_new_user)
-
-        data_menu = bar.addMenu("&Data")
-        data_menu.addAction(self.act_filter)
-        data_menu.addAction(self.act_density)
-        sort_menu = data_menu.addMenu("&Sort Rows By")
-        group = QActionGroup(self)
-        for key, label in (("original", "Original Order"), ("name", "Name"), ("count", "Number of Ratings"),
-                           ("mean", "Mean Rating")):
-            action = sort_menu.addAction(label)
-            action.setCheckable(True)
-            action.setChecked(key == "original")
-            group.addAction(action)
-            action.triggered.connect(lambda checked=False, k=key: self.sort_rows(k))
-        self.sort_actions = group
-        data_menu.addAction(self.act_clear_filters)
-
-        help_menu = bar.addMenu("&Help")
-        self.lessons_menu = help_menu.addMenu("&Lessons")
-        for index, lesson in enumerate(LESSONS):
-            action = self.lessons_menu.addAction(lesson.title)
-            action.triggered.connect(lambda checked=False, i=index: self.start_lesson(i))
-        help_menu.addSeparator()
-        help_menu.addActions([self.act_shortcuts, self.act_about])
-
-    def _build_toolbar(self):
-        toolbar = self.toolbar = QToolBar("Main", self)
-        toolbar.setObjectName("mainToolbar")
-        toolbar.addActions([self.act_open, self.act_save])
-        toolbar.addSeparator()
-        toolbar.addActions([self.act_undo, self.act_redo])
-        toolbar.addSeparator()
-        toolbar.addActions([self.act_add_user, self.act_add_movie, self.act_swap])
-        toolbar.addSeparator()
-        toolbar.addWidget(self.filter_edit)
-        self.filter_edit.setMaximumWidth(280)
-        self.addToolBar(toolbar)
 
     # --- documents -----------------------------------------------------------------------------------
     # The document's lifecycle (open, switch, save, recover) is the DocumentController's; the window shows
