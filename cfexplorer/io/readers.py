@@ -240,13 +240,16 @@ def read_delimited_text(text: str, path, binary: bool | None = None, numeric_tri
 
 # Read at a time while a large file's lines are counted (and its bytes checked to be ASCII).
 _SCAN_BYTES = 2**24
+# A large file's head, read first: its header and first rating say whether the numeric path can read it.
+_HEAD_BYTES = 2**16
 
 
 def _numeric_long_file(path: Path, binary) -> LoadResult | None:
     """:func:`_numeric_long_table` for a large ASCII file, parsed by pyarrow from the open file without its
     bytes in memory at once: a pass counts the lines (the parser's arrays are made once, for that many) and
     checks the bytes are ASCII, as the path through the bytes does. None when pyarrow is not installed, the
-    file is small or not ASCII, or the numbers are not there to read: the bytes are then read whole."""
+    file is small or not ASCII, or the numbers are not there to read: the bytes are then read whole. A file
+    whose first rating is not numbers (names for ids) is declined from its head, before the pass."""
     if not numeric_columns.can_parse_streams():
         return None
     with limits.open_regular(path) as handle:
@@ -255,17 +258,47 @@ def _numeric_long_file(path: Path, binary) -> LoadResult | None:
             return None
         # What reading the bytes whole would ask: when this path declines, that one follows.
         limits.check_memory(path, size * limits.LONG_TEXT_OVERHEAD, "reading this file")
-        head, lines = b"", 1
+        head = handle.read(_HEAD_BYTES)
+        if not head.strip() or b"\x00" in head or not head.isascii():
+            return None  # the path through the bytes says what is wrong
+        delimiter = _sniff_delimiter(head.decode("ascii"))
+        layout = _numeric_layout(head, delimiter)
+        if layout is None or not _first_rating_is_numbers(head, delimiter, layout):
+            return None
+        handle.seek(0)
+        lines = 1
         while chunk := handle.read(_SCAN_BYTES):
             if not chunk.isascii():
                 return None
-            head = head or chunk[:65536]
             lines += chunk.count(b"\n")
-        if not head.strip() or b"\x00" in head:
-            return None  # the path through the bytes says what is wrong
         handle.seek(0)
-        return _numeric_long_table(head, path, _sniff_delimiter(head.decode("ascii")), binary,
-                                   stream=(handle, lines))
+        return _numeric_long_table(head, path, delimiter, binary, stream=(handle, lines))
+
+
+def _numeric_layout(data: bytes, delimiter: str) -> tuple[list[str], tuple, int] | None:
+    """(header cells, the user, item and rating columns, lines before the first rating) of a long table whose
+    first line is a header naming them or a first rating of three or four numbers; None for anything else."""
+    newline = data.find(b"\n")
+    first_line = (data[:newline] if newline >= 0 else data).decode("utf-8", errors="replace")
+    if first_line.count(delimiter) >= limits.WIDE_FIRST_LINE_COLUMNS:  # the text path refuses it (or counts
+        return None  # quoted delimiters out) without this path naming a million cells first
+    header = [cell.strip().strip('"') for cell in first_line.rstrip("\r").split(delimiter)]
+    columns = long_columns(header)
+    if columns is not None:
+        return header, columns, 1
+    if len(header) not in (3, 4) or not all(is_number(cell) for cell in header[:3]):
+        return None
+    return header, (0, 1, 2), 0
+
+
+def _first_rating_is_numbers(head: bytes, delimiter: str, layout) -> bool:
+    """Whether the first rating of ``head`` has numbers in its user, item and rating columns."""
+    _, columns, skip = layout
+    lines = head.split(b"\n", skip + 1)
+    if len(lines) <= skip:
+        return True  # a head of one line: the parse decides
+    cells = lines[skip].decode("ascii").rstrip("\r").split(delimiter)
+    return all(column < len(cells) and is_number(cells[column].strip().strip('"')) for column in columns)
 
 
 def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary, stream=None) -> LoadResult | None:
@@ -274,17 +307,10 @@ def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary, stream=
     ``data`` is then the file's head). None when the file is anything else — names for ids,
     a matrix, blank lines, a cell that is not a number, a ragged row — and the text path (which names the
     line of any problem) reads it instead. Ten million ratings: 3-4 s of CPU here against 15 s as text."""
-    newline = data.find(b"\n")
-    first_line = (data[:newline] if newline >= 0 else data).decode("utf-8", errors="replace")
-    if first_line.count(delimiter) >= limits.WIDE_FIRST_LINE_COLUMNS:  # the text path refuses it (or counts
-        return None  # quoted delimiters out) without this path naming a million cells first
-    header = [cell.strip().strip('"') for cell in first_line.rstrip("\r").split(delimiter)]
-    columns = long_columns(header)
-    skip = 1
-    if columns is None:
-        if len(header) not in (3, 4) or not all(is_number(cell) for cell in header[:3]):
-            return None
-        columns, skip = (0, 1, 2), 0
+    layout = _numeric_layout(data, delimiter)
+    if layout is None:
+        return None
+    header, columns, skip = layout
     if stream is None:
         parsed = parse_numeric_columns(data, delimiter, skip, len(header), columns)
     else:  # ``data`` is the head of the file ``stream`` = (open file, its number of lines) is read from
@@ -376,6 +402,10 @@ def _refuse_unshowable(values: np.ndarray, lines: np.ndarray, path) -> None:
 
 def _as_ids(column: pd.Series) -> np.ndarray:
     """Whole-number ids as int64 (so that 2 sorts before 10), anything else as stripped text."""
+    if len(column) and np.isnan(_numbers(column.iloc[:1])[0]):
+        # The first id is no number, so they are not all whole numbers: parsing every one of a million names
+        # to find that out took seconds (3 s a column of 3 million).
+        return column.str.strip().to_numpy(dtype=object)
     whole = whole_id_array(_numbers(column))
     return whole if whole is not None else column.str.strip().to_numpy(dtype=object)
 

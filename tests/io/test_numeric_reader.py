@@ -1,6 +1,7 @@
 """The fast path for numeric long tables (MovieLens and most exports) reads what the text path reads, with
 pyarrow's CSV reader and without it (pyarrow is optional; CI may lack it)."""
 
+import contextlib
 import io
 
 import numpy as np
@@ -125,3 +126,59 @@ def test_sorted_codes_match_pandas_factorize():
         codes, labels = sorted_codes(ids)
         expected_codes, expected_labels = pd.factorize(ids, sort=True)
         assert codes.tolist() == expected_codes.tolist() and labels.tolist() == expected_labels.tolist()
+
+
+def test_a_large_file_with_names_for_ids_is_declined_from_its_head(tmp_path, monkeypatch):
+    """Names for ids: the numeric path gives up on the file's first rating, before counting its lines or asking
+    pyarrow, and the bytes are read whole once (the file was read three times)."""
+    pytest.importorskip("pyarrow")
+    monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)
+    read_through_handles = []
+    open_regular = readers.limits.open_regular
+
+    @contextlib.contextmanager
+    def counting_open(path, *args):
+        with open_regular(path, *args) as handle:
+            read = handle.read
+
+            def counted(*size):
+                data = read(*size)
+                read_through_handles.append(len(data))
+                return data
+
+            handle.read = counted
+            yield handle
+
+    monkeypatch.setattr(readers.limits, "open_regular", counting_open)
+    streams = []
+    monkeypatch.setattr(numeric_columns, "parse_numeric_stream", lambda *args: streams.append(args))
+    whole_reads = []
+    read_bytes = readers._read_bytes
+    monkeypatch.setattr(readers, "_read_bytes",  # with what was read before it
+                        lambda path: whole_reads.append((path, sum(read_through_handles))) or read_bytes(path))
+    lines = [f"user{u % 700},movie{u % 300},{u % 5 + 1}" for u in range(20_000)]
+    path = write(tmp_path, "user,item,rating\n" + "\n".join(lines) + "\n", "names.csv")
+    ratings = read_ratings(path).ratings
+    assert ratings.n_users == 700 and ratings.n_ratings == len(set(lines))
+    assert streams == [] and [read for read, _ in whole_reads] == [path]
+    assert whole_reads[0][1] <= readers._HEAD_BYTES < path.stat().st_size / 2  # before it, the head alone
+
+
+@pytest.mark.parametrize("users, labels", [
+    (["alice", "bob", "7"], ["7", "alice", "bob"]),  # a name first: text, sorted as text
+    (["7", "bob", "10"], ["10", "7", "bob"]),  # a name later: text all the same
+    (["7", "10", "2"], [2, 7, 10]),  # whole numbers: numbers, sorted as numbers
+    (["7", "1_000", "2"], [2, 7, 1000]),  # what Python's float reads
+])
+def test_ids_are_numbers_only_when_every_one_is_a_whole_number(tmp_path, monkeypatch, users, labels):
+    """Only a column whose first id is a number is parsed as numbers whole: names were parsed as numbers cell by
+    cell first, 3 of the 10 s a file of 3 million ratings with names took to open."""
+    parsed_as_numbers = []
+    to_numeric = readers.pd.to_numeric
+    monkeypatch.setattr(readers.pd, "to_numeric",
+                        lambda column, **options: parsed_as_numbers.append(len(column)) or to_numeric(column, **options))
+    text = "user,item,rating\n" + "".join(f"{user},m{row},4\n" for row, user in enumerate(users))
+    ratings = read_ratings(write(tmp_path, text)).ratings
+    assert ratings.user_labels.tolist() == labels
+    assert ratings.item_labels.tolist() == ["m0", "m1", "m2"]  # a name first: never parsed as numbers whole
+    assert max(parsed_as_numbers, default=0) <= 1 or users[0].isdigit()
