@@ -51,8 +51,9 @@ ORGANIZATION = "CF Explorer"
 APPLICATION = "cfexplorer"
 
 OPEN_FILTER = (
-    "All supported (*.cfx *.csv *.tsv *.txt *.data *.xlsx);;CF Explorer project (*.cfx);;"
-    "CSV/TSV ratings (*.csv *.tsv *.txt);;MovieLens 100K (u.data *.data);;Excel (*.xlsx);;All files (*)"
+    "All supported (*.cfx *.csv *.tsv *.txt *.data *.dat *.xlsx);;CF Explorer project (*.cfx);;"
+    "CSV/TSV ratings (*.csv *.tsv *.txt);;MovieLens 100K (u.data *.data);;MovieLens 1M/10M (ratings.dat *.dat);;"
+    "Excel (*.xlsx);;All files (*)"
 )
 SAVE_FILTERS = {
     "CF Explorer project (*.cfx)": ("project", ".cfx"),

@@ -31,13 +31,17 @@ class _Damaged(Exception):
 
 
 def attach_movie_info(result, path: Path):
-    """Titles, genres and years from ``movies.csv`` (or ``u.item``) beside a MovieLens ratings file;
-    a file beside it that cannot be used adds a warning to ``result`` instead."""
+    """Titles, genres and years from ``movies.csv`` (``u.item`` beside MovieLens 100K's ``u.data``,
+    ``movies.dat`` beside 1M's and 10M's ``ratings.dat``) beside a MovieLens ratings file; a file beside it
+    that cannot be used adds a warning to ``result`` instead."""
     movies_csv, u_item = path.with_name("movies.csv"), path.with_name("u.item")
+    movies_dat = path.with_name("movies.dat")
     if path.name == "ratings.csv" and movies_csv.exists():
         source, read = movies_csv, _read_movies_csv
     elif path.name == "u.data" and u_item.exists():
         source, read = u_item, _read_u_item
+    elif path.name == "ratings.dat" and movies_dat.exists():
+        source, read = movies_dat, _read_movies_dat
     else:
         return result
     try:
@@ -138,5 +142,31 @@ def _read_u_item(path: Path) -> tuple[pd.DataFrame, list[str]]:
     info = pd.DataFrame(
         {"title": table[1].replace("", np.nan).to_numpy(dtype=object), "genres": genres, "year": years.to_numpy()},
         index=pd.Index(pd.to_numeric(table[0].str.strip()).astype(np.int64).to_numpy()),
+    )
+    return info[~info.index.duplicated()], warnings
+
+
+def _read_movies_dat(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """MovieLens 1M's and 10M's ``id::title::genres`` lines: UTF-8 (10M) or Latin-1 (1M, whose accented titles
+    are not UTF-8)."""
+    data = limits.read_regular_file(path, limits.LONG_TEXT_OVERHEAD, "reading this file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    numbered = [(number, line.split("::")) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not numbered:
+        raise _Damaged(f"{path}: the file is empty")
+    lines = np.array([number for number, _ in numbered])
+    fields = [cells + [""] * (3 - len(cells)) for _, cells in numbered]
+    table = pd.DataFrame([cells[:3] for cells in fields], columns=["movieId", "title", "genres"], dtype=object)
+    whole, warnings = _whole_ids(path, table["movieId"].astype(str), "movie id", lines)
+    table = table[whole]
+    titles = table["title"].str.strip().replace("", np.nan)
+    info = pd.DataFrame(
+        {"title": titles.to_numpy(dtype=object),
+         "genres": table["genres"].str.strip().replace("(no genres listed)", "").to_numpy(dtype=object),
+         "year": _year_from_title(titles.fillna("")).to_numpy()},
+        index=pd.Index(pd.to_numeric(table["movieId"].str.strip()).astype(np.int64).to_numpy()),
     )
     return info[~info.index.duplicated()], warnings

@@ -121,8 +121,15 @@ def _decode(data: bytes, path: Path, encoding: str = "utf-8-sig") -> str:
         ) from None
 
 
+# MovieLens 1M and 10M (ratings.dat, movies.dat) put two colons between fields.
+DOUBLE_COLON = "::"
+
+
 def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text[:65536].splitlines()[:20])
+    lines = [line for line in text[:65536].splitlines()[:20] if line.strip()]
+    if lines and all(line.count(DOUBLE_COLON) >= 2 for line in lines):
+        return DOUBLE_COLON
+    sample = "\n".join(lines)
     counts = {delim: sample.count(delim) for delim in ("\t", ",", ";", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
@@ -136,7 +143,7 @@ def _parse_table(text: str, path, delimiter: str) -> pd.DataFrame:
     """
     columns = limits.first_line_columns(text, delimiter)
     limits.check_columns(path, columns)
-    if columns > limits.WIDE_FIRST_LINE_COLUMNS:
+    if columns > limits.WIDE_FIRST_LINE_COLUMNS and len(delimiter) == 1:  # the csv module's delimiters are one
         limits.check_memory(path, len(text) * limits.WIDE_TEXT_OVERHEAD, "reading this matrix")
         table = _parse_wide_table(text, path, delimiter)
     else:
@@ -153,7 +160,8 @@ def _parse_narrow_table(text: str, path, delimiter: str) -> pd.DataFrame:
     try:
         table = pd.read_csv(
             io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-            skip_blank_lines=False, skipinitialspace=True, engine="c", quoting=csv.QUOTE_MINIMAL,
+            skip_blank_lines=False, skipinitialspace=True, quoting=csv.QUOTE_MINIMAL,
+            engine="c" if len(delimiter) == 1 else "python",  # pandas' C parser splits on one character
         )
     except pd.errors.ParserError as error:
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
@@ -311,10 +319,13 @@ def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary, stream=
     if layout is None:
         return None
     header, columns, skip = layout
+    user_column, fields, parsed_on = columns[0], len(header), delimiter
+    if delimiter == DOUBLE_COLON:  # split on one colon: an empty field between each two
+        fields, parsed_on, columns = 2 * fields - 1, ":", tuple(2 * column for column in columns)
     if stream is None:
-        parsed = parse_numeric_columns(data, delimiter, skip, len(header), columns)
+        parsed = parse_numeric_columns(data, parsed_on, skip, fields, columns)
     else:  # ``data`` is the head of the file ``stream`` = (open file, its number of lines) is read from
-        parsed = numeric_columns.parse_numeric_stream(*stream, delimiter, skip, len(header), columns)
+        parsed = numeric_columns.parse_numeric_stream(*stream, parsed_on, skip, fields, columns)
     if parsed is None:
         return None
     users, items, values = parsed
@@ -323,7 +334,7 @@ def _numeric_long_table(data: bytes, path: Path, delimiter: str, binary, stream=
     lines = range(1 + skip, len(values) + 1 + skip)  # the line of each rating, without an array of them
     _refuse_unshowable(values, lines, path)
     result = _build(path, users, items, values, binary, "long", lines)
-    result.users_from = _user_column(header if skip else None, columns[0])
+    result.users_from = _user_column(header if skip else None, user_column)
     return result
 
 

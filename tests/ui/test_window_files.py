@@ -20,6 +20,7 @@ def dense(window):
 @pytest.mark.parametrize("name,content", [
     ("ratings.csv", "userId,movieId,rating,timestamp\n1,10,4.0,1\n2,10,3.0,2\n"),
     ("u.data", "1\t10\t4\t1\n2\t10\t3\t2\n"),
+    ("ratings.dat", "1::10::4::1\n2::10::3::2\n"),  # MovieLens 1M and 10M
     ("long.tsv", "user\titem\trating\n1\t10\t4\n2\t10\t3\n"),
     ("wide.csv", "User,10\n1,4\n2,3\n"),
 ])
