@@ -9,6 +9,8 @@ long format (one line per rating) is the way, and the error says so.
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import re
 import secrets
@@ -147,15 +149,6 @@ def check_matrix_size(ratings: Ratings, max_cells: int, what: str) -> None:
                         f"{max_cells:,} {what} may have; save as a long table (user,item,rating) or a project")
 
 
-def wide_frame(ratings: Ratings, items_as_rows: bool = True) -> pd.DataFrame:
-    """The matrix with labels, "?" where not rated (each rating as text, as a CSV shows it); movies as
-    rows like the course's tables. Refused past MAX_MATRIX_CELLS before anything is allocated."""
-    check_matrix_size(ratings, limits.MAX_MATRIX_CELLS, "a matrix")
-    cells = np.full((ratings.n_users, ratings.n_items), "?", dtype=object)
-    cells[ratings.users, ratings.items] = [_format_value(v) for v in ratings.values]
-    return _labelled(cells, ratings, items_as_rows)
-
-
 def _labelled(cells: np.ndarray, ratings: Ratings, items_as_rows: bool) -> pd.DataFrame:
     frame = pd.DataFrame(cells, index=list(ratings.user_labels), columns=list(ratings.item_labels), copy=False)
     if items_as_rows:
@@ -183,9 +176,38 @@ def write_long(ratings: Ratings, path, sep: str = ",", cancelled=None) -> None:
 
 
 def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = True, cancelled=None) -> None:
-    frame = wide_frame(ratings, items_as_rows)
-    with atomic_path(path, cancelled) as temporary:
-        frame.to_csv(temporary, sep=sep)
+    """The matrix with labels, "?" where not rated, each rating as text as a CSV shows it; movies as rows like the
+    course's tables (refused past MAX_MATRIX_CELLS before anything is made). Written as pandas' ``to_csv`` writes
+    that matrix as a frame, a line at a time from each row's ratings: the frame of MovieLens latest-small (5.9
+    million cells, almost all "?") took pandas 4.2 s with movies as rows and 26 s with users as rows, this 0.2 s
+    either way. ``cancelled`` is looked at every few thousand lines."""
+    check_matrix_size(ratings, limits.MAX_MATRIX_CELLS, "a matrix")
+    if items_as_rows:
+        rows, columns, row_labels, column_labels = ratings.items, ratings.users, ratings.item_labels, ratings.user_labels
+    else:
+        rows, columns, row_labels, column_labels = ratings.users, ratings.items, ratings.user_labels, ratings.item_labels
+    distinct, which = np.unique(ratings.values, return_inverse=True)
+    texts = np.array([_format_value(value) for value in distinct], dtype=object)[which.ravel()]
+    order = np.lexsort((columns, rows))
+    rows, columns, texts = rows[order], columns[order], texts[order]
+    starts = np.searchsorted(rows, np.arange(len(row_labels) + 1))
+    empty = np.full(len(column_labels), "?", dtype=object)
+    with atomic_path(path, cancelled) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
+        # The labels through the csv module, which quotes them as pandas does; "?" and numbers need no quotes.
+        labels = csv.writer(handle, delimiter=sep, lineterminator=os.linesep)
+        labels.writerow(["Movie" if items_as_rows else "User", *column_labels])
+        label_cell = io.StringIO()
+        # (with the file's line end, which the csv module quotes a label for containing, then cut off)
+        quoted = csv.writer(label_cell, delimiter=sep, lineterminator=os.linesep)
+        for row, label in enumerate(row_labels):
+            if row % 4096 == 0 and cancelled is not None and cancelled.is_set():
+                return  # atomic_path leaves the old file
+            label_cell.seek(0)
+            label_cell.truncate()
+            quoted.writerow([label, ""])  # the label and the separator after it
+            cells = empty.copy()
+            cells[columns[starts[row]:starts[row + 1]]] = texts[starts[row]:starts[row + 1]]
+            handle.write(label_cell.getvalue()[:-len(os.linesep)] + sep.join(cells) + os.linesep)
 
 
 def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True, shape: str = "wide", cancelled=None) -> None:

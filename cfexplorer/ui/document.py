@@ -55,6 +55,8 @@ BACKGROUND_OPEN_BYTES = 4 * 2**20
 # about 30,000 a second), run in a worker thread behind a progress dialog with Cancel.
 BACKGROUND_SAVE_RATINGS = 500_000
 BACKGROUND_XLSX_CELLS = 20_000
+# A CSV/TSV matrix of this many cells, "?" or rated (25 million, the most written, take a second).
+BACKGROUND_TEXT_MATRIX_CELLS = 10_000_000
 MAX_RECENT = 8
 # Unsaved edits reach the recovery file this long after they were made (and at least this many write times
 # apart, so that copying a large document never takes more than a twentieth of the time).
@@ -187,6 +189,9 @@ def _slow_to_write(ratings: Ratings, path: Path, shape: str | None) -> bool:
     if path.suffix.lower() == ".xlsx":
         cells = 3 * ratings.n_ratings if shape == "long" else ratings.n_users * ratings.n_items
         return cells >= BACKGROUND_XLSX_CELLS
+    if shape != "long" and path.suffix.lower() != PROJECT_SUFFIX:
+        if ratings.n_users * ratings.n_items >= BACKGROUND_TEXT_MATRIX_CELLS:
+            return True
     return ratings.n_ratings >= BACKGROUND_SAVE_RATINGS
 
 

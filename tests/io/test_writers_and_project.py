@@ -45,16 +45,17 @@ def test_project_round_trip_keeps_data_settings_and_model(tmp_path, ratings):
 def test_a_failed_save_leaves_the_previous_file(tmp_path, ratings, monkeypatch):
     path = tmp_path / "keep.csv"
     path.write_text("user,item,rating\na,b,1\n")
-    import pandas as pd
+    from cfexplorer.io import writers
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", broken)
-    with pytest.raises(OSError, match="disk full"):
-        write_by_extension(ratings, path)
-    assert path.read_text() == "user,item,rating\na,b,1\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+    monkeypatch.setattr(writers, "_fsync_file", broken)  # the written data cannot reach the disk
+    for shape in ("wide", "long"):
+        with pytest.raises(OSError, match="disk full"):
+            write_by_extension(ratings, path, shape)
+        assert path.read_text() == "user,item,rating\na,b,1\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
 
 
 def test_garbage_project_is_refused(tmp_path):
@@ -62,3 +63,56 @@ def test_garbage_project_is_refused(tmp_path):
     path.write_bytes(b"not a zip")
     with pytest.raises(RatingsFileError, match="not a valid project: not a zip archive"):
         load_project(path)
+
+
+def _matrix_as_pandas_writes_it(ratings, path, sep, items_as_rows):
+    """The reference: the labelled matrix as a pandas frame, written by to_csv (how matrices were written)."""
+    import pandas as pd
+
+    cells = np.full((ratings.n_users, ratings.n_items), "?", dtype=object)
+    cells[ratings.users, ratings.items] = [f"{value:g}" for value in ratings.values]
+    frame = pd.DataFrame(cells, index=list(ratings.user_labels), columns=list(ratings.item_labels))
+    if items_as_rows:
+        frame = frame.T
+    frame.index.name = "Movie" if items_as_rows else "User"
+    frame.to_csv(path, sep=sep)
+
+
+@pytest.mark.parametrize("labels", ["numbers", "awkward names"])
+def test_a_matrix_is_written_as_pandas_writes_it(tmp_path, labels):
+    """Line by line from each row's ratings, byte for byte what pandas' to_csv wrote for the same matrix: labels
+    with separators, quotes, line breaks and accents quoted alike, either way round, either separator."""
+    from cfexplorer.core.ratings import Ratings
+
+    rng = np.random.default_rng(7)
+    for trial in range(12):
+        n_users, n_items = rng.integers(1, 25, 2)
+        cells = rng.permutation(n_users * n_items)[:rng.integers(1, n_users * n_items + 1)]
+        values = rng.choice([0.5, 1.0, 3.0, 4.5, 5.0, 1e-7, 123456.0, -2.25], len(cells))
+        if labels == "numbers":
+            user_labels, item_labels = np.arange(n_users) * 7 + 1, np.arange(n_items) * 3
+        else:
+            awkward = ["a,b", 'say "hi"', "line\nbreak", "tab\tx", "", " lead", "Amélie", "semi;colon"]
+            user_labels = np.array([f"user {i}" for i in range(n_users)], dtype=object)
+            item_labels = np.array([awkward[i % len(awkward)] + str(i) for i in range(n_items)], dtype=object)
+        ratings = Ratings(cells // n_items, cells % n_items, values, user_labels, item_labels)
+        for suffix, sep in ((".csv", ","), (".tsv", "\t")):
+            for items_as_rows in (True, False):
+                written, expected = tmp_path / f"ours{suffix}", tmp_path / f"pandas{suffix}"
+                write_by_extension(ratings, written, "wide", items_as_rows=items_as_rows)
+                _matrix_as_pandas_writes_it(ratings, expected, sep, items_as_rows)
+                assert written.read_bytes() == expected.read_bytes()
+
+
+def test_a_cancelled_matrix_save_keeps_the_old_file(tmp_path, ratings):
+    import threading
+
+    from cfexplorer.io.writers import SaveCancelled
+
+    path = tmp_path / "m.csv"
+    path.write_text("the old file")
+    cancelled = threading.Event()
+    cancelled.set()
+    with pytest.raises(SaveCancelled):
+        write_by_extension(ratings, path, "wide", cancelled=cancelled)
+    assert path.read_text() == "the old file" and [p.name for p in tmp_path.iterdir()] == ["m.csv"]

@@ -321,6 +321,27 @@ def test_a_slow_save_runs_in_the_background_and_cancel_keeps_the_old_file(qtbot,
     assert "user,item,rating" in path.read_text() and not window.has_unsaved_changes
 
 
+def test_a_large_matrix_is_saved_in_the_background(qtbot, window, tmp_path, monkeypatch):
+    """A CSV matrix of many cells (a second at 25 million) is written behind the progress dialog, however few
+    its ratings; a long table of the same few ratings is written at once."""
+    from cfexplorer.io import writers
+
+    monkeypatch.setattr(document_module, "BACKGROUND_TEXT_MATRIX_CELLS", window.table.ratings.n_users
+                        * window.table.ratings.n_items)
+    shown = []
+    real_write_wide = writers.write_wide
+
+    def noting_write_wide(*args, **kwargs):
+        shown.append(window.documents.progress_dialog is not None)  # the dialog stands while it writes
+        return real_write_wide(*args, **kwargs)
+
+    monkeypatch.setattr(writers, "write_wide", noting_write_wide)
+    assert window.save_to(tmp_path / "matrix.csv", "wide")
+    assert shown == [True]
+    assert window.save_to(tmp_path / "long.csv", "long") and window.documents.progress_dialog is None
+    assert (tmp_path / "matrix.csv").read_text().startswith("Movie,")
+
+
 def test_saving_latest_small_sized_data_as_an_excel_matrix_is_refused_with_a_way_out(window, tmp_path):
     from cfexplorer.core.ratings import Ratings
 
