@@ -163,9 +163,16 @@ def _format_value(value: float) -> str:
     return f"{value:g}"
 
 
+def _rating_texts(values: np.ndarray) -> np.ndarray:
+    """Each rating as text (objects), formatted once per distinct value: a scale has a handful, and formatting
+    a million ratings one by one took 0.7 s."""
+    distinct, which = np.unique(values, return_inverse=True)
+    return np.array([_format_value(value) for value in distinct], dtype=object)[which.ravel()]
+
+
 def long_frame(ratings: Ratings) -> pd.DataFrame:
     frame = ratings.to_frame()
-    frame["rating"] = [_format_value(v) for v in frame["rating"]]
+    frame["rating"] = _rating_texts(frame["rating"].to_numpy())
     return frame
 
 
@@ -186,8 +193,7 @@ def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = Tru
         rows, columns, row_labels, column_labels = ratings.items, ratings.users, ratings.item_labels, ratings.user_labels
     else:
         rows, columns, row_labels, column_labels = ratings.users, ratings.items, ratings.user_labels, ratings.item_labels
-    distinct, which = np.unique(ratings.values, return_inverse=True)
-    texts = np.array([_format_value(value) for value in distinct], dtype=object)[which.ravel()]
+    texts = _rating_texts(ratings.values)
     order = np.lexsort((columns, rows))
     rows, columns, texts = rows[order], columns[order], texts[order]
     starts = np.searchsorted(rows, np.arange(len(row_labels) + 1))
