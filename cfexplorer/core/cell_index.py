@@ -13,6 +13,7 @@ import weakref
 
 import numpy as np
 
+from .edits import USERS, EditSequence, InsertEntries, RemoveEntries, Rename, SetCells
 from .ratings import Ratings
 
 
@@ -97,6 +98,56 @@ class CellIndex:
         where = np.searchsorted(kept_keys, edited[added])
         return CellIndex(np.insert(kept_keys, where, edited[added]), np.insert(kept_values, where, values[added]),
                          self.n_users, self.n_items)
+
+
+    def renumbered(self, axis: int, old_to_new: np.ndarray, n_users: int, n_items: int) -> "CellIndex":
+        """The index after users (``axis`` 0) or movies (1) were inserted or removed: ``old_to_new`` gives each
+        old entry's new position, -1 for one removed. The positions keep their order, so the keys do: no sort
+        (adding a user to ten million ratings sorted them all again, 2.3 s)."""
+        width = max(self.n_items, 1)
+        if axis == 0:
+            # A user's keys are one run of the sorted keys, and stay one run moved by whole rows of the same
+            # width: no key is divided (two divisions of ten million keys were most of the 0.5 s this took).
+            runs = np.diff(np.searchsorted(self.keys, np.arange(len(old_to_new) + 1) * width))
+            kept_users = old_to_new >= 0
+            shift = np.repeat((old_to_new - np.arange(len(old_to_new))) * width, runs)
+            if kept_users.all():
+                return CellIndex(self.keys + shift, self.values, n_users, n_items)
+            kept = np.repeat(kept_users, runs)
+            return CellIndex(self.keys[kept] + shift[kept], self.values[kept], n_users, n_items)
+        users = self.keys // width
+        items = old_to_new[self.keys - users * width]
+        kept = items >= 0
+        values = self.values
+        if not kept.all():
+            users, items, values = users[kept], items[kept], values[kept]
+        return CellIndex(users * max(n_items, 1) + items, values, n_users, n_items)
+
+
+def index_after(edit, index: CellIndex) -> CellIndex | None:
+    """The index of the ratings ``edit`` makes from those ``index`` is of, derived from it in O(n) with no sort;
+    None for an edit it does not know (the index is then built afresh)."""
+    if isinstance(edit, SetCells):
+        return index.with_cells(np.asarray(edit.users, dtype=np.int64), np.asarray(edit.items, dtype=np.int64),
+                                edit.values)
+    if isinstance(edit, Rename):
+        return index
+    if isinstance(edit, (InsertEntries, RemoveEntries)):
+        n_old = index.n_users if edit.axis == USERS else index.n_items
+        old_to_new = edit.renumbering(n_old)
+        n_new = int(old_to_new.max()) + 1 if len(old_to_new) and old_to_new.max() >= 0 else 0
+        if isinstance(edit, InsertEntries):
+            n_new = n_old + len(edit.positions)
+        n_users, n_items = (n_new, index.n_items) if edit.axis == USERS else (index.n_users, n_new)
+        derived = index.renumbered(edit.axis, old_to_new, n_users, n_items)
+        return derived.with_cells(*edit.added_cells()) if isinstance(edit, InsertEntries) else derived
+    if isinstance(edit, EditSequence):
+        for part in edit.edits:
+            index = index_after(part, index)
+            if index is None:
+                return None
+        return index
+    return None
 
 
 _INDEXES: "weakref.WeakKeyDictionary[Ratings, CellIndex]" = weakref.WeakKeyDictionary()

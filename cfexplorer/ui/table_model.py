@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QUndoCommand, QUndoStack
 
-from ..core.cell_index import CellIndex, cell_index, remember_index
+from ..core.cell_index import CellIndex, cell_index, index_after, remember_index
 from ..core.edits import ITEMS, USERS, Rename, SetCells
 from ..core.ratings import Ratings
 from ..core.summary import counted
@@ -421,11 +421,12 @@ class RatingTableModel(QAbstractTableModel):
     def apply_edit(self, edit):
         """Apply a core edit now (used by undo commands); returns its inverse."""
         new_ratings, inverse = edit.apply(self._ratings)
+        # the next index from this one, O(n) with no sort: cheap on MovieLens-sized data
+        derived = index_after(edit, self._cells)
         if isinstance(edit, SetCells):
             users = np.asarray(edit.users, dtype=np.int64)
             items = np.asarray(edit.items, dtype=np.int64)
-            # the next index from this one, O(n) with no sort: cheap on MovieLens-sized data
-            self._cells = remember_index(new_ratings, self._cells.with_cells(users, items, edit.values))
+            self._cells = remember_index(new_ratings, derived)
             self._ratings = new_ratings
             self._recount()
             if len(users):
@@ -441,7 +442,7 @@ class RatingTableModel(QAbstractTableModel):
         else:  # users or movies added or removed: the shape changes
             self.beginResetModel()
             self._forget_predictions()
-            self._install(new_ratings)
+            self._install(new_ratings, derived)
             self.endResetModel()
         self.sig_ratings_changed.emit()
         return inverse

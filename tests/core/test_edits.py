@@ -112,3 +112,48 @@ def test_an_edit_sequence_applies_in_order_and_its_inverse_undoes_all_of_it():
     undone, _ = inverse.apply(after)
     np.testing.assert_array_equal(undone.to_dense(), before.to_dense())
     assert list(undone.user_labels) == list(before.user_labels)
+
+
+def _fresh_summaries(ratings: Ratings):
+    return Ratings(ratings.users, ratings.items, ratings.values, ratings.user_labels, ratings.item_labels,
+                   ratings.scale).summaries()
+
+
+def test_cell_edits_match_a_dense_reference_and_carry_the_grids_counts_and_means_exactly():
+    """Typed, pasted and cleared cells: the ratings a dense matrix predicts, and the counts and means (made
+    again only for the edited users and movies) the very numbers a fresh computation over every rating gives."""
+    rng = np.random.default_rng(5)
+    for trial in range(40):
+        n_users, n_items = rng.integers(1, 12, 2)
+        cells = rng.permutation(n_users * n_items)[:rng.integers(0, n_users * n_items + 1)]
+        ratings = Ratings(cells // n_items, cells % n_items, rng.choice([0.5, 1.0, 2.5, 3.0, 5.0], len(cells)),
+                          np.arange(n_users), np.arange(n_items))
+        ratings.summaries()  # as the grid has them
+        dense = ratings.to_dense()
+        edited = rng.permutation(n_users * n_items)[:rng.integers(1, 6)]  # a paste's cells, each once
+        users, items = edited // n_items, edited % n_items
+        values = rng.choice([np.nan, 1.5, 4.0, 0.1 + 0.2], len(edited))  # 0.30000000000000004: sums in order
+        changed, inverse = SetCells(tuple(users.tolist()), tuple(items.tolist()), tuple(values.tolist())).apply(ratings)
+        dense[users, items] = values
+        np.testing.assert_array_equal(changed.to_dense(), dense)
+        for derived, fresh in zip(changed.summaries(), _fresh_summaries(changed)):
+            np.testing.assert_array_equal(derived, fresh)
+        restored, _ = inverse.apply(changed)
+        same(restored, ratings)
+        for derived, fresh in zip(restored.summaries(), _fresh_summaries(ratings)):
+            np.testing.assert_array_equal(derived, fresh)
+
+
+def test_one_cell_given_two_ratings_in_one_edit_is_refused():
+    with pytest.raises(ValueError, match="rated more than once"):
+        SetCells((0, 0), (1, 1), (2.0, 3.0)).apply(course_with_eve())
+
+
+@pytest.mark.parametrize("value, message", [(1e7, "beyond"), (np.inf, "finite")])
+def test_a_cell_edit_is_still_checked(value, message):
+    ratings = course_with_eve()
+    with pytest.raises(ValueError, match=message):
+        SetCells((0,), (0,), (value,)).apply(ratings)
+    binary = Ratings([0], [0], [1.0], ["a"], ["x"], binary=True)
+    with pytest.raises(ValueError, match="0 or 1"):
+        SetCells((0,), (0,), (0.5,)).apply(binary)

@@ -80,6 +80,36 @@ def test_typing_and_undo_derive_the_index_without_rebuilding_it(qtbot, huge, mon
     assert built == []  # each edit's index came from the last one, without a sort
 
 
+def test_adding_and_removing_users_and_movies_derive_the_index_and_the_counts(qtbot, huge, monkeypatch):
+    """Add a user and a movie, remove a user, undo it all: each step's cell index and the headers' counts and
+    means come from the step before (no sort of every rating, no pass over all of them), and are right."""
+    from cfexplorer.core.edits import USERS
+
+    built, counted = [], []
+    original = cell_index_module.CellIndex.of
+    monkeypatch.setattr(cell_index_module.CellIndex, "of", classmethod(lambda cls, r: built.append(r) or original(r)))
+    user_counts = Ratings.user_counts
+    monkeypatch.setattr(Ratings, "user_counts", lambda self: counted.append(self) or user_counts(self))
+    table, proxy, grid = huge.table, huge.proxy, huge.grid
+    assert huge.add_user("new person") and huge.add_movie("new film")
+    assert (table.ratings.n_users, table.ratings.n_items) == (N + 1, N + 1)
+    ratings = table.ratings
+    user, item = int(ratings.users[5]), int(ratings.items[5])  # a rating, its row and column moved on
+    assert proxy.data(proxy.mapFromSource(table.index(*table.position(user, item)))) == f"{ratings.values[5]:g}"
+    grid.setCurrentIndex(proxy.mapFromSource(table.index(*table.position(user, item))))
+    assert huge.remove_selected(USERS)
+    assert table.ratings.n_users == N and table.ratings.n_ratings == N - 1
+    for _ in range(3):
+        huge.act_undo.trigger()
+    assert (table.ratings.n_users, table.ratings.n_items, table.ratings.n_ratings) == (N, N, N)
+    assert built == [] and counted == []  # every step derived from the one before
+    fresh = original(table.ratings)
+    np.testing.assert_array_equal(table._cells.keys, fresh.keys)
+    np.testing.assert_array_equal(table._cells.values, fresh.values)
+    row = proxy.mapFromSource(table.index(*table.position(user, item))).row()
+    assert proxy.headerData(row, Qt.Orientation.Vertical).endswith("(1)")  # its movie's count, after it all
+
+
 def test_select_all_then_copy_is_refused_and_delete_clears_everything(qtbot, huge):
     press(qtbot, huge, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert huge.grid.selected_cell_count() == N * N
