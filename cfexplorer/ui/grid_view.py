@@ -199,17 +199,25 @@ class RatingGridView(QTableView):
         row band, so a selection of 10^10 cells costs what its ratings cost."""
         table, proxy = self.table, self.proxy
         users, items, _ = table.cells.cells()
+        ranges = self.selected_ranges()
+        shape = (table.rowCount(), table.columnCount())
+        if (len(ranges) == 1 and ranges[0].tolist() == [0, 0, shape[0] - 1, shape[1] - 1]
+                and (proxy.rowCount(), proxy.columnCount()) == shape):
+            return users, items  # Ctrl+A with nothing filtered out: every rating (no sort of ten million)
         rows, columns = (items, users) if table.rows_are_items else (users, items)
         shown_rows, shown_columns = proxy.proxy_rows[rows], proxy.proxy_columns[columns]
         shown = np.flatnonzero((shown_rows >= 0) & (shown_columns >= 0))
         by_row = shown[np.argsort(shown_rows[shown], kind="stable")]
         sorted_rows = shown_rows[by_row]
         inside = []
-        for top, left, bottom, right in self.selected_ranges().tolist():
+        for top, left, bottom, right in ranges.tolist():
             start, stop = np.searchsorted(sorted_rows, [top, bottom + 1])
             band = by_row[start:stop]
             inside.append(band[(shown_columns[band] >= left) & (shown_columns[band] <= right)])
-        chosen = np.unique(np.concatenate(inside)) if inside else np.empty(0, dtype=np.int64)
+        if len(inside) == 1:  # one rectangle (Ctrl+A) holds each cell once, in row order already
+            chosen = inside[0]
+        else:
+            chosen = np.unique(np.concatenate(inside)) if inside else np.empty(0, dtype=np.int64)
         return users[chosen], items[chosen]
 
     def _on_selection_change(self, *_):
@@ -411,8 +419,10 @@ class RatingGridView(QTableView):
         users, items = self.rated_cells_in_selection()
         if not len(users):
             return False
-        self.table.request_edit(SetCells(tuple(users.tolist()), tuple(items.tolist()), (float("nan"),) * len(users),
-                                         "Clear ratings"))
+        cleared = np.full(len(users), np.nan)
+        for array in (users, items, cleared):
+            array.flags.writeable = False  # kept by the undo history as they are
+        self.table.request_edit(SetCells(users, items, cleared, "Clear ratings"))
         return True
 
     def fill_down(self) -> bool:

@@ -157,3 +157,29 @@ def test_a_cell_edit_is_still_checked(value, message):
     binary = Ratings([0], [0], [1.0], ["a"], ["x"], binary=True)
     with pytest.raises(ValueError, match="0 or 1"):
         SetCells((0,), (0,), (0.5,)).apply(binary)
+
+
+def test_an_edit_of_many_cells_given_as_arrays_matches_a_dense_reference_and_undoes():
+    """Clearing a large selection hands the edit arrays (not tuples of millions of Python numbers); its cells
+    are looked up in key order whatever order they come in, and its inverse is arrays too."""
+    rng = np.random.default_rng(11)
+    n_users, n_items = 90, 120
+    cells = rng.permutation(n_users * n_items)[:6000]
+    ratings = Ratings(cells // n_items, cells % n_items, rng.choice([1.0, 2.0, 4.5], len(cells)),
+                      np.arange(n_users), np.arange(n_items))
+    ratings.summaries()
+    for order in ("shuffled", "in key order"):
+        edited = rng.permutation(n_users * n_items)[:5000]  # more than the small-search path takes
+        if order == "in key order":
+            edited.sort()
+        users, items = edited // n_items, edited % n_items
+        values = rng.choice([np.nan, 3.0], len(edited))
+        changed, inverse = SetCells(users, items, values).apply(ratings)
+        dense = ratings.to_dense()
+        dense[users, items] = values
+        np.testing.assert_array_equal(changed.to_dense(), dense)
+        assert isinstance(inverse.values, np.ndarray) and not inverse.values.flags.writeable
+        restored, _ = inverse.apply(changed)
+        same(restored, ratings)
+        for derived, fresh in zip(changed.summaries(), _fresh_summaries(changed)):
+            np.testing.assert_array_equal(derived, fresh)
