@@ -99,7 +99,6 @@ class CellIndex:
         return CellIndex(np.insert(kept_keys, where, edited[added]), np.insert(kept_values, where, values[added]),
                          self.n_users, self.n_items)
 
-
     def renumbered(self, axis: int, old_to_new: np.ndarray, n_users: int, n_items: int) -> "CellIndex":
         """The index after users (``axis`` 0) or movies (1) were inserted or removed: ``old_to_new`` gives each
         old entry's new position, -1 for one removed. The positions keep their order, so the keys do: no sort
