@@ -3,8 +3,9 @@
 A grid of 100,000 users × 100,000 movies has 10^10 cells and perhaps 100,000 ratings. The cell
 (user, item) is found by binary search among the ratings' keys ``user * n_items + item`` (the keys of
 :meth:`Ratings.keys`), sorted once per Ratings object: O(n log n) to build, O(log n) a look-up, and
-vectorized for many cells at once. An edit that sets a few cells derives the next index from the last
-one in O(n) (no sort), so editing MovieLens-sized data stays cheap.
+vectorized for many cells at once. Every edit (cells set, users or movies added, removed or renamed) derives
+the next index from the last one in O(n) (no sort, :func:`index_after`), so editing ten million ratings stays
+cheap.
 """
 
 from __future__ import annotations
