@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model on a ratings file and print metrics")
     train.add_argument("ratings_file", metavar="RATINGS_FILE",
-                       help="MovieLens ratings.csv or u.data, a CSV/TSV with user,item,rating columns, "
+                       help="MovieLens ratings.csv, u.data or ratings.dat, a CSV/TSV with user,item,rating columns, "
                        "or a project (.cfx)")
     train.add_argument("--model", choices=("mf", "baseline", "dot_bias", "neural", "content", "bayes", "global_mean"),
                        default="mf", help="mf: matrix factorization (default); baseline: global mean + biases; "
