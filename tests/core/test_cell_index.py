@@ -132,7 +132,8 @@ def _edit_for(kind: str, seed: int, axis: int, ratings):
     count = int(rng.integers(1, 3))
     positions = tuple(sorted(rng.permutation(sizes[axis] + count)[:count].tolist()))
     other = sizes[1 - axis]
-    entries = tuple(tuple((int(o), float(rng.choice([1.0, 3.5]))) for o in rng.permutation(other)[:rng.integers(0, other + 1)])
+    entries = tuple(tuple((int(o), float(rng.choice([1.0, 3.5])))
+                          for o in rng.permutation(other)[:rng.integers(0, other + 1)])
                     for _ in positions)
     insert = InsertEntries(axis, positions, tuple(f"new {seed} {i}" for i in range(count)), entries)
     if kind == "insert":

@@ -57,7 +57,8 @@ def test_a_damaged_movies_dat_costs_the_titles_not_the_ratings(tmp_path):
     (tmp_path / "movies.dat").write_text("Toy Story::Animation\nno ids here\n")
     result = read_any(tmp_path / "ratings.dat")
     assert result.ratings.n_ratings == 4
-    assert len(result.warnings) == 1 and "titles not loaded" in result.warnings[0] and "movies.dat" in result.warnings[0]
+    assert len(result.warnings) == 1
+    assert "titles not loaded" in result.warnings[0] and "movies.dat" in result.warnings[0]
 
 
 def test_double_colons_with_names_or_a_header(tmp_path):

@@ -175,8 +175,8 @@ def test_ids_are_numbers_only_when_every_one_is_a_whole_number(tmp_path, monkeyp
     cell first, 3 of the 10 s a file of 3 million ratings with names took to open."""
     parsed_as_numbers = []
     to_numeric = readers.pd.to_numeric
-    monkeypatch.setattr(readers.pd, "to_numeric",
-                        lambda column, **options: parsed_as_numbers.append(len(column)) or to_numeric(column, **options))
+    monkeypatch.setattr(readers.pd, "to_numeric", lambda column, **options: (
+        parsed_as_numbers.append(len(column)) or to_numeric(column, **options)))
     text = "user,item,rating\n" + "".join(f"{user},m{row},4\n" for row, user in enumerate(users))
     ratings = read_ratings(write(tmp_path, text)).ratings
     assert ratings.user_labels.tolist() == labels
