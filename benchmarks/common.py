@@ -1,14 +1,15 @@
 """What the benchmark scripts share: BLAS threads chosen as the app and the CLI choose them, where
 MovieLens is, and a window to measure in."""
 
-import contextlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from cfexplorer.core.memory import keep_freed_memory
 from cfexplorer.core.threads import choose_blas_threads
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, for the tests' spinners
+from tests.busy import busy_processes  # noqa: E402,F401  (the benchmarks load the machine as the suite does)
 
 BLAS_THREADS = choose_blas_threads()  # on import: every benchmark measures what the entry points run
 FREED_MEMORY_KEPT = keep_freed_memory()  # as the entry points keep it
@@ -77,24 +78,6 @@ def reset_peak():
 # (pytest --busy-cpu=2) and a user's machine with other work running.
 BUSY_PROCESSES = 2
 LOADS = {"idle machine": 0, f"{BUSY_PROCESSES} busy processes": BUSY_PROCESSES}
-
-
-# Spins until stopped or until this process dies: a benchmark killed outright left its spinners running.
-# (Its parent is named on its command line: one killed before the spinner had started would leave it spinning.)
-SPINNER = "import os, sys\nparent = int(sys.argv[1])\nwhile os.getppid() == parent:\n    for _ in range(10**6): pass\n"
-
-
-@contextlib.contextmanager
-def busy_processes(count: int):
-    """``count`` processes spinning on the CPU while the block runs (none for 0)."""
-    spinners = [subprocess.Popen([sys.executable, "-c", SPINNER, str(os.getpid())]) for _ in range(count)]
-    try:
-        yield spinners
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-        for spinner in spinners:
-            spinner.wait()
 
 
 def machine_load() -> str:

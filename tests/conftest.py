@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .busy import busy_processes, start_spinners, stop_spinners
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
@@ -32,35 +34,12 @@ def shared_data():
 BUSY_PROCESSES = 2
 
 
-# A process spinning on the CPU until this one stops it or dies (a run killed outright left its spinners
-# running for good, and every measurement after it was of a machine with two more cores' worth of load).
-# (Its parent is named on its command line: one killed before the spinner had started would leave it spinning.)
-SPINNER = "import os, sys\nparent = int(sys.argv[1])\nwhile os.getppid() == parent:\n    for _ in range(10**6): pass\n"
-
-
-def _spin(count: int):
-    import subprocess
-    import sys
-
-    return [subprocess.Popen([sys.executable, "-c", SPINNER, str(os.getpid())]) for _ in range(count)]
-
-
-def _stop(spinners):
-    for spinner in spinners:
-        spinner.kill()
-    for spinner in spinners:
-        spinner.wait()
-
-
 @pytest.fixture
 def busy_cpu():
     """Two processes spinning on the CPU for the length of a test: timing-sensitive regression tests run
     as they would on a loaded 2-core machine (where races between the GUI and a worker thread show)."""
-    spinners = _spin(BUSY_PROCESSES)
-    try:
+    with busy_processes(BUSY_PROCESSES) as spinners:
         yield spinners
-    finally:
-        _stop(spinners)
 
 
 def pytest_addoption(parser):
@@ -95,8 +74,8 @@ def pytest_configure(config):
     # Spun by the run's one controlling process, also when pytest-xdist's workers run the tests: N busy
     # processes for the whole machine, not N per worker.
     if not hasattr(config, "workerinput"):  # what pytest-xdist gives its workers
-        config.busy_spinners = _spin(config.getoption("--busy-cpu"))
+        config.busy_spinners = start_spinners(config.getoption("--busy-cpu"))
 
 
 def pytest_unconfigure(config):
-    _stop(getattr(config, "busy_spinners", []))
+    stop_spinners(getattr(config, "busy_spinners", []))

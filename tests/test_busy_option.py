@@ -86,8 +86,8 @@ def test_spinners_stop_when_the_run_that_started_them_is_killed():
     """A run killed outright (a CI timeout, kill -9) must not leave its spinners loading the machine for good."""
     starter = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, time
-        from tests.conftest import _spin
-        print(_spin(1)[0].pid, flush=True)
+        from tests.busy import start_spinners
+        print(start_spinners(1)[0].pid, flush=True)
         time.sleep(60)
     """)], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
     try:
