@@ -135,9 +135,7 @@ def index_after(edit, index: CellIndex) -> CellIndex | None:
     if isinstance(edit, (InsertEntries, RemoveEntries)):
         n_old = index.n_users if edit.axis == USERS else index.n_items
         old_to_new = edit.renumbering(n_old)
-        n_new = int(old_to_new.max()) + 1 if len(old_to_new) and old_to_new.max() >= 0 else 0
-        if isinstance(edit, InsertEntries):
-            n_new = n_old + len(edit.positions)
+        n_new = n_old + len(edit.positions) if isinstance(edit, InsertEntries) else int((old_to_new >= 0).sum())
         n_users, n_items = (n_new, index.n_items) if edit.axis == USERS else (index.n_users, n_new)
         derived = index.renumbered(edit.axis, old_to_new, n_users, n_items)
         return derived.with_cells(*edit.added_cells()) if isinstance(edit, InsertEntries) else derived
