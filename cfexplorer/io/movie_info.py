@@ -158,9 +158,9 @@ def _read_movies_dat(path: Path) -> tuple[pd.DataFrame, list[str]]:
     if not numbered:
         raise _Damaged(f"{path}: the file is empty")
     lines = np.array([number for number, _ in numbered])
-    fields = [cells + [""] * (3 - len(cells)) for _, cells in numbered]
-    table = pd.DataFrame([cells[:3] for cells in fields], columns=["movieId", "title", "genres"], dtype=object)
-    whole, warnings = _whole_ids(path, table["movieId"].astype(str), "movie id", lines)
+    table = pd.DataFrame([(cells + ["", ""])[:3] for _, cells in numbered], columns=["movieId", "title", "genres"],
+                         dtype=object)
+    whole, warnings = _whole_ids(path, table["movieId"], "movie id", lines)
     table = table[whole]
     titles = table["title"].str.strip().replace("", np.nan)
     info = pd.DataFrame(
