@@ -55,7 +55,9 @@ def keep_freed_memory() -> bool:
     mallopt.restype = ctypes.c_int
     settings = ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, kept_bytes()))
     _kept = all(mallopt(parameter, value) == 1 for parameter, value in settings)
-    _libc = libc if _kept else None
+    if _kept:
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        _libc = libc
     return _kept
 
 
@@ -64,7 +66,6 @@ def return_freed_memory() -> bool:
     kept. For when what was kept for is gone: a large document closed or replaced."""
     if _libc is None:
         return False
-    _libc.malloc_trim.argtypes = [ctypes.c_size_t]
     _libc.malloc_trim(0)
     return True
 
