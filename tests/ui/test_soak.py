@@ -19,8 +19,21 @@ from cfexplorer.ui.loss_plot import KEPT_RUNS
 CYCLES, RESIZE_EVERY = 12, 4
 
 
+# Threads a library starts once, the first time it is used, and keeps for the life of the process: pyarrow's
+# allocator (through pandas' pyarrow-backed strings) starts one at a process's first training run. Not
+# threads a run leaves behind.
+PROCESS_LIFETIME_THREADS = {"jemalloc_bg_thd"}
+
+
 def os_threads() -> int:
-    return len(list(Path("/proc/self/task").iterdir()))
+    """The process's OS threads, less the libraries' process-lifetime ones."""
+    names = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            names.append((task / "comm").read_text().strip())
+        except OSError:  # the thread ended while it was listed
+            continue
+    return sum(name not in PROCESS_LIFETIME_THREADS for name in names)
 
 
 def stop_after_two_epochs(qtbot, panel):
