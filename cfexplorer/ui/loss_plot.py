@@ -39,6 +39,7 @@ class Run:
     total: list = field(default_factory=list)
     validation: list = field(default_factory=list)  # first metric
     validation2: list = field(default_factory=list)  # second metric
+    validated: bool = field(default=False, compare=False)  # a record had a validation value
 
     @property
     def metric(self) -> str:
@@ -52,6 +53,7 @@ class Run:
             self.total.append(record.total)
             self.validation.append(record.validation.get(self.metrics[0], math.nan))
             self.validation2.append(record.validation.get(self.metrics[1], math.nan))
+            self.validated = self.validated or bool(record.validation)
 
     # name -> (buffer, entries filled): each series as an array, extended by what arrived since it was last
     # asked for. Converting the whole list at every progress update made a long run quadratic: five curves of
@@ -95,6 +97,7 @@ def _fmt(value) -> str:
 KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
 
 
+LEGEND_MARGIN = 20  # pixels of a plot's view a legend leaves free: its offset from the corner, and some air
 PARKED_ENTRIES = 12  # legend entries kept out of sight for reuse, per legend
 SPARE_CURVES_DELAY_MS = 300
 
@@ -195,15 +198,42 @@ def sync_legend(legend: pg.LegendItem, entries: list):
         if unplaced:
             legend.updateSize()  # a renamed entry may be wider
         return
+    legend.items = kept
+    lay_out_legend(legend, legend.columnCount)
+
+
+def lay_out_legend(legend: pg.LegendItem, columns: int):
+    """Place ``legend``'s entries row by row in ``columns`` columns."""
     layout = legend.layout
     for index in range(layout.count() - 1, -1, -1):
         layout.removeAt(index)
-    for row, (sample, label) in enumerate(kept):
-        layout.addItem(sample, row, 0, alignment=Qt.AlignmentFlag.AlignVCenter)
-        layout.addItem(label, row, 1)
-    legend.items = kept
-    legend.rowCount = max(len(kept), 1)
+    for index, (sample, label) in enumerate(legend.items):
+        row, column = divmod(index, columns)
+        layout.addItem(sample, row, 2 * column, alignment=Qt.AlignmentFlag.AlignVCenter)
+        layout.addItem(label, row, 2 * column + 1)
+    legend.columnCount = columns
+    legend.rowCount = max(math.ceil(len(legend.items) / columns), 1)
     legend.updateSize()
+
+
+def fit_legend(legend: pg.LegendItem, plot) -> None:
+    """As many columns as ``legend`` needs to fit the height of ``plot``'s view (a short pane, presentation
+    mode's larger type), as long as they fit its width; one where there is room."""
+    entries = len(legend.items)
+    if not entries:
+        return
+    view = plot.vb.boundingRect()
+    room_height, room_width = view.height() - LEGEND_MARGIN, view.width() - LEGEND_MARGIN
+    # a row's and a column's share of the legend as it is laid out now, its spacing and margins included
+    shown = legend.boundingRect()
+    entry_height = shown.height() / max(legend.rowCount, 1)
+    entry_width = shown.width() / max(legend.columnCount, 1)
+    columns = 1
+    while (columns < entries and math.ceil(entries / columns) * entry_height > room_height
+           and (columns + 1) * entry_width <= room_width):
+        columns += 1
+    if columns != legend.columnCount:
+        lay_out_legend(legend, columns)
 
 
 def _park(legend: pg.LegendItem, entries: list):
@@ -250,6 +280,13 @@ class LossPlot(QWidget):
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)
         self.validation_plot.setXLink(self.cost_plot)
         self.validation_legend = self.validation_plot.addLegend(offset=(-10, 10))
+        for legend, plot in ((self.cost_legend, self.cost_plot), (self.validation_legend, self.validation_plot)):
+            legend.setBrush(pg.mkBrush(255, 255, 255, 200))  # legible where it lies over a curve
+            plot.vb.sigResized.connect(lambda _, legend=legend, plot=plot: fit_legend(legend, plot))
+        # Shown once a kept run has a validation value: an empty plot took two fifths of the pane.
+        self.layout_widget.ci.removeItem(self.validation_plot)
+        self.validation_shown = False
+        self.cost_plot.setLabel("bottom", "epoch")
         # Axis text is most of a repaint; cached as a pixmap, an axis whose range did not change is
         # blitted instead of redrawn (pyqtgraph invalidates the cache when the range moves).
         for plot in (self.cost_plot, self.validation_plot):
@@ -257,8 +294,6 @@ class LossPlot(QWidget):
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 # an RMSE of 0.85 is read as 0.85, not as "850 (x0.001)"
                 plot.getAxis(name).enableAutoSIPrefix(False)
-        self.layout_widget.ci.layout.setRowStretchFactor(0, 3)
-        self.layout_widget.ci.layout.setRowStretchFactor(1, 2)
         self.hover_text = pg.TextItem(anchor=(0, 0), color=(40, 40, 40), fill=pg.mkBrush(255, 255, 255, 220))
         self.hover_text.setZValue(10)
         self.cost_plot.addItem(self.hover_text, ignoreBounds=True)
@@ -299,6 +334,29 @@ class LossPlot(QWidget):
             self.start_run({})
         self.current.add(records)
         self._update_current()
+        if not self.validation_shown and self.current.validated:
+            self._show_validation(True)
+
+    def _show_validation(self, shown: bool):
+        """The validation plot below the cost plot, with the epoch axis title, or not there at all."""
+        if shown == self.validation_shown:
+            return
+        self.validation_shown = shown
+        layout = self.layout_widget.ci
+        if shown:
+            layout.addItem(self.validation_plot, row=1, col=0)
+            # two thirds for the cost's three terms (and their legend), a third for the two metrics in a row
+            layout.layout.setRowStretchFactor(0, 2)
+            layout.layout.setRowStretchFactor(1, 1)
+            self.cost_plot.setLabel("bottom", "")
+        else:
+            layout.removeItem(self.validation_plot)
+            self.cost_plot.setLabel("bottom", "epoch")
+        # the plots share their epochs: numbered once, below the lower one (the room goes to the curves)
+        self.cost_plot.getAxis("bottom").setStyle(showValues=not shown)
+
+    def _show_validation_if_kept(self):
+        self._show_validation(any(run.validated for run in self.runs))
 
     def remove_run(self, run: Run):
         """Take one run and its curves off the plots (Reset forgets the run it trained); the others stay."""
@@ -336,6 +394,11 @@ class LossPlot(QWidget):
         """Legends, axis titles and tick labels in ``point_size`` points (presentation mode)."""
         set_plot_text_size(self.cost_plot, point_size, [self.cost_legend])
         set_plot_text_size(self.validation_plot, point_size, [self.validation_legend])
+        self._fit_legends()
+
+    def _fit_legends(self):
+        fit_legend(self.cost_legend, self.cost_plot)
+        fit_legend(self.validation_legend, self.validation_plot)
 
     # --- drawing ------------------------------------------------------------------------------------
     def _pen(self, color, current: bool):
@@ -382,6 +445,8 @@ class LossPlot(QWidget):
                     validation_entries.append((curves[key], metric.upper()))
         sync_legend(self.cost_legend, cost_entries)
         sync_legend(self.validation_legend, validation_entries)
+        self._show_validation_if_kept()
+        self._fit_legends()
 
     def prepare_next_run(self):
         """Make the next run's curves soon, while nothing trains (a run has ended): made at Train, they were

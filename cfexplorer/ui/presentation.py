@@ -23,6 +23,7 @@ class PresentationMode:
         self._font_before = None
         self._hidden: list = []
         self._dock_width_before = 0
+        self._curves_height_before = 0
 
     def set(self, on: bool):
         if on == self.on:
@@ -44,6 +45,7 @@ class PresentationMode:
                 widget.hide()
             window.formula_dock.raise_()
             self._dock_width_before = window.training_dock.width()
+            self._curves_height_before = window.curves_dock.height()
             window.showFullScreen()
             QTimer.singleShot(0, self._widen_training_dock)  # once the larger font has laid the panel out
         else:
@@ -56,16 +58,21 @@ class PresentationMode:
             if self._geometry_before is not None:
                 window.restoreGeometry(self._geometry_before)
             window.resizeDocks([window.training_dock], [self._dock_width_before], Qt.Orientation.Horizontal)
+            window.resizeDocks([window.curves_dock], [self._curves_height_before], Qt.Orientation.Vertical)
         self._style_views(on, app.font().pointSizeF())
 
     def _widen_training_dock(self):
-        """Room for the settings' full names in the larger type, up to two fifths of the screen."""
+        """Room for the settings' full names in the larger type, up to two fifths of the screen; and half
+        its height for the curves and the formula below the grid (their legends and the formula's lines
+        grow with the type; the grid scrolls)."""
         window = self.window
         if not self.on:
             return
         wanted = min(window.training_panel.sizeHint().width(), window.width() * 2 // 5)
         if wanted > window.training_dock.width():
             window.resizeDocks([window.training_dock], [wanted], Qt.Orientation.Horizontal)
+        if window.curves_dock.height() < window.height() // 2:
+            window.resizeDocks([window.curves_dock], [window.height() // 2], Qt.Orientation.Vertical)
 
     def _style_views(self, on: bool, point_size: float):
         window = self.window

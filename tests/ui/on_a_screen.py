@@ -53,6 +53,15 @@ def where_controls_are(window) -> list[dict]:
     return shown
 
 
+def legends_and_views(loss_plot) -> list[dict]:
+    """Each loss plot's legend and the part of the plot it lies in, in the scene's pixels."""
+    pairs = [("cost", loss_plot.cost_legend, loss_plot.cost_plot)]
+    if loss_plot.validation_shown:
+        pairs.append(("validation", loss_plot.validation_legend, loss_plot.validation_plot))
+    return [{"plot": name, "entries": len(legend.items), "legend": rect(legend.sceneBoundingRect().toRect()),
+             "view": rect(plot.vb.sceneBoundingRect().toRect())} for name, legend, plot in pairs]
+
+
 def settle(app, ms: int = 300, window=None, longest_ms: int = 10_000):
     """Let the layouts that a font change and a resize set off run to the end. They are chains of posted
     events (a layout request, a deferred dock resize, the next layout request), each link one pass of the
@@ -105,10 +114,12 @@ def main(argv: list[str]) -> int:
         app.processEvents()
         report["window"] = rect(window.frameGeometry())
         if presentation_png:
+            window.training_panel.validation.setValue(0.2)  # both loss plots, each with its legend
             window.train_and_wait()
             window.set_presentation(True)
             settle(app, window=window)
             panel = window.training_panel
+            report["legends"] = legends_and_views(panel.loss_plot)
             report["full_screen"] = window.isFullScreen()
             report["window"] = rect(window.frameGeometry())
             report["panel_scrolls_sideways"] = panel.settings_scroller.horizontalScrollBar().maximum() > 0

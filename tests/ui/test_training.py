@@ -143,7 +143,9 @@ def test_stop_ends_the_run_within_an_epoch(qtbot, window):
 
 def test_the_epoch_axis_spans_the_whole_run_from_its_start(qtbot, window):
     panel = window.training_panel
+    panel.validation.setValue(0.2)  # the validation plot, below the cost plot, shows the same epochs
     start_slow_run(qtbot, panel, 400)
+    assert panel.loss_plot.validation_shown
     for plot in (panel.loss_plot.cost_plot, panel.loss_plot.validation_plot):
         low, high = plot.viewRange()[0]
         assert low <= 1 and 400 <= high < 420  # the whole run, a little margin, while only epoch 3 is drawn
@@ -440,3 +442,21 @@ def test_the_app_runs_each_blas_call_in_its_own_thread(window):
 
     numpy_blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
     assert numpy_blas and all(pool["num_threads"] == 1 for pool in numpy_blas)
+
+
+def test_the_validation_plot_shows_only_while_a_kept_run_has_validation_values(qtbot, window):
+    panel, plot = window.training_panel, window.training_panel.loss_plot
+    scene_items = plot.layout_widget.scene().items
+    assert not plot.validation_shown and plot.validation_plot not in scene_items()
+    assert plot.cost_plot.getAxis("bottom").labelText == "epoch"  # the epochs' title moves to the cost plot
+    run_to_end(qtbot, window)  # the course example with no validation share: nothing to plot there
+    assert not plot.validation_shown and plot.validation_plot not in scene_items()
+    panel.validation.setValue(0.2)
+    run_to_end(qtbot, window)
+    assert plot.validation_shown and plot.validation_plot in scene_items()
+    assert plot.cost_plot.getAxis("bottom").labelText == ""
+    assert plot.validation_plot.getAxis("bottom").labelText == "epoch"
+    assert plot.validation_plot.sceneBoundingRect().top() >= plot.cost_plot.sceneBoundingRect().bottom() - 1
+    assert [label.text for _, label in plot.validation_legend.items] == ["RMSE", "MAE"]
+    plot.clear_runs()  # another document: no run has validation values any more
+    assert not plot.validation_shown and plot.validation_plot not in scene_items()
