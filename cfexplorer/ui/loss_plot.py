@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .image_export import export_widget_image
+from .plot_legend import fit_legend, park_entries_of, sync_legend
 from .plot_text import set_plot_text_size
 
 pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground="k")
@@ -97,8 +98,6 @@ def _fmt(value) -> str:
 KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
 
 
-LEGEND_MARGIN = 20  # pixels of a plot's view a legend leaves free: its offset from the corner, and some air
-PARKED_ENTRIES = 12  # legend entries kept out of sight for reuse, per legend
 SPARE_CURVES_DELAY_MS = 300
 
 # The automatic y range moves only when the curves leave it or fill less than this share of it, and then
@@ -141,124 +140,6 @@ class SteadyViewBox(pg.ViewBox):
         if self._auto_ranging and yRange is not None:
             yRange = steady_range(self.viewRange()[1], yRange)
         return super().setRange(rect, xRange, yRange, *args, **kwargs)
-
-
-def sync_legend(legend: pg.LegendItem, entries: list):
-    """Make ``legend`` list ``entries`` ((curve, name) pairs), in that order, changing only what differs.
-
-    A legend entry's text is a QGraphicsTextItem laid out from HTML: making one costs several milliseconds,
-    and clearing and refilling the legend at each Train was most of the click's 120 ms. An entry whose name
-    is wanted again keeps its label (its sample is pointed at the new curve, as "J (total)" moves to the new
-    run); an entry no longer wanted is renamed for a new one; a surplus is hidden and parked, and parked entries
-    come back before any is made (reopening a project cleared the legend and made it again: 30-50 ms)."""
-    existing = list(legend.items)
-    by_name: dict[str, list] = {}
-    for sample, label in existing:
-        by_name.setdefault(label.text, []).append((sample, label))
-    kept, unplaced = [], []
-    for curve, name in entries:
-        reusable = by_name.get(name)
-        if reusable:
-            kept.append(reusable.pop(0))
-        else:
-            kept.append(None)
-            unplaced.append(len(kept) - 1)
-    spare = [entry for entries_of_name in by_name.values() for entry in entries_of_name]
-    parked = legend.__dict__.setdefault("_parked_entries", [])  # taken off earlier, kept for reuse
-    for position in unplaced:
-        name = entries[position][1]
-        if not spare and parked:  # back from the parked ones, one of the same name first
-            same = next((entry for entry in parked if entry[1].text == name), parked[-1])
-            parked.remove(same)
-            same[0].show()
-            same[1].show()
-            if same[1].opts.get("size") != legend.opts["labelTextSize"]:  # parked before a text-size change
-                same[1].setText(same[1].text, size=legend.opts["labelTextSize"])
-            spare.append(same)
-        if spare:
-            sample, label = spare.pop(0)
-            if label.text != name:
-                label.setText(name)
-            kept[position] = (sample, label)
-    _park(legend, spare)  # more entries than wanted: out of sight (another document, Reset)
-    added = False
-    for position, entry in enumerate(kept):
-        curve, name = entries[position]
-        if entry is None:
-            added = True
-            legend.addItem(curve, name)  # appended to items and to the layout; placed below
-            entry = legend.items[-1]
-            kept[position] = entry
-        sample, _ = entry
-        if sample.item is not curve:
-            sample.item = curve
-            sample.update()
-    same_order = [(id(s), id(l)) for s, l in legend.items] == [(id(s), id(l)) for s, l in kept]
-    if same_order and not spare and not added:  # renamed or pointed elsewhere in place: the layout stands
-        if unplaced:
-            legend.updateSize()  # a renamed entry may be wider
-        return
-    legend.items = kept
-    lay_out_legend(legend, legend.columnCount)
-
-
-def lay_out_legend(legend: pg.LegendItem, columns: int):
-    """Place ``legend``'s entries row by row in ``columns`` columns."""
-    layout = legend.layout
-    for index in range(layout.count() - 1, -1, -1):
-        layout.removeAt(index)
-    for index, (sample, label) in enumerate(legend.items):
-        row, column = divmod(index, columns)
-        layout.addItem(sample, row, 2 * column, alignment=Qt.AlignmentFlag.AlignVCenter)
-        layout.addItem(label, row, 2 * column + 1)
-    legend.columnCount = columns
-    legend.rowCount = max(math.ceil(len(legend.items) / columns), 1)
-    legend.updateSize()
-
-
-def fit_legend(legend: pg.LegendItem, plot) -> None:
-    """As many columns as ``legend`` needs to fit the height of ``plot``'s view (a short pane, presentation
-    mode's larger type), as long as they fit its width; one where there is room."""
-    entries = len(legend.items)
-    if not entries:
-        return
-    view = plot.vb.boundingRect()
-    room_height, room_width = view.height() - LEGEND_MARGIN, view.width() - LEGEND_MARGIN
-    # a row's and a column's share of the legend as it is laid out now, its spacing and margins included
-    shown = legend.boundingRect()
-    entry_height = shown.height() / max(legend.rowCount, 1)
-    entry_width = shown.width() / max(legend.columnCount, 1)
-    columns = 1
-    while (columns < entries and math.ceil(entries / columns) * entry_height > room_height
-           and (columns + 1) * entry_width <= room_width):
-        columns += 1
-    if columns != legend.columnCount:
-        lay_out_legend(legend, columns)
-
-
-def _park(legend: pg.LegendItem, entries: list):
-    """Take these (sample, label) entries out of ``legend``, hidden and kept for :func:`sync_legend` to reuse."""
-    parked = legend.__dict__.setdefault("_parked_entries", [])
-    for sample, label in entries:
-        if (sample, label) in legend.items:
-            legend.items.remove((sample, label))
-        legend.layout.removeItem(sample)
-        legend.layout.removeItem(label)
-        sample.hide()
-        label.hide()
-        parked.append((sample, label))
-    for sample, label in parked[PARKED_ENTRIES:]:
-        for item in (sample, label):
-            item.close()
-            if item.scene() is not None:
-                item.scene().removeItem(item)
-    del parked[PARKED_ENTRIES:]
-
-
-def park_entries_of(legend: pg.LegendItem, curves):
-    """Park the legend entries of curves about to be taken off the plot (PlotItem.removeItem would delete
-    them, and the next run would make them again)."""
-    _park(legend, [(sample, label) for sample, label in legend.items if any(sample.item is c for c in curves)])
 
 
 class LossPlot(QWidget):
