@@ -24,10 +24,8 @@ keep the recent-files list itself; it asks the controller.
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Signal
@@ -36,16 +34,17 @@ from PySide6.QtWidgets import QProgressDialog
 
 from ..core import memory
 from ..core.ratings import Ratings
-from ..io.presets import PRESETS, load_preset
+from ..io.presets import PRESETS
 from ..io.project import SUFFIX as PROJECT_SUFFIX
 from ..io.project import Project, load_project, save_project
 from ..io.movie_info import attach_movie_info
-from ..io.readers import LoadResult, NoRatingsTable, RatingsFileError, read_any
-from ..io.tables import TableSource
+from ..io.readers import RatingsFileError
 from ..io.writers import write_by_extension
 from ..lazy import load_now
+from .document_files import (Document, TableQuestion, ZeroQuestion, describe_size, file_document, file_size,
+                             preset_document, read_document, read_failure, read_for_window, safe_file_stem,
+                             save_failure)
 from .recovery import RecoveryStore
-from .table_model import prepare_for_grid
 
 IDLE, OPENING, SWITCHING, SAVING = "idle", "opening", "switching", "saving"
 # Files at least this large are read in a worker thread behind a progress dialog with Cancel (a million
@@ -62,97 +61,6 @@ MAX_RECENT = 8
 # apart, so that copying a large document never takes more than a twentieth of the time).
 RECOVERY_DELAY_MS = 2_000
 RECOVERY_COST_FACTOR = 20
-_UNSAFE_FILE_NAME_CHARACTERS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-
-
-@dataclass(frozen=True)
-class Document:
-    """Everything the window shows that belongs to one file, example or lesson."""
-
-    ratings: Ratings
-    title: str
-    path: Path | None = None              # the project Save writes to without asking, if any
-    settings: dict = field(default_factory=dict)  # training settings, layout, preset name, source file
-    model: object | None = None           # a trained model restored from a project
-    warnings: tuple[str, ...] = ()
-    source: Path | None = None            # the file it was read from (the recent-files list)
-    kind: str = "file"                    # "file", "project", "preset", "lesson", "recovery", "new"
-    status: str = ""                      # how the reader read it, for the status bar (a lab Y: "R was used")
-
-
-@dataclass(frozen=True)
-class TableQuestion:
-    """A file read whose ratings a person must choose: what the reader found (``source``), what it would take
-    itself (``guess``, None when nothing reads by itself) and, then, why (``error``, one line)."""
-
-    path: Path
-    source: TableSource
-    guess: LoadResult | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class ZeroQuestion:
-    """A headerless matrix of numbers read with 0 as "not rated" (the lab's Y without its R beside it): a person
-    says whether 0 is a rating instead (io/dense.py)."""
-
-    path: Path
-    result: LoadResult
-
-
-def file_document(path: Path, result: LoadResult, keep_guesses: bool = True) -> Document:
-    """The document of ratings read from a file; ``keep_guesses`` False drops the reader's notes on what it
-    guessed (a person chose instead)."""
-    notes = result.warnings
-    if not keep_guesses and result.question is not None:
-        asked = result.question.question
-        notes = [note for note in notes if not (note.startswith("rows were taken as")
-                                                 or note.startswith(f"{asked}: read "))]
-    return Document(result.ratings, path.name, None, {"source": str(path)}, None, tuple(notes), source=path,
-                    kind="file", status=getattr(result, "status", ""))
-
-
-def safe_file_stem(title: str) -> str:
-    """A file name from a document title that every platform accepts (no ':' for Windows, no '/')."""
-    stem = _UNSAFE_FILE_NAME_CHARACTERS.sub(" - ", str(title))
-    stem = re.sub(r"(\s*-\s*){2,}", " - ", re.sub(r"\s+", " ", stem)).strip(" .-")
-    return stem or "Untitled"
-
-
-def read_document(path) -> Document | TableQuestion:
-    """Read a ratings file or a project into a Document, or a TableQuestion when the file does not settle what
-    its ratings are; RatingsFileError (one line) when it cannot be read."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() == PROJECT_SUFFIX:
-            project = load_project(path)  # its model rebuilt and checked against its ratings
-            return Document(project.ratings, path.name, path, dict(project.settings), project.model, source=path,
-                            kind="project")
-        try:
-            result = read_any(path)
-        except NoRatingsTable as nothing:
-            return TableQuestion(path, nothing.source, None, str(nothing))
-        if result.question is not None:
-            return TableQuestion(path, result.question, result)
-        if getattr(result, "zero_question", False):
-            return ZeroQuestion(path, result)
-        return file_document(path, result)
-    except MemoryError:
-        raise RatingsFileError(path, f"not enough memory to open it ({describe_size(_file_size(path))})") from None
-    except RatingsFileError:
-        raise
-    except (OSError, ValueError) as error:
-        message = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise RatingsFileError(path, message) from None
-
-
-def _read_for_window(path: Path) -> Document | TableQuestion:
-    """:func:`read_document`, then, still in the background, the grid's index and counts of its ratings: sorting
-    25 million ratings in the GUI thread would freeze the window for half a minute after the progress dialog."""
-    document = read_document(path)
-    if isinstance(document, Document):
-        prepare_for_grid(document.ratings)
-    return document
 
 
 def _read_waiting(read, out_of_memory: str):
@@ -169,21 +77,6 @@ def _read_waiting(read, out_of_memory: str):
         QGuiApplication.restoreOverrideCursor()
 
 
-def _read_failure(path: Path, failure: BaseException) -> str:
-    if isinstance(failure, RatingsFileError):
-        return str(failure)
-    if isinstance(failure, MemoryError):
-        return f"{path}: not enough memory to open it"
-    return f"{path}: {type(failure).__name__}: {failure}"
-
-
-def _save_failure(path: Path, failure: BaseException) -> str:
-    if isinstance(failure, MemoryError):
-        return f"{path}: not enough memory to save it"
-    message = " ".join(str(failure).split()) or type(failure).__name__
-    return message if str(path) in message else f"{path}: {message}"
-
-
 def _slow_to_write(ratings: Ratings, path: Path, shape: str | None) -> bool:
     """Whether writing takes long enough to need the background and a Cancel button."""
     if path.suffix.lower() == ".xlsx":
@@ -193,25 +86,6 @@ def _slow_to_write(ratings: Ratings, path: Path, shape: str | None) -> bool:
         if ratings.n_users * ratings.n_items >= BACKGROUND_TEXT_MATRIX_CELLS:
             return True
     return ratings.n_ratings >= BACKGROUND_SAVE_RATINGS
-
-
-def preset_document(name: str, kind: str = "preset") -> Document:
-    preset = PRESETS[name]
-    return Document(load_preset(name), preset.title, settings={"preset": name}, kind=kind)
-
-
-def describe_size(size: int) -> str:
-    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
-        if size >= scale:
-            return f"{size / scale:,.1f} {unit}"
-    return f"{size} bytes"
-
-
-def _file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 class _BackgroundJob(QObject):
@@ -297,10 +171,10 @@ class DocumentController(QObject):
         path = Path(path)
         self._set_state(OPENING)
         try:
-            if _file_size(path) >= BACKGROUND_OPEN_BYTES:
+            if file_size(path) >= BACKGROUND_OPEN_BYTES:
                 document, error = self._in_background(
-                    lambda cancelled: _read_for_window(path), lambda failure: _read_failure(path, failure),
-                    "Opening", f"Reading {path.name} ({describe_size(_file_size(path))})…")
+                    lambda cancelled: read_for_window(path), lambda failure: read_failure(path, failure),
+                    "Opening", f"Reading {path.name} ({describe_size(file_size(path))})…")
                 if document is None and error is None:
                     self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")
             else:
@@ -477,7 +351,7 @@ class DocumentController(QObject):
         try:
             if _slow_to_write(ratings, path, shape):
                 done, error = self._in_background(lambda cancelled: write(cancelled) or True,
-                                                  lambda failure: _save_failure(path, failure), "Saving",
+                                                  lambda failure: save_failure(path, failure), "Saving",
                                                   f"Writing {path.name} ({ratings.n_ratings:,} ratings)…")
                 if not done and error is None:
                     self.sig_message.emit("info", f"Saving {path.name} was cancelled; the file is as it was.")
@@ -487,7 +361,7 @@ class DocumentController(QObject):
                     write(None)
                     error = None
                 except (OSError, ValueError, MemoryError) as failure:
-                    error = _save_failure(path, failure)
+                    error = save_failure(path, failure)
         finally:
             self._set_state(IDLE)
         if error:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from cfexplorer.core.edits import ITEMS, USERS, SetCells
 from cfexplorer.ui import document as document_module
+from cfexplorer.ui import document_files
 from cfexplorer.ui.document import safe_file_stem
 
 
@@ -52,7 +53,7 @@ def test_a_file_that_fails_to_read_changes_nothing_and_save_still_writes_the_old
     def out_of_memory(path):
         raise MemoryError
 
-    monkeypatch.setattr(document_module, "read_any", out_of_memory)
+    monkeypatch.setattr(document_files, "read_any", out_of_memory)
     big = tmp_path / "huge.csv"
     big.write_text("user,item,rating\n1,1,4\n")
     assert not window.open_file(big, confirm=False)
@@ -92,13 +93,13 @@ def test_a_window_that_fails_half_way_through_switching_goes_back_to_the_previou
 def test_a_large_file_opens_in_the_background_and_cancel_changes_nothing(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(document_module, "BACKGROUND_OPEN_BYTES", 0)
     release = threading.Event()
-    real_read = document_module.read_any
+    real_read = document_files.read_any
 
     def slow_read(path, *args):
         release.wait(10)
         return real_read(path, *args)
 
-    monkeypatch.setattr(document_module, "read_any", slow_read)
+    monkeypatch.setattr(document_files, "read_any", slow_read)
     path = tmp_path / "big.csv"
     path.write_text("user,item,rating\na,x,4\nb,y,2\n")
     before = snapshot(window)
@@ -119,7 +120,7 @@ def test_a_large_file_opens_in_the_background_and_cancel_changes_nothing(qtbot, 
     assert_unchanged(window, before)
     assert "cancelled" in window.message_bar.text
     assert window.documents.state == "idle"
-    monkeypatch.setattr(document_module, "read_any", real_read)
+    monkeypatch.setattr(document_files, "read_any", real_read)
     assert window.open_file(path, confirm=False)  # and the same file opens when not cancelled
     assert window.table.ratings.n_ratings == 2
 
@@ -191,7 +192,7 @@ def test_memory_kept_for_a_document_is_handed_back_once_another_has_replaced_it(
     path.write_text("user,item,rating\na,x,4\nb,x,2\n")
     assert window.open_file(path, confirm=False)
     qtbot.waitUntil(lambda: returned_while_showing == ["class.csv"])
-    monkeypatch.setattr(document_module, "read_any", lambda path: (_ for _ in ()).throw(MemoryError))
+    monkeypatch.setattr(document_files, "read_any", lambda path: (_ for _ in ()).throw(MemoryError))
     assert not window.open_file(tmp_path / "class.csv", confirm=False)  # nothing switched: nothing freed
     window.open_preset("course-eve")
     qtbot.waitUntil(lambda: len(returned_while_showing) == 2)
