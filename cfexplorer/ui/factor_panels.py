@@ -8,16 +8,75 @@ import html
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTreeWidgetItem
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
+    QVBoxLayout, QWidget,
+)
 
 from ..core.embedding import ITEM_KIND, KINDS, component_ends, nearest_neighbours, one_hot, pca, ranked
 from .factor_appearance import KIND_WORDS
+from .scrolling import VerticalScrollArea
 
 NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
 NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
 
 
 class SidePanelsMixin:
+    def _build_side_panels(self) -> QTabWidget:
+        """The tabs beside the plot: the selection's neighbours, the bias rankings, the one-hot lookup."""
+        self.neighbour_metric = QComboBox()
+        self.neighbour_metric.addItems(["cosine", "euclidean"])
+        self.neighbour_count = QSpinBox()
+        self.neighbour_count.setRange(1, 50)
+        self.neighbour_count.setValue(10)
+        self.neighbour_min_ratings = QSpinBox()
+        self.neighbour_min_ratings.setRange(0, 100_000)
+        self.neighbour_min_ratings.setPrefix("≥ ")
+        self.neighbour_min_ratings.setSuffix(" ratings")
+        self.neighbour_min_ratings.setSpecialValueText("any ratings")
+        self.neighbour_min_ratings.setToolTip("List only neighbours with at least this many ratings: factors "
+                                              "learned from one or two ratings mean little")
+        self.neighbour_title = QLabel(NO_SELECTION_TEXT)
+        self.neighbour_title.setWordWrap(True)
+        self.neighbours = QTreeWidget()
+        self.neighbours.setHeaderLabels(["name", "dist.", "n"])  # short: the names need the room
+        for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Number of ratings")):
+            self.neighbours.headerItem().setToolTip(column, tip)
+        self.neighbours.setRootIsDecorated(False)
+        header = self.neighbours.header()  # the numbers stay in view; a long name is elided instead
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        neighbour_page = QWidget()
+        box = QVBoxLayout(neighbour_page)
+        row = QHBoxLayout()
+        self.neighbour_metric.setToolTip("Distance between factor vectors")
+        self.neighbour_count.setToolTip("How many neighbours to list")
+        row.addWidget(self.neighbour_metric)
+        row.addWidget(self.neighbour_count)
+        box.addLayout(row)
+        least_row = QHBoxLayout()
+        least_row.addWidget(QLabel("only with"))
+        least_row.addWidget(self.neighbour_min_ratings, 1)
+        box.addLayout(least_row)
+        box.addWidget(self.neighbour_title)
+        box.addWidget(self.neighbours)
+        self.bias_text = QTextBrowser()
+        self.one_hot_text = QTextBrowser()
+        side_tabs = QTabWidget()
+        side_tabs.setMinimumWidth(150)
+        # scrolls in a short pane: its title wraps into many lines in presentation type
+        side_tabs.addTab(VerticalScrollArea(neighbour_page), "Neighbours")
+        side_tabs.addTab(self.bias_text, "Biases")
+        side_tabs.addTab(self.one_hot_text, "One-hot × W")
+        side_tabs.currentChanged.connect(lambda _: self._update_panels())
+        self.neighbour_metric.currentIndexChanged.connect(lambda _: self._update_neighbours())
+        self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
+        self.neighbour_min_ratings.valueChanged.connect(lambda _: self._update_neighbours())
+        self.neighbours.itemActivated.connect(self._on_neighbour_activated)
+        return side_tabs
+
     def _update_panels(self):
         """Refresh the side tab in front (a tab brought to front refreshes then) and the status line."""
         page = self.side_tabs.currentWidget()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QCompleter, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
-    QScrollArea, QSizePolicy, QSlider, QSpinBox, QSplitter, QTabWidget, QTextBrowser, QToolButton, QTreeWidget,
-    QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea,
+    QSizePolicy, QSlider, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ..core.embedding import ITEM_KIND, KINDS, LAYOUTS, USER_KIND, Embedding, pca, ranked, raw_axes
@@ -24,10 +23,9 @@ from .factor_appearance import (  # noqa: F401 - its palettes, as tests name the
 )
 from .factor_files import FilesMixin
 from .factor_layouts import LayoutsMixin
-from .factor_panels import NO_MODEL_TEXT, NO_SELECTION_TEXT, SidePanelsMixin
+from .factor_panels import NO_MODEL_TEXT, SidePanelsMixin
 from .factor_plot import MAX_LABELS, FactorPlot
 from .qt_guard import guard_event
-from .scrolling import VerticalScrollArea
 from .tsne_job import LayoutJob
 
 SHOW_CHOICES = {"Movies": (ITEM_KIND,), "Users": (USER_KIND,), "Movies and users": (ITEM_KIND, USER_KIND)}
@@ -158,53 +156,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.plot = FactorPlot()
         self.plot.setMinimumHeight(PLOT_MINIMUM_HEIGHT)
 
-        self.neighbour_metric = QComboBox()
-        self.neighbour_metric.addItems(["cosine", "euclidean"])
-        self.neighbour_count = QSpinBox()
-        self.neighbour_count.setRange(1, 50)
-        self.neighbour_count.setValue(10)
-        self.neighbour_min_ratings = QSpinBox()
-        self.neighbour_min_ratings.setRange(0, 100_000)
-        self.neighbour_min_ratings.setPrefix("≥ ")
-        self.neighbour_min_ratings.setSuffix(" ratings")
-        self.neighbour_min_ratings.setSpecialValueText("any ratings")
-        self.neighbour_min_ratings.setToolTip("List only neighbours with at least this many ratings: factors "
-                                              "learned from one or two ratings mean little")
-        self.neighbour_title = QLabel(NO_SELECTION_TEXT)
-        self.neighbour_title.setWordWrap(True)
-        self.neighbours = QTreeWidget()
-        self.neighbours.setHeaderLabels(["name", "dist.", "n"])  # short: the names need the room
-        for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Number of ratings")):
-            self.neighbours.headerItem().setToolTip(column, tip)
-        self.neighbours.setRootIsDecorated(False)
-        header = self.neighbours.header()  # the numbers stay in view; a long name is elided instead
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        neighbour_page = QWidget()
-        box = QVBoxLayout(neighbour_page)
-        row = QHBoxLayout()
-        self.neighbour_metric.setToolTip("Distance between factor vectors")
-        self.neighbour_count.setToolTip("How many neighbours to list")
-        row.addWidget(self.neighbour_metric)
-        row.addWidget(self.neighbour_count)
-        box.addLayout(row)
-        least_row = QHBoxLayout()
-        least_row.addWidget(QLabel("only with"))
-        least_row.addWidget(self.neighbour_min_ratings, 1)
-        box.addLayout(least_row)
-        box.addWidget(self.neighbour_title)
-        box.addWidget(self.neighbours)
-        self.bias_text = QTextBrowser()
-        self.one_hot_text = QTextBrowser()
-        self.side_tabs = QTabWidget()
-        self.side_tabs.setMinimumWidth(150)
-        # scrolls in a short pane: its title wraps into many lines in presentation type
-        self.side_tabs.addTab(VerticalScrollArea(neighbour_page), "Neighbours")
-        self.side_tabs.addTab(self.bias_text, "Biases")
-        self.side_tabs.addTab(self.one_hot_text, "One-hot × W")
-        self.side_tabs.currentChanged.connect(lambda _: self._update_panels())
+        self.side_tabs = self._build_side_panels()
 
         # The dock shares the window's bottom with the loss curves: every control may shrink.
         for combo in (self.show_choice, self.projection, self.colour_by, self.genre_highlight, self.labels_by,
@@ -274,10 +226,6 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.size_by_count.toggled.connect(lambda _: self.redraw())
         self.labels_by.currentIndexChanged.connect(lambda _: (self._update_controls(), self._update_labels()))
         self.label_count.valueChanged.connect(lambda _: self._update_labels())
-        self.neighbour_metric.currentIndexChanged.connect(lambda _: self._update_neighbours())
-        self.neighbour_count.valueChanged.connect(lambda _: self._update_neighbours())
-        self.neighbour_min_ratings.valueChanged.connect(lambda _: self._update_neighbours())
-        self.neighbours.itemActivated.connect(self._on_neighbour_activated)
         self.layout_button.clicked.connect(self._on_layout_button)
         self.replay.valueChanged.connect(self._on_replay)
         self.search.returnPressed.connect(lambda: self.find(self.search.text()))
