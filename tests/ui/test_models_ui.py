@@ -10,7 +10,7 @@ from cfexplorer.core.bayes import BayesianMF
 from cfexplorer.core.content import ContentBased
 from cfexplorer.core.mf import GlobalMeanBaseline, MatrixFactorization
 from cfexplorer.core.neural import NeuralCF
-from cfexplorer.ui.training_panel import MODEL_ROWS
+from cfexplorer.ui.training_settings import MODEL_ROWS
 
 FINISH_MS = 60_000
 

@@ -42,7 +42,8 @@ from cfexplorer.core.embedding import ITEM_KIND, LAYOUTS, USER_KIND
 from cfexplorer.core.models import MODEL_KINDS
 from cfexplorer.io.presets import PRESETS
 from cfexplorer.ui.lessons import LESSONS
-from cfexplorer.ui.training_panel import PACES, TRANSPORT_ENABLED
+from cfexplorer.ui.training_panel import TRANSPORT_ENABLED
+from cfexplorer.ui.training_settings import PACES
 
 from .collect import collect_closed_windows
 from .machine_support import (
