@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
+    QApplication, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
     QSplitter, QVBoxLayout, QWidget, QDialog,
 )
 
 from . import __version__
-from .core.edits import ITEMS, USERS, AXIS_NAMES, InsertEntries, RemoveEntries, Rename, unique_label
+from .core.edits import ITEMS, USERS
 from .core.ratings import Ratings
 from .core.summary import ratings_summary
 from .lazy import load_now
@@ -28,7 +28,6 @@ from .core.embedding import ITEM_KIND
 from .core.memory import keep_freed_memory
 from .core.models import checked_model_from_state
 from .ui.document import Document, DocumentController
-from .ui.density_dialog import DensityFilterDialog
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.factor_tables import FactorTables
@@ -40,6 +39,7 @@ from .ui.message_bar import MessageBar
 from .ui.table_model import RatingTableModel
 from .ui.training_panel import TrainingPanel
 from .ui.window_geometry import clamp_to_screen, fit_to_screen
+from .ui.window_editing import GridEditingMixin
 from .ui.window_menus import FACTOR_TABLES_SETTING, setup_actions, setup_menus, setup_toolbar
 from .ui.presentation import PresentationMode
 from .ui.scrolling import VerticalScrollArea
@@ -66,7 +66,7 @@ SAVE_FILTERS = {
 }
 
 
-class MainWindow(QMainWindow):
+class MainWindow(GridEditingMixin, QMainWindow):
     """The rating grid in the centre, docks for training and factor space, menus around them."""
 
     def __init__(self, ratings: Ratings | None = None, title: str | None = None, settings: QSettings | None = None):
@@ -460,118 +460,6 @@ class MainWindow(QMainWindow):
         self.message_bar.show_message(text.replace("\n", " "), kind="error")
         if not os.environ.get("CFEXPLORER_NO_DIALOGS"):
             QMessageBox.warning(self, title, text)
-
-    # --- editing -------------------------------------------------------------------------------------
-    def copy(self):
-        text = self.grid.copy_text()
-        if text:
-            QGuiApplication.clipboard().setText(text)
-
-    def paste(self):
-        self.grid.paste_text(QGuiApplication.clipboard().text())
-
-    def add_user(self, name: str | None = None) -> bool:
-        return self._add_entry(USERS, name)
-
-    def add_movie(self, name: str | None = None) -> bool:
-        return self._add_entry(ITEMS, name)
-
-    def _add_entry(self, axis: int, name: str | None) -> bool:
-        ratings = self.table.ratings
-        labels = ratings.user_labels if axis == USERS else ratings.item_labels
-        kind = AXIS_NAMES[axis]
-        if name is None:
-            suggestion = unique_label(labels, kind.capitalize())
-            name, ok = QInputDialog.getText(self, f"Add {kind}", f"Name of the new {kind}:", text=suggestion)
-            if not ok:
-                return False
-        name = name.strip()
-        if not name:
-            self._on_input_rejected(f"A {kind} needs a name.", None)
-            return False
-        if name in {str(label) for label in labels}:
-            self._on_input_rejected(f"There is already a {kind} called “{name}”.", None)
-            return False
-        position = len(labels)
-        info_rows = ({"title": name},) if axis == ITEMS and ratings.item_info is not None else ()
-        self.table.request_edit(InsertEntries(axis, (position,), (name,), ((),), info_rows, f"Add {kind} {name}"))
-        return True
-
-    def rename_current(self, axis: int, name: str | None = None) -> bool:
-        current = self.grid.currentIndex()
-        if not current.isValid():
-            self._on_input_rejected(f"Click a cell of the {AXIS_NAMES[axis]} to rename first.", None)
-            return False
-        source = self.proxy.mapToSource(current)
-        user, item = self.table.cell(source.row(), source.column())
-        return self._rename_at(axis, user if axis == USERS else item, name)
-
-    def _rename_at(self, axis: int, position: int, name: str | None = None) -> bool:
-        kind = AXIS_NAMES[axis]
-        old = self.table.name(axis, position)
-        if name is None:
-            name, ok = QInputDialog.getText(self, f"Rename {kind}", f"New name for “{old}”:", text=old)
-            if not ok:
-                return False
-        name = name.strip()
-        ratings = self.table.ratings
-        labels = ratings.user_labels if axis == USERS else ratings.item_labels
-        if not name or name == old:
-            return False
-        if name in {str(label) for i, label in enumerate(labels) if i != position}:
-            self._on_input_rejected(f"There is already a {kind} called “{name}”.", None)
-            return False
-        self.table.request_edit(Rename(axis, position, name, f"Rename {kind} {old} to {name}"))
-        return True
-
-    def remove_selected(self, axis: int) -> bool:
-        positions = self.grid.selected_entries(axis)
-        kind = AXIS_NAMES[axis]
-        if not positions:
-            self._on_input_rejected(f"Select cells of the {kind}s to remove first.", None)
-            return False
-        count = len(positions)
-        text = f"Remove {count} {kind}{'s' if count > 1 else ''}"
-        self.table.request_edit(RemoveEntries(axis, tuple(positions), text))
-        self.statusBar().showMessage(f"{text} (Undo brings them back)", 5000)
-        return True
-
-    def swap_axes(self):
-        self.table.set_rows_are_items(not self.table.rows_are_items)
-        self._update_summary()
-
-    def sort_rows(self, key: str):
-        """Most-rated and best-rated first; names A to Z."""
-        self.proxy.sort_rows_by(key, descending=key in ("count", "mean"))
-
-    def _on_column_header_click(self, section: int):
-        order = Qt.SortOrder.DescendingOrder
-        if self.proxy.sortColumn() == section and self.proxy.sortOrder() == Qt.SortOrder.DescendingOrder:
-            order = Qt.SortOrder.AscendingOrder
-        self.proxy.sort_by_column(section, order)
-
-    def clear_filters(self):
-        self.filter_edit.clear()
-        self.proxy.clear_filters()
-        self.proxy.sort_rows_by("original")
-        self.sort_actions.actions()[0].setChecked(True)
-
-    def density_dialog(self):
-        dialog = DensityFilterDialog(self.proxy, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.proxy.set_min_ratings(dialog.min_user.value(), dialog.min_item.value())
-            self.proxy.set_min_mean(*dialog.chosen_means())
-            self.proxy.set_restricts_training(dialog.restrict_training.isChecked())
-
-    def _focus_filter(self):
-        self.filter_edit.setFocus()
-        self.filter_edit.selectAll()
-
-    def _source_row(self, section: int) -> int:
-        return self.proxy.mapToSource(self.proxy.index(section, 0)).row()
-
-    def _source_column(self, section: int) -> int:
-        return self.proxy.mapToSource(self.proxy.index(0, section)).column()
 
     # --- reactions ------------------------------------------------------------------------------------
     @Slot(str, object, object)

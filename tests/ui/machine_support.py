@@ -84,7 +84,8 @@ ANSWERS = DialogAnswers()
 
 def dialog_patches():
     """(owner, attribute, replacement) for every modal dialog the machine's actions can open."""
-    from cfexplorer.app import DensityFilterDialog, MainWindow
+    from cfexplorer.app import MainWindow
+    from cfexplorer.ui.density_dialog import DensityFilterDialog
     from cfexplorer.ui.new_grid_dialog import NewGridDialog
 
     def button(*args, **kwargs):

@@ -226,7 +226,7 @@ def test_filter_by_mean_rating(window):
 
 
 def test_density_dialog_previews_the_density(window):
-    from cfexplorer.app import DensityFilterDialog
+    from cfexplorer.ui.density_dialog import DensityFilterDialog
 
     dialog = DensityFilterDialog(window.proxy, window)
     dialog.min_item.setValue(4)
