@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QHeaderV
 from ..core.edits import AXIS_NAMES, ITEMS, USERS, EditSequence, InsertEntries, SetCells, unique_label
 from ..core.validation import parse_rating
 from .filter_proxy import RatingFilterProxy
+from .grid_header import SteadyHintHeader
 from .qt_guard import guard_event, qt_virtual
 
 MAX_BLOCK_CELLS = 1_000_000  # copy, paste and fill down: a spreadsheet-sized block
@@ -110,6 +111,8 @@ class RatingGridView(QTableView):
     def __init__(self, proxy: RatingFilterProxy, parent=None):
         super().__init__(parent)
         self.proxy = proxy
+        self.setHorizontalHeader(SteadyHintHeader(Qt.Orientation.Horizontal, self))
+        self.setVerticalHeader(SteadyHintHeader(Qt.Orientation.Vertical, self))
         self.setModel(proxy)
         self.setItemDelegate(RatingCellDelegate(proxy, self))
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

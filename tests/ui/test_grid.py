@@ -413,3 +413,41 @@ def test_a_paste_that_needs_rounding_and_room_asks_for_both(qtbot, window):
     dense = window.table.ratings.to_dense()
     user = window.proxy.mapToSource(corner).column()
     np.testing.assert_array_equal(dense[user, -2:], [3.5, 2])
+
+
+def test_a_typed_rating_does_not_measure_the_headers_again(qtbot, window):
+    """A rating typed into a 2,000-movie grid renamed one row's label (its count): the headers measured their
+    size hints from 200 sections again, 1,600 calls of headerData, most of the edit's time."""
+    from cfexplorer.ui.filter_proxy import RatingFilterProxy
+
+    rng = np.random.default_rng(4)
+    cells = rng.choice(2000 * 40, 9000, replace=False)
+    window.set_document(Ratings.from_arrays(cells % 40, cells // 40, rng.integers(1, 6, 9000).astype(float)),
+                        "many movies")
+    qtbot.wait(50)
+    calls = []
+    header_data = RatingFilterProxy.headerData
+    proxy = window.proxy
+    original = proxy.headerData
+    proxy.headerData = lambda *args: calls.append(args) or original(*args)
+    index = proxy.index(3, 5)
+    type_into(qtbot, window, index, "4")
+    qtbot.wait(50)
+    assert proxy.data(index) == "4"
+    assert 0 < len(calls) < 200, len(calls)  # the rows and columns in view, the edited row's label
+    assert header_data is RatingFilterProxy.headerData
+
+
+def test_a_longer_name_widens_the_row_header_and_a_new_grid_measures_it_again(qtbot, window):
+    header = window.grid.verticalHeader()
+    before = header.sizeHint().width()
+    index, _ = cell_index(window, "Alice", "Romance forever")
+    window.grid.setCurrentIndex(index)
+    window.rename_current(ITEMS, "Romance forever and ever, the director's cut with a long subtitle")
+    qtbot.waitUntil(lambda: header.width() > before + 50)  # up to the header's widest (long titles are cut)
+    assert header.sizeHint().width() > before + 200
+    window.act_undo.trigger()  # a shorter name: the kept width may stay, never narrower than its labels
+    qtbot.wait(20)
+    assert header.sizeHint().width() >= before
+    window.open_preset("course")  # a new grid: measured again, as wide as its own names
+    qtbot.waitUntil(lambda: header.sizeHint().width() == before)
