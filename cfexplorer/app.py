@@ -36,7 +36,7 @@ from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
 from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
-from .ui.table_model import RatingTableModel
+from .ui.table_model import EditCommand, RatingTableModel
 from .ui.training_panel import TrainingPanel
 from .ui.window_geometry import clamp_to_screen, fit_to_screen
 from .ui.window_editing import GridEditingMixin
@@ -86,6 +86,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.documents.title = title or "Untitled"
         self._document_notes: list[str] = []  # warnings of the document being installed, shown once it is
         self._installing = False
+        self._trained_step = None  # the ratings the last run started from (see _ratings_step)
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -136,6 +137,9 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.grid.selectionModel().currentChanged.connect(self._on_current_cell_change)
         self.training_panel.sig_run_started.connect(
             lambda model, train: self.factor_space.start_run(model, self.table.ratings))
+        self.training_panel.sig_run_started.connect(self._remember_trained_ratings)
+        # after an edit is on the stack (its redo runs before it is counted), and after undo and redo
+        self.undo_stack.indexChanged.connect(self._follow_stale_training)
         self.training_panel.controller.sig_progress.connect(
             lambda records, predictor: self.factor_space.add_records(records))
         self.training_panel.controller.sig_progress.connect(
@@ -286,6 +290,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
                 problems.append(f"its window layout could not be restored ({error})")
         if not keep_history:
             self.undo_stack.clear()  # last: had anything above failed, the history would still match the data
+        self._trained_step = self._ratings_step()  # a project's model was trained on the ratings it opens with
         self.explain_panel.refresh()
         self._update_summary()
         self._document_notes = [*document.warnings, *problems]
@@ -573,11 +578,25 @@ class MainWindow(GridEditingMixin, QMainWindow):
             return
         self.factor_space.set_ratings(self.table.ratings)
         self.factor_tables.follow_ratings()
-        if self.undo_stack.count():
-            self.training_panel.mark_stale()
         self.explain_panel.refresh()
         self._update_title()
         self._update_summary()
+
+    def _ratings_step(self):
+        """The last ratings edit below the undo stack's position (None: the ratings as opened). The stack is
+        one line of history, so this command, while it is on it, names the ratings the grid holds."""
+        for position in range(self.undo_stack.index() - 1, -1, -1):
+            command = self.undo_stack.command(position)
+            if isinstance(command, EditCommand):
+                return command
+        return None
+
+    def _remember_trained_ratings(self, *_):
+        self._trained_step = self._ratings_step()
+
+    def _follow_stale_training(self, *_):
+        if not self._installing:
+            self.training_panel.set_stale(self._ratings_step() is not self._trained_step)
 
     def _update_title(self, *_):
         self.setWindowTitle(f"{self.document_title}[*] — CF Explorer")

@@ -340,14 +340,16 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.transport_actions = dict(actions)
         self._on_state_change(self.controller.state)
 
-    def mark_stale(self):
-        """The data changed after training began: results describe the old data."""
-        if self.model is None:
+    def set_stale(self, stale: bool):
+        """Whether the grid's ratings differ from those the last run started from: its results then describe
+        the old ratings (an undo back to them makes them current again)."""
+        stale = stale and self.model is not None
+        if stale == self.stale:
             return
-        self.stale = True
+        self.stale = stale
         self.stale_label.setText("The ratings were edited after this training started: its predictions "
-                                 "describe the old ratings.")
-        self.stale_box.show()
+                                 "and J describe the old ratings.")
+        self.stale_box.setVisible(stale)
 
     def _on_retrain_click(self):
         if self._evaluation:

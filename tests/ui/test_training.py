@@ -460,3 +460,29 @@ def test_the_validation_plot_shows_only_while_a_kept_run_has_validation_values(q
     assert [label.text for _, label in plot.validation_legend.items] == ["RMSE", "MAE"]
     plot.clear_runs()  # another document: no run has validation values any more
     assert not plot.validation_shown and plot.validation_plot not in scene_items()
+
+
+def test_the_first_edit_after_training_marks_it_stale_and_undoing_it_does_not(qtbot, window):
+    """The warning came only from the second edit on (the first was not on the undo stack yet when the grid
+    said it changed), and undoing every edit back to the trained ratings showed it."""
+    from .test_factor_tables import type_into_table
+    from .test_grid import cell_index, type_into
+
+    panel = window.training_panel
+    run_to_end(qtbot, window)
+    assert not panel.stale_box.isVisible()
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "3")
+    assert panel.stale and panel.stale_box.isVisible()
+    window.act_undo.trigger()  # the ratings it trained on again
+    assert not panel.stale and not panel.stale_box.isVisible()
+    window.act_redo.trigger()
+    assert panel.stale and panel.stale_box.isVisible()
+    window.act_undo.trigger()
+    type_into_table(qtbot, window.factor_tables.movie_view, 0, 0, "0.5")  # the model changes, not the ratings
+    assert window.undo_stack.index() == 1 and not panel.stale
+    window.act_undo.trigger()
+    window.add_movie("Space opera")  # an edit after an undo replaces the one undone: stale
+    assert panel.stale
+    window.act_undo.trigger()
+    assert not panel.stale
