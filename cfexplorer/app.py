@@ -290,6 +290,9 @@ class MainWindow(GridEditingMixin, QMainWindow):
                 problems.append(f"its window layout could not be restored ({error})")
         if not keep_history:
             self.undo_stack.clear()  # last: had anything above failed, the history would still match the data
+            # clear() leaves an empty stack as it was: one a recovery marked "never saved" (resetClean) would
+            # have made every later document count as unsaved
+            self.undo_stack.setClean()
         self._trained_step = self._ratings_step()  # a project's model was trained on the ratings it opens with
         self.explain_panel.refresh()
         self._update_summary()

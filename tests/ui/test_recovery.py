@@ -57,6 +57,26 @@ def test_an_edit_is_copied_within_seconds_and_offered_after_a_crash(qtbot, windo
     assert restarted.has_unsaved_changes and "Recovered" in restarted.windowTitle()
     assert restarted.recovery_path.exists()  # its own copy, kept until the recovered data is saved
     assert not window.recovery_path.exists()  # the dead instance's copy was taken over
+    restarted.undo_stack.setClean()  # saved (or discarded): then another document opens clean
+    restarted.open_preset("course-eve")
+    assert not restarted.has_unsaved_changes and not restarted.isWindowModified()
+    _close(restarted)
+
+
+def test_after_a_recovery_the_next_document_opens_with_nothing_unsaved(qtbot, window, settings):
+    """The recovered document is marked never saved; opening another (Discard) made every later document
+    count as unsaved too, and asked to save at each switch."""
+    _edit_a_question_mark(qtbot, window)
+    qtbot.waitUntil(window.recovery_path.exists, timeout=RECOVERY_WAIT_MS)
+    window.documents.recovery.wait()
+    window.documents.recovery.release()
+    restarted = _new_window(qtbot, settings)
+    assert restarted.offer_recovery(restore=True) and restarted.has_unsaved_changes
+    restarted.undo_stack.clear()  # what answering Discard leaves: no history, still "never saved"
+    assert restarted.has_unsaved_changes
+    restarted.open_preset("course-eve")
+    assert not restarted.has_unsaved_changes
+    assert not restarted.isWindowModified()
     _close(restarted)
 
 
