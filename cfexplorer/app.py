@@ -382,7 +382,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
             return False
         shape, suffix = SAVE_FILTERS.get(chosen, ("project", PROJECT_SUFFIX))
         path = Path(path)
-        if not path.suffix:
+        if not path.suffix or (path.name == Path(suggested).name and suffix != path.suffix):
+            # no suffix typed, or the suggested name kept while another type was chosen: the type's suffix
             path = path.with_suffix(suffix)
         return self.save_to(path, shape)
 

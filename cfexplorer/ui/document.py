@@ -57,6 +57,8 @@ BACKGROUND_XLSX_CELLS = 20_000
 # A CSV/TSV matrix of this many cells, "?" or rated (25 million, the most written, take a second).
 BACKGROUND_TEXT_MATRIX_CELLS = 10_000_000
 MAX_RECENT = 8
+# What a document's title may end with when it is a file's name (File ▸ Open lists these).
+DOCUMENT_SUFFIXES = {PROJECT_SUFFIX, ".csv", ".tsv", ".txt", ".data", ".dat", ".xlsx", ".xlsm", ".npz", ".npy"}
 # Unsaved edits reach the recovery file this long after they were made (and at least this many write times
 # apart, so that copying a large document never takes more than a twentieth of the time).
 RECOVERY_DELAY_MS = 2_000
@@ -322,9 +324,12 @@ class DocumentController(QObject):
 
     # --- saving -----------------------------------------------------------------------------------------
     def suggested_save_path(self) -> Path:
+        """A project beside the last folder used, named after the document: "ratings.csv" suggests
+        "ratings.cfx" (not "ratings.csv.cfx")."""
         start = Path(self.settings.value("last_folder", str(Path.home())))
-        return start / (safe_file_stem(Path(self.title).stem if self.title.endswith(PROJECT_SUFFIX) else self.title)
-                         + PROJECT_SUFFIX)
+        title = Path(self.title)
+        stem = title.stem if title.suffix.lower() in DOCUMENT_SUFFIXES else self.title
+        return start / (safe_file_stem(stem) + PROJECT_SUFFIX)
 
     def save_to(self, path, shape: str | None = None) -> bool:
         """Write the document; a project (.cfx) becomes the file Save writes to from then on. A large save

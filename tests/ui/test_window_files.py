@@ -168,3 +168,29 @@ def test_screenshot_command_writes_a_png_of_the_window(tmp_path):
     # training changed what is shown: predictions in the '?' cells, the loss curves
     changed = trained != untrained
     assert changed.mean() > 0.01
+
+
+def test_save_as_suggests_the_files_name_as_a_project_and_follows_the_chosen_type(window, tmp_path, monkeypatch):
+    """With ratings.csv open, Save As offered "ratings.csv.cfx", and choosing the long CSV type kept that name
+    (a user saved "ml_out.csv.csv")."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from cfexplorer.app import SAVE_FILTERS
+
+    source = tmp_path / "ratings.csv"
+    assert window.save_to(source, "long")
+    assert window.open_file(source)
+    window.documents.settings.setValue("last_folder", str(tmp_path))
+    suggested = window.documents.suggested_save_path()
+    assert suggested == tmp_path / "ratings.cfx"
+    long_csv = next(name for name, (shape, suffix) in SAVE_FILTERS.items() if (shape, suffix) == ("long", ".csv"))
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+        lambda parent, title, start, filters: offered.append(start) or (start, long_csv)))
+    assert window.save_as()  # the suggested name kept, the long CSV type chosen
+    assert offered == [str(tmp_path / "ratings.cfx")]
+    assert (tmp_path / "ratings.csv").read_text().splitlines()[0].lower().startswith("user")
+    assert not (tmp_path / "ratings.cfx").exists() and not list(tmp_path.glob("*.csv.*"))
+    typed = tmp_path / "mine.tsv"  # a name with its own suffix is kept as typed
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(typed), long_csv)))
+    assert window.save_as() and typed.exists()
