@@ -435,14 +435,30 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.set_presentation(bool(view.get("presentation", False)))
 
     def current_model_state(self) -> dict | None:
-        """The trained model, when there is one that matches the data and no run is going on."""
+        """What a project saves of the trained model: the last run's, or while a run goes on the last one that
+        ended (a run's parameters change under it); None without one that fits the data's shape."""
+        model = self._model_to_save()
+        return model.get_state() if model is not None else None
+
+    def _model_to_save(self):
         panel = self.training_panel
-        model = panel.model
-        if model is None or panel.controller.is_active or not getattr(model, "history_", None):
+        model = panel.finished_model if panel.controller.is_active else panel.model
+        if model is None or not getattr(model, "history_", None):
             return None
         if (model.n_users_, model.n_items_) != (self.table.ratings.n_users, self.table.ratings.n_items):
             return None
-        return model.get_state()
+        return model
+
+    def model_left_out(self) -> str:
+        """Why a project saved now keeps another model than the one shown, or none; "" when it keeps that one."""
+        panel = self.training_panel
+        if panel.controller.is_active:
+            if self._model_to_save() is not None:
+                return "training is still going on: the file keeps the model of the last run that ended"
+            return "training is still going on: the file has no model (save again when the run has ended)"
+        if panel.model is not None and self._model_to_save() is None:
+            return "the trained model is not in it (users or movies were added or removed after its training)"
+        return ""
 
     @property
     def has_unsaved_changes(self) -> bool:

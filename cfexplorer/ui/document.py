@@ -342,8 +342,10 @@ class DocumentController(QObject):
         window = self.window
         ratings = window.table.ratings  # immutable: what is saved is what the window showed at Save
         saved_step = window.undo_stack.index()
+        left_out = ""
         if path.suffix.lower() == PROJECT_SUFFIX:
             project = Project(ratings, window.current_settings(), window.current_model_state())
+            left_out = window.model_left_out()
 
             def write(cancelled):
                 save_project(path, project, cancelled)
@@ -380,6 +382,8 @@ class DocumentController(QObject):
         self.recent.add(path)
         self.settings.setValue("last_folder", str(path.parent))
         self.sig_recent_changed.emit()
+        if left_out:
+            self.sig_message.emit("info", f"Saved {path.name}; {left_out}.")
         return True
 
     # --- crash recovery -------------------------------------------------------------------------------

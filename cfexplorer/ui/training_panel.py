@@ -72,6 +72,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
                                                          "grid first.")
         self.controller = TrainingController(self)
         self.model = None  # the model of the last run (any kind in core.models)
+        self.finished_model = None  # the last model whose run ended with epochs trained (what Save keeps)
         self.run_inputs: RunInputs | None = None  # what self.model's run trained on, when it ran here
         self._plot_run = None  # the loss plot's curves of that run, which Reset takes away
         self._progress_text = ""  # the status line of the last progress, before " · paused"
@@ -295,7 +296,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         if self._plot_run is not None:
             self.loss_plot.remove_run(self._plot_run)
             self._plot_run = None
-        self.model = None
+        self.model = self.finished_model = None
         self.run_inputs = None  # the ratings it trained on (another document's, at a switch) are let go
         self._evaluation = False
         self._reevaluate_timer.stop()
@@ -312,7 +313,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
     def show_trained_model(self, model, how: str):
         """Show a model trained elsewhere (a project's) as this panel's last run: its curves, cost and
         progress, all of which Reset takes away as it does a run's."""
-        self.model = model
+        self.model = self.finished_model = model
         self.run_inputs = None  # how it was trained (its held-out split) is not known here
         binary = model.loss_ == "bce" or getattr(model, "binary_", False)
         self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
@@ -416,6 +417,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         elapsed = time.perf_counter() - self._started_at
         if not history:  # a model without an epoch 0 trained for no epoch: it predicts nothing
             self.sig_predictor_changed.emit(None)
+        else:
+            self.finished_model = self.model
         if self._evaluation and epochs == 0:
             self.status_label.setText("epoch 0: J at the starting parameters, no update")
         else:

@@ -194,3 +194,31 @@ def test_save_as_suggests_the_files_name_as_a_project_and_follows_the_chosen_typ
     typed = tmp_path / "mine.tsv"  # a name with its own suffix is kept as typed
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(typed), long_csv)))
     assert window.save_as() and typed.exists()
+
+
+def test_saving_while_training_keeps_the_last_finished_model_and_says_so(qtbot, window, tmp_path):
+    """Ctrl+S during a run wrote the project without any model, the one saved before included, and said
+    "Saved"."""
+    from cfexplorer.io.project import load_project
+
+    panel = window.training_panel
+    assert window.train_and_wait()
+    finished = panel.model
+    path = tmp_path / "course.cfx"
+    assert window.save_to(path)
+    assert load_project(path).model is not None
+    panel.epochs.setValue(5000)
+    panel.pace.setCurrentText("30 epochs/s")
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.loss_plot.current is not None and len(panel.loss_plot.current.epochs) >= 2)
+    assert panel.controller.is_active and panel.model is not finished
+    assert window.save_to(path)
+    restored = load_project(path).model
+    assert restored is not None
+    np.testing.assert_array_equal(restored.item_factors_, finished.item_factors_)
+    assert "still going on" in window.message_bar.text and "last run that ended" in window.message_bar.text
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=10_000)
+    window.add_user("Zed")  # the model no longer fits: left out, and said so
+    assert window.save_to(path)
+    assert load_project(path).model is None and "added or removed" in window.message_bar.text
