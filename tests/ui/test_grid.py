@@ -424,10 +424,13 @@ def test_a_typed_rating_does_not_measure_the_headers_again(qtbot, window):
     cells = rng.choice(2000 * 40, 9000, replace=False)
     window.set_document(Ratings.from_arrays(cells % 40, cells // 40, rng.integers(1, 6, 9000).astype(float)),
                         "many movies")
+    proxy = window.proxy
+    type_into(qtbot, window, proxy.index(2, 1), "5")  # the headers measured once, whenever that falls
+    for header in (window.grid.verticalHeader(), window.grid.horizontalHeader()):
+        header.sizeHint()
     qtbot.wait(50)
     calls = []
     header_data = RatingFilterProxy.headerData
-    proxy = window.proxy
     original = proxy.headerData
     proxy.headerData = lambda *args: calls.append(args) or original(*args)
     index = proxy.index(3, 5)
