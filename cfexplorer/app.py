@@ -140,6 +140,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.training_panel.sig_run_started.connect(self._remember_trained_ratings)
         # after an edit is on the stack (its redo runs before it is counted), and after undo and redo
         self.undo_stack.indexChanged.connect(self._follow_stale_training)
+        self.undo_stack.indexChanged.connect(self.message_bar.dismiss_error)
+        self.training_panel.sig_run_started.connect(self.message_bar.dismiss_error)
         self.training_panel.controller.sig_progress.connect(
             lambda records, predictor: self.factor_space.add_records(records))
         self.training_panel.controller.sig_progress.connect(

@@ -31,9 +31,11 @@ class MessageBar(QFrame):
         self.close_button.clicked.connect(self.hide)
         self.action_button.clicked.connect(self._on_action)
         self._callback = None
+        self.kind = ""
         self.hide()
 
     def show_message(self, text: str, kind: str = "error", action_text: str | None = None, callback=None):
+        self.kind = kind
         self.label.setText(text)
         self.setStyleSheet(_STYLES.get(kind, _STYLES["info"]))
         self._callback = callback
@@ -41,6 +43,13 @@ class MessageBar(QFrame):
         if action_text:
             self.action_button.setText(action_text)
         self.show()
+
+    def dismiss_error(self):
+        """Take down an error once what it was about is over (the next edit went through, a run started):
+        "There is already a user called Alice" stayed up after Alice2 was added. Notes stay."""
+        if self.kind == "error":
+            self._callback = None
+            self.hide()
 
     @property
     def text(self) -> str:
