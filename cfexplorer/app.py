@@ -600,9 +600,23 @@ class MainWindow(GridEditingMixin, QMainWindow):
             return
         self.factor_space.set_ratings(self.table.ratings)
         self.factor_tables.follow_ratings()
+        self._show_the_model_again_if_it_fits()
         self.explain_panel.refresh()
         self._update_title()
         self._update_summary()
+
+    def _show_the_model_again_if_it_fits(self):
+        """Adding a user or a movie takes the last run's predictions and factors down (the model has no row
+        for them); undoing it back to the shape the model knows shows them again."""
+        panel = self.training_panel
+        model = panel.model
+        if model is None or panel.controller.is_active or not getattr(model, "history_", None):
+            return
+        if self.table.has_predictions or self._pending_predictor is not None:
+            return
+        predictor = model.predictor()
+        if tuple(predictor.shape) == (self.table.ratings.n_users, self.table.ratings.n_items):
+            self._on_predictor_change(predictor)
 
     def _ratings_step(self):
         """The last ratings edit below the undo stack's position (None: the ratings as opened). The stack is

@@ -486,3 +486,19 @@ def test_the_first_edit_after_training_marks_it_stale_and_undoing_it_does_not(qt
     assert panel.stale
     window.act_undo.trigger()
     assert not panel.stale
+
+
+def test_undoing_an_added_user_and_movie_shows_the_trained_model_again(qtbot, window):
+    """Adding a user and a movie takes the predictions and the factor tables down (the model has no row for
+    them); undoing both left them down for good, though the panel still said the run had finished."""
+    run_to_end(qtbot, window)
+    shown = grid_text(window, "Alice", "Cute puppies of love")
+    assert shown not in ("?", "") and window.factor_tables.movies.rowCount() == 5
+    window.add_user("Zed")
+    window.add_movie("Space opera")
+    assert grid_text(window, "Alice", "Cute puppies of love") == "?" and window.factor_tables.movies.rowCount() == 0
+    window.act_undo.trigger()
+    assert not window.table.has_predictions  # a movie more than the model knows
+    window.act_undo.trigger()
+    qtbot.waitUntil(lambda: grid_text(window, "Alice", "Cute puppies of love") == shown)
+    assert window.factor_tables.movies.rowCount() == 5 and window.factor_tables.users.rowCount() == 4
