@@ -167,7 +167,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         if is_default_example:
             self.documents.project_settings = {"preset": DEFAULT_PRESET}
         self.training_panel.apply_defaults(PRESETS[DEFAULT_PRESET].training if is_default_example else None,
-                                           ratings.binary)
+                                           ratings.binary, ratings.n_ratings)
 
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
@@ -275,9 +275,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
         preset = PRESETS.get(settings.get("preset", "")) if isinstance(settings.get("preset"), str) else None
         training = settings.get("training") if isinstance(settings.get("training"), dict) else None
         try:
-            self.training_panel.apply_defaults(training or (preset.training if preset else None), ratings.binary)
+            self.training_panel.apply_defaults(training or (preset.training if preset else None), ratings.binary,
+                                               ratings.n_ratings)
         except (ValueError, TypeError, KeyError, IndexError) as error:
-            self.training_panel.apply_defaults(None, ratings.binary)
+            self.training_panel.apply_defaults(None, ratings.binary, ratings.n_ratings)
             problems.append(f"its training settings could not be used ({error}); the defaults are set")
         panel = self.training_panel
         panel.progress.setRange(0, panel.epochs.value())  # "epoch 0 / N" of the run these settings plan

@@ -80,6 +80,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._started_at = 0.0
         self._epochs_at_start = 0
         self._binary = False
+        self._small_data = False  # a classroom-sized grid: the course's settings are its defaults
         self._evaluation = False  # the last run started was Load Parameters' epoch 0 only (no update)
         # Changing λ (or another term of J) while epoch 0 of loaded parameters is shown computes it again.
         self._reevaluate_timer = QTimer(self, singleShot=True, interval=150)

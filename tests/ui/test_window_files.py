@@ -222,3 +222,29 @@ def test_saving_while_training_keeps_the_last_finished_model_and_says_so(qtbot, 
     window.add_user("Zed")  # the model no longer fits: left out, and said so
     assert window.save_to(path)
     assert load_project(path).model is None and "added or removed" in window.message_bar.text
+
+
+def test_a_classroom_sized_file_trains_with_the_courses_settings(qtbot, window, tmp_path):
+    """The course's grid saved and opened again trained with the MovieLens defaults (ALS, k = 16, λ = 15): every
+    factor 0.000, train RMSE 2.3; neural CF (weight decay 60, 10 epochs) the same."""
+    path = tmp_path / "course.csv"
+    assert window.save_to(path)
+    assert window.open_file(path)
+    panel = window.training_panel
+    assert (panel.factors.value(), panel.reg.value(), panel.optimizer.currentData()) == (2, 1.0, "adam")
+    assert panel.validation.value() == 0.0  # a tenth of 15 ratings measures nothing
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert panel.model.history_[-1].train["rmse"] < 0.6
+    assert np.abs(panel.model.item_factors_).max() > 0.1
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData("neural"))
+    assert panel.reg.value() == 1.0 and panel.epochs.value() == 200
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert panel.model.history_[-1].train["rmse"] < 0.6
+    rng = np.random.default_rng(0)  # a file past the classroom's size keeps the defaults tuned on MovieLens
+    cells = rng.choice(60 * 100, 1500, replace=False)
+    large = tmp_path / "large.csv"
+    pd.DataFrame({"user": cells // 100, "item": cells % 100, "rating": rng.integers(1, 6, 1500)}).to_csv(large, index=False)
+    assert window.open_file(large)
+    assert (panel.reg.value(), panel.optimizer.currentData(), panel.validation.value()) == (15.0, "als", 0.1)
