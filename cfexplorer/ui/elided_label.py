@@ -33,3 +33,27 @@ class ElidedLabel(QLabel):
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(self.contentsRect(), int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), self.shown_text())
         painter.end()
+
+
+class SteadyLabel(QLabel):
+    """A word-wrapped label that keeps room for ``lines`` lines however many its text takes up to that: a
+    status that went from one line to two and back moved the buttons above it under the pointer."""
+
+    def __init__(self, text: str = "", lines: int = 2, parent=None):
+        super().__init__(text, parent)
+        self.lines = lines
+        self.setWordWrap(True)
+
+    def _least_height(self) -> int:
+        margins = self.contentsMargins()
+        return self.lines * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom()
+
+    @qt_virtual(lambda self, width: QLabel.heightForWidth(self, width))
+    def heightForWidth(self, width: int) -> int:
+        return max(super().heightForWidth(width), self._least_height())
+
+    @qt_virtual(lambda self: QLabel.minimumSizeHint(self))
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setHeight(max(hint.height(), self._least_height()))
+        return hint

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.models import make_model
+from .elided_label import SteadyLabel
 from .initialization import PARAMETER_FILES, loaded_message, read_start_parameters
 from .loss_plot import LossPlot
 from .scrolling import VerticalScrollArea
@@ -121,7 +122,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
         self.progress = QProgressBar()
         self.progress.setFormat("epoch %v / %m")
-        self.status_label = QLabel("Not trained yet")
+        self.status_label = SteadyLabel("Not trained yet", lines=1)
         self.stale_label = QLabel()
         self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet("color: #8a4b00; font-weight: bold;")
@@ -133,9 +134,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         stale_layout.addWidget(self.stale_label)
         stale_layout.addWidget(self.retrain_button)
         self.stale_box.hide()
-        self.cost_label = QLabel()
+        self.cost_label = SteadyLabel(lines=2)  # J's two terms and the training (and validation) errors
         self.cost_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.cost_label.setWordWrap(True)
 
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.toggled.connect(lambda on: self.loss_plot.set_log_scale(on))

@@ -60,6 +60,10 @@ def setup_actions(window):
     # Both spreadsheet habits; S.Redo is Ctrl+Shift+Z on Linux, and a key bound twice to one action
     # is ambiguous to Qt, which then triggers nothing.
     window.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    # The menu says what would be undone ("Undo Add user Zed"), so does the tooltip; the toolbar keeps one
+    # word, or every button after it moved sideways at each edit.
+    window.act_undo.setIconText("Undo")
+    window.act_redo.setIconText("Redo")
     window.act_copy = act("&Copy", window.copy, S.Copy, "Copy the selected cells", widget_only=True)
     window.act_paste = act("&Paste", window.paste, S.Paste, "Paste a block from a spreadsheet",
                            widget_only=True)

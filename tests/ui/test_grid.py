@@ -472,3 +472,16 @@ def test_a_longer_name_widens_the_row_header_and_a_new_grid_measures_it_again(qt
     assert header.sizeHint().width() >= before
     window.open_preset("course")  # a new grid: measured again, as wide as its own names
     qtbot.waitUntil(lambda: header.sizeHint().width() == before)
+
+
+def test_the_toolbars_undo_keeps_its_word_and_the_menu_says_what_it_undoes(window):
+    """The toolbar's Undo showed "Undo Add user Zed": every button after it moved sideways at each edit."""
+    from PySide6.QtWidgets import QToolButton
+
+    button = window.toolbar.widgetForAction(window.act_undo)
+    assert isinstance(button, QToolButton)
+    width = button.sizeHint().width()
+    window.add_user("Zed, with a rather long name")
+    assert button.text() == "Undo" and button.sizeHint().width() == width
+    assert "Add user Zed, with a rather long name" in window.act_undo.text()
+    assert "Add user Zed" in button.toolTip()

@@ -502,3 +502,24 @@ def test_undoing_an_added_user_and_movie_shows_the_trained_model_again(qtbot, wi
     window.act_undo.trigger()
     qtbot.waitUntil(lambda: grid_text(window, "Alice", "Cute puppies of love") == shown)
     assert window.factor_tables.movies.rowCount() == 5 and window.factor_tables.users.rowCount() == 4
+
+
+def test_the_transport_buttons_stay_put_while_the_status_lines_change(qtbot, window):
+    """The status and the cost below the buttons went from none to one or two lines as a run went on, and
+    Train, Pause and Stop moved up and down under the pointer (clicks missed)."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    panel = window.training_panel
+
+    def where():
+        QApplication.processEvents()
+        return [button.mapTo(window, QPoint(0, 0)).y() for button in (panel.train_button, panel.stop_button)]
+
+    before = where()
+    assert panel.cost_label.text() == ""
+    seen = []
+    panel.controller.sig_progress.connect(lambda *_: seen.append(where()))
+    run_to_end(qtbot, window)
+    assert panel.cost_label.text() and seen
+    assert all(position == before for position in seen) and where() == before
