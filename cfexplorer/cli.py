@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -114,10 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     from .core.memory import keep_freed_memory
 
     keep_freed_memory()
-    if args.command == "train":
-        return run_train(args)
-    if args.command == "info":
-        return run_info(args)
+    if args.command in ("train", "info"):
+        try:
+            return (run_train if args.command == "train" else run_info)(args)
+        except BrokenPipeError:
+            # `cfexplorer info ratings.csv | head`: the reader has what it wanted. Python would report the
+            # pipe again while flushing at exit, so standard output goes to nowhere first.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if args.command == "screenshot":
         from .screenshot import run_screenshot
 

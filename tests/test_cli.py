@@ -241,3 +241,13 @@ def test_epochs_0_reports_the_cost_at_the_starting_parameters_for_every_model(ra
     # the same seed starts from the same parameters: epoch 0 of a longer run is the same J
     assert f"epoch 0/1  J={results['cost']:.6g} " in one.stderr
     assert results["cost"] == pytest.approx(results["data_term"] + results["reg_term"])
+
+
+def test_info_into_a_pipe_closed_early_ends_quietly(ratings_file):
+    """`cfexplorer info ratings.csv | head`: a reader that stops early closed the pipe, and the command died
+    with a BrokenPipeError traceback."""
+    reader_gone = subprocess.Popen([sys.executable, "-m", "cfexplorer", "info", str(ratings_file)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader_gone.stdout.close()  # as `head` does once it has its lines: every write now fails
+    _, errors = reader_gone.communicate(timeout=120)
+    assert reader_gone.returncode == 0 and b"Traceback" not in errors and b"BrokenPipe" not in errors
