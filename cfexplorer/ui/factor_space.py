@@ -467,6 +467,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             self.plot.set_labels([])
             self.legend.clear()
             self.plot.set_axis_titles({})  # no axes to name (nor a PCA's share of variance) without points
+            # nor the last document's scale (axes of 1e-51 under no points)
+            self.plot.view_box.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
             self._update_panels()
             return
         stacked = np.vstack([embedding.table(kind).factors for kind in kinds])

@@ -260,8 +260,10 @@ class LossPlot(QWidget):
         """Forget every run (another document is open): no curve, no legend entry, the axes refit."""
         self._keep_last(0)
         self._restyle()
-        self.cost_plot.enableAutoRange(x=True, y=True)
-        self.validation_plot.enableAutoRange(x=True, y=True)
+        for plot in (self.cost_plot, self.validation_plot):
+            # autoranging nothing keeps the old range: 5,000 epochs and a cost of 60,000 over a new, empty plot
+            plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            plot.enableAutoRange(x=True, y=True)
         self.hover_text.hide()
 
     def set_log_scale(self, on: bool):

@@ -181,6 +181,9 @@ def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_less
     assert view.plot.label_texts() == [] and not view.replay.isEnabled()
     progress = window.training_panel.progress
     assert progress.value() == 0 and progress.maximum() == window.training_panel.epochs.value()
+    # no axis keeps the last document's scale over the empty plots (200 epochs, a factor space's PCA)
+    for ranges in (plot.cost_plot.viewRange(), view.plot.view_box.viewRange()):
+        assert all(high - low <= 2 for low, high in ranges), ranges
 
 
 def test_memory_kept_for_a_document_is_handed_back_once_another_has_replaced_it(qtbot, window, tmp_path,
