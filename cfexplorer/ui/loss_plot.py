@@ -96,6 +96,7 @@ def _fmt(value) -> str:
 
 
 KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
+LEGEND_EARLIER_RUNS = 3  # earlier runs the legend names (the others are drawn, dashed, unnamed)
 
 
 SPARE_CURVES_DELAY_MS = 300
@@ -307,7 +308,7 @@ class LossPlot(QWidget):
         """Pens and legend entries of the kept runs: the current run solid and named by term, earlier runs
         dashed and named by the settings that differ. A run's curves are made once, when it first shows:
         making every kept run's curves again at each Train took 70 ms of the GUI thread with eight runs."""
-        cost_entries, validation_entries = [], []
+        current_entries, earlier_entries, validation_entries = [], [], []
         for index, run in enumerate(self.runs):
             if index == len(self._curves):
                 self._curves.append(self._new_curves(run))
@@ -317,16 +318,20 @@ class LossPlot(QWidget):
                 pen = self._pen(TERM_COLORS[term], current)
                 if curves[term].opts["pen"] != pen:
                     curves[term].setPen(pen)
-                if current or term == "total":
-                    name = TERM_LABELS[term] if current else f"{TERM_LABELS[term]} ({label})"
-                    cost_entries.append((curves[term], name))
+                if current:
+                    current_entries.append((curves[term], TERM_LABELS[term]))
+                elif term == "total":
+                    earlier_entries.append((curves[term], f"{TERM_LABELS[term]} ({label})"))
             for key, color, metric in zip(VALIDATION_KEYS, VALIDATION_COLORS, run.metrics):
                 pen = self._pen(color, current)
                 if curves[key].opts["pen"] != pen:
                     curves[key].setPen(pen)
                 if current:
                     validation_entries.append((curves[key], metric.upper()))
-        sync_legend(self.cost_legend, cost_entries)
+        # The current run's terms first, then the newest few earlier runs: with seven earlier runs listed
+        # first the current run's names fell below the plot.
+        earlier_entries = earlier_entries[::-1][:LEGEND_EARLIER_RUNS]
+        sync_legend(self.cost_legend, current_entries + earlier_entries)
         sync_legend(self.validation_legend, validation_entries)
         self._show_validation_if_kept()
         self._fit_legends()

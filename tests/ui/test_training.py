@@ -261,7 +261,7 @@ def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
     assert settings_label(runs[0], runs) == "run 1: reg=0" and settings_label(runs[1], runs) == "run 2: reg=1.5"
     plot = panel.loss_plot
     legend = [label.text for _, label in plot.cost_legend.items]
-    assert legend == ["J (total) (run 1: reg=0)", "J (total)", "data term", "regularization term"]
+    assert legend == ["J (total)", "data term", "regularization term", "J (total) (run 1: reg=0)"]
     old, new = plot._curves
     assert old["total"].opts["pen"].style() == Qt.PenStyle.DashLine
     assert new["total"].opts["pen"].style() == Qt.PenStyle.SolidLine
@@ -283,8 +283,8 @@ def test_each_train_moves_the_legend_to_the_new_run_without_remaking_its_entries
     panel.reg.setValue(3.0)
     run_to_end(qtbot, window)
     entries = {label.text: sample.item for sample, label in plot.cost_legend.items + plot.validation_legend.items}
-    assert list(entries) == ["J (total) (run 1: reg=0)", "J (total) (run 2: reg=1.5)", "J (total)", "data term",
-                             "regularization term", "RMSE", "MAE"]
+    assert list(entries) == ["J (total)", "data term", "regularization term", "J (total) (run 2: reg=1.5)",
+                             "J (total) (run 1: reg=0)", "RMSE", "MAE"]
     newest, second = plot._curves[-1], plot._curves[-2]
     # each entry's sample draws the curve it names: the new run's terms, the earlier run's dashed J
     assert [entries[name] for name in ("J (total)", "data term", "regularization term", "RMSE", "MAE")] == \
@@ -297,6 +297,22 @@ def test_each_train_moves_the_legend_to_the_new_run_without_remaking_its_entries
     rows = [plot.cost_legend.layout.itemAt(row, 1) for row in range(len(plot.cost_legend.items))]
     assert [item.text for item in rows] == list(entries)[:5]
     assert plot.cost_legend.boundingRect().height() >= sum(item.height() for item in rows)
+
+
+def test_the_legend_names_the_current_run_first_and_the_newest_few_earlier_ones(qtbot, window):
+    """With seven earlier runs listed first, the current run's terms fell below the plot."""
+    from cfexplorer.ui.loss_plot import LEGEND_EARLIER_RUNS
+
+    panel = window.training_panel
+    plot = panel.loss_plot
+    panel.epochs.setValue(5)
+    for reg in range(6):
+        panel.reg.setValue(float(reg))
+        run_to_end(qtbot, window)
+    names = [label.text for _, label in plot.cost_legend.items]
+    assert names[:3] == ["J (total)", "data term", "regularization term"]
+    assert names[3:] == [f"J (total) (run {run}: reg={run - 1})" for run in (5, 4, 3)][:LEGEND_EARLIER_RUNS]
+    assert len(plot.cost_plot.listDataItems()) == 6 * 3  # every kept run still drawn
 
 
 def test_the_legend_empties_with_another_document_and_fills_again_with_the_next_run(qtbot, window):
