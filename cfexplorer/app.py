@@ -831,8 +831,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
         model = self.training_panel.model
         if not isinstance(model, ContentBased):
-            self.message_bar.show_message("Train the content-based model first: it describes a new user by "
-                                          "features, which the other models do not read.", kind="error")
+            panel = self.training_panel
+            self.message_bar.show_message(
+                "Train the content-based model first: it describes a new user by features, which the other "
+                "models do not read.", kind="error", action_text="Choose it",
+                callback=lambda: panel.model_kind.setCurrentIndex(panel.model_kind.findData("content")))
             return None
         if self.training_panel.controller.is_active or not getattr(model, "history_", None):
             # while a run is on, its towers change in another thread

@@ -61,6 +61,8 @@ def test_other_models_say_why_there_is_no_form(qtbot, window):
     train(qtbot, window)
     window.act_new_user.trigger()
     assert "content-based" in window.message_bar.label.text()
+    qtbot.mouseClick(window.message_bar.action_button, Qt.MouseButton.LeftButton)  # "Choose it"
+    assert window.training_panel.kind == "content" and window.message_bar.text == ""
 
 
 def test_another_document_closes_the_form(qtbot, window):
