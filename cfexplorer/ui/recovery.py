@@ -76,7 +76,15 @@ class RecoveryStore:
             pass  # a stale copy is offered once more at the next start, nothing worse
 
     def orphans(self) -> list[Path]:
-        """Recovery files of instances that are no longer running, newest first."""
+        """Recovery files of instances that are no longer running, newest first. Locks such instances left with
+        no recovery file beside them (killed with nothing unsaved) are deleted: they piled up by the dozen."""
+        for lock_path in self.folder.glob("recovery-*.lock"):
+            if lock_path.with_suffix(PROJECT_SUFFIX).exists() or lock_path == Path(self._lock.fileName()):
+                continue
+            lock = QLockFile(str(lock_path))
+            lock.setStaleLockTime(0)
+            if lock.tryLock(0):  # its process is gone (a live instance's lock is not taken)
+                lock.unlock()  # and the file with it
         found = []
         for path in self.folder.glob(f"recovery-*{PROJECT_SUFFIX}"):
             if path == self.path:

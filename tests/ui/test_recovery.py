@@ -195,3 +195,21 @@ def test_a_window_destroyed_without_closing_keeps_its_recovery_file(qtbot, setti
     shiboken6.delete(window)
     gc.collect()
     assert path.exists()
+
+
+def test_locks_left_by_instances_that_died_with_nothing_unsaved_are_swept(tmp_path):
+    """Instances killed with nothing unsaved left their recovery-*.lock files behind, a dozen after a week."""
+    from cfexplorer.ui.recovery import RecoveryStore
+
+    dead = tmp_path / "recovery-99999-0.lock"
+    script = ("import os, sys\nfrom PySide6.QtCore import QLockFile\nlock = QLockFile(sys.argv[1])\n"
+              "assert lock.tryLock(0)\nos._exit(0)  # dies holding it, as a killed instance does\n")
+    subprocess.run([sys.executable, "-c", script, str(dead)], check=True, timeout=60)
+    assert dead.exists()
+    running = RecoveryStore(tmp_path)  # another instance, still running, with its own lock
+    starting = RecoveryStore(tmp_path)
+    assert starting.orphans() == []
+    assert not dead.exists()
+    assert Path(running._lock.fileName()).exists() and Path(starting._lock.fileName()).exists()
+    running.release()
+    starting.release()
