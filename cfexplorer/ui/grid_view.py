@@ -23,6 +23,7 @@ from .qt_guard import guard_event, qt_virtual
 
 MAX_BLOCK_CELLS = 1_000_000  # copy, paste and fill down: a spreadsheet-sized block
 FIT_LARGEST_SIDE = 60       # grids with more rows or columns than this keep fixed section sizes
+ROW_HEIGHT = 26             # pixels: a row's height as the window opens, and the least it gets
 _SIZE_HINT_ROWS = 100       # rows (columns) measured when fitting a column (row) to its contents
 # A header paints each section as selected or not (and its neighbours'), and Qt decides that a row is
 # selected by asking every cell of it, a call into Python each: after Ctrl+A on 100,000 columns that is
@@ -127,7 +128,7 @@ class RatingGridView(QTableView):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.horizontalHeader().setDefaultSectionSize(80)
         self.verticalHeader().setMaximumWidth(260)  # long MovieLens titles are cut; the tooltip has them whole
-        self.verticalHeader().setDefaultSectionSize(26)
+        self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.horizontalHeader().setSectionsClickable(True)
         # fitting a column to its contents measures this many rows of it (Qt's default: 1,000)
@@ -145,6 +146,8 @@ class RatingGridView(QTableView):
             wanted = self.selectionModel() if length <= HIGHLIGHT_LONGEST_SECTION else self._no_selection
             if header.selectionModel() is not wanted:
                 header.setSelectionModel(wanted)
+        if self.proxy.rowCount() > FIT_LARGEST_SIDE:
+            self._even_rows()
         self._fit_small_grids()
 
     def _fit_small_grids(self):
@@ -167,9 +170,21 @@ class RatingGridView(QTableView):
         measuring 10,000 rows would read every cell)."""
         if self.proxy.rowCount() <= FIT_LARGEST_SIDE:
             super().resizeRowsToContents()
+            for row in range(self.proxy.rowCount()):  # never below a row of the window as it opened
+                if self.rowHeight(row) < ROW_HEIGHT:
+                    self.setRowHeight(row, ROW_HEIGHT)
         elif self.proxy.rowCount():
             first = max(self.rowAt(0), 0)
-            self.verticalHeader().setDefaultSectionSize(max(26, self.sizeHintForRow(first)))
+            self.verticalHeader().setDefaultSectionSize(max(ROW_HEIGHT, self.sizeHintForRow(first)))
+            self._even_rows()
+
+    def _even_rows(self):
+        """Rows a small grid fitted one by one keep their heights through a model reset: the next, large grid
+        (rows of the default height) began with a few rows shorter than the rest."""
+        height = self.verticalHeader().defaultSectionSize()
+        for row in range(min(self.proxy.rowCount(), FIT_LARGEST_SIDE + 1)):
+            if self.rowHeight(row) != height:
+                self.setRowHeight(row, height)
 
     @property
     def table(self):

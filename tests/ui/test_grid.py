@@ -485,3 +485,21 @@ def test_the_toolbars_undo_keeps_its_word_and_the_menu_says_what_it_undoes(windo
     assert button.text() == "Undo" and button.sizeHint().width() == width
     assert "Add user Zed, with a rather long name" in window.act_undo.text()
     assert "Add user Zed" in button.toolTip()
+
+
+def test_rows_stay_even_through_presentation_mode_and_a_larger_grid(qtbot, window):
+    """Leaving presentation mode fitted the course's rows to 18 pixels (the window opens with 26), and the next,
+    larger grid began with those five rows shorter than the rest."""
+    grid = window.grid
+    window.set_presentation(True)
+    qtbot.wait(50)
+    window.set_presentation(False)
+    qtbot.waitUntil(lambda: grid.rowHeight(0) != 0)
+    qtbot.wait(50)
+    assert min(grid.rowHeight(row) for row in range(5)) >= 26
+    rng = np.random.default_rng(1)
+    cells = rng.choice(100 * 20, 600, replace=False)
+    window.set_document(Ratings.from_arrays(cells % 20, cells // 20, rng.integers(1, 6, 600).astype(float)), "tall")
+    qtbot.wait(50)
+    heights = {grid.rowHeight(row) for row in range(12)}
+    assert heights == {grid.verticalHeader().defaultSectionSize()}
