@@ -87,10 +87,15 @@ def read_ratings(path, binary: bool | None = None) -> LoadResult:
             fast = _numeric_long_table(data, path, _sniff_delimiter(data[:65536].decode("ascii")), binary)
             if fast is not None:  # a headerless table of 3 or 4 columns: never a dense matrix (more columns)
                 return fast
-        text = _decode(data, path)
+        text, read_as = _decode_ratings_text(data, path)
         if dense.looks_like_dense_matrix(text):
-            return dense.read_dense_matrix(path, binary, text=text)
-        return read_delimited_text(text, path, binary, numeric_tried=data.isascii())
+            result = dense.read_dense_matrix(path, binary, text=text)
+        else:
+            result = read_delimited_text(text, path, binary, numeric_tried=data.isascii())
+        if read_as:
+            result.warnings.insert(0, f"the file is not UTF-8 text: it was read as {read_as} (check that accented "
+                                      "names look right; save it as UTF-8 to be sure)")
+        return result
     except MemoryError:  # the estimate was not enough: say so rather than crash
         raise RatingsFileError(path, "there is not enough free memory to read this file") from None
 
@@ -105,7 +110,7 @@ def _read_bytes(path: Path) -> bytes:
     data = limits.read_regular_file(path, limits.LONG_TEXT_OVERHEAD, "reading this file")
     if data.isspace() or not data:
         raise RatingsFileError(path, "the file is empty")
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data[:65536] and not data.startswith(_UTF16_MARKS):  # UTF-16 text has a NUL in every ASCII letter
         raise RatingsFileError(path, "this is not a text file (it contains NUL bytes)")
     return data
 
@@ -119,6 +124,31 @@ def _decode(data: bytes, path: Path, encoding: str = "utf-8-sig") -> str:
             path, f"not valid {encoding.replace('-sig', '').upper()} text (byte 0x{data[error.start]:02x}); "
             "save the file as UTF-8", line,
         ) from None
+
+
+# What a ratings file that is not UTF-8 is read as: Excel's "Unicode Text" (UTF-16 with its byte-order mark)
+# and Excel's CSV on a Western European Windows (Windows-1252, Latin-1 with curly quotes and the euro sign).
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+_WESTERN_EUROPEAN = ("cp1252", "Windows-1252 (Western European)")
+
+
+def _decode_ratings_text(data: bytes, path: Path) -> tuple[str, str]:
+    """(text, "" or what it was read as instead of UTF-8). Windows-1252 leaves five byte values undefined: a file
+    with any of them (or no text at all) is refused as not UTF-8."""
+    try:
+        return _decode(data, path), ""
+    except RatingsFileError as not_utf8:
+        refusal = not_utf8
+    if data.startswith(_UTF16_MARKS):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            pass
+    encoding, name = _WESTERN_EUROPEAN
+    try:
+        return data.decode(encoding), name
+    except UnicodeDecodeError:
+        raise refusal from None
 
 
 # MovieLens 1M and 10M (ratings.dat, movies.dat) put two colons between fields.

@@ -105,7 +105,7 @@ def test_malformed_files_name_file_line_and_problem(tmp_path, text, line, words)
 @pytest.mark.parametrize("content,words", [
     (b"", "empty"),
     (b"user,item,rating\n", "no ratings"),
-    (b"user,item,rating\n\xff\xfea,b,1\n", "not valid UTF-8"),
+    (b"user,item,rating\n\x81\x8da,b,1\n", "not valid UTF-8"),  # bytes Windows-1252 leaves undefined too
     (b"\x00\x01\x02", "not a text file"),
 ])
 def test_empty_binary_and_wrongly_encoded_files(tmp_path, content, words):
@@ -124,3 +124,19 @@ def test_real_movielens_latest_small_loads(shared_data):
     ratings = read_any(shared_data / "ml-latest-small" / "ratings.csv").ratings
     assert (ratings.n_users, ratings.n_items, ratings.n_ratings) == (610, 9724, 100836)
     assert ratings.item_titles()[0] == "Toy Story (1995)"
+
+
+@pytest.mark.parametrize("encoding, read_as", [("cp1252", "Windows-1252"), ("latin-1", "Windows-1252"),
+                                                ("utf-16", "UTF-16")])
+def test_a_file_from_excel_on_windows_is_read_with_a_note_instead_of_refused(tmp_path, encoding, read_as):
+    """Excel's CSV on a Western European Windows is Windows-1252 and its "Unicode Text" UTF-16: both were refused
+    ("save the file as UTF-8") though nothing else is wrong with them."""
+    text = "user\titem\trating\nZoë\tAmélie\t5\nJosé\tLe Dîner de cons\t4\nZoë\tLéon\t3\n"
+    path = tmp_path / "ratings.txt"
+    path.write_bytes(text.encode(encoding))
+    result = read_ratings(path)
+    assert sorted(result.ratings.user_labels) == ["José", "Zoë"]
+    assert "Amélie" in list(result.ratings.item_labels) and result.ratings.n_ratings == 3
+    assert f"read as {read_as}" in result.warnings[0] and "not UTF-8" in result.warnings[0]
+    path.write_bytes(text.encode("utf-8"))  # UTF-8 itself: no note
+    assert not any("UTF-8" in note for note in read_ratings(path).warnings)
