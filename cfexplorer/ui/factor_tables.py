@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFont, QUndoCommand
+from PySide6.QtGui import QColor, QFont, QPalette, QUndoCommand
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from ..core.edits import ITEMS
@@ -32,6 +32,7 @@ from .qt_guard import guard_event, qt_virtual
 BIAS_HEADER = "bias"
 _COLOUR_SPAN_FLOOR = 1e-9  # all-zero factors (an untrained user) get the neutral colour, not a division by 0
 _LABEL_WIDTH = 140  # the names' column: long titles are cut, the factors stay in view in a narrow pane
+SELECTION_GRAY = "#4d4d4d"  # selected cells: neither end of the factors' blue-orange scale
 _ROW_PADDING = 8  # pixels above and below the text of a row, in any type size (presentation mode)
 
 
@@ -236,6 +237,12 @@ class FactorTables(QWidget):
             view.verticalHeader().setMaximumWidth(_LABEL_WIDTH)
             view.setMinimumHeight(1)  # the pane never makes the window taller than the grid alone would
             view.verticalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)
+            # a selected cell in the usual blue read as a positive factor in this blue-orange scale
+            palette = view.palette()
+            for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+                palette.setColor(group, QPalette.ColorRole.Highlight, QColor(SELECTION_GRAY))
+                palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("white"))
+            view.setPalette(palette)
             model.sig_edit_requested.connect(self.request_edit)
             view.setToolTip("Type a number over a factor to see what it changes: the grid's predictions, the "
                             "explanation and J follow at once (Ctrl+Z undoes it). The bold row is the movie or "

@@ -276,3 +276,24 @@ def test_a_parameter_edit_returns_its_inverse():
     assert model.user_factors_[1, 0] == 7.0 and model.predictor().user_factors[1, 0] == 7.0
     inverse.apply(model)
     assert model.user_factors_[1, 0] == old
+
+
+def test_a_selected_factor_is_not_painted_in_the_blue_of_a_positive_one(qtbot, window):
+    """The default selection colour is a blue like the scale's positive end: a selected −1.07 looked positive."""
+    from PySide6.QtGui import QPalette
+
+    from cfexplorer.ui.factor_tables import SELECTION_GRAY
+
+    window.train_and_wait()
+    view = window.factor_tables.movie_view
+    view.setFocus()
+    view.selectRow(1)
+    index = view.model().index(1, 0)
+    assert view.selectionModel().isSelected(index)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        colour = view.palette().color(group, QPalette.ColorRole.Highlight)
+        assert colour.name() == SELECTION_GRAY and colour.saturation() == 0
+    image = view.viewport().grab().toImage()
+    cell = view.visualRect(index).center()
+    painted = image.pixelColor(cell.x() + 20, cell.y())
+    assert painted.saturation() < 30  # gray, whichever sign the factor has
