@@ -37,7 +37,7 @@ from .ui.grid_view import RatingGridView
 from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
 from .ui.table_model import EditCommand, RatingTableModel
-from .ui.training_panel import TrainingPanel
+from .ui.training_panel import SETTINGS_WAIT_NOTE, TrainingPanel
 from .ui.window_geometry import clamp_to_screen, fit_to_screen
 from .ui.window_editing import GridEditingMixin
 from .ui.window_menus import FACTOR_TABLES_SETTING, setup_actions, setup_menus, setup_toolbar
@@ -142,6 +142,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.undo_stack.indexChanged.connect(self._follow_stale_training)
         self.undo_stack.indexChanged.connect(self.message_bar.dismiss_error)
         self.training_panel.sig_run_started.connect(self.message_bar.dismiss_error)
+        self.training_panel.sig_run_started.connect(lambda *_: self.message_bar.dismiss_if(SETTINGS_WAIT_NOTE))
         self.training_panel.controller.sig_progress.connect(
             lambda records, predictor: self.factor_space.add_records(records))
         self.training_panel.controller.sig_progress.connect(

@@ -51,6 +51,12 @@ class MessageBar(QFrame):
             self._callback = None
             self.hide()
 
+    def dismiss_if(self, text: str):
+        """Take down this note, if it is the one shown (what it said no longer holds)."""
+        if not self.isHidden() and self.label.text() == text:
+            self._callback = None
+            self.hide()
+
     @property
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()  # shown, even while its window is not yet

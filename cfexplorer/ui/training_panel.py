@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
+    QAbstractSpinBox, QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+    QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
 from ..core.models import make_model
@@ -19,6 +20,8 @@ from .scrolling import VerticalScrollArea
 from .training import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .training_settings import MODEL_ROWS, PACES, SettingsFormMixin
 
+SETTINGS_WAIT_NOTE = ("The run going on keeps the settings it started with; the changed settings apply when "
+                      "Train (F5) starts the next run.")
 SNAPSHOT_BUDGET_BYTES = 64 * 2**20  # factor snapshots kept for the replay slider
 MAX_SNAPSHOTS = 200
 
@@ -82,6 +85,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._epochs_at_start = 0
         self._binary = False
         self._small_data = False  # a classroom-sized grid: the course's settings are its defaults
+        self._settings_note_due = False  # a run goes on that has not said changed settings wait for the next
         self._evaluation = False  # the last run started was Load Parameters' epoch 0 only (no update)
         # Changing λ (or another term of J) while epoch 0 of loaded parameters is shown computes it again.
         self._reevaluate_timer = QTimer(self, singleShot=True, interval=150)
@@ -96,6 +100,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
     # --- construction -----------------------------------------------------------------------------------
     def _build(self):
         settings_box = self._build_settings_form()
+        for changed in self._setting_signals():
+            changed.connect(self._on_setting_change_during_run)
 
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip("Start a new run from fresh random factors (F5)")
@@ -221,6 +227,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._show_progress(0)
         self._progress_text = "starting…"
         self._started_at = time.perf_counter()
+        self._settings_note_due = True
         # What File ▸ Export as Python Script needs to train this run again, number for number.
         self.run_inputs = RunInputs(ratings, self.kind, self.validation.value(), self.seed.value())
         self.sig_run_started.emit(model, ratings)
@@ -272,6 +279,26 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._evaluation = True
         return True
 
+    def _setting_signals(self) -> list:
+        """The change signals of every setting a run reads when it starts (the speed applies at once)."""
+        signals = [self.model_kind.currentIndexChanged, self.initialization.sig_changed]
+        for name, widget in (*self._row_widgets.items(), ("validation", self.validation), ("seed", self.seed)):
+            if isinstance(widget, QComboBox):
+                signals.append(widget.currentIndexChanged)
+            elif isinstance(widget, QAbstractSpinBox):
+                signals.append(widget.valueChanged)
+            elif isinstance(widget, QLineEdit):
+                signals.append(widget.textEdited)
+        signals += [box.toggled for box in (self.mean_normalization, self.global_mean, self.user_bias,
+                                            self.item_bias, self.normalize, self.scale_targets)]
+        return signals
+
+    def _on_setting_change_during_run(self, *_):
+        """Say once per run that a setting changed during it waits for the next run (users expected it live)."""
+        if self._settings_note_due and self.controller.is_active:
+            self._settings_note_due = False
+            self.sig_message.emit("info", SETTINGS_WAIT_NOTE)
+
     def _on_cost_setting_change(self, *_):
         if self._evaluation and self.model is not None and "init" in MODEL_ROWS[self.kind]:
             self._reevaluate_timer.start()
@@ -294,6 +321,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
     def reset(self):
         """Forget the model of the last run, going or not: its predictions, factor-space frames and curves."""
         model, left_running = self.model, self.controller.retire()  # nothing more of the run arrives
+        self._settings_note_due = False
         if self._plot_run is not None:
             self.loss_plot.remove_run(self._plot_run)
             self._plot_run = None
@@ -412,6 +440,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
     @Slot(str)
     def _on_finished(self, reason: str):
+        self._settings_note_due = False
         history = getattr(self.model, "history_", [])
         epochs = history[-1].epoch if history else 0
         word = "finished" if reason == "done" else "stopped"
@@ -429,6 +458,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str):
+        self._settings_note_due = False
         self.status_label.setText("training failed")
         # Parameters from just before a divergence predict nothing useful: show '?' again.
         self.sig_predictor_changed.emit(None)

@@ -539,3 +539,29 @@ def test_the_transport_buttons_stay_put_while_the_status_lines_change(qtbot, win
     run_to_end(qtbot, window)
     assert panel.cost_label.text() and seen
     assert all(position == before for position in seen) and where() == before
+
+
+def test_a_setting_changed_during_a_run_says_it_waits_for_the_next_run(qtbot, window):
+    """Changing k or λ mid-run changed nothing a user could see, and no one said why."""
+    from cfexplorer.ui.training_panel import SETTINGS_WAIT_NOTE
+
+    panel = window.training_panel
+    start_slow_run(qtbot, panel, 300)
+    panel.pace.setCurrentText("100 epochs/s")  # the speed applies at once: nothing to say
+    assert window.message_bar.text == ""
+    panel.factors.setValue(3)
+    assert window.message_bar.text == SETTINGS_WAIT_NOTE
+    window.message_bar.hide()
+    panel.reg.setValue(2.0)  # once per run
+    assert window.message_bar.text == ""
+    assert panel.model.n_factors == 2  # the run goes on as it started
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    panel.pace.setCurrentText("full speed")
+    window.message_bar.show_message(SETTINGS_WAIT_NOTE, kind="info")
+    run_to_end(qtbot, window)  # the next run: the note no longer holds
+    assert window.message_bar.text == "" and panel.model.n_factors == 3
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    panel.factors.setValue(2)  # nothing running: nothing to say
+    assert window.message_bar.text == ""
