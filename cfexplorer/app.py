@@ -446,7 +446,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def _model_to_save(self):
         panel = self.training_panel
-        model = panel.finished_model if panel.controller.is_active else panel.model
+        return self._fitting_the_grid(panel.finished_model if panel.controller.is_active else panel.model)
+
+    def _fitting_the_grid(self, model):
+        """``model`` when it has trained and knows the grid's users and movies (none added or removed since),
+        else None."""
         if model is None or not getattr(model, "history_", None):
             return None
         if (model.n_users_, model.n_items_) != (self.table.ratings.n_users, self.table.ratings.n_items):
@@ -611,14 +615,12 @@ class MainWindow(GridEditingMixin, QMainWindow):
         """Adding a user or a movie takes the last run's predictions and factors down (the model has no row
         for them); undoing it back to the shape the model knows shows them again."""
         panel = self.training_panel
-        model = panel.model
-        if model is None or panel.controller.is_active or not getattr(model, "history_", None):
+        if panel.controller.is_active or self.table.has_predictions or self._pending_predictor is not None:
             return
-        if self.table.has_predictions or self._pending_predictor is not None:
-            return
-        predictor = model.predictor()
-        if tuple(predictor.shape) == (self.table.ratings.n_users, self.table.ratings.n_items):
-            self._on_predictor_change(predictor)
+        # the shape from the model itself: a predictor (a copy of every factor) only once it fits
+        model = self._fitting_the_grid(panel.model)
+        if model is not None:
+            self._on_predictor_change(model.predictor())
 
     def _ratings_step(self):
         """The last ratings edit below the undo stack's position (None: the ratings as opened). The stack is
