@@ -79,21 +79,10 @@ class RecoveryStore:
         """Recovery files of instances that are no longer running, newest first. Locks such instances left with
         no recovery file beside them (killed with nothing unsaved) are deleted: they piled up by the dozen."""
         for lock_path in self.folder.glob("recovery-*.lock"):
-            if lock_path.with_suffix(PROJECT_SUFFIX).exists() or lock_path == Path(self._lock.fileName()):
-                continue
-            lock = QLockFile(str(lock_path))
-            lock.setStaleLockTime(0)
-            if lock.tryLock(0):  # its process is gone (a live instance's lock is not taken)
-                lock.unlock()  # and the file with it
-        found = []
-        for path in self.folder.glob(f"recovery-*{PROJECT_SUFFIX}"):
-            if path == self.path:
-                continue
-            lock = QLockFile(str(path.with_suffix(".lock")))
-            lock.setStaleLockTime(0)
-            if lock.tryLock(0):  # nobody holds it: its instance is gone (QLockFile checks the pid)
-                lock.unlock()
-                found.append(path)
+            if not lock_path.with_suffix(PROJECT_SUFFIX).exists() and lock_path != Path(self._lock.fileName()):
+                _nobody_holds(lock_path)  # and a lock nobody holds is deleted on the way
+        found = [path for path in self.folder.glob(f"recovery-*{PROJECT_SUFFIX}")
+                 if path != self.path and _nobody_holds(path.with_suffix(".lock"))]
         return sorted(found, key=lambda p: _mtime(p), reverse=True)
 
     def set_aside(self, path: Path) -> Path:
@@ -107,6 +96,17 @@ class RecoveryStore:
     def release(self):
         self.wait()
         self._lock.unlock()
+
+
+def _nobody_holds(lock_path: Path) -> bool:
+    """Whether no running instance holds this lock (QLockFile checks its pid). A lock nobody holds is taken and
+    given up, which deletes its file."""
+    lock = QLockFile(str(lock_path))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
+    if not lock.tryLock(0):
+        return False
+    lock.unlock()
+    return True
 
 
 def _mtime(path: Path) -> float:
