@@ -48,22 +48,24 @@ class MessageBar(QFrame):
         """Take down an error once what it was about is over (the next edit went through, a run started):
         "There is already a user called Alice" stayed up after Alice2 was added. Notes stay."""
         if self.kind == "error":
-            self._callback = None
-            self.hide()
+            self._take_down()
 
     def dismiss_if(self, text: str):
         """Take down this note, if it is the one shown (what it said no longer holds)."""
         if not self.isHidden() and self.label.text() == text:
-            self._callback = None
-            self.hide()
+            self._take_down()
+
+    def _take_down(self):
+        self._callback = None  # a fix offered for what is gone is not applied later
+        self.hide()
 
     @property
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()  # shown, even while its window is not yet
 
     def _on_action(self):
-        callback, self._callback = self._callback, None
-        self.hide()
+        callback = self._callback
+        self._take_down()
         if callback is not None:
             callback()
         self.sig_action_triggered.emit()
