@@ -162,7 +162,8 @@ class LossPlot(QWidget):
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)
         self.validation_plot.setXLink(self.cost_plot)
         self.validation_legend = self.validation_plot.addLegend(offset=(-10, 10))
-        for legend, plot in ((self.cost_legend, self.cost_plot), (self.validation_legend, self.validation_plot)):
+        self._legends = ((self.cost_legend, self.cost_plot), (self.validation_legend, self.validation_plot))
+        for legend, plot in self._legends:
             legend.setBrush(pg.mkBrush(255, 255, 255, 200))  # legible where it lies over a curve
             plot.vb.sigResized.connect(lambda _, legend=legend, plot=plot: fit_legend(legend, plot))
         # Shown once a kept run has a validation value: an empty plot took two fifths of the pane.
@@ -216,8 +217,8 @@ class LossPlot(QWidget):
             self.start_run({})
         self.current.add(records)
         self._update_current()
-        if not self.validation_shown and self.current.validated:
-            self._show_validation(True)
+        if self.current.validated:
+            self._show_validation(True)  # nothing to do once it shows
 
     def _show_validation(self, shown: bool):
         """The validation plot below the cost plot, with the epoch axis title, or not there at all."""
@@ -281,8 +282,8 @@ class LossPlot(QWidget):
         self._fit_legends()
 
     def _fit_legends(self):
-        fit_legend(self.cost_legend, self.cost_plot)
-        fit_legend(self.validation_legend, self.validation_plot)
+        for legend, plot in self._legends:
+            fit_legend(legend, plot)
 
     # --- drawing ------------------------------------------------------------------------------------
     def _pen(self, color, current: bool):
