@@ -57,8 +57,8 @@ BACKGROUND_XLSX_CELLS = 20_000
 # A CSV/TSV matrix of this many cells, "?" or rated (25 million, the most written, take a second).
 BACKGROUND_TEXT_MATRIX_CELLS = 10_000_000
 MAX_RECENT = 8
-# What a document's title may end with when it is a file's name (File ▸ Open lists these).
-DOCUMENT_SUFFIXES = {PROJECT_SUFFIX, ".csv", ".tsv", ".txt", ".data", ".dat", ".xlsx", ".xlsm", ".npz", ".npy"}
+# What a document's title may end with when it is the name of a file it was read from.
+DOCUMENT_SUFFIXES = {PROJECT_SUFFIX, ".csv", ".tsv", ".txt", ".data", ".dat", ".xlsx", ".xlsm"}
 # Unsaved edits reach the recovery file this long after they were made (and at least this many write times
 # apart, so that copying a large document never takes more than a twentieth of the time).
 RECOVERY_DELAY_MS = 2_000

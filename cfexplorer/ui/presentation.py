@@ -47,7 +47,7 @@ class PresentationMode:
             self._dock_width_before = window.training_dock.width()
             self._curves_height_before = window.curves_dock.height()
             window.showFullScreen()
-            QTimer.singleShot(0, self._widen_training_dock)  # once the larger font has laid the panel out
+            QTimer.singleShot(0, self._make_room_for_docks)  # once the larger font has laid the panel out
         else:
             if self._font_before is not None:
                 app.setFont(self._font_before)
@@ -61,7 +61,7 @@ class PresentationMode:
             window.resizeDocks([window.curves_dock], [self._curves_height_before], Qt.Orientation.Vertical)
         self._style_views(on, app.font().pointSizeF())
 
-    def _widen_training_dock(self):
+    def _make_room_for_docks(self):
         """Room for the settings' full names in the larger type, up to two fifths of the screen; and half
         its height for the curves and the formula below the grid (their legends and the formula's lines
         grow with the type; the grid scrolls)."""
