@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-    QProgressBar, QPushButton, QVBoxLayout, QWidget,
+    QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
 from ..core.models import make_model
@@ -278,20 +277,6 @@ class TrainingPanel(SettingsFormMixin, QWidget):
             return False
         self._evaluation = True
         return True
-
-    def _setting_signals(self) -> list:
-        """The change signals of every setting a run reads when it starts (the speed applies at once)."""
-        signals = [self.model_kind.currentIndexChanged, self.initialization.sig_changed]
-        for name, widget in (*self._row_widgets.items(), ("validation", self.validation), ("seed", self.seed)):
-            if isinstance(widget, QComboBox):
-                signals.append(widget.currentIndexChanged)
-            elif isinstance(widget, QAbstractSpinBox):
-                signals.append(widget.valueChanged)
-            elif isinstance(widget, QLineEdit):
-                signals.append(widget.textEdited)
-        signals += [box.toggled for box in (self.mean_normalization, self.global_mean, self.user_bias,
-                                            self.item_bias, self.normalize, self.scale_targets)]
-        return signals
 
     def _on_setting_change_during_run(self, *_):
         """Say once per run that a setting changed during it waits for the next run (users expected it live)."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton,
+    QSpinBox, QVBoxLayout, QWidget,
 )
 
 from ..core.mf import BINARY_DEFAULTS
@@ -202,6 +202,20 @@ class SettingsFormMixin:
             # as wide as its longest choice where there is room, a dozen characters where there is not
             combo.setMinimumWidth(12 * combo.fontMetrics().averageCharWidth())
         return settings_box
+
+    def _setting_signals(self) -> list:
+        """The change signals of every setting a run reads when it starts (the speed applies at once)."""
+        signals = [self.model_kind.currentIndexChanged, self.initialization.sig_changed]
+        for name, widget in (*self._row_widgets.items(), ("validation", self.validation), ("seed", self.seed)):
+            if isinstance(widget, QComboBox):
+                signals.append(widget.currentIndexChanged)
+            elif isinstance(widget, QAbstractSpinBox):
+                signals.append(widget.valueChanged)
+            elif isinstance(widget, QLineEdit):
+                signals.append(widget.textEdited)
+        signals += [box.toggled for box in (self.mean_normalization, self.global_mean, self.user_bias,
+                                            self.item_bias, self.normalize, self.scale_targets)]
+        return signals
 
     @property
     def kind(self) -> str:
