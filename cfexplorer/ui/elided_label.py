@@ -4,7 +4,7 @@ its layout then draws it over its neighbours."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
@@ -37,23 +37,22 @@ class ElidedLabel(QLabel):
 
 class SteadyLabel(QLabel):
     """A word-wrapped label that keeps room for ``lines`` lines however many its text takes up to that: a
-    status that went from one line to two and back moved the buttons above it under the pointer."""
+    status that went from one line to two and back moved the buttons above it under the pointer. The room is
+    a minimum height, set again when the font changes (presentation mode), so that layouts, which run at every
+    change of the text, call no Python to size it."""
 
     def __init__(self, text: str = "", lines: int = 2, parent=None):
         super().__init__(text, parent)
         self.lines = lines
         self.setWordWrap(True)
+        self._keep_room()
 
-    def _least_height(self) -> int:
+    def _keep_room(self):
         margins = self.contentsMargins()
-        return self.lines * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom()
+        self.setMinimumHeight(self.lines * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom())
 
-    @qt_virtual(lambda self, width: QLabel.heightForWidth(self, width))
-    def heightForWidth(self, width: int) -> int:
-        return max(super().heightForWidth(width), self._least_height())
-
-    @qt_virtual(lambda self: QLabel.minimumSizeHint(self))
-    def minimumSizeHint(self):
-        hint = super().minimumSizeHint()
-        hint.setHeight(max(hint.height(), self._least_height()))
-        return hint
+    @guard_event
+    def changeEvent(self, event):
+        if event.type() == QEvent.Type.FontChange:
+            self._keep_room()
+        super().changeEvent(event)
