@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import __version__
+from .core import kernels
 from .core.edits import ITEMS, USERS
 from .core.ratings import Ratings
 from .core.summary import ratings_summary
@@ -877,7 +878,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
     def about(self):
         QMessageBox.about(self, "About CF Explorer",
                           f"<b>CF Explorer {__version__}</b><p>See collaborative filtering work: edit ratings, "
-                          "train a factorization, inspect what it learned.</p>")
+                          "train a factorization, inspect what it learned.</p>"
+                          f"<p><small>Training runs on {kernels.describe()}.</small></p>")
 
     def show_shortcuts(self):
         rows = []

@@ -101,9 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
+    """The version, and which form training's hot loops run in (whether the install compiled them)."""
     from . import __version__
+    from .core.kernels import describe
 
-    return __version__
+    return f"cfexplorer {__version__}: {describe()}"
 
 
 def main(argv: list[str] | None = None) -> int:

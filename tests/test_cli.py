@@ -251,3 +251,17 @@ def test_info_into_a_pipe_closed_early_ends_quietly(ratings_file):
     reader_gone.stdout.close()  # as `head` does once it has its lines: every write now fails
     _, errors = reader_gone.communicate(timeout=120)
     assert reader_gone.returncode == 0 and b"Traceback" not in errors and b"BrokenPipe" not in errors
+
+
+def test_version_says_whether_training_runs_on_the_compiled_kernels(capsys, monkeypatch):
+    from cfexplorer import __version__
+    from cfexplorer.cli import main
+    from cfexplorer.core import kernels
+
+    for compiled, said in ((object(), "compiled kernels"), (None, "numpy only")):
+        monkeypatch.setattr(kernels, "compiled", compiled)
+        with pytest.raises(SystemExit) as exit_:
+            main(["--version"])
+        assert exit_.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"cfexplorer {__version__}: ") and said in out

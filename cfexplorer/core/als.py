@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
 from .sorting import stable_order
 
 # A row's ratings padded up to the next of these sizes: at most 10% more work than the ratings need,
@@ -117,15 +118,40 @@ class RowSystems:
         # By row, then by column: each row's design rows are then gathered in memory order.
         order = stable_order(columns, n_columns)
         order = order[stable_order(rows[order], n_rows)]
-        sorted_columns = columns[order].astype(np.int32 if n_columns < 2**31 - 1 else np.int64)
-        sorted_values = y[order] - (row_offset[rows[order]] if row_offset is not None else 0.0)
+        self._columns = columns[order].astype(np.int32 if n_columns < 2**31 - 1 else np.int64)
+        self._values = y[order] - (row_offset[rows[order]] if row_offset is not None else 0.0)
         del order
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self._counts = counts
+        self._indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        np.cumsum(counts, out=self._indptr[1:])
         self.rows_without_ratings = np.flatnonzero(counts == 0)
-        self.dual_groups: list[_Group] = []
-        self.primal_blocks: list[list[_Group]] = []
+        self._grouped = None  # (dual groups, primal blocks): the numpy form's arrangement, made when first used
+
+    @property
+    def dual_groups(self) -> list[_Group]:
+        return self._arranged()[0]
+
+    @property
+    def primal_blocks(self) -> list[list[_Group]]:
+        return self._arranged()[1]
+
+    def _compiled_solves(self, noise, residuals_out) -> bool:
+        """Whether a half-step runs in the compiled kernel: it has no sampling and writes no residuals out
+        (Gibbs sampling, core/bayes.py, keeps the numpy form)."""
+        return (kernels.compiled is not None and noise is None and residuals_out is None and self.size > 0
+                and self._columns.dtype == np.int32)
+
+    def _arranged(self) -> tuple[list[_Group], list[list[_Group]]]:
+        """The rows in groups of (nearly) equal counts, for the numpy form of a half-step."""
+        if self._grouped is not None:
+            return self._grouped
+        d, n_rows, counts = self.size, self.n_rows, self._counts
+        starts = self._indptr[:-1]
+        dual_groups: list[_Group] = []
+        primal_blocks: list[list[_Group]] = []
+        self._grouped = dual_groups, primal_blocks
         if d == 0:
-            return
+            return self._grouped
         use_dual = bool(self.reg_diag.min() + RIDGE >= _DUAL_MIN_REG)
         by_count = np.argsort(counts, kind="stable")
         by_count = by_count[counts[by_count] > 0]
@@ -139,7 +165,7 @@ class RowSystems:
                     continue  # a few rows: cheaper padded into the primal form's first group
                 dual[rows_n] = True
                 for part in _split(rows_n, max(1, _BLOCK_VALUES // (int(n) * (d + 1)))):
-                    self.dual_groups.append(self._group(part, int(n), counts, starts, sorted_columns, sorted_values))
+                    dual_groups.append(self._group(part, int(n), starts))
             by_count = by_count[~dual[by_count]]
         block, block_values = [], 0
         sizes = _padded_sizes(counts[by_count], d if use_dual else 1)
@@ -148,19 +174,20 @@ class RowSystems:
             per_row = (int(size) + d + 1) * (d + 1)  # gathered slots and the normal matrix
             for part in _split(rows_s, max(1, _BLOCK_VALUES // per_row)):
                 if block and block_values + len(part) * per_row > _BLOCK_VALUES:
-                    self.primal_blocks.append(block)
+                    primal_blocks.append(block)
                     block, block_values = [], 0
-                block.append(self._group(part, int(size), counts, starts, sorted_columns, sorted_values))
+                block.append(self._group(part, int(size), starts))
                 block_values += len(part) * per_row
         if block:
-            self.primal_blocks.append(block)
+            primal_blocks.append(block)
+        return self._grouped
 
-    def _group(self, rows, size, counts, starts, sorted_columns, sorted_values) -> _Group:
+    def _group(self, rows, size, starts) -> _Group:
         slot = np.arange(size)
-        real = slot[None, :] < counts[rows][:, None]
+        real = slot[None, :] < self._counts[rows][:, None]
         position = np.where(real, starts[rows][:, None] + slot[None, :], 0)
-        columns = np.where(real, sorted_columns[position], self.n_columns).astype(sorted_columns.dtype)
-        values = np.where(real, sorted_values[position], 0.0)
+        columns = np.where(real, self._columns[position], self.n_columns).astype(self._columns.dtype)
+        values = np.where(real, self._values[position], 0.0)
         return _Group(rows, columns, values, None if real.all() else real)
 
     # --- the half-step -------------------------------------------------------------------------------
@@ -178,9 +205,11 @@ class RowSystems:
         if reg.shape != (d,):
             raise ValueError(f"reg_diag has {reg.shape} entries for systems of size {d}")
         solution = np.zeros((self.n_rows, d))
-        residuals = _Residuals(self.ratings_in_solve_order(), clip, residuals_out) if clip is not None else None
         if d == 0:
             return solution, HalfStepFit() if clip is not None else None
+        if self._compiled_solves(noise, residuals_out):
+            return solution, self._solve_compiled(design, column_offset, reg, clip, solution)
+        residuals = _Residuals(self.ratings_in_solve_order(), clip, residuals_out) if clip is not None else None
         # One zero row at index n_columns: what padded slots gather.
         extended = np.zeros((self.n_columns + 1, d + 1))
         extended[:-1, :d] = design
@@ -195,6 +224,21 @@ class RowSystems:
             solution[self.rows_without_ratings] = (
                 sigma * root_scale * generator.standard_normal((len(self.rows_without_ratings), d)))
         return solution, residuals.total() if residuals is not None else None
+
+    def _solve_compiled(self, design, column_offset, reg, clip, solution) -> HalfStepFit | None:
+        """The half-step in core/_kernels.c: each row's system built, solved and its residuals summed in one
+        pass over its ratings, no gathered copy of them all."""
+        extended = np.empty((self.n_columns, self.size + 1))
+        extended[:, :-1] = design
+        extended[:, -1] = column_offset
+        offsets = self.row_offset if self.row_offset is not None else np.zeros(0)
+        low, high = clip if clip is not None else (-np.inf, np.inf)
+        sums = kernels.compiled.als_half_step(extended, self._indptr, self._columns, self._values,
+                                              np.ascontiguousarray(offsets, dtype=float), np.ascontiguousarray(reg),
+                                              True, solution, float(low), float(high))
+        if clip is None:
+            return None
+        return HalfStepFit(*sums, count=len(self._values))
 
     def _groups_in_solve_order(self):
         yield from self.dual_groups

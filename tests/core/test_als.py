@@ -6,7 +6,7 @@ import numpy as np
 from cfexplorer.core.sorting import stable_order
 import pytest
 
-from cfexplorer.core import als, metrics
+from cfexplorer.core import als, kernels, metrics
 from cfexplorer.core.mf import MatrixFactorization, _TrainingSet
 from cfexplorer.core.ratings import RatingScale, Ratings
 
@@ -78,15 +78,35 @@ SETTINGS = [
 ]
 
 
+needs_compiled = pytest.mark.skipif(kernels.compiled is None, reason="the compiled kernels were not built "
+                                    "(no C compiler at install, or CFEXPLORER_NO_KERNELS)")
+
+
+@pytest.fixture
+def numpy_form(monkeypatch):
+    """The half-steps in numpy, as on a machine where the compiled kernel was not built."""
+    monkeypatch.setattr(kernels, "compiled", None)
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def solve_form(request, monkeypatch):
+    """Each test of a half-step's result in both forms: the compiled kernel (core/_kernels.c) and numpy."""
+    if request.param == "numpy":
+        monkeypatch.setattr(kernels, "compiled", None)
+    elif kernels.compiled is None:
+        pytest.skip(kernels.describe())
+    return request.param
+
+
 @pytest.fixture(params=[1, als._DUAL_MIN_ROWS], ids=["dual-for-any-group", "dual-for-large-groups"])
-def dual_min_rows(request, monkeypatch):
-    """The dual form for every count below d however few rows have it, and as shipped."""
+def dual_min_rows(request, monkeypatch, numpy_form):
+    """The numpy form with the dual form for every count below d however few rows have it, and as shipped."""
     monkeypatch.setattr(als, "_DUAL_MIN_ROWS", request.param)
     return request.param
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
-def test_each_epoch_equals_the_plain_per_row_solution(settings, dual_min_rows):
+def test_each_epoch_equals_the_plain_per_row_solution_in_numpy(settings, dual_min_rows):
     ratings = skewed_ratings()
     model = MatrixFactorization(n_epochs=1, **settings).fit(ratings)
     for _ in range(2):
@@ -96,7 +116,32 @@ def test_each_epoch_equals_the_plain_per_row_solution(settings, dual_min_rows):
             np.testing.assert_allclose(model._params[name], array, rtol=0, atol=1e-8, err_msg=name)
 
 
-def test_the_data_used_both_forms_and_several_padded_sizes(monkeypatch):
+@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
+def test_each_compiled_epoch_equals_the_plain_per_row_solution(settings, solve_form):
+    ratings = skewed_ratings()
+    model = MatrixFactorization(n_epochs=1, **settings).fit(ratings)
+    for _ in range(2):
+        expected = reference_epoch(model, ratings)
+        model.set_params(warm_start=True).fit(ratings)
+        for name, array in expected.items():
+            np.testing.assert_allclose(model._params[name], array, rtol=0, atol=1e-8, err_msg=name)
+
+
+@needs_compiled
+def test_the_compiled_and_numpy_forms_agree_on_movielens_shaped_data(monkeypatch):
+    """Rows of 1 to several hundred ratings, 16 factors: the two forms' parameters after three epochs."""
+    ratings = skewed_ratings(n_users=300, n_items=900, n_ratings=20000, seed=11)
+    compiled = MatrixFactorization(n_epochs=3).fit(ratings)
+    monkeypatch.setattr(kernels, "compiled", None)
+    plain = MatrixFactorization(n_epochs=3).fit(ratings)
+    for name in plain._params:
+        np.testing.assert_allclose(compiled._params[name], plain._params[name], rtol=0, atol=1e-8, err_msg=name)
+    for field in ("data_term", "reg_term"):
+        assert getattr(compiled.history_[-1], field) == pytest.approx(getattr(plain.history_[-1], field), rel=1e-10)
+    assert compiled.history_[-1].train == pytest.approx(plain.history_[-1].train, rel=1e-10)
+
+
+def test_the_data_used_both_forms_and_several_padded_sizes(monkeypatch, numpy_form):
     """What the equality above covered: rows below and above d ratings, rows without ratings."""
     monkeypatch.setattr(als, "_DUAL_MIN_ROWS", 1)
     ratings = skewed_ratings()
@@ -120,7 +165,7 @@ def test_small_blocks_give_the_same_solution(monkeypatch, dual_min_rows):
         np.testing.assert_allclose(pieces._params[name], whole._params[name], rtol=0, atol=1e-10)
 
 
-def test_without_regularization_the_primal_form_solves_the_normal_equations():
+def test_without_regularization_the_primal_form_solves_the_normal_equations(solve_form):
     """reg = 0 leaves a row with fewer ratings than factors nearly singular (only the 1e-9 ridge), so
     its solution is fixed only to the precision that conditioning allows: the dual form, which divides
     by the regularization, is not used, and every row's normal equations hold to rounding."""
@@ -140,7 +185,7 @@ def test_without_regularization_the_primal_form_solves_the_normal_equations():
         assert np.all(np.abs(normal @ solution[item] - rhs) <= 1e-10 * scale), item
 
 
-def test_the_record_is_the_cost_and_the_training_scores_of_the_parameters_it_leaves():
+def test_the_record_is_the_cost_and_the_training_scores_of_the_parameters_it_leaves(solve_form):
     ratings = skewed_ratings(seed=5)
     model = MatrixFactorization(n_factors=6, reg=3.0, n_epochs=4)
     for record in model.iter_fit(ratings):
@@ -152,7 +197,7 @@ def test_the_record_is_the_cost_and_the_training_scores_of_the_parameters_it_lea
         assert record.train == pytest.approx(expected, rel=1e-12)
 
 
-def test_clipping_counts_in_the_training_scores():
+def test_clipping_counts_in_the_training_scores(solve_form):
     """Predictions beyond the scale are clipped in the training RMSE/MAE, as in every other report,
     while the data term keeps the unclipped residuals."""
     ratings = skewed_ratings(seed=6)
@@ -167,7 +212,7 @@ def test_clipping_counts_in_the_training_scores():
     assert record.train["rmse"] < np.sqrt(np.mean((z - ratings.values) ** 2))
 
 
-def test_users_and_movies_without_ratings_keep_zero_factors_and_biases():
+def test_users_and_movies_without_ratings_keep_zero_factors_and_biases(solve_form):
     rated = skewed_ratings(seed=7)
     kept = (rated.users < 60) & (rated.items < 80)
     ratings = Ratings(rated.users[kept], rated.items[kept], rated.values[kept], rated.user_labels,
@@ -179,7 +224,7 @@ def test_users_and_movies_without_ratings_keep_zero_factors_and_biases():
         assert np.all(factors[counts == 0] == 0) and np.all(bias[counts == 0] == 0)
 
 
-def test_a_nan_in_the_parameters_is_reported_as_divergence_and_rolled_back():
+def test_a_nan_in_the_parameters_is_reported_as_divergence_and_rolled_back(solve_form):
     from cfexplorer.core.mf import TrainingDiverged
 
     ratings = skewed_ratings(seed=8)
@@ -285,3 +330,55 @@ def test_the_same_generator_seed_draws_the_same_rows():
     other, _ = systems.solve(design, np.zeros(len(design)), noise=(np.random.default_rng(6), 1.0))
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
+
+
+# --- the compiled kernel's own checks -------------------------------------------------------------------
+
+
+def kernel_arguments(n_rows=3, n_columns=4, d=2):
+    """A valid call of core/_kernels.c's als_half_step: row r rates columns 0..r."""
+    counts = np.arange(1, n_rows + 1)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    columns = np.concatenate([np.arange(c) for c in counts]).astype(np.int32)
+    return dict(extended=np.ones((n_columns, d + 1)), indptr=indptr, columns=columns,
+                values=np.linspace(1, 5, indptr[-1]), row_offset=np.zeros(0), reg=np.ones(d), dual=True,
+                solution=np.empty((n_rows, d)), low=1.0, high=5.0)
+
+
+@needs_compiled
+def test_the_kernel_refuses_arrays_of_the_wrong_type_size_or_indices():
+    call = kernels.compiled.als_half_step
+    good = kernel_arguments()
+    sums = call(*good.values())
+    assert len(sums) == 3 and all(np.isfinite(sums)) and np.isfinite(good["solution"]).all()
+    wrong = {
+        "columns": (good["columns"].astype(np.int64), ValueError),  # int32 expected
+        "indptr": (good["indptr"].astype(float), ValueError),
+        "values": (good["values"][:-1], ValueError),  # one rating short
+        "row_offset": (np.zeros(2), ValueError),  # neither one a row nor none
+        "solution": (np.empty((3, 3)), ValueError),
+        "extended": (np.ones((4, 4)), ValueError),  # rows of d + 2
+    }
+    for name, (value, error) in wrong.items():
+        with pytest.raises(error):
+            call(*{**good, name: value}.values())
+    with pytest.raises(IndexError):
+        call(*{**good, "columns": np.array([0, 0, 1, 0, 1, 4], dtype=np.int32)}.values())  # column 4 of 4
+    with pytest.raises(ValueError):
+        call(*{**good, "indptr": np.array([0, 2, 1, 6], dtype=np.int64)}.values())  # decreasing
+    with pytest.raises(ValueError):
+        call(*{**good, "solution": np.empty((2, 3))[:, :2]}.values())  # not contiguous
+    read_only = np.empty((3, 2))
+    read_only.flags.writeable = False
+    with pytest.raises((ValueError, BufferError, TypeError)):
+        call(*{**good, "solution": read_only}.values())
+
+
+def test_the_compiled_kernels_are_built_where_ci_asks_for_them():
+    """.ci/run sets CFEXPLORER_REQUIRE_KERNELS: there the install must have compiled core/_kernels.c, or the
+    benchmarks' figures in the README would silently be the numpy form's."""
+    import os
+
+    if not os.environ.get("CFEXPLORER_REQUIRE_KERNELS"):
+        pytest.skip("only where CFEXPLORER_REQUIRE_KERNELS is set (CI)")
+    assert kernels.compiled is not None, kernels.describe()

@@ -1,0 +1,20 @@
+"""The one compiled part (issue #18): core/_kernels.c, built where a C compiler is at hand.
+
+``optional=True``: without a compiler the install still succeeds and core/kernels.py falls back to numpy
+(slower, the same numbers). Everything else about the package is in pyproject.toml."""
+
+import sys
+
+from setuptools import Extension, setup
+
+# -O3 for the loops' vectorization; reassociation lets the dot products vectorize too (sums in another
+# order: the same solutions to rounding, which the tests allow). Not -ffast-math: it would assume no NaN,
+# and a diverging run's NaN must reach the check that reports it. MSVC has its own spelling.
+if sys.platform == "win32":
+    optimize = ["/O2"]
+else:
+    optimize = ["-O3", "-fno-math-errno", "-fassociative-math", "-fno-signed-zeros", "-fno-trapping-math"]
+
+setup(ext_modules=[
+    Extension("cfexplorer.core._kernels", ["cfexplorer/core/_kernels.c"], extra_compile_args=optimize, optional=True),
+])
