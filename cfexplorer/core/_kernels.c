@@ -361,8 +361,368 @@ done:
     return result;
 }
 
+
+/* --- matrix factorization: a full batch's scores, data term and gradient in one pass ---------------- */
+
+enum { SQUARED = 0, Y_RANGE = 1, CROSS_ENTROPY = 2 };
+
+/* Four doubles in one register (GCC's and clang's vector extension: AVX with the avx2 copy, two SSE
+ * registers without); loaded and stored unaligned. The compilers did not vectorize this loop by themselves:
+ * they cannot tell that the gradient being written is not the factors being read. */
+typedef double Vector4 __attribute__((vector_size(32)));
+INLINE Vector4 load4(const double *at) {
+    Vector4 v;
+    memcpy(&v, at, sizeof v);
+    return v;
+}
+INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
+
+typedef struct {
+    const int32_t *users, *items;
+    const double *y, *offsets, *user_factors, *item_factors, *user_bias, *item_bias; /* biases: NULL for none */
+    double *prediction, *user_gradient, *item_gradient, *user_bias_gradient, *item_bias_gradient;
+    Py_ssize_t n, k, n_users, n_items;
+    int loss;
+    double low, high;           /* the y-range */
+    double clip_low, clip_high; /* the rating scale, for the training errors */
+    double factor_reg, bias_reg;
+} Batch;
+
+/* Adds reg * param to each gradient entry; returns the sum of the parameters' squares. */
+INLINE double add_weight_decay(const double *param, double *gradient, Py_ssize_t n, double reg) {
+    double squares = 0.0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        gradient[j] += reg * param[j];
+        squares += param[j] * param[j];
+    }
+    return squares;
+}
+
+typedef struct {
+    double data_term, squared_errors, absolute_errors, factor_squares, bias_squares;
+} BatchSums;
+
+/* e^x for x <= 0 in plain arithmetic, so that a loop of them vectorizes (libm's exp is one call per value,
+ * and was a third of a full-batch epoch): e^x = 2^n e^r with n = rint(x / ln 2), |r| <= ln(2) / 2, e^r by
+ * its Taylor series to r^13 (the rest is below 4e-18 of it) and 2^n written straight into the exponent's
+ * bits. Below ln(2^-1022) = -708.396..., where e^x is no longer a normal double, 0; NaN stays NaN. Written to survive
+ * -fassociative-math: r comes from fused multiply-adds (one rounding, not rearranged) and n is rounded by
+ * rint, not by adding and subtracting 1.5 * 2^52, which reassociation would cancel. Within a few units in
+ * the last place of libm's exp (tests/core/test_kernels.py). */
+INLINE double exp_nonpositive(double x) {
+    const double n = rint(x * 1.4426950408889634);
+    double r = fma(-n, 0.6931471805599453, x);  /* ln 2 as the nearest double, */
+    r = fma(-n, 2.3190468138462996e-17, r);      /* and what that leaves out */
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    /* n + 1.5 * 2^52 holds n in its low bits; its bits less those of 1.5 * 2^52 are n as an integer. */
+    const double shifter = 6755399441055744.0, shifted = n + shifter;
+    int64_t shifted_bits, shifter_bits;
+    memcpy(&shifted_bits, &shifted, sizeof shifted_bits);
+    memcpy(&shifter_bits, &shifter, sizeof shifter_bits);
+    const int64_t scale_bits = (int64_t)((uint64_t)(shifted_bits - shifter_bits + 1023) << 52);
+    double scale;
+    memcpy(&scale, &scale_bits, sizeof scale);
+    return x < -708.3964185322641 ? 0.0 : p * scale; /* ln(2^-1022) */
+}
+
+/* 1 / (1 + e^-z), from the side where the exponential cannot overflow. numpy's form (core/mf.py) takes
+ * 0.5 (1 + tanh(z / 2)); the two agree to rounding. */
+INLINE double sigmoid(double z) {
+    const double e = exp_nonpositive(-fabs(z));
+    return (z >= 0.0 ? 1.0 : e) / (1.0 + e);
+}
+
+/* The data term; every rating's prediction (unclipped) and the data term's gradient (zeroed first). In
+ * three passes, each a loop whose iterations do not wait on one another: the scores (dot products), the
+ * loss of each (an exponential), then the gradient, summed in registers over each run of one item's
+ * ratings (the ratings come sorted by item) instead of through memory rating after rating. ``residual``:
+ * room for n values. The sums are right in any order; sorted by item they take fewer passes. */
+INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
+    const Py_ssize_t k = b->k, n = b->n;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const double *w = b->user_factors + (Py_ssize_t)b->users[r] * k,
+                     *x = b->item_factors + (Py_ssize_t)b->items[r] * k;
+        double z = 0.0;
+        for (Py_ssize_t f = 0; f < k; f++) z += w[f] * x[f];
+        z += b->offsets[r];
+        if (b->user_bias) z += b->user_bias[b->users[r]];
+        if (b->item_bias) z += b->item_bias[b->items[r]];
+        b->prediction[r] = z;
+    }
+    BatchSums sums = {0.0, 0.0, 0.0, 0.0, 0.0};
+    const double low = b->low, span = b->high - b->low;
+    /* The prediction and d(data term)/dz of each score, a loop for each loss so that each vectorizes. */
+    const double clip_low = b->clip_low, clip_high = b->clip_high;
+    double data_term = 0.0, squared_errors = 0.0, absolute_errors = 0.0;
+#define COUNT_ERRORS(prediction, y)                                                                            \
+    do {                                                                                                       \
+        const double clipped = (prediction) < clip_low ? clip_low : (prediction) > clip_high ? clip_high : (prediction); \
+        squared_errors += (clipped - (y)) * (clipped - (y));                                                  \
+        absolute_errors += fabs(clipped - (y));                                                                \
+    } while (0)
+    if (b->loss == CROSS_ENTROPY) {
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const double z = b->prediction[r], y = b->y[r];
+            /* e^-|z| serves both the sigmoid and log(1 + e^z) = max(z, 0) + log1p(e^-|z|) */
+            const double e = exp_nonpositive(-fabs(z)), prediction = (z >= 0.0 ? 1.0 : e) / (1.0 + e);
+            data_term += (z > 0.0 ? z : 0.0) + log1p(e) - y * z;
+            residual[r] = prediction - y;
+            b->prediction[r] = prediction;
+            COUNT_ERRORS(prediction, y);
+        }
+    } else if (b->loss == Y_RANGE) {
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const double z = b->prediction[r], y = b->y[r];
+            const double s = sigmoid(z), prediction = low + span * s;
+            data_term += 0.5 * (prediction - y) * (prediction - y);
+            residual[r] = (prediction - y) * span * s * (1.0 - s);
+            b->prediction[r] = prediction;
+            COUNT_ERRORS(prediction, y);
+        }
+    } else {
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const double z = b->prediction[r], y = b->y[r];
+            data_term += 0.5 * (z - y) * (z - y);
+            residual[r] = z - y;
+            COUNT_ERRORS(z, y);
+        }
+    }
+#undef COUNT_ERRORS
+    sums.data_term = data_term;
+    sums.squared_errors = squared_errors;
+    sums.absolute_errors = absolute_errors;
+    memset(b->user_gradient, 0, (size_t)(b->n_users * k) * sizeof(double));
+    memset(b->item_gradient, 0, (size_t)(b->n_items * k) * sizeof(double));
+    if (b->user_bias_gradient) memset(b->user_bias_gradient, 0, (size_t)b->n_users * sizeof(double));
+    if (b->item_bias_gradient) memset(b->item_bias_gradient, 0, (size_t)b->n_items * sizeof(double));
+    for (Py_ssize_t begin = 0, end; begin < n; begin = end) {
+        const Py_ssize_t item = b->items[begin];
+        for (end = begin; end < n && b->items[end] == item; end++) {}
+        const double *x = b->item_factors + item * k;
+        double *gx = b->item_gradient + item * k;
+        /* Four factors at a time across the item's ratings: their sum stays in one register. */
+        Py_ssize_t f0 = 0;
+        for (; f0 + 4 <= k; f0 += 4) {
+            const Vector4 xf = load4(x + f0);
+            Vector4 sum = {0.0, 0.0, 0.0, 0.0};
+            for (Py_ssize_t r = begin; r < end; r++) {
+                const Py_ssize_t at = (Py_ssize_t)b->users[r] * k + f0;
+                const double e = residual[r];
+                sum += e * load4(b->user_factors + at);
+                store4(b->user_gradient + at, load4(b->user_gradient + at) + e * xf);
+            }
+            store4(gx + f0, load4(gx + f0) + sum);
+        }
+        double bias_sum = 0.0;
+        for (Py_ssize_t r = begin; r < end; r++) {
+            const Py_ssize_t user = b->users[r];
+            const double e = residual[r], *w = b->user_factors + user * k;
+            double *gw = b->user_gradient + user * k;
+            for (Py_ssize_t f = f0; f < k; f++) { /* the last k mod 4 factors */
+                gx[f] += e * w[f];
+                gw[f] += e * x[f];
+            }
+            if (b->user_bias_gradient) b->user_bias_gradient[user] += e;
+            bias_sum += e;
+        }
+        if (b->item_bias_gradient) b->item_bias_gradient[item] += bias_sum;
+    }
+    sums.factor_squares = add_weight_decay(b->user_factors, b->user_gradient, b->n_users * k, b->factor_reg) +
+                          add_weight_decay(b->item_factors, b->item_gradient, b->n_items * k, b->factor_reg);
+    if (b->user_bias)
+        sums.bias_squares += add_weight_decay(b->user_bias, b->user_bias_gradient, b->n_users, b->bias_reg);
+    if (b->item_bias)
+        sums.bias_squares += add_weight_decay(b->item_bias, b->item_bias_gradient, b->n_items, b->bias_reg);
+    return sums;
+}
+
+static BatchSums score_batch_baseline(const Batch *b, double *residual) { return score_batch_in(b, residual); }
+#ifdef WITH_AVX2
+__attribute__((target("avx2,fma"))) static BatchSums score_batch_avx2(const Batch *b, double *residual) {
+    return score_batch_in(b, residual);
+}
+#endif
+
+static BatchSums score_batch(const Batch *b, double *residual) {
+#ifdef WITH_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return score_batch_avx2(b, residual);
+#endif
+    return score_batch_baseline(b, residual);
+}
+
+PyDoc_STRVAR(mf_full_batch_doc,
+"mf_full_batch(users, items, y, offsets, user_factors, item_factors, user_bias, item_bias, loss, low, high,\n"
+"              clip_low, clip_high, factor_reg, bias_reg, prediction, user_gradient, item_gradient,\n"
+"              user_bias_gradient, item_bias_gradient)\n"
+"\n"
+"core/mf.py's scores z = w_u . x_i + b_u + c_i + o for every rating (``users``, ``items``: int32;\n"
+"``offsets``: o per rating), in one pass: each prediction (unclipped) into ``prediction``, and the\n"
+"gradient of J = data term + factor_reg/2 |factors|^2 + bias_reg/2 |biases|^2 with respect to each\n"
+"parameter array into the ``*_gradient`` arrays (overwritten; the parameters' shapes). Returns the data\n"
+"term, the sums of squared and absolute errors of the predictions clipped to [clip_low, clip_high], and\n"
+"the sums of squares of the factors and of the biases. The factors are 2-d arrays (users x k, items x k).\n"
+"``loss``: 0 squared, 1 squared through the y-range (low, high), 2 binary cross-entropy. A bias and its\n"
+"gradient are empty arrays for a model without that bias.");
+
+/* The rows and columns of a 2-d float64 array, else 0 with an exception set. */
+static int matrix_shape(Py_buffer *view, Py_ssize_t *rows, Py_ssize_t *columns, const char *name) {
+    if (view->ndim != 2 || !view->shape) {
+        PyErr_Format(PyExc_ValueError, "%s: a 2-d array expected", name);
+        return 0;
+    }
+    *rows = view->shape[0];
+    *columns = view->shape[1];
+    return 1;
+}
+
+static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[13];
+    int loss;
+    double low, high, clip_low, clip_high, factor_reg, bias_reg;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiddddddOOOOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &loss,
+                          &low, &high, &clip_low, &clip_high, &factor_reg, &bias_reg, &o[8], &o[9], &o[10], &o[11],
+                          &o[12]))
+        return NULL;
+    if (loss < SQUARED || loss > CROSS_ENTROPY) {
+        PyErr_SetString(PyExc_ValueError, "loss: 0 (squared), 1 (y-range) or 2 (cross-entropy)");
+        return NULL;
+    }
+    Py_buffer views[13];
+    memset(views, 0, sizeof(views));
+    PyObject *result = NULL;
+    double *scratch = NULL;
+    Py_ssize_t n_users, n_items, k, k_items;
+    if (!buffer_of(o[4], &views[4], 0, 1, 8, -1, "user_factors") ||
+        !matrix_shape(&views[4], &n_users, &k, "user_factors") ||
+        !buffer_of(o[5], &views[5], 0, 1, 8, -1, "item_factors") ||
+        !matrix_shape(&views[5], &n_items, &k_items, "item_factors"))
+        goto done;
+    if (k != k_items) {
+        PyErr_SetString(PyExc_ValueError, "user_factors, item_factors: the same number of factors expected");
+        goto done;
+    }
+    if (!buffer_of(o[0], &views[0], 0, 0, 4, -1, "users")) goto done;
+    const Py_ssize_t n = views[0].len / 4;
+    if (!buffer_of(o[1], &views[1], 0, 0, 4, n, "items") || !buffer_of(o[2], &views[2], 0, 1, 8, n, "y") ||
+        !buffer_of(o[3], &views[3], 0, 1, 8, n, "offsets") ||
+        !buffer_of(o[6], &views[6], 0, 1, 8, -1, "user_bias") || !buffer_of(o[7], &views[7], 0, 1, 8, -1, "item_bias") ||
+        !buffer_of(o[8], &views[8], 1, 1, 8, n, "prediction") ||
+        !buffer_of(o[9], &views[9], 1, 1, 8, n_users * k, "user_gradient") ||
+        !buffer_of(o[10], &views[10], 1, 1, 8, n_items * k, "item_gradient") ||
+        !buffer_of(o[11], &views[11], 1, 1, 8, views[6].len / 8, "user_bias_gradient") ||
+        !buffer_of(o[12], &views[12], 1, 1, 8, views[7].len / 8, "item_bias_gradient"))
+        goto done;
+    if ((views[6].len && views[6].len != n_users * 8) || (views[7].len && views[7].len != n_items * 8)) {
+        PyErr_SetString(PyExc_ValueError, "user_bias, item_bias: one value a user (an item), or none");
+        goto done;
+    }
+    const int32_t *users = views[0].buf, *items = views[1].buf;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        if (users[r] < 0 || users[r] >= n_users || items[r] < 0 || items[r] >= n_items) {
+            PyErr_SetString(PyExc_IndexError, "users, items: an index outside the parameter arrays");
+            goto done;
+        }
+    }
+    const Batch batch = {users, items, views[2].buf, views[3].buf, views[4].buf, views[5].buf,
+                         views[6].len ? views[6].buf : NULL, views[7].len ? views[7].buf : NULL,
+                         views[8].buf, views[9].buf, views[10].buf,
+                         views[11].len ? views[11].buf : NULL, views[12].len ? views[12].buf : NULL,
+                         n, k, n_users, n_items, loss, low, high, clip_low, clip_high, factor_reg, bias_reg};
+    scratch = malloc((size_t)(n + 1) * sizeof(double));
+    if (!scratch) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    BatchSums sums;
+    Py_BEGIN_ALLOW_THREADS
+    sums = score_batch(&batch, scratch);
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(ddddd)", sums.data_term, sums.squared_errors, sums.absolute_errors, sums.factor_squares,
+                           sums.bias_squares);
+done:
+    free(scratch);
+    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+        if (views[i].obj) PyBuffer_Release(&views[i]);
+    return result;
+}
+
+/* --- Adam's update, one pass over a parameter array ---------------------------------------------------- */
+
+INLINE void adam_in(double *param, const double *grad, double *m, double *v, Py_ssize_t n, double learning_rate,
+                    double beta1, double beta2, double eps, double correction1, double correction2) {
+    for (Py_ssize_t j = 0; j < n; j++) {
+        const double g = grad[j];
+        m[j] = beta1 * m[j] + (1.0 - beta1) * g;
+        v[j] = beta2 * v[j] + (1.0 - beta2) * g * g;
+        param[j] -= learning_rate * (m[j] / correction1) / (sqrt(v[j] / correction2) + eps);
+    }
+}
+
+#define ADAM_ARGUMENTS                                                                                          \
+    double *param, const double *grad, double *m, double *v, Py_ssize_t n, double learning_rate, double beta1, \
+        double beta2, double eps, double correction1, double correction2
+#define ADAM_CALL param, grad, m, v, n, learning_rate, beta1, beta2, eps, correction1, correction2
+static void adam_baseline(ADAM_ARGUMENTS) { adam_in(ADAM_CALL); }
+#ifdef WITH_AVX2
+__attribute__((target("avx2,fma"))) static void adam_avx2(ADAM_ARGUMENTS) { adam_in(ADAM_CALL); }
+#endif
+
+PyDoc_STRVAR(adam_step_doc,
+"adam_step(param, grad, m, v, learning_rate, beta1, beta2, eps, correction1, correction2)\n"
+"\n"
+"core/optim.py's Adam update of one parameter array in place (all float64 of one size): the moments m\n"
+"and v from ``grad``, then param -= learning_rate (m / correction1) / (sqrt(v / correction2) + eps).");
+
+static PyObject *adam_step(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[4];
+    double learning_rate, beta1, beta2, eps, correction1, correction2;
+    if (!PyArg_ParseTuple(args, "OOOOdddddd", &o[0], &o[1], &o[2], &o[3], &learning_rate, &beta1, &beta2, &eps,
+                          &correction1, &correction2))
+        return NULL;
+    Py_buffer views[4];
+    memset(views, 0, sizeof(views));
+    PyObject *result = NULL;
+    if (!buffer_of(o[0], &views[0], 1, 1, 8, -1, "param")) goto done;
+    const Py_ssize_t n = views[0].len / 8;
+    if (!buffer_of(o[1], &views[1], 0, 1, 8, n, "grad") || !buffer_of(o[2], &views[2], 1, 1, 8, n, "m") ||
+        !buffer_of(o[3], &views[3], 1, 1, 8, n, "v"))
+        goto done;
+    double *param = views[0].buf, *m = views[2].buf, *v = views[3].buf;
+    const double *grad = views[1].buf;
+    Py_BEGIN_ALLOW_THREADS
+#ifdef WITH_AVX2
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        adam_avx2(ADAM_CALL);
+    else
+#endif
+        adam_baseline(ADAM_CALL);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+        if (views[i].obj) PyBuffer_Release(&views[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"als_half_step", als_half_step, METH_VARARGS, als_half_step_doc},
+    {"mf_full_batch", mf_full_batch, METH_VARARGS, mf_full_batch_doc},
+    {"adam_step", adam_step, METH_VARARGS, adam_step_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -35,11 +35,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import kernels
 from .als import RowSystems
 from .base import RatingModel
 from .optim import Adam, GradientDescent
 from .ratings import RatingScale, Ratings
-from .training_set import _TrainingSet
+from .training_set import _ItemMajor, _TrainingSet
 from ..lazy import lazy_import
 
 sp = lazy_import("scipy.sparse")
@@ -53,6 +54,24 @@ LOSSES = ("auto", "squared", "bce")
 _LOGIT_CLIP = 1e-3
 _SGD_DEFAULT_BATCH = 256
 _SCORE_CHUNK = 8192
+
+
+@dataclass
+class _Evaluation:
+    """A full pass over the ratings at the current parameters: the data term, every prediction (unclipped)
+    and what a full-batch step from here needs: each rating's d(data term)/dz (numpy) or the data term's
+    gradient by parameter array (the compiled kernel computes J's in the same pass)."""
+
+    data_term: float
+    prediction: np.ndarray
+    residual: np.ndarray | None = None
+    gradients: dict | None = None  # of J, its regularization included
+    train: dict | None = None  # the training scores, and
+    reg_term: float | None = None  # J's regularization term, where the same pass summed them
+
+    def report(self, model, y: np.ndarray) -> dict:
+        """The training scores of these predictions."""
+        return self.train if self.train is not None else model._report(y, model._clipped(self.prediction))
 
 
 class TrainingDiverged(FloatingPointError):
@@ -226,38 +245,39 @@ class MatrixFactorization(RatingModel):
         systems = self._als_systems(data) if self.optimizer == "als" else None
         full_batch = systems is None and self._batch_size(len(data)) >= len(data)
         rated = data.item_major if full_batch else data
-        current = None  # (data term, residual, prediction) at the current parameters, once computed
+        current = None  # the _Evaluation at the current parameters, once computed
         if not self.history_:
             # Epoch 0: the cost at the starting parameters. A full batch takes its first step from these
             # very scores, so it costs nothing more; ALS and mini-batches pay one pass over the ratings.
             with np.errstate(over="ignore", invalid="ignore"):
-                current = self._evaluate(rated)
-                reg_term = self._reg_term()
-            if not (np.isfinite(current[0]) and np.isfinite(reg_term)):
+                current = self._evaluate(rated, full_batch)
+                reg_term = current.reg_term if current.reg_term is not None else self._reg_term()
+            if not (np.isfinite(current.data_term) and np.isfinite(reg_term)):
                 raise TrainingDiverged("The cost at the starting parameters is infinite or NaN: the starting "
                                        "factors or biases are too large for these ratings.")
-            train = self._report(rated.y, self._clipped(current[2]))
-            yield keep_epoch(self, 0, current[0], reg_term, train, validation, start, snapshot_every)
+            train = current.report(self, rated.y)
+            yield keep_epoch(self, 0, current.data_term, reg_term, train, validation, start, snapshot_every)
         for epoch in range(first_epoch, first_epoch + self.n_epochs):
             previous = {name: array.copy() for name, array in self._params.items()}
             with np.errstate(over="ignore", invalid="ignore"):
                 if systems is not None:
                     fit = self._als_epoch(systems)
                     data_term, train = fit.data_term, fit.report()
+                    reg_term = self._reg_term()
                 else:
-                    # A full batch steps from the residuals J was last reported with: one pass of
-                    # scores per epoch, not two.
+                    # A full batch steps from the residuals (or gradient) J was last reported with: one
+                    # pass of scores per epoch, not two.
                     if full_batch and current is None:
-                        current = self._evaluate(rated)
-                    self._gradient_epoch(rated, optimizer, rng, current[1] if full_batch else None)
-                    current = self._evaluate(rated)
-                    data_term = current[0]
-                reg_term = self._reg_term()
+                        current = self._evaluate(rated, full_batch)
+                    self._gradient_epoch(rated, optimizer, rng, current if full_batch else None)
+                    current = self._evaluate(rated, full_batch)
+                    data_term = current.data_term
+                    reg_term = current.reg_term if current.reg_term is not None else self._reg_term()
             if not (np.isfinite(data_term) and np.isfinite(reg_term)):
                 self._params.update(previous)
                 raise TrainingDiverged(self._divergence_message(epoch))
             if systems is None:
-                train = self._report(rated.y, self._clipped(current[2]))
+                train = current.report(self, rated.y)
             yield keep_epoch(self, epoch, data_term, reg_term, train, validation, start, snapshot_every)
 
     def _check_params(self, ratings: Ratings):
@@ -452,8 +472,8 @@ class MatrixFactorization(RatingModel):
 
     def _reg_term(self, fraction: float = 1.0) -> float:
         p = self._params
-        factors = np.sum(p["item_factors"] ** 2) + np.sum(p["user_factors"] ** 2)
-        biases = sum(np.sum(p[name] ** 2) for name in ("user_bias", "item_bias") if name in p)
+        factors = _squares(p["item_factors"]) + _squares(p["user_factors"])
+        biases = sum(_squares(p[name]) for name in ("user_bias", "item_bias") if name in p)
         return float(fraction * 0.5 * (self.reg * factors + self.bias_reg * biases))
 
     def _loss_terms(self, data: _TrainingSet):
@@ -461,10 +481,41 @@ class MatrixFactorization(RatingModel):
         z = self._scores(data.users, data.items, data.offsets)
         return self._data_term(z, data.y), self._reg_term(), z
 
-    def _evaluate(self, data) -> tuple[float, np.ndarray, np.ndarray]:
-        """(data term, d(data term)/dz, unclipped prediction) over all of ``data`` at the current parameters."""
-        return loss_parts(self._scores(data.users, data.items, data.offsets), data.y, self.loss_ == "bce",
-                          self.y_range_)
+    def _evaluate(self, data, for_a_step: bool = False) -> "_Evaluation":
+        """The data term and unclipped predictions over all of ``data`` at the current parameters, and, for a
+        full-batch step from them, the data term's gradient (compiled, in the same pass) or the residuals."""
+        if for_a_step and isinstance(data, _ItemMajor) and self._compiled_batch():
+            return self._evaluate_compiled(data)
+        data_term, residual, prediction = loss_parts(self._scores(data.users, data.items, data.offsets), data.y,
+                                                     self.loss_ == "bce", self.y_range_)
+        return _Evaluation(data_term, prediction, residual=residual)
+
+    def _compiled_batch(self) -> bool:
+        """Whether core/_kernels.c can take this model's full batch: float64 parameter arrays in C order."""
+        return kernels.compiled is not None and all(
+            array.dtype == np.float64 and array.flags.c_contiguous for array in self._params.values())
+
+    def _evaluate_compiled(self, data: "_ItemMajor") -> "_Evaluation":
+        p = self._params
+        gradients = data.gradient_buffers(p)
+        none = np.zeros(0)
+        loss = 2 if self.loss_ == "bce" else 1 if self.y_range_ is not None else 0
+        low, high = self.y_range_ if self.y_range_ is not None else (0.0, 0.0)
+        # The training errors of predictions as _clipped reports them: clipped to the scale unless a sigmoid
+        # already bounds them.
+        clip = (self.scale_.low, self.scale_.high) if loss == 0 else (-np.inf, np.inf)
+        prediction = np.empty(len(data))
+        users, items = data.indices32
+        data_term, squared_errors, absolute_errors, factor_squares, bias_squares = kernels.compiled.mf_full_batch(
+            users, items, data.y, data.offsets, p["user_factors"], p["item_factors"], p.get("user_bias", none),
+            p.get("item_bias", none), loss, float(low), float(high), float(clip[0]), float(clip[1]),
+            float(self.reg), float(self.bias_reg), prediction, gradients["user_factors"], gradients["item_factors"],
+            gradients.get("user_bias", none), gradients.get("item_bias", none))
+        train = None
+        if self.loss_ != "bce" and len(data):
+            train = {"rmse": float(np.sqrt(squared_errors / len(data))), "mae": float(absolute_errors / len(data))}
+        reg_term = float(0.5 * (self.reg * factor_squares + self.bias_reg * bias_squares))
+        return _Evaluation(data_term, prediction, gradients=gradients, train=train, reg_term=reg_term)
 
     def _clipped(self, prediction: np.ndarray) -> np.ndarray:
         """A prediction of :func:`loss_parts` as ``predict`` reports it (clipped to the scale)."""
@@ -482,12 +533,12 @@ class MatrixFactorization(RatingModel):
             errors = item_user(residual)
         else:
             errors = sp.csr_matrix((residual, (items, users)), shape=(n_items, n_users))
-        factor_reg, bias_reg = reg_fraction * self.reg, reg_fraction * self.bias_reg
         grads = {"item_factors": errors @ p["user_factors"], "user_factors": errors.T @ p["item_factors"]}
         if "user_bias" in p:
             grads["user_bias"] = np.bincount(users, residual, n_users)
         if "item_bias" in p:
             grads["item_bias"] = np.bincount(items, residual, n_items)
+        factor_reg, bias_reg = reg_fraction * self.reg, reg_fraction * self.bias_reg
         for name, grad in grads.items():
             grad += (factor_reg if name.endswith("factors") else bias_reg) * p[name]
         return grads
@@ -497,15 +548,18 @@ class MatrixFactorization(RatingModel):
             return n
         return _SGD_DEFAULT_BATCH if self.batch_size is None else self.batch_size
 
-    def _gradient_epoch(self, data, optimizer, rng, residual=None):
-        """One epoch of steps: one full-batch step along ``residual`` (d(data term)/dz of every rating
-        at the current parameters, in ``data``'s order), or a pass of mini-batches."""
+    def _gradient_epoch(self, data, optimizer, rng, current: "_Evaluation | None" = None):
+        """One epoch of steps: one full-batch step from ``current`` (the :class:`_Evaluation` at the current
+        parameters, in ``data``'s order), or a pass of mini-batches."""
         n = len(data)
         batch = self._batch_size(n)
         if batch >= n:
-            optimizer.step(self._params, self._gradients(
-                data.users, data.items, data.y, data.offsets, data.n_users, data.n_items, 1.0,
-                data.item_user_matrix, residual=residual))
+            if current is not None and current.gradients is not None:
+                optimizer.step(self._params, current.gradients)
+            else:
+                optimizer.step(self._params, self._gradients(
+                    data.users, data.items, data.y, data.offsets, data.n_users, data.n_items, 1.0,
+                    data.item_user_matrix, residual=current.residual if current is not None else None))
             return
         order = rng.permutation(n)
         for begin in range(0, n, batch):
@@ -719,6 +773,12 @@ class Predictor:
 
 def _shape(shape: tuple) -> str:
     return " × ".join(str(n) for n in shape) if len(shape) > 1 else f"{shape[0]}"
+
+
+def _squares(array: np.ndarray) -> float:
+    """The sum of squares of an array's entries: one BLAS dot product, no squared copy."""
+    flat = array.ravel()
+    return float(flat @ flat)
 
 
 def _design(factors: np.ndarray, with_bias: bool) -> np.ndarray:

@@ -73,3 +73,16 @@ class _ItemMajor:
         """Items x users sparse matrix of ``residual`` (one value per rating, in this order)."""
         self._errors.data = residual
         return self._errors
+
+    @cached_property
+    def indices32(self) -> tuple[np.ndarray, np.ndarray]:
+        """(users, items) as int32, what the compiled kernel reads."""
+        return self.users.astype(np.int32), self.items.astype(np.int32)
+
+    def gradient_buffers(self, params: dict) -> dict:
+        """Arrays shaped as ``params`` for the compiled kernel's gradient, the same ones every epoch (it
+        overwrites them): fresh arrays would cost their page faults every epoch."""
+        buffers = getattr(self, "_gradient_buffers", None)
+        if buffers is None or {n: a.shape for n, a in buffers.items()} != {n: a.shape for n, a in params.items()}:
+            buffers = self._gradient_buffers = {name: np.empty_like(array) for name, array in params.items()}
+        return buffers

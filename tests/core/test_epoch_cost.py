@@ -5,7 +5,7 @@ the epoch leaves."""
 import numpy as np
 import pytest
 
-from cfexplorer.core import metrics
+from cfexplorer.core import kernels, metrics
 from cfexplorer.core.mf import MatrixFactorization
 from cfexplorer.core.models import make_model
 from cfexplorer.core.ratings import Ratings
@@ -36,14 +36,63 @@ def test_als_epochs_never_score_the_ratings_again(monkeypatch, ratings):
     assert calls == [len(ratings)]  # once, for epoch 0 (the starting parameters); never in an epoch
 
 
-@pytest.mark.parametrize("kind, settings", [("mf", {"optimizer": "adam", "learning_rate": 0.05}),
-                                            ("mf", {"optimizer": "gd", "learning_rate": 0.002}),
-                                            ("dot_bias", {})])
+class CountedKernels:
+    """core/_kernels.c with its full-batch passes counted (the number of ratings each one scores)."""
+
+    def __init__(self, compiled):
+        self.compiled, self.calls = compiled, []
+
+    def mf_full_batch(self, users, *args):
+        self.calls.append(len(users))
+        return self.compiled.mf_full_batch(users, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.compiled, name)
+
+
+FULL_BATCH = [("mf", {"optimizer": "adam", "learning_rate": 0.05}), ("mf", {"optimizer": "gd", "learning_rate": 0.002}),
+              ("dot_bias", {})]
+
+
+@pytest.mark.parametrize("kind, settings", FULL_BATCH)
 def test_full_batch_epochs_score_every_rating_once_an_epoch(monkeypatch, ratings, kind, settings):
+    monkeypatch.setattr(kernels, "compiled", None)  # the numpy form; the compiled one is counted below
     calls = count_scoring(monkeypatch)
     make_model(kind, n_epochs=6, **settings).fit(ratings)
     # the starting parameters' scores (epoch 0's J and the first step), then one pass after each step
     assert calls == [len(ratings)] * 7
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason=kernels.describe())
+@pytest.mark.parametrize("kind, settings", FULL_BATCH)
+def test_compiled_full_batch_epochs_make_one_pass_an_epoch(monkeypatch, ratings, kind, settings):
+    counted = CountedKernels(kernels.compiled)
+    monkeypatch.setattr(kernels, "compiled", counted)
+    scored = count_scoring(monkeypatch)
+    make_model(kind, n_epochs=6, **settings).fit(ratings)
+    assert counted.calls == [len(ratings)] * 7 and scored == []
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason=kernels.describe())
+@pytest.mark.parametrize("settings, binary", [
+    ({"optimizer": "adam", "learning_rate": 0.05}, False),
+    ({"optimizer": "gd", "learning_rate": 0.002, "user_bias": False, "item_bias": True}, False),
+    ({"optimizer": "adam", "learning_rate": 0.05, "y_range": (0.5, 5.5), "mean_normalization": True}, False),
+    ({"optimizer": "adam", "learning_rate": 0.05, "n_factors": 3, "user_bias": False}, True),
+    ({"optimizer": "adam", "learning_rate": 0.05, "n_factors": 0}, False),
+])
+def test_the_compiled_and_numpy_full_batches_train_the_same_parameters(monkeypatch, ratings, settings, binary):
+    if binary:
+        ratings = Ratings(ratings.users, ratings.items, (ratings.values >= 3).astype(float), ratings.user_labels,
+                          ratings.item_labels, binary=True)
+    compiled = MatrixFactorization(n_epochs=8, **settings).fit(ratings)
+    monkeypatch.setattr(kernels, "compiled", None)
+    plain = MatrixFactorization(n_epochs=8, **settings).fit(ratings)
+    for name in plain._params:
+        np.testing.assert_allclose(compiled._params[name], plain._params[name], rtol=1e-9, atol=1e-12, err_msg=name)
+    for ours, theirs in zip(compiled.history_, plain.history_):
+        assert ours.data_term == pytest.approx(theirs.data_term, rel=1e-10)
+        assert ours.train == pytest.approx(theirs.train, rel=1e-9, nan_ok=True)
 
 
 @pytest.mark.parametrize("kind, settings, binary", [

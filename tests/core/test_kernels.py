@@ -1,0 +1,97 @@
+"""The compiled kernels (core/_kernels.c) against known values and numpy, and their checks of what they are
+given. ALS's half-step is tested with the rest of ALS (test_als.py); full-batch training against numpy's form
+in test_epoch_cost.py."""
+
+import numpy as np
+import pytest
+
+from cfexplorer.core import kernels
+from cfexplorer.core.optim import Adam
+
+pytestmark = pytest.mark.skipif(kernels.compiled is None, reason=kernels.describe())
+
+
+def predictions(offsets: np.ndarray, loss: int, y=None, low=0.0, high=1.0) -> tuple[np.ndarray, tuple]:
+    """The kernel's predictions for scores z = ``offsets`` (one user, one item, no factors) and its sums."""
+    n = len(offsets)
+    y = np.zeros(n) if y is None else y
+    prediction = np.empty(n)
+    gradients = [np.empty((1, 1)), np.empty((1, 1)), np.zeros(0), np.zeros(0)]
+    sums = kernels.compiled.mf_full_batch(np.zeros(n, np.int32), np.zeros(n, np.int32), y, offsets, np.zeros((1, 1)),
+                                          np.zeros((1, 1)), np.zeros(0), np.zeros(0), loss, low, high, -np.inf, np.inf,
+                                          0.0, 0.0, prediction, *gradients)
+    return prediction, sums
+
+
+def test_the_sigmoid_is_within_two_units_in_the_last_place_from_end_to_end():
+    """Its exponential is our own (vectorized); against e^-|z| / (1 + e^-|z|) from numpy's exp, over scores
+    from -800 to 800, where the sigmoid runs from 0 through every exponent of a double to 1."""
+    z = np.concatenate([np.linspace(-800, 800, 400_001), [0.0, -0.0, 1e-300, -1e-300, -708.3, -708.4]])
+    prediction, _ = predictions(z, loss=1)
+    e = np.exp(-np.abs(z))
+    expected = np.where(z >= 0, 1.0, e) / (1 + e)
+    normal = expected > np.finfo(float).tiny
+    assert (np.abs(prediction - expected)[normal] <= 2 * np.spacing(expected[normal])).all()
+    assert (prediction[~normal] <= 2 * np.finfo(float).tiny).all()  # e^z below the normal doubles: 0
+    assert (prediction[z == 0] == 0.5).all()
+
+
+def test_a_nan_or_infinite_score_is_reported_not_hidden():
+    prediction, sums = predictions(np.array([np.nan, 1.0]), loss=1)
+    assert np.isnan(prediction[0]) and np.isnan(sums[0])
+    prediction, sums = predictions(np.array([np.inf, -np.inf]), loss=1, y=np.array([1.0, 0.0]))
+    assert prediction.tolist() == [1.0, 0.0] and sums[0] == 0.0
+
+
+def test_the_cross_entropy_is_log_one_plus_e_to_the_z_minus_y_z():
+    z = np.array([-30.0, -2.0, 0.0, 0.5, 3.0, 40.0])
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    prediction, sums = predictions(z, loss=2, y=y)
+    np.testing.assert_allclose(prediction, 1 / (1 + np.exp(-z)), rtol=4e-16, atol=0)
+    assert sums[0] == pytest.approx(np.sum(np.logaddexp(0, z) - y * z), rel=1e-14)
+
+
+def test_the_adam_update_is_numpys():
+    rng = np.random.default_rng(0)
+    shapes = {"factors": (50, 7), "bias": (50,)}
+    compiled_params = {name: rng.normal(size=shape) for name, shape in shapes.items()}
+    numpy_params = {name: array.copy() for name, array in compiled_params.items()}
+    compiled, plain = Adam(0.05), Adam(0.05)
+    for _ in range(5):
+        grads = {name: rng.normal(size=shape) for name, shape in shapes.items()}
+        compiled.step(compiled_params, {name: g.copy() for name, g in grads.items()})
+        saved, kernels.compiled = kernels.compiled, None
+        try:
+            plain.step(numpy_params, grads)
+        finally:
+            kernels.compiled = saved
+    for name in shapes:
+        np.testing.assert_allclose(compiled_params[name], numpy_params[name], rtol=1e-14, atol=1e-15)
+
+
+def test_the_kernels_refuse_what_does_not_fit():
+    n = 4
+    good = dict(users=np.zeros(n, np.int32), items=np.arange(n, dtype=np.int32), y=np.ones(n), offsets=np.zeros(n),
+                user_factors=np.ones((1, 2)), item_factors=np.ones((n, 2)), user_bias=np.zeros(1),
+                item_bias=np.zeros(n), loss=0, low=0.0, high=1.0, clip_low=1.0, clip_high=5.0, factor_reg=0.1,
+                bias_reg=0.1, prediction=np.empty(n), user_gradient=np.empty((1, 2)), item_gradient=np.empty((n, 2)),
+                user_bias_gradient=np.empty(1), item_bias_gradient=np.empty(n))
+    call = kernels.compiled.mf_full_batch
+    data_term, squared, absolute, factor_squares, bias_squares = call(*good.values())
+    # z = 1.1 . 1 = 2 for every rating of 1: data term 4 x 1/2, factors' squares 2 + 8
+    assert (data_term, squared, absolute, factor_squares, bias_squares) == (2.0, 4.0, 4.0, 10.0, 0.0)
+    np.testing.assert_allclose(good["item_gradient"], np.ones((n, 2)) * (1 + 0.1))  # residual 1 x w, + 0.1 x
+    wrong = {
+        "items": np.array([0, 1, 2, n], np.int32),  # an item past the factors
+        "users": np.zeros(n, np.int64),  # int32 expected
+        "item_factors": np.ones((n, 3)),  # k differs from the users'
+        "user_bias": np.zeros(2),  # neither one a user nor none
+        "item_gradient": np.empty((n, 3)),
+        "prediction": np.empty(n + 1),
+        "loss": 3,
+    }
+    for name, value in wrong.items():
+        with pytest.raises((ValueError, IndexError)):
+            call(*{**good, name: value}.values())
+    with pytest.raises(ValueError):
+        kernels.compiled.adam_step(np.zeros(3), np.zeros(4), np.zeros(3), np.zeros(3), 0.1, 0.9, 0.999, 1e-8, 1, 1)
