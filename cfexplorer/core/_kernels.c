@@ -449,7 +449,7 @@ INLINE double sigmoid(double z) {
  * three passes, each a loop whose iterations do not wait on one another: the scores (dot products), the
  * loss of each (an exponential), then the gradient, summed in registers over each run of one item's
  * ratings (the ratings come sorted by item) instead of through memory rating after rating. ``residual``:
- * room for n values. The sums are right in any order; sorted by item they take fewer passes. */
+ * room for n values. */
 INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     const Py_ssize_t k = b->k, n = b->n;
     for (Py_ssize_t r = 0; r < n; r++) {
@@ -504,12 +504,29 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     sums.data_term = data_term;
     sums.squared_errors = squared_errors;
     sums.absolute_errors = absolute_errors;
+    /* The users' gradient is summed over the pass (it is small); each item's is written once, when its run of
+     * ratings is done, with its weight decay: no pass of its own over the items' arrays, which are the
+     * large ones (all of them are written: an item without ratings gets its weight decay alone). */
     memset(b->user_gradient, 0, (size_t)(b->n_users * k) * sizeof(double));
-    memset(b->item_gradient, 0, (size_t)(b->n_items * k) * sizeof(double));
     if (b->user_bias_gradient) memset(b->user_bias_gradient, 0, (size_t)b->n_users * sizeof(double));
-    if (b->item_bias_gradient) memset(b->item_bias_gradient, 0, (size_t)b->n_items * sizeof(double));
-    for (Py_ssize_t begin = 0, end; begin < n; begin = end) {
-        const Py_ssize_t item = b->items[begin];
+    const double factor_reg = b->factor_reg, bias_reg = b->bias_reg;
+    double item_factor_squares = 0.0, item_bias_squares = 0.0;
+    Py_ssize_t next_item = 0; /* items before it are written */
+    for (Py_ssize_t begin = 0, end; begin <= n; begin = end) {
+        const Py_ssize_t item = begin < n ? b->items[begin] : b->n_items;
+        for (; next_item < item; next_item++) { /* items without ratings */
+            const double *x = b->item_factors + next_item * k;
+            double *gx = b->item_gradient + next_item * k;
+            for (Py_ssize_t f = 0; f < k; f++) {
+                gx[f] = factor_reg * x[f];
+                item_factor_squares += x[f] * x[f];
+            }
+            if (b->item_bias) {
+                b->item_bias_gradient[next_item] = bias_reg * b->item_bias[next_item];
+                item_bias_squares += b->item_bias[next_item] * b->item_bias[next_item];
+            }
+        }
+        if (begin == n) break;
         for (end = begin; end < n && b->items[end] == item; end++) {}
         const double *x = b->item_factors + item * k;
         double *gx = b->item_gradient + item * k;
@@ -517,15 +534,17 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
         Py_ssize_t f0 = 0;
         for (; f0 + 4 <= k; f0 += 4) {
             const Vector4 xf = load4(x + f0);
-            Vector4 sum = {0.0, 0.0, 0.0, 0.0};
+            Vector4 sum = factor_reg * xf;
             for (Py_ssize_t r = begin; r < end; r++) {
                 const Py_ssize_t at = (Py_ssize_t)b->users[r] * k + f0;
                 const double e = residual[r];
                 sum += e * load4(b->user_factors + at);
                 store4(b->user_gradient + at, load4(b->user_gradient + at) + e * xf);
             }
-            store4(gx + f0, load4(gx + f0) + sum);
+            store4(gx + f0, sum);
         }
+        for (Py_ssize_t f = f0; f < k; f++) gx[f] = factor_reg * x[f];
+        for (Py_ssize_t f = 0; f < k; f++) item_factor_squares += x[f] * x[f];
         double bias_sum = 0.0;
         for (Py_ssize_t r = begin; r < end; r++) {
             const Py_ssize_t user = b->users[r];
@@ -538,14 +557,17 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
             if (b->user_bias_gradient) b->user_bias_gradient[user] += e;
             bias_sum += e;
         }
-        if (b->item_bias_gradient) b->item_bias_gradient[item] += bias_sum;
+        if (b->item_bias) {
+            b->item_bias_gradient[item] = bias_sum + bias_reg * b->item_bias[item];
+            item_bias_squares += b->item_bias[item] * b->item_bias[item];
+        }
+        next_item = item + 1;
     }
-    sums.factor_squares = add_weight_decay(b->user_factors, b->user_gradient, b->n_users * k, b->factor_reg) +
-                          add_weight_decay(b->item_factors, b->item_gradient, b->n_items * k, b->factor_reg);
+    sums.factor_squares = add_weight_decay(b->user_factors, b->user_gradient, b->n_users * k, factor_reg) +
+                          item_factor_squares;
+    sums.bias_squares = item_bias_squares;
     if (b->user_bias)
-        sums.bias_squares += add_weight_decay(b->user_bias, b->user_bias_gradient, b->n_users, b->bias_reg);
-    if (b->item_bias)
-        sums.bias_squares += add_weight_decay(b->item_bias, b->item_bias_gradient, b->n_items, b->bias_reg);
+        sums.bias_squares += add_weight_decay(b->user_bias, b->user_bias_gradient, b->n_users, bias_reg);
     return sums;
 }
 
@@ -568,9 +590,9 @@ PyDoc_STRVAR(mf_full_batch_doc,
 "              clip_low, clip_high, factor_reg, bias_reg, prediction, user_gradient, item_gradient,\n"
 "              user_bias_gradient, item_bias_gradient)\n"
 "\n"
-"core/mf.py's scores z = w_u . x_i + b_u + c_i + o for every rating (``users``, ``items``: int32;\n"
-"``offsets``: o per rating), in one pass: each prediction (unclipped) into ``prediction``, and the\n"
-"gradient of J = data term + factor_reg/2 |factors|^2 + bias_reg/2 |biases|^2 with respect to each\n"
+"core/mf.py's scores z = w_u . x_i + b_u + c_i + o for every rating (``users``, ``items``: int32, sorted\n"
+"by item; ``offsets``: o per rating), in one pass: each prediction (unclipped) into ``prediction``, and\n"
+"the gradient of J = data term + factor_reg/2 |factors|^2 + bias_reg/2 |biases|^2 with respect to each\n"
 "parameter array into the ``*_gradient`` arrays (overwritten; the parameters' shapes). Returns the data\n"
 "term, the sums of squared and absolute errors of the predictions clipped to [clip_low, clip_high], and\n"
 "the sums of squares of the factors and of the biases. The factors are 2-d arrays (users x k, items x k).\n"
@@ -634,6 +656,10 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
     for (Py_ssize_t r = 0; r < n; r++) {
         if (users[r] < 0 || users[r] >= n_users || items[r] < 0 || items[r] >= n_items) {
             PyErr_SetString(PyExc_IndexError, "users, items: an index outside the parameter arrays");
+            goto done;
+        }
+        if (r && items[r] < items[r - 1]) {
+            PyErr_SetString(PyExc_ValueError, "items: the ratings must come sorted by item");
             goto done;
         }
     }

@@ -69,6 +69,26 @@ def test_the_adam_update_is_numpys():
         np.testing.assert_allclose(compiled_params[name], numpy_params[name], rtol=1e-14, atol=1e-15)
 
 
+def test_users_and_movies_without_ratings_train_as_in_numpy(monkeypatch):
+    """The kernel writes each movie's gradient when its ratings are done, and the unrated ones' (their weight
+    decay alone) between them: movies without ratings first, between and last, a user without any."""
+    from cfexplorer.core.models import make_model
+    from cfexplorer.core.ratings import Ratings
+    from cfexplorer.core.synthetic import planted_tastes
+
+    rated = planted_tastes(n_users=30, n_items=20, density=0.5, seed=4)
+    kept = ~np.isin(rated.items, [0, 7, 8, 19]) & (rated.users != 5)
+    ratings = Ratings(rated.users[kept], rated.items[kept], rated.values[kept], rated.user_labels, rated.item_labels,
+                      scale=rated.scale)
+    assert (ratings.item_counts() == 0).sum() == 4 and ratings.user_counts()[5] == 0
+    compiled = make_model("dot_bias", n_epochs=5).fit(ratings)
+    monkeypatch.setattr(kernels, "compiled", None)
+    plain = make_model("dot_bias", n_epochs=5).fit(ratings)
+    for name in plain._params:
+        np.testing.assert_allclose(compiled._params[name], plain._params[name], rtol=1e-9, atol=1e-12, err_msg=name)
+    assert compiled.history_[-1].reg_term == pytest.approx(plain.history_[-1].reg_term, rel=1e-12)
+
+
 def test_the_kernels_refuse_what_does_not_fit():
     n = 4
     good = dict(users=np.zeros(n, np.int32), items=np.arange(n, dtype=np.int32), y=np.ones(n), offsets=np.zeros(n),
@@ -81,17 +101,20 @@ def test_the_kernels_refuse_what_does_not_fit():
     # z = 1.1 . 1 = 2 for every rating of 1: data term 4 x 1/2, factors' squares 2 + 8
     assert (data_term, squared, absolute, factor_squares, bias_squares) == (2.0, 4.0, 4.0, 10.0, 0.0)
     np.testing.assert_allclose(good["item_gradient"], np.ones((n, 2)) * (1 + 0.1))  # residual 1 x w, + 0.1 x
-    wrong = {
-        "items": np.array([0, 1, 2, n], np.int32),  # an item past the factors
-        "users": np.zeros(n, np.int64),  # int32 expected
-        "item_factors": np.ones((n, 3)),  # k differs from the users'
-        "user_bias": np.zeros(2),  # neither one a user nor none
-        "item_gradient": np.empty((n, 3)),
-        "prediction": np.empty(n + 1),
-        "loss": 3,
-    }
-    for name, value in wrong.items():
+    wrong = [
+        ("items", np.array([0, 1, 2, n], np.int32)),  # an item past the factors
+        ("users", np.array([0, 0, 0, -1], np.int32)),  # a negative user
+        ("users", np.zeros(n, np.int64)),  # int32 expected
+        ("item_factors", np.ones((n, 3))),  # k differs from the users'
+        ("user_bias", np.zeros(2)),  # neither one a user nor none
+        ("item_gradient", np.empty((n, 3))),
+        ("prediction", np.empty(n + 1)),
+        ("loss", 3),
+    ]
+    for name, value in wrong:
         with pytest.raises((ValueError, IndexError)):
             call(*{**good, name: value}.values())
+    with pytest.raises(ValueError, match="sorted by item"):
+        call(*{**good, "items": np.array([0, 2, 1, 3], np.int32)}.values())
     with pytest.raises(ValueError):
         kernels.compiled.adam_step(np.zeros(3), np.zeros(4), np.zeros(3), np.zeros(3), 0.1, 0.9, 0.999, 1e-8, 1, 1)
