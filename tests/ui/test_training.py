@@ -1,5 +1,6 @@
 """Training from the panel as a user runs it: real worker thread, real signals."""
 
+import sys
 import threading
 
 import numpy as np
@@ -565,3 +566,25 @@ def test_a_setting_changed_during_a_run_says_it_waits_for_the_next_run(qtbot, wi
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
     panel.factors.setValue(2)  # nothing running: nothing to say
     assert window.message_bar.text == ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own priority is Linux's")
+def test_a_training_thread_runs_nicer_than_the_gui_thread():
+    """Where the CPU is short the scheduler then favours the GUI thread (benchmarks/bench_gui_stall.py)."""
+    import os
+    import threading
+
+    from cfexplorer.ui import training
+
+    seen = {}
+
+    def worker_thread():
+        training._yield_to_the_gui_thread()
+        seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=worker_thread)
+    thread.start()
+    thread.join()
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen["worker"] == min(gui + training.WORKER_NICENESS, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == gui  # the calling thread's own is kept
