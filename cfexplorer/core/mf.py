@@ -491,9 +491,10 @@ class MatrixFactorization(RatingModel):
         return _Evaluation(data_term, prediction, residual=residual)
 
     def _compiled_batch(self) -> bool:
-        """Whether core/_kernels.c can take this model's full batch: float64 parameter arrays in C order."""
-        return kernels.compiled is not None and all(
-            array.dtype == np.float64 and array.flags.c_contiguous for array in self._params.values())
+        """Whether core/_kernels.c can take this model's full batch: float64 parameter arrays in C order,
+        users and movies numbered in int32."""
+        return (kernels.compiled is not None and max(self.n_users_, self.n_items_) < 2**31
+                and all(array.dtype == np.float64 and array.flags.c_contiguous for array in self._params.values()))
 
     def _evaluate_compiled(self, data: "_ItemMajor") -> "_Evaluation":
         p = self._params
@@ -533,12 +534,12 @@ class MatrixFactorization(RatingModel):
             errors = item_user(residual)
         else:
             errors = sp.csr_matrix((residual, (items, users)), shape=(n_items, n_users))
+        factor_reg, bias_reg = reg_fraction * self.reg, reg_fraction * self.bias_reg
         grads = {"item_factors": errors @ p["user_factors"], "user_factors": errors.T @ p["item_factors"]}
         if "user_bias" in p:
             grads["user_bias"] = np.bincount(users, residual, n_users)
         if "item_bias" in p:
             grads["item_bias"] = np.bincount(items, residual, n_items)
-        factor_reg, bias_reg = reg_fraction * self.reg, reg_fraction * self.bias_reg
         for name, grad in grads.items():
             grad += (factor_reg if name.endswith("factors") else bias_reg) * p[name]
         return grads

@@ -105,19 +105,22 @@ def dual_min_rows(request, monkeypatch, numpy_form):
     return request.param
 
 
-@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
-def test_each_epoch_equals_the_plain_per_row_solution_in_numpy(settings, dual_min_rows):
-    ratings = skewed_ratings()
-    model = MatrixFactorization(n_epochs=1, **settings).fit(ratings)
-    for _ in range(2):
-        expected = reference_epoch(model, ratings)
-        model.set_params(warm_start=True).fit(ratings)
-        for name, array in expected.items():
-            np.testing.assert_allclose(model._params[name], array, rtol=0, atol=1e-8, err_msg=name)
+@pytest.fixture(params=["compiled", "numpy-dual-for-any-group", "numpy-dual-for-large-groups"])
+def every_form(request, monkeypatch):
+    """The compiled kernel, and numpy's form with the dual form for every count below d however few rows
+    have it and as shipped."""
+    if request.param == "compiled":
+        if kernels.compiled is None:
+            pytest.skip(kernels.describe())
+        return request.param
+    monkeypatch.setattr(kernels, "compiled", None)
+    if request.param == "numpy-dual-for-any-group":
+        monkeypatch.setattr(als, "_DUAL_MIN_ROWS", 1)
+    return request.param
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
-def test_each_compiled_epoch_equals_the_plain_per_row_solution(settings, solve_form):
+def test_each_epoch_equals_the_plain_per_row_solution(settings, every_form):
     ratings = skewed_ratings()
     model = MatrixFactorization(n_epochs=1, **settings).fit(ratings)
     for _ in range(2):
