@@ -139,7 +139,9 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         stale_layout.addWidget(self.stale_label)
         stale_layout.addWidget(self.retrain_button)
         self.stale_box.hide()
-        self.cost_label = SteadyLabel(lines=2)  # J's two terms and the training (and validation) errors
+        # Room for three lines: J with "Epoch 0 (the starting parameters)" before it, or with validation errors
+        # after it, takes three in the dock's usual width, and a third line appearing moved the buttons above.
+        self.cost_label = SteadyLabel(lines=3)  # J's two terms and the training (and validation) errors
         self.cost_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.log_scale = QCheckBox("Log scale")

@@ -539,7 +539,7 @@ def test_the_transport_buttons_stay_put_while_the_status_lines_change(qtbot, win
     panel.controller.sig_progress.connect(lambda *_: seen.append(where()))
     run_to_end(qtbot, window)
     assert panel.cost_label.text() and seen
-    assert all(position == before for position in seen) and where() == before
+    assert all(position == before for position in seen) and where() == before, (before, seen)
 
 
 def test_a_setting_changed_during_a_run_says_it_waits_for_the_next_run(qtbot, window):
