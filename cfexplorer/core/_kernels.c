@@ -35,26 +35,56 @@ typedef struct {
     double squared_residuals, squared_errors, absolute_errors;
 } FitSums;
 
-/* acc[a][b] = sum_r x[r][i0 + a] x[r][j0 + b] for a < 4, b < W: one tile of a Gram matrix, held in
- * registers while the rows stream past. x is n rows of stride ld. */
-#define GRAM_TILE(W)                                                                                      \
-    INLINE void gram_tile_##W(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0,       \
-                                     Py_ssize_t j0, double *gram, Py_ssize_t ldg) {                     \
-        double acc[4][W];                                                                                \
-        for (int a = 0; a < 4; a++)                                                                      \
-            for (int b = 0; b < W; b++) acc[a][b] = 0.0;                                                 \
-        for (Py_ssize_t r = 0; r < n; r++) {                                                             \
-            const double *row = x + r * ld;                                                              \
-            for (int a = 0; a < 4; a++) {                                                                \
-                double xa = row[i0 + a];                                                                 \
-                for (int b = 0; b < W; b++) acc[a][b] += xa * row[j0 + b];                               \
-            }                                                                                            \
-        }                                                                                                \
-        for (int a = 0; a < 4; a++)                                                                      \
-            for (int b = 0; b < W; b++) gram[(i0 + a) * ldg + j0 + b] = acc[a][b];                       \
+/* Four doubles in one register (GCC's and clang's vector extension: AVX with the avx2 copy, two SSE
+ * registers without); loaded and stored unaligned. The compilers did not vectorize this loop by themselves:
+ * they cannot tell that the gradient being written is not the factors being read. */
+typedef double Vector4 __attribute__((vector_size(32)));
+INLINE Vector4 load4(const double *at) {
+    Vector4 v;
+    memcpy(&v, at, sizeof v);
+    return v;
+}
+INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
+
+/* One tile of a Gram matrix, rows i0..i0+3 and columns j0..j0+7 (or j0..j0+3): sum_r x[r][i] x[r][j],
+ * held in registers while the rows (n of them, stride ld) stream past. Written with explicit vectors: left
+ * to itself the compiler shuffled every row's values into place (vpermpd), which cost more than the FMAs. */
+INLINE void gram_tile_8(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
+                        Py_ssize_t ldg) {
+    Vector4 low0 = {0}, low1 = {0}, low2 = {0}, low3 = {0}, high0 = {0}, high1 = {0}, high2 = {0}, high3 = {0};
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const double *row = x + r * ld;
+        const Vector4 low = load4(row + j0), high = load4(row + j0 + 4);
+        low0 += row[i0] * low;
+        high0 += row[i0] * high;
+        low1 += row[i0 + 1] * low;
+        high1 += row[i0 + 1] * high;
+        low2 += row[i0 + 2] * low;
+        high2 += row[i0 + 2] * high;
+        low3 += row[i0 + 3] * low;
+        high3 += row[i0 + 3] * high;
     }
-GRAM_TILE(8)
-GRAM_TILE(4)
+    double *out = gram + i0 * ldg + j0;
+    store4(out, low0), store4(out + 4, high0);
+    store4(out + ldg, low1), store4(out + ldg + 4, high1);
+    store4(out + 2 * ldg, low2), store4(out + 2 * ldg + 4, high2);
+    store4(out + 3 * ldg, low3), store4(out + 3 * ldg + 4, high3);
+}
+
+INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
+                        Py_ssize_t ldg) {
+    Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0};
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const double *row = x + r * ld;
+        const Vector4 columns = load4(row + j0);
+        sum0 += row[i0] * columns;
+        sum1 += row[i0 + 1] * columns;
+        sum2 += row[i0 + 2] * columns;
+        sum3 += row[i0 + 3] * columns;
+    }
+    double *out = gram + i0 * ldg + j0;
+    store4(out, sum0), store4(out + ldg, sum1), store4(out + 2 * ldg, sum2), store4(out + 3 * ldg, sum3);
+}
 
 /* The upper triangle (in 4-row tiles) of x^T x, x being n rows of width ld (a multiple of 4). */
 INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram) {
@@ -366,16 +396,7 @@ done:
 
 enum { SQUARED = 0, Y_RANGE = 1, CROSS_ENTROPY = 2 };
 
-/* Four doubles in one register (GCC's and clang's vector extension: AVX with the avx2 copy, two SSE
- * registers without); loaded and stored unaligned. The compilers did not vectorize this loop by themselves:
- * they cannot tell that the gradient being written is not the factors being read. */
-typedef double Vector4 __attribute__((vector_size(32)));
-INLINE Vector4 load4(const double *at) {
-    Vector4 v;
-    memcpy(&v, at, sizeof v);
-    return v;
-}
-INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
+
 
 typedef struct {
     const int32_t *users, *items;
