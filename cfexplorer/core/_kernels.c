@@ -190,10 +190,10 @@ INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t l
 }
 
 typedef struct {
-    const double *design, *reg_diag, *root_scale, *value_of, *offset_of; /* offset_of: NULL for none */
+    const double *design, *column_offset, *reg_diag, *root_scale, *value_of, *offset_of; /* offset_of: NULL: none */
     const int64_t *starts;
     const int32_t *column_of;
-    Py_ssize_t n_rows, d, width, ld;
+    Py_ssize_t n_rows, d, ld;
     int use_dual;
     double low, high;
 } Problem;
@@ -206,7 +206,7 @@ typedef struct {
 
 /* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. */
 INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, FitSums *fit) {
-    const Py_ssize_t d = p->d, width = p->width, ld = p->ld;
+    const Py_ssize_t d = p->d, ld = p->ld;
     const double *design = p->design, *value_of = p->value_of;
     double *gathered = scratch->gathered, *gram = scratch->gram, *dual = scratch->dual,
            *inverse_diagonal = scratch->inverse_diagonal;
@@ -220,11 +220,12 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, 
         }
         for (Py_ssize_t r = 0; r < n; r++) { /* [x_c, t] with t = value - the column's offset */
             if (r + 8 < n) /* the design rows lie at random in a few MB: ask for them ahead */
-                __builtin_prefetch(design + (Py_ssize_t)p->column_of[begin + r + 8] * width);
-            const double *source = design + (Py_ssize_t)p->column_of[begin + r] * width;
+                __builtin_prefetch(design + (Py_ssize_t)p->column_of[begin + r + 8] * d);
+            const Py_ssize_t column = p->column_of[begin + r];
+            const double *source = design + column * d;
             double *target = gathered + r * ld;
             for (Py_ssize_t k = 0; k < d; k++) target[k] = source[k];
-            target[d] = value_of[begin + r] - source[d];
+            target[d] = value_of[begin + r] - p->column_offset[column];
         }
         const int solved = p->use_dual && n < d
                                ? solve_dual(gathered, n, d, ld, p->root_scale, gram, inverse_diagonal, dual, v)
@@ -287,10 +288,11 @@ static int buffer_of(PyObject *object, Py_buffer *view, int writable, int floati
 }
 
 PyDoc_STRVAR(als_half_step_doc,
-"als_half_step(extended, indptr, columns, values, row_offset, reg, dual, solution, low, high)\n"
+"als_half_step(design, column_offset, indptr, columns, values, row_offset, reg, dual, solution, low, high)\n"
 "\n"
 "Every row's ridge solution v (core/als.py's module docstring) into ``solution`` (n_rows x d float64).\n"
-"``extended``: the columns' design rows, then their offset (n_columns x (d + 1) float64); ``indptr``\n"
+"``design``: the columns' design rows (n_columns x d float64), ``column_offset`` a fixed part of each\n"
+"column's scores (n_columns float64); ``indptr``\n"
 "(n_rows + 1 int64), ``columns`` (int32) and ``values`` (float64, the rating minus the row's offset):\n"
 "each row's ratings; ``row_offset``: that offset (n_rows float64, or empty for none); ``reg``: D's\n"
 "diagonal (d float64); ``dual``: whether rows with fewer than d ratings use the dual form. Returns the\n"
@@ -298,23 +300,28 @@ PyDoc_STRVAR(als_half_step_doc,
 "or NaNs where a system was not positive definite (a diverging run).");
 
 static PyObject *als_half_step(PyObject *self, PyObject *args) {
-    PyObject *objects[8];
+    PyObject *objects[9];
     int use_dual;
     double low, high;
-    if (!PyArg_ParseTuple(args, "OOOOOOpOdd", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
-                          &objects[5], &use_dual, &objects[6], &low, &high))
+    if (!PyArg_ParseTuple(args, "OOOOOOOpOdd", &objects[0], &objects[8], &objects[1], &objects[2], &objects[3],
+                          &objects[4], &objects[5], &use_dual, &objects[6], &low, &high))
         return NULL;
-    Py_buffer extended = {0}, indptr = {0}, columns = {0}, values = {0}, row_offset = {0}, reg = {0},
-              solution = {0};
+    Py_buffer design_view = {0}, column_offset = {0}, indptr = {0}, columns = {0}, values = {0}, row_offset = {0},
+              reg = {0}, solution = {0};
     PyObject *result = NULL;
     double *scratch = NULL;
     if (!buffer_of(objects[5], &reg, 0, 1, 8, -1, "reg")) return NULL;
-    const Py_ssize_t d = reg.len / 8, width = d + 1;
-    if (!buffer_of(objects[0], &extended, 0, 1, 8, -1, "extended") || extended.len % (width * 8)) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "extended: rows of d + 1 values expected");
+    const Py_ssize_t d = reg.len / 8;
+    if (d < 1) {
+        PyErr_SetString(PyExc_ValueError, "reg: at least one unknown a row expected");
         goto done;
     }
-    const Py_ssize_t n_columns = extended.len / (width * 8);
+    if (!buffer_of(objects[0], &design_view, 0, 1, 8, -1, "design") || design_view.len % (d * 8)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "design: rows of d values expected");
+        goto done;
+    }
+    const Py_ssize_t n_columns = design_view.len / (d * 8);
+    if (!buffer_of(objects[8], &column_offset, 0, 1, 8, n_columns, "column_offset")) goto done;
     if (!buffer_of(objects[1], &indptr, 0, 0, 8, -1, "indptr") || indptr.len < 8) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "indptr: at least one entry expected");
         goto done;
@@ -351,7 +358,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    const Py_ssize_t ld = (width + 3) / 4 * 4; /* gathered rows padded with zeros to whole tiles */
+    const Py_ssize_t ld = (d + 1 + 3) / 4 * 4; /* gathered rows [x, t] padded with zeros to whole tiles */
     const Py_ssize_t gram_size = ld * ld; /* the dual form's n x n systems are smaller: n < d < ld */
     scratch = calloc((size_t)(longest * ld + gram_size + longest + ld + d), sizeof(double));
     if (!scratch) {
@@ -360,7 +367,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     }
     double *gathered = scratch, *gram = gathered + longest * ld, *dual = gram + gram_size,
            *inverse_diagonal = dual + longest, *root_scale = inverse_diagonal + ld;
-    const double *design = (const double *)extended.buf, *reg_diag = (const double *)reg.buf,
+    const double *design = (const double *)design_view.buf, *reg_diag = (const double *)reg.buf,
                  *value_of = (const double *)values.buf,
                  *offset_of = row_offset.len ? (const double *)row_offset.buf : NULL;
     double *out = (double *)solution.buf;
@@ -373,8 +380,8 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     }
     /* As core/als.py: with a regularization this small the primal form is the better conditioned. */
     use_dual = use_dual && smallest_reg + RIDGE >= 1e-3;
-    const Problem problem = {design, reg_diag, root_scale, value_of, offset_of, starts, column_of, n_rows, d,
-                             width, ld, use_dual, low, high};
+    const Problem problem = {design, (const double *)column_offset.buf, reg_diag, root_scale, value_of, offset_of,
+                             starts, column_of, n_rows, d, ld, use_dual, low, high};
     const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal};
 
     Py_BEGIN_ALLOW_THREADS
@@ -385,7 +392,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     result = Py_BuildValue("(ddd)", fit.squared_residuals, fit.squared_errors, fit.absolute_errors);
 done:
     free(scratch);
-    Py_buffer *views[] = {&extended, &indptr, &columns, &values, &row_offset, &reg, &solution};
+    Py_buffer *views[] = {&design_view, &column_offset, &indptr, &columns, &values, &row_offset, &reg, &solution};
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
         if (views[i]->obj) PyBuffer_Release(views[i]);
     return result;

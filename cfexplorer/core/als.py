@@ -228,14 +228,12 @@ class RowSystems:
     def _solve_compiled(self, design, column_offset, reg, clip, solution) -> HalfStepFit | None:
         """The half-step in core/_kernels.c: each row's system built, solved and its residuals summed in one
         pass over its ratings, no gathered copy of them all."""
-        extended = np.empty((self.n_columns, self.size + 1))
-        extended[:, :-1] = design
-        extended[:, -1] = column_offset
         offsets = self.row_offset if self.row_offset is not None else np.zeros(0)
         low, high = clip if clip is not None else (-np.inf, np.inf)
-        sums = kernels.compiled.als_half_step(extended, self._indptr, self._columns, self._values,
-                                              np.ascontiguousarray(offsets, dtype=float), np.ascontiguousarray(reg),
-                                              True, solution, float(low), float(high))
+        sums = kernels.compiled.als_half_step(
+            np.ascontiguousarray(design, dtype=float), np.ascontiguousarray(column_offset, dtype=float), self._indptr,
+            self._columns, self._values, np.ascontiguousarray(offsets, dtype=float), np.ascontiguousarray(reg), True,
+            solution, float(low), float(high))
         if clip is None:
             return None
         return HalfStepFit(*sums, count=len(self._values))

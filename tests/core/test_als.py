@@ -343,7 +343,7 @@ def kernel_arguments(n_rows=3, n_columns=4, d=2):
     counts = np.arange(1, n_rows + 1)
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     columns = np.concatenate([np.arange(c) for c in counts]).astype(np.int32)
-    return dict(extended=np.ones((n_columns, d + 1)), indptr=indptr, columns=columns,
+    return dict(design=np.ones((n_columns, d)), column_offset=np.zeros(n_columns), indptr=indptr, columns=columns,
                 values=np.linspace(1, 5, indptr[-1]), row_offset=np.zeros(0), reg=np.ones(d), dual=True,
                 solution=np.empty((n_rows, d)), low=1.0, high=5.0)
 
@@ -360,7 +360,8 @@ def test_the_kernel_refuses_arrays_of_the_wrong_type_size_or_indices():
         "values": (good["values"][:-1], ValueError),  # one rating short
         "row_offset": (np.zeros(2), ValueError),  # neither one a row nor none
         "solution": (np.empty((3, 3)), ValueError),
-        "extended": (np.ones((4, 4)), ValueError),  # rows of d + 2
+        "design": (np.ones((4, 3)), ValueError),  # rows of d + 1
+        "column_offset": (np.zeros(3), ValueError),  # one short
     }
     for name, (value, error) in wrong.items():
         with pytest.raises(error):
