@@ -148,44 +148,44 @@ INLINE int solve_primal(const double *gathered, Py_ssize_t n, Py_ssize_t d, Py_s
     return 1;
 }
 
-/* One row with n < d ratings: v = D^-1 X^T a with (X D^-1 X^T + I) a = t, an n x n system. The rows of
- * ``gathered`` are scaled by D^-1/2 in place; ``dual`` receives a (the residuals are -a). */
+/* The dot product of two rows of n values, n a multiple of 4 (the gathered rows' padded stride). */
+INLINE double dot4(const double *a, const double *b, Py_ssize_t n) {
+    Vector4 sum = {0};
+    for (Py_ssize_t k = 0; k < n; k += 4) sum += load4(a + k) * load4(b + k);
+    return (sum[0] + sum[1]) + (sum[2] + sum[3]);
+}
+
+/* One row with n < d ratings: v = D^-1 X^T a with (X D^-1 X^T + I) a = t, an n x n system. Each gathered
+ * row [x, t, 0...] becomes [x D^-1/2, 0, 0...] (``root_scale`` is D^-1/2 padded with zeros to ld), its t
+ * moved to ``dual`` first, where a replaces it (the residuals are -a); ``sum`` is room for ld values. */
 INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t ld, const double *root_scale,
-                      double *gram, double *inverse_diagonal, double *dual, double *v) {
+                      double *gram, double *inverse_diagonal, double *dual, double *sum, double *v) {
     for (Py_ssize_t r = 0; r < n; r++) {
         double *row = gathered + r * ld;
-        for (Py_ssize_t k = 0; k < d; k++) row[k] *= root_scale[k];
+        dual[r] = row[d];
+        for (Py_ssize_t k = 0; k < ld; k += 4) store4(row + k, load4(row + k) * load4(root_scale + k));
     }
     if (n == 1) { /* a = t / (1 + s.s): no factor (the most common row of all, a movie rated once) */
-        double s = 1.0;
-        for (Py_ssize_t k = 0; k < d; k++) s += gathered[k] * gathered[k];
+        const double s = 1.0 + dot4(gathered, gathered, ld);
         if (!(s > 0.0) || !isfinite(s)) return 0;
-        dual[0] = gathered[d] / s;
+        dual[0] /= s;
         for (Py_ssize_t k = 0; k < d; k++) v[k] = dual[0] * gathered[k] * root_scale[k];
         return 1;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const double *row_i = gathered + i * ld;
-        for (Py_ssize_t j = i; j < n; j++) {
-            const double *row_j = gathered + j * ld;
-            double s = 0.0;
-            for (Py_ssize_t k = 0; k < d; k++) s += row_i[k] * row_j[k];
-            gram[i * n + j] = s + (i == j ? 1.0 : 0.0);
-        }
-    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t j = i; j < n; j++)
+            gram[i * n + j] = dot4(gathered + i * ld, gathered + j * ld, ld) + (i == j ? 1.0 : 0.0);
     if (!cholesky(gram, n, n, inverse_diagonal)) return 0;
-    for (Py_ssize_t i = 0; i < n; i++) { /* L y = t */
-        double s = gathered[i * ld + d];
+    for (Py_ssize_t i = 0; i < n; i++) { /* L y = t, y over t */
+        double s = dual[i];
         for (Py_ssize_t k = 0; k < i; k++) s -= gram[i * n + k] * dual[k];
         dual[i] = s * inverse_diagonal[i];
     }
     back_substitute(gram, n, n, inverse_diagonal, dual); /* L^T a = y */
-    for (Py_ssize_t k = 0; k < d; k++) v[k] = 0.0;
-    for (Py_ssize_t r = 0; r < n; r++) {
-        const double *row = gathered + r * ld;
-        for (Py_ssize_t k = 0; k < d; k++) v[k] += dual[r] * row[k];
-    }
-    for (Py_ssize_t k = 0; k < d; k++) v[k] *= root_scale[k];
+    for (Py_ssize_t k = 0; k < ld; k += 4) store4(sum + k, (Vector4){0});
+    for (Py_ssize_t r = 0; r < n; r++)
+        for (Py_ssize_t k = 0; k < ld; k += 4) store4(sum + k, load4(sum + k) + dual[r] * load4(gathered + r * ld + k));
+    for (Py_ssize_t k = 0; k < d; k++) v[k] = sum[k] * root_scale[k];
     return 1;
 }
 
@@ -199,9 +199,9 @@ typedef struct {
 } Problem;
 
 /* Each row's working space, as long as the longest row needs: its gathered rows (stride ld), its system,
- * the dual form's unknowns and the factor's reciprocal diagonal. */
+ * the dual form's unknowns, the factor's reciprocal diagonal and a row of ld values. */
 typedef struct {
-    double *gathered, *gram, *dual, *inverse_diagonal;
+    double *gathered, *gram, *dual, *inverse_diagonal, *padded;
 } Scratch;
 
 /* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. */
@@ -209,7 +209,7 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, 
     const Py_ssize_t d = p->d, ld = p->ld;
     const double *design = p->design, *value_of = p->value_of;
     double *gathered = scratch->gathered, *gram = scratch->gram, *dual = scratch->dual,
-           *inverse_diagonal = scratch->inverse_diagonal;
+           *inverse_diagonal = scratch->inverse_diagonal, *padded = scratch->padded;
     int positive_definite = 1;
     for (Py_ssize_t row = 0; row < p->n_rows; row++) {
         const Py_ssize_t begin = (Py_ssize_t)p->starts[row], n = (Py_ssize_t)(p->starts[row + 1] - begin);
@@ -228,7 +228,7 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, 
             target[d] = value_of[begin + r] - p->column_offset[column];
         }
         const int solved = p->use_dual && n < d
-                               ? solve_dual(gathered, n, d, ld, p->root_scale, gram, inverse_diagonal, dual, v)
+                               ? solve_dual(gathered, n, d, ld, p->root_scale, gram, inverse_diagonal, dual, padded, v)
                                : solve_primal(gathered, n, d, ld, p->reg_diag, gram, inverse_diagonal, v);
         if (!solved) {
             positive_definite = 0;
@@ -240,12 +240,13 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, 
             for (Py_ssize_t r = 0; r < n; r++)
                 count_fit(fit, -dual[r], value_of[begin + r] + rating_offset, p->low, p->high);
         } else {
-            for (Py_ssize_t r = 0; r < n; r++) {
-                const double *row_r = gathered + r * ld;
-                double prediction = 0.0;
-                for (Py_ssize_t k = 0; k < d; k++) prediction += row_r[k] * v[k];
-                count_fit(fit, prediction - row_r[d], value_of[begin + r] + rating_offset, p->low, p->high);
-            }
+            /* x . v - t as one product of the gathered [x, t, 0...] with [v, -1, 0...] */
+            for (Py_ssize_t k = 0; k < d; k++) padded[k] = v[k];
+            padded[d] = -1.0;
+            for (Py_ssize_t k = d + 1; k < ld; k++) padded[k] = 0.0;
+            for (Py_ssize_t r = 0; r < n; r++)
+                count_fit(fit, dot4(gathered + r * ld, padded, ld), value_of[begin + r] + rating_offset, p->low,
+                          p->high);
         }
     }
     return positive_definite;
@@ -360,13 +361,13 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     }
     const Py_ssize_t ld = (d + 1 + 3) / 4 * 4; /* gathered rows [x, t] padded with zeros to whole tiles */
     const Py_ssize_t gram_size = ld * ld; /* the dual form's n x n systems are smaller: n < d < ld */
-    scratch = calloc((size_t)(longest * ld + gram_size + longest + ld + d), sizeof(double));
+    scratch = calloc((size_t)(longest * ld + gram_size + longest + 3 * ld), sizeof(double));
     if (!scratch) {
         PyErr_NoMemory();
         goto done;
     }
     double *gathered = scratch, *gram = gathered + longest * ld, *dual = gram + gram_size,
-           *inverse_diagonal = dual + longest, *root_scale = inverse_diagonal + ld;
+           *inverse_diagonal = dual + longest, *root_scale = inverse_diagonal + ld, *padded = root_scale + ld;
     const double *design = (const double *)design_view.buf, *reg_diag = (const double *)reg.buf,
                  *value_of = (const double *)values.buf,
                  *offset_of = row_offset.len ? (const double *)row_offset.buf : NULL;
@@ -382,7 +383,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     use_dual = use_dual && smallest_reg + RIDGE >= 1e-3;
     const Problem problem = {design, (const double *)column_offset.buf, reg_diag, root_scale, value_of, offset_of,
                              starts, column_of, n_rows, d, ld, use_dual, low, high};
-    const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal};
+    const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal, padded};
 
     Py_BEGIN_ALLOW_THREADS
     positive_definite = solve_rows(&problem, &rows_scratch, out, &fit);
