@@ -46,11 +46,12 @@ INLINE Vector4 load4(const double *at) {
 }
 INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
 
-/* One tile of a Gram matrix, rows i0..i0+3 and columns j0..j0+7 (or j0..j0+3): sum_r x[r][i] x[r][j],
- * held in registers while the rows (n of them, stride ld) stream past. Written with explicit vectors: left
+/* One tile of a Gram matrix, rows i0..i0+3 and columns j0..j0+7 (or j0..j0+3): sum_r x[r][i] x[r][j] over n
+ * rows of stride ld, held in registers while the rows stream past, then stored into ``gram`` (or, with
+ * ``add``, added to what it holds). Written with explicit vectors: left
  * to itself the compiler shuffled every row's values into place (vpermpd), which cost more than the FMAs. */
 INLINE void gram_tile_8(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
-                        Py_ssize_t ldg) {
+                        Py_ssize_t ldg, int add) {
     Vector4 low0 = {0}, low1 = {0}, low2 = {0}, low3 = {0}, high0 = {0}, high1 = {0}, high2 = {0}, high3 = {0};
     for (Py_ssize_t r = 0; r < n; r++) {
         const double *row = x + r * ld;
@@ -65,6 +66,11 @@ INLINE void gram_tile_8(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
         high3 += row[i0 + 3] * high;
     }
     double *out = gram + i0 * ldg + j0;
+    if (add) {
+        low0 += load4(out), high0 += load4(out + 4), low1 += load4(out + ldg), high1 += load4(out + ldg + 4);
+        low2 += load4(out + 2 * ldg), high2 += load4(out + 2 * ldg + 4);
+        low3 += load4(out + 3 * ldg), high3 += load4(out + 3 * ldg + 4);
+    }
     store4(out, low0), store4(out + 4, high0);
     store4(out + ldg, low1), store4(out + ldg + 4, high1);
     store4(out + 2 * ldg, low2), store4(out + 2 * ldg + 4, high2);
@@ -72,7 +78,7 @@ INLINE void gram_tile_8(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
 }
 
 INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
-                        Py_ssize_t ldg) {
+                        Py_ssize_t ldg, int add) {
     Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0};
     for (Py_ssize_t r = 0; r < n; r++) {
         const double *row = x + r * ld;
@@ -83,15 +89,22 @@ INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
         sum3 += row[i0 + 3] * columns;
     }
     double *out = gram + i0 * ldg + j0;
+    if (add) sum0 += load4(out), sum1 += load4(out + ldg), sum2 += load4(out + 2 * ldg), sum3 += load4(out + 3 * ldg);
     store4(out, sum0), store4(out + ldg, sum1), store4(out + 2 * ldg, sum2), store4(out + 3 * ldg, sum3);
 }
 
-/* The upper triangle (in 4-row tiles) of x^T x, x being n rows of width ld (a multiple of 4). */
+/* The upper triangle (in 4-row tiles) of x^T x, x being n rows of width ld (a multiple of 4). The rows go
+ * through every tile a block at a time: a popular movie of MovieLens 10M gathers some 300 KB of rows, which
+ * nine passes read from the second-level cache; a block of them is read from the first. */
+#define GRAM_BLOCK_ROWS 128
 INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram) {
-    for (Py_ssize_t i0 = 0; i0 < ld; i0 += 4) {
-        Py_ssize_t j0 = i0;
-        for (; j0 + 8 <= ld; j0 += 8) gram_tile_8(x, n, ld, i0, j0, gram, ld);
-        if (j0 < ld) gram_tile_4(x, n, ld, i0, j0, gram, ld);
+    for (Py_ssize_t first = 0; first < n || first == 0; first += GRAM_BLOCK_ROWS) {
+        const Py_ssize_t rows = n - first < GRAM_BLOCK_ROWS ? n - first : GRAM_BLOCK_ROWS;
+        for (Py_ssize_t i0 = 0; i0 < ld; i0 += 4) {
+            Py_ssize_t j0 = i0;
+            for (; j0 + 8 <= ld; j0 += 8) gram_tile_8(x + first * ld, rows, ld, i0, j0, gram, ld, first > 0);
+            if (j0 < ld) gram_tile_4(x + first * ld, rows, ld, i0, j0, gram, ld, first > 0);
+        }
     }
 }
 
