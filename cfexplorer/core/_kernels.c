@@ -1,9 +1,10 @@
-/* Compiled kernels for the hot loops numpy cannot fuse (issue #18): one ALS half-step.
+/* Compiled kernels for the hot loops numpy cannot fuse (issue #18): an ALS half-step (core/als.py), a
+ * full-batch pass of the dot-product models (core/mf.py) and Adam's update (core/optim.py).
  *
- * Optional: setup.py builds this where a C compiler is at hand, and core/als.py falls back to its numpy
- * form (the same solutions to 1e-8, tests/core/test_als.py) where it is not. Pure C against CPython's
- * buffer protocol: no numpy headers at build time. The caller (core/kernels.py) passes C-contiguous
- * arrays of the stated types; this file checks their sizes and every index it follows.
+ * Optional: setup.py builds this where a C compiler with GCC's vector extensions is at hand, and each caller
+ * falls back to its numpy form (the same numbers to rounding, tests/core) where it is not (core/kernels.py).
+ * Pure C against CPython's buffer protocol: no numpy headers at build time. The callers pass C-contiguous
+ * arrays of the stated types; this file checks their types, sizes and every index it follows.
  *
  * Why not numba: a first training in the app would wait seconds for its JIT, holding the GIL (a frozen
  * window), and it adds some 40 MB of llvmlite to every install. Why not numpy: an epoch there is dozens
@@ -16,12 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The Gram matrices' tiles vectorize well only with AVX2 and FMA: the loop over rows is compiled twice,
- * for CPUs with them and for others, and chosen at each call (solve_rows), every helper inlined into each
- * copy. GCC's target_clones("arch=haswell") would test the CPU's model, not its features: an AMD EPYC
- * got the slow copy. */
+/* The loops vectorize well only with AVX2 and FMA: each kernel's loop is compiled twice, for CPUs with them
+ * and for others, and chosen at each call (fast_cpu), every helper inlined into each copy. GCC's
+ * target_clones("arch=haswell") would test the CPU's model, not its features: an AMD EPYC got the slow
+ * copy. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WITH_AVX2 1
+static int fast_cpu(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 #if defined(__GNUC__)
 #define INLINE static inline __attribute__((always_inline))
@@ -36,8 +38,8 @@ typedef struct {
 } FitSums;
 
 /* Four doubles in one register (GCC's and clang's vector extension: AVX with the avx2 copy, two SSE
- * registers without); loaded and stored unaligned. The compilers did not vectorize this loop by themselves:
- * they cannot tell that the gradient being written is not the factors being read. */
+ * registers without); loaded and stored unaligned. Used where the compilers' own vectorization fell short
+ * (the Gram tiles, the full batch's gradient). */
 typedef double Vector4 __attribute__((vector_size(32)));
 INLINE Vector4 load4(const double *at) {
     Vector4 v;
@@ -139,10 +141,10 @@ INLINE void back_substitute(const double *lower, Py_ssize_t m, Py_ssize_t ld, co
     }
 }
 
+INLINE double clip(double x, double low, double high) { return x < low ? low : (x > high ? high : x); }
+
 INLINE void count_fit(FitSums *fit, double residual, double rating, double low, double high) {
-    double prediction = rating + residual;
-    double clipped = prediction < low ? low : (prediction > high ? high : prediction);
-    double error = clipped - rating;
+    double error = clip(rating + residual, low, high) - rating;
     fit->squared_residuals += residual * residual;
     fit->squared_errors += error * error;
     fit->absolute_errors += fabs(error);
@@ -240,7 +242,8 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, 
             for (Py_ssize_t k = 0; k < d; k++) target[k] = source[k];
             target[d] = value_of[begin + r] - p->column_offset[column];
         }
-        const int solved = p->use_dual && n < d
+        const int dual_form = p->use_dual && n < d;
+        const int solved = dual_form
                                ? solve_dual(gathered, n, d, ld, p->root_scale, gram, inverse_diagonal, dual, padded, v)
                                : solve_primal(gathered, n, d, ld, p->reg_diag, gram, inverse_diagonal, v);
         if (!solved) {
@@ -249,7 +252,7 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, 
             continue;
         }
         const double rating_offset = p->offset_of ? p->offset_of[row] : 0.0;
-        if (p->use_dual && n < d) {
+        if (dual_form) {
             for (Py_ssize_t r = 0; r < n; r++)
                 count_fit(fit, -dual[r], value_of[begin + r] + rating_offset, p->low, p->high);
         } else {
@@ -277,8 +280,7 @@ __attribute__((target("avx2,fma"))) static int solve_rows_avx2(SOLVE_ROWS_ARGUME
 
 static int solve_rows(SOLVE_ROWS_ARGUMENTS) {
 #ifdef WITH_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return solve_rows_avx2(p, scratch, out, fit);
+    if (fast_cpu()) return solve_rows_avx2(p, scratch, out, fit);
 #endif
     return solve_rows_baseline(p, scratch, out, fit);
 }
@@ -314,17 +316,17 @@ PyDoc_STRVAR(als_half_step_doc,
 "or NaNs where a system was not positive definite (a diverging run).");
 
 static PyObject *als_half_step(PyObject *self, PyObject *args) {
-    PyObject *objects[9];
+    PyObject *objects[8]; /* design, column_offset, indptr, columns, values, row_offset, reg, solution */
     int use_dual;
     double low, high;
-    if (!PyArg_ParseTuple(args, "OOOOOOOpOdd", &objects[0], &objects[8], &objects[1], &objects[2], &objects[3],
-                          &objects[4], &objects[5], &use_dual, &objects[6], &low, &high))
+    if (!PyArg_ParseTuple(args, "OOOOOOOpOdd", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6], &use_dual, &objects[7], &low, &high))
         return NULL;
     Py_buffer design_view = {0}, column_offset = {0}, indptr = {0}, columns = {0}, values = {0}, row_offset = {0},
               reg = {0}, solution = {0};
     PyObject *result = NULL;
     double *scratch = NULL;
-    if (!buffer_of(objects[5], &reg, 0, 1, 8, -1, "reg")) return NULL;
+    if (!buffer_of(objects[6], &reg, 0, 1, 8, -1, "reg")) return NULL;
     const Py_ssize_t d = reg.len / 8;
     if (d < 1) {
         PyErr_SetString(PyExc_ValueError, "reg: at least one unknown a row expected");
@@ -335,8 +337,8 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         goto done;
     }
     const Py_ssize_t n_columns = design_view.len / (d * 8);
-    if (!buffer_of(objects[8], &column_offset, 0, 1, 8, n_columns, "column_offset")) goto done;
-    if (!buffer_of(objects[1], &indptr, 0, 0, 8, -1, "indptr") || indptr.len < 8) {
+    if (!buffer_of(objects[1], &column_offset, 0, 1, 8, n_columns, "column_offset")) goto done;
+    if (!buffer_of(objects[2], &indptr, 0, 0, 8, -1, "indptr") || indptr.len < 8) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "indptr: at least one entry expected");
         goto done;
     }
@@ -347,10 +349,10 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "indptr: a negative number of ratings");
         goto done;
     }
-    if (!buffer_of(objects[2], &columns, 0, 0, 4, n_ratings, "columns") ||
-        !buffer_of(objects[3], &values, 0, 1, 8, n_ratings, "values") ||
-        !buffer_of(objects[4], &row_offset, 0, 1, 8, -1, "row_offset") ||
-        !buffer_of(objects[6], &solution, 1, 1, 8, n_rows * d, "solution"))
+    if (!buffer_of(objects[3], &columns, 0, 0, 4, n_ratings, "columns") ||
+        !buffer_of(objects[4], &values, 0, 1, 8, n_ratings, "values") ||
+        !buffer_of(objects[5], &row_offset, 0, 1, 8, -1, "row_offset") ||
+        !buffer_of(objects[7], &solution, 1, 1, 8, n_rows * d, "solution"))
         goto done;
     if (row_offset.len != 0 && row_offset.len != n_rows * 8) {
         PyErr_SetString(PyExc_ValueError, "row_offset: one value per row, or none");
@@ -387,13 +389,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     double *out = (double *)solution.buf;
     int positive_definite;
     FitSums fit = {0.0, 0.0, 0.0};
-    double smallest_reg = INFINITY;
-    for (Py_ssize_t k = 0; k < d; k++) {
-        root_scale[k] = 1.0 / sqrt(reg_diag[k] + RIDGE);
-        if (reg_diag[k] < smallest_reg) smallest_reg = reg_diag[k];
-    }
-    /* As core/als.py: with a regularization this small the primal form is the better conditioned. */
-    use_dual = use_dual && smallest_reg + RIDGE >= 1e-3;
+    for (Py_ssize_t k = 0; k < d; k++) root_scale[k] = 1.0 / sqrt(reg_diag[k] + RIDGE);
     const Problem problem = {design, (const double *)column_offset.buf, reg_diag, root_scale, value_of, offset_of,
                              starts, column_of, n_rows, d, ld, use_dual, low, high};
     const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal, padded};
@@ -416,8 +412,6 @@ done:
 /* --- matrix factorization: a full batch's scores, data term and gradient in one pass ---------------- */
 
 enum { SQUARED = 0, Y_RANGE = 1, CROSS_ENTROPY = 2 };
-
-
 
 typedef struct {
     const int32_t *users, *items;
@@ -480,12 +474,10 @@ INLINE double exp_nonpositive(double x) {
     return x < -708.3964185322641 ? 0.0 : p * scale; /* ln(2^-1022) */
 }
 
-/* 1 / (1 + e^-z), from the side where the exponential cannot overflow. numpy's form (core/mf.py) takes
- * 0.5 (1 + tanh(z / 2)); the two agree to rounding. */
-INLINE double sigmoid(double z) {
-    const double e = exp_nonpositive(-fabs(z));
-    return (z >= 0.0 ? 1.0 : e) / (1.0 + e);
-}
+/* 1 / (1 + e^-z) from e = e^-|z|, the side where the exponential cannot overflow. numpy's form (core/mf.py)
+ * takes 0.5 (1 + tanh(z / 2)); the two agree to rounding. */
+INLINE double sigmoid_given(double z, double e) { return (z >= 0.0 ? 1.0 : e) / (1.0 + e); }
+INLINE double sigmoid(double z) { return sigmoid_given(z, exp_nonpositive(-fabs(z))); }
 
 /* The data term; every rating's prediction (unclipped) and the data term's gradient (zeroed first). In
  * three passes, each a loop whose iterations do not wait on one another: the scores (dot products), the
@@ -511,15 +503,15 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     double data_term = 0.0, squared_errors = 0.0, absolute_errors = 0.0;
 #define COUNT_ERRORS(prediction, y)                                                                            \
     do {                                                                                                       \
-        const double clipped = (prediction) < clip_low ? clip_low : (prediction) > clip_high ? clip_high : (prediction); \
-        squared_errors += (clipped - (y)) * (clipped - (y));                                                  \
-        absolute_errors += fabs(clipped - (y));                                                                \
+        const double error = clip(prediction, clip_low, clip_high) - (y);                                     \
+        squared_errors += error * error;                                                                       \
+        absolute_errors += fabs(error);                                                                        \
     } while (0)
     if (b->loss == CROSS_ENTROPY) {
         for (Py_ssize_t r = 0; r < n; r++) {
             const double z = b->prediction[r], y = b->y[r];
             /* e^-|z| serves both the sigmoid and log(1 + e^z) = max(z, 0) + log1p(e^-|z|) */
-            const double e = exp_nonpositive(-fabs(z)), prediction = (z >= 0.0 ? 1.0 : e) / (1.0 + e);
+            const double e = exp_nonpositive(-fabs(z)), prediction = sigmoid_given(z, e);
             data_term += (z > 0.0 ? z : 0.0) + log1p(e) - y * z;
             residual[r] = prediction - y;
             b->prediction[r] = prediction;
@@ -622,7 +614,7 @@ __attribute__((target("avx2,fma"))) static BatchSums score_batch_avx2(const Batc
 
 static BatchSums score_batch(const Batch *b, double *residual) {
 #ifdef WITH_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return score_batch_avx2(b, residual);
+    if (fast_cpu()) return score_batch_avx2(b, residual);
 #endif
     return score_batch_baseline(b, residual);
 }
@@ -683,7 +675,8 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
     const Py_ssize_t n = views[0].len / 4;
     if (!buffer_of(o[1], &views[1], 0, 0, 4, n, "items") || !buffer_of(o[2], &views[2], 0, 1, 8, n, "y") ||
         !buffer_of(o[3], &views[3], 0, 1, 8, n, "offsets") ||
-        !buffer_of(o[6], &views[6], 0, 1, 8, -1, "user_bias") || !buffer_of(o[7], &views[7], 0, 1, 8, -1, "item_bias") ||
+        !buffer_of(o[6], &views[6], 0, 1, 8, -1, "user_bias") ||
+        !buffer_of(o[7], &views[7], 0, 1, 8, -1, "item_bias") ||
         !buffer_of(o[8], &views[8], 1, 1, 8, n, "prediction") ||
         !buffer_of(o[9], &views[9], 1, 1, 8, n_users * k, "user_gradient") ||
         !buffer_of(o[10], &views[10], 1, 1, 8, n_items * k, "item_gradient") ||
@@ -774,7 +767,7 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
     const double *grad = views[1].buf;
     Py_BEGIN_ALLOW_THREADS
 #ifdef WITH_AVX2
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (fast_cpu())
         adam_avx2(ADAM_CALL);
     else
 #endif

@@ -157,7 +157,7 @@ class RowSystems:
         self._grouped = dual_groups, primal_blocks
         if d == 0:
             return self._grouped
-        use_dual = bool(self.reg_diag.min() + RIDGE >= _DUAL_MIN_REG)
+        use_dual = _dual_form_applies(self.reg_diag)
         by_count = np.argsort(counts, kind="stable")
         by_count = by_count[counts[by_count] > 0]
         if use_dual:
@@ -237,8 +237,8 @@ class RowSystems:
         low, high = clip if clip is not None else (-np.inf, np.inf)
         sums = kernels.compiled.als_half_step(
             np.ascontiguousarray(design, dtype=float), np.ascontiguousarray(column_offset, dtype=float), self._indptr,
-            self._columns, self._values, np.ascontiguousarray(offsets, dtype=float), np.ascontiguousarray(reg), True,
-            solution, float(low), float(high))
+            self._columns, self._values, np.ascontiguousarray(offsets, dtype=float), np.ascontiguousarray(reg),
+            _dual_form_applies(reg), solution, float(low), float(high))
         if clip is None:
             return None
         return HalfStepFit(*sums, count=len(self._values))
@@ -348,6 +348,11 @@ class _Residuals:
 def _real(per_slot: np.ndarray, group: _Group) -> np.ndarray:
     """A group's values (rows x slots) at its real slots, flat in row order."""
     return per_slot.ravel() if group.real is None else per_slot[group.real]
+
+
+def _dual_form_applies(reg_diag: np.ndarray) -> bool:
+    """Whether rows with fewer ratings than unknowns are solved in the dual form, which divides by D."""
+    return bool(reg_diag.min() + RIDGE >= _DUAL_MIN_REG)
 
 
 def _split(rows: np.ndarray, per_part: int) -> list[np.ndarray]:

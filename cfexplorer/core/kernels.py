@@ -17,7 +17,7 @@ except ImportError:
 
 
 def describe() -> str:
-    """One line for `cfexplorer info` and the About box: which form the hot loops run in."""
+    """One line for `cfexplorer --version` and the About box: which form the hot loops run in."""
     if compiled is not None:
         return "compiled kernels (core/_kernels.c)"
     return "numpy only (the compiled kernels were not built: no C compiler at install, or CFEXPLORER_NO_KERNELS)"

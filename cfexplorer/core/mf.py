@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import kernels
-from .als import RowSystems
+from .als import HalfStepFit, RowSystems
 from .base import RatingModel
 from .optim import Adam, GradientDescent
 from .ratings import RatingScale, Ratings
@@ -72,6 +72,10 @@ class _Evaluation:
     def report(self, model, y: np.ndarray) -> dict:
         """The training scores of these predictions."""
         return self.train if self.train is not None else model._report(y, model._clipped(self.prediction))
+
+    def regularization(self, model) -> float:
+        """J's regularization term at these parameters."""
+        return self.reg_term if self.reg_term is not None else model._reg_term()
 
 
 class TrainingDiverged(FloatingPointError):
@@ -251,7 +255,7 @@ class MatrixFactorization(RatingModel):
             # very scores, so it costs nothing more; ALS and mini-batches pay one pass over the ratings.
             with np.errstate(over="ignore", invalid="ignore"):
                 current = self._evaluate(rated, full_batch)
-                reg_term = current.reg_term if current.reg_term is not None else self._reg_term()
+                reg_term = current.regularization(self)
             if not (np.isfinite(current.data_term) and np.isfinite(reg_term)):
                 raise TrainingDiverged("The cost at the starting parameters is infinite or NaN: the starting "
                                        "factors or biases are too large for these ratings.")
@@ -272,7 +276,7 @@ class MatrixFactorization(RatingModel):
                     self._gradient_epoch(rated, optimizer, rng, current if full_batch else None)
                     current = self._evaluate(rated, full_batch)
                     data_term = current.data_term
-                    reg_term = current.reg_term if current.reg_term is not None else self._reg_term()
+                    reg_term = current.regularization(self)
             if not (np.isfinite(data_term) and np.isfinite(reg_term)):
                 self._params.update(previous)
                 raise TrainingDiverged(self._divergence_message(epoch))
@@ -513,8 +517,9 @@ class MatrixFactorization(RatingModel):
             float(self.reg), float(self.bias_reg), prediction, gradients["user_factors"], gradients["item_factors"],
             gradients.get("user_bias", none), gradients.get("item_bias", none))
         train = None
-        if self.loss_ != "bce" and len(data):
-            train = {"rmse": float(np.sqrt(squared_errors / len(data))), "mae": float(absolute_errors / len(data))}
+        if self.loss_ != "bce":
+            train = HalfStepFit(squared_errors=squared_errors, absolute_errors=absolute_errors,
+                                count=len(data)).report()
         reg_term = float(0.5 * (self.reg * factor_squares + self.bias_reg * bias_squares))
         return _Evaluation(data_term, prediction, gradients=gradients, train=train, reg_term=reg_term)
 
