@@ -57,38 +57,62 @@ class FrameScatter(pg.ScatterPlotItem):
 
     pyqtgraph finds each point's pre-rendered symbol in its atlas one point at a time, in Python: 25 ms
     for MovieLens's 9,724 movies, twice that while training competes for the GIL. Here each distinct
-    (brush, size) is looked up once and handed to its points by index. Points with a symbol or pen of
-    their own, and hover styles, take pyqtgraph's own way."""
+    (brush, size) is looked up once and handed to its points by index: :meth:`restyle` when the caller
+    numbers the styles itself (the factor plot's frames), ``updateSpots`` otherwise. Points with a symbol
+    or pen of their own, and hover styles, take pyqtgraph's own way."""
 
     @qt_virtual(None)
     def paint(self, *args):
-        super().paint(*args)  # pyqtgraph's paint, which calls updateSpots below
+        super().paint(*args)  # pyqtgraph's paint
+
+    def _one_symbol_and_pen(self, table) -> bool:
+        return (bool(self.opts["pxMode"] and self.opts["useCache"]) and not self.opts["hoverable"]
+                and bool(np.equal(table["symbol"], None).all()) and bool(np.equal(table["pen"], None).all()))
+
+    def restyle(self, points, codes: np.ndarray, brushes: np.ndarray, sizes: np.ndarray):
+        """Give ``points`` (a mask or indices of this scatter's points) brush ``brushes[codes]`` and size
+        ``sizes[codes]``: each style used looked up once in the atlas, with no sort or Python pass over the
+        points (restyling MovieLens 25M's 59,047 movies by object identity took 10 ms of each frame)."""
+        table = self.data
+        if not self._one_symbol_and_pen(table):
+            table["brush"][points] = brushes[codes]
+            table["size"][points] = sizes[codes]
+            table["sourceRect"][points] = 0
+            super().updateSpots()
+            return
+        used = np.flatnonzero(np.bincount(codes, minlength=len(brushes)))
+        rects = np.zeros(len(brushes), dtype=table.dtype["sourceRect"])
+        if len(used):
+            rects[used] = self.fragmentAtlas[[(self.opts["symbol"], sizes[i], self.opts["pen"], brushes[i])
+                                              for i in used]]
+        table["brush"][points] = brushes[codes]
+        table["size"][points] = sizes[codes]
+        table["sourceRect"][points] = rects[codes]
+        self._maybeRebuildAtlas()
+        self._updateMaxSpotSizes(data=table)
+        self.invalidate()
 
     def updateSpots(self, dataSet=None):
         table = self.data if dataSet is None else dataSet
-        if (not (self.opts["pxMode"] and self.opts["useCache"]) or self.opts["hoverable"]
-                or any(value is not None for value in table["symbol"])
-                or any(value is not None for value in table["pen"])):
+        stale = np.flatnonzero(table["sourceRect"]["w"] == 0)
+        if not len(stale) or not self._one_symbol_and_pen(table):
             super().updateSpots(dataSet)
             return
-        stale = np.flatnonzero(table["sourceRect"]["w"] == 0)
-        if len(stale):
-            brushes = table["brush"][stale]
-            sizes = table["size"][stale]
-            sizes = np.where(sizes == -1, self.opts["size"], sizes)  # -1: the scatter's own size
-            _, brush_codes = np.unique(np.fromiter(map(id, brushes), dtype=np.int64, count=len(stale)),
-                                       return_inverse=True)
-            size_values, size_codes = np.unique(sizes, return_inverse=True)
-            _, first, inverse = np.unique(brush_codes * len(size_values) + size_codes, return_index=True,
-                                          return_inverse=True)
-            styles = [(self.opts["symbol"], sizes[i], self.opts["pen"],
-                       self.opts["brush"] if brushes[i] is None else brushes[i]) for i in first]
-            rects = np.array(self.fragmentAtlas[styles], dtype=table.dtype["sourceRect"])
-            table["sourceRect"][stale] = rects[inverse]
-            self._maybeRebuildAtlas()
+        brushes = table["brush"][stale]
+        sizes = table["size"][stale]
+        sizes = np.where(sizes == -1, self.opts["size"], sizes)  # -1: the scatter's own size
+        _, brush_codes = np.unique(np.fromiter(map(id, brushes), dtype=np.int64, count=len(stale)),
+                                   return_inverse=True)
+        size_values, size_codes = np.unique(sizes, return_inverse=True)
+        _, first, inverse = np.unique(brush_codes * len(size_values) + size_codes, return_index=True,
+                                      return_inverse=True)
+        styles = [(self.opts["symbol"], sizes[i], self.opts["pen"],
+                   self.opts["brush"] if brushes[i] is None else brushes[i]) for i in first]
+        rects = np.array(self.fragmentAtlas[styles], dtype=table.dtype["sourceRect"])
+        table["sourceRect"][stale] = rects[inverse]
+        self._maybeRebuildAtlas()
         self._updateMaxSpotSizes(data=table)
-        if len(stale):
-            self.invalidate()
+        self.invalidate()
 
 
 class FactorPlot(pg.PlotWidget):
@@ -137,6 +161,7 @@ class FactorPlot(pg.PlotWidget):
         self.labels_hidden = 0  # names not drawn because they would cover another (see _place_labels)
         self._axis_titles: dict = {}  # axis -> (title, shorter titles for a small plot, …)
         self._styles: dict = {}  # kind -> (palette, styles, sizes) last drawn
+        self._sizes_ranked: dict = {}  # kind -> (sizes, distinct sizes, each point's rank among them)
         self.visible_kinds = {ITEM_KIND}
         self.hovered = ("", -1)
         self._mouse_proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
@@ -161,41 +186,41 @@ class FactorPlot(pg.PlotWidget):
         self.coordinates[kind] = xy
         self._point_indexes.pop(kind, None)
         scatter = self.scatters[kind]
-        brushes = np.empty(len(palette), dtype=object)
-        brushes[:] = palette
         shown = self._styles.get(kind)
         if shown is not None and shown[0] is palette and len(shown[1]) == len(xy) == len(scatter.data):
             restyle = (shown[1] != styles) | (shown[2] != sizes)
         else:
             # New points, in the scatter's default style first: setData's list of brushes alone would
-            # cost 9 ms for 9,724 points (numpy probes each QBrush as a sequence); an object array goes
-            # into the table at once.
+            # cost 9 ms for 9,724 points (numpy probes each QBrush as a sequence).
             scatter.setData(x=xy[:, 0], y=xy[:, 1], symbol=SYMBOLS[kind])
             restyle = np.ones(len(xy), dtype=bool)
-        self._update_points(scatter, xy, restyle, brushes[styles[restyle]], sizes[restyle])
-        self._styles[kind] = (palette, styles, sizes)
-
-    @staticmethod
-    def _update_points(scatter: pg.ScatterPlotItem, xy, restyle, brushes, sizes):
-        """New coordinates for a scatter's points; new brushes and sizes for the ``restyle`` mask.
-
-        Writes the scatter's own point table (pyqtgraph 0.14, pinned; tests/ui/test_factor_plot.py
-        compares the pixels with pyqtgraph's own setData). Resetting ``sourceRect`` is how pyqtgraph
-        marks a point whose symbol must be looked up again in its atlas; ``updateSpots`` looks up only those."""
         table = scatter.data
         table["x"] = xy[:, 0]
         table["y"] = xy[:, 1]
         if restyle.any():
-            table["brush"][restyle] = brushes
-            table["size"][restyle] = sizes
-            table["sourceRect"][restyle] = 0
-            scatter.updateSpots()
-        # What ScatterPlotItem.addPoints does once its table is filled: new bounds, repaint.
+            # style code = palette entry × number of sizes + size's rank: one code per (brush, size)
+            size_values, size_ranks = self._size_ranks(kind, sizes)
+            codes = styles[restyle] * len(size_values) + size_ranks[restyle]
+            brushes = np.empty(len(palette) * len(size_values), dtype=object)
+            brushes[:] = [brush for brush in palette for _ in size_values]
+            scatter.restyle(restyle, codes, brushes, np.tile(size_values, len(palette)))
+        # What ScatterPlotItem.addPoints does once its table is filled: new bounds, repaint (pyqtgraph 0.14,
+        # pinned; tests/ui/test_factor_plot.py compares the pixels with pyqtgraph's own setData).
         scatter.prepareGeometryChange()
         scatter.informViewBoundsChanged()
         scatter.bounds = [None, None]
         scatter.invalidate()
         scatter.sigPlotChanged.emit(scatter)
+        self._styles[kind] = (palette, styles, sizes)
+
+    def _size_ranks(self, kind: str, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the distinct sizes, each point's rank among them), sorted once for as long as the sizes stay the
+        same (every frame of a run: sizes follow rating counts, not training)."""
+        known = self._sizes_ranked.get(kind)
+        if known is None or not np.array_equal(known[0], sizes):
+            known = (sizes, *np.unique(sizes, return_inverse=True))
+            self._sizes_ranked[kind] = known
+        return known[1], known[2]
 
     def set_visible_kinds(self, kinds):
         self.visible_kinds = set(kinds)

@@ -137,6 +137,40 @@ def test_the_frame_scatter_draws_what_pyqtgraphs_scatter_draws(qtbot, style):
     np.testing.assert_array_equal(images[0], images[1])
 
 
+@pytest.mark.parametrize("pens", ["one pen", "pen per point"])
+def test_restyle_by_style_codes_draws_what_pyqtgraph_draws(qtbot, pens):
+    """FrameScatter.restyle gives points (brush, size) by code; with a pen per point it takes pyqtgraph's way."""
+    rng = np.random.default_rng(8)
+    xy = rng.normal(size=(300, 2))
+    size_values = np.array([6.0, 9.0, 13.5])
+    brushes = np.array([brush for brush in DIVERGING for _ in size_values], dtype=object)
+    sizes = np.tile(size_values, len(DIVERGING))
+    codes = rng.integers(0, len(brushes), 300)
+    restyled = rng.random(300) < 0.5
+    options = {"x": xy[:, 0], "y": xy[:, 1], "size": 7.0, "brush": [DIVERGING[3]] * 300}
+    if pens == "pen per point":
+        options["pen"] = [pg.mkPen(0, 0, 0), pg.mkPen(200, 0, 0, width=2)] * 150
+    final_brushes = np.where(restyled, brushes[codes], options["brush"])
+    final_sizes = np.where(restyled, sizes[codes], 7.0)
+    images = []
+    for way in ("restyle", "pyqtgraph"):
+        plot = shown_alone(qtbot, pg.PlotWidget(), 360, 280)
+        scatter = (FrameScatter if way == "restyle" else pg.ScatterPlotItem)(
+            pxMode=True, pen=pg.mkPen(60, 60, 60, 120, width=0.5))
+        plot.addItem(scatter)
+        if way == "restyle":
+            scatter.setData(**options)
+            scatter.restyle(restyled, codes[restyled], brushes, sizes)
+            assert all(scatter.data["brush"][i] is final_brushes[i] for i in range(300))
+            size = scatter.data["size"]
+            np.testing.assert_array_equal(np.where(size == -1, scatter.opts["size"], size), final_sizes)
+        else:
+            scatter.setData(**{**options, "brush": list(final_brushes), "size": final_sizes})
+        plot.getViewBox().setRange(xRange=(-3, 3), yRange=(-3, 3), padding=0)
+        images.append(pixels(plot))
+    np.testing.assert_array_equal(images[0], images[1])
+
+
 def test_names_that_would_cover_one_placed_before_are_not_drawn_and_counted(qtbot):
     """A cluster of 30 named points: the first names in the list (the selection, the most rated) are drawn,
     a name that would cover one already drawn is not, and how many are hidden is told. The hovered point's
