@@ -132,17 +132,22 @@ def pca(factors: np.ndarray, n_components: int = 2, reference_components: np.nda
     """
     factors = np.asarray(factors, dtype=float)
     n, k = factors.shape
-    mean = factors.mean(axis=0) if n else np.zeros(k)
-    centred = factors - mean
+    # Sums by matrix products and no centred copy of the rows: the mean by numpy's reduction and the
+    # centring took 2 of a 25M frame's 3.6 ms.
+    mean = np.ones(n) @ factors / n if n else np.zeros(k)
     components = np.zeros((n_components, k))
     ratio = np.zeros(n_components)
     if n and k:
         if n >= k:
-            variance, vectors = np.linalg.eigh(centred.T @ centred)
+            scatter = factors.T @ factors - n * np.outer(mean, mean)
+            if np.trace(scatter) <= 1e-6 * n * (mean @ mean):  # rows far from the origin, close together:
+                centred = factors - mean  # the difference above lost their spread to rounding
+                scatter = centred.T @ centred
+            variance, vectors = np.linalg.eigh(scatter)
             order = np.argsort(variance)[::-1]
             variance, vt = np.clip(variance[order], 0.0, None), vectors[:, order].T
         else:
-            _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+            _, singular, vt = np.linalg.svd(factors - mean, full_matrices=False)
             variance = singular**2
         m = min(n_components, len(variance))
         components[:m] = vt[:m]
@@ -155,7 +160,7 @@ def pca(factors: np.ndarray, n_components: int = 2, reference_components: np.nda
     if reference_components is not None and reference_components.shape == components.shape:
         agree = np.sign(np.sum(components * reference_components, axis=1))
         components *= np.where(agree == 0, 1.0, agree)[:, None]
-    return PcaResult(centred @ components.T, components, ratio, mean)
+    return PcaResult(factors @ components.T - mean @ components.T, components, ratio, mean)
 
 
 def raw_axes(factors: np.ndarray, x: int, y: int) -> np.ndarray:
