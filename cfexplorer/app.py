@@ -218,7 +218,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.lesson_dock.setWidget(self.lesson_panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lesson_dock)
         self.lesson_dock.hide()
-        self.factor_dock.visibilityChanged.connect(self.factor_space.set_tab_in_front)
+        self.factor_dock.visibilityChanged.connect(self._on_factor_dock_shown)
         self.curves_dock.raise_()
         self.resizeDocks([self.curves_dock], [340], Qt.Orientation.Vertical)
         self.resizeDocks([self.training_dock], [400], Qt.Orientation.Horizontal)
@@ -544,18 +544,15 @@ class MainWindow(GridEditingMixin, QMainWindow):
         if not self._grid_refresh_timer.isActive():
             self._grid_refresh_timer.start()
 
-    def _show_pending_predictor(self, factor_space_now: bool = False):
+    def _show_pending_predictor(self, factor_space_delay_ms: int = GRID_REFRESH_MS // 2):
         self._grid_refresh_timer.stop()
         if self._pending_predictor is not None:
             self.table.set_predictor(self._pending_predictor)
             self.factor_tables.show_predictor(self._pending_predictor)
-            # The factor space draws half a refresh later: painted with the grid (20 ms for 160 cells while
+            # The factor space draws apart from the grid: painted with the grid (20 ms for 160 cells while
             # training) its frame (another 20) made one stall of 50 ms; apart, each is its own short one.
             self._pending_factor_frame = self._pending_predictor
-            if factor_space_now:
-                self._show_pending_factor_frame()
-            else:
-                QTimer.singleShot(GRID_REFRESH_MS // 2, self._show_pending_factor_frame)
+            QTimer.singleShot(factor_space_delay_ms, self._show_pending_factor_frame)
             self._pending_predictor = None
             self.explain_panel.schedule_refresh()
 
@@ -564,14 +561,21 @@ class MainWindow(GridEditingMixin, QMainWindow):
         if predictor is not None:  # not drawn yet, and not forgotten since (Reset, a failed run)
             self.factor_space.show_model(predictor, self.table.ratings)
 
+    def _on_factor_dock_shown(self, in_front: bool):
+        if in_front:  # a frame still waiting for its turn is the one to show, not the one before it
+            self._show_pending_factor_frame()
+        self.factor_space.set_tab_in_front(in_front)
+
     def _on_run_ended(self, model, reason):
         if reason in self.training_panel.LEFT_BEHIND:
             # A run left behind: what it left waiting for the next refresh is not wanted any more.
             self._grid_refresh_timer.stop()
             self._pending_predictor = self._pending_factor_frame = None
         else:
-            # The last update of a run must show at once, not when the throttled refresh comes round.
-            self._show_pending_predictor(factor_space_now=True)
+            # The last update of a run must show at once, not when the throttled refresh comes round; its
+            # factor-space frame on the event loop's next pass, after the grid has painted (together: 60 ms
+            # on MovieLens 25M's shape).
+            self._show_pending_predictor(factor_space_delay_ms=0)
         self.factor_space.end_run()
         self.explain_panel.refresh()
 
@@ -862,7 +866,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
         return self.training_panel.train() and self.wait_for_training(timeout_s)
 
     def wait_for_training(self, timeout_s: float = 120.0) -> bool:
-        """Return when the current run ends (its end arrives as a queued signal, so none is missed)."""
+        """Return when the current run ends (its end arrives as a queued signal, so none is missed), its last
+        frame drawn in the factor space."""
         from PySide6.QtCore import QEventLoop
 
         if not self.training_panel.controller.is_active:
@@ -872,6 +877,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         QTimer.singleShot(int(timeout_s * 1000), loop.quit)
         loop.exec()
         self.training_panel.sig_run_ended.disconnect(loop.quit)
+        self._show_pending_factor_frame()  # the run's last, due on the event loop's next pass
         return not self.training_panel.controller.is_active
 
     # --- help ----------------------------------------------------------------------------------------------

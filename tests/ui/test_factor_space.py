@@ -276,3 +276,19 @@ def test_reset_while_a_frame_waits_to_be_drawn_leaves_the_factor_space_empty(qtb
     qtbot.wait(2 * GRID_REFRESH_MS)
     assert view.embedding is None and window.table.predictor is None
     assert not panel.controller.is_active
+
+
+def test_the_factor_space_brought_forward_as_a_run_ends_shows_the_runs_last_frame(qtbot, window):
+    """A run's last frame is drawn on the event loop's pass after the grid's; bringing the factor space
+    forward before that pass (a lesson's Next, a click queued behind the run's end) must show that frame,
+    not the one before it."""
+    window.open_preset("course")
+    window.curves_dock.raise_()
+    panel, view = window.training_panel, window.factor_space
+    panel.epochs.setValue(40)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert window._pending_factor_frame is not None  # the last frame is due on the next pass
+    window.factor_dock.raise_()
+    assert view.embedding is not None and view.embedding.epoch == 40
+    np.testing.assert_array_equal(view.embedding.items.factors, panel.model.item_factors_)
