@@ -129,6 +129,15 @@ def test_search_finds_and_selects_a_user(qtbot, trained):
     assert trained.grid.selected_entries(0) == [users.index("Action fan 2")]
 
 
+def test_the_find_box_completes_names_as_they_are_typed(qtbot, trained):
+    view = trained.factor_space
+    qtbot.mouseClick(view.search, Qt.MouseButton.LeftButton)  # the names go into the completer now
+    qtbot.keyClicks(view.search, "fan 2")
+    completer = view.search.completer()
+    found = {completer.completionModel().index(row, 0).data() for row in range(completer.completionCount())}
+    assert "Action fan 2" in found and all("fan 2" in name.lower() for name in found)
+
+
 def test_raw_factor_axes_and_colour_choices(qtbot, trained):
     view = trained.factor_space
     view.projection.setCurrentIndex(view.projection.findData("factors"))
