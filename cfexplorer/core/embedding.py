@@ -91,7 +91,7 @@ class Embedding:
         summaries = ratings.summaries()  # made once per ratings (while a large file opens, off the GUI thread)
         items = EmbeddingTable(ratings.item_titles(), np.zeros((ratings.n_items, 0)), None,
                                summaries.item_counts, summaries.item_means, genres)
-        users = EmbeddingTable(ratings.user_labels.astype(str).astype(object), np.zeros((ratings.n_users, 0)), None,
+        users = EmbeddingTable(ratings.user_names(), np.zeros((ratings.n_users, 0)), None,
                                summaries.user_counts, summaries.user_means)
         return cls(items, users)
 

@@ -47,9 +47,11 @@ def grid_summary(ratings: Ratings) -> tuple:
 def prepare_for_grid(ratings: Ratings) -> Ratings:
     """Do in advance, in any thread, what showing ``ratings`` in the grid costs in O(n log n): the sorted cell
     index and the counts and means. Opening 25 million ratings, that is half a minute of sorting and
-    counting that the GUI thread would otherwise spend frozen after the progress dialog has closed."""
+    counting that the GUI thread would otherwise spend frozen after the progress dialog has closed. The
+    users' names as text too, which the factor space and its tables show (50 ms at 162,541 users)."""
     cell_index(ratings)
     grid_summary(ratings)
+    ratings.user_names()
     return ratings
 
 

@@ -135,3 +135,8 @@ def test_summaries_are_computed_once_read_only_and_shared_with_the_factor_space_
     titles = ratings.item_titles()
     titles[0] = "changed"  # a copy: the next caller still gets the names
     assert list(ratings.item_titles()) == ["x", "y"]
+    names = ratings.user_names()
+    assert list(names) == [str(label) for label in ratings.user_labels] and all(type(n) is str for n in names)
+    assert ratings.user_names() is names and rows.users.names is names  # made once, shared
+    with pytest.raises(ValueError):
+        names[0] = "changed"
