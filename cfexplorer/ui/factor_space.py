@@ -494,7 +494,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             self.plot.view_box.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
             self._update_panels()
             return
-        stacked = np.vstack([embedding.table(kind).factors for kind in kinds])
+        stacked = np.vstack([embedding.table(kind).factors for kind in kinds]) if len(kinds) > 1 else \
+            embedding.table(kinds[0]).factors
         xy, axis_names = self._project(kinds, stacked)
         start = 0
         for kind in kinds:
