@@ -73,6 +73,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._layout_note = ("", "")  # (method, text): how the last t-SNE or UMAP ended, for the status line
         self.umap_module = UMAP_MODULE  # where the child process finds UMAP (tests hand in a stand-in)
         self._embedding_number = 0  # counts the embeddings shown: what a layout result was computed for
+        self._projected_as = self._drawn_as = None  # the projection of the coordinates computed, and drawn
         self._clusters: dict = {}  # kind -> k-means labels of the embedding shown
         self._previous_clusters: dict = {}  # kind -> labels of the previous frame, where the next one starts
         self._rows = None  # movies and users without factors, for the ratings in _rows_from
@@ -497,6 +498,9 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         stacked = np.vstack([embedding.table(kind).factors for kind in kinds]) if len(kinds) > 1 else \
             embedding.table(kinds[0]).factors
         xy, axis_names = self._project(kinds, stacked)
+        if self._projected_as != self._drawn_as:  # a t-SNE's axes span tens where a PCA's span one or two
+            refit_view = True
+        self._drawn_as = self._projected_as
         start = 0
         for kind in kinds:
             n = len(embedding.table(kind))
@@ -512,8 +516,11 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._update_panels()
 
     def _project(self, kinds, stacked):
+        """(2-D coordinates, axis titles); ``_projected_as`` says which projection they are (PCA stands in
+        for a t-SNE or UMAP not computed yet for these factors)."""
         method = self.projection.currentData()
         key = (method, kinds)
+        self._projected_as = method
         if method == "factors":
             x, y = self.x_axis.value() - 1, self.y_axis.value() - 1
             return raw_axes(stacked, x, y), (f"factor {x + 1}", f"factor {y + 1}")
@@ -521,6 +528,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             cached = self._layout_cache.get((method, kinds))
             if cached is not None and cached[0] == self._layout_key(kinds) and len(cached[1]) == len(stacked):
                 return cached[1], (f"{LAYOUTS[method]} 1", f"{LAYOUTS[method]} 2")
+            self._projected_as = "pca"
             # One layout at a time: the one asked for now replaces one still computing for another choice.
             if self.layout_job.key != (self._layout_key(kinds), method, kinds) and not self._training \
                     and self.layout_available(method):

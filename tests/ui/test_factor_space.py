@@ -224,6 +224,26 @@ def test_tsne_runs_in_the_background_and_can_be_cancelled(qtbot, trained):
     assert np.isfinite(view.coordinates(ITEM_KIND)).all() and len(view.coordinates(ITEM_KIND)) == 10
 
 
+def test_pca_standing_in_for_a_tsne_not_computed_yet_is_framed_as_pca(qtbot, trained):
+    """A t-SNE's axes span tens; PCA's points, drawn while the next model's t-SNE is not computed yet, must
+    not sit squeezed in the middle of them."""
+    view, panel = trained.factor_space, trained.training_panel
+    view.projection.setCurrentIndex(view.projection.findData("tsne"))
+    qtbot.waitUntil(lambda: not view.layout_job.running, timeout=60_000)
+    assert "t-SNE 1" in view.plot.getAxis("bottom").labelText
+    tsne_width = np.ptp(view.coordinates(ITEM_KIND)[:, 0])
+    panel.epochs.setValue(20)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    trained._show_pending_factor_frame()  # the run's last frame: PCA while its t-SNE is computed
+    assert view.plot.getAxis("bottom").labelText.startswith("PC1")
+    xy = view.coordinates(ITEM_KIND)
+    (left, right), (bottom, top) = view.plot.view_box.viewRange()
+    assert left <= xy[:, 0].min() and xy[:, 0].max() <= right and bottom <= xy[:, 1].min() and xy[:, 1].max() <= top
+    assert right - left < 3 * np.ptp(xy[:, 0]) < tsne_width  # framed as PCA, not as the t-SNE before it
+    view.layout_job.cancel()
+
+
 def test_a_factor_tab_behind_the_loss_curves_draws_nothing_until_it_comes_to_the_front(qtbot, window):
     window.open_preset("planted")
     window.curves_dock.raise_()
