@@ -54,7 +54,7 @@ from . import metrics
 from .als import RowSystems
 from .base import RatingModel
 from .gibbs import GaussianWishart, KeptSamples, LowRankSum, noise_precision_posterior
-from .mf import EpochRecord, TrainingDiverged
+from .mf import EpochRecord, TrainingDiverged, history_from_state, history_state
 from .ratings import RatingScale, Ratings
 
 MEAN_RANK_PER_FACTOR = 4  # columns of the running mean of w . x, per factor
@@ -251,7 +251,7 @@ class BayesianMF(RatingModel):
             "product_left": self.product_left_, "product_right": self.product_right_,
             "kept_user_rows": np.stack(kept_users) if self.kept_samples_ else kept_users,
             "kept_item_rows": np.stack(kept_items) if self.kept_samples_ else kept_items,
-            "history": np.array([[r.epoch, r.data_term, r.reg_term, r.total] for r in self.history_]).reshape(-1, 4),
+            **history_state(self.history_),
         }
 
     @classmethod
@@ -284,8 +284,7 @@ class BayesianMF(RatingModel):
         model._set_learned(arrays["user_rows"], arrays["item_rows"], arrays["product_left"],
                            arrays["product_right"],
                            tuple(zip(arrays["kept_user_rows"], arrays["kept_item_rows"])), int(n_averaged))
-        model.history_ = [EpochRecord(int(epoch), data_term, reg_term, total)
-                          for epoch, data_term, reg_term, total in np.asarray(state.get("history", np.empty((0, 4))))]
+        model.history_ = history_from_state(state)
         return model
 
 

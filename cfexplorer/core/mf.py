@@ -97,6 +97,52 @@ class EpochRecord:
     snapshot: dict | None = None
 
 
+SCORE_PLACES = ("train", "validation")  # where an epoch's scores were measured: EpochRecord's two tables
+
+
+def history_state(history: list[EpochRecord]) -> dict:
+    """``history`` as a saved state keeps it: J's terms of each epoch, and each score on the training and
+    validation ratings with whether that epoch measured it (a reopened project shows the curves and figures
+    it was saved with). Every value finite, as a project's model must be."""
+    names = sorted({(where, metric) for record in history for where in SCORE_PLACES
+                    for metric in getattr(record, where)})
+    scores, measured = np.zeros((len(history), len(names))), np.zeros((len(history), len(names)))
+    for row, record in enumerate(history):
+        for column, (where, metric) in enumerate(names):
+            value = getattr(record, where).get(metric)
+            if value is not None and math.isfinite(value):
+                scores[row, column], measured[row, column] = value, 1.0
+    return {"history": np.array([[r.epoch, r.data_term, r.reg_term, r.total] for r in history]).reshape(-1, 4),
+            "history_score_names": [f"{where} {metric}" for where, metric in names],
+            "history_scores": scores, "history_measured": measured}
+
+
+def history_from_state(state: dict) -> list[EpochRecord]:
+    """The records :func:`history_state` kept (a state saved before scores were kept has J's terms only);
+    ValueError where the state's arrays do not agree."""
+    terms = np.asarray(state.get("history", np.empty((0, 4))), dtype=float)
+    if terms.ndim != 2 or terms.shape[1] != 4:
+        raise ValueError(f"its history is of shape {terms.shape}, not (epochs, 4)")
+    names = state.get("history_score_names", [])
+    if not isinstance(names, list) or not all(
+            isinstance(name, str) and name.partition(" ")[0] in SCORE_PLACES and name.partition(" ")[2]
+            for name in names):
+        raise ValueError("its history's score names are not all 'train <metric>' or 'validation <metric>'")
+    scores = np.asarray(state.get("history_scores", np.zeros((len(terms), len(names)))), dtype=float)
+    measured = np.asarray(state.get("history_measured", np.ones(scores.shape)), dtype=float)
+    if scores.shape != (len(terms), len(names)) or measured.shape != scores.shape:
+        raise ValueError(f"its history's scores are of shape {scores.shape}, not {(len(terms), len(names))}")
+    history = []
+    for row, (epoch, data_term, reg_term, total) in enumerate(terms):
+        record = EpochRecord(int(epoch), float(data_term), float(reg_term), float(total))
+        for column, name in enumerate(names):
+            if measured[row, column]:
+                where, _, metric = name.partition(" ")
+                getattr(record, where)[metric] = float(scores[row, column])
+        history.append(record)
+    return history
+
+
 def keep_epoch(model, epoch: int, data_term: float, reg_term: float, train: dict, validation, started: float,
                snapshot_every: int) -> EpochRecord:
     """The record of an epoch, appended to ``model.history_``: scores on ``validation`` (when there is
@@ -678,7 +724,7 @@ class MatrixFactorization(RatingModel):
             "y_range": list(self.y_range_) if self.y_range_ is not None else None,
             "item_offset": self.item_offset_,
             "item_mean": self.item_mean_,
-            "history": np.array([[r.epoch, r.data_term, r.reg_term, r.total] for r in self.history_]).reshape(-1, 4),
+            **history_state(self.history_),
         }
         state.update({f"param_{name}": array for name, array in self._params.items()})
         return state
@@ -702,10 +748,7 @@ class MatrixFactorization(RatingModel):
             key[len("param_"):]: np.array(value, dtype=float) for key, value in state.items() if key.startswith("param_")
         }
         model.n_items_, model.n_users_ = len(model._params["item_factors"]), len(model._params["user_factors"])
-        model.history_ = [
-            EpochRecord(int(epoch), data_term, reg_term, total)
-            for epoch, data_term, reg_term, total in np.asarray(state.get("history", np.empty((0, 4))))
-        ]
+        model.history_ = history_from_state(state)
         model._expose()
         return model
 

@@ -14,7 +14,8 @@ import time
 import numpy as np
 
 from .base import RatingModel
-from .mf import EpochRecord, TrainingDiverged, _logit, keep_epoch, score_residual, squash
+from .mf import (TrainingDiverged, _logit, history_from_state, history_state, keep_epoch, score_residual,
+                 squash)
 from .optim import Adam
 from .ratings import RatingScale, Ratings
 from ..lazy import lazy_import
@@ -199,7 +200,7 @@ class NetworkModel(RatingModel):
             "scale": [self.scale_.low, self.scale_.high, self.scale_.step],
             "y_range": list(self.y_range_) if self.y_range_ is not None else None,
             "shape": [self.n_users_, self.n_items_],
-            "history": np.array([[r.epoch, r.data_term, r.reg_term, r.total] for r in self.history_]).reshape(-1, 4),
+            **history_state(self.history_),
         }
         state.update(self._extra_state())
         state.update({f"param_{name}": array for name, array in self._params.items()})
@@ -218,8 +219,7 @@ class NetworkModel(RatingModel):
         model._params = {key[len("param_"):]: np.array(value, dtype=float)
                          for key, value in state.items() if key.startswith("param_")}
         model._restore_extra(state)
-        model.history_ = [EpochRecord(int(epoch), data_term, reg_term, total)
-                          for epoch, data_term, reg_term, total in np.asarray(state.get("history", np.empty((0, 4))))]
+        model.history_ = history_from_state(state)
         model._expose()
         return model
 

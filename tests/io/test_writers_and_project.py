@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from cfexplorer.core.mf import MatrixFactorization
+from cfexplorer.core.models import make_model
+from cfexplorer.core.ratings import train_test_split
 from cfexplorer.core.synthetic import planted_tastes
 from cfexplorer.io.project import Project, load_project, save_project
 from cfexplorer.io.readers import RatingsFileError, read_ratings
@@ -40,6 +42,24 @@ def test_project_round_trip_keeps_data_settings_and_model(tmp_path, ratings):
     restored = MatrixFactorization.from_state(project.model_state)
     np.testing.assert_array_equal(restored.predict_matrix(), model.predict_matrix())
     assert [r.total for r in restored.history_] == pytest.approx([r.total for r in model.history_])
+
+
+@pytest.mark.parametrize("kind", ["mf", "dot_bias", "neural", "bayes", "biases"])
+def test_a_reopened_project_keeps_every_epochs_training_and_validation_scores(tmp_path, kind):
+    """The loss plot's validation curves and the cost line's RMSE come from these: a project reopened
+    without them showed J alone."""
+    ratings = planted_tastes(n_users=30, n_items=12, density=0.6, seed=1)
+    train, validation = train_test_split(ratings, 0.2, seed=0)
+    model = make_model(kind, n_epochs=4, n_factors=2).fit(train, validation)
+    assert all(record.validation for record in model.history_)
+    path = tmp_path / f"{kind}.cfx"
+    save_project(path, Project(ratings, {}, model.get_state()))
+    restored = load_project(path).model
+    assert [r.epoch for r in restored.history_] == [r.epoch for r in model.history_]
+    for again, record in zip(restored.history_, model.history_):
+        assert again.train == pytest.approx(record.train) and again.validation == pytest.approx(record.validation)
+        assert (again.data_term, again.reg_term, again.total) == pytest.approx(
+            (record.data_term, record.reg_term, record.total))
 
 
 def test_a_failed_save_leaves_the_previous_file(tmp_path, ratings, monkeypatch):

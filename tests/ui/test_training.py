@@ -452,6 +452,26 @@ def test_validation_curves_follow_rmse_and_mae(qtbot, window):
     assert "validation RMSE" in panel.loss_plot.describe_epoch(80)
 
 
+def test_a_reopened_project_shows_its_validation_curves_and_scores(qtbot, window, tmp_path):
+    window.open_preset("planted")
+    panel = window.training_panel
+    panel.validation.setValue(0.2)
+    panel.epochs.setValue(30)
+    run_to_end(qtbot, window)
+    epochs, rmse = panel.loss_plot.curve_data("validation")
+    cost_line = panel.cost_label.text()
+    path = tmp_path / "validated.cfx"
+    assert window.save_to(path)
+    window.open_preset("course")
+    assert not panel.loss_plot.validation_shown
+    assert window.open_file(path)
+    assert panel.loss_plot.validation_shown  # the plot of the held-out RMSE and MAE, below J's
+    again_epochs, again_rmse = panel.loss_plot.curve_data("validation")
+    assert list(again_epochs) == list(epochs) and np.allclose(again_rmse, rmse)
+    assert "train RMSE" in panel.cost_label.text() and "val RMSE" in panel.cost_label.text()
+    assert cost_line.split("val RMSE")[1] in panel.cost_label.text()
+
+
 def test_the_app_runs_each_blas_call_in_its_own_thread(window):
     """A BLAS pool of several threads makes the GUI thread's small numpy calls (the factor space's PCA)
     wait behind the training thread's; the app keeps numpy's BLAS to the calling thread."""
