@@ -403,9 +403,28 @@ class FactorPlot(pg.PlotWidget):
             return
         x, y = self.coordinates[kind][index]
         self.hover_text.setText(text)
+        self.hover_text.setAnchor(self._hover_anchor(x, y))
         self.hover_text.setPos(x, y)
         self.hover_text.show()
         self.hover_marker.setData(x=[x], y=[y])
+
+    def _hover_anchor(self, x: float, y: float) -> tuple[float, float]:
+        """Where the point sits on the hover box: (0, 1), its lower-left corner, the box above and to the right
+        of the point; on the other side where that side has no room (at the right or top edge the box ran out
+        of the plot), slid along where neither has."""
+        size = self.hover_text.boundingRect()  # in pixels: the text keeps its size whatever the zoom
+        area = self.view_box.sceneBoundingRect()
+        at = self.view_box.mapViewToScene(pg.Point(x, y))
+        if at is None or area.isEmpty() or size.isEmpty():
+            return 0.0, 1.0
+
+        def along(point, length, low, high, first_choice, second_choice):
+            fits = [start for start in (first_choice, second_choice) if low <= start and start + length <= high]
+            start = fits[0] if fits else min(max(first_choice, low), high - length) if length < high - low else low
+            return min(max((point - start) / length, 0.0), 1.0)
+
+        return (along(at.x(), size.width(), area.left(), area.right(), at.x(), at.x() - size.width()),
+                along(at.y(), size.height(), area.top(), area.bottom(), at.y() - size.height(), at.y()))
 
     def forget_hover(self):
         """Nothing is hovered any more: the mouse left, or the points it was over belong to another model."""

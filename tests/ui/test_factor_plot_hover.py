@@ -65,3 +65,16 @@ def test_a_hover_does_not_draw_the_points_again(qtbot):
         plot.show_hover(*plot.hovered, f"point {plot.hovered[1]}")
         plot.viewport().repaint()
     assert plot.hover_text.isVisible() and drawn == []
+
+
+def test_the_hover_box_opens_towards_the_middle_and_stays_inside_the_plot(qtbot):
+    plot = shown_alone(qtbot, FactorPlot(), 480, 360)
+    corners = np.array([[-0.95, -0.95], [0.95, -0.95], [-0.95, 0.95], [0.95, 0.95], [0.0, 0.0]])
+    plot.set_points(ITEM_KIND, corners, PLAIN, np.zeros(len(corners), dtype=np.intp), np.full(len(corners), 5.0))
+    plot.view_box.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+    view = plot.view_box.sceneBoundingRect()
+    for row in range(len(corners)):
+        plot.show_hover(ITEM_KIND, row, "A Movie With a Rather Long Title (1999)\nbias +0.123\n42 ratings")
+        qtbot.wait(10)  # a text item places itself (pixel-sized, in no data units) on the next turn
+        box = plot.hover_text.sceneBoundingRect()
+        assert view.contains(box), (row, box, view)
