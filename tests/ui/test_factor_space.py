@@ -315,9 +315,16 @@ def test_the_factor_space_brought_forward_as_a_run_ends_shows_the_runs_last_fram
     window.curves_dock.raise_()
     panel, view = window.training_panel, window.factor_space
     panel.epochs.setValue(40)
+    frame_due = []
+
+    def bring_forward_at_once(*_):  # connected after the window's own handler: runs right after it
+        frame_due.append(window._pending_factor_frame is not None)
+        window.factor_dock.raise_()
+
+    panel.sig_run_ended.connect(bring_forward_at_once)
     with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    assert window._pending_factor_frame is not None  # the last frame is due on the next pass
-    window.factor_dock.raise_()
+    panel.sig_run_ended.disconnect(bring_forward_at_once)
+    assert frame_due == [True]  # the last frame was due on the next pass when the view came forward
     assert view.embedding is not None and view.embedding.epoch == 40
     np.testing.assert_array_equal(view.embedding.items.factors, panel.model.item_factors_)
