@@ -82,17 +82,9 @@ class FrameScatter(pg.ScatterPlotItem):
             table["sourceRect"][points] = 0
             super().updateSpots()
             return
-        used = np.flatnonzero(np.bincount(codes, minlength=len(brushes)))
-        rects = np.zeros(len(brushes), dtype=table.dtype["sourceRect"])
-        if len(used):
-            rects[used] = self.fragmentAtlas[[(self.opts["symbol"], sizes[i], self.opts["pen"], brushes[i])
-                                              for i in used]]
         table["brush"][points] = brushes[codes]
         table["size"][points] = sizes[codes]
-        table["sourceRect"][points] = rects[codes]
-        self._maybeRebuildAtlas()
-        self._updateMaxSpotSizes(data=table)
-        self.invalidate()
+        self._place_symbols(table, points, codes, brushes, sizes)
 
     def updateSpots(self, dataSet=None):
         table = self.data if dataSet is None else dataSet
@@ -106,12 +98,21 @@ class FrameScatter(pg.ScatterPlotItem):
         _, brush_codes = np.unique(np.fromiter(map(id, brushes), dtype=np.int64, count=len(stale)),
                                    return_inverse=True)
         size_values, size_codes = np.unique(sizes, return_inverse=True)
-        _, first, inverse = np.unique(brush_codes * len(size_values) + size_codes, return_index=True,
-                                      return_inverse=True)
-        styles = [(self.opts["symbol"], sizes[i], self.opts["pen"],
-                   self.opts["brush"] if brushes[i] is None else brushes[i]) for i in first]
-        rects = np.array(self.fragmentAtlas[styles], dtype=table.dtype["sourceRect"])
-        table["sourceRect"][stale] = rects[inverse]
+        _, first, codes = np.unique(brush_codes * len(size_values) + size_codes, return_index=True,
+                                    return_inverse=True)
+        style_brushes = np.empty(len(first), dtype=object)
+        style_brushes[:] = [self.opts["brush"] if brushes[i] is None else brushes[i] for i in first]
+        self._place_symbols(table, stale, codes, style_brushes, sizes[first])
+
+    def _place_symbols(self, table, points, codes, brushes, sizes):
+        """Point ``points`` of ``table`` at the atlas's picture of style ``codes`` (brush ``brushes[c]``, size
+        ``sizes[c]``, each code used looked up once), then what pyqtgraph's updateSpots does after."""
+        used = np.flatnonzero(np.bincount(codes, minlength=len(brushes)))
+        rects = np.zeros(len(brushes), dtype=table.dtype["sourceRect"])
+        if len(used):
+            rects[used] = self.fragmentAtlas[[(self.opts["symbol"], sizes[i], self.opts["pen"], brushes[i])
+                                              for i in used]]
+        table["sourceRect"][points] = rects[codes]
         self._maybeRebuildAtlas()
         self._updateMaxSpotSizes(data=table)
         self.invalidate()
