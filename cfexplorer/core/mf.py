@@ -524,7 +524,11 @@ class MatrixFactorization(RatingModel):
         p = self._params
         factors = _squares(p["item_factors"]) + _squares(p["user_factors"])
         biases = sum(_squares(p[name]) for name in ("user_bias", "item_bias") if name in p)
-        return float(fraction * 0.5 * (self.reg * factors + self.bias_reg * biases))
+        return self._reg_of_squares(factors, biases, fraction)
+
+    def _reg_of_squares(self, factor_squares: float, bias_squares: float, fraction: float = 1.0) -> float:
+        """J's regularization term from the sums of squares of the factors and of the biases."""
+        return float(fraction * 0.5 * (self.reg * factor_squares + self.bias_reg * bias_squares))
 
     def _loss_terms(self, data: _TrainingSet):
         """(data term, reg term, scores z) at the current parameters."""
@@ -566,8 +570,8 @@ class MatrixFactorization(RatingModel):
         if self.loss_ != "bce":
             train = HalfStepFit(squared_errors=squared_errors, absolute_errors=absolute_errors,
                                 count=len(data)).report()
-        reg_term = float(0.5 * (self.reg * factor_squares + self.bias_reg * bias_squares))
-        return _Evaluation(data_term, prediction, gradients=gradients, train=train, reg_term=reg_term)
+        return _Evaluation(data_term, prediction, gradients=gradients, train=train,
+                           reg_term=self._reg_of_squares(factor_squares, bias_squares))
 
     def _clipped(self, prediction: np.ndarray) -> np.ndarray:
         """A prediction of :func:`loss_parts` as ``predict`` reports it (clipped to the scale)."""
