@@ -95,18 +95,15 @@ INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
     store4(out, sum0), store4(out + ldg, sum1), store4(out + 2 * ldg, sum2), store4(out + 3 * ldg, sum3);
 }
 
-/* The upper triangle (in 4-row tiles) of x^T x, x being n rows of width ld (a multiple of 4). The rows go
- * through every tile a block at a time: a popular movie of MovieLens 10M gathers some 300 KB of rows, which
- * nine passes read from the second-level cache; a block of them is read from the first. */
+/* Adds (or, without ``add``, stores) the upper triangle (in 4-row tiles) of x^T x, x being n rows of width ld
+ * (a multiple of 4): the rows go through every tile a block of GRAM_BLOCK_ROWS at a time, read from the
+ * first-level cache by each of its tiles. */
 #define GRAM_BLOCK_ROWS 128
-INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram) {
-    for (Py_ssize_t first = 0; first < n || first == 0; first += GRAM_BLOCK_ROWS) {
-        const Py_ssize_t rows = n - first < GRAM_BLOCK_ROWS ? n - first : GRAM_BLOCK_ROWS;
-        for (Py_ssize_t i0 = 0; i0 < ld; i0 += 4) {
-            Py_ssize_t j0 = i0;
-            for (; j0 + 8 <= ld; j0 += 8) gram_tile_8(x + first * ld, rows, ld, i0, j0, gram, ld, first > 0);
-            if (j0 < ld) gram_tile_4(x + first * ld, rows, ld, i0, j0, gram, ld, first > 0);
-        }
+INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram, int add) {
+    for (Py_ssize_t i0 = 0; i0 < ld; i0 += 4) {
+        Py_ssize_t j0 = i0;
+        for (; j0 + 8 <= ld; j0 += 8) gram_tile_8(x, n, ld, i0, j0, gram, ld, add);
+        if (j0 < ld) gram_tile_4(x, n, ld, i0, j0, gram, ld, add);
     }
 }
 
@@ -150,11 +147,11 @@ INLINE void count_fit(FitSums *fit, double residual, double rating, double low, 
     fit->absolute_errors += fabs(error);
 }
 
-/* One row with n >= d ratings (or any row when the dual form is off): the bordered normal equations
- * [[X^T X + D, X^T t], [t^T X, t^T t + 1]] = L L^T, whose last row holds L^-1 X^T t; then L^T v = y. */
-INLINE int solve_primal(const double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t ld, const double *reg,
-                        double *gram, double *inverse_diagonal, double *v) {
-    gram_upper(gathered, n, ld, gram);
+/* One row with n >= d ratings (or any row when the dual form is off), from ``gram``, the upper triangle of
+ * [x, t]^T [x, t] over its ratings: the bordered normal equations [[X^T X + D, X^T t], [t^T X, t^T t + 1]] =
+ * L L^T, whose last row holds L^-1 X^T t; then L^T v = y. */
+INLINE int solve_primal(Py_ssize_t d, Py_ssize_t ld, const double *reg, double *gram, double *inverse_diagonal,
+                        double *v) {
     for (Py_ssize_t i = 0; i < d; i++) gram[i * ld + i] += reg[i] + RIDGE;
     gram[d * ld + d] += 1.0;
     if (!cholesky(gram, d + 1, ld, inverse_diagonal)) return 0;
@@ -204,67 +201,163 @@ INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t l
     return 1;
 }
 
+/* A chunk of design rows that stays in a second-level cache (1 MB on the smallest of the machines measured)
+ * and a panel of Gram matrices, each read once a chunk: see solve_panel. */
+#define CHUNK_BYTES (512 * 1024)
+#define PANEL_BYTES (4 * 1024 * 1024)
+
 typedef struct {
     const double *design, *column_offset, *reg_diag, *root_scale, *value_of, *offset_of; /* offset_of: NULL: none */
     const int64_t *starts;
     const int32_t *column_of;
-    Py_ssize_t n_rows, d, ld;
-    int use_dual;
+    Py_ssize_t n_rows, n_columns, d, ld;
+    int by_rows; /* whether the design rows fit one chunk: see solve_rows_in */
+    Py_ssize_t panel_rows, chunk_columns; /* see solve_panel */
+    int use_dual, with_fit;
     double low, high;
 } Problem;
 
-/* Each row's working space, as long as the longest row needs: its gathered rows (stride ld), its system,
- * the dual form's unknowns, the factor's reciprocal diagonal and a row of ld values. */
+/* Working space: gathered design rows (stride ld; room for the longest row where rows are solved on their
+ * own, else for a dual-form row or a Gram block), a system, the dual form's unknowns, a factor's reciprocal
+ * diagonal, a row of ld values; for a panel of rows their Gram matrices, their indices, where each one's
+ * ratings stand in the current chunk, and whether each one's system was solved. */
 typedef struct {
-    double *gathered, *gram, *dual, *inverse_diagonal, *padded;
+    double *gathered, *gram, *dual, *inverse_diagonal, *padded, *panel_grams;
+    Py_ssize_t *panel, *cursor, *solved;
 } Scratch;
 
-/* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. */
-INLINE int solve_rows_in(const Problem *p, const Scratch *scratch, double *out, FitSums *fit) {
+/* Design rows [x_c, t] of ratings begin..begin + n - 1 into ``gathered`` (stride ld; its padding stays zero),
+ * t being the rating's value less its column's offset. */
+INLINE void gather(const Problem *p, Py_ssize_t begin, Py_ssize_t n, double *gathered) {
     const Py_ssize_t d = p->d, ld = p->ld;
-    const double *design = p->design, *value_of = p->value_of;
-    double *gathered = scratch->gathered, *gram = scratch->gram, *dual = scratch->dual,
-           *inverse_diagonal = scratch->inverse_diagonal, *padded = scratch->padded;
+    const double *design = p->design, *value_of = p->value_of + begin, *column_offset = p->column_offset;
+    const int32_t *column_of = p->column_of + begin;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        if (r + 8 < n) /* the design rows lie at random in up to a few MB: ask for them ahead */
+            __builtin_prefetch(design + (Py_ssize_t)column_of[r + 8] * d);
+        const Py_ssize_t column = column_of[r];
+        const double *source = design + column * d;
+        double *target = gathered + r * ld;
+        for (Py_ssize_t k = 0; k < d; k++) target[k] = source[k];
+        target[d] = value_of[r] - column_offset[column];
+    }
+}
+
+/* Where row ``row``'s ratings in columns below ``end`` stop, from ``begin`` on (its columns ascend). */
+INLINE Py_ssize_t chunk_end(const Problem *p, Py_ssize_t row, Py_ssize_t begin, Py_ssize_t end) {
+    const Py_ssize_t last = (Py_ssize_t)p->starts[row + 1];
+    while (begin < last && p->column_of[begin] < end) begin++;
+    return begin;
+}
+
+/* A row on its own: its design rows gathered once, its system solved in the dual form (n < d ratings, where
+ * the caller allows it) or the primal, and its residuals counted from the gathered rows. */
+INLINE int solve_row(const Problem *p, const Scratch *s, Py_ssize_t row, double *out, FitSums *fit) {
+    const Py_ssize_t begin = (Py_ssize_t)p->starts[row], n = (Py_ssize_t)(p->starts[row + 1] - begin), d = p->d,
+                     ld = p->ld;
+    double *v = out + row * d, *gathered = s->gathered, *padded = s->padded;
+    gather(p, begin, n, gathered);
+    const int dual_form = p->use_dual && n < d;
+    if (!dual_form)
+        for (Py_ssize_t block = 0; block < n; block += GRAM_BLOCK_ROWS)
+            gram_upper(gathered + block * ld, n - block < GRAM_BLOCK_ROWS ? n - block : GRAM_BLOCK_ROWS, ld, s->gram,
+                       block > 0);
+    const int solved =
+        dual_form ? solve_dual(gathered, n, d, ld, p->root_scale, s->gram, s->inverse_diagonal, s->dual, padded, v)
+                  : solve_primal(d, ld, p->reg_diag, s->gram, s->inverse_diagonal, v);
+    if (!solved) {
+        for (Py_ssize_t k = 0; k < d; k++) v[k] = NAN;
+        return 0;
+    }
+    if (!p->with_fit) return 1;
+    const double rating_offset = p->offset_of ? p->offset_of[row] : 0.0;
+    if (dual_form) {
+        for (Py_ssize_t r = 0; r < n; r++)
+            count_fit(fit, -s->dual[r], p->value_of[begin + r] + rating_offset, p->low, p->high);
+        return 1;
+    }
+    /* x . v - t as one product of the gathered [x, t, 0...] with [v, -1, 0...] */
+    for (Py_ssize_t k = 0; k < d; k++) padded[k] = v[k];
+    padded[d] = -1.0;
+    for (Py_ssize_t k = d + 1; k < ld; k++) padded[k] = 0.0;
+    for (Py_ssize_t r = 0; r < n; r++)
+        count_fit(fit, dot4(gathered + r * ld, padded, ld), p->value_of[begin + r] + rating_offset, p->low, p->high);
+    return 1;
+}
+
+/* The primal rows of a panel (``count`` of them, in s->panel). Their design rows are read a chunk of
+ * p->chunk_columns columns at a time, every row of the panel taking its ratings in that chunk before the
+ * next chunk, so that a chunk's rows stay in the second-level cache while the panel reads them: a row at a
+ * time read the whole design at random from memory for each row (the movies' half-step of 10M ratings read
+ * its 60,400 users' rows, 8 MB, so for each of 3,706 movies: half of the half-step's time). The more
+ * ratings a panel has, the more often each row of a chunk is read from that cache; the panel's Gram
+ * matrices add up chunk by chunk. After the systems are solved, a second pass over the chunks counts every
+ * rating's residual, where the caller wants the fit. */
+INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, double *out, FitSums *fit) {
+    const Py_ssize_t d = p->d, ld = p->ld;
     int positive_definite = 1;
-    for (Py_ssize_t row = 0; row < p->n_rows; row++) {
-        const Py_ssize_t begin = (Py_ssize_t)p->starts[row], n = (Py_ssize_t)(p->starts[row + 1] - begin);
-        double *v = out + row * d;
-        if (n == 0) {
-            memset(v, 0, (size_t)d * sizeof(double));
-            continue;
-        }
-        for (Py_ssize_t r = 0; r < n; r++) { /* [x_c, t] with t = value - the column's offset */
-            if (r + 8 < n) /* the design rows lie at random in a few MB: ask for them ahead */
-                __builtin_prefetch(design + (Py_ssize_t)p->column_of[begin + r + 8] * d);
-            const Py_ssize_t column = p->column_of[begin + r];
-            const double *source = design + column * d;
-            double *target = gathered + r * ld;
-            for (Py_ssize_t k = 0; k < d; k++) target[k] = source[k];
-            target[d] = value_of[begin + r] - p->column_offset[column];
-        }
-        const int dual_form = p->use_dual && n < d;
-        const int solved = dual_form
-                               ? solve_dual(gathered, n, d, ld, p->root_scale, gram, inverse_diagonal, dual, padded, v)
-                               : solve_primal(gathered, n, d, ld, p->reg_diag, gram, inverse_diagonal, v);
-        if (!solved) {
-            positive_definite = 0;
-            for (Py_ssize_t k = 0; k < d; k++) v[k] = NAN;
-            continue;
-        }
-        const double rating_offset = p->offset_of ? p->offset_of[row] : 0.0;
-        if (dual_form) {
-            for (Py_ssize_t r = 0; r < n; r++)
-                count_fit(fit, -dual[r], value_of[begin + r] + rating_offset, p->low, p->high);
-        } else {
-            /* x . v - t as one product of the gathered [x, t, 0...] with [v, -1, 0...] */
-            for (Py_ssize_t k = 0; k < d; k++) padded[k] = v[k];
-            padded[d] = -1.0;
-            for (Py_ssize_t k = d + 1; k < ld; k++) padded[k] = 0.0;
-            for (Py_ssize_t r = 0; r < n; r++)
-                count_fit(fit, dot4(gathered + r * ld, padded, ld), value_of[begin + r] + rating_offset, p->low,
-                          p->high);
+    for (Py_ssize_t i = 0; i < count; i++) s->cursor[i] = (Py_ssize_t)p->starts[s->panel[i]];
+    for (Py_ssize_t first = 0; first < p->n_columns; first += p->chunk_columns) {
+        for (Py_ssize_t i = 0; i < count; i++) {
+            const Py_ssize_t row = s->panel[i], begin = s->cursor[i];
+            const Py_ssize_t end = s->cursor[i] = chunk_end(p, row, begin, first + p->chunk_columns);
+            for (Py_ssize_t block = begin; block < end; block += GRAM_BLOCK_ROWS) {
+                const Py_ssize_t n = end - block < GRAM_BLOCK_ROWS ? end - block : GRAM_BLOCK_ROWS;
+                gather(p, block, n, s->gathered);
+                gram_upper(s->gathered, n, ld, s->panel_grams + i * ld * ld, block > (Py_ssize_t)p->starts[row]);
+            }
         }
     }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        double *v = out + s->panel[i] * d;
+        s->solved[i] = solve_primal(d, ld, p->reg_diag, s->panel_grams + i * ld * ld, s->inverse_diagonal, v);
+        if (!s->solved[i]) {
+            positive_definite = 0;
+            for (Py_ssize_t k = 0; k < d; k++) v[k] = NAN;
+        }
+        s->cursor[i] = (Py_ssize_t)p->starts[s->panel[i]];
+    }
+    if (!p->with_fit) return positive_definite;
+    for (Py_ssize_t first = 0; first < p->n_columns; first += p->chunk_columns) {
+        for (Py_ssize_t i = 0; i < count; i++) {
+            const Py_ssize_t row = s->panel[i], begin = s->cursor[i];
+            const Py_ssize_t end = s->cursor[i] = chunk_end(p, row, begin, first + p->chunk_columns);
+            if (!s->solved[i]) continue;
+            const double *v = out + row * d, rating_offset = p->offset_of ? p->offset_of[row] : 0.0;
+            for (Py_ssize_t r = begin; r < end; r++) { /* x . v - t, t = value - the column's offset */
+                const Py_ssize_t column = p->column_of[r];
+                const double *x = p->design + column * d;
+                double score = 0.0;
+                for (Py_ssize_t k = 0; k < d; k++) score += x[k] * v[k];
+                count_fit(fit, score - (p->value_of[r] - p->column_offset[column]), p->value_of[r] + rating_offset,
+                          p->low, p->high);
+            }
+        }
+    }
+    return positive_definite;
+}
+
+/* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. Where
+ * the design rows fit one chunk, row by row; else the rows in the primal form in panels (solve_panel), the
+ * others, a few ratings each, on their own as they come. */
+INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit) {
+    int positive_definite = 1;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t row = 0; row < p->n_rows; row++) {
+        const Py_ssize_t n = (Py_ssize_t)(p->starts[row + 1] - p->starts[row]);
+        if (n == 0) {
+            memset(out + row * p->d, 0, (size_t)p->d * sizeof(double));
+        } else if (p->by_rows || (p->use_dual && n < p->d)) {
+            positive_definite &= solve_row(p, s, row, out, fit);
+        } else {
+            s->panel[count++] = row;
+            if (count == p->panel_rows) {
+                positive_definite &= solve_panel(p, s, count, out, fit);
+                count = 0;
+            }
+        }
+    }
+    if (count) positive_definite &= solve_panel(p, s, count, out, fit);
     return positive_definite;
 }
 
@@ -304,21 +397,25 @@ static int buffer_of(PyObject *object, Py_buffer *view, int writable, int floati
 }
 
 PyDoc_STRVAR(als_half_step_doc,
-"als_half_step(design, column_offset, indptr, columns, values, row_offset, reg, dual, solution, low, high)\n"
+"als_half_step(design, column_offset, indptr, columns, values, row_offset, reg, dual, solution, low, high,\n"
+"              with_fit=True, chunk_columns=0)\n"
 "\n"
 "Every row's ridge solution v (core/als.py's module docstring) into ``solution`` (n_rows x d float64).\n"
 "``design``: the columns' design rows (n_columns x d float64), ``column_offset`` a fixed part of each\n"
 "column's scores (n_columns float64); ``indptr``\n"
-"(n_rows + 1 int64), ``columns`` (int32) and ``values`` (float64, the rating minus the row's offset):\n"
-"each row's ratings; ``row_offset``: that offset (n_rows float64, or empty for none); ``reg``: D's\n"
-"diagonal (d float64); ``dual``: whether rows with fewer than d ratings use the dual form. Returns the\n"
-"sums (squared residuals, squared errors, absolute errors) of the predictions clipped to [low, high],\n"
-"or NaNs where a system was not positive definite (a diverging run).");
+"(n_rows + 1 int64), ``columns`` (int32, ascending within each row) and ``values`` (float64, the rating\n"
+"minus the row's offset): each row's ratings; ``row_offset``: that offset (n_rows float64, or empty for\n"
+"none); ``reg``: D's diagonal (d float64); ``dual``: whether rows with fewer than d ratings use the dual\n"
+"form. Returns the sums (squared residuals, squared errors, absolute errors) of the predictions clipped\n"
+"to [low, high] (zeros without ``with_fit``), or NaNs where a system was not positive definite (a\n"
+"diverging run). ``chunk_columns``: design rows read at a time (0: as many as fit the cache; tests ask for\n"
+"fewer).");
 
-typedef enum { ROWS_OK, BAD_OFFSETS, BAD_COLUMN } RowsProblem;
+typedef enum { ROWS_OK, BAD_OFFSETS, BAD_COLUMN, UNSORTED } RowsProblem;
 
 /* Whether CSR ``starts`` (n_rows + 1 offsets) and ``column_of`` (n_ratings indices) describe rows of columns
- * below n_columns; the longest row's length into ``longest``. Reads buffers only: called without the GIL. */
+ * below n_columns, ascending within each row; the longest row's length into ``longest``. Reads buffers only:
+ * called without the GIL. */
 static RowsProblem check_rows(const int64_t *starts, Py_ssize_t n_rows, Py_ssize_t n_ratings, const int32_t *column_of,
                               Py_ssize_t n_columns, Py_ssize_t *longest) {
     for (Py_ssize_t row = 0; row < n_rows; row++) {
@@ -328,20 +425,31 @@ static RowsProblem check_rows(const int64_t *starts, Py_ssize_t n_rows, Py_ssize
     }
     int32_t outside = 0;
     for (Py_ssize_t r = 0; r < n_ratings; r++) outside |= (column_of[r] < 0) | (column_of[r] >= n_columns);
-    return outside ? BAD_COLUMN : ROWS_OK;
+    if (outside) return BAD_COLUMN;
+    int32_t descending = 0;
+    for (Py_ssize_t row = 0; row < n_rows; row++)
+        for (Py_ssize_t r = (Py_ssize_t)starts[row] + 1; r < (Py_ssize_t)starts[row + 1]; r++)
+            descending |= column_of[r] < column_of[r - 1];
+    return descending ? UNSORTED : ROWS_OK;
 }
 
 static PyObject *als_half_step(PyObject *self, PyObject *args) {
     PyObject *objects[8]; /* design, column_offset, indptr, columns, values, row_offset, reg, solution */
     int use_dual;
     double low, high;
-    if (!PyArg_ParseTuple(args, "OOOOOOOpOdd", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
-                          &objects[5], &objects[6], &use_dual, &objects[7], &low, &high))
+    int with_fit = 1;
+    Py_ssize_t chunk_columns = 0;
+    if (!PyArg_ParseTuple(args, "OOOOOOOpOdd|pn", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6], &use_dual, &objects[7], &low, &high, &with_fit, &chunk_columns))
         return NULL;
+    if (chunk_columns < 0) {
+        PyErr_SetString(PyExc_ValueError, "chunk_columns: 0 (by the cache) or a positive number expected");
+        return NULL;
+    }
     Py_buffer design_view = {0}, column_offset = {0}, indptr = {0}, columns = {0}, values = {0}, row_offset = {0},
               reg = {0}, solution = {0};
     PyObject *result = NULL;
-    double *scratch = NULL;
+    double *scratch = NULL, *panel_scratch = NULL;
     if (!buffer_of(objects[6], &reg, 0, 1, 8, -1, "reg")) return NULL;
     const Py_ssize_t d = reg.len / 8;
     if (d < 1) {
@@ -374,8 +482,8 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "row_offset: one value per row, or none");
         goto done;
     }
-    Py_ssize_t longest = 0;
     const int32_t *column_of = (const int32_t *)columns.buf;
+    Py_ssize_t longest = 0;
     RowsProblem rows_problem;
     /* A pass over every rating: 10-28 ms for 25M, which the GUI thread must not wait for. */
     Py_BEGIN_ALLOW_THREADS
@@ -389,15 +497,36 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_IndexError, "columns: an index outside the design rows");
         goto done;
     }
+    if (rows_problem == UNSORTED) {
+        PyErr_SetString(PyExc_ValueError, "columns: not ascending within a row");
+        goto done;
+    }
     const Py_ssize_t ld = (d + 1 + 3) / 4 * 4; /* gathered rows [x, t] padded with zeros to whole tiles */
     const Py_ssize_t gram_size = ld * ld; /* the dual form's n x n systems are smaller: n < d < ld */
-    scratch = calloc((size_t)(longest * ld + gram_size + longest + 3 * ld), sizeof(double));
-    if (!scratch) {
+    if (chunk_columns == 0) chunk_columns = CHUNK_BYTES / (d * (Py_ssize_t)sizeof(double));
+    if (chunk_columns < 1) chunk_columns = 1;
+    const int by_rows = n_columns <= chunk_columns;
+    Py_ssize_t panel_rows = 0;
+    if (!by_rows) {
+        panel_rows = PANEL_BYTES / (gram_size * (Py_ssize_t)sizeof(double));
+        if (panel_rows > n_rows) panel_rows = n_rows;
+        if (panel_rows < 1) panel_rows = 1;
+    }
+    /* room for a whole row where rows are solved on their own, else for a dual-form row or a Gram block */
+    Py_ssize_t gathered_rows = by_rows ? longest : (d > GRAM_BLOCK_ROWS ? d : GRAM_BLOCK_ROWS);
+    if (gathered_rows < 1) gathered_rows = 1;
+    /* zeroed, for the gathered rows' padding; the panel's arrays are written before they are read */
+    scratch = calloc((size_t)(gathered_rows * ld + gram_size + gathered_rows + 3 * ld), sizeof(double));
+    panel_scratch = malloc((size_t)panel_rows * ((size_t)gram_size * sizeof(double) + 3 * sizeof(Py_ssize_t)) + 1);
+    if (!scratch || !panel_scratch) {
         PyErr_NoMemory();
         goto done;
     }
-    double *gathered = scratch, *gram = gathered + longest * ld, *dual = gram + gram_size,
-           *inverse_diagonal = dual + longest, *root_scale = inverse_diagonal + ld, *padded = root_scale + ld;
+    double *gathered = scratch, *gram = gathered + gathered_rows * ld, *dual = gram + gram_size,
+           *inverse_diagonal = dual + gathered_rows, *root_scale = inverse_diagonal + ld, *padded = root_scale + ld,
+           *panel_grams = panel_scratch;
+    Py_ssize_t *panel = (Py_ssize_t *)(panel_grams + panel_rows * gram_size), *cursor = panel + panel_rows,
+               *solved = cursor + panel_rows;
     const double *design = (const double *)design_view.buf, *reg_diag = (const double *)reg.buf,
                  *value_of = (const double *)values.buf,
                  *offset_of = row_offset.len ? (const double *)row_offset.buf : NULL;
@@ -406,8 +535,9 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     FitSums fit = {0.0, 0.0, 0.0};
     for (Py_ssize_t k = 0; k < d; k++) root_scale[k] = 1.0 / sqrt(reg_diag[k] + RIDGE);
     const Problem problem = {design, (const double *)column_offset.buf, reg_diag, root_scale, value_of, offset_of,
-                             starts, column_of, n_rows, d, ld, use_dual, low, high};
-    const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal, padded};
+                             starts, column_of, n_rows, n_columns, d, ld, by_rows, panel_rows, chunk_columns, use_dual,
+                             with_fit, low, high};
+    const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal, padded, panel_grams, panel, cursor, solved};
 
     Py_BEGIN_ALLOW_THREADS
     positive_definite = solve_rows(&problem, &rows_scratch, out, &fit);
@@ -417,6 +547,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     result = Py_BuildValue("(ddd)", fit.squared_residuals, fit.squared_errors, fit.absolute_errors);
 done:
     free(scratch);
+    free(panel_scratch);
     Py_buffer *views[] = {&design_view, &column_offset, &indptr, &columns, &values, &row_offset, &reg, &solution};
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
         if (views[i]->obj) PyBuffer_Release(views[i]);

@@ -21,9 +21,11 @@ costs least:
 Both give the solutions of the per-row np.linalg.solve this replaced to 1e-8 (tests/core/test_als.py).
 
 Where the install compiled core/_kernels.c (``kernels.compiled``), a half-step without sampling is one call
-of its ``als_half_step``: the same two forms row by row, each row's Gram matrix in register tiles from its
-gathered design rows, no padded groups and the GIL released throughout (about half the time of the numpy
-form). The groups below are the numpy form's arrangement, made when first needed (sampling, or no kernel).
+of its ``als_half_step``: the same two forms, each row's Gram matrix in register tiles from its gathered
+design rows, no padded groups and the GIL released throughout (about half the time of the numpy form). It
+reads the design rows a cache-sized chunk at a time for a panel of rows together, so that an epoch's time
+grows with the ratings, not faster (benchmarks/bench_linear.py). The groups below are the numpy form's
+arrangement, made when first needed (sampling, or no kernel).
 
 The same systems serve Gibbs sampling (core/bayes.py): asked for ``noise`` (a generator and sigma), a
 half-step draws every row's v from its Gaussian conditional N(A^-1 X^T t, sigma^2 A^-1), A = X^T X + D,
@@ -231,14 +233,14 @@ class RowSystems:
         return solution, residuals.total() if residuals is not None else None
 
     def _solve_compiled(self, design, column_offset, reg, clip, solution) -> HalfStepFit | None:
-        """The half-step in core/_kernels.c: each row's system built, solved and its residuals summed in one
-        pass over its ratings, no gathered copy of them all."""
+        """The half-step in core/_kernels.c: every row's system built and solved, and, asked for the fit, its
+        residuals summed."""
         offsets = self.row_offset if self.row_offset is not None else np.zeros(0)
         low, high = clip if clip is not None else (-np.inf, np.inf)
         sums = kernels.compiled.als_half_step(
             np.ascontiguousarray(design, dtype=float), np.ascontiguousarray(column_offset, dtype=float), self._indptr,
             self._columns, self._values, np.ascontiguousarray(offsets, dtype=float), np.ascontiguousarray(reg),
-            _dual_form_applies(reg), solution, float(low), float(high))
+            _dual_form_applies(reg), solution, float(low), float(high), clip is not None)
         if clip is None:
             return None
         return HalfStepFit(*sums, count=len(self._values))

@@ -378,6 +378,72 @@ def test_the_kernel_refuses_arrays_of_the_wrong_type_size_or_indices():
         call(*{**good, "solution": read_only}.values())
 
 
+def compiled_half_step(systems: als.RowSystems, design: np.ndarray, **options):
+    """``systems``' half-step for ``design`` by the compiled kernel, its options passed through: the solution
+    and the fit's three sums."""
+    solution = np.zeros((systems.n_rows, systems.size))
+    offsets = systems.row_offset if systems.row_offset is not None else np.zeros(0)
+    sums = kernels.compiled.als_half_step(
+        design, np.zeros(len(design)), systems._indptr, systems._columns, systems._values, offsets,
+        systems.reg_diag, True, solution, 0.5, 5.0, options.get("with_fit", True), options.get("chunk_columns", 0))
+    return solution, np.array(sums)
+
+
+def every_user_rates(n_users: int, n_items: int, count: int, seed: int = 0) -> Ratings:
+    """Each user rates ``count`` movies at random."""
+    rng = np.random.default_rng(seed)
+    items = np.argsort(rng.random((n_users, n_items)), axis=1)[:, :count].ravel()
+    users = np.repeat(np.arange(n_users), count)
+    return Ratings(users, items, rng.integers(1, 6, len(users)).astype(float), [f"u{j}" for j in range(n_users)],
+                   [f"m{i}" for i in range(n_items)])
+
+
+@needs_compiled
+@pytest.mark.parametrize("chunk_columns", [1, 7, 64])
+@pytest.mark.parametrize("shape", ["skewed", "many-panels"])
+def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chunk_columns, shape):
+    """The kernel reads the design rows a cache-sized chunk at a time for a panel of rows together, where they
+    do not fit one chunk. Small chunks here (several chunks a panel, rows with no rating in some chunks; with
+    3,000 users of 20 ratings each, the users' half-step in several panels): the solutions and the fit are
+    those of the rows solved one at a time, to rounding."""
+    if shape == "skewed":
+        ratings = skewed_ratings(n_users=300, n_items=900, n_ratings=20000, seed=5)
+    else:
+        ratings = every_user_rates(3000, 60, 20)
+    model = MatrixFactorization(n_epochs=2).fit(ratings)
+    users, items = row_systems(model, ratings)
+    for systems, factors in ((users, model.item_factors_), (items, model.user_factors_)):
+        design = np.hstack([factors, np.ones((len(factors), 1))])
+        whole, whole_fit = compiled_half_step(systems, design)
+        chunked, chunked_fit = compiled_half_step(systems, design, chunk_columns=chunk_columns)
+        np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(chunked_fit, whole_fit, rtol=1e-10)
+        assert whole_fit[0] > 0 and np.abs(whole).max() > 0.01
+
+
+@needs_compiled
+def test_a_half_step_without_the_fit_solves_the_same_rows_and_counts_nothing():
+    ratings = skewed_ratings()
+    model = MatrixFactorization(n_epochs=1).fit(ratings)
+    users, _ = row_systems(model, ratings)
+    design = np.hstack([model.item_factors_, np.ones((ratings.n_items, 1))])
+    with_fit, sums = compiled_half_step(users, design)
+    without, no_sums = compiled_half_step(users, design, with_fit=False)
+    np.testing.assert_array_equal(without, with_fit)
+    assert sums[0] > 0 and list(no_sums) == [0.0, 0.0, 0.0]
+
+
+@needs_compiled
+def test_the_kernel_refuses_a_row_whose_columns_do_not_ascend():
+    """The chunked reading follows each row's columns in order: a row out of order is refused, not half read."""
+    call = kernels.compiled.als_half_step
+    good = kernel_arguments()  # rows [0], [0, 1], [0, 1, 2]
+    with pytest.raises(ValueError, match="ascending"):
+        call(*{**good, "columns": np.array([0, 0, 1, 2, 0, 1], dtype=np.int32)}.values())
+    with pytest.raises(ValueError, match="chunk_columns"):
+        call(*good.values(), True, -1)
+
+
 def test_the_compiled_kernels_are_built_where_ci_asks_for_them():
     """.ci/run sets CFEXPLORER_REQUIRE_KERNELS: there the install must have compiled core/_kernels.c, or the
     benchmarks' figures in the README would silently be the numpy form's."""
