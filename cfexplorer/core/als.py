@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels
-from .sorting import stable_order
+from .sorting import row_major_order
 
 # A row's ratings padded up to the next of these sizes: at most 10% more work than the ratings need,
 # in few enough groups that Python's share of an epoch stays small (on MovieLens latest-small 1.1 was
@@ -122,9 +122,11 @@ class RowSystems:
         self.size = d = len(self.reg_diag)
         self.row_offset = row_offset
         counts = np.bincount(rows, minlength=n_rows)
-        # By row, then by column: each row's design rows are then gathered in memory order.
-        order = stable_order(columns, n_columns)
-        order = order[stable_order(rows[order], n_rows)]
+        # By row, then by column: each row's design rows are then gathered in memory order (and the compiled
+        # kernel reads them a chunk of columns at a time).
+        order = row_major_order(rows, columns, n_rows, n_columns)
+        if order is None:
+            order = slice(None)
         self._columns = columns[order].astype(np.int32 if n_columns < 2**31 - 1 else np.int64)
         self._values = y[order] - (row_offset[rows[order]] if row_offset is not None else 0.0)
         del order

@@ -21,6 +21,19 @@ def stable_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
     return order
 
 
+def row_major_order(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> np.ndarray | None:
+    """The stable order of (row, column) pairs by row, then column; None where they are in that order already.
+    Files such as MovieLens' list ratings by user, then movie: their users' side needs no sort and their
+    movies' side one (a stable sort by movie keeps each movie's users in order), where sorting by column and
+    then by row took two radix sorts a side (1.3 s of a run's start on ten million ratings)."""
+    if _pairs_ascend(rows, columns):
+        return None
+    if _non_decreasing(columns):
+        return stable_order(rows, n_rows)
+    order = stable_order(columns, n_columns)
+    return order[stable_order(rows[order], n_rows)]
+
+
 def sorted_codes(ids: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """pd.factorize(ids, sort=True): the index of each id among the distinct ids, and those in order. Integer
     ids spanning not much more than their number (MovieLens') by a table over their range, in linear time:
@@ -87,6 +100,15 @@ def _pairs_ascend(rows: np.ndarray, columns: np.ndarray) -> bool:
         row, next_row = rows[start:stop], rows[start + 1:stop + 1]
         later_column = columns[start + 1:stop + 1] > columns[start:stop]
         if not bool(((next_row > row) | ((next_row == row) & later_column)).all()):
+            return False
+    return True
+
+
+def _non_decreasing(values: np.ndarray) -> bool:
+    """Whether ``values`` never decrease, compared a chunk at a time (as :func:`_pairs_ascend`)."""
+    for start in range(0, values.size - 1, _ASCEND_CHUNK):
+        stop = min(start + _ASCEND_CHUNK, values.size - 1)
+        if not bool((values[start + 1:stop + 1] >= values[start:stop]).all()):
             return False
     return True
 

@@ -82,3 +82,31 @@ def test_sorted_codes_in_place_gives_pandas_codes_and_overwrites_only_when_asked
     read_only = kept.copy()
     read_only.flags.writeable = False
     np.testing.assert_array_equal(sorted_codes(read_only, overwrite=True)[0], expected_codes)
+
+
+ARRANGEMENTS = {  # the order a file may list its ratings in
+    "as drawn": lambda rows, columns: np.arange(len(rows)),
+    "by row, then column": lambda rows, columns: np.lexsort((columns, rows)),
+    "by column": lambda rows, columns: np.argsort(columns, kind="stable"),
+    "by column, then row": lambda rows, columns: np.lexsort((rows, columns)),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(pairs=pairs, arrangement=st.sampled_from(sorted(ARRANGEMENTS)), chunk=st.sampled_from([2, 3, 2**20]))
+def test_row_major_order_is_a_stable_sort_by_row_then_column(pairs, arrangement, chunk):
+    """Whatever order the pairs come in (a file sorted by user then movie, by movie, or none), the order that
+    puts them by row then column, equal pairs in their given order; None only where they already are."""
+    rows, columns = (np.array(values, dtype=np.intp) for values in pairs)
+    given_order = ARRANGEMENTS[arrangement](rows, columns)
+    rows, columns = rows[given_order], columns[given_order]
+    expected = np.lexsort((columns, rows))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sorting, "_ASCEND_CHUNK", chunk)
+        order = sorting.row_major_order(rows, columns, 6, 7)
+    if order is None:
+        assert (np.diff(rows * 7 + columns) > 0).all()  # None says: strictly in order already
+    else:
+        np.testing.assert_array_equal(order, expected)
+    if arrangement == "by row, then column" and len(set(zip(rows.tolist(), columns.tolist()))) == len(rows):
+        assert order is None
