@@ -498,13 +498,17 @@ class MatrixFactorization(RatingModel):
     def _scores(self, users, items, offsets) -> np.ndarray:
         p = self._params
         z = np.empty(len(users))
-        # In chunks: gathered factor rows of all ratings at once were two fresh arrays of 13 MB on
-        # MovieLens latest-small, whose page faults cost 4 times the arithmetic. np.take, not fancy
-        # indexing: twice as fast for rows of a 2-d array.
-        for begin in range(0, len(users), _SCORE_CHUNK):
-            part = slice(begin, begin + _SCORE_CHUNK)
-            np.einsum("nk,nk->n", np.take(p["item_factors"], items[part], axis=0),
-                      np.take(p["user_factors"], users[part], axis=0), out=z[part])
+        if self._compiled_batch():  # one pass, no gathered rows (1.0 -> 0.2 s for ten million ratings)
+            kernels.compiled.factor_dots(p["user_factors"], p["item_factors"], np.ascontiguousarray(users, np.int64),
+                                         np.ascontiguousarray(items, np.int64), z)
+        else:
+            # In chunks: gathered factor rows of all ratings at once were two fresh arrays of 13 MB on
+            # MovieLens latest-small, whose page faults cost 4 times the arithmetic. np.take, not fancy
+            # indexing: twice as fast for rows of a 2-d array.
+            for begin in range(0, len(users), _SCORE_CHUNK):
+                part = slice(begin, begin + _SCORE_CHUNK)
+                np.einsum("nk,nk->n", np.take(p["item_factors"], items[part], axis=0),
+                          np.take(p["user_factors"], users[part], axis=0), out=z[part])
         if "user_bias" in p:
             z += np.take(p["user_bias"], users)
         if "item_bias" in p:

@@ -118,3 +118,39 @@ def test_the_kernels_refuse_what_does_not_fit():
         call(*{**good, "items": np.array([0, 2, 1, 3], np.int32)}.values())
     with pytest.raises(ValueError):
         kernels.compiled.adam_step(np.zeros(3), np.zeros(4), np.zeros(3), np.zeros(3), 0.1, 0.9, 0.999, 1e-8, 1, 1)
+
+
+def test_factor_dots_are_the_dot_products_of_each_pairs_rows_and_refuse_what_does_not_fit():
+    user_factors = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]])
+    item_factors = np.array([[1.0, 0.0, 1.0], [2.0, 2.0, -1.0], [0.0, 0.0, 0.0], [-1.0, 1.0, 10.0]])
+    users, items = np.array([0, 1, 0, 1, 0]), np.array([0, 1, 2, 3, 3])
+    out = np.full(5, np.nan)
+    assert kernels.compiled.factor_dots(user_factors, item_factors, users, items, out) is None
+    np.testing.assert_array_equal(out, [4.0, -1.0, 0.0, -1.5, 31.0])  # 1+3, 1-2, 0, -0.5-1, -1+2+30
+    good = dict(user_factors=user_factors, item_factors=item_factors, users=users, items=items, out=out)
+    wrong = [
+        ("users", np.array([0, 1, 0, 2, 0])),  # a user past the factors
+        ("items", np.array([0, 1, 2, 3, -1])),  # a negative item
+        ("users", users.astype(np.int32)),  # int64 expected
+        ("item_factors", np.ones((4, 2))),  # k differs from the users'
+        ("out", np.empty(4)),  # one value a pair
+        ("user_factors", np.ones(6)),  # not a matrix
+    ]
+    for name, value in wrong:
+        with pytest.raises((ValueError, IndexError)):
+            kernels.compiled.factor_dots(*{**good, name: value}.values())
+
+
+def test_a_models_scores_are_numpys_on_movielens_shaped_data(monkeypatch):
+    """MatrixFactorization scores every rating through the kernel (epoch 0's cost, predictions, validation):
+    the same as numpy's gathered rows, to rounding."""
+    from cfexplorer.core.models import make_model
+    from cfexplorer.core.synthetic import planted_tastes
+
+    ratings = planted_tastes(n_users=200, n_items=150, density=0.3, seed=2)
+    model = make_model("mf", n_epochs=3).fit(ratings)
+    users, items = np.divmod(np.arange(200 * 150), 150)
+    compiled = model.predict(users, items, clip=False)
+    monkeypatch.setattr(kernels, "compiled", None)
+    np.testing.assert_allclose(compiled, model.predict(users, items, clip=False), rtol=1e-13, atol=1e-13)
+    assert np.ptp(compiled) > 1.0
