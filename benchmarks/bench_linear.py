@@ -11,7 +11,10 @@ on a virtual machine memory touched for the first time comes faster just after a
 it, so whichever load followed the 10M training looked the faster (2.4 s without pyarrow against 3.4 s with
 it, in the same round). Printed per size: load time
 (wall and CPU), the median epoch (epochs 2-20: the first also arranges the ratings), the whole fit, peak
-bytes per rating; then the 10M/1M ratios.
+bytes per rating; then the 10M/1M ratios. Those processes run minutes apart, and on a shared host the same
+epoch can take 30% longer in one of them than in another: the epoch ratio is also measured in one process
+that holds both sizes and times their epochs in turns, one of each a round (the ratio of each round's pair,
+median and worst).
 
 Targets (issue #18): 10M/1M epoch ratio <= 11 and load ratio <= 11; 10M ratings load in <= 10 s; 20
 epochs on 10M ratings <= 60 s; peak memory while training <= 200 bytes per rating.
@@ -67,11 +70,35 @@ def measure(path: str, train: bool = True, pyarrow: bool = True) -> dict:
             "train_rmse": model.history_[-1].train["rmse"]}
 
 
-CHILD_MODES = {"train": "--measure", "pyarrow": "--load", "pandas": "--load-without-pyarrow"}
+CHILD_MODES = {"train": "--measure", "pyarrow": "--load", "pandas": "--load-without-pyarrow",
+               "interleaved": "--interleaved"}
 
 
-def run_child(path: Path, mode: str) -> dict:
-    command = [sys.executable, __file__, CHILD_MODES[mode], str(path)]
+def interleaved_epochs(small: str, big: str, rounds: int = 15) -> dict:
+    """Epoch times of the default model on both files in this one process, one epoch of each a round."""
+    from cfexplorer.core.models import make_model
+    from cfexplorer.io.readers import read_any
+    from cfexplorer.lazy import load_now
+
+    load_now()
+    runs = {}
+    for name, path in (("small", small), ("big", big)):
+        model = make_model("mf")
+        model.n_epochs = rounds + 1
+        runs[name] = model.iter_fit(read_any(path).ratings)
+        next(runs[name])  # epoch 0, the cost at the start
+        next(runs[name])  # the first epoch also arranges the ratings
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            next(run)
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def run_child(path: Path, mode: str, *more: Path) -> dict:
+    command = [sys.executable, __file__, CHILD_MODES[mode], str(path), *map(str, more)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).parent)
     if result.returncode != 0:
         raise RuntimeError(f"{path.name} failed:\n{result.stderr[-3000:]}")
@@ -79,6 +106,9 @@ def run_child(path: Path, mode: str) -> dict:
 
 
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == CHILD_MODES["interleaved"]:
+        print(json.dumps(interleaved_epochs(sys.argv[2], sys.argv[3])))
+        return 0
     if len(sys.argv) == 3 and sys.argv[1] in CHILD_MODES.values():
         print(json.dumps(measure(sys.argv[2], train=sys.argv[1] == "--measure",
                                  pyarrow=sys.argv[1] != "--load-without-pyarrow")))
@@ -100,6 +130,8 @@ def main() -> int:
                 prefix = "" if engine == "pyarrow" else "pandas_"
                 run.update({prefix + key: value for key, value in load.items() if key.startswith("load")})
             results[name].append(run)
+    print("  both sizes in one process, epochs in turns ...", flush=True)
+    interleaved = run_child(files["1M"], "interleaved", files["10M"])
     for path in files.values():
         path.unlink()
     folder.rmdir()
@@ -121,6 +153,10 @@ def main() -> int:
     epoch_ratio = [b["epoch_s"] / s["epoch_s"] for s, b in zip(small, big)]
     memory_ratio = [b["peak_mb"] / s["peak_mb"] for s, b in zip(small, big)]
     print(f"\n10M / 1M epoch: median {np.median(epoch_ratio):.1f}, worst {max(epoch_ratio):.1f} (target <= 11)")
+    pairs = np.array(interleaved["big"]) / np.array(interleaved["small"])
+    print(f"10M / 1M epoch, both in one process, {len(pairs)} rounds of one epoch each: median {np.median(pairs):.1f}, "
+          f"worst {pairs.max():.1f} (1M {np.median(interleaved['small']):.3f} s, 10M "
+          f"{np.median(interleaved['big']):.3f} s a median epoch)")
     for label, key in (("load", "load_s"), ("load CPU", "load_cpu_s"), ("load, no pyarrow", "pandas_load_s"),
                        ("load CPU, no pyarrow", "pandas_load_cpu_s")):
         ratio = [b[key] / s[key] for s, b in zip(small, big)]
