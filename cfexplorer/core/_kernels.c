@@ -791,6 +791,22 @@ static int matrix_shape(Py_buffer *view, Py_ssize_t *rows, Py_ssize_t *columns, 
     return 1;
 }
 
+/* The two factor arrays of a dot-product model: float64 matrices of n_users x k and n_items x k, the same k. */
+static int factor_arrays(PyObject *users_object, PyObject *items_object, Py_buffer *user_view, Py_buffer *item_view,
+                         Py_ssize_t *n_users, Py_ssize_t *n_items, Py_ssize_t *k) {
+    Py_ssize_t k_items;
+    if (!buffer_of(users_object, user_view, 0, 1, 8, -1, "user_factors") ||
+        !matrix_shape(user_view, n_users, k, "user_factors") ||
+        !buffer_of(items_object, item_view, 0, 1, 8, -1, "item_factors") ||
+        !matrix_shape(item_view, n_items, &k_items, "item_factors"))
+        return 0;
+    if (*k != k_items) {
+        PyErr_SetString(PyExc_ValueError, "user_factors, item_factors: the same number of factors expected");
+        return 0;
+    }
+    return 1;
+}
+
 typedef enum { RATINGS_OK, INDEX_OUTSIDE, NOT_BY_ITEM } RatingsProblem;
 
 /* Whether every (user, item) indexes the parameter arrays and the items come sorted. Without the GIL. */
@@ -820,16 +836,8 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
     memset(views, 0, sizeof(views));
     PyObject *result = NULL;
     double *scratch = NULL;
-    Py_ssize_t n_users, n_items, k, k_items;
-    if (!buffer_of(o[4], &views[4], 0, 1, 8, -1, "user_factors") ||
-        !matrix_shape(&views[4], &n_users, &k, "user_factors") ||
-        !buffer_of(o[5], &views[5], 0, 1, 8, -1, "item_factors") ||
-        !matrix_shape(&views[5], &n_items, &k_items, "item_factors"))
-        goto done;
-    if (k != k_items) {
-        PyErr_SetString(PyExc_ValueError, "user_factors, item_factors: the same number of factors expected");
-        goto done;
-    }
+    Py_ssize_t n_users, n_items, k;
+    if (!factor_arrays(o[4], o[5], &views[4], &views[5], &n_users, &n_items, &k)) goto done;
     if (!buffer_of(o[0], &views[0], 0, 0, 4, -1, "users")) goto done;
     const Py_ssize_t n = views[0].len / 4;
     if (!buffer_of(o[1], &views[1], 0, 0, 4, n, "items") || !buffer_of(o[2], &views[2], 0, 1, 8, n, "y") ||
@@ -988,16 +996,8 @@ static PyObject *factor_dots(PyObject *self, PyObject *args) {
     Py_buffer views[5];
     memset(views, 0, sizeof(views));
     PyObject *result = NULL;
-    Py_ssize_t n_users, n_items, k, k_items;
-    if (!buffer_of(o[0], &views[0], 0, 1, 8, -1, "user_factors") ||
-        !matrix_shape(&views[0], &n_users, &k, "user_factors") ||
-        !buffer_of(o[1], &views[1], 0, 1, 8, -1, "item_factors") ||
-        !matrix_shape(&views[1], &n_items, &k_items, "item_factors"))
-        goto done;
-    if (k != k_items) {
-        PyErr_SetString(PyExc_ValueError, "user_factors, item_factors: the same number of factors expected");
-        goto done;
-    }
+    Py_ssize_t n_users, n_items, k;
+    if (!factor_arrays(o[0], o[1], &views[0], &views[1], &n_users, &n_items, &k)) goto done;
     if (!buffer_of(o[2], &views[2], 0, 0, 8, -1, "users")) goto done;
     const Py_ssize_t n = views[2].len / 8;
     if (!buffer_of(o[3], &views[3], 0, 0, 8, n, "items") || !buffer_of(o[4], &views[4], 1, 1, 8, n, "out")) goto done;
