@@ -422,6 +422,23 @@ def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chun
 
 
 @needs_compiled
+@pytest.mark.parametrize("chunk_columns", [0, 5])
+def test_a_nan_design_row_fails_the_rows_that_read_it_and_the_fit_says_so(chunk_columns):
+    """A diverged run's NaN reaches only the rows whose ratings read it (solved one at a time or in panels),
+    and the fit's sums come back NaN, which the model reports as divergence."""
+    ratings = every_user_rates(300, 60, 20, seed=3)
+    model = MatrixFactorization(n_epochs=1).fit(ratings)
+    users, _ = row_systems(model, ratings)
+    design = np.hstack([model.item_factors_, np.ones((ratings.n_items, 1))])
+    design[7, 2] = np.nan
+    solution, sums = compiled_half_step(users, design, chunk_columns=chunk_columns)
+    read_it = np.isin(np.arange(300), ratings.users[ratings.items == 7])
+    assert read_it.any() and not read_it.all()
+    assert np.isnan(solution[read_it]).all() and np.isfinite(solution[~read_it]).all()
+    assert np.isnan(sums).all()
+
+
+@needs_compiled
 def test_a_half_step_without_the_fit_solves_the_same_rows_and_counts_nothing():
     ratings = skewed_ratings()
     model = MatrixFactorization(n_epochs=1).fit(ratings)
