@@ -49,16 +49,24 @@ def pytest_addoption(parser):
     parser.addoption("--spark", action="store_true",
                      help="also run the tests marked spark: Spark's ALS end to end on MovieLens latest-small "
                           "(a JVM, 30-165 s; needs pyspark, Java 17 and the shared data)")
+    parser.addoption("--umap", action="store_true",
+                     help="also run the tests marked umap: the real umap-learn, which numba compiles on first "
+                          "use (15-20 s; needs pip install -e '.[umap]')")
+
+
+# Each opt-in marker: (its option, why). Spark's end-to-end run alone took longer than the rest of the suite on
+# two cores; the real UMAP's first use (numba compiling it) 19 s against the suite's 5 s a test.
+OPT_IN = {"spark": ("--spark", "Spark's end-to-end run"), "umap": ("--umap", "the real umap-learn's run")}
 
 
 def pytest_collection_modifyitems(config, items):
-    # Spark's end-to-end run alone took longer than the rest of the suite on two cores: opt-in, not default.
-    if config.getoption("--spark"):
-        return
-    opt_in = pytest.mark.skip(reason="Spark's end-to-end run is opt-in: python -m pytest --spark")
-    for item in items:
-        if item.get_closest_marker("spark") is not None:
-            item.add_marker(opt_in)
+    for marker, (option, what) in OPT_IN.items():
+        if config.getoption(option):
+            continue
+        opt_in = pytest.mark.skip(reason=f"{what} is opt-in: python -m pytest {option}")
+        for item in items:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(opt_in)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own count, however this file was loaded

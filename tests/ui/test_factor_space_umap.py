@@ -92,6 +92,7 @@ def test_choosing_umap_while_t_sne_computes_replaces_it(qtbot, view, monkeypatch
     assert "UMAP 1" in view.plot.getAxis("bottom").labelText
 
 
+@pytest.mark.umap
 @pytest.mark.skipif(not umap_available(), reason="umap-learn is not installed (pip install 'cfexplorer[umap]')")
 def test_real_umap_keeps_two_tastes_apart_and_reports_its_epochs():
     """The real umap-learn, in this process (slow on first use: numba compiles it)."""
