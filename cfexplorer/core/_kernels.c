@@ -1,6 +1,6 @@
 /* Compiled kernels for the hot loops numpy cannot fuse (issue #18): an ALS half-step (core/als.py), a
- * full-batch pass of the dot-product models and their scores of (user, item) pairs (core/mf.py), and Adam's
- * update (core/optim.py).
+ * full-batch pass of the dot-product models and their scores of (user, item) pairs (core/mf.py), Adam's
+ * update (core/optim.py), and np.bincount without the GIL (core/kernels.py).
  *
  * Optional: setup.py builds this where a C compiler with GCC's vector extensions is at hand, and each caller
  * falls back to its numpy form (the same numbers to rounding, tests/core) where it is not (core/kernels.py).
@@ -1027,7 +1027,58 @@ done:
     return result;
 }
 
+/* --- counts and sums by index ----------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(bincount_doc,
+"bincount(indices, out, weights=None)\n"
+"\n"
+"np.bincount into ``out`` (zeros of n values): each index (int64, 0 <= index < n) counted (``out`` int64) or\n"
+"its weight added (``out`` float64, ``weights`` float64 one a index). With the GIL released, and reading a\n"
+"read-only ``indices`` in place: np.bincount copies read-only input (the ratings' index arrays are) first,\n"
+"holding the GIL, 40 ms for 25 million ratings.");
+
+static PyObject *bincount(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *o[3] = {NULL, NULL, Py_None};
+    if (!PyArg_ParseTuple(args, "OO|O", &o[0], &o[1], &o[2])) return NULL;
+    Py_buffer views[3];
+    memset(views, 0, sizeof(views));
+    PyObject *result = NULL;
+    const int weighted = o[2] != Py_None;
+    if (!buffer_of(o[0], &views[0], 0, 0, 8, -1, "indices")) goto done;
+    const Py_ssize_t n = views[0].len / 8;
+    if (!buffer_of(o[1], &views[1], 1, weighted, 8, -1, "out") ||
+        (weighted && !buffer_of(o[2], &views[2], 0, 1, 8, n, "weights")))
+        goto done;
+    const Py_ssize_t bins = views[1].len / 8;
+    const int64_t *indices = views[0].buf;
+    int inside = 1;
+    Py_BEGIN_ALLOW_THREADS
+    int64_t outside = 0;
+    for (Py_ssize_t r = 0; r < n; r++) outside |= (indices[r] < 0) | (indices[r] >= bins);
+    inside = !outside;
+    if (inside && weighted) {
+        double *sums = views[1].buf;
+        const double *weights = views[2].buf;
+        for (Py_ssize_t r = 0; r < n; r++) sums[indices[r]] += weights[r];
+    } else if (inside) {
+        int64_t *counts = views[1].buf;
+        for (Py_ssize_t r = 0; r < n; r++) counts[indices[r]]++;
+    }
+    Py_END_ALLOW_THREADS
+    if (!inside) {
+        PyErr_SetString(PyExc_IndexError, "indices: an index outside out");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
+        if (views[i].obj) PyBuffer_Release(&views[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"bincount", bincount, METH_VARARGS, bincount_doc},
     {"factor_dots", factor_dots, METH_VARARGS, factor_dots_doc},
     {"als_half_step", als_half_step, METH_VARARGS, als_half_step_doc},
     {"mf_full_batch", mf_full_batch, METH_VARARGS, mf_full_batch_doc},

@@ -121,7 +121,7 @@ class RowSystems:
         self.reg_diag = np.asarray(reg_diag, dtype=float)
         self.size = d = len(self.reg_diag)
         self.row_offset = row_offset
-        counts = np.bincount(rows, minlength=n_rows)
+        counts = kernels.bincount(rows, n_rows)
         # By row, then by column: each row's design rows are then gathered in memory order (and the compiled
         # kernel reads them a chunk of columns at a time).
         order = row_major_order(rows, columns, n_rows, n_columns)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 try:
     if os.environ.get("CFEXPLORER_NO_KERNELS"):
         raise ImportError("CFEXPLORER_NO_KERNELS is set")
@@ -21,3 +23,15 @@ def describe() -> str:
     if compiled is not None:
         return "compiled kernels (core/_kernels.c)"
     return "numpy only (the compiled kernels were not built: no C compiler at install, or CFEXPLORER_NO_KERNELS)"
+
+
+def bincount(indices: np.ndarray, minlength: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """np.bincount(indices, weights, minlength) for indices in 0..minlength-1. The ratings keep their index arrays
+    read-only, and np.bincount copies such input first with the GIL held (40 ms of a frozen window for each of
+    25 million ratings at a run's start); the compiled kernel reads them in place without it."""
+    if compiled is None or indices.dtype != np.int64 or not indices.flags.c_contiguous or (
+            weights is not None and (weights.dtype != np.float64 or not weights.flags.c_contiguous)):
+        return np.bincount(indices, weights, minlength)
+    out = np.zeros(minlength, dtype=np.int64 if weights is None else np.float64)
+    compiled.bincount(indices, out, weights)
+    return out

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..lazy import lazy_import
+from . import kernels
 from .sorting import last_of_each_pair
 
 pd = lazy_import("pandas")
@@ -217,10 +218,10 @@ class Ratings:
 
     # --- per-user and per-item summaries ------------------------------------------------------
     def user_counts(self) -> np.ndarray:
-        return np.bincount(self.users, minlength=self.n_users)
+        return kernels.bincount(self.users, self.n_users)
 
     def item_counts(self) -> np.ndarray:
-        return np.bincount(self.items, minlength=self.n_items)
+        return kernels.bincount(self.items, self.n_items)
 
     def item_means(self, empty: float = np.nan) -> np.ndarray:
         """Mean rating of each item; ``empty`` where an item has no rating."""
@@ -411,8 +412,8 @@ def summarize_subset(ratings: Ratings, keep_users: np.ndarray, keep_items: np.nd
 
 
 def _grouped_mean(index, values, n, empty) -> np.ndarray:
-    counts = np.bincount(index, minlength=n)
-    sums = np.bincount(index, weights=values, minlength=n)
+    counts = kernels.bincount(index, n)
+    sums = kernels.bincount(index, n, np.asarray(values, dtype=float))
     means = np.full(n, empty, dtype=float)
     np.divide(sums, counts, out=means, where=counts > 0)
     return means

@@ -154,3 +154,21 @@ def test_a_models_scores_are_numpys_on_movielens_shaped_data(monkeypatch):
     monkeypatch.setattr(kernels, "compiled", None)
     np.testing.assert_allclose(compiled, model.predict(users, items, clip=False), rtol=1e-13, atol=1e-13)
     assert np.ptp(compiled) > 1.0
+
+
+def test_bincount_is_numpys_for_read_only_indices_and_refuses_an_index_past_the_end():
+    """core.kernels.bincount reads the ratings' read-only index arrays in place (np.bincount copies them first,
+    holding the GIL): the same counts and sums as numpy's; an index past ``minlength`` is refused, not grown."""
+    rng = np.random.default_rng(3)
+    indices = rng.integers(0, 50, 10_000)
+    indices.flags.writeable = False
+    weights = rng.normal(size=10_000)
+    counts = kernels.bincount(indices, 53)
+    assert counts.dtype == np.int64
+    np.testing.assert_array_equal(counts, np.bincount(indices, minlength=53))
+    np.testing.assert_allclose(kernels.bincount(indices, 53, weights), np.bincount(indices, weights, 53), rtol=1e-12)
+    np.testing.assert_array_equal(kernels.bincount(indices.astype(np.int32), 53), counts)  # numpy's own, as given
+    with pytest.raises(IndexError):
+        kernels.bincount(indices, 50 - 1)
+    with pytest.raises(IndexError):
+        kernels.compiled.bincount(np.array([0, -1]), np.zeros(3, np.int64))
