@@ -397,6 +397,12 @@ static int buffer_of(PyObject *object, Py_buffer *view, int writable, int floati
     return 1;
 }
 
+/* Releases the buffers a call took (those it got before an error, too). */
+static void release_views(Py_buffer *views, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        if (views[i].obj) PyBuffer_Release(&views[i]);
+}
+
 PyDoc_STRVAR(als_half_step_doc,
 "als_half_step(design, column_offset, indptr, columns, values, row_offset, reg, dual, solution, low, high,\n"
 "              with_fit=True, chunk_columns=0)\n"
@@ -885,8 +891,7 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
                            sums.bias_squares);
 done:
     free(scratch);
-    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
-        if (views[i].obj) PyBuffer_Release(&views[i]);
+    release_views(views, sizeof(views) / sizeof(views[0]));
     return result;
 }
 
@@ -944,8 +949,7 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
-        if (views[i].obj) PyBuffer_Release(&views[i]);
+    release_views(views, sizeof(views) / sizeof(views[0]));
     return result;
 }
 
@@ -1022,8 +1026,7 @@ static PyObject *factor_dots(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
-        if (views[i].obj) PyBuffer_Release(&views[i]);
+    release_views(views, sizeof(views) / sizeof(views[0]));
     return result;
 }
 
@@ -1072,8 +1075,7 @@ static PyObject *bincount(PyObject *self, PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
-        if (views[i].obj) PyBuffer_Release(&views[i]);
+    release_views(views, sizeof(views) / sizeof(views[0]));
     return result;
 }
 
