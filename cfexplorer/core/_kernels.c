@@ -955,13 +955,10 @@ done:
 
 /* --- scores: the dot products of (user, item) pairs' factor rows ----------------------------------------- */
 
-/* Whether every pair's user and item are rows of the factor arrays. Reads buffers only: called without the
- * GIL. */
-static int pairs_inside(const int64_t *users, const int64_t *items, Py_ssize_t n, Py_ssize_t n_users,
-                        Py_ssize_t n_items) {
+/* Whether every index is in 0..bound-1. Reads buffers only: called without the GIL. */
+static int all_below(const int64_t *indices, Py_ssize_t n, Py_ssize_t bound) {
     int64_t outside = 0;
-    for (Py_ssize_t r = 0; r < n; r++)
-        outside |= (users[r] < 0) | (users[r] >= n_users) | (items[r] < 0) | (items[r] >= n_items);
+    for (Py_ssize_t r = 0; r < n; r++) outside |= (indices[r] < 0) | (indices[r] >= bound);
     return !outside;
 }
 
@@ -1008,7 +1005,7 @@ static PyObject *factor_dots(PyObject *self, PyObject *args) {
     const int64_t *users = views[2].buf, *items = views[3].buf;
     int inside;
     Py_BEGIN_ALLOW_THREADS
-    inside = pairs_inside(users, items, n, n_users, n_items);
+    inside = all_below(users, n, n_users) && all_below(items, n, n_items);
     Py_END_ALLOW_THREADS
     if (!inside) {
         PyErr_SetString(PyExc_IndexError, "users, items: an index outside the factor arrays");
@@ -1055,11 +1052,9 @@ static PyObject *bincount(PyObject *self, PyObject *args) {
         goto done;
     const Py_ssize_t bins = views[1].len / 8;
     const int64_t *indices = views[0].buf;
-    int inside = 1;
+    int inside;
     Py_BEGIN_ALLOW_THREADS
-    int64_t outside = 0;
-    for (Py_ssize_t r = 0; r < n; r++) outside |= (indices[r] < 0) | (indices[r] >= bins);
-    inside = !outside;
+    inside = all_below(indices, n, bins);
     if (inside && weighted) {
         double *sums = views[1].buf;
         const double *weights = views[2].buf;
