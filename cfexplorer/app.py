@@ -3,6 +3,7 @@ command is cfexplorer/screenshot.py)."""
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
@@ -719,14 +721,19 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.shut_down()
         event.accept()
 
-    def shut_down(self):
+    def shut_down(self, deliberate: bool = True):
         """Everything that must happen before the window goes, each step on its own: one that fails must
-        not keep a training thread alive past its window (Qt aborts when a running QThread is destroyed)."""
+        not keep a training thread alive past its window (Qt aborts when a running QThread is destroyed).
+        ``deliberate`` False: the process ends with the window open (release_windows), so its recovery copy
+        and the saved layout stay as they are."""
         steps = [self.training_panel.shutdown, self.factor_space.shutdown]
         if self.compare_dialog is not None:
             steps.append(self.compare_dialog.shutdown)
-        steps += [self.documents.on_clean,  # a deliberate close: the user saved or chose to discard
-                  self.documents.shutdown, self._save_window_layout]
+        if deliberate:
+            steps.append(self.documents.on_clean)  # a deliberate close: the user saved or chose to discard
+        steps.append(self.documents.shutdown)
+        if deliberate:
+            steps.append(self._save_window_layout)
         for step in steps:
             try:
                 step()
@@ -926,11 +933,30 @@ def make_application(argv=None) -> QApplication:
         from pyqtgraph.util.garbage_collector import GarbageCollector
 
         app.gui_thread_garbage_collector = GarbageCollector(interval=0.5)
+    if not hasattr(app, "windows_released_at_exit"):
+        atexit.register(release_windows)  # runs before the interpreter starts tearing modules down
+        app.windows_released_at_exit = True
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("CF Explorer")
     app.setApplicationVersion(__version__)
     return app
+
+
+def release_windows() -> None:
+    """Destroy every main window still there while Python is whole: after run_gui's event loop, and at exit
+    for a script that made a window and ended with it open. Left to the interpreter's exit (run_gui's window
+    outlives its return, held in reference cycles by its signal connections), a window is destroyed while the
+    modules are being torn down: its plots' items call back into Python from their destructors, and PySide6
+    crashed reporting what failed there (gdb: PepException_GetArgs under QGraphicsScene::clear; 3 exits in 20
+    of the test's hammered transport keys)."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in app.topLevelWidgets():
+        if isinstance(widget, MainWindow) and shiboken6.isValid(widget):
+            widget.shut_down(deliberate=False)  # its training threads end before their QThread objects go
+            shiboken6.delete(widget)
 
 
 def finish_start():
@@ -969,4 +995,5 @@ def run_gui(file: str | None = None, preset: str | None = None) -> int:
     try:
         return app.exec()
     finally:
+        release_windows()
         reporter.uninstall()

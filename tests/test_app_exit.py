@@ -1,0 +1,84 @@
+"""The window is destroyed while Python is whole, however the process ends: a window left to the interpreter's
+exit is torn down with half its modules gone, and PySide6 crashed there (segmentation fault) or aborted on a
+training thread still running. Each case runs in a child process, which such an exit ends."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+PAUSED_RUN = """
+    import os, tempfile, time
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtTest import QTest
+    from cfexplorer.app import MainWindow, make_application
+
+    def window_with_a_paused_run():
+        settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        window.show()
+        QTest.qWaitForWindowExposed(window)
+        QTest.keyClick(window, Qt.Key.Key_F7)  # one step: the run stays, paused, its thread alive
+        deadline = time.monotonic() + 30
+        while window.training_panel.controller.state != "paused" and time.monotonic() < deadline:
+            QTest.qWait(10)
+        print("state:", window.training_panel.controller.state, flush=True)
+        return window
+"""
+
+
+def _run_child(tmp_path, body: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CFEXPLORER_NO_DIALOGS": "1",
+           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    script = textwrap.dedent(PAUSED_RUN) + textwrap.dedent(body)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env,
+                          cwd=tmp_path)
+
+
+def test_the_app_destroys_its_window_when_its_event_loop_ends(tmp_path):
+    """run_gui's window outlived run_gui (its signal connections hold it in reference cycles), to be destroyed
+    at the interpreter's exit."""
+    done = _run_child(tmp_path, """
+        import weakref
+        import shiboken6
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from cfexplorer.app import run_gui
+        from pathlib import Path
+
+        def training_threads_running():  # the QThread's name as the kernel keeps it (15 characters)
+            return sum((task / "comm").read_text().strip() == "cfexplorer-trai"
+                       for task in Path("/proc/self/task").iterdir())
+
+        make_application()
+        windows = []
+
+        def close_the_users_window():
+            window = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)][0]
+            window.training_panel.epochs.setValue(3)
+            QTest.keyClick(window, Qt.Key.Key_F7)
+            windows.append(weakref.ref(window))
+            QTest.qWait(50)
+            window.undo_stack.setClean()
+            window.close()
+
+        QTimer.singleShot(0, close_the_users_window)
+        status = run_gui()
+        window = windows[0]()
+        print("window destroyed:", window is None or not shiboken6.isValid(window), flush=True)
+        print("threads running:", training_threads_running(), flush=True)
+        raise SystemExit(status)
+    """)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "window destroyed: True" in done.stdout, done.stdout
+    assert "threads running: 0" in done.stdout, done.stdout
+
+
+def test_a_script_that_ends_with_the_window_open_and_a_run_paused_exits_cleanly(tmp_path):
+    done = _run_child(tmp_path, """
+        make_application()
+        window = window_with_a_paused_run()
+        window.undo_stack.setClean()
+    """)
+    assert "state: paused" in done.stdout, done.stdout + done.stderr[-1500:]
+    assert done.returncode == 0 and "Destroyed while thread" not in done.stderr, done.stderr[-1500:]
