@@ -729,11 +729,9 @@ class MainWindow(GridEditingMixin, QMainWindow):
         steps = [self.training_panel.shutdown, self.factor_space.shutdown]
         if self.compare_dialog is not None:
             steps.append(self.compare_dialog.shutdown)
-        if deliberate:
-            steps.append(self.documents.on_clean)  # a deliberate close: the user saved or chose to discard
-        steps.append(self.documents.shutdown)
-        if deliberate:
-            steps.append(self._save_window_layout)
+        if deliberate:  # the user saved or chose to discard, and the layout is theirs to keep
+            steps += [self.documents.on_clean, self._save_window_layout]
+        steps.append(self.documents.shutdown)  # after on_clean: it gives up the recovery file's lock
         for step in steps:
             try:
                 step()
@@ -933,9 +931,6 @@ def make_application(argv=None) -> QApplication:
         from pyqtgraph.util.garbage_collector import GarbageCollector
 
         app.gui_thread_garbage_collector = GarbageCollector(interval=0.5)
-    if not hasattr(app, "windows_released_at_exit"):
-        atexit.register(release_windows)  # runs before the interpreter starts tearing modules down
-        app.windows_released_at_exit = True
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("CF Explorer")
@@ -957,6 +952,9 @@ def release_windows() -> None:
         if isinstance(widget, MainWindow) and shiboken6.isValid(widget):
             widget.shut_down(deliberate=False)  # its training threads end before their QThread objects go
             shiboken6.delete(widget)
+
+
+atexit.register(release_windows)  # exit hooks run before the interpreter starts tearing modules down
 
 
 def finish_start():

@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+PROJECT_ROOT = str(Path(__file__).resolve().parents[1])  # the child imports the tests' thread check
 
 PAUSED_RUN = """
     import os, tempfile, time
@@ -29,7 +32,8 @@ PAUSED_RUN = """
 
 def _run_child(tmp_path, body: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CFEXPLORER_NO_DIALOGS": "1",
-           "XDG_CONFIG_HOME": str(tmp_path / "config")}
+           "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [PROJECT_ROOT, os.environ.get("PYTHONPATH")]))}
     script = textwrap.dedent(PAUSED_RUN) + textwrap.dedent(body)
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env,
                           cwd=tmp_path)
@@ -44,11 +48,7 @@ def test_the_app_destroys_its_window_when_its_event_loop_ends(tmp_path):
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         from cfexplorer.app import run_gui
-        from pathlib import Path
-
-        def training_threads_running():  # the QThread's name as the kernel keeps it (15 characters)
-            return sum((task / "comm").read_text().strip() == "cfexplorer-trai"
-                       for task in Path("/proc/self/task").iterdir())
+        from tests.ui.machine_support import training_threads
 
         make_application()
         windows = []
@@ -66,7 +66,7 @@ def test_the_app_destroys_its_window_when_its_event_loop_ends(tmp_path):
         status = run_gui()
         window = windows[0]()
         print("window destroyed:", window is None or not shiboken6.isValid(window), flush=True)
-        print("threads running:", training_threads_running(), flush=True)
+        print("threads running:", len(training_threads()), flush=True)
         raise SystemExit(status)
     """)
     assert done.returncode == 0, done.stderr[-1500:]
