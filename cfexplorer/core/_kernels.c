@@ -632,6 +632,46 @@ INLINE double exp_nonpositive(double x) {
 INLINE double sigmoid_given(double z, double e) { return (z >= 0.0 ? 1.0 : e) / (1.0 + e); }
 INLINE double sigmoid(double z) { return sigmoid_given(z, exp_nonpositive(-fabs(z))); }
 
+/* One item's run of ratings begin..end, factors f0..f0 + 4 vectors - 1: the item's gradient (its weight decay
+ * included) summed in registers and stored, each rater's added to its row. ``vectors`` is a constant in
+ * each call the switch of item_run makes, so the loops over it unroll and the arrays stay in registers. */
+#define ITEM_RUN_VECTORS 8
+INLINE void item_run_of(const int32_t *restrict users, const double *restrict residual, Py_ssize_t begin,
+                        Py_ssize_t end, const double *restrict user_factors, double *restrict user_gradient,
+                        Py_ssize_t k, Py_ssize_t f0, const double *restrict x, double *restrict gx, double factor_reg,
+                        const int vectors) {
+    Vector4 xf[ITEM_RUN_VECTORS], sum[ITEM_RUN_VECTORS];
+    for (int v = 0; v < vectors; v++) {
+        xf[v] = load4(x + f0 + 4 * v);
+        sum[v] = factor_reg * xf[v];
+    }
+    for (Py_ssize_t r = begin; r < end; r++) {
+        const Py_ssize_t at = (Py_ssize_t)users[r] * k + f0;
+        const double e = residual[r];
+        const double *w = user_factors + at;
+        double *gw = user_gradient + at;
+        for (int v = 0; v < vectors; v++) {
+            sum[v] += e * load4(w + 4 * v);
+            store4(gw + 4 * v, load4(gw + 4 * v) + e * xf[v]);
+        }
+    }
+    for (int v = 0; v < vectors; v++) store4(gx + f0 + 4 * v, sum[v]);
+}
+
+INLINE void item_run(const int32_t *users, const double *residual, Py_ssize_t begin, Py_ssize_t end,
+                     const double *user_factors, double *user_gradient, Py_ssize_t k, Py_ssize_t f0, const double *x,
+                     double *gx, double factor_reg, int vectors) {
+#define ITEM_RUN_CASE(V)                                                                                          \
+    case V:                                                                                                    \
+        item_run_of(users, residual, begin, end, user_factors, user_gradient, k, f0, x, gx, factor_reg, V);     \
+        break
+    switch (vectors) {
+        ITEM_RUN_CASE(1); ITEM_RUN_CASE(2); ITEM_RUN_CASE(3); ITEM_RUN_CASE(4);
+        ITEM_RUN_CASE(5); ITEM_RUN_CASE(6); ITEM_RUN_CASE(7); default: ITEM_RUN_CASE(8);
+    }
+#undef ITEM_RUN_CASE
+}
+
 /* The data term; every rating's prediction (unclipped) and the data term's gradient (zeroed first). In
  * three passes, each a loop whose iterations do not wait on one another: the scores (dot products), the
  * loss of each (an exponential), then the gradient, summed in registers over each run of one item's
@@ -639,6 +679,10 @@ INLINE double sigmoid(double z) { return sigmoid_given(z, exp_nonpositive(-fabs(
  * room for n values. */
 INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     const Py_ssize_t k = b->k, n = b->n;
+    /* Read once into locals: the stores to the gradient could otherwise alias *b, reloaded at every rating. */
+    const int32_t *users = b->users;
+    const double *user_factors = b->user_factors;
+    double *user_gradient = b->user_gradient;
     for (Py_ssize_t r = 0; r < n; r++) {
         const double *w = b->user_factors + (Py_ssize_t)b->users[r] * k,
                      *x = b->item_factors + (Py_ssize_t)b->items[r] * k;
@@ -717,27 +761,22 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
         for (end = begin; end < n && b->items[end] == item; end++) {}
         const double *x = b->item_factors + item * k;
         double *gx = b->item_gradient + item * k;
-        /* Four factors at a time across the item's ratings: their sum stays in one register. */
-        Py_ssize_t f0 = 0;
-        for (; f0 + 4 <= k; f0 += 4) {
-            const Vector4 xf = load4(x + f0);
-            Vector4 sum = factor_reg * xf;
-            for (Py_ssize_t r = begin; r < end; r++) {
-                const Py_ssize_t at = (Py_ssize_t)b->users[r] * k + f0;
-                const double e = residual[r];
-                sum += e * load4(b->user_factors + at);
-                store4(b->user_gradient + at, load4(b->user_gradient + at) + e * xf);
-            }
-            store4(gx + f0, sum);
+        /* Up to 32 factors at a time across the item's ratings: their sums stay in registers, and each
+         * rating's user index and residual are read once a block, not once every four factors. */
+        const Py_ssize_t whole = k - k % 4; /* the factors in whole vectors */
+        for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS) {
+            const Py_ssize_t vectors = (whole - f0) / 4;
+            item_run(users, residual, begin, end, user_factors, user_gradient, k, f0, x, gx, factor_reg,
+                     (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
         }
-        for (Py_ssize_t f = f0; f < k; f++) gx[f] = factor_reg * x[f];
+        for (Py_ssize_t f = whole; f < k; f++) gx[f] = factor_reg * x[f];
         for (Py_ssize_t f = 0; f < k; f++) item_factor_squares += x[f] * x[f];
         double bias_sum = 0.0;
         for (Py_ssize_t r = begin; r < end; r++) {
-            const Py_ssize_t user = b->users[r];
-            const double e = residual[r], *w = b->user_factors + user * k;
-            double *gw = b->user_gradient + user * k;
-            for (Py_ssize_t f = f0; f < k; f++) { /* the last k mod 4 factors */
+            const Py_ssize_t user = users[r];
+            const double e = residual[r], *w = user_factors + user * k;
+            double *gw = user_gradient + user * k;
+            for (Py_ssize_t f = whole; f < k; f++) { /* the last k mod 4 factors */
                 gx[f] += e * w[f];
                 gw[f] += e * x[f];
             }
@@ -899,11 +938,14 @@ done:
 
 INLINE void adam_in(double *param, const double *grad, double *m, double *v, Py_ssize_t n, double learning_rate,
                     double beta1, double beta2, double eps, double correction1, double correction2) {
+    /* lr (m / c1) / (sqrt(v / c2) + eps) as (lr / c1) m / (sqrt(v) / sqrt(c2) + eps): one division and one
+     * square root an entry instead of three divisions and a square root, the update's largest cost. */
+    const double step_scale = learning_rate / correction1, root_scale = 1.0 / sqrt(correction2);
     for (Py_ssize_t j = 0; j < n; j++) {
         const double g = grad[j];
         m[j] = beta1 * m[j] + (1.0 - beta1) * g;
         v[j] = beta2 * v[j] + (1.0 - beta2) * g * g;
-        param[j] -= learning_rate * (m[j] / correction1) / (sqrt(v[j] / correction2) + eps);
+        param[j] -= step_scale * m[j] / (sqrt(v[j]) * root_scale + eps);
     }
 }
 
@@ -920,7 +962,8 @@ PyDoc_STRVAR(adam_step_doc,
 "adam_step(param, grad, m, v, learning_rate, beta1, beta2, eps, correction1, correction2)\n"
 "\n"
 "core/optim.py's Adam update of one parameter array in place (all float64 of one size): the moments m\n"
-"and v from ``grad``, then param -= learning_rate (m / correction1) / (sqrt(v / correction2) + eps).");
+"and v from ``grad``, then param -= learning_rate (m / correction1) / (sqrt(v / correction2) + eps), computed\n"
+"as core/optim.py's numpy form orders it (the corrections folded into two constants).");
 
 static PyObject *adam_step(PyObject *self, PyObject *args) {
     (void)self;

@@ -47,9 +47,9 @@ class Adam:
             if scratch is None or scratch[0].shape != grad.shape:
                 scratch = self._scratch[name] = (np.empty_like(grad), np.empty_like(grad))
             step, scale = scratch
-            # In place, in the order of lr * (m / c1) / (sqrt(v / c2) + eps): the same numbers as that
-            # expression with half the passes over memory (a full-batch epoch's largest cost after the
-            # scores).
+            # In place, as (lr / c1) * m / (sqrt(v) / sqrt(c2) + eps), the compiled update's order: the same
+            # numbers to rounding as lr * (m / c1) / (sqrt(v / c2) + eps), with half the passes over memory (a
+            # full-batch epoch's largest cost after the scores) and no division by the corrections.
             m *= self.beta1
             np.multiply(grad, 1 - self.beta1, out=step)
             m += step
@@ -57,10 +57,9 @@ class Adam:
             np.multiply(grad, 1 - self.beta2, out=scale)
             scale *= grad
             v += scale
-            np.divide(m, correction1, out=step)
-            np.multiply(self.learning_rate, step, out=step)
-            np.divide(v, correction2, out=scale)
-            np.sqrt(scale, out=scale)
+            np.multiply(m, self.learning_rate / correction1, out=step)
+            np.sqrt(v, out=scale)
+            scale *= 1.0 / np.sqrt(correction2)
             scale += self.eps
             step /= scale
             params[name] -= step
