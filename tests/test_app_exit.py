@@ -82,3 +82,36 @@ def test_a_script_that_ends_with_the_window_open_and_a_run_paused_exits_cleanly(
     """)
     assert "state: paused" in done.stdout, done.stdout + done.stderr[-1500:]
     assert done.returncode == 0 and "Destroyed while thread" not in done.stderr, done.stderr[-1500:]
+
+
+def test_a_training_thread_given_up_on_at_close_is_waited_for_at_exit(tmp_path):
+    """Closing waits for the training threads a while (SHUTDOWN_WAIT_MS), then leaves one still in a long
+    epoch running, told to stop. Destroyed at the interpreter's exit while still running, its QThread would
+    abort the process; the exit waits for it to end its epoch instead."""
+    done = _run_child(tmp_path, """
+        import shiboken6
+        from cfexplorer.core.mf import MatrixFactorization
+
+        def slow(original):
+            def epoch(self, *args):
+                time.sleep(1.5)  # as an epoch of a very large model computes
+                return original(self, *args)
+            return epoch
+
+        MatrixFactorization._gradient_epoch = slow(MatrixFactorization._gradient_epoch)
+        MatrixFactorization._als_epoch = slow(MatrixFactorization._als_epoch)
+        make_application()
+        window = MainWindow(settings=QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat))
+        window.show()
+        QTest.qWaitForWindowExposed(window)
+        controller = window.training_panel.controller
+        QTest.keyClick(window, Qt.Key.Key_F5)
+        deadline = time.monotonic() + 30
+        while controller.state != "running" and time.monotonic() < deadline:
+            QTest.qWait(10)
+        QTest.qWait(200)  # inside its first slow epoch
+        print("all ended at close:", controller.shutdown(timeout_ms=50), flush=True)  # as at a close given up on
+        shiboken6.delete(window)
+    """)
+    assert "all ended at close: False" in done.stdout, done.stdout + done.stderr[-1500:]
+    assert done.returncode == 0 and "Destroyed while thread" not in done.stderr, done.stderr[-1500:]

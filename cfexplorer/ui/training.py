@@ -35,6 +35,7 @@ every thread, live and retiring, with a bounded wait.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import os
@@ -76,6 +77,16 @@ TRANSITIONS = {
 # Threads that did not end within the wait at close: kept referenced so that they are never destroyed
 # while running (that aborts the process); they end after their current epoch.
 _UNFINISHED_AT_SHUTDOWN: list[QThread] = []
+
+
+def _wait_for_unfinished_threads() -> None:
+    """At exit, wait for the threads a close gave up on: they were told to stop and end with their epoch,
+    where the interpreter's exit would destroy them running, and Qt aborts the process then."""
+    while _UNFINISHED_AT_SHUTDOWN:
+        _UNFINISHED_AT_SHUTDOWN.pop().wait()
+
+
+atexit.register(_wait_for_unfinished_threads)  # exit hooks run while Python is whole
 
 
 class IllegalTransition(RuntimeError):
