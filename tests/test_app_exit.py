@@ -89,11 +89,15 @@ def test_a_training_thread_given_up_on_at_close_is_waited_for_at_exit(tmp_path):
     epoch running, told to stop. Destroyed at the interpreter's exit while still running, its QThread would
     abort the process; the exit waits for it to end its epoch instead."""
     done = _run_child(tmp_path, """
+        import threading
         import shiboken6
         from cfexplorer.core.mf import MatrixFactorization
 
+        in_an_epoch = threading.Event()
+
         def slow(original):
             def epoch(self, *args):
+                in_an_epoch.set()
                 time.sleep(1.5)  # as an epoch of a very large model computes
                 return original(self, *args)
             return epoch
@@ -107,9 +111,8 @@ def test_a_training_thread_given_up_on_at_close_is_waited_for_at_exit(tmp_path):
         controller = window.training_panel.controller
         QTest.keyClick(window, Qt.Key.Key_F5)
         deadline = time.monotonic() + 30
-        while controller.state != "running" and time.monotonic() < deadline:
+        while not in_an_epoch.is_set() and time.monotonic() < deadline:
             QTest.qWait(10)
-        QTest.qWait(200)  # inside its first slow epoch
         print("all ended at close:", controller.shutdown(timeout_ms=50), flush=True)  # as at a close given up on
         shiboken6.delete(window)
     """)
