@@ -191,13 +191,17 @@ class WindowMachine(RuleBasedStateMachine):
         self.hover_allowed = False
 
     def teardown(self):
-        window = self._window
-        if window is None:  # no step needed one
+        try:
+            if self._window is not None:  # else no step needed one
+                self._close_the_window()
+        finally:
             self.stats.examples += 1
             self.stats.steps += len(self.log)
             self.stats.example_steps.append(len(self.log))
             shutil.rmtree(self.folder, ignore_errors=True)
-            return
+
+    def _close_the_window(self):
+        window = self._window
         try:
             with self.stats.recording_failure(self.log), self.stats.timing("(teardown)"):
                 ANSWERS.clear()
@@ -207,16 +211,12 @@ class WindowMachine(RuleBasedStateMachine):
                 assert left, f"a training thread outlived the window: {training_threads()}"
                 self.errors.raise_first()
         finally:
-            self.stats.examples += 1
-            self.stats.steps += len(self.log)
-            self.stats.example_steps.append(len(self.log))
             for name, hits in self.errors.tolerated_hits.items():
                 self.stats.tolerated[name] = self.stats.tolerated.get(name, 0) + hits
             self.errors.uninstall()
             window.deleteLater()
             process_events()
             collect_closed_windows()
-            shutil.rmtree(self.folder, ignore_errors=True)
 
     # --- helpers ----------------------------------------------------------------------------------------
     @property
