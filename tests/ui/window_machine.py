@@ -139,14 +139,6 @@ class WindowMachine(RuleBasedStateMachine):
             self._window.training_panel.sig_run_started.connect(self._on_run_started)
         return self._window
 
-    @property
-    def panel(self):
-        return self.window.training_panel
-
-    @property
-    def view(self):
-        return self.window.factor_space
-
     def may_act(self) -> bool:
         """False once a tolerated known bug has left the window where the next action could abort the
         process: the example then does nothing more, and teardown closes the window."""
@@ -219,6 +211,14 @@ class WindowMachine(RuleBasedStateMachine):
             collect_closed_windows()
 
     # --- helpers ----------------------------------------------------------------------------------------
+    @property
+    def panel(self):
+        return self.window.training_panel
+
+    @property
+    def view(self):
+        return self.window.factor_space
+
     @property
     def grid(self):
         return self.window.grid
