@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPen
+import pyqtgraph.functions as fn
+from pyqtgraph.Qt.internals import PrimitiveArray
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
@@ -18,6 +20,10 @@ HOVER_RADIUS_PX = 10
 SYMBOLS = {ITEM_KIND: "o", "user": "t"}
 MAX_LABELS = 40
 LABEL_GAP_PX = 2  # between two names drawn
+# A frame of at least this many points is drawn a chunk per pass of the event loop (see FrameScatter):
+# MovieLens 25M's 59,047 movies took 35-50 ms of one pass to draw, a stall the user feels while training.
+DRAW_IN_PASSES_FROM = 20_000
+POINTS_PER_PASS = 12_000
 
 
 class SelectingViewBox(pg.ViewBox):
@@ -61,9 +67,117 @@ class FrameScatter(pg.ScatterPlotItem):
     numbers the styles itself (the factor plot's frames), ``updateSpots`` otherwise. Points with a symbol
     or pen of their own, and hover styles, take pyqtgraph's own way."""
 
+    def __init__(self, *args, **kwargs):
+        self._painted_for = None  # the device (see _device_key) of the last paint: frames drawn in passes need one
+        self._picture: _Picture | None = None  # the points drawn in passes, shown until the next is ready
+        self._drawing: _Picture | None = None  # the next picture, a chunk of points drawn per pass
+        super().__init__(*args, **kwargs)
+        self._draw_timer = QTimer()
+        self._draw_timer.setInterval(0)
+        self._draw_timer.timeout.connect(self._draw_next_chunk)
+
     @qt_virtual(None)
-    def paint(self, *args):
-        super().paint(*args)  # pyqtgraph's paint
+    def paint(self, painter, option, widget=None):
+        device = self._device_key()
+        self._painted_for = device
+        picture = self._picture
+        if picture is not None and device is not None and _same_device(picture.device, device) \
+                and self._exportOpts is False and (picture.complete or self._drawing is not None):
+            # The last picture drawn in passes (while the next one is drawn: the points a frame behind).
+            offset = painter.transform().map(QPointF(0, 0)) - device[0].map(QPointF(0, 0))
+            painter.resetTransform()
+            painter.drawImage(offset, picture.image)
+            return
+        super().paint(painter, option, widget)  # pyqtgraph's paint
+
+    # --- frames drawn in passes --------------------------------------------------------------------------
+    @property
+    def drawing_in_passes(self) -> bool:
+        """Whether a frame is being drawn a chunk per pass (the one before it shown meanwhile)."""
+        return self._drawing is not None
+
+    def show_moved_points(self):
+        """The points' table has a new frame (moved, restyled): have it drawn and the view told of its bounds.
+
+        A frame of DRAW_IN_PASSES_FROM points or more, in a view painted as it is now, is drawn into a picture
+        a chunk of POINTS_PER_PASS per pass of the event loop (what the user does in between is handled in
+        between), the frame before shown meanwhile; the bounds change with the picture."""
+        self._drawing = None
+        if len(self.data) >= DRAW_IN_PASSES_FROM and self.isVisible() and self._exportOpts is False \
+                and self._painted_for is not None and _same_device(self._painted_for, self._device_key()):
+            self._drawing = self._start_picture(self._painted_for)
+            if self._drawing is not None:
+                self._draw_timer.start()
+                return
+        self._draw_timer.stop()
+        self._show_new_geometry()
+        self.invalidate()
+
+    def invalidate(self):
+        """Drawn at once, pyqtgraph's way, on the next paint: a picture drawn in passes is dropped."""
+        self._picture = self._drawing = None
+        if hasattr(self, "_draw_timer"):
+            self._draw_timer.stop()
+        super().invalidate()
+
+    def _show_new_geometry(self):
+        # What ScatterPlotItem.addPoints does once its table is filled: new bounds (pyqtgraph 0.14, pinned;
+        # tests/ui/test_factor_plot.py compares the pixels with pyqtgraph's own setData).
+        self.prepareGeometryChange()
+        self.informViewBoundsChanged()
+        self.bounds = [None, None]
+        self.sigPlotChanged.emit(self)
+
+    def _device_key(self):
+        """(item-to-device transform, viewport size, pixel ratio) of the view this scatter is drawn in."""
+        view = self.getViewWidget()
+        transform = self.deviceTransform_() if view is not None else None
+        if transform is None:
+            return None
+        viewport = view.viewport()
+        return transform, (viewport.width(), viewport.height()), viewport.devicePixelRatioF()
+
+    def _start_picture(self, device) -> "_Picture | None":
+        transform, (width, height), ratio = device
+        if width <= 0 or height <= 0 or not self.opts["pxMode"] or not self.opts["useCache"] \
+                or self.fragmentAtlas.devicePixelRatio() != ratio:
+            return None
+        table = self.data
+        # Device positions and atlas rectangles of the points now (the table may change before the last chunk).
+        xy = fn.transformCoordinates(transform, np.vstack([table["x"], table["y"]]))
+        xy = fn.clip_array(xy, -2 ** 30, 2 ** 30).T
+        rects = np.frombuffer(table["sourceRect"].copy(), dtype=int).reshape(-1, 4)
+        reach = max(float(np.max(rects[:, 2:], initial=0)) / ratio, 1.0)
+        inside = ((xy[:, 0] > -reach) & (xy[:, 0] < width + reach)
+                  & (xy[:, 1] > -reach) & (xy[:, 1] < height + reach))  # pyqtgraph leaves those out too
+        image = QImage(round(width * ratio), round(height * ratio), QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(ratio)
+        image.fill(0)
+        return _Picture(device, image, np.ascontiguousarray(xy[inside]), np.ascontiguousarray(rects[inside]),
+                        self.fragmentAtlas.pixmap, ratio)
+
+    def _draw_next_chunk(self):
+        picture = self._drawing
+        if picture is None:
+            self._draw_timer.stop()
+            return
+        try:
+            picture.draw_chunk(POINTS_PER_PASS)
+        except Exception:
+            self.show_drawn_at_once()
+            raise
+        if picture.complete:
+            self._draw_timer.stop()
+            self._drawing = None
+            self._picture = picture
+            self._show_new_geometry()
+            self.update()
+
+    def show_drawn_at_once(self):
+        """A picture not finished is dropped: the points drawn the ordinary way."""
+        if self._drawing is not None:
+            self.invalidate()
+            self._show_new_geometry()
 
     def _one_symbol_and_pen(self, table, points) -> bool:
         """Whether these points (a mask or indices of ``table``) take the scatter's own symbol and pen."""
@@ -71,10 +185,11 @@ class FrameScatter(pg.ScatterPlotItem):
                 and bool(np.equal(table["symbol"][points], None).all())
                 and bool(np.equal(table["pen"][points], None).all()))
 
-    def restyle(self, points, codes: np.ndarray, brushes: np.ndarray, sizes: np.ndarray):
+    def restyle(self, points, codes: np.ndarray, brushes: np.ndarray, sizes: np.ndarray, redraw: bool = True):
         """Give ``points`` (a mask or indices of this scatter's points) brush ``brushes[codes]`` and size
         ``sizes[codes]``: each style used looked up once in the atlas, with no sort or Python pass over the
-        points (restyling MovieLens 25M's 59,047 movies by object identity took 10 ms of each frame)."""
+        points (restyling MovieLens 25M's 59,047 movies by object identity took 10 ms of each frame).
+        ``redraw=False``: the caller has the frame drawn (:meth:`show_moved_points`)."""
         table = self.data
         if not self._one_symbol_and_pen(table, points):
             table["brush"][points] = brushes[codes]
@@ -84,7 +199,7 @@ class FrameScatter(pg.ScatterPlotItem):
             return
         table["brush"][points] = brushes[codes]
         table["size"][points] = sizes[codes]
-        self._place_symbols(table, points, codes, brushes, sizes)
+        self._place_symbols(table, points, codes, brushes, sizes, redraw)
 
     def updateSpots(self, dataSet=None):
         table = self.data if dataSet is None else dataSet
@@ -104,7 +219,7 @@ class FrameScatter(pg.ScatterPlotItem):
         style_brushes[:] = [self.opts["brush"] if brushes[i] is None else brushes[i] for i in first]
         self._place_symbols(table, stale, codes, style_brushes, sizes[first])
 
-    def _place_symbols(self, table, points, codes, brushes, sizes):
+    def _place_symbols(self, table, points, codes, brushes, sizes, redraw: bool = True):
         """Point ``points`` of ``table`` at the atlas's picture of style ``codes`` (brush ``brushes[c]``, size
         ``sizes[c]``, each code used looked up once), then what pyqtgraph's updateSpots does after."""
         used = np.flatnonzero(np.bincount(codes, minlength=len(brushes)))
@@ -115,7 +230,49 @@ class FrameScatter(pg.ScatterPlotItem):
         table["sourceRect"][points] = rects[codes]
         self._maybeRebuildAtlas()
         self._updateMaxSpotSizes(data=table)
-        self.invalidate()
+        if redraw:
+            self.invalidate()
+
+
+def _same_device(one, other) -> bool:
+    return one is not None and other is not None and one[1:] == other[1:] and _same_transform(one[0], other[0])
+
+
+def _same_transform(one, other) -> bool:
+    return (one.m11(), one.m12(), one.m21(), one.m22(), one.dx(), one.dy()) == \
+        (other.m11(), other.m12(), other.m21(), other.m22(), other.dx(), other.dy())
+
+
+class _Picture:
+    """Points drawn into an image for one device (transform, size, pixel ratio), a chunk at a time."""
+
+    def __init__(self, device, image: QImage, xy: np.ndarray, rects: np.ndarray, atlas, ratio: float):
+        self.device, self.image = device, image
+        self._xy, self._rects, self._atlas, self._ratio = xy, rects, atlas, ratio
+        self._drawn = 0
+        self._fragments = PrimitiveArray(QPainter.PixmapFragment, 10)
+
+    @property
+    def complete(self) -> bool:
+        return self._drawn >= len(self._xy)
+
+    def draw_chunk(self, count: int):
+        """The next ``count`` points in the table's order: a point drawn later covers one drawn before, as in
+        pyqtgraph's one call for all."""
+        start, stop = self._drawn, min(self._drawn + count, len(self._xy))
+        self._drawn = stop
+        if stop <= start:
+            return
+        self._fragments.resize(stop - start)
+        fragments = self._fragments.ndarray()
+        fragments[:, 0:2] = self._xy[start:stop]
+        fragments[:, 2:6] = self._rects[start:stop]
+        fragments[:, 6:10] = [1 / self._ratio, 1 / self._ratio, 0.0, 1.0]
+        painter = QPainter(self.image)
+        try:
+            painter.drawPixmapFragments(*self._fragments.drawargs(), self._atlas)
+        finally:
+            painter.end()
 
 
 class FactorPlot(pg.PlotWidget):
@@ -206,14 +363,8 @@ class FactorPlot(pg.PlotWidget):
             codes = styles[restyle] * len(size_values) + size_ranks[restyle]
             brushes = np.empty(len(palette) * len(size_values), dtype=object)
             brushes[:] = [brush for brush in palette for _ in size_values]
-            scatter.restyle(restyle, codes, brushes, np.tile(size_values, len(palette)))
-        # What ScatterPlotItem.addPoints does once its table is filled: new bounds, repaint (pyqtgraph 0.14,
-        # pinned; tests/ui/test_factor_plot.py compares the pixels with pyqtgraph's own setData).
-        scatter.prepareGeometryChange()
-        scatter.informViewBoundsChanged()
-        scatter.bounds = [None, None]
-        scatter.invalidate()
-        scatter.sigPlotChanged.emit(scatter)
+            scatter.restyle(restyle, codes, brushes, np.tile(size_values, len(palette)), redraw=False)
+        scatter.show_moved_points()
         self._styles[kind] = (palette, styles, sizes)
 
     def _size_ranks(self, kind: str, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

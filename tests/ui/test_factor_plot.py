@@ -195,3 +195,114 @@ def test_names_that_would_cover_one_placed_before_are_not_drawn_and_counted(qtbo
     assert plot.labels[hidden].isVisible()
     rects = plot.placed_label_rects()
     assert all(not a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+
+
+# --- large frames, drawn a chunk per pass of the event loop -----------------------------------------------------
+N_LARGE, LARGE_FROM, PER_PASS = 1_500, 1_000, 400
+
+
+@pytest.fixture
+def chunks(monkeypatch):
+    """Frames of LARGE_FROM points or more drawn PER_PASS points a pass; the sizes of the chunks drawn."""
+    from cfexplorer.ui import factor_plot
+
+    monkeypatch.setattr(factor_plot, "DRAW_IN_PASSES_FROM", LARGE_FROM)
+    monkeypatch.setattr(factor_plot, "POINTS_PER_PASS", PER_PASS)
+    drawn = []
+    draw_chunk = factor_plot._Picture.draw_chunk
+
+    def counted(picture, count):
+        before = picture._drawn
+        draw_chunk(picture, count)
+        drawn.append(picture._drawn - before)
+    monkeypatch.setattr(factor_plot._Picture, "draw_chunk", counted)
+    return drawn
+
+
+def large_frames(seed=6, count=3):
+    rng = np.random.default_rng(seed)
+    xy = rng.normal(size=(N_LARGE, 2))
+    styles = rng.integers(0, len(DIVERGING), N_LARGE)
+    sizes = rng.uniform(5, 18, N_LARGE)
+    out = []
+    for _ in range(count):
+        out.append((xy, styles.copy(), sizes))
+        xy = xy * 0.9 + rng.normal(scale=0.05, size=xy.shape)
+        styles[rng.integers(0, N_LARGE, 40)] = rng.integers(0, len(DIVERGING), 40)  # some colours change
+    return out
+
+
+def drawn_at_once(qtbot, frame) -> np.ndarray:
+    plot = shown_plot(qtbot)
+    draw(plot, frame[0], DIVERGING, *frame[1:])
+    return settled_pixels(qtbot, plot)
+
+
+def settled_pixels(qtbot, plot) -> np.ndarray:
+    """The plot once its axes have taken the width of their labels (a pass of the event loop later)."""
+    qtbot.wait(20)
+    return pixels(plot)
+
+
+def pyqtgraph_paints(monkeypatch) -> list:
+    """Each call of pyqtgraph's own (all at once) paint of a scatter."""
+    calls = []
+    paint = pg.ScatterPlotItem.paint
+    monkeypatch.setattr(pg.ScatterPlotItem, "paint", lambda item, *args: (calls.append(item), paint(item, *args)))
+    return calls
+
+
+def test_a_large_frame_is_drawn_a_chunk_per_pass_and_looks_like_one_drawn_at_once(qtbot, chunks, monkeypatch):
+    first, second, third = large_frames()
+    plot = shown_plot(qtbot)
+    draw(plot, first[0], DIVERGING, *first[1:])
+    shown_first = settled_pixels(qtbot, plot)
+    scatter = plot.scatters[ITEM_KIND]
+    for frame in (second, third):
+        chunks.clear()
+        plot.set_points(ITEM_KIND, frame[0], DIVERGING, *frame[1:])  # a training frame: the view stays
+        assert chunks == [] and scatter.drawing_in_passes  # nothing drawn in the frame's own pass
+        qtbot.waitUntil(lambda: not scatter.drawing_in_passes)
+        in_view = np.all(np.abs(frame[0]) < 3, axis=1).sum()  # and a few beyond, whose symbols reach in
+        assert in_view <= sum(chunks) <= N_LARGE and max(chunks) == PER_PASS
+        assert len(chunks) == -(-sum(chunks) // PER_PASS)
+        np.testing.assert_array_equal(settled_pixels(qtbot, plot), drawn_at_once(qtbot, frame))
+    # Until the next picture is ready the view shows the last one, and pyqtgraph draws nothing at once.
+    paints = pyqtgraph_paints(monkeypatch)
+    plot.set_points(ITEM_KIND, first[0], DIVERGING, *first[1:])
+    np.testing.assert_array_equal(pixels(plot), drawn_at_once(qtbot, third))
+    qtbot.waitUntil(lambda: not scatter.drawing_in_passes)
+    np.testing.assert_array_equal(settled_pixels(qtbot, plot), shown_first)
+    assert scatter not in paints
+
+
+def test_a_pan_while_a_frame_is_drawn_shows_the_new_points_at_once(qtbot, chunks):
+    first, second, _ = large_frames(7)
+    plot = shown_plot(qtbot)
+    draw(plot, first[0], DIVERGING, *first[1:])
+    pixels(plot)
+    plot.set_points(ITEM_KIND, second[0], DIVERGING, *second[1:])
+    plot.view_box.setRange(xRange=(-2, 4), yRange=(-3, 3), padding=0)  # the user pans before the first chunk
+    panned = shown_plot(qtbot)
+    panned.set_points(ITEM_KIND, second[0], DIVERGING, *second[1:])
+    panned.view_box.setRange(xRange=(-2, 4), yRange=(-3, 3), padding=0)
+    np.testing.assert_array_equal(settled_pixels(qtbot, plot), settled_pixels(qtbot, panned))
+    qtbot.waitUntil(lambda: not plot.scatters[ITEM_KIND].drawing_in_passes)  # finished for the old view:
+    # not shown
+    np.testing.assert_array_equal(settled_pixels(qtbot, plot), settled_pixels(qtbot, panned))
+
+
+def test_points_hidden_while_a_frame_is_drawn_stop_its_drawing(qtbot, chunks):
+    first, second, _ = large_frames(8)
+    plot = shown_plot(qtbot)
+    draw(plot, first[0], DIVERGING, *first[1:])
+    pixels(plot)
+    plot.set_points(ITEM_KIND, second[0], DIVERGING, *second[1:])
+    qtbot.waitUntil(lambda: len(chunks) >= 1)
+    plot.set_visible_kinds(())
+    drawn = len(chunks)
+    qtbot.wait(50)
+    assert len(chunks) == drawn < -(-N_LARGE // PER_PASS)
+    empty = shown_plot(qtbot)
+    frame_the_view(empty)
+    np.testing.assert_array_equal(settled_pixels(qtbot, plot), settled_pixels(qtbot, empty))
