@@ -134,6 +134,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.new_user_dialog = None  # Training ▸ Recommend for a New User…, of the document shown
         self._grid_refresh_timer = QTimer(self, singleShot=True, interval=GRID_REFRESH_MS)
         self._grid_refresh_timer.timeout.connect(self._show_pending_predictor)
+        # A timer of the window's, not QTimer.singleShot: a zero-time single shot is a posted event, handled
+        # in the same turn of the event loop as what posted it (a run's end and its last frame made one stall
+        # of 80-95 ms on MovieLens 25M's shape), where a timer waits for the timers' and the input's turn.
+        self._factor_frame_timer = QTimer(self, singleShot=True)
+        self._factor_frame_timer.timeout.connect(self._show_pending_factor_frame)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
         self.training_panel.sig_run_ended.connect(self._on_run_ended)
         self.training_panel.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
@@ -554,7 +559,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             # The factor space draws apart from the grid: painted with the grid (20 ms for 160 cells while
             # training) its frame (another 20) made one stall of 50 ms; apart, each is its own short one.
             self._pending_factor_frame = self._pending_predictor
-            QTimer.singleShot(factor_space_delay_ms, self._show_pending_factor_frame)
+            self._factor_frame_timer.start(factor_space_delay_ms)
             self._pending_predictor = None
             self.explain_panel.schedule_refresh()
 
