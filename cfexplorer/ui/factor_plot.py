@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem
 from ..core.embedding import ITEM_KIND, KINDS
 from ..core.point_index import PointIndex
 from .plot_text import set_plot_text_size
-from .qt_guard import guard_event, qt_virtual
+from .qt_guard import guard_event, qt_virtual, report_current_exception
 
 HOVER_RADIUS_PX = 10
 SYMBOLS = {ITEM_KIND: "o", "user": "t"}
@@ -65,7 +65,10 @@ class FrameScatter(pg.ScatterPlotItem):
     for MovieLens's 9,724 movies, twice that while training competes for the GIL. Here each distinct
     (brush, size) is looked up once and handed to its points by index: :meth:`restyle` when the caller
     numbers the styles itself (the factor plot's frames), ``updateSpots`` otherwise. Points with a symbol
-    or pen of their own, and hover styles, take pyqtgraph's own way."""
+    or pen of their own, and hover styles, take pyqtgraph's own way.
+
+    A large frame is drawn into a picture a chunk of points per pass of the event loop, the frame before it
+    shown meanwhile (:meth:`show_moved_points`); a pan, a zoom or a resize draws the points at once."""
 
     def __init__(self, *args, **kwargs):
         self._painted_for = None  # the device (see _device_key) of the last paint: frames drawn in passes need one
@@ -175,9 +178,10 @@ class FrameScatter(pg.ScatterPlotItem):
                 picture.draw_chunk(POINTS_PER_PASS)
             else:
                 self._prepare_picture(picture)
-        except Exception:
+        except Exception:  # a slot: reported, and the points drawn the ordinary way
             self.show_drawn_at_once()
-            raise
+            report_current_exception("drawing the factor space's points")
+            return
         if picture.complete:
             self._draw_timer.stop()
             self._drawing = None

@@ -306,3 +306,23 @@ def test_points_hidden_while_a_frame_is_drawn_stop_its_drawing(qtbot, chunks):
     empty = shown_plot(qtbot)
     frame_the_view(empty)
     np.testing.assert_array_equal(settled_pixels(qtbot, plot), settled_pixels(qtbot, empty))
+
+
+def test_a_picture_that_cannot_be_drawn_is_reported_and_the_points_drawn_at_once(qtbot, chunks, monkeypatch):
+    from cfexplorer.ui import factor_plot, qt_guard
+
+    first, second, _ = large_frames(9)
+    plot = shown_plot(qtbot)
+    draw(plot, first[0], DIVERGING, *first[1:])
+    settled_pixels(qtbot, plot)
+    reported = []
+    monkeypatch.setattr("sys.excepthook", lambda kind, error, trace: reported.append(str(error)))
+    monkeypatch.setattr(qt_guard, "should_report", lambda key, now=None: True)
+
+    def broken(picture, count):
+        raise MemoryError("no room for the picture")
+    monkeypatch.setattr(factor_plot._Picture, "draw_chunk", broken)
+    plot.set_points(ITEM_KIND, second[0], DIVERGING, *second[1:])
+    qtbot.waitUntil(lambda: reported == ["no room for the picture"])
+    assert not plot.scatters[ITEM_KIND].drawing_in_passes
+    np.testing.assert_array_equal(settled_pixels(qtbot, plot), drawn_at_once(qtbot, second))
