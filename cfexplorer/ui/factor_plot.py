@@ -75,18 +75,20 @@ class FrameScatter(pg.ScatterPlotItem):
         self._picture: _Picture | None = None  # the points drawn in passes, shown until the next is ready
         self._drawing: _Picture | None = None  # the next picture, a chunk of points drawn per pass
         self._spare_image: QImage | None = None  # the picture before the one shown, to draw the next into
-        super().__init__(*args, **kwargs)
-        self._draw_timer = QTimer()
+        self._draw_timer = QTimer()  # before pyqtgraph's __init__, which invalidates
         self._draw_timer.setInterval(0)
         self._draw_timer.timeout.connect(self._draw_next_chunk)
+        super().__init__(*args, **kwargs)
 
     @qt_virtual(None)
     def paint(self, painter, option, widget=None):
         device = self._device_key()
         self._painted_for = device
         picture = self._picture
+        # (a picture kept is complete, and of these points or of the frame before one being drawn: anything
+        # else invalidates, which drops it)
         if picture is not None and device is not None and _same_device(picture.device, device) \
-                and self._exportOpts is False and (picture.complete or self._drawing is not None):
+                and self._exportOpts is False:
             # The last picture drawn in passes (while the next one is drawn: the points a frame behind).
             offset = painter.transform().map(QPointF(0, 0)) - device[0].map(QPointF(0, 0))
             painter.resetTransform()
@@ -120,8 +122,7 @@ class FrameScatter(pg.ScatterPlotItem):
     def invalidate(self):
         """Drawn at once, pyqtgraph's way, on the next paint: a picture drawn in passes is dropped."""
         self._picture = self._drawing = None
-        if hasattr(self, "_draw_timer"):
-            self._draw_timer.stop()
+        self._draw_timer.stop()
         super().invalidate()
 
     def _show_new_geometry(self):
