@@ -308,6 +308,17 @@ def test_reset_while_a_frame_waits_to_be_drawn_leaves_the_factor_space_empty(qtb
     assert not panel.controller.is_active
 
 
+def train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, slot):
+    """Click Train and wait for the run's end, with ``slot`` connected to it after the window's own handler (so
+    it runs right after that handler, in the same turn of the event loop)."""
+    panel.sig_run_ended.connect(slot)
+    try:
+        with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+            qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    finally:
+        panel.sig_run_ended.disconnect(slot)
+
+
 def test_the_factor_space_brought_forward_as_a_run_ends_shows_the_runs_last_frame(qtbot, window):
     """A run's last frame is drawn on the event loop's pass after the grid's; bringing the factor space
     forward before that pass (a lesson's Next, a click queued behind the run's end) must show that frame,
@@ -318,14 +329,11 @@ def test_the_factor_space_brought_forward_as_a_run_ends_shows_the_runs_last_fram
     panel.epochs.setValue(40)
     frame_due = []
 
-    def bring_forward_at_once(*_):  # connected after the window's own handler: runs right after it
+    def bring_forward_at_once(*_):
         frame_due.append(window._pending_factor_frame is not None)
         window.factor_dock.raise_()
 
-    panel.sig_run_ended.connect(bring_forward_at_once)
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    panel.sig_run_ended.disconnect(bring_forward_at_once)
+    train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, bring_forward_at_once)
     assert frame_due == [True]  # the last frame was due on the next pass when the view came forward
     assert view.embedding is not None and view.embedding.epoch == 40
     np.testing.assert_array_equal(view.embedding.items.factors, panel.model.item_factors_)
@@ -340,14 +348,11 @@ def test_a_runs_last_frame_waits_for_a_later_turn_of_the_event_loop_than_the_run
     panel.epochs.setValue(30)
     still_due = []
 
-    def handle_what_the_end_posted(*_):  # connected after the window's own handler: runs right after it
+    def handle_what_the_end_posted(*_):
         QApplication.sendPostedEvents()
         still_due.append(window._pending_factor_frame is not None)
 
-    panel.sig_run_ended.connect(handle_what_the_end_posted)
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    panel.sig_run_ended.disconnect(handle_what_the_end_posted)
+    train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, handle_what_the_end_posted)
     assert still_due == [True]
     qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 30)
     assert window._pending_factor_frame is None
