@@ -35,6 +35,12 @@ _COLOUR_SPAN_FLOOR = 1e-9  # all-zero factors (an untrained user) get the neutra
 _LABEL_WIDTH = 140  # the names' column: long titles are cut, the factors stay in view in a narrow pane
 SELECTION_GRAY = "#4d4d4d"  # selected cells: neither end of the factors' blue-orange scale
 _ROW_PADDING = 8  # pixels above and below the text of a row, in any type size (presentation mode)
+_DISPLAY_ROLE, _EDIT_ROLE = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole
+_BACKGROUND_ROLE, _FOREGROUND_ROLE = Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole
+_ALIGNMENT_ROLE, _FONT_ROLE = Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.FontRole
+_VALUE_ROLES = frozenset((_DISPLAY_ROLE, _EDIT_ROLE, _BACKGROUND_ROLE, _FOREGROUND_ROLE))
+_COLOUR_ROLES = frozenset((_BACKGROUND_ROLE, _FOREGROUND_ROLE))
+_RIGHT_ALIGNED = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def _bold_font() -> QFont:
@@ -139,23 +145,29 @@ class FactorTableModel(QAbstractTableModel):
 
     @qt_virtual(None)
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        # The role first, the number only for the roles that show it: a repaint asks each cell for seven
+        # roles, and the tables are repainted at every update of a run (12 ms for a screenful when every
+        # role read the number).
+        if role not in _VALUE_ROLES:
+            if role == _ALIGNMENT_ROLE:
+                return _RIGHT_ALIGNED
+            if role == _FONT_ROLE and index.row() == self.highlighted_row:
+                return _bold_font()
+            return None
         if not index.isValid():
             return None
-        value = self.value(index.row(), index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
+        row, column = index.row(), index.column()
+        k = self.k
+        if column >= k and role in _COLOUR_ROLES:  # the biases are not coloured
+            return None
+        value = float(self.factors[row, column]) if column < k else float(self.biases[row])
+        if role == _DISPLAY_ROLE:
             return f"{value:+.3f}" if math.isfinite(value) else "?"
-        if role == Qt.ItemDataRole.EditRole:
-            return f"{value:.6g}"
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole:
-            return _bold_font() if index.row() == self.highlighted_row else None
-        is_bias = index.column() >= self.k
-        if role == Qt.ItemDataRole.BackgroundRole and not is_bias:
+        if role == _BACKGROUND_ROLE:
             return self._colors.background(value)
-        if role == Qt.ItemDataRole.ForegroundRole and not is_bias:
+        if role == _FOREGROUND_ROLE:
             return self._colors.text(value)
-        return None
+        return f"{value:.6g}"  # the edit role
 
     @qt_virtual(None)
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):

@@ -146,6 +146,34 @@ def test_the_tables_show_the_trained_factors_and_biases(qtbot, window):
     assert colour(high).blue() > colour(high).red() and colour(low).red() > colour(low).blue()  # as in the grid
 
 
+def test_each_role_a_view_asks_of_a_factor_and_of_a_bias(qapp):
+    """What the delegate paints from, role by role: a factor is right-aligned, coloured and shown to three
+    decimals; a bias is right-aligned and not coloured; the current row is bold; a NaN reads '?'."""
+    from cfexplorer.ui.factor_tables import FactorTableModel
+
+    model = FactorTableModel("user_factors")
+    model.show_arrays(np.array([[0.5, -1.0], [np.nan, 2.0]]), np.array([0.25, -0.75]), ["Ann", "Bob"])
+    model.set_highlighted_row(1)
+    role = Qt.ItemDataRole
+
+    def at(row, column, asked):
+        return model.data(model.index(row, column), asked)
+
+    assert (model.rowCount(), model.columnCount()) == (2, 3)
+    assert [at(0, c, role.DisplayRole) for c in range(3)] == ["+0.500", "-1.000", "+0.250"]
+    assert [at(0, c, role.EditRole) for c in range(3)] == ["0.5", "-1", "0.25"]
+    assert at(1, 0, role.DisplayRole) == "?" and at(1, 2, role.DisplayRole) == "-0.750"
+    right = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    assert all(at(r, c, role.TextAlignmentRole) == right for r in range(2) for c in range(3))
+    assert at(1, 1, role.BackgroundRole).blue() > at(1, 1, role.BackgroundRole).red()  # +2, the largest: blue
+    assert at(0, 1, role.BackgroundRole).red() > at(0, 1, role.BackgroundRole).blue()  # -1: orange
+    assert at(0, 1, role.ForegroundRole) is not None
+    assert at(0, 2, role.BackgroundRole) is None and at(0, 2, role.ForegroundRole) is None  # the bias column
+    assert at(1, 0, role.FontRole).bold() and at(0, 0, role.FontRole) is None
+    assert at(0, 0, role.ToolTipRole) is None and at(0, 0, role.DecorationRole) is None
+    assert model.data(model.index(5, 0), role.DisplayRole) is None  # no such row: an invalid index
+
+
 def test_the_tables_read_the_predictors_numbers_without_copying_them(qtbot, window):
     trained(window)
     tables, predictor = window.factor_tables, window.table.predictor
