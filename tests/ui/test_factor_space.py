@@ -358,6 +358,74 @@ def test_a_runs_last_frame_waits_for_a_later_turn_of_the_event_loop_than_the_run
     assert window._pending_factor_frame is None
 
 
+def paused_run_with_its_first_frame_drawn(qtbot, window):
+    """A run started by Step (one epoch, then paused: the factor space follows a run that sends nothing more),
+    with what it sent drawn: the model trained before it, and the view."""
+    panel, view = window.training_panel, window.factor_space
+    before = panel.model
+    window.act_step.trigger()
+    qtbot.waitUntil(lambda: panel.controller.state == "paused" and panel.model is not before, timeout=5000)
+    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window._pending_factor_frame is None and view._live_frame is None, timeout=5000)
+    return before, view
+
+
+def frames_drawn(monkeypatch, view) -> list:
+    """The epochs of the embeddings the view draws from now on."""
+    drawn = []
+    original = view._set_embedding
+
+    def recording(embedding, *args, **kwargs):
+        drawn.append(None if embedding is None else embedding.epoch)
+        return original(embedding, *args, **kwargs)
+
+    monkeypatch.setattr(view, "_set_embedding", recording)
+    return drawn
+
+
+def test_a_live_frame_is_projected_in_one_pass_and_drawn_in_the_next(qtbot, trained, monkeypatch):
+    """A run's frame took its projection and its drawing in one pass (30 ms idle for 59,047 movies, twice that
+    beside the worker): the drawing waits for the event loop's next pass, with the projection made for it; a
+    frame that comes before that pass is drawn instead of it."""
+    from dataclasses import replace
+
+    from cfexplorer.core.embedding import pca
+
+    trained_model, view = paused_run_with_its_first_frame_drawn(qtbot, trained)
+    drawn = frames_drawn(monkeypatch, view)
+    ratings = trained.table.ratings
+    predictor = trained_model.predictor()
+    early = replace(predictor, item_factors=predictor.item_factors * 2.0, epoch=500)
+    late = replace(predictor, item_factors=predictor.item_factors[::-1].copy(), epoch=501)
+    view.show_model(early, ratings)
+    assert drawn == [] and view._live_frame is not None  # projected, not drawn in this pass
+    view.show_model(late, ratings)  # before the next pass: the one drawn
+    qtbot.waitUntil(lambda: drawn == [501])
+    qtbot.wait(20)
+    assert drawn == [501] and view.embedding.epoch == 501
+    expected = pca(late.item_factors, 2, None).coordinates
+    shown = view.coordinates(ITEM_KIND)
+    # the late frame's own projection (up to each axis's sign), not the early one's
+    for axis in range(2):
+        np.testing.assert_allclose(np.abs(shown[:, axis]), np.abs(expected[:, axis]), atol=1e-9)
+
+
+def test_reset_drops_a_live_frame_waiting_to_be_drawn(qtbot, trained, monkeypatch):
+    trained_model, view = paused_run_with_its_first_frame_drawn(qtbot, trained)
+    drawn = frames_drawn(monkeypatch, view)
+    predictor = trained_model.predictor()
+    view.show_model(replace_epoch(predictor, 500), trained.table.ratings)
+    trained.act_reset.trigger()  # in the same pass: the frame of the run reset must not come back after it
+    qtbot.wait(100)
+    assert 500 not in drawn and view.embedding is None and view._live_frame is None
+
+
+def replace_epoch(predictor, epoch):
+    from dataclasses import replace
+
+    return replace(predictor, epoch=epoch)
+
+
 class PaintCounter(QObject):
     def __init__(self, widget):
         super().__init__(widget)
