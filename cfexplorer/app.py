@@ -584,7 +584,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             # on MovieLens 25M's shape).
             self._show_pending_predictor(factor_space_delay_ms=0)
         self.factor_space.end_run()
-        self.explain_panel.refresh()
+        self.explain_panel.refresh_soon()
 
     def _on_factors_edited(self, model):
         """A factor typed over (or its undo): everything that follows from the parameters, at once."""
@@ -888,6 +888,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         loop.exec()
         self.training_panel.sig_run_ended.disconnect(loop.quit)
         self._show_pending_factor_frame()  # the run's last, due on the event loop's next pass
+        self.explain_panel.refresh_if_due()  # likewise its explanation
         return not self.training_panel.controller.is_active
 
     # --- help ----------------------------------------------------------------------------------------------

@@ -137,6 +137,9 @@ class ExplainPanel(QWidget):
         # During training new predictions arrive 30 times a second; rich text needs far fewer.
         self._refresh_timer = QTimer(self, singleShot=True, interval=200)
         self._refresh_timer.timeout.connect(self.refresh)
+        # A run's end: the explanation of its last predictions in a pass of its own (see refresh_soon).
+        self._refresh_soon_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_soon_timer.timeout.connect(self.refresh)
         self.top_n.valueChanged.connect(lambda _: self.refresh())
         self.refresh()
 
@@ -149,8 +152,19 @@ class ExplainPanel(QWidget):
         if not self._refresh_timer.isActive():
             self._refresh_timer.start()
 
+    def refresh_soon(self):
+        """Refresh on a pass of the event loop of its own: at a run's end, the rich text and the top list
+        (6-11 ms beside 59,047 movies) made one stall with the grid's and the tables' last update."""
+        self._refresh_soon_timer.start()
+
+    def refresh_if_due(self):
+        """Refresh now if a refresh is waiting (a script or a test reading the explanation at once)."""
+        if self._refresh_timer.isActive() or self._refresh_soon_timer.isActive():
+            self.refresh()
+
     def refresh(self):
         self._refresh_timer.stop()
+        self._refresh_soon_timer.stop()
         ratings = self.table.ratings
         cell = self._cell
         if cell is None or cell[0] >= ratings.n_users or cell[1] >= ratings.n_items:
