@@ -184,6 +184,7 @@ class LossPlot(QWidget):
         self.runs: list[Run] = []
         self._curves: list[dict] = []
         self._spare_curves: dict | None = None  # the next run's, made ahead (prepare_next_run)
+        self._pens: dict = {}  # (colour, current, line width) -> pen
         # apart from the end of a run's own event, which has its share of work already
         self._spare_timer = QTimer(self, singleShot=True, interval=SPARE_CURVES_DELAY_MS)
         self._spare_timer.timeout.connect(self._make_spare_curves)
@@ -287,9 +288,16 @@ class LossPlot(QWidget):
 
     # --- drawing ------------------------------------------------------------------------------------
     def _pen(self, color, current: bool):
-        if current:
-            return pg.mkPen(color=color, width=self.line_width)
-        return pg.mkPen(color=(*color, 110), width=max(1, self.line_width - 1), style=Qt.PenStyle.DashLine)
+        # Kept, not made again: every kept run's five pens were made and compared at each Train.
+        key = (color, current, self.line_width)
+        pen = self._pens.get(key)
+        if pen is None:
+            if current:
+                pen = pg.mkPen(color=color, width=self.line_width)
+            else:
+                pen = pg.mkPen(color=(*color, 110), width=max(1, self.line_width - 1), style=Qt.PenStyle.DashLine)
+            self._pens[key] = pen
+        return pen
 
     def _keep_last(self, n: int):
         """Forget all runs but the last ``n``, and take their curves off the plots."""
