@@ -335,11 +335,13 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             self.replay.setValue(self.replay.maximum())
             self.replay.blockSignals(False)
 
-    def show_model(self, predictor, ratings):
+    def show_model(self, predictor, ratings, in_passes: bool | None = None):
         """Show what a model has learned (a frozen Predictor), keeping the view where it is.
 
         While the view is hidden (another dock tab in front) only the latest model is remembered;
-        it is drawn when the view is shown, so a hidden view costs training nothing."""
+        it is drawn when the view is shown, so a hidden view costs training nothing. ``in_passes`` (by default
+        while a run is on): projected now and drawn on the event loop's next pass (see
+        :meth:`draw_pending_frame`); the first frame of a view is drawn at once."""
         if predictor is None or predictor.shape != (ratings.n_users, ratings.n_items):
             return
         self.ratings = ratings
@@ -348,13 +350,14 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             return
         self._hidden_model = None
         embedding = self._embedding_of(predictor, ratings, predictor.epoch)
-        if self._training and self.embedding is not None:
+        if (self._training if in_passes is None else in_passes) and self.embedding is not None:
             # A live frame's projection (8 ms idle for 59,047 movies, 20 beside the worker) and its drawing
             # (the points moved and restyled, labels, panels: 20-30) in one pass kept the window deaf to a
             # click or a key for both: it is projected now and drawn in the next pass (a frame that comes
             # before is the one drawn instead).
             kinds = self._kinds_to_draw(embedding)
-            if kinds:
+            # (a t-SNE or UMAP is looked up for the embedding shown: the drawing pass does it, after this one)
+            if kinds and self.projection.currentData() not in LAYOUTS:
                 xy, axis_names = self._project(kinds, self._stacked(embedding, kinds))
                 self._projected_ahead = (embedding, (self.projection.currentData(), kinds),
                                          (xy, axis_names, self._projected_as))
@@ -368,12 +371,14 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         if embedding is not None:  # not dropped since (clear, another document, a frame shown at once)
             self._draw(embedding)
 
+    def draw_pending_frame(self):
+        """Draw now a frame projected and waiting for its pass (a script or a test reading the view at once)."""
+        self._draw_live_frame()
+
     def _draw(self, embedding):
         # A frame's numbers (the PCA, the points restyled: 20-30 ms for MovieLens 25M's 59,047 movies) and the
         # plot's paint (30 ms more) fell in one pass of the event loop, the window deaf to a click or a key
         # for both: the plot is painted in the next pass, and what the user does in between is seen between.
-        self._live_frame = None
-        self._draw_in_next_pass.stop()
         self.plot.setUpdatesEnabled(False)
         try:
             self._set_embedding(embedding)
@@ -461,6 +466,10 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._set_embedding(embedding, refit_view=True)
 
     def _set_embedding(self, embedding, refit_view=False):
+        # What is shown now (a replayed epoch, imported factors, a frame drawn at once) supersedes a run's frame
+        # still waiting for its pass.
+        self._live_frame = None
+        self._draw_in_next_pass.stop()
         first = self.embedding is None
         old_sizes = None if first else tuple(len(self.embedding.table(kind)) for kind in KINDS)
         old_names = None if first else tuple(self.embedding.table(kind).names for kind in KINDS)

@@ -170,6 +170,7 @@ def test_points_move_during_training_and_the_slider_replays_epochs(qtbot, window
         qtbot.waitUntil(lambda: view.embedding is not None and 5 < view.embedding.epoch < 50, timeout=FINISH_MS)
         seen.append(view.coordinates(ITEM_KIND).copy())
         assert not view.replay.isEnabled()  # no replay while training
+    qtbot.waitUntil(lambda: view.embedding.epoch == 60)  # the run's last frame, drawn on a pass of its own
     seen.append(view.coordinates(ITEM_KIND).copy())
     assert not np.allclose(seen[0], seen[1])  # the points moved
     # one frame per epoch on small data, from epoch 0 (the random starting factors)
@@ -236,7 +237,7 @@ def test_pca_standing_in_for_a_tsne_not_computed_yet_is_framed_as_pca(qtbot, tra
     panel.epochs.setValue(20)
     with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
         qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    trained._show_pending_factor_frame()  # the run's last frame: PCA while its t-SNE is computed
+    trained._show_pending_factor_frame(in_passes=False)  # the run's last frame: PCA while its t-SNE is computed
     assert view.plot.getAxis("bottom").labelText.startswith("PC1")
     xy = view.coordinates(ITEM_KIND)
     (left, right), (bottom, top) = view.plot.view_box.viewRange()
@@ -408,6 +409,32 @@ def test_a_live_frame_is_projected_in_one_pass_and_drawn_in_the_next(qtbot, trai
     # the late frame's own projection (up to each axis's sign), not the early one's
     for axis in range(2):
         np.testing.assert_allclose(np.abs(shown[:, axis]), np.abs(expected[:, axis]), atol=1e-9)
+
+
+def test_a_live_frame_while_a_t_sne_is_shown_is_drawn_as_pca_not_with_the_last_models_t_sne(qtbot, trained,
+                                                                                              monkeypatch):
+    """A t-SNE is kept for the model it was computed for: a run's next frame is new factors, drawn as PCA
+    (a t-SNE is not computed while training), never with the points of the t-SNE before it."""
+    from dataclasses import replace
+
+    from cfexplorer.core.embedding import pca
+
+    trained_model, view = paused_run_with_its_first_frame_drawn(qtbot, trained)
+    view.projection.setCurrentIndex(view.projection.findData("tsne"))  # PCA meanwhile: a run is on
+    qtbot.mouseClick(view.layout_button, Qt.MouseButton.LeftButton)  # "Recompute t-SNE" of the frame shown
+    qtbot.waitUntil(lambda: not view.layout_job.running and "t-SNE" in view.plot.axis_title("bottom"),
+                    timeout=60_000)
+    drawn = frames_drawn(monkeypatch, view)
+    predictor = trained_model.predictor()
+    frame = replace(predictor, item_factors=predictor.item_factors[::-1].copy(), epoch=500)
+    view.show_model(frame, trained.table.ratings)
+    qtbot.waitUntil(lambda: drawn == [500])
+    assert view.plot.axis_title("bottom").startswith("PC1")
+    expected = pca(frame.item_factors, 2, None).coordinates
+    for axis in range(2):
+        np.testing.assert_allclose(np.abs(view.coordinates(ITEM_KIND)[:, axis]), np.abs(expected[:, axis]),
+                                   atol=1e-9)
+    view.layout_job.cancel()
 
 
 def test_reset_drops_a_live_frame_waiting_to_be_drawn(qtbot, trained, monkeypatch):
