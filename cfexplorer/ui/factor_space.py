@@ -371,6 +371,11 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         if embedding is not None:  # not dropped since (clear, another document, a frame shown at once)
             self._draw(embedding)
 
+    def _drop_waiting_frame(self):
+        """A run's frame waiting for its drawing pass is not to be drawn (another is shown, or nothing)."""
+        self._live_frame = None
+        self._draw_in_next_pass.stop()
+
     def draw_pending_frame(self):
         """Draw now a frame projected and waiting for its pass (a script or a test reading the view at once)."""
         self._draw_live_frame()
@@ -415,8 +420,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         """Show no factors: no run, no frames to replay, no hover box about a point that is gone."""
         self.layout_job.cancel()
         self._hidden_model = None
-        self._live_frame = self._projected_ahead = None
-        self._draw_in_next_pass.stop()
+        self._projected_ahead = None  # (and a frame waiting to be drawn is dropped by _set_embedding below)
         self._training = False
         self._model_biases = None
         self.embedding = None
@@ -426,8 +430,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
 
     def clear_trained(self):
         """Training was reset or failed: forget its run and factors (imported ones stay)."""
-        self._live_frame = self._projected_ahead = None  # a frame of the run, waiting to be drawn
-        self._draw_in_next_pass.stop()
+        self._drop_waiting_frame()
+        self._projected_ahead = None
         if self._hidden_model is not None or (self.embedding is not None and self.embedding.source == "trained here"):
             self.clear()
             return
@@ -466,10 +470,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._set_embedding(embedding, refit_view=True)
 
     def _set_embedding(self, embedding, refit_view=False):
-        # What is shown now (a replayed epoch, imported factors, a frame drawn at once) supersedes a run's frame
-        # still waiting for its pass.
-        self._live_frame = None
-        self._draw_in_next_pass.stop()
+        self._drop_waiting_frame()  # what is shown now (a replayed epoch, imported factors) supersedes it
         first = self.embedding is None
         old_sizes = None if first else tuple(len(self.embedding.table(kind)) for kind in KINDS)
         old_names = None if first else tuple(self.embedding.table(kind).names for kind in KINDS)
