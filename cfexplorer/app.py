@@ -139,6 +139,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         # of 80-95 ms on MovieLens 25M's shape), where a timer waits for the timers' and the input's turn.
         self._factor_frame_timer = QTimer(self, singleShot=True)
         self._factor_frame_timer.timeout.connect(self._show_pending_factor_frame)
+        # The factor tables follow the grid on the next pass: with the grid, their update and repaint made the
+        # grid's refresh 25-50 ms beside 59,047 movies.
+        self._pending_tables = None  # the predictor the grid shows and the factor tables not yet
+        self._tables_timer = QTimer(self, singleShot=True, interval=0)
+        self._tables_timer.timeout.connect(self._show_pending_tables)
         self.training_panel.sig_predictor_changed.connect(self._on_predictor_change)
         self.training_panel.sig_run_ended.connect(self._on_run_ended)
         self.training_panel.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
@@ -322,7 +327,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         if model.history_:
             self.formula_panel.show_epoch(model, model.history_[-1])
         self.table.set_predictor(model.predictor())
-        self.factor_tables.show_predictor(model.predictor())
+        self._show_factor_tables(model.predictor())
         self.factor_space.show_model(model.predictor(), self.table.ratings)
 
     def open_preset(self, name: str) -> bool:
@@ -542,7 +547,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             self._pending_predictor = None
             self._pending_factor_frame = None
             self.table.set_predictor(None)
-            self.factor_tables.show_predictor(None)
+            self._show_factor_tables(None)
             self.factor_space.clear_trained()
             self.formula_panel.clear()
             self.explain_panel.schedule_refresh()
@@ -555,13 +560,25 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self._grid_refresh_timer.stop()
         if self._pending_predictor is not None:
             self.table.set_predictor(self._pending_predictor)
-            self.factor_tables.show_predictor(self._pending_predictor)
+            self._pending_tables = self._pending_predictor
+            self._tables_timer.start()
             # The factor space draws apart from the grid: painted with the grid (20 ms for 160 cells while
             # training) its frame (another 20) made one stall of 50 ms; apart, each is its own short one.
             self._pending_factor_frame = self._pending_predictor
             self._factor_frame_timer.start(factor_space_delay_ms)
             self._pending_predictor = None
             self.explain_panel.schedule_refresh()
+
+    def _show_pending_tables(self):
+        predictor, self._pending_tables = self._pending_tables, None
+        if predictor is not None:
+            self.factor_tables.show_predictor(predictor)
+
+    def _show_factor_tables(self, predictor):
+        """Show ``predictor`` in the factor tables at once (an update waiting for its pass is dropped)."""
+        self._pending_tables = None
+        self._tables_timer.stop()
+        self.factor_tables.show_predictor(predictor)
 
     def _show_pending_factor_frame(self, in_passes: bool = True):
         """The frame of a run waiting for its turn: projected now and drawn on the next pass (a run's last
@@ -595,7 +612,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         """A factor typed over (or its undo): everything that follows from the parameters, at once."""
         predictor = model.predictor()
         self.table.set_predictor(predictor)
-        self.factor_tables.show_predictor(predictor)
+        self._show_factor_tables(predictor)
         record = self.factor_tables.cost_after_edit(model)
         self.factor_space.show_model(predictor, self.table.ratings)
         self.formula_panel.show_epoch(model, record)
@@ -892,8 +909,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
         QTimer.singleShot(int(timeout_s * 1000), loop.quit)
         loop.exec()
         self.training_panel.sig_run_ended.disconnect(loop.quit)
-        self._show_pending_factor_frame(in_passes=False)  # the run's last, due on the event loop's next pass
-        self.explain_panel.refresh_if_due()  # likewise its explanation
+        # the run's last tables, frame and explanation, each waiting for a pass of its own: shown now, for the caller
+        self._show_pending_tables()
+        self._show_pending_factor_frame(in_passes=False)
+        self.explain_panel.refresh_if_due()
         return not self.training_panel.controller.is_active
 
     # --- help ----------------------------------------------------------------------------------------------
