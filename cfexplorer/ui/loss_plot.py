@@ -143,6 +143,25 @@ class SteadyViewBox(pg.ViewBox):
         return super().setRange(rect, xRange, yRange, *args, **kwargs)
 
 
+class SharedWidthAxis(pg.AxisItem):
+    """A left axis as wide as the widest of its group. Plots whose x ranges are linked line them up by screen
+    position: with left axes of different widths (a cost of 12,345 beside an RMSE of 0.9) the plot below
+    started some epochs later at its left edge than the one above."""
+
+    def __init__(self, orientation: str, group: list, **kwargs):
+        self._group = group
+        group.append(self)
+        super().__init__(orientation, **kwargs)
+
+    def _updateWidth(self):
+        for axis in self._group:
+            pg.AxisItem._updateWidth(axis)  # each one's own width, by pyqtgraph's rule
+        width = max(axis.maximumWidth() for axis in self._group)
+        for axis in self._group:
+            axis.setMaximumWidth(width)
+            axis.setMinimumWidth(width)
+
+
 class LossPlot(QWidget):
     sig_hover = Signal(str)
 
@@ -152,11 +171,14 @@ class LossPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)
-        self.cost_plot = self.layout_widget.addPlot(row=0, col=0, viewBox=SteadyViewBox())
+        left_axes = []  # as wide as each other: see SharedWidthAxis
+        self.cost_plot = self.layout_widget.addPlot(row=0, col=0, viewBox=SteadyViewBox(),
+                                                    axisItems={"left": SharedWidthAxis("left", left_axes)})
         self.cost_plot.setLabel("left", "cost")
         self.cost_plot.showGrid(x=True, y=True, alpha=0.25)
         self.cost_legend = self.cost_plot.addLegend(offset=(-10, 10))
-        self.validation_plot = self.layout_widget.addPlot(row=1, col=0, viewBox=SteadyViewBox())
+        self.validation_plot = self.layout_widget.addPlot(row=1, col=0, viewBox=SteadyViewBox(),
+                                                          axisItems={"left": SharedWidthAxis("left", left_axes)})
         self.validation_plot.setLabel("left", "validation")  # the legend names the metrics
         self.validation_plot.setLabel("bottom", "epoch")
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)

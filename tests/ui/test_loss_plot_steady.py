@@ -96,3 +96,25 @@ def test_the_next_runs_curves_are_made_after_a_run_ends_and_used_by_the_next_tra
     assert list(x) == list(range(21)) and np.all(np.isfinite(y))
     assert made_ahead["total"] in loss_plot.cost_plot.listDataItems()
     assert made_ahead["validation"] in loss_plot.validation_plot.listDataItems()
+
+
+@pytest.mark.parametrize("cost, metric", [(12345.678, 0.9123), (0.5, 12345.678)])
+def test_the_cost_and_validation_plots_show_the_same_epochs_whatever_their_numbers(qtbot, window, cost, metric):
+    """Linked x ranges line up by screen position: with a cost of 12,345 above an RMSE of 0.9 the left axes
+    differed by 19 px and the validation plot's epochs started 10 before or after the cost plot's (a test
+    saw the validation plot begin at epoch 13 of a run, the first epochs out of sight)."""
+    loss_plot = window.training_panel.loss_plot
+    window.curves_dock.raise_()
+    loss_plot.start_run({}, ("rmse", "mae"), planned_epochs=400)
+    for epoch in range(4):
+        record = EpochRecord(epoch, cost / (epoch + 1), cost / 10, 1.1 * cost / (epoch + 1))
+        record.validation.update({"rmse": metric, "mae": metric / 2})
+        loss_plot.add_records([record])
+        qtbot.wait(10)
+    assert loss_plot.validation_shown
+    cost_view, validation_view = loss_plot.cost_plot.vb, loss_plot.validation_plot.vb
+    assert cost_view.sceneBoundingRect().left() == pytest.approx(validation_view.sceneBoundingRect().left())
+    np.testing.assert_allclose(loss_plot.cost_plot.viewRange()[0], loss_plot.validation_plot.viewRange()[0],
+                               atol=1e-6)
+    low, high = loss_plot.validation_plot.viewRange()[0]
+    assert low <= 0 and 400 <= high < 420  # epoch 0 in sight in both
