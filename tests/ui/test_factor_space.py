@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QApplication
 from cfexplorer.core.embedding import ITEM_KIND, USER_KIND, nearest_neighbours, ranked
 from cfexplorer.io.factors import read_factors
 
+from .run_end import train_with_a_slot_after_the_windows_at_the_end
+
 FINISH_MS = 60_000
 
 
@@ -307,17 +309,6 @@ def test_reset_while_a_frame_waits_to_be_drawn_leaves_the_factor_space_empty(qtb
     qtbot.wait(2 * GRID_REFRESH_MS)
     assert view.embedding is None and window.table.predictor is None
     assert not panel.controller.is_active
-
-
-def train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, slot):
-    """Click Train and wait for the run's end, with ``slot`` connected to it after the window's own handler (so
-    it runs right after that handler, in the same turn of the event loop)."""
-    panel.sig_run_ended.connect(slot)
-    try:
-        with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-            qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    finally:
-        panel.sig_run_ended.disconnect(slot)
 
 
 def test_the_factor_space_brought_forward_as_a_run_ends_shows_the_runs_last_frame(qtbot, window):

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QApplication
 from cfexplorer.core.factor_edits import SetParameter
 from cfexplorer.core.mf import MatrixFactorization
 
+from .run_end import train_with_a_slot_after_the_windows_at_the_end
+
 
 def trained(window):
     assert window.train_and_wait(60)
@@ -185,12 +187,7 @@ def test_the_tables_follow_the_grids_last_update_on_a_pass_of_their_own(qtbot, w
         QApplication.sendPostedEvents()
         at_the_end.append((window.table.predictor, window.factor_tables.movies.factors))
 
-    panel.sig_run_ended.connect(after_the_windows_handler)
-    try:
-        with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
-            qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    finally:
-        panel.sig_run_ended.disconnect(after_the_windows_handler)
+    train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, after_the_windows_handler)
     [(last, tables_then)] = at_the_end
     assert last.epoch == 30 and not np.shares_memory(tables_then, last.item_factors)  # not yet
     qtbot.waitUntil(lambda: np.shares_memory(window.factor_tables.movies.factors, last.item_factors), timeout=5000)
@@ -200,9 +197,7 @@ def test_the_tables_follow_the_grids_last_update_on_a_pass_of_their_own(qtbot, w
 def test_reset_right_after_a_run_leaves_the_tables_empty(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(30)
-    panel.sig_run_ended.connect(lambda *_: window.act_reset.trigger())  # in the end's own pass
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, lambda *_: window.act_reset.trigger())
     qtbot.wait(100)
     assert window.factor_tables.movies.rowCount() == 0 and window.table.predictor is None
 

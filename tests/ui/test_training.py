@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QApplication
 from cfexplorer.core.edits import SetCells
 from cfexplorer.core.mf import MatrixFactorization
 
+from .run_end import train_with_a_slot_after_the_windows_at_the_end
+
 FINISH_MS = 60_000
 
 
@@ -426,11 +428,7 @@ def test_the_explanation_of_a_runs_last_predictions_comes_in_a_pass_of_its_own(q
         QApplication.sendPostedEvents()
         at_the_end.append((table.predictor, len(refreshed_for)))
 
-    panel.sig_run_ended.connect(after_the_windows_handler)
-    try:
-        run_to_end(qtbot, window)
-    finally:
-        panel.sig_run_ended.disconnect(after_the_windows_handler)
+    train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, after_the_windows_handler)
     [(last, refreshes)] = at_the_end
     assert last is not None and last not in refreshed_for[:refreshes]  # not explained in the end's own pass
     qtbot.waitUntil(lambda: last in refreshed_for, timeout=5000)
