@@ -99,7 +99,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._live_frame = None  # the embedding of a run's frame projected and waiting to be drawn
         self._projected_ahead = None  # (embedding, (projection, kinds), (coordinates, axis names, projected as))
         self._draw_in_next_pass = QTimer(self, singleShot=True, interval=0)
-        self._draw_in_next_pass.timeout.connect(self._draw_live_frame)
+        self._draw_in_next_pass.timeout.connect(self.draw_pending_frame)
         self._build()
 
     # --- construction ----------------------------------------------------------------------------------
@@ -366,7 +366,9 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             return
         self._draw(embedding)
 
-    def _draw_live_frame(self):
+    def draw_pending_frame(self):
+        """Draw a frame projected and waiting for its pass: on that pass, or now (a script or a test reading the
+        view at once)."""
         embedding, self._live_frame = self._live_frame, None
         if embedding is not None:  # not dropped since (clear, another document, a frame shown at once)
             self._draw(embedding)
@@ -375,10 +377,6 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         """A run's frame waiting for its drawing pass is not to be drawn (another is shown, or nothing)."""
         self._live_frame = None
         self._draw_in_next_pass.stop()
-
-    def draw_pending_frame(self):
-        """Draw now a frame projected and waiting for its pass (a script or a test reading the view at once)."""
-        self._draw_live_frame()
 
     def _draw(self, embedding):
         # A frame's numbers (the PCA, the points restyled: 20-30 ms for MovieLens 25M's 59,047 movies) and the
