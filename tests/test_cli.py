@@ -1,9 +1,14 @@
-"""The command line as scripts use it: real processes, real files."""
+"""The command line as scripts use it, on real files: the entry point's ``main(argv)`` with its standard streams
+and exit status. A few tests run it as a real process (``python -m cfexplorer``: one JSON object on standard
+output, the exit status of a bad file, a pipe closed early); the rest call the same ``main`` in this process,
+where starting Python, numpy and pandas again took most of each test's 1-3 s."""
 
+import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
@@ -11,9 +16,23 @@ import pytest
 from cfexplorer.core.synthetic import low_rank
 
 
-def run(*args, timeout=120):
+def run_process(*args, timeout=120):
     return subprocess.run([sys.executable, "-m", "cfexplorer", *args], capture_output=True, text=True,
                           timeout=timeout)
+
+
+def run(*args):
+    """``cfexplorer *args`` in this process: what it printed on each stream and its exit status, as
+    :func:`run_process` gives them (argparse's errors exit through SystemExit)."""
+    from cfexplorer import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            status = cli.main(list(args))
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess(["cfexplorer", *args], status, out.getvalue(), err.getvalue())
 
 
 N_RATINGS = low_rank(n_users=60, n_items=40, rank=2, density=0.5, seed=0).n_ratings
@@ -30,7 +49,7 @@ def ratings_file(tmp_path):
 
 
 def test_train_prints_json_with_the_stable_keys(ratings_file):
-    done = run("train", str(ratings_file), "--factors", "2", "--epochs", "5", "--json")
+    done = run_process("train", str(ratings_file), "--factors", "2", "--epochs", "5", "--json")
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     for key in ("train_rmse", "test_rmse", "test_mae", "epochs", "fit_seconds"):
@@ -183,7 +202,7 @@ def test_a_file_larger_than_free_memory_exits_2_with_one_line(tmp_path, capsys, 
 def test_the_user_reported_file_exits_2_in_a_real_process(tmp_path):
     path = tmp_path / "ratings.csv"
     path.write_text("user,item,rating\n1,1,1e308\n1,2,1e308\n2,1,-1e308\n2,2,3\n3,1,4\n3,2,2\n")
-    done = run("train", str(path))
+    done = run_process("train", str(path))
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (f"cfexplorer: error: {path}, line 2: rating 1e+308 is beyond ±1,000,000, more than "
                            "any rating scale this app can show\n")
@@ -232,8 +251,6 @@ def test_the_bayesian_model_trains_from_the_command_line_and_refuses_likes(ratin
 
 @pytest.mark.parametrize("model", ["neural", "content"])
 def test_epochs_0_reports_the_cost_at_the_starting_parameters_for_every_model(ratings_file, model, capsys):
-    """In this process (the command line itself is run as a process by the tests above): two processes of it
-    took 6 s here, most of it starting Python and numpy twice."""
     from cfexplorer import cli
 
     assert cli.main(["train", str(ratings_file), "--model", model, "--epochs", "0", "--json"]) == 0
