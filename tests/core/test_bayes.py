@@ -3,7 +3,6 @@ its posterior mean and spread, reproducibility, accuracy against ALS, and its sa
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from cfexplorer.core.bayes import BayesianMF
 from cfexplorer.core.gibbs import GaussianWishart, KeptSamples, LowRankSum, noise_precision_posterior, sample_wishart
@@ -17,6 +16,8 @@ from cfexplorer.core.synthetic import low_rank
 def test_the_gaussian_wishart_posterior_is_prior_times_likelihood():
     """log posterior(mu, Lambda) - log prior(mu, Lambda) - sum log N(row | mu, Lambda^-1) is the same
     constant at every (mu, Lambda): the posterior is the normalized product (scipy's densities)."""
+    from scipy import stats  # here, not at the top: 1-1.5 s of every worker's collection for this one test
+
     rng = np.random.default_rng(0)
     d = 3
     prior = GaussianWishart(rng.normal(size=d), 1.5, np.diag([0.5, 1.0, 2.0]), d + 2.0)
