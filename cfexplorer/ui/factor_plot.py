@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
 from ..core.point_index import PointIndex
+from .plot_menu import MenuOnDemandViewBox
 from .plot_text import set_plot_text_size
 from .qt_guard import guard_event, qt_virtual, report_current_exception
 
@@ -26,7 +27,7 @@ DRAW_IN_PASSES_FROM = 20_000
 POINTS_PER_PASS = 12_000
 
 
-class SelectingViewBox(pg.ViewBox):
+class SelectingViewBox(MenuOnDemandViewBox):
     """Drag pans as usual; Shift+drag draws a rectangle that selects the points inside it
     (Ctrl+Shift+drag adds them to the selection)."""
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .image_export import export_widget_image
 from .plot_legend import fit_legend, park_entries_of, sync_legend
+from .plot_menu import MenuOnDemandViewBox
 from .plot_text import set_plot_text_size
 
 pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground="k")
@@ -121,7 +122,7 @@ def steady_range(shown, wanted, fill: float = STEADY_FILL, room: float = STEADY_
     return [wanted_low - room * span, wanted_high + room * span]
 
 
-class SteadyViewBox(pg.ViewBox):
+class SteadyViewBox(MenuOnDemandViewBox):
     """A view box whose automatic y range moves in steps (see :func:`steady_range`) instead of at every update.
 
     A y range that moves makes pyqtgraph redraw both axes' text and re-clip and re-downsample every curve of
