@@ -9,7 +9,6 @@ launch, and every test of the window, pays for a menu few people open.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from pyqtgraph.graphicsItems.ViewBox.ViewBoxMenu import ViewBoxMenu
 
 from .qt_guard import guard_event, qt_virtual
 
@@ -24,9 +23,8 @@ class MenuOnDemandViewBox(pg.ViewBox):
 
     @guard_event  # called from a right-click's event handler: no menu rather than an exception inside Qt
     def getMenu(self, ev=None):
-        if self.menu is None and self.menuEnabled():
-            self.menu = ViewBoxMenu(self)
-            self.updateViewLists()  # the names of the other plots it offers to link to, as pyqtgraph does for its own
+        if self.menu is None:
+            self._applyMenuEnabled()  # pyqtgraph's own: makes the menu (and its list of plots to link to) if enabled
         return self.menu
 
     @qt_virtual(lambda *args: [])
