@@ -31,7 +31,8 @@ def run(*args):
         try:
             status = cli.main(list(args))
         except SystemExit as exit_:
-            status = exit_.code if isinstance(exit_.code, int) else 1
+            # as the interpreter turns it into a process's status: None is 0, a message is 1
+            status = 0 if exit_.code is None else exit_.code if isinstance(exit_.code, int) else 1
     return subprocess.CompletedProcess(["cfexplorer", *args], status, out.getvalue(), err.getvalue())
 
 
