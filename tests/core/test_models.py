@@ -185,9 +185,41 @@ def test_target_scaler_maps_the_ratings_to_minus_one_one_and_back():
     scaled = model._targets(PLANTED.values)
     assert scaled.min() == pytest.approx(-1.0) and scaled.max() == pytest.approx(1.0)
     np.testing.assert_allclose(model._output(scaled), PLANTED.values, atol=1e-12)
-    # The predictor's own scaling agrees with scikit-learn's inverse transform.
+    # The predictor's own scaling agrees with the model's inverse transform.
     predictor = model.predictor()
     np.testing.assert_allclose(predictor._output(scaled), PLANTED.values, atol=1e-12)
+
+
+@pytest.mark.parametrize("ratings", [[1.0, 5.0, 3.5, 2.0], [0.0, 1.0, 1.0], [4.0, 4.0, 4.0], [0.1] * 7, [-2.5, 7.25]])
+def test_the_target_scaling_is_scikit_learns_min_max_scaler(ratings):
+    from sklearn.preprocessing import MinMaxScaler
+
+    from cfexplorer.core.content import TargetScaling
+
+    values = np.array(ratings)
+    ours, theirs = TargetScaling(values), MinMaxScaler(feature_range=(-1, 1)).fit(values.reshape(-1, 1))
+    for name in ("data_min_", "data_max_", "scale_", "min_"):
+        assert np.array_equal(getattr(ours, name), getattr(theirs, name)), name
+    z = np.linspace(-1.3, 1.3, 27)
+    assert np.array_equal(ours.transform(values), theirs.transform(values.reshape(-1, 1)).ravel())
+    assert np.array_equal(ours.inverse_transform(z), theirs.inverse_transform(z.reshape(-1, 1)).ravel())
+
+
+def test_the_feature_standardization_is_scikit_learns_standard_scaler():
+    from sklearn.preprocessing import StandardScaler
+
+    from cfexplorer.core.content import standard_scaling
+
+    rng = np.random.default_rng(3)
+    table = np.column_stack([rng.normal(3, 2, 50), np.zeros(50), np.full(50, 0.1), rng.integers(0, 2, 50),
+                             np.full(50, 1e6) + rng.normal(0, 1e-9, 50), rng.random(50) * 1e-3])
+    mean, scale = standard_scaling(table)
+    theirs = StandardScaler().fit(table)
+    np.testing.assert_allclose(mean, theirs.mean_, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(scale, theirs.scale_, rtol=1e-9)
+    assert scale[1] == scale[2] == 1.0 and theirs.scale_[2] == 1.0  # constant columns: left as they are
+    empty_mean, empty_scale = standard_scaling(np.zeros((0, 3)))
+    assert np.array_equal(empty_mean, np.zeros(3)) and np.array_equal(empty_scale, np.ones(3))
 
 
 def test_a_new_user_described_only_by_features_gets_recommendations_of_their_taste():
