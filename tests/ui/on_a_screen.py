@@ -115,7 +115,10 @@ def main(argv: list[str]) -> int:
         report["window"] = rect(window.frameGeometry())
         if presentation_png:
             window.training_panel.validation.setValue(0.2)  # both loss plots, each with its legend
-            window.train_and_wait()
+            # A short run: the legends and the settings' layout are what is checked, not the fit (the course's
+            # whole run was a third of this process's time)
+            window.training_panel.train(epochs=20)
+            window.wait_for_training()
             window.set_presentation(True)
             settle(app, window=window)
             panel = window.training_panel
