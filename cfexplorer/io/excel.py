@@ -89,7 +89,9 @@ def _stream_sheets(path: Path, handle) -> list[Sheet]:
             sheet.reset_dimensions()  # stream the rows as they are, not padded to what the file declares
             rows, width = [], 0
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                present = [at for at, value in enumerate(values) if value is not None] if values else []
+                if not values:  # the rows openpyxl pads a gap with (a far cell: tens of thousands)
+                    continue
+                present = [at for at, value in enumerate(values) if value is not None]
                 if not present:
                     continue
                 width = max(width, present[-1] + 1)
