@@ -98,7 +98,7 @@ def test_a_training_thread_given_up_on_at_close_is_waited_for_at_exit(tmp_path):
         def slow(original):
             def epoch(self, *args):
                 in_an_epoch.set()
-                time.sleep(1.5)  # as an epoch of a very large model computes
+                time.sleep(0.8)  # as an epoch of a very large model computes: far past the 50 ms waited at close
                 return original(self, *args)
             return epoch
 

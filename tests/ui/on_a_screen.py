@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
             report["controls"] = {}
             for index in range(panel.model_kind.count()):  # each model shows settings of its own
                 panel.model_kind.setCurrentIndex(index)
-                settle(app, 100, window=window)
+                settle(app, 50, window=window)  # five passes at least, and the panel's geometry still for 50 ms
                 report["controls"][panel.kind] = where_controls_are(window)
             panel.model_kind.setCurrentIndex(0)
             settle(app, 100)
