@@ -169,21 +169,23 @@ class RatingGridView(QTableView):
     def sizeHintForColumn(self, column: int) -> int:
         """The width Qt fits a column to (its widest measured cell, as the delegate sizes text, plus the grid
         line), from one call to the model's ``appearance`` a cell. Qt's own asks each cell's delegate, which asks
-        the model for seven roles, a call into Python each: fitting a grid of 100 rows by 60 columns took
+        the model for eight roles, a call into Python each: fitting a grid of 100 rows by 60 columns took
         0.6-0.8 s, after every sort, filter or added row (tests/ui/test_grid.py compares the two)."""
         if self.state() == QAbstractItemView.State.EditingState or not 0 <= column < self.proxy.columnCount():
             return super().sizeHintForColumn(column)  # an open editor is measured by its own size hint
+        grid_line = 1 if self.showGrid() else 0
         rows = self._rows_to_measure()
         if not len(rows):
-            return 0
+            return grid_line
         metrics = {italic: QFontMetricsF(font) for italic, font in self._cell_fonts().items()}
-        table, source_rows, source_column = self.proxy.table, self.proxy.source_rows, int(self.proxy.source_columns[column])
-        texts = {table.appearance(int(row), source_column)[::3] for row in source_rows[rows]}  # (text, italic)
+        table, source_column = self.proxy.table, int(self.proxy.source_columns[column])
+        # each distinct (text, italic) once: a column of ratings holds a few texts many times
+        texts = {table.appearance(int(row), source_column)[::3] for row in self.proxy.source_rows[rows]}
         # the text's laid-out width, rounded up as Qt's item layout does (a large font: 93.4 px is 94)
         widest = math.ceil(max(metrics[italic].horizontalAdvance(text) for text, italic in texts))
         # the style's margin on either side of an item's text (QCommonStyle: the focus frame's margin + 1)
         margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
-        return widest + 2 * margin + (1 if self.showGrid() else 0)
+        return widest + 2 * margin + grid_line
 
     @qt_virtual(lambda self, row: QTableView.sizeHintForRow(self, row))
     def sizeHintForRow(self, row: int) -> int:
@@ -211,15 +213,18 @@ class RatingGridView(QTableView):
         return {False: upright, True: slanted}
 
     def _rows_to_measure(self) -> np.ndarray:
-        """The rows fitting a column reads, as Qt picks them: all of a short grid; else the rows in view and the
-        nearest ones after (then before) them, up to the header's precision."""
+        """The rows fitting a column reads, as Qt picks them: all of a short grid (or with a precision of -1);
+        else the rows in view and the nearest ones after (then before) them, up to the header's precision (0:
+        those in view only)."""
         count, precision = self.proxy.rowCount(), self.horizontalHeader().resizeContentsPrecision()
-        if count <= precision or precision <= 0:
+        if count <= precision or precision < 0 or count == 0:
             return np.arange(count)
         top = max(self.rowAt(0), 0)
         bottom = self.rowAt(self.viewport().height())
         if not self.isVisible() or bottom < 0:
             bottom = count - 1
+        if precision == 0:
+            return np.arange(top, bottom + 1)
         shown = np.arange(top, min(bottom, top + precision - 1) + 1)
         after = np.arange(shown[-1] + 1, min(count, shown[-1] + 1 + precision - len(shown)))
         before = np.arange(max(0, top - (precision - len(shown) - len(after))), top)
