@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAccessible, QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QAccessible, QColor, QFont, QFontMetrics, QFontMetricsF, QPen
 from PySide6.QtWidgets import (QAbstractItemDelegate, QAbstractItemView, QHeaderView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QTableView)
 
@@ -60,6 +60,43 @@ def runs(positions: np.ndarray) -> list[tuple[int, int]]:
     firsts = np.r_[positions[0], positions[breaks + 1]]
     lasts = np.r_[positions[breaks], positions[-1]]
     return list(zip(firsts.tolist(), lasts.tolist()))
+
+
+def text_width(metrics: QFontMetricsF, text: str) -> float:
+    """The width a line of ``text`` takes as Qt lays it out for an item: its advance, and the ink of a first or
+    last glyph that reaches past it (an italic 7 leans out to the right: "4.37" is a pixel wider than "4.34")."""
+    if not text:
+        return 0.0
+    return metrics.horizontalAdvance(text) - min(0.0, metrics.rightBearing(text[-1])) \
+        - min(0.0, metrics.leftBearing(text[0]))
+
+
+def measured_sections(count: int, precision: int, first_shown: int, last_shown: int) -> np.ndarray:
+    """The rows (columns) Qt's table view measures to fit a column (row), in its order: those in view
+    (``first_shown``..``last_shown``, -1 where the view ends past the last), then one after and one before in
+    turn, as far as the header's resize precision (-1: every one; 0: those in view only). No section of the grid
+    is hidden or moved, so view and model order agree."""
+    if count <= 0:
+        return np.empty(0, dtype=np.int64)
+    top = max(first_shown, 0)
+    bottom = count - 1 if last_shown < 0 else min(last_shown, count - 1)
+    shown = np.arange(top, bottom + 1)
+    if precision > 0:
+        shown = shown[:precision]
+    if precision == 0 or (precision > 0 and len(shown) == precision):
+        return shown
+    wanted = count if precision < 0 else min(precision, count)
+    more, above, below = [], top, (shown[-1] if len(shown) else top - 1)
+    measured = len(shown)
+    while measured < wanted and (above > 0 or below < count - 1):
+        if (measured % 2 and above > 0) or below == count - 1:
+            above -= 1
+            more.append(above)
+        else:
+            below += 1
+            more.append(below)
+        measured += 1
+    return np.concatenate([shown, np.asarray(more, dtype=np.int64)])
 
 
 class RatingCellDelegate(QStyledItemDelegate):
@@ -165,43 +202,49 @@ class RatingGridView(QTableView):
         if self.proxy.columnCount() <= FIT_LARGEST_SIDE:
             super().resizeColumnsToContents()
 
+    # Qt fits a column by asking each measured cell's delegate for its size hint, and the delegate asks the model for
+    # eight roles, a call into Python each: fitting a grid of 100 rows by 60 columns took 0.6-0.8 s, after every
+    # sort, filter or added row, and Presentation Mode's fit of 60 rows of 100 users 0.9-1.0 s. Every cell is one
+    # line of text in the view's font or its italic (a prediction), sized by the style as the delegate would: the
+    # two overrides below measure the same cells with one call to the model's ``appearance`` a cell (or none), the
+    # text's width from the font's metrics, and ask the style for its margins and line height once per font.
+    # tests/ui/test_grid.py compares them with Qt's own, in both type sizes.
     @qt_virtual(lambda self, column: QTableView.sizeHintForColumn(self, column))
     def sizeHintForColumn(self, column: int) -> int:
-        """The width Qt fits a column to (its widest measured cell, as the delegate sizes text, plus the grid
-        line), from one call to the model's ``appearance`` a cell. Qt's own asks each cell's delegate, which asks
-        the model for eight roles, a call into Python each: fitting a grid of 100 rows by 60 columns took
-        0.6-0.8 s, after every sort, filter or added row (tests/ui/test_grid.py compares the two)."""
-        if self.state() == QAbstractItemView.State.EditingState or not 0 <= column < self.proxy.columnCount():
-            return super().sizeHintForColumn(column)  # an open editor is measured by its own size hint
-        grid_line = 1 if self.showGrid() else 0
-        rows = self._rows_to_measure()
-        if not len(rows):
-            return grid_line
-        metrics = {italic: QFontMetricsF(font) for italic, font in self._cell_fonts().items()}
-        table, source_column = self.proxy.table, int(self.proxy.source_columns[column])
-        # each distinct (text, italic) once: a column of ratings holds a few texts many times
-        texts = {table.appearance(int(row), source_column)[::3] for row in self.proxy.source_rows[rows]}
-        # the text's laid-out width, rounded up as Qt's item layout does (a large font: 93.4 px is 94)
-        widest = math.ceil(max(metrics[italic].horizontalAdvance(text) for text, italic in texts))
-        # the style's margin on either side of an item's text (QCommonStyle: the focus frame's margin + 1)
-        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
-        return widest + 2 * margin + grid_line
+        """The width Qt fits a column to: its widest measured cell as the style sizes it, plus the grid line."""
+        if not 0 <= column < self.proxy.columnCount():
+            return super().sizeHintForColumn(column)
+        rows = measured_sections(self.proxy.rowCount(), self.horizontalHeader().resizeContentsPrecision(),
+                                 self.rowAt(0), self.rowAt(self.viewport().height()) if self.isVisible() else -1)
+        widest = 0
+        if len(rows):
+            table, source_column = self.proxy.table, int(self.proxy.source_columns[column])
+            # each distinct (text, italic) once: a column of ratings holds a few texts many times
+            texts = {table.appearance(int(row), source_column)[::3] for row in self.proxy.source_rows[rows]}
+            for italic, font in self._cell_fonts().items():
+                metrics = QFontMetricsF(font)
+                widths = [text_width(metrics, text) for text, slanted in texts if slanted == italic]
+                if widths:  # the text laid out (its width rounded up) and the style's margins around it
+                    widest = max(widest, math.ceil(max(widths)) + self._text_margins(font))
+        return widest + (1 if self.showGrid() else 0)
 
     @qt_virtual(lambda self, row: QTableView.sizeHintForRow(self, row))
     def sizeHintForRow(self, row: int) -> int:
-        """The height Qt fits a row to, without asking each of its cells: every cell is one line of text in the
-        view's font or its italic (a prediction), so the row is as tall as the taller of the two fonts it uses
-        (Presentation Mode fitted 60 rows of 100 users cell by cell: 0.9-1.0 s after F11)."""
-        if self.state() == QAbstractItemView.State.EditingState or not 0 <= row < self.proxy.rowCount():
+        """The height Qt fits a row to: the taller of the fonts its measured cells use, plus the grid line."""
+        if not 0 <= row < self.proxy.rowCount():
             return super().sizeHintForRow(row)
-        fonts = self._cell_fonts()
-        height = {italic: math.ceil(QFontMetricsF(font).height()) for italic, font in fonts.items()}
-        if height[True] == height[False] or not self.proxy.columnCount():
-            tallest = height[False]
-        else:  # which of the two fonts the row's measured cells use
-            table, source_row = self.proxy.table, int(self.proxy.source_rows[row])
-            columns = self.proxy.source_columns[:self.verticalHeader().resizeContentsPrecision() or None]
-            tallest = max(height[table.appearance(source_row, int(column))[3]] for column in columns)
+        columns = measured_sections(self.proxy.columnCount(), self.verticalHeader().resizeContentsPrecision(),
+                                    self.columnAt(0), self.columnAt(self.viewport().width()))
+        tallest = 0
+        if len(columns):
+            fonts = self._cell_fonts()
+            height = {italic: self._item_size("0", font).height() for italic, font in fonts.items()}
+            if height[True] == height[False]:
+                tallest = height[False]
+            else:  # which of the two fonts the row's measured cells use
+                table, source_row = self.proxy.table, int(self.proxy.source_rows[row])
+                tallest = max(height[table.appearance(source_row, int(column))[3]]
+                              for column in self.proxy.source_columns[columns])
         return tallest + (1 if self.showGrid() else 0)
 
     def _cell_fonts(self) -> dict[bool, QFont]:
@@ -212,23 +255,22 @@ class RatingGridView(QTableView):
         slanted.setItalic(True)
         return {False: upright, True: slanted}
 
-    def _rows_to_measure(self) -> np.ndarray:
-        """The rows fitting a column reads, as Qt picks them: all of a short grid (or with a precision of -1);
-        else the rows in view and the nearest ones after (then before) them, up to the header's precision (0:
-        those in view only)."""
-        count, precision = self.proxy.rowCount(), self.horizontalHeader().resizeContentsPrecision()
-        if count <= precision or precision < 0 or count == 0:
-            return np.arange(count)
-        top = max(self.rowAt(0), 0)
-        bottom = self.rowAt(self.viewport().height())
-        if not self.isVisible() or bottom < 0:
-            bottom = count - 1
-        if precision == 0:
-            return np.arange(top, bottom + 1)
-        shown = np.arange(top, min(bottom, top + precision - 1) + 1)
-        after = np.arange(shown[-1] + 1, min(count, shown[-1] + 1 + precision - len(shown)))
-        before = np.arange(max(0, top - (precision - len(shown) - len(after))), top)
-        return np.concatenate([shown, after, before])
+    def _text_margins(self, font: QFont) -> int:
+        """What the style adds to the width of a cell's text in ``font`` (QCommonStyle: the focus frame's margin
+        and a pixel, on either side)."""
+        return self._item_size("0", font).width() - math.ceil(text_width(QFontMetricsF(font), "0"))
+
+    def _item_size(self, text: str, font: QFont):
+        """The size the style gives a cell showing ``text`` in ``font``, centred (what the delegate's size hint
+        asks it, the cell's roles filled in)."""
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.font = font
+        option.fontMetrics = QFontMetrics(font)
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        option.text = text
+        option.displayAlignment = Qt.AlignmentFlag.AlignCenter
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_ItemViewItem, option, QSize(), self)
 
     @qt_virtual(None)
     def resizeRowsToContents(self):

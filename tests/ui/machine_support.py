@@ -220,12 +220,11 @@ def wait_until(condition, timeout_s: float) -> bool:
 
 
 def load_libraries_in_this_thread():
-    """Import what models load on first use (scikit-learn, and with it scipy's own OpenBLAS) here, in the
-    GUI thread. A thread inherits the name of the thread that starts it: a BLAS pool first loaded by a
-    training thread would be named after it and live on, and could not be told from a training thread
-    left behind. (The app itself imports scikit-learn in the training thread for the content model.)"""
+    """Import what the window loads on first use (scikit-learn, and with it scipy's own OpenBLAS) here, in the
+    GUI thread. A thread inherits the name of the thread that starts it: a BLAS pool first loaded by another
+    thread (the factor space's t-SNE job) would be named after it and live on, and could not be
+    told from a training thread left behind."""
     import sklearn.cluster  # noqa: F401
-    import sklearn.preprocessing  # noqa: F401
 
     from cfexplorer.lazy import load_now
 

@@ -513,8 +513,28 @@ def qt_column_hints(grid) -> list[int]:
     return [QTableView.sizeHintForColumn(grid, column) for column in range(grid.proxy.columnCount())]
 
 
+def rows_qt_measures(window, monkeypatch, measure) -> set:
+    """The (source row, source column) cells Qt's own measure reads, by the model's data() it asks for."""
+    cells = set()
+    original = window.table.data_at
+    monkeypatch.setattr(window.table, "data_at", lambda row, column, *role: (cells.add((row, column)),
+                                                                             original(row, column, *role))[1])
+    measure()
+    monkeypatch.undo()
+    return cells
+
+
+def presentation(qtbot, window, on: bool):
+    """Presentation Mode on or off, waited for: its larger type reaches the grid in the event loop's next passes."""
+    grid = window.grid
+    before = grid.font().pointSizeF()
+    window.set_presentation(on)
+    qtbot.waitUntil(lambda: (grid.font().pointSizeF() > before) if on else (grid.font().pointSizeF() < before))
+    qtbot.wait(20)  # the fit the switch asks for, queued behind it
+
+
 def test_columns_fit_their_contents_as_qt_measures_them(qtbot, window, monkeypatch):
-    """The grid measures a column's texts in one pass (Qt's own way asked every cell for seven roles: 0.7 s to
+    """The grid measures a column's texts in one pass (Qt's own way asked every cell for eight roles: 0.7 s to
     fit a grid of 100 movies by 60 users, after every sort or added row); the widths are Qt's to the pixel."""
     from cfexplorer.core.synthetic import planted_tastes
 
@@ -524,41 +544,49 @@ def test_columns_fit_their_contents_as_qt_measures_them(qtbot, window, monkeypat
     hints = [grid.sizeHintForColumn(column) for column in range(60)]
     assert hints == qt_column_hints(grid)
     assert all(grid.columnWidth(c) == max(hints[c], grid.horizontalHeader().sectionSizeHint(c), 64) for c in range(60))
-    asked = []  # the roles the grid's model is asked for (through the proxy's data())
-    original = window.table.data_at
-    monkeypatch.setattr(window.table, "data_at", lambda *args: (asked.append(args[-1]), original(*args))[1])
-    grid.resizeColumnsToContents()
-    assert len(asked) < 60  # not the 6,000 cells' seven roles each
-    monkeypatch.undo()
+    assert not rows_qt_measures(window, monkeypatch, grid.resizeColumnsToContents)  # no data() asked of a cell
     with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
         window.training_panel.train(epochs=20)  # predictions in italics in the "?" cells
     window.act_residuals.trigger()  # ratings with their residuals: "4 (+0.31)", the widest texts
-    window.grid.resizeColumnsToContents()
     assert [grid.sizeHintForColumn(c) for c in range(60)] == qt_column_hints(grid)
     assert [grid.sizeHintForColumn(c) for c in range(60)] != hints  # the residuals made the columns wider
     window.act_residuals.trigger()
-    window.set_presentation(True)  # the projector's larger type: its widths are rounded up as Qt's
-    assert [grid.sizeHintForColumn(c) for c in range(60)] == qt_column_hints(grid)
-    window.set_presentation(False)
+    small = [grid.sizeHintForColumn(c) for c in range(60)]
+    presentation(qtbot, window, True)  # the projector's larger type: its widths rounded up as Qt's
+    large = [grid.sizeHintForColumn(c) for c in range(60)]
+    assert large == qt_column_hints(grid) and all(b > a for a, b in zip(small, large))
+    presentation(qtbot, window, False)
 
 
-def test_a_long_column_is_measured_on_the_rows_in_view_and_near_them(qtbot, window):
+def test_a_long_column_is_measured_on_the_rows_qt_measures(qtbot, window, monkeypatch):
+    """Past the header's precision (100 rows) Qt measures the rows in view, then one after and one before in
+    turn; the grid measures the same ones, and a wide text in one of them widens the column as Qt's own does."""
     from cfexplorer.core.synthetic import planted_tastes
+    from cfexplorer.ui.grid_view import measured_sections
+    from PySide6.QtWidgets import QTableView
 
     grid = window.grid
     window.set_document(planted_tastes(n_users=30, n_items=500, density=0.3, seed=1), "500 movies")
-    assert grid.proxy.rowCount() == 500 > grid.horizontalHeader().resizeContentsPrecision()
+    precision = grid.horizontalHeader().resizeContentsPrecision()
+    assert grid.proxy.rowCount() == 500 > precision == 100
     grid.scrollTo(grid.proxy.index(300, 3))
     qtbot.wait(10)
-    rows = grid._rows_to_measure()
-    assert len(rows) == grid.horizontalHeader().resizeContentsPrecision() == len(set(rows.tolist()))
-    assert grid.rowAt(0) in rows and 250 < rows.min() and rows.max() < 450  # those in view and next to them
+    rows = measured_sections(500, precision, grid.rowAt(0), grid.rowAt(grid.viewport().height()))
+    qt_cells = rows_qt_measures(window, monkeypatch, lambda: QTableView.sizeHintForColumn(grid, 3))
+    source_column = int(grid.proxy.source_columns[3])
+    assert qt_cells == {(int(row), source_column) for row in grid.proxy.source_rows[rows]}
+    assert rows.min() < grid.rowAt(0) < grid.rowAt(grid.viewport().height()) < rows.max()  # both sides of the view
+    widest = int(rows.min())  # a long number in the first row Qt reads above the view, only there
+    user, item = window.table.cell(int(grid.proxy.source_rows[widest]), source_column)
+    window.table.show_residuals = True
+    original = window.table.appearance
+    monkeypatch.setattr(window.table, "appearance", lambda row, column: (
+        ("5 (+1234567890.12)",) + original(row, column)[1:] if (row, column) == window.table.position(user, item)
+        else original(row, column)))
+    assert grid.sizeHintForColumn(3) > QTableView.sizeHintForColumn(grid, 4)
+    monkeypatch.undo()
+    window.table.show_residuals = False
     assert [grid.sizeHintForColumn(c) for c in range(30)] == qt_column_hints(grid)
-    type_into_open = grid.proxy.index(grid.rowAt(0), 0)
-    grid.setCurrentIndex(type_into_open)
-    grid.edit(type_into_open)  # an open editor: Qt's own measure (it asks the editor for its size)
-    assert grid.state() == grid.State.EditingState
-    assert grid.sizeHintForColumn(0) == qt_column_hints(grid)[0]
 
 
 def test_rows_fit_their_contents_as_qt_measures_them_in_both_type_sizes(qtbot, window, monkeypatch):
@@ -574,16 +602,33 @@ def test_rows_fit_their_contents_as_qt_measures_them_in_both_type_sizes(qtbot, w
         window.training_panel.train(epochs=20)  # predictions: italic cells in every row
     hints = {}
     for presenting in (False, True):
-        window.set_presentation(presenting)
-        qtbot.wait(50)  # the larger type and the fitting come in the event loop's next passes
+        if presenting:
+            presentation(qtbot, window, True)
         hints[presenting] = ours = [grid.sizeHintForRow(row) for row in range(60)]
         assert ours == [QTableView.sizeHintForRow(grid, row) for row in range(60)]
-        asked = []
-        original = window.table.data_at
-        monkeypatch.setattr(window.table, "data_at", lambda *args: (asked.append(args[-1]), original(*args))[1])
-        grid.resizeRowsToContents()
-        monkeypatch.undo()
-        assert len(asked) < 60  # not 6,000 cells' eight roles each
+        assert not rows_qt_measures(window, monkeypatch, grid.resizeRowsToContents)  # no data() asked of a cell
         assert all(grid.rowHeight(row) == max(ours[row], 26) for row in range(60))  # never below a row as it opened
     assert hints[False][0] < hints[True][0]  # the larger type made taller rows
-    window.set_presentation(False)
+    presentation(qtbot, window, False)
+
+
+def test_a_row_with_a_prediction_is_as_tall_as_the_italic_type_where_that_is_taller(qtbot, window, monkeypatch):
+    """Where the italic of the grid's font is the taller (a font whose italic differs), a row with a prediction in
+    it takes the italic's height and a row of ratings only the upright's."""
+    from PySide6.QtGui import QFont
+
+    grid = window.grid
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
+        window.training_panel.train(epochs=20)  # the course's matrix: predictions in some rows, not in others
+    table = window.table
+    predicted = [any(table.appearance(int(grid.proxy.source_rows[row]), int(column))[3]
+                     for column in grid.proxy.source_columns) for row in range(grid.proxy.rowCount())]
+    assert any(predicted) and not all(predicted)
+    fonts = grid._cell_fonts()
+    taller = QFont(fonts[True])
+    taller.setPointSizeF(fonts[True].pointSizeF() * 2)
+    monkeypatch.setattr(grid, "_cell_fonts", lambda: {False: fonts[False], True: taller})
+    heights = [grid.sizeHintForRow(row) for row in range(grid.proxy.rowCount())]
+    upright, slanted = grid._item_size("0", fonts[False]).height() + 1, grid._item_size("0", taller).height() + 1
+    assert upright < slanted
+    assert heights == [slanted if p else upright for p in predicted]
