@@ -186,9 +186,9 @@ class RatingGridView(QTableView):
                 header.setSelectionModel(wanted)
         if self.proxy.rowCount() > FIT_LARGEST_SIDE:
             self._even_rows()
-        self._fit_small_grids()
+        self.fit_small_grids()
 
-    def _fit_small_grids(self):
+    def fit_small_grids(self):
         """Classroom-sized grids show whole names; large ones keep a fixed width (fitting 610 columns
         would read every cell)."""
         if self.proxy.columnCount() <= FIT_LARGEST_SIDE:

@@ -88,6 +88,8 @@ def setup_actions(window):
     window.act_predictions.setChecked(True)
     window.act_residuals = act("Show &Residuals", window.table.set_show_residuals, tip="Show y − ŷ "
                                "beside each known rating", checkable=True)
+    # "4.5 (−1.25)" is wider than "4.5": a small grid's columns fit the texts shown
+    window.act_residuals.toggled.connect(lambda _: window.grid.fit_small_grids())
     window.act_uncertainty = act("Shade by &Uncertainty", window.table.set_shade_uncertainty,
                                  tip="Predicted cells turn grey the less sure the model is of them "
                                  "(Bayesian MF)", checkable=True)

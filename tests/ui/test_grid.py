@@ -632,3 +632,24 @@ def test_a_row_with_a_prediction_is_as_tall_as_the_italic_type_where_that_is_tal
     upright, slanted = grid._item_size("0", fonts[False]).height() + 1, grid._item_size("0", taller).height() + 1
     assert upright < slanted
     assert heights == [slanted if p else upright for p in predicted]
+
+
+def test_showing_residuals_widens_a_small_grids_columns_to_their_texts(qtbot, window):
+    """'4.5 (−1.25)' does not fit where '4.5' did: View ▸ Show Residuals fits the columns again, and hiding them
+    narrows the columns back."""
+    rng = np.random.default_rng(0)
+    users, items = np.meshgrid(np.arange(6), np.arange(5), indexing="ij")
+    keep = rng.random(users.size) < 0.7
+    ratings = Ratings(users.ravel()[keep], items.ravel()[keep], rng.choice([1.5, 2.5, 4.5], keep.sum()),
+                      [f"u{i}" for i in range(6)], [f"m{j}" for j in range(5)])
+    window.set_document(ratings, "short names")
+    grid = window.grid
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
+        window.training_panel.train(epochs=5)  # a poor fit: residuals of a star or more
+    before = [grid.columnWidth(c) for c in range(grid.proxy.columnCount())]
+    window.act_residuals.trigger()
+    needed = [grid.sizeHintForColumn(c) for c in range(grid.proxy.columnCount())]
+    assert any(n > b for n, b in zip(needed, before))  # some texts did not fit the old widths
+    assert all(grid.columnWidth(c) >= needed[c] for c in range(grid.proxy.columnCount()))
+    window.act_residuals.trigger()
+    assert [grid.columnWidth(c) for c in range(grid.proxy.columnCount())] == before
