@@ -517,10 +517,10 @@ def rows_qt_measures(window, monkeypatch, measure) -> set:
     """The (source row, source column) cells Qt's own measure reads, by the model's data() it asks for."""
     cells = set()
     original = window.table.data_at
-    monkeypatch.setattr(window.table, "data_at", lambda row, column, *role: (cells.add((row, column)),
-                                                                             original(row, column, *role))[1])
-    measure()
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # undoes this patch only, not the window fixture's
+        patch.setattr(window.table, "data_at", lambda row, column, *role: (cells.add((row, column)),
+                                                                           original(row, column, *role))[1])
+        measure()
     return cells
 
 
@@ -578,14 +578,13 @@ def test_a_long_column_is_measured_on_the_rows_qt_measures(qtbot, window, monkey
     assert rows.min() < grid.rowAt(0) < grid.rowAt(grid.viewport().height()) < rows.max()  # both sides of the view
     widest = int(rows.min())  # a long number in the first row Qt reads above the view, only there
     user, item = window.table.cell(int(grid.proxy.source_rows[widest]), source_column)
-    window.table.show_residuals = True
     original = window.table.appearance
-    monkeypatch.setattr(window.table, "appearance", lambda row, column: (
-        ("5 (+1234567890.12)",) + original(row, column)[1:] if (row, column) == window.table.position(user, item)
-        else original(row, column)))
-    assert grid.sizeHintForColumn(3) > QTableView.sizeHintForColumn(grid, 4)
-    monkeypatch.undo()
-    window.table.show_residuals = False
+    with monkeypatch.context() as patch:  # undoes these patches only, not the window fixture's
+        patch.setattr(window.table, "show_residuals", True)
+        patch.setattr(window.table, "appearance", lambda row, column: (
+            ("5 (+1234567890.12)",) + original(row, column)[1:] if (row, column) == window.table.position(user, item)
+            else original(row, column)))
+        assert grid.sizeHintForColumn(3) > QTableView.sizeHintForColumn(grid, 4)
     assert [grid.sizeHintForColumn(c) for c in range(30)] == qt_column_hints(grid)
 
 
