@@ -13,6 +13,8 @@ import sys
 
 from .on_a_screen import rect, settle
 
+EPOCHS = 40
+
 
 def parts_of(view) -> dict:
     """The factor space's parts one reads, as rectangles in the window (only those shown)."""
@@ -39,10 +41,12 @@ def main(argv: list[str]) -> int:
         window.show()
         window.open_preset(preset)
         window.lesson_dock.show()  # View ▸ Lesson
-        window.train_and_wait()
+        # The layout is checked, not the fit: a short run places and labels the points as a whole one does.
+        window.training_panel.train(epochs=EPOCHS)
+        window.wait_for_training()
         window.set_presentation(True)
         window.factor_dock.raise_()
-        settle(app, 500)
+        settle(app, 100, window=window)  # ten passes at least, and the panel's geometry still for 100 ms
         view = window.factor_space
         report["window"] = rect(window.rect())
         report["parts"] = {name: rect(QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()))
