@@ -170,3 +170,6 @@ def test_the_notebook_executes_when_jupyter_is_installed(qtbot, window, monkeypa
     final = window.training_panel.model.history_[-1]
     line = [text for text in printed.splitlines() if text.startswith("final J = ")][-1]
     assert float(line.split()[3]) == pytest.approx(final.total, rel=1e-9)
+    pictures = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+                if "image/png" in output.get("data", {})]
+    assert len(pictures) == 1  # the loss curves and the movies in factor space, drawn by matplotlib
