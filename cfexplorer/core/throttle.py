@@ -21,11 +21,14 @@ class Throttle:
         self._clock = clock
         self._due = None
 
-    def ready(self) -> bool:
+    def ready(self, at_least: float = 0.0) -> bool:
+        """Whether a report is due now. The next one is due an interval later, or ``at_least`` seconds later
+        where that is longer (the reports' reader asks for fewer)."""
         now = self._clock()
         if self._due is None or now >= self._due:
+            interval = max(self.interval, at_least)
             base = now if self._due is None else self._due
-            self._due = max(base + self.interval, now + self.interval / 2)
+            self._due = max(base + interval, now + interval / 2)
             return True
         return False
 

@@ -3,7 +3,8 @@
 The worker exhausts ``model.iter_fit`` in its own QThread, checking stop, pause and step requests
 between epochs, and reports through a throttle: at most ~30 progress signals a second, each carrying
 every epoch record since the last one and a frozen :class:`Predictor`. The GUI thread never runs an
-epoch; it only receives signals, and never waits long for the worker.
+epoch; it only receives signals, and never waits long for the worker. The worker waits for the GUI
+thread instead, a little: see :class:`UpdateHandshake`.
 
 The lifecycle of a run is one state machine, owned by :class:`TrainingController` and nowhere else::
 
@@ -56,6 +57,9 @@ LOGGER = logging.getLogger("cfexplorer")
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 MAX_UPDATES_PER_SECOND = 30
+GUI_SHARE = 1 / 4  # of the time, at most, that showing a run's updates takes (see UpdateHandshake)
+SHOWN_WAIT_S = 0.25  # the longest the worker waits for an update to be shown
+LONGEST_UPDATE_INTERVAL_S = 0.5  # however costly the updates, at least two a second
 SHUTDOWN_WAIT_MS = 10_000  # closing waits this long, at most, for every training thread together
 
 TRANSITIONS = {
@@ -111,6 +115,43 @@ def _yield_to_the_gui_thread():
         pass  # not allowed here (a sandbox): the worker keeps the GUI thread's priority
 
 
+class UpdateHandshake:
+    """The worker waits, after each progress update it sends, until the GUI thread has shown it (its handlers
+    and repaints done), SHOWN_WAIT_S at most; and it sends the next update no sooner than that showing took,
+    divided by GUI_SHARE.
+
+    Why: Python runs one thread at a time. While the worker runs an epoch of pure Python (a small model's
+    numpy), each of the hundreds of calls from Qt into Python that a repaint makes waited for the worker to
+    hand over the GIL, a switch interval each, and the two threads handed it back and forth. In lesson 9's
+    runs (300 epochs of the content model, 0.3 s alone) the event loop went 30 ms between 5 ms heartbeats in
+    the median (p95 55-60 ms) and a run took 0.9-1.0 s; waiting out the showing, 5.3 ms (p95 25 ms) and
+    0.6 s. The pacing keeps the waiting to a quarter of the run: costly updates (a slow or loaded machine, a
+    large factor space) come less often, cheap ones up to MAX_UPDATES_PER_SECOND. Where an epoch runs in the
+    compiled kernels without the GIL (ALS, full-batch Adam) the worker loses that quarter at most: MovieLens
+    latest-small's Adam with the factor space in front, 150 epochs, 1.60 -> 1.74 s a run, its longest stall
+    78 -> 48 ms (runs interleaved in one process, benchmarks in README)."""
+
+    def __init__(self):
+        self._shown = threading.Event()
+        self._shown.set()
+        self.interval_floor = 0.0  # seconds between updates the GUI thread asks for (a float: atomic)
+
+    def sent(self):
+        self._shown.clear()
+
+    def wait_until_shown(self):
+        self._shown.wait(SHOWN_WAIT_S)
+
+    def shown(self, seconds: float):
+        """From the GUI thread: the last update took ``seconds`` to show."""
+        self.interval_floor = min(seconds / GUI_SHARE, LONGEST_UPDATE_INTERVAL_S)
+        self._shown.set()
+
+    def release(self):
+        """Wake a worker waiting (it is told to stop, or nobody will show its updates)."""
+        self._shown.set()
+
+
 class TrainingWorker(QObject):
     sig_progress = Signal(int, object, object)  # run id, list of EpochRecord, Predictor
     sig_paused = Signal(int)
@@ -137,12 +178,14 @@ class TrainingWorker(QObject):
         self._epochs_per_second = epochs_per_second
         self._pending = []
         self._took_step = False
+        self.handshake = UpdateHandshake()
 
     # --- requests from the GUI thread (thread-safe) ----------------------------------------------------
     def request_stop(self):
         with self._condition:
             self._stop = True
             self._condition.notify_all()
+        self.handshake.release()
 
     def request_pause(self):
         with self._condition:
@@ -167,10 +210,14 @@ class TrainingWorker(QObject):
             self._condition.notify_all()
 
     # --- the loop, in the worker thread ----------------------------------------------------------------
-    def _flush(self, with_predictor: bool = True):
+    def _flush(self, with_predictor: bool = True) -> bool:
+        """Send the records not sent yet; True when there were some."""
         if self._pending:
             records, self._pending = self._pending, []
+            self.handshake.sent()
             self.sig_progress.emit(self.run_id, records, self.model.predictor() if with_predictor else None)
+            return True
+        return False
 
     def _may_run_next_epoch(self, last_epoch_started: float) -> bool:
         """Wait while paused (or for the pace); False when a stop was requested. Sets ``_took_step`` when
@@ -241,11 +288,8 @@ class TrainingWorker(QObject):
                     with self._condition:
                         if self._paused:  # not resumed meanwhile (Resume forgets the steps)
                             self._steps += 1
-                if throttle.ready():
-                    self._flush()
-                # Small models run pure-Python epochs back to back; yielding the GIL here keeps every
-                # C++-to-Python call of the GUI thread from queueing behind a whole switch interval.
-                time.sleep(0)
+                if throttle.ready(self.handshake.interval_floor) and self._flush():
+                    self.handshake.wait_until_shown()
             self._flush()
         except TrainingDiverged as error:
             self._flush_safely(with_predictor=False)  # parameters on the edge of divergence predict nothing
@@ -410,7 +454,12 @@ class TrainingController(QObject):
     @Slot(int, object, object)
     def _on_progress(self, run_id, records, predictor):
         if self._is_current(run_id):
-            self.sig_progress.emit(records, predictor)
+            received, handshake = time.perf_counter(), self._current.worker.handshake
+            self.sig_progress.emit(records, predictor)  # its handlers may retire the run
+            # The repaints the handlers asked for come in the event loop's next pass, before a zero timer's
+            # second turn (a timer's first turn comes before them).
+            QTimer.singleShot(0, lambda: QTimer.singleShot(
+                0, lambda: handshake.shown(time.perf_counter() - received)))
 
     @Slot(int)
     def _on_paused(self, run_id):

@@ -42,3 +42,11 @@ def test_a_long_pause_is_not_made_up_in_a_burst():
     clock.now += 5.0  # paused for five seconds
     ready_after_pause = [throttle.ready() for _ in range(100)]  # the next 0.1 s
     assert sum(ready_after_pause) <= 2
+
+
+def test_a_reader_asking_for_fewer_reports_stretches_the_interval_it_asks_for():
+    clock = FakeClock(step=1 / 64)
+    throttle = Throttle(8, clock=clock)  # every 8/64 s
+    ready = [throttle.ready(at_least=0.25) for _ in range(64)]  # one second
+    assert [i for i, r in enumerate(ready) if r] == [0, 16, 32, 48]  # every 16/64 s instead
+    assert sum(throttle.ready(at_least=0.0) for _ in range(64)) == 8  # back to the throttle's own rate

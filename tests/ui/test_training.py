@@ -89,9 +89,13 @@ class EpochClock:
         return self.now
 
 
-def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window):
+def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window, monkeypatch):
+    from cfexplorer.ui import training
     from cfexplorer.ui.training import MAX_UPDATES_PER_SECOND
 
+    # Showing the updates may take all the GUI thread's time: the throttle's schedule alone decides (the
+    # pacing by their cost has a test of its own below).
+    monkeypatch.setattr(training, "GUI_SHARE", float("inf"))
     panel = window.training_panel
     panel.controller.throttle_clock = EpochClock(0.003)  # epochs of 3 ms: 1000 of them are 3 s of training
     panel.epochs.setValue(1000)
@@ -106,9 +110,41 @@ def test_progress_reaches_the_gui_at_most_about_30_times_a_second(qtbot, window)
     assert all(int(epochs_per_signal) <= len(batch) <= int(epochs_per_signal) + 1 for batch in batches[1:-1])
 
 
-def test_the_grid_repaints_predictions_at_most_five_times_a_second(qtbot, window):
-    from cfexplorer.app import GRID_REFRESH_MS
+def test_the_worker_waits_while_an_update_is_shown_and_costly_updates_come_less_often(qtbot, window):
+    """Each update the GUI thread takes 20 ms to show (a slow machine, a large factor space): meanwhile no epoch
+    runs (the worker would hold the GIL against every call from Qt into Python), and the next update comes
+    no sooner than the showing took, divided by the GUI's share."""
+    import time
 
+    from cfexplorer.ui.training import GUI_SHARE, LONGEST_UPDATE_INTERVAL_S
+
+    panel = window.training_panel
+    panel.controller.throttle_clock = EpochClock(0.003)
+    panel.epochs.setValue(400)
+    batches, epochs_run_while_shown = [], []
+
+    def slow_to_show(records, predictor):
+        batches.append([r.epoch for r in records])
+        before = len(panel.model.history_)
+        time.sleep(0.02)
+        epochs_run_while_shown.append(len(panel.model.history_) - before)
+
+    panel.controller.sig_progress.connect(slow_to_show)
+    run_to_end(qtbot, window)
+    assert [epoch for batch in batches for epoch in batch] == list(range(0, 401))  # nothing lost
+    assert sum(epochs_run_while_shown) == 0
+    # From the third update on (the second is sent before the first showing is measured), at least
+    # 20 ms / GUI_SHARE of the throttle's time (3 ms an epoch) apart, and at most the longest interval.
+    least, most = int(0.02 / GUI_SHARE / 0.003), int(LONGEST_UPDATE_INTERVAL_S / 0.003) + 1
+    assert len(batches) > 5
+    assert all(least <= len(batch) <= most for batch in batches[2:-1]), [len(batch) for batch in batches]
+
+
+def test_the_grid_repaints_predictions_at_most_five_times_a_second(qtbot, window, monkeypatch):
+    from cfexplorer.app import GRID_REFRESH_MS
+    from cfexplorer.ui import training
+
+    monkeypatch.setattr(training, "GUI_SHARE", float("inf"))  # the throttle's schedule alone: 30 a second
     assert GRID_REFRESH_MS >= 200 and window._grid_refresh_timer.interval() == GRID_REFRESH_MS
     panel = window.training_panel
     panel.controller.throttle_clock = EpochClock(0.003)
