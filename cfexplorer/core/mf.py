@@ -607,6 +607,14 @@ class MatrixFactorization(RatingModel):
             grad += (factor_reg if name.endswith("factors") else bias_reg) * p[name]
         return grads
 
+    @property
+    def epochs_release_the_gil(self) -> bool:
+        """Whether an epoch runs mostly in core/_kernels.c, which holds no GIL meanwhile: ALS and full-batch
+        gradient steps, where the kernels are compiled. The app's training thread then goes on while the GUI
+        thread paints (ui/training.py)."""
+        full_batch = self.optimizer == "gd" or (self.optimizer == "adam" and self.batch_size is None)
+        return kernels.compiled is not None and (self.optimizer == "als" or full_batch)
+
     def _batch_size(self, n: int) -> int:
         if self.optimizer == "gd" or (self.batch_size is None and self.optimizer == "adam"):
             return n

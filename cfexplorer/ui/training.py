@@ -117,8 +117,8 @@ def _yield_to_the_gui_thread():
 
 class UpdateHandshake:
     """The worker waits, after each progress update it sends, until the GUI thread has shown it (its handlers
-    and repaints done), SHOWN_WAIT_S at most; and it sends the next update no sooner than that showing took,
-    divided by GUI_SHARE.
+    and repaints done), SHOWN_WAIT_S at most, unless its model's epochs run in compiled kernels that hold no
+    GIL; and it sends the next update no sooner than that showing took, divided by GUI_SHARE.
 
     Why: Python runs one thread at a time. While the worker runs an epoch of pure Python (a small model's
     numpy), each of the hundreds of calls from Qt into Python that a repaint makes waited for the worker to
@@ -126,10 +126,9 @@ class UpdateHandshake:
     runs (300 epochs of the content model, 0.3 s alone) the event loop went 30 ms between 5 ms heartbeats in
     the median (p95 55-60 ms) and a run took 0.9-1.0 s; waiting out the showing, 5.3 ms (p95 25 ms) and
     0.6 s. The pacing keeps the waiting to a quarter of the run: costly updates (a slow or loaded machine, a
-    large factor space) come less often, cheap ones up to MAX_UPDATES_PER_SECOND. Where an epoch runs in the
-    compiled kernels without the GIL (ALS, full-batch Adam) the worker loses that quarter at most: MovieLens
-    latest-small's Adam with the factor space in front, 150 epochs, 1.60 -> 1.74 s a run, its longest stall
-    78 -> 48 ms (runs interleaved in one process, benchmarks in README)."""
+    large factor space) come less often, cheap ones up to MAX_UPDATES_PER_SECOND. Epochs in the compiled
+    kernels (ALS, full-batch Adam: ``epochs_release_the_gil``) do not wait, only the pacing applies: waiting,
+    MovieLens latest-small's Adam took 25-40% longer a run, and the painting gained nothing it needs."""
 
     def __init__(self):
         self._shown = threading.Event()
@@ -273,6 +272,8 @@ class TrainingWorker(QObject):
                 if len(self.validation) == 0:
                     self.validation = None
             epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
+            # Epochs in compiled kernels hold no GIL: waiting would only stop them while the GUI thread paints.
+            wait_while_shown = not getattr(self.model, "epochs_release_the_gil", False)
             while True:
                 if not self._may_run_next_epoch(started):
                     reason = "stopped"
@@ -288,7 +289,7 @@ class TrainingWorker(QObject):
                     with self._condition:
                         if self._paused:  # not resumed meanwhile (Resume forgets the steps)
                             self._steps += 1
-                if throttle.ready(self.handshake.interval_floor) and self._flush():
+                if throttle.ready(self.handshake.interval_floor) and self._flush() and wait_while_shown:
                     self.handshake.wait_until_shown()
             self._flush()
         except TrainingDiverged as error:

@@ -334,3 +334,21 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
     dropped = model._forward(SMALL.users, SMALL.items, training=True, rng=np.random.default_rng(7))[1][2][0][2]
     assert 0 < np.mean(dropped == 0) < 1  # some units really are dropped
     _compare_with_finite_differences(model, grads, cost)
+
+
+def test_models_whose_epochs_run_in_the_kernels_say_so(monkeypatch):
+    """The app's training thread waits while the GUI thread paints only for epochs that hold the GIL
+    (ui/training.py): ALS and full-batch steps run in core/_kernels.c, which releases it; mini-batches,
+    the networks and the content model are numpy in Python."""
+    from cfexplorer.core import kernels
+
+    if kernels.compiled is None:
+        pytest.skip("the compiled kernels are not built here")
+    released = {("mf", "als", None): True, ("mf", "adam", None): True, ("mf", "gd", None): True,
+                ("mf", "adam", 64): False, ("mf", "sgd", None): False}
+    for (kind, optimizer, batch_size), expected in released.items():
+        assert make_model(kind, optimizer=optimizer, batch_size=batch_size).epochs_release_the_gil is expected
+    for kind in ("neural", "content"):
+        assert not getattr(make_model(kind), "epochs_release_the_gil", False)
+    monkeypatch.setattr(kernels, "compiled", None)  # numpy's form of the same epochs holds the GIL
+    assert not make_model("mf", optimizer="als").epochs_release_the_gil

@@ -119,6 +119,9 @@ def test_the_worker_waits_while_an_update_is_shown_and_costly_updates_come_less_
     from cfexplorer.ui.training import GUI_SHARE, LONGEST_UPDATE_INTERVAL_S
 
     panel = window.training_panel
+    # Mini-batch steps: numpy in the training thread, holding the GIL (compiled full-batch and ALS epochs hold
+    # none and do not wait: test_models_whose_epochs_run_in_the_kernels_say_so).
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
     panel.controller.throttle_clock = EpochClock(0.003)
     panel.epochs.setValue(400)
     batches, epochs_run_while_shown = [], []
@@ -131,6 +134,7 @@ def test_the_worker_waits_while_an_update_is_shown_and_costly_updates_come_less_
 
     panel.controller.sig_progress.connect(slow_to_show)
     run_to_end(qtbot, window)
+    assert not panel.model.epochs_release_the_gil
     assert [epoch for batch in batches for epoch in batch] == list(range(0, 401))  # nothing lost
     assert sum(epochs_run_while_shown) == 0
     # From the third update on (the second is sent before the first showing is measured), at least
