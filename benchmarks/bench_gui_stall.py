@@ -6,8 +6,8 @@ runs with the loss curves in front and RUNS with the factor space (9,724 movies 
 All of it twice: on the machine as it is, and with two processes spinning on the CPU (a loaded 2-core
 machine, as CI's second pass). Printed per load and dock: the longest stall of each run, their median
 and worst, the 99th percentile of all gaps, the progress updates per second, and the median's ratio to
-the idle window's longest gap. Targets: no stall over 50 ms in the median run, at least 20 updates a
-second.
+the idle window's longest gap, and the median run's seconds. Targets: no stall over 50 ms in the median run,
+at least 10 updates a second.
 
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_stall.py [ratings.csv] [optimizer] [epochs] [runs]
 """
@@ -27,7 +27,9 @@ from common import LOADS, benchmark_window, busy_processes, machine_load, rating
 HEARTBEAT_MS = 5
 RUNS = 5
 STALL_TARGET_MS = 50
-RATE_TARGET = 20
+# Updates adapt to what showing them costs (ui/training.py, UpdateHandshake): up to 30 a second, fewer where
+# each takes long to show. Ten a second keeps the curves moving.
+RATE_TARGET = 10
 
 
 class Heartbeat:
@@ -114,7 +116,7 @@ def main() -> int:
     print(f"data: {window.table.ratings}; optimizer {optimizer}, {epochs} epochs per run, {runs} runs per dock "
           f"and load")
     print(f"{'':<46}{'longest stall per run, ms':>36}{'median':>8}{'worst':>7}{'99th pct':>10}{'updates/s':>11}"
-          f"{'ratio':>7}")
+          f"{'ratio':>7}{'run s':>7}")
     verdicts = []
     for load, results in measured.items():
         idle = results["idle window"]
@@ -127,8 +129,9 @@ def main() -> int:
             rate = float(np.median([rate for _, _, rate in runs_here]))
             ratio = np.median(longest) / max(idle.max(), 1)
             each = ", ".join(f"{value:.0f}" for value in longest)
+            seconds = float(np.median([seconds for _, seconds, _ in runs_here]))
             print(f"{load + ', ' + name:<46}{each:>36}{np.median(longest):>6.0f}ms{longest.max():>5.0f}ms"
-                  f"{np.percentile(pooled, 99):>8.0f}ms{rate:>11.1f}{ratio:>7.1f}")
+                  f"{np.percentile(pooled, 99):>8.0f}ms{rate:>11.1f}{ratio:>7.1f}{seconds:>7.2f}")
             verdicts.append(f"{load}, {name}: median longest stall {np.median(longest):.0f} ms, worst "
                             f"{longest.max():.0f} ms; target ≤ {STALL_TARGET_MS} ms (median run): "
                             f"{'met' if np.median(longest) <= STALL_TARGET_MS else 'NOT met'}; target ≥ "
