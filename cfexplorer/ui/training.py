@@ -127,8 +127,8 @@ class UpdateHandshake:
     the median (p95 55-60 ms) and a run took 0.9-1.0 s; waiting out the showing, 5.3 ms (p95 25 ms) and
     0.6 s. The pacing keeps the waiting to a quarter of the run: costly updates (a slow or loaded machine, a
     large factor space) come less often, cheap ones up to MAX_UPDATES_PER_SECOND. Epochs in the compiled
-    kernels (ALS, full-batch Adam: ``epochs_release_the_gil``) do not wait, only the pacing applies: waiting,
-    MovieLens latest-small's Adam took 25-40% longer a run, and the painting gained nothing it needs."""
+    kernels (ALS, full-batch Adam: ``epochs_release_the_gil``) neither wait nor are paced: waiting, MovieLens
+    latest-small's Adam took 25-40% longer a run; paced without waiting, its longest stalls grew."""
 
     def __init__(self):
         self._shown = threading.Event()
@@ -272,7 +272,8 @@ class TrainingWorker(QObject):
                 if len(self.validation) == 0:
                     self.validation = None
             epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
-            # Epochs in compiled kernels hold no GIL: waiting would only stop them while the GUI thread paints.
+            # Epochs in compiled kernels hold no GIL: waiting would only stop them while the GUI thread paints, and
+            # pacing their updates by what showing them took made the stalls longer, not shorter (bench_gui_stall).
             wait_while_shown = not getattr(self.model, "epochs_release_the_gil", False)
             while True:
                 if not self._may_run_next_epoch(started):
@@ -289,7 +290,8 @@ class TrainingWorker(QObject):
                     with self._condition:
                         if self._paused:  # not resumed meanwhile (Resume forgets the steps)
                             self._steps += 1
-                if throttle.ready(self.handshake.interval_floor) and self._flush() and wait_while_shown:
+                if throttle.ready(self.handshake.interval_floor if wait_while_shown else 0.0) and self._flush() \
+                        and wait_while_shown:
                     self.handshake.wait_until_shown()
             self._flush()
         except TrainingDiverged as error:
