@@ -144,6 +144,11 @@ class RowSystems:
     def primal_blocks(self) -> list[list[_Group]]:
         return self._arranged()[1]
 
+    @property
+    def compiled(self) -> bool:
+        """Whether a plain half-step (no sampling, no residuals written out) runs in the compiled kernel."""
+        return self._compiled_solves(None, None)
+
     def _compiled_solves(self, noise, residuals_out) -> bool:
         """Whether a half-step runs in the compiled kernel: it has no sampling and writes no residuals out
         (Gibbs sampling, core/bayes.py, keeps the numpy form)."""

@@ -228,6 +228,8 @@ class MatrixFactorization(RatingModel):
         half stars gives fast.ai's (0, 5.5)), so that the extreme ratings are reachable.
     """
 
+    epochs_release_the_gil = False  # set by iter_fit, once it knows where its epochs run
+
     def __init__(
         self,
         n_factors: int = 16,
@@ -294,6 +296,10 @@ class MatrixFactorization(RatingModel):
         first_epoch = self.history_[-1].epoch + 1 if self.history_ else 1
         systems = self._als_systems(data) if self.optimizer == "als" else None
         full_batch = systems is None and self._batch_size(len(data)) >= len(data)
+        # Whether the epochs run in core/_kernels.c, which holds no GIL meanwhile (ALS's solves, a full batch):
+        # the app's training thread then goes on while the GUI thread paints (ui/training.py).
+        self.epochs_release_the_gil = (all(side.compiled for side in systems) if systems is not None
+                                       else full_batch and self._compiled_batch())
         rated = data.item_major if full_batch else data
         current = None  # the _Evaluation at the current parameters, once computed
         if not self.history_:
@@ -606,14 +612,6 @@ class MatrixFactorization(RatingModel):
         for name, grad in grads.items():
             grad += (factor_reg if name.endswith("factors") else bias_reg) * p[name]
         return grads
-
-    @property
-    def epochs_release_the_gil(self) -> bool:
-        """Whether an epoch runs mostly in core/_kernels.c, which holds no GIL meanwhile: ALS and full-batch
-        gradient steps, where the kernels are compiled. The app's training thread then goes on while the GUI
-        thread paints (ui/training.py)."""
-        full_batch = self.optimizer == "gd" or (self.optimizer == "adam" and self.batch_size is None)
-        return kernels.compiled is not None and (self.optimizer == "als" or full_batch)
 
     def _batch_size(self, n: int) -> int:
         if self.optimizer == "gd" or (self.batch_size is None and self.optimizer == "adam"):

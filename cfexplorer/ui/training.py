@@ -118,7 +118,8 @@ def _yield_to_the_gui_thread():
 class UpdateHandshake:
     """The worker waits, after each progress update it sends, until the GUI thread has shown it (its handlers
     and repaints done), SHOWN_WAIT_S at most, unless its model's epochs run in compiled kernels that hold no
-    GIL; and it sends the next update no sooner than that showing took, divided by GUI_SHARE.
+    GIL; and it sends the next update about that showing's time divided by GUI_SHARE later (the throttle's
+    schedule: one interval may be as short as half of it, not the average).
 
     Why: Python runs one thread at a time. While the worker runs an epoch of pure Python (a small model's
     numpy), each of the hundreds of calls from Qt into Python that a repaint makes waited for the worker to
@@ -128,7 +129,9 @@ class UpdateHandshake:
     0.6 s. The pacing keeps the waiting to a quarter of the run: costly updates (a slow or loaded machine, a
     large factor space) come less often, cheap ones up to MAX_UPDATES_PER_SECOND. Epochs in the compiled
     kernels (ALS, full-batch Adam: ``epochs_release_the_gil``) neither wait nor are paced: waiting, MovieLens
-    latest-small's Adam took 25-40% longer a run; paced without waiting, its longest stalls grew."""
+    latest-small's Adam took 25-40% longer a run; paced without waiting, its longest stalls grew. A GUI thread
+    held up for long (a blocking call in it) slows such a run to about 33 ms of epochs per SHOWN_WAIT_S: the
+    price of never fighting the GUI thread for the GIL."""
 
     def __init__(self):
         self._shown = threading.Event()
@@ -272,9 +275,6 @@ class TrainingWorker(QObject):
                 if len(self.validation) == 0:
                     self.validation = None
             epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
-            # Epochs in compiled kernels hold no GIL: waiting would only stop them while the GUI thread paints, and
-            # pacing their updates by what showing them took made the stalls longer, not shorter (bench_gui_stall).
-            wait_while_shown = not getattr(self.model, "epochs_release_the_gil", False)
             while True:
                 if not self._may_run_next_epoch(started):
                     reason = "stopped"
@@ -290,8 +290,12 @@ class TrainingWorker(QObject):
                     with self._condition:
                         if self._paused:  # not resumed meanwhile (Resume forgets the steps)
                             self._steps += 1
-                if throttle.ready(self.handshake.interval_floor if wait_while_shown else 0.0) and self._flush() \
-                        and wait_while_shown:
+                # Epochs in compiled kernels hold no GIL: waiting would only stop them while the GUI thread paints,
+                # and pacing their updates by what showing them took made the stalls longer (bench_gui_stall).
+                # Known once the model has arranged its ratings (its first epoch).
+                take_turns = not getattr(self.model, "epochs_release_the_gil", False)
+                if throttle.ready(self.handshake.interval_floor if take_turns else 0.0) and self._flush() \
+                        and take_turns and not self._stop:  # a stop's release may have come before the flush
                     self.handshake.wait_until_shown()
             self._flush()
         except TrainingDiverged as error:
@@ -458,11 +462,13 @@ class TrainingController(QObject):
     def _on_progress(self, run_id, records, predictor):
         if self._is_current(run_id):
             received, handshake = time.perf_counter(), self._current.worker.handshake
-            self.sig_progress.emit(records, predictor)  # its handlers may retire the run
-            # The repaints the handlers asked for come in the event loop's next pass, before a zero timer's
-            # second turn (a timer's first turn comes before them).
-            QTimer.singleShot(0, lambda: QTimer.singleShot(
-                0, lambda: handshake.shown(time.perf_counter() - received)))
+            try:
+                self.sig_progress.emit(records, predictor)  # its handlers may retire the run
+            finally:  # the worker waits for this, whatever a handler did
+                # The repaints the handlers asked for come in the event loop's next pass, before a zero timer's
+                # second turn (a timer's first turn comes before them).
+                QTimer.singleShot(0, lambda: QTimer.singleShot(
+                    0, lambda: handshake.shown(time.perf_counter() - received)))
 
     @Slot(int)
     def _on_paused(self, run_id):

@@ -338,17 +338,21 @@ def test_dropout_gradient_matches_finite_differences_for_a_fixed_mask():
 
 def test_models_whose_epochs_run_in_the_kernels_say_so(monkeypatch):
     """The app's training thread waits while the GUI thread paints only for epochs that hold the GIL
-    (ui/training.py): ALS and full-batch steps run in core/_kernels.c, which releases it; mini-batches,
-    the networks and the content model are numpy in Python."""
+    (ui/training.py): ALS and full batches run in core/_kernels.c, which releases it; mini-batches, the
+    networks and the content model are numpy in Python. A fit says which way its epochs went."""
     from cfexplorer.core import kernels
 
     if kernels.compiled is None:
         pytest.skip("the compiled kernels are not built here")
-    released = {("mf", "als", None): True, ("mf", "adam", None): True, ("mf", "gd", None): True,
-                ("mf", "adam", 64): False, ("mf", "sgd", None): False}
-    for (kind, optimizer, batch_size), expected in released.items():
-        assert make_model(kind, optimizer=optimizer, batch_size=batch_size).epochs_release_the_gil is expected
+    ratings = planted_tastes(n_users=40, n_items=30, density=0.5, seed=0)  # 600 ratings
+    released = {("als", None): True, ("adam", None): True, ("gd", None): True, ("adam", 64): False,
+                ("sgd", None): False, ("sgd", 10_000): True}  # a batch of all the ratings is a full batch
+    for (optimizer, batch_size), expected in released.items():
+        model = make_model("mf", optimizer=optimizer, batch_size=batch_size, n_epochs=1)
+        assert not model.epochs_release_the_gil  # not known before a fit
+        assert model.fit(ratings).epochs_release_the_gil is expected, (optimizer, batch_size)
     for kind in ("neural", "content"):
-        assert not getattr(make_model(kind), "epochs_release_the_gil", False)
+        assert not getattr(make_model(kind, n_epochs=1).fit(ratings), "epochs_release_the_gil", False)
     monkeypatch.setattr(kernels, "compiled", None)  # numpy's form of the same epochs holds the GIL
-    assert not make_model("mf", optimizer="als").epochs_release_the_gil
+    assert not make_model("mf", optimizer="als", n_epochs=1).fit(ratings).epochs_release_the_gil
+    assert not make_model("mf", optimizer="adam", n_epochs=1).fit(ratings).epochs_release_the_gil
