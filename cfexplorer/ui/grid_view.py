@@ -207,7 +207,8 @@ class RatingGridView(QTableView):
     # sort, filter or added row, and Presentation Mode's fit of 60 rows of 100 users 0.9-1.0 s. Every cell is one
     # line of text in the view's font or its italic (a prediction), sized by the style as the delegate would: the
     # two overrides below measure the same cells with one call to the model's ``appearance`` a cell (or none), the
-    # text's width from the font's metrics, and ask the style for its margins and line height once per font.
+    # text's width from the font's metrics, and ask the style for its margins and line height once per font for
+    # each column or row (not cached: a few style calls against the cells' thousands, and nothing to invalidate).
     # tests/ui/test_grid.py compares them with Qt's own, in both type sizes.
     @qt_virtual(lambda self, column: QTableView.sizeHintForColumn(self, column))
     def sizeHintForColumn(self, column: int) -> int:
