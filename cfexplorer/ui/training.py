@@ -136,18 +136,33 @@ class UpdateHandshake:
     def __init__(self):
         self._shown = threading.Event()
         self._shown.set()
+        self._lock = threading.Lock()
+        self._sent = 0  # updates sent (worker thread)
+        self._received = 0  # updates received (GUI thread; they arrive in the order sent)
         self.interval_floor = 0.0  # seconds between updates the GUI thread asks for (a float: atomic)
 
     def sent(self):
-        self._shown.clear()
+        with self._lock:
+            self._sent += 1
+            self._shown.clear()
 
-    def wait_until_shown(self):
-        self._shown.wait(SHOWN_WAIT_S)
+    def wait_until_shown(self) -> bool:
+        """False when SHOWN_WAIT_S passed first."""
+        return self._shown.wait(SHOWN_WAIT_S)
 
-    def shown(self, seconds: float):
-        """From the GUI thread: the last update took ``seconds`` to show."""
+    def received(self) -> int:
+        """From the GUI thread, as an update arrives: its number, for :meth:`shown`."""
+        self._received += 1
+        return self._received
+
+    def shown(self, update: int, seconds: float):
+        """From the GUI thread: update number ``update`` took ``seconds`` to show. Only the latest one sent
+        wakes the worker: one shown late (its wait timed out, or it was sent at a pause) would end the next
+        update's wait before that update is shown."""
         self.interval_floor = min(seconds / GUI_SHARE, LONGEST_UPDATE_INTERVAL_S)
-        self._shown.set()
+        with self._lock:
+            if update == self._sent:
+                self._shown.set()
 
     def release(self):
         """Wake a worker waiting (it is told to stop, or nobody will show its updates)."""
@@ -462,13 +477,14 @@ class TrainingController(QObject):
     def _on_progress(self, run_id, records, predictor):
         if self._is_current(run_id):
             received, handshake = time.perf_counter(), self._current.worker.handshake
+            update = handshake.received()
             try:
                 self.sig_progress.emit(records, predictor)  # its handlers may retire the run
             finally:  # the worker waits for this, whatever a handler did
                 # The repaints the handlers asked for come in the event loop's next pass, before a zero timer's
                 # second turn (a timer's first turn comes before them).
                 QTimer.singleShot(0, lambda: QTimer.singleShot(
-                    0, lambda: handshake.shown(time.perf_counter() - received)))
+                    0, lambda: handshake.shown(update, time.perf_counter() - received)))
 
     @Slot(int)
     def _on_paused(self, run_id):

@@ -148,6 +148,28 @@ def test_the_worker_waits_while_an_update_is_shown_and_costly_updates_come_less_
     assert all(least <= len(batch) <= most for batch in batches[2:-1]), [len(batch) for batch in batches]
 
 
+def test_an_update_shown_late_does_not_end_the_wait_for_the_next_one(monkeypatch):
+    """The worker gave up waiting for update 1 (the GUI thread was held up) and sent update 2: update 1's
+    acknowledgement, coming now, must not end the wait for update 2, which nobody has shown yet."""
+    from cfexplorer.ui import training
+
+    monkeypatch.setattr(training, "SHOWN_WAIT_S", 0.05)
+    handshake = training.UpdateHandshake()
+    handshake.sent()
+    first = handshake.received()
+    assert not handshake.wait_until_shown()  # not shown within SHOWN_WAIT_S: the worker goes on
+    handshake.sent()
+    handshake.shown(first, 0.01)
+    assert not handshake.wait_until_shown()
+    second = handshake.received()
+    handshake.shown(second, 0.01)
+    assert handshake.wait_until_shown()
+    assert handshake.interval_floor == pytest.approx(0.01 / training.GUI_SHARE)
+    handshake.sent()
+    handshake.release()  # a stop: the worker waits for nobody
+    assert handshake.wait_until_shown()
+
+
 def test_the_grid_repaints_predictions_at_most_five_times_a_second(qtbot, window, monkeypatch):
     from cfexplorer.app import GRID_REFRESH_MS
     from cfexplorer.ui import training
