@@ -15,6 +15,10 @@ from .app import MainWindow, make_application
 from .io.presets import PRESETS
 from .ui.lessons import LESSONS
 
+# Offscreen, the window is painted into an image of the screen's size: 99999 x 99999 asked for 40 GB, and Qt's
+# painting on the image it could not make crashed the process. An 8K screen is 7680 x 4320.
+LARGEST_SIDE = 8192
+
 
 def _render_screenshot(app, window, args, width: int, height: int) -> str | None:
     """Set the window up as the options say and save its picture; what went wrong, or None."""
@@ -76,6 +80,10 @@ def run_screenshot(args) -> int:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         print(f"cfexplorer: error: --size must look like 1400x900, not {args.size!r}", file=sys.stderr)
+        return 2
+    if not (0 < width <= LARGEST_SIDE and 0 < height <= LARGEST_SIDE):
+        print(f"cfexplorer: error: --size {args.size}: each side must be 1 to {LARGEST_SIDE} pixels",
+              file=sys.stderr)
         return 2
     if args.preset and args.preset not in PRESETS:
         print(f"cfexplorer: error: no preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)

@@ -55,6 +55,17 @@ def test_a_size_the_window_cannot_take_is_an_error_not_ignored(tmp_path):
     assert not (tmp_path / "out.png").exists()
 
 
+def test_a_size_larger_than_any_screen_is_an_error_not_a_crash(tmp_path):
+    from cfexplorer.screenshot import LARGEST_SIDE
+
+    for size in ("99999x99999", f"{LARGEST_SIDE + 1}x600", "800x0"):
+        done = _screenshot(tmp_path, "--size", size)
+        assert done.returncode == 2  # not a segmentation fault (-11): Qt could not make the screen's image
+        assert _error_lines(done) == [f"cfexplorer: error: --size {size}: each side must be 1 to {LARGEST_SIDE} "
+                                      "pixels"]
+    assert not (tmp_path / "out.png").exists()
+
+
 def test_help_lists_the_examples(capsys):
     import pytest
 
