@@ -190,6 +190,21 @@ def test_every_bad_input_exits_2_with_one_line(tmp_path, capsys):
         assert "Traceback" not in captured.err and "regularization" not in captured.err, name
 
 
+def test_every_bad_option_value_exits_2_with_one_line_that_names_it(ratings_file, capsys):
+    from cfexplorer import cli
+
+    bad = {("--factors", "-3"): "factors", ("--epochs", "-1"): "epochs", ("--test-fraction", "1"): "test fraction",
+           ("--reg", "-1"): "regularization", ("--batch-size", "0"): "batch size",
+           ("--init-scale", "-1"): "initial scale", ("--seed", "-5"): "seed",
+           ("--optimizer", "adam", "--lr", "-1"): "learning rate"}
+    for options, named in bad.items():
+        code = cli.main(["train", str(ratings_file), *options])
+        captured = capsys.readouterr()
+        lines = captured.err.splitlines()
+        assert code == 2 and captured.out == "", options
+        assert len(lines) == 1 and lines[0].startswith("cfexplorer: error:") and named in lines[0], (options, lines)
+
+
 def test_a_file_larger_than_free_memory_exits_2_with_one_line(tmp_path, capsys, monkeypatch, ratings_file):
     from cfexplorer import cli
     from cfexplorer.io import limits

@@ -423,6 +423,8 @@ def train_test_split(ratings: Ratings, test_fraction: float = 0.2, seed: int | N
     """Random split of the ratings (not of users or items) into train and test sets."""
     if not 0 <= test_fraction < 1:
         raise ValueError(f"test fraction must be in [0, 1), got {test_fraction}")
+    if isinstance(seed, (int, np.integer)) and seed < 0:  # numpy's own message names no seed
+        raise ValueError(f"the seed must be a whole number >= 0; got {seed}")
     rng = np.random.default_rng(seed)
     order = rng.permutation(ratings.n_ratings)
     n_test = int(round(test_fraction * ratings.n_ratings))
