@@ -37,6 +37,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from bench_factor_space import measure as measure_pointer  # noqa: E402
 from bench_gui_stall import Heartbeat, train_with_heartbeat, wait  # noqa: E402
 from common import MOVIELENS_RATINGS, benchmark_window, busy_processes, machine_load, rss_mb  # noqa: E402
+from cfexplorer.io import numeric_columns  # noqa: E402
 
 ML_25M_USERS, ML_25M_ITEMS, ML_25M_RATINGS = 162_541, 59_047, 25_000_095
 BENCH_DIR = Path(os.environ.get("CFEXPLORER_BENCH_DIR", "/tmp/cfexplorer-bench"))
@@ -240,6 +241,8 @@ def report(args, out: dict, load: str):
     ratings = open_["ratings"]
     print(f"\n=== {load}; {machine_load()}")
     print(f"file: {ratings}; optimizer {args.optimizer}, {args.epochs} epochs per run, {args.runs} runs per dock")
+    # The two read different ways (pyarrow from the open file, pandas from its bytes read whole).
+    print(f"read by: {'pyarrow' if numeric_columns.can_parse_streams() else 'pandas (pyarrow is not installed)'}")
     print(f"open: progress dialog shown {open_['dialog']}; Cancel left the window as it was: {open_['cancelled_ok']}"
           f" (returned {open_['cancel_s']:.2f} s after Cancel); full open {open_['seconds']:.1f} s"
           + (f" (MovieLens latest-small {out['open_ref_s']:.2f} s, ratio {open_['seconds'] / out['open_ref_s']:.0f})"

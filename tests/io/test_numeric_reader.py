@@ -6,6 +6,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cfexplorer.core.sorting import sorted_codes
 from cfexplorer.io import numeric_columns, readers
@@ -219,3 +221,14 @@ def test_the_zero_padded_check_looks_at_the_few_cells_that_can_be(monkeypatch):
     assert readers._zero_padded(column)
     assert matched == [2]
     assert not readers._zero_padded(pd.Series(["10", "0", "7", "-3"], dtype="str"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="\n \t\r1,", max_size=60), search_bytes=st.integers(1, 9))
+def test_the_blank_line_search_a_few_bytes_at_a_time_finds_what_one_search_finds(text, search_bytes):
+    """The search is cut into pieces (one search of 600 MB held the GIL for a second, freezing the window):
+    wherever the cuts fall, it finds a blank line exactly where the whole search does."""
+    data = text.encode()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numeric_columns, "_SEARCH_BYTES", search_bytes)
+        assert numeric_columns.has_blank_line(data) == bool(numeric_columns._BLANK_LINE.search(data))
