@@ -26,6 +26,11 @@ class RatingsFileError(ReaderError):
         where = f"{self.path}, line {line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):
+        # Made again from what it was made of (pickled by default from its message alone, it could not be):
+        # a reader run in a process of its own (child_process.py) raises it there and here.
+        return type(self), (self.path, self.problem, self.line), self.__dict__
+
 
 class FactorFileError(ReaderError):
     """A factor file that cannot be read; the message (one line) names the file and the problem."""

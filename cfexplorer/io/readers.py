@@ -15,6 +15,7 @@ import csv
 import io
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +25,18 @@ from ..core.sorting import last_of_each_pair, sorted_codes
 from ..core.ratings import MAX_ABS_RATING, MAX_SCALE_WIDTH, RatingScale, Ratings, check_rating_values
 from ..lazy import lazy_import
 from . import limits, numeric_columns
+from .child_process import ChildProcessDied, call_in_child_process
 from .errors import RatingsFileError
 from .movie_info import ML100K_GENRES, attach_movie_info
 from .numeric_columns import parse_numeric_columns, whole_id_array
 from .tables import MISSING_MARKS, Orientation, Sheet, TableSource, rows_name_below, wide_orientation
 
 pd = lazy_import("pandas")
+
+# Text files from this size on, read in a background thread (beside the window), are read in a process of their
+# own (_read_text_file_in_a_process). Smaller ones take under a second here: the process's start (about half a
+# second) would cost more than the GIL they hold (under 0.15 s at a time).
+TEXT_IN_A_PROCESS_BYTES = 2**24
 
 USER_NAMES = {"user", "userid", "user_id", "users", "uid", "username", "user name", "name"}
 ITEM_NAMES = {"item", "itemid", "item_id", "items", "movie", "movieid", "movie_id", "movies", "iid",
@@ -60,6 +67,9 @@ class NoRatingsTable(RatingsFileError):
         super().__init__(path, problem, line)
         self.source = source
 
+    def __reduce__(self):
+        return type(self), (self.path, self.problem, self.line, self.source), self.__dict__
+
 
 # --- entry point ---------------------------------------------------------------------------------
 def read_ratings(path, binary: bool | None = None) -> LoadResult:
@@ -83,21 +93,47 @@ def read_ratings(path, binary: bool | None = None) -> LoadResult:
         if streamed is not None:
             return streamed
         data = _read_bytes(path)
-        if data.isascii():  # MovieLens and most exports: numbers parsed from the bytes, no text made
+        ascii_only = data.isascii()
+        if ascii_only:  # MovieLens and most exports: numbers parsed from the bytes, no text made
             fast = _numeric_long_table(data, path, _sniff_delimiter(data[:65536].decode("ascii")), binary)
             if fast is not None:  # a headerless table of 3 or 4 columns: never a dense matrix (more columns)
                 return fast
-        text, read_as = _decode_ratings_text(data, path)
-        if dense.looks_like_dense_matrix(text):
-            result = dense.read_dense_matrix(path, binary, text=text)
-        else:
-            result = read_delimited_text(text, path, binary, numeric_tried=data.isascii())
-        if read_as:
-            result.warnings.insert(0, f"the file is not UTF-8 text: it was read as {read_as} (check that accented "
-                                      "names look right; save it as UTF-8 to be sure)")
-        return result
+        if len(data) >= TEXT_IN_A_PROCESS_BYTES and threading.current_thread() is not threading.main_thread():
+            del data  # the process reads the file itself
+            return _read_text_file_in_a_process(path, binary, ascii_only)
+        return _read_text_file(path, binary, ascii_only, data)
     except MemoryError:  # the estimate was not enough: say so rather than crash
         raise RatingsFileError(path, "there is not enough free memory to read this file") from None
+
+
+def _read_text_file(path: Path, binary, numeric_tried: bool, data: bytes | None = None) -> LoadResult:
+    """The file as text: names for ids, a matrix, anything the numeric paths declined (``numeric_tried``)."""
+    from . import dense
+
+    if data is None:
+        data = _read_bytes(path)
+    text, read_as = _decode_ratings_text(data, path)
+    del data
+    if dense.looks_like_dense_matrix(text):
+        result = dense.read_dense_matrix(path, binary, text=text)
+    else:
+        result = read_delimited_text(text, path, binary, numeric_tried=numeric_tried)
+    if read_as:
+        result.warnings.insert(0, f"the file is not UTF-8 text: it was read as {read_as} (check that accented "
+                                  "names look right; save it as UTF-8 to be sure)")
+    return result
+
+
+def _read_text_file_in_a_process(path: Path, binary, numeric_tried: bool) -> LoadResult:
+    """:func:`_read_text_file` in a process of its own (see child_process.py): read in a background thread
+    beside the window, pandas' work on a text column held the GIL, and froze the window, for 0.35 s at a time
+    with two million ratings. A process that cannot be started leaves the reading to this one."""
+    try:
+        return call_in_child_process(_read_text_file, path, binary, numeric_tried)
+    except ChildProcessDied as died:
+        raise RatingsFileError(path, str(died)) from None
+    except OSError:  # not started (no process to spare): read here, as before
+        return _read_text_file(path, binary, numeric_tried)
 
 
 # --- text helpers -----------------------------------------------------------------------------------

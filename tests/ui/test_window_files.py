@@ -11,6 +11,7 @@ from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QMessageBox
 
 from cfexplorer.core.edits import SetCells
+from cfexplorer.io.child_process import call_in_child_process
 
 
 def dense(window):
@@ -32,6 +33,31 @@ def test_open_each_text_format(window, tmp_path, name, content):
     assert (ratings.n_users, ratings.n_items) == (2, 1)
     assert sorted(ratings.values) == [3.0, 4.0]
     assert name in window.windowTitle()
+
+
+def test_a_large_text_file_opens_from_a_process_of_its_own(window, tmp_path, monkeypatch):
+    """Names for ids take pandas' text path, which holds the GIL for long: from TEXT_IN_A_PROCESS_BYTES on
+    (here, every size; and every file read in the background, as from 4 MB) the window's background read hands
+    the file to a process of its own."""
+    from cfexplorer.io import readers
+    from cfexplorer.ui import document
+
+    started = []
+    monkeypatch.setattr(document, "BACKGROUND_OPEN_BYTES", 0)  # read in the background, behind a progress dialog
+    monkeypatch.setattr(readers, "TEXT_IN_A_PROCESS_BYTES", 0)
+    monkeypatch.setattr(readers, "call_in_child_process",
+                        lambda function, *args: started.append(function) or call_in_child_process(function, *args))
+    path = tmp_path / "names.csv"
+    path.write_text("user,item,rating\nAnn,Alien,4\nBob,Alien,2\nBob,Up,5\n")
+    assert window.open_file(path)
+    assert len(started) == 1
+    ratings = window.table.ratings
+    assert list(ratings.user_labels) == ["Ann", "Bob"] and list(ratings.item_titles()) == ["Alien", "Up"]
+    assert window.table.data(window.table.index(*window.table.position(1, 1))) == "5"
+    path.write_text("user,item,rating\nAnn,Alien,4\nBob,Alien,lots\n")
+    assert not window.open_file(path)  # the error found there is said here, and the window keeps its ratings
+    assert "line 3" in window.message_bar.text and "'lots'" in window.message_bar.text
+    assert window.table.ratings is ratings
 
 
 def test_open_excel(window, tmp_path):
