@@ -136,3 +136,36 @@ def test_a_cancelled_matrix_save_keeps_the_old_file(tmp_path, ratings):
     with pytest.raises(SaveCancelled):
         write_by_extension(ratings, path, "wide", cancelled=cancelled)
     assert path.read_text() == "the old file" and [p.name for p in tmp_path.iterdir()] == ["m.csv"]
+
+
+def test_a_long_table_written_in_pieces_is_the_one_pandas_writes_whole(tmp_path, ratings, monkeypatch):
+    """Written a piece at a time (one frame of 25 million ratings froze the window behind the save's progress
+    dialog), byte for byte what pandas writes for the whole table; and a Cancel between pieces keeps the old file."""
+    from cfexplorer.core.ratings import Ratings
+    from cfexplorer.io import writers
+
+    # names that need quoting, and ratings that are not whole numbers
+    names = Ratings(ratings.users, ratings.items, ratings.values / 2,
+                    np.array([f"user, {u}" for u in range(ratings.n_users)], dtype=object), ratings.item_labels)
+    whole = tmp_path / "whole.csv"
+    frame = names.to_frame()
+    frame["rating"] = [f"{value:g}" for value in frame["rating"]]
+    frame.to_csv(whole, index=False)
+    monkeypatch.setattr(writers, "LONG_ROWS_PER_PIECE", 4)
+    pieces = tmp_path / "pieces.csv"
+    writers.write_long(names, pieces)
+    assert names.n_ratings > 3 * 4 and pieces.read_bytes() == whole.read_bytes()
+    assert b'"user, 0"' in whole.read_bytes() and b".5" in whole.read_bytes()
+
+    class CancelledAtTheThirdLook:
+        looks = 0
+
+        def is_set(self):
+            self.looks += 1
+            return self.looks >= 3
+
+    pieces.write_text("the old file")
+    with pytest.raises(writers.SaveCancelled):
+        writers.write_long(names, pieces, cancelled=CancelledAtTheThirdLook())
+    assert pieces.read_text() == "the old file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pieces.csv", "whole.csv"]
