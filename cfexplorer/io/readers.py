@@ -25,7 +25,7 @@ from ..core.sorting import last_of_each_pair, sorted_codes
 from ..core.ratings import MAX_ABS_RATING, MAX_SCALE_WIDTH, RatingScale, Ratings, check_rating_values
 from ..lazy import lazy_import
 from . import limits, numeric_columns
-from .child_process import ChildProcessDied, call_in_child_process
+from .child_process import ChildProcessDied, ChildProcessUnavailable, call_in_child_process
 from .errors import RatingsFileError
 from .movie_info import ML100K_GENRES, attach_movie_info
 from .numeric_columns import parse_numeric_columns, whole_id_array
@@ -72,8 +72,9 @@ class NoRatingsTable(RatingsFileError):
 
 
 # --- entry point ---------------------------------------------------------------------------------
-def read_ratings(path, binary: bool | None = None) -> LoadResult:
-    """Read any supported rating file, choosing the reader by name and content."""
+def read_ratings(path, binary: bool | None = None, cancelled=None) -> LoadResult:
+    """Read any supported rating file, choosing the reader by name and content. ``cancelled`` (a threading.Event)
+    stops a reading process (see _read_text_file_in_a_process) once set."""
     path = Path(path)
     limits.check_regular_file(path)
     suffix = path.suffix.lower()
@@ -100,7 +101,7 @@ def read_ratings(path, binary: bool | None = None) -> LoadResult:
                 return fast
         if len(data) >= TEXT_IN_A_PROCESS_BYTES and threading.current_thread() is not threading.main_thread():
             del data  # the process reads the file itself
-            return _read_text_file_in_a_process(path, binary, ascii_only)
+            return _read_text_file_in_a_process(path, binary, ascii_only, cancelled)
         return _read_text_file(path, binary, ascii_only, data)
     except MemoryError:  # the estimate was not enough: say so rather than crash
         raise RatingsFileError(path, "there is not enough free memory to read this file") from None
@@ -124,15 +125,15 @@ def _read_text_file(path: Path, binary, numeric_tried: bool, data: bytes | None 
     return result
 
 
-def _read_text_file_in_a_process(path: Path, binary, numeric_tried: bool) -> LoadResult:
+def _read_text_file_in_a_process(path: Path, binary, numeric_tried: bool, cancelled=None) -> LoadResult:
     """:func:`_read_text_file` in a process of its own (see child_process.py): read in a background thread
     beside the window, pandas' work on a text column held the GIL, and froze the window, for 0.35 s at a time
-    with two million ratings. A process that cannot be started leaves the reading to this one."""
+    with two million ratings. Where no such process can run, the reading is done here, as before."""
     try:
-        return call_in_child_process(_read_text_file, path, binary, numeric_tried)
+        return call_in_child_process(_read_text_file, path, binary, numeric_tried, cancelled=cancelled)
     except ChildProcessDied as died:
         raise RatingsFileError(path, str(died)) from None
-    except OSError:  # not started (no process to spare): read here, as before
+    except ChildProcessUnavailable:
         return _read_text_file(path, binary, numeric_tried)
 
 
@@ -667,10 +668,10 @@ def read_excel(path, binary: bool | None = None) -> LoadResult:
     return read_workbook(path, binary)
 
 
-def read_any(path, binary: bool | None = None) -> LoadResult:
+def read_any(path, binary: bool | None = None, cancelled=None) -> LoadResult:
     """:func:`read_ratings` plus MovieLens titles and genres from the files beside it."""
     path = Path(path)
-    result = read_ratings(path, binary)
+    result = read_ratings(path, binary, cancelled)
     return attach_movie_info(result, path)
 
 

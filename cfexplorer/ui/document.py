@@ -175,7 +175,7 @@ class DocumentController(QObject):
         try:
             if file_size(path) >= BACKGROUND_OPEN_BYTES:
                 document, error = self._in_background(
-                    lambda cancelled: read_for_window(path), lambda failure: read_failure(path, failure),
+                    lambda cancelled: read_for_window(path, cancelled), lambda failure: read_failure(path, failure),
                     "Opening", f"Reading {path.name} ({describe_size(file_size(path))})…")
                 if document is None and error is None:
                     self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")

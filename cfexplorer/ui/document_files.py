@@ -72,9 +72,9 @@ def safe_file_stem(title: str) -> str:
     return stem or "Untitled"
 
 
-def read_document(path) -> Document | TableQuestion:
+def read_document(path, cancelled=None) -> Document | TableQuestion:
     """Read a ratings file or a project into a Document, or a TableQuestion when the file does not settle what
-    its ratings are; RatingsFileError (one line) when it cannot be read."""
+    its ratings are; RatingsFileError (one line) when it cannot be read. ``cancelled``: see read_ratings."""
     path = Path(path)
     try:
         if path.suffix.lower() == PROJECT_SUFFIX:
@@ -82,7 +82,7 @@ def read_document(path) -> Document | TableQuestion:
             return Document(project.ratings, path.name, path, dict(project.settings), project.model, source=path,
                             kind="project")
         try:
-            result = read_any(path)
+            result = read_any(path, cancelled=cancelled)
         except NoRatingsTable as nothing:
             return TableQuestion(path, nothing.source, None, str(nothing))
         if result.question is not None:
@@ -99,10 +99,10 @@ def read_document(path) -> Document | TableQuestion:
         raise RatingsFileError(path, message) from None
 
 
-def read_for_window(path: Path) -> Document | TableQuestion:
+def read_for_window(path: Path, cancelled=None) -> Document | TableQuestion:
     """:func:`read_document`, then, still in the background, the grid's index and counts of its ratings: sorting
     25 million ratings in the GUI thread would freeze the window for half a minute after the progress dialog."""
-    document = read_document(path)
+    document = read_document(path, cancelled)
     if isinstance(document, Document):
         prepare_for_grid(document.ratings)
     return document

@@ -50,7 +50,7 @@ def test_a_file_that_fails_to_read_changes_nothing_and_save_still_writes_the_old
     project = _trained_project_with_an_unsaved_edit(qtbot, window, tmp_path)
     before = snapshot(window)
 
-    def out_of_memory(path):
+    def out_of_memory(path, **_):
         raise MemoryError
 
     monkeypatch.setattr(document_files, "read_any", out_of_memory)
@@ -95,9 +95,9 @@ def test_a_large_file_opens_in_the_background_and_cancel_changes_nothing(qtbot, 
     release = threading.Event()
     real_read = document_files.read_any
 
-    def slow_read(path, *args):
+    def slow_read(path, *args, **options):
         release.wait(10)
-        return real_read(path, *args)
+        return real_read(path, *args, **options)
 
     monkeypatch.setattr(document_files, "read_any", slow_read)
     path = tmp_path / "big.csv"
@@ -195,7 +195,7 @@ def test_memory_kept_for_a_document_is_handed_back_once_another_has_replaced_it(
     path.write_text("user,item,rating\na,x,4\nb,x,2\n")
     assert window.open_file(path, confirm=False)
     qtbot.waitUntil(lambda: returned_while_showing == ["class.csv"])
-    monkeypatch.setattr(document_files, "read_any", lambda path: (_ for _ in ()).throw(MemoryError))
+    monkeypatch.setattr(document_files, "read_any", lambda path, **_: (_ for _ in ()).throw(MemoryError))
     assert not window.open_file(tmp_path / "class.csv", confirm=False)  # nothing switched: nothing freed
     window.open_preset("course-eve")
     qtbot.waitUntil(lambda: len(returned_while_showing) == 2)

@@ -46,7 +46,8 @@ def test_a_large_text_file_opens_from_a_process_of_its_own(window, tmp_path, mon
     monkeypatch.setattr(document, "BACKGROUND_OPEN_BYTES", 0)  # read in the background, behind a progress dialog
     monkeypatch.setattr(readers, "TEXT_IN_A_PROCESS_BYTES", 0)
     monkeypatch.setattr(readers, "call_in_child_process",
-                        lambda function, *args: started.append(function) or call_in_child_process(function, *args))
+                        lambda function, *args, **options: started.append(function)
+                        or call_in_child_process(function, *args, **options))
     path = tmp_path / "names.csv"
     path.write_text("user,item,rating\nAnn,Alien,4\nBob,Alien,2\nBob,Up,5\n")
     assert window.open_file(path)
