@@ -248,7 +248,13 @@ def run_train(args) -> int:
     if args.engine == "spark":
         return _run_spark(args, ratings)
     if binary:
+        converted = not ratings.binary
         ratings = _to_binary(ratings, args.like_threshold)
+        if ratings.n_ratings and (ratings.values == ratings.values[0]).all():  # accuracy 1 and AUC undefined
+            what = "like (1)" if ratings.values[0] == 1 else "dislike (0)"
+            at = f" at --like-threshold {args.like_threshold:g}" if converted else ""
+            print(f"cfexplorer: warning: {args.ratings_file}: every rating is a {what}{at}: there is nothing to tell "
+                  "apart", file=sys.stderr)
     test_fraction = args.test_fraction if args.test_fraction is not None else (0.0 if args.params else 0.2)
     try:
         problem = _misplaced_options(args)

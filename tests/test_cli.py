@@ -205,6 +205,19 @@ def test_every_bad_option_value_exits_2_with_one_line_that_names_it(ratings_file
         assert len(lines) == 1 and lines[0].startswith("cfexplorer: error:") and named in lines[0], (options, lines)
 
 
+def test_likes_that_are_all_alike_are_said_to_be(tmp_path, capsys):
+    from cfexplorer import cli
+
+    path = tmp_path / "low.csv"
+    path.write_text("user,item,rating\n1,1,2\n1,2,3\n2,1,1\n2,2,2\n3,1,3\n3,2,1\n")
+    assert cli.main(["train", str(path), "--binary", "--like-threshold", "4", "--epochs", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert f"cfexplorer: warning: {path}: every rating is a dislike (0) at --like-threshold 4" in captured.err
+    assert '"test_auc": null' in captured.out  # no positive to rank: no AUC, and still valid JSON
+    assert cli.main(["train", str(path), "--binary", "--like-threshold", "2", "--epochs", "2"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_a_file_larger_than_free_memory_exits_2_with_one_line(tmp_path, capsys, monkeypatch, ratings_file):
     from cfexplorer import cli
     from cfexplorer.io import limits
