@@ -17,6 +17,9 @@ EXIT_BAD_INPUT = 2
 EXIT_TRAINING_FAILED = 1
 
 
+# Ratings from this value up count as likes (1) with --binary: 4 and 5 stars of five.
+LIKE_THRESHOLD = 4.0
+
 def _examples() -> str:
     from .io.presets import PRESETS
 
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="seed of the split and the initial factors")
     train.add_argument("--binary", action="store_true",
                        help="like/dislike labels: ratings >= --like-threshold count as 1, others 0")
-    train.add_argument("--like-threshold", type=float, default=4.0, help="with --binary (default 4)")
+    train.add_argument("--like-threshold", type=float, help=f"with --binary (default {LIKE_THRESHOLD:g})")
     train.add_argument("--json", action="store_true", help="print one JSON object with the results")
     train.add_argument("--engine", choices=("numpy", "spark"), default="numpy",
                        help="spark: Spark MLlib's ALS (needs pyspark and Java; --factors, --epochs, --reg, --seed "
@@ -245,14 +248,19 @@ def run_train(args) -> int:
     for warning in warnings:
         print(f"cfexplorer: warning: {args.ratings_file}: {warning}", file=sys.stderr)
     binary = args.binary or ratings.binary
+    if args.like_threshold is not None and not (args.binary and not ratings.binary):  # it would change nothing
+        _error("--like-threshold applies with --binary to ratings on a scale"
+               + (f"; {args.ratings_file} holds likes already (0 and 1)" if ratings.binary else ""))
+        return EXIT_BAD_INPUT
+    threshold = LIKE_THRESHOLD if args.like_threshold is None else args.like_threshold
     if args.engine == "spark":
         return _run_spark(args, ratings)
     if binary:
         converted = not ratings.binary
-        ratings = _to_binary(ratings, args.like_threshold)
+        ratings = _to_binary(ratings, threshold)
         if ratings.n_ratings and (ratings.values == ratings.values[0]).all():  # accuracy 1 and AUC undefined
             what = "like (1)" if ratings.values[0] == 1 else "dislike (0)"
-            at = f" at --like-threshold {args.like_threshold:g}" if converted else ""
+            at = f" at --like-threshold {threshold:g}" if converted else ""
             print(f"cfexplorer: warning: {args.ratings_file}: every rating is a {what}{at}: there is nothing to tell "
                   "apart", file=sys.stderr)
     test_fraction = args.test_fraction if args.test_fraction is not None else (0.0 if args.params else 0.2)

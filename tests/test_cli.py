@@ -196,7 +196,8 @@ def test_every_bad_option_value_exits_2_with_one_line_that_names_it(ratings_file
     bad = {("--factors", "-3"): "factors", ("--epochs", "-1"): "epochs", ("--test-fraction", "1"): "test fraction",
            ("--reg", "-1"): "regularization", ("--batch-size", "0"): "batch size",
            ("--init-scale", "-1"): "initial scale", ("--seed", "-5"): "seed",
-           ("--optimizer", "adam", "--lr", "-1"): "learning rate"}
+           ("--optimizer", "adam", "--lr", "-1"): "learning rate",
+           ("--like-threshold", "3"): "--like-threshold applies with --binary"}  # else ignored, silently
     for options, named in bad.items():
         code = cli.main(["train", str(ratings_file), *options])
         captured = capsys.readouterr()
@@ -216,6 +217,10 @@ def test_likes_that_are_all_alike_are_said_to_be(tmp_path, capsys):
     assert '"test_auc": null' in captured.out  # no positive to rank: no AUC, and still valid JSON
     assert cli.main(["train", str(path), "--binary", "--like-threshold", "2", "--epochs", "2"]) == 0
     assert "warning" not in capsys.readouterr().err
+    likes = tmp_path / "likes.csv"
+    likes.write_text("user,item,rating\n1,1,1\n1,2,0\n2,1,0\n2,2,1\n")
+    assert cli.main(["train", str(likes), "--binary", "--like-threshold", "0.5"]) == 2  # a threshold would do nothing
+    assert "holds likes already" in capsys.readouterr().err
 
 
 def test_a_file_larger_than_free_memory_exits_2_with_one_line(tmp_path, capsys, monkeypatch, ratings_file):
