@@ -20,6 +20,7 @@ EXIT_TRAINING_FAILED = 1
 # Ratings from this value up count as likes (1) with --binary: 4 and 5 stars of five.
 LIKE_THRESHOLD = 4.0
 
+
 def _examples() -> str:
     from .io.presets import PRESETS
 
