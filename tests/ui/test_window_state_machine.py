@@ -174,6 +174,8 @@ ABORT_SEQUENCE = textwrap.dedent("""
     window.training_panel.epochs.setValue(1)
     QTest.keyClick(window, Qt.Key.Key_F5)   # run A: one epoch
     time.sleep(0.1)                          # busy window: A's 'finished' waits in the queue
+    # B long enough not to end before F6 pauses it: of one epoch, beside busy processes it sometimes had
+    window.training_panel.epochs.setValue(100_000)
     QTest.keyClick(window, Qt.Key.Key_F5)   # run B replaces A
     QTest.keyClick(window, Qt.Key.Key_F6)   # and is paused (when its worker answers: on a busy machine
     deadline = time.monotonic() + 2         # that takes more than 20 ms)
