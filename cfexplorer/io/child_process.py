@@ -57,23 +57,25 @@ def call_in_child_process(function, *args, cancelled: threading.Event | None = N
         answered = threading.Event()
         if cancelled is not None:
             threading.Thread(target=_kill_once_cancelled, args=(child, cancelled, answered), daemon=True).start()
+        answer = None
         try:
             with child.stdin:
                 child.stdin.write(call)
             # Read as it comes: communicate() kept the answer's pieces, their join and the result, three copies.
-            succeeded, value = pickle.load(child.stdout)
+            answer = pickle.load(child.stdout)
         except MemoryError:
             raise
         except Exception:  # noqa: BLE001 - no answer, or one this process cannot load: see _no_answer
-            child.stdout.close()  # a child still writing ends (a broken pipe) instead of waiting on us for good
-            child.wait()
-            raise _no_answer(child, errors, cancelled) from None
+            pass
         finally:
             answered.set()
-            child.stdout.close()
+            child.stdout.close()  # a child still writing ends (a broken pipe) instead of waiting on us for good
             child.wait()
             with _running_lock:
                 _running.discard(child)
+        if answer is None:
+            raise _no_answer(child, errors, cancelled)
+    succeeded, value = answer
     if succeeded:
         return value
     raise value
