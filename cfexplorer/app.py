@@ -231,6 +231,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.lesson_dock)
         self.lesson_dock.hide()
         self.factor_dock.visibilityChanged.connect(self._on_factor_dock_shown)
+        self.formula_dock.visibilityChanged.connect(self.formula_panel.set_in_view)
         self.curves_dock.raise_()
         self.resizeDocks([self.curves_dock], [340], Qt.Orientation.Vertical)
         self.resizeDocks([self.training_dock], [400], Qt.Orientation.Horizontal)

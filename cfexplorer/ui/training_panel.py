@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.models import make_model
-from .elided_label import SteadyLabel
+from .elided_label import LiveText
 from .initialization import PARAMETER_FILES, loaded_message, read_start_parameters
 from .loss_plot import LossPlot
 from .scrolling import VerticalScrollArea
@@ -127,7 +127,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
         self.progress = QProgressBar()
         self.progress.setFormat("epoch %v / %m")
-        self.status_label = SteadyLabel("Not trained yet", lines=1)
+        self.status_label = LiveText("Not trained yet", lines=1)
         self.stale_label = QLabel()
         self.stale_label.setWordWrap(True)
         self.stale_label.setStyleSheet("color: #8a4b00; font-weight: bold;")
@@ -141,8 +141,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.stale_box.hide()
         # Room for three lines: J with "Epoch 0 (the starting parameters)" before it, or with validation errors
         # after it, takes three in the dock's usual width, and a third line appearing moved the buttons above.
-        self.cost_label = SteadyLabel(lines=3)  # J's two terms and the training (and validation) errors
-        self.cost_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cost_label = LiveText(lines=3)  # J's two terms and the training (and validation) errors
 
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.toggled.connect(lambda on: self.loss_plot.set_log_scale(on))
@@ -170,7 +169,6 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         # A projector's 1280×720 at presentation mode's large type has room for the buttons, not for every
         # setting: the settings scroll (vertically only: nothing is ever cut off at the side) and the
         # buttons, progress and cost stay in view below them.
-        self.status_label.setWordWrap(True)
         settings_page = QWidget()
         settings_layout = QVBoxLayout(settings_page)
         settings_layout.setContentsMargins(0, 0, 0, 0)

@@ -7,8 +7,11 @@ from PySide6.QtWidgets import QApplication
 
 from cfexplorer.ui.formula_panel import formula_html
 
+from .widgets import click_dock_tab
+
 
 def test_formula_panel_shows_the_last_epochs_numbers_live(qtbot, window):
+    click_dock_tab(qtbot, window, "Cost J")
     panel = window.training_panel
     seen = []
     panel.controller.sig_progress.connect(lambda records, predictor: seen.append(window.formula_panel.text()))
@@ -26,9 +29,24 @@ def test_formula_panel_shows_the_last_epochs_numbers_live(qtbot, window):
 
 def test_formula_for_binary_labels_is_the_cross_entropy(qtbot, window):
     window.open_preset("course-binary")
+    click_dock_tab(qtbot, window, "Cost J")
     with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
         window.training_panel.train()
     assert "log g(z)" in window.formula_panel.text()
+
+
+def test_the_cost_tab_behind_another_is_brought_up_to_date_when_clicked(qtbot, window):
+    panel, formula = window.training_panel, window.formula_panel
+    click_dock_tab(qtbot, window, "Explain a prediction")  # the Cost J tab behind it
+    before = formula.text()
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    assert formula.text() == before  # nothing laid out while it could not be seen
+    click_dock_tab(qtbot, window, "Cost J")
+    last = panel.model.history_[-1]
+    assert f"epoch {last.epoch}" in formula.text() and f"{last.total:.6g}" in formula.text()
+    window.open_preset("course")  # new data while it shows: the old model's numbers go at once
+    assert "Train a model" in formula.text()
 
 
 def test_presentation_mode_enlarges_contrasts_and_hides_secondary_panes(qtbot, window):

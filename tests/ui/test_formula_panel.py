@@ -3,10 +3,13 @@
 import pytest
 from PySide6.QtCore import Qt
 
+from .widgets import click_dock_tab
+
 RUN_MS = 60_000
 
 
 def train_kind(qtbot, window, kind, **params):
+    click_dock_tab(qtbot, window, "Cost J")
     panel = window.training_panel
     panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
     panel.set_params({"n_epochs": 3, **params})
