@@ -206,6 +206,8 @@ class LossPlot(QWidget):
         self.hover_text.hide()
         self.runs: list[Run] = []
         self._curves: list[dict] = []
+        self.in_view = True  # its dock in front (set_in_view)
+        self._current_behind = False  # the current run has records its curves do not show yet
         self._spare_curves: dict | None = None  # the next run's, made ahead (prepare_next_run)
         self._pens: dict = {}  # (colour, current, line width) -> pen
         # apart from the end of a run's own event, which has its share of work already
@@ -224,6 +226,8 @@ class LossPlot(QWidget):
         start, so the curves grow into a still frame, as fast.ai's live plot does. An axis that does not
         move is blitted from its cached picture; redrawn 30 times a second it was a third of the GUI
         thread's time while training."""
+        if self._current_behind:  # it becomes an earlier run, whose curves are not set again
+            self._update_current()
         run = Run(self.runs[-1].number + 1 if self.runs else 1, dict(settings), tuple(metrics))
         # Older runs beyond a handful make the overlay unreadable and every redraw slower.
         self._keep_last(KEPT_RUNS - 1)
@@ -237,12 +241,23 @@ class LossPlot(QWidget):
         return run
 
     def add_records(self, records):
+        """Extend the current run. Behind another tab its curves are set when the plot comes to the front:
+        setting them cost the GUI thread 2 ms at each of a run's 30 updates a second, seen or not."""
         if self.current is None:
             self.start_run({})
         self.current.add(records)
-        self._update_current()
+        if self.in_view:
+            self._update_current()
+        else:
+            self._current_behind = True
         if self.current.validated:
             self._show_validation(True)  # nothing to do once it shows
+
+    def set_in_view(self, in_view: bool):
+        """Whether the plot can be seen (its dock's tab in front, the dock open)."""
+        self.in_view = in_view
+        if in_view and self._current_behind:
+            self._update_current()
 
     def _show_validation(self, shown: bool):
         """The validation plot below the cost plot, with the epoch axis title, or not there at all."""
@@ -415,11 +430,14 @@ class LossPlot(QWidget):
                 curve.setSymbol(None)
 
     def _update_current(self):
+        self._current_behind = False
         if self._curves:
             self._set_data(self.current, self._curves[-1])
 
     def curve_data(self, term: str, run_index: int = -1):
         """(x, y) of one curve of a run, every point (the screen may show a downsampled version)."""
+        if self._current_behind:
+            self._update_current()
         curve = self._curves[run_index][term]
         return curve.xData, curve.yData
 
@@ -456,6 +474,8 @@ class LossPlot(QWidget):
 
     # --- export ---------------------------------------------------------------------------------------------
     def export_image(self, path: str):
+        if self._current_behind:
+            self._update_current()
         export_widget_image(self.layout_widget, path, "CF Explorer loss curves")
 
     def export_csv(self, path: str):

@@ -194,6 +194,30 @@ def test_the_tables_follow_the_grids_last_update_on_a_pass_of_their_own(qtbot, w
     np.testing.assert_allclose(shown(window.factor_tables.movies), last.item_factors, atol=5e-6)
 
 
+def test_train_right_after_a_run_keeps_the_tables_columns_and_shows_the_new_run(qtbot, window):
+    """The last run's tables, still waiting for their pass when Train is clicked again, are the new run's to
+    replace: shown with the new, unfitted model they lost the bias columns and got them back a moment later."""
+    panel, movies = window.training_panel, window.factor_tables.movies
+    panel.set_params({"n_epochs": 30, "item_bias": True, "user_bias": True})
+    assert window.train_and_wait(60)
+    qtbot.waitUntil(lambda: movies.columnCount() == panel.model.n_factors + 1, timeout=5000)
+    resets = []
+    movies.modelAboutToBeReset.connect(lambda: resets.append(movies.columnCount()))
+    second = []
+    # started paused, as Training ▸ Step does: the new model is not fitted yet while the last run's views wait
+    train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, lambda *_: second or second.append(
+        panel.train(paused=True)))
+    assert second == [True]
+    qtbot.wait(300)  # the last run's tables would have had their pass, and the grid's refresh its turn
+    assert resets == []
+    window.act_pause.trigger()  # Resume
+    assert window.wait_for_training(60)
+    assert resets == []
+    last = window.table.predictor
+    assert last.epoch == 30 and movies.columnCount() == panel.model.n_factors + 1
+    np.testing.assert_allclose(shown(movies)[:, :-1], last.item_factors, atol=5e-6)
+
+
 def test_reset_right_after_a_run_leaves_the_tables_empty(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(30)

@@ -118,3 +118,23 @@ def test_the_cost_and_validation_plots_show_the_same_epochs_whatever_their_numbe
                                atol=1e-6)
     low, high = loss_plot.validation_plot.viewRange()[0]
     assert low <= 0 and 400 <= high < 420  # epoch 0 in sight in both
+
+
+def test_curves_behind_the_factor_space_are_set_when_their_tab_is_clicked(qtbot, window):
+    from .widgets import click_dock_tab
+
+    panel, loss_plot = window.training_panel, window.training_panel.loss_plot
+    click_dock_tab(qtbot, window, "Factor space")  # the loss curves behind it
+    train_to_end(qtbot, panel, 300)
+    run, total = loss_plot.current, loss_plot._curves[-1]["total"]
+    assert len(run.epochs) == 301  # every epoch recorded...
+    assert total.xData is None or len(total.xData) < 301  # ...but not drawn while it could not be seen
+    click_dock_tab(qtbot, window, "Loss curves")
+    np.testing.assert_array_equal(total.xData, np.arange(301))
+    np.testing.assert_allclose(total.yData, run.total)
+    # a run ended behind the tab and the next one started there: the first keeps all its epochs as an earlier run
+    click_dock_tab(qtbot, window, "Factor space")
+    train_to_end(qtbot, panel, 300)
+    train_to_end(qtbot, panel, 300)
+    click_dock_tab(qtbot, window, "Loss curves")
+    assert [len(curves["total"].xData) for curves in loss_plot._curves[-3:]] == [301, 301, 301]
