@@ -349,7 +349,7 @@ class LossPlot(QWidget):
         park_entries_of(self.cost_legend, curves.values())
         park_entries_of(self.validation_legend, curves.values())
         for key, curve in curves.items():
-            (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).removeItem(curve)
+            self._plot_of(key).removeItem(curve)
 
     def _restyle(self):
         """Pens and legend entries of the kept runs: the current run solid and named by term, earlier runs
@@ -384,18 +384,31 @@ class LossPlot(QWidget):
         self._fit_legends()
 
     def prepare_next_run(self):
-        """Make the next run's curves soon, while nothing trains (a run has ended): made at Train, they were
-        half of the click's 20 ms. They are put on the plots when the run starts."""
+        """Make the next run's curves soon, while nothing trains (a run has ended), and put them on the plots,
+        hidden: made at Train, they were half of the click's 20 ms, and adding them to the plots another 3 ms.
+        They are shown when the run starts."""
         self._spare_timer.start()
 
     def _make_spare_curves(self):
         if self._spare_curves is None:
-            self._spare_curves = self._empty_curves()
+            curves = self._empty_curves()
+            for key, curve in curves.items():
+                curve.hide()  # hidden items count for no axis range
+                self._plot_of(key).addItem(curve)
+            self._spare_curves = curves
+
+    def _plot_of(self, key: str):
+        return self.validation_plot if key in VALIDATION_KEYS else self.cost_plot
 
     def _new_curves(self, run: Run) -> dict:
-        curves, self._spare_curves = self._spare_curves or self._empty_curves(), None
-        for key, curve in curves.items():
-            (self.validation_plot if key in VALIDATION_KEYS else self.cost_plot).addItem(curve)
+        curves, self._spare_curves = self._spare_curves, None
+        if curves is None:
+            curves = self._empty_curves()
+            for key, curve in curves.items():
+                self._plot_of(key).addItem(curve)
+        else:
+            for curve in curves.values():
+                curve.show()
         self._set_data(run, curves)
         return curves
 

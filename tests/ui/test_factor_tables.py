@@ -377,3 +377,33 @@ def test_a_selected_factor_is_not_painted_in_the_blue_of_a_positive_one(qtbot, w
     cell = view.visualRect(index).center()
     painted = image.pixelColor(cell.x() + 20, cell.y())
     assert painted.saturation() < 30  # gray, whichever sign the factor has
+
+
+def test_row_names_are_measured_once_until_they_change(qtbot):
+    from PySide6.QtWidgets import QTableView
+
+    from cfexplorer.ui.factor_tables import FactorTableModel, NamesHeader
+
+    from .widgets import shown_alone
+
+    class CountingModel(FactorTableModel):
+        calls = 0
+
+        def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+            CountingModel.calls += 1
+            return super().headerData(section, orientation, role)
+
+    model = CountingModel("item_factors")
+    model.show_arrays(np.zeros((500, 2)), None, [f"Movie {row}" for row in range(500)])
+    view = QTableView()
+    view.setVerticalHeader(NamesHeader(view))
+    view.setModel(model)
+    shown_alone(qtbot, view, 300, 300)
+    width = view.verticalHeader().sizeHint().width()
+    CountingModel.calls = 0
+    for height in range(290, 240, -10):  # the pane resized five times, as a note below it grows and shrinks
+        view.resize(300, height)
+        qtbot.wait(1)
+    assert CountingModel.calls < 500  # the names in sight painted; not 200 names measured at each resize
+    model.set_labels([f"A much longer title for movie {row}" for row in range(500)])  # a rename in the grid
+    assert view.verticalHeader().sizeHint().width() > width
