@@ -143,3 +143,39 @@ def test_curves_behind_the_factor_space_are_set_when_their_tab_is_clicked(qtbot,
     train_to_end(qtbot, panel, 300)
     click_dock_tab(qtbot, window, "Loss curves")
     assert [len(curves["total"].xData) for curves in loss_plot._curves[-3:]] == [301, 301, 301]
+
+
+def test_earlier_runs_are_measured_once_a_run_and_the_axes_still_hold_every_curve(qtbot):
+    loss_plot = shown_alone(qtbot, LossPlot(), 500, 400)
+
+    def records(scale, epochs):
+        return [EpochRecord(epoch, scale * 100 / (epoch + 1), 1.0, scale * 100 / (epoch + 1) + 1) for epoch in epochs]
+
+    for scale in (3.0, 1.0):  # two earlier runs, the first the highest
+        loss_plot.start_run({"scale": scale}, planned_epochs=100)
+        loss_plot.add_records(records(scale, range(101)))
+        loss_plot.grab()
+    earlier_total = loss_plot._curves[0]["total"]
+    asked = []
+    measure = earlier_total.dataBounds
+    earlier_total.dataBounds = lambda *args, **kwargs: asked.append(args) or measure(*args, **kwargs)
+    loss_plot.start_run({"scale": 0.2}, planned_epochs=100)
+    for first in range(0, 101, 5):  # 21 updates, each painted
+        loss_plot.add_records(records(0.2, range(first, min(first + 5, 101))))
+        loss_plot.grab()
+    assert 0 < len(asked) <= 4  # its x and y bounds for the run's first paint, not at each of its updates
+    low, high = loss_plot.cost_plot.viewRange()[1]
+    shown = np.concatenate([curves[term].yData for curves in loss_plot._curves for term in ("total", "data", "reg")])
+    assert low <= shown.min() and shown.max() <= high  # the earlier runs' 301 and the current run's 1.2 alike
+    # log y from the plot's own menu (Plot Options ▸ Transforms), not through LossPlot: the earlier curves'
+    # bounds change units, and they say so
+    loss_plot.cost_plot.ctrl.logYCheck.setChecked(True)
+    loss_plot.grab()
+    low, high = loss_plot.cost_plot.viewRange()[1]
+    assert low <= np.log10(shown.min()) and np.log10(shown.max()) <= high < 2 * np.log10(shown.max())
+    loss_plot.cost_plot.ctrl.logYCheck.setChecked(False)
+    loss_plot.grab()
+    # an earlier curve whose data change (as the menu's other transforms change them) is measured again
+    earlier_total.setData(earlier_total.xData, 10 * earlier_total.yData)
+    loss_plot.grab()
+    assert loss_plot.cost_plot.viewRange()[1][1] >= 10 * shown.max()
