@@ -20,15 +20,16 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette, QUndoCommand
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from ..core.edits import ITEMS
 from ..core.factor_edits import BIASES, SetParameter, editable_parameters
 from ..core.mf import EpochRecord
 from .colors import RatingColors
 from .elided_label import LiveText
+from .grid_header import SteadyHintHeader
 from .qt_guard import guard_event, qt_virtual
 
 BIAS_HEADER = "bias"
@@ -67,46 +68,6 @@ def _largest_finite_magnitude(values: np.ndarray) -> float:
         return largest
     finite = np.abs(values[np.isfinite(values)])
     return float(finite.max()) if finite.size else 1.0
-
-
-class NamesHeader(QHeaderView):
-    """The row names of a factor table, measured once for a set of names. Qt measures 200 of them (four
-    questions to the model each) again whenever the table changes size: a note of another height below the
-    tables, as a run started, cost the GUI thread 1,800 calls into Python."""
-
-    def __init__(self, parent=None):
-        super().__init__(Qt.Orientation.Vertical, parent)
-        self.setSectionsClickable(True)  # as the header a table makes for itself
-        self.setHighlightSections(True)
-        self._size_hint = None
-        self.sectionCountChanged.connect(self.forget_size_hint)
-
-    def forget_size_hint(self, *_):
-        self._size_hint = None
-
-    @qt_virtual(None)
-    def setModel(self, model):  # noqa: N802 - Qt's name
-        previous = self.model()
-        if previous is not None:
-            for signal in (previous.headerDataChanged, previous.modelReset, previous.layoutChanged):
-                signal.disconnect(self.forget_size_hint)
-        super().setModel(model)
-        if model is not None:
-            for signal in (model.headerDataChanged, model.modelReset, model.layoutChanged):
-                signal.connect(self.forget_size_hint)
-        self.forget_size_hint()
-
-    @qt_virtual(lambda self: QSize())
-    def sizeHint(self):  # noqa: N802 - Qt's name
-        if self._size_hint is None:
-            self._size_hint = super().sizeHint()
-        return QSize(self._size_hint)
-
-    @guard_event
-    def changeEvent(self, event):
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self.forget_size_hint()
-        super().changeEvent(event)
 
 
 class FactorTableModel(QAbstractTableModel):
@@ -287,7 +248,12 @@ class FactorTables(QWidget):
         self.splitter.setChildrenCollapsible(False)
         for title, model, view in (("Movies: x⁽ⁱ⁾ (X)", self.movies, self.movie_view),
                                    ("Users: w⁽ʲ⁾ (W)", self.users, self.user_view)):
-            view.setVerticalHeader(NamesHeader(view))
+            # measured once a set of names: Qt measured 200 of each table's names again whenever the tables
+            # changed size (1,800 calls into Python as a run started and the note below them changed height)
+            names = SteadyHintHeader(Qt.Orientation.Vertical, view)
+            names.setSectionsClickable(True)  # as the header a table makes for itself
+            names.setHighlightSections(True)
+            view.setVerticalHeader(names)
             view.setModel(model)
             view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)  # a scroll value is a row
             view.verticalHeader().setMaximumWidth(_LABEL_WIDTH)
@@ -448,7 +414,7 @@ class FactorTables(QWidget):
         for model in (self.movies, self.users):
             model.editable = not why_not
         if self.movies.rowCount():
-            # one line: beside the grid at 1280 × 720 the tables have little height to spare
+            # short: beside the grid at 1280 × 720 the tables have little height to spare (the note keeps two lines)
             self.note.setText("Type over a factor: the predictions and J follow (Ctrl+Z undoes it)." if not why_not
                               else why_not)
 

@@ -168,7 +168,7 @@ class FormulaPanel(QLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model, self.record = None, None
         self.in_view = True  # its dock in front (set_in_view)
-        self._shown = None  # (model, record) of the text set
+        self._behind = False  # an epoch came while it could not be seen
         self.setText(formula_html(None, None))
 
     def show_epoch(self, model, record):
@@ -176,19 +176,15 @@ class FormulaPanel(QLabel):
         out this rich text and the dock around it took 2-3 ms of the GUI thread at each of a run's 30 updates a
         second, whether the pane showed or not."""
         self.model, self.record = model, record
+        self._behind = not self.in_view
         if self.in_view:
-            self._set_shown()
+            self.setText(formula_html(model, record))
 
     def set_in_view(self, in_view: bool):
         """Whether the pane can be seen (its dock's tab in front, the dock open)."""
         self.in_view = in_view
-        shown = self._shown
-        if in_view and (shown is None or shown[0] is not self.model or shown[1] is not self.record):
-            self._set_shown()
-
-    def _set_shown(self):
-        self._shown = (self.model, self.record)
-        self.setText(formula_html(self.model, self.record))
+        if in_view and self._behind:
+            self.show_epoch(self.model, self.record)
 
     def clear(self):
         self.show_epoch(None, None)

@@ -266,8 +266,7 @@ class LossPlot(QWidget):
         start, so the curves grow into a still frame, as fast.ai's live plot does. An axis that does not
         move is blitted from its cached picture; redrawn 30 times a second it was a third of the GUI
         thread's time while training."""
-        if self._current_behind:  # it becomes an earlier run, whose curves are not set again
-            self._update_current()
+        self._catch_up()  # it becomes an earlier run, whose curves are not set again
         run = Run(self.runs[-1].number + 1 if self.runs else 1, dict(settings), tuple(metrics))
         # Older runs beyond a handful make the overlay unreadable and every redraw slower.
         self._keep_last(KEPT_RUNS - 1)
@@ -296,7 +295,12 @@ class LossPlot(QWidget):
     def set_in_view(self, in_view: bool):
         """Whether the plot can be seen (its dock's tab in front, the dock open)."""
         self.in_view = in_view
-        if in_view and self._current_behind:
+        if in_view:
+            self._catch_up()
+
+    def _catch_up(self):
+        """Set the current run's curves if records came while the plot was behind another tab."""
+        if self._current_behind:
             self._update_current()
 
     def _show_validation(self, shown: bool):
@@ -449,14 +453,10 @@ class LossPlot(QWidget):
         return self.validation_plot if key in VALIDATION_KEYS else self.cost_plot
 
     def _new_curves(self, run: Run) -> dict:
+        self._make_spare_curves()  # unless made ahead
         curves, self._spare_curves = self._spare_curves, None
-        if curves is None:
-            curves = self._empty_curves()
-            for key, curve in curves.items():
-                self._plot_of(key).addItem(curve)
-        else:
-            for curve in curves.values():
-                curve.show()
+        for curve in curves.values():
+            curve.show()
         self._set_data(run, curves)
         return curves
 
@@ -497,8 +497,7 @@ class LossPlot(QWidget):
 
     def curve_data(self, term: str, run_index: int = -1):
         """(x, y) of one curve of a run, every point (the screen may show a downsampled version)."""
-        if self._current_behind:
-            self._update_current()
+        self._catch_up()
         curve = self._curves[run_index][term]
         return curve.xData, curve.yData
 
@@ -535,8 +534,7 @@ class LossPlot(QWidget):
 
     # --- export ---------------------------------------------------------------------------------------------
     def export_image(self, path: str):
-        if self._current_behind:
-            self._update_current()
+        self._catch_up()
         export_widget_image(self.layout_widget, path, "CF Explorer loss curves")
 
     def export_csv(self, path: str):

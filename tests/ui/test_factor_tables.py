@@ -382,7 +382,8 @@ def test_a_selected_factor_is_not_painted_in_the_blue_of_a_positive_one(qtbot, w
 def test_row_names_are_measured_once_until_they_change(qtbot):
     from PySide6.QtWidgets import QTableView
 
-    from cfexplorer.ui.factor_tables import FactorTableModel, NamesHeader
+    from cfexplorer.ui.factor_tables import FactorTableModel
+    from cfexplorer.ui.grid_header import SteadyHintHeader
 
     from .widgets import shown_alone
 
@@ -396,7 +397,7 @@ def test_row_names_are_measured_once_until_they_change(qtbot):
     model = CountingModel("item_factors")
     model.show_arrays(np.zeros((500, 2)), None, [f"Movie {row}" for row in range(500)])
     view = QTableView()
-    view.setVerticalHeader(NamesHeader(view))
+    view.setVerticalHeader(SteadyHintHeader(Qt.Orientation.Vertical, view))
     view.setModel(model)
     shown_alone(qtbot, view, 300, 300)
     width = view.verticalHeader().sizeHint().width()
