@@ -70,7 +70,8 @@ class LiveText(QWidget):
         if text == self._text:
             return
         self._text = text
-        self.setAccessibleDescription(text)  # what a screen reader reads of a label
+        # what a screen reader reads of a label: its text is its name
+        self.setAccessibleName(text)
         self._fit_height()
         self.update()
 

@@ -1,7 +1,7 @@
 """LiveText: the training pane's status and cost lines, which change at every progress update."""
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtGui import QAccessible, QFont, QGuiApplication
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cfexplorer.ui.elided_label import LiveText
@@ -84,4 +84,23 @@ def test_its_context_menu_copies_the_text(qtbot):
     (copy,) = [action for action in text.actions() if action.text() == "Copy"]
     copy.trigger()
     assert QGuiApplication.clipboard().text() == "J = 12.5 (data) + 0.5 (reg) = 13"
-    assert text.accessibleDescription() == "J = 12.5 (data) + 0.5 (reg) = 13"
+
+
+def test_a_screen_reader_reads_the_text_as_its_name(qtbot):
+    pane, text = pane_with_text(qtbot)
+    text.setText("epoch 40 · J = 3.25")
+    interface = QAccessible.queryAccessibleInterface(text)
+    assert interface.text(QAccessible.Text.Name) == "epoch 40 · J = 3.25"
+
+
+def test_a_narrower_pane_gives_the_same_text_the_lines_it_now_needs(qtbot):
+    pane, text = pane_with_text(qtbot, lines=1, width=400)
+    spacing = text.fontMetrics().lineSpacing()
+    text.setText("finished after 100 epochs in 0.25 s, J = 3.25")
+    qtbot.wait(1)
+    assert text.height() == spacing
+    pane.resize(100, 300)  # no new text: the resize alone refits it
+    qtbot.waitUntil(lambda: text.height() > spacing)
+    assert text.height() == text.lines_needed() * spacing
+    pane.resize(400, 300)
+    qtbot.waitUntil(lambda: text.height() == spacing)

@@ -204,7 +204,8 @@ def test_train_right_after_a_run_keeps_the_tables_columns_and_shows_the_new_run(
     resets = []
     movies.modelAboutToBeReset.connect(lambda: resets.append(movies.columnCount()))
     second = []
-    # started paused, as Training ▸ Step does: the new model is not fitted yet while the last run's views wait
+    # started paused with no epoch taken (Step would take one): the new model is not fitted yet while the last
+    # run's views wait
     train_with_a_slot_after_the_windows_at_the_end(qtbot, panel, lambda *_: second or second.append(
         panel.train(paused=True)))
     assert second == [True]

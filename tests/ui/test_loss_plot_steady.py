@@ -145,6 +145,26 @@ def test_curves_behind_the_factor_space_are_set_when_their_tab_is_clicked(qtbot,
     assert [len(curves["total"].xData) for curves in loss_plot._curves[-3:]] == [301, 301, 301]
 
 
+def test_exporting_or_reading_curves_kept_behind_a_tab_gives_every_epoch(qtbot, window, tmp_path):
+    from PySide6.QtGui import QImage
+
+    from .widgets import click_dock_tab
+
+    panel, loss_plot = window.training_panel, window.training_panel.loss_plot
+    click_dock_tab(qtbot, window, "Factor space")
+    train_to_end(qtbot, panel, 300)
+    total = loss_plot._curves[-1]["total"]
+    assert total.xData is None or len(total.xData) < 301  # still behind
+    panel.export_curves(str(tmp_path / "curves.png"))  # what Export loss curves… does with a .png name
+    np.testing.assert_array_equal(total.xData, np.arange(301))
+    assert not QImage(str(tmp_path / "curves.png")).isNull()
+    train_to_end(qtbot, panel, 200)  # the next run, behind the tab as well
+    epochs, values = loss_plot.curve_data("total")
+    np.testing.assert_array_equal(epochs, np.arange(201))
+    np.testing.assert_allclose(values, loss_plot.current.total)
+    assert not loss_plot.in_view  # read without bringing the tab to the front
+
+
 def test_earlier_runs_are_measured_once_a_run_and_the_axes_still_hold_every_curve(qtbot):
     loss_plot = shown_alone(qtbot, LossPlot(), 500, 400)
 
