@@ -464,11 +464,10 @@ class LossPlot(QWidget):
     def _empty_curves() -> dict:
         curves = {}
         for key in ("total", "data", "reg", *VALIDATION_KEYS):
-            curve = pg.PlotDataItem()
-            # Thousands of epochs redrawn 30 times a second would starve the worker of the GIL.
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
-            curves[key] = curve
+            # Every point drawn: pyqtgraph's automatic downsampling and clipping to the view (which
+            # PlotItem.addItem had silently turned off here) made an update of a 100,000-epoch run
+            # 3.8 ms of the GUI thread instead of 1.0 (update and repaint, measured interleaved).
+            curves[key] = pg.PlotDataItem()
         return curves
 
     def _set_data(self, run: Run, curves: dict):
@@ -496,7 +495,7 @@ class LossPlot(QWidget):
             self._set_data(self.current, self._curves[-1])
 
     def curve_data(self, term: str, run_index: int = -1):
-        """(x, y) of one curve of a run, every point (the screen may show a downsampled version)."""
+        """(x, y) of one curve of a run, every point."""
         self._catch_up()
         curve = self._curves[run_index][term]
         return curve.xData, curve.yData

@@ -137,6 +137,7 @@ def test_curves_behind_the_factor_space_are_set_when_their_tab_is_clicked(qtbot,
     click_dock_tab(qtbot, window, "Loss curves")
     np.testing.assert_array_equal(total.xData, np.arange(301))
     np.testing.assert_allclose(total.yData, run.total)
+    np.testing.assert_array_equal(total.getData()[0], np.arange(301))  # drawn as well: every point, none dropped
     # a run ended behind the tab and the next one started there: the first keeps all its epochs as an earlier run
     click_dock_tab(qtbot, window, "Factor space")
     train_to_end(qtbot, panel, 300)
