@@ -1,13 +1,15 @@
 """The readers' duplicate check against pandas' own, on both of its ways: a table of every possible pair, and
 counting distinct pairs in a sparse matrix when that table would be too large."""
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cfexplorer.core import sorting
+from cfexplorer.core import kernels, sorting
 from cfexplorer.core.sorting import SEEN_TABLE_BYTES_PER_KEY, last_of_each_pair, sorted_codes
 
 
@@ -21,33 +23,72 @@ pairs = st.integers(1, 60).flatmap(lambda n: st.tuples(
     st.lists(st.integers(0, 5), min_size=n, max_size=n), st.lists(st.integers(0, 6), min_size=n, max_size=n)))
 
 
+@contextlib.contextmanager
+def seen_table_of(kind: str):
+    """The compiled kernel's table of a bit a pair ("bits"), or numpy's of a byte a pair ("bytes")."""
+    if kind == "bits" and kernels.compiled is None:
+        pytest.skip("the compiled kernels were not built")
+    with pytest.MonkeyPatch.context() as patch:
+        if kind == "bytes":
+            patch.setattr(kernels, "compiled", None)
+        yield
+
+
+@pytest.mark.parametrize("seen_table", ["bits", "bytes"])
 @settings(max_examples=60, deadline=None)
 @given(pairs=pairs, wide=st.booleans())
-def test_last_of_each_pair_matches_pandas(pairs, wide):
+def test_last_of_each_pair_matches_pandas(seen_table, pairs, wide):
     rows, columns = (np.array(values, dtype=np.intp) for values in pairs)
-    # Wide: so many possible pairs (2**25 columns) that the check counts them in a sparse matrix, not a table.
+    # Wide: so many possible pairs (6 x 2**25) that the check counts them in a sparse matrix, not a table.
     n_rows, n_columns = 6, (2**25 if wide else 7)
-    assert (n_rows * n_columns > max(SEEN_TABLE_BYTES_PER_KEY * rows.size, 2**24)) == wide
-    got, expected = last_of_each_pair(rows, columns, n_rows, n_columns), expected_mask(rows, columns)
+    largest_table = 2**27 if seen_table == "bits" else max(SEEN_TABLE_BYTES_PER_KEY * rows.size, 2**24)
+    assert (n_rows * n_columns > largest_table) == wide
+    with seen_table_of(seen_table):
+        got = last_of_each_pair(rows, columns, n_rows, n_columns)
+    expected = expected_mask(rows, columns)
     if expected is None:
         assert got is None
     else:
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("seen_table", ["bits", "bytes"])
 @pytest.mark.parametrize("copies", [0, 1, 2, 256])
-def test_copies_of_one_pair_in_a_large_space(copies):
+def test_copies_of_one_pair_in_a_large_space(seen_table, copies):
     """A thousand distinct pairs (distinct columns) and copies of one more: 256 copies sum to 0 in the sparse
     matrix's int8 counts and are still counted as one pair."""
     rng = np.random.default_rng(copies)
     rows = np.concatenate([rng.permutation(1000) % 500, np.full(copies, 7)])
     columns = np.concatenate([rng.permutation(1000) * 40_000, np.full(copies, 123)])
-    got = last_of_each_pair(rows, columns, 500, 40_000_000)
+    with seen_table_of(seen_table):
+        got = last_of_each_pair(rows, columns, 500, 40_000_000)
     if copies <= 1:
         assert got is None
     else:
         np.testing.assert_array_equal(got, expected_mask(rows, columns))
         assert got.size - got.sum() == copies - 1 and got[-1]
+
+
+def test_the_bit_table_sees_a_repeat_anywhere_and_refuses_indices_outside_it():
+    if kernels.compiled is None:
+        pytest.skip("the compiled kernels were not built")
+    rng = np.random.default_rng(0)
+    n_rows, n_columns = 1000, 333  # 333,000 bits: words of 64 hold pairs of different rows
+    keys = rng.choice(n_rows * n_columns, 5000, replace=False)
+    rows, columns = keys // n_columns, keys % n_columns
+    assert not kernels.compiled.pairs_repeat(rows, columns, n_rows, n_columns)
+    for position in (0, 1, 2500, 4999):  # a copy of one pair, as the last pair of all
+        twice = np.append(rows, rows[position]), np.append(columns, columns[position])
+        assert kernels.compiled.pairs_repeat(*twice, n_rows, n_columns)
+    neighbour = np.append(rows, rows[0]), np.append(columns, (columns[0] + 1) % n_columns)
+    assert kernels.compiled.pairs_repeat(*neighbour, n_rows, n_columns) == (
+        (rows[0] * n_columns + (columns[0] + 1) % n_columns) in set(keys.tolist()))
+    with pytest.raises(IndexError):
+        kernels.compiled.pairs_repeat(np.array([0, n_rows]), np.array([0, 0]), n_rows, n_columns)
+    with pytest.raises(IndexError):
+        kernels.compiled.pairs_repeat(np.array([0, 1]), np.array([-1, 0]), n_rows, n_columns)
+    with pytest.raises(ValueError):
+        kernels.compiled.pairs_repeat(np.array([0, 1]), np.array([0]), n_rows, n_columns)
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 2**20])
