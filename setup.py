@@ -1,7 +1,9 @@
-"""The one compiled part (issue #18): core/_kernels.c, built where a C compiler is at hand.
+"""The compiled parts (issue #18), built where a C compiler is at hand: core/_kernels.c (training's hot loops)
+and io/_numbers.c (a ratings file's numbers parsed from its bytes).
 
-``optional=True``: without a compiler the install still succeeds and core/kernels.py falls back to numpy
-(slower, the same numbers). Everything else about the package is in pyproject.toml."""
+``optional=True``: without a compiler the install still succeeds; core/kernels.py falls back to numpy and
+io/numeric_columns.py to pandas' parser (slower, the same numbers). Everything else about the package is in
+pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -14,4 +16,6 @@ optimize = ["-O3", "-fno-math-errno", "-fassociative-math", "-fno-signed-zeros",
 
 setup(ext_modules=[
     Extension("cfexplorer.core._kernels", ["cfexplorer/core/_kernels.c"], extra_compile_args=optimize, optional=True),
+    # -O2 and no reassociation: a parser has no loops to vectorize, and its one rounding must stay one
+    Extension("cfexplorer.io._numbers", ["cfexplorer/io/_numbers.c"], extra_compile_args=["-O2"], optional=True),
 ])

@@ -5,11 +5,12 @@
 
 Each size is loaded and trained in a fresh process, so that its peak memory (the kernel's high-water mark
 of resident memory while loading or while training, minus what the process held before that step) belongs
-to that step alone; sizes alternate for a few rounds. The load times come from processes that only load:
-one with pyarrow, one without (the pandas C-parser path every installation has), in turns first each round:
-on a virtual machine memory touched for the first time comes faster just after another process freed much of
-it, so whichever load followed the 10M training looked the faster (2.4 s without pyarrow against 3.4 s with
-it, in the same round). Printed per size: load time
+to that step alone; sizes alternate for a few rounds. The load times come from processes that only load,
+one for each parser: our compiled one (io/_numbers.c, the default install's where a C compiler was at hand),
+pyarrow's (the optional extra) and pandas' C parser alone (an install with neither), each first in turn: on a
+virtual machine memory touched for the first time comes faster just after another process freed much of it,
+so whichever load followed the 10M training looked the faster (2.4 s without pyarrow against 3.4 s with it,
+in the same round). Printed per size: load time
 (wall and CPU), the median epoch (epochs 2-20: the first also arranges the ratings), the whole fit, peak
 bytes per rating; then the 10M/1M ratios. Those processes run minutes apart, and on a shared host the same
 epoch can take 30% longer in one of them than in another: the epoch ratio is also measured in one process
@@ -36,16 +37,19 @@ from bench_scale import ML_1M_ITEMS, ML_1M_RATINGS, ML_1M_USERS, reset_peak, rss
 SCALES = {"1M": 1, "10M": 10}
 
 
-def measure(path: str, train: bool = True, pyarrow: bool = True) -> dict:
-    """Load ``path`` (and, with ``train``, fit the default model on it) in this fresh process; without
-    ``pyarrow`` as an installation without it."""
+def measure(path: str, train: bool = True, engine: str = "installed") -> dict:
+    """Load ``path`` (and, with ``train``, fit the default model on it) in this fresh process, by the parser
+    ``engine`` names: "compiled" (io/_numbers.c, as the default install where it could build it), "pyarrow",
+    "pandas" (an install with neither), or "installed" (whichever the readers choose here)."""
     from cfexplorer.core.models import make_model
     from cfexplorer.io import numeric_columns
     from cfexplorer.io.readers import read_any
     from cfexplorer.lazy import load_now
 
-    if not pyarrow:
-        numeric_columns._pyarrow = lambda: None  # as an installation without the optional pyarrow: pandas' C parser
+    if engine in ("compiled", "pandas"):
+        numeric_columns._pyarrow = lambda: None  # as an installation without the optional pyarrow
+    if engine in ("pyarrow", "pandas"):
+        numeric_columns.compiled = None  # as an installation that could not build io/_numbers.c
 
     load_now()
     reset_peak()
@@ -70,8 +74,8 @@ def measure(path: str, train: bool = True, pyarrow: bool = True) -> dict:
             "train_rmse": model.history_[-1].train["rmse"]}
 
 
-CHILD_MODES = {"train": "--measure", "pyarrow": "--load", "pandas": "--load-without-pyarrow",
-               "interleaved": "--interleaved"}
+ENGINES = ("compiled", "pyarrow", "pandas")
+CHILD_MODES = {"train": "--measure", "interleaved": "--interleaved", **{engine: f"--load-{engine}" for engine in ENGINES}}
 
 
 def interleaved_epochs(small: str, big: str, rounds: int = 15) -> dict:
@@ -110,8 +114,8 @@ def main() -> int:
         print(json.dumps(interleaved_epochs(sys.argv[2], sys.argv[3])))
         return 0
     if len(sys.argv) == 3 and sys.argv[1] in CHILD_MODES.values():
-        print(json.dumps(measure(sys.argv[2], train=sys.argv[1] == "--measure",
-                                 pyarrow=sys.argv[1] != "--load-without-pyarrow")))
+        engine = sys.argv[1].removeprefix("--load-") if sys.argv[1] != "--measure" else "installed"
+        print(json.dumps(measure(sys.argv[2], train=sys.argv[1] == "--measure", engine=engine)))
         return 0
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     folder = Path(tempfile.mkdtemp(prefix="bench_linear_"))
@@ -125,10 +129,9 @@ def main() -> int:
         for name in SCALES:
             print(f"  round {round_ + 1}/{rounds}: {name} ...", flush=True)
             run = run_child(files[name], "train")
-            for engine in ("pyarrow", "pandas")[::1 if round_ % 2 == 0 else -1]:
+            for engine in ENGINES[round_ % 3:] + ENGINES[:round_ % 3]:  # each first in turn
                 load = run_child(files[name], engine)
-                prefix = "" if engine == "pyarrow" else "pandas_"
-                run.update({prefix + key: value for key, value in load.items() if key.startswith("load")})
+                run.update({f"{engine}_{key}": value for key, value in load.items() if key.startswith("load")})
             results[name].append(run)
     print("  both sizes in one process, epochs in turns ...", flush=True)
     interleaved = run_child(files["1M"], "interleaved", files["10M"])
@@ -136,10 +139,10 @@ def main() -> int:
         path.unlink()
     folder.rmdir()
     print(f"\n{'':<28}" + "".join(f"{name + ' median':>14}{name + ' worst':>13}" for name in SCALES))
-    rows = [("ratings", "ratings", "{:,.0f}"), ("load s", "load_s", "{:.2f}"), ("load CPU s", "load_cpu_s", "{:.2f}"),
-            ("load peak MB", "load_mb", "{:.0f}"), ("load s, no pyarrow", "pandas_load_s", "{:.2f}"),
-            ("load CPU s, no pyarrow", "pandas_load_cpu_s", "{:.2f}"),
-            ("load peak MB, no pyarrow", "pandas_load_mb", "{:.0f}"), ("epoch s (2-20)", "epoch_s", "{:.2f}"),
+    loads = [(f"load {what}, {engine}", f"{engine}_load_{key}", form) for engine in ENGINES
+             for what, key, form in (("s", "s", "{:.2f}"), ("CPU s", "cpu_s", "{:.2f}"), ("peak MB", "mb", "{:.0f}"))]
+    rows = [("ratings", "ratings", "{:,.0f}"), ("load s (as installed)", "load_s", "{:.2f}"), *loads,
+            ("epoch s (2-20)", "epoch_s", "{:.2f}"),
             ("first epoch s", "first_epoch_s", "{:.2f}"), ("fit s (20 epochs)", "fit_s", "{:.1f}"),
             ("fit CPU s", "fit_cpu_s", "{:.1f}"), ("peak MB", "peak_mb", "{:.0f}"),
             ("peak bytes per rating", "bytes_per_rating", "{:.0f}"), ("train RMSE", "train_rmse", "{:.3f}")]
@@ -157,13 +160,13 @@ def main() -> int:
     print(f"10M / 1M epoch, both in one process, {len(pairs)} rounds of one epoch each: median {np.median(pairs):.1f}, "
           f"worst {pairs.max():.1f} (1M {np.median(interleaved['small']):.3f} s, 10M "
           f"{np.median(interleaved['big']):.3f} s a median epoch)")
-    for label, key in (("load", "load_s"), ("load CPU", "load_cpu_s"), ("load, no pyarrow", "pandas_load_s"),
-                       ("load CPU, no pyarrow", "pandas_load_cpu_s")):
-        ratio = [b[key] / s[key] for s, b in zip(small, big)]
-        print(f"10M / 1M {label}: median {np.median(ratio):.1f}, worst {max(ratio):.1f} (target <= 11)")
-    load = max(run["load_s"] for run in big)
-    print(f"10M ratings loaded in, worst {load:.1f} s (target <= 10): {'met' if load <= 10 else 'NOT met'}; "
-          f"without pyarrow, worst {max(run['pandas_load_s'] for run in big):.1f} s")
+    for engine in ENGINES:
+        for label, key in (("load", "load_s"), ("load CPU", "load_cpu_s")):
+            ratio = [b[f"{engine}_{key}"] / s[f"{engine}_{key}"] for s, b in zip(small, big)]
+            print(f"10M / 1M {label}, {engine}: median {np.median(ratio):.1f}, worst {max(ratio):.1f} (target <= 11)")
+    for engine in ENGINES:
+        load = max(run[f"{engine}_load_s"] for run in big)
+        print(f"10M ratings loaded by {engine} in, worst {load:.1f} s (target <= 10): {'met' if load <= 10 else 'NOT met'}")
     print(f"10M / 1M peak memory: median {np.median(memory_ratio):.1f}, worst {max(memory_ratio):.1f}")
     fit = max(run["fit_s"] for run in big)
     per_rating = max(run["bytes_per_rating"] for run in small + big)

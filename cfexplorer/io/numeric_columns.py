@@ -2,14 +2,16 @@
 the rating column as floats (the readers' fast path for MovieLens and most exports).
 
 pyarrow's CSV reader, streaming from the open file, when it is installed (optional: the ``spark`` extra
-brings it) and the file is large enough to repay importing it; else pandas' C parser on the file's bytes.
-Either refuses, by returning None, anything it does not read exactly as the text path would: blank lines, a
+brings it) and the file is large enough to repay importing it; else, from the file's bytes, our compiled
+parser (io/_numbers.c, where the install could build it) for the plainest text, and pandas' C parser for
+the rest. Each refuses, by returning None, anything it does not read exactly as the text path would: blank lines, a
 cell that is not a number, ids that are not whole numbers within what a float holds exactly.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 from typing import BinaryIO
 
@@ -19,22 +21,34 @@ from ..lazy import lazy_import
 
 pd = lazy_import("pandas")
 
+try:
+    if os.environ.get("CFEXPLORER_NO_KERNELS"):
+        raise ImportError("CFEXPLORER_NO_KERNELS is set")
+    from . import _numbers as compiled
+except ImportError:  # not built (no C compiler at install): pandas parses
+    compiled = None
+
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n(?=\S)")  # a blank line with more to come (not the end's)
 # Searched this much at a time: one search of MovieLens 25M's 600 MB held the GIL for 0.6-1 s, and the window
 # froze for as long while it opened the file in the background (without pyarrow, the default install).
 _SEARCH_BYTES = 2**22
 
-# Smaller files are read by pandas: importing pyarrow takes longer (0.15-0.45 s) than it would save.
-PYARROW_FROM_BYTES = 2**23
-# pyarrow's blocks: its buffers for one block are reused for the next (1 MB, pyarrow's default, costs Python
-# a call per column a block: 700 batches for ten million ratings).
+# Smaller files are parsed from their bytes read whole: importing pyarrow takes longer (0.15-0.45 s) than
+# streaming would save.
+STREAM_FROM_BYTES = 2**23
+# Read a block at a time from an open file. pyarrow reuses its buffers for one block for the next (1 MB,
+# pyarrow's default, costs Python a call per column a block: 700 batches for ten million ratings).
 _BLOCK_BYTES = 2**24
 
 
 def parse_numeric_columns(data: bytes, delimiter: str, skip: int, width: int, columns
                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(user ids as int64, item ids as int64, ratings) of every line after the first ``skip``, by pandas' C
-    parser, or None when a line is blank or ragged, an id is not a whole number or a rating not a number."""
+    """(user ids as int64, item ids as int64, ratings) of every line after the first ``skip``, by the compiled
+    parser (io/_numbers.c) where it was built and the text is of the plainest form, else by pandas' C parser;
+    None when a line is blank or ragged, an id is not a whole number or a rating not a number."""
+    parsed = _parse_compiled(data, delimiter, skip, width, columns)
+    if parsed is not None:
+        return parsed
     if has_blank_line(data):
         return None
     try:
@@ -53,6 +67,25 @@ def parse_numeric_columns(data: bytes, delimiter: str, skip: int, width: int, co
     return users, items, values
 
 
+def _parse_compiled(data: bytes, delimiter: str, skip: int, width: int, columns
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`parse_numeric_columns` by io/_numbers.c, in linear time: pandas read ten million ratings 13 times
+    slower than a million (they were 1.7 of its 2.7 s). None where it was not built or declines the text."""
+    if compiled is None or len(delimiter) != 1 or not delimiter.isascii():
+        return None
+    rows = compiled.count_lines(data) + 1 - skip  # at most: the last line may end without a newline
+    if rows <= 0:
+        return None
+    users, items = np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64)
+    values = np.empty(rows, dtype=np.float64)
+    user_column, item_column, rating_column = columns
+    parsed = compiled.parse_long_table(data, delimiter, skip, width, user_column, item_column, rating_column,
+                                       users, items, values)
+    if parsed <= 0:
+        return None
+    return users[:parsed], items[:parsed], values[:parsed]
+
+
 def has_blank_line(data: bytes) -> bool:
     """Whether ``data`` has a blank line with more to come (what ``_BLANK_LINE`` finds), searched _SEARCH_BYTES
     at a time, so that other threads get the GIL between the searches. Each search ends just after a newline,
@@ -69,17 +102,64 @@ def has_blank_line(data: bytes) -> bool:
     return False
 
 
+def count_newlines(data: bytes) -> int:
+    """The number of newlines in ``data``: counted by the compiled parser, with the GIL released, where it was
+    built."""
+    return data.count(b"\n") if compiled is None else compiled.count_lines(data)
+
+
 def can_parse_streams() -> bool:
-    """Whether :func:`parse_numeric_stream` can read (pyarrow is installed)."""
-    return _pyarrow() is not None
+    """Whether :func:`parse_numeric_stream` can read (the compiled parser was built, or pyarrow is installed)."""
+    return compiled is not None or _pyarrow() is not None
 
 
 def parse_numeric_stream(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """:func:`parse_numeric_columns` by pyarrow's CSV reader from an open file of at most ``lines`` lines, never
-    holding the whole file: read a block at a time into arrays made once (ten million ratings parsed in about
-    a second of CPU, ids read as integers directly). None without pyarrow, or when pyarrow refuses the file
-    (ids written "7.0" among them: pandas' turn).
+    """:func:`parse_numeric_columns` from an open file of at most ``lines`` lines, never holding the whole file:
+    by the compiled parser for the plainest text, else by pyarrow's CSV reader. None when neither can."""
+    parsed = _parse_stream_compiled(stream, lines, delimiter, skip, width, columns)
+    if parsed is None:
+        stream.seek(0)
+        parsed = _parse_stream_pyarrow(stream, lines, delimiter, skip, width, columns)
+    return parsed
+
+
+def _parse_stream_compiled(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """io/_numbers.c's parse of the file a block of whole lines at a time, into arrays made once for ``lines``
+    (a file's bytes read whole were 230 MB for ten million ratings, memory a virtual machine is slow to give
+    the first time). None where it was not built or declines a block."""
+    if compiled is None or len(delimiter) != 1 or not delimiter.isascii():
+        return None
+    most_rows = max(lines - skip, 0)
+    users, items = np.empty(most_rows, dtype=np.int64), np.empty(most_rows, dtype=np.int64)
+    values = np.empty(most_rows, dtype=np.float64)
+    filled, rest = 0, b""
+    while True:
+        read = stream.read(_BLOCK_BYTES)
+        block = rest + read if rest else read
+        # up to the block's last newline; at the file's end, its last line too, which may have none
+        whole_lines = len(block) if not read else block.rfind(b"\n") + 1
+        if whole_lines:
+            parsed = compiled.parse_long_table(memoryview(block)[:whole_lines], delimiter, skip, width, *columns,
+                                               users[filled:], items[filled:], values[filled:])
+            if parsed < 0:
+                return None
+            filled, skip = filled + parsed, 0
+        if not read:
+            break
+        rest = block[whole_lines:]  # the start of a line the next block ends
+    if filled == 0:
+        return None
+    return users[:filled], items[:filled], values[:filled]
+
+
+def _parse_stream_pyarrow(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`parse_numeric_columns` by pyarrow's CSV reader from an open file of at most ``lines`` lines: read a
+    block at a time into arrays made once (ten million ratings parsed in about a second of CPU, ids read as
+    integers directly). None without pyarrow, or when pyarrow refuses the file (ids written "7.0" among them:
+    pandas' turn).
 
     Memory touched for the first time is slow on some machines (a virtual machine's: 80 MB filled in 0.11 s,
     reused in 0.013 s), and it was most of a large load: the file's bytes read whole (230 MB for ten million

@@ -329,7 +329,7 @@ def _numeric_long_file(path: Path, binary) -> LoadResult | None:
         return None
     with limits.open_regular(path) as handle:
         size = os.fstat(handle.fileno()).st_size
-        if size < numeric_columns.PYARROW_FROM_BYTES:
+        if size < numeric_columns.STREAM_FROM_BYTES:
             return None
         # What reading the bytes whole would ask: when this path declines, that one follows.
         limits.check_memory(path, size * limits.LONG_TEXT_OVERHEAD, "reading this file")
@@ -345,7 +345,7 @@ def _numeric_long_file(path: Path, binary) -> LoadResult | None:
         while chunk := handle.read(_SCAN_BYTES):
             if not chunk.isascii():
                 return None
-            lines += chunk.count(b"\n")
+            lines += numeric_columns.count_newlines(chunk)
         handle.seek(0)
         return _numeric_long_table(head, path, delimiter, binary, stream=(handle, lines))
 

@@ -462,10 +462,13 @@ def test_the_kernel_refuses_a_row_whose_columns_do_not_ascend():
 
 
 def test_the_compiled_kernels_are_built_where_ci_asks_for_them():
-    """.ci/run sets CFEXPLORER_REQUIRE_KERNELS: there the install must have compiled core/_kernels.c, or the
-    benchmarks' figures in the README would silently be the numpy form's."""
+    """.ci/run sets CFEXPLORER_REQUIRE_KERNELS: there the install must have compiled core/_kernels.c and
+    io/_numbers.c, or the benchmarks' figures in the README would silently be the numpy and pandas forms'."""
     import os
 
     if not os.environ.get("CFEXPLORER_REQUIRE_KERNELS"):
         pytest.skip("only where CFEXPLORER_REQUIRE_KERNELS is set (CI)")
     assert kernels.compiled is not None, kernels.describe()
+    from cfexplorer.io import numeric_columns
+
+    assert numeric_columns.compiled is not None, "io/_numbers.c was not built"

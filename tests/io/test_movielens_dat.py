@@ -23,9 +23,9 @@ def test_ratings_dat_reads_as_its_csv_twin(tmp_path, monkeypatch):
         if streamed:
             if numeric_columns._pyarrow() is None:
                 continue
-            monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)  # any size streams
+            monkeypatch.setattr(numeric_columns, "STREAM_FROM_BYTES", 0)  # any size streams
         else:
-            monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 2**40)
+            monkeypatch.setattr(numeric_columns, "STREAM_FROM_BYTES", 2**40)
         result = read_ratings(tmp_path / "ratings.dat")
         assert result.users_from == "column 1 (no header)"
         ratings = result.ratings

@@ -1,5 +1,5 @@
-"""The fast path for numeric long tables (MovieLens and most exports) reads what the text path reads, with
-pyarrow's CSV reader and without it (pyarrow is optional; CI may lack it)."""
+"""The fast path for numeric long tables (MovieLens and most exports) reads what the text path reads: by our
+compiled parser, by pyarrow's CSV reader and by pandas' (the first two are optional: CI may lack either)."""
 
 import contextlib
 import io
@@ -14,14 +14,21 @@ from cfexplorer.io import numeric_columns, readers
 from cfexplorer.io.readers import RatingsFileError, read_ratings
 
 
-@pytest.fixture(params=["pyarrow", "pandas"])
+@pytest.fixture(params=["compiled", "pyarrow", "pandas"])
 def engine(request, monkeypatch):
-    """Each test twice: with pyarrow when it is installed, and as an installation without it."""
+    """Each test three times: by our compiled parser (io/_numbers.c) where the install built it, by pyarrow
+    where it is installed, and by pandas alone (an installation with neither). The first two for files of any
+    size, not only large ones, from the open file and (for the compiled parser) from the bytes as well."""
+    if request.param != "compiled":
+        monkeypatch.setattr(numeric_columns, "compiled", None)
+    elif numeric_columns.compiled is None:
+        pytest.skip("io/_numbers.c was not built")
     if request.param == "pyarrow":
         pytest.importorskip("pyarrow")
-        monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)  # for files of any size, not only large ones
     else:
         monkeypatch.setattr(numeric_columns, "_pyarrow", lambda: None)  # what the readers find without pyarrow
+    if request.param != "pandas":
+        monkeypatch.setattr(numeric_columns, "STREAM_FROM_BYTES", 0)
     return request.param
 
 
@@ -91,12 +98,20 @@ def test_pyarrow_refuses_more_rows_than_the_lines_counted():
     assert numeric_columns.parse_numeric_stream(io.BytesIO(data), 3, ",", 1, 3, (0, 1, 2))[0].tolist() == [1, 4]
 
 
-def test_large_files_are_parsed_from_the_open_file_not_from_their_bytes(tmp_path, monkeypatch):
-    """pyarrow reads a large ASCII file as a stream (its bytes never read whole), and what it reads is what
-    the path through the bytes reads; a file it declines (not ASCII, ids written 7.0) is read through the
-    bytes as before."""
-    pytest.importorskip("pyarrow")
-    monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)
+@pytest.mark.parametrize("streamer", ["compiled", "pyarrow"])
+def test_large_files_are_parsed_from_the_open_file_not_from_their_bytes(tmp_path, monkeypatch, streamer):
+    """Our compiled parser or pyarrow reads a large ASCII file as a stream (its bytes never read whole), and
+    what it reads is what the path through the bytes reads; a file it declines (not ASCII, ids written 7.0)
+    is read through the bytes as before."""
+    if streamer == "pyarrow":
+        pytest.importorskip("pyarrow")
+        monkeypatch.setattr(numeric_columns, "compiled", None)
+    elif numeric_columns.compiled is None:
+        pytest.skip("io/_numbers.c was not built")
+    else:
+        monkeypatch.setattr(numeric_columns, "_pyarrow", lambda: None)
+    with_compiled = numeric_columns.compiled
+    monkeypatch.setattr(numeric_columns, "STREAM_FROM_BYTES", 0)
     whole_reads = []
     read_bytes = readers._read_bytes
     monkeypatch.setattr(readers, "_read_bytes", lambda path: whole_reads.append(path) or read_bytes(path))
@@ -108,11 +123,13 @@ def test_large_files_are_parsed_from_the_open_file_not_from_their_bytes(tmp_path
     assert whole_reads == []
     with_pyarrow = numeric_columns._pyarrow
     monkeypatch.setattr(numeric_columns, "_pyarrow", lambda: None)
+    monkeypatch.setattr(numeric_columns, "compiled", None)  # pandas from the bytes
     through_bytes = read_ratings(write(tmp_path, "userId,movieId,rating\n" + "\n".join(lines) + "\n", "b.csv"))
     assert len(whole_reads) == 1
     for name in ("users", "items", "values", "user_labels", "item_labels"):
         np.testing.assert_array_equal(getattr(streamed, name), getattr(through_bytes.ratings, name))
     monkeypatch.setattr(numeric_columns, "_pyarrow", with_pyarrow)
+    monkeypatch.setattr(numeric_columns, "compiled", with_compiled)
     for text, users in (("user,item,rating\n7.0,1,4\n2,1,3\n", [2, 7]),
                         ("user,item,rating,title\n1,1,4,Amélie\n2,1,3,Zoë\n", [1, 2])):
         ratings = read_ratings(write(tmp_path, text, "declined.csv")).ratings
@@ -134,7 +151,7 @@ def test_a_large_file_with_names_for_ids_is_declined_from_its_head(tmp_path, mon
     """Names for ids: the numeric path gives up on the file's first rating, before counting its lines or asking
     pyarrow, and the bytes are read whole once (the file was read three times)."""
     pytest.importorskip("pyarrow")
-    monkeypatch.setattr(numeric_columns, "PYARROW_FROM_BYTES", 0)
+    monkeypatch.setattr(numeric_columns, "STREAM_FROM_BYTES", 0)
     read_through_handles = []
     open_regular = readers.limits.open_regular
 
@@ -232,3 +249,92 @@ def test_the_blank_line_search_a_few_bytes_at_a_time_finds_what_one_search_finds
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(numeric_columns, "_SEARCH_BYTES", search_bytes)
         assert numeric_columns.has_blank_line(data) == bool(numeric_columns._BLANK_LINE.search(data))
+
+
+# --- the compiled parser (io/_numbers.c) against pandas' -------------------------------------------------
+needs_compiled = pytest.mark.skipif(numeric_columns.compiled is None, reason="io/_numbers.c was not built")
+
+
+def by_pandas(data: bytes, delimiter: str, skip: int, width: int, columns):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(numeric_columns, "compiled", None)
+        return numeric_columns.parse_numeric_columns(data, delimiter, skip, width, columns)
+
+
+def assert_same_numbers(got, expected):
+    assert got is not None and expected is not None
+    for ours, theirs in zip(got, expected):
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+        assert np.array_equal(np.signbit(ours), np.signbit(theirs))  # -0.0 read as pandas reads it
+
+
+ids = st.integers(-(10**15) + 1, 10**15 - 1).map(str) | st.integers(0, 999).map(lambda n: f"+{n:03d}")
+ratings = st.one_of(
+    st.integers(-10**6, 10**6).map(str),
+    st.decimals(-1000, 1000, places=3, allow_nan=False).map(str),
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(repr),
+    st.builds(lambda m, e: f"{m}e{e:+d}", st.integers(1, 99_999), st.integers(-22, 15)),
+    st.sampled_from(["4.", ".5", "-0", "0.1", "3.0000", "1E2", "0.30000000000000004", "9007199254740993"]),
+)
+rows = st.lists(st.tuples(ids, ids, ratings, st.integers(0, 2**31).map(str)), min_size=1, max_size=30)
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(rows=rows, delimiter=st.sampled_from([",", "\t", ";", "|"]), header=st.booleans(),
+       width=st.sampled_from([3, 4]), spaces=st.booleans(), crlf=st.booleans(), final_newline=st.booleans())
+def test_the_compiled_parser_reads_exactly_what_pandas_reads_or_leaves_it_to_pandas(
+        rows, delimiter, header, width, spaces, crlf, final_newline):
+    gap = delimiter + (" " if spaces and delimiter != " " else "")
+    lines = [gap.join(cells[:width]) for cells in rows]
+    newline = "\r\n" if crlf else "\n"
+    text = (gap.join(["user", "item", "rating", "when"][:width]) + newline if header else "") + newline.join(lines)
+    data = (text + (newline if final_newline else "")).encode()
+    args = (delimiter, int(header), width, (0, 1, 2))
+    got, expected = numeric_columns._parse_compiled(data, *args), by_pandas(data, *args)
+    if got is not None:  # declined (a number beyond its fast path): pandas reads it, as before
+        assert_same_numbers(got, expected)
+    else:
+        assert any(len(cells[2].lstrip("+-").replace(".", "").lstrip("0")) > 15 or "e" in cells[2]
+                   for cells in rows)
+
+
+@needs_compiled
+@pytest.mark.parametrize("text", [
+    "user,item,rating\n1,1,4\n\n2,1,3\n",              # a blank line
+    "user,item,rating\n1,1,4\n2,1,3\n\n",              # a blank line at the end
+    "user,item,rating\n1,1,4\n2,1\n",                  # a field short
+    "user,item,rating\n1,1,4,9\n2,1,3\n",              # a field more
+    "user,item,rating\n7.0,1,4\n2,1,3\n",              # an id written as a float
+    "user,item,rating\n1,1,4 \n2,1,3\n",               # a space after a number
+    'user,item,rating\n"1",1,4\n2,1,3\n',              # a quoted number
+    'user,item,rating,title\n1,1,4,"a, b"\n2,1,3,c\n',  # a quoted delimiter in a column not read
+    "user,item,rating,title\n1,1,4,a\rb\n2,1,3,c\n",   # a carriage return that ends a line for pandas
+    "user,item,rating\n1,1,nan\n2,1,3\n",              # not a finite number
+    "user,item,rating\n1234567890123456,1,4\n",        # an id of 16 digits
+    "user,item,rating\n1,1,12345678901234567890\n",    # 20 significant digits
+    "user,item,rating\n1,1,1e23\n",                    # beyond the exact powers of ten
+    "user,item,rating\n",                              # no rating
+])
+def test_the_compiled_parser_declines_all_but_the_plainest_text(text):
+    assert numeric_columns._parse_compiled(text.encode(), ",", 1, text.split("\n")[0].count(",") + 1,
+                                           (0, 1, 2)) is None
+
+
+@needs_compiled
+@pytest.mark.parametrize("block_bytes", [1, 5, 11, 64, 2**24])
+def test_the_compiled_parser_reads_a_stream_whatever_its_blocks(monkeypatch, block_bytes):
+    """A file read a block at a time, cut anywhere: in the middle of a number, of the header, of a CRLF, a
+    line longer than a block; the last line without a newline."""
+    monkeypatch.setattr(numeric_columns, "_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(block_bytes)
+    lines = [f"{u},{i},{r / 2},{t}" for u, i, r, t in zip(rng.integers(1, 10**9, 200), rng.integers(1, 99, 200),
+                                                          rng.integers(1, 11, 200), rng.integers(0, 2**31, 200))]
+    data = ("userId,movieId,rating,timestamp\r\n" + "\r\n".join(lines)).encode()
+    args = (",", 1, 4, (0, 1, 2))
+    got = numeric_columns._parse_stream_compiled(io.BytesIO(data), data.count(b"\n") + 1, *args)
+    assert_same_numbers(got, by_pandas(data, *args))
+    assert len(got[0]) == 200 and got[2].tolist() == [float(line.split(",")[2]) for line in lines]
+    declined = data.replace(b"\r\n5", b"\r\n\r\n5", 1)  # a blank line somewhere: pyarrow's or pandas' to read
+    assert numeric_columns._parse_stream_compiled(io.BytesIO(declined), declined.count(b"\n") + 1, *args) is None
