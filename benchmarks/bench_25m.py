@@ -241,8 +241,13 @@ def report(args, out: dict, load: str):
     ratings = open_["ratings"]
     print(f"\n=== {load}; {machine_load()}")
     print(f"file: {ratings}; optimizer {args.optimizer}, {args.epochs} epochs per run, {args.runs} runs per dock")
-    # The two read different ways (pyarrow from the open file, pandas from its bytes read whole).
-    print(f"read by: {'pyarrow' if numeric_columns.can_parse_streams() else 'pandas (pyarrow is not installed)'}")
+    if numeric_columns.compiled is not None:
+        reader = "our compiled parser (io/_numbers.c), from the open file"
+    elif numeric_columns.can_parse_streams():
+        reader = "pyarrow, from the open file"
+    else:
+        reader = "pandas, from the file's bytes read whole (neither io/_numbers.c nor pyarrow)"
+    print(f"read by: {reader}")
     print(f"open: progress dialog shown {open_['dialog']}; Cancel left the window as it was: {open_['cancelled_ok']}"
           f" (returned {open_['cancel_s']:.2f} s after Cancel); full open {open_['seconds']:.1f} s"
           + (f" (MovieLens latest-small {out['open_ref_s']:.2f} s, ratio {open_['seconds'] / out['open_ref_s']:.0f})"
