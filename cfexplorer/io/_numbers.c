@@ -40,8 +40,11 @@ static inline const char *parse_id(const char *at, const char *end, int64_t *out
     if (at < end && (*at == '-' || *at == '+')) negative = *at++ == '-';
     const char *first = at;
     int64_t value = 0;
-    while (at < end && is_digit(*at)) value = value * 10 + (*at++ - '0');
-    if (at == first || at - first > MOST_ID_DIGITS) return NULL;
+    for (; at < end && is_digit(*at); at++) {
+        if (at - first == MOST_ID_DIGITS) return NULL; /* before the sum could overflow */
+        value = value * 10 + (*at - '0');
+    }
+    if (at == first) return NULL;
     *out = negative ? -value : value;
     return at;
 }
@@ -52,8 +55,8 @@ static inline const char *parse_real(const char *at, const char *end, double *ou
     at = skip_spaces(at, end);
     int negative = 0;
     if (at < end && (*at == '-' || *at == '+')) negative = *at++ == '-';
-    uint64_t mantissa = 0;
-    int digits = 0, significant = 0, fraction = 0;
+    uint64_t mantissa = 0; /* wraps past 19 digits (unsigned: defined), and such a number is declined */
+    Py_ssize_t digits = 0, significant = 0, fraction = 0;
     for (; at < end && is_digit(*at); at++, digits++) {
         mantissa = mantissa * 10 + (uint64_t)(*at - '0');
         significant += significant || *at != '0';
@@ -75,7 +78,8 @@ static inline const char *parse_real(const char *at, const char *end, double *ou
         if (at == first || (at < end && is_digit(*at))) return NULL;
         if (exponent_negative) exponent = -exponent;
     }
-    const int power = exponent - fraction;
+    if (fraction > 2 * LARGEST_EXACT_POWER) return NULL; /* zeros past any exact power (0.000...01) */
+    const int power = exponent - (int)fraction;
     if (mantissa > EXACT_MANTISSA || power > LARGEST_EXACT_POWER || power < -LARGEST_EXACT_POWER) return NULL;
     const double value = power >= 0 ? (double)mantissa * POWERS_OF_TEN[power]
                                     : (double)mantissa / POWERS_OF_TEN[-power];

@@ -281,7 +281,7 @@ rows = st.lists(st.tuples(ids, ids, ratings, st.integers(0, 2**31).map(str)), mi
 
 
 @needs_compiled
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(rows=rows, delimiter=st.sampled_from([",", "\t", ";", "|"]), header=st.booleans(),
        width=st.sampled_from([3, 4]), spaces=st.booleans(), crlf=st.booleans(), final_newline=st.booleans())
 def test_the_compiled_parser_reads_exactly_what_pandas_reads_or_leaves_it_to_pandas(
@@ -316,6 +316,8 @@ def test_the_compiled_parser_reads_exactly_what_pandas_reads_or_leaves_it_to_pan
     "user,item,rating\n1,1,12345678901234567890\n",    # 20 significant digits
     "user,item,rating\n1,1,1e23\n",                    # beyond the exact powers of ten
     "user,item,rating\n",                              # no rating
+    "user,item,rating\n" + "9" * 40 + ",1,4\n",         # an id of 40 digits (its sum would overflow)
+    "user,item,rating\n1,1,0." + "0" * 50 + "1\n",      # fifty zeros before a digit
 ])
 def test_the_compiled_parser_declines_all_but_the_plainest_text(text):
     assert numeric_columns._parse_compiled(text.encode(), ",", 1, text.split("\n")[0].count(",") + 1,
@@ -338,3 +340,31 @@ def test_the_compiled_parser_reads_a_stream_whatever_its_blocks(monkeypatch, blo
     assert len(got[0]) == 200 and got[2].tolist() == [float(line.split(",")[2]) for line in lines]
     declined = data.replace(b"\r\n5", b"\r\n\r\n5", 1)  # a blank line somewhere: pyarrow's or pandas' to read
     assert numeric_columns._parse_stream_compiled(io.BytesIO(declined), declined.count(b"\n") + 1, *args) is None
+
+
+plain_lines = st.lists(st.tuples(ids, ids, ratings, st.integers(0, 2**31).map(str)), min_size=1, max_size=8)
+# one change to them, or none: a cell replaced by a bit of text, a line's end by another (or a blank line)
+changes = st.none() | st.tuples(st.integers(0, 7), st.integers(0, 4),
+                                st.text(alphabet="0123456789.-+eE \r\n\"x:,", max_size=6))
+
+
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(rows=plain_lines, change=changes, width=st.sampled_from([3, 4]), delimiter=st.sampled_from([",", ":", " "]))
+def test_any_text_the_compiled_parser_reads_it_reads_as_pandas_does(rows, change, width, delimiter):
+    """Whatever the lines (a cell or a line's end changed to any bit of text), the compiled parser declines
+    them or gives pandas' numbers, never other numbers."""
+    lines = [[list(cells[:width]), "\n"] for cells in rows]
+    if change is not None:
+        line, cell, text = lines[change[0] % len(lines)], change[1], change[2]
+        if cell < width:
+            line[0][cell] = text
+        else:
+            line[1] = text
+    body = "".join(delimiter.join(cells) + end for cells, end in lines)
+    data = (delimiter.join("uirt"[:width]) + "\n" + body).encode()
+    args = (delimiter, 1, width, (0, 1, 2))
+    got = numeric_columns._parse_compiled(data, *args)
+    if got is not None:
+        assert delimiter != " "  # a delimiter it would read differently from pandas is never tried
+        assert_same_numbers(got, by_pandas(data, *args))
