@@ -1,11 +1,12 @@
 """The numbers of a long ratings table parsed straight from the file: the user and item columns as int64 ids,
 the rating column as floats (the readers' fast path for MovieLens and most exports).
 
-pyarrow's CSV reader, streaming from the open file, when it is installed (optional: the ``spark`` extra
-brings it) and the file is large enough to repay importing it; else, from the file's bytes, our compiled
-parser (io/_numbers.c, where the install could build it) for the plainest text, and pandas' C parser for
-the rest. Each refuses, by returning None, anything it does not read exactly as the text path would: blank lines, a
-cell that is not a number, ids that are not whole numbers within what a float holds exactly.
+Who parses: our compiled parser (io/_numbers.c, built by the install where a C compiler is at hand) the
+plainest text, from the open file a block at a time when the file is large, else from its bytes; pyarrow's
+CSV reader (optional: the ``spark`` extra brings it), streaming from the open file, a large file the first
+declines or where it was not built; pandas' C parser, from the bytes, the rest. Each refuses, by returning
+None, anything it does not read exactly as the text path would: blank lines, a cell that is not a number, ids
+that are not whole numbers within what a float holds exactly.
 """
 
 from __future__ import annotations
