@@ -386,8 +386,11 @@ static int buffer_of(PyObject *object, Py_buffer *view, int writable, int floati
                      Py_ssize_t count, const char *name) {
     if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return 0;
-    char kind = view->format ? view->format[strlen(view->format) - 1] : 'B';
-    int right_kind = floating ? kind == 'd' : strchr("ilq", kind) != NULL;
+    const char *format = view->format ? view->format : "B";
+    if (format[0] == '@' || format[0] == '=') format++;
+    /* one type in the machine's own byte order: not '>q' (another order), not a structure */
+    const char kind = format[0] != '\0' && format[1] == '\0' ? format[0] : 0;
+    int right_kind = floating ? kind == 'd' : kind != 0 && strchr("ilq", kind) != NULL;
     if (!right_kind || view->itemsize != itemsize || (count >= 0 && view->len != count * itemsize)) {
         PyErr_Format(PyExc_ValueError, "%s: expected %zd %s items of %zd bytes, got %zd bytes of %zd ('%s')",
                      name, count, floating ? "floating-point" : "integer", itemsize, view->len, view->itemsize,

@@ -66,10 +66,11 @@ def last_of_each_pair(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_colu
     if _pairs_ascend(rows, columns):
         return None  # already in order (MovieLens' files are): no sort needed to see that nothing repeats
     n_keys = max(n_rows, 1) * max(n_columns, 1)
-    if kernels.compiled is not None and n_keys <= max(8 * SEEN_TABLE_BYTES_PER_KEY * rows.size, 2**27) and (
+    pairs_repeat = getattr(kernels.compiled, "pairs_repeat", None)  # None: not built, or built before it was
+    if pairs_repeat is not None and n_keys <= max(8 * SEEN_TABLE_BYTES_PER_KEY * rows.size, 2**27) and (
             rows.dtype == columns.dtype == np.int64 and rows.flags.c_contiguous and columns.flags.c_contiguous):
         # the same table a bit a pair: ten million ratings' was 28 MB instead of 224 (0.05 s instead of 0.5)
-        if not kernels.compiled.pairs_repeat(rows, columns, max(n_rows, 1), max(n_columns, 1)):
+        if not pairs_repeat(rows, columns, max(n_rows, 1), max(n_columns, 1)):
             return None
     elif n_keys <= max(SEEN_TABLE_BYTES_PER_KEY * rows.size, 2**24):
         # A table of the keys seen says whether any repeats in linear time (0.01 s for a million ratings).

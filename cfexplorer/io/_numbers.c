@@ -17,8 +17,17 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <stdint.h>
 #include <string.h>
+
+/* One rounding needs arithmetic in double itself: where it is carried out in wider registers (x87), the
+ * product would be rounded twice, and every rating is left to pandas. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+#define EXACT_ARITHMETIC 1
+#else
+#define EXACT_ARITHMETIC 0
+#endif
 
 static const double POWERS_OF_TEN[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -52,6 +61,7 @@ static inline const char *parse_id(const char *at, const char *end, int64_t *out
 /* A decimal number (digits, an optional fraction, an optional exponent) at ``at`` where its value is exact
  * after one rounding; the byte after it, or NULL. */
 static inline const char *parse_real(const char *at, const char *end, double *out) {
+    if (!EXACT_ARITHMETIC) return NULL;
     at = skip_spaces(at, end);
     int negative = 0;
     if (at < end && (*at == '-' || *at == '+')) negative = *at++ == '-';
@@ -98,6 +108,34 @@ static inline const char *skip_field(const char *at, const char *end, char delim
     return at;
 }
 
+/* Whether ``at``..``end`` holds nothing but spaces, tabs and carriage returns. */
+static int blank(const char *at, const char *end) {
+    for (; at < end; at++)
+        if (*at != ' ' && *at != '\t' && *at != '\r') return 0;
+    return 1;
+}
+
+/* Whether each field of the line ``at``..``end`` (a header's) holds no quote, or is one quoted name with no
+ * quote inside ("userId", as R writes it): pandas follows any other quote, which may run past the line's end
+ * to the file's, and reads every line after it differently. */
+static int plainly_quoted(const char *at, const char *end, char delimiter) {
+    while (at <= end) {
+        const char *field_end = memchr(at, delimiter, (size_t)(end - at));
+        if (field_end == NULL) field_end = end;
+        const char *last = field_end;
+        while (last > at && (last[-1] == '\r' || last[-1] == ' ')) last--;
+        while (at < last && *at == ' ') at++;
+        const char *quote = memchr(at, '"', (size_t)(last - at));
+        if (quote != NULL) {
+            const int whole_field = quote == at && last - at >= 2 && last[-1] == '"' &&
+                                    memchr(at + 1, '"', (size_t)(last - at - 2)) == NULL;
+            if (!whole_field) return 0;
+        }
+        at = field_end + 1;
+    }
+    return 1;
+}
+
 /* Whether ``at``..``end`` holds a carriage return not followed by a newline. */
 static int lone_carriage_return(const char *at, const char *end) {
     for (; (at = memchr(at, '\r', (size_t)(end - at))) != NULL; at++)
@@ -115,7 +153,11 @@ static Py_ssize_t parse_rows(const char *at, const char *end, Py_ssize_t skip, c
                              Py_ssize_t capacity, int64_t *users, int64_t *items, double *ratings) {
     for (Py_ssize_t line = 0; line < skip; line++) {
         const char *newline = memchr(at, '\n', (size_t)(end - at));
-        if (newline == NULL || lone_carriage_return(at, newline + 1)) return -1; /* pandas counts such lines */
+        /* pandas counts lines ended by a lone carriage return, and follows quotes across lines; a blank line
+         * it would have seen (has_blank_line) */
+        if (newline == NULL || blank(at, newline) || lone_carriage_return(at, newline + 1) ||
+            !plainly_quoted(at, newline, layout->delimiter))
+            return -1;
         at = newline + 1;
     }
     Py_ssize_t row = 0;
@@ -170,10 +212,18 @@ PyDoc_STRVAR(parse_long_table_doc,
 "the header), or -1 where the text is not of the plainest form (the module's docstring), the arrays then\n"
 "partly written. Called on a file's blocks, ``data`` must end where a line does (or at the file's end).");
 
+/* The struct-module type of a buffer's items in the machine's own byte order ('B' without a format), else 0
+ * (another byte order, a structure). */
+static char native_kind(const char *format) {
+    if (format == NULL) return 'B';
+    if (format[0] == '@' || format[0] == '=') format++;
+    return format[0] != '\0' && format[1] == '\0' ? format[0] : 0;
+}
+
 static int writable_array(PyObject *object, Py_buffer *view, char kind, const char *name) {
     if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) return 0;
-    const char found = view->format ? view->format[strlen(view->format) - 1] : 'B';
-    const int right = kind == 'd' ? found == 'd' : strchr("lq", found) != NULL;
+    const char found = native_kind(view->format);
+    const int right = kind == 'd' ? found == 'd' : found == 'l' || found == 'q';
     if (!right || view->itemsize != 8) {
         PyErr_Format(PyExc_ValueError, "%s: expected a writable array of 8-byte %s", name,
                      kind == 'd' ? "floats" : "integers");

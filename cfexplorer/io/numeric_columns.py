@@ -146,6 +146,8 @@ def _parse_stream_compiled(stream: BinaryIO, lines: int, delimiter: str, skip: i
         block = rest + read if rest else read
         # up to the block's last newline; at the file's end, its last line too, which may have none
         whole_lines = len(block) if not read else block.rfind(b"\n") + 1
+        if read and skip and block.count(b"\n", 0, whole_lines) < skip:
+            whole_lines = 0  # the lines to skip end in a later block
         if whole_lines:
             parsed = compiled.parse_long_table(memoryview(block)[:whole_lines], delimiter, skip, width, *columns,
                                                users[filled:], items[filled:], values[filled:])

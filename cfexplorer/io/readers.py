@@ -340,6 +340,8 @@ def _numeric_long_file(path: Path, binary) -> LoadResult | None:
         layout = _numeric_layout(head, delimiter)
         if layout is None or not _first_rating_is_numbers(head, delimiter, layout):
             return None
+        if layout[2] and not _plainly_quoted(head.split(b"\n", 1)[0].decode("ascii"), delimiter):
+            return None  # pyarrow would read past a quote pandas follows to the file's end: pandas' turn
         handle.seek(0)
         lines = 1
         while chunk := handle.read(_SCAN_BYTES):
@@ -381,6 +383,17 @@ def _zero_padded_ids_in_head(head: bytes, delimiter: str, layout) -> bool:
         if any(index < len(cells) and _ZERO_PADDED.match(cells[index]) for index in columns[:2]):
             return True
     return False
+
+
+def _plainly_quoted(line: str, delimiter: str) -> bool:
+    """Whether each cell of a header line holds no quote or is one quoted name ("userId", as R writes it):
+    pandas follows any other quote, past the line's end, and reads the lines after it differently (what
+    io/_numbers.c checks of the lines it skips)."""
+    for cell in line.rstrip("\r").split(delimiter):
+        cell = cell.strip(" ")
+        if '"' in cell and not (len(cell) >= 2 and cell[0] == cell[-1] == '"' and '"' not in cell[1:-1]):
+            return False
+    return True
 
 
 def _first_rating_is_numbers(head: bytes, delimiter: str, layout) -> bool:

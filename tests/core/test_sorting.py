@@ -89,6 +89,8 @@ def test_the_bit_table_sees_a_repeat_anywhere_and_refuses_indices_outside_it():
         kernels.compiled.pairs_repeat(np.array([0, 1]), np.array([-1, 0]), n_rows, n_columns)
     with pytest.raises(ValueError):
         kernels.compiled.pairs_repeat(np.array([0, 1]), np.array([0]), n_rows, n_columns)
+    with pytest.raises(ValueError):  # another byte order is not read as this machine's
+        kernels.compiled.pairs_repeat(np.array([0, 1], dtype=">i8"), np.array([0, 0]), n_rows, n_columns)
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, 2**20])

@@ -38,6 +38,14 @@ def write(tmp_path, text, name="ratings.csv"):
     return path
 
 
+def test_a_header_that_opens_a_quote_is_refused_as_the_text_path_refuses_it(tmp_path, engine):
+    """pandas follows the quote to the end of the file; the compiled parser, skipping the header, must not
+    read the ratings after it as if it were closed."""
+    path = write(tmp_path, 'user,item,"rating\n1,1,4\n2,1,3\n')
+    with pytest.raises(RatingsFileError, match="EOF inside string"):
+        read_ratings(path)
+
+
 def test_movielens_file_unsorted_with_a_repeat(tmp_path, engine):
     text = ("userId,movieId,rating,timestamp\r\n"
             "7,30,4.5,1\r\n1,10,3.0,2\r\n7,10,1.0,3\r\n1,10,5.0,4\r\n")
@@ -317,12 +325,22 @@ def test_the_compiled_parser_reads_exactly_what_pandas_reads_or_leaves_it_to_pan
     "user,item,rating\n1,1,12345678901234567890\n",    # 20 significant digits
     "user,item,rating\n1,1,1e23\n",                    # beyond the exact powers of ten
     "user,item,rating\n",                              # no rating
+    'user,item,"rating\n1,1,4\n2,1,3\n',               # a quote the header opens: pandas reads to the end
     "user,item,rating\n" + "9" * 40 + ",1,4\n",         # an id of 40 digits (its sum would overflow)
     "user,item,rating\n1,1,0." + "0" * 50 + "1\n",      # fifty zeros before a digit
 ])
 def test_the_compiled_parser_declines_all_but_the_plainest_text(text):
     assert numeric_columns._parse_compiled(text.encode(), ",", 1, text.split("\n")[0].count(",") + 1,
                                            (0, 1, 2)) is None
+
+
+@needs_compiled
+@pytest.mark.parametrize("header", ['"userId","movieId","rating"', '"user" , "item",rating\r', 'user,item,rating'])
+def test_a_header_of_names_quoted_whole_is_skipped_by_the_compiled_parser(header):
+    """R's write.csv quotes each name: such a header is no reason to leave the file to pandas."""
+    data = (header + "\n1,20,3.5\n4,5,1\n").encode()
+    args = (",", 1, 3, (0, 1, 2))
+    assert_same_numbers(numeric_columns._parse_compiled(data, *args), by_pandas(data, *args))
 
 
 @needs_compiled
@@ -341,6 +359,10 @@ def test_the_compiled_parser_reads_a_stream_whatever_its_blocks(monkeypatch, blo
     assert len(got[0]) == 200 and got[2].tolist() == [float(line.split(",")[2]) for line in lines]
     declined = data.replace(b"\r\n5", b"\r\n\r\n5", 1)  # a blank line somewhere: pyarrow's or pandas' to read
     assert numeric_columns._parse_stream_compiled(io.BytesIO(declined), declined.count(b"\n") + 1, *args) is None
+    two_lines_to_skip = b"# exported\r\nuser;item;rating\r\n1;2;3.5\r\n4;5;1"
+    args_two = (";", 2, 3, (0, 1, 2))
+    assert_same_numbers(numeric_columns._parse_stream_compiled(io.BytesIO(two_lines_to_skip), 4, *args_two),
+                        by_pandas(two_lines_to_skip, *args_two))
     # a file that grew between the count of its lines and the parse: more rows than there is room for
     assert numeric_columns._parse_stream_compiled(io.BytesIO(data), data.count(b"\n"), *args) is None
 
