@@ -412,3 +412,14 @@ def test_any_text_the_compiled_parser_reads_it_reads_as_pandas_does(rows, change
     if got is not None:
         assert delimiter != " "  # a delimiter it would read differently from pandas is never tried
         assert_same_numbers(got, by_pandas(data, *args))
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 100_000])
+def test_the_parsers_arrays_are_three_of_their_own(rows):
+    """The three arrays share one map: each is writable, of its type and length, and apart from the others."""
+    users, items, values = numeric_columns._row_arrays(rows)
+    assert [array.dtype for array in (users, items, values)] == [np.int64, np.int64, np.float64]
+    assert len(users) == len(items) == len(values) == rows
+    users[:], items[:], values[:] = 1, 2, 0.5
+    assert (users == 1).all() and (items == 2).all() and (values == 0.5).all()
+    assert all(array.flags.writeable and array.flags.c_contiguous for array in (users, items, values))
