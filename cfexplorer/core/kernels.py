@@ -6,16 +6,24 @@ forms (to compare them, or to rule the kernels out when something looks wrong)."
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import numpy as np
 
-try:
+
+def import_compiled(name: str):
+    """The compiled module ``name`` (this one's kernels, io/_numbers.c's parser), or None where the install
+    could not build it or ``CFEXPLORER_NO_KERNELS`` asks for the numpy and pandas forms."""
     if os.environ.get("CFEXPLORER_NO_KERNELS"):
-        raise ImportError("CFEXPLORER_NO_KERNELS is set")
-    from . import _kernels as compiled
-except ImportError:
-    compiled = None
+        return None
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+compiled = import_compiled("cfexplorer.core._kernels")
 
 
 def describe() -> str:

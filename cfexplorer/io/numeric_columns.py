@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import io
 import mmap
-import os
 import re
 from typing import BinaryIO
 
 import numpy as np
 
+from ..core.kernels import import_compiled
 from ..lazy import lazy_import
 
 pd = lazy_import("pandas")
 
-try:
-    if os.environ.get("CFEXPLORER_NO_KERNELS"):
-        raise ImportError("CFEXPLORER_NO_KERNELS is set")
-    from . import _numbers as compiled
-except ImportError:  # not built (no C compiler at install): pandas parses
-    compiled = None
+compiled = import_compiled("cfexplorer.io._numbers")  # None: pandas (or pyarrow) parses
 
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n(?=\S)")  # a blank line with more to come (not the end's)
 # Searched this much at a time: one search of MovieLens 25M's 600 MB held the GIL for 0.6-1 s, and the window

@@ -306,9 +306,9 @@ def test_the_compiled_parser_reads_exactly_what_pandas_reads_or_leaves_it_to_pan
     data = (text + (newline if final_newline else "")).encode()
     args = (delimiter, int(header), width, (0, 1, 2))
     got, expected = numeric_columns._parse_compiled(data, *args), by_pandas(data, *args)
-    if got is not None:  # declined (a number beyond its fast path): pandas reads it, as before
+    if got is not None:
         assert_same_numbers(got, expected)
-    else:
+    else:  # declined (a number beyond its fast path): pandas reads it, as before
         assert any(len(cells[2].lstrip("+-").replace(".", "").lstrip("0")) > 15 or "e" in cells[2]
                    for cells in rows)
 
