@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels
-from .sorting import row_major_order
+from .sorting import arrange_by_row
 
 # A row's ratings padded up to the next of these sizes: at most 10% more work than the ratings need,
 # in few enough groups that Python's share of an epoch stays small (on MovieLens latest-small 1.1 was
@@ -121,18 +121,10 @@ class RowSystems:
         self.reg_diag = np.asarray(reg_diag, dtype=float)
         self.size = d = len(self.reg_diag)
         self.row_offset = row_offset
-        counts = kernels.bincount(rows, n_rows)
         # By row, then by column: each row's design rows are then gathered in memory order (and the compiled
         # kernel reads them a chunk of columns at a time).
-        order = row_major_order(rows, columns, n_rows, n_columns)
-        if order is None:
-            order = slice(None)
-        self._columns = columns[order].astype(np.int32 if n_columns < 2**31 - 1 else np.int64)
-        self._values = y[order] - (row_offset[rows[order]] if row_offset is not None else 0.0)
-        del order
-        self._counts = counts
-        self._indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(counts, out=self._indptr[1:])
+        self._indptr, self._columns, self._values = arrange_by_row(rows, columns, y, n_rows, n_columns, row_offset)
+        self._counts = counts = np.diff(self._indptr)
         self.rows_without_ratings = np.flatnonzero(counts == 0)
         self._grouped = None  # (dual groups, primal blocks): the numpy form's arrangement, made when first used
 

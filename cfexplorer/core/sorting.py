@@ -35,6 +35,33 @@ def row_major_order(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_column
     return order[stable_order(rows[order], n_rows)]
 
 
+def arrange_by_row(rows: np.ndarray, columns: np.ndarray, values: np.ndarray, n_rows: int, n_columns: int,
+                   row_offset: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ratings by row, then column, as CSR: (indptr, each rating's column, its value minus its row's
+    ``row_offset``), equal pairs in their given order. Columns are int32 where they fit. The compiled kernel
+    does it in two counting sorts without an order array; numpy sorts an order by :func:`row_major_order` and
+    gathers through it: both sides of ten million ratings 1.1-1.3 s of a fit's start there, 0.4 s here."""
+    column_type = np.int32 if n_columns < 2**31 - 1 else np.int64
+    int_arrays = all(a.dtype == np.int64 and a.flags.c_contiguous for a in (rows, columns))
+    if kernels.compiled is not None and int_arrays and n_rows < 2**32:
+        indptr = np.empty(n_rows + 1, dtype=np.int64)
+        arranged_columns = np.empty(len(rows), dtype=column_type)
+        arranged_values = np.empty(len(rows))
+        offsets = np.zeros(0) if row_offset is None else np.ascontiguousarray(row_offset, dtype=float)
+        kernels.compiled.arrange_rows(rows, columns, np.ascontiguousarray(values, dtype=float), offsets, n_rows,
+                                      n_columns, indptr, arranged_columns, arranged_values)
+        return indptr, arranged_columns, arranged_values
+    order = row_major_order(rows, columns, n_rows, n_columns)
+    if order is None:
+        order = slice(None)
+    arranged_columns = columns[order].astype(column_type)
+    arranged_values = values[order] - (row_offset[rows[order]] if row_offset is not None else 0.0)
+    del order
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(kernels.bincount(rows, n_rows), out=indptr[1:])
+    return indptr, arranged_columns, arranged_values
+
+
 def sorted_codes(ids: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """pd.factorize(ids, sort=True): the index of each id among the distinct ids, and those in order. Integer
     ids spanning not much more than their number (MovieLens') by a table over their range, in linear time:

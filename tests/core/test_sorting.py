@@ -153,3 +153,51 @@ def test_row_major_order_is_a_stable_sort_by_row_then_column(pairs, arrangement,
         np.testing.assert_array_equal(order, expected)
     if arrangement == "by row, then column" and len(set(zip(rows.tolist(), columns.tolist()))) == len(rows):
         assert order is None
+
+
+@pytest.mark.parametrize("form", ["compiled", "numpy"])
+@settings(max_examples=80, deadline=None)
+@given(pairs=pairs, arrangement=st.sampled_from(sorted(ARRANGEMENTS)), with_offset=st.booleans(),
+       data=st.data())
+def test_arrange_by_row_is_csr_in_row_then_column_order(form, pairs, arrangement, with_offset, data):
+    """Both forms give the ratings by row, then column, equal pairs in their given order, each value less its
+    row's offset, bit for bit what the sort and subtraction give, whatever order a file listed them in."""
+    rows, columns = (np.array(values, dtype=np.int64) for values in pairs)
+    given_order = ARRANGEMENTS[arrangement](rows, columns)
+    rows, columns = rows[given_order], columns[given_order]
+    values = np.array(data.draw(st.lists(st.floats(-5, 5), min_size=len(rows), max_size=len(rows))))
+    offset = np.linspace(-1.3, 2.7, 6) if with_offset else None
+    with seen_table_of("bits" if form == "compiled" else "bytes"):
+        indptr, arranged_columns, arranged_values = sorting.arrange_by_row(rows, columns, values, 6, 7, offset)
+    expected = np.lexsort((columns, rows))
+    np.testing.assert_array_equal(indptr, np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=6))]))
+    assert arranged_columns.dtype == np.int32
+    np.testing.assert_array_equal(arranged_columns, columns[expected])
+    wanted = values[expected] - (offset[rows[expected]] if with_offset else 0.0)
+    np.testing.assert_array_equal(arranged_values.view(np.int64), wanted.view(np.int64))
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="the compiled kernels were not built")
+def test_the_arrangement_kernel_refuses_what_it_cannot_place():
+    rows, columns, values = np.array([0, 1]), np.array([1, 0]), np.array([1.0, 2.0])
+
+    def arrange(rows=rows, columns=columns, n_rows=2, n_columns=2, offset=np.zeros(0), out_columns=None):
+        out_columns = np.empty(2, dtype=np.int32) if out_columns is None else out_columns
+        kernels.compiled.arrange_rows(rows, columns, values, offset, n_rows, n_columns,
+                                      np.empty(min(n_rows, 2) + 1, dtype=np.int64), out_columns, np.empty(2))
+        return out_columns
+
+    np.testing.assert_array_equal(arrange(), [1, 0])
+    np.testing.assert_array_equal(arrange(out_columns=np.empty(2, dtype=np.int64)), [1, 0])
+    with pytest.raises(IndexError):
+        arrange(rows=np.array([0, 2]))
+    with pytest.raises(IndexError):
+        arrange(columns=np.array([-1, 0]))
+    with pytest.raises(ValueError, match="row_offset"):
+        arrange(offset=np.zeros(3))
+    with pytest.raises(ValueError, match="n_rows"):
+        arrange(n_rows=2**32)
+    with pytest.raises(ValueError):
+        arrange(rows=np.array([0, 1], dtype=">i8"))
+    with pytest.raises(ValueError):
+        arrange(out_columns=np.empty(2, dtype=np.int16))
