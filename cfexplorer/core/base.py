@@ -53,10 +53,12 @@ class RatingModel:
         """Metrics on held-out ratings: rmse/mae, or bce/accuracy/auc for binary labels."""
         return self._report(ratings.values, self.predict(ratings.users, ratings.items))
 
-    def _report(self, y, prediction) -> dict:
+    def _report(self, y, prediction, clip: tuple[float, float] | None = None) -> dict:
+        """The scores of ``prediction`` for ratings ``y``; a rating model's predictions clipped to ``clip``
+        first where given."""
         if self.loss_ == "bce":
             return metrics.binary_report(y, prediction)
-        return metrics.regression_report(y, prediction)
+        return metrics.regression_report(y, prediction, clip=clip)
 
     def recommend(self, user: int, ratings: Ratings | None = None, n: int = 10):
         """Top-``n`` (item indices, predictions) for ``user``, leaving out items rated in ``ratings``."""

@@ -5,16 +5,38 @@ from __future__ import annotations
 import numpy as np
 
 _EPS = 1e-12
+# Errors are summed this many at a time: whole-array temporaries of ten million errors were memory the system
+# handed out anew for each metric (0.19 s each, against 0.03 s of arithmetic).
+_BLOCK = 2**16
 
 
-def rmse(y_true, y_pred) -> float:
+def _mean_error(y_true, y_pred, power: int, clip: tuple[float, float] | None = None) -> float:
+    """The mean of |y_true - y_pred| ** power (1 or 2), a block at a time, y_pred first clipped to ``clip``
+    = (low, high) where given."""
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
-    return float(np.sqrt(np.mean((y_true - y_pred) ** 2))) if y_true.size else float("nan")
+    if not y_true.size:
+        return float("nan")
+    if y_true.shape != y_pred.shape:
+        y_true, y_pred = np.broadcast_arrays(y_true, y_pred)
+    y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
+    errors = np.empty(min(y_true.size, _BLOCK))
+    total = 0.0
+    for begin in range(0, y_true.size, _BLOCK):
+        block = errors[:min(_BLOCK, y_true.size - begin)]
+        predicted = y_pred[begin:begin + _BLOCK]
+        if clip is not None:
+            predicted = np.clip(predicted, *clip, out=block)
+        np.subtract(y_true[begin:begin + _BLOCK], predicted, out=block)
+        total += float(np.dot(block, block)) if power == 2 else float(np.abs(block, out=block).sum())
+    return total / y_true.size
 
 
-def mae(y_true, y_pred) -> float:
-    y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
-    return float(np.mean(np.abs(y_true - y_pred))) if y_true.size else float("nan")
+def rmse(y_true, y_pred, clip: tuple[float, float] | None = None) -> float:
+    return float(np.sqrt(_mean_error(y_true, y_pred, 2, clip)))
+
+
+def mae(y_true, y_pred, clip: tuple[float, float] | None = None) -> float:
+    return _mean_error(y_true, y_pred, 1, clip)
 
 
 def bce(y_true, p_pred) -> float:
@@ -47,8 +69,9 @@ def roc_auc(y_true, score) -> float:
     return float((ranks[y_true].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def regression_report(y_true, y_pred, prefix: str = "") -> dict:
-    return {f"{prefix}rmse": rmse(y_true, y_pred), f"{prefix}mae": mae(y_true, y_pred)}
+def regression_report(y_true, y_pred, prefix: str = "", clip: tuple[float, float] | None = None) -> dict:
+    """RMSE and MAE, each prediction first clipped to ``clip`` = (low, high) where given (no clipped copy)."""
+    return {f"{prefix}rmse": rmse(y_true, y_pred, clip), f"{prefix}mae": mae(y_true, y_pred, clip)}
 
 
 def binary_report(y_true, p_pred, prefix: str = "") -> dict:

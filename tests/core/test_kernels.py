@@ -156,6 +156,29 @@ def test_a_models_scores_are_numpys_on_movielens_shaped_data(monkeypatch):
     assert np.ptp(compiled) > 1.0
 
 
+@pytest.mark.parametrize("chunk", [1, 3, 8192])
+def test_scores_add_the_biases_a_block_at_a_time_as_whole_gathers_would(chunk):
+    """The scores behind epoch 0's cost and every prediction add each rating's user and movie bias a block at a
+    time (blocks of 8, 24 and all 1,000 ratings here): what the whole-array sum of the formula gives."""
+    from cfexplorer.core import mf
+    from cfexplorer.core.models import make_model
+    from cfexplorer.core.synthetic import planted_tastes
+
+    ratings = planted_tastes(n_users=40, n_items=30, density=0.3, seed=4)
+    model = make_model("mf", n_epochs=2).fit(ratings)
+    rng = np.random.default_rng(5)
+    users, items, offsets = rng.integers(0, 40, 1000), rng.integers(0, 30, 1000), rng.normal(size=1000)
+    p = model._params
+    expected = (np.einsum("nk,nk->n", p["user_factors"][users], p["item_factors"][items])
+                + p["user_bias"][users] + p["item_bias"][items] + offsets)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mf, "_SCORE_CHUNK", chunk)
+        scores = model._scores(users, items, offsets)
+    np.testing.assert_allclose(scores, expected, rtol=1e-13, atol=1e-13)
+    assert np.ptp(p["user_bias"]) > 0 and np.ptp(p["item_bias"]) > 0
+    assert len(model._scores(users[:0], items[:0], offsets[:0])) == 0
+
+
 def test_bincount_is_numpys_for_read_only_indices_and_refuses_an_index_past_the_end():
     """core.kernels.bincount reads the ratings' read-only index arrays in place (np.bincount copies them first,
     holding the GIL): the same counts and sums as numpy's; an index past ``minlength`` is refused, not grown."""

@@ -10,6 +10,28 @@ def test_rmse_and_mae_known_values():
     assert metrics.mae([1, 2, 3], [2, 2, 5]) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("block", [1, 7, 2**16])
+def test_rmse_and_mae_a_block_at_a_time_match_whole_array_numpy(monkeypatch, block):
+    """Summed a block at a time (with a block of one, of seven over 100 values, and one block), clipped to a
+    scale where asked, they agree with numpy's whole-array forms and leave the predictions as they were."""
+    from sklearn.metrics import mean_absolute_error, mean_squared_error
+
+    monkeypatch.setattr(metrics, "_BLOCK", block)
+    rng = np.random.default_rng(3)
+    y, prediction = rng.uniform(0.5, 5, 100), rng.uniform(-1, 7, 100)
+    given = prediction.copy()
+    assert metrics.rmse(y, prediction) == pytest.approx(np.sqrt(mean_squared_error(y, prediction)), rel=1e-12)
+    assert metrics.mae(y, prediction) == pytest.approx(mean_absolute_error(y, prediction), rel=1e-12)
+    clipped = np.clip(prediction, 0.5, 5)
+    report = metrics.regression_report(y, prediction, prefix="train_", clip=(0.5, 5))
+    assert report == pytest.approx({"train_rmse": np.sqrt(mean_squared_error(y, clipped)),
+                                    "train_mae": mean_absolute_error(y, clipped)}, rel=1e-12)
+    assert report["train_rmse"] < metrics.rmse(y, prediction)  # clipping to the scale moved predictions in
+    np.testing.assert_array_equal(prediction, given)
+    assert metrics.rmse(np.full(3, 2.0), 1.0) == pytest.approx(1.0)  # a single prediction for every rating
+    assert np.isnan(metrics.rmse([], [])) and np.isnan(metrics.mae([], []))
+
+
 def test_binary_metrics_agree_with_scikit_learn():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 500)
