@@ -3,6 +3,8 @@ selection, highlighted selection and text labels. It knows coordinates and names
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.functions as fn
@@ -12,7 +14,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
-from ..core.point_index import PointIndex
+from ..core.point_index import SCAN_BELOW, PointIndex, nearest_by_scan
 from .plot_menu import MenuOnDemandViewBox
 from .plot_text import set_plot_text_size
 from .qt_guard import guard_event, qt_virtual, report_current_exception
@@ -25,6 +27,15 @@ LABEL_GAP_PX = 2  # between two names drawn
 # MovieLens 25M's 59,047 movies took 35-50 ms of one pass to draw, a stall the user feels while training.
 DRAW_IN_PASSES_FROM = 20_000
 POINTS_PER_PASS = 12_000
+_index_builder: ThreadPoolExecutor | None = None  # the worker thread that builds the plots' spatial indexes
+
+
+def _build_in_background(coordinates: np.ndarray) -> Future:
+    """A PointIndex of ``coordinates`` built on a worker thread (scipy's build releases the GIL)."""
+    global _index_builder
+    if _index_builder is None:
+        _index_builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfexplorer-point-index")
+    return _index_builder.submit(PointIndex, coordinates)
 
 
 class SelectingViewBox(MenuOnDemandViewBox):
@@ -325,7 +336,8 @@ class FactorPlot(pg.PlotWidget):
             # they draw) from a cached picture instead of laying out their ticks again at every frame.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.coordinates = {kind: np.zeros((0, 2)) for kind in KINDS}
-        self._point_indexes: dict = {}  # kind -> PointIndex of its coordinates, built at the first hover
+        # kind -> (coordinates, Future of their PointIndex), asked for at the first hover on them
+        self._point_indexes: dict = {}
         self.scatters = {}
         for kind in KINDS:
             scatter = FrameScatter(pxMode=True, symbol=SYMBOLS[kind], pen=pg.mkPen(60, 60, 60, 120, width=0.5),
@@ -371,11 +383,13 @@ class FactorPlot(pg.PlotWidget):
         points costs pyqtgraph about 30 ms of the GUI thread (more while the worker competes for the
         GIL), moving them well under one; so when only coordinates and a few styles changed, the points
         move and only the changed ones are restyled."""
-        xy = np.asarray(coordinates, dtype=float).reshape(-1, 2)
+        # Our own read-only copy: a worker thread may be indexing it (point_index), and a caller refilling its
+        # array in place must not leave a tree of the old points.
+        xy = np.array(coordinates, dtype=float).reshape(-1, 2)
+        xy.flags.writeable = False
         styles = np.asarray(styles, dtype=np.intp)
         sizes = np.asarray(sizes, dtype=float)
         self.coordinates[kind] = xy
-        self._point_indexes.pop(kind, None)
         scatter = self.scatters[kind]
         shown = self._styles.get(kind)
         if shown is not None and shown[0] is palette and len(shown[1]) == len(xy) == len(scatter.data):
@@ -567,17 +581,32 @@ class FactorPlot(pg.PlotWidget):
         for kind in self.visible_kinds:
             if not len(self.coordinates[kind]):
                 continue
-            index, squared = self.point_index(kind).nearest(here.x(), here.y(), pixel, HOVER_RADIUS_PX)
-            if index >= 0 and squared <= best[2]:
-                best = (kind, index, squared)
+            index = self.point_index(kind)
+            if index is not None:
+                row, squared = index.nearest(here.x(), here.y(), pixel, HOVER_RADIUS_PX)
+            else:
+                row, squared = nearest_by_scan(self.coordinates[kind], here.x(), here.y(), pixel, HOVER_RADIUS_PX)
+            if row >= 0 and squared <= best[2]:
+                best = (kind, row, squared)
         return best[0], best[1]
 
-    def point_index(self, kind: str) -> PointIndex:
-        """The spatial index of one kind's points, built once per set of coordinates."""
-        index = self._point_indexes.get(kind)
-        if index is None or index.coordinates is not self.coordinates[kind]:
-            index = self._point_indexes[kind] = PointIndex(self.coordinates[kind])
-        return index
+    def point_index(self, kind: str) -> PointIndex | None:
+        """The spatial index of one kind's points, or None where the hover scans them: too few points to need
+        one, or while a worker thread builds it (asked for here; at most one build a kind at a time, so that
+        hovering while training moves the points does not queue a build for every frame)."""
+        coordinates = self.coordinates[kind]
+        if len(coordinates) < SCAN_BELOW:
+            return None
+        held = self._point_indexes.get(kind)
+        if held is not None and held[0] is coordinates:
+            build = held[1]
+            if not build.done() or build.exception() is not None:
+                return None  # a build that failed (out of memory) leaves these points to the scan
+            return build.result()
+        if held is not None and not held[1].done():
+            return None  # points since replaced are still being indexed: these are asked for after
+        self._point_indexes[kind] = (coordinates, _build_in_background(coordinates))
+        return None
 
     def show_hover(self, kind: str, index: int, text: str):
         if index < 0:

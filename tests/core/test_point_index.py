@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cfexplorer.core import point_index
-from cfexplorer.core.point_index import PointIndex
+from cfexplorer.core.point_index import PointIndex, nearest_by_scan
 
 
 def brute_force(xy, x, y, pixel, radius):
@@ -34,3 +34,23 @@ def test_empty_and_single_points():
     assert PointIndex(np.zeros((0, 2))).nearest(0, 0, (1, 1), 10) == (-1, np.inf)
     assert PointIndex(np.array([[1.0, 1.0]])).nearest(1.0, 1.05, (0.01, 0.01), 10) == (0, pytest.approx(25.0))
     assert PointIndex(np.array([[1.0, 1.0]])).nearest(1.0, 1.2, (0.01, 0.01), 10)[0] == -1
+
+
+@pytest.mark.parametrize("pixel", [(0.01, 0.01), (0.002, 0.05), (0.3, -0.001), (5.0, 5.0)])
+def test_the_scan_answers_what_the_tree_answers(pixel):
+    """The scan the plot hovers with while there is no tree (too few points, or one still being built)."""
+    rng = np.random.default_rng(1)
+    xy = np.vstack([rng.normal(size=(3000, 2)) * (3, 0.5), np.round(rng.normal(size=(200, 2)), 1)])  # ties too
+    xy[[7, 9]] = np.nan, np.inf
+    index = PointIndex(xy)
+    queries = np.vstack([xy[rng.integers(10, len(xy), 150)] + rng.normal(scale=0.01, size=(150, 2)),
+                         rng.uniform(-8, 8, size=(150, 2))])
+    found = 0
+    for x, y in queries:
+        row, squared = nearest_by_scan(xy, x, y, pixel, 10)
+        expected = index.nearest(x, y, pixel, 10)
+        assert row == expected[0] and (row == -1 or squared == pytest.approx(expected[1], rel=1e-12))
+        found += row >= 0
+    assert found > 0 and nearest_by_scan(xy, 1e6, 1e6, pixel, 10) == (-1, np.inf)
+    assert nearest_by_scan(np.zeros((0, 2)), 0, 0, (1, 1), 10) == (-1, np.inf)
+    assert nearest_by_scan(np.full((3, 2), np.nan), 0, 0, (1, 1), 10) == (-1, np.inf)

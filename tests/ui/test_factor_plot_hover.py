@@ -1,12 +1,17 @@
 """Hover among MovieLens 25M's numbers of points (59,047 movies, 162,541 users): the point under the mouse
 is the one reported (the speed is measured by benchmarks/bench_factor_space.py, not here)."""
 
+from concurrent.futures import Future
+
 import numpy as np
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtTest import QTest
 
 from cfexplorer.core.embedding import ITEM_KIND, USER_KIND
+from cfexplorer.core.point_index import PointIndex
+from cfexplorer.ui import factor_plot
 from cfexplorer.ui.factor_plot import FactorPlot
 from cfexplorer.ui.factor_space import PLAIN
 
@@ -78,3 +83,71 @@ def test_the_hover_box_opens_towards_the_middle_and_stays_inside_the_plot(qtbot)
         qtbot.wait(10)  # a text item places itself (pixel-sized, in no data units) on the next turn
         box = plot.hover_text.sceneBoundingRect()
         assert view.contains(box), (row, box, view)
+
+
+def test_the_first_hover_scans_while_a_worker_thread_builds_the_tree(qtbot, monkeypatch):
+    """Building the tree of 221,588 points took up to 250 ms of the first hover: the hover now measures every
+    point while the tree is built on a worker thread, and takes the tree once it is there; points replaced
+    meanwhile (training moves them) are asked for once that build ends, never one build per frame, and a tree of
+    old points is never asked."""
+    builds = []
+
+    def build_later(coordinates):
+        builds.append((coordinates, Future()))
+        return builds[-1][1]
+
+    monkeypatch.setattr(factor_plot, "_build_in_background", build_later)
+    monkeypatch.setattr(factor_plot, "SCAN_BELOW", 100)
+    rng = np.random.default_rng(2)
+    plot = shown_alone(qtbot, FactorPlot(), 640, 480)
+    plot.view_box.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+
+    def show(xy):
+        plot.set_points(ITEM_KIND, xy, PLAIN, np.zeros(len(xy), dtype=np.intp), np.full(len(xy), 5.0))
+
+    def hovered_at(row):
+        return plot.point_at(plot.scene_position_of(ITEM_KIND, row))
+
+    first = rng.uniform(-1, 1, (500, 2))
+    show(first)
+    assert hovered_at(123) == (ITEM_KIND, 123) and len(builds) == 1  # scanned; the tree asked for
+    assert hovered_at(321) == (ITEM_KIND, 321) and len(builds) == 1  # still building: scanned, not asked again
+    np.testing.assert_array_equal(builds[0][0], first)
+    assert not builds[0][0].flags.writeable  # the plot's own copy: nothing refills it under the worker
+
+    moved = rng.uniform(-1, 1, (500, 2))
+    show(moved)  # as a training frame does
+    assert hovered_at(77) == (ITEM_KIND, 77) and len(builds) == 1  # the old build still runs: no second one
+    builds[0][1].set_result(PointIndex(builds[0][0]))
+    assert hovered_at(77) == (ITEM_KIND, 77) and len(builds) == 2  # the old tree is not asked; the new one is
+    np.testing.assert_array_equal(builds[1][0], moved)
+
+    tree = PointIndex(builds[1][0])
+    asked = []
+    nearest = tree.nearest
+    tree.nearest = lambda *args: (asked.append(args), nearest(*args))[1]
+    builds[1][1].set_result(tree)
+    assert hovered_at(400) == (ITEM_KIND, 400) and len(asked) == 1 and len(builds) == 2  # answered by the tree
+
+    show(rng.uniform(-1, 1, (500, 2)))
+    assert hovered_at(5) == (ITEM_KIND, 5) and len(builds) == 3
+    builds[2][1].set_exception(MemoryError())
+    assert hovered_at(6) == (ITEM_KIND, 6) and len(builds) == 3  # a failed build leaves these points to the scan
+
+
+def test_the_worker_thread_builds_the_same_tree(qtbot):
+    """The real worker thread: the tree arrives and answers as the scan did."""
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(-1, 1, (factor_plot.SCAN_BELOW + 10, 2))
+    plot = shown_alone(qtbot, FactorPlot(), 640, 480)
+    plot.set_points(ITEM_KIND, xy, PLAIN, np.zeros(len(xy), dtype=np.intp), np.full(len(xy), 5.0))
+    plot.view_box.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+    assert plot.point_index(ITEM_KIND) is None  # asked for, not there yet (a scan answers meanwhile)
+    qtbot.waitUntil(lambda: plot.point_index(ITEM_KIND) is not None, timeout=10_000)
+    tree = plot.point_index(ITEM_KIND)
+    assert tree.coordinates is plot.coordinates[ITEM_KIND]
+    for row in rng.integers(0, len(xy), 20):
+        scene = plot.scene_position_of(ITEM_KIND, int(row))
+        here, pixel = plot.view_box.mapSceneToView(scene), plot.view_box.viewPixelSize()
+        assert tree.nearest(here.x(), here.y(), pixel, factor_plot.HOVER_RADIUS_PX)[0] == row
+        assert plot.point_at(scene) == (ITEM_KIND, row)
