@@ -67,7 +67,17 @@ def rss_mb(field: str) -> float:
 
 
 def reset_peak():
-    """Make the high-water mark start from now (Linux: writing 5 to clear_refs resets VmHWM)."""
+    """Make the high-water mark start from now (Linux: writing 5 to clear_refs resets VmHWM), after handing the
+    memory malloc keeps from earlier steps back to the system (glibc's malloc_trim): a step measured as its peak
+    minus the resident memory before it would otherwise not count what it took from that. Ten times smaller
+    arrays come from there, larger ones (over 32 MB) never: 1M ratings' training showed 31 bytes a rating
+    against 10M's 45, and 58 with the memory handed back first."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
