@@ -1189,11 +1189,17 @@ PyDoc_STRVAR(arrange_rows_doc,
 "radix sorts of an order and the gathers through it took three times as long (1.1 s of a 10M-rating fit's\n"
 "start).");
 
-/* The CSR starts of ``count`` keys (0 <= key < n_keys, checked by the caller) into ``starts`` (n_keys + 1). */
-static void counting_starts(const int64_t *keys, Py_ssize_t count, Py_ssize_t n_keys, int64_t *starts) {
+/* The CSR starts of ``count`` keys into ``starts`` (n_keys + 1); 0 where a key is outside 0..n_keys-1. */
+static int counting_starts(const int64_t *keys, Py_ssize_t count, Py_ssize_t n_keys, int64_t *starts) {
     memset(starts, 0, (size_t)(n_keys + 1) * sizeof(int64_t));
-    for (Py_ssize_t r = 0; r < count; r++) starts[keys[r] + 1]++;
+    int64_t outside = 0;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        const uint64_t key = (uint64_t)keys[r];
+        outside |= key >= (uint64_t)n_keys;
+        starts[(key < (uint64_t)n_keys ? key : 0) + 1]++;
+    }
     for (Py_ssize_t key = 0; key < n_keys; key++) starts[key + 1] += starts[key];
+    return !outside;
 }
 
 typedef struct {
@@ -1206,57 +1212,80 @@ typedef struct {
     double *values_out;
 } Arrangement;
 
-/* Places rating (row, column, value) at the next free slot of its row. */
-INLINE void place(const Arrangement *a, int64_t *next, int64_t row, int64_t column, double value) {
-    const int64_t slot = next[row]++;
+/* Places rating (row, column, value) at the next free slot of its row; 0 where the row or column is outside or
+ * the row's slots are full. The GIL is released: another thread may change the inputs between the counting
+ * pass and this one, so every index is checked where it is used, never trusted from an earlier pass. */
+INLINE int place(const Arrangement *a, int64_t *next, int64_t row, int64_t column, double value) {
+    if ((uint64_t)row >= (uint64_t)a->n_rows || (uint64_t)column >= (uint64_t)a->n_columns) return 0;
+    const int64_t slot = next[row];
+    if (slot >= a->indptr[row + 1]) return 0;
+    next[row] = slot + 1;
     if (a->wide)
         ((int64_t *)a->columns_out)[slot] = column;
     else
         ((int32_t *)a->columns_out)[slot] = (int32_t)column;
     a->values_out[slot] = a->row_offset ? value - a->row_offset[row] : value;
+    return 1;
 }
+
+enum { ARRANGED = 1, ARRANGE_OUT_OF_MEMORY = 0, ARRANGE_INDEX_OUTSIDE = -1 };
 
 /* Two stable counting sorts: by column (skipped where the columns ascend already, as in a file listed by movie
  * for the users' side, or by user for the movies'), then by row. Sorting each row's few ratings by column after
- * one sort by row instead took twice as long (0.7 s at 10M: a merge sort's unpredictable branches).
- * 1 done, 0 out of memory. */
+ * one sort by row instead took twice as long (0.7 s at 10M: a merge sort's unpredictable branches). */
 static int arrange(const Arrangement *a) {
     const Py_ssize_t n = a->n;
     int64_t *next = malloc((size_t)(a->n_rows > 0 ? a->n_rows : 1) * sizeof(int64_t));
-    if (!next) return 0;
-    counting_starts(a->rows, n, a->n_rows, a->indptr);
+    if (!next) return ARRANGE_OUT_OF_MEMORY;
+    int result = counting_starts(a->rows, n, a->n_rows, a->indptr) ? ARRANGED : ARRANGE_INDEX_OUTSIDE;
     memcpy(next, a->indptr, (size_t)a->n_rows * sizeof(int64_t));
     int columns_ascend = 1;
     for (Py_ssize_t r = 1; r < n && columns_ascend; r++) columns_ascend = a->columns[r] >= a->columns[r - 1];
-    if (columns_ascend) {
-        for (Py_ssize_t r = 0; r < n; r++) place(a, next, a->rows[r], a->columns[r], a->values[r]);
+    if (result == ARRANGED && columns_ascend) {
+        for (Py_ssize_t r = 0; r < n && result == ARRANGED; r++)
+            if (!place(a, next, a->rows[r], a->columns[r], a->values[r])) result = ARRANGE_INDEX_OUTSIDE;
         free(next);
-        return 1;
+        return result;
     }
     /* By column into these (each rating's row and value; its column is its bucket), then by row. */
-    int64_t *column_starts = malloc((size_t)(a->n_columns + 1) * sizeof(int64_t));
-    uint32_t *rows_by_column = malloc((size_t)(n > 0 ? n : 1) * sizeof(uint32_t));
-    double *values_by_column = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
-    int64_t *column_next = malloc((size_t)(a->n_columns > 0 ? a->n_columns : 1) * sizeof(int64_t));
-    const int allocated = column_starts && rows_by_column && values_by_column && column_next;
-    if (allocated) {
-        counting_starts(a->columns, n, a->n_columns, column_starts);
+    int64_t *column_starts = NULL, *column_next = NULL;
+    uint32_t *rows_by_column = NULL;
+    double *values_by_column = NULL;
+    if (result == ARRANGED) {
+        column_starts = malloc((size_t)(a->n_columns + 1) * sizeof(int64_t));
+        rows_by_column = malloc((size_t)(n > 0 ? n : 1) * sizeof(uint32_t));
+        values_by_column = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+        column_next = malloc((size_t)(a->n_columns > 0 ? a->n_columns : 1) * sizeof(int64_t));
+        if (!(column_starts && rows_by_column && values_by_column && column_next)) result = ARRANGE_OUT_OF_MEMORY;
+    }
+    if (result == ARRANGED && !counting_starts(a->columns, n, a->n_columns, column_starts))
+        result = ARRANGE_INDEX_OUTSIDE;
+    if (result == ARRANGED) {
         memcpy(column_next, column_starts, (size_t)a->n_columns * sizeof(int64_t));
-        for (Py_ssize_t r = 0; r < n; r++) {
-            const int64_t slot = column_next[a->columns[r]]++;
-            rows_by_column[slot] = (uint32_t)a->rows[r];
+        for (Py_ssize_t r = 0; r < n && result == ARRANGED; r++) {
+            const uint64_t column = (uint64_t)a->columns[r], row = (uint64_t)a->rows[r];
+            if (column >= (uint64_t)a->n_columns || row >= (uint64_t)a->n_rows ||
+                column_next[column] >= column_starts[column + 1]) {
+                result = ARRANGE_INDEX_OUTSIDE;
+                break;
+            }
+            const int64_t slot = column_next[column]++;
+            rows_by_column[slot] = (uint32_t)row;
             values_by_column[slot] = a->values[r];
         }
-        for (Py_ssize_t column = 0; column < a->n_columns; column++)
+        for (Py_ssize_t column = 0; column < a->n_columns && result == ARRANGED; column++)
             for (int64_t slot = column_starts[column]; slot < column_starts[column + 1]; slot++)
-                place(a, next, rows_by_column[slot], column, values_by_column[slot]);
+                if (!place(a, next, rows_by_column[slot], column, values_by_column[slot])) {
+                    result = ARRANGE_INDEX_OUTSIDE;
+                    break;
+                }
     }
     free(column_next);
     free(values_by_column);
     free(rows_by_column);
     free(column_starts);
     free(next);
-    return allocated;
+    return result;
 }
 
 static PyObject *arrange_rows(PyObject *self, PyObject *args) {
@@ -1269,7 +1298,7 @@ static PyObject *arrange_rows(PyObject *self, PyObject *args) {
     memset(views, 0, sizeof(views));
     PyObject *result = NULL;
     if (n_rows < 0 || n_columns < 0 || (uint64_t)n_rows > UINT32_MAX || n_columns >= PY_SSIZE_T_MAX / 8) {
-        PyErr_SetString(PyExc_ValueError, "n_rows: 0 to 2^32 - 1 expected; n_columns: not negative");
+        PyErr_SetString(PyExc_ValueError, "n_rows: 0 to 2^32 - 1 expected; n_columns: 0 to 2^60 expected");
         goto done;
     }
     if (!buffer_of(o[0], &views[0], 0, 0, 8, -1, "rows")) goto done;
@@ -1294,16 +1323,16 @@ static PyObject *arrange_rows(PyObject *self, PyObject *args) {
     }
     const Arrangement a = {views[0].buf, views[1].buf, views[2].buf, views[3].len ? views[3].buf : NULL,
                            n, n_rows, n_columns, views[4].buf, views[5].buf, wide, views[6].buf};
-    int inside, arranged = 0;
+    int arranged;
     Py_BEGIN_ALLOW_THREADS
-    inside = all_below(a.rows, n, n_rows) && all_below(a.columns, n, n_columns);
-    if (inside) arranged = arrange(&a);
+    arranged = arrange(&a);
     Py_END_ALLOW_THREADS
-    if (!inside) {
-        PyErr_SetString(PyExc_IndexError, "rows or columns: an index outside n_rows or n_columns");
+    if (arranged == ARRANGE_INDEX_OUTSIDE) {
+        PyErr_SetString(PyExc_IndexError, "rows or columns: an index outside n_rows or n_columns (or changed "
+                                          "during the call)");
         goto done;
     }
-    if (!arranged) {
+    if (arranged == ARRANGE_OUT_OF_MEMORY) {
         PyErr_NoMemory();
         goto done;
     }

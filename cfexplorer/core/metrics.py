@@ -14,10 +14,10 @@ def _mean_error(y_true, y_pred, power: int, clip: tuple[float, float] | None = N
     """The mean of |y_true - y_pred| ** power (1 or 2), a block at a time, y_pred first clipped to ``clip``
     = (low, high) where given."""
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
-    if not y_true.size:
-        return float("nan")
     if y_true.shape != y_pred.shape:
         y_true, y_pred = np.broadcast_arrays(y_true, y_pred)
+    if not y_true.size:
+        return float("nan")
     y_true, y_pred = y_true.reshape(-1), y_pred.reshape(-1)
     errors = np.empty(min(y_true.size, _BLOCK))
     total = 0.0

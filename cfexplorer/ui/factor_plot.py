@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem
 
 from ..core.embedding import ITEM_KIND, KINDS
 from ..core.point_index import SCAN_BELOW, PointIndex, nearest_by_scan
+from ..lazy import load_now
 from .plot_menu import MenuOnDemandViewBox
 from .plot_text import set_plot_text_size
 from .qt_guard import guard_event, qt_virtual, report_current_exception
@@ -34,6 +35,7 @@ def _build_in_background(coordinates: np.ndarray) -> Future:
     """A PointIndex of ``coordinates`` built on a worker thread (scipy's build releases the GIL)."""
     global _index_builder
     if _index_builder is None:
+        load_now()  # scipy.spatial loaded here, not raced from the worker (lazy.py)
         _index_builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cfexplorer-point-index")
     return _index_builder.submit(PointIndex, coordinates)
 

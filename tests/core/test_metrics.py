@@ -30,6 +30,7 @@ def test_rmse_and_mae_a_block_at_a_time_match_whole_array_numpy(monkeypatch, blo
     np.testing.assert_array_equal(prediction, given)
     assert metrics.rmse(np.full(3, 2.0), 1.0) == pytest.approx(1.0)  # a single prediction for every rating
     assert np.isnan(metrics.rmse([], [])) and np.isnan(metrics.mae([], []))
+    assert np.isnan(metrics.rmse(1.0, [])) and np.isnan(metrics.mae(np.zeros(3), np.zeros((0, 3))))
 
 
 def test_binary_metrics_agree_with_scikit_learn():

@@ -2,6 +2,7 @@
 counting distinct pairs in a sparse matrix when that table would be too large."""
 
 import contextlib
+import types
 
 import numpy as np
 import pandas as pd
@@ -201,3 +202,24 @@ def test_the_arrangement_kernel_refuses_what_it_cannot_place():
         arrange(rows=np.array([0, 1], dtype=">i8"))
     with pytest.raises(ValueError):
         arrange(out_columns=np.empty(2, dtype=np.int16))
+
+
+def test_the_arrangement_without_the_kernel_it_needs_is_numpys():
+    """A compiled build from before the arrangement kernel (no ``arrange_rows``), a few ratings among very many
+    columns (the kernel's counting sort would take memory for every column: 8 GB here) and float32 ratings all
+    take numpy's sort, with the same CSR as the kernel gives, in float64."""
+    rows, columns = np.array([1, 0, 1], dtype=np.int64), np.array([2**30, 5, 3], dtype=np.int64)
+    values = np.array([0.5, 1.5, 2.5], dtype=np.float32)
+    expected = ([0, 1, 3], [5, 3, 2**30], [1.5, 2.5, 0.5])
+    with pytest.MonkeyPatch.context() as patch:
+        real = kernels.compiled
+        older = None if real is None else types.SimpleNamespace(
+            **{name: getattr(real, name) for name in dir(real) if not name.startswith("_") and name != "arrange_rows"})
+        patch.setattr(kernels, "compiled", older)
+        arranged = sorting.arrange_by_row(rows, columns, values, 2, 2**31)
+    few_among_many = sorting.arrange_by_row(rows, columns, values, 2, 2**31)
+    for indptr, arranged_columns, arranged_values in (arranged, few_among_many):
+        np.testing.assert_array_equal(indptr, expected[0])
+        np.testing.assert_array_equal(arranged_columns, expected[1])
+        assert arranged_columns.dtype == np.int64 and arranged_values.dtype == np.float64
+        np.testing.assert_array_equal(arranged_values, expected[2])
