@@ -430,7 +430,9 @@ class FactorPlot(pg.PlotWidget):
             if kind not in self.visible_kinds:
                 scatter.setData(x=[], y=[])
                 self.coordinates[kind] = np.zeros((0, 2))
-                self._point_indexes.pop(kind, None)
+                held = self._point_indexes.get(kind)
+                if held is not None and held[1].done():  # a build still running keeps its place: one at a time
+                    del self._point_indexes[kind]
 
     def set_highlight(self, selection: dict):
         """Ring the selected points ({kind: indices})."""

@@ -131,8 +131,14 @@ def test_the_first_hover_scans_while_a_worker_thread_builds_the_tree(qtbot, monk
 
     show(rng.uniform(-1, 1, (500, 2)))
     assert hovered_at(5) == (ITEM_KIND, 5) and len(builds) == 3
-    builds[2][1].set_exception(MemoryError())
-    assert hovered_at(6) == (ITEM_KIND, 6) and len(builds) == 3  # a failed build leaves these points to the scan
+    plot.set_visible_kinds(())  # hidden and shown again while that build runs: still one build at a time
+    plot.set_visible_kinds((ITEM_KIND,))
+    show(rng.uniform(-1, 1, (500, 2)))
+    assert hovered_at(6) == (ITEM_KIND, 6) and len(builds) == 3
+    builds[2][1].set_exception(MemoryError())  # the superseded build ends (failed): the shown points' is asked for
+    assert hovered_at(6) == (ITEM_KIND, 6) and len(builds) == 4
+    builds[3][1].set_exception(MemoryError())
+    assert hovered_at(7) == (ITEM_KIND, 7) and len(builds) == 4  # a failed build leaves these points to the scan
 
 
 def test_the_worker_thread_builds_the_same_tree(qtbot):
