@@ -152,3 +152,20 @@ def test_the_explanation_of_a_nan_prediction_says_question_mark(window):
     rated = explanation_html(table, 0, 0)  # Alice × Love at last: 5
     assert "the grid shows the prediction ?" in unrated and "residual y − ŷ = ?" in rated
     assert "nan" not in (unrated + rated).casefold()
+
+
+def test_the_grid_names_its_rows_and_columns_with_the_names_made_with_the_read(qtbot):
+    """The users' labels and the movies' titles as text (a title missing: the label), the very strings the read
+    made off the GUI thread (prepare_for_grid), not made again when the grid shows them."""
+    import pandas as pd
+
+    from cfexplorer.core.edits import ITEMS, USERS
+
+    ratings = Ratings([0, 1, 3], [0, 1, 2], [1.0, 2.0, 3.0], np.array([np.int64(5), 7, 2.5, "ann"], dtype=object),
+                      [10, 20, 30], item_info=pd.DataFrame({"title": ["Alpha", np.nan, "Gamma"]}))
+    table_model.prepare_for_grid(ratings)
+    made = ratings.user_names(), ratings.item_titles()
+    model = table_model.RatingTableModel(ratings)
+    assert model.names(USERS) == ["5", "7", "2.5", "ann"] and model.names(ITEMS) == ["Alpha", "20", "Gamma"]
+    assert all(name is shared for name, shared in zip(model.names(USERS), made[0]))
+    assert all(name is shared for name, shared in zip(model.names(ITEMS), made[1]))
