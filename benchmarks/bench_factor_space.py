@@ -9,8 +9,9 @@ points cost. Target: a hover or pan frame within 33 ms (30 frames per second).
 Then MovieLens 25M's size (issue #18: "all 59,047 movies with hover <= 16 ms"): synthetic factors for
 59,047 movies, then 59,047 movies + 162,541 users, imported into the factor space; per mouse move, the
 plot's point-under-the-mouse lookup (a scan of every point until its spatial index, built on a worker thread,
-is there; then the index) against a scan over every point (the reference, on the same points in the same run), and the whole hover event (lookup, hover text, marker;
-the repaint of 200,000 points is pyqtgraph's drawing, measured apart). Median and worst of HOVER_RUNS runs.
+is there; then the index) against a scan over every point (the reference, on the same points in the same
+run), and the whole hover event (lookup, hover text, marker; the repaint of 200,000 points is pyqtgraph's
+drawing, measured apart). Median and worst of HOVER_RUNS runs.
 
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_factor_space.py [ratings.csv]
 """
