@@ -162,6 +162,69 @@ INLINE int solve_primal(Py_ssize_t d, Py_ssize_t ld, const double *reg, double *
     return 1;
 }
 
+/* Systems too small for their own loops to fill the vectors (18 unknowns; a dual form's fewer) are solved
+ * four at once, one in each lane of a vector: their Cholesky factors, one row at a time, were a fifth of an
+ * epoch. cholesky_4 factors four symmetric m x m systems in place, the lower triangle kept by columns (column j
+ * at system + j m, entries j..m-1; the upper triangle's rows, as gram_upper leaves them, are those columns) and
+ * the diagonal replaced by its reciprocals. Right-looking: each column, once scaled, updates the columns after
+ * it, multiply-adds that do not wait for one another. Returns which lanes had only positive pivots (1.0) and
+ * which not (0.0: a failed lane goes on harmlessly; the caller discards it). */
+INLINE Vector4 cholesky_4(Vector4 *system, Py_ssize_t m) {
+    Vector4 positive = {1.0, 1.0, 1.0, 1.0};
+    for (Py_ssize_t j = 0; j < m; j++) {
+        Vector4 *column_j = system + j * m;
+        const Vector4 pivot = column_j[j];
+        Vector4 root;
+        for (int l = 0; l < 4; l++) {
+            if (!(pivot[l] > 0.0) || !isfinite(pivot[l])) positive[l] = 0.0;
+            root[l] = sqrt(pivot[l] > 0.0 ? pivot[l] : 1.0);
+        }
+        const Vector4 inverse = 1.0 / root;
+        column_j[j] = inverse;
+        for (Py_ssize_t i = j + 1; i < m; i++) column_j[i] *= inverse;
+        for (Py_ssize_t c = j + 1; c < m; c++) {
+            Vector4 *column_c = system + c * m;
+            const Vector4 lower_cj = column_j[c];
+            for (Py_ssize_t i = c; i < m; i++) column_c[i] -= column_j[i] * lower_cj;
+        }
+    }
+    return positive;
+}
+
+/* x = L^-T x with the first n columns of a factor of cholesky_4 (row i of L^T is column i of L). */
+INLINE void back_substitute_4(const Vector4 *system, Py_ssize_t m, Py_ssize_t n, Vector4 *x) {
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        const Vector4 *column_i = system + i * m;
+        Vector4 sum = x[i];
+        for (Py_ssize_t k = i + 1; k < n; k++) sum -= column_i[k] * x[k];
+        x[i] = sum * column_i[i];
+    }
+}
+
+/* Four rows in the primal form at once (solve_primal for one): ``grams`` are their upper triangles of
+ * [x, t]^T [x, t] (stride ld), ``system`` room for (d + 1)^2 vectors. ``v[l]`` gets lane l's solution (NaN
+ * where it failed), and ``solved[l]`` whether its pivots were positive. */
+INLINE void solve_primal_4(Py_ssize_t d, Py_ssize_t ld, const double *reg, double *const grams[4], Vector4 *system,
+                           double *const v[4], Py_ssize_t solved[4]) {
+    const Py_ssize_t m = d + 1;
+    for (Py_ssize_t j = 0; j < m; j++)
+        for (Py_ssize_t i = j; i < m; i++)
+            system[j * m + i] = (Vector4){grams[0][j * ld + i], grams[1][j * ld + i], grams[2][j * ld + i],
+                                          grams[3][j * ld + i]};
+    for (Py_ssize_t i = 0; i < d; i++) system[i * m + i] += reg[i] + RIDGE;
+    system[d * m + d] += 1.0;
+    const Vector4 positive = cholesky_4(system, m);
+    /* The factor's last row, L[d][i] = system[i m + d], is L^-1 X^T t; then L^T v = it. The unknowns go where
+     * the factor keeps nothing: column d above its diagonal. */
+    Vector4 *x = system + d * m;
+    for (Py_ssize_t i = 0; i < d; i++) x[i] = system[i * m + d];
+    back_substitute_4(system, m, d, x);
+    for (int l = 0; l < 4; l++) {
+        solved[l] = positive[l] != 0.0;
+        for (Py_ssize_t k = 0; k < d; k++) v[l][k] = solved[l] ? x[k][l] : NAN;
+    }
+}
+
 /* The dot product of two rows of n values, n a multiple of 4 (the gathered rows' padded stride). */
 INLINE double dot4(const double *a, const double *b, Py_ssize_t n) {
     Vector4 sum = {0};
@@ -204,87 +267,146 @@ INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t l
 }
 
 /* A chunk of design rows that stays in a second-level cache (1 MB on the smallest of the machines measured)
- * and a panel of Gram matrices, each read once a chunk: see solve_panel. */
+ * and a panel of Gram matrices, each read once a chunk: see solve_panel. Design rows of up to
+ * WHOLE_DESIGN_BYTES are read as one chunk, from the third-level cache: a row's Gram matrix is then whole once
+ * its own ratings are read, and panels of four rows keep theirs in the first-level cache (MovieLens
+ * latest-small's epoch, whose users' half-step reads 1.5 MB of movies: 6-8% faster than in chunks). */
 #define CHUNK_BYTES (512 * 1024)
+#define WHOLE_DESIGN_BYTES (4 * 1024 * 1024)
 #define PANEL_BYTES (4 * 1024 * 1024)
 
 typedef struct {
-    const double *design, *column_offset, *reg_diag, *root_scale, *value_of, *offset_of; /* offset_of: NULL: none */
+    /* padded_design: the design rows as [x_c, -column offset, 0...], stride ld; offset_of: NULL: none */
+    const double *padded_design, *reg_diag, *root_scale, *value_of, *offset_of;
     const int64_t *starts;
     const int32_t *column_of;
     Py_ssize_t n_rows, n_columns, d, ld;
-    int by_rows; /* whether the design rows fit one chunk: see solve_rows_in */
     Py_ssize_t panel_rows, chunk_columns; /* see solve_panel */
     int use_dual, with_fit;
     double low, high;
 } Problem;
 
-/* Working space: gathered design rows (stride ld; room for the longest row where rows are solved on their
- * own, else for a dual-form row or a Gram block), a system, the dual form's unknowns, a factor's reciprocal
- * diagonal, a row of ld values; for a panel of rows their Gram matrices, their indices, where each one's
- * ratings stand in the current chunk, and whether each one's system was solved. */
+/* Working space: gathered design rows (stride ld; room for a dual-form row or a Gram block), a system, the
+ * dual form's unknowns, a factor's reciprocal diagonal, a row of ld values; for a panel of rows their Gram
+ * matrices, their indices, where each one's ratings stand in the current chunk, and whether each one's system
+ * was solved. */
 typedef struct {
     double *gathered, *gram, *dual, *inverse_diagonal, *padded, *panel_grams;
+    /* four rows' systems, one in each lane (solve_primal_4); four dual-form rows' design rows, interleaved,
+     * and unknowns (solve_dual_4) */
+    Vector4 *systems, *dual_xs, *dual_a;
     Py_ssize_t *panel, *cursor, *solved;
+    Py_ssize_t *dual_rows, *dual_waiting; /* for each n < d, up to four rows of n ratings, and how many */
 } Scratch;
 
-/* Design rows [x_c, t] of ratings begin..begin + n - 1 into ``gathered`` (stride ld; its padding stays zero),
- * t being the rating's value less its column's offset. */
+/* Design rows [x_c, t] of ratings begin..begin + n - 1 into ``gathered`` (stride ld), t being the rating's
+ * value less its column's offset: each a copy of the padded design row [x_c, -offset_c, 0...] and the value. */
 INLINE void gather(const Problem *p, Py_ssize_t begin, Py_ssize_t n, double *gathered) {
     const Py_ssize_t d = p->d, ld = p->ld;
-    const double *design = p->design, *value_of = p->value_of + begin, *column_offset = p->column_offset;
+    const double *design = p->padded_design, *value_of = p->value_of + begin;
     const int32_t *column_of = p->column_of + begin;
     for (Py_ssize_t r = 0; r < n; r++) {
         if (r + 8 < n) /* the design rows lie at random in up to a few MB: ask for them ahead */
-            __builtin_prefetch(design + (Py_ssize_t)column_of[r + 8] * d);
-        const Py_ssize_t column = column_of[r];
-        const double *source = design + column * d;
+            __builtin_prefetch(design + (Py_ssize_t)column_of[r + 8] * ld);
+        const double *source = design + (Py_ssize_t)column_of[r] * ld;
         double *target = gathered + r * ld;
-        for (Py_ssize_t k = 0; k < d; k++) target[k] = source[k];
-        target[d] = value_of[r] - column_offset[column];
+        for (Py_ssize_t k = 0; k < ld; k += 4) store4(target + k, load4(source + k));
+        target[d] += value_of[r];
     }
 }
 
-/* Where row ``row``'s ratings in columns below ``end`` stop, from ``begin`` on (its columns ascend). */
+/* Where row ``row``'s ratings in columns below ``end`` stop, from ``begin`` on: a binary search, its columns
+ * ascending (a scan read every rating's column once more: 5% of an epoch on 10M ratings). */
 INLINE Py_ssize_t chunk_end(const Problem *p, Py_ssize_t row, Py_ssize_t begin, Py_ssize_t end) {
-    const Py_ssize_t last = (Py_ssize_t)p->starts[row + 1];
-    while (begin < last && p->column_of[begin] < end) begin++;
+    Py_ssize_t last = (Py_ssize_t)p->starts[row + 1];
+    if (end >= p->n_columns) return last; /* the last chunk (or the only one) */
+    while (begin < last) {
+        const Py_ssize_t middle = begin + (last - begin) / 2;
+        if (p->column_of[middle] < end)
+            begin = middle + 1;
+        else
+            last = middle;
+    }
     return begin;
 }
 
-/* A row on its own: its design rows gathered once, its system solved in the dual form (n < d ratings, where
- * the caller allows it) or the primal, and its residuals counted from the gathered rows. */
-INLINE int solve_row(const Problem *p, const Scratch *s, Py_ssize_t row, double *out, FitSums *fit) {
-    const Py_ssize_t begin = (Py_ssize_t)p->starts[row], n = (Py_ssize_t)(p->starts[row + 1] - begin), d = p->d,
-                     ld = p->ld;
-    double *v = out + row * d, *gathered = s->gathered, *padded = s->padded;
-    gather(p, begin, n, gathered);
-    const int dual_form = p->use_dual && n < d;
-    if (!dual_form)
-        for (Py_ssize_t block = 0; block < n; block += GRAM_BLOCK_ROWS)
-            gram_upper(gathered + block * ld, n - block < GRAM_BLOCK_ROWS ? n - block : GRAM_BLOCK_ROWS, ld, s->gram,
-                       block > 0);
-    const int solved =
-        dual_form ? solve_dual(gathered, n, d, ld, p->root_scale, s->gram, s->inverse_diagonal, s->dual, padded, v)
-                  : solve_primal(d, ld, p->reg_diag, s->gram, s->inverse_diagonal, v);
-    if (!solved) {
+/* A row with fewer ratings than unknowns (n < d), in the dual form: its design rows gathered, its system
+ * solved, and its residuals (-a) counted. */
+INLINE int solve_dual_row(const Problem *p, const Scratch *s, Py_ssize_t row, double *out, FitSums *fit) {
+    const Py_ssize_t begin = (Py_ssize_t)p->starts[row], n = (Py_ssize_t)(p->starts[row + 1] - begin), d = p->d;
+    double *v = out + row * d;
+    gather(p, begin, n, s->gathered);
+    if (!solve_dual(s->gathered, n, d, p->ld, p->root_scale, s->gram, s->inverse_diagonal, s->dual, s->padded, v)) {
         for (Py_ssize_t k = 0; k < d; k++) v[k] = NAN;
         return 0;
     }
     if (!p->with_fit) return 1;
     const double rating_offset = p->offset_of ? p->offset_of[row] : 0.0;
-    if (dual_form) {
-        for (Py_ssize_t r = 0; r < n; r++)
-            count_fit(fit, -s->dual[r], p->value_of[begin + r] + rating_offset, p->low, p->high);
-        return 1;
-    }
-    /* x . v - t as one product of the gathered [x, t, 0...] with [v, -1, 0...] */
-    for (Py_ssize_t k = 0; k < d; k++) padded[k] = v[k];
-    padded[d] = -1.0;
-    for (Py_ssize_t k = d + 1; k < ld; k++) padded[k] = 0.0;
     for (Py_ssize_t r = 0; r < n; r++)
-        count_fit(fit, dot4(gathered + r * ld, padded, ld), p->value_of[begin + r] + rating_offset, p->low, p->high);
+        count_fit(fit, -s->dual[r], p->value_of[begin + r] + rating_offset, p->low, p->high);
     return 1;
+}
+
+/* Four rows of n < d ratings each in the dual form at once, one in each lane (solve_dual for one row: the
+ * same steps). The design rows are gathered interleaved, ``xs[r ld + k]`` holding the four rows' k-th value of
+ * their r-th rating, so that each entry of the n x n systems is d multiply-adds of four lanes, not four dot
+ * products summed across a vector. ``system`` keeps the factor by columns as solve_primal_4 does; ``a`` is room
+ * for n vectors. Returns 0 where a lane's system was not positive definite (its row gets NaN). */
+INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], Py_ssize_t n, Vector4 *xs, Vector4 *system,
+                        Vector4 *a, double *out, FitSums *fit) {
+    const Py_ssize_t d = p->d, ld = p->ld;
+    for (int l = 0; l < 4; l++) {
+        const Py_ssize_t begin = (Py_ssize_t)p->starts[rows[l]];
+        for (Py_ssize_t r = 0; r < n; r++) {
+            const double *source = p->padded_design + (Py_ssize_t)p->column_of[begin + r] * ld;
+            for (Py_ssize_t k = 0; k <= d; k++) xs[r * ld + k][l] = source[k];
+            xs[r * ld + d][l] += p->value_of[begin + r];
+        }
+    }
+    for (Py_ssize_t r = 0; r < n; r++) { /* t aside, x scaled by D^-1/2 */
+        a[r] = xs[r * ld + d];
+        for (Py_ssize_t k = 0; k < d; k++) xs[r * ld + k] *= p->root_scale[k];
+    }
+    for (Py_ssize_t j = 0; j < n; j++)
+        for (Py_ssize_t i = j; i < n; i++) { /* in four sums: in one, each multiply-add would wait for the last */
+            const Vector4 *x_i = xs + i * ld, *x_j = xs + j * ld;
+            Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0};
+            Py_ssize_t k = 0;
+            for (; k + 4 <= d; k += 4) {
+                sum0 += x_i[k] * x_j[k];
+                sum1 += x_i[k + 1] * x_j[k + 1];
+                sum2 += x_i[k + 2] * x_j[k + 2];
+                sum3 += x_i[k + 3] * x_j[k + 3];
+            }
+            for (; k < d; k++) sum0 += x_i[k] * x_j[k];
+            system[j * n + i] = (sum0 + sum1) + (sum2 + sum3);
+        }
+    for (Py_ssize_t i = 0; i < n; i++) system[i * n + i] += 1.0;
+    const Vector4 positive = cholesky_4(system, n);
+    for (Py_ssize_t j = 0; j < n; j++) { /* L y = t, y over t */
+        const Vector4 *column_j = system + j * n;
+        a[j] *= column_j[j];
+        for (Py_ssize_t i = j + 1; i < n; i++) a[i] -= column_j[i] * a[j];
+    }
+    back_substitute_4(system, n, n, a); /* L^T a = y */
+    int all_solved = 1;
+    for (Py_ssize_t k = 0; k < d; k++) { /* v = D^-1/2 (scaled X)^T a */
+        Vector4 sum = {0};
+        for (Py_ssize_t r = 0; r < n; r++) sum += a[r] * xs[r * ld + k];
+        for (int l = 0; l < 4; l++) out[rows[l] * d + k] = positive[l] != 0.0 ? sum[l] * p->root_scale[k] : NAN;
+    }
+    for (int l = 0; l < 4; l++) {
+        if (positive[l] == 0.0) {
+            all_solved = 0;
+            continue;
+        }
+        if (!p->with_fit) continue;
+        const Py_ssize_t begin = (Py_ssize_t)p->starts[rows[l]];
+        const double rating_offset = p->offset_of ? p->offset_of[rows[l]] : 0.0;
+        for (Py_ssize_t r = 0; r < n; r++) /* the residual is -a */
+            count_fit(fit, -a[r][l], p->value_of[begin + r] + rating_offset, p->low, p->high);
+    }
+    return all_solved;
 }
 
 /* The primal rows of a panel (``count`` of them, in s->panel). Their design rows are read a chunk of
@@ -310,13 +432,22 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
             }
         }
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
+    Py_ssize_t i = 0;
+    for (; i + 4 <= count; i += 4) {
+        double *const grams[4] = {s->panel_grams + i * ld * ld, s->panel_grams + (i + 1) * ld * ld,
+                                  s->panel_grams + (i + 2) * ld * ld, s->panel_grams + (i + 3) * ld * ld};
+        double *const v[4] = {out + s->panel[i] * d, out + s->panel[i + 1] * d, out + s->panel[i + 2] * d,
+                              out + s->panel[i + 3] * d};
+        solve_primal_4(d, ld, p->reg_diag, grams, s->systems, v, s->solved + i);
+    }
+    for (; i < count; i++) {
         double *v = out + s->panel[i] * d;
         s->solved[i] = solve_primal(d, ld, p->reg_diag, s->panel_grams + i * ld * ld, s->inverse_diagonal, v);
-        if (!s->solved[i]) {
-            positive_definite = 0;
+        if (!s->solved[i])
             for (Py_ssize_t k = 0; k < d; k++) v[k] = NAN;
-        }
+    }
+    for (i = 0; i < count; i++) {
+        positive_definite &= s->solved[i] != 0;
         s->cursor[i] = (Py_ssize_t)p->starts[s->panel[i]];
     }
     if (!p->with_fit) return positive_definite;
@@ -326,31 +457,39 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
             const Py_ssize_t end = s->cursor[i] = chunk_end(p, row, begin, first + p->chunk_columns);
             if (!s->solved[i]) continue;
             const double *v = out + row * d, rating_offset = p->offset_of ? p->offset_of[row] : 0.0;
-            for (Py_ssize_t r = begin; r < end; r++) { /* x . v - t, t = value - the column's offset */
-                const Py_ssize_t column = p->column_of[r];
-                const double *x = p->design + column * d;
-                double score = 0.0;
-                for (Py_ssize_t k = 0; k < d; k++) score += x[k] * v[k];
-                count_fit(fit, score - (p->value_of[r] - p->column_offset[column]), p->value_of[r] + rating_offset,
-                          p->low, p->high);
+            /* x . v - t = [x, -offset, 0...] . [v, -1, 0...] - value */
+            double *padded = s->padded;
+            for (Py_ssize_t k = 0; k < d; k++) padded[k] = v[k];
+            padded[d] = -1.0;
+            for (Py_ssize_t k = d + 1; k < ld; k++) padded[k] = 0.0;
+            for (Py_ssize_t r = begin; r < end; r++) {
+                if (r + 8 < end) __builtin_prefetch(p->padded_design + (Py_ssize_t)p->column_of[r + 8] * ld);
+                const double *x = p->padded_design + (Py_ssize_t)p->column_of[r] * ld;
+                count_fit(fit, dot4(x, padded, ld) - p->value_of[r], p->value_of[r] + rating_offset, p->low, p->high);
             }
         }
     }
     return positive_definite;
 }
 
-/* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. Where
- * the design rows fit one chunk, row by row; else the rows in the primal form in panels (solve_panel), the
- * others, a few ratings each, on their own as they come. */
+/* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. Rows in the
+ * dual form, a few ratings each, wait until three more have as many, then are solved four at once
+ * (solve_dual_4), the few left at the end on their own; the others in panels (solve_panel). */
 INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit) {
     int positive_definite = 1;
     Py_ssize_t count = 0;
+    for (Py_ssize_t n = 0; n < p->d; n++) s->dual_waiting[n] = 0;
     for (Py_ssize_t row = 0; row < p->n_rows; row++) {
         const Py_ssize_t n = (Py_ssize_t)(p->starts[row + 1] - p->starts[row]);
-        if (n == 0) {
+        if (n <= 0) { /* below 0 only where another thread changed the offsets after check_rows: no index from it */
             memset(out + row * p->d, 0, (size_t)p->d * sizeof(double));
-        } else if (p->by_rows || (p->use_dual && n < p->d)) {
-            positive_definite &= solve_row(p, s, row, out, fit);
+        } else if (p->use_dual && n < p->d) {
+            Py_ssize_t *waiting = s->dual_rows + 4 * n;
+            waiting[s->dual_waiting[n]++] = row;
+            if (s->dual_waiting[n] == 4) {
+                positive_definite &= solve_dual_4(p, waiting, n, s->dual_xs, s->systems, s->dual_a, out, fit);
+                s->dual_waiting[n] = 0;
+            }
         } else {
             s->panel[count++] = row;
             if (count == p->panel_rows) {
@@ -360,6 +499,9 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
         }
     }
     if (count) positive_definite &= solve_panel(p, s, count, out, fit);
+    for (Py_ssize_t n = 1; n < p->d; n++)
+        for (Py_ssize_t i = 0; i < s->dual_waiting[n]; i++)
+            positive_definite &= solve_dual_row(p, s, s->dual_rows[4 * n + i], out, fit);
     return positive_definite;
 }
 
@@ -425,14 +567,12 @@ PyDoc_STRVAR(als_half_step_doc,
 typedef enum { ROWS_OK, BAD_OFFSETS, BAD_COLUMN, UNSORTED } RowsProblem;
 
 /* Whether CSR ``starts`` (n_rows + 1 offsets) and ``column_of`` (n_ratings indices) describe rows of columns
- * below n_columns, ascending within each row; the longest row's length into ``longest``. Reads buffers only:
- * called without the GIL. */
+ * below n_columns, ascending within each row. Reads buffers only: called without the GIL. */
 static RowsProblem check_rows(const int64_t *starts, Py_ssize_t n_rows, Py_ssize_t n_ratings, const int32_t *column_of,
-                              Py_ssize_t n_columns, Py_ssize_t *longest) {
+                              Py_ssize_t n_columns) {
     for (Py_ssize_t row = 0; row < n_rows; row++) {
         const Py_ssize_t count = (Py_ssize_t)(starts[row + 1] - starts[row]);
         if (count < 0 || starts[row] < 0 || starts[row + 1] > n_ratings) return BAD_OFFSETS;
-        if (count > *longest) *longest = count;
     }
     int32_t outside = 0;
     for (Py_ssize_t r = 0; r < n_ratings; r++) outside |= (column_of[r] < 0) | (column_of[r] >= n_columns);
@@ -460,7 +600,9 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     Py_buffer design_view = {0}, column_offset = {0}, indptr = {0}, columns = {0}, values = {0}, row_offset = {0},
               reg = {0}, solution = {0};
     PyObject *result = NULL;
-    double *scratch = NULL, *panel_scratch = NULL;
+    double *scratch = NULL, *panel_scratch = NULL, *padded_design = NULL;
+    Vector4 *systems = NULL;
+    Py_ssize_t *dual_index = NULL;
     if (!buffer_of(objects[6], &reg, 0, 1, 8, -1, "reg")) return NULL;
     const Py_ssize_t d = reg.len / 8;
     if (d < 1) {
@@ -494,11 +636,10 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         goto done;
     }
     const int32_t *column_of = (const int32_t *)columns.buf;
-    Py_ssize_t longest = 0;
     RowsProblem rows_problem;
     /* A pass over every rating: 10-28 ms for 25M, which the GUI thread must not wait for. */
     Py_BEGIN_ALLOW_THREADS
-    rows_problem = check_rows(starts, n_rows, n_ratings, column_of, n_columns, &longest);
+    rows_problem = check_rows(starts, n_rows, n_ratings, column_of, n_columns);
     Py_END_ALLOW_THREADS
     if (rows_problem == BAD_OFFSETS) {
         PyErr_SetString(PyExc_ValueError, "indptr: not a non-decreasing run of offsets into the ratings");
@@ -514,22 +655,24 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     }
     const Py_ssize_t ld = (d + 1 + 3) / 4 * 4; /* gathered rows [x, t] padded with zeros to whole tiles */
     const Py_ssize_t gram_size = ld * ld; /* the dual form's n x n systems are smaller: n < d < ld */
-    if (chunk_columns == 0) chunk_columns = CHUNK_BYTES / (d * (Py_ssize_t)sizeof(double));
+    const Py_ssize_t row_bytes = ld * (Py_ssize_t)sizeof(double);
+    if (chunk_columns == 0)
+        chunk_columns = n_columns * row_bytes <= WHOLE_DESIGN_BYTES ? n_columns : CHUNK_BYTES / row_bytes;
     if (chunk_columns < 1) chunk_columns = 1;
-    const int by_rows = n_columns <= chunk_columns;
-    Py_ssize_t panel_rows = 0;
-    if (!by_rows) {
-        panel_rows = PANEL_BYTES / (gram_size * (Py_ssize_t)sizeof(double));
-        if (panel_rows > n_rows) panel_rows = n_rows;
-        if (panel_rows < 1) panel_rows = 1;
-    }
-    /* room for a whole row where rows are solved on their own, else for a dual-form row or a Gram block */
-    Py_ssize_t gathered_rows = by_rows ? longest : (d > GRAM_BLOCK_ROWS ? d : GRAM_BLOCK_ROWS);
-    if (gathered_rows < 1) gathered_rows = 1;
+    /* In one chunk, panels of four rows, solved at once (solve_primal_4) as their Gram matrices are made */
+    Py_ssize_t panel_rows = n_columns <= chunk_columns ? 4 : PANEL_BYTES / (gram_size * (Py_ssize_t)sizeof(double));
+    if (panel_rows > n_rows) panel_rows = n_rows;
+    if (panel_rows < 1) panel_rows = 1;
+    /* room for a dual-form row (fewer than d ratings) or a Gram block */
+    const Py_ssize_t gathered_rows = d > GRAM_BLOCK_ROWS ? d : GRAM_BLOCK_ROWS;
     /* zeroed, for the gathered rows' padding; the panel's arrays are written before they are read */
     scratch = calloc((size_t)(gathered_rows * ld + gram_size + gathered_rows + 3 * ld), sizeof(double));
     panel_scratch = malloc((size_t)panel_rows * ((size_t)gram_size * sizeof(double) + 3 * sizeof(Py_ssize_t)) + 1);
-    if (!scratch || !panel_scratch) {
+    /* a system of d + 1 unknowns, d - 1 interleaved design rows (ld each) and d unknowns, four lanes each */
+    systems = aligned_alloc(sizeof(Vector4), (size_t)((d + 1) * (d + 1) + d * ld + d) * sizeof(Vector4));
+    padded_design = malloc((size_t)(n_columns * ld) * sizeof(double) + 1);
+    dual_index = malloc((size_t)(5 * d) * sizeof(Py_ssize_t));
+    if (!scratch || !panel_scratch || !systems || !padded_design || !dual_index) {
         PyErr_NoMemory();
         goto done;
     }
@@ -545,12 +688,21 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     int positive_definite;
     FitSums fit = {0.0, 0.0, 0.0};
     for (Py_ssize_t k = 0; k < d; k++) root_scale[k] = 1.0 / sqrt(reg_diag[k] + RIDGE);
-    const Problem problem = {design, (const double *)column_offset.buf, reg_diag, root_scale, value_of, offset_of,
-                             starts, column_of, n_rows, n_columns, d, ld, by_rows, panel_rows, chunk_columns, use_dual,
-                             with_fit, low, high};
-    const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal, padded, panel_grams, panel, cursor, solved};
+    const Problem problem = {padded_design, reg_diag, root_scale, value_of,      offset_of, starts,
+                             column_of,     n_rows,   n_columns,  d,             ld,        panel_rows,
+                             chunk_columns, use_dual, with_fit,   low,           high};
+    Vector4 *dual_xs = systems + (d + 1) * (d + 1), *dual_a = dual_xs + d * ld;
+    const Scratch rows_scratch = {gathered, gram,   dual,  inverse_diagonal, padded, panel_grams, systems,
+                                  dual_xs,  dual_a, panel, cursor,           solved, dual_index,  dual_index + 4 * d};
 
     Py_BEGIN_ALLOW_THREADS
+    const double *offset_of_column = (const double *)column_offset.buf;
+    for (Py_ssize_t column = 0; column < n_columns; column++) {
+        double *row = padded_design + column * ld;
+        memcpy(row, design + column * d, (size_t)d * sizeof(double));
+        row[d] = -offset_of_column[column];
+        for (Py_ssize_t k = d + 1; k < ld; k++) row[k] = 0.0;
+    }
     positive_definite = solve_rows(&problem, &rows_scratch, out, &fit);
     Py_END_ALLOW_THREADS
 
@@ -559,6 +711,9 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
 done:
     free(scratch);
     free(panel_scratch);
+    free(systems);
+    free(padded_design);
+    free(dual_index);
     Py_buffer *views[] = {&design_view, &column_offset, &indptr, &columns, &values, &row_offset, &reg, &solution};
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
         if (views[i]->obj) PyBuffer_Release(views[i]);

@@ -22,10 +22,11 @@ Both give the solutions of the per-row np.linalg.solve this replaced to 1e-8 (te
 
 Where the install compiled core/_kernels.c (``kernels.compiled``), a half-step without sampling is one call
 of its ``als_half_step``: the same two forms, each row's Gram matrix in register tiles from its gathered
-design rows, no padded groups and the GIL released throughout (about half the time of the numpy form). It
-reads the design rows a cache-sized chunk at a time for a panel of rows together, so that an epoch's time
-grows with the ratings, not faster (benchmarks/bench_linear.py). The groups below are the numpy form's
-arrangement, made when first needed (sampling, or no kernel).
+design rows, no padded groups and the GIL released throughout (about half the time of the numpy form). Four
+rows' systems are factored and solved at once, one in each lane of a vector (rows of one count for the dual
+form). Design rows too many for the cache are read a cache-sized chunk at a time for a panel of rows
+together, so that an epoch's time grows with the ratings, not faster (benchmarks/bench_linear.py). The
+groups below are the numpy form's arrangement, made when first needed (sampling, or no kernel).
 
 The same systems serve Gibbs sampling (core/bayes.py): asked for ``noise`` (a generator and sigma), a
 half-step draws every row's v from its Gaussian conditional N(A^-1 X^T t, sigma^2 A^-1), A = X^T X + D,

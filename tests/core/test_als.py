@@ -384,8 +384,9 @@ def compiled_half_step(systems: als.RowSystems, design: np.ndarray, **options):
     solution = np.zeros((systems.n_rows, systems.size))
     offsets = systems.row_offset if systems.row_offset is not None else np.zeros(0)
     sums = kernels.compiled.als_half_step(
-        design, np.zeros(len(design)), systems._indptr, systems._columns, systems._values, offsets,
-        systems.reg_diag, True, solution, 0.5, 5.0, options.get("with_fit", True), options.get("chunk_columns", 0))
+        design, options.get("column_offset", np.zeros(len(design))), systems._indptr, systems._columns,
+        systems._values, offsets, systems.reg_diag, True, solution, 0.5, 5.0, options.get("with_fit", True),
+        options.get("chunk_columns", 0))
     return solution, np.array(sums)
 
 
@@ -436,6 +437,51 @@ def test_a_nan_design_row_fails_the_rows_that_read_it_and_the_fit_says_so(chunk_
     assert read_it.any() and not read_it.all()
     assert np.isnan(solution[read_it]).all() and np.isfinite(solution[~read_it]).all()
     assert np.isnan(sums).all()
+
+
+def rows_of_every_count(d: int, n_columns: int, seed: int = 0):
+    """Rows with 1 to d + 3 ratings (among ``n_columns`` columns), 4 m + (count mod 4) rows of each count: the
+    kernel solves rows four at once (one system in each lane of a vector) and the 1-3 left over of a count
+    on their own. Returns (rows, columns, values)."""
+    rng = np.random.default_rng(seed)
+    rows, columns, row = [], [], 0
+    for count in range(1, d + 4):
+        for _ in range(8 + count % 4):
+            rows.append(np.full(count, row))
+            columns.append(rng.choice(n_columns, count, replace=False))
+            row += 1
+    rows, columns = np.concatenate(rows), np.concatenate(columns)
+    return rows, columns, rng.integers(1, 11, len(rows)) / 2.0
+
+
+@needs_compiled
+@pytest.mark.parametrize("chunk_columns", [0, 3])
+def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alone(monkeypatch, chunk_columns):
+    """Rows in the dual form (fewer ratings than unknowns) and in the primal, four at once and left over: the
+    numpy form's solutions and fit. A NaN design row fails exactly the rows that read it; the rows sharing a
+    vector with them are solved as before."""
+    d, n_columns = 6, 14
+    rows, columns, values = rows_of_every_count(d, n_columns)
+    n_rows = rows.max() + 1
+    rng = np.random.default_rng(1)
+    design, column_offset = rng.normal(size=(n_columns, d)), rng.normal(size=n_columns)
+    reg = np.array([2.0] * (d - 1) + [0.5])
+    systems = als.RowSystems(rows, columns, values, n_rows, n_columns, reg, row_offset=rng.normal(size=n_rows))
+    assert systems.compiled
+    solution, sums = compiled_half_step(systems, design, chunk_columns=chunk_columns, column_offset=column_offset)
+    with monkeypatch.context() as numpy_only:
+        numpy_only.setattr(kernels, "compiled", None)
+        expected, fit = systems.solve(design, column_offset, clip=(0.5, 5.0))
+    np.testing.assert_allclose(solution, expected, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(sums, [fit.squared_residuals, fit.squared_errors, fit.absolute_errors], rtol=1e-10)
+
+    design[5, 1] = np.nan
+    failed, failed_sums = compiled_half_step(systems, design, chunk_columns=chunk_columns, column_offset=column_offset)
+    read_it = np.isin(np.arange(n_rows), rows[columns == 5])
+    counts = np.bincount(rows, minlength=n_rows)
+    assert (read_it & (counts < d)).any() and (read_it & (counts >= d)).any()
+    assert np.isnan(failed[read_it]).all() and np.isnan(failed_sums).all()
+    np.testing.assert_array_equal(failed[~read_it], solution[~read_it])
 
 
 @needs_compiled
