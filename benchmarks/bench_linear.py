@@ -165,8 +165,9 @@ def main() -> int:
             ratio = [b[f"{engine}_{key}"] / s[f"{engine}_{key}"] for s, b in zip(small, big)]
             print(f"10M / 1M {label}, {engine}: median {np.median(ratio):.1f}, worst {max(ratio):.1f} (target <= 11)")
     for engine in ENGINES:
-        load = max(run[f"{engine}_load_s"] for run in big)
-        print(f"10M ratings loaded by {engine} in, worst {load:.1f} s (target <= 10): {'met' if load <= 10 else 'NOT met'}")
+        loads = [run[f"{engine}_load_s"] for run in big]
+        print(f"10M ratings loaded by {engine} in {np.median(loads):.1f} s, worst {max(loads):.1f} s (target <= 10): "
+              f"{'met' if max(loads) <= 10 else 'NOT met'}")
     print(f"10M / 1M peak memory: median {np.median(memory_ratio):.1f}, worst {max(memory_ratio):.1f}")
     fit = max(run["fit_s"] for run in big)
     per_rating = max(run["bytes_per_rating"] for run in small + big)
