@@ -267,12 +267,10 @@ INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t l
 }
 
 /* A chunk of design rows that stays in a second-level cache (1 MB on the smallest of the machines measured)
- * and a panel of Gram matrices, each read once a chunk: see solve_panel. Design rows of up to
- * WHOLE_DESIGN_BYTES are read as one chunk, from the third-level cache: a row's Gram matrix is then whole once
- * its own ratings are read, and panels of four rows keep theirs in the first-level cache (MovieLens
- * latest-small's epoch, whose users' half-step reads 1.5 MB of movies: 6-8% faster than in chunks). */
+ * and a panel of Gram matrices, each read once a chunk: see solve_panel. Where the design rows fit one chunk, a
+ * row's Gram matrix is whole once its own ratings are read: panels of four rows, solved at once
+ * (solve_primal_4) while their Gram matrices are in the first-level cache. */
 #define CHUNK_BYTES (512 * 1024)
-#define WHOLE_DESIGN_BYTES (4 * 1024 * 1024)
 #define PANEL_BYTES (4 * 1024 * 1024)
 
 typedef struct {
@@ -655,11 +653,8 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     }
     const Py_ssize_t ld = (d + 1 + 3) / 4 * 4; /* gathered rows [x, t] padded with zeros to whole tiles */
     const Py_ssize_t gram_size = ld * ld; /* the dual form's n x n systems are smaller: n < d < ld */
-    const Py_ssize_t row_bytes = ld * (Py_ssize_t)sizeof(double);
-    if (chunk_columns == 0)
-        chunk_columns = n_columns * row_bytes <= WHOLE_DESIGN_BYTES ? n_columns : CHUNK_BYTES / row_bytes;
+    if (chunk_columns == 0) chunk_columns = CHUNK_BYTES / (ld * (Py_ssize_t)sizeof(double));
     if (chunk_columns < 1) chunk_columns = 1;
-    /* In one chunk, panels of four rows, solved at once (solve_primal_4) as their Gram matrices are made */
     Py_ssize_t panel_rows = n_columns <= chunk_columns ? 4 : PANEL_BYTES / (gram_size * (Py_ssize_t)sizeof(double));
     if (panel_rows > n_rows) panel_rows = n_rows;
     if (panel_rows < 1) panel_rows = 1;
