@@ -40,8 +40,9 @@ typedef struct {
 } FitSums;
 
 /* Four doubles in one register (GCC's and clang's vector extension: AVX with the avx2 copy, two SSE
- * registers without); loaded and stored unaligned. Used where the compilers' own vectorization fell short
- * (the Gram tiles, the full batch's gradient). */
+ * registers without); loaded and stored unaligned from arrays of doubles (load4, store4). Used where the
+ * compilers' own vectorization fell short (the Gram tiles, the full batch's gradient, the four-lane solves).
+ * An array of Vector4 itself must be aligned to 32 bytes: see aligned_vectors. */
 typedef double Vector4 __attribute__((vector_size(32)));
 INLINE Vector4 load4(const double *at) {
     Vector4 v;
@@ -174,7 +175,7 @@ INLINE Vector4 cholesky_4(Vector4 *system, Py_ssize_t m) {
     for (Py_ssize_t j = 0; j < m; j++) {
         Vector4 *column_j = system + j * m;
         const Vector4 pivot = column_j[j];
-        Vector4 root;
+        Vector4 root = {0};
         for (int l = 0; l < 4; l++) {
             if (!(pivot[l] > 0.0) || !isfinite(pivot[l])) positive[l] = 0.0;
             root[l] = sqrt(pivot[l] > 0.0 ? pivot[l] : 1.0);
@@ -246,6 +247,7 @@ INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t l
         const double s = 1.0 + dot4(gathered, gathered, ld);
         if (!(s > 0.0) || !isfinite(s)) return 0;
         dual[0] /= s;
+        if (!isfinite(dual[0])) return 0; /* a NaN target, as solve_dual_4 fails it */
         for (Py_ssize_t k = 0; k < d; k++) v[k] = dual[0] * gathered[k] * root_scale[k];
         return 1;
     }
@@ -259,6 +261,8 @@ INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t l
         dual[i] = s * inverse_diagonal[i];
     }
     back_substitute(gram, n, n, inverse_diagonal, dual); /* L^T a = y */
+    for (Py_ssize_t r = 0; r < n; r++)
+        if (!isfinite(dual[r])) return 0; /* a NaN target, as solve_dual_4 fails it */
     for (Py_ssize_t k = 0; k < ld; k += 4) store4(sum + k, (Vector4){0});
     for (Py_ssize_t r = 0; r < n; r++)
         for (Py_ssize_t k = 0; k < ld; k += 4) store4(sum + k, load4(sum + k) + dual[r] * load4(gathered + r * ld + k));
@@ -380,13 +384,16 @@ INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], Py_ssize_t n
             system[j * n + i] = (sum0 + sum1) + (sum2 + sum3);
         }
     for (Py_ssize_t i = 0; i < n; i++) system[i * n + i] += 1.0;
-    const Vector4 positive = cholesky_4(system, n);
+    Vector4 positive = cholesky_4(system, n);
     for (Py_ssize_t j = 0; j < n; j++) { /* L y = t, y over t */
         const Vector4 *column_j = system + j * n;
         a[j] *= column_j[j];
         for (Py_ssize_t i = j + 1; i < n; i++) a[i] -= column_j[i] * a[j];
     }
     back_substitute_4(system, n, n, a); /* L^T a = y */
+    for (Py_ssize_t r = 0; r < n; r++) /* a NaN target (t) leaves the pivots positive and a NaN */
+        for (int l = 0; l < 4; l++)
+            if (!isfinite(a[r][l])) positive[l] = 0.0;
     int all_solved = 1;
     for (Py_ssize_t k = 0; k < d; k++) { /* v = D^-1/2 (scaled X)^T a */
         Vector4 sum = {0};
@@ -479,7 +486,7 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
     for (Py_ssize_t n = 0; n < p->d; n++) s->dual_waiting[n] = 0;
     for (Py_ssize_t row = 0; row < p->n_rows; row++) {
         const Py_ssize_t n = (Py_ssize_t)(p->starts[row + 1] - p->starts[row]);
-        if (n <= 0) { /* below 0 only where another thread changed the offsets after check_rows: no index from it */
+        if (n <= 0) { /* below 0 only where the offsets changed after check_rows (the inputs must not change) */
             memset(out + row * p->d, 0, (size_t)p->d * sizeof(double));
         } else if (p->use_dual && n < p->d) {
             Py_ssize_t *waiting = s->dual_rows + 4 * n;
@@ -582,6 +589,19 @@ static RowsProblem check_rows(const int64_t *starts, Py_ssize_t n_rows, Py_ssize
     return descending ? UNSORTED : ROWS_OK;
 }
 
+/* Unknowns a row, at most: the working space grows with their square (and a million factors is no model). */
+#define MOST_UNKNOWNS 1000000
+#define MOST_UNKNOWNS_TEXT "1000000"
+
+/* ``count`` vectors aligned to their size, from malloc (aligned_alloc is missing from some C libraries); what
+ * to free goes to ``allocated``. NULL where there is no memory. */
+static Vector4 *aligned_vectors(Py_ssize_t count, void **allocated) {
+    *allocated = malloc((size_t)count * sizeof(Vector4) + sizeof(Vector4));
+    if (!*allocated) return NULL;
+    const uintptr_t address = ((uintptr_t)*allocated + sizeof(Vector4) - 1) & ~(uintptr_t)(sizeof(Vector4) - 1);
+    return (Vector4 *)address;
+}
+
 static PyObject *als_half_step(PyObject *self, PyObject *args) {
     PyObject *objects[8]; /* design, column_offset, indptr, columns, values, row_offset, reg, solution */
     int use_dual;
@@ -599,12 +619,12 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
               reg = {0}, solution = {0};
     PyObject *result = NULL;
     double *scratch = NULL, *panel_scratch = NULL, *padded_design = NULL;
-    Vector4 *systems = NULL;
-    Py_ssize_t *dual_index = NULL;
+    void *vector_scratch = NULL; /* what aligned_vectors allocated */
+    Py_ssize_t *dual_buckets = NULL;
     if (!buffer_of(objects[6], &reg, 0, 1, 8, -1, "reg")) return NULL;
     const Py_ssize_t d = reg.len / 8;
-    if (d < 1) {
-        PyErr_SetString(PyExc_ValueError, "reg: at least one unknown a row expected");
+    if (d < 1 || d > MOST_UNKNOWNS) {
+        PyErr_SetString(PyExc_ValueError, "reg: from one unknown a row to " MOST_UNKNOWNS_TEXT " expected");
         goto done;
     }
     if (!buffer_of(objects[0], &design_view, 0, 1, 8, -1, "design") || design_view.len % (d * 8)) {
@@ -660,14 +680,16 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     if (panel_rows < 1) panel_rows = 1;
     /* room for a dual-form row (fewer than d ratings) or a Gram block */
     const Py_ssize_t gathered_rows = d > GRAM_BLOCK_ROWS ? d : GRAM_BLOCK_ROWS;
-    /* zeroed, for the gathered rows' padding; the panel's arrays are written before they are read */
+    /* zeroed: root_scale's padding beyond d must be 0 (solve_dual); the panel's arrays are written before they
+     * are read */
     scratch = calloc((size_t)(gathered_rows * ld + gram_size + gathered_rows + 3 * ld), sizeof(double));
     panel_scratch = malloc((size_t)panel_rows * ((size_t)gram_size * sizeof(double) + 3 * sizeof(Py_ssize_t)) + 1);
-    /* a system of d + 1 unknowns, d - 1 interleaved design rows (ld each) and d unknowns, four lanes each */
-    systems = aligned_alloc(sizeof(Vector4), (size_t)((d + 1) * (d + 1) + d * ld + d) * sizeof(Vector4));
+    /* four lanes of: a system of d + 1 unknowns, room for d interleaved design rows (ld each; a dual-form row
+     * has fewer) and d unknowns */
+    Vector4 *systems = aligned_vectors((d + 1) * (d + 1) + d * ld + d, &vector_scratch);
     padded_design = malloc((size_t)(n_columns * ld) * sizeof(double) + 1);
-    dual_index = malloc((size_t)(5 * d) * sizeof(Py_ssize_t));
-    if (!scratch || !panel_scratch || !systems || !padded_design || !dual_index) {
+    dual_buckets = malloc((size_t)(5 * d) * sizeof(Py_ssize_t)); /* for each n < d: four rows, and how many */
+    if (!scratch || !panel_scratch || !systems || !padded_design || !dual_buckets) {
         PyErr_NoMemory();
         goto done;
     }
@@ -683,12 +705,11 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     int positive_definite;
     FitSums fit = {0.0, 0.0, 0.0};
     for (Py_ssize_t k = 0; k < d; k++) root_scale[k] = 1.0 / sqrt(reg_diag[k] + RIDGE);
-    const Problem problem = {padded_design, reg_diag, root_scale, value_of,      offset_of, starts,
-                             column_of,     n_rows,   n_columns,  d,             ld,        panel_rows,
-                             chunk_columns, use_dual, with_fit,   low,           high};
+    const Problem problem = {padded_design, reg_diag, root_scale, value_of, offset_of, starts, column_of,
+                             n_rows, n_columns, d, ld, panel_rows, chunk_columns, use_dual, with_fit, low, high};
     Vector4 *dual_xs = systems + (d + 1) * (d + 1), *dual_a = dual_xs + d * ld;
-    const Scratch rows_scratch = {gathered, gram,   dual,  inverse_diagonal, padded, panel_grams, systems,
-                                  dual_xs,  dual_a, panel, cursor,           solved, dual_index,  dual_index + 4 * d};
+    const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal, padded, panel_grams, systems, dual_xs,
+                                  dual_a, panel, cursor, solved, dual_buckets, dual_buckets + 4 * d};
 
     Py_BEGIN_ALLOW_THREADS
     const double *offset_of_column = (const double *)column_offset.buf;
@@ -706,9 +727,9 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
 done:
     free(scratch);
     free(panel_scratch);
-    free(systems);
+    free(vector_scratch);
     free(padded_design);
-    free(dual_index);
+    free(dual_buckets);
     Py_buffer *views[] = {&design_view, &column_offset, &indptr, &columns, &values, &row_offset, &reg, &solution};
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
         if (views[i]->obj) PyBuffer_Release(views[i]);

@@ -385,8 +385,8 @@ def compiled_half_step(systems: als.RowSystems, design: np.ndarray, **options):
     offsets = systems.row_offset if systems.row_offset is not None else np.zeros(0)
     sums = kernels.compiled.als_half_step(
         design, options.get("column_offset", np.zeros(len(design))), systems._indptr, systems._columns,
-        systems._values, offsets, systems.reg_diag, True, solution, 0.5, 5.0, options.get("with_fit", True),
-        options.get("chunk_columns", 0))
+        systems._values, offsets, systems.reg_diag, options.get("dual", True), solution, 0.5, 5.0,
+        options.get("with_fit", True), options.get("chunk_columns", 0))
     return solution, np.array(sums)
 
 
@@ -406,7 +406,7 @@ def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chun
     """The kernel reads the design rows a cache-sized chunk at a time for a panel of rows together, where they
     do not fit one chunk. Small chunks here (several chunks a panel, rows with no rating in some chunks; with
     3,000 users of 20 ratings each, the users' half-step in several panels): the solutions and the fit are
-    those of the rows solved one at a time, to rounding."""
+    those of the whole design read as one chunk (in panels of four rows), to rounding."""
     if shape == "skewed":
         ratings = skewed_ratings(n_users=300, n_items=900, n_ratings=20000, seed=5)
     else:
@@ -425,7 +425,7 @@ def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chun
 @needs_compiled
 @pytest.mark.parametrize("chunk_columns", [0, 5])
 def test_a_nan_design_row_fails_the_rows_that_read_it_and_the_fit_says_so(chunk_columns):
-    """A diverged run's NaN reaches only the rows whose ratings read it (solved one at a time or in panels),
+    """A diverged run's NaN reaches only the rows whose ratings read it (in panels of four or larger),
     and the fit's sums come back NaN, which the model reports as divergence."""
     ratings = every_user_rates(300, 60, 20, seed=3)
     model = MatrixFactorization(n_epochs=1).fit(ratings)
@@ -454,34 +454,63 @@ def rows_of_every_count(d: int, n_columns: int, seed: int = 0):
     return rows, columns, rng.integers(1, 11, len(rows)) / 2.0
 
 
+def four_at_once_systems(d: int, n_columns: int = 14):
+    """RowSystems of :func:`rows_of_every_count`, and a design and column offsets for them."""
+    rows, columns, values = rows_of_every_count(d, n_columns)
+    rng = np.random.default_rng(1)
+    reg = np.array([2.0] * (d - 1) + [0.5])
+    systems = als.RowSystems(rows, columns, values, rows.max() + 1, n_columns, reg,
+                             row_offset=rng.normal(size=rows.max() + 1))
+    return systems, rng.normal(size=(n_columns, d)), rng.normal(size=n_columns)
+
+
 @needs_compiled
+@pytest.mark.parametrize("dual", [True, False], ids=["dual-form", "primal-only"])
+@pytest.mark.parametrize("d", [3, 6])  # 3: rows of [x, t] fill whole vectors; 6: padded to 8
 @pytest.mark.parametrize("chunk_columns", [0, 3])
-def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alone(monkeypatch, chunk_columns):
+def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alone(monkeypatch, chunk_columns, d,
+                                                                                    dual):
     """Rows in the dual form (fewer ratings than unknowns) and in the primal, four at once and left over: the
     numpy form's solutions and fit. A NaN design row fails exactly the rows that read it; the rows sharing a
     vector with them are solved as before."""
-    d, n_columns = 6, 14
-    rows, columns, values = rows_of_every_count(d, n_columns)
-    n_rows = rows.max() + 1
-    rng = np.random.default_rng(1)
-    design, column_offset = rng.normal(size=(n_columns, d)), rng.normal(size=n_columns)
-    reg = np.array([2.0] * (d - 1) + [0.5])
-    systems = als.RowSystems(rows, columns, values, n_rows, n_columns, reg, row_offset=rng.normal(size=n_rows))
+    systems, design, column_offset = four_at_once_systems(d)
+    rows, columns, _ = rows_of_every_count(d, len(design))
+    n_rows = systems.n_rows
     assert systems.compiled
-    solution, sums = compiled_half_step(systems, design, chunk_columns=chunk_columns, column_offset=column_offset)
+    solution, sums = compiled_half_step(systems, design, chunk_columns=chunk_columns, column_offset=column_offset,
+                                        dual=dual)
     with monkeypatch.context() as numpy_only:
         numpy_only.setattr(kernels, "compiled", None)
         expected, fit = systems.solve(design, column_offset, clip=(0.5, 5.0))
-    np.testing.assert_allclose(solution, expected, rtol=0, atol=1e-10)
-    np.testing.assert_allclose(sums, [fit.squared_residuals, fit.squared_errors, fit.absolute_errors], rtol=1e-10)
+    np.testing.assert_allclose(solution, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sums, [fit.squared_residuals, fit.squared_errors, fit.absolute_errors], rtol=1e-9)
 
     design[5, 1] = np.nan
-    failed, failed_sums = compiled_half_step(systems, design, chunk_columns=chunk_columns, column_offset=column_offset)
+    failed, failed_sums = compiled_half_step(systems, design, chunk_columns=chunk_columns, column_offset=column_offset,
+                                             dual=dual)
     read_it = np.isin(np.arange(n_rows), rows[columns == 5])
     counts = np.bincount(rows, minlength=n_rows)
     assert (read_it & (counts < d)).any() and (read_it & (counts >= d)).any()
     assert np.isnan(failed[read_it]).all() and np.isnan(failed_sums).all()
     np.testing.assert_array_equal(failed[~read_it], solution[~read_it])
+
+
+@needs_compiled
+@pytest.mark.parametrize("with_fit", [True, False])
+@pytest.mark.parametrize("row", [0, 8], ids=["four-at-once", "left-over"])
+def test_a_nan_rating_fails_its_row_and_the_half_step_whether_or_not_the_fit_is_counted(with_fit, row):
+    """Row 0 has one rating and is solved with three others of one rating; row 8, the ninth such, on its own.
+    A NaN rating leaves the dual form's pivots positive (it is the target, not the system): the row must fail
+    all the same, as the primal form's does, and the sums say so."""
+    systems, design, column_offset = four_at_once_systems(6)
+    clean, _ = compiled_half_step(systems, design, column_offset=column_offset, with_fit=with_fit)
+    at = systems._indptr[row]
+    assert systems._indptr[row + 1] - at == 1
+    systems._values[at] = np.nan
+    solution, sums = compiled_half_step(systems, design, column_offset=column_offset, with_fit=with_fit)
+    assert np.isnan(solution[row]).all() and np.isnan(sums).all()
+    others = np.arange(len(solution)) != row
+    np.testing.assert_array_equal(solution[others], clean[others])
 
 
 @needs_compiled
