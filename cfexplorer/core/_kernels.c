@@ -110,37 +110,6 @@ INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gra
     }
 }
 
-/* In-place Cholesky factor (lower, row-major, stride ld) of the leading m x m block of a symmetric
- * matrix whose upper triangle is filled, and the reciprocals of its diagonal (one division a column, not
- * one an entry); returns 0 where a pivot is not positive (NaN or inf input). */
-INLINE int cholesky(double *a, Py_ssize_t m, Py_ssize_t ld, double *inverse_diagonal) {
-    for (Py_ssize_t j = 0; j < m; j++) {
-        double *row_j = a + j * ld;
-        double s = row_j[j];
-        for (Py_ssize_t k = 0; k < j; k++) s -= row_j[k] * row_j[k];
-        if (!(s > 0.0) || !isfinite(s)) return 0;
-        row_j[j] = sqrt(s);
-        const double inverse = inverse_diagonal[j] = 1.0 / row_j[j];
-        for (Py_ssize_t i = j + 1; i < m; i++) {
-            double *row_i = a + i * ld;
-            double t = row_j[i]; /* the upper triangle's (j, i) is the symmetric (i, j) */
-            for (Py_ssize_t k = 0; k < j; k++) t -= row_i[k] * row_j[k];
-            row_i[j] = t * inverse;
-        }
-    }
-    return 1;
-}
-
-/* x = L^-T x for the lower factor of :func:`cholesky`, by columns of L^T (rows of L, contiguous). */
-INLINE void back_substitute(const double *lower, Py_ssize_t m, Py_ssize_t ld, const double *inverse_diagonal,
-                            double *x) {
-    for (Py_ssize_t i = m - 1; i >= 0; i--) {
-        const double *row_i = lower + i * ld;
-        const double xi = x[i] *= inverse_diagonal[i];
-        for (Py_ssize_t k = 0; k < i; k++) x[k] -= row_i[k] * xi;
-    }
-}
-
 INLINE double clip(double x, double low, double high) { return x < low ? low : (x > high ? high : x); }
 
 INLINE void count_fit(FitSums *fit, double residual, double rating, double low, double high) {
@@ -148,19 +117,6 @@ INLINE void count_fit(FitSums *fit, double residual, double rating, double low, 
     fit->squared_residuals += residual * residual;
     fit->squared_errors += error * error;
     fit->absolute_errors += fabs(error);
-}
-
-/* One row with n >= d ratings (or any row when the dual form is off), from ``gram``, the upper triangle of
- * [x, t]^T [x, t] over its ratings: the bordered normal equations [[X^T X + D, X^T t], [t^T X, t^T t + 1]] =
- * L L^T, whose last row holds L^-1 X^T t; then L^T v = y. */
-INLINE int solve_primal(Py_ssize_t d, Py_ssize_t ld, const double *reg, double *gram, double *inverse_diagonal,
-                        double *v) {
-    for (Py_ssize_t i = 0; i < d; i++) gram[i * ld + i] += reg[i] + RIDGE;
-    gram[d * ld + d] += 1.0;
-    if (!cholesky(gram, d + 1, ld, inverse_diagonal)) return 0;
-    for (Py_ssize_t i = 0; i < d; i++) v[i] = gram[d * ld + i];
-    back_substitute(gram, d, ld, inverse_diagonal, v);
-    return 1;
 }
 
 /* Systems too small for their own loops to fill the vectors (18 unknowns; a dual form's fewer) are solved
@@ -202,11 +158,14 @@ INLINE void back_substitute_4(const Vector4 *system, Py_ssize_t m, Py_ssize_t n,
     }
 }
 
-/* Four rows in the primal form at once (solve_primal for one): ``grams`` are their upper triangles of
- * [x, t]^T [x, t] (stride ld), ``system`` room for (d + 1)^2 vectors. ``v[l]`` gets lane l's solution (NaN
- * where it failed), and ``solved[l]`` whether its pivots were positive. */
-INLINE void solve_primal_4(Py_ssize_t d, Py_ssize_t ld, const double *reg, double *const grams[4], Vector4 *system,
-                           double *const v[4], Py_ssize_t solved[4]) {
+/* Four rows with at least d ratings each (or any rows when the dual form is off) at once, one in each lane,
+ * the first ``lanes`` of them real (the others repeat one, and their answers are dropped). ``grams`` are their
+ * upper triangles of [x, t]^T [x, t] (stride ld): the bordered normal equations [[X^T X + D, X^T t],
+ * [t^T X, t^T t + 1]] = L L^T, whose last row holds L^-1 X^T t; then L^T v = it. ``system`` is room for
+ * (d + 1)^2 vectors. ``v[l]`` gets lane l's solution (NaN where it failed), and ``solved[l]`` whether its
+ * pivots were positive. */
+INLINE void solve_primal_4(Py_ssize_t d, Py_ssize_t ld, const double *reg, double *const grams[4], int lanes,
+                           Vector4 *system, double *const v[4], Py_ssize_t solved[4]) {
     const Py_ssize_t m = d + 1;
     for (Py_ssize_t j = 0; j < m; j++)
         for (Py_ssize_t i = j; i < m; i++)
@@ -220,7 +179,7 @@ INLINE void solve_primal_4(Py_ssize_t d, Py_ssize_t ld, const double *reg, doubl
     Vector4 *x = system + d * m;
     for (Py_ssize_t i = 0; i < d; i++) x[i] = system[i * m + d];
     back_substitute_4(system, m, d, x);
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l < lanes; l++) {
         solved[l] = positive[l] != 0.0;
         for (Py_ssize_t k = 0; k < d; k++) v[l][k] = solved[l] ? x[k][l] : NAN;
     }
@@ -231,43 +190,6 @@ INLINE double dot4(const double *a, const double *b, Py_ssize_t n) {
     Vector4 sum = {0};
     for (Py_ssize_t k = 0; k < n; k += 4) sum += load4(a + k) * load4(b + k);
     return (sum[0] + sum[1]) + (sum[2] + sum[3]);
-}
-
-/* One row with n < d ratings: v = D^-1 X^T a with (X D^-1 X^T + I) a = t, an n x n system. Each gathered
- * row [x, t, 0...] becomes [x D^-1/2, 0, 0...] (``root_scale`` is D^-1/2 padded with zeros to ld), its t
- * moved to ``dual`` first, where a replaces it (the residuals are -a); ``sum`` is room for ld values. */
-INLINE int solve_dual(double *gathered, Py_ssize_t n, Py_ssize_t d, Py_ssize_t ld, const double *root_scale,
-                      double *gram, double *inverse_diagonal, double *dual, double *sum, double *v) {
-    for (Py_ssize_t r = 0; r < n; r++) {
-        double *row = gathered + r * ld;
-        dual[r] = row[d];
-        for (Py_ssize_t k = 0; k < ld; k += 4) store4(row + k, load4(row + k) * load4(root_scale + k));
-    }
-    if (n == 1) { /* a = t / (1 + s.s): no factor (the most common row of all, a movie rated once) */
-        const double s = 1.0 + dot4(gathered, gathered, ld);
-        if (!(s > 0.0) || !isfinite(s)) return 0;
-        dual[0] /= s;
-        if (!isfinite(dual[0])) return 0; /* a NaN target, as solve_dual_4 fails it */
-        for (Py_ssize_t k = 0; k < d; k++) v[k] = dual[0] * gathered[k] * root_scale[k];
-        return 1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++)
-        for (Py_ssize_t j = i; j < n; j++)
-            gram[i * n + j] = dot4(gathered + i * ld, gathered + j * ld, ld) + (i == j ? 1.0 : 0.0);
-    if (!cholesky(gram, n, n, inverse_diagonal)) return 0;
-    for (Py_ssize_t i = 0; i < n; i++) { /* L y = t, y over t */
-        double s = dual[i];
-        for (Py_ssize_t k = 0; k < i; k++) s -= gram[i * n + k] * dual[k];
-        dual[i] = s * inverse_diagonal[i];
-    }
-    back_substitute(gram, n, n, inverse_diagonal, dual); /* L^T a = y */
-    for (Py_ssize_t r = 0; r < n; r++)
-        if (!isfinite(dual[r])) return 0; /* a NaN target, as solve_dual_4 fails it */
-    for (Py_ssize_t k = 0; k < ld; k += 4) store4(sum + k, (Vector4){0});
-    for (Py_ssize_t r = 0; r < n; r++)
-        for (Py_ssize_t k = 0; k < ld; k += 4) store4(sum + k, load4(sum + k) + dual[r] * load4(gathered + r * ld + k));
-    for (Py_ssize_t k = 0; k < d; k++) v[k] = sum[k] * root_scale[k];
-    return 1;
 }
 
 /* A chunk of design rows that stays in a second-level cache (1 MB on the smallest of the machines measured)
@@ -288,12 +210,11 @@ typedef struct {
     double low, high;
 } Problem;
 
-/* Working space: gathered design rows (stride ld; room for a dual-form row or a Gram block), a system, the
- * dual form's unknowns, a factor's reciprocal diagonal, a row of ld values; for a panel of rows their Gram
- * matrices, their indices, where each one's ratings stand in the current chunk, and whether each one's system
- * was solved. */
+/* Working space: a Gram block's gathered design rows (stride ld), a row of ld values; for a panel of rows their
+ * Gram matrices, their indices, where each one's ratings stand in the current chunk, and whether each one's
+ * system was solved. */
 typedef struct {
-    double *gathered, *gram, *dual, *inverse_diagonal, *padded, *panel_grams;
+    double *gathered, *padded, *panel_grams;
     /* four rows' systems, one in each lane (solve_primal_4); four dual-form rows' design rows, interleaved,
      * and unknowns (solve_dual_4) */
     Vector4 *systems, *dual_xs, *dual_a;
@@ -332,30 +253,15 @@ INLINE Py_ssize_t chunk_end(const Problem *p, Py_ssize_t row, Py_ssize_t begin, 
     return begin;
 }
 
-/* A row with fewer ratings than unknowns (n < d), in the dual form: its design rows gathered, its system
- * solved, and its residuals (-a) counted. */
-INLINE int solve_dual_row(const Problem *p, const Scratch *s, Py_ssize_t row, double *out, FitSums *fit) {
-    const Py_ssize_t begin = (Py_ssize_t)p->starts[row], n = (Py_ssize_t)(p->starts[row + 1] - begin), d = p->d;
-    double *v = out + row * d;
-    gather(p, begin, n, s->gathered);
-    if (!solve_dual(s->gathered, n, d, p->ld, p->root_scale, s->gram, s->inverse_diagonal, s->dual, s->padded, v)) {
-        for (Py_ssize_t k = 0; k < d; k++) v[k] = NAN;
-        return 0;
-    }
-    if (!p->with_fit) return 1;
-    const double rating_offset = p->offset_of ? p->offset_of[row] : 0.0;
-    for (Py_ssize_t r = 0; r < n; r++)
-        count_fit(fit, -s->dual[r], p->value_of[begin + r] + rating_offset, p->low, p->high);
-    return 1;
-}
-
-/* Four rows of n < d ratings each in the dual form at once, one in each lane (solve_dual for one row: the
- * same steps). The design rows are gathered interleaved, ``xs[r ld + k]`` holding the four rows' k-th value of
- * their r-th rating, so that each entry of the n x n systems is d multiply-adds of four lanes, not four dot
- * products summed across a vector. ``system`` keeps the factor by columns as solve_primal_4 does; ``a`` is room
- * for n vectors. Returns 0 where a lane's system was not positive definite (its row gets NaN). */
-INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], Py_ssize_t n, Vector4 *xs, Vector4 *system,
-                        Vector4 *a, double *out, FitSums *fit) {
+/* Four rows of n < d ratings each in the dual form at once, one in each lane, the first ``lanes`` of them
+ * real (the others repeat one, and their answers are dropped): v = D^-1 X^T a with (X D^-1 X^T + I) a = t, an
+ * n x n system for a row's n ratings instead of d x d; the residuals are -a. The design rows are gathered
+ * interleaved, ``xs[r ld + k]`` holding the four rows' k-th value of their r-th rating, so that each entry of
+ * the n x n systems is d multiply-adds of four lanes, not four dot products summed across a vector. ``system``
+ * keeps the factor by columns as solve_primal_4 does; ``a`` is room for n vectors. Returns 0 where a real
+ * lane's system was not positive definite or its target not finite (its row gets NaN). */
+INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], int lanes, Py_ssize_t n, Vector4 *xs,
+                        Vector4 *system, Vector4 *a, double *out, FitSums *fit) {
     const Py_ssize_t d = p->d, ld = p->ld;
     for (int l = 0; l < 4; l++) {
         const Py_ssize_t begin = (Py_ssize_t)p->starts[rows[l]];
@@ -398,9 +304,9 @@ INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], Py_ssize_t n
     for (Py_ssize_t k = 0; k < d; k++) { /* v = D^-1/2 (scaled X)^T a */
         Vector4 sum = {0};
         for (Py_ssize_t r = 0; r < n; r++) sum += a[r] * xs[r * ld + k];
-        for (int l = 0; l < 4; l++) out[rows[l] * d + k] = positive[l] != 0.0 ? sum[l] * p->root_scale[k] : NAN;
+        for (int l = 0; l < lanes; l++) out[rows[l] * d + k] = positive[l] != 0.0 ? sum[l] * p->root_scale[k] : NAN;
     }
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l < lanes; l++) {
         if (positive[l] == 0.0) {
             all_solved = 0;
             continue;
@@ -438,18 +344,16 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
         }
     }
     Py_ssize_t i = 0;
-    for (; i + 4 <= count; i += 4) {
-        double *const grams[4] = {s->panel_grams + i * ld * ld, s->panel_grams + (i + 1) * ld * ld,
-                                  s->panel_grams + (i + 2) * ld * ld, s->panel_grams + (i + 3) * ld * ld};
-        double *const v[4] = {out + s->panel[i] * d, out + s->panel[i + 1] * d, out + s->panel[i + 2] * d,
-                              out + s->panel[i + 3] * d};
-        solve_primal_4(d, ld, p->reg_diag, grams, s->systems, v, s->solved + i);
-    }
-    for (; i < count; i++) {
-        double *v = out + s->panel[i] * d;
-        s->solved[i] = solve_primal(d, ld, p->reg_diag, s->panel_grams + i * ld * ld, s->inverse_diagonal, v);
-        if (!s->solved[i])
-            for (Py_ssize_t k = 0; k < d; k++) v[k] = NAN;
+    for (; i < count; i += 4) {
+        const int lanes = count - i < 4 ? (int)(count - i) : 4;
+        double *grams[4];
+        double *v[4];
+        for (int l = 0; l < 4; l++) { /* lanes past the panel's end repeat its last row */
+            const Py_ssize_t at = i + (l < lanes ? l : lanes - 1);
+            grams[l] = s->panel_grams + at * ld * ld;
+            v[l] = out + s->panel[at] * d;
+        }
+        solve_primal_4(d, ld, p->reg_diag, grams, lanes, s->systems, v, s->solved + i);
     }
     for (i = 0; i < count; i++) {
         positive_definite &= s->solved[i] != 0;
@@ -479,7 +383,7 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
 
 /* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. Rows in the
  * dual form, a few ratings each, wait until three more have as many, then are solved four at once
- * (solve_dual_4), the few left at the end on their own; the others in panels (solve_panel). */
+ * (solve_dual_4), the few left of a count at the end together; the others in panels (solve_panel). */
 INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit) {
     int positive_definite = 1;
     Py_ssize_t count = 0;
@@ -492,7 +396,7 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
             Py_ssize_t *waiting = s->dual_rows + 4 * n;
             waiting[s->dual_waiting[n]++] = row;
             if (s->dual_waiting[n] == 4) {
-                positive_definite &= solve_dual_4(p, waiting, n, s->dual_xs, s->systems, s->dual_a, out, fit);
+                positive_definite &= solve_dual_4(p, waiting, 4, n, s->dual_xs, s->systems, s->dual_a, out, fit);
                 s->dual_waiting[n] = 0;
             }
         } else {
@@ -504,9 +408,13 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
         }
     }
     if (count) positive_definite &= solve_panel(p, s, count, out, fit);
-    for (Py_ssize_t n = 1; n < p->d; n++)
-        for (Py_ssize_t i = 0; i < s->dual_waiting[n]; i++)
-            positive_definite &= solve_dual_row(p, s, s->dual_rows[4 * n + i], out, fit);
+    for (Py_ssize_t n = 1; n < p->d; n++) { /* the 1-3 rows left of a count, the lanes past them repeating one */
+        const int lanes = (int)s->dual_waiting[n];
+        if (lanes == 0) continue;
+        Py_ssize_t *waiting = s->dual_rows + 4 * n;
+        for (int l = lanes; l < 4; l++) waiting[l] = waiting[lanes - 1];
+        positive_definite &= solve_dual_4(p, waiting, lanes, n, s->dual_xs, s->systems, s->dual_a, out, fit);
+    }
     return positive_definite;
 }
 
@@ -672,17 +580,14 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         goto done;
     }
     const Py_ssize_t ld = (d + 1 + 3) / 4 * 4; /* gathered rows [x, t] padded with zeros to whole tiles */
-    const Py_ssize_t gram_size = ld * ld; /* the dual form's n x n systems are smaller: n < d < ld */
+    const Py_ssize_t gram_size = ld * ld; /* a primal row's Gram matrix in a panel */
     if (chunk_columns == 0) chunk_columns = CHUNK_BYTES / (ld * (Py_ssize_t)sizeof(double));
     if (chunk_columns < 1) chunk_columns = 1;
     Py_ssize_t panel_rows = n_columns <= chunk_columns ? 4 : PANEL_BYTES / (gram_size * (Py_ssize_t)sizeof(double));
     if (panel_rows > n_rows) panel_rows = n_rows;
     if (panel_rows < 1) panel_rows = 1;
-    /* room for a dual-form row (fewer than d ratings) or a Gram block */
-    const Py_ssize_t gathered_rows = d > GRAM_BLOCK_ROWS ? d : GRAM_BLOCK_ROWS;
-    /* zeroed: root_scale's padding beyond d must be 0 (solve_dual); the panel's arrays are written before they
-     * are read */
-    scratch = calloc((size_t)(gathered_rows * ld + gram_size + gathered_rows + 3 * ld), sizeof(double));
+    /* a Gram block's gathered rows, D^-1/2 and a row of ld values; each written before it is read */
+    scratch = malloc((size_t)(GRAM_BLOCK_ROWS * ld + 2 * ld) * sizeof(double));
     panel_scratch = malloc((size_t)panel_rows * ((size_t)gram_size * sizeof(double) + 3 * sizeof(Py_ssize_t)) + 1);
     /* four lanes of: a system of d + 1 unknowns, room for d interleaved design rows (ld each; a dual-form row
      * has fewer) and d unknowns */
@@ -693,8 +598,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    double *gathered = scratch, *gram = gathered + gathered_rows * ld, *dual = gram + gram_size,
-           *inverse_diagonal = dual + gathered_rows, *root_scale = inverse_diagonal + ld, *padded = root_scale + ld,
+    double *gathered = scratch, *root_scale = gathered + GRAM_BLOCK_ROWS * ld, *padded = root_scale + ld,
            *panel_grams = panel_scratch;
     Py_ssize_t *panel = (Py_ssize_t *)(panel_grams + panel_rows * gram_size), *cursor = panel + panel_rows,
                *solved = cursor + panel_rows;
@@ -708,7 +612,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     const Problem problem = {padded_design, reg_diag, root_scale, value_of, offset_of, starts, column_of,
                              n_rows, n_columns, d, ld, panel_rows, chunk_columns, use_dual, with_fit, low, high};
     Vector4 *dual_xs = systems + (d + 1) * (d + 1), *dual_a = dual_xs + d * ld;
-    const Scratch rows_scratch = {gathered, gram, dual, inverse_diagonal, padded, panel_grams, systems, dual_xs,
+    const Scratch rows_scratch = {gathered, padded, panel_grams, systems, dual_xs,
                                   dual_a, panel, cursor, solved, dual_buckets, dual_buckets + 4 * d};
 
     Py_BEGIN_ALLOW_THREADS
