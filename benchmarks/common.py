@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from cfexplorer.core.memory import keep_freed_memory
+from cfexplorer.core.memory import keep_freed_memory, return_freed_memory
 from cfexplorer.core.threads import choose_blas_threads
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, for the tests' spinners
@@ -72,12 +72,7 @@ def reset_peak():
     minus the resident memory before it would otherwise not count what it took from that. Ten times smaller
     arrays come from there, larger ones (over 32 MB) never: 1M ratings' training showed 31 bytes a rating
     against 10M's 45, and 58 with the memory handed back first."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc
+    return_freed_memory()
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
