@@ -441,8 +441,8 @@ def test_a_nan_design_row_fails_the_rows_that_read_it_and_the_fit_says_so(chunk_
 
 def rows_of_every_count(d: int, n_columns: int, seed: int = 0):
     """Rows with 1 to d + 3 ratings (among ``n_columns`` columns), 4 m + (count mod 4) rows of each count: the
-    kernel solves rows four at once (one system in each lane of a vector) and the 1-3 left over of a count
-    on their own. Returns (rows, columns, values)."""
+    kernel solves rows four at once (one system in each lane of a vector), the 1-3 left over of a count
+    with the lanes past them repeating one. Returns (rows, columns, values)."""
     rng = np.random.default_rng(seed)
     rows, columns, row = [], [], 0
     for count in range(1, d + 4):
@@ -499,9 +499,9 @@ def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alo
 @pytest.mark.parametrize("with_fit", [True, False])
 @pytest.mark.parametrize("row", [0, 8], ids=["four-at-once", "left-over"])
 def test_a_nan_rating_fails_its_row_and_the_half_step_whether_or_not_the_fit_is_counted(with_fit, row):
-    """Row 0 has one rating and is solved with three others of one rating; row 8, the ninth such, on its own.
-    A NaN rating leaves the dual form's pivots positive (it is the target, not the system): the row must fail
-    all the same, as the primal form's does, and the sums say so."""
+    """Row 0 has one rating and is solved with three others of one rating; row 8, the ninth such, alone
+    among repeats of itself. A NaN rating leaves the dual form's pivots positive (it is the target, not the
+    system): the row must fail all the same, as the primal form's does, and the sums say so."""
     systems, design, column_offset = four_at_once_systems(6)
     clean, _ = compiled_half_step(systems, design, column_offset=column_offset, with_fit=with_fit)
     at = systems._indptr[row]
