@@ -666,8 +666,11 @@ INLINE double add_weight_decay(const double *param, double *gradient, Py_ssize_t
     return squares;
 }
 
+typedef enum { RATINGS_OK, INDEX_OUTSIDE, NOT_BY_ITEM } RatingsProblem;
+
 typedef struct {
     double data_term, squared_errors, absolute_errors, factor_squares, bias_squares;
+    RatingsProblem problem;
 } BatchSums;
 
 /* e^x for x <= 0 in plain arithmetic, so that a loop of them vectorizes (libm's exp is one call per value,
@@ -712,20 +715,23 @@ INLINE double sigmoid_given(double z, double e) { return (z >= 0.0 ? 1.0 : e) / 
 INLINE double sigmoid(double z) { return sigmoid_given(z, exp_nonpositive(-fabs(z))); }
 
 /* One item's run of ratings begin..end, factors f0..f0 + 4 vectors - 1: the item's gradient (its weight decay
- * included) summed in registers and stored, each rater's added to its row. ``vectors`` is a constant in
- * each call the switch of item_run makes, so the loops over it unroll and the arrays stay in registers. */
+ * included) summed in registers and stored, each rater's added to its row. The first block (``first``) also
+ * adds each residual to its rater's bias gradient (if any) and returns their sum, the item's bias gradient
+ * less its weight decay; the next ones return 0. ``vectors`` is a constant in each call the switch of item_run
+ * makes, so the loops over it unroll and the arrays stay in registers. */
 #define ITEM_RUN_VECTORS 8
-INLINE void item_run_of(const int32_t *restrict users, const double *restrict residual, Py_ssize_t begin,
-                        Py_ssize_t end, const double *restrict user_factors, double *restrict user_gradient,
-                        Py_ssize_t k, Py_ssize_t f0, const double *restrict x, double *restrict gx, double factor_reg,
-                        const int vectors) {
+INLINE double item_run_of(const int32_t *restrict users, const double *restrict residual, Py_ssize_t begin,
+                          Py_ssize_t end, const double *restrict user_factors, double *restrict user_gradient,
+                          double *restrict user_bias_gradient, Py_ssize_t k, Py_ssize_t f0, const double *restrict x,
+                          double *restrict gx, double factor_reg, int first, const int vectors) {
     Vector4 xf[ITEM_RUN_VECTORS], sum[ITEM_RUN_VECTORS];
     for (int v = 0; v < vectors; v++) {
         xf[v] = load4(x + f0 + 4 * v);
         sum[v] = factor_reg * xf[v];
     }
+    double bias_sum = 0.0;
     for (Py_ssize_t r = begin; r < end; r++) {
-        const Py_ssize_t at = (Py_ssize_t)users[r] * k + f0;
+        const Py_ssize_t user = users[r], at = user * k + f0;
         const double e = residual[r];
         const double *w = user_factors + at;
         double *gw = user_gradient + at;
@@ -733,17 +739,24 @@ INLINE void item_run_of(const int32_t *restrict users, const double *restrict re
             sum[v] += e * load4(w + 4 * v);
             store4(gw + 4 * v, load4(gw + 4 * v) + e * xf[v]);
         }
+        if (first) {
+            if (user_bias_gradient) user_bias_gradient[user] += e;
+            bias_sum += e;
+        }
     }
     for (int v = 0; v < vectors; v++) store4(gx + f0 + 4 * v, sum[v]);
+    return bias_sum;
 }
 
-INLINE void item_run(const int32_t *users, const double *residual, Py_ssize_t begin, Py_ssize_t end,
-                     const double *user_factors, double *user_gradient, Py_ssize_t k, Py_ssize_t f0, const double *x,
-                     double *gx, double factor_reg, int vectors) {
+INLINE double item_run(const int32_t *users, const double *residual, Py_ssize_t begin, Py_ssize_t end,
+                       const double *user_factors, double *user_gradient, double *user_bias_gradient, Py_ssize_t k,
+                       Py_ssize_t f0, const double *x, double *gx, double factor_reg, int vectors) {
 #define ITEM_RUN_CASE(V)                                                                                          \
     case V:                                                                                                    \
-        item_run_of(users, residual, begin, end, user_factors, user_gradient, k, f0, x, gx, factor_reg, V);     \
-        break
+        return f0 == 0 ? item_run_of(users, residual, begin, end, user_factors, user_gradient, user_bias_gradient, \
+                                     k, f0, x, gx, factor_reg, 1, V)                                           \
+                       : item_run_of(users, residual, begin, end, user_factors, user_gradient, user_bias_gradient, \
+                                     k, f0, x, gx, factor_reg, 0, V)
     switch (vectors) {
         ITEM_RUN_CASE(1); ITEM_RUN_CASE(2); ITEM_RUN_CASE(3); ITEM_RUN_CASE(4);
         ITEM_RUN_CASE(5); ITEM_RUN_CASE(6); ITEM_RUN_CASE(7); default: ITEM_RUN_CASE(8);
@@ -751,28 +764,102 @@ INLINE void item_run(const int32_t *users, const double *residual, Py_ssize_t be
 #undef ITEM_RUN_CASE
 }
 
+/* One item's run of ratings begin..end, factors f0..f0 + 4 vectors - 1 of each rating's dot product: the item's
+ * factors held in registers, each rater's row read in whole vectors. The first block (``first``) writes each
+ * score, its offset and biases added; the next ones add to it. ``vectors`` is a constant in each call
+ * run_scores makes, as in item_run. */
+INLINE void run_scores_of(const int32_t *restrict users, Py_ssize_t begin, Py_ssize_t end,
+                          const double *restrict user_factors, Py_ssize_t k, Py_ssize_t f0, const double *restrict x,
+                          const double *restrict offsets, const double *restrict user_bias, double item_bias,
+                          int first, double *restrict prediction, const int vectors) {
+    Vector4 xf[ITEM_RUN_VECTORS];
+    for (int v = 0; v < vectors; v++) xf[v] = load4(x + f0 + 4 * v);
+    for (Py_ssize_t r = begin; r < end; r++) {
+        const Py_ssize_t user = users[r];
+        const double *w = user_factors + user * k + f0;
+        /* two sums, so that the multiply-adds do not all wait on one another */
+        Vector4 even = xf[0] * load4(w), odd = {0.0, 0.0, 0.0, 0.0};
+        for (int v = 1; v < vectors; v++) {
+            if (v % 2) odd += xf[v] * load4(w + 4 * v);
+            else even += xf[v] * load4(w + 4 * v);
+        }
+        const Vector4 sum = even + odd;
+        const double z = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+        if (first)
+            prediction[r] = z + offsets[r] + item_bias + (user_bias ? user_bias[user] : 0.0);
+        else
+            prediction[r] += z;
+    }
+}
+
+INLINE void run_scores(const int32_t *users, Py_ssize_t begin, Py_ssize_t end, const double *user_factors,
+                       Py_ssize_t k, Py_ssize_t f0, const double *x, const double *offsets, const double *user_bias,
+                       double item_bias, double *prediction, int vectors) {
+#define RUN_SCORES_CASE(V)                                                                                        \
+    case V:                                                                                                    \
+        if (f0 == 0)                                                                                           \
+            run_scores_of(users, begin, end, user_factors, k, f0, x, offsets, user_bias, item_bias, 1, prediction, V); \
+        else                                                                                                   \
+            run_scores_of(users, begin, end, user_factors, k, f0, x, offsets, user_bias, item_bias, 0, prediction, V); \
+        break
+    switch (vectors) {
+        RUN_SCORES_CASE(1); RUN_SCORES_CASE(2); RUN_SCORES_CASE(3); RUN_SCORES_CASE(4);
+        RUN_SCORES_CASE(5); RUN_SCORES_CASE(6); RUN_SCORES_CASE(7); default: RUN_SCORES_CASE(8);
+    }
+#undef RUN_SCORES_CASE
+}
+
 /* The data term; every rating's prediction (unclipped) and the data term's gradient (zeroed first). In
  * three passes, each a loop whose iterations do not wait on one another: the scores (dot products), the
- * loss of each (an exponential), then the gradient, summed in registers over each run of one item's
- * ratings (the ratings come sorted by item) instead of through memory rating after rating. ``residual``:
- * room for n values. */
+ * loss of each (an exponential), then the gradient; the first and the last run by run of one item's ratings
+ * (the ratings come sorted by item), the item's factors and its gradient held in registers, the biases taken
+ * with the first block of factors (separate loops for them were a tenth of an epoch). Every index is checked
+ * in the first pass before it is used (a pass of its own was 7% of an epoch): the sums' ``problem`` says
+ * what was wrong, the outputs then partly written. ``residual``: room for n values. */
 INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
-    const Py_ssize_t k = b->k, n = b->n;
-    /* Read once into locals: the stores to the gradient could otherwise alias *b, reloaded at every rating. */
-    const int32_t *users = b->users;
-    const double *user_factors = b->user_factors;
-    double *user_gradient = b->user_gradient;
-    for (Py_ssize_t r = 0; r < n; r++) {
-        const double *w = b->user_factors + (Py_ssize_t)b->users[r] * k,
-                     *x = b->item_factors + (Py_ssize_t)b->items[r] * k;
-        double z = 0.0;
-        for (Py_ssize_t f = 0; f < k; f++) z += w[f] * x[f];
-        z += b->offsets[r];
-        if (b->user_bias) z += b->user_bias[b->users[r]];
-        if (b->item_bias) z += b->item_bias[b->items[r]];
-        b->prediction[r] = z;
+    const Py_ssize_t k = b->k, n = b->n, n_users = b->n_users, n_items = b->n_items;
+    /* Read once into locals: the stores to the outputs could otherwise alias *b, reloaded at every rating. */
+    const int32_t *users = b->users, *items = b->items;
+    const double *user_factors = b->user_factors, *item_factors = b->item_factors, *offsets = b->offsets;
+    const double *user_bias = b->user_bias, *item_bias = b->item_bias;
+    double *user_gradient = b->user_gradient, *prediction = b->prediction;
+    BatchSums sums = {0.0, 0.0, 0.0, 0.0, 0.0, RATINGS_OK};
+    const Py_ssize_t whole = k - k % 4; /* the factors in whole vectors */
+    Py_ssize_t previous = -1; /* the item of the run before */
+    for (Py_ssize_t begin = 0, end; begin < n; begin = end) {
+        const Py_ssize_t item = items[begin];
+        if (item < 0 || item >= n_items) {
+            sums.problem = INDEX_OUTSIDE;
+            return sums;
+        }
+        if (item <= previous) {
+            sums.problem = NOT_BY_ITEM;
+            return sums;
+        }
+        for (end = begin + 1; end < n && items[end] == item; end++) {}
+        int32_t outside = 0;
+        for (Py_ssize_t r = begin; r < end; r++) outside |= (users[r] < 0) | (users[r] >= n_users);
+        if (outside) {
+            sums.problem = INDEX_OUTSIDE;
+            return sums;
+        }
+        const double *x = item_factors + item * k;
+        const double c = item_bias ? item_bias[item] : 0.0;
+        for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS) {
+            const Py_ssize_t vectors = (whole - f0) / 4;
+            run_scores(users, begin, end, user_factors, k, f0, x, offsets, user_bias, c, prediction,
+                       (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
+        }
+        if (whole < k || !whole) { /* the last k mod 4 factors, or a score's offset and biases where k < 4 */
+            for (Py_ssize_t r = begin; r < end; r++) {
+                const double *w = user_factors + (Py_ssize_t)users[r] * k;
+                double z = whole ? prediction[r] : offsets[r] + c + (user_bias ? user_bias[users[r]] : 0.0);
+                for (Py_ssize_t f = whole; f < k; f++) z += w[f] * x[f];
+                prediction[r] = z;
+            }
+        }
+        previous = item;
     }
-    BatchSums sums = {0.0, 0.0, 0.0, 0.0, 0.0};
     const double low = b->low, span = b->high - b->low;
     /* The prediction and d(data term)/dz of each score, a loop for each loss so that each vectorizes. */
     const double clip_low = b->clip_low, clip_high = b->clip_high;
@@ -842,25 +929,28 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
         double *gx = b->item_gradient + item * k;
         /* Up to 32 factors at a time across the item's ratings: their sums stay in registers, and each
          * rating's user index and residual are read once a block, not once every four factors. */
-        const Py_ssize_t whole = k - k % 4; /* the factors in whole vectors */
+        double bias_sum = 0.0;
         for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS) {
             const Py_ssize_t vectors = (whole - f0) / 4;
-            item_run(users, residual, begin, end, user_factors, user_gradient, k, f0, x, gx, factor_reg,
-                     (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
+            bias_sum += item_run(users, residual, begin, end, user_factors, user_gradient, b->user_bias_gradient, k,
+                                 f0, x, gx, factor_reg, (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
         }
-        for (Py_ssize_t f = whole; f < k; f++) gx[f] = factor_reg * x[f];
         for (Py_ssize_t f = 0; f < k; f++) item_factor_squares += x[f] * x[f];
-        double bias_sum = 0.0;
-        for (Py_ssize_t r = begin; r < end; r++) {
-            const Py_ssize_t user = users[r];
-            const double e = residual[r], *w = user_factors + user * k;
-            double *gw = user_gradient + user * k;
-            for (Py_ssize_t f = whole; f < k; f++) { /* the last k mod 4 factors */
-                gx[f] += e * w[f];
-                gw[f] += e * x[f];
+        if (whole < k || !whole) { /* the last k mod 4 factors, or the bias gradients where k < 4 */
+            for (Py_ssize_t f = whole; f < k; f++) gx[f] = factor_reg * x[f];
+            for (Py_ssize_t r = begin; r < end; r++) {
+                const Py_ssize_t user = users[r];
+                const double e = residual[r], *w = user_factors + user * k;
+                double *gw = user_gradient + user * k;
+                for (Py_ssize_t f = whole; f < k; f++) {
+                    gx[f] += e * w[f];
+                    gw[f] += e * x[f];
+                }
+                if (!whole) {
+                    if (b->user_bias_gradient) b->user_bias_gradient[user] += e;
+                    bias_sum += e;
+                }
             }
-            if (b->user_bias_gradient) b->user_bias_gradient[user] += e;
-            bias_sum += e;
         }
         if (b->item_bias) {
             b->item_bias_gradient[item] = bias_sum + bias_reg * b->item_bias[item];
@@ -931,18 +1021,6 @@ static int factor_arrays(PyObject *users_object, PyObject *items_object, Py_buff
     return 1;
 }
 
-typedef enum { RATINGS_OK, INDEX_OUTSIDE, NOT_BY_ITEM } RatingsProblem;
-
-/* Whether every (user, item) indexes the parameter arrays and the items come sorted. Without the GIL. */
-static RatingsProblem check_ratings(const int32_t *users, const int32_t *items, Py_ssize_t n, Py_ssize_t n_users,
-                                    Py_ssize_t n_items) {
-    int32_t outside = 0, unsorted = 0;
-    for (Py_ssize_t r = 0; r < n; r++)
-        outside |= (users[r] < 0) | (users[r] >= n_users) | (items[r] < 0) | (items[r] >= n_items);
-    for (Py_ssize_t r = 1; r < n; r++) unsorted |= items[r] < items[r - 1];
-    return outside ? INDEX_OUTSIDE : unsorted ? NOT_BY_ITEM : RATINGS_OK;
-}
-
 static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *o[13];
@@ -979,18 +1057,6 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
         goto done;
     }
     const int32_t *users = views[0].buf, *items = views[1].buf;
-    RatingsProblem ratings_problem;
-    Py_BEGIN_ALLOW_THREADS /* a pass over every rating: the GUI thread must not wait for it */
-    ratings_problem = check_ratings(users, items, n, n_users, n_items);
-    Py_END_ALLOW_THREADS
-    if (ratings_problem == INDEX_OUTSIDE) {
-        PyErr_SetString(PyExc_IndexError, "users, items: an index outside the parameter arrays");
-        goto done;
-    }
-    if (ratings_problem == NOT_BY_ITEM) {
-        PyErr_SetString(PyExc_ValueError, "items: the ratings must come sorted by item");
-        goto done;
-    }
     const Batch batch = {users, items, views[2].buf, views[3].buf, views[4].buf, views[5].buf,
                          views[6].len ? views[6].buf : NULL, views[7].len ? views[7].buf : NULL,
                          views[8].buf, views[9].buf, views[10].buf,
@@ -1005,8 +1071,13 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     sums = score_batch(&batch, scratch);
     Py_END_ALLOW_THREADS
-    result = Py_BuildValue("(ddddd)", sums.data_term, sums.squared_errors, sums.absolute_errors, sums.factor_squares,
-                           sums.bias_squares);
+    if (sums.problem == INDEX_OUTSIDE)
+        PyErr_SetString(PyExc_IndexError, "users, items: an index outside the parameter arrays");
+    else if (sums.problem == NOT_BY_ITEM)
+        PyErr_SetString(PyExc_ValueError, "items: the ratings must come sorted by item");
+    else
+        result = Py_BuildValue("(ddddd)", sums.data_term, sums.squared_errors, sums.absolute_errors,
+                               sums.factor_squares, sums.bias_squares);
 done:
     free(scratch);
     release_views(views, sizeof(views) / sizeof(views[0]));

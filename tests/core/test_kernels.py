@@ -69,6 +69,55 @@ def test_the_adam_update_is_numpys():
         np.testing.assert_allclose(compiled_params[name], numpy_params[name], rtol=1e-14, atol=1e-15)
 
 
+@pytest.mark.parametrize("k", [0, 1, 3, 4, 6, 20, 32, 33, 37, 70])
+@pytest.mark.parametrize("biases", [True, False])
+@pytest.mark.parametrize("loss", [0, 1])
+def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_factors(k, biases, loss):
+    """The kernel takes each item's ratings in blocks of up to 32 factors, four to a vector, and the k mod 4
+    factors left over apart; the offsets and biases ride with the first block, or alone where k < 4. Against
+    numpy's sums, with items and a user without ratings, one call."""
+    rng = np.random.default_rng(k)
+    n_users, n_items, n = 13, 12, 150
+    users = rng.integers(0, n_users - 1, n).astype(np.int32)  # the last user rates nothing
+    items = np.sort(rng.choice([1, 2, 3, 5, 6, 9, 10], n)).astype(np.int32)  # 0, 4, 7, 8 and 11 are unrated
+    y, offsets = rng.uniform(1, 5, n), rng.normal(0, 0.5, n)
+    user_factors, item_factors = rng.normal(0, 0.3, (n_users, k)), rng.normal(0, 0.3, (n_items, k))
+    user_bias, item_bias = (rng.normal(0, 0.5, n_users), rng.normal(0, 0.5, n_items)) if biases else (np.zeros(0),) * 2
+    low, high, factor_reg, bias_reg = 0.5, 5.5, 0.3, 0.7
+
+    z = np.einsum("rf,rf->r", user_factors[users], item_factors[items]) + offsets
+    if biases:
+        z += user_bias[users] + item_bias[items]
+    if loss == 1:
+        s = 1 / (1 + np.exp(-z))
+        prediction, residual = low + (high - low) * s, (low + (high - low) * s - y) * (high - low) * s * (1 - s)
+    else:
+        prediction, residual = z, z - y
+    user_gradient, item_gradient = factor_reg * user_factors, factor_reg * item_factors
+    np.add.at(user_gradient, users, residual[:, None] * item_factors[items])
+    np.add.at(item_gradient, items, residual[:, None] * user_factors[users])
+
+    out = dict(prediction=np.full(n, np.nan), user_gradient=np.full((n_users, k), np.nan),
+               item_gradient=np.full((n_items, k), np.nan), user_bias_gradient=np.full(len(user_bias), np.nan),
+               item_bias_gradient=np.full(len(item_bias), np.nan))
+    data_term, squared, absolute, factor_squares, bias_squares = kernels.compiled.mf_full_batch(
+        users, items, y, offsets, user_factors, item_factors, user_bias, item_bias, loss, low, high, 1.0, 5.0,
+        factor_reg, bias_reg, *out.values())
+    np.testing.assert_allclose(out["prediction"], prediction, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(out["user_gradient"], user_gradient, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(out["item_gradient"], item_gradient, rtol=1e-12, atol=1e-13)
+    if biases:
+        np.testing.assert_allclose(out["user_bias_gradient"], bias_reg * user_bias + np.bincount(users, residual, n_users),
+                                   rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(out["item_bias_gradient"], bias_reg * item_bias + np.bincount(items, residual, n_items),
+                                   rtol=1e-12, atol=1e-13)
+    errors = np.clip(prediction, 1.0, 5.0) - y
+    assert data_term == pytest.approx(0.5 * np.sum((prediction - y) ** 2), rel=1e-12)
+    assert (squared, absolute) == (pytest.approx(np.sum(errors**2), rel=1e-12), pytest.approx(np.sum(np.abs(errors)), rel=1e-12))
+    assert factor_squares == pytest.approx(np.sum(user_factors**2) + np.sum(item_factors**2), rel=1e-12, abs=0)
+    assert bias_squares == pytest.approx(np.sum(user_bias**2) + np.sum(item_bias**2), rel=1e-12, abs=0)
+
+
 def test_users_and_movies_without_ratings_train_as_in_numpy(monkeypatch):
     """The kernel writes each movie's gradient when its ratings are done, and the unrated ones' (their weight
     decay alone) between them: movies without ratings first, between and last, a user without any."""
@@ -114,8 +163,14 @@ def test_the_kernels_refuse_what_does_not_fit():
     for name, value in wrong:
         with pytest.raises((ValueError, IndexError)):
             call(*{**good, name: value}.values())
-    with pytest.raises(ValueError, match="sorted by item"):
-        call(*{**good, "items": np.array([0, 2, 1, 3], np.int32)}.values())
+    # the indices are checked as the pass reaches them: first, in the middle and last of the ratings
+    for name, value in [("items", np.array([-1, 0, 1, 2], np.int32)), ("users", np.array([0, 1, 0, 0], np.int32)),
+                        ("items", np.array([0, 1, 2, 2**31 - 1], np.int32))]:
+        with pytest.raises(IndexError, match="outside the parameter arrays"):
+            call(*{**good, name: value}.values())
+    for items in ([0, 2, 1, 3], [1, 1, 0, 2], [0, 1, 0, 1]):
+        with pytest.raises(ValueError, match="sorted by item"):
+            call(*{**good, "items": np.array(items, np.int32)}.values())
     with pytest.raises(ValueError):
         kernels.compiled.adam_step(np.zeros(3), np.zeros(4), np.zeros(3), np.zeros(3), 0.1, 0.9, 0.999, 1e-8, 1, 1)
 
