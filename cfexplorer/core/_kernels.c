@@ -464,11 +464,13 @@ static void release_views(Py_buffer *views, size_t count) {
 
 PyDoc_STRVAR(als_half_step_doc,
 "als_half_step(design, column_offset, indptr, columns, values, row_offset, reg, dual, solution, low, high,\n"
-"              with_fit=True, chunk_columns=0)\n"
+"              with_fit=True, chunk_columns=0, bias=None)\n"
 "\n"
 "Every row's ridge solution v (core/als.py's module docstring) into ``solution`` (n_rows x d float64).\n"
 "``design``: the columns' design rows (n_columns x d float64), ``column_offset`` a fixed part of each\n"
-"column's scores (n_columns float64); ``indptr``\n"
+"column's scores (n_columns float64). With ``bias`` (n_rows float64), the last of the d unknowns is a bias:\n"
+"``design`` then holds the first d - 1 values of each design row (the last is 1), ``solution`` gets the\n"
+"first d - 1 unknowns of each row and ``bias`` the last (a model's own arrays, written as they are). ``indptr``\n"
 "(n_rows + 1 int64), ``columns`` (int32, ascending within each row) and ``values`` (float64, the rating\n"
 "minus the row's offset): each row's ratings; ``row_offset``: that offset (n_rows float64, or empty for\n"
 "none); ``reg``: D's diagonal (d float64); ``dual``: whether rows with fewer than d ratings use the dual\n"
@@ -512,21 +514,23 @@ static Vector4 *aligned_vectors(Py_ssize_t count, void **allocated) {
 
 static PyObject *als_half_step(PyObject *self, PyObject *args) {
     PyObject *objects[8]; /* design, column_offset, indptr, columns, values, row_offset, reg, solution */
+    PyObject *bias_object = Py_None;
     int use_dual;
     double low, high;
     int with_fit = 1;
     Py_ssize_t chunk_columns = 0;
-    if (!PyArg_ParseTuple(args, "OOOOOOOpOdd|pn", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
-                          &objects[5], &objects[6], &use_dual, &objects[7], &low, &high, &with_fit, &chunk_columns))
+    if (!PyArg_ParseTuple(args, "OOOOOOOpOdd|pnO", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6], &use_dual, &objects[7], &low, &high, &with_fit, &chunk_columns,
+                          &bias_object))
         return NULL;
     if (chunk_columns < 0) {
         PyErr_SetString(PyExc_ValueError, "chunk_columns: 0 (by the cache) or a positive number expected");
         return NULL;
     }
     Py_buffer design_view = {0}, column_offset = {0}, indptr = {0}, columns = {0}, values = {0}, row_offset = {0},
-              reg = {0}, solution = {0};
+              reg = {0}, solution = {0}, bias = {0};
     PyObject *result = NULL;
-    double *scratch = NULL, *panel_scratch = NULL, *padded_design = NULL;
+    double *scratch = NULL, *panel_scratch = NULL, *padded_design = NULL, *unknowns = NULL;
     void *vector_scratch = NULL; /* what aligned_vectors allocated */
     Py_ssize_t *dual_buckets = NULL;
     if (!buffer_of(objects[6], &reg, 0, 1, 8, -1, "reg")) return NULL;
@@ -535,12 +539,11 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "reg: from one unknown a row to " MOST_UNKNOWNS_TEXT " expected");
         goto done;
     }
-    if (!buffer_of(objects[0], &design_view, 0, 1, 8, -1, "design") || design_view.len % (d * 8)) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "design: rows of d values expected");
-        goto done;
-    }
-    const Py_ssize_t n_columns = design_view.len / (d * 8);
-    if (!buffer_of(objects[1], &column_offset, 0, 1, 8, n_columns, "column_offset")) goto done;
+    const int with_bias = bias_object != Py_None;
+    const Py_ssize_t given = with_bias ? d - 1 : d; /* values of a design row (and unknowns of a solution row) given */
+    if (!buffer_of(objects[1], &column_offset, 0, 1, 8, -1, "column_offset")) goto done;
+    const Py_ssize_t n_columns = column_offset.len / 8;
+    if (!buffer_of(objects[0], &design_view, 0, 1, 8, n_columns * given, "design")) goto done;
     if (!buffer_of(objects[2], &indptr, 0, 0, 8, -1, "indptr") || indptr.len < 8) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "indptr: at least one entry expected");
         goto done;
@@ -555,7 +558,8 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     if (!buffer_of(objects[3], &columns, 0, 0, 4, n_ratings, "columns") ||
         !buffer_of(objects[4], &values, 0, 1, 8, n_ratings, "values") ||
         !buffer_of(objects[5], &row_offset, 0, 1, 8, -1, "row_offset") ||
-        !buffer_of(objects[7], &solution, 1, 1, 8, n_rows * d, "solution"))
+        !buffer_of(objects[7], &solution, 1, 1, 8, n_rows * given, "solution") ||
+        (with_bias && !buffer_of(bias_object, &bias, 1, 1, 8, n_rows, "bias")))
         goto done;
     if (row_offset.len != 0 && row_offset.len != n_rows * 8) {
         PyErr_SetString(PyExc_ValueError, "row_offset: one value per row, or none");
@@ -594,7 +598,9 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     Vector4 *systems = aligned_vectors((d + 1) * (d + 1) + d * ld + d, &vector_scratch);
     padded_design = malloc((size_t)(n_columns * ld) * sizeof(double) + 1);
     dual_buckets = malloc((size_t)(5 * d) * sizeof(Py_ssize_t)); /* for each n < d: four rows, and how many */
-    if (!scratch || !panel_scratch || !systems || !padded_design || !dual_buckets) {
+    /* with a bias, each row's d unknowns are solved into here, then parted between solution and bias */
+    unknowns = with_bias ? malloc((size_t)(n_rows * d) * sizeof(double) + 1) : NULL;
+    if (!scratch || !panel_scratch || !systems || !padded_design || !dual_buckets || (with_bias && !unknowns)) {
         PyErr_NoMemory();
         goto done;
     }
@@ -605,7 +611,7 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     const double *design = (const double *)design_view.buf, *reg_diag = (const double *)reg.buf,
                  *value_of = (const double *)values.buf,
                  *offset_of = row_offset.len ? (const double *)row_offset.buf : NULL;
-    double *out = (double *)solution.buf;
+    double *out = with_bias ? unknowns : (double *)solution.buf;
     int positive_definite;
     FitSums fit = {0.0, 0.0, 0.0};
     for (Py_ssize_t k = 0; k < d; k++) root_scale[k] = 1.0 / sqrt(reg_diag[k] + RIDGE);
@@ -619,11 +625,19 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     const double *offset_of_column = (const double *)column_offset.buf;
     for (Py_ssize_t column = 0; column < n_columns; column++) {
         double *row = padded_design + column * ld;
-        memcpy(row, design + column * d, (size_t)d * sizeof(double));
+        memcpy(row, design + column * given, (size_t)given * sizeof(double));
+        if (with_bias) row[d - 1] = 1.0;
         row[d] = -offset_of_column[column];
         for (Py_ssize_t k = d + 1; k < ld; k++) row[k] = 0.0;
     }
     positive_definite = solve_rows(&problem, &rows_scratch, out, &fit);
+    if (with_bias) {
+        double *factors_out = (double *)solution.buf, *bias_out = (double *)bias.buf;
+        for (Py_ssize_t row = 0; row < n_rows; row++) {
+            memcpy(factors_out + row * given, unknowns + row * d, (size_t)given * sizeof(double));
+            bias_out[row] = unknowns[row * d + given];
+        }
+    }
     Py_END_ALLOW_THREADS
 
     if (!positive_definite) fit.squared_residuals = fit.squared_errors = fit.absolute_errors = NAN;
@@ -634,7 +648,9 @@ done:
     free(vector_scratch);
     free(padded_design);
     free(dual_buckets);
-    Py_buffer *views[] = {&design_view, &column_offset, &indptr, &columns, &values, &row_offset, &reg, &solution};
+    free(unknowns);
+    Py_buffer *views[] = {&design_view, &column_offset, &indptr, &columns, &values, &row_offset, &reg, &solution,
+                          &bias};
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
         if (views[i]->obj) PyBuffer_Release(views[i]);
     return result;

@@ -232,15 +232,37 @@ class RowSystems:
                 sigma * root_scale * generator.standard_normal((len(self.rows_without_ratings), d)))
         return solution, residuals.total() if residuals is not None else None
 
-    def _solve_compiled(self, design, column_offset, reg, clip, solution) -> HalfStepFit | None:
+    def solve_into(self, factors: np.ndarray, column_offset: np.ndarray, factors_out: np.ndarray,
+                   bias_out: np.ndarray | None = None, clip: tuple[float, float] | None = None) -> HalfStepFit | None:
+        """:meth:`solve` for the design rows [factors, 1] (with ``bias_out``) or ``factors``, each row's v
+        written into ``factors_out`` and, with ``bias_out``, its last unknown into that: a model's own arrays.
+        Compiled, neither the design nor the solution is made in between (with their copies, a tenth of a
+        latest-small ALS epoch). Returns the fit as :meth:`solve` does."""
+        k = factors.shape[1]
+        if self.size != k + (bias_out is not None):
+            raise ValueError(f"systems of size {self.size} for {k} factors {'and' if bias_out is not None else 'without'} "
+                             "a bias")
+        outputs = (factors_out,) if bias_out is None else (factors_out, bias_out)
+        if self._compiled_solves(None, None) and all(
+                a.dtype == np.float64 and a.flags.c_contiguous and a.flags.writeable for a in outputs):
+            return self._solve_compiled(factors, column_offset, self.reg_diag, clip, factors_out, bias_out)
+        design = np.hstack([factors, np.ones((len(factors), 1))]) if bias_out is not None else factors
+        solution, fit = self.solve(design, column_offset, clip)
+        factors_out[:] = solution[:, :k]
+        if bias_out is not None:
+            bias_out[:] = solution[:, k]
+        return fit
+
+    def _solve_compiled(self, design, column_offset, reg, clip, solution, bias=None) -> HalfStepFit | None:
         """The half-step in core/_kernels.c: every row's system built and solved, and, asked for the fit, its
-        residuals summed."""
+        residuals summed. With ``bias``, ``design`` and ``solution`` leave out the last column (the kernel's
+        docstring)."""
         offsets = self.row_offset if self.row_offset is not None else np.zeros(0)
         low, high = clip if clip is not None else (-np.inf, np.inf)
         sums = kernels.compiled.als_half_step(
             np.ascontiguousarray(design, dtype=float), np.ascontiguousarray(column_offset, dtype=float), self._indptr,
             self._columns, self._values, np.ascontiguousarray(offsets, dtype=float), np.ascontiguousarray(reg),
-            _dual_form_applies(reg), solution, float(low), float(high), clip is not None)
+            _dual_form_applies(reg), solution, float(low), float(high), clip is not None, 0, bias)
         if clip is None:
             return None
         return HalfStepFit(*sums, count=len(self._values))

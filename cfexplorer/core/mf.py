@@ -662,22 +662,14 @@ class MatrixFactorization(RatingModel):
     def _als_epoch(self, systems: tuple[RowSystems, RowSystems]):
         """One epoch: users, then items; returns the items' HalfStepFit, the fit at the epoch's end."""
         p = self._params
-        k = int(self.n_factors)
         users, items = systems
         # Users: [w_j, b_j] with the items' [x_i, 1] as features; o_i + c_i is part of each score.
         fixed = self.item_offset_ + p["item_bias"] if "item_bias" in p else self.item_offset_
-        solution, _ = users.solve(_design(p["item_factors"], "user_bias" in p), fixed)
-        p["user_factors"][:] = solution[:, :k]
-        if "user_bias" in p:
-            p["user_bias"][:] = solution[:, k]
+        users.solve_into(p["item_factors"], fixed, p["user_factors"], p.get("user_bias"))
         # Items: [x_i, c_i] with the users' [w_j, 1] as features; b_j is part of each score.
         fixed = p["user_bias"] if "user_bias" in p else np.zeros(self.n_users_)
-        solution, fit = items.solve(_design(p["user_factors"], "item_bias" in p), fixed,
-                                    clip=(self.scale_.low, self.scale_.high))
-        p["item_factors"][:] = solution[:, :k]
-        if "item_bias" in p:
-            p["item_bias"][:] = solution[:, k]
-        return fit
+        return items.solve_into(p["user_factors"], fixed, p["item_factors"], p.get("item_bias"),
+                                clip=(self.scale_.low, self.scale_.high))
 
     # --- prediction --------------------------------------------------------------------------------
     def _check_fitted(self):
@@ -852,12 +844,6 @@ def _squares(array: np.ndarray) -> float:
     """The sum of squares of an array's entries: one BLAS dot product, no squared copy."""
     flat = array.ravel()
     return float(flat @ flat)
-
-
-def _design(factors: np.ndarray, with_bias: bool) -> np.ndarray:
-    if with_bias:
-        return np.hstack([factors, np.ones((len(factors), 1))])
-    return factors
 
 
 def _reg_diag(k: int, reg: float, with_bias: bool, bias_reg: float) -> np.ndarray:

@@ -378,6 +378,54 @@ def test_the_kernel_refuses_arrays_of_the_wrong_type_size_or_indices():
         call(*{**good, "solution": read_only}.values())
 
 
+@needs_compiled
+def test_the_kernel_with_a_bias_takes_design_and_solution_without_their_last_column():
+    """With ``bias``, the design rows' last value (1) and the solution's last unknown (into ``bias``) are left
+    out of the arrays given: the same solution as the whole arrays give, and the wrong widths refused."""
+    call = kernels.compiled.als_half_step
+    whole = kernel_arguments(n_rows=5, n_columns=6, d=3)
+    whole["design"] = np.column_stack([np.random.default_rng(1).normal(size=(6, 2)), np.ones(6)])
+    sums = call(*whole.values())
+    parted = {**whole, "design": whole["design"][:, :2].copy(), "solution": np.full((5, 2), np.nan)}
+    bias = np.full(5, np.nan)
+    assert call(*parted.values(), True, 0, bias) == sums
+    np.testing.assert_array_equal(parted["solution"], whole["solution"][:, :2])
+    np.testing.assert_array_equal(bias, whole["solution"][:, 2])
+    for name, value in [("design", whole["design"]), ("solution", np.empty((5, 3)))]:  # the whole width
+        with pytest.raises(ValueError):
+            call(*{**parted, name: value}.values(), True, 0, bias)
+    for wrong_bias in (np.empty(4), np.empty(5, np.float32), np.empty((5, 2))[:, 0]):
+        with pytest.raises(ValueError):
+            call(*parted.values(), True, 0, wrong_bias)
+
+
+@pytest.mark.parametrize("settings", [dict(n_factors=3), dict(n_factors=3, user_bias=False, item_bias=False),
+                                      dict(n_factors=0)], ids=["biases", "no-biases", "biases-alone"])
+@pytest.mark.parametrize("outputs", ["the-model's", "strided"])
+def test_a_half_step_into_a_models_arrays_is_the_half_step_solved_and_copied(solve_form, settings, outputs):
+    """RowSystems.solve_into (what an ALS epoch calls) against solve() on the design [factors, 1] and its solution
+    copied out: bit for bit, in the compiled kernel and in numpy, into contiguous arrays and into strided
+    ones (which the kernel cannot write: solved, then copied)."""
+    ratings = skewed_ratings(n_users=30, n_items=40, n_ratings=500)
+    model = MatrixFactorization(n_epochs=1, reg=1.0, **settings).fit(ratings)
+    users, _ = row_systems(model, ratings)
+    factors = np.random.default_rng(2).normal(size=(40, model.n_factors))
+    with_bias = "user_bias" in model._params
+    design = np.column_stack([factors, np.ones(40)]) if with_bias else factors
+    offset = np.random.default_rng(3).normal(size=40)
+    expected, expected_fit = users.solve(design, offset, clip=(0.5, 5.0))
+    room = np.full((30, model.n_factors + 1), np.nan)
+    factors_out = room[:, :model.n_factors] if outputs == "strided" else np.full((30, model.n_factors), np.nan)
+    bias_out = (room[:, -1] if outputs == "strided" else np.full(30, np.nan)) if with_bias else None
+    fit = users.solve_into(factors, offset, factors_out, bias_out, clip=(0.5, 5.0))
+    np.testing.assert_array_equal(factors_out, expected[:, :model.n_factors])
+    if with_bias:
+        np.testing.assert_array_equal(bias_out, expected[:, -1])
+    assert fit == expected_fit
+    with pytest.raises(ValueError, match="systems of size"):
+        users.solve_into(factors, offset, factors_out, None if with_bias else np.zeros(30))
+
+
 def compiled_half_step(systems: als.RowSystems, design: np.ndarray, **options):
     """``systems``' half-step for ``design`` by the compiled kernel, its options passed through: the solution
     and the fit's three sums."""
