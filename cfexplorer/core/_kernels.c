@@ -825,7 +825,7 @@ INLINE void run_scores(const int32_t *users, Py_ssize_t begin, Py_ssize_t end, c
 #undef RUN_SCORES_CASE
 }
 
-/* The data term; every rating's prediction (unclipped) and the data term's gradient (zeroed first). In
+/* The data term; every rating's prediction (unclipped) and the gradient of J (its weight decay included). In
  * three passes, each a loop whose iterations do not wait on one another: the scores (dot products), the
  * loss of each (an exponential), then the gradient; the first and the last run by run of one item's ratings
  * (the ratings come sorted by item), the item's factors and its gradient held in registers, the biases taken
@@ -837,8 +837,9 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     /* Read once into locals: the stores to the outputs could otherwise alias *b, reloaded at every rating. */
     const int32_t *users = b->users, *items = b->items;
     const double *user_factors = b->user_factors, *item_factors = b->item_factors, *offsets = b->offsets;
-    const double *user_bias = b->user_bias, *item_bias = b->item_bias;
-    double *user_gradient = b->user_gradient, *prediction = b->prediction;
+    const double *user_bias = b->user_bias, *item_bias = b->item_bias, *y_of = b->y;
+    double *user_gradient = b->user_gradient, *user_bias_gradient = b->user_bias_gradient;
+    double *item_gradient = b->item_gradient, *item_bias_gradient = b->item_bias_gradient, *predictions = b->prediction;
     BatchSums sums = {0.0, 0.0, 0.0, 0.0, 0.0, RATINGS_OK};
     const Py_ssize_t whole = k - k % 4; /* the factors in whole vectors */
     Py_ssize_t previous = -1; /* the item of the run before */
@@ -863,21 +864,22 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
         const double c = item_bias ? item_bias[item] : 0.0;
         for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS) {
             const Py_ssize_t vectors = (whole - f0) / 4;
-            run_scores(users, begin, end, user_factors, k, f0, x, offsets, user_bias, c, prediction,
+            run_scores(users, begin, end, user_factors, k, f0, x, offsets, user_bias, c, predictions,
                        (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
         }
         if (whole < k || !whole) { /* the last k mod 4 factors, or a score's offset and biases where k < 4 */
             for (Py_ssize_t r = begin; r < end; r++) {
                 const double *w = user_factors + (Py_ssize_t)users[r] * k;
-                double z = whole ? prediction[r] : offsets[r] + c + (user_bias ? user_bias[users[r]] : 0.0);
+                double z = whole ? predictions[r] : offsets[r] + c + (user_bias ? user_bias[users[r]] : 0.0);
                 for (Py_ssize_t f = whole; f < k; f++) z += w[f] * x[f];
-                prediction[r] = z;
+                predictions[r] = z;
             }
         }
         previous = item;
     }
     const double low = b->low, span = b->high - b->low;
-    /* The prediction and d(data term)/dz of each score, a loop for each loss so that each vectorizes. */
+    /* The prediction and d(data term)/dz of each score, a loop for each loss so that each vectorizes (but the
+     * cross-entropy's, whose log1p is a call). */
     const double clip_low = b->clip_low, clip_high = b->clip_high;
     double data_term = 0.0, squared_errors = 0.0, absolute_errors = 0.0;
 #define COUNT_ERRORS(prediction, y)                                                                            \
@@ -888,26 +890,26 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     } while (0)
     if (b->loss == CROSS_ENTROPY) {
         for (Py_ssize_t r = 0; r < n; r++) {
-            const double z = b->prediction[r], y = b->y[r];
+            const double z = predictions[r], y = y_of[r];
             /* e^-|z| serves both the sigmoid and log(1 + e^z) = max(z, 0) + log1p(e^-|z|) */
             const double e = exp_nonpositive(-fabs(z)), prediction = sigmoid_given(z, e);
             data_term += (z > 0.0 ? z : 0.0) + log1p(e) - y * z;
             residual[r] = prediction - y;
-            b->prediction[r] = prediction;
+            predictions[r] = prediction;
             COUNT_ERRORS(prediction, y);
         }
     } else if (b->loss == Y_RANGE) {
         for (Py_ssize_t r = 0; r < n; r++) {
-            const double z = b->prediction[r], y = b->y[r];
+            const double z = predictions[r], y = y_of[r];
             const double s = sigmoid(z), prediction = low + span * s;
             data_term += 0.5 * (prediction - y) * (prediction - y);
             residual[r] = (prediction - y) * span * s * (1.0 - s);
-            b->prediction[r] = prediction;
+            predictions[r] = prediction;
             COUNT_ERRORS(prediction, y);
         }
     } else {
         for (Py_ssize_t r = 0; r < n; r++) {
-            const double z = b->prediction[r], y = b->y[r];
+            const double z = predictions[r], y = y_of[r];
             data_term += 0.5 * (z - y) * (z - y);
             residual[r] = z - y;
             COUNT_ERRORS(z, y);
@@ -920,35 +922,35 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     /* The users' gradient is summed over the pass (it is small); each item's is written once, when its run of
      * ratings is done, with its weight decay: no pass of its own over the items' arrays, which are the
      * large ones (all of them are written: an item without ratings gets its weight decay alone). */
-    memset(b->user_gradient, 0, (size_t)(b->n_users * k) * sizeof(double));
-    if (b->user_bias_gradient) memset(b->user_bias_gradient, 0, (size_t)b->n_users * sizeof(double));
+    memset(user_gradient, 0, (size_t)(n_users * k) * sizeof(double));
+    if (user_bias_gradient) memset(user_bias_gradient, 0, (size_t)n_users * sizeof(double));
     const double factor_reg = b->factor_reg, bias_reg = b->bias_reg;
     double item_factor_squares = 0.0, item_bias_squares = 0.0;
     Py_ssize_t next_item = 0; /* items before it are written */
     for (Py_ssize_t begin = 0, end; begin <= n; begin = end) {
-        const Py_ssize_t item = begin < n ? b->items[begin] : b->n_items;
+        const Py_ssize_t item = begin < n ? items[begin] : n_items;
         for (; next_item < item; next_item++) { /* items without ratings */
-            const double *x = b->item_factors + next_item * k;
-            double *gx = b->item_gradient + next_item * k;
+            const double *x = item_factors + next_item * k;
+            double *gx = item_gradient + next_item * k;
             for (Py_ssize_t f = 0; f < k; f++) {
                 gx[f] = factor_reg * x[f];
                 item_factor_squares += x[f] * x[f];
             }
-            if (b->item_bias) {
-                b->item_bias_gradient[next_item] = bias_reg * b->item_bias[next_item];
-                item_bias_squares += b->item_bias[next_item] * b->item_bias[next_item];
+            if (item_bias) {
+                item_bias_gradient[next_item] = bias_reg * item_bias[next_item];
+                item_bias_squares += item_bias[next_item] * item_bias[next_item];
             }
         }
         if (begin == n) break;
-        for (end = begin; end < n && b->items[end] == item; end++) {}
-        const double *x = b->item_factors + item * k;
-        double *gx = b->item_gradient + item * k;
+        for (end = begin; end < n && items[end] == item; end++) {}
+        const double *x = item_factors + item * k;
+        double *gx = item_gradient + item * k;
         /* Up to 32 factors at a time across the item's ratings: their sums stay in registers, and each
          * rating's user index and residual are read once a block, not once every four factors. */
         double bias_sum = 0.0;
         for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS) {
             const Py_ssize_t vectors = (whole - f0) / 4;
-            bias_sum += item_run(users, residual, begin, end, user_factors, user_gradient, b->user_bias_gradient, k,
+            bias_sum += item_run(users, residual, begin, end, user_factors, user_gradient, user_bias_gradient, k,
                                  f0, x, gx, factor_reg, (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
         }
         for (Py_ssize_t f = 0; f < k; f++) item_factor_squares += x[f] * x[f];
@@ -963,22 +965,20 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
                     gw[f] += e * x[f];
                 }
                 if (!whole) {
-                    if (b->user_bias_gradient) b->user_bias_gradient[user] += e;
+                    if (user_bias_gradient) user_bias_gradient[user] += e;
                     bias_sum += e;
                 }
             }
         }
-        if (b->item_bias) {
-            b->item_bias_gradient[item] = bias_sum + bias_reg * b->item_bias[item];
-            item_bias_squares += b->item_bias[item] * b->item_bias[item];
+        if (item_bias) {
+            item_bias_gradient[item] = bias_sum + bias_reg * item_bias[item];
+            item_bias_squares += item_bias[item] * item_bias[item];
         }
         next_item = item + 1;
     }
-    sums.factor_squares = add_weight_decay(b->user_factors, b->user_gradient, b->n_users * k, factor_reg) +
-                          item_factor_squares;
+    sums.factor_squares = add_weight_decay(user_factors, user_gradient, n_users * k, factor_reg) + item_factor_squares;
     sums.bias_squares = item_bias_squares;
-    if (b->user_bias)
-        sums.bias_squares += add_weight_decay(b->user_bias, b->user_bias_gradient, b->n_users, bias_reg);
+    if (user_bias) sums.bias_squares += add_weight_decay(user_bias, user_bias_gradient, n_users, bias_reg);
     return sums;
 }
 
@@ -1002,13 +1002,15 @@ PyDoc_STRVAR(mf_full_batch_doc,
 "              user_bias_gradient, item_bias_gradient)\n"
 "\n"
 "core/mf.py's scores z = w_u . x_i + b_u + c_i + o for every rating (``users``, ``items``: int32, sorted\n"
-"by item; ``offsets``: o per rating), in one pass: each prediction (unclipped) into ``prediction``, and\n"
+"by item; ``offsets``: o per rating), in one call: each prediction (unclipped) into ``prediction``, and\n"
 "the gradient of J = data term + factor_reg/2 |factors|^2 + bias_reg/2 |biases|^2 with respect to each\n"
 "parameter array into the ``*_gradient`` arrays (overwritten; the parameters' shapes). Returns the data\n"
 "term, the sums of squared and absolute errors of the predictions clipped to [clip_low, clip_high], and\n"
 "the sums of squares of the factors and of the biases. The factors are 2-d arrays (users x k, items x k).\n"
 "``loss``: 0 squared, 1 squared through the y-range (low, high), 2 binary cross-entropy. A bias and its\n"
-"gradient are empty arrays for a model without that bias.");
+"gradient are empty arrays for a model without that bias. The indices are checked as the ratings are\n"
+"scored: IndexError (an index outside the arrays) or ValueError (the items not sorted), whichever the\n"
+"scoring meets first, the outputs then partly written.");
 
 /* The rows and columns of a 2-d float64 array, else 0 with an exception set. */
 static int matrix_shape(Py_buffer *view, Py_ssize_t *rows, Py_ssize_t *columns, const char *name) {

@@ -70,8 +70,8 @@ def test_the_adam_update_is_numpys():
 
 
 @pytest.mark.parametrize("k", [0, 1, 3, 4, 6, 20, 32, 33, 37, 70])
-@pytest.mark.parametrize("biases", [True, False])
-@pytest.mark.parametrize("loss", [0, 1])
+@pytest.mark.parametrize("biases", ["both", "user", "item", "none"])
+@pytest.mark.parametrize("loss", [0, 1, 2])
 def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_factors(k, biases, loss):
     """The kernel takes each item's ratings in blocks of up to 32 factors, four to a vector, and the k mod 4
     factors left over apart; the offsets and biases ride with the first block, or alone where k < 4. Against
@@ -80,19 +80,25 @@ def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_facto
     n_users, n_items, n = 13, 12, 150
     users = rng.integers(0, n_users - 1, n).astype(np.int32)  # the last user rates nothing
     items = np.sort(rng.choice([1, 2, 3, 5, 6, 9, 10], n)).astype(np.int32)  # 0, 4, 7, 8 and 11 are unrated
-    y, offsets = rng.uniform(1, 5, n), rng.normal(0, 0.5, n)
+    y = rng.integers(0, 2, n).astype(float) if loss == 2 else rng.uniform(1, 5, n)
+    offsets = rng.normal(0, 0.5, n)
     user_factors, item_factors = rng.normal(0, 0.3, (n_users, k)), rng.normal(0, 0.3, (n_items, k))
-    user_bias, item_bias = (rng.normal(0, 0.5, n_users), rng.normal(0, 0.5, n_items)) if biases else (np.zeros(0),) * 2
+    user_bias = rng.normal(0, 0.5, n_users) if biases in ("both", "user") else np.zeros(0)
+    item_bias = rng.normal(0, 0.5, n_items) if biases in ("both", "item") else np.zeros(0)
     low, high, factor_reg, bias_reg = 0.5, 5.5, 0.3, 0.7
 
     z = np.einsum("rf,rf->r", user_factors[users], item_factors[items]) + offsets
-    if biases:
-        z += user_bias[users] + item_bias[items]
-    if loss == 1:
-        s = 1 / (1 + np.exp(-z))
+    z += (user_bias[users] if len(user_bias) else 0) + (item_bias[items] if len(item_bias) else 0)
+    s = 1 / (1 + np.exp(-z))
+    if loss == 2:
+        prediction, residual = s, s - y
+        data_term = np.sum(np.logaddexp(0, z) - y * z)
+    elif loss == 1:
         prediction, residual = low + (high - low) * s, (low + (high - low) * s - y) * (high - low) * s * (1 - s)
+        data_term = 0.5 * np.sum((prediction - y) ** 2)
     else:
         prediction, residual = z, z - y
+        data_term = 0.5 * np.sum((prediction - y) ** 2)
     user_gradient, item_gradient = factor_reg * user_factors, factor_reg * item_factors
     np.add.at(user_gradient, users, residual[:, None] * item_factors[items])
     np.add.at(item_gradient, items, residual[:, None] * user_factors[users])
@@ -100,19 +106,20 @@ def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_facto
     out = dict(prediction=np.full(n, np.nan), user_gradient=np.full((n_users, k), np.nan),
                item_gradient=np.full((n_items, k), np.nan), user_bias_gradient=np.full(len(user_bias), np.nan),
                item_bias_gradient=np.full(len(item_bias), np.nan))
-    data_term, squared, absolute, factor_squares, bias_squares = kernels.compiled.mf_full_batch(
+    kernel_data_term, squared, absolute, factor_squares, bias_squares = kernels.compiled.mf_full_batch(
         users, items, y, offsets, user_factors, item_factors, user_bias, item_bias, loss, low, high, 1.0, 5.0,
         factor_reg, bias_reg, *out.values())
     np.testing.assert_allclose(out["prediction"], prediction, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(out["user_gradient"], user_gradient, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(out["item_gradient"], item_gradient, rtol=1e-12, atol=1e-13)
-    if biases:
+    if len(user_bias):
         np.testing.assert_allclose(out["user_bias_gradient"], bias_reg * user_bias + np.bincount(users, residual, n_users),
                                    rtol=1e-12, atol=1e-13)
+    if len(item_bias):
         np.testing.assert_allclose(out["item_bias_gradient"], bias_reg * item_bias + np.bincount(items, residual, n_items),
                                    rtol=1e-12, atol=1e-13)
     errors = np.clip(prediction, 1.0, 5.0) - y
-    assert data_term == pytest.approx(0.5 * np.sum((prediction - y) ** 2), rel=1e-12)
+    assert kernel_data_term == pytest.approx(data_term, rel=1e-12)
     assert (squared, absolute) == (pytest.approx(np.sum(errors**2), rel=1e-12), pytest.approx(np.sum(np.abs(errors)), rel=1e-12))
     assert factor_squares == pytest.approx(np.sum(user_factors**2) + np.sum(item_factors**2), rel=1e-12, abs=0)
     assert bias_squares == pytest.approx(np.sum(user_bias**2) + np.sum(item_bias**2), rel=1e-12, abs=0)
@@ -171,6 +178,13 @@ def test_the_kernels_refuse_what_does_not_fit():
     for items in ([0, 2, 1, 3], [1, 1, 0, 2], [0, 1, 0, 1]):
         with pytest.raises(ValueError, match="sorted by item"):
             call(*{**good, "items": np.array(items, np.int32)}.values())
+    wide = {**good, "user_factors": np.ones((1, 9)), "item_factors": np.ones((n, 9)),
+            "user_gradient": np.empty((1, 9)), "item_gradient": np.empty((n, 9))}  # two vectors and one left over
+    call(*wide.values())
+    with pytest.raises(IndexError):
+        call(*{**wide, "users": np.array([0, 0, 1, 0], np.int32)}.values())
+    with pytest.raises(ValueError, match="sorted by item"):
+        call(*{**wide, "items": np.array([0, 1, 3, 2], np.int32)}.values())
     with pytest.raises(ValueError):
         kernels.compiled.adam_step(np.zeros(3), np.zeros(4), np.zeros(3), np.zeros(3), 0.1, 0.9, 0.999, 1e-8, 1, 1)
 
