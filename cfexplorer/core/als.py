@@ -240,8 +240,8 @@ class RowSystems:
         latest-small ALS epoch). Returns the fit as :meth:`solve` does."""
         k = factors.shape[1]
         if self.size != k + (bias_out is not None):
-            raise ValueError(f"systems of size {self.size} for {k} factors {'and' if bias_out is not None else 'without'} "
-                             "a bias")
+            with_or_without = "and" if bias_out is not None else "without"
+            raise ValueError(f"systems of size {self.size} for {k} factors {with_or_without} a bias")
         outputs = (factors_out,) if bias_out is None else (factors_out, bias_out)
         if self._compiled_solves(None, None) and all(
                 a.dtype == np.float64 and a.flags.c_contiguous and a.flags.writeable for a in outputs):

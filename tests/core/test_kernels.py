@@ -112,15 +112,14 @@ def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_facto
     np.testing.assert_allclose(out["prediction"], prediction, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(out["user_gradient"], user_gradient, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(out["item_gradient"], item_gradient, rtol=1e-12, atol=1e-13)
-    if len(user_bias):
-        np.testing.assert_allclose(out["user_bias_gradient"], bias_reg * user_bias + np.bincount(users, residual, n_users),
-                                   rtol=1e-12, atol=1e-13)
-    if len(item_bias):
-        np.testing.assert_allclose(out["item_bias_gradient"], bias_reg * item_bias + np.bincount(items, residual, n_items),
-                                   rtol=1e-12, atol=1e-13)
+    for bias, indices, count, name in ((user_bias, users, n_users, "user"), (item_bias, items, n_items, "item")):
+        if len(bias):
+            np.testing.assert_allclose(out[f"{name}_bias_gradient"],
+                                       bias_reg * bias + np.bincount(indices, residual, count), rtol=1e-12, atol=1e-13)
     errors = np.clip(prediction, 1.0, 5.0) - y
     assert kernel_data_term == pytest.approx(data_term, rel=1e-12)
-    assert (squared, absolute) == (pytest.approx(np.sum(errors**2), rel=1e-12), pytest.approx(np.sum(np.abs(errors)), rel=1e-12))
+    assert squared == pytest.approx(np.sum(errors**2), rel=1e-12)
+    assert absolute == pytest.approx(np.sum(np.abs(errors)), rel=1e-12)
     assert factor_squares == pytest.approx(np.sum(user_factors**2) + np.sum(item_factors**2), rel=1e-12, abs=0)
     assert bias_squares == pytest.approx(np.sum(user_bias**2) + np.sum(item_bias**2), rel=1e-12, abs=0)
 
