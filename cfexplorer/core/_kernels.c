@@ -482,21 +482,28 @@ PyDoc_STRVAR(als_half_step_doc,
 typedef enum { ROWS_OK, BAD_OFFSETS, BAD_COLUMN, UNSORTED } RowsProblem;
 
 /* Whether CSR ``starts`` (n_rows + 1 offsets) and ``column_of`` (n_ratings indices) describe rows of columns
- * below n_columns, ascending within each row. Reads buffers only: called without the GIL. */
+ * below n_columns, ascending within each row. Reads buffers only: called without the GIL. Each check is a loop
+ * over all the ratings that vectorizes (checked row by row, they were 3% of a latest-small ALS epoch). */
 static RowsProblem check_rows(const int64_t *starts, Py_ssize_t n_rows, Py_ssize_t n_ratings, const int32_t *column_of,
                               Py_ssize_t n_columns) {
     for (Py_ssize_t row = 0; row < n_rows; row++) {
         const Py_ssize_t count = (Py_ssize_t)(starts[row + 1] - starts[row]);
         if (count < 0 || starts[row] < 0 || starts[row + 1] > n_ratings) return BAD_OFFSETS;
     }
-    int32_t outside = 0;
-    for (Py_ssize_t r = 0; r < n_ratings; r++) outside |= (column_of[r] < 0) | (column_of[r] >= n_columns);
+    /* one unsigned comparison an index: a negative one wraps to above any limit */
+    const uint32_t limit = n_columns > INT32_MAX ? (uint32_t)INT32_MAX + 1u : (uint32_t)n_columns;
+    uint32_t outside = 0;
+    for (Py_ssize_t r = 0; r < n_ratings; r++) outside |= (uint32_t)column_of[r] >= limit;
     if (outside) return BAD_COLUMN;
-    int32_t descending = 0;
-    for (Py_ssize_t row = 0; row < n_rows; row++)
-        for (Py_ssize_t r = (Py_ssize_t)starts[row] + 1; r < (Py_ssize_t)starts[row + 1]; r++)
-            descending |= column_of[r] < column_of[r - 1];
-    return descending ? UNSORTED : ROWS_OK;
+    /* The descents from one rating to the next, less those where a row begins. */
+    const Py_ssize_t first = n_rows ? (Py_ssize_t)starts[0] : n_ratings;
+    Py_ssize_t descents = 0, at_row_starts = 0;
+    for (Py_ssize_t r = first + 1; r < n_ratings; r++) descents += column_of[r] < column_of[r - 1];
+    for (Py_ssize_t row = 0; row < n_rows; row++) {
+        const Py_ssize_t start = (Py_ssize_t)starts[row];
+        if (start > first && starts[row + 1] > start) at_row_starts += column_of[start] < column_of[start - 1];
+    }
+    return descents > at_row_starts ? UNSORTED : ROWS_OK;
 }
 
 /* Unknowns a row, at most: the working space grows with their square (and a million factors is no model). */

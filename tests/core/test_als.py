@@ -366,8 +366,9 @@ def test_the_kernel_refuses_arrays_of_the_wrong_type_size_or_indices():
     for name, (value, error) in wrong.items():
         with pytest.raises(error):
             call(*{**good, name: value}.values())
-    with pytest.raises(IndexError):
-        call(*{**good, "columns": np.array([0, 0, 1, 0, 1, 4], dtype=np.int32)}.values())  # column 4 of 4
+    for columns in ([0, 0, 1, 0, 1, 4], [0, 0, 1, -1, 1, 2], [-2**31, 0, 1, 0, 1, 2]):  # column 4 of 4, negative ones
+        with pytest.raises(IndexError):
+            call(*{**good, "columns": np.array(columns, dtype=np.int32)}.values())
     with pytest.raises(ValueError):
         call(*{**good, "indptr": np.array([0, 2, 1, 6], dtype=np.int64)}.values())  # decreasing
     with pytest.raises(ValueError):
@@ -582,6 +583,14 @@ def test_the_kernel_refuses_a_row_whose_columns_do_not_ascend():
         call(*{**good, "columns": np.array([0, 0, 1, 2, 0, 1], dtype=np.int32)}.values())
     with pytest.raises(ValueError, match="chunk_columns"):
         call(*good.values(), True, -1)
+    # rows with empty ones between: a column may fall where a row begins, never inside one
+    rows = dict(indptr=np.array([0, 2, 3, 3, 3, 5, 6], dtype=np.int64), row_offset=np.zeros(0),
+                solution=np.empty((6, 2)), values=np.linspace(1, 5, 6))
+    call(*{**good, **rows, "columns": np.array([1, 3, 0, 2, 3, 0], dtype=np.int32)}.values())
+    # the first row; a row after empty ones; the first row, with a column falling where the empty rows begin
+    for columns in ([3, 1, 0, 2, 3, 0], [1, 3, 0, 3, 2, 0], [3, 0, 2, 1, 2, 0]):
+        with pytest.raises(ValueError, match="ascending"):
+            call(*{**good, **rows, "columns": np.array(columns, dtype=np.int32)}.values())
 
 
 def test_the_compiled_kernels_are_built_where_ci_asks_for_them():
