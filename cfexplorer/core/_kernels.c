@@ -481,6 +481,15 @@ PyDoc_STRVAR(als_half_step_doc,
 
 typedef enum { ROWS_OK, BAD_OFFSETS, BAD_COLUMN, UNSORTED } RowsProblem;
 
+/* Whether every int32 index is in 0..bound-1 (all_below for int64 ones), in one unsigned comparison an index
+ * (a negative one wraps to above any bound), a loop that vectorizes. */
+INLINE int all_below_int32(const int32_t *indices, Py_ssize_t n, Py_ssize_t bound) {
+    const uint32_t limit = bound > INT32_MAX ? (uint32_t)INT32_MAX + 1u : (uint32_t)bound;
+    uint32_t outside = 0;
+    for (Py_ssize_t r = 0; r < n; r++) outside |= (uint32_t)indices[r] >= limit;
+    return !outside;
+}
+
 /* Whether CSR ``starts`` (n_rows + 1 offsets) and ``column_of`` (n_ratings indices) describe rows of columns
  * below n_columns, ascending within each row. Reads buffers only: called without the GIL. Each check is a loop
  * over all the ratings that vectorizes (checked row by row, they were 3% of a latest-small ALS epoch). */
@@ -490,11 +499,7 @@ static RowsProblem check_rows(const int64_t *starts, Py_ssize_t n_rows, Py_ssize
         const Py_ssize_t count = (Py_ssize_t)(starts[row + 1] - starts[row]);
         if (count < 0 || starts[row] < 0 || starts[row + 1] > n_ratings) return BAD_OFFSETS;
     }
-    /* one unsigned comparison an index: a negative one wraps to above any limit */
-    const uint32_t limit = n_columns > INT32_MAX ? (uint32_t)INT32_MAX + 1u : (uint32_t)n_columns;
-    uint32_t outside = 0;
-    for (Py_ssize_t r = 0; r < n_ratings; r++) outside |= (uint32_t)column_of[r] >= limit;
-    if (outside) return BAD_COLUMN;
+    if (!all_below_int32(column_of, n_ratings, n_columns)) return BAD_COLUMN;
     /* The descents from one rating to the next, less those where a row begins. */
     const Py_ssize_t first = n_rows ? (Py_ssize_t)starts[0] : n_ratings;
     Py_ssize_t descents = 0, at_row_starts = 0;
@@ -741,7 +746,7 @@ INLINE double sigmoid(double z) { return sigmoid_given(z, exp_nonpositive(-fabs(
  * included) summed in registers and stored, each rater's added to its row. The first block (``first``) also
  * adds each residual to its rater's bias gradient (if any) and returns their sum, the item's bias gradient
  * less its weight decay; the next ones return 0. ``vectors`` is a constant in each call the switch of item_run
- * makes, so the loops over it unroll and the arrays stay in registers. */
+ * makes (8 for a block of 8 or more), so the loops over it unroll and the arrays stay in registers. */
 #define ITEM_RUN_VECTORS 8
 INLINE double item_run_of(const int32_t *restrict users, const double *restrict residual, Py_ssize_t begin,
                           Py_ssize_t end, const double *restrict user_factors, double *restrict user_gradient,
@@ -773,7 +778,7 @@ INLINE double item_run_of(const int32_t *restrict users, const double *restrict 
 
 INLINE double item_run(const int32_t *users, const double *residual, Py_ssize_t begin, Py_ssize_t end,
                        const double *user_factors, double *user_gradient, double *user_bias_gradient, Py_ssize_t k,
-                       Py_ssize_t f0, const double *x, double *gx, double factor_reg, int vectors) {
+                       Py_ssize_t f0, const double *x, double *gx, double factor_reg, Py_ssize_t vectors) {
 #define ITEM_RUN_CASE(V)                                                                                          \
     case V:                                                                                                    \
         return f0 == 0 ? item_run_of(users, residual, begin, end, user_factors, user_gradient, user_bias_gradient, \
@@ -817,7 +822,7 @@ INLINE void run_scores_of(const int32_t *restrict users, Py_ssize_t begin, Py_ss
 
 INLINE void run_scores(const int32_t *users, Py_ssize_t begin, Py_ssize_t end, const double *user_factors,
                        Py_ssize_t k, Py_ssize_t f0, const double *x, const double *offsets, const double *user_bias,
-                       double item_bias, double *prediction, int vectors) {
+                       double item_bias, double *prediction, Py_ssize_t vectors) {
 #define RUN_SCORES_CASE(V)                                                                                        \
     case V:                                                                                                    \
         if (f0 == 0)                                                                                           \
@@ -849,6 +854,8 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     double *item_gradient = b->item_gradient, *item_bias_gradient = b->item_bias_gradient, *predictions = b->prediction;
     BatchSums sums = {0.0, 0.0, 0.0, 0.0, 0.0, RATINGS_OK};
     const Py_ssize_t whole = k - k % 4; /* the factors in whole vectors */
+    /* a loop of its own for the last k mod 4 factors, and for the offsets and biases where no block takes them */
+    const int rest = whole < k || whole == 0;
     Py_ssize_t previous = -1; /* the item of the run before */
     for (Py_ssize_t begin = 0, end; begin < n; begin = end) {
         const Py_ssize_t item = items[begin];
@@ -861,20 +868,15 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
             return sums;
         }
         for (end = begin + 1; end < n && items[end] == item; end++) {}
-        int32_t outside = 0;
-        for (Py_ssize_t r = begin; r < end; r++) outside |= (users[r] < 0) | (users[r] >= n_users);
-        if (outside) {
+        if (!all_below_int32(users + begin, end - begin, n_users)) {
             sums.problem = INDEX_OUTSIDE;
             return sums;
         }
         const double *x = item_factors + item * k;
         const double c = item_bias ? item_bias[item] : 0.0;
-        for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS) {
-            const Py_ssize_t vectors = (whole - f0) / 4;
-            run_scores(users, begin, end, user_factors, k, f0, x, offsets, user_bias, c, predictions,
-                       (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
-        }
-        if (whole < k || !whole) { /* the last k mod 4 factors, or a score's offset and biases where k < 4 */
+        for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS)
+            run_scores(users, begin, end, user_factors, k, f0, x, offsets, user_bias, c, predictions, (whole - f0) / 4);
+        if (rest) {
             for (Py_ssize_t r = begin; r < end; r++) {
                 const double *w = user_factors + (Py_ssize_t)users[r] * k;
                 double z = whole ? predictions[r] : offsets[r] + c + (user_bias ? user_bias[users[r]] : 0.0);
@@ -955,13 +957,11 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
         /* Up to 32 factors at a time across the item's ratings: their sums stay in registers, and each
          * rating's user index and residual are read once a block, not once every four factors. */
         double bias_sum = 0.0;
-        for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS) {
-            const Py_ssize_t vectors = (whole - f0) / 4;
+        for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS)
             bias_sum += item_run(users, residual, begin, end, user_factors, user_gradient, user_bias_gradient, k,
-                                 f0, x, gx, factor_reg, (int)(vectors < ITEM_RUN_VECTORS ? vectors : ITEM_RUN_VECTORS));
-        }
+                                 f0, x, gx, factor_reg, (whole - f0) / 4);
         for (Py_ssize_t f = 0; f < k; f++) item_factor_squares += x[f] * x[f];
-        if (whole < k || !whole) { /* the last k mod 4 factors, or the bias gradients where k < 4 */
+        if (rest) {
             for (Py_ssize_t f = whole; f < k; f++) gx[f] = factor_reg * x[f];
             for (Py_ssize_t r = begin; r < end; r++) {
                 const Py_ssize_t user = users[r];
