@@ -674,8 +674,9 @@ done:
 enum { SQUARED = 0, Y_RANGE = 1, CROSS_ENTROPY = 2 };
 
 typedef struct {
-    const int32_t *users, *items;
-    const double *y, *offsets, *user_factors, *item_factors, *user_bias, *item_bias; /* biases: NULL for none */
+    const int32_t *users;       /* each rating's, the ratings sorted by item */
+    const int64_t *item_starts; /* item i's ratings are item_starts[i] .. item_starts[i + 1] - 1 */
+    const double *y, *item_offsets, *user_factors, *item_factors, *user_bias, *item_bias; /* biases: NULL for none */
     double *prediction, *user_gradient, *item_gradient, *user_bias_gradient, *item_bias_gradient;
     Py_ssize_t n, k, n_users, n_items;
     int loss;
@@ -694,7 +695,7 @@ INLINE double add_weight_decay(const double *param, double *gradient, Py_ssize_t
     return squares;
 }
 
-typedef enum { RATINGS_OK, INDEX_OUTSIDE, NOT_BY_ITEM } RatingsProblem;
+typedef enum { RATINGS_OK, INDEX_OUTSIDE } RatingsProblem;
 
 typedef struct {
     double data_term, squared_errors, absolute_errors, factor_squares, bias_squares;
@@ -794,12 +795,12 @@ INLINE double item_run(const int32_t *users, const double *residual, Py_ssize_t 
 
 /* One item's run of ratings begin..end, factors f0..f0 + 4 vectors - 1 of each rating's dot product: the item's
  * factors held in registers, each rater's row read in whole vectors. The first block (``first``) writes each
- * score, its offset and biases added; the next ones add to it. ``vectors`` is a constant in each call
- * run_scores makes, as in item_run. */
+ * score, the item's offset and bias (``item_constant``) and the rater's bias added; the next ones add to it.
+ * ``vectors`` is a constant in each call run_scores makes, as in item_run. */
 INLINE void run_scores_of(const int32_t *restrict users, Py_ssize_t begin, Py_ssize_t end,
                           const double *restrict user_factors, Py_ssize_t k, Py_ssize_t f0, const double *restrict x,
-                          const double *restrict offsets, const double *restrict user_bias, double item_bias,
-                          int first, double *restrict prediction, const int vectors) {
+                          const double *restrict user_bias, double item_constant, int first,
+                          double *restrict prediction, const int vectors) {
     Vector4 xf[ITEM_RUN_VECTORS];
     for (int v = 0; v < vectors; v++) xf[v] = load4(x + f0 + 4 * v);
     for (Py_ssize_t r = begin; r < end; r++) {
@@ -814,21 +815,21 @@ INLINE void run_scores_of(const int32_t *restrict users, Py_ssize_t begin, Py_ss
         const Vector4 sum = even + odd;
         const double z = (sum[0] + sum[1]) + (sum[2] + sum[3]);
         if (first)
-            prediction[r] = z + offsets[r] + item_bias + (user_bias ? user_bias[user] : 0.0);
+            prediction[r] = z + item_constant + (user_bias ? user_bias[user] : 0.0);
         else
             prediction[r] += z;
     }
 }
 
 INLINE void run_scores(const int32_t *users, Py_ssize_t begin, Py_ssize_t end, const double *user_factors,
-                       Py_ssize_t k, Py_ssize_t f0, const double *x, const double *offsets, const double *user_bias,
-                       double item_bias, double *prediction, Py_ssize_t vectors) {
+                       Py_ssize_t k, Py_ssize_t f0, const double *x, const double *user_bias, double item_constant,
+                       double *prediction, Py_ssize_t vectors) {
 #define RUN_SCORES_CASE(V)                                                                                        \
     case V:                                                                                                    \
         if (f0 == 0)                                                                                           \
-            run_scores_of(users, begin, end, user_factors, k, f0, x, offsets, user_bias, item_bias, 1, prediction, V); \
+            run_scores_of(users, begin, end, user_factors, k, f0, x, user_bias, item_constant, 1, prediction, V); \
         else                                                                                                   \
-            run_scores_of(users, begin, end, user_factors, k, f0, x, offsets, user_bias, item_bias, 0, prediction, V); \
+            run_scores_of(users, begin, end, user_factors, k, f0, x, user_bias, item_constant, 0, prediction, V); \
         break
     switch (vectors) {
         RUN_SCORES_CASE(1); RUN_SCORES_CASE(2); RUN_SCORES_CASE(3); RUN_SCORES_CASE(4);
@@ -840,15 +841,18 @@ INLINE void run_scores(const int32_t *users, Py_ssize_t begin, Py_ssize_t end, c
 /* The data term; every rating's prediction (unclipped) and the gradient of J (its weight decay included). In
  * three passes, each a loop whose iterations do not wait on one another: the scores (dot products), the
  * loss of each (an exponential), then the gradient; the first and the last run by run of one item's ratings
- * (the ratings come sorted by item), the item's factors and its gradient held in registers, the biases taken
- * with the first block of factors (separate loops for them were a tenth of an epoch). Every index is checked
- * in the first pass before it is used (a pass of its own was 7% of an epoch): the sums' ``problem`` says
- * what was wrong, the outputs then partly written. ``residual``: room for n values. */
+ * (b->item_starts: finding where each run ends by reading every rating's item was 8% of a latest-small
+ * epoch), the item's factors and its gradient held in registers, its offset and biases taken with the first
+ * block of factors (separate loops for them were a tenth of an epoch). Every user index is checked in the
+ * first pass before it is used (a pass of its own was 7% of an epoch): the sums' ``problem`` says what was
+ * wrong, the outputs then partly written. The item starts are the caller's to check (starts_cover).
+ * ``residual``: room for n values. */
 INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     const Py_ssize_t k = b->k, n = b->n, n_users = b->n_users, n_items = b->n_items;
     /* Read once into locals: the stores to the outputs could otherwise alias *b, reloaded at every rating. */
-    const int32_t *users = b->users, *items = b->items;
-    const double *user_factors = b->user_factors, *item_factors = b->item_factors, *offsets = b->offsets;
+    const int32_t *users = b->users;
+    const int64_t *item_starts = b->item_starts;
+    const double *user_factors = b->user_factors, *item_factors = b->item_factors, *item_offsets = b->item_offsets;
     const double *user_bias = b->user_bias, *item_bias = b->item_bias, *y_of = b->y;
     double *user_gradient = b->user_gradient, *user_bias_gradient = b->user_bias_gradient;
     double *item_gradient = b->item_gradient, *item_bias_gradient = b->item_bias_gradient, *predictions = b->prediction;
@@ -856,35 +860,25 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     const Py_ssize_t whole = k - k % 4; /* the factors in whole vectors */
     /* a loop of its own for the last k mod 4 factors, and for the offsets and biases where no block takes them */
     const int rest = whole < k || whole == 0;
-    Py_ssize_t previous = -1; /* the item of the run before */
-    for (Py_ssize_t begin = 0, end; begin < n; begin = end) {
-        const Py_ssize_t item = items[begin];
-        if (item < 0 || item >= n_items) {
-            sums.problem = INDEX_OUTSIDE;
-            return sums;
-        }
-        if (item <= previous) {
-            sums.problem = NOT_BY_ITEM;
-            return sums;
-        }
-        for (end = begin + 1; end < n && items[end] == item; end++) {}
+    for (Py_ssize_t item = 0; item < n_items; item++) {
+        const Py_ssize_t begin = (Py_ssize_t)item_starts[item], end = (Py_ssize_t)item_starts[item + 1];
+        if (begin == end) continue;
         if (!all_below_int32(users + begin, end - begin, n_users)) {
             sums.problem = INDEX_OUTSIDE;
             return sums;
         }
         const double *x = item_factors + item * k;
-        const double c = item_bias ? item_bias[item] : 0.0;
+        const double c = item_offsets[item] + (item_bias ? item_bias[item] : 0.0);
         for (Py_ssize_t f0 = 0; f0 < whole; f0 += 4 * ITEM_RUN_VECTORS)
-            run_scores(users, begin, end, user_factors, k, f0, x, offsets, user_bias, c, predictions, (whole - f0) / 4);
+            run_scores(users, begin, end, user_factors, k, f0, x, user_bias, c, predictions, (whole - f0) / 4);
         if (rest) {
             for (Py_ssize_t r = begin; r < end; r++) {
                 const double *w = user_factors + (Py_ssize_t)users[r] * k;
-                double z = whole ? predictions[r] : offsets[r] + c + (user_bias ? user_bias[users[r]] : 0.0);
+                double z = whole ? predictions[r] : c + (user_bias ? user_bias[users[r]] : 0.0);
                 for (Py_ssize_t f = whole; f < k; f++) z += w[f] * x[f];
                 predictions[r] = z;
             }
         }
-        previous = item;
     }
     const double low = b->low, span = b->high - b->low;
     /* The prediction and d(data term)/dz of each score, a loop for each loss so that each vectorizes (but the
@@ -930,28 +924,14 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
     sums.absolute_errors = absolute_errors;
     /* The users' gradient is summed over the pass (it is small); each item's is written once, when its run of
      * ratings is done, with its weight decay: no pass of its own over the items' arrays, which are the
-     * large ones (all of them are written: an item without ratings gets its weight decay alone). */
+     * large ones (all of them are written: an item without ratings, an empty run, gets its weight decay
+     * alone). */
     memset(user_gradient, 0, (size_t)(n_users * k) * sizeof(double));
     if (user_bias_gradient) memset(user_bias_gradient, 0, (size_t)n_users * sizeof(double));
     const double factor_reg = b->factor_reg, bias_reg = b->bias_reg;
     double item_factor_squares = 0.0, item_bias_squares = 0.0;
-    Py_ssize_t next_item = 0; /* items before it are written */
-    for (Py_ssize_t begin = 0, end; begin <= n; begin = end) {
-        const Py_ssize_t item = begin < n ? items[begin] : n_items;
-        for (; next_item < item; next_item++) { /* items without ratings */
-            const double *x = item_factors + next_item * k;
-            double *gx = item_gradient + next_item * k;
-            for (Py_ssize_t f = 0; f < k; f++) {
-                gx[f] = factor_reg * x[f];
-                item_factor_squares += x[f] * x[f];
-            }
-            if (item_bias) {
-                item_bias_gradient[next_item] = bias_reg * item_bias[next_item];
-                item_bias_squares += item_bias[next_item] * item_bias[next_item];
-            }
-        }
-        if (begin == n) break;
-        for (end = begin; end < n && items[end] == item; end++) {}
+    for (Py_ssize_t item = 0; item < n_items; item++) {
+        const Py_ssize_t begin = (Py_ssize_t)item_starts[item], end = (Py_ssize_t)item_starts[item + 1];
         const double *x = item_factors + item * k;
         double *gx = item_gradient + item * k;
         /* Up to 32 factors at a time across the item's ratings: their sums stay in registers, and each
@@ -981,7 +961,6 @@ INLINE BatchSums score_batch_in(const Batch *b, double *residual) {
             item_bias_gradient[item] = bias_sum + bias_reg * item_bias[item];
             item_bias_squares += item_bias[item] * item_bias[item];
         }
-        next_item = item + 1;
     }
     sums.factor_squares = add_weight_decay(user_factors, user_gradient, n_users * k, factor_reg) + item_factor_squares;
     sums.bias_squares = item_bias_squares;
@@ -1004,20 +983,30 @@ static BatchSums score_batch(const Batch *b, double *residual) {
 }
 
 PyDoc_STRVAR(mf_full_batch_doc,
-"mf_full_batch(users, items, y, offsets, user_factors, item_factors, user_bias, item_bias, loss, low, high,\n"
-"              clip_low, clip_high, factor_reg, bias_reg, prediction, user_gradient, item_gradient,\n"
+"mf_full_batch(users, item_starts, y, item_offsets, user_factors, item_factors, user_bias, item_bias, loss, low,\n"
+"              high, clip_low, clip_high, factor_reg, bias_reg, prediction, user_gradient, item_gradient,\n"
 "              user_bias_gradient, item_bias_gradient)\n"
 "\n"
-"core/mf.py's scores z = w_u . x_i + b_u + c_i + o for every rating (``users``, ``items``: int32, sorted\n"
-"by item; ``offsets``: o per rating), in one call: each prediction (unclipped) into ``prediction``, and\n"
+"core/mf.py's scores z = w_u . x_i + b_u + c_i + o_i for every rating (``users``: int32, the ratings sorted\n"
+"by item, item i's at item_starts[i] .. item_starts[i + 1] - 1, int64, one start an item and one past the\n"
+"last; ``item_offsets``: o_i an item), in one call: each prediction (unclipped) into ``prediction``, and\n"
 "the gradient of J = data term + factor_reg/2 |factors|^2 + bias_reg/2 |biases|^2 with respect to each\n"
 "parameter array into the ``*_gradient`` arrays (overwritten; the parameters' shapes). Returns the data\n"
 "term, the sums of squared and absolute errors of the predictions clipped to [clip_low, clip_high], and\n"
 "the sums of squares of the factors and of the biases. The factors are 2-d arrays (users x k, items x k).\n"
 "``loss``: 0 squared, 1 squared through the y-range (low, high), 2 binary cross-entropy. A bias and its\n"
-"gradient are empty arrays for a model without that bias. The indices are checked as the ratings are\n"
-"scored: IndexError (an index outside the arrays) or ValueError (the items not sorted), whichever the\n"
-"scoring meets first, the outputs then partly written.");
+"gradient are empty arrays for a model without that bias. ValueError where the starts do not begin at 0,\n"
+"end at the number of ratings and never fall; the users are checked as the ratings are scored: IndexError\n"
+"for one outside the arrays, the outputs then partly written.");
+
+/* Whether ``starts`` (n_rows + 1 of them) part n_ratings ratings into runs: from 0 to n_ratings, never falling.
+ * One loop that vectorizes, as all_below's. */
+static int starts_cover(const int64_t *starts, Py_ssize_t n_rows, Py_ssize_t n_ratings) {
+    if (starts[0] != 0 || starts[n_rows] != n_ratings) return 0;
+    int64_t falls = 0;
+    for (Py_ssize_t row = 0; row < n_rows; row++) falls |= starts[row + 1] < starts[row];
+    return !falls;
+}
 
 /* The rows and columns of a 2-d float64 array, else 0 with an exception set. */
 static int matrix_shape(Py_buffer *view, Py_ssize_t *rows, Py_ssize_t *columns, const char *name) {
@@ -1067,8 +1056,9 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
     if (!factor_arrays(o[4], o[5], &views[4], &views[5], &n_users, &n_items, &k)) goto done;
     if (!buffer_of(o[0], &views[0], 0, 0, 4, -1, "users")) goto done;
     const Py_ssize_t n = views[0].len / 4;
-    if (!buffer_of(o[1], &views[1], 0, 0, 4, n, "items") || !buffer_of(o[2], &views[2], 0, 1, 8, n, "y") ||
-        !buffer_of(o[3], &views[3], 0, 1, 8, n, "offsets") ||
+    if (!buffer_of(o[1], &views[1], 0, 0, 8, n_items + 1, "item_starts") ||
+        !buffer_of(o[2], &views[2], 0, 1, 8, n, "y") ||
+        !buffer_of(o[3], &views[3], 0, 1, 8, n_items, "item_offsets") ||
         !buffer_of(o[6], &views[6], 0, 1, 8, -1, "user_bias") ||
         !buffer_of(o[7], &views[7], 0, 1, 8, -1, "item_bias") ||
         !buffer_of(o[8], &views[8], 1, 1, 8, n, "prediction") ||
@@ -1081,8 +1071,13 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "user_bias, item_bias: one value a user (an item), or none");
         goto done;
     }
-    const int32_t *users = views[0].buf, *items = views[1].buf;
-    const Batch batch = {users, items, views[2].buf, views[3].buf, views[4].buf, views[5].buf,
+    const int32_t *users = views[0].buf;
+    const int64_t *item_starts = views[1].buf;
+    if (!starts_cover(item_starts, n_items, n)) {
+        PyErr_SetString(PyExc_ValueError, "item_starts: from 0 to the number of ratings, never falling, expected");
+        goto done;
+    }
+    const Batch batch = {users, item_starts, views[2].buf, views[3].buf, views[4].buf, views[5].buf,
                          views[6].len ? views[6].buf : NULL, views[7].len ? views[7].buf : NULL,
                          views[8].buf, views[9].buf, views[10].buf,
                          views[11].len ? views[11].buf : NULL, views[12].len ? views[12].buf : NULL,
@@ -1097,9 +1092,7 @@ static PyObject *mf_full_batch(PyObject *self, PyObject *args) {
     sums = score_batch(&batch, scratch);
     Py_END_ALLOW_THREADS
     if (sums.problem == INDEX_OUTSIDE)
-        PyErr_SetString(PyExc_IndexError, "users, items: an index outside the parameter arrays");
-    else if (sums.problem == NOT_BY_ITEM)
-        PyErr_SetString(PyExc_ValueError, "items: the ratings must come sorted by item");
+        PyErr_SetString(PyExc_IndexError, "users: an index outside the parameter arrays");
     else
         result = Py_BuildValue("(ddddd)", sums.data_term, sums.squared_errors, sums.absolute_errors,
                                sums.factor_squares, sums.bias_squares);

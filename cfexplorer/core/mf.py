@@ -580,12 +580,11 @@ class MatrixFactorization(RatingModel):
         # already bounds them (_clip_range).
         clip = self._clip_range() or (-np.inf, np.inf)
         prediction = np.empty(len(data))
-        users, items = data.indices32
         data_term, squared_errors, absolute_errors, factor_squares, bias_squares = kernels.compiled.mf_full_batch(
-            users, items, data.y, data.offsets, p["user_factors"], p["item_factors"], p.get("user_bias", none),
-            p.get("item_bias", none), loss, float(low), float(high), float(clip[0]), float(clip[1]),
-            float(self.reg), float(self.bias_reg), prediction, gradients["user_factors"], gradients["item_factors"],
-            gradients.get("user_bias", none), gradients.get("item_bias", none))
+            data.users32, data.item_starts, data.y, data.item_offsets, p["user_factors"], p["item_factors"],
+            p.get("user_bias", none), p.get("item_bias", none), loss, float(low), float(high), float(clip[0]),
+            float(clip[1]), float(self.reg), float(self.bias_reg), prediction, gradients["user_factors"],
+            gradients["item_factors"], gradients.get("user_bias", none), gradients.get("item_bias", none))
         train = None
         if self.loss_ != "bce":
             train = HalfStepFit(squared_errors=squared_errors, absolute_errors=absolute_errors,

@@ -61,13 +61,21 @@ class _ItemMajor:
 
     def __init__(self, data: _TrainingSet):
         self.users, self.items = data.sorted_users, data.items[data.order]
-        self.y, self.offsets = data.y[data.order], data.item_offsets[self.items]
+        self.y = data.y[data.order]
+        self.item_offsets = np.ascontiguousarray(data.item_offsets, dtype=np.float64)
         self.n_users, self.n_items = data.n_users, data.n_items
+        # item i's ratings are item_starts[i] .. item_starts[i + 1] - 1
+        self.item_starts = data.indptr.astype(np.int64, copy=False)
         self._errors = sp.csr_matrix((np.zeros(len(self.y)), self.users, data.indptr),
                                      shape=(data.n_items, data.n_users))
 
     def __len__(self):
         return len(self.y)
+
+    @cached_property
+    def offsets(self) -> np.ndarray:
+        """Each rating's offset (numpy's epochs; the compiled kernel reads the items')."""
+        return self.item_offsets[self.items]
 
     def item_user_matrix(self, residual: np.ndarray) -> sp.csr_matrix:
         """Items x users sparse matrix of ``residual`` (one value per rating, in this order)."""
@@ -75,9 +83,9 @@ class _ItemMajor:
         return self._errors
 
     @cached_property
-    def indices32(self) -> tuple[np.ndarray, np.ndarray]:
-        """(users, items) as int32, what the compiled kernel reads."""
-        return self.users.astype(np.int32), self.items.astype(np.int32)
+    def users32(self) -> np.ndarray:
+        """The users as int32, what the compiled kernel reads."""
+        return self.users.astype(np.int32)
 
     def gradient_buffers(self, params: dict) -> dict:
         """Arrays shaped as ``params`` for the compiled kernel's gradient, the same ones every epoch (it

@@ -12,13 +12,14 @@ pytestmark = pytest.mark.skipif(kernels.compiled is None, reason=kernels.describ
 
 
 def predictions(offsets: np.ndarray, loss: int, y=None, low=0.0, high=1.0) -> tuple[np.ndarray, tuple]:
-    """The kernel's predictions for scores z = ``offsets`` (one user, one item, no factors) and its sums."""
+    """The kernel's predictions for scores z = ``offsets`` (one user, an item a rating with that offset, a zero
+    factor) and its sums."""
     n = len(offsets)
     y = np.zeros(n) if y is None else y
     prediction = np.empty(n)
-    gradients = [np.empty((1, 1)), np.empty((1, 1)), np.zeros(0), np.zeros(0)]
-    sums = kernels.compiled.mf_full_batch(np.zeros(n, np.int32), np.zeros(n, np.int32), y, offsets, np.zeros((1, 1)),
-                                          np.zeros((1, 1)), np.zeros(0), np.zeros(0), loss, low, high, -np.inf, np.inf,
+    gradients = [np.empty((1, 1)), np.empty((n, 1)), np.zeros(0), np.zeros(0)]
+    sums = kernels.compiled.mf_full_batch(np.zeros(n, np.int32), np.arange(n + 1), y, offsets, np.zeros((1, 1)),
+                                          np.zeros((n, 1)), np.zeros(0), np.zeros(0), loss, low, high, -np.inf, np.inf,
                                           0.0, 0.0, prediction, *gradients)
     return prediction, sums
 
@@ -75,19 +76,20 @@ def test_the_adam_update_is_numpys():
 def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_factors(k, biases, loss):
     """The kernel takes each item's ratings in blocks of up to 32 factors, four to a vector, and the k mod 4
     factors left over apart; the offsets and biases ride with the first block, or alone where k < 4. Against
-    numpy's sums, with items and a user without ratings, one call."""
+    numpy's sums, with items (first, between and last) and a user without ratings, one call."""
     rng = np.random.default_rng(k)
     n_users, n_items, n = 13, 12, 150
     users = rng.integers(0, n_users - 1, n).astype(np.int32)  # the last user rates nothing
     items = np.sort(rng.choice([1, 2, 3, 5, 6, 9, 10], n)).astype(np.int32)  # 0, 4, 7, 8 and 11 are unrated
     y = rng.integers(0, 2, n).astype(float) if loss == 2 else rng.uniform(1, 5, n)
-    offsets = rng.normal(0, 0.5, n)
+    item_offsets = rng.normal(0, 0.5, n_items)
+    item_starts = np.concatenate([[0], np.cumsum(np.bincount(items, minlength=n_items))])
     user_factors, item_factors = rng.normal(0, 0.3, (n_users, k)), rng.normal(0, 0.3, (n_items, k))
     user_bias = rng.normal(0, 0.5, n_users) if biases in ("both", "user") else np.zeros(0)
     item_bias = rng.normal(0, 0.5, n_items) if biases in ("both", "item") else np.zeros(0)
     low, high, factor_reg, bias_reg = 0.5, 5.5, 0.3, 0.7
 
-    z = np.einsum("rf,rf->r", user_factors[users], item_factors[items]) + offsets
+    z = np.einsum("rf,rf->r", user_factors[users], item_factors[items]) + item_offsets[items]
     z += (user_bias[users] if len(user_bias) else 0) + (item_bias[items] if len(item_bias) else 0)
     s = 1 / (1 + np.exp(-z))
     if loss == 2:
@@ -107,8 +109,8 @@ def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_facto
                item_gradient=np.full((n_items, k), np.nan), user_bias_gradient=np.full(len(user_bias), np.nan),
                item_bias_gradient=np.full(len(item_bias), np.nan))
     kernel_data_term, squared, absolute, factor_squares, bias_squares = kernels.compiled.mf_full_batch(
-        users, items, y, offsets, user_factors, item_factors, user_bias, item_bias, loss, low, high, 1.0, 5.0,
-        factor_reg, bias_reg, *out.values())
+        users, item_starts, y, item_offsets, user_factors, item_factors, user_bias, item_bias, loss, low, high,
+        1.0, 5.0, factor_reg, bias_reg, *out.values())
     np.testing.assert_allclose(out["prediction"], prediction, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(out["user_gradient"], user_gradient, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(out["item_gradient"], item_gradient, rtol=1e-12, atol=1e-13)
@@ -146,7 +148,7 @@ def test_users_and_movies_without_ratings_train_as_in_numpy(monkeypatch):
 
 def test_the_kernels_refuse_what_does_not_fit():
     n = 4
-    good = dict(users=np.zeros(n, np.int32), items=np.arange(n, dtype=np.int32), y=np.ones(n), offsets=np.zeros(n),
+    good = dict(users=np.zeros(n, np.int32), item_starts=np.arange(n + 1), y=np.ones(n), item_offsets=np.zeros(n),
                 user_factors=np.ones((1, 2)), item_factors=np.ones((n, 2)), user_bias=np.zeros(1),
                 item_bias=np.zeros(n), loss=0, low=0.0, high=1.0, clip_low=1.0, clip_high=5.0, factor_reg=0.1,
                 bias_reg=0.1, prediction=np.empty(n), user_gradient=np.empty((1, 2)), item_gradient=np.empty((n, 2)),
@@ -157,7 +159,9 @@ def test_the_kernels_refuse_what_does_not_fit():
     assert (data_term, squared, absolute, factor_squares, bias_squares) == (2.0, 4.0, 4.0, 10.0, 0.0)
     np.testing.assert_allclose(good["item_gradient"], np.ones((n, 2)) * (1 + 0.1))  # residual 1 x w, + 0.1 x
     wrong = [
-        ("items", np.array([0, 1, 2, n], np.int32)),  # an item past the factors
+        ("item_starts", np.arange(n + 2)),  # a start for an item past the factors
+        ("item_starts", np.arange(n + 1, dtype=np.int32)),  # int64 expected
+        ("item_offsets", np.zeros(n + 1)),  # one an item
         ("users", np.array([0, 0, 0, -1], np.int32)),  # a negative user
         ("users", np.zeros(n, np.int64)),  # int32 expected
         ("item_factors", np.ones((n, 3))),  # k differs from the users'
@@ -169,21 +173,25 @@ def test_the_kernels_refuse_what_does_not_fit():
     for name, value in wrong:
         with pytest.raises((ValueError, IndexError)):
             call(*{**good, name: value}.values())
-    # the indices are checked as the pass reaches them: first, in the middle and last of the ratings
-    for name, value in [("items", np.array([-1, 0, 1, 2], np.int32)), ("users", np.array([0, 1, 0, 0], np.int32)),
-                        ("items", np.array([0, 1, 2, 2**31 - 1], np.int32))]:
+    # the users are checked as the pass reaches them: first, in the middle and last of the ratings
+    for users in ([-1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 2**31 - 1]):
         with pytest.raises(IndexError, match="outside the parameter arrays"):
-            call(*{**good, name: value}.values())
-    for items in ([0, 2, 1, 3], [1, 1, 0, 2], [0, 1, 0, 1]):
-        with pytest.raises(ValueError, match="sorted by item"):
-            call(*{**good, "items": np.array(items, np.int32)}.values())
+            call(*{**good, "users": np.array(users, np.int32)}.values())
+    # the starts part the ratings into runs: from 0 to the number of ratings, never falling
+    for starts in ([1, 1, 2, 3, 4], [0, 1, 2, 3, 3], [0, 1, 2, 3, 5], [0, 2, 1, 3, 4], [0, 0, 0, 0, -4]):
+        with pytest.raises(ValueError, match="item_starts"):
+            call(*{**good, "item_starts": np.array(starts)}.values())
+    # runs of any length: the first three items without ratings, the last with all four
+    call(*{**good, "item_starts": np.array([0, 0, 0, 0, 4])}.values())
+    np.testing.assert_allclose(good["item_gradient"][:3], 0.1 * np.ones((3, 2)))  # the weight decay alone
+    np.testing.assert_allclose(good["item_gradient"][3], 4 + 0.1)
     wide = {**good, "user_factors": np.ones((1, 9)), "item_factors": np.ones((n, 9)),
             "user_gradient": np.empty((1, 9)), "item_gradient": np.empty((n, 9))}  # two vectors and one left over
     call(*wide.values())
     with pytest.raises(IndexError):
         call(*{**wide, "users": np.array([0, 0, 1, 0], np.int32)}.values())
-    with pytest.raises(ValueError, match="sorted by item"):
-        call(*{**wide, "items": np.array([0, 1, 3, 2], np.int32)}.values())
+    with pytest.raises(ValueError, match="item_starts"):
+        call(*{**wide, "item_starts": np.array([0, 1, 3, 2, 4])}.values())
     with pytest.raises(ValueError):
         kernels.compiled.adam_step(np.zeros(3), np.zeros(4), np.zeros(3), np.zeros(3), 0.1, 0.9, 0.999, 1e-8, 1, 1)
 
