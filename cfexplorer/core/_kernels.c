@@ -84,8 +84,23 @@ INLINE void gram_tile_8(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
 
 INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
                         Py_ssize_t ldg, int add) {
-    Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0};
-    for (Py_ssize_t r = 0; r < n; r++) {
+    /* Each sum in two, over the even and the odd rows: with four alone, each multiply-add waited on the one
+     * before it (eight in flight keep the two units busy); 0.96 of a latest-small ALS epoch. */
+    Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0}, odd0 = {0}, odd1 = {0}, odd2 = {0}, odd3 = {0};
+    Py_ssize_t r = 0;
+    for (; r + 2 <= n; r += 2) {
+        const double *row = x + r * ld, *next = row + ld;
+        const Vector4 columns = load4(row + j0), next_columns = load4(next + j0);
+        sum0 += row[i0] * columns;
+        sum1 += row[i0 + 1] * columns;
+        sum2 += row[i0 + 2] * columns;
+        sum3 += row[i0 + 3] * columns;
+        odd0 += next[i0] * next_columns;
+        odd1 += next[i0 + 1] * next_columns;
+        odd2 += next[i0 + 2] * next_columns;
+        odd3 += next[i0 + 3] * next_columns;
+    }
+    if (r < n) {
         const double *row = x + r * ld;
         const Vector4 columns = load4(row + j0);
         sum0 += row[i0] * columns;
@@ -93,6 +108,7 @@ INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
         sum2 += row[i0 + 2] * columns;
         sum3 += row[i0 + 3] * columns;
     }
+    sum0 += odd0, sum1 += odd1, sum2 += odd2, sum3 += odd3;
     double *out = gram + i0 * ldg + j0;
     if (add) sum0 += load4(out), sum1 += load4(out + ldg), sum2 += load4(out + 2 * ldg), sum3 += load4(out + 3 * ldg);
     store4(out, sum0), store4(out + ldg, sum1), store4(out + 2 * ldg, sum2), store4(out + 3 * ldg, sum3);
