@@ -51,6 +51,25 @@ INLINE Vector4 load4(const double *at) {
 }
 INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
 
+/* Lanes i, j, k, l of the eight in a and b (0-3 a's, 4-7 b's): clang and GCC 12 spell it
+ * __builtin_shufflevector, older GCC only __builtin_shuffle. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define SHUFFLE4(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+typedef int64_t Mask4 __attribute__((vector_size(32)));
+#define SHUFFLE4(a, b, i, j, k, l) __builtin_shuffle(a, b, (Mask4){i, j, k, l})
+#endif
+
+/* Four vectors' lanes regrouped: out[i] holds lane i of a, b, c and d, in that order. */
+INLINE void transpose4(Vector4 a, Vector4 b, Vector4 c, Vector4 d, Vector4 *out) {
+    const Vector4 ab_even = SHUFFLE4(a, b, 0, 4, 2, 6), ab_odd = SHUFFLE4(a, b, 1, 5, 3, 7);
+    const Vector4 cd_even = SHUFFLE4(c, d, 0, 4, 2, 6), cd_odd = SHUFFLE4(c, d, 1, 5, 3, 7);
+    out[0] = SHUFFLE4(ab_even, cd_even, 0, 1, 4, 5);
+    out[1] = SHUFFLE4(ab_odd, cd_odd, 0, 1, 4, 5);
+    out[2] = SHUFFLE4(ab_even, cd_even, 2, 3, 6, 7);
+    out[3] = SHUFFLE4(ab_odd, cd_odd, 2, 3, 6, 7);
+}
+
 /* One tile of a Gram matrix, rows i0..i0+3 and columns j0..j0+7 (or j0..j0+3): sum_r x[r][i] x[r][j] over n
  * rows of stride ld, held in registers while the rows stream past, then stored into ``gram`` (or, with
  * ``add``, added to what it holds). Written with explicit vectors: left
@@ -279,13 +298,18 @@ INLINE Py_ssize_t chunk_end(const Problem *p, Py_ssize_t row, Py_ssize_t begin, 
 INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], int lanes, Py_ssize_t n, Vector4 *xs,
                         Vector4 *system, Vector4 *a, double *out, FitSums *fit) {
     const Py_ssize_t d = p->d, ld = p->ld;
-    for (int l = 0; l < 4; l++) {
-        const Py_ssize_t begin = (Py_ssize_t)p->starts[rows[l]];
-        for (Py_ssize_t r = 0; r < n; r++) {
-            const double *source = p->padded_design + (Py_ssize_t)p->column_of[begin + r] * ld;
-            for (Py_ssize_t k = 0; k <= d; k++) xs[r * ld + k][l] = source[k];
-            xs[r * ld + d][l] += p->value_of[begin + r];
-        }
+    const Py_ssize_t row_begin[4] = {(Py_ssize_t)p->starts[rows[0]], (Py_ssize_t)p->starts[rows[1]],
+                                     (Py_ssize_t)p->starts[rows[2]], (Py_ssize_t)p->starts[rows[3]]};
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const double *source[4];
+        for (int l = 0; l < 4; l++) source[l] = p->padded_design + (Py_ssize_t)p->column_of[row_begin[l] + r] * ld;
+        /* the four rows' padded design rows four values at a time, transposed into the lanes (a value at a
+         * time into its lane was 7% of a latest-small epoch) */
+        for (Py_ssize_t k = 0; k < ld; k += 4)
+            transpose4(load4(source[0] + k), load4(source[1] + k), load4(source[2] + k), load4(source[3] + k),
+                       xs + r * ld + k);
+        xs[r * ld + d] += (Vector4){p->value_of[row_begin[0] + r], p->value_of[row_begin[1] + r],
+                                    p->value_of[row_begin[2] + r], p->value_of[row_begin[3] + r]};
     }
     for (Py_ssize_t r = 0; r < n; r++) { /* t aside, x scaled by D^-1/2 */
         a[r] = xs[r * ld + d];
