@@ -341,7 +341,17 @@ INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], int lanes, P
         for (int l = 0; l < 4; l++)
             if (!isfinite(a[r][l])) positive[l] = 0.0;
     int all_solved = 1;
-    for (Py_ssize_t k = 0; k < d; k++) { /* v = D^-1/2 (scaled X)^T a */
+    Py_ssize_t k0 = 0;
+    for (; k0 + 4 <= d; k0 += 4) { /* v = D^-1/2 (scaled X)^T a, four unknowns at a time, back out of the lanes */
+        Vector4 sum[4] = {{0}, {0}, {0}, {0}}, by_lane[4];
+        for (Py_ssize_t r = 0; r < n; r++)
+            for (int j = 0; j < 4; j++) sum[j] += a[r] * xs[r * ld + k0 + j];
+        for (int j = 0; j < 4; j++) sum[j] *= p->root_scale[k0 + j];
+        transpose4(sum[0], sum[1], sum[2], sum[3], by_lane);
+        for (int l = 0; l < lanes; l++)
+            store4(out + rows[l] * d + k0, positive[l] != 0.0 ? by_lane[l] : (Vector4){NAN, NAN, NAN, NAN});
+    }
+    for (Py_ssize_t k = k0; k < d; k++) {
         Vector4 sum = {0};
         for (Py_ssize_t r = 0; r < n; r++) sum += a[r] * xs[r * ld + k];
         for (int l = 0; l < lanes; l++) out[rows[l] * d + k] = positive[l] != 0.0 ? sum[l] * p->root_scale[k] : NAN;
