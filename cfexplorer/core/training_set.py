@@ -57,7 +57,7 @@ class _TrainingSet:
 
 class _ItemMajor:
     """The ratings sorted by item, for full-batch gradient epochs: the gathers of factor rows read
-    in order, and one sparse matrix whose values each epoch overwrites with its residuals."""
+    in order; for numpy's epochs, one sparse matrix whose values each epoch overwrites with its residuals."""
 
     def __init__(self, data: _TrainingSet):
         self.users, self.items = data.sorted_users, data.items[data.order]
@@ -66,8 +66,6 @@ class _ItemMajor:
         self.n_users, self.n_items = data.n_users, data.n_items
         # item i's ratings are item_starts[i] .. item_starts[i + 1] - 1
         self.item_starts = data.indptr.astype(np.int64, copy=False)
-        self._errors = sp.csr_matrix((np.zeros(len(self.y)), self.users, data.indptr),
-                                     shape=(data.n_items, data.n_users))
 
     def __len__(self):
         return len(self.y)
@@ -76,6 +74,11 @@ class _ItemMajor:
     def offsets(self) -> np.ndarray:
         """Each rating's offset (numpy's epochs; the compiled kernel reads the items')."""
         return self.item_offsets[self.items]
+
+    @cached_property
+    def _errors(self) -> sp.csr_matrix:
+        # made when numpy's epochs first ask (the compiled kernel never does: 120 MB at 10M ratings)
+        return sp.csr_matrix((np.zeros(len(self.y)), self.users, self.item_starts), shape=(self.n_items, self.n_users))
 
     def item_user_matrix(self, residual: np.ndarray) -> sp.csr_matrix:
         """Items x users sparse matrix of ``residual`` (one value per rating, in this order)."""
