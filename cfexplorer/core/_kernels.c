@@ -52,10 +52,14 @@ INLINE Vector4 load4(const double *at) {
 INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
 
 /* Lanes i, j, k, l of the eight in a and b (0-3 a's, 4-7 b's): clang and GCC 12 spell it
- * __builtin_shufflevector, older GCC only __builtin_shuffle. */
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+ * __builtin_shufflevector, older GCC only __builtin_shuffle (tests/core/test_kernels.py compiles that branch
+ * too, with KERNELS_WITHOUT_SHUFFLEVECTOR defined). */
+#if defined(__has_builtin) && !defined(KERNELS_WITHOUT_SHUFFLEVECTOR)
+#if __has_builtin(__builtin_shufflevector)
 #define SHUFFLE4(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
-#else
+#endif
+#endif
+#ifndef SHUFFLE4
 typedef int64_t Mask4 __attribute__((vector_size(32)));
 #define SHUFFLE4(a, b, i, j, k, l) __builtin_shuffle(a, b, (Mask4){i, j, k, l})
 #endif

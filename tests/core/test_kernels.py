@@ -179,8 +179,16 @@ def test_the_kernels_refuse_what_does_not_fit():
             call(*{**good, "users": np.array(users, np.int32)}.values())
     # the starts part the ratings into runs: from 0 to the number of ratings, never falling
     for starts in ([1, 1, 2, 3, 4], [0, 1, 2, 3, 3], [0, 1, 2, 3, 5], [0, 2, 1, 3, 4], [0, 0, 0, 0, -4]):
-        with pytest.raises(ValueError, match="item_starts"):
+        with pytest.raises(ValueError, match="never falling"):
             call(*{**good, "item_starts": np.array(starts)}.values())
+    # no items: no ratings can be parted among them
+    none = {**good, "item_starts": np.zeros(1, np.int64), "item_offsets": np.zeros(0), "item_factors": np.ones((0, 2)),
+            "item_bias": np.zeros(0), "item_gradient": np.empty((0, 2)), "item_bias_gradient": np.empty(0)}
+    with pytest.raises(ValueError, match="never falling"):
+        call(*none.values())
+    empty = {**none, "users": np.zeros(0, np.int32), "y": np.zeros(0), "prediction": np.empty(0)}
+    assert call(*empty.values()) == (0.0, 0.0, 0.0, 2.0, 0.0)  # the user's factors' squares, 1 + 1
+    np.testing.assert_allclose(empty["user_gradient"], 0.1 * np.ones((1, 2)))
     # runs of any length: the first three items without ratings, the last with all four
     call(*{**good, "item_starts": np.array([0, 0, 0, 0, 4])}.values())
     np.testing.assert_allclose(good["item_gradient"][:3], 0.1 * np.ones((3, 2)))  # the weight decay alone
@@ -190,7 +198,7 @@ def test_the_kernels_refuse_what_does_not_fit():
     call(*wide.values())
     with pytest.raises(IndexError):
         call(*{**wide, "users": np.array([0, 0, 1, 0], np.int32)}.values())
-    with pytest.raises(ValueError, match="item_starts"):
+    with pytest.raises(ValueError, match="never falling"):
         call(*{**wide, "item_starts": np.array([0, 1, 3, 2, 4])}.values())
     with pytest.raises(ValueError):
         kernels.compiled.adam_step(np.zeros(3), np.zeros(4), np.zeros(3), np.zeros(3), 0.1, 0.9, 0.999, 1e-8, 1, 1)
@@ -271,3 +279,22 @@ def test_bincount_is_numpys_for_read_only_indices_and_refuses_an_index_past_the_
         kernels.bincount(indices, 50 - 1)
     with pytest.raises(IndexError):
         kernels.compiled.bincount(np.array([0, -1]), np.zeros(3, np.int64))
+
+
+def test_the_kernels_compile_where_the_compiler_has_only_the_older_shuffle():
+    """GCC before 12 has __builtin_shuffle, not __builtin_shufflevector (SHUFFLE4 in _kernels.c): that branch is
+    compiled here (syntax and types), as the build never compiles it."""
+    import shlex
+    import shutil
+    import subprocess
+    import sysconfig
+    from pathlib import Path
+
+    source = Path(kernels.__file__).with_name("_kernels.c")
+    compiler = shlex.split(sysconfig.get_config_var("CC") or "cc")[0]
+    if not source.exists() or shutil.which(compiler) is None:
+        pytest.skip("no kernel source or C compiler here")
+    command = [compiler, "-fsyntax-only", "-Wall", "-Werror", "-Wno-psabi", "-DKERNELS_WITHOUT_SHUFFLEVECTOR",
+               f"-I{sysconfig.get_paths()['include']}", str(source)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
