@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -313,7 +314,12 @@ def test_version_says_whether_training_runs_on_the_compiled_kernels(capsys, monk
     from cfexplorer.cli import main
     from cfexplorer.core import kernels
 
-    for compiled, said in ((object(), "compiled kernels"), (None, "numpy only")):
+    compiled_with = {widest: SimpleNamespace(vector_extensions=lambda widest=widest: widest)
+                     for widest in ("avx512", "avx2", "none")}
+    for compiled, said in ((compiled_with["avx512"], "compiled kernels (core/_kernels.c, AVX-512 and AVX2)"),
+                           (compiled_with["avx2"], "compiled kernels (core/_kernels.c, AVX2)"),
+                           (compiled_with["none"], "compiled kernels (core/_kernels.c, no vector extensions)"),
+                           (None, "numpy only")):
         monkeypatch.setattr(kernels, "compiled", compiled)
         with pytest.raises(SystemExit) as exit_:
             main(["--version"])

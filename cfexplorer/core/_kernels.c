@@ -26,6 +26,35 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WITH_AVX2 1
 static int fast_cpu(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+/* The full batch's pass (score_batch) has a third copy for CPUs with AVX-512 (F, VL and DQ; GCC checks that the
+ * system saves the registers too): its loops over the ratings' scores and losses then go eight doubles at a
+ * time, and its four-double vectors get 32 registers instead of 16. On an AMD EPYC (Zen 4, whose 512-bit units
+ * are two 256-bit ones), latest-small's Adam epoch after a matmul, as bench_epoch.py times it: 0.86 of the AVX2
+ * copy's (six invocations, 0.86-0.95); the squared loss's 0.89-1.01; 1M ratings 0.97. Compiled without DQ it
+ * gained less (0.88 against 0.82 back to back), with 256-bit vectors preferred little (0.97). The ALS half-step
+ * compiled so was no faster (1.01), nor on a Xeon with AVX-512 (README). */
+#define WITH_AVX512 1
+static int avx512_cpu(void) {
+    return fast_cpu() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512dq");
+}
+#if defined(__clang__)
+#define AVX512_TARGET "avx2,fma,avx512f,avx512vl,avx512dq"
+#else /* GCC's own tuning for AVX-512 CPUs prefers 256-bit vectors: not here */
+#define AVX512_TARGET "avx2,fma,avx512f,avx512vl,avx512dq,prefer-vector-width=512"
+#endif
+#endif
+
+/* The widest copies the kernels may choose where the CPU has them (vector_extensions): the tests check every
+ * copy this machine can run against numpy, and the benchmarks compare them in one process. Read as each kernel
+ * starts: a change meanwhile gives that call one copy or the other, each the same computation. */
+enum { ONLY_BASELINE, UP_TO_AVX2, UP_TO_AVX512 };
+static int widest_allowed = UP_TO_AVX512;
+#ifdef WITH_AVX2
+static int use_avx2(void) { return __atomic_load_n(&widest_allowed, __ATOMIC_RELAXED) >= UP_TO_AVX2 && fast_cpu(); }
+static int use_avx512(void) {
+    return __atomic_load_n(&widest_allowed, __ATOMIC_RELAXED) >= UP_TO_AVX512 && avx512_cpu();
+}
 #endif
 #if defined(__GNUC__)
 #define INLINE static inline __attribute__((always_inline))
@@ -484,7 +513,7 @@ __attribute__((target("avx2,fma"))) static int solve_rows_avx2(SOLVE_ROWS_ARGUME
 
 static int solve_rows(SOLVE_ROWS_ARGUMENTS) {
 #ifdef WITH_AVX2
-    if (fast_cpu()) return solve_rows_avx2(p, scratch, out, fit);
+    if (use_avx2()) return solve_rows_avx2(p, scratch, out, fit);
 #endif
     return solve_rows_baseline(p, scratch, out, fit);
 }
@@ -1033,9 +1062,18 @@ __attribute__((target("avx2,fma"))) static BatchSums score_batch_avx2(const Batc
 }
 #endif
 
+#ifdef WITH_AVX512
+__attribute__((target(AVX512_TARGET))) static BatchSums score_batch_avx512(const Batch *b, double *residual) {
+    return score_batch_in(b, residual);
+}
+#endif
+
 static BatchSums score_batch(const Batch *b, double *residual) {
+#ifdef WITH_AVX512
+    if (use_avx512()) return score_batch_avx512(b, residual);
+#endif
 #ifdef WITH_AVX2
-    if (fast_cpu()) return score_batch_avx2(b, residual);
+    if (use_avx2()) return score_batch_avx2(b, residual);
 #endif
     return score_batch_baseline(b, residual);
 }
@@ -1206,7 +1244,7 @@ static PyObject *adam_step(PyObject *self, PyObject *args) {
     const double *grad = views[1].buf;
     Py_BEGIN_ALLOW_THREADS
 #ifdef WITH_AVX2
-    if (fast_cpu())
+    if (use_avx2())
         adam_avx2(ADAM_CALL);
     else
 #endif
@@ -1280,7 +1318,7 @@ static PyObject *factor_dots(PyObject *self, PyObject *args) {
     double *out = views[4].buf;
     Py_BEGIN_ALLOW_THREADS
 #ifdef WITH_AVX2
-    if (fast_cpu())
+    if (use_avx2())
         factor_dots_avx2(FACTOR_DOTS_CALL);
     else
 #endif
@@ -1560,6 +1598,37 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(vector_extensions_doc,
+"vector_extensions(widest=None)\n"
+"\n"
+"The widest vector extensions the kernels use on this CPU: 'avx512' (the full batch's pass; the others then\n"
+"AVX2), 'avx2' (with FMA) or 'none'. ``widest`` ('avx512', 'avx2' or 'none') limits the copies they choose\n"
+"from, from the next call on: for the tests and benchmarks that compare the copies. By default all.");
+
+static PyObject *vector_extensions(PyObject *self, PyObject *args) {
+    const char *widest = NULL;
+    if (!PyArg_ParseTuple(args, "|z:vector_extensions", &widest)) return NULL;
+    if (widest) {
+        int allowed;
+        if (strcmp(widest, "avx512") == 0)
+            allowed = UP_TO_AVX512;
+        else if (strcmp(widest, "avx2") == 0)
+            allowed = UP_TO_AVX2;
+        else if (strcmp(widest, "none") == 0)
+            allowed = ONLY_BASELINE;
+        else {
+            PyErr_SetString(PyExc_ValueError, "widest: 'avx512', 'avx2' or 'none' expected");
+            return NULL;
+        }
+        __atomic_store_n(&widest_allowed, allowed, __ATOMIC_RELAXED);
+    }
+#ifdef WITH_AVX2
+    if (use_avx512()) return PyUnicode_FromString("avx512");
+    if (use_avx2()) return PyUnicode_FromString("avx2");
+#endif
+    return PyUnicode_FromString("none");
+}
+
 static PyMethodDef methods[] = {
     {"arrange_rows", arrange_rows, METH_VARARGS, arrange_rows_doc},
     {"bincount", bincount, METH_VARARGS, bincount_doc},
@@ -1568,6 +1637,7 @@ static PyMethodDef methods[] = {
     {"als_half_step", als_half_step, METH_VARARGS, als_half_step_doc},
     {"mf_full_batch", mf_full_batch, METH_VARARGS, mf_full_batch_doc},
     {"adam_step", adam_step, METH_VARARGS, adam_step_doc},
+    {"vector_extensions", vector_extensions, METH_VARARGS, vector_extensions_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,8 @@
 """Alternating least squares: the batched half-steps give the plain per-row ridge solutions, and the
 epoch's record (data term, training RMSE/MAE) is the cost of the parameters it leaves."""
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from cfexplorer.core.sorting import stable_order
@@ -9,6 +11,8 @@ import pytest
 from cfexplorer.core import als, kernels, metrics
 from cfexplorer.core.mf import MatrixFactorization, _TrainingSet
 from cfexplorer.core.ratings import RatingScale, Ratings
+
+from .conftest import kernels_limited_to
 
 
 def skewed_ratings(n_users=70, n_items=90, n_ratings=1800, seed=0) -> Ratings:
@@ -88,14 +92,28 @@ def numpy_form(monkeypatch):
     monkeypatch.setattr(kernels, "compiled", None)
 
 
-@pytest.fixture(params=["compiled", "numpy"])
-def solve_form(request, monkeypatch):
-    """Each test of a half-step's result in both forms: the compiled kernel (core/_kernels.c) and numpy."""
-    if request.param == "numpy":
-        monkeypatch.setattr(kernels, "compiled", None)
+@contextmanager
+def compiled_form(form: str):
+    """The compiled kernel as this CPU runs it ("compiled") or limited to its copy for CPUs without AVX2."""
+    if form == "compiled-without-vectors":
+        with kernels_limited_to("none"):
+            yield
     elif kernels.compiled is None:
         pytest.skip(kernels.describe())
-    return request.param
+    else:
+        yield
+
+
+@pytest.fixture(params=["compiled", "compiled-without-vectors", "numpy"])
+def solve_form(request, monkeypatch):
+    """Each test of a half-step's result in both forms: the compiled kernel (core/_kernels.c; its widest copy
+    here and its copy for CPUs without AVX2) and numpy."""
+    if request.param == "numpy":
+        monkeypatch.setattr(kernels, "compiled", None)
+        yield request.param
+    else:
+        with compiled_form(request.param):
+            yield request.param
 
 
 @pytest.fixture(params=[1, als._DUAL_MIN_ROWS], ids=["dual-for-any-group", "dual-for-large-groups"])
@@ -105,18 +123,19 @@ def dual_min_rows(request, monkeypatch, numpy_form):
     return request.param
 
 
-@pytest.fixture(params=["compiled", "numpy-dual-for-any-group", "numpy-dual-for-large-groups"])
+@pytest.fixture(params=["compiled", "compiled-without-vectors", "numpy-dual-for-any-group",
+                        "numpy-dual-for-large-groups"])
 def every_form(request, monkeypatch):
-    """The compiled kernel, and numpy's form with the dual form for every count below d however few rows
-    have it and as shipped."""
-    if request.param == "compiled":
-        if kernels.compiled is None:
-            pytest.skip(kernels.describe())
-        return request.param
+    """The compiled kernel (its widest copy here and its copy for CPUs without AVX2), and numpy's form with the
+    dual form for every count below d however few rows have it and as shipped."""
+    if request.param.startswith("compiled"):
+        with compiled_form(request.param):
+            yield request.param
+        return
     monkeypatch.setattr(kernels, "compiled", None)
     if request.param == "numpy-dual-for-any-group":
         monkeypatch.setattr(als, "_DUAL_MIN_ROWS", 1)
-    return request.param
+    yield request.param
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "defaults")
@@ -130,11 +149,13 @@ def test_each_epoch_equals_the_plain_per_row_solution(settings, every_form):
             np.testing.assert_allclose(model._params[name], array, rtol=0, atol=1e-8, err_msg=name)
 
 
-@needs_compiled
-def test_the_compiled_and_numpy_forms_agree_on_movielens_shaped_data(monkeypatch):
-    """Rows of 1 to several hundred ratings, 16 factors: the two forms' parameters after three epochs."""
+@pytest.mark.parametrize("form", ["compiled", "compiled-without-vectors"])
+def test_the_compiled_and_numpy_forms_agree_on_movielens_shaped_data(monkeypatch, form):
+    """Rows of 1 to several hundred ratings, 16 factors: the two forms' parameters after three epochs (the
+    compiled kernel as this CPU runs it and in its copy for CPUs without AVX2)."""
     ratings = skewed_ratings(n_users=300, n_items=900, n_ratings=20000, seed=11)
-    compiled = MatrixFactorization(n_epochs=3).fit(ratings)
+    with compiled_form(form):
+        compiled = MatrixFactorization(n_epochs=3).fit(ratings)
     monkeypatch.setattr(kernels, "compiled", None)
     plain = MatrixFactorization(n_epochs=3).fit(ratings)
     for name in plain._params:

@@ -24,7 +24,7 @@ def predictions(offsets: np.ndarray, loss: int, y=None, low=0.0, high=1.0) -> tu
     return prediction, sums
 
 
-def test_the_sigmoid_is_within_two_units_in_the_last_place_from_end_to_end():
+def test_the_sigmoid_is_within_two_units_in_the_last_place_from_end_to_end(kernel_copy):
     """Its exponential is our own (vectorized); against e^-|z| / (1 + e^-|z|) from numpy's exp, over scores
     from -800 to 800, where the sigmoid runs from 0 through every exponent of a double to 1."""
     z = np.concatenate([np.linspace(-800, 800, 400_001), [0.0, -0.0, 1e-300, -1e-300, -708.3, -708.4]])
@@ -37,14 +37,14 @@ def test_the_sigmoid_is_within_two_units_in_the_last_place_from_end_to_end():
     assert (prediction[z == 0] == 0.5).all()
 
 
-def test_a_nan_or_infinite_score_is_reported_not_hidden():
+def test_a_nan_or_infinite_score_is_reported_not_hidden(kernel_copy):
     prediction, sums = predictions(np.array([np.nan, 1.0]), loss=1)
     assert np.isnan(prediction[0]) and np.isnan(sums[0])
     prediction, sums = predictions(np.array([np.inf, -np.inf]), loss=1, y=np.array([1.0, 0.0]))
     assert prediction.tolist() == [1.0, 0.0] and sums[0] == 0.0
 
 
-def test_the_cross_entropy_is_log_one_plus_e_to_the_z_minus_y_z():
+def test_the_cross_entropy_is_log_one_plus_e_to_the_z_minus_y_z(kernel_copy):
     z = np.array([-30.0, -2.0, 0.0, 0.5, 3.0, 40.0])
     y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
     prediction, sums = predictions(z, loss=2, y=y)
@@ -52,7 +52,7 @@ def test_the_cross_entropy_is_log_one_plus_e_to_the_z_minus_y_z():
     assert sums[0] == pytest.approx(np.sum(np.logaddexp(0, z) - y * z), rel=1e-14)
 
 
-def test_the_adam_update_is_numpys():
+def test_the_adam_update_is_numpys(kernel_copy):
     rng = np.random.default_rng(0)
     shapes = {"factors": (50, 7), "bias": (50,)}
     compiled_params = {name: rng.normal(size=shape) for name, shape in shapes.items()}
@@ -73,10 +73,11 @@ def test_the_adam_update_is_numpys():
 @pytest.mark.parametrize("k", [0, 1, 3, 4, 6, 20, 32, 33, 37, 70])
 @pytest.mark.parametrize("biases", ["both", "user", "item", "none"])
 @pytest.mark.parametrize("loss", [0, 1, 2])
-def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_factors(k, biases, loss):
+def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_factors(k, biases, loss, kernel_copy):
     """The kernel takes each item's ratings in blocks of up to 32 factors, four to a vector, and the k mod 4
     factors left over apart; the offsets and biases ride with the first block, or alone where k < 4. Against
-    numpy's sums, with items (first, between and last) and a user without ratings, one call."""
+    numpy's sums, with items (first, between and last) and a user without ratings, one call; each copy of the
+    kernel this CPU runs."""
     rng = np.random.default_rng(k)
     n_users, n_items, n = 13, 12, 150
     users = rng.integers(0, n_users - 1, n).astype(np.int32)  # the last user rates nothing
@@ -126,7 +127,7 @@ def test_a_full_batch_gives_numpys_scores_and_gradient_for_every_number_of_facto
     assert bias_squares == pytest.approx(np.sum(user_bias**2) + np.sum(item_bias**2), rel=1e-12, abs=0)
 
 
-def test_users_and_movies_without_ratings_train_as_in_numpy(monkeypatch):
+def test_users_and_movies_without_ratings_train_as_in_numpy(monkeypatch, kernel_copy):
     """The kernel writes each movie's gradient when its ratings are done, and the unrated ones' (their weight
     decay alone) between them: movies without ratings first, between and last, a user without any."""
     from cfexplorer.core.models import make_model
@@ -225,7 +226,7 @@ def test_factor_dots_are_the_dot_products_of_each_pairs_rows_and_refuse_what_doe
             kernels.compiled.factor_dots(*{**good, name: value}.values())
 
 
-def test_a_models_scores_are_numpys_on_movielens_shaped_data(monkeypatch):
+def test_a_models_scores_are_numpys_on_movielens_shaped_data(monkeypatch, kernel_copy):
     """MatrixFactorization scores every rating through the kernel (epoch 0's cost, predictions, validation):
     the same as numpy's gathered rows, to rounding."""
     from cfexplorer.core.models import make_model
