@@ -135,12 +135,13 @@ INLINE void gram_tile_8(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
 }
 
 INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
-                        Py_ssize_t ldg, int add) {
+                        Py_ssize_t ldg, int add, int few_registers) {
     /* Each sum in two, over the even and the odd rows: with four alone, each multiply-add waited on the one
-     * before it (eight in flight keep the two units busy); 0.96 of a latest-small ALS epoch. */
+     * before it (eight in flight keep the two units busy); 0.96 of a latest-small ALS epoch. Not where the
+     * registers are few (see BASELINE_FEW_REGISTERS). */
     Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0}, odd0 = {0}, odd1 = {0}, odd2 = {0}, odd3 = {0};
     Py_ssize_t r = 0;
-    for (; r + 2 <= n; r += 2) {
+    for (; !few_registers && r + 2 <= n; r += 2) {
         const double *row = x + r * ld, *next = row + ld;
         const Vector4 columns = load4(row + j0), next_columns = load4(next + j0);
         sum0 += row[i0] * columns;
@@ -152,7 +153,7 @@ INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
         odd2 += next[i0 + 2] * next_columns;
         odd3 += next[i0 + 3] * next_columns;
     }
-    if (r < n) {
+    for (; r < n; r++) {
         const double *row = x + r * ld;
         const Vector4 columns = load4(row + j0);
         sum0 += row[i0] * columns;
@@ -166,15 +167,25 @@ INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
     store4(out, sum0), store4(out + ldg, sum1), store4(out + 2 * ldg, sum2), store4(out + 3 * ldg, sum3);
 }
 
+/* The copy of the loops for CPUs without AVX2 has, on x86-64, 16 registers of two doubles: the Gram tiles' eight
+ * four-double sums (4 x 8, or 4 x 4 in two) took all of them, and GCC spilled them to the stack at every row: an
+ * ALS epoch of latest-small 14 times the AVX2 copy's, 4 times numpy's (on AVX-512 BLAS). There the tiles are
+ * 4 x 4 of four sums (``few_registers``): 0.30 of that epoch. */
+#if defined(__x86_64__) && !defined(__AVX__)
+#define BASELINE_FEW_REGISTERS 1
+#else
+#define BASELINE_FEW_REGISTERS 0
+#endif
+
 /* Adds (or, without ``add``, stores) the upper triangle (in 4-row tiles) of x^T x, x being n rows of width ld
  * (a multiple of 4): the rows go through every tile a block of GRAM_BLOCK_ROWS at a time, read from the
  * first-level cache by each of its tiles. */
 #define GRAM_BLOCK_ROWS 128
-INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram, int add) {
+INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram, int add, int few_registers) {
     for (Py_ssize_t i0 = 0; i0 < ld; i0 += 4) {
         Py_ssize_t j0 = i0;
-        for (; j0 + 8 <= ld; j0 += 8) gram_tile_8(x, n, ld, i0, j0, gram, ld, add);
-        if (j0 < ld) gram_tile_4(x, n, ld, i0, j0, gram, ld, add);
+        for (; !few_registers && j0 + 8 <= ld; j0 += 8) gram_tile_8(x, n, ld, i0, j0, gram, ld, add);
+        for (; j0 < ld; j0 += 4) gram_tile_4(x, n, ld, i0, j0, gram, ld, add, few_registers);
     }
 }
 
@@ -411,7 +422,8 @@ INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], int lanes, P
  * ratings a panel has, the more often each row of a chunk is read from that cache; the panel's Gram
  * matrices add up chunk by chunk. After the systems are solved, a second pass over the chunks counts every
  * rating's residual, where the caller wants the fit. */
-INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, double *out, FitSums *fit) {
+INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, double *out, FitSums *fit,
+                       int few_registers) {
     const Py_ssize_t d = p->d, ld = p->ld;
     int positive_definite = 1;
     for (Py_ssize_t i = 0; i < count; i++) s->cursor[i] = (Py_ssize_t)p->starts[s->panel[i]];
@@ -422,7 +434,8 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
             for (Py_ssize_t block = begin; block < end; block += GRAM_BLOCK_ROWS) {
                 const Py_ssize_t n = end - block < GRAM_BLOCK_ROWS ? end - block : GRAM_BLOCK_ROWS;
                 gather(p, block, n, s->gathered);
-                gram_upper(s->gathered, n, ld, s->panel_grams + i * ld * ld, block > (Py_ssize_t)p->starts[row]);
+                gram_upper(s->gathered, n, ld, s->panel_grams + i * ld * ld, block > (Py_ssize_t)p->starts[row],
+                           few_registers);
             }
         }
     }
@@ -467,7 +480,7 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
 /* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. Rows in the
  * dual form, a few ratings each, wait until three more have as many, then are solved four at once
  * (solve_dual_4), the few left of a count at the end together; the others in panels (solve_panel). */
-INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit) {
+INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit, int few_registers) {
     int positive_definite = 1;
     Py_ssize_t count = 0;
     for (Py_ssize_t n = 0; n < p->d; n++) s->dual_waiting[n] = 0;
@@ -485,12 +498,12 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
         } else {
             s->panel[count++] = row;
             if (count == p->panel_rows) {
-                positive_definite &= solve_panel(p, s, count, out, fit);
+                positive_definite &= solve_panel(p, s, count, out, fit, few_registers);
                 count = 0;
             }
         }
     }
-    if (count) positive_definite &= solve_panel(p, s, count, out, fit);
+    if (count) positive_definite &= solve_panel(p, s, count, out, fit, few_registers);
     for (Py_ssize_t n = 1; n < p->d; n++) { /* the 1-3 rows left of a count, the lanes past them repeating one */
         const int lanes = (int)s->dual_waiting[n];
         if (lanes == 0) continue;
@@ -503,11 +516,11 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
 
 #define SOLVE_ROWS_ARGUMENTS const Problem *p, const Scratch *scratch, double *out, FitSums *fit
 static int solve_rows_baseline(SOLVE_ROWS_ARGUMENTS) {
-    return solve_rows_in(p, scratch, out, fit);
+    return solve_rows_in(p, scratch, out, fit, BASELINE_FEW_REGISTERS);
 }
 #ifdef WITH_AVX2
 __attribute__((target("avx2,fma"))) static int solve_rows_avx2(SOLVE_ROWS_ARGUMENTS) {
-    return solve_rows_in(p, scratch, out, fit);
+    return solve_rows_in(p, scratch, out, fit, 0);
 }
 #endif
 
