@@ -21,6 +21,10 @@ Each epoch is one step of the model's own iter_fit (its record, J and training R
 first (which arranges the ratings) left out. Wall-clock and CPU time of this thread are both printed:
 on a shared machine the CPU time shows what the code costs, the wall clock what a user waits.
 
+Where the CPU runs more than one copy of the compiled kernels (core/_kernels.c: AVX-512, AVX2, none), each
+model's epoch is then timed on each copy in turns, as bench_epoch times it (a matmul before each epoch), and
+the ratio of each round's pair printed: what the wider copy gains on this machine.
+
 Targets (issue #18): ALS within 5 times its limit, Adam within 10 times.
 Run: python benchmarks/bench_epoch.py [path/to/ratings.csv] [rounds]
 """
@@ -31,6 +35,7 @@ import time
 import numpy as np
 
 from common import load_ratings
+from cfexplorer.core import kernels
 from cfexplorer.core.models import make_model
 from cfexplorer.core.ratings import train_test_split
 
@@ -90,6 +95,7 @@ def main() -> int:
     if ratings is None:
         return 0
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    print(f"training runs on {kernels.describe()}")
     train, _ = train_test_split(ratings, 0.2, seed=0)
     als = make_model("mf", n_epochs=rounds + 1)
     adam = make_model("dot_bias", n_epochs=rounds + 1)
@@ -126,7 +132,40 @@ def main() -> int:
     adam_met = np.median(ratio["Adam / limit"][1]) <= 10
     print(f"\nALS within 5x of its limit (symmetric count, CPU median): {'met' if als_met else 'NOT met'}; "
           f"Adam within 10x: {'met' if adam_met else 'NOT met'}")
+    compare_copies(train, rounds)
     return 0
+
+
+def compare_copies(train, rounds: int) -> None:
+    """Each model's epoch on the two widest copies of the kernels this CPU runs, in turns (each copy first in
+    every other round), a matmul before each epoch as above: the median and worst of each round's ratio."""
+    compiled = kernels.compiled
+    if compiled is None:
+        return
+    widest = compiled.vector_extensions()
+    copies = [copy for copy in ("avx512", "avx2", "none") if compiled.vector_extensions(copy) == copy]
+    compiled.vector_extensions(widest)
+    if len(copies) < 2:
+        return
+    wide, narrow = copies[:2]
+    a = np.random.default_rng(0).random((GEMM_SIZE, GEMM_SIZE))
+    print(f"\n{rounds} rounds; each: an epoch on the {wide} copy and one on the {narrow} copy, a matmul before each")
+    try:
+        for kind in ("mf", "dot_bias"):
+            runs = {copy: epochs(make_model(kind, n_epochs=rounds + 1), train) for copy in (wide, narrow)}
+            cpu = {wide: [], narrow: []}
+            for round_ in range(rounds):
+                for copy in (wide, narrow) if round_ % 2 == 0 else (narrow, wide):
+                    a @ a
+                    compiled.vector_extensions(copy)
+                    cpu[copy].append(next(runs[copy])[1])
+            ratio = np.array(cpu[wide]) / np.array(cpu[narrow])
+            same = "  (ALS has no AVX-512 copy: the same code twice, the noise)" if kind == "mf" and narrow == "avx2" else ""
+            print(f"{'ALS' if kind == 'mf' else 'Adam'} epoch, {wide} / {narrow} copy (CPU): median {np.median(ratio):.3f}, "
+                  f"worst {ratio.max():.3f} ({np.median(cpu[wide]) * 1e3:.2f} against {np.median(cpu[narrow]) * 1e3:.2f} ms)"
+                  + same)
+    finally:
+        compiled.vector_extensions(widest)
 
 
 if __name__ == "__main__":
