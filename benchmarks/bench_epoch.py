@@ -160,10 +160,8 @@ def compare_copies(train, rounds: int) -> None:
                     compiled.vector_extensions(copy)
                     cpu[copy].append(next(runs[copy])[1])
             ratio = np.array(cpu[wide]) / np.array(cpu[narrow])
-            same = "  (ALS has no AVX-512 copy: the same code twice, the noise)" if kind == "mf" and narrow == "avx2" else ""
             print(f"{'ALS' if kind == 'mf' else 'Adam'} epoch, {wide} / {narrow} copy (CPU): median {np.median(ratio):.3f}, "
-                  f"worst {ratio.max():.3f} ({np.median(cpu[wide]) * 1e3:.2f} against {np.median(cpu[narrow]) * 1e3:.2f} ms)"
-                  + same)
+                  f"worst {ratio.max():.3f} ({np.median(cpu[wide]) * 1e3:.2f} against {np.median(cpu[narrow]) * 1e3:.2f} ms)")
     finally:
         compiled.vector_extensions(widest)
 

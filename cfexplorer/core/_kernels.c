@@ -26,13 +26,14 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WITH_AVX2 1
 static int fast_cpu(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-/* The full batch's pass (score_batch) has a third copy for CPUs with AVX-512 (F, VL and DQ; GCC checks that the
- * system saves the registers too): its loops over the ratings' scores and losses then go eight doubles at a
- * time, and its four-double vectors get 32 registers instead of 16. On an AMD EPYC (Zen 4, whose 512-bit units
+/* The full batch's pass (score_batch) and the ALS half-step (solve_rows) have a third copy for CPUs with AVX-512
+ * (F, VL and DQ; GCC checks that the system saves the registers too). The full batch's loops over the ratings'
+ * scores and losses then go eight doubles at a time, and its four-double vectors get 32 registers instead of 16. On an AMD EPYC (Zen 4, whose 512-bit units
  * are two 256-bit ones), latest-small's Adam epoch after a matmul, as bench_epoch.py times it: 0.86 of the AVX2
  * copy's (six invocations, 0.86-0.95); the squared loss's 0.89-1.01; 1M ratings 0.97. Compiled without DQ it
- * gained less (0.88 against 0.82 back to back), with 256-bit vectors preferred little (0.97). The ALS half-step
- * compiled so was no faster (1.01), nor on a Xeon with AVX-512 (README). */
+ * gained less (0.88 against 0.82 back to back), with 256-bit vectors preferred little (0.97). The ALS half-step,
+ * compiled so as it was, was no faster (1.01; nor on a Xeon, README): its copy has Gram tiles of its own
+ * (BASELINE_TILES). */
 #define WITH_AVX512 1
 static int avx512_cpu(void) {
     return fast_cpu() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
@@ -79,6 +80,15 @@ INLINE Vector4 load4(const double *at) {
     return v;
 }
 INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
+
+/* Eight doubles: only the AVX-512 copy's Gram tiles use them (gram_upper; the other copies never reach them). */
+typedef double Vector8 __attribute__((vector_size(64)));
+INLINE Vector8 load8(const double *at) {
+    Vector8 v;
+    memcpy(&v, at, sizeof v);
+    return v;
+}
+INLINE void store8(double *at, Vector8 v) { memcpy(at, &v, sizeof v); }
 
 /* Lanes i, j, k, l of the eight in a and b (0-3 a's, 4-7 b's): clang and GCC 12 spell it
  * __builtin_shufflevector, older GCC only __builtin_shuffle (tests/core/test_kernels.py compiles that branch
@@ -134,11 +144,69 @@ INLINE void gram_tile_8(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
     store4(out + 3 * ldg, low3), store4(out + 3 * ldg + 4, high3);
 }
 
+/* The tiles of gram_tile_8 and gram_tile_4, eight columns to a vector: 4 x 16 and 4 x 8. */
+INLINE void gram_tile_16(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
+                         Py_ssize_t ldg, int add) {
+    Vector8 low0 = {0}, low1 = {0}, low2 = {0}, low3 = {0}, high0 = {0}, high1 = {0}, high2 = {0}, high3 = {0};
+    for (Py_ssize_t r = 0; r < n; r++) {
+        const double *row = x + r * ld;
+        const Vector8 low = load8(row + j0), high = load8(row + j0 + 8);
+        low0 += row[i0] * low;
+        high0 += row[i0] * high;
+        low1 += row[i0 + 1] * low;
+        high1 += row[i0 + 1] * high;
+        low2 += row[i0 + 2] * low;
+        high2 += row[i0 + 2] * high;
+        low3 += row[i0 + 3] * low;
+        high3 += row[i0 + 3] * high;
+    }
+    double *out = gram + i0 * ldg + j0;
+    if (add) {
+        low0 += load8(out), high0 += load8(out + 8), low1 += load8(out + ldg), high1 += load8(out + ldg + 8);
+        low2 += load8(out + 2 * ldg), high2 += load8(out + 2 * ldg + 8);
+        low3 += load8(out + 3 * ldg), high3 += load8(out + 3 * ldg + 8);
+    }
+    store8(out, low0), store8(out + 8, high0);
+    store8(out + ldg, low1), store8(out + ldg + 8, high1);
+    store8(out + 2 * ldg, low2), store8(out + 2 * ldg + 8, high2);
+    store8(out + 3 * ldg, low3), store8(out + 3 * ldg + 8, high3);
+}
+
+INLINE void gram_tile_8_wide(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
+                             Py_ssize_t ldg, int add) {
+    Vector8 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0}, odd0 = {0}, odd1 = {0}, odd2 = {0}, odd3 = {0};
+    Py_ssize_t r = 0;
+    for (; r + 2 <= n; r += 2) { /* each sum in two, as in gram_tile_4 */
+        const double *row = x + r * ld, *next = row + ld;
+        const Vector8 columns = load8(row + j0), next_columns = load8(next + j0);
+        sum0 += row[i0] * columns;
+        sum1 += row[i0 + 1] * columns;
+        sum2 += row[i0 + 2] * columns;
+        sum3 += row[i0 + 3] * columns;
+        odd0 += next[i0] * next_columns;
+        odd1 += next[i0 + 1] * next_columns;
+        odd2 += next[i0 + 2] * next_columns;
+        odd3 += next[i0 + 3] * next_columns;
+    }
+    if (r < n) {
+        const double *row = x + r * ld;
+        const Vector8 columns = load8(row + j0);
+        sum0 += row[i0] * columns;
+        sum1 += row[i0 + 1] * columns;
+        sum2 += row[i0 + 2] * columns;
+        sum3 += row[i0 + 3] * columns;
+    }
+    sum0 += odd0, sum1 += odd1, sum2 += odd2, sum3 += odd3;
+    double *out = gram + i0 * ldg + j0;
+    if (add) sum0 += load8(out), sum1 += load8(out + ldg), sum2 += load8(out + 2 * ldg), sum3 += load8(out + 3 * ldg);
+    store8(out, sum0), store8(out + ldg, sum1), store8(out + 2 * ldg, sum2), store8(out + 3 * ldg, sum3);
+}
+
 INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t i0, Py_ssize_t j0, double *gram,
                         Py_ssize_t ldg, int add, int few_registers) {
     /* Each sum in two, over the even and the odd rows: with four alone, each multiply-add waited on the one
      * before it (eight in flight keep the two units busy); 0.96 of a latest-small ALS epoch. Not where the
-     * registers are few (see BASELINE_FEW_REGISTERS). */
+     * registers are few (see BASELINE_TILES). */
     Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0}, odd0 = {0}, odd1 = {0}, odd2 = {0}, odd3 = {0};
     Py_ssize_t r = 0;
     for (; !few_registers && r + 2 <= n; r += 2) {
@@ -167,25 +235,33 @@ INLINE void gram_tile_4(const double *x, Py_ssize_t n, Py_ssize_t ld, Py_ssize_t
     store4(out, sum0), store4(out + ldg, sum1), store4(out + 2 * ldg, sum2), store4(out + 3 * ldg, sum3);
 }
 
-/* The copy of the loops for CPUs without AVX2 has, on x86-64, 16 registers of two doubles: the Gram tiles' eight
- * four-double sums (4 x 8, or 4 x 4 in two) took all of them, and GCC spilled them to the stack at every row: an
- * ALS epoch of latest-small 14 times the AVX2 copy's, 4 times numpy's (on AVX-512 BLAS). There the tiles are
- * 4 x 4 of four sums (``few_registers``): 0.30 of that epoch. */
+/* The Gram tiles each copy of the loops takes (gram_upper). The copy for CPUs without AVX2 has, on x86-64, 16
+ * registers of two doubles: the tiles' eight four-double sums (4 x 8, or 4 x 4 in two) took all of them, and GCC
+ * spilled them to the stack at every row: an ALS epoch of latest-small 14 times the AVX2 copy's, 4 times numpy's
+ * (on AVX-512 BLAS). There the tiles are 4 x 4 of four sums: 0.30 of that epoch. The AVX-512 copy's are eight
+ * columns to a vector: half the multiply-adds where the CPU's 512-bit units are whole (a Xeon's; not measured
+ * there), 0.98-0.99 of the epoch on an AMD EPYC (Zen 4), whose units are two 256-bit ones. */
+enum { FOUR_WIDE_FEW_REGISTERS, FOUR_WIDE, EIGHT_WIDE };
 #if defined(__x86_64__) && !defined(__AVX__)
-#define BASELINE_FEW_REGISTERS 1
+#define BASELINE_TILES FOUR_WIDE_FEW_REGISTERS
 #else
-#define BASELINE_FEW_REGISTERS 0
+#define BASELINE_TILES FOUR_WIDE
 #endif
 
 /* Adds (or, without ``add``, stores) the upper triangle (in 4-row tiles) of x^T x, x being n rows of width ld
  * (a multiple of 4): the rows go through every tile a block of GRAM_BLOCK_ROWS at a time, read from the
  * first-level cache by each of its tiles. */
 #define GRAM_BLOCK_ROWS 128
-INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram, int add, int few_registers) {
+INLINE void gram_upper(const double *x, Py_ssize_t n, Py_ssize_t ld, double *gram, int add, int tiles) {
     for (Py_ssize_t i0 = 0; i0 < ld; i0 += 4) {
         Py_ssize_t j0 = i0;
-        for (; !few_registers && j0 + 8 <= ld; j0 += 8) gram_tile_8(x, n, ld, i0, j0, gram, ld, add);
-        for (; j0 < ld; j0 += 4) gram_tile_4(x, n, ld, i0, j0, gram, ld, add, few_registers);
+        if (tiles == EIGHT_WIDE) {
+            for (; j0 + 16 <= ld; j0 += 16) gram_tile_16(x, n, ld, i0, j0, gram, ld, add);
+            for (; j0 + 8 <= ld; j0 += 8) gram_tile_8_wide(x, n, ld, i0, j0, gram, ld, add);
+        } else if (tiles == FOUR_WIDE) {
+            for (; j0 + 8 <= ld; j0 += 8) gram_tile_8(x, n, ld, i0, j0, gram, ld, add);
+        }
+        for (; j0 < ld; j0 += 4) gram_tile_4(x, n, ld, i0, j0, gram, ld, add, tiles == FOUR_WIDE_FEW_REGISTERS);
     }
 }
 
@@ -423,7 +499,7 @@ INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], int lanes, P
  * matrices add up chunk by chunk. After the systems are solved, a second pass over the chunks counts every
  * rating's residual, where the caller wants the fit. */
 INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, double *out, FitSums *fit,
-                       int few_registers) {
+                       int tiles) {
     const Py_ssize_t d = p->d, ld = p->ld;
     int positive_definite = 1;
     for (Py_ssize_t i = 0; i < count; i++) s->cursor[i] = (Py_ssize_t)p->starts[s->panel[i]];
@@ -435,7 +511,7 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
                 const Py_ssize_t n = end - block < GRAM_BLOCK_ROWS ? end - block : GRAM_BLOCK_ROWS;
                 gather(p, block, n, s->gathered);
                 gram_upper(s->gathered, n, ld, s->panel_grams + i * ld * ld, block > (Py_ssize_t)p->starts[row],
-                           few_registers);
+                           tiles);
             }
         }
     }
@@ -480,7 +556,7 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
 /* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. Rows in the
  * dual form, a few ratings each, wait until three more have as many, then are solved four at once
  * (solve_dual_4), the few left of a count at the end together; the others in panels (solve_panel). */
-INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit, int few_registers) {
+INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit, int tiles) {
     int positive_definite = 1;
     Py_ssize_t count = 0;
     for (Py_ssize_t n = 0; n < p->d; n++) s->dual_waiting[n] = 0;
@@ -498,12 +574,12 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
         } else {
             s->panel[count++] = row;
             if (count == p->panel_rows) {
-                positive_definite &= solve_panel(p, s, count, out, fit, few_registers);
+                positive_definite &= solve_panel(p, s, count, out, fit, tiles);
                 count = 0;
             }
         }
     }
-    if (count) positive_definite &= solve_panel(p, s, count, out, fit, few_registers);
+    if (count) positive_definite &= solve_panel(p, s, count, out, fit, tiles);
     for (Py_ssize_t n = 1; n < p->d; n++) { /* the 1-3 rows left of a count, the lanes past them repeating one */
         const int lanes = (int)s->dual_waiting[n];
         if (lanes == 0) continue;
@@ -516,15 +592,23 @@ INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSum
 
 #define SOLVE_ROWS_ARGUMENTS const Problem *p, const Scratch *scratch, double *out, FitSums *fit
 static int solve_rows_baseline(SOLVE_ROWS_ARGUMENTS) {
-    return solve_rows_in(p, scratch, out, fit, BASELINE_FEW_REGISTERS);
+    return solve_rows_in(p, scratch, out, fit, BASELINE_TILES);
 }
 #ifdef WITH_AVX2
 __attribute__((target("avx2,fma"))) static int solve_rows_avx2(SOLVE_ROWS_ARGUMENTS) {
-    return solve_rows_in(p, scratch, out, fit, 0);
+    return solve_rows_in(p, scratch, out, fit, FOUR_WIDE);
+}
+#endif
+#ifdef WITH_AVX512
+__attribute__((target(AVX512_TARGET))) static int solve_rows_avx512(SOLVE_ROWS_ARGUMENTS) {
+    return solve_rows_in(p, scratch, out, fit, EIGHT_WIDE);
 }
 #endif
 
 static int solve_rows(SOLVE_ROWS_ARGUMENTS) {
+#ifdef WITH_AVX512
+    if (use_avx512()) return solve_rows_avx512(p, scratch, out, fit);
+#endif
 #ifdef WITH_AVX2
     if (use_avx2()) return solve_rows_avx2(p, scratch, out, fit);
 #endif
@@ -1614,8 +1698,8 @@ done:
 PyDoc_STRVAR(vector_extensions_doc,
 "vector_extensions(widest=None)\n"
 "\n"
-"The widest vector extensions the kernels use on this CPU: 'avx512' (the full batch's pass; the others then\n"
-"AVX2), 'avx2' (with FMA) or 'none'. ``widest`` ('avx512', 'avx2' or 'none') limits the copies they choose\n"
+"The widest vector extensions the kernels use on this CPU: 'avx512' (the full batch's pass and the ALS\n"
+"half-step; the rest AVX2), 'avx2' (with FMA) or 'none'. ``widest`` ('avx512', 'avx2' or 'none') limits the copies they choose\n"
 "from, from the next call on: for the tests and benchmarks that compare the copies. By default all.");
 
 static PyObject *vector_extensions(PyObject *self, PyObject *args) {

@@ -12,7 +12,7 @@ from cfexplorer.core import als, kernels, metrics
 from cfexplorer.core.mf import MatrixFactorization, _TrainingSet
 from cfexplorer.core.ratings import RatingScale, Ratings
 
-from .conftest import kernels_limited_to
+from .conftest import KERNEL_COPIES, kernels_limited_to
 
 
 def skewed_ratings(n_users=70, n_items=90, n_ratings=1800, seed=0) -> Ratings:
@@ -92,22 +92,22 @@ def numpy_form(monkeypatch):
     monkeypatch.setattr(kernels, "compiled", None)
 
 
+# The compiled kernel in each of its copies (core/_kernels.c: for AVX-512, AVX2 and other CPUs), where this CPU
+# runs it: "compiled-avx512", "compiled-avx2", "compiled-none".
+COMPILED_FORMS = [f"compiled-{copy}" for copy in KERNEL_COPIES]
+
+
 @contextmanager
 def compiled_form(form: str):
-    """The compiled kernel as this CPU runs it ("compiled") or limited to its copy for CPUs without AVX2."""
-    if form == "compiled-without-vectors":
-        with kernels_limited_to("none"):
-            yield
-    elif kernels.compiled is None:
-        pytest.skip(kernels.describe())
-    else:
+    """The compiled kernel limited to the copy ``form`` names (skipped where this CPU does not run it)."""
+    with kernels_limited_to(form.removeprefix("compiled-")):
         yield
 
 
-@pytest.fixture(params=["compiled", "compiled-without-vectors", "numpy"])
+@pytest.fixture(params=[*COMPILED_FORMS, "numpy"])
 def solve_form(request, monkeypatch):
-    """Each test of a half-step's result in both forms: the compiled kernel (core/_kernels.c; its widest copy
-    here and its copy for CPUs without AVX2) and numpy."""
+    """Each test of a half-step's result in both forms: the compiled kernel (core/_kernels.c, each copy this CPU
+    runs) and numpy."""
     if request.param == "numpy":
         monkeypatch.setattr(kernels, "compiled", None)
         yield request.param
@@ -123,11 +123,10 @@ def dual_min_rows(request, monkeypatch, numpy_form):
     return request.param
 
 
-@pytest.fixture(params=["compiled", "compiled-without-vectors", "numpy-dual-for-any-group",
-                        "numpy-dual-for-large-groups"])
+@pytest.fixture(params=[*COMPILED_FORMS, "numpy-dual-for-any-group", "numpy-dual-for-large-groups"])
 def every_form(request, monkeypatch):
-    """The compiled kernel (its widest copy here and its copy for CPUs without AVX2), and numpy's form with the
-    dual form for every count below d however few rows have it and as shipped."""
+    """The compiled kernel (each copy this CPU runs), and numpy's form with the dual form for every count below d
+    however few rows have it and as shipped."""
     if request.param.startswith("compiled"):
         with compiled_form(request.param):
             yield request.param
@@ -149,10 +148,10 @@ def test_each_epoch_equals_the_plain_per_row_solution(settings, every_form):
             np.testing.assert_allclose(model._params[name], array, rtol=0, atol=1e-8, err_msg=name)
 
 
-@pytest.mark.parametrize("form", ["compiled", "compiled-without-vectors"])
+@pytest.mark.parametrize("form", COMPILED_FORMS)
 def test_the_compiled_and_numpy_forms_agree_on_movielens_shaped_data(monkeypatch, form):
-    """Rows of 1 to several hundred ratings, 16 factors: the two forms' parameters after three epochs (the
-    compiled kernel as this CPU runs it and in its copy for CPUs without AVX2)."""
+    """Rows of 1 to several hundred ratings, 16 factors: the two forms' parameters after three epochs (each copy
+    of the compiled kernel this CPU runs)."""
     ratings = skewed_ratings(n_users=300, n_items=900, n_ratings=20000, seed=11)
     with compiled_form(form):
         compiled = MatrixFactorization(n_epochs=3).fit(ratings)
@@ -163,6 +162,23 @@ def test_the_compiled_and_numpy_forms_agree_on_movielens_shaped_data(monkeypatch
     for field in ("data_term", "reg_term"):
         assert getattr(compiled.history_[-1], field) == pytest.approx(getattr(plain.history_[-1], field), rel=1e-10)
     assert compiled.history_[-1].train == pytest.approx(plain.history_[-1].train, rel=1e-10)
+
+
+@pytest.mark.parametrize("form", COMPILED_FORMS)
+def test_every_width_of_the_gram_tiles_gives_numpys_half_steps(monkeypatch, form):
+    """The kernel sums each row's Gram matrix in tiles four rows tall and 16, 8 or 4 columns wide (eight columns
+    to a vector in the AVX-512 copy, four in the others), over the design rows' width padded to a multiple of 4:
+    every width from 4 to 40 (0 to 36 factors and a bias), one epoch against numpy's."""
+    ratings = skewed_ratings(n_users=60, n_items=80, n_ratings=2400, seed=12)
+    for n_factors in range(37):
+        with compiled_form(form):
+            compiled = MatrixFactorization(n_factors=n_factors, reg=1.0, n_epochs=1).fit(ratings)
+        with monkeypatch.context() as numpy_only:
+            numpy_only.setattr(kernels, "compiled", None)
+            plain = MatrixFactorization(n_factors=n_factors, reg=1.0, n_epochs=1).fit(ratings)
+        for name in plain._params:
+            np.testing.assert_allclose(compiled._params[name], plain._params[name], rtol=0, atol=1e-9,
+                                       err_msg=f"{name}, {n_factors} factors")
 
 
 def test_the_data_used_both_forms_and_several_padded_sizes(monkeypatch, numpy_form):
