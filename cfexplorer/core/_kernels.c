@@ -891,12 +891,20 @@ typedef struct {
  * its Taylor series to r^13 (the rest is below 4e-18 of it) and 2^n written straight into the exponent's
  * bits. Below ln(2^-1022) = -708.396..., where e^x is no longer a normal double, 0; NaN stays NaN. Written to survive
  * -fassociative-math: r comes from fused multiply-adds (one rounding, not rearranged) and n is rounded by
- * rint, not by adding and subtracting 1.5 * 2^52, which reassociation would cancel. Within a few units in
- * the last place of libm's exp (tests/core/test_kernels.py). */
+ * rint, not by adding and subtracting 1.5 * 2^52, which reassociation would cancel. But clang, given all of
+ * setup.py's flags, takes them for unsafe math and expands fma() into a multiply and an add where the CPU has no
+ * FMA (the copy for CPUs without AVX2: 510 units in the last place at x = -542): there r comes from ln 2 in two
+ * parts instead, the first of 32 bits, so that n times it is exact (GCC, given that form, reassociates it).
+ * Within a few units in the last place of libm's exp (tests/core/test_kernels.py, each copy). */
 INLINE double exp_nonpositive(double x) {
     const double n = rint(x * 1.4426950408889634);
+#if defined(__clang__)
+    double r = x - n * 6.93147180369123816490e-01; /* ln 2's first 32 bits, */
+    r -= n * 1.90821492927058770002e-10;           /* and what they leave out */
+#else
     double r = fma(-n, 0.6931471805599453, x);  /* ln 2 as the nearest double, */
     r = fma(-n, 2.3190468138462996e-17, r);      /* and what that leaves out */
+#endif
     double p = 1.0 / 6227020800.0;
     p = p * r + 1.0 / 479001600.0;
     p = p * r + 1.0 / 39916800.0;
