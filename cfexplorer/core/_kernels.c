@@ -39,7 +39,7 @@ static int avx512_cpu(void) {
     return fast_cpu() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512dq");
 }
-#if defined(__clang__)
+#if defined(__clang__) || __GNUC__ < 8 /* neither knows prefer-vector-width in a target attribute */
 #define AVX512_TARGET "avx2,fma,avx512f,avx512vl,avx512dq"
 #else /* GCC's own tuning for AVX-512 CPUs prefers 256-bit vectors: not here */
 #define AVX512_TARGET "avx2,fma,avx512f,avx512vl,avx512dq,prefer-vector-width=512"
