@@ -160,8 +160,9 @@ def compare_copies(train, rounds: int) -> None:
                     compiled.vector_extensions(copy)
                     cpu[copy].append(next(runs[copy])[1])
             ratio = np.array(cpu[wide]) / np.array(cpu[narrow])
-            print(f"{'ALS' if kind == 'mf' else 'Adam'} epoch, {wide} / {narrow} copy (CPU): median {np.median(ratio):.3f}, "
-                  f"worst {ratio.max():.3f} ({np.median(cpu[wide]) * 1e3:.2f} against {np.median(cpu[narrow]) * 1e3:.2f} ms)")
+            print(f"{'ALS' if kind == 'mf' else 'Adam'} epoch, {wide} / {narrow} copy (CPU): "
+                  f"median {np.median(ratio):.3f}, worst {ratio.max():.3f} "
+                  f"({np.median(cpu[wide]) * 1e3:.2f} against {np.median(cpu[narrow]) * 1e3:.2f} ms)")
     finally:
         compiled.vector_extensions(widest)
 

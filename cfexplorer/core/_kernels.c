@@ -28,12 +28,12 @@
 static int fast_cpu(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 /* The full batch's pass (score_batch) and the ALS half-step (solve_rows) have a third copy for CPUs with AVX-512
  * (F, VL and DQ; GCC checks that the system saves the registers too). The full batch's loops over the ratings'
- * scores and losses then go eight doubles at a time, and its four-double vectors get 32 registers instead of 16. On an AMD EPYC (Zen 4, whose 512-bit units
- * are two 256-bit ones), latest-small's Adam epoch after a matmul, as bench_epoch.py times it: 0.86 of the AVX2
- * copy's (six invocations, 0.86-0.95); the squared loss's 0.89-1.01; 1M ratings 0.97. Compiled without DQ it
- * gained less (0.88 against 0.82 back to back), with 256-bit vectors preferred little (0.97). The ALS half-step,
- * compiled so as it was, was no faster (1.01; nor on a Xeon, README): its copy has Gram tiles of its own
- * (BASELINE_TILES). */
+ * scores and losses then go eight doubles at a time, and its four-double vectors get 32 registers instead of
+ * 16. On an AMD EPYC (Zen 4, whose 512-bit units are two 256-bit ones), latest-small's Adam epoch after a
+ * matmul, as bench_epoch.py times it: 0.86 of the AVX2 copy's (six invocations, 0.86-0.95); the squared loss's
+ * 0.89-1.01; 1M ratings 0.97. Compiled without DQ it gained less (0.88 against 0.82 back to back), with 256-bit
+ * vectors preferred little (0.97). The ALS half-step, compiled so as it was, was no faster (1.01; nor on a Xeon,
+ * README): its copy has Gram tiles of its own (BASELINE_TILES). */
 #define WITH_AVX512 1
 static int avx512_cpu(void) {
     return fast_cpu() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
@@ -1707,8 +1707,9 @@ PyDoc_STRVAR(vector_extensions_doc,
 "vector_extensions(widest=None)\n"
 "\n"
 "The widest vector extensions the kernels use on this CPU: 'avx512' (the full batch's pass and the ALS\n"
-"half-step; the rest AVX2), 'avx2' (with FMA) or 'none'. ``widest`` ('avx512', 'avx2' or 'none') limits the copies they choose\n"
-"from, from the next call on: for the tests and benchmarks that compare the copies. By default all.");
+"half-step; the rest AVX2), 'avx2' (with FMA) or 'none'. ``widest`` ('avx512', 'avx2' or 'none') limits the\n"
+"copies they choose from, from the next call on: for the tests and benchmarks that compare the copies. By\n"
+"default all.");
 
 static PyObject *vector_extensions(PyObject *self, PyObject *args) {
     const char *widest = NULL;
