@@ -20,7 +20,8 @@
 #include <string.h>
 
 /* The loops vectorize well only with AVX2 and FMA: each kernel's loop is compiled twice, for CPUs with them
- * and for others, and chosen at each call (fast_cpu), every helper inlined into each copy. GCC's
+ * and for others (two kernels three times: below), and chosen at each call (use_avx2, use_avx512), every
+ * helper inlined into each copy. GCC's
  * target_clones("arch=haswell") would test the CPU's model, not its features: an AMD EPYC got the slow
  * copy. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
