@@ -898,6 +898,9 @@ typedef struct {
  * parts instead, the first of 32 bits, so that n times it is exact (GCC, given that form, reassociates it).
  * Within a few units in the last place of libm's exp (tests/core/test_kernels.py, each copy). */
 INLINE double exp_nonpositive(double x) {
+#if defined(__clang__) /* setup.py's flags allow reassociation, which would undo what ln 2's two parts keep */
+#pragma clang fp reassociate(off)
+#endif
     const double n = rint(x * 1.4426950408889634);
 #if defined(__clang__)
     double r = x - n * 6.93147180369123816490e-01; /* ln 2's first 32 bits, */
