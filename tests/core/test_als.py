@@ -168,8 +168,10 @@ def test_the_compiled_and_numpy_forms_agree_on_movielens_shaped_data(monkeypatch
 def test_every_width_of_the_gram_tiles_gives_numpys_half_steps(monkeypatch, form):
     """The kernel sums each row's Gram matrix in tiles four rows tall and 16, 8 or 4 columns wide (eight columns
     to a vector in the AVX-512 copy, four in the others), over the design rows' width padded to a multiple of 4:
-    every width from 4 to 40 (0 to 36 factors and a bias), one epoch against numpy's."""
-    ratings = skewed_ratings(n_users=60, n_items=80, n_ratings=2400, seed=12)
+    every width from 4 to 40 (0 to 36 factors and a bias), one epoch against numpy's. Rows of more than 128
+    ratings add a second block of rows to their tiles (the kernel's GRAM_BLOCK_ROWS)."""
+    ratings = skewed_ratings(n_users=60, n_items=400, n_ratings=4000, seed=12)
+    assert ratings.user_counts().max() > 128 and ratings.item_counts().max() < 128
     for n_factors in range(37):
         with compiled_form(form):
             compiled = MatrixFactorization(n_factors=n_factors, reg=1.0, n_epochs=1).fit(ratings)
@@ -417,7 +419,7 @@ def test_the_kernel_refuses_arrays_of_the_wrong_type_size_or_indices():
 
 
 @needs_compiled
-def test_the_kernel_with_a_bias_takes_design_and_solution_without_their_last_column():
+def test_the_kernel_with_a_bias_takes_design_and_solution_without_their_last_column(kernel_copy):
     """With ``bias``, the design rows' last value (1) and the solution's last unknown (into ``bias``) are left
     out of the arrays given: the same solution as the whole arrays give, and the wrong widths refused."""
     call = kernels.compiled.als_half_step
@@ -488,7 +490,7 @@ def every_user_rates(n_users: int, n_items: int, count: int, seed: int = 0) -> R
 @needs_compiled
 @pytest.mark.parametrize("chunk_columns", [1, 7, 64])
 @pytest.mark.parametrize("shape", ["skewed", "many-panels"])
-def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chunk_columns, shape):
+def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chunk_columns, shape, kernel_copy):
     """The kernel reads the design rows a cache-sized chunk at a time for a panel of rows together, where they
     do not fit one chunk. Small chunks here (several chunks a panel, rows with no rating in some chunks; with
     3,000 users of 20 ratings each, the users' half-step in several panels): the solutions and the fit are
@@ -510,7 +512,7 @@ def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chun
 
 @needs_compiled
 @pytest.mark.parametrize("chunk_columns", [0, 5])
-def test_a_nan_design_row_fails_the_rows_that_read_it_and_the_fit_says_so(chunk_columns):
+def test_a_nan_design_row_fails_the_rows_that_read_it_and_the_fit_says_so(chunk_columns, kernel_copy):
     """A diverged run's NaN reaches only the rows whose ratings read it (in panels of four or larger),
     and the fit's sums come back NaN, which the model reports as divergence."""
     ratings = every_user_rates(300, 60, 20, seed=3)
@@ -555,7 +557,7 @@ def four_at_once_systems(d: int, n_columns: int = 14):
 @pytest.mark.parametrize("d", [3, 6])  # 3: rows of [x, t] fill whole vectors; 6: padded to 8
 @pytest.mark.parametrize("chunk_columns", [0, 3])
 def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alone(monkeypatch, chunk_columns, d,
-                                                                                    dual):
+                                                                                    dual, kernel_copy):
     """Rows in the dual form (fewer ratings than unknowns) and in the primal, four at once and left over: the
     numpy form's solutions and fit. A NaN design row fails exactly the rows that read it; the rows sharing a
     vector with them are solved as before."""
@@ -584,7 +586,7 @@ def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alo
 @needs_compiled
 @pytest.mark.parametrize("with_fit", [True, False])
 @pytest.mark.parametrize("row", [0, 8], ids=["four-at-once", "left-over"])
-def test_a_nan_rating_fails_its_row_and_the_half_step_whether_or_not_the_fit_is_counted(with_fit, row):
+def test_a_nan_rating_fails_its_row_and_the_half_step_whether_or_not_the_fit_is_counted(with_fit, row, kernel_copy):
     """Row 0 has one rating and is solved with three others of one rating; row 8, the ninth such, alone
     among repeats of itself. A NaN rating leaves the dual form's pivots positive (it is the target, not the
     system): the row must fail all the same, as the primal form's does, and the sums say so."""
@@ -600,7 +602,7 @@ def test_a_nan_rating_fails_its_row_and_the_half_step_whether_or_not_the_fit_is_
 
 
 @needs_compiled
-def test_a_half_step_without_the_fit_solves_the_same_rows_and_counts_nothing():
+def test_a_half_step_without_the_fit_solves_the_same_rows_and_counts_nothing(kernel_copy):
     ratings = skewed_ratings()
     model = MatrixFactorization(n_epochs=1).fit(ratings)
     users, _ = row_systems(model, ratings)
