@@ -24,7 +24,7 @@ def kernels_limited_to(widest: str):
             pytest.skip(f"this CPU runs no {widest} copy of the kernels (its widest: {used})")
         yield used
     finally:
-        compiled.vector_extensions(KERNEL_COPIES[0])
+        compiled.vector_extensions(KERNEL_COPIES[0])  # the default: every copy the CPU runs
 
 
 @pytest.fixture(params=KERNEL_COPIES)
