@@ -143,7 +143,7 @@ def compare_copies(train, rounds: int) -> None:
     if compiled is None:
         return
     widest = compiled.vector_extensions()
-    copies = [copy for copy in ("avx512", "avx2", "none") if compiled.vector_extensions(copy) == copy]
+    copies = [copy for copy in kernels.VECTOR_EXTENSIONS if compiled.vector_extensions(copy) == copy]
     compiled.vector_extensions(widest)
     if len(copies) < 2:
         return

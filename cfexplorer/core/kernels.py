@@ -26,14 +26,15 @@ def import_compiled(name: str):
 compiled = import_compiled("cfexplorer.core._kernels")
 
 
-# What compiled.vector_extensions() names, as describe says it.
-_EXTENSIONS_SAID = {"avx512": "AVX-512 and AVX2", "avx2": "AVX2", "none": "no vector extensions"}
+# The copies of core/_kernels.c's loops, widest first, by the names compiled.vector_extensions() takes and gives,
+# and as describe says them.
+VECTOR_EXTENSIONS = {"avx512": "AVX-512 and AVX2", "avx2": "AVX2", "none": "no vector extensions"}
 
 
 def describe() -> str:
     """One line for `cfexplorer --version` and the About box: which form the hot loops run in."""
     if compiled is not None:
-        return f"compiled kernels (core/_kernels.c, {_EXTENSIONS_SAID[compiled.vector_extensions()]})"
+        return f"compiled kernels (core/_kernels.c, {VECTOR_EXTENSIONS[compiled.vector_extensions()]})"
     return "numpy only (the compiled kernels were not built: no C compiler at install, or CFEXPLORER_NO_KERNELS)"
 
 

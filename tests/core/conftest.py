@@ -9,7 +9,7 @@ from cfexplorer.core import kernels
 # core/_kernels.c keeps a copy of its loops for each: 'avx512' (the full batch's pass and the ALS half-step; the
 # rest AVX2), 'avx2' and 'none' (any x86-64 or other CPU). A machine runs its widest; the others are tested here
 # by limiting it.
-KERNEL_COPIES = ("avx512", "avx2", "none")
+KERNEL_COPIES = tuple(kernels.VECTOR_EXTENSIONS)
 
 
 @contextmanager
