@@ -15,7 +15,8 @@ from setuptools import Extension, setup
 optimize = ["-O3", "-fno-math-errno", "-fassociative-math", "-fno-signed-zeros", "-fno-trapping-math", "-Wno-psabi"]
 
 setup(ext_modules=[
-    Extension("cfexplorer.core._kernels", ["cfexplorer/core/_kernels.c"], extra_compile_args=optimize, optional=True),
+    Extension("cfexplorer.core._kernels", ["cfexplorer/core/_kernels.c"], depends=["cfexplorer/core/_kernels_lanes.h"],
+              extra_compile_args=optimize, optional=True),
     # -O2 and no reassociation: a parser has no loops to vectorize, and its one rounding must stay one
     Extension("cfexplorer.io._numbers", ["cfexplorer/io/_numbers.c"], extra_compile_args=["-O2"], optional=True),
 ])

@@ -82,7 +82,8 @@ INLINE Vector4 load4(const double *at) {
 }
 INLINE void store4(double *at, Vector4 v) { memcpy(at, &v, sizeof v); }
 
-/* Eight doubles: only the AVX-512 copy's Gram tiles use them (gram_upper; the other copies never reach them). */
+/* Eight doubles: only the AVX-512 copy's Gram tiles and solves use them (gram_upper, _kernels_lanes.h; the
+ * other copies never reach them). */
 typedef double Vector8 __attribute__((vector_size(64)));
 INLINE Vector8 load8(const double *at) {
     Vector8 v;
@@ -275,72 +276,6 @@ INLINE void count_fit(FitSums *fit, double residual, double rating, double low, 
     fit->absolute_errors += fabs(error);
 }
 
-/* Systems too small for their own loops to fill the vectors (18 unknowns; a dual form's fewer) are solved
- * four at once, one in each lane of a vector: their Cholesky factors, one row at a time, were a fifth of an
- * epoch. cholesky_4 factors four symmetric m x m systems in place, the lower triangle kept by columns (column j
- * at system + j m, entries j..m-1; the upper triangle's rows, as gram_upper leaves them, are those columns) and
- * the diagonal replaced by its reciprocals. Right-looking: each column, once scaled, updates the columns after
- * it, multiply-adds that do not wait for one another. Returns which lanes had only positive pivots (1.0) and
- * which not (0.0: a failed lane goes on harmlessly; the caller discards it). */
-INLINE Vector4 cholesky_4(Vector4 *system, Py_ssize_t m) {
-    Vector4 positive = {1.0, 1.0, 1.0, 1.0};
-    for (Py_ssize_t j = 0; j < m; j++) {
-        Vector4 *column_j = system + j * m;
-        const Vector4 pivot = column_j[j];
-        Vector4 root = {0};
-        for (int l = 0; l < 4; l++) {
-            if (!(pivot[l] > 0.0) || !isfinite(pivot[l])) positive[l] = 0.0;
-            root[l] = sqrt(pivot[l] > 0.0 ? pivot[l] : 1.0);
-        }
-        const Vector4 inverse = 1.0 / root;
-        column_j[j] = inverse;
-        for (Py_ssize_t i = j + 1; i < m; i++) column_j[i] *= inverse;
-        for (Py_ssize_t c = j + 1; c < m; c++) {
-            Vector4 *column_c = system + c * m;
-            const Vector4 lower_cj = column_j[c];
-            for (Py_ssize_t i = c; i < m; i++) column_c[i] -= column_j[i] * lower_cj;
-        }
-    }
-    return positive;
-}
-
-/* x = L^-T x with the first n columns of a factor of cholesky_4 (row i of L^T is column i of L). */
-INLINE void back_substitute_4(const Vector4 *system, Py_ssize_t m, Py_ssize_t n, Vector4 *x) {
-    for (Py_ssize_t i = n - 1; i >= 0; i--) {
-        const Vector4 *column_i = system + i * m;
-        Vector4 sum = x[i];
-        for (Py_ssize_t k = i + 1; k < n; k++) sum -= column_i[k] * x[k];
-        x[i] = sum * column_i[i];
-    }
-}
-
-/* Four rows with at least d ratings each (or any rows when the dual form is off) at once, one in each lane,
- * the first ``lanes`` of them real (the others repeat one, and their answers are dropped). ``grams`` are their
- * upper triangles of [x, t]^T [x, t] (stride ld): the bordered normal equations [[X^T X + D, X^T t],
- * [t^T X, t^T t + 1]] = L L^T, whose last row holds L^-1 X^T t; then L^T v = it. ``system`` is room for
- * (d + 1)^2 vectors. ``v[l]`` gets lane l's solution (NaN where it failed), and ``solved[l]`` whether its
- * pivots were positive. */
-INLINE void solve_primal_4(Py_ssize_t d, Py_ssize_t ld, const double *reg, double *const grams[4], int lanes,
-                           Vector4 *system, double *const v[4], Py_ssize_t solved[4]) {
-    const Py_ssize_t m = d + 1;
-    for (Py_ssize_t j = 0; j < m; j++)
-        for (Py_ssize_t i = j; i < m; i++)
-            system[j * m + i] = (Vector4){grams[0][j * ld + i], grams[1][j * ld + i], grams[2][j * ld + i],
-                                          grams[3][j * ld + i]};
-    for (Py_ssize_t i = 0; i < d; i++) system[i * m + i] += reg[i] + RIDGE;
-    system[d * m + d] += 1.0;
-    const Vector4 positive = cholesky_4(system, m);
-    /* The factor's last row, L[d][i] = system[i m + d], is L^-1 X^T t; then L^T v = it. The unknowns go where
-     * the factor keeps nothing: column d above its diagonal. */
-    Vector4 *x = system + d * m;
-    for (Py_ssize_t i = 0; i < d; i++) x[i] = system[i * m + d];
-    back_substitute_4(system, m, d, x);
-    for (int l = 0; l < lanes; l++) {
-        solved[l] = positive[l] != 0.0;
-        for (Py_ssize_t k = 0; k < d; k++) v[l][k] = solved[l] ? x[k][l] : NAN;
-    }
-}
-
 /* The dot product of two rows of n values, n a multiple of 4 (the gathered rows' padded stride). */
 INLINE double dot4(const double *a, const double *b, Py_ssize_t n) {
     Vector4 sum = {0};
@@ -350,9 +285,10 @@ INLINE double dot4(const double *a, const double *b, Py_ssize_t n) {
 
 /* A chunk of design rows that stays in a second-level cache (1 MB on the smallest of the machines measured)
  * and a panel of Gram matrices, each read once a chunk: see solve_panel. Where the design rows fit one chunk, a
- * row's Gram matrix is whole once its own ratings are read: panels of four rows, solved at once
- * (solve_primal_4) while their Gram matrices are in the first-level cache. */
+ * row's Gram matrix is whole once its own ratings are read: panels of as many rows as a solve has lanes,
+ * solved at once (solve_panel_systems) while their Gram matrices are in the first-level cache. */
 #define CHUNK_BYTES (512 * 1024)
+#define MOST_LANES 8
 #define PANEL_BYTES (4 * 1024 * 1024)
 
 typedef struct {
@@ -371,11 +307,11 @@ typedef struct {
  * system was solved. */
 typedef struct {
     double *gathered, *padded, *panel_grams;
-    /* four rows' systems, one in each lane (solve_primal_4); four dual-form rows' design rows, interleaved,
-     * and unknowns (solve_dual_4) */
-    Vector4 *systems, *dual_xs, *dual_a;
+    /* room for up to eight rows' systems, one in each lane (_kernels_lanes.h: solve_primal), and eight dual-form
+     * rows' design rows, interleaved, and unknowns (solve_dual); aligned to 64 bytes */
+    void *systems, *dual_xs, *dual_a;
     Py_ssize_t *panel, *cursor, *solved;
-    Py_ssize_t *dual_rows, *dual_waiting; /* for each n < d, up to four rows of n ratings, and how many */
+    Py_ssize_t *dual_rows, *dual_waiting; /* for each n < d, up to MOST_LANES rows of n ratings, and how many */
 } Scratch;
 
 /* Design rows [x_c, t] of ratings begin..begin + n - 1 into ``gathered`` (stride ld), t being the rating's
@@ -409,87 +345,12 @@ INLINE Py_ssize_t chunk_end(const Problem *p, Py_ssize_t row, Py_ssize_t begin, 
     return begin;
 }
 
-/* Four rows of n < d ratings each in the dual form at once, one in each lane, the first ``lanes`` of them
- * real (the others repeat one, and their answers are dropped): v = D^-1 X^T a with (X D^-1 X^T + I) a = t, an
- * n x n system for a row's n ratings instead of d x d; the residuals are -a. The design rows are gathered
- * interleaved, ``xs[r ld + k]`` holding the four rows' k-th value of their r-th rating, so that each entry of
- * the n x n systems is d multiply-adds of four lanes, not four dot products summed across a vector. ``system``
- * keeps the factor by columns as solve_primal_4 does; ``a`` is room for n vectors. Returns 0 where a real
- * lane's system was not positive definite or its target not finite (its row gets NaN). */
-INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], int lanes, Py_ssize_t n, Vector4 *xs,
-                        Vector4 *system, Vector4 *a, double *out, FitSums *fit) {
-    const Py_ssize_t d = p->d, ld = p->ld;
-    const Py_ssize_t row_begin[4] = {(Py_ssize_t)p->starts[rows[0]], (Py_ssize_t)p->starts[rows[1]],
-                                     (Py_ssize_t)p->starts[rows[2]], (Py_ssize_t)p->starts[rows[3]]};
-    for (Py_ssize_t r = 0; r < n; r++) {
-        const double *source[4];
-        for (int l = 0; l < 4; l++) source[l] = p->padded_design + (Py_ssize_t)p->column_of[row_begin[l] + r] * ld;
-        /* the four rows' padded design rows four values at a time, transposed into the lanes (a value at a
-         * time into its lane was 7% of a latest-small epoch) */
-        for (Py_ssize_t k = 0; k < ld; k += 4)
-            transpose4(load4(source[0] + k), load4(source[1] + k), load4(source[2] + k), load4(source[3] + k),
-                       xs + r * ld + k);
-        xs[r * ld + d] += (Vector4){p->value_of[row_begin[0] + r], p->value_of[row_begin[1] + r],
-                                    p->value_of[row_begin[2] + r], p->value_of[row_begin[3] + r]};
-    }
-    for (Py_ssize_t r = 0; r < n; r++) { /* t aside, x scaled by D^-1/2 */
-        a[r] = xs[r * ld + d];
-        for (Py_ssize_t k = 0; k < d; k++) xs[r * ld + k] *= p->root_scale[k];
-    }
-    for (Py_ssize_t j = 0; j < n; j++)
-        for (Py_ssize_t i = j; i < n; i++) { /* in four sums: in one, each multiply-add would wait for the last */
-            const Vector4 *x_i = xs + i * ld, *x_j = xs + j * ld;
-            Vector4 sum0 = {0}, sum1 = {0}, sum2 = {0}, sum3 = {0};
-            Py_ssize_t k = 0;
-            for (; k + 4 <= d; k += 4) {
-                sum0 += x_i[k] * x_j[k];
-                sum1 += x_i[k + 1] * x_j[k + 1];
-                sum2 += x_i[k + 2] * x_j[k + 2];
-                sum3 += x_i[k + 3] * x_j[k + 3];
-            }
-            for (; k < d; k++) sum0 += x_i[k] * x_j[k];
-            system[j * n + i] = (sum0 + sum1) + (sum2 + sum3);
-        }
-    for (Py_ssize_t i = 0; i < n; i++) system[i * n + i] += 1.0;
-    Vector4 positive = cholesky_4(system, n);
-    for (Py_ssize_t j = 0; j < n; j++) { /* L y = t, y over t */
-        const Vector4 *column_j = system + j * n;
-        a[j] *= column_j[j];
-        for (Py_ssize_t i = j + 1; i < n; i++) a[i] -= column_j[i] * a[j];
-    }
-    back_substitute_4(system, n, n, a); /* L^T a = y */
-    for (Py_ssize_t r = 0; r < n; r++) /* a NaN target (t) leaves the pivots positive and a NaN */
-        for (int l = 0; l < 4; l++)
-            if (!isfinite(a[r][l])) positive[l] = 0.0;
-    int all_solved = 1;
-    Py_ssize_t k0 = 0;
-    for (; k0 + 4 <= d; k0 += 4) { /* v = D^-1/2 (scaled X)^T a, four unknowns at a time, back out of the lanes */
-        Vector4 sum[4] = {{0}, {0}, {0}, {0}}, by_lane[4];
-        for (Py_ssize_t r = 0; r < n; r++)
-            for (int j = 0; j < 4; j++) sum[j] += a[r] * xs[r * ld + k0 + j];
-        for (int j = 0; j < 4; j++) sum[j] *= p->root_scale[k0 + j];
-        transpose4(sum[0], sum[1], sum[2], sum[3], by_lane);
-        for (int l = 0; l < lanes; l++)
-            store4(out + rows[l] * d + k0, positive[l] != 0.0 ? by_lane[l] : (Vector4){NAN, NAN, NAN, NAN});
-    }
-    for (Py_ssize_t k = k0; k < d; k++) {
-        Vector4 sum = {0};
-        for (Py_ssize_t r = 0; r < n; r++) sum += a[r] * xs[r * ld + k];
-        for (int l = 0; l < lanes; l++) out[rows[l] * d + k] = positive[l] != 0.0 ? sum[l] * p->root_scale[k] : NAN;
-    }
-    for (int l = 0; l < lanes; l++) {
-        if (positive[l] == 0.0) {
-            all_solved = 0;
-            continue;
-        }
-        if (!p->with_fit) continue;
-        const Py_ssize_t begin = (Py_ssize_t)p->starts[rows[l]];
-        const double rating_offset = p->offset_of ? p->offset_of[rows[l]] : 0.0;
-        for (Py_ssize_t r = 0; r < n; r++) /* the residual is -a */
-            count_fit(fit, -a[r][l], p->value_of[begin + r] + rating_offset, p->low, p->high);
-    }
-    return all_solved;
-}
+#define LANES 4
+#include "_kernels_lanes.h"
+#undef LANES
+#define LANES 8
+#include "_kernels_lanes.h"
+#undef LANES
 
 /* The primal rows of a panel (``count`` of them, in s->panel). Their design rows are read a chunk of
  * p->chunk_columns columns at a time, every row of the panel taking its ratings in that chunk before the
@@ -500,7 +361,7 @@ INLINE int solve_dual_4(const Problem *p, const Py_ssize_t rows[4], int lanes, P
  * matrices add up chunk by chunk. After the systems are solved, a second pass over the chunks counts every
  * rating's residual, where the caller wants the fit. */
 INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, double *out, FitSums *fit,
-                       int tiles) {
+                       int tiles, int width) {
     const Py_ssize_t d = p->d, ld = p->ld;
     int positive_definite = 1;
     for (Py_ssize_t i = 0; i < count; i++) s->cursor[i] = (Py_ssize_t)p->starts[s->panel[i]];
@@ -516,19 +377,11 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
             }
         }
     }
-    Py_ssize_t i = 0;
-    for (; i < count; i += 4) {
-        const int lanes = count - i < 4 ? (int)(count - i) : 4;
-        double *grams[4];
-        double *v[4];
-        for (int l = 0; l < 4; l++) { /* lanes past the panel's end repeat its last row */
-            const Py_ssize_t at = i + (l < lanes ? l : lanes - 1);
-            grams[l] = s->panel_grams + at * ld * ld;
-            v[l] = out + s->panel[at] * d;
-        }
-        solve_primal_4(d, ld, p->reg_diag, grams, lanes, s->systems, v, s->solved + i);
-    }
-    for (i = 0; i < count; i++) {
+    if (width == 8)
+        solve_panel_systems_8(p, s, count, out);
+    else
+        solve_panel_systems_4(p, s, count, out);
+    for (Py_ssize_t i = 0; i < count; i++) {
         positive_definite &= s->solved[i] != 0;
         s->cursor[i] = (Py_ssize_t)p->starts[s->panel[i]];
     }
@@ -554,55 +407,67 @@ INLINE int solve_panel(const Problem *p, const Scratch *s, Py_ssize_t count, dou
     return positive_definite;
 }
 
+INLINE int solve_dual(const Problem *p, const Scratch *s, const Py_ssize_t *rows, int lanes, Py_ssize_t n,
+                      double *out, FitSums *fit, int width) {
+    if (width == 8)
+        return solve_dual_8(p, rows, lanes, n, (Vector8 *)s->dual_xs, (Vector8 *)s->systems, (Vector8 *)s->dual_a,
+                            out, fit);
+    return solve_dual_4(p, rows, lanes, n, (Vector4 *)s->dual_xs, (Vector4 *)s->systems, (Vector4 *)s->dual_a, out,
+                        fit);
+}
+
 /* Every row's solution into ``out`` and the fit's sums; 0 where a system was not positive definite. Rows in the
- * dual form, a few ratings each, wait until three more have as many, then are solved four at once
- * (solve_dual_4), the few left of a count at the end together; the others in panels (solve_panel). */
-INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit, int tiles) {
+ * dual form, a few ratings each, wait until ``width`` rows (the solves' lanes: 4 or 8) have as many, then are
+ * solved at once (solve_dual_4 or _8), the few left of a count at the end together; the others in panels
+ * (solve_panel). */
+INLINE int solve_rows_in(const Problem *p, const Scratch *s, double *out, FitSums *fit, int tiles, int width) {
     int positive_definite = 1;
     Py_ssize_t count = 0;
+    /* a design in one chunk: panels of one solve's rows (see CHUNK_BYTES) */
+    const Py_ssize_t panel_rows = p->n_columns <= p->chunk_columns && p->panel_rows > width ? width : p->panel_rows;
     for (Py_ssize_t n = 0; n < p->d; n++) s->dual_waiting[n] = 0;
     for (Py_ssize_t row = 0; row < p->n_rows; row++) {
         const Py_ssize_t n = (Py_ssize_t)(p->starts[row + 1] - p->starts[row]);
         if (n <= 0) { /* below 0 only where the offsets changed after check_rows (the inputs must not change) */
             memset(out + row * p->d, 0, (size_t)p->d * sizeof(double));
         } else if (p->use_dual && n < p->d) {
-            Py_ssize_t *waiting = s->dual_rows + 4 * n;
+            Py_ssize_t *waiting = s->dual_rows + MOST_LANES * n;
             waiting[s->dual_waiting[n]++] = row;
-            if (s->dual_waiting[n] == 4) {
-                positive_definite &= solve_dual_4(p, waiting, 4, n, s->dual_xs, s->systems, s->dual_a, out, fit);
+            if (s->dual_waiting[n] == width) {
+                positive_definite &= solve_dual(p, s, waiting, width, n, out, fit, width);
                 s->dual_waiting[n] = 0;
             }
         } else {
             s->panel[count++] = row;
-            if (count == p->panel_rows) {
-                positive_definite &= solve_panel(p, s, count, out, fit, tiles);
+            if (count == panel_rows) {
+                positive_definite &= solve_panel(p, s, count, out, fit, tiles, width);
                 count = 0;
             }
         }
     }
-    if (count) positive_definite &= solve_panel(p, s, count, out, fit, tiles);
-    for (Py_ssize_t n = 1; n < p->d; n++) { /* the 1-3 rows left of a count, the lanes past them repeating one */
+    if (count) positive_definite &= solve_panel(p, s, count, out, fit, tiles, width);
+    for (Py_ssize_t n = 1; n < p->d; n++) { /* the rows left of a count, the lanes past them repeating one */
         const int lanes = (int)s->dual_waiting[n];
         if (lanes == 0) continue;
-        Py_ssize_t *waiting = s->dual_rows + 4 * n;
-        for (int l = lanes; l < 4; l++) waiting[l] = waiting[lanes - 1];
-        positive_definite &= solve_dual_4(p, waiting, lanes, n, s->dual_xs, s->systems, s->dual_a, out, fit);
+        Py_ssize_t *waiting = s->dual_rows + MOST_LANES * n;
+        for (int l = lanes; l < width; l++) waiting[l] = waiting[lanes - 1];
+        positive_definite &= solve_dual(p, s, waiting, lanes, n, out, fit, width);
     }
     return positive_definite;
 }
 
 #define SOLVE_ROWS_ARGUMENTS const Problem *p, const Scratch *scratch, double *out, FitSums *fit
 static int solve_rows_baseline(SOLVE_ROWS_ARGUMENTS) {
-    return solve_rows_in(p, scratch, out, fit, BASELINE_TILES);
+    return solve_rows_in(p, scratch, out, fit, BASELINE_TILES, 4);
 }
 #ifdef WITH_AVX2
 __attribute__((target("avx2,fma"))) static int solve_rows_avx2(SOLVE_ROWS_ARGUMENTS) {
-    return solve_rows_in(p, scratch, out, fit, FOUR_WIDE);
+    return solve_rows_in(p, scratch, out, fit, FOUR_WIDE, 4);
 }
 #endif
 #ifdef WITH_AVX512
 __attribute__((target(AVX512_TARGET))) static int solve_rows_avx512(SOLVE_ROWS_ARGUMENTS) {
-    return solve_rows_in(p, scratch, out, fit, EIGHT_WIDE);
+    return solve_rows_in(p, scratch, out, fit, EIGHT_WIDE, 8);
 }
 #endif
 
@@ -702,11 +567,11 @@ static RowsProblem check_rows(const int64_t *starts, Py_ssize_t n_rows, Py_ssize
 
 /* ``count`` vectors aligned to their size, from malloc (aligned_alloc is missing from some C libraries); what
  * to free goes to ``allocated``. NULL where there is no memory. */
-static Vector4 *aligned_vectors(Py_ssize_t count, void **allocated) {
-    *allocated = malloc((size_t)count * sizeof(Vector4) + sizeof(Vector4));
+static Vector8 *aligned_vectors(Py_ssize_t count, void **allocated) {
+    *allocated = malloc((size_t)count * sizeof(Vector8) + sizeof(Vector8));
     if (!*allocated) return NULL;
-    const uintptr_t address = ((uintptr_t)*allocated + sizeof(Vector4) - 1) & ~(uintptr_t)(sizeof(Vector4) - 1);
-    return (Vector4 *)address;
+    const uintptr_t address = ((uintptr_t)*allocated + sizeof(Vector8) - 1) & ~(uintptr_t)(sizeof(Vector8) - 1);
+    return (Vector8 *)address;
 }
 
 static PyObject *als_half_step(PyObject *self, PyObject *args) {
@@ -784,17 +649,19 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     const Py_ssize_t gram_size = ld * ld; /* a primal row's Gram matrix in a panel */
     if (chunk_columns == 0) chunk_columns = CHUNK_BYTES / (ld * (Py_ssize_t)sizeof(double));
     if (chunk_columns < 1) chunk_columns = 1;
-    Py_ssize_t panel_rows = n_columns <= chunk_columns ? 4 : PANEL_BYTES / (gram_size * (Py_ssize_t)sizeof(double));
+    Py_ssize_t panel_rows =
+        n_columns <= chunk_columns ? MOST_LANES : PANEL_BYTES / (gram_size * (Py_ssize_t)sizeof(double));
     if (panel_rows > n_rows) panel_rows = n_rows;
     if (panel_rows < 1) panel_rows = 1;
     /* a Gram block's gathered rows, D^-1/2 and a row of ld values; each written before it is read */
     scratch = malloc((size_t)(GRAM_BLOCK_ROWS * ld + 2 * ld) * sizeof(double));
     panel_scratch = malloc((size_t)panel_rows * ((size_t)gram_size * sizeof(double) + 3 * sizeof(Py_ssize_t)) + 1);
-    /* four lanes of: a system of d + 1 unknowns, room for d interleaved design rows (ld each; a dual-form row
-     * has fewer) and d unknowns */
-    Vector4 *systems = aligned_vectors((d + 1) * (d + 1) + d * ld + d, &vector_scratch);
+    /* up to eight lanes of: a system of d + 1 unknowns, room for d interleaved design rows (ld each; a dual-form
+     * row has fewer) and d unknowns */
+    Vector8 *systems = aligned_vectors((d + 1) * (d + 1) + d * ld + d, &vector_scratch);
     padded_design = malloc((size_t)(n_columns * ld) * sizeof(double) + 1);
-    dual_buckets = malloc((size_t)(5 * d) * sizeof(Py_ssize_t)); /* for each n < d: four rows, and how many */
+    /* for each n < d: MOST_LANES rows, and how many */
+    dual_buckets = malloc((size_t)((MOST_LANES + 1) * d) * sizeof(Py_ssize_t));
     /* with a bias, each row's d unknowns are solved into here, then parted between solution and bias */
     unknowns = with_bias ? malloc((size_t)(n_rows * d) * sizeof(double) + 1) : NULL;
     if (!scratch || !panel_scratch || !systems || !padded_design || !dual_buckets || (with_bias && !unknowns)) {
@@ -814,9 +681,9 @@ static PyObject *als_half_step(PyObject *self, PyObject *args) {
     for (Py_ssize_t k = 0; k < d; k++) root_scale[k] = 1.0 / sqrt(reg_diag[k] + RIDGE);
     const Problem problem = {padded_design, reg_diag, root_scale, value_of, offset_of, starts, column_of,
                              n_rows, n_columns, d, ld, panel_rows, chunk_columns, use_dual, with_fit, low, high};
-    Vector4 *dual_xs = systems + (d + 1) * (d + 1), *dual_a = dual_xs + d * ld;
+    Vector8 *dual_xs = systems + (d + 1) * (d + 1), *dual_a = dual_xs + d * ld;
     const Scratch rows_scratch = {gathered, padded, panel_grams, systems, dual_xs,
-                                  dual_a, panel, cursor, solved, dual_buckets, dual_buckets + 4 * d};
+                                  dual_a, panel, cursor, solved, dual_buckets, dual_buckets + MOST_LANES * d};
 
     Py_BEGIN_ALLOW_THREADS
     const double *offset_of_column = (const double *)column_offset.buf;

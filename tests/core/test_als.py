@@ -494,7 +494,7 @@ def test_reading_the_design_rows_a_chunk_at_a_time_gives_the_same_half_step(chun
     """The kernel reads the design rows a cache-sized chunk at a time for a panel of rows together, where they
     do not fit one chunk. Small chunks here (several chunks a panel, rows with no rating in some chunks; with
     3,000 users of 20 ratings each, the users' half-step in several panels): the solutions and the fit are
-    those of the whole design read as one chunk (in panels of four rows), to rounding."""
+    those of the whole design read as one chunk (in panels of four or eight rows), to rounding."""
     if shape == "skewed":
         ratings = skewed_ratings(n_users=300, n_items=900, n_ratings=20000, seed=5)
     else:
@@ -528,13 +528,13 @@ def test_a_nan_design_row_fails_the_rows_that_read_it_and_the_fit_says_so(chunk_
 
 
 def rows_of_every_count(d: int, n_columns: int, seed: int = 0):
-    """Rows with 1 to d + 3 ratings (among ``n_columns`` columns), 4 m + (count mod 4) rows of each count: the
-    kernel solves rows four at once (one system in each lane of a vector), the 1-3 left over of a count
-    with the lanes past them repeating one. Returns (rows, columns, values)."""
+    """Rows with 1 to d + 3 ratings (among ``n_columns`` columns), 8 + (count mod 8) rows of each count: the
+    kernel solves rows four at once (one system in each lane of a vector; eight in the AVX-512 copy), the
+    1-7 left over of a count with the lanes past them repeating one. Returns (rows, columns, values)."""
     rng = np.random.default_rng(seed)
     rows, columns, row = [], [], 0
     for count in range(1, d + 4):
-        for _ in range(8 + count % 4):
+        for _ in range(8 + count % 8):
             rows.append(np.full(count, row))
             columns.append(rng.choice(n_columns, count, replace=False))
             row += 1
@@ -542,7 +542,7 @@ def rows_of_every_count(d: int, n_columns: int, seed: int = 0):
     return rows, columns, rng.integers(1, 11, len(rows)) / 2.0
 
 
-def four_at_once_systems(d: int, n_columns: int = 14):
+def lane_systems(d: int, n_columns: int = 14):
     """RowSystems of :func:`rows_of_every_count`, and a design and column offsets for them."""
     rows, columns, values = rows_of_every_count(d, n_columns)
     rng = np.random.default_rng(1)
@@ -556,12 +556,13 @@ def four_at_once_systems(d: int, n_columns: int = 14):
 @pytest.mark.parametrize("dual", [True, False], ids=["dual-form", "primal-only"])
 @pytest.mark.parametrize("d", [3, 6])  # 3: rows of [x, t] fill whole vectors; 6: padded to 8
 @pytest.mark.parametrize("chunk_columns", [0, 3])
-def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alone(monkeypatch, chunk_columns, d,
-                                                                                    dual, kernel_copy):
-    """Rows in the dual form (fewer ratings than unknowns) and in the primal, four at once and left over: the
+def test_rows_solved_a_vector_at_a_time_give_the_numpy_form_and_a_failed_row_fails_alone(monkeypatch, chunk_columns,
+                                                                                         d, dual, kernel_copy):
+    """Rows in the dual form (fewer ratings than unknowns) and in the primal, four or eight at once (one in each
+    lane of a vector) and left over: the
     numpy form's solutions and fit. A NaN design row fails exactly the rows that read it; the rows sharing a
     vector with them are solved as before."""
-    systems, design, column_offset = four_at_once_systems(d)
+    systems, design, column_offset = lane_systems(d)
     rows, columns, _ = rows_of_every_count(d, len(design))
     n_rows = systems.n_rows
     assert systems.compiled
@@ -585,12 +586,12 @@ def test_rows_solved_four_at_once_give_the_numpy_form_and_a_failed_row_fails_alo
 
 @needs_compiled
 @pytest.mark.parametrize("with_fit", [True, False])
-@pytest.mark.parametrize("row", [0, 8], ids=["four-at-once", "left-over"])
+@pytest.mark.parametrize("row", [0, 8], ids=["a-vector-at-once", "left-over"])
 def test_a_nan_rating_fails_its_row_and_the_half_step_whether_or_not_the_fit_is_counted(with_fit, row, kernel_copy):
-    """Row 0 has one rating and is solved with three others of one rating; row 8, the ninth such, alone
-    among repeats of itself. A NaN rating leaves the dual form's pivots positive (it is the target, not the
+    """Row 0 has one rating and is solved with three (or seven) others of one rating; row 8, the ninth such,
+    alone among repeats of itself. A NaN rating leaves the dual form's pivots positive (it is the target, not the
     system): the row must fail all the same, as the primal form's does, and the sums say so."""
-    systems, design, column_offset = four_at_once_systems(6)
+    systems, design, column_offset = lane_systems(6)
     clean, _ = compiled_half_step(systems, design, column_offset=column_offset, with_fit=with_fit)
     at = systems._indptr[row]
     assert systems._indptr[row + 1] - at == 1
