@@ -34,7 +34,8 @@ static int fast_cpu(void) { return __builtin_cpu_supports("avx2") && __builtin_c
  * matmul, as bench_epoch.py times it: 0.86 of the AVX2 copy's (six invocations, 0.86-0.95); the squared loss's
  * 0.89-1.01; 1M ratings 0.97. Compiled without DQ it gained less (0.88 against 0.82 back to back), with 256-bit
  * vectors preferred little (0.97). The ALS half-step, compiled so as it was, was no faster (1.01; nor on a Xeon,
- * README): its copy has Gram tiles of its own (BASELINE_TILES). */
+ * README): its copy has Gram tiles of its own (BASELINE_TILES) and solves eight small systems at once
+ * (_kernels_lanes.h). */
 #define WITH_AVX512 1
 static int avx512_cpu(void) {
     return fast_cpu() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&

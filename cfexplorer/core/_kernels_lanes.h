@@ -2,9 +2,10 @@
  * one in each lane of a vector, since their own loops are too short to fill the vectors (their Cholesky
  * factors, one row at a time, were a fifth of an epoch). _kernels.c includes this twice: with LANES 4
  * (Lanes = Vector4) for the baseline and AVX2 copies, and with LANES 8 (Vector8) for the AVX-512 copy, where a
- * step of eight lanes costs what one of four does if the CPU's 512-bit units are whole (a Xeon's). Eight lanes
- * in the AVX2 copy, two vectors a value, took 1.9 times as long (the compiler kept them on the stack). LANED(f)
- * names this inclusion's f: f_4 or f_8. */
+ * step of eight lanes costs what one of four does if the CPU's 512-bit units are whole (a Xeon's; not measured
+ * there), and on an AMD EPYC, whose are two 256-bit halves, latest-small's ALS epoch took 0.95-0.98 of the time
+ * of four lanes. Eight lanes in the AVX2 copy, two vectors a value, took 1.9 times as long (the compiler kept
+ * them on the stack). LANED(f) names this inclusion's f: f_4 or f_8. */
 #if LANES == 8
 #define Lanes Vector8
 #else
