@@ -132,6 +132,9 @@ def _first_non_finite(value, where: str = "", depth: int = 0) -> str | None:
     return None
 
 
+MAX_DOT_PRODUCT = 1e300  # room below float64's 1.8e308 for the biases and offsets added to it
+
+
 def _check_fits(model, ratings) -> None:
     if getattr(model, "loss_", None) not in ("squared", "bce"):
         raise ValueError(f"its loss is {getattr(model, 'loss_', None)!r}, not squared or bce")
@@ -146,6 +149,14 @@ def _check_fits(model, ratings) -> None:
             raise ValueError(f"{side} factors {factors.shape} and biases {bias.shape} for {n} {side}s")
     if learned["user_factors"].shape[1] != learned["item_factors"].shape[1]:
         raise ValueError("users and movies have factors of different lengths")
+    # Where a dot product overflows, what comes out depends on the order of its sums: inf − inf is NaN, but a
+    # fused multiply-add (clang's build of the kernels, BLAS) gives inf, which the rating scale clips to a
+    # rating. So factors that could overflow at all are refused, whatever computes the predictions: no sum of
+    # k products then exceeds k · max|w| · max|x|. Trained factors stay many orders of magnitude below.
+    largest = [float(np.abs(learned[f"{side}_factors"]).max(initial=0.0)) for side in ("user", "item")]
+    bound = learned["user_factors"].shape[1] * largest[0] * largest[1]  # a Python float: inf, not an error
+    if not bound <= MAX_DOT_PRODUCT:
+        raise ValueError(f"its factors are so large that a prediction overflows (|w · x| up to {bound:.3g})")
     if model.predictor().shape != (n_users, n_items):
         raise ValueError(f"its predictions are {model.predictor().shape} for {n_users} × {n_items}")
     if n_users and n_items:

@@ -272,10 +272,24 @@ def test_a_neural_model_with_a_layer_of_the_wrong_shape_is_refused(tmp_path, rat
     assert "the NeuralCF model does not fit the ratings" in invalid(path)
 
 
-def test_a_model_whose_finite_numbers_predict_nan_is_refused(tmp_path, saved):
-    def overflowing(arrays):  # 1e308·10 + 1e308·(−10) = inf − inf
-        arrays["model/param_user_factors"] = np.full(arrays["model/param_user_factors"].shape, 1e308)
+@pytest.mark.parametrize("user_factor", [1e308, 1e300])
+def test_a_model_whose_finite_numbers_predict_nan_is_refused(tmp_path, saved, user_factor):
+    """1e308·10 + 1e308·(−10) is inf − inf = NaN summed in that order, but inf with a fused multiply-add (as
+    clang builds the kernels), which the rating scale would clip to a rating: refused by the factors' size,
+    whatever the compiler. 1e300·10 does not overflow, yet k · max|w| · max|x| is beyond the bound."""
+    def overflowing(arrays):
+        arrays["model/param_user_factors"] = np.full(arrays["model/param_user_factors"].shape, user_factor)
         arrays["model/param_item_factors"] = np.tile([10.0, -10.0], (len(arrays["model/param_item_factors"]), 1))
 
     meta, arrays = with_model(*saved, None, overflowing)
-    assert "it predicts a value that is not a finite number" in invalid(write(tmp_path, meta, arrays))
+    assert "its factors are so large that a prediction overflows" in invalid(write(tmp_path, meta, arrays))
+
+
+def test_a_model_with_large_factors_that_cannot_overflow_reopens(tmp_path, saved):
+    def large(arrays):
+        arrays["model/param_user_factors"] = np.full(arrays["model/param_user_factors"].shape, 1e100)
+        arrays["model/param_item_factors"] = np.tile([1e-100, 2e-100], (len(arrays["model/param_item_factors"]), 1))
+
+    meta, arrays = with_model(*saved, None, large)
+    project = load_project(write(tmp_path, meta, arrays))
+    np.testing.assert_allclose(project.model.user_factors_, 1e100)
