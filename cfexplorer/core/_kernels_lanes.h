@@ -6,6 +6,9 @@
  * there), and on an AMD EPYC, whose are two 256-bit halves, latest-small's ALS epoch took 0.95-0.98 of the time
  * of four lanes. Eight lanes in the AVX2 copy, two vectors a value, took 1.9 times as long (the compiler kept
  * them on the stack). LANED(f) names this inclusion's f: f_4 or f_8. */
+#if !defined(LANES) || (LANES != 4 && LANES != 8)
+#error "_kernels_lanes.h: define LANES as 4 or 8 before including it (see _kernels.c)"
+#endif
 #if LANES == 8
 #define Lanes Vector8
 #else

@@ -149,10 +149,12 @@ def _check_fits(model, ratings) -> None:
             raise ValueError(f"{side} factors {factors.shape} and biases {bias.shape} for {n} {side}s")
     if learned["user_factors"].shape[1] != learned["item_factors"].shape[1]:
         raise ValueError("users and movies have factors of different lengths")
-    # Where a dot product overflows, what comes out depends on the order of its sums: inf − inf is NaN, but a
-    # fused multiply-add (clang's build of the kernels, BLAS) gives inf, which the rating scale clips to a
-    # rating. So factors that could overflow at all are refused, whatever computes the predictions: no sum of
-    # k products then exceeds k · max|w| · max|x|. Trained factors stay many orders of magnitude below.
+    # Where the factors' dot product overflows, what comes out depends on the order of its sums: inf − inf is
+    # NaN, but a fused multiply-add (clang's build of the kernels, BLAS) gives inf, which the rating scale clips
+    # to a rating; and the compiled kernels and numpy's products (the grid) compute it each their own way. So
+    # factors whose products could overflow at all are refused: no sum of k products then exceeds
+    # k · max|w| · max|x|. Trained factors stay many orders of magnitude below. Other overflows (a bias of
+    # 1e308, a layer's weights) are computed by numpy alone and give inf, clipped like any prediction.
     largest = [float(np.abs(learned[f"{side}_factors"]).max(initial=0.0)) for side in ("user", "item")]
     bound = learned["user_factors"].shape[1] * largest[0] * largest[1]  # a Python float: inf, not an error
     if not bound <= MAX_DOT_PRODUCT:
