@@ -54,7 +54,7 @@ from . import metrics
 from .als import RowSystems
 from .base import RatingModel
 from .gibbs import GaussianWishart, KeptSamples, LowRankSum, noise_precision_posterior
-from .mf import EpochRecord, TrainingDiverged, history_from_state, history_state
+from .mf import EpochRecord, TrainingDiverged, history_from_state, history_state, largest_magnitude
 from .ratings import RatingScale, Ratings
 
 MEAN_RANK_PER_FACTOR = 4  # columns of the running mean of w . x, per factor
@@ -371,6 +371,12 @@ class BayesPredictor:
 
     def predict_cell(self, user: int, item: int) -> float:
         return min(max(self.score(user, item), self.low), self.high)
+
+    def largest_score(self) -> float:
+        """A bound on |score| over every pair, from the arrays' magnitudes alone."""
+        k = self.product_left.shape[1]
+        return (abs(self.offset) + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)
+                + k * largest_magnitude(self.product_left) * largest_magnitude(self.product_right))
 
     def predict_pairs(self, users: np.ndarray, items: np.ndarray, clip: bool = True) -> np.ndarray:
         z = self.offset + self.user_bias[users] + self.item_bias[items]

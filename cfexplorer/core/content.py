@@ -26,6 +26,7 @@ import numpy as np
 
 from . import metrics
 from .network import NetworkModel, parse_hidden, relu
+from .mf import largest_magnitude
 from .neural import _top
 from .ratings import Ratings
 from ..lazy import lazy_import
@@ -413,6 +414,11 @@ class ContentPredictor:
 
     def score(self, user: int, item: int) -> float:
         return float(self.user_factors[user] @ self.item_factors[item])
+
+    def largest_score(self) -> float:
+        """A bound on |score| over every pair, from the towers' outputs' magnitudes alone."""
+        k = self.user_factors.shape[1]
+        return k * largest_magnitude(self.user_factors) * largest_magnitude(self.item_factors)
 
     def predict_cell(self, user: int, item: int) -> float:
         return float(self._output(self.score(user, item)))

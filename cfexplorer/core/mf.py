@@ -793,6 +793,14 @@ class Predictor:
         return float(self.item_factors[item] @ self.user_factors[user] + self.user_bias[user]
                      + self.item_bias[item] + self.item_offset[item])
 
+    def largest_score(self) -> float:
+        """A bound on |score| over every pair, from the arrays' magnitudes alone (Python floats: an
+        overflow is inf, not an error)."""
+        k = self.item_factors.shape[1]
+        return (k * largest_magnitude(self.user_factors) * largest_magnitude(self.item_factors)
+                + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)
+                + largest_magnitude(self.item_offset))
+
     def _output(self, z):
         return squash(z, self.binary, self.y_range, self.low, self.high)
 
@@ -833,6 +841,11 @@ class Predictor:
             "y_range": self.y_range,
             "clipped": (not self.binary) and self.y_range is None and not (self.low <= z <= self.high),
         }
+
+
+def largest_magnitude(array) -> float:
+    """max |array| as a Python float (0 for an empty array; NaN where the array has one)."""
+    return float(np.abs(np.asarray(array, dtype=float)).max(initial=0.0))
 
 
 def _shape(shape: tuple) -> str:

@@ -132,7 +132,7 @@ def _first_non_finite(value, where: str = "", depth: int = 0) -> str | None:
     return None
 
 
-MAX_DOT_PRODUCT = 1e300  # room below float64's 1.8e308 for the biases and offsets added to it
+MAX_SCORE = 1e300  # room below float64's 1.8e308 for the rounding of a bound's sums
 
 
 def _check_fits(model, ratings) -> None:
@@ -149,18 +149,18 @@ def _check_fits(model, ratings) -> None:
             raise ValueError(f"{side} factors {factors.shape} and biases {bias.shape} for {n} {side}s")
     if learned["user_factors"].shape[1] != learned["item_factors"].shape[1]:
         raise ValueError("users and movies have factors of different lengths")
-    # Where the factors' dot product overflows, what comes out depends on the order of its sums: inf − inf is
-    # NaN, but a fused multiply-add (clang's build of the kernels, BLAS) gives inf, which the rating scale clips
-    # to a rating; and the compiled kernels and numpy's products (the grid) compute it each their own way. So
-    # factors whose products could overflow at all are refused: no sum of k products then exceeds
-    # k · max|w| · max|x|. Trained factors stay many orders of magnitude below. Other overflows (a bias of
-    # 1e308, a layer's weights) are computed by numpy alone and give inf, clipped like any prediction.
-    largest = [float(np.abs(learned[f"{side}_factors"]).max(initial=0.0)) for side in ("user", "item")]
-    bound = learned["user_factors"].shape[1] * largest[0] * largest[1]  # a Python float: inf, not an error
-    if not bound <= MAX_DOT_PRODUCT:
-        raise ValueError(f"its factors are so large that a prediction overflows (|w · x| up to {bound:.3g})")
-    if model.predictor().shape != (n_users, n_items):
-        raise ValueError(f"its predictions are {model.predictor().shape} for {n_users} × {n_items}")
+    # Where a score overflows, what comes out depends on the order of its sums: inf − inf is NaN, but a fused
+    # multiply-add (clang's build of the kernels, BLAS) gives inf, which the rating scale clips to a rating; and
+    # the compiled kernels and numpy's products (the grid) compute it each their own way. A sampled prediction
+    # misses most pairs (a bias of 1e308 meets another of 1e308 in one cell), so a model whose scores could
+    # overflow anywhere is refused, by each predictor's bound from its arrays' magnitudes. Trained models stay
+    # many orders of magnitude below.
+    predictor = model.predictor()
+    bound = predictor.largest_score()
+    if not bound <= MAX_SCORE:
+        raise ValueError(f"its learned numbers are so large that a prediction overflows (|score| up to {bound:.3g})")
+    if predictor.shape != (n_users, n_items):
+        raise ValueError(f"its predictions are {predictor.shape} for {n_users} × {n_items}")
     if n_users and n_items:
         users, items = np.arange(n_users), np.arange(n_items)
         with np.errstate(all="ignore"):

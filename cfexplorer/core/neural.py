@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mf import resolve_y_range, squash
+from .mf import largest_magnitude, resolve_y_range, squash
 from .network import NetworkModel, parse_hidden, relu, scatter_rows
 from .ratings import Ratings
 
@@ -207,6 +207,19 @@ class NeuralPredictor:
 
     def score(self, user: int, item: int) -> float:
         return float(self._scores(np.array([user]), np.array([item]))[0])
+
+    def largest_score(self) -> float:
+        """A bound on |score| over every pair, layer by layer from the magnitudes alone: ReLU never
+        enlarges a value, and |(a W)_j| <= max|a| · Σ_i |W_ij|."""
+        p = self.params
+        if self.n_layers:
+            bound = largest_magnitude(self.first_user) + largest_magnitude(self.first_item)
+            for layer in range(1, self.n_layers):
+                bound = (bound * largest_magnitude(np.abs(p[f"W{layer}"]).sum(axis=0))
+                         + largest_magnitude(p[f"b{layer}"]))
+        else:
+            bound = max(largest_magnitude(self.user_factors), largest_magnitude(self.item_factors))
+        return bound * float(np.abs(p["w_out"]).sum()) + largest_magnitude(p["b_out"]) + abs(self.offset)
 
     def predict_cell(self, user: int, item: int) -> float:
         return float(self._output(self.score(user, item)))

@@ -356,3 +356,14 @@ def test_models_whose_epochs_run_in_the_kernels_say_so(monkeypatch):
     monkeypatch.setattr(kernels, "compiled", None)  # numpy's form of the same epochs holds the GIL
     assert not make_model("mf", optimizer="als", n_epochs=1).fit(ratings).epochs_release_the_gil
     assert not make_model("mf", optimizer="adam", n_epochs=1).fit(ratings).epochs_release_the_gil
+
+
+@pytest.mark.parametrize("kind", sorted(PLANTED_SETTINGS) + ["global_mean"])
+def test_each_predictors_largest_score_bounds_the_score_of_every_pair(kind):
+    """What a project's validation refuses a model by (core/models.py: _check_fits): a bound on |score|
+    from the arrays' magnitudes, to hold for every user and movie, and to be finite for a trained model."""
+    predictor = make_model(kind, **PLANTED_SETTINGS.get(kind, {})).fit(PLANTED).predictor()
+    n_users, n_items = predictor.shape
+    largest = max(abs(predictor.score(user, item)) for user in range(n_users) for item in range(n_items))
+    bound = predictor.largest_score()
+    assert largest <= bound < 100 * max(largest, 1.0)

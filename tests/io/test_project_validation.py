@@ -282,7 +282,37 @@ def test_a_model_whose_finite_numbers_predict_nan_is_refused(tmp_path, saved, us
         arrays["model/param_item_factors"] = np.tile([10.0, -10.0], (len(arrays["model/param_item_factors"]), 1))
 
     meta, arrays = with_model(*saved, None, overflowing)
-    assert "its factors are so large that a prediction overflows" in invalid(write(tmp_path, meta, arrays))
+    assert "its learned numbers are so large that a prediction overflows" in invalid(write(tmp_path, meta, arrays))
+
+
+def _huge_biases_on_the_first_user_and_last_movie(kind, state):
+    if kind == "bayes":  # a row's last column is its bias
+        state["user_rows"][0, -1] = state["item_rows"][-1, -1] = 1.5e308
+    else:
+        state["param_user_bias"][0] = state["param_item_bias"][-1] = 1.5e308
+
+
+def _huge_hidden_layer_and_output(kind, state):
+    state["param_W1"] = np.full(state["param_W1"].shape, 1e200)
+    state["param_w_out"] = np.full(state["param_w_out"].shape, 1e200)
+
+
+@pytest.mark.parametrize("kind, params, change", [
+    ("mf", {}, _huge_biases_on_the_first_user_and_last_movie),
+    ("dot_bias", {}, _huge_biases_on_the_first_user_and_last_movie),
+    ("bayes", {"burn_in": 1}, _huge_biases_on_the_first_user_and_last_movie),
+    ("neural", {"hidden": (4, 3)}, _huge_hidden_layer_and_output),
+])
+def test_a_model_whose_scores_overflow_outside_every_sampled_pair_is_refused(tmp_path, ratings, kind, params, change):
+    """1.5e308 + 1.5e308 is inf only in the one cell where the first user meets the last movie, which the
+    sampled predictions do not reach, and the rating scale would clip it; layers of 1e200 overflow in every
+    cell, clipped as well: refused by the bound on every score, whatever the model."""
+    model = make_model(kind, n_epochs=2, **params).fit(ratings)
+    state = {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in model.get_state().items()}
+    change(kind, state)
+    path = tmp_path / f"{kind}.cfx"
+    save_project(path, Project(ratings, {}, state))
+    assert "its learned numbers are so large that a prediction overflows (|score| up to inf)" in invalid(path)
 
 
 def test_a_model_with_large_factors_that_cannot_overflow_reopens(tmp_path, saved):
