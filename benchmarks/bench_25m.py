@@ -44,6 +44,7 @@ BENCH_DIR = Path(os.environ.get("CFEXPLORER_BENCH_DIR", "/tmp/cfexplorer-bench")
 CANCEL_AFTER_S = 1.0
 HOVERS = 300
 STALL_TARGET_MS, HOVER_TARGET_MS = 50, 16
+MOUSE_RATE = 30  # hover events a second at most: the factor plot's SignalProxy (ui/factor_plot.py)
 
 
 def synthetic_ratings(n_users: int, n_items: int, n_ratings: int, seed: int = 0):
@@ -160,10 +161,16 @@ def train_runs(window, heartbeat: Heartbeat, optimizer: str, epochs: int, runs: 
     return results
 
 
-def hover_at_points(view, app, count: int) -> tuple[np.ndarray, np.ndarray]:
+def hover_at_points(view, app, count: int, pace_s: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Milliseconds of the factor plot's hover path (nearest point, hover text) at ``count`` movie positions:
     (wall clock, this thread's CPU time). Beside busy processes a hover's wall clock can include time the
-    thread waited for a core; its CPU time is what the path itself cost."""
+    thread waited for a core; its CPU time is what the path itself cost.
+
+    ``pace_s`` 0: back to back, the thread never idle (a bound no mouse reaches). Otherwise one hover each
+    ``pace_s`` with the event loop running between (repaints included there, not in the figure), as a mouse
+    moved without pause delivers them: the plot's SignalProxy passes at most 30 a second. A thread that
+    has waited for events is woken promptly by the scheduler; one that computes without pause is preempted
+    by its time slices, as the spinners are."""
     from cfexplorer.core.embedding import ITEM_KIND
 
     plot = view.plot
@@ -175,6 +182,8 @@ def hover_at_points(view, app, count: int) -> tuple[np.ndarray, np.ndarray]:
     try:
         for index in rng.integers(0, n, count):
             position = plot.scene_position_of(ITEM_KIND, int(index))
+            if pace_s:
+                wait(pace_s)
             start, cpu_start = time.perf_counter(), time.thread_time()
             plot._on_mouse_moved((position,))
             times.append((time.perf_counter() - start) * 1000)
@@ -234,6 +243,7 @@ def measure_everything(args, app, window, path: Path) -> dict:
     show_factor_space(window, app)
     out["movies_shown"] = shown_movies(window.factor_space)
     out["hover"], out["hover_cpu"] = hover_at_points(window.factor_space, app, HOVERS)
+    out["hover_paced"], _ = hover_at_points(window.factor_space, app, HOVERS, pace_s=1 / MOUSE_RATE)
     out["pointer"] = measure_pointer(window.factor_space, app)
     out["rss_peak"] = rss_mb("VmHWM")
     return out
@@ -279,6 +289,9 @@ def report(args, out: dict, load: str):
     print(f"hover path's own CPU time (ms): {stats(hover_cpu)}; the slowest hover's {hover_cpu[slowest]:.1f} of its "
           f"{hover[slowest]:.1f} (the rest waiting for a core); hovers over {HOVER_TARGET_MS} ms: "
           f"{int((hover > HOVER_TARGET_MS).sum())} of {len(hover)}")
+    paced = out["hover_paced"]
+    print(f"hover path paced as a mouse ({MOUSE_RATE} a second, the event loop running between) (ms): {stats(paced)}; "
+          f"95th {np.percentile(paced, 95):.1f}; over {HOVER_TARGET_MS} ms: {int((paced > HOVER_TARGET_MS).sum())} of {len(paced)}")
     pointer, pointer_ref = out["pointer"], out["pointer_ref"]
     for what in ("hover", "pan"):
         print(f"mouse {what} event with repaint (ms): {stats(pointer[what])}; 95th "
@@ -291,7 +304,8 @@ def report(args, out: dict, load: str):
           f"{'met' if curves_stall <= STALL_TARGET_MS else 'NOT met'}, factor space "
           f"{'met' if factor_stall <= STALL_TARGET_MS else 'NOT met'}; all movies shown: "
           f"{'met' if out['movies_shown'] == ratings.n_items else 'NOT met'}; hover ≤ {HOVER_TARGET_MS} ms (median of "
-          f"the hover path): {'met' if np.median(hover) <= HOVER_TARGET_MS else 'NOT met'}", flush=True)
+          f"the hover path): {'met' if np.median(hover) <= HOVER_TARGET_MS else 'NOT met'}, every hover paced as a "
+          f"mouse: {'met' if paced.max() <= HOVER_TARGET_MS else 'NOT met'}", flush=True)
 
 
 def main() -> int:
