@@ -372,11 +372,18 @@ class BayesPredictor:
     def predict_cell(self, user: int, item: int) -> float:
         return min(max(self.score(user, item), self.low), self.high)
 
-    def largest_score(self) -> float:
-        """A bound on |score| over every pair, from the arrays' magnitudes alone."""
-        k = self.product_left.shape[1]
-        return (abs(self.offset) + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)
-                + k * largest_magnitude(self.product_left) * largest_magnitude(self.product_right))
+    def largest_value(self) -> float:
+        """A bound on every number the mean or the spread of any pair's prediction is summed from, from the
+        arrays' magnitudes alone: the spread sums each kept sample's score and its square."""
+        mean = (abs(self.offset) + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)
+                + self.product_left.shape[1] * largest_magnitude(self.product_left)
+                * largest_magnitude(self.product_right))
+        sample = 0.0
+        for user_rows, item_rows in self.samples:  # a row is [factors, bias]
+            k = user_rows.shape[1] - 1
+            sample = max(sample, k * largest_magnitude(user_rows[:, :k]) * largest_magnitude(item_rows[:, :k])
+                         + largest_magnitude(user_rows[:, k]) + largest_magnitude(item_rows[:, k]))
+        return max(mean, len(self.samples) * sample * max(sample, 1.0))
 
     def predict_pairs(self, users: np.ndarray, items: np.ndarray, clip: bool = True) -> np.ndarray:
         z = self.offset + self.user_bias[users] + self.item_bias[items]

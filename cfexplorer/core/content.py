@@ -415,10 +415,14 @@ class ContentPredictor:
     def score(self, user: int, item: int) -> float:
         return float(self.user_factors[user] @ self.item_factors[item])
 
-    def largest_score(self) -> float:
-        """A bound on |score| over every pair, from the towers' outputs' magnitudes alone."""
+    def largest_value(self) -> float:
+        """A bound on every number a prediction of any pair is computed from, from the towers' outputs'
+        magnitudes alone: the score, and the score mapped back from [-1, 1] to the targets' range."""
         k = self.user_factors.shape[1]
-        return k * largest_magnitude(self.user_factors) * largest_magnitude(self.item_factors)
+        score = k * largest_magnitude(self.user_factors) * largest_magnitude(self.item_factors)
+        if not self.scaled_targets:
+            return score
+        return max(score, abs(self.target_low) + (score + 1.0) * (abs(self.target_high) + abs(self.target_low)))
 
     def predict_cell(self, user: int, item: int) -> float:
         return float(self._output(self.score(user, item)))

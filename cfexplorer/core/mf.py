@@ -793,9 +793,9 @@ class Predictor:
         return float(self.item_factors[item] @ self.user_factors[user] + self.user_bias[user]
                      + self.item_bias[item] + self.item_offset[item])
 
-    def largest_score(self) -> float:
-        """A bound on |score| over every pair, from the arrays' magnitudes alone (Python floats: an
-        overflow is inf, not an error)."""
+    def largest_value(self) -> float:
+        """A bound on every number a score of any pair is summed from, from the arrays' magnitudes alone,
+        whatever the order of the sums (Python floats: an overflow is inf, not an error)."""
         k = self.item_factors.shape[1]
         return (k * largest_magnitude(self.user_factors) * largest_magnitude(self.item_factors)
                 + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)

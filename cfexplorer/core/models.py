@@ -132,7 +132,7 @@ def _first_non_finite(value, where: str = "", depth: int = 0) -> str | None:
     return None
 
 
-MAX_SCORE = 1e300  # room below float64's 1.8e308 for the rounding of a bound's sums
+MAX_VALUE = 1e300  # room below float64's 1.8e308 for the rounding of a bound's sums
 
 
 def _check_fits(model, ratings) -> None:
@@ -152,13 +152,13 @@ def _check_fits(model, ratings) -> None:
     # Where a score overflows, what comes out depends on the order of its sums: inf − inf is NaN, but a fused
     # multiply-add (clang's build of the kernels, BLAS) gives inf, which the rating scale clips to a rating; and
     # the compiled kernels and numpy's products (the grid) compute it each their own way. A sampled prediction
-    # misses most pairs (a bias of 1e308 meets another of 1e308 in one cell), so a model whose scores could
-    # overflow anywhere is refused, by each predictor's bound from its arrays' magnitudes. Trained models stay
-    # many orders of magnitude below.
+    # misses most pairs (a bias of 1e308 meets another of 1e308 in one cell), so a model whose predictions
+    # could overflow anywhere is refused, by each predictor's bound from its arrays' magnitudes. Trained models
+    # stay many orders of magnitude below.
     predictor = model.predictor()
-    bound = predictor.largest_score()
-    if not bound <= MAX_SCORE:
-        raise ValueError(f"its learned numbers are so large that a prediction overflows (|score| up to {bound:.3g})")
+    bound = predictor.largest_value()
+    if not bound <= MAX_VALUE:
+        raise ValueError(f"its learned numbers are so large that a prediction overflows (a sum up to {bound:.3g})")
     if predictor.shape != (n_users, n_items):
         raise ValueError(f"its predictions are {predictor.shape} for {n_users} × {n_items}")
     if n_users and n_items:

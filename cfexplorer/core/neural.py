@@ -208,12 +208,17 @@ class NeuralPredictor:
     def score(self, user: int, item: int) -> float:
         return float(self._scores(np.array([user]), np.array([item]))[0])
 
-    def largest_score(self) -> float:
-        """A bound on |score| over every pair, layer by layer from the magnitudes alone: ReLU never
-        enlarges a value, and |(a W)_j| <= max|a| · Σ_i |W_ij|."""
+    def largest_value(self) -> float:
+        """A bound on every number a score of any pair is summed from, layer by layer from the magnitudes
+        alone, whatever the order of the sums: ReLU never enlarges a value, and any partial sum of (a W)_j is
+        at most max|a| · Σ_i |W_ij|. The first layer from the embeddings, not from first_user and first_item,
+        whose sums may cancel where the network's own forward pass (another order) overflows."""
         p = self.params
         if self.n_layers:
-            bound = largest_magnitude(self.first_user) + largest_magnitude(self.first_item)
+            k = self.user_factors.shape[1]
+            bound = (largest_magnitude(self.user_factors) * largest_magnitude(np.abs(p["W0"][:k]).sum(axis=0))
+                     + largest_magnitude(self.item_factors) * largest_magnitude(np.abs(p["W0"][k:]).sum(axis=0))
+                     + largest_magnitude(p["b0"]))
             for layer in range(1, self.n_layers):
                 bound = (bound * largest_magnitude(np.abs(p[f"W{layer}"]).sum(axis=0))
                          + largest_magnitude(p[f"b{layer}"]))

@@ -297,22 +297,45 @@ def _huge_hidden_layer_and_output(kind, state):
     state["param_w_out"] = np.full(state["param_w_out"].shape, 1e200)
 
 
+def _first_layer_sums_that_cancel(kind, state):
+    """u W0 = 1.5e308 and v W0 = 1.5e308 − 1.5e308 = 0 summed the predictor's way, but the network's own
+    forward pass adds u W0 and v W0 term by term: 1.5e308 + 1.5e308 overflows there."""
+    state["param_W0"] = np.ones_like(state["param_W0"])
+    state["param_w_out"] = np.full(state["param_w_out"].shape, 1e-300)
+    for side, row in (("user", [1.5e308, 0.0]), ("item", [1.5e308, -1.5e308])):
+        state[f"param_{side}_embedding"][0] = row
+
+
+def _a_kept_sample_too_large_to_square(kind, state):
+    """The posterior mean is untouched, but the spread squares each kept sample's score: (1e200)² is inf."""
+    state["kept_user_rows"][0, 0, -1] = 1e200
+
+
+def _a_target_range_beyond_float(kind, state):
+    state["target_range"] = np.array([-1e308, 1e308])  # z mapped back: (z + 1) · 0.5 · 2e308
+
+
 @pytest.mark.parametrize("kind, params, change", [
     ("mf", {}, _huge_biases_on_the_first_user_and_last_movie),
     ("dot_bias", {}, _huge_biases_on_the_first_user_and_last_movie),
     ("bayes", {"burn_in": 1}, _huge_biases_on_the_first_user_and_last_movie),
+    ("bayes", {"burn_in": 1}, _a_kept_sample_too_large_to_square),
     ("neural", {"hidden": (4, 3)}, _huge_hidden_layer_and_output),
+    ("neural", {"n_factors": 2, "hidden": (1,)}, _first_layer_sums_that_cancel),
+    ("content", {}, _a_target_range_beyond_float),
 ])
-def test_a_model_whose_scores_overflow_outside_every_sampled_pair_is_refused(tmp_path, ratings, kind, params, change):
+def test_a_model_whose_predictions_overflow_outside_every_sampled_pair_is_refused(tmp_path, ratings, kind, params,
+                                                                                 change):
     """1.5e308 + 1.5e308 is inf only in the one cell where the first user meets the last movie, which the
     sampled predictions do not reach, and the rating scale would clip it; layers of 1e200 overflow in every
-    cell, clipped as well: refused by the bound on every score, whatever the model."""
+    cell, clipped as well; and the rest overflow in sums the sampled predictions do not make: refused by a
+    bound on every number a prediction is summed from, whatever the model."""
     model = make_model(kind, n_epochs=2, **params).fit(ratings)
     state = {name: value.copy() if isinstance(value, np.ndarray) else value for name, value in model.get_state().items()}
     change(kind, state)
     path = tmp_path / f"{kind}.cfx"
     save_project(path, Project(ratings, {}, state))
-    assert "its learned numbers are so large that a prediction overflows (|score| up to inf)" in invalid(path)
+    assert "its learned numbers are so large that a prediction overflows (a sum up to inf)" in invalid(path)
 
 
 def test_a_model_with_large_factors_that_cannot_overflow_reopens(tmp_path, saved):
