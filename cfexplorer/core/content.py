@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import metrics
-from .network import NetworkModel, parse_hidden, relu
 from .mf import largest_magnitude
+from .network import NetworkModel, parse_hidden, relu
 from .neural import _top
 from .ratings import Ratings
 from ..lazy import lazy_import
