@@ -54,7 +54,8 @@ from . import metrics
 from .als import RowSystems
 from .base import RatingModel
 from .gibbs import GaussianWishart, KeptSamples, LowRankSum, noise_precision_posterior
-from .mf import EpochRecord, TrainingDiverged, history_from_state, history_state, largest_magnitude
+from .mf import (EpochRecord, TrainingDiverged, history_from_state, history_state, largest_dot_product,
+                 largest_magnitude)
 from .ratings import RatingScale, Ratings
 
 MEAN_RANK_PER_FACTOR = 4  # columns of the running mean of w . x, per factor
@@ -376,12 +377,11 @@ class BayesPredictor:
         """A bound on every number the mean or the spread of any pair's prediction is summed from, from the
         arrays' magnitudes alone: the spread sums each kept sample's score and its square."""
         mean = (abs(self.offset) + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)
-                + self.product_left.shape[1] * largest_magnitude(self.product_left)
-                * largest_magnitude(self.product_right))
+                + largest_dot_product(self.product_left, self.product_right))
         sample = 0.0
         for user_rows, item_rows in self.samples:  # a row is [factors, bias]
             k = user_rows.shape[1] - 1
-            sample = max(sample, k * largest_magnitude(user_rows[:, :k]) * largest_magnitude(item_rows[:, :k])
+            sample = max(sample, largest_dot_product(user_rows[:, :k], item_rows[:, :k])
                          + largest_magnitude(user_rows[:, k]) + largest_magnitude(item_rows[:, k]))
         return max(mean, len(self.samples) * sample * max(sample, 1.0))
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import metrics
-from .mf import largest_magnitude
+from .mf import largest_dot_product
 from .network import NetworkModel, parse_hidden, relu
 from .neural import _top
 from .ratings import Ratings
@@ -418,8 +418,7 @@ class ContentPredictor:
     def largest_value(self) -> float:
         """A bound on every number a prediction of any pair is computed from, from the towers' outputs'
         magnitudes alone: the score, and the score mapped back from [-1, 1] to the targets' range."""
-        k = self.user_factors.shape[1]
-        score = k * largest_magnitude(self.user_factors) * largest_magnitude(self.item_factors)
+        score = largest_dot_product(self.user_factors, self.item_factors)
         if not self.scaled_targets:
             return score
         return max(score, abs(self.target_low) + (score + 1.0) * (abs(self.target_high) + abs(self.target_low)))

@@ -796,9 +796,7 @@ class Predictor:
     def largest_value(self) -> float:
         """A bound on every number a score of any pair is summed from, from the arrays' magnitudes alone,
         whatever the order of the sums (Python floats: an overflow is inf, not an error)."""
-        k = self.item_factors.shape[1]
-        return (k * largest_magnitude(self.user_factors) * largest_magnitude(self.item_factors)
-                + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)
+        return (largest_dot_product(self.user_factors, self.item_factors) + largest_magnitude(self.user_bias) + largest_magnitude(self.item_bias)
                 + largest_magnitude(self.item_offset))
 
     def _output(self, z):
@@ -846,6 +844,12 @@ class Predictor:
 def largest_magnitude(array) -> float:
     """max |array| as a Python float (0 for an empty array; NaN where the array has one)."""
     return float(np.abs(np.asarray(array, dtype=float)).max(initial=0.0))
+
+
+def largest_dot_product(left, right) -> float:
+    """A bound on every partial sum of a row of ``left`` dotted with a row of ``right``, in any order:
+    k · max|left| · max|right| (Python floats: an overflow is inf, not an error)."""
+    return np.shape(left)[1] * largest_magnitude(left) * largest_magnitude(right)
 
 
 def _shape(shape: tuple) -> str:
