@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import metrics
+from .memory import available_memory, describe_bytes
 from .ratings import Ratings
 
 
@@ -37,6 +38,22 @@ class RatingModel:
         defaults = type(self)().get_params()
         changed = {k: v for k, v in self.get_params().items() if not _same(v, defaults[k])}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # --- what training will hold ----------------------------------------------------------------
+    def _least_values_held(self, ratings: Ratings) -> int:
+        """The fewest numbers training on ``ratings`` holds at once (the learned arrays and, beside them, at
+        least a gradient or a solution of the same size), from the settings alone; 0 where not counted."""
+        return 0
+
+    def _check_memory(self, ratings: Ratings):
+        """Refuse, before anything is allocated, settings whose arrays cannot fit in the memory free now (a
+        number of factors typed with three zeros too many: numpy's refusal came as a traceback, or the
+        allocations went on until the system killed the process)."""
+        needed = 8 * self._least_values_held(ratings)
+        available = available_memory()
+        if needed > available:
+            raise ValueError(f"these settings need at least {describe_bytes(needed)} of memory for the model's "
+                             f"arrays, and {describe_bytes(available)} is free: choose fewer factors")
 
     # --- prediction ---------------------------------------------------------------------------
     def _checked_indices(self, users, items) -> tuple[np.ndarray, np.ndarray]:

@@ -89,11 +89,11 @@ class BayesianMF(RatingModel):
         self.seed = seed
 
     def _check_params(self, ratings: Ratings):
-        for name, least in (("n_factors", 1), ("n_epochs", 1), ("burn_in", 0), ("kept_samples", 2)):
+        for name, said, least in (("n_factors", "number of factors", 1), ("n_epochs", "number of samples", 1),
+                                  ("burn_in", "burn-in", 0), ("kept_samples", "number of kept samples", 2)):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < least:
-                raise ValueError(f"{name.replace('n_', 'number of ').replace('_', ' ')} must be a whole number "
-                                 f">= {least}; got {value}")
+                raise ValueError(f"the {said} must be a whole number >= {least}; got {value}")
         if self.burn_in >= self.n_epochs:
             raise ValueError(f"the burn-in ({self.burn_in}) must leave samples to average: draw more than "
                              f"{self.burn_in} samples")
@@ -102,6 +102,12 @@ class BayesianMF(RatingModel):
         if ratings.binary:
             raise ValueError("the Bayesian model predicts ratings with Gaussian noise; for likes (1/0) choose a "
                              "model with a sigmoid (matrix factorization, neural CF or content-based)")
+
+    def _least_values_held(self, ratings: Ratings) -> int:
+        # the kept samples of every user's and movie's factors and bias, the current sample and their sum, and a
+        # system of k + 1 unknowns and its Gram matrix (each draw is a half-step's solve)
+        k = int(self.n_factors)
+        return (int(self.kept_samples) + 2) * (ratings.n_users + ratings.n_items) * (k + 1) + 2 * (k + 2) ** 2
 
     def _resolve_loss(self, ratings: Ratings) -> str:
         return "squared"
@@ -116,6 +122,7 @@ class BayesianMF(RatingModel):
         """Draw ``n_epochs`` samples, yielding an :class:`EpochRecord` after each (see the module docstring
         for its terms); ``snapshot_every=n`` attaches the posterior means of the rows to every n-th record."""
         self._check_params(ratings)
+        self._check_memory(ratings)  # not on restoring a model: only before training
         start = time.perf_counter()
         k, d = int(self.n_factors), int(self.n_factors) + 1
         self.loss_, self.scale_ = "squared", ratings.scale

@@ -197,6 +197,13 @@ class ContentBased(NetworkModel):
             if frame is not None:
                 _feature_matrix(frame, n, side)
 
+    def _least_values_held(self, ratings: Ratings) -> int:
+        # each tower's last layer (from one input at the least) and its gradient, and every user's and movie's
+        # output vector
+        hidden = parse_hidden(self.hidden)
+        outputs = int(self.n_outputs)
+        return 2 * 2 * (hidden[-1] if hidden else 1) * outputs + (ratings.n_users + ratings.n_items) * outputs
+
     def _resolve_loss(self, ratings: Ratings) -> str:
         return "squared"  # on targets scaled to [-1, 1], for ratings and likes alike
 

@@ -288,6 +288,7 @@ class MatrixFactorization(RatingModel):
         Raises :class:`TrainingDiverged` (parameters rolled back) if the loss stops being finite.
         """
         self._check_params(ratings)
+        self._check_memory(ratings)  # not on restoring a model: only before training
         start = time.perf_counter()
         data = self._prepare(ratings)
         optimizer = self._make_optimizer()
@@ -347,11 +348,12 @@ class MatrixFactorization(RatingModel):
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
         if int(self.n_factors) != self.n_factors or self.n_factors < 0:
             raise ValueError(f"number of factors must be a whole number >= 0; got {self.n_factors}")
-        if self.reg < 0 or self.bias_reg < 0:
-            raise ValueError("regularization strengths must be >= 0")
+        if not (self.reg >= 0 and self.bias_reg >= 0 and np.isfinite(self.reg) and np.isfinite(self.bias_reg)):
+            raise ValueError(
+                f"regularization strengths must be finite numbers >= 0; got {self.reg} and {self.bias_reg}")
         if self.n_epochs < 0:
             raise ValueError("number of epochs must be >= 0")
-        if self.optimizer != "als" and not self.learning_rate > 0:
+        if self.optimizer != "als" and not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
             raise ValueError(f"learning rate must be positive; got {self.learning_rate}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch size must be at least 1")
@@ -374,6 +376,12 @@ class MatrixFactorization(RatingModel):
             low, high = resolve_y_range(self.y_range, ratings.scale)
             if not low < high:
                 raise ValueError(f"y-range needs low < high; got {low:g}..{high:g}")
+
+    def _least_values_held(self, ratings: Ratings) -> int:
+        # factors and a bias of every user and movie, and their gradient (or a half-step's solution); ALS solves
+        # systems of k + 1 unknowns (and a right-hand side), each built in a Gram matrix of its own
+        k = int(self.n_factors)
+        return 2 * (ratings.n_users + ratings.n_items) * (k + 1) + (2 * (k + 2) ** 2 if self.optimizer == "als" else 0)
 
     def _resolve_loss(self, ratings: Ratings) -> str:
         if self.loss == "auto":

@@ -65,12 +65,12 @@ class NetworkModel(RatingModel):
     def _check_params(self, ratings: Ratings):
         if self.n_epochs < 0:
             raise ValueError("number of epochs must be >= 0")
-        if not self.learning_rate > 0:
+        if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
             raise ValueError(f"learning rate must be positive; got {self.learning_rate}")
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError("batch size must be at least 1")
-        if self.reg < 0:
-            raise ValueError("regularization strength must be >= 0")
+        if not (self.reg >= 0 and np.isfinite(self.reg)):
+            raise ValueError(f"regularization strength must be a finite number >= 0; got {self.reg}")
         parse_hidden(self.hidden)
 
     # --- training -------------------------------------------------------------------------------------------
@@ -83,6 +83,7 @@ class NetworkModel(RatingModel):
         """Train, yielding an :class:`EpochRecord` for epoch 0 (the starting parameters, no update) and after
         every epoch (see MatrixFactorization.iter_fit)."""
         self._check_params(ratings)
+        self._check_memory(ratings)  # not on restoring a model: only before training
         start = time.perf_counter()
         self.loss_ = self._resolve_loss(ratings)
         self.scale_ = ratings.scale

@@ -71,6 +71,14 @@ class NeuralCF(NetworkModel):
         if self.y_range is not None and self._resolve_loss(ratings) == "bce":
             raise ValueError("a y-range scales rating predictions; likes already go through a sigmoid")
 
+    def _least_values_held(self, ratings: Ratings) -> int:
+        # the embeddings and the layers (the first takes both embeddings), and their gradient
+        k, width, weights = int(self.n_factors), 2 * int(self.n_factors), 0
+        for size in (*parse_hidden(self.hidden), 1):
+            weights += width * size + size
+            width = size
+        return 2 * ((ratings.n_users + ratings.n_items) * k + weights)
+
     def _prepare(self, ratings: Ratings) -> dict:
         self.hidden_ = parse_hidden(self.hidden)
         binary = self.loss_ == "bce"

@@ -14,8 +14,8 @@ import csv
 import math
 import os
 import stat
-import sys
 
+from ..core.memory import available_memory, describe_bytes  # noqa: F401 - used by the readers too
 from .errors import RatingsFileError
 
 # A delimited text's first line may have at most this many columns. MovieLens 25M written as a wide
@@ -58,83 +58,6 @@ ARRAY_OVERHEAD = 2
 MAX_ZIP_MEMBER_BYTES = 2 * 2**30
 MAX_ZIP_RATIO = 200
 ZIP_RATIO_MIN_BYTES = 1 * 2**20
-
-# Where the operating system will not say how much memory is free.
-FALLBACK_AVAILABLE = 2 * 2**30
-
-
-def available_memory() -> int:
-    """Bytes this process can still allocate without swapping: MemAvailable on Linux (and the
-    cgroup's remaining limit, in a container), free physical memory on Windows, half the physical
-    memory elsewhere, or a conservative 2 GiB when nothing can be asked."""
-    available = _meminfo_available()
-    if available is None:
-        available = _windows_available() if sys.platform == "win32" else _half_physical()
-    if available is None:
-        available = FALLBACK_AVAILABLE
-    cgroup = _cgroup_remaining()
-    return min(available, cgroup) if cgroup is not None else available
-
-
-def _meminfo_available() -> int | None:
-    try:
-        with open("/proc/meminfo", "rb") as meminfo:
-            for line in meminfo:
-                if line.startswith(b"MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _cgroup_remaining() -> int | None:
-    """The container's memory limit minus its use (cgroup v2, then v1), if there is a limit."""
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
-        try:
-            with open(limit_file, "rb") as limit, open(usage_file, "rb") as usage:
-                text = limit.read().strip()
-                if text == b"max" or int(text) >= 2**60:  # "no limit", as v2 and v1 write it
-                    return None
-                return max(int(text) - int(usage.read().strip()), 0)
-        except (OSError, ValueError):
-            continue
-    return None
-
-
-def _half_physical() -> int | None:
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def _windows_available() -> int | None:
-    try:
-        import ctypes
-
-        class MemoryStatus(ctypes.Structure):
-            _fields_ = [("length", ctypes.c_ulong), ("load", ctypes.c_ulong), ("total_physical", ctypes.c_ulonglong),
-                        ("available_physical", ctypes.c_ulonglong), ("total_page", ctypes.c_ulonglong),
-                        ("available_page", ctypes.c_ulonglong), ("total_virtual", ctypes.c_ulonglong),
-                        ("available_virtual", ctypes.c_ulonglong), ("extended", ctypes.c_ulonglong)]
-
-        status = MemoryStatus()
-        status.length = ctypes.sizeof(MemoryStatus)
-        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
-            return int(status.available_physical)
-    except (AttributeError, OSError, ImportError):
-        pass
-    return None
-
-
-def describe_bytes(n: float) -> str:
-    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{int(n)} bytes"
-
 
 def check_memory(path, needed: float, what: str, error=RatingsFileError) -> None:
     """Refuse when ``needed`` bytes (what reading ``what`` will take) exceed the free memory."""

@@ -376,3 +376,36 @@ def test_each_predictors_largest_value_bounds_the_score_of_every_pair(kind, chan
         largest = squares
     bound = predictor.largest_value()
     assert largest <= bound < 100 * max(largest, 1.0)
+
+
+@pytest.mark.parametrize("kind, settings", [("mf", {"n_factors": 64}), ("mf", {"n_factors": 64, "optimizer": "adam"}),
+                                            ("dot_bias", {"n_factors": 64}), ("neural", {"n_factors": 64}),
+                                            ("content", {"n_outputs": 64}), ("bayes", {"n_factors": 32})])
+def test_the_memory_a_model_says_training_needs_is_at_most_what_it_holds(kind, settings):
+    """Training refuses settings whose least memory is more than is free: that least must not exceed what it
+    really holds (or settings that fit would be refused): the peak of numpy's allocations while it trains."""
+    import tracemalloc
+
+    ratings = _with_genres(low_rank(n_users=400, n_items=21, rank=3, density=0.5, seed=0))
+    model = make_model(kind, n_epochs=3, **settings)
+    least = 8 * model._least_values_held(ratings)
+    assert least > 8 * (ratings.n_users + ratings.n_items) * 30  # the factors are counted
+    tracemalloc.start()
+    try:
+        model.fit(ratings)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert least <= peak, (least, peak)
+
+
+def test_training_refuses_settings_that_cannot_fit_in_the_memory_free(monkeypatch):
+    from cfexplorer.core import base
+
+    ratings = low_rank(n_users=30, n_items=20, rank=2, density=0.5, seed=0)
+    monkeypatch.setattr(base, "available_memory", lambda: 10_000)
+    for kind in ("mf", "neural", "content", "bayes"):
+        model = make_model(kind, n_epochs=1)
+        with pytest.raises(ValueError, match="of memory for the model's arrays, and 10.0 kB is free"):
+            next(model.iter_fit(_with_genres(ratings)))
+        assert not hasattr(model, "_params") or not model._params, kind  # refused before anything was made

@@ -252,7 +252,7 @@ def poke(arrays, name, index, value):
      "optimizer must be one of gd, adam, sgd, als; got 'rmsprop'"),
     (lambda m: m["params"].update({"loss": "hinge"}), None, "loss must be one of"),
     (lambda m: m["params"].update({"n_factors": "many"}), None, "cannot be rebuilt"),
-    (lambda m: m["params"].update({"reg": -1}), None, "regularization strengths must be >= 0"),
+    (lambda m: m["params"].update({"reg": -1}), None, "regularization strengths must be finite numbers >= 0"),
     (lambda m: m.update({"params": "all"}), None, "the model's settings are not a table of named values"),
     (lambda m: m.update({"scale": [0, float("inf"), 1]}), None, "the model's scale.1 is not a finite number"),
     (lambda m: m.update({"global_mean": float("nan")}), None, "the model's global_mean is not a finite number"),
