@@ -27,11 +27,17 @@ def _examples() -> str:
     return ", ".join(PRESETS)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line (argparse prints the whole usage first: 13 lines for
+    ``train``), pointing to ``--help``. Its subcommands' parsers are of this class too."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     examples = _examples()
-    parser = argparse.ArgumentParser(
-        prog="cfexplorer", description="CF Explorer: see collaborative filtering work."
-    )
+    parser = _Parser(prog="cfexplorer", description="CF Explorer: see collaborative filtering work.")
     parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -59,12 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--burn-in", type=int, help="bayes: samples drawn first and left out of the average (0)")
     train.add_argument("--mean-normalization", action="store_true",
                        help="subtract each movie's mean before training (the course's method)")
-    train.add_argument("--no-user-bias", action="store_true", help="mf: learn no user bias b")
-    train.add_argument("--no-movie-bias", action="store_true", help="mf: learn no movie bias")
+    train.add_argument("--no-user-bias", action="store_true", help="mf, dot_bias: learn no user bias b")
+    train.add_argument("--no-movie-bias", action="store_true", help="mf, dot_bias: learn no movie bias")
     train.add_argument("--init", choices=("small", "normal"),
                        help="mf: starting parameters: small (factors from N(0, S²), biases 0; the default) or "
                        "normal (every factor and bias from N(0, 1), as the course lab)")
-    train.add_argument("--init-scale", type=float, metavar="S", help="mf: S of --init small (0.1)")
+    train.add_argument("--init-scale", type=float, metavar="S",
+                       help="standard deviation of the starting factors: mf with --init small (0.1), neural, bayes")
     train.add_argument("--params", nargs="+", metavar="FILE",
                        help="mf: start from these parameters instead: an .npz (item_factors, user_factors, optional "
                        "user_bias, item_bias, item_names, user_names) or the course lab's X, W, b CSV files; the "
@@ -80,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--engine", choices=("numpy", "spark"), default="numpy",
                        help="spark: Spark MLlib's ALS (needs pyspark and Java; --factors, --epochs, --reg, --seed "
                        "map to rank, maxIter, regParam = reg / mean ratings per user, seed)")
-    train.add_argument("--master", default="local[*]", help="with --engine spark: local[*], local[2], spark://…")
+    train.add_argument("--master", help="with --engine spark: local[*] (the default), local[2], spark://…")
     train.add_argument("--spark-reg", type=float, metavar="REG_PARAM", help="with --engine spark: regParam itself")
     train.add_argument("--model-dir", metavar="DIR", help="with --engine spark: where the model is saved "
                        "(default: RATINGS_FILE's name + '-spark-als' in the current folder)")
@@ -114,8 +121,8 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
-        argv.insert(0, "gui")  # `cfexplorer ratings.csv` opens the file in the app
+    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "gui")  # `cfexplorer ratings.csv` and `cfexplorer --preset course` start the app
     parser = build_parser()
     args = parser.parse_args(argv)
     from .core.memory import keep_freed_memory
@@ -149,6 +156,12 @@ def _make_model(args, binary: bool):
                   "optimizer": args.optimizer, "batch_size": args.batch_size, "n_epochs": args.epochs,
                   "learning_rate": args.lr, "seed": args.seed, "init": args.init, "init_scale": args.init_scale,
                   "burn_in": args.burn_in}
+        if args.mean_normalization:  # a kind that has no such setting ignores these (_unused_options refuses)
+            chosen.update(mean_normalization=True, global_mean=False)
+        if args.no_user_bias:
+            chosen["user_bias"] = False
+        if args.no_movie_bias:
+            chosen["item_bias"] = False
         if binary and args.model in ("dot_bias", "neural"):
             chosen["y_range"] = None  # likes already go through a sigmoid
         return make_model(args.model, **{k: v for k, v in chosen.items() if v is not None or k == "y_range"})
@@ -235,6 +248,10 @@ def run_train(args) -> int:
     from .core.ratings import train_test_split
     from .io.readers import RatingsFileError
 
+    problem = _non_finite_option(args) or _misplaced_options(args)  # before a large file is read
+    if problem:
+        _error(problem)
+        return EXIT_BAD_INPUT
     try:
         ratings, warnings = _read_ratings(args.ratings_file)
     except RatingsFileError as error:
@@ -266,12 +283,13 @@ def run_train(args) -> int:
                   "apart", file=sys.stderr)
     test_fraction = args.test_fraction if args.test_fraction is not None else (0.0 if args.params else 0.2)
     try:
-        problem = _misplaced_options(args)
+        model = _make_model(args, binary)
+        matched = _start_from_files(model, args, ratings) if args.params else None
+        model._check_params(ratings)  # a value it cannot take is named before one it would not use
+        problem = _unused_options(args, model)
         if problem:
             _error(problem)
             return EXIT_BAD_INPUT
-        model = _make_model(args, binary)
-        matched = _start_from_files(model, args, ratings) if args.params else None
         train, test = train_test_split(ratings, test_fraction, args.seed)
         progress = _Progress(model.n_epochs)
         metric_name = "bce" if binary else "rmse"
@@ -287,6 +305,9 @@ def run_train(args) -> int:
         return EXIT_TRAINING_FAILED
     except ValueError as error:  # FactorFileError (a parameter file) is one
         _error(error)
+        return EXIT_BAD_INPUT
+    except MemoryError:  # the models refuse what cannot fit in memory at all; this is what was short at the time
+        _error(f"not enough memory to train --model {args.model} with these settings on {args.ratings_file}")
         return EXIT_BAD_INPUT
 
     from .core import metrics
@@ -328,17 +349,78 @@ def run_train(args) -> int:
     return 0
 
 
+# Each train option that sets a model's setting, and the settings it sets: a model has at most one of them.
+_MODEL_OPTIONS = (("--factors", "factors", ("n_factors", "n_outputs")), ("--epochs", "epochs", ("n_epochs",)),
+                  ("--lr", "lr", ("learning_rate",)), ("--reg", "reg", ("reg",)),
+                  ("--bias-reg", "bias_reg", ("bias_reg",)), ("--optimizer", "optimizer", ("optimizer",)),
+                  ("--batch-size", "batch_size", ("batch_size",)), ("--burn-in", "burn_in", ("burn_in",)),
+                  ("--init", "init", ("init",)), ("--init-scale", "init_scale", ("init_scale",)),
+                  ("--params", "params", ("init",)),
+                  ("--mean-normalization", "mean_normalization", ("mean_normalization",)),
+                  ("--no-user-bias", "no_user_bias", ("user_bias",)),
+                  ("--no-movie-bias", "no_movie_bias", ("item_bias",)))
+# Options of train whose values must be finite numbers (argparse's float takes nan and inf).
+_FINITE_OPTIONS = (("--lr", "lr"), ("--reg", "reg"), ("--bias-reg", "bias_reg"), ("--init-scale", "init_scale"),
+                   ("--test-fraction", "test_fraction"), ("--like-threshold", "like_threshold"),
+                   ("--spark-reg", "spark_reg"))
+_SPARK_OPTIONS = ("--master", "master"), ("--spark-reg", "spark_reg"), ("--model-dir", "model_dir")
+
+
+def _given(args, options) -> list[str]:
+    """The options of ``options`` ((name, attribute, ...) each) given on the command line."""
+    return [option[0] for option in options if getattr(args, option[1]) not in (None, False)]
+
+
+def _non_finite_option(args) -> str | None:
+    import math
+
+    for name, attribute in _FINITE_OPTIONS:
+        value = getattr(args, attribute)
+        if value is not None and not math.isfinite(value):
+            return f"{name} must be a finite number, not {value}"
+    return None
+
+
 def _misplaced_options(args) -> str | None:
-    """Options that the chosen model would silently ignore, named in one line (or None)."""
+    """Options that no model of the chosen kind takes, or that the engine ignores, named in one line (or None)."""
+    if args.engine != "spark" and _given(args, _SPARK_OPTIONS):
+        return f"{', '.join(_given(args, _SPARK_OPTIONS))} apply with --engine spark"
+    if args.engine == "spark":  # Spark's ALS maps --factors, --epochs, --reg and --seed (_run_spark)
+        ignored = _given(args, [option for option in _MODEL_OPTIONS
+                                if option[0] not in ("--factors", "--epochs", "--reg")])
+        if args.reg is not None and args.spark_reg is not None:
+            ignored.append("--reg (with --spark-reg)")
+        if ignored:
+            return f"{', '.join(ignored)} would change nothing for --engine spark"
     if args.model in ("mf", "dot_bias"):
         return None
-    given = [name for name, value in (("--init", args.init), ("--init-scale", args.init_scale),
-                                      ("--params", args.params)) if value is not None]
-    if args.model == "baseline":
-        given += [name for name, on in (("--no-user-bias", args.no_user_bias),
-                                        ("--no-movie-bias", args.no_movie_bias)) if on]
+    # --init, --params: starting parameters of matrix factorization's own kinds, whatever the class
+    given = _given(args, [option for option in _MODEL_OPTIONS if option[0] in ("--init", "--params")])
     if given:
         return f"{', '.join(given)} apply to matrix factorization (--model mf or dot_bias), not {args.model}"
+    return None
+
+
+def _unused_options(args, model) -> str | None:
+    """Options given that would change nothing for ``model`` as it is set up (its kind has no such setting, or
+    its optimizer or its other settings leave it unused), named in one line (or None)."""
+    known = type(model)._PARAM_NAMES
+    unknown = [option[0] for option in _MODEL_OPTIONS
+               if option[0] in _given(args, _MODEL_OPTIONS) and not set(option[2]) & set(known)]
+    if unknown:
+        return f"{', '.join(unknown)} would change nothing for --model {args.model}"
+    optimizer = getattr(model, "optimizer", None)
+    unused = []
+    if args.lr is not None and optimizer == "als":
+        unused.append("--lr (alternating least squares takes no steps; choose --optimizer gd, sgd or adam)")
+    if args.batch_size is not None and optimizer in ("als", "gd"):
+        unused.append(f"--batch-size ({optimizer} reads every rating each epoch; choose --optimizer sgd or adam)")
+    if args.init_scale is not None and getattr(model, "init", "small") != "small":
+        unused.append(f"--init-scale (it scales --init small, and the start is {model.init})")
+    if args.bias_reg is not None and "user_bias" in known and not (model.user_bias or model.item_bias):
+        unused.append("--bias-reg (the model learns no bias)")
+    if unused:
+        return f"{'; '.join(unused)} would change nothing"
     return None
 
 
@@ -421,9 +503,6 @@ def _run_spark(args, ratings) -> int:
     if missing:
         _error(missing)
         return EXIT_BAD_INPUT
-    if args.params or args.init is not None or args.init_scale is not None:
-        _error("--params, --init and --init-scale start our own matrix factorization, not --engine spark")
-        return EXIT_BAD_INPUT
     if args.binary or ratings.binary or args.model != "mf":
         _error("--engine spark trains Spark's ALS on explicit ratings: leave out --binary and --model")
         return EXIT_BAD_INPUT
@@ -437,7 +516,7 @@ def _run_spark(args, ratings) -> int:
              "user's and movie's penalty by its number of ratings)"), file=sys.stderr)
     try:
         results = train_spark_als(train, test, args.factors or 10, reg_param, args.epochs or 10, args.seed,
-                                  args.master, model_dir)
+                                  args.master or "local[*]", model_dir)
     except Exception as error:  # noqa: BLE001 - Py4J and Spark raise their own kinds; the user needs one line
         _error(f"Spark failed: {str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}")
         return EXIT_TRAINING_FAILED

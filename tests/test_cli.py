@@ -74,7 +74,8 @@ def test_train_binary_reports_classification_metrics(ratings_file):
 
 @pytest.mark.parametrize("optimizer", ["gd", "adam", "sgd", "als"])
 def test_each_optimizer_runs_from_the_command_line(ratings_file, optimizer):
-    done = run("train", str(ratings_file), "--optimizer", optimizer, "--epochs", "3", "--lr", "0.001", "--json")
+    step = () if optimizer == "als" else ("--lr", "0.001")  # ALS takes no learning rate (one would be refused)
+    done = run("train", str(ratings_file), "--optimizer", optimizer, "--epochs", "3", *step, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["epochs"] == 3
 
@@ -123,7 +124,8 @@ def test_movielens_likes_default_model(shared_data):
 @pytest.mark.parametrize("binary", [False, True])
 def test_every_model_trains_from_the_command_line(ratings_file, model, binary):
     extra = ["--binary", "--like-threshold", "3"] if binary else []
-    done = run("train", str(ratings_file), "--model", model, "--epochs", "3", "--factors", "4", "--json", *extra)
+    factors = [] if model == "global_mean" else ["--factors", "4"]  # the global mean has none (refused)
+    done = run("train", str(ratings_file), "--model", model, "--epochs", "3", *factors, "--json", *extra)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert results["model"] == model and results["epochs"] == 3
@@ -205,6 +207,96 @@ def test_every_bad_option_value_exits_2_with_one_line_that_names_it(ratings_file
         lines = captured.err.splitlines()
         assert code == 2 and captured.out == "", options
         assert len(lines) == 1 and lines[0].startswith("cfexplorer: error:") and named in lines[0], (options, lines)
+
+
+OPTIONS_THAT_CHANGE_NOTHING = {
+    ("--model", "global_mean", "--factors", "5"): "--factors would change nothing for --model global_mean",
+    ("--model", "neural", "--optimizer", "adam"): "--optimizer would change nothing for --model neural",
+    ("--model", "bayes", "--reg", "5"): "--reg would change nothing for --model bayes",
+    ("--model", "content", "--mean-normalization"): "--mean-normalization would change nothing for --model content",
+    ("--burn-in", "2"): "--burn-in would change nothing for --model mf",
+    ("--lr", "0.1"): "--lr (alternating least squares takes no steps",
+    ("--batch-size", "7"): "--batch-size (als reads every rating",
+    ("--optimizer", "gd", "--batch-size", "7"): "--batch-size (gd reads every rating",
+    ("--init", "normal", "--init-scale", "0.5"): "--init-scale (it scales --init small, and the start is normal)",
+    ("--no-user-bias", "--no-movie-bias", "--bias-reg", "1"): "--bias-reg (the model learns no bias)",
+    ("--master", "local[2]"): "--master apply with --engine spark",
+    ("--model-dir", "x", "--spark-reg", "0.1"): "--spark-reg, --model-dir apply with --engine spark",
+    ("--engine", "spark", "--lr", "0.1"): "--lr would change nothing for --engine spark",
+    ("--engine", "spark", "--reg", "1", "--spark-reg", "0.1"): "--reg (with --spark-reg) would change nothing",
+}
+
+
+@pytest.mark.parametrize("options", OPTIONS_THAT_CHANGE_NOTHING)
+def test_an_option_that_would_change_nothing_exits_2_with_one_line_that_names_it(ratings_file, options):
+    done = run("train", str(ratings_file), "--epochs", "2", *options)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and done.stdout == "", (options, done.stderr)
+    assert len(lines) == 1 and lines[0].startswith("cfexplorer: error:"), (options, lines)
+    assert OPTIONS_THAT_CHANGE_NOTHING[options] in lines[0], (options, lines)
+
+
+def test_the_options_that_apply_to_the_dot_product_model_change_it(ratings_file):
+    """--mean-normalization and the bias switches were taken and ignored for dot_bias (the same RMSE)."""
+    def test_rmse(*options):
+        done = run("train", str(ratings_file), "--model", "dot_bias", "--epochs", "5", *options, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["test_rmse"]
+
+    plain = test_rmse()
+    for options in (("--mean-normalization",), ("--no-user-bias",), ("--no-movie-bias",)):
+        assert test_rmse(*options) != plain, options
+    assert test_rmse("--no-user-bias", "--no-movie-bias") != test_rmse("--no-user-bias")
+
+
+@pytest.mark.parametrize("options", [("--reg", "nan"), ("--optimizer", "adam", "--lr", "inf"),
+                                     ("--bias-reg", "inf"), ("--test-fraction", "nan"), ("--init-scale", "inf"),
+                                     ("--binary", "--like-threshold", "nan")])
+def test_a_number_that_is_not_finite_is_refused_by_name(ratings_file, options):
+    done = run("train", str(ratings_file), *options)
+    lines = done.stderr.splitlines()
+    name = options[-2]
+    assert done.returncode == 2 and lines == [f"cfexplorer: error: {name} must be a finite number, not "
+                                              f"{float(options[-1])}"], (options, lines)
+
+
+@pytest.mark.parametrize("model", ["mf", "dot_bias", "neural", "content", "bayes"])
+def test_settings_that_cannot_fit_in_memory_are_refused_before_anything_is_allocated(ratings_file, model):
+    """Terabytes of factors: a traceback of numpy's MemoryError before, or (bayes) the system killing the process."""
+    done = run("train", str(ratings_file), "--model", model, "--epochs", "1", "--factors", "100000000")
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2 and len(lines) == 1, (model, done.stderr)
+    assert lines[0].startswith("cfexplorer: error: these settings need at least") and "GB of memory" in lines[0]
+    assert "choose fewer factors" in lines[0]
+
+
+def test_memory_that_runs_out_while_training_is_one_line(ratings_file, monkeypatch):
+    from cfexplorer.core.mf import MatrixFactorization
+
+    def out_of_memory(self, *args, **kwargs):
+        raise MemoryError
+        yield
+
+    monkeypatch.setattr(MatrixFactorization, "iter_fit", out_of_memory)
+    done = run("train", str(ratings_file))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"cfexplorer: error: not enough memory to train --model mf with these "
+                                        f"settings on {ratings_file}"]
+
+
+def test_a_value_argparse_refuses_is_one_line_pointing_to_help(ratings_file):
+    for options, named in ((("--epochs", "abc"), "--epochs"), (("--model", "nosuch"), "--model")):
+        done = run("train", str(ratings_file), *options)
+        lines = done.stderr.splitlines()
+        assert done.returncode == 2 and len(lines) == 1, lines
+        assert lines[0].startswith("cfexplorer train: error: argument ") and named in lines[0]
+        assert lines[0].endswith("(see cfexplorer train --help)")
+
+
+def test_the_bayesian_models_own_settings_are_named_as_the_options_say(ratings_file):
+    done = run("train", str(ratings_file), "--model", "bayes", "--burn-in", "-1", "--epochs", "3")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["cfexplorer: error: the burn-in must be a whole number >= 0; got -1"]
 
 
 def test_likes_that_are_all_alike_are_said_to_be(tmp_path, capsys):
