@@ -1021,9 +1021,19 @@ def build_window(file: str | None = None, preset: str | None = None) -> MainWind
 def run_gui(file: str | None = None, preset: str | None = None) -> int:
     from .ui.error_dialog import ErrorReporter
 
-    if preset and preset not in PRESETS:
-        print(f"cfexplorer: error: no example {preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
+    if preset is not None and preset not in PRESETS:
+        print(f"cfexplorer: error: no preset {preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
         return 2
+    if file is not None:
+        # a path that names no file is said here, before a window opens; what a file holds, the window says
+        from .io.errors import RatingsFileError
+        from .io.limits import check_regular_file
+
+        try:
+            check_regular_file(file)
+        except RatingsFileError as error:
+            print(f"cfexplorer: error: {error}", file=sys.stderr)
+            return 2
     app = make_application()
     window = build_window(file, preset)
     reporter = ErrorReporter(window).install()

@@ -22,7 +22,7 @@ LARGEST_SIDE = 8192
 
 def _render_screenshot(app, window, args, width: int, height: int) -> str | None:
     """Set the window up as the options say and save its picture; what went wrong, or None."""
-    if args.preset:
+    if args.preset is not None:
         window.open_preset(args.preset)
     if args.data and not window.open_file(args.data, confirm=False):
         return window.message_bar.text or f"cannot open {args.data}"
@@ -31,10 +31,6 @@ def _render_screenshot(app, window, args, width: int, height: int) -> str | None
         app.processEvents()
     window.resize(width, height)  # the picture is the window without its frame: a screen's worth, as asked
     app.processEvents()
-    if (window.width(), window.height()) != (width, height):
-        smallest = window.minimumSizeHint()
-        return (f"the window cannot be {width}x{height} (it came out {window.width()}x{window.height()}; the "
-                f"smallest it can be is about {smallest.width()}x{smallest.height()})")
     if args.train:
         window.train_and_wait()
     if args.lesson is not None:
@@ -45,6 +41,15 @@ def _render_screenshot(app, window, args, width: int, height: int) -> str | None
         window.set_presentation(True)
     for _ in range(5):
         app.processEvents()
+    # checked last: a lesson's panels and presentation mode's larger type can make the window's least size larger
+    window.resize(width, height)
+    for _ in range(2):
+        app.processEvents()
+    if (window.width(), window.height()) != (width, height):
+        smallest = window.minimumSizeHint()
+        shown_as = " as the options set it up" if args.lesson is not None or args.presentation else ""
+        return (f"the window cannot be {width}x{height}{shown_as} (it came out {window.width()}x{window.height()}; "
+                f"the smallest it can be is about {smallest.width()}x{smallest.height()})")
     if not window.grab().save(args.out):
         return f"could not write {args.out}"
     return None
@@ -85,7 +90,7 @@ def run_screenshot(args) -> int:
         print(f"cfexplorer: error: --size {args.size}: each side must be 1 to {LARGEST_SIDE} pixels",
               file=sys.stderr)
         return 2
-    if args.preset and args.preset not in PRESETS:
+    if args.preset is not None and args.preset not in PRESETS:
         print(f"cfexplorer: error: no preset {args.preset!r}; choose from {', '.join(PRESETS)}", file=sys.stderr)
         return 2
     if args.lesson is not None and not 1 <= args.lesson <= len(LESSONS):

@@ -76,3 +76,50 @@ def test_help_lists_the_examples(capsys):
             cli.main([command, "--help"])
         shown = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
         assert all(name in shown for name in PRESETS), shown
+
+
+def test_a_size_that_presentation_mode_or_a_lesson_cannot_take_is_an_error_not_a_picture_of_another(tmp_path):
+    """The size is checked after the options set the window up: presentation mode's larger type and a lesson's
+    panels make its least size larger (a 900 x 579 picture came out of --size 900x560 --presentation)."""
+    from PySide6.QtGui import QImage
+
+    plain = _screenshot(tmp_path, "--size", "900x500")
+    assert plain.returncode == 0, plain.stderr
+    picture = QImage(str(tmp_path / "out.png"))
+    assert (picture.width(), picture.height()) == (900, 500)
+    (tmp_path / "out.png").unlink()
+    for options in (("--presentation",), ("--lesson", "11")):
+        done = _screenshot(tmp_path, "--size", "900x500", *options)
+        lines = _error_lines(done)
+        assert done.returncode == 2 and len(lines) == 1, (options, done.stderr)
+        assert "cannot be 900x500 as the options set it up" in lines[0], options
+        assert not (tmp_path / "out.png").exists(), options
+
+
+def test_an_empty_preset_name_is_an_unknown_example_not_the_default_one(tmp_path, capsys):
+    assert cli.main(["gui", "--preset", ""]) == 2
+    assert capsys.readouterr().err.strip() == ("cfexplorer: error: no preset ''; choose from course, course-eve, "
+                                               "course-binary, planted, disjoint")
+    done = _screenshot(tmp_path, "--preset", "")
+    assert done.returncode == 2 and _error_lines(done)[0].startswith("cfexplorer: error: no preset ''")
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_path_that_names_no_file_is_a_one_line_error_before_the_window_opens(tmp_path, capsys, monkeypatch):
+    import cfexplorer.app
+
+    def no_window():
+        raise AssertionError("the window was started")
+
+    monkeypatch.setattr(cfexplorer.app, "make_application", no_window)
+    for argv, problem in ((["gui", str(tmp_path / "missing.csv")], "no such file"),
+                          ([str(tmp_path / "missing.csv")], "no such file"),
+                          ([str(tmp_path)], "is a folder, not a file")):
+        assert cli.main(argv) == 2, argv
+        lines = capsys.readouterr().err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cfexplorer: error:") and problem in lines[0], (argv, lines)
+
+
+def test_the_app_takes_its_options_without_the_gui_command(capsys):
+    assert cli.main(["--preset", "nosuch"]) == 2  # read as `cfexplorer gui --preset nosuch`
+    assert "no preset 'nosuch'" in capsys.readouterr().err
