@@ -20,11 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
+import common  # noqa: F401 - BLAS threads chosen as every entry point chooses them
+
 ROOT = Path(__file__).resolve().parents[1]
 
 MEASURE = """
 import resource, sys, tracemalloc
 sys.path.insert(0, sys.argv[2])
+from cfexplorer.core.threads import choose_blas_threads
+choose_blas_threads()  # as every entry point
 from cfexplorer.io.readers import read_ratings
 import pandas, scipy.sparse
 read_ratings(sys.argv[3])  # warm: first-use allocations are not the file's
