@@ -766,7 +766,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         and the saved layout stay as they are."""
         steps = [self.training_panel.shutdown, self.factor_space.shutdown]
         if self.compare_dialog is not None:
-            steps.append(self.compare_dialog.shutdown)
+            steps.append(self.compare_dialog.shut_down_with_window)
         if deliberate:  # the user saved or chose to discard, and the layout is theirs to keep
             steps += [self.documents.on_clean, self._save_window_layout]
         steps.append(self.documents.shutdown)  # after on_clean: it gives up the recovery file's lock

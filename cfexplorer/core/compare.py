@@ -83,7 +83,9 @@ def compare(candidates: list[Candidate], ratings: Ratings, folds: int = 1, test_
                 progress(done, total, f"{candidate.name}: fold {fold} of {len(splits)}")
             model = make_model(candidate.kind, **candidate.params)
             start = time.perf_counter()
-            model.fit(train)
+            for _ in model.iter_fit(train):  # a Stop takes effect after the epoch, not after the whole fit
+                if should_stop is not None and should_stop():
+                    raise ComparisonStopped()
             seconds.append(time.perf_counter() - start)
             report = model.score(test)
             for name in names:

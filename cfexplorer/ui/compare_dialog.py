@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 
 import numpy as np
@@ -18,18 +19,27 @@ from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
 from ..core.models import MODEL_KINDS
 from ..lazy import load_now
 from .qt_guard import guard_event, qt_virtual
+from .training import _UNFINISHED_AT_SHUTDOWN, SHUTDOWN_WAIT_MS
+
+# The workers of threads a closing window gave up waiting for: referenced as long as their threads are.
+_WORKERS_OF_UNFINISHED: list = []
 
 METRIC_LABELS = {"rmse": "test RMSE", "mae": "test MAE", "bce": "test BCE", "auc": "test AUC"}
 
 
 class ComparisonWorker(QObject):
-    sig_progress = Signal(int, int, str)
-    sig_finished = Signal(object)  # list of ComparisonRow
-    sig_stopped = Signal()
-    sig_failed = Signal(str, str)
+    """One comparison, run in a thread of its own; every signal carries the run's id, so that the dialog drops
+    what a run it has left behind (stopped, or closed) still sends."""
 
-    def __init__(self, candidates, ratings, folds, test_fraction, seed):
+    sig_progress = Signal(int, int, int, str)  # run id, done, total, text
+    sig_finished = Signal(int, object)  # run id, list of ComparisonRow
+    sig_stopped = Signal(int)
+    sig_failed = Signal(int, str, str)  # run id, message, details
+    sig_ended = Signal()  # after any of the three: the thread may quit
+
+    def __init__(self, run_id, candidates, ratings, folds, test_fraction, seed):
         super().__init__()
+        self.run_id = run_id
         self.candidates, self.ratings = candidates, ratings
         self.folds, self.test_fraction, self.seed = folds, test_fraction, seed
         self._stop = threading.Event()
@@ -41,13 +51,16 @@ class ComparisonWorker(QObject):
     def run(self):
         try:
             rows = compare(self.candidates, self.ratings, self.folds, self.test_fraction, self.seed,
-                           progress=self.sig_progress.emit, should_stop=self._stop.is_set)
+                           progress=lambda done, total, text: self.sig_progress.emit(self.run_id, done, total, text),
+                           should_stop=self._stop.is_set)
         except ComparisonStopped:
-            self.sig_stopped.emit()
+            self.sig_stopped.emit(self.run_id)
         except Exception as error:  # a model that cannot train must not kill the thread silently
-            self.sig_failed.emit(f"The comparison stopped: {error}", traceback.format_exc())
+            self.sig_failed.emit(self.run_id, f"The comparison stopped: {error}", traceback.format_exc())
         else:
-            self.sig_finished.emit(rows)
+            self.sig_finished.emit(self.run_id, rows)
+        finally:
+            self.sig_ended.emit()
 
 
 class ComparisonTableModel(QAbstractTableModel):
@@ -111,6 +124,9 @@ class CompareDialog(QDialog):
         self.data_source, self.panel_candidate = data_source, panel_candidate
         self._thread: QThread | None = None
         self._worker: ComparisonWorker | None = None
+        self._run_id: int | None = None
+        self._last_run_id = 0
+        self._ending: list[tuple[QThread, ComparisonWorker]] = []  # every run's thread until it has finished
         self.rows = []
 
         self.choices = QStandardItemModel(self)
@@ -205,9 +221,12 @@ class CompareDialog(QDialog):
             self.choices.item(row).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     # --- running ------------------------------------------------------------------------------------------
+    # A run is idle (no id), running, or stopping (Stop pressed: its worker ends after the current epoch). A run
+    # left behind (the dialog closed) is forgotten at once: its signals are dropped by id, and its thread, told
+    # to stop, is kept referenced in _ending until it has finished (a QThread destroyed running aborts the app).
     @property
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._run_id is not None
 
     def run(self):
         if self.is_running:
@@ -220,16 +239,24 @@ class CompareDialog(QDialog):
         if ratings.n_ratings < max(self.folds.value(), 2) * 2:
             self.status.setText("There are too few ratings to hold some out for testing.")
             return
-        worker = ComparisonWorker(candidates, ratings, self.folds.value(), self.test_share.value(), self.seed.value())
+        self._last_run_id += 1
+        worker = ComparisonWorker(self._last_run_id, candidates, ratings, self.folds.value(), self.test_share.value(),
+                                  self.seed.value())
         thread = QThread()
         thread.setObjectName("cfexplorer-compare")
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
+        # bound slots of this dialog, which lives in the GUI thread: queued there (a lambda ran in the worker's
+        # thread, and the thread then waited on itself: the app aborted)
         worker.sig_progress.connect(self._on_progress)
         worker.sig_finished.connect(self._on_finished)
-        worker.sig_stopped.connect(lambda: self._end("Stopped."))
-        worker.sig_failed.connect(lambda message, details: self._end(message))
-        self._worker, self._thread = worker, thread
+        worker.sig_stopped.connect(self._on_stopped)
+        worker.sig_failed.connect(self._on_failed)
+        # direct: quit is safe from any thread, and the GUI thread may be waiting for this one (shutdown)
+        worker.sig_ended.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._release_finished_threads)
+        self._run_id, self._worker, self._thread = self._last_run_id, worker, thread
+        self._ending.append((thread, worker))
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.progress.setRange(0, len(candidates) * max(self.folds.value(), 1))
@@ -238,17 +265,28 @@ class CompareDialog(QDialog):
         thread.start()
 
     def stop(self):
+        """End the run after the epoch under way (a model's epoch on large data can take seconds)."""
         if self._worker is not None:
             self._worker.request_stop()
+            self.stop_button.setEnabled(False)
+            self.status.setText("Stopping after the current epoch…")
 
-    @Slot(int, int, str)
-    def _on_progress(self, done: int, total: int, text: str):
+    def _is_current(self, run_id: int) -> bool:
+        return run_id == self._run_id
+
+    @Slot(int, int, int, str)
+    def _on_progress(self, run_id: int, done: int, total: int, text: str):
+        if not self._is_current(run_id):
+            return
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        self.status.setText(text)
+        if self.stop_button.isEnabled():  # not over "Stopping…"
+            self.status.setText(text)
 
-    @Slot(object)
-    def _on_finished(self, rows):
+    @Slot(int, object)
+    def _on_finished(self, run_id: int, rows):
+        if not self._is_current(run_id):
+            return
         ratings = self.data_source()
         self.show_rows(rows, metric_names(ratings))
         folds = rows[0].folds if rows else 1
@@ -256,28 +294,53 @@ class CompareDialog(QDialog):
         self._end(f"Done: {len(rows)} models on {how}.")
         self.sig_done.emit(rows)
 
+    @Slot(int)
+    def _on_stopped(self, run_id: int):
+        if self._is_current(run_id):
+            self._end("Stopped.")
+
+    @Slot(int, str, str)
+    def _on_failed(self, run_id: int, message: str, details: str):
+        if self._is_current(run_id):
+            self._end(message)
+
     def _end(self, text: str):
+        """The current run is over (or left behind): the dialog is ready for another."""
         self.status.setText(text)
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(10_000)
-            self._thread.deleteLater()
-        self._thread, self._worker = None, None
+        self._run_id, self._worker, self._thread = None, None, None
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
-    def shutdown(self):
+    @Slot()
+    def _release_finished_threads(self):
+        for thread, worker in [pair for pair in self._ending if pair[0].isFinished()]:
+            self._ending.remove((thread, worker))  # the worker goes with its last reference, its thread ended
+            thread.deleteLater()
+
+    def shutdown(self, wait_ms: int = 0) -> bool:
+        """Leave the current run behind (the dialog closed: at once, never waiting on the GUI thread); with
+        ``wait_ms`` (the window closing), wait that long for the threads to end, and keep those that have not
+        referenced until the process exits. True when none is left running."""
         if self._worker is not None:
             self._worker.request_stop()
-            for signal in (self._worker.sig_progress, self._worker.sig_finished, self._worker.sig_stopped,
-                           self._worker.sig_failed):
-                signal.disconnect()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait(30_000)
-        self._thread, self._worker = None, None
-        self.run_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
+            self._end("Stopped.")
+        for thread, worker in self._ending:
+            worker.request_stop()
+        deadline = time.monotonic() + wait_ms / 1000
+        if wait_ms:
+            for thread, _ in self._ending:
+                thread.wait(max(int((deadline - time.monotonic()) * 1000), 0))
+        self._release_finished_threads()
+        if wait_ms and self._ending:
+            for thread, worker in self._ending:
+                thread.setParent(None)
+                _UNFINISHED_AT_SHUTDOWN.append(thread)
+                _WORKERS_OF_UNFINISHED.append(worker)
+            self._ending.clear()
+        return not self._ending
+
+    def shut_down_with_window(self) -> bool:
+        return self.shutdown(SHUTDOWN_WAIT_MS)
 
     @guard_event
     def closeEvent(self, event):

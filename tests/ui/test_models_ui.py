@@ -145,6 +145,60 @@ def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
     assert dialog.run_button.isEnabled() and not dialog.stop_button.isEnabled()
 
 
+def _start_a_long_comparison(qtbot, window):
+    """A comparison of one model that would train for minutes (neural CF, 100,000 epochs), under way."""
+    window.open_preset("planted")
+    panel = window.training_panel
+    choose(panel, "neural")
+    panel.epochs.setValue(100_000)
+    window.act_compare.trigger()
+    dialog = window.compare_dialog
+    dialog.refresh_choices()
+    dialog.set_chosen([panel.current_candidate().name])
+    with qtbot.waitSignal(dialog.progress.valueChanged, timeout=FINISH_MS, raising=False):
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    assert dialog.is_running and dialog.stop_button.isEnabled()
+    return dialog
+
+
+def test_stop_ends_a_comparison_after_the_epoch_under_way_and_the_app_goes_on(qtbot, window):
+    """Stop's signal came to a lambda, run in the worker's thread, which then waited on itself: the app aborted
+    (and the model's whole fit ran first: 27 s)."""
+    dialog = _start_a_long_comparison(qtbot, window)
+    thread = dialog._thread
+    qtbot.wait(300)
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    assert dialog.status.text() == "Stopping after the current epoch…" and not dialog.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.is_running, timeout=FINISH_MS)
+    assert dialog.status.text() == "Stopped." and dialog.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog._ending, timeout=FINISH_MS)  # its thread ended and was let go
+    assert thread is not None
+    window.training_panel.epochs.setValue(3)  # the dialog runs again, to the end
+    dialog.refresh_choices()
+    dialog.set_chosen([window.training_panel.current_candidate().name])
+    with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS) as blocker:
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    assert [row.kind for row in blocker.args[0]] == ["neural"]
+
+
+def test_closing_the_comparison_while_it_runs_returns_at_once_and_drops_what_the_run_sends(qtbot, window):
+    """Escape waited up to 30 s for the run on the GUI thread (the model's whole fit), then the app aborted."""
+    dialog = _start_a_long_comparison(qtbot, window)
+    rows_before = list(dialog.rows)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and not dialog.is_running
+    qtbot.waitUntil(lambda: not dialog._ending, timeout=FINISH_MS)
+    assert dialog.rows == rows_before and dialog.status.text() == "Stopped."  # nothing of the old run arrived
+
+
+def test_closing_the_window_during_a_comparison_ends_its_thread(qtbot, window):
+    dialog = _start_a_long_comparison(qtbot, window)
+    thread = dialog._thread
+    window.undo_stack.setClean()
+    window.close()
+    assert thread.isFinished() and not dialog._ending
+
+
 @pytest.mark.parametrize("kind", ["neural", "content", "bayes"])
 def test_a_saved_project_restores_the_chosen_model(qtbot, window, tmp_path, kind):
     window.open_preset("planted")
