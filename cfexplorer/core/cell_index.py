@@ -17,6 +17,9 @@ import numpy as np
 from .edits import USERS, EditSequence, InsertEntries, RemoveEntries, Rename, SetCells
 from .ratings import Ratings
 
+# Up to this many new cells are merged into the keys slice by slice (a loop over the cells, not the ratings).
+MERGED_BY_SLICES = 4096
+
 
 class CellIndex:
     """Sorted keys of the rated cells and their values. Immutable."""
@@ -92,13 +95,39 @@ class CellIndex:
         found = np.searchsorted(self.keys, edited)
         exists = found < len(self.keys)
         exists[exists] = self.keys[found[exists]] == edited[exists]
+        added = ~np.isnan(values)
+        # The arrays of millions made once each, and the keys not at all where no cell comes or goes: np.insert
+        # and a mask of what to keep were 1.3 s of a rating typed at 25M ratings.
+        if added[exists].all() and not added[~exists].any():
+            new_values = self.values.copy()
+            new_values[found[exists]] = values[exists]
+            return CellIndex(self.keys, new_values, self.n_users, self.n_items)
+        if not exists.any() and len(edited) <= MERGED_BY_SLICES:
+            return self._with_keys_inserted(edited, values)
         keep = np.ones(len(self.keys), dtype=bool)
         keep[found[exists]] = False
         kept_keys, kept_values = self.keys[keep], self.values[keep]
-        added = ~np.isnan(values)
         where = np.searchsorted(kept_keys, edited[added])
         return CellIndex(np.insert(kept_keys, where, edited[added]), np.insert(kept_values, where, values[added]),
                          self.n_users, self.n_items)
+
+    def _with_keys_inserted(self, keys: np.ndarray, values: np.ndarray) -> "CellIndex":
+        """The index with these new keys (ascending, none already here, NaN values left out), copied around them
+        in slices: a few typed or pasted cells."""
+        rated = ~np.isnan(values)
+        keys, values = keys[rated], values[rated]
+        where = np.searchsorted(self.keys, keys)
+        new_keys = np.empty(len(self.keys) + len(keys), dtype=self.keys.dtype)
+        new_values = np.empty(len(new_keys), dtype=self.values.dtype)
+        start = 0
+        for shift, (at, key, value) in enumerate(zip(where.tolist(), keys.tolist(), values.tolist())):
+            new_keys[start + shift:at + shift] = self.keys[start:at]
+            new_values[start + shift:at + shift] = self.values[start:at]
+            new_keys[at + shift], new_values[at + shift] = key, value
+            start = at
+        new_keys[start + len(keys):] = self.keys[start:]
+        new_values[start + len(keys):] = self.values[start:]
+        return CellIndex(new_keys, new_values, self.n_users, self.n_items)
 
     def renumbered(self, axis: int, old_to_new: np.ndarray, n_users: int, n_items: int) -> "CellIndex":
         """The index after users (``axis`` 0) or movies (1) were inserted or removed: ``old_to_new`` gives each
