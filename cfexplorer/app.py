@@ -301,6 +301,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
         panel.progress.setRange(0, panel.epochs.value())  # "epoch 0 / N" of the run these settings plan
         panel.progress.setValue(0)
         self.table.set_rows_are_items(bool(settings.get("rows_are_items", True)))
+        # the new document from its first cell (the scroll bars kept the old one's place: rows 5,895 of a grid
+        # of 9,724 shown, the current cell off-screen)
+        self.grid.verticalScrollBar().setValue(0)
+        self.grid.horizontalScrollBar().setValue(0)
         if document.model is not None:
             self.show_restored_model(document.model)
         if isinstance(settings.get("view"), dict):

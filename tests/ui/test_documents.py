@@ -356,3 +356,21 @@ def test_saving_latest_small_sized_data_as_an_excel_matrix_is_refused_with_a_way
     assert "long table" in window.message_bar.text and not path.exists()
     assert window.save_to(path, "long")
     assert document_module.read_document(path).ratings.n_ratings == 2
+
+
+def test_a_document_opens_at_its_first_cell_not_where_the_last_one_was_scrolled(qtbot, window, tmp_path):
+    """The scroll bars kept the previous document's place: the new grid's far corner shown, its current cell
+    (the first) off-screen."""
+    rng = np.random.default_rng(0)
+    for name in ("first.csv", "second.csv"):
+        rows = [f"u{u},m{m},{rng.integers(1, 6)}" for u in range(300) for m in range(80) if rng.random() < 0.3]
+        (tmp_path / name).write_text("user,item,rating\n" + "\n".join(rows) + "\n")
+    window.resize(1000, 700)
+    assert window.open_file(tmp_path / "first.csv", confirm=False)
+    grid = window.grid
+    grid.setFocus()
+    grid.setCurrentIndex(window.proxy.index(0, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: grid.verticalScrollBar().value() > 0 and grid.horizontalScrollBar().value() > 0)
+    assert window.open_file(tmp_path / "second.csv", confirm=False)
+    assert grid.verticalScrollBar().value() == 0 and grid.horizontalScrollBar().value() == 0
