@@ -142,6 +142,7 @@ class DocumentController(QObject):
         self.window = window
         self.settings = settings
         self.state = IDLE
+        self._save_note = ""  # what the message bar last said of a save
         self.title = "Untitled"
         self.path: Path | None = None  # where Save writes without asking
         self.project_settings: dict = {}
@@ -340,6 +341,8 @@ class DocumentController(QObject):
             return False
         path = Path(path)
         window = self.window
+        # what the last save said (refused, cancelled) no longer holds once another is under way
+        window.message_bar.dismiss_if(self._save_note)
         ratings = window.table.ratings  # immutable: what is saved is what the window showed at Save
         saved_step = window.undo_stack.index()
         left_out = ""
@@ -361,7 +364,8 @@ class DocumentController(QObject):
                                                   lambda failure: save_failure(path, failure), "Saving",
                                                   f"Writing {path.name} ({ratings.n_ratings:,} ratings)…")
                 if not done and error is None:
-                    self.sig_message.emit("info", f"Saving {path.name} was cancelled; the file is as it was.")
+                    self._save_note = f"Saving {path.name} was cancelled; the file is as it was."
+                    self.sig_message.emit("info", self._save_note)
                     return False
             else:
                 try:
@@ -372,7 +376,9 @@ class DocumentController(QObject):
         finally:
             self._set_state(IDLE)
         if error:
-            window.show_error("Could not save", f"{error}\nThe previous file, if any, is unchanged.")
+            said = str(error) if str(error).endswith(".") else f"{error}."
+            self._save_note = f"{said} The previous file, if any, is unchanged."
+            window.show_error("Could not save", f"{said}\nThe previous file, if any, is unchanged.")
             return False
         if path.suffix.lower() == PROJECT_SUFFIX:
             self.path = path
@@ -383,7 +389,8 @@ class DocumentController(QObject):
         self.settings.setValue("last_folder", str(path.parent))
         self.sig_recent_changed.emit()
         if left_out:
-            self.sig_message.emit("info", f"Saved {path.name}; {left_out}.")
+            self._save_note = f"Saved {path.name}; {left_out}."
+            self.sig_message.emit("info", self._save_note)
         return True
 
     # --- crash recovery -------------------------------------------------------------------------------

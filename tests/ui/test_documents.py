@@ -323,6 +323,7 @@ def test_a_slow_save_runs_in_the_background_and_cancel_keeps_the_old_file(qtbot,
     monkeypatch.setattr(writers, "write_long", real_write_long)
     assert window.save_to(path, "long")  # not cancelled: written, and the document is saved
     assert "user,item,rating" in path.read_text() and not window.has_unsaved_changes
+    assert "cancelled" not in window.message_bar.text  # said of the last save, not of this one
 
 
 def test_a_large_matrix_is_saved_in_the_background(qtbot, window, tmp_path, monkeypatch):
@@ -353,9 +354,12 @@ def test_saving_latest_small_sized_data_as_an_excel_matrix_is_refused_with_a_way
     assert window.set_document(big, "big")
     path = tmp_path / "big.xlsx"
     assert not window.save_to(path, "wide")
-    assert "long table" in window.message_bar.text and not path.exists()
+    refusal = window.message_bar.text
+    assert "long table" in refusal and not path.exists()
+    assert "or a project. The previous file, if any, is unchanged." in refusal  # two sentences, not run together
     assert window.save_to(path, "long")
     assert document_module.read_document(path).ratings.n_ratings == 2
+    assert window.message_bar.text == ""  # the refusal does not stand beside the save that went through
 
 
 def test_a_document_opens_at_its_first_cell_not_where_the_last_one_was_scrolled(qtbot, window, tmp_path):
