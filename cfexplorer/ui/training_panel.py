@@ -81,6 +81,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._progress_text = ""  # the status line of the last progress, before " · paused"
         self.stale = False
         self._started_at = 0.0
+        self._paused_at: float | None = None  # when the run was paused, while it is
+        self._paused_for = 0.0  # the run's paused seconds before that
         self._epochs_at_start = 0
         self._binary = False
         self._small_data = False  # a classroom-sized grid: the course's settings are its defaults
@@ -226,6 +228,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._show_progress(0)
         self._progress_text = "starting…"
         self._started_at = time.perf_counter()
+        self._paused_at, self._paused_for = None, 0.0
         self._settings_note_due = True
         # What File ▸ Export as Python Script needs to train this run again, number for number.
         self.run_inputs = RunInputs(ratings, self.kind, self.validation.value(), self.seed.value())
@@ -377,7 +380,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
     def _on_progress(self, records, predictor):
         self.loss_plot.add_records(records)
         last = records[-1]
-        elapsed = time.perf_counter() - self._started_at
+        elapsed = self._training_seconds()
         run = self.loss_plot.current
         rate = len(run.epochs) / elapsed if elapsed > 0 else 0.0
         self._show_progress(min(last.epoch, self.progress.maximum()))
@@ -410,7 +413,19 @@ class TrainingPanel(SettingsFormMixin, QWidget):
                 text += f"   val {key.upper()} {record.validation[key]:.4f}"
         return text
 
+    def _training_seconds(self) -> float:
+        """Seconds since the run started, less the time it stood paused (the time and the rate said so far
+        counted a pause as training: 563 epochs/s fell to 374 after a pause of 2.5 s)."""
+        now = time.perf_counter() if self._paused_at is None else self._paused_at
+        return now - self._started_at - self._paused_for
+
     def _on_state_change(self, state: str):
+        now = time.perf_counter()
+        if state == PAUSED and self._paused_at is None:
+            self._paused_at = now
+        elif state != PAUSED and self._paused_at is not None:
+            self._paused_for += now - self._paused_at
+            self._paused_at = None
         for name, enabled in TRANSPORT_ENABLED[state].items():
             self.transport_buttons[name].setEnabled(enabled)
             if name in self.transport_actions:
@@ -429,7 +444,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         history = getattr(self.model, "history_", [])
         epochs = history[-1].epoch if history else 0
         word = "finished" if reason == "done" else "stopped"
-        elapsed = time.perf_counter() - self._started_at
+        elapsed = self._training_seconds()
         if not history:  # a model without an epoch 0 trained for no epoch: it predicts nothing
             self.sig_predictor_changed.emit(None)
         else:

@@ -261,6 +261,32 @@ def test_pause_and_resume_continue_the_same_run(qtbot, window):
     assert len(panel.loss_plot.runs) == 1
 
 
+def test_the_time_and_rate_a_run_reports_leave_out_its_pauses(qtbot, window, monkeypatch):
+    """A pause counted as training: 563 epochs/s fell to 374 after a pause of 2.5 s, and the run's time at the
+    end held the pause. Read on a clock of the test's own, moved by hand."""
+    from types import SimpleNamespace
+
+    from cfexplorer.ui import training_panel as panel_module
+
+    clock = [100.0]
+    monkeypatch.setattr(panel_module, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    panel = window.training_panel
+    start_slow_run(qtbot, panel, 100_000, seen=2)
+    clock[0] += 5.0  # trained for 5 s
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.controller.state == "paused", timeout=5000)
+    clock[0] += 1000.0  # paused for 1000 s
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.controller.state == "running", timeout=5000)
+    epochs = len(panel.loss_plot.current.epochs)
+    qtbot.waitUntil(lambda: len(panel.loss_plot.current.epochs) > epochs, timeout=5000)
+    assert panel.status_label.text().endswith(" · 5.0 s")  # shown as an epoch arrives: 5 s of training so far
+    clock[0] += 2.0  # trained for 2 s more
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        panel.stop()
+    assert panel.status_label.text().endswith(" epochs in 7.00 s"), panel.status_label.text()
+
+
 def test_step_trains_exactly_one_epoch_at_a_time(qtbot, window):
     panel = window.training_panel
     qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
