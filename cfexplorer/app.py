@@ -297,9 +297,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         except (ValueError, TypeError, KeyError, IndexError) as error:
             self.training_panel.apply_defaults(None, ratings.binary, ratings.n_ratings)
             problems.append(f"its training settings could not be used ({error}); the defaults are set")
-        panel = self.training_panel
-        panel.progress.setRange(0, panel.epochs.value())  # "epoch 0 / N" of the run these settings plan
-        panel.progress.setValue(0)
+        self.training_panel.show_planned_run()
         self.table.set_rows_are_items(bool(settings.get("rows_are_items", True)))
         # the new document from its first cell (the scroll bars kept the old one's place: rows 5,895 of a grid
         # of 9,724 shown, the current cell off-screen)

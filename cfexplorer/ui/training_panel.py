@@ -188,6 +188,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
                         self.mean_normalization.toggled, self.global_mean.toggled, self.user_bias.toggled,
                         self.item_bias.toggled, self.loss.currentIndexChanged, self.initialization.sig_changed):
             changed.connect(self._on_cost_setting_change)
+        self.epochs.valueChanged.connect(self._on_epochs_change)
 
     # --- transport ------------------------------------------------------------------------------------------
     def train(self, paused: bool = False, steps: int = 0, epochs: int | None = None) -> bool:
@@ -317,8 +318,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.run_inputs = None  # the ratings it trained on (another document's, at a switch) are let go
         self._evaluation = False
         self._reevaluate_timer.stop()
-        self.progress.setFormat("epoch %v / %m")
-        self.progress.setValue(0)
+        self.show_planned_run()
         self.status_label.setText("Not trained yet")
         self.cost_label.clear()
         self.stale = False
@@ -326,6 +326,18 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.sig_predictor_changed.emit(None)
         if left_running:  # every run started is announced as ended exactly once
             self.sig_run_ended.emit(model, "reset")
+
+    def show_planned_run(self):
+        """The bar as "epoch 0 / N" of the run the settings plan, N their epochs (no run is shown)."""
+        epochs = self.epochs.value()
+        self.progress.setRange(0, max(epochs, 1))  # 0 / 0 would be Qt's busy bar
+        self.progress.setFormat("epoch %v / %m" if epochs else "epoch 0 / 0")
+        self._show_progress(0)
+
+    def _on_epochs_change(self, epochs: int):
+        # another model chosen sets its own epochs: the bar said "epoch 0 / 20" of the last model's
+        if self.model is None and not self.controller.is_active:
+            self.show_planned_run()
 
     def show_trained_model(self, model, how: str):
         """Show a model trained elsewhere (a project's) as this panel's last run: its curves, cost and

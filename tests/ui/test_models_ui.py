@@ -145,6 +145,24 @@ def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
     assert dialog.run_button.isEnabled() and not dialog.stop_button.isEnabled()
 
 
+def test_the_progress_bar_plans_the_chosen_models_epochs_until_a_run_is_shown(qtbot, window):
+    """Choosing neural CF (10 epochs) left "epoch 0 / 20" of matrix factorization on the bar."""
+    window.open_preset("planted")
+    panel = window.training_panel
+    for kind in ("neural", "mf", "bayes"):
+        choose(panel, kind)
+        assert panel.progress.text() == f"epoch 0 / {panel.epochs.value()}", kind
+    panel.epochs.setValue(0)
+    assert panel.progress.text() == "epoch 0 / 0"
+    panel.epochs.setValue(7)
+    train(qtbot, panel)
+    assert panel.progress.text() == "epoch 7 / 7"
+    panel.epochs.setValue(50)  # the bar is the run's that was shown, until Reset
+    assert panel.progress.text() == "epoch 7 / 7"
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert panel.progress.text() == "epoch 0 / 50"
+
+
 def _start_a_long_comparison(qtbot, window):
     """A comparison of one model that would train for minutes (neural CF, 100,000 epochs), under way."""
     window.open_preset("planted")
