@@ -25,6 +25,7 @@ from .qt_guard import guard_event, qt_virtual
 MAX_BLOCK_CELLS = 1_000_000  # copy, paste and fill down: a spreadsheet-sized block
 FIT_LARGEST_SIDE = 60       # grids with more rows or columns than this keep fixed section sizes
 ROW_HEIGHT = 26             # pixels: a row's height as the window opens, and the least it gets
+COLUMN_WIDTH = 80           # pixels: a large grid's columns in the everyday type (they follow its size)
 _SIZE_HINT_ROWS = 100       # rows (columns) measured when fitting a column (row) to its contents
 # A header paints each section as selected or not (and its neighbours'), and Qt decides that a row is
 # selected by asking every cell of it, a call into Python each: after Ctrl+A on 100,000 columns that is
@@ -164,7 +165,9 @@ class RatingGridView(QTableView):
         self.setWordWrap(False)
         self.setAlternatingRowColors(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.horizontalHeader().setDefaultSectionSize(80)
+        self.horizontalHeader().setDefaultSectionSize(COLUMN_WIDTH)
+        self._font_height_at_start = self.fontMetrics().height()
+        self._fitted_columns = 0  # the first columns fit_small_grids sized to their contents
         self.verticalHeader().setMaximumWidth(260)  # long MovieLens titles are cut; the tooltip has them whole
         self.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -195,12 +198,21 @@ class RatingGridView(QTableView):
             self.resizeColumnsToContents()
             for column in range(self.proxy.columnCount()):
                 self.setColumnWidth(column, max(self.columnWidth(column), 64))
+            self._fitted_columns = self.proxy.columnCount()
+        else:  # a section sized by hand keeps its size: the last small grid's fitted widths stayed on the first
+            for column in range(min(self._fitted_columns, self.proxy.columnCount())):
+                self.setColumnWidth(column, self.horizontalHeader().defaultSectionSize())
+            self._fitted_columns = 0
 
     @qt_virtual(None)
     def resizeColumnsToContents(self):
-        """Fit the columns of a small grid; a large one keeps its widths (presentation mode calls this)."""
+        """Fit the columns of a small grid; a large one's widths follow the type's size (presentation mode calls
+        this after changing it: the headers, "606 (1115)", were cut at both ends in 1.5 times the type)."""
         if self.proxy.columnCount() <= FIT_LARGEST_SIDE:
             super().resizeColumnsToContents()
+        else:
+            scale = self.fontMetrics().height() / max(self._font_height_at_start, 1)
+            self.horizontalHeader().setDefaultSectionSize(round(COLUMN_WIDTH * max(scale, 1.0)))
 
     # Qt fits a column by asking each measured cell's delegate for its size hint, and the delegate asks the model for
     # eight roles, a call into Python each: fitting a grid of 100 rows by 60 columns took 0.6-0.8 s, after every

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDockWidget
 
 FONT_SCALE, MARKER_SCALE, LINE_WIDTH, NORMAL_LINE_WIDTH = 1.5, 1.8, 4, 2
 
@@ -24,6 +24,7 @@ class PresentationMode:
         self._hidden: list = []
         self._dock_width_before = 0
         self._curves_height_before = 0
+        self._docks_in_front: list = []  # each tab group's dock in front, before
 
     def set(self, on: bool):
         if on == self.on:
@@ -32,6 +33,8 @@ class PresentationMode:
         window, app = self.window, QApplication.instance()
         if on:
             self.layout_before = window.saveState()
+            self._docks_in_front = [dock for dock in window.findChildren(QDockWidget)
+                                    if dock.isVisible() and not dock.visibleRegion().isEmpty()]
             self._geometry_before = window.saveGeometry()
             self._font_before = QFont(app.font())
             font = QFont(self._font_before)
@@ -57,6 +60,10 @@ class PresentationMode:
             window.showNormal()
             if self._geometry_before is not None:
                 window.restoreGeometry(self._geometry_before)
+            if self.layout_before is not None:  # the panes where they were (their sizes below, once laid out)
+                window.restoreState(self.layout_before)
+            for dock in self._docks_in_front:  # the tabs in front as they were (Cost J was raised for the lecture)
+                dock.raise_()
             window.resizeDocks([window.training_dock], [self._dock_width_before], Qt.Orientation.Horizontal)
             window.resizeDocks([window.curves_dock], [self._curves_height_before], Qt.Orientation.Vertical)
         self._style_views(on, app.font().pointSizeF())

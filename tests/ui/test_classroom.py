@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDockWidget
 
 from cfexplorer.ui.formula_panel import formula_html
 
@@ -117,3 +117,30 @@ def test_a_saved_session_reopens_with_data_model_settings_and_view(qtbot, window
     assert panel.reg.value() == 0.5
     np.testing.assert_allclose(window.table.predictor.predict_matrix(), predictions)
     window.set_presentation(False)
+
+
+def test_leaving_presentation_mode_puts_the_tabs_in_front_and_a_large_grids_columns_back(qtbot, window):
+    """Cost J, raised for the lecture, stayed in front of the explanation after F11 again; a large grid's
+    columns kept their everyday width in 1.5 times the type (the headers cut at both ends)."""
+    from cfexplorer.core.ratings import Ratings
+
+    rng = np.random.default_rng(0)
+    cells = rng.choice(200 * 100, 3000, replace=False)
+    window.set_document(Ratings.from_arrays(cells // 100, cells % 100, rng.integers(1, 6, 3000).astype(float)), "big")
+    grid = window.grid
+    normal_width = grid.columnWidth(0)
+    window.explain_dock.raise_()
+    qtbot.wait(50)
+    in_front = {dock.objectName() for dock in window.findChildren(QDockWidget)
+                if dock.isVisible() and not dock.visibleRegion().isEmpty()}
+    assert window.explain_dock.objectName() in in_front
+    window.set_presentation(True)
+    qtbot.waitUntil(lambda: grid.columnWidth(0) > normal_width)
+    header = grid.horizontalHeader()
+    label_width = header.fontMetrics().horizontalAdvance(str(grid.model().headerData(0, Qt.Orientation.Horizontal)))
+    assert grid.columnWidth(0) >= label_width * 0.9  # the larger type's labels about fit
+    window.set_presentation(False)
+    qtbot.waitUntil(lambda: grid.columnWidth(0) == normal_width)
+    qtbot.wait(50)
+    assert {dock.objectName() for dock in window.findChildren(QDockWidget)
+            if dock.isVisible() and not dock.visibleRegion().isEmpty()} == in_front
