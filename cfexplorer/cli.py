@@ -121,7 +121,7 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version"):
+    if argv and argv[0] not in COMMANDS and (not argv[0].startswith("-") or argv[0].split("=")[0] == "--preset"):
         argv.insert(0, "gui")  # `cfexplorer ratings.csv` and `cfexplorer --preset course` start the app
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -121,5 +121,12 @@ def test_a_path_that_names_no_file_is_a_one_line_error_before_the_window_opens(t
 
 
 def test_the_app_takes_its_options_without_the_gui_command(capsys):
+    import pytest
+
     assert cli.main(["--preset", "nosuch"]) == 2  # read as `cfexplorer gui --preset nosuch`
     assert "no preset 'nosuch'" in capsys.readouterr().err
+    assert cli.main(["--preset=nosuch"]) == 2
+    assert "no preset 'nosuch'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # the top level's own options, abbreviated as argparse allows
+        cli.main(["--vers"])
+    assert exited.value.code == 0 and capsys.readouterr().out.startswith("cfexplorer ")

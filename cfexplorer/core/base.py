@@ -45,6 +45,9 @@ class RatingModel:
         least a gradient or a solution of the same size), from the settings alone; 0 where not counted."""
         return 0
 
+    def _memory_advice(self) -> str:
+        return "choose fewer factors"
+
     def _check_memory(self, ratings: Ratings):
         """Refuse, before anything is allocated, settings whose arrays cannot fit in the memory free now (a
         number of factors typed with three zeros too many: numpy's refusal came as a traceback, or the
@@ -53,7 +56,7 @@ class RatingModel:
         available = available_memory()
         if needed > available:
             raise ValueError(f"these settings need at least {describe_bytes(needed)} of memory for the model's "
-                             f"arrays, and {describe_bytes(available)} is free: choose fewer factors")
+                             f"arrays, and {describe_bytes(available)} is free: {self._memory_advice()}")
 
     # --- prediction ---------------------------------------------------------------------------
     def _checked_indices(self, users, items) -> tuple[np.ndarray, np.ndarray]:

@@ -104,10 +104,15 @@ class BayesianMF(RatingModel):
                              "model with a sigmoid (matrix factorization, neural CF or content-based)")
 
     def _least_values_held(self, ratings: Ratings) -> int:
-        # the kept samples of every user's and movie's factors and bias, the current sample and their sum, and a
-        # system of k + 1 unknowns and its Gram matrix (each draw is a half-step's solve)
+        # the samples kept of every user's and movie's factors and bias (those after the burn-in, kept_samples at
+        # most: a short chain keeps fewer), the current sample and their sum, and a system of k + 1 unknowns and
+        # its Gram matrix (each draw is a half-step's solve)
         k = int(self.n_factors)
-        return (int(self.kept_samples) + 2) * (ratings.n_users + ratings.n_items) * (k + 1) + 2 * (k + 2) ** 2
+        kept = min(int(self.kept_samples) + 1, max(int(self.n_epochs) - int(self.burn_in), 0))
+        return (kept + 2) * (ratings.n_users + ratings.n_items) * (k + 1) + 2 * (k + 2) ** 2
+
+    def _memory_advice(self) -> str:
+        return "choose fewer factors or fewer kept samples"
 
     def _resolve_loss(self, ratings: Ratings) -> str:
         return "squared"
