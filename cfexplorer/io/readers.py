@@ -85,6 +85,9 @@ def read_ratings(path, binary: bool | None = None, cancelled=None) -> LoadResult
             raise RatingsFileError(path, f"{suffix} files are not supported; save the sheet as .xlsx or CSV")
         if path.name == "u.data" or (suffix == ".data"):
             return read_ml100k(path, binary)
+        side_file = _movielens_side_file(path)
+        if side_file is not None:
+            raise RatingsFileError(path, side_file)
         from . import dense  # the course lab's Y and R matrices (it reads through this module's helpers)
 
         mask = dense.mask_beside(path)
@@ -105,6 +108,27 @@ def read_ratings(path, binary: bool | None = None, cancelled=None) -> LoadResult
         return _read_text_file(path, binary, ascii_only, data)
     except MemoryError:  # the estimate was not enough: say so rather than crash
         raise RatingsFileError(path, "there is not enough free memory to read this file") from None
+
+
+# The files MovieLens ships beside its ratings, by their header: what each holds instead (opened, they were
+# refused as "'Toy Story (1995)' in column 'title' is not a rating", "the row label '2' appears twice", or a
+# rating of 1,028,530: its TMDB ids).
+MOVIELENS_SIDE_FILES = {
+    ("movieid", "title", "genres"): "MovieLens' list of movies (movieId, title, genres)",
+    ("userid", "movieid", "tag", "timestamp"): "MovieLens' tags (userId, movieId, tag, timestamp)",
+    ("movieid", "imdbid", "tmdbid"): "MovieLens' links to IMDb and TMDB (movieId, imdbId, tmdbId)",
+}
+
+
+def _movielens_side_file(path: Path) -> str | None:
+    """What to say of a MovieLens file that is not its ratings, from its first line; None for any other file."""
+    with limits.open_regular(path) as handle:
+        first_line = handle.read(4096).split(b"\n", 1)[0]
+    names = tuple(_normalize_name(cell.strip('"')) for cell in first_line.decode("latin-1").rstrip("\r").split(","))
+    what = MOVIELENS_SIDE_FILES.get(names)
+    if what is None:
+        return None
+    return f"this is {what}, not ratings: open ratings.csv from the same folder (the titles and genres come with it)"
 
 
 def _read_text_file(path: Path, binary, numeric_tried: bool, data: bytes | None = None) -> LoadResult:

@@ -140,3 +140,24 @@ def test_a_file_from_excel_on_windows_is_read_with_a_note_instead_of_refused(tmp
     assert f"read as {read_as}" in result.warnings[0] and "not UTF-8" in result.warnings[0]
     path.write_bytes(text.encode("utf-8"))  # UTF-8 itself: no note
     assert not any("UTF-8" in note for note in read_ratings(path).warnings)
+
+
+@pytest.mark.parametrize("name, header, rows, what", [
+    ("movies.csv", "movieId,title,genres", ["1,Toy Story (1995),Adventure|Animation", "2,Jumanji (1995),Adventure"],
+     "list of movies"),
+    ("tags.csv", "userId,movieId,tag,timestamp", ["2,60756,funny,1445714994", "2,60756,Highly quotable,1445714996"],
+     "tags"),
+    ("links.csv", "movieId,imdbId,tmdbId", ["1,0114709,862", "2,0113497,8844"], "links to IMDb and TMDB"),
+])
+def test_a_movielens_file_beside_the_ratings_says_what_it_is_and_which_to_open(tmp_path, name, header, rows, what):
+    """Opened, movies.csv was "'Toy Story (1995)' in column 'title' is not a rating", tags.csv "the row label '2'
+    appears twice", and links.csv read its TMDB ids as ratings."""
+    path = tmp_path / name
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(RatingsFileError) as refused:
+        read_any(path)
+    assert str(refused.value) == (f"{path}: this is MovieLens' {what} ({header.replace(',', ', ')}), not ratings: "
+                                  "open ratings.csv from the same folder (the titles and genres come with it)")
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n2,1,3.5,964982224\n")
+    assert read_any(ratings).ratings.n_ratings == 2  # the ratings beside them read as ever
