@@ -85,9 +85,6 @@ def read_ratings(path, binary: bool | None = None, cancelled=None) -> LoadResult
             raise RatingsFileError(path, f"{suffix} files are not supported; save the sheet as .xlsx or CSV")
         if path.name == "u.data" or (suffix == ".data"):
             return read_ml100k(path, binary)
-        side_file = _movielens_side_file(path)
-        if side_file is not None:
-            raise RatingsFileError(path, side_file)
         from . import dense  # the course lab's Y and R matrices (it reads through this module's helpers)
 
         mask = dense.mask_beside(path)
@@ -97,6 +94,9 @@ def read_ratings(path, binary: bool | None = None, cancelled=None) -> LoadResult
         if streamed is not None:
             return streamed
         data = _read_bytes(path)
+        side_file = _movielens_side_file(data)  # (none of them is a table the numeric path above reads)
+        if side_file is not None:
+            raise RatingsFileError(path, side_file)
         ascii_only = data.isascii()
         if ascii_only:  # MovieLens and most exports: numbers parsed from the bytes, no text made
             fast = _numeric_long_table(data, path, _sniff_delimiter(data[:65536].decode("ascii")), binary)
@@ -120,10 +120,9 @@ MOVIELENS_SIDE_FILES = {
 }
 
 
-def _movielens_side_file(path: Path) -> str | None:
+def _movielens_side_file(data: bytes) -> str | None:
     """What to say of a MovieLens file that is not its ratings, from its first line; None for any other file."""
-    with limits.open_regular(path) as handle:
-        first_line = handle.read(4096).split(b"\n", 1)[0]
+    first_line = data[:4096].split(b"\n", 1)[0]
     names = tuple(_normalize_name(cell.strip('"')) for cell in first_line.decode("latin-1").rstrip("\r").split(","))
     what = MOVIELENS_SIDE_FILES.get(names)
     if what is None:
