@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
 _STYLES = {
@@ -62,6 +63,14 @@ class MessageBar(QFrame):
     @property
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()  # shown, even while its window is not yet
+
+    def set_text_size(self, point_size: float):
+        """The type's size (presentation mode's): styled by a style sheet, the bar does not follow the
+        application's font as other widgets do (it stayed at the everyday size on a projector)."""
+        font = QFont(self.label.font())
+        font.setPointSizeF(point_size)
+        for widget in (self, self.label, self.action_button, self.close_button):
+            widget.setFont(font)
 
     def _on_action(self):
         callback = self._callback

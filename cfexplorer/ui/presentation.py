@@ -89,6 +89,7 @@ class PresentationMode:
         curves.set_text_size(point_size)
         window.factor_space.set_marker_scale(MARKER_SCALE if on else 1.0)
         window.factor_space.set_text_size(point_size)
+        window.message_bar.set_text_size(point_size)
         # after the font change has reached the grid (it arrives as an event)
         QTimer.singleShot(0, window.grid.resizeRowsToContents)
         QTimer.singleShot(0, window.grid.resizeColumnsToContents)

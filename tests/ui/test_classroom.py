@@ -59,9 +59,12 @@ def test_presentation_mode_enlarges_contrasts_and_hides_secondary_panes(qtbot, w
     normal_sizes = window.factor_space.plot.scatters["movie"].data["size"].copy()
     assert window.explain_dock.isVisible() and window.toolbar.isVisible()
 
+    window.message_bar.show_message("A note for the back row", kind="info")
     window.act_presentation.trigger()  # View ▸ Presentation Mode (F11)
     assert window.presenting
     assert app.font().pointSizeF() == pytest.approx(1.5 * normal_font)
+    # styled by a style sheet, the message bar kept the everyday type
+    assert window.message_bar.label.font().pointSizeF() == pytest.approx(1.5 * normal_font)
     assert not window.explain_dock.isVisible() and not window.toolbar.isVisible()
     assert window.formula_dock.isVisible() and window.factor_dock.isVisible()  # the factor space was in front
     assert window.table._high_contrast
@@ -72,6 +75,7 @@ def test_presentation_mode_enlarges_contrasts_and_hides_secondary_panes(qtbot, w
     window.act_presentation.trigger()
     assert not window.presenting
     assert app.font().pointSizeF() == pytest.approx(normal_font)
+    assert window.message_bar.label.font().pointSizeF() == pytest.approx(normal_font)
     assert window.explain_dock.isVisible() and window.toolbar.isVisible()
     assert not window.table._high_contrast and window.training_panel.loss_plot.line_width == 2
 
