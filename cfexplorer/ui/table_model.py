@@ -28,6 +28,8 @@ IS_PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 2
 MISSING_TEXT = "?"
 DENSE_PREDICTION_CELLS = 1_000_000  # above this, predictions are computed per visible cell
 WAIT_CURSOR_CELLS = 1_000_000  # an edit of this many cells shows the wait cursor while it runs
+# and any edit of ratings this many: each makes arrays of them (at 25M, a typed rating took 1.7-2.4 s)
+WAIT_CURSOR_RATINGS = 5_000_000
 DENSE_SPREAD_CELLS = 20_000  # the same for the spreads shading paints: a pass per kept sample, redone
 # for every predictor a run sends (up to 30 a second), so kept to grids where that is a few milliseconds
 _APPEARANCE_ROLES = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole,
@@ -427,8 +429,10 @@ class RatingTableModel(QAbstractTableModel):
 
     def apply_edit(self, edit):
         """Apply a core edit now (used by undo commands); returns its inverse. An edit of millions of cells
-        (Ctrl+A, Delete on ten million ratings: 5 s, and its undo 1.5 s) shows the wait cursor meanwhile."""
-        many = isinstance(edit, SetCells) and len(edit.users) >= WAIT_CURSOR_CELLS
+        (Ctrl+A, Delete on ten million ratings: 5 s, and its undo 1.5 s), or of millions of ratings, shows the
+        wait cursor meanwhile."""
+        many = ((isinstance(edit, SetCells) and len(edit.users) >= WAIT_CURSOR_CELLS)
+                or self._ratings.n_ratings >= WAIT_CURSOR_RATINGS)
         if many:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
