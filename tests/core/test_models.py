@@ -384,26 +384,28 @@ def test_each_predictors_largest_value_bounds_the_score_of_every_pair(kind, chan
 def test_the_memory_a_model_says_training_needs_is_at_most_what_it_holds(kind, settings):
     """Training refuses settings whose least memory is more than is free: that least must not exceed what it
     really holds (or settings that fit would be refused): the peak of numpy's allocations while it trains."""
-    import tracemalloc
-
     ratings = _with_genres(low_rank(n_users=400, n_items=21, rank=3, density=0.5, seed=0))
     model = make_model(kind, n_epochs=3, **settings)
     least = 8 * model._least_values_held(ratings)
     assert least > 8 * (ratings.n_users + ratings.n_items) * 30  # the factors are counted
+    assert least <= _peak_while_fitting(model, ratings)
+
+
+def _peak_while_fitting(model, ratings) -> int:
+    """The peak of numpy's allocations (traced) while ``model`` trains on ``ratings``."""
+    import tracemalloc
+
     tracemalloc.start()
     try:
         model.fit(ratings)
-        peak = tracemalloc.get_traced_memory()[1]
+        return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert least <= peak, (least, peak)
 
 
 def test_a_short_bayesian_chain_is_not_counted_as_keeping_more_samples_than_it_draws():
     """Two samples of many users and movies: the estimate counted all 32 kept samples (237 MB against a peak
     of 170 MB), and settings that fit were refused."""
-    import tracemalloc
-
     rng = np.random.default_rng(0)
     n_users, n_items = 20_000, 4_000
     keys = rng.choice(n_users * n_items, 40_000, replace=False)
@@ -411,13 +413,7 @@ def test_a_short_bayesian_chain_is_not_counted_as_keeping_more_samples_than_it_d
     model = make_model("bayes", n_epochs=2, n_factors=40)
     least = 8 * model._least_values_held(ratings)
     assert least > 8 * 4 * (ratings.n_users + ratings.n_items) * 40  # the two samples, the current one and the sum
-    tracemalloc.start()
-    try:
-        model.fit(ratings)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert least <= peak, (least, peak)
+    assert least <= _peak_while_fitting(model, ratings)
 
 
 def test_training_refuses_settings_that_cannot_fit_in_the_memory_free(monkeypatch):
