@@ -368,7 +368,8 @@ _SPARK_OPTIONS = ("--master", "master"), ("--spark-reg", "spark_reg"), ("--model
 
 def _given(args, options) -> list[str]:
     """The options of ``options`` ((name, attribute, ...) each) given on the command line."""
-    return [option[0] for option in options if getattr(args, option[1]) not in (None, False)]
+    values = [(option[0], getattr(args, option[1])) for option in options]
+    return [name for name, value in values if value is not None and value is not False]  # 0 == False: --reg 0 is given
 
 
 def _non_finite_option(args) -> str | None:

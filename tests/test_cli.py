@@ -213,6 +213,7 @@ OPTIONS_THAT_CHANGE_NOTHING = {
     ("--model", "global_mean", "--factors", "5"): "--factors would change nothing for --model global_mean",
     ("--model", "neural", "--optimizer", "adam"): "--optimizer would change nothing for --model neural",
     ("--model", "bayes", "--reg", "5"): "--reg would change nothing for --model bayes",
+    ("--model", "bayes", "--bias-reg", "0"): "--bias-reg would change nothing for --model bayes",  # 0 given
     ("--model", "content", "--mean-normalization"): "--mean-normalization would change nothing for --model content",
     ("--burn-in", "2"): "--burn-in would change nothing for --model mf",
     ("--lr", "0.1"): "--lr (alternating least squares takes no steps",
