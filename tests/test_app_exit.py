@@ -118,3 +118,38 @@ def test_a_training_thread_given_up_on_at_close_is_waited_for_at_exit(tmp_path):
     """)
     assert "all ended at close: False" in done.stdout, done.stdout + done.stderr[-1500:]
     assert done.returncode == 0 and "Destroyed while thread" not in done.stderr, done.stderr[-1500:]
+
+
+def test_a_comparison_given_up_on_at_close_is_waited_for_at_exit(tmp_path):
+    """As a training thread: the comparison's thread, in a long epoch at close, is kept (with its worker) until
+    the interpreter's exit waits for it, never destroyed running."""
+    done = _run_child(tmp_path, """
+        import threading
+        import shiboken6
+        from cfexplorer.core.mf import MatrixFactorization
+
+        in_an_epoch = threading.Event()
+        original = MatrixFactorization._als_epoch
+
+        def slow_epoch(self, *args):
+            in_an_epoch.set()
+            time.sleep(0.8)
+            return original(self, *args)
+
+        MatrixFactorization._als_epoch = slow_epoch
+        make_application()
+        window = MainWindow(settings=QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat))
+        window.show()
+        QTest.qWaitForWindowExposed(window)
+        window.act_compare.trigger()
+        dialog = window.compare_dialog
+        dialog.set_chosen(["mf"])
+        dialog.run()
+        deadline = time.monotonic() + 30
+        while not in_an_epoch.is_set() and time.monotonic() < deadline:
+            QTest.qWait(10)
+        print("all ended at close:", dialog.shutdown(50), flush=True)
+        shiboken6.delete(window)
+    """)
+    assert "all ended at close: False" in done.stdout, done.stdout + done.stderr[-1500:]
+    assert done.returncode == 0 and "Destroyed while thread" not in done.stderr, done.stderr[-1500:]

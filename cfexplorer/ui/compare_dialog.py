@@ -19,10 +19,7 @@ from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
 from ..core.models import MODEL_KINDS
 from ..lazy import load_now
 from .qt_guard import guard_event, qt_virtual
-from .training import _UNFINISHED_AT_SHUTDOWN, SHUTDOWN_WAIT_MS
-
-# The workers of threads a closing window gave up waiting for: referenced as long as their threads are.
-_WORKERS_OF_UNFINISHED: list = []
+from .training import SHUTDOWN_WAIT_MS, keep_until_exit
 
 METRIC_LABELS = {"rmse": "test RMSE", "mae": "test MAE", "bce": "test BCE", "auc": "test AUC"}
 
@@ -331,13 +328,12 @@ class CompareDialog(QDialog):
             for thread, _ in self._ending:
                 thread.wait(max(int((deadline - time.monotonic()) * 1000), 0))
         self._release_finished_threads()
+        all_ended = not self._ending
         if wait_ms and self._ending:
             for thread, worker in self._ending:
-                thread.setParent(None)
-                _UNFINISHED_AT_SHUTDOWN.append(thread)
-                _WORKERS_OF_UNFINISHED.append(worker)
+                keep_until_exit(thread, worker)
             self._ending.clear()
-        return not self._ending
+        return all_ended
 
     def shut_down_with_window(self) -> bool:
         return self.shutdown(SHUTDOWN_WAIT_MS)

@@ -80,14 +80,22 @@ TRANSITIONS = {
 
 # Threads that did not end within the wait at close: kept referenced so that they are never destroyed
 # while running (that aborts the process); they end after their current epoch.
-_UNFINISHED_AT_SHUTDOWN: list[QThread] = []
+_UNFINISHED_AT_SHUTDOWN: list[tuple[QThread, tuple]] = []
+
+
+def keep_until_exit(thread: QThread, *companions) -> None:
+    """Keep a thread a close gave up waiting for (told to stop, it ends after its epoch), and the objects it runs
+    (its worker), referenced until the process exits and waits for it: not destroyed with its window."""
+    thread.setParent(None)
+    _UNFINISHED_AT_SHUTDOWN.append((thread, companions))
 
 
 def _wait_for_unfinished_threads() -> None:
     """At exit, wait for the threads a close gave up on: they were told to stop and end with their epoch,
     where the interpreter's exit would destroy them running, and Qt aborts the process then."""
     while _UNFINISHED_AT_SHUTDOWN:
-        _UNFINISHED_AT_SHUTDOWN.pop().wait()
+        thread, _ = _UNFINISHED_AT_SHUTDOWN.pop()
+        thread.wait()
 
 
 atexit.register(_wait_for_unfinished_threads)  # exit hooks run while Python is whole
@@ -464,8 +472,7 @@ class TrainingController(QObject):
         if self._runs:
             LOGGER.warning("%d training thread(s) still running at close", len(self._runs))
             for run in self._runs.values():
-                run.thread.setParent(None)  # not destroyed with this controller
-                _UNFINISHED_AT_SHUTDOWN.append(run.thread)
+                keep_until_exit(run.thread, run.worker)  # not destroyed with this controller
             return False
         return True
 
