@@ -177,13 +177,15 @@ def _rating_texts(values: np.ndarray) -> np.ndarray:
 LONG_ROWS_PER_PIECE = 2**14
 
 
-def write_long(ratings: Ratings, path, sep: str = ",", cancelled=None) -> None:
+def write_long(ratings: Ratings, path, sep: str = ",", cancelled=None, progress=None) -> None:
     """A line of user, item, rating per rating, written a piece at a time; ``cancelled`` is looked at between
-    pieces."""
+    pieces, and ``progress`` (where given) told the share written so far."""
     with atomic_path(path, cancelled) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         for start in range(0, max(ratings.n_ratings, 1), LONG_ROWS_PER_PIECE):
             if cancelled is not None and cancelled.is_set():
                 return  # atomic_path leaves the old file
+            if progress is not None:
+                progress(start / max(ratings.n_ratings, 1))
             piece = slice(start, start + LONG_ROWS_PER_PIECE)
             # each piece's ratings as text on their own: np.unique over all 25 million held the GIL 0.5 s
             frame = pd.DataFrame({"user": ratings.user_labels[ratings.users[piece]],
@@ -192,12 +194,13 @@ def write_long(ratings: Ratings, path, sep: str = ",", cancelled=None) -> None:
             frame.to_csv(handle, sep=sep, index=False, header=start == 0)
 
 
-def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = True, cancelled=None) -> None:
+def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = True, cancelled=None,
+               progress=None) -> None:
     """The matrix with labels, "?" where not rated, each rating as text as a CSV shows it; movies as rows like the
     course's tables (refused past MAX_MATRIX_CELLS before anything is made). Written as pandas' ``to_csv`` writes
     that matrix as a frame, a line at a time from each row's ratings: the frame of MovieLens latest-small (5.9
     million cells, almost all "?") took pandas 4.2 s with movies as rows and 26 s with users as rows, this 0.2 s
-    either way. ``cancelled`` is looked at every few thousand lines."""
+    either way. ``cancelled`` is looked at, and ``progress`` told the share written, every few thousand lines."""
     check_matrix_size(ratings, limits.MAX_MATRIX_CELLS, "a matrix")
     rows, columns = (ratings.items, ratings.users) if items_as_rows else (ratings.users, ratings.items)
     row_labels, column_labels = ((ratings.item_labels, ratings.user_labels) if items_as_rows
@@ -215,8 +218,11 @@ def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = Tru
         # (with the file's line end, which the csv module quotes a label for containing, then cut off)
         quoted = csv.writer(label_cell, delimiter=sep, lineterminator=os.linesep)
         for row, label in enumerate(row_labels):
-            if row % 4096 == 0 and cancelled is not None and cancelled.is_set():
-                return  # atomic_path leaves the old file
+            if row % 4096 == 0:
+                if cancelled is not None and cancelled.is_set():
+                    return  # atomic_path leaves the old file
+                if progress is not None:
+                    progress(row / len(row_labels))
             label_cell.seek(0)
             label_cell.truncate()
             quoted.writerow([label, ""])  # the label and the separator after it
@@ -247,8 +253,9 @@ def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True, shape: str = 
 
 
 def write_by_extension(ratings: Ratings, path, shape: str = "wide", items_as_rows: bool = True,
-                       cancelled=None) -> None:
-    """Choose the writer from the file name: .xlsx, .tsv/.txt (tabs), else CSV; ``shape`` long or wide."""
+                       cancelled=None, progress=None) -> None:
+    """Choose the writer from the file name: .xlsx, .tsv/.txt (tabs), else CSV; ``shape`` long or wide. The text
+    writers tell ``progress`` (where given) the share written; a workbook is written in one call (none)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
@@ -256,6 +263,6 @@ def write_by_extension(ratings: Ratings, path, shape: str = "wide", items_as_row
         return
     sep = "\t" if suffix in (".tsv", ".txt", ".data") else ","
     if shape == "long":
-        write_long(ratings, path, sep, cancelled)
+        write_long(ratings, path, sep, cancelled, progress)
     else:
-        write_wide(ratings, path, sep, items_as_rows, cancelled)
+        write_wide(ratings, path, sep, items_as_rows, cancelled, progress)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtWidgets import QProgressBar, QProgressDialog
 
 from ..core import memory
 from ..core.ratings import Ratings
@@ -88,6 +88,31 @@ def _slow_to_write(ratings: Ratings, path: Path, shape: str | None) -> bool:
         if ratings.n_users * ratings.n_items >= BACKGROUND_TEXT_MATRIX_CELLS:
             return True
     return ratings.n_ratings >= BACKGROUND_SAVE_RATINGS
+
+
+# How often the progress dialog looks at how far a save is.
+SHARE_POLL_MS = 100
+
+
+class ShareDone:
+    """How far a long operation in another thread is, as a share of 0..1, or None until it says; the worker
+    calls it, the GUI thread reads it (a float assigned whole: no lock)."""
+
+    def __init__(self):
+        self.share: float | None = None
+
+    def __call__(self, share: float):
+        self.share = min(max(float(share), 0.0), 1.0)
+
+    def show_in(self, dialog):
+        """On the dialog's bar itself: QProgressDialog.setValue runs the event loop (a modal dialog's does),
+        and its last value closes the dialog while the file is still being finished."""
+        bar = dialog.findChild(QProgressBar)
+        if self.share is None or bar is None:
+            return
+        if bar.maximum() != 1000:
+            bar.setRange(0, 1000)
+        bar.setValue(min(round(self.share * 1000), 999))
 
 
 class _BackgroundJob(QObject):
@@ -242,9 +267,11 @@ class DocumentController(QObject):
                                       f"{question.path}: not enough memory to read the matrix")
         return (None, error) if error else (file_document(question.path, result), None)
 
-    def _in_background(self, work, describe_failure, title: str, text: str):
+    def _in_background(self, work, describe_failure, title: str, text: str, share_done: "ShareDone | None" = None):
         """Run ``work`` in a worker thread behind a window-modal progress dialog with Cancel (no edit can
-        slip in meanwhile); (result, None), (None, error), or (None, None) when the user cancelled."""
+        slip in meanwhile); (result, None), (None, error), or (None, None) when the user cancelled. With
+        ``share_done``, which the work tells how far it is, the dialog's bar shows the percentage once known
+        (else it moves to say the work goes on)."""
         load_now()  # lazy modules load here, in the GUI thread, never racing the worker's first use
         job = self._job = _BackgroundJob(work, describe_failure)
         loop = QEventLoop()
@@ -263,9 +290,15 @@ class DocumentController(QObject):
         dialog.canceled.connect(loop.quit)
         dialog.canceled.connect(job.cancelled.set)
         self.progress_dialog = dialog
+        poll = QTimer()
+        if share_done is not None:
+            poll.setInterval(SHARE_POLL_MS)
+            poll.timeout.connect(lambda: share_done.show_in(dialog))
+            poll.start()
         job.thread.start()
         dialog.show()
         loop.exec()
+        poll.stop()
         self._job = None
         # The connection holds ``done``, which holds the job (and ``outcome`` the result): a cycle through Qt
         # that Python's collector cannot see, which kept every document opened this way alive for good.
@@ -346,6 +379,7 @@ class DocumentController(QObject):
         ratings = window.table.ratings  # immutable: what is saved is what the window showed at Save
         saved_step = window.undo_stack.index()
         left_out = ""
+        written = ShareDone()  # what a text writer has written, for the progress dialog
         if path.suffix.lower() == PROJECT_SUFFIX:
             project = Project(ratings, window.current_settings(), window.current_model_state())
             left_out = window.model_left_out()
@@ -356,13 +390,15 @@ class DocumentController(QObject):
             rows_are_items = window.table.rows_are_items
 
             def write(cancelled):
-                write_by_extension(ratings, path, shape or "wide", items_as_rows=rows_are_items, cancelled=cancelled)
+                write_by_extension(ratings, path, shape or "wide", items_as_rows=rows_are_items, cancelled=cancelled,
+                                   progress=written)
         self._set_state(SAVING)
         try:
             if _slow_to_write(ratings, path, shape):
                 done, error = self._in_background(lambda cancelled: write(cancelled) or True,
                                                   lambda failure: save_failure(path, failure), "Saving",
-                                                  f"Writing {path.name} ({ratings.n_ratings:,} ratings)…")
+                                                  f"Writing {path.name} ({ratings.n_ratings:,} ratings)…",
+                                                  share_done=written)
                 if not done and error is None:
                     self._save_note = f"Saving {path.name} was cancelled; the file is as it was."
                     self.sig_message.emit("info", self._save_note)

@@ -5,7 +5,7 @@ import pytest
 
 from cfexplorer.core.mf import MatrixFactorization
 from cfexplorer.core.models import make_model
-from cfexplorer.core.ratings import train_test_split
+from cfexplorer.core.ratings import Ratings, train_test_split
 from cfexplorer.core.synthetic import planted_tastes
 from cfexplorer.io.project import Project, load_project, save_project
 from cfexplorer.io.readers import RatingsFileError, read_ratings
@@ -169,3 +169,20 @@ def test_a_long_table_written_in_pieces_is_the_one_pandas_writes_whole(tmp_path,
         writers.write_long(names, pieces, cancelled=CancelledAtTheThirdLook())
     assert pieces.read_text() == "the old file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pieces.csv", "whole.csv"]
+
+
+def test_the_text_writers_tell_how_much_they_have_written(tmp_path, monkeypatch):
+    """The save's progress dialog showed a moving bar and no percentage: the writers now say how far they are."""
+    from cfexplorer.io import writers
+
+    rng = np.random.default_rng(0)
+    cells = rng.choice(300 * 40, 2000, replace=False)
+    ratings = Ratings.from_arrays(cells // 40, cells % 40, rng.integers(1, 6, len(cells)).astype(float))
+    monkeypatch.setattr(writers, "LONG_ROWS_PER_PIECE", 100)
+    shares = []
+    writers.write_by_extension(ratings, tmp_path / "long.csv", "long", progress=shares.append)
+    assert len(shares) == 20 and shares == sorted(shares) and shares[0] == 0 and shares[-1] == 0.95
+    wide = []
+    writers.write_by_extension(ratings, tmp_path / "wide.tsv", "wide", items_as_rows=False, progress=wide.append)
+    assert wide == [0.0]  # every 4,096 rows: 300 users are one look
+    assert (tmp_path / "long.csv").read_text().count("\n") == ratings.n_ratings + 1

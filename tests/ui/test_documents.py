@@ -378,3 +378,40 @@ def test_a_document_opens_at_its_first_cell_not_where_the_last_one_was_scrolled(
     qtbot.waitUntil(lambda: grid.verticalScrollBar().value() > 0 and grid.horizontalScrollBar().value() > 0)
     assert window.open_file(tmp_path / "second.csv", confirm=False)
     assert grid.verticalScrollBar().value() == 0 and grid.horizontalScrollBar().value() == 0
+
+
+def test_a_long_save_shows_how_far_it_is(qtbot, window, tmp_path, monkeypatch):
+    """The save's dialog showed a moving bar and no percentage."""
+    import time
+
+    from PySide6.QtWidgets import QProgressBar
+
+    from cfexplorer.io import writers
+
+    monkeypatch.setattr(document_module, "BACKGROUND_SAVE_RATINGS", 0)
+    monkeypatch.setattr(writers, "LONG_ROWS_PER_PIECE", 1)
+    real_texts = writers._rating_texts
+
+    def slow_texts(values):
+        time.sleep(0.05)  # a piece of a large file
+        return real_texts(values)
+
+    monkeypatch.setattr(writers, "_rating_texts", slow_texts)
+    seen = []
+
+    def look():
+        dialog = window.documents.progress_dialog
+        if dialog is not None:
+            bar = dialog.findChild(QProgressBar)
+            seen.append((bar.maximum(), bar.value(), bar.text()))
+
+    sampler = QTimer()
+    sampler.timeout.connect(look)
+    sampler.start(30)
+    assert window.table.ratings.n_ratings >= 10
+    assert window.save_to(tmp_path / "long.csv", "long")
+    sampler.stop()
+    shown = [(value, text) for maximum, value, text in seen if maximum == 1000]
+    assert shown and all(0 <= value < 1000 for value, _ in shown)
+    assert any(value > 0 and text.endswith("%") for value, text in shown), seen
+    assert (tmp_path / "long.csv").read_text().count("\n") == window.table.ratings.n_ratings + 1
