@@ -318,10 +318,9 @@ class CompareDialog(QDialog):
         """Leave the current run behind (the dialog closed: at once, never waiting on the GUI thread); with
         ``wait_ms`` (the window closing), wait that long for the threads to end, and keep those that have not
         referenced until the process exits. True when none is left running."""
-        if self._worker is not None:
-            self._worker.request_stop()
+        if self.is_running:
             self._end("Stopped.")
-        for thread, worker in self._ending:
+        for _, worker in self._ending:  # the current run's among them
             worker.request_stop()
         deadline = time.monotonic() + wait_ms / 1000
         if wait_ms:

@@ -224,9 +224,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         binary = ratings.binary and (self.kind == "content" or model._resolve_loss(ratings) == "bce")
         self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"),
                                                   model.n_epochs)
-        self.progress.setRange(0, max(model.n_epochs, 1))
-        self.progress.setFormat("epoch %v / %m" if model.n_epochs else "epoch 0 / 0")
-        self._show_progress(0)
+        self.show_planned_run(model.n_epochs)
         self._progress_text = "starting…"
         self._started_at = time.perf_counter()
         self._paused_at, self._paused_for = None, 0.0
@@ -327,9 +325,9 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         if left_running:  # every run started is announced as ended exactly once
             self.sig_run_ended.emit(model, "reset")
 
-    def show_planned_run(self):
-        """The bar as "epoch 0 / N" of the run the settings plan, N their epochs (no run is shown)."""
-        epochs = self.epochs.value()
+    def show_planned_run(self, epochs: int | None = None):
+        """The bar as "epoch 0 / N" of a run of ``epochs`` (by default the settings' epochs: no run is shown)."""
+        epochs = self.epochs.value() if epochs is None else epochs
         self.progress.setRange(0, max(epochs, 1))  # 0 / 0 would be Qt's busy bar
         self.progress.setFormat("epoch %v / %m" if epochs else "epoch 0 / 0")
         self._show_progress(0)
