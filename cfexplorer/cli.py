@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 COMMANDS = ("gui", "train", "screenshot", "info")
 EXIT_BAD_INPUT = 2
@@ -119,7 +120,20 @@ def _version() -> str:
     return f"cfexplorer {__version__}: {describe()}"
 
 
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
+_format_warning = warnings.formatwarning
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Our own warnings (a setting we cannot honour) as one line a user reads, as errors are: Python's form
+    adds the file, line and source of the call, which say nothing to a user. Other libraries' keep it."""
+    if os.path.abspath(filename).startswith(_PACKAGE_DIRECTORY + os.sep):
+        return f"cfexplorer: warning: {' '.join(str(message).split())}\n"
+    return _format_warning(message, category, filename, lineno, line)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _one_line_warning
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and (not argv[0].startswith("-") or argv[0].split("=")[0] == "--preset"):
         argv.insert(0, "gui")  # `cfexplorer ratings.csv` and `cfexplorer --preset course` start the app

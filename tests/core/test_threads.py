@@ -68,3 +68,17 @@ def test_compare_runs_with_one_blas_thread():
         "from cfexplorer.core.synthetic import planted_tastes\n"
         "compare([Candidate('mf', 'mf', {'n_epochs': 2})], planted_tastes(seed=1))")
     assert threads and all(count == 1 for count in threads)
+
+
+def test_the_command_line_says_a_bad_environment_variable_in_one_line(tmp_path):
+    """A user's typo in the variable is one line on the terminal, as the command line's errors are; Python's
+    form of a warning adds the file, line and source of the call in the package."""
+    path = tmp_path / "ratings.csv"
+    path.write_text("user,item,rating\n1,1,4\n1,2,3\n2,1,5\n")
+    env = {**os.environ, ENVIRONMENT_VARIABLE: "abc"}
+    result = subprocess.run([sys.executable, "-m", "cfexplorer", "train", str(path), "--epochs", "1", "--json"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    warning, *progress = result.stderr.splitlines()
+    assert warning == f"cfexplorer: warning: {ENVIRONMENT_VARIABLE}='abc' is not a whole number >= 1; using 1 BLAS thread"
+    assert all(line.startswith("epoch ") for line in progress)  # the epochs' lines go there too, with --json
