@@ -119,7 +119,6 @@ class CompareDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Compare models")
         self.data_source, self.panel_candidate = data_source, panel_candidate
-        self._thread: QThread | None = None
         self._worker: ComparisonWorker | None = None
         self._run_id: int | None = None
         self._last_run_id = 0
@@ -252,7 +251,7 @@ class CompareDialog(QDialog):
         # direct: quit is safe from any thread, and the GUI thread may be waiting for this one (shutdown)
         worker.sig_ended.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._release_finished_threads)
-        self._run_id, self._worker, self._thread = self._last_run_id, worker, thread
+        self._run_id, self._worker = self._last_run_id, worker
         self._ending.append((thread, worker))
         self.run_button.setEnabled(False)
         self.stop_button.setEnabled(True)
@@ -304,7 +303,7 @@ class CompareDialog(QDialog):
     def _end(self, text: str):
         """The current run is over (or left behind): the dialog is ready for another."""
         self.status.setText(text)
-        self._run_id, self._worker, self._thread = None, None, None
+        self._run_id, self._worker = None, None
         self.run_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 

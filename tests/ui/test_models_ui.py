@@ -183,14 +183,12 @@ def test_stop_ends_a_comparison_after_the_epoch_under_way_and_the_app_goes_on(qt
     """Stop's signal came to a lambda, run in the worker's thread, which then waited on itself: the app aborted
     (and the model's whole fit ran first: 27 s)."""
     dialog = _start_a_long_comparison(qtbot, window)
-    thread = dialog._thread
     qtbot.wait(300)
     qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
     assert dialog.status.text() == "Stopping after the current epoch…" and not dialog.stop_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.is_running, timeout=FINISH_MS)
     assert dialog.status.text() == "Stopped." and dialog.run_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog._ending, timeout=FINISH_MS)  # its thread ended and was let go
-    assert thread is not None
     window.training_panel.epochs.setValue(3)  # the dialog runs again, to the end
     dialog.refresh_choices()
     dialog.set_chosen([window.training_panel.current_candidate().name])
@@ -211,7 +209,7 @@ def test_closing_the_comparison_while_it_runs_returns_at_once_and_drops_what_the
 
 def test_closing_the_window_during_a_comparison_ends_its_thread(qtbot, window):
     dialog = _start_a_long_comparison(qtbot, window)
-    thread = dialog._thread
+    (thread, _), = dialog._ending
     window.undo_stack.setClean()
     window.close()
     assert thread.isFinished() and not dialog._ending
