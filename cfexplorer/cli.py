@@ -252,7 +252,16 @@ def _read_ratings(path: str):
     if path.lower().endswith(SUFFIX):
         return load_project(path).ratings, []
     loaded = read_any(path)
-    return loaded.ratings, loaded.warnings
+    return loaded.ratings, _warnings_of(loaded)
+
+
+def _warnings_of(loaded) -> list[str]:
+    """What the reader noted, and what the window asks of a headerless matrix with zeros (whether they are
+    ratings): said here, where nobody is asked."""
+    if not getattr(loaded, "zero_question", False):
+        return list(loaded.warnings)
+    return [*loaded.warnings, f"{loaded.zeros:,} zeros were read as not rated (a headerless matrix's zeros are "
+                              "taken as empty cells, as in the course lab; the window asks)"]
 
 
 def run_train(args) -> int:
@@ -469,7 +478,7 @@ def run_info(args) -> int:
         else:
             loaded = read_any(path)
             ratings, file_format, duplicates, users_from, warnings = (
-                loaded.ratings, loaded.format, loaded.duplicates, loaded.users_from, loaded.warnings)
+                loaded.ratings, loaded.format, loaded.duplicates, loaded.users_from, _warnings_of(loaded))
     except RatingsFileError as error:
         _error(error)
         return EXIT_BAD_INPUT

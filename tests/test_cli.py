@@ -419,3 +419,15 @@ def test_version_says_whether_training_runs_on_the_compiled_kernels(capsys, monk
         assert exit_.value.code == 0
         out = capsys.readouterr().out
         assert out.startswith(f"cfexplorer {__version__}: ") and said in out
+
+
+def test_info_and_train_say_what_a_headerless_matrix_s_zeros_were_read_as(tmp_path):
+    """The window asks whether the zeros of a headerless matrix are ratings; the command line said nothing."""
+    path = tmp_path / "matrix.csv"
+    path.write_text("1,2,0,4,5,3\n5,0,0,1,2,3\n")
+    info = run("info", str(path))
+    assert info.returncode == 0 and "9 ratings" in info.stdout
+    assert "warning: 3 zeros were read as not rated" in info.stdout
+    train = run("train", str(path), "--epochs", "1")
+    assert train.returncode == 0
+    assert f"cfexplorer: warning: {path}: 3 zeros were read as not rated" in train.stderr

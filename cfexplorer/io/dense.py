@@ -35,7 +35,6 @@ MIN_DENSE_COLUMNS = limits.WIDE_FIRST_LINE_COLUMNS + 1
 # Peak memory of reading a dense numeric matrix over its text's size: the text, pandas' parse and the float
 # array (8 bytes for cells of 2-4 characters), then the mask and the coordinates; rounded up.
 DENSE_TEXT_OVERHEAD = 12
-_NUMBERS_ONLY = re.compile(r"^[\s0-9eE+\-.,;\t]*$")
 
 
 @dataclass
@@ -73,13 +72,20 @@ def mask_beside(path) -> Path | None:
 
 
 def looks_like_dense_matrix(text: str) -> bool:
-    """A headerless matrix of numbers only: its first line is all numbers, with more columns than a long
-    table has."""
-    start = text[:65536]
-    first = start.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
+    """A headerless matrix of numbers: its first line is all numbers, with more columns than a long table has.
+    The first line alone decides (a table with labels has a header of them): a cell further on that is not a
+    number is then named as such, where the reader of labelled tables took the numbers for labels ("the
+    column label '3' appears twice")."""
+    first = _first_line(text)
     cells = first.split(_delimiter(first))
-    return (len(cells) >= MIN_DENSE_COLUMNS and all(is_number(cell) for cell in cells)
-            and _NUMBERS_ONLY.match(start) is not None)
+    return len(cells) >= MIN_DENSE_COLUMNS and all(is_number(cell) for cell in cells)
+
+
+def _first_line(text: str) -> str:
+    """The first non-blank line, found without splitting the rest (a line may be megabytes long)."""
+    start = len(text) - len(text.lstrip("\r\n"))
+    end = text.find("\n", start)
+    return text[start:end if end >= 0 else len(text)].rstrip("\r")
 
 
 def read_dense_pair(y_path, r_path, binary: bool | None = None) -> DenseLoadResult:
@@ -148,19 +154,21 @@ def _declared_shape(text: str) -> tuple[int, int]:
 
 
 def _delimiter(text: str) -> str:
-    first = text[: text.find("\n")] if "\n" in text else text
-    return "," if "," in first else ("\t" if "\t" in first else ",")
+    """The first line's separator: a comma, else a tab, else a semicolon (a comma where there is none)."""
+    first = _first_line(text)
+    return next((delimiter for delimiter in ",\t;" if delimiter in first), ",")
 
 
 def _first_line_is_numbers(path: Path) -> bool:
     """Whether a file starts with a line of numbers only (no header), read from its first 64 kB."""
     with limits.open_regular(path) as handle:
         start = handle.read(65536).decode("utf-8-sig", errors="replace")
-    first = start.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
+    first = _first_line(start)
     return bool(first.strip()) and all(is_number(cell) for cell in first.split(_delimiter(first)))
 
 
 def _check_size(path: Path, shape: tuple[int, int]):
+    limits.check_columns(path, shape[1])  # a few rows of many columns pass the cells' limit: pandas takes minutes
     limits.check_matrix_cells(path, *shape, "the matrix")
     # the values, the mask and the coordinates of the ratings: three arrays of 8 bytes a cell at most
     limits.check_memory(path, 3 * 8 * shape[0] * shape[1], "reading this matrix")

@@ -139,3 +139,33 @@ def test_the_lab_y_and_r_built_from_the_shared_triplets_open_as_those_ratings(sh
     expected = triplets[["movie_index", "user_index", "rating"]]
     pd.testing.assert_frame_equal(read.sort_values(["movie_index", "user_index"]).reset_index(drop=True),
                                   expected.sort_values(["movie_index", "user_index"]).reset_index(drop=True))
+
+
+def test_a_matrix_of_more_columns_than_a_file_may_have_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    """Refused by its first line, as a labelled table is: a row of a million numbers passed the cells' limit and
+    took pandas 18 s and 1.6 GB (whether the file met the columns' check depended on which byte its first
+    64 kB ended at)."""
+    monkeypatch.setattr(limits, "MAX_COLUMNS", 8)
+    monkeypatch.setattr(dense, "_parse", lambda *a, **k: pytest.fail("parsed before the columns were counted"))
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(str(1 + j % 5) for j in range(9)) + "\n")
+    with pytest.raises(RatingsFileError, match="the first line has 9 columns, more than the 8") as refused:
+        read_any(path)
+    assert refused.value.line == 1
+
+
+def test_a_cell_that_is_not_a_number_below_a_first_line_of_numbers_is_named(tmp_path):
+    """The reader of labelled tables took the numbers for labels: "the column label '3' appears twice"."""
+    path = tmp_path / "matrix.csv"
+    path.write_text("1,2,3,4,5,3\n5,1,x,1,1,1\n")
+    with pytest.raises(RatingsFileError, match="'x' in column 3 is not a number") as refused:
+        read_any(path)
+    assert refused.value.line == 2
+
+
+def test_a_matrix_separated_by_semicolons_is_read(tmp_path):
+    path = tmp_path / "matrix.csv"
+    path.write_text("\n".join(";".join(f"{v:g}" for v in row) for row in Y) + "\n")
+    result = read_any(path)
+    assert result.format == dense.DENSE_FORMAT
+    np.testing.assert_array_equal(movies_by_users(result.ratings), Y)
