@@ -80,11 +80,15 @@ def read_npy(path, kinds: str = NUMBERS, error=RatingsFileError) -> np.ndarray:
             raise error(path, f"a damaged array ({reason(failure)})") from None
 
 
-def read_npz(path, wanted=None, kinds: str = NUMBERS_AND_TEXT, error=RatingsFileError) -> dict[str, np.ndarray]:
+def read_npz(path, wanted=None, kinds: str = NUMBERS_AND_TEXT, error=RatingsFileError,
+             check_headers=None) -> dict[str, np.ndarray]:
     """The arrays of a .npz archive whose names ``wanted(name)`` accepts (all when None).
 
     Every header is read and checked (against its member's declared size, and all of them together
-    against memory) before any array is loaded. Members that are not .npy arrays are ignored."""
+    against memory) before any array is loaded; ``check_headers`` (where given) is then called with each
+    wanted array's :class:`ArrayHeader` by name, and raises what the caller's format forbids (a member's
+    declared size is its size once inflated: a 3 MB archive can declare 3 GB of zeros, which only what the
+    arrays must agree on refuses). Members that are not .npy arrays are ignored."""
     with limits.open_regular(path, error) as handle:
         try:
             archive = zipfile.ZipFile(handle)
@@ -109,6 +113,8 @@ def read_npz(path, wanted=None, kinds: str = NUMBERS_AND_TEXT, error=RatingsFile
                 members[name] = (info, header)
             limits.check_array_bytes(path, sum(header.nbytes for _, header in members.values()),
                                      "loading this file", error)
+            if check_headers is not None:
+                check_headers({name: header for name, (_, header) in members.items()})
             arrays = {}
             for name, (info, header) in members.items():
                 try:

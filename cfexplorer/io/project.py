@@ -91,8 +91,10 @@ def load_project(path) -> Project:
     path = Path(path)
     limits.check_regular_file(path)
     try:
-        found = arrays.read_npz(path, wanted=_is_project_array, kinds=arrays.NUMBERS, error=_invalid)
-        meta = _read_meta(found.pop("meta", None))
+        # the description first (labels, a few MB at most): it bounds what the rating arrays may declare
+        meta = _read_meta(arrays.read_npz(path, wanted="meta".__eq__, kinds=arrays.NUMBERS, error=_invalid).get("meta"))
+        found = arrays.read_npz(path, wanted=_is_rating_or_model_array, kinds=arrays.NUMBERS, error=_invalid,
+                                check_headers=lambda headers: _check_rating_headers(meta, headers))
         ratings = _ratings(meta, found)
         model_state, model = _model(meta, found, ratings)
         settings = _settings(meta)
@@ -107,8 +109,25 @@ def load_project(path) -> Project:
     return Project(ratings, settings, model_state, model)
 
 
-def _is_project_array(name: str) -> bool:
-    return name in RATING_ARRAYS or name == "meta" or name.startswith("model/")
+def _is_rating_or_model_array(name: str) -> bool:
+    return name in RATING_ARRAYS or name.startswith("model/")
+
+
+def _check_rating_headers(meta: dict, headers: dict) -> None:
+    """Refuse rating arrays that disagree in length, or declare more ratings than the labels have cells, before
+    they are inflated (a member of 3 GB of zeros compresses to 3 MB)."""
+    lengths = {name: headers[name].shape for name in RATING_ARRAYS if name in headers}
+    if any(len(headers[name].shape) != 1 or headers[name].dtype.kind not in RATING_ARRAYS[name] for name in lengths):
+        return  # said once they are read (_ratings)
+    if len(set(lengths.values())) > 1:
+        raise _Invalid("its users, items and values arrays have different lengths ("
+                       + ", ".join(f"{name} {shape[0]:,}" for name, shape in lengths.items()) + ")")
+    users, items = meta.get("user_labels"), meta.get("item_labels")
+    if lengths and isinstance(users, list) and isinstance(items, list):
+        n = next(iter(lengths.values()))[0]
+        if n > len(users) * len(items):
+            raise _Invalid(f"it declares {n:,} ratings, more than its {len(users):,} users × {len(items):,} movies "
+                           "have cells")
 
 
 def _read_meta(array) -> dict:
@@ -189,10 +208,17 @@ def _ratings(meta: dict, found: dict) -> Ratings:
                            f"{'whole numbers' if kinds == 'iu' else 'numbers'}")
     item_info = _item_info(meta.get("item_info"), len(item_labels))
     try:
-        return Ratings(found["users"], found["items"], found["values"], user_labels, item_labels,
-                       RatingScale(*scale), binary, item_info)
+        ratings = Ratings(found["users"], found["items"], found["values"], user_labels, item_labels,
+                          RatingScale(*scale), binary, item_info)
     except ValueError as error:
         raise _Invalid(reason(error)) from None
+    # the window only ever saves ratings within the scale (typing outside it is refused): colours, the y-range
+    # and the training metrics' clipping all take the scale as the ratings' bounds
+    outside = ~ratings.scale.contains(ratings.values)
+    if outside.any():
+        raise _Invalid(f"rating {ratings.values[np.argmax(outside)]:g} is outside its rating scale "
+                       f"{ratings.scale.describe()}")
+    return ratings
 
 
 def _item_info(info, n_items: int):

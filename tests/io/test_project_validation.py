@@ -92,7 +92,7 @@ def changed(meta, key, value):
     ("user_labels", {"a": 1}, "the user labels is dict, not a list"),
     ("item_labels", [1, [2], 3, 4, 5], "movie label 2 is list, not text or a number"),
     ("item_labels", [1, None, 3, 4, 5], "movie label 2 is NoneType"),
-    ("user_labels", ["a", "b"], "a user index is outside the user labels"),
+    ("user_labels", ["a", "b"], "it declares 28 ratings, more than its 2 users × 5 movies have cells"),
     ("scale", [1, 5], "its rating scale is [1, 5], not three numbers"),
     ("scale", "1-5", "not three numbers"),
     ("scale", [1, "5", 1], "not three numbers"),
@@ -157,8 +157,9 @@ def test_a_description_that_is_not_bytes_is_refused(tmp_path, saved):
     ("values", None, "it has no values array"),
     ("values", "nan", "ratings must be finite numbers"),
     ("values", "huge", "rating 1e+308 is beyond ±1,000,000"),
-    ("users", "short", "users, items and values must have the same length"),
+    ("users", "short", "its users, items and values arrays have different lengths (users 27, items 28, values 28)"),
     ("items", "outside", "an item index is outside the item labels"),
+    ("values", "times 100", "is outside its rating scale"),  # was opened, its status bar saying "1 to 5"
 ])
 def test_rating_arrays_that_lie_are_refused(tmp_path, saved, name, value, words):
     meta, arrays = saved
@@ -173,6 +174,8 @@ def test_rating_arrays_that_lie_are_refused(tmp_path, saved, name, value, words)
             array[1] = 1e308
         elif value == "short":
             array = array[:-1]
+        elif value == "times 100":
+            array = array * 100
         else:
             array[0] = 10**6
         arrays[name] = array
@@ -346,3 +349,29 @@ def test_a_model_with_large_factors_that_cannot_overflow_reopens(tmp_path, saved
     meta, arrays = with_model(*saved, None, large)
     project = load_project(write(tmp_path, meta, arrays))
     np.testing.assert_allclose(project.model.user_factors_, 1e100)
+
+
+@pytest.mark.parametrize("lengths", [(5_000_000, 28, 28), (5_000_000,) * 3])
+def test_rating_arrays_are_refused_by_their_headers_before_they_are_inflated(tmp_path, saved, monkeypatch, lengths):
+    """A member is checked against its size once inflated, which zeros compress 1,000:1 below: a 3 MB project
+    declaring 3 GB of users was read whole (3.2 GB, 14 s) before its lengths were compared."""
+    meta, arrays = saved
+    arrays = dict(arrays)
+    for name, length in zip(("users", "items", "values"), lengths):
+        arrays[name] = np.zeros(length, dtype=arrays[name].dtype)
+    path = tmp_path / "inflating.cfx"
+    path.write_bytes(project_bytes(meta, arrays))
+    assert path.stat().st_size < 1 * MB
+    read_array = np.lib.format.read_array
+    largest_read = []
+
+    def spy(*args, **kwargs):
+        array = read_array(*args, **kwargs)
+        largest_read.append(array.nbytes)
+        return array
+
+    monkeypatch.setattr(np.lib.format, "read_array", spy)
+    words = ("its users, items and values arrays have different lengths (users 5,000,000, items 28, values 28)"
+             if lengths[1] == 28 else "it declares 5,000,000 ratings, more than its 6 users × 5 movies have cells")
+    assert invalid(path) == words
+    assert max(largest_read) < MB  # the description alone was read
