@@ -230,8 +230,8 @@ class Candidate:
     digest: tuple = field(default=(), compare=False, repr=False)  # what makes two copies the same table
 
     def describe(self, sheet_name: str) -> str:
-        if self.region.shape == "long":
-            what = f"long table, {self.rated:,} ratings"
+        if self.region.shape == "long" or (self.region.shape == "sheet" and self.orientation is None):
+            what = f"long table, {self.rated:,} ratings"  # (a sheet read whole as one)
         else:
             what = f"{self.rows:,} × {self.columns:,} crosstab, {self.rated:,} ratings"
         values = f" from {self.low:g} to {self.high:g}" if self.rated else ""
@@ -388,6 +388,8 @@ def _crosstab_at(grid, row_of, classes, sheet_index, row, column, n_rows, n_colu
         orientation = wide_orientation(corner, row_labels, column_labels)
     if not (_distinct(column_labels) and _distinct(row_labels)):
         return None
+    if _names_long_columns([corner, *column_labels]):
+        return None  # a long table's header (userId, movieId, rating): its ids are not a crosstab's ratings
     body_top = row + label_rows
     body = (slice(body_top, row + 1 + n_rows), slice(column + 1, column + 1 + n_columns))
     is_number = classes.is_number[body]
@@ -401,6 +403,12 @@ def _crosstab_at(grid, row_of, classes, sheet_index, row, column, n_rows, n_colu
     digest = ("wide", tuple(sorted(row_labels)), tuple(sorted(column_labels)), round(float(values.sum()), 6), rated)
     return Candidate(region, len(row_labels), n_columns, rated, rating_like, float(values.min()),
                      float(values.max()), orientation, digest)
+
+
+def _names_long_columns(header: list[str]) -> bool:
+    from .readers import long_columns
+
+    return long_columns(header) is not None
 
 
 def _long_tables(grid, row_of, classes: _Classes, sheet_index: int) -> list[Candidate]:

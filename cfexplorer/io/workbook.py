@@ -94,8 +94,8 @@ def whole_sheet_candidate(sheet: Sheet, index: int, result: LoadResult) -> Candi
         rows, columns = ratings.n_ratings, 3
     values = ratings.values
     region = Region(index, int(sheet.row_numbers[0]), 1, sheet.n_rows, max(sheet.n_columns, 1), "sheet")
-    return Candidate(region, rows, columns, ratings.n_ratings, True, float(values.min(initial=0)),
-                     float(values.max(initial=0)), orientation)
+    low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
+    return Candidate(region, rows, columns, ratings.n_ratings, True, low, high, orientation)
 
 
 def _settle(found: list[Candidate], sheets: list[Sheet]) -> list[Candidate]:
@@ -182,6 +182,7 @@ def read_candidate(source: TableSource, candidate: Candidate, binary: bool | Non
                 raise RatingsFileError(path, "a header but no ratings")
             table = body.iloc[:, [column - 1 for column in region.columns]]
             result = _long_from_table(table, (0, 1, 2), path, binary, fmt="long")
+            result.users_from = f"the column {sheet.text(region.top, region.columns[0]).strip()!r}"
         else:
             table = sheet.block(region.top, region.left, region.bottom, region.right)
             if region.label_rows == 2 and len(table) > 1:

@@ -247,3 +247,39 @@ def test_a_notebook_crosstab_pasted_into_a_csv_reads_the_right_way_round(tmp_pat
     result = read_any(path)
     assert result.question is None and list(result.ratings.user_labels) == ["14", "29"]
     np.testing.assert_array_equal(result.ratings.to_dense(), [[3, 5, np.nan], [np.nan, 4, 4]])
+
+
+@pytest.mark.parametrize("n_rows", [2, 3, 5])
+def test_a_short_long_table_on_another_sheet_is_read_as_one_not_as_a_crosstab_of_its_ids(tmp_path, n_rows):
+    """Its header made a crosstab (corner userId, columns movieId and rating) that outranked it: the movie ids
+    were read as ratings, with no error."""
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "notes"
+    sheet = workbook.create_sheet("ratings")
+    sheet.append(["userId", "movieId", "rating"])
+    rows = [(user + 1, 10 + user % 2, 1 + user % 5) for user in range(n_rows)]
+    for row in rows:
+        sheet.append(list(row))
+    path = tmp_path / "second.xlsx"
+    workbook.save(path)
+    result = read_any(path)
+    assert result.format == "xlsx-long" and result.users_from == "the column 'userId'"
+    ratings = result.ratings
+    read = sorted(zip(ratings.user_labels[ratings.users].astype(int), ratings.item_labels[ratings.items].astype(int),
+                      ratings.values))
+    assert read == sorted(rows)
+
+
+def test_a_workbook_s_warning_gives_the_lowest_rating_and_calls_a_long_sheet_long(tmp_path):
+    """It said "12 ratings from 0 to 5" of ratings 1 to 5, and "2 × 3 crosstab" of a long table."""
+    workbook = openpyxl.Workbook()
+    first = workbook.active
+    for row in (["userId", "movieId", "rating"], [1, 10, 3], [2, 10, 4]):
+        first.append(row)
+    second = workbook.create_sheet("other")
+    for row in (["user", "A", "B"], ["x", 1, 2], ["y", 2, 1]):
+        second.append(row)
+    path = tmp_path / "two.xlsx"
+    workbook.save(path)
+    result = read_any(path)
+    assert result.warnings[-1].endswith("long table, 2 ratings from 3 to 4")
