@@ -120,7 +120,7 @@ class RowSystems:
                  reg_diag: np.ndarray, row_offset: np.ndarray | None = None):
         self.n_rows, self.n_columns = n_rows, n_columns
         self.reg_diag = np.asarray(reg_diag, dtype=float)
-        self.size = d = len(self.reg_diag)
+        self.size = len(self.reg_diag)
         self.row_offset = row_offset
         # By row, then by column: each row's design rows are then gathered in memory order (and the compiled
         # kernel reads them a chunk of columns at a time).

@@ -160,7 +160,10 @@ def _labelled(cells: np.ndarray, ratings: Ratings, items_as_rows: bool) -> pd.Da
 
 
 def _format_value(value: float) -> str:
-    return f"{value:g}"
+    """The shortest text that reads back as the same number ("4", "3.5", "0.30000000000000004"): ``:g`` kept six
+    digits, and a rating of 3.14159265358979 came back as 3.14159."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _rating_texts(values: np.ndarray) -> np.ndarray:
@@ -231,35 +234,100 @@ def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = Tru
             handle.write(label_cell.getvalue()[:-len(os.linesep)] + sep.join(cells) + os.linesep)
 
 
-def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True, shape: str = "wide", cancelled=None) -> None:
+def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True, shape: str = "wide", cancelled=None,
+               progress=None) -> None:
     """The ratings as the first sheet of a workbook: a matrix (up to MAX_XLSX_WIDE_CELLS cells, which openpyxl
-    writes in about half a minute) or a long table of user, item, rating."""
+    writes in about half a minute) or a long table of user, item, rating. Written a row at a time (openpyxl's
+    write-only sheet): ``cancelled`` is looked at, and ``progress`` told the share written, every few thousand
+    rows. A label is written as text where a number would change it (an id past 2^53, which Excel's doubles
+    round onto its neighbour) or where openpyxl would take it for a formula (text starting with "=")."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Sheet1")
     if shape == "long":
         if ratings.n_ratings + 1 > limits.XLSX_MAX_ROWS:
             raise SaveError(f"{ratings.n_ratings:,} ratings do not fit the {limits.XLSX_MAX_ROWS:,} rows of an Excel "
                             "sheet; save as a CSV long table or a project")
-        frame = ratings.to_frame()
-        with atomic_path(path, cancelled) as temporary:
-            frame.to_excel(temporary, engine="openpyxl", index=False)
-        return
-    check_matrix_size(ratings, limits.MAX_XLSX_WIDE_CELLS, "an Excel matrix written here")
-    rows, columns = (ratings.n_items, ratings.n_users) if items_as_rows else (ratings.n_users, ratings.n_items)
-    if rows + 1 > limits.XLSX_MAX_ROWS or columns + 1 > limits.XLSX_MAX_COLUMNS:
-        raise SaveError(f"{rows:,} rows × {columns:,} columns do not fit an Excel sheet "
-                        f"({limits.XLSX_MAX_ROWS:,} × {limits.XLSX_MAX_COLUMNS:,}); save as CSV or a long table")
-    frame = _labelled(ratings.to_dense(), ratings, items_as_rows)  # numbers, and empty cells where not rated
+        user_cells, item_cells = _xlsx_labels(ratings.user_labels), _xlsx_labels(ratings.item_labels)
+        header = ["user", "item", "rating"]
+        n_rows = ratings.n_ratings
+        values = ratings.values.tolist()
+
+        def row_at(at):
+            return [_xlsx_cell(sheet, user_cells[ratings.users[at]]), _xlsx_cell(sheet, item_cells[ratings.items[at]]),
+                    values[at]]
+    else:
+        check_matrix_size(ratings, limits.MAX_XLSX_WIDE_CELLS, "an Excel matrix written here")
+        rows, columns = (ratings.n_items, ratings.n_users) if items_as_rows else (ratings.n_users, ratings.n_items)
+        if rows + 1 > limits.XLSX_MAX_ROWS or columns + 1 > limits.XLSX_MAX_COLUMNS:
+            raise SaveError(f"{rows:,} rows × {columns:,} columns do not fit an Excel sheet "
+                            f"({limits.XLSX_MAX_ROWS:,} × {limits.XLSX_MAX_COLUMNS:,}); save as CSV or a long table")
+        row_labels, column_labels = ((ratings.item_labels, ratings.user_labels) if items_as_rows
+                                     else (ratings.user_labels, ratings.item_labels))
+        header = ["Movie" if items_as_rows else "User",
+                  *(_xlsx_cell(sheet, label) for label in _xlsx_labels(column_labels))]
+        row_cells = _xlsx_labels(row_labels)
+        matrix = ratings.to_dense()  # checked against MAX_XLSX_WIDE_CELLS above
+        matrix = matrix.T if items_as_rows else matrix
+        n_rows = rows
+
+        def row_at(at):
+            return [_xlsx_cell(sheet, row_cells[at]),
+                    *(None if value != value else value for value in matrix[at].tolist())]
     with atomic_path(path, cancelled) as temporary:
-        frame.to_excel(temporary, engine="openpyxl")
+        sheet.append(header)
+        for at in range(n_rows):
+            if at % XLSX_ROWS_PER_LOOK == 0:
+                if cancelled is not None and cancelled.is_set():
+                    return  # atomic_path leaves the old file
+                if progress is not None:
+                    progress(at / max(n_rows, 1))
+            sheet.append(row_at(at))
+        workbook.save(temporary)
+
+
+XLSX_ROWS_PER_LOOK = 4096
+
+
+def _xlsx_labels(labels: np.ndarray) -> list:
+    """Each label as the cell that keeps it: a whole number Excel holds exactly, else text (see write_xlsx)."""
+    cells = []
+    for label in labels.tolist():
+        if isinstance(label, bool) or not isinstance(label, (int, float, str)):
+            label = str(label)
+        if isinstance(label, int) and abs(label) >= 2**53:
+            label = str(label)
+        if isinstance(label, str) and label.startswith("="):
+            label = _FormulaLikeText(label)
+        cells.append(label)
+    return cells
+
+
+class _FormulaLikeText(str):
+    """A label openpyxl would write as a formula: given to it as a text cell of its own (see _xlsx_cell)."""
+
+
+def _xlsx_cell(sheet, value):
+    """``value`` as openpyxl appends it; a fresh cell for each _FormulaLikeText: openpyxl writes the plain values
+    after a cell object in a row into that same object, so one shared between rows took a rating's value."""
+    if not isinstance(value, _FormulaLikeText):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=str(value))
+    cell.data_type = "s"  # text, not a formula
+    return cell
 
 
 def write_by_extension(ratings: Ratings, path, shape: str = "wide", items_as_rows: bool = True,
                        cancelled=None, progress=None) -> None:
-    """Choose the writer from the file name: .xlsx, .tsv/.txt (tabs), else CSV; ``shape`` long or wide. The text
-    writers tell ``progress`` (where given) the share written; a workbook is written in one call (none)."""
+    """Choose the writer from the file name: .xlsx, .tsv/.txt (tabs), else CSV; ``shape`` long or wide. Each
+    writer tells ``progress`` (where given) the share written."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        write_xlsx(ratings, path, items_as_rows, shape, cancelled)
+        write_xlsx(ratings, path, items_as_rows, shape, cancelled, progress)
         return
     sep = "\t" if suffix in (".tsv", ".txt", ".data") else ","
     if shape == "long":

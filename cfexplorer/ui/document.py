@@ -379,7 +379,7 @@ class DocumentController(QObject):
         ratings = window.table.ratings  # immutable: what is saved is what the window showed at Save
         saved_step = window.undo_stack.index()
         left_out = ""
-        written = ShareDone()  # what a text writer has written, for the progress dialog
+        written = ShareDone()  # what the writer has written, for the progress dialog
         if path.suffix.lower() == PROJECT_SUFFIX:
             project = Project(ratings, window.current_settings(), window.current_model_state())
             left_out = window.model_left_out()

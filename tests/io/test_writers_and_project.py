@@ -5,7 +5,7 @@ import pytest
 
 from cfexplorer.core.mf import MatrixFactorization
 from cfexplorer.core.models import make_model
-from cfexplorer.core.ratings import Ratings, train_test_split
+from cfexplorer.core.ratings import Ratings, RatingScale, train_test_split
 from cfexplorer.core.synthetic import planted_tastes
 from cfexplorer.io.project import Project, load_project, save_project
 from cfexplorer.io.readers import RatingsFileError, read_ratings
@@ -186,3 +186,41 @@ def test_the_text_writers_tell_how_much_they_have_written(tmp_path, monkeypatch)
     writers.write_by_extension(ratings, tmp_path / "wide.tsv", "wide", items_as_rows=False, progress=wide.append)
     assert wide == [0.0]  # every 4,096 rows: 300 users are one look
     assert (tmp_path / "long.csv").read_text().count("\n") == ratings.n_ratings + 1
+
+
+HOSTILE_LABELS = Ratings(np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1]),
+                         np.array([4.0, 0.30000000000000004, 3.14159265358979, 2.718281828459045]),
+                         np.array(["=1+1", "@SUM(A1)", "-2+3"], dtype=object), np.array(["+cmd", "=A1"], dtype=object),
+                         scale=RatingScale(0.0, 5.0, None))
+
+
+@pytest.mark.parametrize("name,shape,items_as_rows", [
+    ("m.csv", "wide", True), ("l.csv", "long", True), ("l.tsv", "long", True), ("m.xlsx", "wide", True),
+    ("m.xlsx", "wide", False), ("l.xlsx", "long", True)])
+def test_a_save_reads_back_every_digit_and_labels_that_look_like_formulas(tmp_path, name, shape, items_as_rows):
+    """CSV and TSV kept six digits (3.14159265358979 came back 3.14159); Excel wrote "=1+1" as a formula, which
+    read back as an empty label."""
+    path = tmp_path / name
+    write_by_extension(HOSTILE_LABELS, path, shape=shape, items_as_rows=items_as_rows)
+    again = read_ratings(path).ratings
+    if name.endswith(".xlsx"):  # openpyxl writes 16 digits (Excel shows 15): 0.30000000000000004 is 0.3 there
+        assert _as_pairs(again) == pytest.approx(_as_pairs(HOSTILE_LABELS), rel=1e-15)
+    else:
+        assert _as_pairs(again) == _as_pairs(HOSTILE_LABELS)
+
+
+@pytest.mark.parametrize("shape", ["long", "wide"])
+def test_an_excel_save_keeps_ids_past_two_to_the_53_apart(tmp_path, shape):
+    """Written as numbers, Excel's doubles rounded 2^62 + 1 and 2^62 + 3 onto one id: a rating was lost."""
+    ratings = Ratings(np.array([0, 1]), np.array([0, 0]), np.array([4.0, 3.0]), np.array([2**62 + 1, 2**62 + 3]),
+                      np.array([10]))
+    path = tmp_path / "ids.xlsx"
+    write_by_extension(ratings, path, shape=shape)
+    again = read_ratings(path).ratings
+    assert {(str(user), value) for user, value in zip(again.user_labels[again.users], again.values)} == {
+        (str(2**62 + 1), 4.0), (str(2**62 + 3), 3.0)}
+
+
+def _as_pairs(ratings) -> dict:
+    return {(str(user), str(item)): value for user, item, value in
+            zip(ratings.user_labels[ratings.users], ratings.item_labels[ratings.items], ratings.values)}

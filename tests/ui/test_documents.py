@@ -5,12 +5,14 @@ What belongs to a document goes with it when another one opens."""
 import threading
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from cfexplorer.core.edits import ITEMS, USERS, SetCells
 from cfexplorer.ui import document as document_module
 from cfexplorer.ui import document_files
+from cfexplorer.io.readers import read_any
 from cfexplorer.ui.document import safe_file_stem
 
 
@@ -380,8 +382,9 @@ def test_a_document_opens_at_its_first_cell_not_where_the_last_one_was_scrolled(
     assert grid.verticalScrollBar().value() == 0 and grid.horizontalScrollBar().value() == 0
 
 
-def test_a_long_save_shows_how_far_it_is(qtbot, window, tmp_path, monkeypatch):
-    """The save's dialog showed a moving bar and no percentage."""
+@pytest.mark.parametrize("name", ["long.csv", "long.xlsx"])
+def test_a_long_save_shows_how_far_it_is(qtbot, window, tmp_path, monkeypatch, name):
+    """The save's dialog showed a moving bar and no percentage (a workbook's until it was written a row at a time)."""
     import time
 
     from PySide6.QtWidgets import QProgressBar
@@ -389,14 +392,21 @@ def test_a_long_save_shows_how_far_it_is(qtbot, window, tmp_path, monkeypatch):
     from cfexplorer.io import writers
 
     monkeypatch.setattr(document_module, "BACKGROUND_SAVE_RATINGS", 0)
+    monkeypatch.setattr(document_module, "BACKGROUND_XLSX_CELLS", 0)
     monkeypatch.setattr(writers, "LONG_ROWS_PER_PIECE", 1)
-    real_texts = writers._rating_texts
+    monkeypatch.setattr(writers, "XLSX_ROWS_PER_LOOK", 1)
+    real_texts, real_cell = writers._rating_texts, writers._xlsx_cell
 
     def slow_texts(values):
         time.sleep(0.05)  # a piece of a large file
         return real_texts(values)
 
+    def slow_cell(sheet, value):
+        time.sleep(0.025)  # a row of a large workbook (two labels a row)
+        return real_cell(sheet, value)
+
     monkeypatch.setattr(writers, "_rating_texts", slow_texts)
+    monkeypatch.setattr(writers, "_xlsx_cell", slow_cell)
     seen = []
 
     def look():
@@ -409,9 +419,9 @@ def test_a_long_save_shows_how_far_it_is(qtbot, window, tmp_path, monkeypatch):
     sampler.timeout.connect(look)
     sampler.start(30)
     assert window.table.ratings.n_ratings >= 10
-    assert window.save_to(tmp_path / "long.csv", "long")
+    assert window.save_to(tmp_path / name, "long")
     sampler.stop()
     shown = [(value, text) for maximum, value, text in seen if maximum == 1000]
     assert shown and all(0 <= value < 1000 for value, _ in shown)
     assert any(value > 0 and text.endswith("%") for value, text in shown), seen
-    assert (tmp_path / "long.csv").read_text().count("\n") == window.table.ratings.n_ratings + 1
+    assert read_any(tmp_path / name).ratings.n_ratings == window.table.ratings.n_ratings

@@ -5,7 +5,6 @@ from concurrent.futures import Future
 
 import numpy as np
 import pyqtgraph as pg
-import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtTest import QTest
 
