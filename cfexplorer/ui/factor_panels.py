@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from ..core.embedding import ITEM_KIND, KINDS, component_ends, nearest_neighbours, one_hot, pca, ranked
+from ..core.embedding import ITEM_KIND, KINDS, LAYOUTS, component_ends, nearest_neighbours, one_hot, pca, ranked
 from .factor_appearance import KIND_WORDS
 from .scrolling import VerticalScrollArea
 
@@ -98,7 +98,11 @@ class SidePanelsMixin:
                  f"{embedding.items.n_factors} factors"]
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
         method, note = self._layout_note
-        if note and method == self.projection.currentData():  # what the layout shown means stays in view
+        chosen = self.projection.currentData()
+        if chosen in LAYOUTS and self._projected_as != chosen:  # PCA stands in (training, or not computed yet)
+            parts.append(f"PCA shown: the {LAYOUTS[chosen]} is computed "
+                         f"{'when training stops' if self._training else 'for these factors on Recompute'}")
+        elif note and method == chosen:  # what the layout shown means stays in view
             parts.append(note)
         hidden = self.plot.labels_hidden
         if hidden:

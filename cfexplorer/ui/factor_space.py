@@ -9,7 +9,7 @@ Selections travel to and from the grid by position.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea,
     QSizePolicy, QSlider, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget,
@@ -86,6 +86,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._hidden_model = None
         self._model_biases = None  # {kind: has a bias} of the model trained, when known
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
+        self._framed_by_user = False  # zoomed or panned since the view was last fitted to the points
         self.marker_scale = 1.0  # larger in presentation mode
         self.layout_job = LayoutJob(self)
         self.layout_job.sig_finished.connect(self._on_layout_finished)
@@ -236,6 +237,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         layout.addWidget(self.legend)
         layout.addLayout(bottom_row)
 
+        self.plot.view_box.sigRangeChangedManually.connect(self._on_framed_by_user)
+        self.plot.view_box.sig_view_all.connect(self._on_view_all)
         self.show_choice.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
         self.projection.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
         self.x_axis.valueChanged.connect(lambda _: self.redraw(refit_view=True))
@@ -564,11 +567,20 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.plot.set_axis_titles({axis: (name, name.replace(" of variance", ""), name.split(" (")[0])
                                    for axis, name in zip(("bottom", "left"), axis_names)})
         self.legend.setText(self.legend_html())
-        if refit_view:
+        if refit_view or (not self._framed_by_user and _outgrown(xy, self.plot.view_box.viewRange())):
             self.plot.view_box.autoRange(padding=0.08)
+            self._framed_by_user = False
         self.plot.set_highlight(self.selection)
         self._update_labels()
         self._update_panels()
+
+    @Slot(object)
+    def _on_framed_by_user(self, _mask=None):
+        self._framed_by_user = True  # the view stays where the user put it while the points move
+
+    @Slot()
+    def _on_view_all(self):
+        self._framed_by_user = False  # the view follows the points again
 
     def _kinds_to_draw(self, embedding) -> tuple:
         """The kinds shown that ``embedding`` has rows of."""
@@ -776,6 +788,24 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
 def model_biases(model) -> dict:
     """Which kinds of rows have a learned bias in ``model`` (the network and content models have none)."""
     return {ITEM_KIND: bool(getattr(model, "item_bias", False)), USER_KIND: bool(getattr(model, "user_bias", False))}
+
+
+# The view is fitted to the points again when one leaves it, or when they have shrunk to less than this share of
+# its width and of its height: a run's points drift and spread (the first epochs' range held them for a few
+# epochs, then showed an empty plot), and a view refitted only then keeps still while they move within it.
+SHRUNK_SHARE = 0.25
+
+
+def _outgrown(xy: np.ndarray, view_range) -> bool:
+    """Whether the points ``xy`` have left the view's (x range, y range), or shrunk to a corner of it."""
+    finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
+    if not len(finite):
+        return False
+    (left, right), (bottom, top) = view_range
+    low, high = finite.min(axis=0), finite.max(axis=0)
+    if low[0] < left or high[0] > right or low[1] < bottom or high[1] > top:
+        return True
+    return (high[0] - low[0] < SHRUNK_SHARE * (right - left)) and (high[1] - low[1] < SHRUNK_SHARE * (top - bottom))
 
 
 def _same_objects(these, those) -> bool:

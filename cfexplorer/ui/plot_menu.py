@@ -9,13 +9,17 @@ launch, and every test of the window, pays for a menu few people open.
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 
 from .qt_guard import guard_event, qt_virtual
 
 
 class MenuOnDemandViewBox(pg.ViewBox):
     """A ``pg.ViewBox`` whose menu is made by :meth:`getMenu` the first time it is asked for. The menu is
-    enabled as pyqtgraph's is (``menuEnabled()``, ``setMenuEnabled``), only not made yet."""
+    enabled as pyqtgraph's is (``menuEnabled()``, ``setMenuEnabled``), only not made yet. ``sig_view_all``: its
+    View All was chosen."""
+
+    sig_view_all = Signal()
 
     def __init__(self, *args, enableMenu: bool = True, **kwargs):
         super().__init__(*args, enableMenu=False, **kwargs)
@@ -25,6 +29,8 @@ class MenuOnDemandViewBox(pg.ViewBox):
     def getMenu(self, ev=None):
         if self.menu is None:
             self._applyMenuEnabled()  # pyqtgraph's own: makes the menu (and its list of plots to link to) if enabled
+            if self.menu is not None:
+                self.menu.viewAll.triggered.connect(self.sig_view_all)
         return self.menu
 
     @qt_virtual(lambda *args: [])

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from cfexplorer.core.embedding import ITEM_KIND, USER_KIND, nearest_neighbours, ranked
@@ -469,3 +469,59 @@ def test_a_frame_is_painted_in_the_event_loops_next_pass(qtbot, trained):
     assert paints.count == 0 and not view.plot.updatesEnabled()
     qtbot.waitUntil(lambda: paints.count > 0, timeout=5000)
     assert view.plot.updatesEnabled()
+
+
+def test_the_view_follows_a_runs_points_until_the_user_frames_it(qtbot, window):
+    """The first frames' range was kept the whole run: the points spread out of it and the plot was empty from
+    about epoch 60 to the end. A view zoomed or panned by the user stays where it was put; View All follows again."""
+    window.open_preset("planted")
+    window.factor_dock.raise_()
+    view, panel = window.factor_space, window.training_panel
+    panel.epochs.setValue(300)
+    panel.pace.setCurrentText("100 epochs/s")
+    ranges = []
+
+    def all_in_view():
+        xy = np.vstack([view.coordinates(kind) for kind in view._kinds_to_draw(view.embedding)])
+        (left, right), (bottom, top) = view.plot.view_box.viewRange()
+        return bool(left <= xy[:, 0].min() and xy[:, 0].max() <= right and bottom <= xy[:, 1].min()
+                    and xy[:, 1].max() <= top)
+
+    sampler = QTimer()
+    sampler.timeout.connect(lambda: view.embedding is not None and view._live_frame is None
+                            and ranges.append((view.embedding.epoch, all_in_view())))
+    sampler.start(20)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.embedding.epoch == 300)
+    sampler.stop()
+    assert len({epoch for epoch, _ in ranges}) >= 4 and all(inside for _, inside in ranges), ranges
+    assert all_in_view()
+    # the user zooms in: the next run's points move out of the view and it stays
+    view.plot.view_box.scaleBy((0.1, 0.1))
+    view.plot.view_box.sigRangeChangedManually.emit([True, True])  # what a wheel or a drag sends
+    zoomed = view.plot.view_box.viewRange()
+    panel.epochs.setValue(5)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.embedding.epoch == 5)
+    assert view.plot.view_box.viewRange() == zoomed and not all_in_view()
+    view.plot.view_box.getMenu().viewAll.trigger()  # View All, from the plot's menu
+    assert all_in_view()
+    view.redraw()
+    assert all_in_view()
+
+
+def test_the_status_says_pca_stands_in_for_a_t_sne_while_training(qtbot, trained):
+    view, panel = trained.factor_space, trained.training_panel
+    view.projection.setCurrentIndex(view.projection.findData("tsne"))
+    qtbot.waitUntil(lambda: not view.layout_job.running, timeout=60_000)
+    assert "t-SNE done" in view.status.text()
+    trained.act_step.trigger()
+    qtbot.waitUntil(lambda: panel.controller.state == "paused" and view.embedding.epoch == 1, timeout=5000)
+    view.draw_pending_frame()
+    assert view.plot.axis_title("bottom").startswith("PC1")
+    assert "PCA shown: the t-SNE is computed when training stops" in view.status.text()
+    assert "t-SNE done" not in view.status.text()
+    panel.stop_button.click()
+    view.layout_job.cancel()
