@@ -99,9 +99,8 @@ class SidePanelsMixin:
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")
         method, note = self._layout_note
         chosen = self.projection.currentData()
-        if chosen in LAYOUTS and self._projected_as != chosen:  # PCA stands in (training, or not computed yet)
-            parts.append(f"PCA shown: the {LAYOUTS[chosen]} is computed "
-                         f"{'when training stops' if self._training else 'for these factors on Recompute'}")
+        if chosen in LAYOUTS and self._projected_as != chosen and self._training:  # PCA stands in
+            parts.append(f"PCA shown: the {LAYOUTS[chosen]} is computed when training stops")
         elif note and method == chosen:  # what the layout shown means stays in view
             parts.append(note)
         hidden = self.plot.labels_hidden
