@@ -43,6 +43,16 @@ def snapshot_interval(n_epochs: int, ratings, n_factors: int) -> int:
     return max(1, -(-int(n_epochs) // frames))
 
 
+# What Step does depends on whether a run is on: with none (a run that ended cannot go on), it starts one, as Train
+# does, and pauses it after its first epoch ("one more epoch" there threw away a stopped run's epochs unannounced).
+STEP_TIPS = {
+    IDLE: "Start a new run from fresh factors and pause it after its first epoch (F7); with a run on, Step trains "
+          "one more epoch of it",
+    RUNNING: "Pause the run after one more epoch (F7)",
+    PAUSED: "Train one more epoch of this run (F7)",
+}
+
+
 @dataclass(frozen=True)
 class RunInputs:
     """What a run trained on besides its model's settings: the ratings (held-out part included), the
@@ -109,7 +119,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Pause or resume the current run (F6)")
         self.step_button = QPushButton("Step")
-        self.step_button.setToolTip("Train exactly one more epoch (F7)")
+        self.step_button.setToolTip(STEP_TIPS[IDLE])
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("End the run after the current epoch (F8)")
         self.reset_button = QPushButton("Reset")
@@ -441,6 +451,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
             if name in self.transport_actions:
                 self.transport_actions[name].setEnabled(enabled)
         self.pause_button.setText("Resume" if state == PAUSED else "Pause")
+        self.step_button.setToolTip(STEP_TIPS.get(state, STEP_TIPS[RUNNING]))
         if state in STATUS_SUFFIX:
             self._show_status(self._progress_text)
 

@@ -298,8 +298,11 @@ def test_step_trains_exactly_one_epoch_at_a_time(qtbot, window):
     qtbot.wait(200)
     assert panel.loss_plot.current.epochs == [0, 1, 2]
     assert window.table.has_predictions
+    assert panel.step_button.toolTip().startswith("Train one more epoch of this run")
     panel.stop()
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=5000)
+    # with no run on, Step says it starts one (its tip said "one more epoch", and a stopped run's epochs went)
+    assert panel.step_button.toolTip().startswith("Start a new run from fresh factors")
 
 
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
