@@ -653,10 +653,32 @@ class MainWindow(GridEditingMixin, QMainWindow):
             return
         self.factor_space.set_ratings(self.table.ratings)
         self.factor_tables.follow_ratings()
+        self._follow_the_grid_in_the_factor_space()
         self._show_the_model_again_if_it_fits()
         self.explain_panel.refresh()
         self._update_title()
         self._update_summary()
+
+    def _follow_the_grid_in_the_factor_space(self):
+        """The trained factors shown under the grid's names: a movie renamed is labelled, found and linked by its
+        new name (its point kept the old one, and Find said there was no such movie); a user or movie removed
+        takes them down, as the grid's predictions and the factor tables go (its point stayed, selected and
+        clickable; Undo brings them back). One added leaves them: every point still has its row. A run going on
+        keeps its frames (its stale notice says the ratings changed); imported factors are linked by name."""
+        view, panel = self.factor_space, self.training_panel
+        shown = view.embedding
+        if panel.controller.is_active or shown is None or shown.source != "trained here":
+            return
+        ratings = self.table.ratings
+        model = self._fitting_the_grid(panel.model)
+        if model is None:
+            if view.has_rows_gone_from_the_grid():
+                view.clear_trained()
+            return
+        if (np.array_equal(shown.items.names, ratings.item_titles())
+                and np.array_equal(shown.users.names, ratings.user_names())):
+            return  # a rating typed: the names, and the links by them, hold
+        view.show_model(model.predictor(), ratings, in_passes=False)
 
     def _show_the_model_again_if_it_fits(self):
         """Adding a user or a movie takes the last run's predictions and factors down (the model has no row

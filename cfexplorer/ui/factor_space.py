@@ -282,6 +282,10 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.ratings = ratings
         self._link()
 
+    def has_rows_gone_from_the_grid(self) -> bool:
+        """Whether a movie or user shown has no row in the grid any more (removed since it was trained)."""
+        return any(bool(np.any(self._to_grid[kind] < 0)) for kind in KINDS)
+
     def choose_defaults(self, ratings):
         """A new document's colouring, labels and neighbours filter: every name where there are few points
         (a classroom matrix), the selected ones only where there are many."""

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication
 
 from cfexplorer.core.embedding import ITEM_KIND, USER_KIND, nearest_neighbours, ranked
 from cfexplorer.io.factors import read_factors
+from cfexplorer.ui.factor_panels import NO_MODEL_TEXT
 
 from .run_end import train_with_a_slot_after_the_windows_at_the_end
 
@@ -525,3 +526,37 @@ def test_the_status_says_pca_stands_in_for_a_t_sne_while_training(qtbot, trained
     assert "t-SNE done" not in view.status.text()
     panel.stop_button.click()
     view.layout_job.cancel()
+
+
+def test_a_renamed_movie_is_found_and_labelled_by_its_new_name(qtbot, trained):
+    """Its point kept the name it had when trained, Find said there was no such movie, and its point no longer
+    selected its row."""
+    from cfexplorer.core.edits import ITEMS
+
+    view = trained.factor_space
+    items = list(trained.table.ratings.item_titles())
+    position = items.index("Action 3")
+    assert trained._rename_at(ITEMS, position, "Zorro Returns")
+    assert list(view.embedding.items.names)[position] == "Zorro Returns"
+    qtbot.keyClicks(view.search, "Zor")
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    assert list(view.selection[ITEM_KIND]) == [position]
+    assert trained.grid.selected_entries(ITEMS) == [position]
+    assert view.embedding.epoch == 300  # the same model, under the grid's names
+
+
+def test_removing_a_user_takes_the_trained_factors_down_and_undo_brings_them_back(qtbot, trained):
+    """The removed user's point stayed, selected and clickable, and the status still counted them."""
+    from cfexplorer.core.edits import USERS, RemoveEntries
+
+    view = trained.factor_space
+    users = list(trained.table.ratings.user_labels)
+    view.show_choice.setCurrentText("Movies and users")
+    click_point(qtbot, view, USER_KIND, users.index("Romance fan 5"))
+    assert list(view.selection[USER_KIND]) == [users.index("Romance fan 5")]
+    trained.table.request_edit(RemoveEntries(USERS, (users.index("Romance fan 5"),), "Remove 1 user"))
+    assert view.embedding is None and not view.plot.visible_kinds
+    assert view.status.text() == NO_MODEL_TEXT
+    trained.undo_stack.undo()
+    qtbot.waitUntil(lambda: view.embedding is not None and len(view.embedding.users) == len(users), timeout=5000)
+    assert "Romance fan 5" in list(view.embedding.users.names)
