@@ -87,6 +87,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._model_biases = None  # {kind: has a bias} of the model trained, when known
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self._framed_by_user = False  # zoomed or panned since the view was last fitted to the points
+        self._finding = False  # while the Find box's name is being selected
         self.marker_scale = 1.0  # larger in presentation mode
         self.layout_job = LayoutJob(self)
         self.layout_job.sig_finished.connect(self._on_layout_finished)
@@ -253,6 +254,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.layout_button.clicked.connect(self._on_layout_button)
         self.replay.valueChanged.connect(self._on_replay)
         self.search.returnPressed.connect(lambda: self.find(self.search.text()))
+        # a name clicked in the list of completions finds it, as Return does (it only filled the box in)
+        completer.activated[str].connect(self.find)
         self.search.sig_focused.connect(self._fill_search_names)
         self.plot.sig_point_clicked.connect(self._on_point_clicked)
         self.plot.sig_empty_clicked.connect(lambda: self.select({}, emit=True))
@@ -680,6 +683,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         does not have (a lesson's movie 10 after movies were removed) are left out."""
         self.selection = {kind: self._existing_rows(kind, selection.get(kind, [])) for kind in KINDS}
         chosen = [kind for kind in KINDS if len(self.selection[kind])]
+        if not self._finding:
+            self.search.clear()  # the name found last is not what is selected any more
         if chosen and self.primary_kind not in chosen:
             self.primary_kind = chosen[0]
         self.plot.set_highlight(self.selection)
@@ -748,7 +753,11 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
                 if kind not in self.shown_kinds:
                     self.show_choice.setCurrentText("Movies and users")
                 self.primary_kind = kind
-                self.select({kind: found[:1]}, center=True)
+                self._finding = True
+                try:
+                    self.select({kind: found[:1]}, center=True)
+                finally:
+                    self._finding = False
                 return True
         self.sig_message.emit("info", f"No movie or user named like “{text.strip()}”.")
         return False

@@ -560,3 +560,23 @@ def test_removing_a_user_takes_the_trained_factors_down_and_undo_brings_them_bac
     trained.undo_stack.undo()
     qtbot.waitUntil(lambda: view.embedding is not None and len(view.embedding.users) == len(users), timeout=5000)
     assert "Romance fan 5" in list(view.embedding.users.names)
+
+
+def test_a_completion_clicked_selects_its_point_and_another_selection_empties_the_find_box(qtbot, trained):
+    """A name clicked in the completions only filled the box in (Return was still needed), and the box kept the
+    name found last when the grid or the plot selected something else."""
+    view = trained.factor_space
+    qtbot.mouseClick(view.search, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(view.search, "fan 2")
+    completer = view.search.completer()
+    qtbot.waitUntil(lambda: completer.popup().isVisible())
+    popup = completer.popup()
+    row = next(r for r in range(completer.completionCount())
+               if completer.completionModel().index(r, 0).data() == "Action fan 2")
+    popup.setCurrentIndex(completer.completionModel().index(row, 0))
+    qtbot.mouseClick(popup.viewport(), Qt.MouseButton.LeftButton, pos=popup.visualRect(popup.currentIndex()).center())
+    users = list(trained.table.ratings.user_labels)
+    qtbot.waitUntil(lambda: list(view.selection[USER_KIND]) == [users.index("Action fan 2")])
+    assert view.search.text() == "Action fan 2"
+    click_point(qtbot, view, ITEM_KIND, 0)  # another point, from the plot
+    assert list(view.selection[ITEM_KIND]) == [0] and view.search.text() == ""
