@@ -156,7 +156,12 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.undo_stack.indexChanged.connect(self._follow_stale_training)
         self.undo_stack.indexChanged.connect(self.message_bar.dismiss_error)
         self.training_panel.sig_run_started.connect(self.message_bar.dismiss_error)
-        self.training_panel.sig_run_started.connect(lambda *_: self.message_bar.dismiss_if(SETTINGS_WAIT_NOTE))
+        # "the run going on keeps the settings it started with" holds while it goes on: not past its end or Reset
+        for ended_or_replaced in (self.training_panel.sig_run_started, self.training_panel.sig_run_ended):
+            ended_or_replaced.connect(lambda *_: self.message_bar.dismiss_if(SETTINGS_WAIT_NOTE))
+        # "no movie or user named like …" is about the name typed: not past the next key or a name found
+        self.factor_space.search.textEdited.connect(
+            lambda _: self.message_bar.dismiss_if(self.factor_space.not_found_note))
         self.training_panel.controller.sig_progress.connect(
             lambda records, predictor: self.factor_space.add_records(records))
         self.training_panel.controller.sig_progress.connect(

@@ -88,6 +88,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self._framed_by_user = False  # zoomed or panned since the view was last fitted to the points
         self._finding = False  # while the Find box's name is being selected
+        self.not_found_note = ""  # what Find said last of a name it did not find
         self.marker_scale = 1.0  # larger in presentation mode
         self.layout_job = LayoutJob(self)
         self.layout_job.sig_finished.connect(self._on_layout_finished)
@@ -759,7 +760,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
                 finally:
                     self._finding = False
                 return True
-        self.sig_message.emit("info", f"No movie or user named like “{text.strip()}”.")
+        self.not_found_note = f"No movie or user named like “{text.strip()}”."
+        self.sig_message.emit("info", self.not_found_note)
         return False
 
     # --- hover --------------------------------------------------------------------------------------------------------

@@ -580,3 +580,13 @@ def test_a_completion_clicked_selects_its_point_and_another_selection_empties_th
     assert view.search.text() == "Action fan 2"
     click_point(qtbot, view, ITEM_KIND, 0)  # another point, from the plot
     assert list(view.selection[ITEM_KIND]) == [0] and view.search.text() == ""
+
+
+def test_a_name_not_found_is_said_until_the_next_key(qtbot, trained):
+    """The note stayed up through a whole retrain."""
+    view = trained.factor_space
+    qtbot.keyClicks(view.search, "Zor")
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    assert trained.message_bar.text == "No movie or user named like “Zor”."
+    qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
+    assert trained.message_bar.text == ""

@@ -712,8 +712,10 @@ def test_a_setting_changed_during_a_run_says_it_waits_for_the_next_run(qtbot, wi
     panel.reg.setValue(2.0)  # once per run
     assert window.message_bar.text == ""
     assert panel.model.n_factors == 2  # the run goes on as it started
+    window.message_bar.show_message(SETTINGS_WAIT_NOTE, kind="info")
     with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
         panel.stop()
+    assert window.message_bar.text == ""  # no run goes on: the note stayed past the run's end and Reset
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
     panel.pace.setCurrentText("full speed")
     window.message_bar.show_message(SETTINGS_WAIT_NOTE, kind="info")
