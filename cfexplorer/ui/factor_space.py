@@ -189,7 +189,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             combo.setMinimumContentsLength(5)
         self.search.setMinimumWidth(80)
         self.replay.setMinimumWidth(50)
-        self.replay.setToolTip("Replay the training: drag to see the embedding at an earlier epoch")
+        self.replay.setToolTip(REPLAY_TIP)
         self.epoch_label.setToolTip("epoch shown of the last epoch trained")
         top = QHBoxLayout()
         for widget in (self.show_choice, self.projection, self.x_axis, self.y_axis, self.layout_button,
@@ -666,10 +666,21 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.label_count.setEnabled(self.labels_by.currentData() in ("bias", "count"))  # how many of the top
         self.replay.setEnabled(not self._training and len(self.frames) > 1)
         if len(self.frames) and self.replay.maximum() != len(self.frames) - 1:
+            self.replay.setToolTip(REPLAY_TIP)
             self.replay.blockSignals(True)
             self.replay.setRange(0, len(self.frames) - 1)
             self.replay.setValue(len(self.frames) - 1)
             self.replay.blockSignals(False)
+        elif not self.frames:
+            # Nothing to replay: the handle at the end with a model shown (its last epoch: a reopened project's,
+            # whose snapshots are not saved), at the start with none (it sat at the left under "300", and at the
+            # right after Reset).
+            at_end = self.embedding is not None and self.embedding.source == "trained here" and not self._training
+            self.replay.blockSignals(True)
+            self.replay.setRange(0, 1 if at_end else 0)
+            self.replay.setValue(1 if at_end else 0)
+            self.replay.blockSignals(False)
+            self.replay.setToolTip(REPLAY_NOTHING_KEPT if at_end else REPLAY_TIP)
         if self.embedding is None:
             self.epoch_label.clear()
         elif self.frames and not self._training:
@@ -803,6 +814,11 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
 def model_biases(model) -> dict:
     """Which kinds of rows have a learned bias in ``model`` (the network and content models have none)."""
     return {ITEM_KIND: bool(getattr(model, "item_bias", False)), USER_KIND: bool(getattr(model, "user_bias", False))}
+
+
+REPLAY_TIP = "Replay the training: drag to see the embedding at an earlier epoch"
+REPLAY_NOTHING_KEPT = ("No earlier epochs to replay: snapshots are kept for runs trained in this window, not saved "
+                       "with a project")
 
 
 # The view is fitted to the points again when one leaves it, or when they have shrunk to less than this share of

@@ -590,3 +590,16 @@ def test_a_name_not_found_is_said_until_the_next_key(qtbot, trained):
     assert trained.message_bar.text == "No movie or user named like “Zor”."
     qtbot.keyClick(view.search, Qt.Key.Key_Backspace)
     assert trained.message_bar.text == ""
+
+
+def test_the_replay_handle_sits_at_the_end_of_a_reopened_model_and_at_the_start_after_reset(qtbot, trained, tmp_path):
+    """A reopened project's model (its snapshots are not saved) had the handle at the left under "300"; after
+    Reset it sat at the right with nothing shown."""
+    view = trained.factor_space
+    assert trained.save_to(tmp_path / "trained.cfx")
+    assert trained.open_file(tmp_path / "trained.cfx", confirm=False)
+    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 300)
+    assert not view.replay.isEnabled() and view.replay.value() == view.replay.maximum() == 1
+    assert view.epoch_label.text() == "300" and "not saved" in view.replay.toolTip()
+    qtbot.mouseClick(trained.training_panel.reset_button, Qt.MouseButton.LeftButton)
+    assert view.embedding is None and view.replay.value() == view.replay.maximum() == 0
