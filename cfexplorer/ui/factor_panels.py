@@ -31,7 +31,7 @@ class SidePanelsMixin:
         self.neighbour_count.setValue(10)
         self.neighbour_min_ratings = QSpinBox()
         self.neighbour_min_ratings.setRange(0, 100_000)
-        self.neighbour_min_ratings.setPrefix("≥ ")
+        self.neighbour_min_ratings.setPrefix("with ≥ ")
         self.neighbour_min_ratings.setSuffix(" ratings")
         self.neighbour_min_ratings.setSpecialValueText("any ratings")
         self.neighbour_min_ratings.setToolTip("List only neighbours with at least this many ratings: factors "
@@ -43,6 +43,9 @@ class SidePanelsMixin:
         for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Number of ratings")):
             self.neighbours.headerItem().setToolTip(column, tip)
         self.neighbours.setRootIsDecorated(False)
+        # four names at least: in a short pane the page scrolls (its list was squeezed to its header alone)
+        self.neighbours.setMinimumHeight(self.neighbours.header().sizeHint().height()
+                                         + 4 * self.neighbours.fontMetrics().height() + 12)
         header = self.neighbours.header()  # the numbers stay in view; a long name is elided instead
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -56,16 +59,13 @@ class SidePanelsMixin:
         row.addWidget(self.neighbour_metric)
         row.addWidget(self.neighbour_count)
         box.addLayout(row)
-        least_row = QHBoxLayout()
-        least_row.addWidget(QLabel("only with"))
-        least_row.addWidget(self.neighbour_min_ratings, 1)
-        box.addLayout(least_row)
+        box.addWidget(self.neighbour_min_ratings)  # "with ≥ 20 ratings": a row of its own keeps the page narrow
         box.addWidget(self.neighbour_title)
         box.addWidget(self.neighbours)
         self.bias_text = QTextBrowser()
         self.one_hot_text = QTextBrowser()
         side_tabs = QTabWidget()
-        side_tabs.setMinimumWidth(150)
+        # (its minimum is the neighbours page's: set lower, the page was cut off at its right)
         # scrolls in a short pane: its title wraps into many lines in presentation type
         side_tabs.addTab(VerticalScrollArea(neighbour_page), "Neighbours")
         side_tabs.addTab(self.bias_text, "Biases")
@@ -140,8 +140,10 @@ class SidePanelsMixin:
         subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
         least = self.neighbour_min_ratings.value() if table.counts is not None else 0
         among = f", among those with at least {least} ratings" if least else ""
-        self.neighbour_title.setText(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
-                                     f"space ({self.neighbour_metric.currentText()}{among})")
+        # short, above its list in a narrow pane; the tooltip says it in full
+        self.neighbour_title.setText(f"Nearest to {subject}")
+        self.neighbour_title.setToolTip(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
+                                        f"space ({self.neighbour_metric.currentText()}{among})")
         for row, distance in rows:
             count = "" if table.counts is None else str(int(table.counts[row]))
             item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])

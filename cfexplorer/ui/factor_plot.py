@@ -23,7 +23,8 @@ from .qt_guard import guard_event, qt_virtual, report_current_exception
 HOVER_RADIUS_PX = 10
 SYMBOLS = {ITEM_KIND: "o", "user": "t"}
 MAX_LABELS = 40
-LABEL_GAP_PX = 2  # between two names drawn
+LABEL_GAP_PX = 2  # between two names drawn, and between a name and its point
+RING_SIZE_PX = 16  # the selection's ring around a point
 # A frame of at least this many points is drawn a chunk per pass of the event loop (see FrameScatter):
 # MovieLens 25M's 59,047 movies took 35-50 ms of one pass to draw, a stall the user feels while training.
 DRAW_IN_PASSES_FROM = 20_000
@@ -349,7 +350,7 @@ class FactorPlot(pg.PlotWidget):
             scatter.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.addItem(scatter)
             self.scatters[kind] = scatter
-        self.highlight = pg.ScatterPlotItem(pxMode=True, size=16, brush=None, pen=pg.mkPen(0, 0, 0, width=2.5))
+        self.highlight = pg.ScatterPlotItem(pxMode=True, size=RING_SIZE_PX, brush=None, pen=pg.mkPen(0, 0, 0, width=2.5))
         self.highlight.setZValue(5)
         self.addItem(self.highlight)
         self.hover_marker = pg.ScatterPlotItem(pxMode=True, size=18, brush=None, pen=pg.mkPen(200, 0, 0, width=1.5))
@@ -481,19 +482,22 @@ class FactorPlot(pg.PlotWidget):
                 continue
             x, y = (float(v) for v in self.coordinates[kind][index])
             size = label.textItem.boundingRect()
-            width, half_height = size.width() * x_per_pixel, size.height() * y_per_pixel / 2
+            clearance = self._label_clearance(kind, index)
+            width, half_height = (size.width() + clearance) * x_per_pixel, size.height() * y_per_pixel / 2
             room_right, room_left = right - x, x - left
             to_the_left = room_right < width and room_left > room_right
             vertical = 0.0 if y + half_height > top else (1.0 if y - half_height < bottom else 0.5)
             anchor = (1.0 if to_the_left else 0.0, vertical)
             if tuple(label.anchor) != anchor:
                 label.setAnchor(anchor)
-            label.setPos(x, y)
+            # beside the point and its selection ring, not over them (the ring covered a name's first letters)
+            shift = (-1.0 if to_the_left else 1.0) * clearance
+            label.setPos(x + shift * x_per_pixel, y)
             if not (left <= x <= right and bottom <= y <= top):
                 label.setVisible(True)  # out of view: clipped, and no name in view is covered by it
                 continue
             at = self.view_box.mapViewToScene(pg.Point(x, y))
-            box = np.array([at.x() - anchor[0] * size.width(), at.y() - anchor[1] * size.height()])
+            box = np.array([at.x() + shift - anchor[0] * size.width(), at.y() - anchor[1] * size.height()])
             box = np.concatenate([box, box + (size.width(), size.height())])
             gap = LABEL_GAP_PX
             covers = ((placed[:, 0] < box[2] + gap) & (box[0] < placed[:, 2] + gap)
@@ -504,6 +508,12 @@ class FactorPlot(pg.PlotWidget):
             else:
                 placed = np.vstack([placed, box])
         self._set_labels_hidden(hidden)
+
+    def _label_clearance(self, kind: str, index: int) -> float:
+        """Pixels from a point's centre to its name: past the point itself and past a selection ring around it."""
+        styles = self._styles.get(kind)
+        size = float(styles[2][index]) if styles is not None and index < len(styles[2]) else 0.0
+        return max(size, RING_SIZE_PX) / 2 + LABEL_GAP_PX
 
     def _set_labels_hidden(self, hidden: int):
         if hidden != self.labels_hidden:

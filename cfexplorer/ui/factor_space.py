@@ -187,6 +187,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
                       self.neighbour_metric):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(5)
+        # its choices read alike at five letters ("Selected o"): the Find box gives way to it instead
+        self.labels_by.setMinimumContentsLength(max(len(text) for text in LABEL_CHOICES.values()))
         self.search.setMinimumWidth(80)
         self.replay.setMinimumWidth(50)
         self.replay.setToolTip(REPLAY_TIP)

@@ -108,10 +108,20 @@ def test_labels_of_a_new_frame_follow_their_points(qtbot):
     draw(plot, later[0], DIVERGING, *later[1:])
     plot.set_labels([(ITEM_KIND, 3, "three"), (ITEM_KIND, 9, "nine")])
     assert plot.labels == made  # the same label items, moved
-    np.testing.assert_allclose([(label.pos().x(), label.pos().y()) for label in plot.labels], later[0][[3, 9]])
+    np.testing.assert_allclose([at_the_point(plot, label, index) for label, index in zip(plot.labels, (3, 9))],
+                               later[0][[3, 9]])
     plot.set_labels([(ITEM_KIND, 4, "four")])
     assert plot.label_texts() == ["four"]
-    np.testing.assert_allclose([plot.labels[0].pos().x(), plot.labels[0].pos().y()], later[0][4])
+    np.testing.assert_allclose(at_the_point(plot, plot.labels[0], 4), later[0][4])
+
+
+def at_the_point(plot, label, index) -> tuple[float, float]:
+    """Where a label's point is: a name stands beside its point and the selection ring, on the side it reads
+    from (its anchor), by the clearance the plot gives it."""
+    x_per_pixel = abs(plot.view_box.viewPixelSize()[0])
+    shift = plot._label_clearance(ITEM_KIND, index) * x_per_pixel * (-1.0 if label.anchor[0] == 1.0 else 1.0)
+    assert plot._label_clearance(ITEM_KIND, index) >= 8  # past the ring's radius
+    return label.pos().x() - shift, label.pos().y()
 
 
 @pytest.mark.parametrize("style", ["brush and size per point", "one brush, sizes per point", "symbol per point",

@@ -48,7 +48,7 @@ def test_neighbours_leave_out_movies_with_too_few_ratings(qtbot, window):
     assert len(kept) == ratings.n_items - 1 - NEW_RELEASES
     assert all(counts[titles.index(name)] >= 2 and int(shown) == counts[titles.index(name)] for name, _, shown in kept)
     assert [name for name, _, _ in kept] == [name for name, _, _ in every if not name.startswith("New release")]
-    assert "at least 2 ratings" in view.neighbour_title.text()
+    assert "at least 2 ratings" in view.neighbour_title.toolTip()
 
 
 def test_the_distance_and_ratings_columns_stay_in_view_beside_a_long_name(qtbot, window):
