@@ -7,6 +7,7 @@ import atexit
 import gc
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -178,6 +179,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
         self.presentation = PresentationMode(self)
         self._shown_once = False
+        self._clamp_on_moves_until = 0.0  # see showEvent
         fit_to_screen(self)
         self._restore_geometry()
         self._update_title()
@@ -767,6 +769,16 @@ class MainWindow(GridEditingMixin, QMainWindow):
         if not self._shown_once:  # the frame around the window exists now: keep it on the screen too
             self._shown_once = True
             QTimer.singleShot(0, lambda: clamp_to_screen(self))
+            # A window manager frames the window after it has mapped it, when it gets to it (openbox: after the
+            # first pass, and a 1280×720 window's status bar stayed under the screen's edge): the window is moved
+            # into its frame then, and kept on the screen with it.
+            self._clamp_on_moves_until = time.monotonic() + FRAME_SETTLES_S
+
+    @guard_event
+    def moveEvent(self, event):
+        super().moveEvent(event)
+        if time.monotonic() < self._clamp_on_moves_until:
+            clamp_to_screen(self)
 
     @guard_event
     def dragEnterEvent(self, event):
@@ -976,6 +988,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
 # was 1.76 s at Python's default 5 ms, 0.32 s at 0.2 ms, and no better below that; what remains are
 # single GIL-holding numpy/scipy calls in the worker.
 GIL_SWITCH_INTERVAL_S = 0.0002
+FRAME_SETTLES_S = 3.0  # see MainWindow.showEvent
 
 
 def one_blas_thread_per_call() -> None:

@@ -159,3 +159,28 @@ def test_the_model_check_boxes_go_to_one_column_on_a_narrow_panel_and_back(qtbot
         assert checks.rect().contains(box.geometry()) and box.width() >= box.sizeHint().width()
     # the window may be narrower than two check boxes side by side would allow
     assert dock.minimumSizeHint().width() < checks.sizeHint().width() + 60
+
+
+def test_a_move_soon_after_the_window_shows_keeps_it_on_the_screen(qtbot, settings, monkeypatch):
+    """A window manager frames the window after mapping it (openbox, a 1280×720 screen): the clamp made at the
+    first pass saw no frame yet, and the status bar stayed under the screen's edge. The move into the frame is
+    when the frame is known."""
+    import cfexplorer.app as app_module
+    from cfexplorer.app import MainWindow, make_application
+
+    make_application()
+    clamped = []
+    monkeypatch.setattr(app_module, "clamp_to_screen", lambda window: clamped.append(window.pos()))
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: len(clamped) >= 1)  # the first pass's
+    before = len(clamped)
+    window.move(window.x() + 1, window.y() + 20)  # as a window manager's frame moves it
+    assert len(clamped) > before
+    window._clamp_on_moves_until = 0.0  # later moves are the user's own
+    before = len(clamped)
+    window.move(window.x() + 5, window.y())
+    assert len(clamped) == before
+    window.close()
