@@ -99,7 +99,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         # the grid and, beside it, the factor tables (added with the docks), as in Jeremy Howard's spreadsheet
         self.grid_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.grid_splitter.addWidget(self.grid)
-        layout.addWidget(self.grid_splitter)
+        layout.addWidget(self.grid_splitter, 1)  # the room is the grid's: the message bar (a line or two) took a share
         self.setCentralWidget(central)
         self._build_docks()
         setup_actions(self)

@@ -184,3 +184,13 @@ def test_a_move_soon_after_the_window_shows_keeps_it_on_the_screen(qtbot, settin
     window.move(window.x() + 5, window.y())
     assert len(clamped) == before
     window.close()
+
+
+def test_the_message_bar_is_as_tall_as_its_text_on_a_large_window(qtbot, window):
+    """At 1920 x 1080 a one-line error took a share of the grid's height: a red bar 187 px tall."""
+    window.resize(1900, 1000)
+    window.message_bar.show_message("a factor file needs a 'name' column", "error")
+    qtbot.waitUntil(lambda: window.message_bar.isVisible())
+    qtbot.wait(50)
+    line = window.message_bar.label.fontMetrics().height()
+    assert window.message_bar.height() < 3 * line + 20
