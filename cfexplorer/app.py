@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import html
 import os
 import sys
 import time
@@ -975,12 +976,19 @@ class MainWindow(GridEditingMixin, QMainWindow):
                           f"<p><small>Training runs on {kernels.describe()}.</small></p>")
 
     def show_shortcuts(self):
+        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_html())
+
+    def shortcuts_html(self) -> str:
+        """Every action with a key, and its keys, as a table (Help ▸ Keyboard Shortcuts)."""
         rows = []
         for action in self.findChildren(QAction):
-            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            if keys and action.text():
-                rows.append(f"<tr><td>{action.text().replace('&', '')}</td><td><b>{keys}</b></td></tr>")
-        QMessageBox.information(self, "Keyboard shortcuts", "<table>" + "".join(sorted(set(rows))) + "</table>")
+            # every key of an action (Redo has two), and Undo and Redo by their short names: their menu text
+            # names the edit they would undo or redo ("Redo Paste") at the moment the list is opened
+            keys = ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts())
+            name = action.iconText() if action in (self.act_undo, self.act_redo) else action.text().replace("&", "")
+            if keys and name:
+                rows.append(f"<tr><td>{html.escape(name)}</td><td><b>{html.escape(keys)}</b></td></tr>")
+        return "<table>" + "".join(sorted(set(rows))) + "</table>"
 
 
 # --- entry points ----------------------------------------------------------------------------------------

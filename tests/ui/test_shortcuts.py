@@ -32,3 +32,13 @@ def test_undo_and_redo_from_the_keyboard(qtbot, window):
     qtbot.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(window.grid, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert table.ratings.to_dense()[1, 1] == 2.5
+
+
+def test_the_list_of_shortcuts_names_undo_and_redo_and_every_key_of_each(window):
+    """It listed "Redo Paste  Ctrl+Shift+Z" (the menu's text at that moment) and not Ctrl+Y."""
+    window.table.request_edit(SetCells((1,), (1,), (2.5,)))
+    window.undo_stack.undo()
+    listed = window.shortcuts_html()
+    assert "<td>Redo</td><td><b>Ctrl+Shift+Z, Ctrl+Y</b></td>" in listed
+    assert "<td>Undo</td><td><b>Ctrl+Z</b></td>" in listed
+    assert "Redo Set" not in listed and "Redo Paste" not in listed
