@@ -117,6 +117,11 @@ class AppearanceMixin:
                                        f"no {self.highlighted_genre} among its genres")
             self.genre_categories(ITEM_KIND)
             return "first genre: " + category_legend(self.genre_names, CATEGORIES, OTHER, "other or none")
+        if colour == "genre":  # and no genres to show: the grey points say why
+            if ITEM_KIND not in kinds:
+                return "<i>genres are the movies': show movies to colour by genre</i>"
+            return ("<i>these ratings have no genres (MovieLens' come from movies.csv beside ratings.csv): "
+                    "every movie is grey</i>")
         if colour == "cluster":
             n = max((int(self.cluster_labels(kind).max()) + 1 for kind in kinds), default=0)
             return "k-means: " + category_legend([f"cluster {c + 1}" for c in range(n)], CATEGORIES)

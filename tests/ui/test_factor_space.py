@@ -603,3 +603,18 @@ def test_the_replay_handle_sits_at_the_end_of_a_reopened_model_and_at_the_start_
     assert view.epoch_label.text() == "300" and "not saved" in view.replay.toolTip()
     qtbot.mouseClick(trained.training_panel.reset_button, Qt.MouseButton.LeftButton)
     assert view.embedding is None and view.replay.value() == view.replay.maximum() == 0
+
+
+def test_colouring_by_genre_without_genres_says_why_the_points_are_grey(qtbot, window):
+    """Every point went grey with no legend and no word of why."""
+    window.open_preset("course")
+    window.factor_dock.raise_()
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    view = window.factor_space
+    qtbot.waitUntil(lambda: view.embedding is not None)
+    assert view.embedding.items.genres is None
+    view.colour_by.setCurrentIndex(view.colour_by.findData("genre"))
+    assert "have no genres" in view.legend.text()
+    view.show_choice.setCurrentText("Users")
+    assert "show movies to colour by genre" in view.legend.text()
