@@ -12,9 +12,14 @@ from ..io.factors import FactorFileError, read_factors, write_factors
 from .image_export import export_widget_image
 
 
+EXPORT_LEAST_WIDTH = 1600  # pixels of an exported PNG
+
+
 class FilesMixin:
     def export_image(self, path: str):
-        export_widget_image(self.plot, path, "CF Explorer factor space")
+        # with what the colours mean, and large enough for a slide whatever the pane's size
+        export_widget_image(self.plot, path, "CF Explorer factor space", below=(self.legend,),
+                            least_width=EXPORT_LEAST_WIDTH)
 
     def export_factors(self, path: str):
         if self.embedding is None:

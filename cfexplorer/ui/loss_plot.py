@@ -534,7 +534,7 @@ class LossPlot(QWidget):
     # --- export ---------------------------------------------------------------------------------------------
     def export_image(self, path: str):
         self._catch_up()
-        export_widget_image(self.layout_widget, path, "CF Explorer loss curves")
+        export_widget_image(self.layout_widget, path, "CF Explorer loss curves", least_width=1600)
 
     def export_csv(self, path: str):
         with open(path, "w", newline="", encoding="utf-8") as handle:

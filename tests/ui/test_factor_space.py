@@ -194,6 +194,16 @@ def test_export_image_and_factors_and_import_them_back(qtbot, trained, tmp_path)
     view.export_image(str(tmp_path / "view.png"))
     view.export_image(str(tmp_path / "view.svg"))
     assert (tmp_path / "view.png").stat().st_size > 1000 and "<svg" in (tmp_path / "view.svg").read_text()
+    # large enough for a slide, with the legend under the plot (it was a grab of the plot alone, 330 x 180)
+    from PySide6.QtGui import QImage
+
+    from cfexplorer.ui.factor_files import EXPORT_LEAST_WIDTH
+    from cfexplorer.ui.image_export import MAX_SCALE
+
+    image = QImage(str(tmp_path / "view.png"))
+    scale = min(max(1.0, EXPORT_LEAST_WIDTH / view.plot.width()), MAX_SCALE)
+    assert image.width() >= round(view.plot.width() * scale) >= min(EXPORT_LEAST_WIDTH, 4 * view.plot.width())
+    assert view.legend.isVisible() and image.height() == round((view.plot.height() + view.legend.height()) * scale)
     view.export_factors(str(tmp_path / "factors.csv"))
     exported = read_factors(tmp_path / "factors.csv")
     np.testing.assert_allclose(exported.items.factors, trained.training_panel.model.item_factors_, rtol=1e-5)
