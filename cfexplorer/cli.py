@@ -288,6 +288,9 @@ def run_train(args) -> int:
         return EXIT_BAD_INPUT
     for warning in warnings:
         print(f"cfexplorer: warning: {args.ratings_file}: {warning}", file=sys.stderr)
+    if ratings.n_ratings == 0:  # it trained on nothing and reported a RMSE of nan, exit 0
+        _error(f"{args.ratings_file}: no ratings to train on (every cell is empty or '?')")
+        return EXIT_BAD_INPUT
     binary = args.binary or ratings.binary
     if args.like_threshold is not None and not (args.binary and not ratings.binary):  # it would change nothing
         _error("--like-threshold applies with --binary to ratings on a scale"

@@ -431,3 +431,34 @@ def test_info_and_train_say_what_a_headerless_matrix_s_zeros_were_read_as(tmp_pa
     train = run("train", str(path), "--epochs", "1")
     assert train.returncode == 0
     assert f"cfexplorer: warning: {path}: 3 zeros were read as not rated" in train.stderr
+
+
+def test_train_refuses_a_file_without_ratings(tmp_path):
+    """It trained on nothing: exit 0, n_train 0 and a RMSE of nan."""
+    path = tmp_path / "empty.csv"
+    path.write_text("user,A,B\nx,?,?\ny,,\n")
+    result = run("train", str(path), "--epochs", "3")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"cfexplorer: error: {path}: no ratings to train on (every cell is empty or '?')"
+
+
+def test_a_project_or_a_binary_file_given_to_the_ratings_reader_says_what_it_is(tmp_path):
+    """A project read as ratings said "not a text file"; a file of NULs was read whole before it was refused."""
+    from cfexplorer.io.readers import RatingsFileError, read_any
+
+    project = tmp_path / "lesson.cfx"
+    project.write_bytes(b"PK\\x03\\x04" + bytes(100))
+    with pytest.raises(RatingsFileError, match="this is a CF Explorer project, not a table of ratings"):
+        read_any(project)
+    nuls = tmp_path / "zeros.csv"
+    with open(nuls, "wb") as handle:
+        handle.truncate(2**30)  # a gigabyte of NULs, sparse: read whole, it took a gigabyte of memory
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(RatingsFileError, match="not a text file"):
+            read_any(nuls)
+        assert tracemalloc.get_traced_memory()[1] < 2**20
+    finally:
+        tracemalloc.stop()

@@ -83,6 +83,10 @@ def read_ratings(path, binary: bool | None = None, cancelled=None) -> LoadResult
             return read_excel(path, binary)
         if suffix in (".xls", ".ods"):
             raise RatingsFileError(path, f"{suffix} files are not supported; save the sheet as .xlsx or CSV")
+        if suffix == ".cfx":
+            raise RatingsFileError(path, "this is a CF Explorer project, not a table of ratings: open it in the "
+                                         "window (File ▸ Open) or with cfexplorer.io.project.load_project")
+        _refuse_binary_start(path)  # before anything reads the whole file (a 1 GB file of NULs was read whole)
         if path.name == "u.data" or (suffix == ".data"):
             return read_ml100k(path, binary)
         from . import dense  # the course lab's Y and R matrices (it reads through this module's helpers)
@@ -173,6 +177,14 @@ def _read_bytes(path: Path) -> bytes:
     if b"\x00" in data[:65536] and not data.startswith(_UTF16_MARKS):  # UTF-16 text has a NUL in every ASCII letter
         raise RatingsFileError(path, "this is not a text file (it contains NUL bytes)")
     return data
+
+
+def _refuse_binary_start(path: Path) -> None:
+    """Refuse a file whose first 64 kB hold a NUL byte (and no UTF-16 mark): not text, whatever follows."""
+    with limits.open_regular(path) as handle:
+        start = handle.read(65536)
+    if b"\x00" in start and not start.startswith(_UTF16_MARKS):
+        raise RatingsFileError(path, "this is not a text file (it contains NUL bytes)")
 
 
 def _decode(data: bytes, path: Path, encoding: str = "utf-8-sig") -> str:
