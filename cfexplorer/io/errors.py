@@ -8,6 +8,13 @@ def one_line(text) -> str:
     return " ".join(str(text).split())
 
 
+def quoted(text, limit: int = 60) -> str:
+    """A cell of a file quoted in a message: its first ``limit`` characters (a cell of 100,000 digits was echoed
+    whole in the "one line" naming it)."""
+    text = str(text)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text):,} characters)"
+
+
 def reason(error: BaseException) -> str:
     """What went wrong, in one line: the exception's message, or its type when it has none."""
     return one_line(error) or type(error).__name__

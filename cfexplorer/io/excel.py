@@ -53,6 +53,8 @@ def read_sheets(path: Path) -> list[Sheet]:
 def _check_parts(path: Path, archive: zipfile.ZipFile) -> None:
     """Refuse parts whose declared size is absurd or compressed like a zip bomb, and workbooks whose
     non-sheet parts (read whole by openpyxl) would not fit in memory."""
+    if "xl/workbook.xml" not in archive.namelist():  # openpyxl said "KeyError: There is no item named ..."
+        raise RatingsFileError(path, "a zip archive, but not an Excel workbook (it has no xl/workbook.xml)")
     whole_parts = 0
     for part in archive.infolist():
         if part.file_size > limits.MAX_ZIP_MEMBER_BYTES:

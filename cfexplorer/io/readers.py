@@ -26,7 +26,7 @@ from ..core.ratings import MAX_ABS_RATING, MAX_SCALE_WIDTH, RatingScale, Ratings
 from ..lazy import lazy_import
 from . import limits, numeric_columns
 from .child_process import ChildProcessDied, ChildProcessUnavailable, call_in_child_process
-from .errors import RatingsFileError
+from .errors import RatingsFileError, one_line, quoted
 from .movie_info import ML100K_GENRES, attach_movie_info
 from .numeric_columns import parse_numeric_columns, whole_id_array
 from .tables import MISSING_MARKS, Orientation, Sheet, TableSource, rows_name_below, wide_orientation
@@ -270,7 +270,12 @@ def _parse_narrow_table(text: str, path, delimiter: str) -> pd.DataFrame:
         if match:
             expected, line, saw = (int(g) for g in match.groups())
             raise RatingsFileError(path, f"expected {expected} fields like the lines before, found {saw}", line) from None
-        raise RatingsFileError(path, f"cannot be parsed as a table: {error}") from None
+        match = re.search(r"EOF inside string starting at row (\d+)", str(error))
+        if match:  # pandas' rows from 0, the file's lines from 1
+            raise RatingsFileError(path, 'a quote (") opens a field here and is never closed',
+                                   int(match.group(1)) + 1) from None
+        detail = re.sub(r"^Error tokenizing data\. C error: ", "", one_line(error))
+        raise RatingsFileError(path, f"cannot be parsed as a table: {detail}") from None
     except pd.errors.EmptyDataError:
         raise RatingsFileError(path, "the file is empty") from None
     table = table.fillna("")
@@ -494,7 +499,7 @@ def _table_result(table: pd.DataFrame, path: Path, binary: bool | None,
 def _user_column(header, position: int) -> str:
     if header is None:
         return f"column {position + 1} (no header)"
-    return f"the column {str(header[position]).strip()!r}"
+    return f"the column {quoted(str(header[position]).strip())}"
 
 
 def _long_from_table(table: pd.DataFrame, columns, path, binary, fmt: str) -> LoadResult:
@@ -512,7 +517,7 @@ def _long_from_table(table: pd.DataFrame, columns, path, binary, fmt: str) -> Lo
     if bad.any():
         at = int(np.argmax(bad))
         cell = rating_text.iloc[at].strip()
-        problem = "the rating is missing" if cell == "" else f"rating {cell!r} is not a finite number"
+        problem = "the rating is missing" if cell == "" else f"rating {quoted(cell)} is not a finite number"
         raise RatingsFileError(path, problem, int(lines[at]))
     for name, labels in (("user", users), ("item", items)):
         if labels.dtype == object:
@@ -639,7 +644,7 @@ def _wide_from_table(table: pd.DataFrame, path, binary, rows_are_items: bool | O
             if not label:
                 raise RatingsFileError(path, f"a {kind} label is empty", line)
             if label in seen:
-                raise RatingsFileError(path, f"the {kind} label {label!r} appears twice", line)
+                raise RatingsFileError(path, f"the {kind} label {quoted(label)} appears twice", line)
             seen.add(label)
     values = body[:, 1:]
     limits.check_matrix_cells(path, *values.shape, "the matrix")
@@ -648,15 +653,15 @@ def _wide_from_table(table: pd.DataFrame, path, binary, rows_are_items: bool | O
     if bad.any():
         r, c = divmod(int(filled[int(np.argmax(bad))]), values.shape[1])
         raise RatingsFileError(
-            path, f"{cell_text[int(np.argmax(bad))].strip()!r} in column {column_labels[c]!r} is not a rating "
-            "(use ? or leave empty for none)", int(body_lines[r]),
+            path, f"{quoted(cell_text[int(np.argmax(bad))].strip())} in column {quoted(column_labels[c])} is not a "
+            "rating (use ? or leave empty for none)", int(body_lines[r]),
         )
     _refuse_unshowable(numbers, body_lines[filled // values.shape[1]], path)
     matrix = np.full(values.shape, np.nan)
     matrix.flat[filled] = numbers
     result = _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, "wide")
     if rows_are_items:
-        result.users_from = f"the columns (the corner cell {str(cells[0, 0]).strip()!r} names movies)"
+        result.users_from = f"the columns (the corner cell {quoted(str(cells[0, 0]).strip())} names movies)"
     result.orientation = orientation
     if not orientation.decided:
         result.warnings.append(f"rows were taken as {'movies' if rows_are_items else 'users'}: "

@@ -43,8 +43,9 @@ def test_a_header_that_opens_a_quote_is_refused_as_the_text_path_refuses_it(tmp_
     """pandas follows the quote to the end of the file; the compiled parser, skipping the header, must not
     read the ratings after it as if it were closed."""
     path = write(tmp_path, 'user,item,"rating\n1,1,4\n2,1,3\n')
-    with pytest.raises(RatingsFileError, match="EOF inside string"):
+    with pytest.raises(RatingsFileError, match=r'a quote \(\"\) opens a field here and is never closed') as refused:
         read_ratings(path)
+    assert refused.value.line == 1  # pandas said "EOF inside string starting at row 0"
 
 
 def test_movielens_file_unsorted_with_a_repeat(tmp_path, engine):

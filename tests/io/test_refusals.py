@@ -288,7 +288,7 @@ def test_a_part_declaring_gigabytes_is_refused(tmp_path):
 def test_a_zip_that_is_not_a_workbook_or_not_a_zip(tmp_path):
     path = tmp_path / "other.xlsx"
     path.write_bytes(zip_bytes({"hello.txt": b"hi"}))
-    assert "cannot read as an Excel workbook" in refused(read_any, path)
+    assert refused(read_any, path) == f"{path}: a zip archive, but not an Excel workbook (it has no xl/workbook.xml)"
     path.write_bytes(b"PK\x03\x04 not really")
     assert refused(read_any, path) == f"{path}: not an Excel workbook (not a zip archive)"
 
@@ -325,3 +325,11 @@ def test_a_partly_damaged_u_item_keeps_the_good_titles(tmp_path):
     assert list(result.ratings.item_titles()) == ["Toy Story (1995)", "GoldenEye (1995)"]
     assert result.warnings == [f"{tmp_path / 'u.item'}: 1 rows without a whole-number movie id were left out "
                                "(first at line 2)"]
+
+
+def test_a_cell_quoted_in_an_error_is_cut_short(tmp_path):
+    """A rating of 100,000 digits was echoed whole in the one line naming it."""
+    path = tmp_path / "ratings.csv"
+    path.write_text("user,item,rating\n1,1," + "9" * 100_000 + "\n")
+    message = refused(read_any, path)
+    assert len(message) < len(str(path)) + 150 and "(100,000 characters) is not a finite number" in message
