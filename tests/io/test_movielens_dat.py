@@ -79,3 +79,14 @@ def test_a_line_with_a_single_colon_between_fields_is_not_read_as_double_colons(
     path = tmp_path / "times.csv"
     path.write_text("user,item,rating,time\na,x,4,12:30\nb,x,3,13:45\n")
     assert read_ratings(path).ratings.user_labels.tolist() == ["a", "b"]
+
+
+def test_a_short_line_of_a_ratings_dat_is_named(tmp_path):
+    """One short line made the file not '::'-separated at all: "line 1: found a single column"."""
+    from cfexplorer.io.readers import RatingsFileError, read_any
+
+    path = tmp_path / "ratings.dat"
+    path.write_text("1::1193::5::978300760\n1::661\n2::1193::4::978298413\n")
+    with pytest.raises(RatingsFileError, match="the rating is missing") as refused:
+        read_any(path)
+    assert refused.value.line == 2
