@@ -15,7 +15,6 @@ Each cell is the fastest of 3 fits in its process. Neural CF and content-based t
 Run: python benchmarks/bench_load.py [path/to/ratings.csv] [rounds]
 """
 
-import json
 import os
 import subprocess
 import sys

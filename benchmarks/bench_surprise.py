@@ -14,7 +14,6 @@ Run: python benchmarks/bench_surprise.py [path/to/ratings.csv]
 import sys
 import time
 
-import numpy as np
 
 from cfexplorer.core.models import MODEL_KINDS
 from cfexplorer.core.ratings import train_test_split
