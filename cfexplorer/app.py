@@ -31,7 +31,7 @@ from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
 from .core.embedding import ITEM_KIND
 from .core.memory import keep_freed_memory
-from .core.models import checked_model_from_state
+from .core.models import checked_model_from_state, kind_of
 from .ui.document import Document, DocumentController
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
@@ -299,6 +299,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         problems = []
         preset = PRESETS.get(settings.get("preset", "")) if isinstance(settings.get("preset"), str) else None
         training = settings.get("training") if isinstance(settings.get("training"), dict) else None
+        if training is None and document.model is not None:
+            # a project saved by a script (api.save_project) keeps its model but no panel: the panel shows the
+            # model's own settings (it showed the defaults: 200 epochs, mean normalization, beside a model
+            # trained 5 epochs with a global mean and movie biases)
+            training = {"model": kind_of(document.model), **document.model.get_params()}
         try:
             self.training_panel.apply_defaults(training or (preset.training if preset else None), ratings.binary,
                                                ratings.n_ratings)

@@ -425,3 +425,23 @@ def test_a_long_save_shows_how_far_it_is(qtbot, window, tmp_path, monkeypatch, n
     assert shown and all(0 <= value < 1000 for value, _ in shown)
     assert any(value > 0 and text.endswith("%") for value, text in shown), seen
     assert read_any(tmp_path / name).ratings.n_ratings == window.table.ratings.n_ratings
+
+
+@pytest.mark.parametrize("kind, params", [("mf", {"n_epochs": 5, "global_mean": True, "mean_normalization": False,
+                                                  "item_bias": True, "n_factors": 3}),
+                                          ("neural", {"n_epochs": 4, "n_factors": 4})])
+def test_a_project_a_script_saved_shows_its_models_settings(qtbot, window, tmp_path, kind, params):
+    """api.save_project keeps the model but no panel settings: the panel showed its defaults (200 epochs, mean
+    normalization on) beside a model trained 5 epochs with a global mean and movie biases."""
+    from cfexplorer import api
+    from cfexplorer.core.models import make_model
+    from cfexplorer.core.synthetic import planted_tastes
+
+    ratings = planted_tastes(n_users=12, n_items=8, density=0.7, seed=2)
+    model = make_model(kind, **params).fit(ratings)
+    path = api.save_project(tmp_path / "scripted.cfx", ratings, model)
+    assert window.open_file(path, confirm=False)
+    panel = window.training_panel
+    assert panel.kind == kind and window.message_bar.text == ""
+    shown = panel.model_params()
+    assert {name: shown[name] for name in params} == params
