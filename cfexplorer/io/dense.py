@@ -195,14 +195,34 @@ def _parse(text: str, path: Path, columns: int, empty_allowed: bool = False) -> 
         raise _first_bad_cell(text, path, delimiter) from None
     values = table.to_numpy(dtype=np.float64)
     del table
-    short = np.isnan(values[:, -1]) & ~np.isnan(values[:, 0]) if not empty_allowed else np.zeros(0, bool)
-    if short.any():
-        raise RatingsFileError(path, f"expected {columns} numbers like the first line, found fewer",
-                               int(np.argmax(short)) + 1)
+    if empty_allowed:  # an empty cell is "not rated"; a line cut short is not (pandas fills it with empty cells)
+        short = _short_line(text, delimiter, columns)
+        if short is not None:
+            line, found = short
+            raise RatingsFileError(path, f"expected {columns} numbers like the first line, found {found}", line)
+    else:
+        short = np.isnan(values[:, -1]) & ~np.isnan(values[:, 0])
+        if short.any():
+            raise RatingsFileError(path, f"expected {columns} numbers like the first line, found fewer",
+                                   int(np.argmax(short)) + 1)
     blank = np.isnan(values).all(axis=1)
     if blank.any():
         raise RatingsFileError(path, "the line is empty; a matrix has a number in every cell", int(np.argmax(blank)) + 1)
     return values
+
+
+def _short_line(text: str, delimiter: str, columns: int) -> tuple[int, int] | None:
+    """(line, fields) of the first line that is not blank and has fewer fields than ``columns``, counted from
+    the separators of every line at once; None when every line is whole."""
+    codes = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    line_of = np.cumsum(codes == 10) - (codes == 10)  # a line's newline belongs to it
+    n_lines = int(line_of[-1]) + 1 if len(codes) else 0
+    separators = np.bincount(line_of[codes == ord(delimiter)], minlength=n_lines)
+    printed = np.bincount(line_of[~np.isin(codes, (9, 10, 13, 32))], minlength=n_lines)
+    short = np.flatnonzero((printed > 0) & (separators < columns - 1))
+    if not len(short):
+        return None
+    return int(short[0]) + 1, int(separators[short[0]]) + 1
 
 
 def _first_bad_cell(text: str, path: Path, delimiter: str) -> RatingsFileError:

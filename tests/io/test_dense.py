@@ -169,3 +169,15 @@ def test_a_matrix_separated_by_semicolons_is_read(tmp_path):
     result = read_any(path)
     assert result.format == dense.DENSE_FORMAT
     np.testing.assert_array_equal(movies_by_users(result.ratings), Y)
+
+
+def test_a_line_cut_short_in_a_matrix_alone_is_named(tmp_path):
+    """Without R an empty cell is "not rated", and a line of two numbers under a first line of six was read as
+    four unrated cells."""
+    path = tmp_path / "matrix.csv"
+    path.write_text("1,2,3,4,5,3\n5,1\n4,,,2,1,\n")
+    with pytest.raises(RatingsFileError, match="expected 6 numbers like the first line, found 2") as refused:
+        read_any(path)
+    assert refused.value.line == 2
+    path.write_text("1,2,3,4,5,3\n5,1,,,,\n")  # empty cells are fine
+    assert len(read_any(path).ratings) == 8
