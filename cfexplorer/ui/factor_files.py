@@ -42,7 +42,10 @@ class FilesMixin:
         path, _ = QFileDialog.getSaveFileName(self, "Export factor view", "factor-space.png",
                                               "PNG image (*.png);;SVG image (*.svg)")
         if path:
-            self.export_image(path)
+            try:
+                self.export_image(path)
+            except OSError as error:  # a folder without write access, a full disk: said, not raised into Qt
+                self.sig_message.emit("error", f"Could not export the view: {error}")
 
     def export_factors_dialog(self):
         if self.embedding is None:

@@ -492,7 +492,10 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export loss curves", "loss-curves.png",
                                               "PNG image (*.png);;SVG image (*.svg);;CSV table (*.csv)")
         if path:
-            self.export_curves(path)
+            try:
+                self.export_curves(path)
+            except OSError as error:  # a folder without write access, a full disk: said, not raised into Qt
+                self.sig_message.emit("error", f"Could not export the curves: {error}")
 
     def export_curves(self, path: str):
         if path.lower().endswith(".csv"):

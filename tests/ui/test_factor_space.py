@@ -628,3 +628,16 @@ def test_colouring_by_genre_without_genres_says_why_the_points_are_grey(qtbot, w
     assert "have no genres" in view.legend.text()
     view.show_choice.setCurrentText("Users")
     assert "show movies to colour by genre" in view.legend.text()
+
+
+def test_an_export_that_cannot_be_written_is_said_not_raised(qtbot, trained, tmp_path, monkeypatch):
+    """An OSError from the dialog's slot went up into Qt (PySide6 prints it; the user saw nothing)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    view, panel = trained.factor_space, trained.training_panel
+    where = str(tmp_path / "no such folder" / "view.png")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (where, ""))
+    view.export_image_dialog()
+    assert trained.message_bar.text.startswith("Could not export the view:")
+    panel.export_dialog()
+    assert trained.message_bar.text.startswith("Could not export the curves:")
