@@ -279,6 +279,11 @@ class LossPlot(QWidget):
             self.cost_plot.enableAutoRange(x=True)
         return run
 
+    def extend_planned_epochs(self, last_epoch: int):
+        """The current run goes on (Step after it ended): its epoch axis spans it to ``last_epoch``."""
+        longest = max([last_epoch] + [r.epochs[-1] for r in self.runs if r.epochs])
+        self.cost_plot.setXRange(0, max(longest, 1), padding=0.02)
+
     def add_records(self, records):
         """Extend the current run. Behind another tab its curves are set when the plot comes to the front:
         setting them cost the GUI thread 2 ms at each of a run's 30 updates a second, seen or not."""

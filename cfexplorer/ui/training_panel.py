@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 
@@ -43,14 +44,26 @@ def snapshot_interval(n_epochs: int, ratings, n_factors: int) -> int:
     return max(1, -(-int(n_epochs) // frames))
 
 
-# What Step does depends on whether a run is on: with none (a run that ended cannot go on), it starts one, as Train
-# does, and pauses it after its first epoch ("one more epoch" there threw away a stopped run's epochs unannounced).
+# What Step does depends on whether a run is on, and with none on whether the last one's model can go on (a stopped
+# run's epochs were thrown away by a Step whose tooltip said "one more epoch").
 STEP_TIPS = {
-    IDLE: "Start a new run from fresh factors and pause it after its first epoch (F7); with a run on, Step trains "
-          "one more epoch of it",
+    IDLE: "Train one epoch and pause (F7): one more of the last run's model where it can go on (the same ratings "
+          "and settings), else the first of a new run from fresh factors",
     RUNNING: "Pause the run after one more epoch (F7)",
     PAUSED: "Train one more epoch of this run (F7)",
 }
+
+
+def _same_setting(a, b) -> bool:
+    """Whether two values of a model's setting are the same (arrays and tuples compared by their values)."""
+    try:
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return a is not None and b is not None and np.array_equal(a, b)
+        if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+            return a is not None and b is not None and list(a) == list(b)
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -93,7 +106,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._started_at = 0.0
         self._paused_at: float | None = None  # when the run was paused, while it is
         self._paused_for = 0.0  # the run's paused seconds before that
-        self._epochs_at_start = 0
+        self._epochs_at_start = 0  # epochs the curves had when the run started (a run going on from the last)
         self._binary = False
         self._small_data = False  # a classroom-sized grid: the course's settings are its defaults
         self._settings_note_due = False  # a run goes on that has not said changed settings wait for the next
@@ -236,6 +249,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
                                                   model.n_epochs)
         self.show_planned_run(model.n_epochs)
         self._progress_text = "starting…"
+        self._epochs_at_start = 0
         self._started_at = time.perf_counter()
         self._paused_at, self._paused_for = None, 0.0
         self._settings_note_due = True
@@ -307,10 +321,63 @@ class TrainingPanel(SettingsFormMixin, QWidget):
             self.controller.resume()
 
     def step(self):
-        if self.controller.state == IDLE:
-            self.train(paused=True, steps=1)
-        else:
+        if self.controller.state != IDLE:
             self.controller.step()
+        elif not self.continue_last_run(steps=1):
+            self.train(paused=True, steps=1)
+
+    def continue_last_run(self, steps: int = 1) -> bool:
+        """Train the model of the last run further, from its parameters, in a run paused after ``steps`` epochs
+        that Resume takes on for the Epochs setting's count: epoch 201 after a run of 200 (a model that can go on
+        from where it ended, on the grid's ratings and the panel's settings as that run had them). Its curves
+        go on from the last run's. False, with nothing started, where it cannot (Step then starts a new run)."""
+        model = self._continuable_model()
+        if model is None:
+            return False
+        ratings = self.run_inputs.ratings
+        continued = copy.deepcopy(model)  # the finished model stays whole for Save while this one trains
+        continued.set_params(warm_start=True, n_epochs=self.epochs.value())
+        last_epoch = model.history_[-1].epoch
+        self.model = continued
+        self.stale = False
+        self.stale_box.hide()
+        self.progress.setRange(0, last_epoch + continued.n_epochs)
+        self.progress.setFormat("epoch %v / %m")
+        self._show_progress(last_epoch)
+        self.loss_plot.extend_planned_epochs(last_epoch + continued.n_epochs)
+        self._progress_text = f"going on from epoch {last_epoch}…"
+        self._epochs_at_start = len(self.loss_plot.current.epochs) if self.loss_plot.current is not None else 0
+        self._started_at = time.perf_counter()
+        self._paused_at, self._paused_for = None, 0.0
+        self._settings_note_due = True
+        self.sig_run_started.emit(continued, ratings)
+        self.controller.start(continued, ratings, paused=True, steps=steps,
+                              epochs_per_second=PACES[self.pace.currentText()],
+                              snapshot_every=snapshot_interval(continued.n_epochs, ratings, self.factors.value()),
+                              holdout=self.run_inputs.validation_fraction, holdout_seed=self.run_inputs.validation_seed)
+        return True
+
+    def _continuable_model(self):
+        """The last run's model where it can train on: it ended here with epochs trained and is the one shown,
+        it goes on from its own parameters (``warm_start``: the matrix factorizations), and the grid's ratings,
+        the model chosen and its settings are what that run had (else a new run is what the settings ask)."""
+        model, inputs = self.finished_model, self.run_inputs
+        if model is None or model is not self.model or inputs is None or self._evaluation or self.stale:
+            return None
+        if "warm_start" not in model.get_params() or not getattr(model, "history_", None):
+            return None
+        if inputs.ratings is not self.data_source() or inputs.kind != self.kind:
+            return None
+        if (inputs.validation_fraction, inputs.validation_seed) != (self.validation.value(), self.seed.value()):
+            return None
+        try:
+            wanted = self.model_params()
+        except ValueError:
+            return None
+        trained = model.get_params()
+        if any(not _same_setting(trained.get(name), value) for name, value in wanted.items() if name != "n_epochs"):
+            return None
+        return model
 
     def stop(self):
         self.controller.stop()
@@ -402,7 +469,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         last = records[-1]
         elapsed = self._training_seconds()
         run = self.loss_plot.current
-        rate = len(run.epochs) / elapsed if elapsed > 0 else 0.0
+        rate = (len(run.epochs) - self._epochs_at_start) / elapsed if elapsed > 0 else 0.0
         self._show_progress(min(last.epoch, self.progress.maximum()))
         self._show_status(f"epoch {last.epoch} · {rate:,.0f} epochs/s · {elapsed:.1f} s")
         self.cost_label.setText(self.describe_cost(last))

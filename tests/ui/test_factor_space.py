@@ -362,13 +362,14 @@ def test_a_runs_last_frame_waits_for_a_later_turn_of_the_event_loop_than_the_run
 
 
 def paused_run_with_its_first_frame_drawn(qtbot, window):
-    """A run started by Step (one epoch, then paused: the factor space follows a run that sends nothing more),
-    with what it sent drawn: the model trained before it, and the view."""
+    """A run started by Step (one epoch more of the model trained before it, then paused: the factor space follows
+    a run that sends nothing more), with what it sent drawn: the model trained before it, and the view."""
     panel, view = window.training_panel, window.factor_space
     before = panel.model
+    next_epoch = before.history_[-1].epoch + 1
     window.act_step.trigger()
     qtbot.waitUntil(lambda: panel.controller.state == "paused" and panel.model is not before, timeout=5000)
-    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 1, timeout=5000)
+    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == next_epoch, timeout=5000)
     qtbot.waitUntil(lambda: window._pending_factor_frame is None and view._live_frame is None, timeout=5000)
     return before, view
 
@@ -528,8 +529,8 @@ def test_the_status_says_pca_stands_in_for_a_t_sne_while_training(qtbot, trained
     view.projection.setCurrentIndex(view.projection.findData("tsne"))
     qtbot.waitUntil(lambda: not view.layout_job.running, timeout=60_000)
     assert "t-SNE done" in view.status.text()
-    trained.act_step.trigger()
-    qtbot.waitUntil(lambda: panel.controller.state == "paused" and view.embedding.epoch == 1, timeout=5000)
+    trained.act_step.trigger()  # epoch 301 of the model trained
+    qtbot.waitUntil(lambda: panel.controller.state == "paused" and view.embedding.epoch == 301, timeout=5000)
     view.draw_pending_frame()
     assert view.plot.axis_title("bottom").startswith("PC1")
     assert "PCA shown: the t-SNE is computed when training stops" in view.status.text()

@@ -301,8 +301,38 @@ def test_step_trains_exactly_one_epoch_at_a_time(qtbot, window):
     assert panel.step_button.toolTip().startswith("Train one more epoch of this run")
     panel.stop()
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=5000)
-    # with no run on, Step says it starts one (its tip said "one more epoch", and a stopped run's epochs went)
-    assert panel.step_button.toolTip().startswith("Start a new run from fresh factors")
+    assert panel.step_button.toolTip().startswith("Train one epoch and pause (F7): one more of the last run's")
+
+
+def test_step_after_a_run_ended_trains_its_model_one_epoch_more(qtbot, window):
+    """Step after Stop (or the end of a run) started a new run from epoch 0: the stopped run's epochs were
+    thrown away, under a tooltip saying "Train exactly one more epoch"."""
+    panel = window.training_panel
+    panel.epochs.setValue(10)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    finished = panel.model
+    trained = finished.history_[-1]
+    before = {name: value.copy() for name, value in finished._params.items()}
+    curves = panel.loss_plot.current
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=FINISH_MS,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: curves.epochs[-1] == 11, timeout=FINISH_MS)
+    assert panel.loss_plot.current is curves and curves.epochs == list(range(12))  # the same curves, one epoch on
+    assert panel.model is not finished and [r.epoch for r in panel.model.history_] == list(range(12))
+    assert panel.model.history_[-1].total < trained.total  # from the trained parameters, not fresh ones
+    assert all(np.array_equal(before[name], value) for name, value in finished._params.items())  # kept whole
+    assert panel.progress.value() == 11 and panel.progress.maximum() == 20
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    # with a setting changed since, the last run's model is not what the panel describes: a new run
+    panel.reg.setValue(panel.reg.value() + 0.5)
+    qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.loss_plot.current is not curves and panel.loss_plot.current.epochs == [0, 1],
+                    timeout=FINISH_MS)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
 
 
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
