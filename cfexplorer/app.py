@@ -688,10 +688,14 @@ class MainWindow(GridEditingMixin, QMainWindow):
             if view.has_rows_gone_from_the_grid():
                 view.clear_trained()
             return
+        before = view.rows_from
+        if before is not None and before.user_labels is ratings.user_labels and \
+                before.item_labels is ratings.item_labels and before.item_info is ratings.item_info:
+            return  # a rating typed: the same labels (made again and compared, 62 ms on MovieLens 25M's shape)
         if (np.array_equal(shown.items.names, ratings.item_titles())
                 and np.array_equal(shown.users.names, ratings.user_names())):
-            return  # a rating typed: the names, and the links by them, hold
-        view.show_model(model.predictor(), ratings, in_passes=False)
+            return  # the names, and the links by them, hold
+        view.show_the_frame_again(model.predictor(), ratings)
 
     def _show_the_model_again_if_it_fits(self):
         """Adding a user or a movie takes the last run's predictions and factors down (the model has no row

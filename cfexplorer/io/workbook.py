@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..lazy import lazy_import
-from .errors import RatingsFileError
+from .errors import RatingsFileError, quoted
 from .readers import (
     LoadResult, NoRatingsTable, _long_from_table, _table_result, _wide_from_table, long_columns,
 )
@@ -182,7 +182,7 @@ def read_candidate(source: TableSource, candidate: Candidate, binary: bool | Non
                 raise RatingsFileError(path, "a header but no ratings")
             table = body.iloc[:, [column - 1 for column in region.columns]]
             result = _long_from_table(table, (0, 1, 2), path, binary, fmt="long")
-            result.users_from = f"the column {sheet.text(region.top, region.columns[0]).strip()!r}"
+            result.users_from = f"the column {quoted(sheet.text(region.top, region.columns[0]).strip())}"
         else:
             table = sheet.block(region.top, region.left, region.bottom, region.right)
             if region.label_rows == 2 and len(table) > 1:

@@ -275,19 +275,38 @@ def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True, shape: str = 
         def row_at(at):
             return [_xlsx_cell(sheet, row_cells[at]),
                     *(None if value != value else value for value in matrix[at].tolist())]
-    with atomic_path(path, cancelled) as temporary:
-        sheet.append(header)
-        for at in range(n_rows):
-            if at % XLSX_ROWS_PER_LOOK == 0:
-                if cancelled is not None and cancelled.is_set():
-                    return  # atomic_path leaves the old file
-                if progress is not None:
-                    progress(at / max(n_rows, 1))
-            sheet.append(row_at(at))
-        workbook.save(temporary)
+    saved = False
+    try:
+        with atomic_path(path, cancelled) as temporary:
+            sheet.append(header)
+            for at in range(n_rows):
+                if at % XLSX_ROWS_PER_LOOK == 0:
+                    if cancelled is not None and cancelled.is_set():
+                        return  # atomic_path leaves the old file
+                    if progress is not None:
+                        progress(at / max(n_rows, 1))
+                sheet.append(row_at(at))
+            workbook.save(temporary)
+            saved = True
+    finally:
+        if not saved:
+            _discard_sheet(sheet)
 
 
 XLSX_ROWS_PER_LOOK = 4096
+
+
+def _discard_sheet(sheet) -> None:
+    """A write-only sheet given up (Cancel, an error): openpyxl streams its rows into a temporary file, removed
+    only by a save or at the process's exit (a cancelled save of a million rows left some 100 MB behind)."""
+    try:
+        sheet.close()  # ends its XML and closes the file
+    except Exception:  # noqa: BLE001 - half-written by the error that brought us here: removed all the same
+        pass
+    writer = getattr(sheet, "_writer", None)  # openpyxl's own, which knows the file
+    if writer is not None and isinstance(getattr(writer, "out", None), str):
+        with contextlib.suppress(OSError, ValueError):
+            writer.cleanup()
 
 
 def _xlsx_labels(labels: np.ndarray) -> list:

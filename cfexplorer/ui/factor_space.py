@@ -88,6 +88,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self._framed_by_user = False  # zoomed or panned since the view was last fitted to the points
         self._finding = False  # while the Find box's name is being selected
+        self._found_in_this_pass = None  # the name Find selected in this pass of the event loop
         self.not_found_note = ""  # what Find said last of a name it did not find
         self.marker_scale = 1.0  # larger in presentation mode
         self.layout_job = LayoutJob(self)
@@ -288,9 +289,26 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.ratings = ratings
         self._link()
 
+    @property
+    def rows_from(self):
+        """The ratings the names of the points shown were taken from."""
+        return self._rows_from
+
     def has_rows_gone_from_the_grid(self) -> bool:
-        """Whether a movie or user shown has no row in the grid any more (removed since it was trained)."""
-        return any(bool(np.any(self._to_grid[kind] < 0)) for kind in KINDS)
+        """Whether a movie or user shown has no row in the grid any more (removed since it was trained): the grid
+        has fewer of them, or one of them has no row of its name (a removed movie with a namesake links to it)."""
+        if self.embedding is None or self.ratings is None:
+            return False
+        fewer = (len(self.embedding.items) > self.ratings.n_items or len(self.embedding.users) > self.ratings.n_users)
+        return fewer or any(bool(np.any(self._to_grid[kind] < 0)) for kind in KINDS)
+
+    def show_the_frame_again(self, predictor, ratings) -> None:
+        """The grid's names changed (a rename): the epoch shown, under them — the replayed one where the slider
+        is not at the end (a rename jumped to the last epoch under "2 of 300"), else ``predictor``'s."""
+        if self.frames and not self._training and self.replay.value() < len(self.frames) - 1:
+            self._on_replay(self.replay.value())
+        else:
+            self.show_model(predictor, ratings, in_passes=False)
 
     def choose_defaults(self, ratings):
         """A new document's colouring, labels and neighbours filter: every name where there are few points
@@ -325,6 +343,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         now, before the worker competes for the GIL, so that the first frame only has factors to draw."""
         self.frames = []
         self._training = True
+        self._framed_by_user = False  # a view the user moved during the last run follows this one's points
         self.ratings = ratings
         self._model_biases = model_biases(model)
         if self.isVisible() and self._tab_in_front:
@@ -431,6 +450,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         """Show no factors: no run, no frames to replay, no hover box about a point that is gone."""
         self.layout_job.cancel()
         self._hidden_model = None
+        self._framed_by_user = False
         self._projected_ahead = None  # (and a frame waiting to be drawn is dropped by _set_embedding below)
         self._training = False
         self._model_biases = None
@@ -578,11 +598,26 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
                                    for axis, name in zip(("bottom", "left"), axis_names)})
         self.legend.setText(self.legend_html())
         if refit_view or (not self._framed_by_user and _outgrown(xy, self.plot.view_box.viewRange())):
-            self.plot.view_box.autoRange(padding=0.08)
-            self._framed_by_user = False
+            self._fit_view(xy)
         self.plot.set_highlight(self.selection)
         self._update_labels()
         self._update_panels()
+
+    def _fit_view(self, xy: np.ndarray):
+        """The view around these points (from the coordinates themselves: a large frame's scatter learns its
+        bounds only when its picture is done, and autoRange then fitted the frame before)."""
+        self._framed_by_user = False
+        finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
+        if not len(finite):
+            self.plot.view_box.autoRange(padding=0.08)
+            return
+        low, high = finite.min(axis=0), finite.max(axis=0)
+        middle, half = (high + low) / 2, (high - low) / 2
+        if not (half > 0).any():  # one point (or all at one place): a unit around it
+            half = np.full(2, max(1.0, float(np.abs(middle).max()) / 10))
+        half = np.where(half > 0, half, half.max())  # points on a line: the other axis's span
+        self.plot.view_box.setRange(xRange=(middle[0] - half[0], middle[0] + half[0]),
+                                    yRange=(middle[1] - half[1], middle[1] + half[1]), padding=0.08)
 
     @Slot(object)
     def _on_framed_by_user(self, _mask=None):
@@ -761,6 +796,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         """Select and centre the movie or user whose name matches best (exact first)."""
         if self.embedding is None or not text.strip():
             return False
+        if text == self._found_in_this_pass:
+            return True  # Return on a completion: the completer's activated and the box's returnPressed both ask
         for kind in self.shown_kinds + tuple(k for k in KINDS if k not in self.shown_kinds):
             found = self.embedding.table(kind).find(text)
             if len(found):
@@ -772,10 +809,15 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
                     self.select({kind: found[:1]}, center=True)
                 finally:
                     self._finding = False
+                self._found_in_this_pass = text
+                QTimer.singleShot(0, self._forget_the_pass_found)
                 return True
         self.not_found_note = f"No movie or user named like “{text.strip()}”."
         self.sig_message.emit("info", self.not_found_note)
         return False
+
+    def _forget_the_pass_found(self):
+        self._found_in_this_pass = None
 
     # --- hover --------------------------------------------------------------------------------------------------------
     def describe(self, kind: str, index: int) -> str:

@@ -35,7 +35,9 @@ def export_widget_image(widget, path, title: str = "CF Explorer", below=(), leas
         finally:
             painter.end()
         return
-    scale = min(max(1.0, least_width / max(width, 1)), MAX_SCALE)
+    # at least the screen's own scale (a grab on a 2x screen had twice the pixels)
+    screen_scale = widget.devicePixelRatioF()
+    scale = min(max(screen_scale, least_width / max(width, 1)), max(MAX_SCALE, screen_scale))
     image = QImage(round(width * scale), round(height * scale), QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(scale)
     image.fill(Qt.GlobalColor.white)

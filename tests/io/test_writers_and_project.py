@@ -224,3 +224,30 @@ def test_an_excel_save_keeps_ids_past_two_to_the_53_apart(tmp_path, shape):
 def _as_pairs(ratings) -> dict:
     return {(str(user), str(item)): value for user, item, value in
             zip(ratings.user_labels[ratings.users], ratings.item_labels[ratings.items], ratings.values)}
+
+
+def test_a_cancelled_excel_save_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """openpyxl streams a write-only sheet into a temporary file of its own, which a save given up left behind
+    until the process ended (100 MB for a million rows)."""
+    import glob
+    import tempfile
+    import threading
+
+    from cfexplorer.io import writers
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where openpyxl makes its file
+    monkeypatch.setattr(writers, "XLSX_ROWS_PER_LOOK", 1)
+    ratings = planted_tastes(n_users=30, n_items=20, density=0.6, seed=0)
+    cancelled = threading.Event()
+    seen = []
+
+    def progress(share):
+        seen.append(share)
+        if len(seen) == 5:
+            cancelled.set()
+
+    path = tmp_path / "out.xlsx"
+    with pytest.raises(writers.SaveCancelled):
+        write_by_extension(ratings, path, shape="long", cancelled=cancelled, progress=progress)
+    assert not path.exists() and len(seen) == 5
+    assert glob.glob(str(tmp_path / "openpyxl.*")) == []

@@ -509,18 +509,28 @@ def test_the_view_follows_a_runs_points_until_the_user_frames_it(qtbot, window):
     sampler.stop()
     assert len({epoch for epoch, _ in ranges}) >= 4 and all(inside for _, inside in ranges), ranges
     assert all_in_view()
-    # the user zooms in: the next run's points move out of the view and it stays
+    # the user zooms in during a run: its points move on out of the view, which stays where it was put
+    panel.epochs.setValue(200)
+    panel.pace.setCurrentText("10 epochs/s")
+    qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: 2 <= view.embedding.epoch < 100 and view._live_frame is None,  # this run's frames
+                    timeout=FINISH_MS)
     view.plot.view_box.scaleBy((0.1, 0.1))
     view.plot.view_box.sigRangeChangedManually.emit([True, True])  # what a wheel or a drag sends
-    zoomed = view.plot.view_box.viewRange()
-    panel.epochs.setValue(5)
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: view.embedding.epoch == 5)
+    zoomed, epoch = view.plot.view_box.viewRange(), view.embedding.epoch
+    qtbot.waitUntil(lambda: view.embedding.epoch >= epoch + 3, timeout=FINISH_MS)
     assert view.plot.view_box.viewRange() == zoomed and not all_in_view()
     view.plot.view_box.getMenu().viewAll.trigger()  # View All, from the plot's menu
     assert all_in_view()
-    view.redraw()
+    qtbot.waitUntil(lambda: view.embedding.epoch >= epoch + 6, timeout=FINISH_MS)
+    assert all_in_view()  # followed again
+    view.plot.view_box.scaleBy((0.1, 0.1))
+    view.plot.view_box.sigRangeChangedManually.emit([True, True])
+    panel.pace.setCurrentText("full speed")
+    panel.epochs.setValue(5)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):  # a new run: a new picture, followed
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.embedding.epoch == 5)
     assert all_in_view()
 
 
@@ -642,3 +652,78 @@ def test_an_export_that_cannot_be_written_is_said_not_raised(qtbot, trained, tmp
     assert trained.message_bar.text.startswith("Could not export the view:")
     panel.export_dialog()
     assert trained.message_bar.text.startswith("Could not export the curves:")
+
+
+def test_a_large_frame_is_fitted_to_its_own_points(qtbot, window, monkeypatch):
+    """A frame drawn in passes learns its bounds when its picture is done: autoRange fitted the frame before it,
+    and on MovieLens' size points were left outside the view after the last epoch."""
+    from dataclasses import replace
+
+    from cfexplorer.core.synthetic import planted_tastes
+    from cfexplorer.ui import factor_plot
+
+    monkeypatch.setattr(factor_plot, "DRAW_IN_PASSES_FROM", 500)
+    window.set_document(planted_tastes(n_users=60, n_items=1500, density=0.1, seed=0), "large",
+                        settings={"training": {"model": "mf", "optimizer": "adam", "learning_rate": 0.05, "n_epochs": 5,
+                                               "n_factors": 2, "reg": 1.0, "seed": 0, "validation_fraction": 0.0}})
+    window.factor_dock.raise_()
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    view = window.factor_space
+    qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 5)
+    qtbot.wait(300)  # its picture done
+    predictor = window.training_panel.model.predictor()
+    spread = replace(predictor, item_factors=predictor.item_factors * 3, user_factors=predictor.user_factors * 3,
+                     epoch=6)
+    view.show_model(spread, window.table.ratings, in_passes=False)
+    qtbot.waitUntil(lambda: not view.plot.scatters[ITEM_KIND].drawing_in_passes)
+    qtbot.wait(300)
+    xy = view.coordinates(ITEM_KIND)
+    (left, right), (bottom, top) = view.plot.view_box.viewRange()
+    assert left <= xy[:, 0].min() and xy[:, 0].max() <= right and bottom <= xy[:, 1].min() and xy[:, 1].max() <= top
+
+
+def test_a_rename_while_replaying_keeps_the_epoch_shown(qtbot, trained):
+    """The rename redrew the last epoch while the slider and its label said "2 of 300"."""
+    from cfexplorer.core.edits import ITEMS
+
+    view = trained.factor_space
+    view.replay.setValue(1)
+    epoch = view.embedding.epoch
+    assert epoch < 300
+    assert trained._rename_at(ITEMS, 0, "Renamed")
+    assert view.embedding.epoch == epoch and view.embedding.items.names[0] == "Renamed"
+    assert view.epoch_label.text() == f"{epoch} of 300"
+
+
+def test_return_on_a_completion_finds_once(qtbot, trained, monkeypatch):
+    """The completer's activated and the box's returnPressed both ran Find: two selections sent to the grid."""
+    view = trained.factor_space
+    selected = []
+    select = view.select
+    monkeypatch.setattr(view, "select", lambda *args, **kwargs: (selected.append(args), select(*args, **kwargs)))
+    view.search.setText("Action fan 2")
+    view.search.completer().activated[str].emit("Action fan 2")
+    view.search.returnPressed.emit()
+    assert len(selected) == 1
+    qtbot.wait(10)
+    view.search.returnPressed.emit()  # a later Return finds again
+    assert len(selected) == 2
+
+
+def test_removing_a_movie_with_a_namesake_takes_the_factors_down(qtbot, window, tmp_path):
+    """Linked by title, the removed "Hamlet (1996)" took its namesake's row, and its point stayed."""
+    from cfexplorer.core.edits import ITEMS, RemoveEntries
+
+    rows = [f"{user},{movie},{(user + movie) % 5 + 1}" for user in range(1, 9) for movie in (1, 2, 3, 4)]
+    (tmp_path / "ratings.csv").write_text("userId,movieId,rating\n" + "\n".join(rows) + "\n")
+    (tmp_path / "movies.csv").write_text("movieId,title,genres\n1,Hamlet (1996),Drama\n2,Hamlet (1996),Drama\n"
+                                         "3,Heat (1995),Action\n4,Clue (1985),Comedy\n")
+    assert window.open_file(tmp_path / "ratings.csv", confirm=False)
+    window.factor_dock.raise_()
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
+    view = window.factor_space
+    qtbot.waitUntil(lambda: view.embedding is not None and len(view.embedding.items) == 4)
+    window.table.request_edit(RemoveEntries(ITEMS, (1,), "Remove 1 movie"))
+    assert view.embedding is None
