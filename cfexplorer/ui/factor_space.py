@@ -611,13 +611,14 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         if not len(finite):
             self.plot.view_box.autoRange(padding=0.08)
             return
-        low, high = finite.min(axis=0), finite.max(axis=0)
+        # in float64: a t-SNE's float32 coordinates made pyqtgraph's range limits overflow in its comparisons
+        low, high = finite.min(axis=0).astype(float), finite.max(axis=0).astype(float)
         middle, half = (high + low) / 2, (high - low) / 2
         if not (half > 0).any():  # one point (or all at one place): a unit around it
             half = np.full(2, max(1.0, float(np.abs(middle).max()) / 10))
         half = np.where(half > 0, half, half.max())  # points on a line: the other axis's span
-        self.plot.view_box.setRange(xRange=(middle[0] - half[0], middle[0] + half[0]),
-                                    yRange=(middle[1] - half[1], middle[1] + half[1]), padding=0.08)
+        self.plot.view_box.setRange(xRange=(float(middle[0] - half[0]), float(middle[0] + half[0])),
+                                    yRange=(float(middle[1] - half[1]), float(middle[1] + half[1])), padding=0.08)
 
     @Slot(object)
     def _on_framed_by_user(self, _mask=None):
