@@ -94,7 +94,7 @@ def load_project(path) -> Project:
         # the description first (labels, a few MB at most): it bounds what the rating arrays may declare
         meta = _read_meta(arrays.read_npz(path, wanted="meta".__eq__, kinds=arrays.NUMBERS, error=_invalid).get("meta"))
         found = arrays.read_npz(path, wanted=_is_rating_or_model_array, kinds=arrays.NUMBERS, error=_invalid,
-                                check_headers=lambda headers: _check_rating_headers(meta, headers))
+                                check_headers=lambda headers: _check_headers(meta, headers, path.stat().st_size))
         ratings = _ratings(meta, found)
         model_state, model = _model(meta, found, ratings)
         settings = _settings(meta)
@@ -111,6 +111,24 @@ def load_project(path) -> Project:
 
 def _is_rating_or_model_array(name: str) -> bool:
     return name in RATING_ARRAYS or name.startswith("model/")
+
+
+# A model's arrays are learned numbers, which deflate little (random factors: about 1.1 to 1), and a few arrays of
+# zeros (biases a model does not learn, a row per user or movie): together never near this many bytes per byte of
+# the file. A member of zeros deflates 1,000 to 1: a 1.5 MB project declaring 1.6 GB of factors was inflated whole.
+MODEL_BYTES_PER_FILE_BYTE = 64
+MODEL_BYTES_ALLOWED_ANYWAY = 16 * 2**20
+
+
+def _check_headers(meta: dict, headers: dict, file_size: int) -> None:
+    """What the arrays declare, before any is inflated: the rating arrays against each other and the labels, the
+    model's against the file's size."""
+    _check_rating_headers(meta, headers)
+    model_bytes = sum(header.nbytes for name, header in headers.items() if name.startswith("model/"))
+    allowed = MODEL_BYTES_PER_FILE_BYTE * file_size + MODEL_BYTES_ALLOWED_ANYWAY
+    if model_bytes > allowed:
+        raise _Invalid(f"its model declares {limits.describe_bytes(model_bytes)} of arrays in a file of "
+                       f"{limits.describe_bytes(file_size)}: not what a trained model compresses to")
 
 
 def _check_rating_headers(meta: dict, headers: dict) -> None:

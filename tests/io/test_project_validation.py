@@ -375,3 +375,25 @@ def test_rating_arrays_are_refused_by_their_headers_before_they_are_inflated(tmp
              if lengths[1] == 28 else "it declares 5,000,000 ratings, more than its 6 users × 5 movies have cells")
     assert invalid(path) == words
     assert max(largest_read) < MB  # the description alone was read
+
+
+def test_model_arrays_past_what_the_file_could_hold_are_refused_before_they_are_inflated(tmp_path, saved,
+                                                                                          monkeypatch):
+    """A trained model's arrays deflate little; zeros deflate 1,000 to 1: a 1.5 MB project with a stray
+    model array declaring 1.6 GB of zeros was inflated whole (7 s, 1.7 GB) and then opened."""
+    meta, arrays = saved
+    arrays = {**arrays, "model/item_factors": np.zeros((MB, 8))}  # 64 MiB of zeros
+    path = tmp_path / "inflating.cfx"
+    path.write_bytes(project_bytes(meta, arrays))
+    assert path.stat().st_size < MB
+    read_array = np.lib.format.read_array
+    largest_read = []
+
+    def spy(*args, **kwargs):
+        array = read_array(*args, **kwargs)
+        largest_read.append(array.nbytes)
+        return array
+
+    monkeypatch.setattr(np.lib.format, "read_array", spy)
+    assert invalid(path).startswith("its model declares 67.1 MB of arrays in a file of ")  # 64 MiB, in decimal units
+    assert max(largest_read) < MB
