@@ -351,6 +351,20 @@ def test_a_model_with_large_factors_that_cannot_overflow_reopens(tmp_path, saved
     np.testing.assert_allclose(project.model.user_factors_, 1e100)
 
 
+def sizes_of_arrays_read(monkeypatch) -> list[int]:
+    """The bytes of every array numpy reads from now on (an array declared but never inflated is not there)."""
+    read_array = np.lib.format.read_array
+    sizes = []
+
+    def spy(*args, **kwargs):
+        array = read_array(*args, **kwargs)
+        sizes.append(array.nbytes)
+        return array
+
+    monkeypatch.setattr(np.lib.format, "read_array", spy)
+    return sizes
+
+
 @pytest.mark.parametrize("lengths", [(5_000_000, 28, 28), (5_000_000,) * 3])
 def test_rating_arrays_are_refused_by_their_headers_before_they_are_inflated(tmp_path, saved, monkeypatch, lengths):
     """A member is checked against its size once inflated, which zeros compress 1,000:1 below: a 3 MB project
@@ -362,15 +376,7 @@ def test_rating_arrays_are_refused_by_their_headers_before_they_are_inflated(tmp
     path = tmp_path / "inflating.cfx"
     path.write_bytes(project_bytes(meta, arrays))
     assert path.stat().st_size < 1 * MB
-    read_array = np.lib.format.read_array
-    largest_read = []
-
-    def spy(*args, **kwargs):
-        array = read_array(*args, **kwargs)
-        largest_read.append(array.nbytes)
-        return array
-
-    monkeypatch.setattr(np.lib.format, "read_array", spy)
+    largest_read = sizes_of_arrays_read(monkeypatch)
     words = ("its users, items and values arrays have different lengths (users 5,000,000, items 28, values 28)"
              if lengths[1] == 28 else "it declares 5,000,000 ratings, more than its 6 users × 5 movies have cells")
     assert invalid(path) == words
@@ -386,14 +392,6 @@ def test_model_arrays_past_what_the_file_could_hold_are_refused_before_they_are_
     path = tmp_path / "inflating.cfx"
     path.write_bytes(project_bytes(meta, arrays))
     assert path.stat().st_size < MB
-    read_array = np.lib.format.read_array
-    largest_read = []
-
-    def spy(*args, **kwargs):
-        array = read_array(*args, **kwargs)
-        largest_read.append(array.nbytes)
-        return array
-
-    monkeypatch.setattr(np.lib.format, "read_array", spy)
+    largest_read = sizes_of_arrays_read(monkeypatch)
     assert invalid(path).startswith("its model declares 67.1 MB of arrays in a file of ")  # 64 MiB, in decimal units
     assert max(largest_read) < MB
