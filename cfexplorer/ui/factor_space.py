@@ -170,7 +170,6 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
 
         self.replay = QSlider(Qt.Orientation.Horizontal)
         self.replay.setEnabled(False)
-        self.replay.setToolTip("Replay the kept snapshots epoch by epoch")
         self.epoch_label = QLabel("")
         self.legend = QLabel()
         self.legend.setWordWrap(True)
@@ -597,22 +596,21 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.plot.set_axis_titles({axis: (name, name.replace(" of variance", ""), name.split(" (")[0])
                                    for axis, name in zip(("bottom", "left"), axis_names)})
         self.legend.setText(self.legend_html())
-        if refit_view or (not self._framed_by_user and _outgrown(xy, self.plot.view_box.viewRange())):
-            self._fit_view(xy)
+        bounds = _finite_bounds(xy)
+        if refit_view or (not self._framed_by_user and _outgrown(bounds, self.plot.view_box.viewRange())):
+            self._fit_view(bounds)
         self.plot.set_highlight(self.selection)
         self._update_labels()
         self._update_panels()
 
-    def _fit_view(self, xy: np.ndarray):
-        """The view around these points (from the coordinates themselves: a large frame's scatter learns its
-        bounds only when its picture is done, and autoRange then fitted the frame before)."""
+    def _fit_view(self, bounds):
+        """The view around the points of these ``_finite_bounds`` (from the coordinates themselves: a large frame's
+        scatter learns its bounds only when its picture is done, and autoRange then fitted the frame before)."""
         self._framed_by_user = False
-        finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
-        if not len(finite):
+        if bounds is None:
             self.plot.view_box.autoRange(padding=0.08)
             return
-        # in float64: a t-SNE's float32 coordinates made pyqtgraph's range limits overflow in its comparisons
-        low, high = finite.min(axis=0).astype(float), finite.max(axis=0).astype(float)
+        low, high = bounds
         middle, half = (high + low) / 2, (high - low) / 2
         if not (half > 0).any():  # one point (or all at one place): a unit around it
             half = np.full(2, max(1.0, float(np.abs(middle).max()) / 10))
@@ -872,13 +870,22 @@ REPLAY_NOTHING_KEPT = ("No earlier epochs to replay: snapshots are kept for runs
 SHRUNK_SHARE = 0.25
 
 
-def _outgrown(xy: np.ndarray, view_range) -> bool:
-    """Whether the points ``xy`` have left the view's (x range, y range), or shrunk to a corner of it."""
+def _finite_bounds(xy: np.ndarray):
+    """(lowest, highest) of the finite points' coordinates, in float64 (a t-SNE's float32 made pyqtgraph's range
+    limits overflow in its comparisons); None without a finite point."""
     finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
     if not len(finite):
+        return None
+    return finite.min(axis=0).astype(float), finite.max(axis=0).astype(float)
+
+
+def _outgrown(bounds, view_range) -> bool:
+    """Whether the points of these ``_finite_bounds`` have left the view's (x range, y range), or shrunk to a corner
+    of it."""
+    if bounds is None:
         return False
     (left, right), (bottom, top) = view_range
-    low, high = finite.min(axis=0), finite.max(axis=0)
+    low, high = bounds
     if low[0] < left or high[0] > right or low[1] < bottom or high[1] > top:
         return True
     return (high[0] - low[0] < SHRUNK_SHARE * (right - left)) and (high[1] - low[1] < SHRUNK_SHARE * (top - bottom))
