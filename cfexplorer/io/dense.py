@@ -24,7 +24,7 @@ import numpy as np
 from ..core.ratings import Ratings
 from ..lazy import lazy_import
 from . import limits
-from .errors import RatingsFileError, one_line
+from .errors import RatingsFileError, one_line, quoted
 from .readers import LoadResult, _read_text, _refuse_unshowable, _looks_binary, is_number
 
 pd = lazy_import("pandas")
@@ -231,7 +231,7 @@ def _first_bad_cell(text: str, path: Path, delimiter: str) -> RatingsFileError:
     for number, line in enumerate(text.splitlines(), start=1):
         for column, cell in enumerate(line.split(delimiter), start=1):
             if cell.strip() and not is_number(cell):
-                return RatingsFileError(path, f"{cell.strip()[:40]!r} in column {column} is not a number", number)
+                return RatingsFileError(path, f"{quoted(cell.strip(), 40)} in column {column} is not a number", number)
     return RatingsFileError(path, "cannot be parsed as a matrix of numbers")
 
 

@@ -174,16 +174,20 @@ def _read_bytes(path: Path) -> bytes:
     data = limits.read_regular_file(path, limits.LONG_TEXT_OVERHEAD, "reading this file")
     if data.isspace() or not data:
         raise RatingsFileError(path, "the file is empty")
-    if b"\x00" in data[:65536] and not data.startswith(_UTF16_MARKS):  # UTF-16 text has a NUL in every ASCII letter
-        raise RatingsFileError(path, "this is not a text file (it contains NUL bytes)")
+    _refuse_binary(data, path)
     return data
 
 
 def _refuse_binary_start(path: Path) -> None:
-    """Refuse a file whose first 64 kB hold a NUL byte (and no UTF-16 mark): not text, whatever follows."""
+    """:func:`_refuse_binary` from the file's first 64 kB alone, before anything reads it whole."""
     with limits.open_regular(path) as handle:
-        start = handle.read(65536)
-    if b"\x00" in start and not start.startswith(_UTF16_MARKS):
+        _refuse_binary(handle.read(_HEAD_BYTES), path)
+
+
+def _refuse_binary(data: bytes, path: Path) -> None:
+    """Refuse bytes whose first 64 kB hold a NUL byte without a UTF-16 mark (UTF-16 text has a NUL in every ASCII
+    letter): not text, whatever follows."""
+    if b"\x00" in data[:_HEAD_BYTES] and not data.startswith(_UTF16_MARKS):
         raise RatingsFileError(path, "this is not a text file (it contains NUL bytes)")
 
 
