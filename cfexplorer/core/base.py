@@ -10,10 +10,16 @@ from .memory import available_memory, describe_bytes
 from .ratings import Ratings
 
 
-def _same(a, b) -> bool:
+def same_setting(a, b) -> bool:
+    """Whether two values of a hyperparameter are the same: arrays and tables by their values, a tuple and a list
+    of the same items alike (a project's JSON makes tuples lists)."""
     try:
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return a is not None and b is not None and np.array_equal(a, b)
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return list(a) == list(b)
         return bool(a == b)
-    except (TypeError, ValueError):  # arrays and tables compare element-wise
+    except (TypeError, ValueError):  # tables compare element-wise
         return a is b
 
 
@@ -36,7 +42,7 @@ class RatingModel:
 
     def __repr__(self):
         defaults = type(self)().get_params()
-        changed = {k: v for k, v in self.get_params().items() if not _same(v, defaults[k])}
+        changed = {k: v for k, v in self.get_params().items() if not same_setting(v, defaults[k])}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # --- what training will hold ----------------------------------------------------------------

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
+from ..core.base import same_setting
 from ..core.models import make_model
 from .elided_label import LiveText
 from .initialization import PARAMETER_FILES, loaded_message, read_start_parameters
@@ -52,18 +53,6 @@ STEP_TIPS = {
     RUNNING: "Pause the run after one more epoch (F7)",
     PAUSED: "Train one more epoch of this run (F7)",
 }
-
-
-def _same_setting(a, b) -> bool:
-    """Whether two values of a model's setting are the same (arrays and tuples compared by their values)."""
-    try:
-        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-            return a is not None and b is not None and np.array_equal(a, b)
-        if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-            return a is not None and b is not None and list(a) == list(b)
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 @dataclass(frozen=True)
@@ -375,7 +364,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         except ValueError:
             return None
         trained = model.get_params()
-        if any(not _same_setting(trained.get(name), value) for name, value in wanted.items() if name != "n_epochs"):
+        if any(not same_setting(trained.get(name), value) for name, value in wanted.items() if name != "n_epochs"):
             return None
         return model
 
