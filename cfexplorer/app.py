@@ -152,7 +152,9 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.grid.selectionModel().currentChanged.connect(self._on_current_cell_change)
         self.training_panel.sig_run_started.connect(self._drop_the_last_runs_pending_views)
         self.training_panel.sig_run_started.connect(
-            lambda model, train: self.factor_space.start_run(model, self.table.ratings))
+            lambda model, train: self.factor_space.start_run(
+                model, self.table.ratings,
+                continued_every=self.training_panel.snapshot_every if self.training_panel.run_continues else 0))
         self.training_panel.sig_run_started.connect(self._remember_trained_ratings)
         # after an edit is on the stack (its redo runs before it is counted), and after undo and redo
         self.undo_stack.indexChanged.connect(self._follow_stale_training)

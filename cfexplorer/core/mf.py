@@ -291,8 +291,11 @@ class MatrixFactorization(RatingModel):
         self._check_memory(ratings)  # not on restoring a model: only before training
         start = time.perf_counter()
         data = self._prepare(ratings)
-        optimizer = self._make_optimizer()
-        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+        optimizer, rng = self._steps_going_on() if self._continuing else (None, None)
+        if rng is None:
+            optimizer, rng = self._make_optimizer(), np.random.default_rng(None if self.seed is None else self.seed + 1)
+        # Kept for a warm start: its epochs then go on as this run's would (Adam's moments, the shuffles).
+        self._stepping = (self.optimizer, optimizer, rng)
         self.history_ = getattr(self, "history_", []) if self._continuing else []
         first_epoch = self.history_[-1].epoch + 1 if self.history_ else 1
         systems = self._als_systems(data) if self.optimizer == "als" else None
@@ -494,6 +497,17 @@ class MatrixFactorization(RatingModel):
         self.user_factors_ = p["user_factors"]
         self.user_bias_ = p.get("user_bias", np.zeros(self.n_users_))
         self.item_bias_ = p.get("item_bias", np.zeros(self.n_items_))
+
+    def _steps_going_on(self):
+        """(optimizer, random generator) of the fit this warm start continues, the optimizer at the learning rate
+        now set; (None, None) where there is none of the same optimizer: a new one starts."""
+        kept = getattr(self, "_stepping", None)
+        if kept is None or kept[0] != self.optimizer:
+            return None, None
+        _, optimizer, rng = kept
+        if optimizer is not None:
+            optimizer.learning_rate = self.learning_rate
+        return optimizer, rng
 
     def _make_optimizer(self):
         if self.optimizer == "adam":

@@ -53,6 +53,16 @@ class SearchField(QLineEdit):
         self.sig_focused.emit()
 
 
+def _spaced(frames: list, every: int) -> list:
+    """The frames at least ``every`` epochs apart, from the first on (the kept ones no more than the epochs
+    they span over ``every``, plus one)."""
+    kept = []
+    for epoch, snapshot in frames:
+        if not kept or epoch - kept[-1][0] >= every:
+            kept.append((epoch, snapshot))
+    return kept
+
+
 class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin, QWidget):
     """The view and what it shows; how points look (factor_appearance), t-SNE and UMAP (factor_layouts), the
     side panels and status line (factor_panels) and the Files menu (factor_files) are mixins of it."""
@@ -337,10 +347,12 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         has_genres = ratings.item_info is not None and "genres" in ratings.item_info
         self.colour_by.setCurrentIndex(self.colour_by.findData("genre" if has_genres else "bias"))
 
-    def start_run(self, model, ratings):
-        """A training run begins: forget the previous run's snapshots. In view, describe the movies and users
-        now, before the worker competes for the GIL, so that the first frame only has factors to draw."""
-        self.frames = []
+    def start_run(self, model, ratings, continued_every: int = 0):
+        """A training run begins: forget the previous run's snapshots, or, for a run that goes on from the last
+        one (``continued_every``: its snapshot interval), keep those of its epochs at that interval, so that the
+        replay spans both runs at one spacing. In view, describe the movies and users now, before the worker
+        competes for the GIL, so that the first frame only has factors to draw."""
+        self.frames = _spaced(self.frames, continued_every) if continued_every else []
         self._training = True
         self._framed_by_user = False  # a view the user moved during the last run follows this one's points
         self.ratings = ratings

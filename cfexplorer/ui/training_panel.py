@@ -89,6 +89,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.model = None  # the model of the last run (any kind in core.models)
         self.finished_model = None  # the last model whose run ended with epochs trained (what Save keeps)
         self.run_inputs: RunInputs | None = None  # what self.model's run trained on, when it ran here
+        self.run_continues = False  # whether the run started last goes on from the one before it (Step)
+        self.snapshot_every = 0  # every how many epochs the run started last keeps its factors for replay
         self._plot_run = None  # the loss plot's curves of that run, which Reset takes away
         self._progress_text = ""  # the status line of the last progress, before " · paused"
         self.stale = False
@@ -244,10 +246,12 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._settings_note_due = True
         # What File ▸ Export as Python Script needs to train this run again, number for number.
         self.run_inputs = RunInputs(ratings, self.kind, self.validation.value(), self.seed.value())
+        self.run_continues = False
+        self.snapshot_every = snapshot_interval(model.n_epochs, ratings, self.factors.value())
         self.sig_run_started.emit(model, ratings)
         self.controller.start(model, ratings, paused=paused, steps=steps,
                               epochs_per_second=PACES[self.pace.currentText()],
-                              snapshot_every=snapshot_interval(model.n_epochs, ratings, self.factors.value()),
+                              snapshot_every=self.snapshot_every,
                               holdout=self.validation.value(), holdout_seed=self.seed.value())
         return True
 
@@ -339,10 +343,13 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._started_at = time.perf_counter()
         self._paused_at, self._paused_for = None, 0.0
         self._settings_note_due = True
+        # The replay goes on too: its frames spaced over both runs' epochs, within the same memory budget.
+        self.run_continues = True
+        self.snapshot_every = snapshot_interval(last_epoch + continued.n_epochs, ratings, self.factors.value())
         self.sig_run_started.emit(continued, ratings)
         self.controller.start(continued, ratings, paused=True, steps=steps,
                               epochs_per_second=PACES[self.pace.currentText()],
-                              snapshot_every=snapshot_interval(continued.n_epochs, ratings, self.factors.value()),
+                              snapshot_every=self.snapshot_every,
                               holdout=self.run_inputs.validation_fraction, holdout_seed=self.run_inputs.validation_seed)
         return True
 

@@ -156,6 +156,40 @@ def test_warm_start_continues_the_history():
     assert [r.epoch for r in model.history_] == list(range(0, 11))  # one epoch 0: the second fit continues
 
 
+@pytest.mark.parametrize("settings", [
+    {"optimizer": "adam"},  # its moments and step count go on
+    {"optimizer": "sgd", "batch_size": 7},  # its shuffles go on: a restart repeated the first epochs' orders
+    {"optimizer": "gd"},
+    {"optimizer": "als"},
+], ids=["adam", "sgd", "gd", "als"])
+def test_a_warm_start_goes_on_as_the_longer_run_would(settings):
+    """Five epochs and then three more, warm-started, are the eight epochs of one run: Step after a run (the
+    window's continuation) trains the model the run would have become, not one whose Adam forgot its moments."""
+    ratings = low_rank(n_users=20, n_items=15, seed=0)
+    common = dict(n_factors=2, learning_rate=0.05, seed=3, **settings)
+    whole = MatrixFactorization(n_epochs=8, **common).fit(ratings)
+    model = MatrixFactorization(n_epochs=5, warm_start=True, **common).fit(ratings)
+    model.set_params(n_epochs=3).fit(ratings)
+    assert [record.epoch for record in model.history_] == list(range(9))
+    for name in ("user_factors_", "item_factors_", "user_bias_", "item_bias_"):
+        np.testing.assert_allclose(getattr(model, name), getattr(whole, name), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose([r.total for r in model.history_], [r.total for r in whole.history_], rtol=1e-12)
+
+
+def test_a_warm_start_with_another_learning_rate_steps_by_it():
+    ratings = low_rank(n_users=20, n_items=15, seed=0)
+    model = MatrixFactorization(n_factors=2, optimizer="gd", learning_rate=0.05, n_epochs=2, warm_start=True,
+                                seed=3).fit(ratings)
+    before = model.user_factors_.copy()
+    gradient_step = MatrixFactorization(n_factors=2, optimizer="gd", learning_rate=0.01, n_epochs=1, init="given",
+                                        seed=3)
+    gradient_step.start_from({"item_factors": model.item_factors_, "user_factors": model.user_factors_,
+                              "user_bias": model.user_bias_, "item_bias": model.item_bias_}).fit(ratings)
+    model.set_params(learning_rate=0.01, n_epochs=1).fit(ratings)
+    assert not np.array_equal(model.user_factors_, before)
+    np.testing.assert_allclose(model.user_factors_, gradient_step.user_factors_, rtol=1e-12, atol=1e-14)
+
+
 def test_splits_are_disjoint_complete_and_seeded():
     ratings = low_rank(n_users=40, n_items=30, seed=0)
     train, validation, test = train_validation_test_split(ratings, 0.1, 0.2, seed=5)

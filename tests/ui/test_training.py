@@ -335,6 +335,48 @@ def test_step_after_a_run_ended_trains_its_model_one_epoch_more(qtbot, window):
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
 
 
+def test_step_after_an_adam_run_goes_on_as_the_longer_run_and_its_replay_too(qtbot, window):
+    """Step after a run continued its model with Adam's moments started again (a jolt in the curves, another
+    model than the longer run's), and the factor space forgot the replay frames of the epochs before."""
+    panel = window.training_panel
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
+    panel.epochs.setValue(11)
+    run_to_end(qtbot, window)
+    longer = {name: value.copy() for name, value in panel.model._params.items()}
+    panel.epochs.setValue(10)
+    run_to_end(qtbot, window)
+    replay = [epoch for epoch, _ in window.factor_space.frames]
+    assert replay[-1] == 10
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=FINISH_MS,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.loss_plot.current.epochs[-1] == 11, timeout=FINISH_MS)
+    for name, value in panel.model._params.items():
+        np.testing.assert_allclose(value, longer[name], rtol=1e-12, atol=1e-14, err_msg=name)
+    qtbot.waitUntil(lambda: window.factor_space.frames[-1][0] == 11, timeout=FINISH_MS)
+    assert [epoch for epoch, _ in window.factor_space.frames] == replay + [11]
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    assert window.factor_space.replay.isEnabled() and window.factor_space.replay.maximum() == len(replay)
+
+
+def test_a_continued_replay_keeps_to_the_frames_budget(qtbot, window):
+    from cfexplorer.ui.training_panel import MAX_SNAPSHOTS
+
+    panel = window.training_panel
+    panel.epochs.setValue(MAX_SNAPSHOTS)
+    run_to_end(qtbot, window)
+    assert [epoch for epoch, _ in window.factor_space.frames] == list(range(MAX_SNAPSHOTS + 1))  # every epoch
+    panel.epochs.setValue(MAX_SNAPSHOTS)
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=FINISH_MS,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        panel.toggle_pause()  # Resume: the Epochs setting's count more
+    epochs = [epoch for epoch, _ in window.factor_space.frames]
+    assert epochs == list(range(0, 2 * MAX_SNAPSHOTS + 1, 2))  # both runs at the second's spacing
+
+
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(300)
