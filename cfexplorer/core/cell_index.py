@@ -37,8 +37,13 @@ class CellIndex:
     @classmethod
     def build(cls, users, items, values, n_users: int, n_items: int) -> "CellIndex":
         keys = np.asarray(users, dtype=np.int64) * max(n_items, 1) + np.asarray(items, dtype=np.int64)
+        values = np.asarray(values, dtype=np.float64)
+        if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):
+            # Already in order (a file sorted by user, then movie: MovieLens's): no sort, and the values shared
+            # where nobody can change them. At 25M ratings the sort's two gathers were 0.4-1.0 s of an open.
+            return cls(keys, values if not values.flags.writeable else values.copy(), n_users, n_items)
         order = np.argsort(keys, kind="stable")
-        return cls(keys[order], np.asarray(values, dtype=np.float64)[order], n_users, n_items)
+        return cls(keys[order], values[order], n_users, n_items)
 
     @classmethod
     def of(cls, ratings: Ratings) -> "CellIndex":

@@ -37,6 +37,26 @@ def test_a_huge_sparse_grid_is_indexed_without_a_dense_matrix():
     assert items_of_user.tolist() == [items[3]] and values_of_user.tolist() == [ratings.values[3]]
 
 
+@pytest.mark.parametrize("order", ["by user, then movie", "shuffled", "a cell twice"])
+def test_ratings_in_any_order_give_the_index_a_sort_gives(order):
+    """Ratings already in key order (a MovieLens file) skip the sort: the same index, the values shared."""
+    rng = np.random.default_rng(1)
+    keys = np.unique(rng.integers(0, 300 * 200, 5_000))
+    users, items, values = keys // 200, keys % 200, rng.integers(1, 6, len(keys)).astype(float)
+    if order == "shuffled":
+        shuffled = rng.permutation(len(keys))
+        users, items, values = users[shuffled], items[shuffled], values[shuffled]
+    if order == "a cell twice":  # in order but for one repeated cell: the stable sort's last value wins
+        users, items, values = np.insert(users, 10, users[10]), np.insert(items, 10, items[10]), np.insert(values, 10, 9.0)
+    index = CellIndex.build(users, items, values, 300, 200)
+    order_of_keys = np.argsort(users * 200 + items, kind="stable")
+    np.testing.assert_array_equal(index.keys, (users * 200 + items)[order_of_keys])
+    np.testing.assert_array_equal(index.values, values[order_of_keys])
+    assert not index.values.flags.writeable and values.flags.writeable  # the caller's array left writable
+    ratings = Ratings(keys // 200, keys % 200, rng.integers(1, 6, len(keys)), np.arange(300), np.arange(200))
+    assert np.shares_memory(cell_index(ratings).values, ratings.values)  # read-only: shared, not copied
+
+
 def test_the_last_value_given_for_a_cell_wins():
     ratings = course_with_eve()
     index = cell_index(ratings).with_cells([4, 4, 4], [0, 1, 0], [1.0, 2.0, 3.0])
