@@ -737,6 +737,7 @@ class MatrixFactorization(RatingModel):
             item_offset=self.item_offset_.copy(), item_mean=self.item_mean_.copy(),
             binary=self.loss_ == "bce", low=self.scale_.low, high=self.scale_.high,
             epoch=self.history_[-1].epoch if getattr(self, "history_", None) else 0, y_range=self.y_range_,
+            offset_of=MOVIE_MEAN if self.mean_normalization else GLOBAL_MEAN if self.global_mean else "",
         )
 
     def snapshot(self) -> dict:
@@ -805,6 +806,7 @@ class Predictor:
     high: float
     epoch: int = 0
     y_range: tuple | None = None
+    offset_of: str = ""  # what the offset is made of: MOVIE_MEAN, GLOBAL_MEAN or "" (none)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -857,10 +859,29 @@ class Predictor:
             "item_factors": x.copy(), "user_factors": w.copy(), "dot": dot,
             "user_bias": float(self.user_bias[user]), "item_bias": float(self.item_bias[item]),
             "offset": float(self.item_offset[item]), "item_mean": float(self.item_mean[item]),
+            "offset_label": offset_label(self.offset_of, self.binary, self.y_range),
             "score": z, "prediction": self.predict_cell(user, item), "sigmoid": self.binary,
             "y_range": self.y_range,
             "clipped": (not self.binary) and self.y_range is None and not (self.low <= z <= self.high),
         }
+
+
+MOVIE_MEAN, GLOBAL_MEAN = "movie mean", "global mean"
+
+
+def offset_label(offset_of: str, binary: bool, y_range) -> str:
+    """What a prediction's fixed offset is, as the explanation names it (HTML): the movie's mean μ_i or the
+    global mean as such, or, where the output is a sigmoid, the logit of a like rate, or the mean carried inside
+    the y-range's sigmoid by g⁻¹ (so that a zero score predicts the mean itself)."""
+    if offset_of not in (MOVIE_MEAN, GLOBAL_MEAN):
+        return "offset (none)"
+    movie = offset_of == MOVIE_MEAN
+    if binary:
+        return "logit of the movie's like rate" if movie else "logit of the overall like rate"
+    mean = "μ<sub>i</sub>" if movie else "global mean"
+    if y_range is not None:
+        return f"g⁻¹({mean}): the {'movie' if movie else 'global'} mean inside the sigmoid"
+    return "μ<sub>i</sub> (movie mean)" if movie else "global mean"
 
 
 def largest_magnitude(array) -> float:

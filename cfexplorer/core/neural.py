@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .mf import largest_magnitude, resolve_y_range, squash
+from .mf import GLOBAL_MEAN, largest_magnitude, offset_label, resolve_y_range, squash
 from .network import NetworkModel, parse_hidden, relu, scatter_rows
 from .ratings import Ratings
 
@@ -265,7 +265,7 @@ class NeuralPredictor:
             ("layers", " → ".join(str(self.params[f"W{layer}"].shape[1]) for layer in range(self.n_layers))
              + (" → 1" if self.n_layers else "1 (linear)")),
             ("network output", z - self.offset),
-            ("+ offset (global mean)", self.offset),
+            (f"+ {offset_label(GLOBAL_MEAN, self.binary, self.y_range)}", self.offset),
             ("= z", z),
         ]
         return {"model": "Neural CF: [u, v] → dense ReLU layers → 1", "terms": terms, "score": z,

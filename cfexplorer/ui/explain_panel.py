@@ -44,6 +44,9 @@ def explanation_html(table: RatingTableModel, user: int, item: int) -> str:
         residual = format_number(value - parts["prediction"], 4, signed=True)
         lines.append(f"Known rating y = {value:g}; the model gives {format_number(parts['prediction'], 2)}"
                      f"{plus_minus}; residual y − ŷ = {residual}")
+        if "terms" not in parts and parts.get("clipped"):  # the sums on screen must reach J's data term
+            lines.append(f"<i>J's data term takes z before the clipping: y − z = "
+                         f"{format_number(value - parts['score'], 4, signed=True)}.</i>")
     else:
         lines.append(f"Not rated: the grid shows the prediction {format_number(parts['prediction'], 2)}{plus_minus}")
     if "spread" in parts:
@@ -83,11 +86,20 @@ def _output_rows(parts: dict) -> list[tuple[str, str]]:
     if parts["sigmoid"]:
         return [("sigmoid(z) = P(like)", f"<b>{parts['prediction']:.4f}</b>")]
     if parts.get("y_range") is not None:
-        low, high = parts["y_range"]
-        return [(f"{low:g} + ({high:g} − {low:g})·sigmoid(z)", f"<b>{parts['prediction']:.4f}</b>")]
+        return [(_y_range_text(*parts["y_range"]), f"<b>{parts['prediction']:.4f}</b>")]
     if parts.get("clipped"):
         return [("clipped to the scale", f"<b>{parts['prediction']:.4f}</b>")]
     return []
+
+
+def _y_range_text(low: float, high: float) -> str:
+    """low + (high − low)·sigmoid(z), a negative end written −0.5 and in brackets where it is subtracted (as the
+    formula pane writes it; "5.5 − -0.5" read as a typo)."""
+    def number(value: float) -> str:
+        return f"{value:g}".replace("-", "−")
+
+    subtracted = f"({number(low)})" if low < 0 else number(low)
+    return f"{number(low)} + ({number(high)} − {subtracted})·sigmoid(z)"
 
 
 def _factorization_terms(parts: dict) -> list[tuple[str, str]]:
@@ -99,18 +111,10 @@ def _factorization_terms(parts: dict) -> list[tuple[str, str]]:
         rows.append(("w<sub>j</sub>·x<sub>i</sub>", f"{parts['dot']:+.4f}"))
     rows.append(("+ b<sub>j</sub> (user bias)", f"{parts['user_bias']:+.4f}"))
     rows.append(("+ movie bias", f"{parts['item_bias']:+.4f}"))
-    offset_name = "μ<sub>i</sub> (movie mean)" if table_mean_normalized(parts) else "offset (global mean or 0)"
-    if parts["sigmoid"]:
-        offset_name = "offset (logit of the movie's like rate)" if parts["offset"] else "offset"
-    rows.append((f"+ {offset_name}", f"{parts['offset']:+.4f}"))
+    rows.append((f"+ {parts['offset_label']}", f"{parts['offset']:+.4f}"))
     rows.append(("= z", f"<b>{parts['score']:.4f}</b>"))
     rows.extend(_output_rows(parts))
     return rows
-
-
-def table_mean_normalized(parts: dict) -> bool:
-    return (not parts["sigmoid"] and parts.get("y_range") is None and parts["offset"] != 0
-            and math.isclose(parts["offset"], parts["item_mean"]))
 
 
 class ExplainPanel(QWidget):

@@ -90,6 +90,73 @@ def test_dot_bias_model_uses_the_y_range_and_the_explanation_shows_it(qtbot, win
     user, item = question_mark_cells(window)[0]
     window.grid.setCurrentIndex(window.grid.model().index(user, item))
     qtbot.waitUntil(lambda: "sigmoid(z)" in window.explain_panel.text.toPlainText(), timeout=10_000)
+    assert "0.5 + (5.5 − 0.5)·sigmoid(z)" in window.explain_panel.text.toPlainText()
+
+
+def explained(qtbot, window, user: int, item: int) -> str:
+    """The Explain pane's text once it describes the grid's cell (user, item) under the trained model."""
+    window.grid.setCurrentIndex(window.proxy.index(1 if user == 0 else 0, 1 if item == 0 else 0))  # elsewhere first
+    source = window.table.index(*window.table.position(user, item))
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(source))
+    title = f"{window.table.name(1, item)} × {window.table.name(0, user)}"
+    qtbot.waitUntil(lambda: window.explain_panel.text.toPlainText().startswith(title), timeout=10_000)
+    return window.explain_panel.text.toPlainText()
+
+
+def offset_row(text: str) -> tuple[str, float]:
+    """(label, value) of the Explain pane's offset row (each cell of its table a line of the plain text)."""
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("+ ") and "bias" not in line)
+    return lines[at], float(lines[at + 1].replace("−", "-"))
+
+
+@pytest.mark.parametrize("preset, kind, chosen, label, expected", [
+    ("course", "mf", {"mean_normalization": True}, "+ μi (movie mean)", lambda r, i: r.item_means()[i]),
+    ("course", "mf", {"mean_normalization": False, "global_mean": True}, "+ global mean",
+     lambda r, i: r.global_mean()),
+    ("course-binary", "mf", {"mean_normalization": False, "global_mean": True}, "+ logit of the overall like rate",
+     lambda r, i: math.log(r.global_mean() / (1 - r.global_mean()))),
+    ("course-binary", "mf", {"mean_normalization": True}, "+ logit of the movie's like rate",
+     lambda r, i: math.log(r.item_means()[i] / (1 - r.item_means()[i]))),
+    ("course", "dot_bias", {}, "+ g⁻¹(global mean): the global mean inside the sigmoid",
+     lambda r, i: math.log((r.global_mean() + 0.5) / (5.5 - r.global_mean()))),  # y-range auto: -0.5 to 5.5
+    ("course", "neural", {}, "+ g⁻¹(global mean): the global mean inside the sigmoid",
+     lambda r, i: math.log((r.global_mean() + 0.5) / (5.5 - r.global_mean()))),
+], ids=["movie-mean", "global-mean", "likes-global", "likes-movie", "y-range", "neural-y-range"])
+def test_the_explanation_names_the_offset_the_model_made(qtbot, window, preset, kind, chosen, label, expected):
+    """The offset row was "offset (global mean or 0)" beside g⁻¹ of the global mean (a y-range), and "logit of the
+    movie's like rate" beside the logit of the overall one: a label that did not say what the number was."""
+    window.open_preset(preset)
+    panel = window.training_panel
+    choose(panel, kind)
+    for name, checked in chosen.items():
+        getattr(panel, name).setChecked(checked)
+    panel.epochs.setValue(3)
+    train(qtbot, panel)
+    item = 1  # a movie whose like rate is neither 0 nor 1 in either preset
+    shown_label, value = offset_row(explained(qtbot, window, 0, item))
+    assert shown_label == label
+    assert value == pytest.approx(expected(window.table.ratings, item), abs=1e-4)
+
+
+def test_a_clipped_prediction_shows_the_residual_j_counts(qtbot, window):
+    """The pane's residual is the grid's (the clipped prediction's); J's data term takes z unclipped, so the
+    residuals on screen did not add up to it: the pane says what J counts."""
+    from cfexplorer.core.mf import Predictor
+
+    table = window.table
+    n_users, n_items = table.ratings.n_users, table.ratings.n_items
+    rated_user, rated_item = int(table.ratings.users[0]), int(table.ratings.items[0])
+    y = float(table.ratings.values[0])
+    offsets = np.zeros(n_items)
+    offsets[rated_item] = table.ratings.scale.high + 0.25 - 0.0  # z above the scale: clipped to its top
+    table.set_predictor(Predictor(np.zeros((n_items, 1)), np.zeros((n_users, 1)), np.zeros(n_users),
+                                  np.zeros(n_items), offsets, np.zeros(n_items), False, table.ratings.scale.low,
+                                  table.ratings.scale.high))
+    text = explained(qtbot, window, rated_user, rated_item)
+    z = table.ratings.scale.high + 0.25
+    assert f"residual y − ŷ = {y - table.ratings.scale.high:+.4f}".replace("-", "−") in text.replace("-", "−")
+    assert f"takes z before the clipping: y − z = {y - z:+.4f}".replace("-", "−") in text.replace("-", "−")
 
 
 def test_a_mistyped_setting_is_refused_with_a_message(qtbot, window):
