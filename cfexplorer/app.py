@@ -9,6 +9,7 @@ import html
 import os
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
 from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
-from .ui.table_model import EditCommand, RatingTableModel
+from .ui.table_model import EditCommand, RatingTableModel, adds_or_removes_rows
 from .ui.training_panel import SETTINGS_WAIT_NOTE, TrainingPanel
 from .ui.window_geometry import clamp_to_screen, fit_to_screen
 from .ui.window_editing import GridEditingMixin
@@ -50,6 +51,7 @@ from .ui.presentation import PresentationMode
 from .ui.scrolling import VerticalScrollArea
 from .ui.qt_guard import guard_event, report_current_exception
 
+_UNKNOWN_STEP = object()  # a model whose ratings are not known here (see MainWindow._rows_as_trained)
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
 FACTOR_TABLES_WIDTH = 340  # the pane's first width: names, two factors and a bias without a horizontal scroll
 ORGANIZATION = "CF Explorer"
@@ -92,6 +94,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self._document_notes: list[str] = []  # warnings of the document being installed, shown once it is
         self._installing = False
         self._trained_step = None  # the ratings the last run started from (see _ratings_step)
+        # the same for each model shown or kept (a run's, a project's): whose users and movies its rows are
+        self._trained_steps: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -158,6 +162,9 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.training_panel.sig_run_started.connect(self._remember_trained_ratings)
         # after an edit is on the stack (its redo runs before it is counted), and after undo and redo
         self.undo_stack.indexChanged.connect(self._follow_stale_training)
+        # again once the stack's position has moved: an undo's edit is applied before it does, and whether the
+        # model's rows are the grid's is read from that position (_rows_as_trained)
+        self.undo_stack.indexChanged.connect(self._follow_the_grid_with_the_model)
         self.undo_stack.indexChanged.connect(self.message_bar.dismiss_error)
         self.training_panel.sig_run_started.connect(self.message_bar.dismiss_error)
         # "the run going on keeps the settings it started with" holds while it goes on: not past its end or Reset
@@ -331,6 +338,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
             # have made every later document count as unsaved
             self.undo_stack.setClean()
         self._trained_step = self._ratings_step()  # a project's model was trained on the ratings it opens with
+        if document.model is not None:
+            self._trained_steps[document.model] = self._trained_step
         self.explain_panel.refresh()
         self._update_summary()
         self._document_notes = [*document.warnings, *problems]
@@ -488,7 +497,27 @@ class MainWindow(GridEditingMixin, QMainWindow):
             return None
         if (model.n_users_, model.n_items_) != (self.table.ratings.n_users, self.table.ratings.n_items):
             return None
+        if not self._rows_as_trained(model):
+            return None
         return model
+
+    def _rows_as_trained(self, model) -> bool:
+        """Whether the grid's rows are, one for one, the users and movies ``model`` trained on: no user or movie
+        added or removed on the undo stack between those ratings and the grid's (ratings typed and renames keep
+        the rows). The counts alone let a user removed and another added pass: the grid showed Carol what the
+        model had learned of Bob, and Save kept that model as the grid's."""
+        stack = self.undo_stack
+        trained = self._trained_steps.get(model, _UNKNOWN_STEP)
+        if trained is _UNKNOWN_STEP:
+            return False
+        since = 0
+        if trained is not None:  # the ratings after that command; None: the ratings as opened
+            since = next((position + 1 for position in range(stack.count()) if stack.command(position) is trained),
+                         None)
+            if since is None:  # its command left the stack (replaced by an edit after an undo): no way to tell
+                return False
+        low, high = sorted((since, stack.index()))
+        return not any(adds_or_removes_rows(stack.command(position)) for position in range(low, high))
 
     def model_left_out(self) -> str:
         """Why a project saved now keeps another model than the one shown, or none; "" when it keeps that one."""
@@ -578,6 +607,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def _show_pending_predictor(self, factor_space_delay_ms: int = GRID_REFRESH_MS // 2):
         self._grid_refresh_timer.stop()
+        if self._pending_predictor is not None and not self._rows_as_trained(self.training_panel.model):
+            # users or movies added or removed since the run started: its rows are no longer the grid's (with
+            # as many, the grid showed one user's predictions in another's row)
+            self._pending_predictor = None
         if self._pending_predictor is not None:
             self.table.set_predictor(self._pending_predictor)
             self._pending_tables = self._pending_predictor
@@ -674,6 +707,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self._update_title()
         self._update_summary()
 
+    def _follow_the_grid_with_the_model(self, *_):
+        if not self._installing:
+            self._follow_the_grid_in_the_factor_space()
+            self._show_the_model_again_if_it_fits()
+
     def _follow_the_grid_in_the_factor_space(self):
         """The trained factors shown under the grid's names: a movie renamed is labelled, found and linked by its
         new name (its point kept the old one, and Find said there was no such movie); a user or movie removed
@@ -719,8 +757,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
                 return command
         return None
 
-    def _remember_trained_ratings(self, *_):
-        self._trained_step = self._ratings_step()
+    def _remember_trained_ratings(self, model, _ratings):
+        self._trained_step = self._trained_steps[model] = self._ratings_step()
 
     def _follow_stale_training(self, *_):
         if not self._installing:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QUndoCommand, QUndoStack
 
 from ..core.cell_index import CellIndex, cell_index, index_after, remember_index
-from ..core.edits import ITEMS, USERS, Rename, SetCells
+from ..core.edits import ITEMS, USERS, EditSequence, InsertEntries, RemoveEntries, Rename, SetCells
 from ..core.ratings import Ratings
 from ..core.summary import counted
 from ..core.validation import parse_rating
@@ -93,6 +93,17 @@ class EditCommand(QUndoCommand):
             # applied must leave the stack, or undo/redo would replay it against the wrong data.
             self.setObsolete(True)
             raise
+
+
+def adds_or_removes_rows(command) -> bool:
+    """Whether an undo step adds or removes users or movies (done or undone: it holds the edit or its inverse)."""
+    return isinstance(command, EditCommand) and _adds_or_removes(command._edit)
+
+
+def _adds_or_removes(edit) -> bool:
+    if isinstance(edit, EditSequence):
+        return any(_adds_or_removes(part) for part in edit.edits)
+    return isinstance(edit, (InsertEntries, RemoveEntries))
 
 
 class RatingTableModel(QAbstractTableModel):

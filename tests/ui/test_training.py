@@ -377,6 +377,54 @@ def test_a_continued_replay_keeps_to_the_frames_budget(qtbot, window):
     assert epochs == list(range(0, 2 * MAX_SNAPSHOTS + 1, 2))  # both runs at the second's spacing
 
 
+def test_a_user_removed_and_another_added_take_the_model_down_though_the_counts_match(qtbot, window):
+    """The model's rows were checked by their number only: with Bob removed and Newbie added, the grid showed
+    Carol what the model had learned of Bob, and Newbie Dave's, and Save kept that model without a word."""
+    from cfexplorer.core.edits import USERS
+
+    run_to_end(qtbot, window)
+    table = window.table
+    carol = list(table.ratings.user_names()).index("Carol")
+    trained = window.training_panel.model.predict([carol], [1])[0]
+    bob = list(table.ratings.user_names()).index("Bob")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(bob, 0))))
+    window.remove_selected(USERS)
+    window.add_user("Newbie")
+    qtbot.wait(500)  # past the grid's refresh (its predictions are shown at most 5 times a second)
+    assert (table.ratings.n_users, table.ratings.n_items) == (window.training_panel.model.n_users_,
+                                                            window.training_panel.model.n_items_)
+    assert not table.has_predictions and grid_text(window, "Newbie", "Love at last") == "?"
+    assert window.current_model_state() is None and "added or removed" in window.model_left_out()
+    window.undo_stack.undo()
+    window.undo_stack.undo()  # Bob back where he was: the model's rows are the grid's again
+    qtbot.waitUntil(lambda: table.has_predictions, timeout=5000)
+    assert window.current_model_state() is not None and window.model_left_out() == ""
+    carol = list(table.ratings.user_names()).index("Carol")
+    assert table.predicted(carol, 1) == pytest.approx(trained)
+    window.undo_stack.redo()  # Bob removed alone: the counts differ, as before
+    assert not table.has_predictions
+
+
+def test_a_run_going_on_shows_nothing_in_rows_it_did_not_train(qtbot, window):
+    from cfexplorer.core.edits import USERS
+
+    panel, table = window.training_panel, window.table
+    start_slow_run(qtbot, panel, 300)
+    qtbot.waitUntil(lambda: table.has_predictions, timeout=5000)
+    bob = list(table.ratings.user_names()).index("Bob")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(bob, 0))))
+    window.remove_selected(USERS)
+    window.add_user("Newbie")  # as many users as the run's model has rows, but not the same users
+    epochs = len(panel.loss_plot.current.epochs)
+    qtbot.waitUntil(lambda: len(panel.loss_plot.current.epochs) > epochs + 3, timeout=10_000)
+    qtbot.wait(500)
+    assert panel.controller.is_active and panel.stale and not table.has_predictions
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    qtbot.wait(500)
+    assert not table.has_predictions and window.current_model_state() is None
+
+
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(300)
