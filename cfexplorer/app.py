@@ -486,6 +486,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
         model = self._model_to_save()
         return model.get_state() if model is not None else None
 
+    def saves_a_model(self) -> bool:
+        """Whether a project saved now keeps a trained model."""
+        return self._model_to_save() is not None
+
     def _model_to_save(self):
         panel = self.training_panel
         return self._fitting_the_grid(panel.finished_model if panel.controller.is_active else panel.model)

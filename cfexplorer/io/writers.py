@@ -345,6 +345,9 @@ def write_by_extension(ratings: Ratings, path, shape: str = "wide", items_as_row
     writer tells ``progress`` (where given) the share written."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if shape == "long" and ratings.n_ratings == 0:  # a header alone, which no reader (ours included) opens
+        raise ValueError("there are no ratings to write as a long table (a line a rating); save the grid as a "
+                         "matrix or a project (.cfx) instead")
     if suffix == ".xlsx":
         write_xlsx(ratings, path, items_as_rows, shape, cancelled, progress)
         return

@@ -28,6 +28,7 @@ import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QProgressBar, QProgressDialog
@@ -137,6 +138,22 @@ class _BackgroundJob(QObject):
             result, error = None, self.describe_failure(failure)
             sys.excepthook(type(failure), failure, failure.__traceback__)
         self.sig_done.emit(result, error)
+
+
+def _left_out_of_ratings_file(window, ratings: Ratings, shape: str) -> str:
+    """What a ratings file (CSV, TSV, Excel) written in ``shape`` leaves out of the window's document, in words;
+    "" for nothing. A long table has a line a rating: users and movies without one are not in it."""
+    parts = []
+    if window.saves_a_model():
+        parts.append("the trained model")
+    if shape == "long":
+        for counts, word in ((ratings.user_counts(), "user"), (ratings.item_counts(), "movie")):
+            empty = int(np.count_nonzero(counts == 0))
+            if empty:
+                parts.append(f"{empty:,} {word}{'s' if empty != 1 else ''} without ratings")
+    if not parts:
+        return ""
+    return f"{' and '.join(parts)} {'are' if len(parts) > 1 or 's without' in parts[0] else 'is'} not in it"
 
 
 class RecentFiles:
@@ -416,16 +433,28 @@ class DocumentController(QObject):
             self._save_note = f"{said} The previous file, if any, is unchanged."
             window.show_error("Could not save", f"{said}\nThe previous file, if any, is unchanged.")
             return False
-        if path.suffix.lower() == PROJECT_SUFFIX:
+        project = path.suffix.lower() == PROJECT_SUFFIX
+        if project:
             self.path = path
-        self.title = path.name
-        if window.undo_stack.index() == saved_step:  # an edit made while it was written is not in the file
+        else:
+            left_out = _left_out_of_ratings_file(window, ratings, shape or "wide")
+        if self.path is None or self.path == path:  # the title names the file Save writes (or would ask about)
+            self.title = path.name
+        # Written whole, the document is saved; a ratings file that leaves part of it out, or one written beside
+        # the project Save writes, is a copy, and closing must still ask (it said nothing, and a trained model or
+        # users without ratings were gone, or the project stayed behind the window).
+        copy = not project and (bool(left_out) or self.path is not None)
+        if window.undo_stack.index() == saved_step and not copy:
             window.undo_stack.setClean()
         self.recent.add(path)
         self.settings.setValue("last_folder", str(path.parent))
         self.sig_recent_changed.emit()
-        if left_out:
-            self._save_note = f"Saved {path.name}; {left_out}."
+        if left_out or copy:
+            self._save_note = f"Saved {path.name}{f'; {left_out}' if left_out else ''}."
+            if copy and not window.undo_stack.isClean():
+                self._save_note += (f" Save writes {self.path.name}, which does not have them yet." if self.path
+                                    else " The document keeps them as unsaved changes: a project (.cfx) holds "
+                                         "everything.")
             self.sig_message.emit("info", self._save_note)
         return True
 

@@ -275,3 +275,46 @@ def test_a_classroom_sized_file_trains_with_the_courses_settings(qtbot, window, 
     pd.DataFrame({"user": cells // 100, "item": cells % 100, "rating": rng.integers(1, 6, 1500)}).to_csv(large, index=False)
     assert window.open_file(large)
     assert (panel.reg.value(), panel.optimizer.currentData(), panel.validation.value()) == (15.0, "als", 0.1)
+
+
+def test_a_ratings_file_that_leaves_part_of_the_document_out_is_a_copy_not_a_save(qtbot, window, tmp_path):
+    """Save As CSV marked the document saved (closing asked nothing) although the trained model or a user without
+    ratings was in no file, and the title named the CSV while Ctrl+S wrote the project."""
+    from cfexplorer.core.edits import SetCells
+
+    assert window.train_and_wait()
+    project = tmp_path / "lesson.cfx"
+    assert window.save_to(project)
+    user, item = np.argwhere(np.isnan(window.table.ratings.to_dense()))[0]
+    window.table.request_edit(SetCells((int(user),), (int(item),), (4.0,)))  # unsaved; the model still fits
+    exported = tmp_path / "lesson-long.csv"
+    assert window.save_to(exported, "long") and exported.exists()
+    assert window.has_unsaved_changes  # the model is in no file with this rating: still to be saved
+    assert "the trained model is not in it" in window.message_bar.text
+    assert "Save writes lesson.cfx, which does not have them yet" in window.message_bar.text
+    assert window.documents.title == "lesson.cfx" and window.documents.path == project  # what Save writes
+    window.training_panel.reset()
+    assert window.save_to(tmp_path / "wide.xlsx", "wide") and window.has_unsaved_changes  # beside the project
+    assert window.save_to(project) and not window.has_unsaved_changes
+    # a document that is not a project: a ratings file holding all of it is a save, one leaving some out is not
+    window.open_preset("course")
+    window.add_user("Nobody yet")
+    assert window.save_to(tmp_path / "long.tsv", "long")
+    assert "1 user without ratings is not in it" in window.message_bar.text and window.has_unsaved_changes
+    assert "unsaved changes" in window.message_bar.text
+    assert window.save_to(tmp_path / "wide.csv", "wide") and not window.has_unsaved_changes
+    assert window.documents.title == "wide.csv"
+
+
+def test_a_grid_without_ratings_is_not_written_as_a_long_table_no_reader_opens(qtbot, window, tmp_path):
+    from cfexplorer.core.edits import SetCells
+
+    ratings = window.table.ratings
+    window.table.request_edit(SetCells(tuple(ratings.users), tuple(ratings.items), (float("nan"),) * ratings.n_ratings))
+    assert window.table.ratings.n_ratings == 0
+    errors = []
+    window.show_error = lambda title, text: errors.append(text)
+    path = tmp_path / "empty.csv"
+    assert not window.save_to(path, "long") and not path.exists()
+    assert errors and "no ratings to write as a long table" in errors[0]
+    assert window.save_to(path, "wide") and window.open_file(path)  # a matrix keeps the empty grid
