@@ -53,7 +53,14 @@ def format_y_range(value) -> str:
         return "none"
     if isinstance(value, str):
         return value
-    return f"{value[0]:g}, {value[1]:g}"
+    return f"{_shortest(value[0])}, {_shortest(value[1])}"
+
+
+def _shortest(number) -> str:
+    """The shortest text that reads back as the same number: 0.5 as "0.5", 5.7654321 whole (":g" kept six
+    digits, and a project's y-range came back another than its model's)."""
+    text = f"{number:g}"
+    return text if float(text) == float(number) else repr(float(number))
 
 
 def parse_y_range(text: str):
@@ -137,6 +144,7 @@ class SettingsFormMixin:
         self.epochs.setToolTip("How many passes over the ratings to train for; 0 computes J at the starting "
                                "parameters (epoch 0) without an update.")
         self.initialization = InitializationRow()
+        self._init_scale_unshown = 0.1  # the init scale of a model without the row (see _load_params)
         self.burn_in = QSpinBox(minimum=0, maximum=100_000)
         self.burn_in.setToolTip("Gibbs samples drawn first and left out of the posterior mean (the chain is "
                                 "still finding its level).")
@@ -259,6 +267,8 @@ class SettingsFormMixin:
     def _load_params(self, params: dict):
         """Show ``params`` in the widgets; settings a model does not have keep their values."""
         self.loss.setCurrentIndex(1 if self._binary else 0)
+        if params.get("loss") in ("squared", "bce"):  # chosen, not "auto": a project's squared error on likes too
+            self.loss.setCurrentIndex(self.loss.findData(params["loss"]))
         for name, box in (("mean_normalization", self.mean_normalization), ("global_mean", self.global_mean),
                           ("user_bias", self.user_bias), ("item_bias", self.item_bias),
                           ("normalize", self.normalize), ("scale_targets", self.scale_targets)):
@@ -289,6 +299,10 @@ class SettingsFormMixin:
             self.y_range.setText(format_y_range(params["y_range"]))
         if "init" in params:
             self.initialization.set_init(params["init"], params.get("init_scale"))
+        # A setting of the model with no row in the panel (neural CF's init scale): kept as given, not taken
+        # from another model's row that happens to be hidden (the factorization's scale reached neural CF).
+        if "init" not in MODEL_ROWS[self.kind] and "init_scale" in params:
+            self._init_scale_unshown = params["init_scale"]
         self._show_rows()
 
     def _on_model_kind_change(self):
@@ -329,7 +343,8 @@ class SettingsFormMixin:
             "dropout": self.dropout.value(),
             "y_range": parse_y_range(self.y_range.text()),
             "init": self.initialization.init,
-            "init_scale": self.initialization.scale.value(),
+            "init_scale": (self.initialization.scale.value() if "init" in MODEL_ROWS[kind]
+                           else self._init_scale_unshown),
             "normalize": self.normalize.isChecked(),
             "scale_targets": self.scale_targets.isChecked(),
             "burn_in": self.burn_in.value(),

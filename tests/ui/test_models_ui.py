@@ -298,6 +298,41 @@ def test_a_saved_project_restores_the_chosen_model(qtbot, window, tmp_path, kind
     np.testing.assert_allclose(window.table.predictor.predict_matrix(), expected, rtol=1e-9)
 
 
+@pytest.mark.parametrize("preset, kind, change, setting", [
+    ("course-binary", "mf", lambda panel: panel.loss.setCurrentIndex(panel.loss.findData("squared")),
+     {"loss": "squared"}),
+    ("course", "neural", lambda panel: panel.set_params({"init_scale": 0.37}), {"init_scale": 0.37}),
+    ("course", "dot_bias", lambda panel: panel.y_range.setText("0.1234567, 5.7654321"),
+     {"y_range": (0.1234567, 5.7654321)}),
+], ids=["squared-error-on-likes", "neural-init-scale", "y-range-digits"])
+def test_a_reopened_project_trains_with_the_settings_it_was_saved_with(qtbot, window, tmp_path, preset, kind,
+                                                                      change, setting):
+    """Three settings came back otherwise: the loss chosen on likes (always cross-entropy again), neural CF's init
+    scale (the default again), a y-range of seven digits (rounded to six, beside a model that kept seven)."""
+    window.open_preset(preset)
+    panel = window.training_panel
+    choose(panel, kind)
+    change(panel)
+    panel.epochs.setValue(2)
+    model, _ = train(qtbot, panel)
+    chosen = panel.model_params()
+    assert {name: chosen[name] for name in setting} == setting  # the setting given is the one trained with
+    assert {name: model.get_params()[name] for name in setting} == setting
+    path = tmp_path / "settings.cfx"
+    assert window.save_to(path)
+    window.open_preset("planted")
+    assert window.open_file(path, confirm=False)
+    assert window.training_panel.model_params() == chosen
+
+
+def test_a_hidden_init_scale_of_the_factorization_does_not_reach_neural_cf(qtbot, window):
+    panel = window.training_panel
+    choose(panel, "mf")
+    panel.initialization.scale.setValue(0.5)
+    choose(panel, "neural")
+    assert panel.model_params()["init_scale"] == NeuralCF().init_scale
+
+
 def test_the_content_switches_reach_the_towers(qtbot, window):
     window.open_preset("planted")
     panel = window.training_panel
