@@ -93,9 +93,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.documents.title = title or "Untitled"
         self._document_notes: list[str] = []  # warnings of the document being installed, shown once it is
         self._installing = False
-        self._trained_step = None  # the ratings the last run started from (see _ratings_step)
-        # the same for each model shown or kept (a run's, a project's): whose users and movies its rows are
+        # for each model shown or kept (a run's, a project's), the ratings it trained on (see _ratings_step): which
+        # users and movies its rows are, and whether its results are those of the grid's ratings
         self._trained_steps: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self._stale_when_opened: "weakref.WeakSet" = weakref.WeakSet()  # a project's model saved stale
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -337,9 +338,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
             # clear() leaves an empty stack as it was: one a recovery marked "never saved" (resetClean) would
             # have made every later document count as unsaved
             self.undo_stack.setClean()
-        self._trained_step = self._ratings_step()  # a project's model was trained on the ratings it opens with
-        if document.model is not None:
-            self._trained_steps[document.model] = self._trained_step
+        if document.model is not None:  # a project's model was trained on the ratings it opens with
+            self._trained_steps[document.model] = self._ratings_step()
+            if settings.get("model_stale") is True:  # trained before edits the file holds: still says so
+                self._stale_when_opened.add(document.model)
+        self._follow_stale_training()
         self.explain_panel.refresh()
         self._update_summary()
         self._document_notes = [*document.warnings, *problems]
@@ -449,8 +452,16 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def current_settings(self) -> dict:
         """Settings stored in a project: layout and the training panel's settings."""
+        model = self._model_to_save()
         return {**self.project_settings, "rows_are_items": self.table.rows_are_items,
-                "training": self.training_panel.settings(), "view": self.view_state()}
+                "training": self.training_panel.settings(), "view": self.view_state(),
+                "model_stale": model is not None and self.model_is_stale(model)}
+
+    def model_is_stale(self, model) -> bool:
+        """Whether the grid's ratings differ from those ``model`` trained on (its J and predictions describe
+        older ratings): edited since its run, here or before its project was saved."""
+        return model in self._stale_when_opened or \
+            self._ratings_step() is not self._trained_steps.get(model, _UNKNOWN_STEP)
 
     def view_state(self) -> dict:
         """How the window looks, saved with a session so that students open what the teacher saw."""
@@ -664,6 +675,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
             self._show_pending_predictor(factor_space_delay_ms=0)
         self.factor_space.end_run()
         self.explain_panel.refresh_soon()
+        if self.has_unsaved_changes:  # the recovery file gets the model this run trained, not only the edits
+            self.documents.on_unsaved_change()
 
     def _drop_the_last_runs_pending_views(self, *_):
         """A run starts before the last one's tables and frame had their pass: the new run's first update
@@ -762,11 +775,12 @@ class MainWindow(GridEditingMixin, QMainWindow):
         return None
 
     def _remember_trained_ratings(self, model, _ratings):
-        self._trained_step = self._trained_steps[model] = self._ratings_step()
+        self._trained_steps[model] = self._ratings_step()
 
     def _follow_stale_training(self, *_):
         if not self._installing:
-            self.training_panel.set_stale(self._ratings_step() is not self._trained_step)
+            model = self.training_panel.model
+            self.training_panel.set_stale(model is not None and self.model_is_stale(model))
 
     def _update_title(self, *_):
         self.setWindowTitle(f"{self.document_title}[*] — CF Explorer")

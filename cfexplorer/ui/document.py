@@ -377,6 +377,9 @@ class DocumentController(QObject):
     def suggested_save_path(self) -> Path:
         """A project beside the last folder used, named after the document: "ratings.csv" suggests
         "ratings.cfx" (not "ratings.csv.cfx")."""
+        recovered_path = self.project_settings.get("recovered_path")
+        if self.kind == "recovery" and isinstance(recovered_path, str):  # the project the recovered edits were of
+            return Path(recovered_path)
         start = Path(self.settings.value("last_folder", str(Path.home())))
         title = Path(self.title)
         stem = title.stem if title.suffix.lower() in DOCUMENT_SUFFIXES else self.title
@@ -495,7 +498,11 @@ class DocumentController(QObject):
         if not window.has_unsaved_changes:
             return False
         settings = {**window.current_settings(), "recovered_from": self.title}
-        started = self.recovery.write(Project(window.table.ratings, settings, None), on_done=self._on_recovery_written)
+        if self.path is not None:
+            settings["recovered_path"] = str(self.path)
+        # the trained model too (training it again could take minutes): the one a project saved now would keep
+        project = Project(window.table.ratings, settings, window.current_model_state())
+        started = self.recovery.write(project, on_done=self._on_recovery_written)
         if not started:
             self._recovery_timer.start(RECOVERY_DELAY_MS)  # the previous copy is still being written
         return started
@@ -517,7 +524,8 @@ class DocumentController(QObject):
                                            f"{aside.name}.")
             return None
         title = str(project.settings.get("recovered_from", "untitled"))
-        return Document(project.ratings, f"Recovered {title}", None, dict(project.settings), None, kind="recovery")
+        return Document(project.ratings, f"Recovered {title}", None, dict(project.settings), project.model,
+                        kind="recovery")
 
     def shutdown(self):
         self._recovery_timer.stop()

@@ -10,9 +10,11 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cfexplorer.app import MainWindow
+from cfexplorer.core.edits import SetCells
 
 from .test_grid import type_into
 
@@ -43,6 +45,38 @@ def _new_window(qtbot, settings):
 def _close(window):
     window.undo_stack.setClean()
     window.close()
+
+
+def test_a_model_trained_after_the_edits_is_recovered_with_them_and_still_stale(qtbot, window, settings, tmp_path):
+    """The recovery file kept the ratings and settings but not the trained model (minutes of training, gone), and
+    Save after recovering asked for a file as if the project had never had one."""
+    project = tmp_path / "work.cfx"
+    window.open_preset("course")
+    assert window.save_to(project) and window.documents.path == project
+    user, item = _question_mark(window.table)
+    row, column = (item, user) if window.table.rows_are_items else (user, item)
+    type_into(qtbot, window, window.proxy.index(row, column), "4")
+    assert window.train_and_wait()  # after the edit: the recovery file is due again with the model
+    trained = window.training_panel.model
+    qtbot.waitUntil(window.recovery_path.exists, timeout=RECOVERY_WAIT_MS)
+    window.documents.recovery.wait()
+    from cfexplorer.io.project import load_project
+
+    qtbot.waitUntil(lambda: load_project(window.recovery_path).model is not None, timeout=RECOVERY_WAIT_MS)
+    window.table.request_edit(SetCells((0,), (0,), (1.0,)))  # an edit after training: the model is stale now
+    qtbot.waitUntil(lambda: load_project(window.recovery_path).settings.get("model_stale") is True,
+                    timeout=RECOVERY_WAIT_MS)
+    window.documents.recovery.wait()
+    window.documents.recovery.release()  # the window's process "dies"
+    restarted = _new_window(qtbot, settings)
+    assert restarted.offer_recovery(restore=True)
+    model = restarted.training_panel.model
+    assert model is not None
+    qtbot.waitUntil(lambda: restarted.table.has_predictions, timeout=5000)  # its "?" cells filled again
+    np.testing.assert_array_equal(model.item_factors_, trained.item_factors_)
+    assert restarted.training_panel.stale and restarted.training_panel.stale_box.isVisibleTo(restarted)
+    assert restarted.documents.suggested_save_path() == project  # Save offers the project the edits were of
+    restarted.undo_stack.setClean()
 
 
 def test_an_edit_is_copied_within_seconds_and_offered_after_a_crash(qtbot, window, settings):

@@ -425,6 +425,25 @@ def test_a_run_going_on_shows_nothing_in_rows_it_did_not_train(qtbot, window):
     assert not table.has_predictions and window.current_model_state() is None
 
 
+def test_a_stale_model_is_still_stale_when_its_project_is_opened_again(qtbot, window, tmp_path):
+    """Saved after an edit that followed its training, a project reopened with the model shown as current: no
+    notice that its predictions and J describe older ratings."""
+    panel = window.training_panel
+    run_to_end(qtbot, window)
+    fresh, stale = tmp_path / "fresh.cfx", tmp_path / "stale.cfx"
+    assert window.save_to(fresh)
+    window.table.request_edit(SetCells((1,), (1,), (1.0,)))
+    assert panel.stale
+    assert window.save_to(stale)
+    for path, expected in ((fresh, False), (stale, True), (fresh, False)):
+        assert window.open_file(path, confirm=False)
+        assert window.training_panel.model is not None and panel.stale is expected, path.name
+        assert panel.stale_box.isVisibleTo(window) is expected
+    assert window.open_file(stale, confirm=False)
+    run_to_end(qtbot, window)  # trained again on what the grid holds: current
+    assert not panel.stale and not panel.stale_box.isVisibleTo(window)
+
+
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(300)
