@@ -56,10 +56,21 @@ def atomic_path(path, cancelled=None):
         existing = None
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         raise SaveError(f"{path}: not a regular file ({limits.describe_kind(existing.st_mode)}); choose another name")
+    # A file nobody may write is not replaced (the rename would, the folder being writable), however
+    # privileged the user: it was refused only because its mode, copied to the temporary file, made that
+    # one read-only too.
+    if existing is not None and (not existing.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+                                 or not os.access(target, os.W_OK)):
+        raise SaveError(f"{path}: the file is read-only; save under another name, or make it writable first")
+    if not target.parent.is_dir():
+        raise SaveError(f"{path}: the folder {target.parent} does not exist")
     remove_abandoned_temporaries(target.parent)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # O_EXCL: a name nobody else has; mode 0o666 goes through the umask as any new file's does.
-    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
+    try:
+        # O_EXCL: a name nobody else has; mode 0o666 goes through the umask as any new file's does.
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
+    except OSError as error:  # named by the file asked for, not by the hidden temporary beside it
+        raise SaveError(f"{path}: cannot write in {target.parent} ({error.strerror or error})") from None
     try:
         yield temporary
         if cancelled is not None and cancelled.is_set():
@@ -68,9 +79,12 @@ def atomic_path(path, cancelled=None):
             os.chmod(temporary, stat.S_IMODE(existing.st_mode))
         _fsync_file(temporary)
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(error, OSError) and not isinstance(error, SaveError) and \
+                str(temporary) in (str(error.filename), str(error.filename2)):
+            raise SaveError(f"{path}: {error.strerror or error}") from None  # a full disk, said of the file asked for
         raise
     _fsync_folder(target.parent)
 

@@ -221,3 +221,35 @@ def test_a_cancelled_save_leaves_the_old_file_and_no_temporary(tmp_path):
         with pytest.raises(SaveCancelled):
             write_by_extension(ratings, path, shape=shape, cancelled=cancelled)
     assert path.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.csv"]
+
+
+def test_a_read_only_file_is_refused_by_name_and_left_as_it_was(tmp_path, ratings):
+    """A read-only file was refused only because its mode, copied to the temporary file, made that read-only too,
+    and the message named the hidden temporary (".kept.csv.<pid>.<hex>.tmp"), not the file."""
+    path = tmp_path / "kept.csv"
+    path.write_text("the old file")
+    path.chmod(0o444)
+    with pytest.raises(SaveError) as refused:
+        write_by_extension(ratings, path, "long")
+    assert str(refused.value) == f"{path}: the file is read-only; save under another name, or make it writable first"
+    assert path.read_text() == "the old file" and os.listdir(tmp_path) == ["kept.csv"]
+
+
+def test_a_missing_folder_is_named(tmp_path, ratings):
+    path = tmp_path / "no such folder" / "ratings.csv"
+    with pytest.raises(SaveError) as refused:
+        write_by_extension(ratings, path, "long")
+    assert str(refused.value) == f"{path}: the folder {path.parent} does not exist"
+
+
+def test_a_write_that_fails_names_the_file_asked_for_not_the_temporary(tmp_path, ratings, monkeypatch):
+    path = tmp_path / "full.csv"
+
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device", str(next(tmp_path.glob(".full.csv.*.tmp"))))
+
+    monkeypatch.setattr(writers.os, "fsync", disk_full)
+    with pytest.raises(SaveError) as refused:
+        write_by_extension(ratings, path, "long")
+    assert str(refused.value) == f"{path}: No space left on device"
+    assert os.listdir(tmp_path) == []
