@@ -320,6 +320,9 @@ class MainWindow(GridEditingMixin, QMainWindow):
         except (ValueError, TypeError, KeyError, IndexError) as error:
             self.training_panel.apply_defaults(None, ratings.binary, ratings.n_ratings)
             problems.append(f"its training settings could not be used ({error}); the defaults are set")
+        problem = self.training_panel.restore_feature_tables(settings.get("feature_tables"), ratings)
+        if problem:
+            problems.append(problem)
         self.training_panel.show_planned_run()
         self.table.set_rows_are_items(bool(settings.get("rows_are_items", True)))
         # the new document from its first cell (the scroll bars kept the old one's place: rows 5,895 of a grid
@@ -455,6 +458,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         model = self._model_to_save()
         return {**self.project_settings, "rows_are_items": self.table.rows_are_items,
                 "training": self.training_panel.settings(), "view": self.view_state(),
+                "feature_tables": self.training_panel.feature_tables_state(),
                 "model_stale": model is not None and self.model_is_stale(model)}
 
     def model_is_stale(self, model) -> bool:

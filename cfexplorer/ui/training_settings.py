@@ -4,6 +4,8 @@ parameters and filled from a preset's, a project's or a lesson's. A mixin of
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton,
@@ -403,6 +405,40 @@ class SettingsFormMixin:
         self.feature_dialog = FeatureTablesDialog(users, items, self.data_source, self)
         self.feature_dialog.accepted.connect(self._on_features_accepted)
         self.feature_dialog.open()
+
+    def feature_tables_state(self) -> dict | None:
+        """The edited feature tables as a project keeps them (None: none edited, they come from the ratings)."""
+        if self.user_features is None and self.item_features is None:
+            return None
+        return {side: None if frame is None else {
+                    "index_name": frame.index.name, "index": [str(label) for label in frame.index],
+                    "columns": [str(column) for column in frame.columns],
+                    "values": frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float).tolist()}
+                for side, frame in (("users", self.user_features), ("items", self.item_features))}
+
+    def restore_feature_tables(self, state, ratings) -> str | None:
+        """The edited feature tables a project kept (the next content-based run reads them, as before it was
+        saved); None, or what was wrong with them (the tables then come from the ratings)."""
+        self.user_features = self.item_features = None
+        if state is None:
+            return None
+        try:
+            tables = {}
+            for side, rows in (("users", ratings.n_users), ("items", ratings.n_items)):
+                table = state[side]
+                if table is None:
+                    tables[side] = None
+                    continue
+                columns, index = [str(c) for c in table["columns"]], [str(label) for label in table["index"]]
+                if len(index) != rows or len(table["values"]) != rows:
+                    raise ValueError(f"the {side[:-1]} table has {len(index)} rows for {rows:,} {side}")
+                values = np.array(table["values"], dtype=float).reshape(rows, len(columns))
+                tables[side] = pd.DataFrame(values, columns=columns,
+                                            index=pd.Index(index, name=table.get("index_name")))
+        except (TypeError, ValueError, KeyError, AttributeError) as error:
+            return f"its edited feature tables could not be used ({error}); they are made from the ratings again"
+        self.user_features, self.item_features = tables["users"], tables["items"]
+        return None
 
     def _on_features_accepted(self):
         self.user_features, self.item_features = self.feature_dialog.tables()

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
@@ -189,6 +190,43 @@ def test_edited_feature_tables_reach_the_content_model(qtbot, window):
     model, reason = train(qtbot, panel)
     assert reason == "done"
     assert model.item_feature_table_[0, model.item_feature_names_.index("mean rating")] == 4.75
+
+
+def test_edited_feature_tables_are_kept_in_the_project(qtbot, window, tmp_path):
+    """The next content-based run after reopening read tables made from the ratings again, not the edited ones
+    the saved model had trained on."""
+    window.open_preset("planted")
+    panel = window.training_panel
+    choose(panel, "content")
+    panel.epochs.setValue(3)
+    qtbot.mouseClick(panel.features_button, Qt.MouseButton.LeftButton)
+    users = panel.feature_dialog.user_model
+    assert users.setData(users.index(0, 1), "0.987654321")
+    panel.feature_dialog.ok_button.click()
+    before = panel.current_feature_tables()
+    trained, _ = train(qtbot, panel)
+    path = tmp_path / "features.cfx"
+    assert window.save_to(path)
+    window.open_preset("course")
+    assert panel.current_feature_tables()[0].iloc[0, 1] != 0.987654321
+    assert window.open_file(path, confirm=False)
+    for kept, edited in zip(panel.current_feature_tables(), before):
+        pd.testing.assert_frame_equal(kept, edited)
+    again, _ = train(qtbot, panel)  # the same tables, settings and seed: the same model
+    np.testing.assert_array_equal(again.predictor().predict_matrix(), trained.predictor().predict_matrix())
+
+
+def test_feature_tables_a_project_cannot_hold_are_said_and_made_again(qtbot, window, tmp_path):
+    from cfexplorer.io.presets import load_preset
+    from cfexplorer.io.project import Project, save_project
+
+    path = tmp_path / "forged.cfx"
+    wrong = {"users": {"columns": ["a"], "index": ["x"], "values": [[1.0]]}, "items": None}  # one row for 4 users
+    save_project(path, Project(load_preset("course"), {"feature_tables": wrong}, None))
+    assert window.open_file(path, confirm=False)
+    assert "feature tables could not be used" in window.message_bar.text
+    users, _ = window.training_panel.current_feature_tables()
+    assert len(users) == window.table.ratings.n_users  # made from the ratings
 
 
 def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
