@@ -478,6 +478,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             "factor_space": {"show": factor_space.show_choice.currentText(),
                              "projection": factor_space.projection.currentData(),
                              "colour_by": factor_space.colour_by.currentData()},
+            "grid": {**self.proxy.view_state(), "name_filter": self.filter_edit.text()},
         }
 
     def apply_view_state(self, view: dict):
@@ -493,6 +494,13 @@ class MainWindow(GridEditingMixin, QMainWindow):
                 box.setCurrentIndex(index)
         if view.get("factor_space_in_front"):
             self.factor_dock.raise_()
+        grid = view.get("grid")
+        if isinstance(grid, dict):  # the rows in the order and the filters the teacher had
+            self.filter_edit.setText(str(grid.get("name_filter", "")))
+            self.proxy.apply_view_state(grid)
+            key = self.proxy.sort_key
+            for action, shown in zip(self.sort_actions.actions(), ("original", "name", "count", "mean")):
+                action.setChecked(shown == key)
         self.set_presentation(bool(view.get("presentation", False)))
 
     def current_model_state(self) -> dict | None:

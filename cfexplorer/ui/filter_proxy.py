@@ -360,6 +360,30 @@ class RatingFilterProxy(QAbstractTableModel):
     def sortOrder(self) -> Qt.SortOrder:
         return Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
 
+    def view_state(self) -> dict:
+        """The rows' order and the density filter, as a project keeps them (JSON)."""
+        return {"sort": self._sort_key, "descending": self._descending, "sort_column": self._sort_source_column,
+                "min_ratings": [self._min_ratings[USERS], self._min_ratings[ITEMS]],
+                "min_mean": [self._min_mean[USERS], self._min_mean[ITEMS]],
+                "train_on_kept": self.restricts_training}
+
+    def apply_view_state(self, state: dict):
+        """Put back what :meth:`view_state` kept (a project's: its values are checked as they are used)."""
+        users, items = state.get("min_ratings", (0, 0))
+        self.set_min_ratings(int(users), int(items))
+        users, items = state.get("min_mean", (None, None))
+        self.set_min_mean(None if users is None else float(users), None if items is None else float(items))
+        self.set_restricts_training(bool(state.get("train_on_kept", False)))
+        key, descending = state.get("sort", "original"), bool(state.get("descending", False))
+        if key == _BY_COLUMN:
+            column = int(state.get("sort_column", -1))
+            shown = np.flatnonzero(self._columns == column)
+            if len(shown):
+                self.sort_by_column(int(shown[0]), Qt.SortOrder.DescendingOrder if descending
+                                    else Qt.SortOrder.AscendingOrder)
+        elif key in ROW_SORT_KEYS:
+            self.sort_rows_by(key, descending)
+
     @property
     def sort_key(self) -> str:
         """'original', 'name', 'count', 'mean' or 'column'."""

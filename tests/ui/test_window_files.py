@@ -318,3 +318,28 @@ def test_a_grid_without_ratings_is_not_written_as_a_long_table_no_reader_opens(q
     assert not window.save_to(path, "long") and not path.exists()
     assert errors and "no ratings to write as a long table" in errors[0]
     assert window.save_to(path, "wide") and window.open_file(path)  # a matrix keeps the empty grid
+
+
+@pytest.mark.parametrize("sort", ["count", "column"])
+def test_a_project_opens_with_the_rows_in_the_order_and_the_filters_they_had(qtbot, window, tmp_path, sort):
+    """The project keeps the window's view "so that students open what the teacher saw", but the rows came back in
+    their original order, unfiltered."""
+    window.open_preset("planted")
+    if sort == "count":
+        window.sort_rows("count")
+    else:
+        window.proxy.sort_by_column(2, Qt.SortOrder.AscendingOrder)
+    window.filter_edit.setText("1")
+    window.proxy.set_min_ratings(3, 2)
+    window.proxy.set_restricts_training(True)
+    shown = [window.proxy.headerData(r, Qt.Orientation.Vertical) for r in range(window.proxy.rowCount())]
+    state = window.proxy.view_state()
+    path = tmp_path / "view.cfx"
+    assert window.save_to(path)
+    window.open_preset("course")
+    assert window.proxy.view_state()["sort"] == "original" and window.filter_edit.text() == ""
+    assert window.open_file(path, confirm=False)
+    assert window.proxy.view_state() == state and window.filter_edit.text() == "1"
+    assert [window.proxy.headerData(r, Qt.Orientation.Vertical) for r in range(window.proxy.rowCount())] == shown
+    assert [action.isChecked() for action in window.sort_actions.actions()] == \
+        [False, False, sort == "count", False]
