@@ -195,7 +195,8 @@ LESSONS: tuple[Lesson, ...] = (
              open_data(tastes_and_biases, "Planted tastes and biases", **MF_ADAM, n_factors=2, reg=1.0,
                        bias_reg=0.0, mean_normalization=False, global_mean=True, user_bias=False,
                        item_bias=False)),
-        Step("<p>Training without biases…</p>", train(), trains=True),
+        Step("<p>Latent factors alone, no bias: the curves show the run, and the grid its predictions.</p>",
+             train(), trains=True),
         Step("<p>Now with a bias per user (how generous a rater is) and per movie (how good the movie is "
              "overall). The dashed curve is the run before; the legend names what changed.</p>",
              train(user_bias=True, item_bias=True), trains=True),
@@ -210,9 +211,10 @@ LESSONS: tuple[Lesson, ...] = (
                        validation_fraction=0.3)),
         Step("<p>λ = 0: the training cost falls towards zero while the validation RMSE (lower plot) turns back "
              "up — overfitting.</p>", train(), trains=True),
-        Step("<p>λ = 1: J now has two parts, the data term ½Σ(w·x + b − y)² and the regularization term "
-             "λ/2(‖W‖² + ‖X‖²). The reported loss is their sum, so it does not fall to zero — the model trades "
-             "a little training error for smaller factors, and the validation RMSE is lower.</p>",
+        Step("<p>λ = 1 (and 0.2 for the biases): J now has two parts, the data term ½Σ(w·x + b − y)² and the "
+             "regularization term λ/2(‖W‖² + ‖X‖²) + λ<sub>b</sub>/2‖b‖². The reported loss is their sum, so it "
+             "does not fall to zero — the model trades a little training error for smaller factors, and the "
+             "validation RMSE is lower.</p>",
              train(reg=1.0, bias_reg=0.2), trains=True),
     )),
     Lesson("5. Binary labels", (
@@ -224,8 +226,10 @@ LESSONS: tuple[Lesson, ...] = (
     )),
     Lesson("6. Sparsity", (
         Step("<p>Three new releases have a single rating each. What can the model learn about them?</p>",
+             # λ for the biases as for the factors: a free movie bias took a single rating whole, and the new
+             # releases' factors stayed at 0.000, where the text says one rating pulls them a little
              open_data(tastes_with_new_releases, "Tastes and new releases", **MF_ADAM, n_factors=2, reg=2.0,
-                       mean_normalization=False, global_mean=True, user_bias=True, item_bias=True)),
+                       bias_reg=2.0, mean_normalization=False, global_mean=True, user_bias=True, item_bias=True)),
         Step("<p>Trained on every rating. One rating pulls a new release's factors a little; the "
              "regularization pulls them back to 0. Its vector stays short, near where it started — its factors "
              "mean little. Select one in the factor space: the One-hot × W tab says so.</p>",
@@ -289,7 +293,8 @@ LESSONS: tuple[Lesson, ...] = (
              open_data(twin_blocks, "Two identical disjoint blocks", model="mf", optimizer="als", n_epochs=50,
                        n_factors=2, reg=1.0, bias_reg=0.0, seed=0, mean_normalization=False, global_mean=True,
                        user_bias=False, item_bias=False, validation_fraction=0.0)),
-        Step("<p>Training (alternating least squares)…</p>", train(), trains=True),
+        Step("<p>Alternating least squares on both blocks at once: the curves show the run.</p>", train(),
+             trains=True),
         Step(findings.twin_blocks_compared, show_factor_space("Neighbours", select_movie=0)),
     )),
 )

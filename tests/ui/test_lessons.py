@@ -82,6 +82,12 @@ def regularization_helps_validation(window):
     assert last.total == pytest.approx(last.data_term + last.reg_term) and last.reg_term > 0
     final_validation = [run.validation[-1] for run in (unregularized, regularized)]
     assert final_validation[1] < final_validation[0]
+    # the formula the step gives is the J the panel reports: the biases' term too, their λ not 0 here
+    model = window.training_panel.model
+    assert model.bias_reg > 0 and "λb/2‖b‖²" in step_text(window)
+    squares = lambda *arrays: sum(float(np.sum(a ** 2)) for a in arrays)  # noqa: E731
+    assert last.reg_term == pytest.approx(model.reg / 2 * squares(model.user_factors_, model.item_factors_)
+                                          + model.bias_reg / 2 * squares(model.user_bias_, model.item_bias_))
 
 
 def likes_become_probabilities(window):
@@ -111,6 +117,7 @@ def the_rare_vectors_before_and_after(window):
     memo = window.lesson_panel.memo
     before, after = (findings.factor_lengths(memo[key]) for key in ("all ratings", "at least 3"))
     assert np.all(after[NEW] < before[NEW])
+    assert np.all(before[NEW] >= 0.01)  # short, but not the 0.000 that contradicted the text (a free bias)
     text = step_text(window)
     assert all(f"{value:.3f}" in text for value in (*before[NEW], *after[NEW]))
     assert "only 1 rating" in window.factor_space.one_hot_html()
@@ -220,6 +227,12 @@ def test_each_lesson_runs_to_its_result(qtbot, window, lesson_index):
             check(window)
     assert panel.next_button.text() == "Next lesson" or lesson_index == len(LESSONS) - 1
     assert not window.has_unsaved_changes
+
+
+def test_no_step_says_a_run_is_going_on_in_words_that_stay_once_it_has_ended():
+    """"Training without biases…" stood beside "finished after 300 epochs"."""
+    fixed = [step.text for lesson in LESSONS for step in lesson.steps if step.trains and isinstance(step.text, str)]
+    assert fixed and not any("…" in text for text in fixed)
 
 
 def test_every_lesson_has_a_checked_result():
