@@ -31,6 +31,7 @@ from .colors import RatingColors
 from .elided_label import LiveText
 from .grid_header import SteadyHintHeader
 from .qt_guard import guard_event, qt_virtual
+from .table_focus import LeavableTableView
 
 BIAS_HEADER = "bias"
 _COLOUR_SPAN_FLOOR = 1e-9  # all-zero factors (an untrained user) get the neutral colour, not a division by 0
@@ -237,7 +238,7 @@ class FactorTables(QWidget):
         self.panel, self.undo_stack, self.ratings_source = panel, undo_stack, ratings_source
         self.movies = FactorTableModel("item_factors", self)
         self.users = FactorTableModel("user_factors", self)
-        self.movie_view, self.user_view = QTableView(), QTableView()
+        self.movie_view, self.user_view = LeavableTableView(), LeavableTableView()
         self.trained_on = None  # the ratings the shown model's run trained on (its J is theirs)
         self.last_cost: EpochRecord | None = None
         self._grid = self._table = None  # the grid this pane follows, once linked

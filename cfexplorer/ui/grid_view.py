@@ -21,6 +21,7 @@ from ..core.validation import parse_rating
 from .filter_proxy import RatingFilterProxy
 from .grid_header import SteadyHintHeader
 from .qt_guard import guard_event, qt_virtual
+from .table_focus import LeavableTableMixin
 
 MAX_BLOCK_CELLS = 1_000_000  # copy, paste and fill down: a spreadsheet-sized block
 FIT_LARGEST_SIDE = 60       # grids with more rows or columns than this keep fixed section sizes
@@ -141,7 +142,7 @@ class RatingCellDelegate(QStyledItemDelegate):
             painter.drawRect(rect.adjusted(1, 1, -1, -1))
 
 
-class RatingGridView(QTableView):
+class RatingGridView(LeavableTableMixin, QTableView):
     """Shows a :class:`RatingFilterProxy`; every change goes to the source model as one undoable edit."""
 
     sig_input_rejected = Signal(str, object)  # message, callback that applies a suggested fix (or None)

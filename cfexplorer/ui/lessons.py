@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from ..core.embedding import ITEM_KIND
@@ -320,6 +321,14 @@ class LessonPanel(QWidget):
         self.next_button.setDefault(True)
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
+        # the same from anywhere in the window (Help ▸ Lessons lists them; the keyboard reached the buttons only
+        # through every control before them)
+        self.act_next = QAction("Next Step of the Lesson", self, shortcut=QKeySequence("Alt+Right"),
+                                triggered=self.next)
+        self.act_back = QAction("Previous Step of the Lesson", self, shortcut=QKeySequence("Alt+Left"),
+                                triggered=self.back)
+        self.next_button.setToolTip("The lesson's next step (Alt+Right)")
+        self.back_button.setToolTip("The lesson's previous step (Alt+Left)")
         buttons = QHBoxLayout()
         buttons.addWidget(self.position)
         buttons.addStretch()
@@ -341,6 +350,7 @@ class LessonPanel(QWidget):
         self.lesson_index = index
         self.memo = {}
         self._go(0)
+        self.next_button.setFocus()  # Space or Enter goes on through the steps
         return True
 
     def stop(self):
@@ -393,6 +403,8 @@ class LessonPanel(QWidget):
             self.position.setText("")
             self.back_button.setEnabled(False)
             self.next_button.setEnabled(False)
+            self.act_back.setEnabled(False)
+            self.act_next.setEnabled(False)
             return
         last = self.step_index == len(lesson.steps) - 1
         self.title.setText(lesson.title)
@@ -401,4 +413,6 @@ class LessonPanel(QWidget):
         self.back_button.setEnabled(self.step_index > 0)
         has_more = not last or self.lesson_index + 1 < len(LESSONS)
         self.next_button.setEnabled(has_more)
+        self.act_back.setEnabled(self.back_button.isEnabled())
+        self.act_next.setEnabled(has_more)
         self.next_button.setText("Next lesson" if last else "Next")

@@ -191,6 +191,8 @@ def setup_menus(window):
     for index, lesson in enumerate(LESSONS):
         action = window.lessons_menu.addAction(lesson.title)
         action.triggered.connect(lambda checked=False, i=index: window.start_lesson(i))
+    window.lessons_menu.addSeparator()
+    window.lessons_menu.addActions([window.lesson_panel.act_back, window.lesson_panel.act_next])
     help_menu.addSeparator()
     help_menu.addActions([window.act_shortcuts, window.act_about])
 

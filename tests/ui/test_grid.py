@@ -654,3 +654,35 @@ def test_showing_residuals_widens_a_small_grids_columns_to_their_texts(qtbot, wi
     assert all(grid.columnWidth(c) >= needed[c] for c in range(grid.proxy.columnCount()))
     window.act_residuals.trigger()
     assert [grid.columnWidth(c) for c in range(grid.proxy.columnCount())] == before
+
+
+@pytest.mark.parametrize("table", ["grid", "factor table"])
+def test_tab_leaves_a_table_past_its_last_cell_and_ctrl_tab_at_once(qtbot, window, table):
+    """Tab wrapped round the grid's cells (and the factor tables') for good: by the keyboard alone nothing after
+    them could be reached."""
+    if table == "grid":
+        view = window.grid
+    else:
+        window.set_factor_tables_beside_grid(True)
+        assert window.train_and_wait()
+        view = window.factor_tables.user_view
+    model = view.model()
+    rows, columns = model.rowCount(), model.columnCount()
+    window.activateWindow()
+
+    def focus_at(row, column):
+        view.setFocus()
+        view.setCurrentIndex(model.index(row, column))
+        qtbot.waitUntil(view.hasFocus, timeout=5000)
+
+    focus_at(rows - 1, columns - 2)
+    qtbot.keyClick(view, Qt.Key.Key_Tab)
+    assert view.hasFocus() and view.currentIndex() == model.index(rows - 1, columns - 1)  # cell to cell
+    qtbot.keyClick(view, Qt.Key.Key_Tab)
+    assert not view.hasFocus()  # past the last cell: on to the next control
+    focus_at(0, 0)
+    qtbot.keyClick(view, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert not view.hasFocus()
+    focus_at(1, 1)
+    qtbot.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert not view.hasFocus()

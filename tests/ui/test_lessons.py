@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from cfexplorer.core.content import ContentBased
 from scipy.stats import spearmanr
@@ -246,3 +247,22 @@ def test_back_returns_to_the_previous_step(qtbot, window):
     qtbot.mouseClick(window.lesson_panel.back_button, Qt.MouseButton.LeftButton)
     assert window.lesson_panel.step_index == 0
     assert not window.lesson_panel.back_button.isEnabled()
+
+
+def test_a_lesson_is_walked_from_the_keyboard(qtbot, window):
+    """Next was reached only through every control before it (Shift+Tab from the filter box, and not at all once
+    the grid or a factor table kept Tab): Alt+Right and Alt+Left go on and back from anywhere, listed in Help."""
+    window.activateWindow()
+    window.grid.setFocus()
+    qtbot.waitUntil(window.grid.hasFocus, timeout=5000)
+    window.lessons_menu.actions()[6].trigger()  # 7. Embedding lookup
+    panel = window.lesson_panel
+    assert QApplication.focusWidget() is panel.next_button  # Space or Enter goes on
+    window.grid.setFocus()
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=RUN_MS):
+        qtbot.keyClick(window.grid, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert panel.step_index == 1
+    qtbot.keyClick(window.grid, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert panel.step_index == 0 and not panel.act_back.isEnabled()
+    shortcuts = window.shortcuts_html()
+    assert "Next Step of the Lesson" in shortcuts and "Previous Step of the Lesson" in shortcuts
