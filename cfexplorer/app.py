@@ -932,8 +932,12 @@ class MainWindow(GridEditingMixin, QMainWindow):
                 reply = QMessageBox.question(
                     self, "Recover unsaved work?",
                     f"CF Explorer did not close normally. Unsaved edits of “{title}” from {when} were kept "
-                    f"({document.ratings.n_users} users × {document.ratings.n_items} movies). Open them?",
-                    QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Discard)
+                    f"({document.ratings.n_users} users × {document.ratings.n_items} movies). Open them? "
+                    "(Cancel keeps them for the next start.)",
+                    QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Discard
+                    | QMessageBox.StandardButton.Cancel)
+                if reply == QMessageBox.StandardButton.Cancel:  # Escape too: decided later, nothing lost
+                    continue
                 answer = reply == QMessageBox.StandardButton.Open
             if not answer or not documents.switch_to(document):
                 path.unlink(missing_ok=True)

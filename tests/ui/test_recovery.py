@@ -152,6 +152,32 @@ def test_declining_the_recovery_deletes_it_and_keeps_the_current_data(qtbot, win
     _close(restarted)
 
 
+def test_escape_on_the_recovery_question_keeps_the_edits_for_the_next_start(qtbot, window, settings, monkeypatch):
+    """The question had Open and Discard only: Escape did nothing, and there was no way to decide later."""
+    from PySide6.QtWidgets import QMessageBox
+
+    user, item = _edit_a_question_mark(qtbot, window)
+    window.write_recovery()
+    window.documents.recovery.wait()
+    window.documents.recovery.release()
+    asked = []
+
+    def answer_escape(parent, title, text, buttons):
+        asked.append(buttons)
+        return QMessageBox.StandardButton.Cancel  # what Escape gives where Cancel is offered
+
+    monkeypatch.setattr(QMessageBox, "question", answer_escape)
+    restarted = _new_window(qtbot, settings)
+    assert not restarted.offer_recovery() and asked
+    assert asked[0] & QMessageBox.StandardButton.Cancel
+    assert window.recovery_path.exists() and not restarted.has_unsaved_changes  # kept, nothing opened
+    _close(restarted)
+    again = _new_window(qtbot, settings)
+    assert again.offer_recovery(restore=True)  # offered again at the next start
+    assert again.table.ratings.to_dense()[user, item] == 4
+    again.undo_stack.setClean()
+
+
 def test_a_deliberate_close_leaves_no_recovery_file(qtbot, window):
     _edit_a_question_mark(qtbot, window)
     window.write_recovery()
