@@ -81,18 +81,36 @@ class Run:
         return view
 
 
+# The settings by the words of the panel's rows (the legend said "mean_normalization=off", "bias_reg=0").
+SETTING_WORDS = {
+    "model": "model", "reg": "λ", "bias_reg": "λ biases", "n_factors": "k", "n_outputs": "k",
+    "learning_rate": "learning rate", "optimizer": "optimizer", "n_epochs": "epochs", "batch_size": "batch",
+    "seed": "seed", "mean_normalization": "mean normalization", "global_mean": "global mean",
+    "user_bias": "user bias", "item_bias": "movie bias", "loss": "loss", "hidden": "layers", "dropout": "dropout",
+    "y_range": "y-range", "init": "init", "init_scale": "init scale", "normalize": "L2 normalization",
+    "scale_targets": "target scaling", "burn_in": "burn-in", "kept_samples": "kept samples",
+    "validation_fraction": "validation",
+}
+# Not what a run learned from: how fast it was shown.
+NOT_COMPARED = {"pace"}
+
+
 def settings_label(run: Run, runs: list[Run]) -> str:
     """'run 2: λ=1.5, mean normalization=on' — only the settings that differ between runs."""
-    keys = [k for k in run.settings if len({repr(r.settings.get(k)) for r in runs}) > 1]
-    shown = ", ".join(f"{k}={_fmt(run.settings[k])}" for k in keys[:4])
+    keys = [k for k in run.settings if k not in NOT_COMPARED and len({repr(r.settings.get(k)) for r in runs}) > 1]
+    shown = ", ".join(f"{SETTING_WORDS.get(k, k.replace('_', ' '))}={_fmt(run.settings.get(k))}" for k in keys[:4])
     return f"run {run.number}" + (f": {shown}" if shown else "")
 
 
 def _fmt(value) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
+    if value is None:
+        return "none"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_fmt(v) for v in value)
     return str(value)
 
 

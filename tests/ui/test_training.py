@@ -496,15 +496,20 @@ def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
     panel.reg.setValue(0.0)
     run_to_end(qtbot, window)
     panel.reg.setValue(1.5)
+    panel.mean_normalization.setChecked(not panel.mean_normalization.isChecked())
+    panel.pace.setCurrentText("30 epochs/s")  # how fast a run is shown is not what it learned from
     run_to_end(qtbot, window)
     from cfexplorer.ui.loss_plot import settings_label
 
     runs = panel.loss_plot.runs
     assert len(runs) == 2
-    assert settings_label(runs[0], runs) == "run 1: reg=0" and settings_label(runs[1], runs) == "run 2: reg=1.5"
+    # the panel's words, not the parameters' names ("reg=0", "mean_normalization=off", "pace=None")
+    first = "run 1: λ=0, mean normalization=on"
+    assert settings_label(runs[0], runs) == first
+    assert settings_label(runs[1], runs) == "run 2: λ=1.5, mean normalization=off"
     plot = panel.loss_plot
     legend = [label.text for _, label in plot.cost_legend.items]
-    assert legend == ["J (total)", "data term", "regularization term", "J (total) (run 1: reg=0)"]
+    assert legend == ["J (total)", "data term", "regularization term", f"J (total) ({first})"]
     old, new = plot._curves
     assert old["total"].opts["pen"].style() == Qt.PenStyle.DashLine
     assert new["total"].opts["pen"].style() == Qt.PenStyle.SolidLine
@@ -529,15 +534,15 @@ def test_each_train_moves_the_legend_to_the_new_run_without_remaking_its_entries
     panel.reg.setValue(3.0)
     run_to_end(qtbot, window)
     entries = {label.text: sample.item for sample, label in plot.cost_legend.items + plot.validation_legend.items}
-    assert list(entries) == ["J (total)", "data term", "regularization term", "J (total) (run 2: reg=1.5)",
-                             "J (total) (run 1: reg=0)", "RMSE", "MAE"]
+    assert list(entries) == ["J (total)", "data term", "regularization term", "J (total) (run 2: λ=1.5)",
+                             "J (total) (run 1: λ=0)", "RMSE", "MAE"]
     newest, second = plot._curves[-1], plot._curves[-2]
     # each entry's sample draws the curve it names: the new run's terms, the earlier run's dashed J
     assert [entries[name] for name in ("J (total)", "data term", "regularization term", "RMSE", "MAE")] == \
         [newest["total"], newest["data"], newest["reg"], newest["validation"], newest["validation2"]]
-    assert entries["J (total) (run 2: reg=1.5)"] is second["total"]
+    assert entries["J (total) (run 2: λ=1.5)"] is second["total"]
     assert second["total"].opts["pen"].style() == Qt.PenStyle.DashLine
-    for name in ("J (total) (run 1: reg=0)", "J (total)", "data term", "regularization term", "RMSE", "MAE"):
+    for name in ("J (total) (run 1: λ=0)", "J (total)", "data term", "regularization term", "RMSE", "MAE"):
         assert any(label is labels_before[name] for _, label in plot.cost_legend.items + plot.validation_legend.items)
     # the legend's box holds every entry, one under the other
     rows = [plot.cost_legend.layout.itemAt(row, 1) for row in range(len(plot.cost_legend.items))]
@@ -557,7 +562,7 @@ def test_the_legend_names_the_current_run_first_and_the_newest_few_earlier_ones(
         run_to_end(qtbot, window)
     names = [label.text for _, label in plot.cost_legend.items]
     assert names[:3] == ["J (total)", "data term", "regularization term"]
-    assert names[3:] == [f"J (total) (run {run}: reg={run - 1})" for run in (5, 4, 3)][:LEGEND_EARLIER_RUNS]
+    assert names[3:] == [f"J (total) (run {run}: λ={run - 1})" for run in (5, 4, 3)][:LEGEND_EARLIER_RUNS]
     assert len(drawn(plot.cost_plot)) == 6 * 3  # every kept run still drawn
 
 
