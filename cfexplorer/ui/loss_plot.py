@@ -266,6 +266,7 @@ class LossPlot(QWidget):
         self._curves: list[dict] = []
         self.in_view = True  # its dock in front (set_in_view)
         self._current_behind = False  # the current run has records its curves do not show yet
+        self._current_reset = False  # Reset took the current run away (see current)
         self._spare_curves: dict | None = None  # the next run's, made ahead (prepare_next_run)
         self._pens: dict = {}  # (colour, current, line width) -> pen
         # apart from the end of a run's own event, which has its share of work already
@@ -277,7 +278,8 @@ class LossPlot(QWidget):
     # --- runs ---------------------------------------------------------------------------------------
     @property
     def current(self) -> Run | None:
-        return self.runs[-1] if self.runs else None
+        """The run going on or shown last; None once Reset took it away (the runs left are earlier ones)."""
+        return self.runs[-1] if self.runs and not self._current_reset else None
 
     def start_run(self, settings: dict, metrics: tuple = ("rmse", "mae"), planned_epochs: int | None = None) -> Run:
         """A new run; with ``planned_epochs`` the epoch axis spans the whole run (and the kept runs) from the
@@ -289,6 +291,7 @@ class LossPlot(QWidget):
         # Older runs beyond a handful make the overlay unreadable and every redraw slower.
         self._keep_last(KEPT_RUNS - 1)
         self.runs.append(run)
+        self._current_reset = False
         self._restyle()
         if planned_epochs is not None:
             longest = max([planned_epochs] + [r.epochs[-1] for r in self.runs if r.epochs])
@@ -354,12 +357,14 @@ class LossPlot(QWidget):
             return
         if index < len(self._curves):
             self._take_off(self._curves.pop(index))
+        if run is self.current:  # the earlier runs stay earlier: dashed, named by their settings
+            self._current_reset = True
         del self.runs[index]
         self._restyle()
 
     def clear_history(self):
         """Forget earlier runs; the current one stays."""
-        self._keep_last(1)
+        self._keep_last(0 if self.current is None else 1)
         for number, run in enumerate(self.runs, start=1):
             run.number = number
         self._restyle()
@@ -514,7 +519,7 @@ class LossPlot(QWidget):
 
     def _update_current(self):
         self._current_behind = False
-        if self._curves:
+        if self._curves and self.current is not None:
             self._set_data(self.current, self._curves[-1])
 
     def curve_data(self, term: str, run_index: int = -1):

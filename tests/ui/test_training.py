@@ -444,6 +444,29 @@ def test_a_stale_model_is_still_stale_when_its_project_is_opened_again(qtbot, wi
     assert not panel.stale and not panel.stale_box.isVisibleTo(window)
 
 
+def test_after_reset_the_runs_left_stay_earlier_runs(qtbot, window):
+    """Reset took the last run's curves away and drew the run before it solid, under the current run's names
+    (J (total), data term), its hover readout answering for it: an older run passed for the one just reset."""
+    panel = window.training_panel
+    plot = panel.loss_plot
+    panel.reg.setValue(0.0)
+    run_to_end(qtbot, window)
+    panel.reg.setValue(1.5)
+    run_to_end(qtbot, window)
+    first, second = plot.runs
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert plot.runs == [first] and plot.current is None
+    left = plot._curves[0]
+    assert left["total"].opts["pen"].style() == Qt.PenStyle.DashLine
+    legend = [label.text for _, label in plot.cost_legend.items]
+    assert legend == ["J (total) (run 1)"]  # an earlier run, named by its number (no other run to differ from)
+    assert plot.describe_epoch(3) == ""  # the hover readout is the current run's: there is none
+    panel.clear_history_button.click()
+    assert plot.runs == []
+    run_to_end(qtbot, window)  # a new run is current again
+    assert plot.current is plot.runs[-1] and plot._curves[-1]["total"].opts["pen"].style() == Qt.PenStyle.SolidLine
+
+
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(300)
