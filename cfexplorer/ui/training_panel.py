@@ -533,8 +533,12 @@ class TrainingPanel(SettingsFormMixin, QWidget):
             self.sig_predictor_changed.emit(None)
         else:
             self.finished_model = self.model
+        run = self.loss_plot.current
         if self._evaluation and epochs == 0:
             self.status_label.setText("epoch 0: J at the starting parameters, no update")
+        elif self.run_continues and run is not None:  # "after 201 epochs in 0.01 s" counted the run it went on from
+            more = len(run.epochs) - self._epochs_at_start
+            self.status_label.setText(f"{word} at epoch {epochs}: {more} more in {elapsed:.2f} s")
         else:
             self.status_label.setText(f"{word} after {epochs} epochs in {elapsed:.2f} s")
         self.sig_run_ended.emit(self.model, reason)

@@ -326,6 +326,8 @@ def test_step_after_a_run_ended_trains_its_model_one_epoch_more(qtbot, window):
     assert panel.progress.value() == 11 and panel.progress.maximum() == 20
     panel.stop()
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    # what this run trained, not the run it went on from ("stopped after 11 epochs in 0.01 s")
+    assert panel.status_label.text().startswith("stopped at epoch 11: 1 more in "), panel.status_label.text()
     # with a setting changed since, the last run's model is not what the panel describes: a new run
     panel.reg.setValue(panel.reg.value() + 0.5)
     qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
