@@ -18,6 +18,8 @@ from .factor_appearance import KIND_WORDS
 from .scrolling import VerticalScrollArea
 
 NO_MODEL_TEXT = "Train a model (or import factors) to see its embeddings."
+NO_FACTORS_TEXT = ("This model learned no latent factors: nothing to place here. Its predictions are biases and "
+                   "the mean (the Biases tab ranks them).")
 NO_SELECTION_TEXT = "Select a point to see its nearest neighbours."
 
 
@@ -94,6 +96,8 @@ class SidePanelsMixin:
     def _status_text(self) -> str:
         """One line, the most telling first (a narrow pane elides its end; the tooltip has it all)."""
         embedding = self.embedding
+        if embedding.items.n_factors == 0:
+            return NO_FACTORS_TEXT
         parts = [f"{len(embedding.items):,} movies, {len(embedding.users):,} users, "
                  f"{embedding.items.n_factors} factors"]
         parts.append(f"epoch {embedding.epoch}" if embedding.source == "trained here" else f"from {embedding.source}")

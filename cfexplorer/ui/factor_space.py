@@ -641,6 +641,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
     def _kinds_to_draw(self, embedding) -> tuple:
         """The kinds shown that ``embedding`` has rows of."""
         kinds = self.shown_kinds if embedding is not None else ()
+        if embedding is not None and embedding.items.n_factors == 0:
+            return ()  # a baseline: no factors to place (every point sat at the origin, "PC1 (0% of variance)")
         return tuple(kind for kind in kinds if len(embedding.table(kind)))
 
     @staticmethod

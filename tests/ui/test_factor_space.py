@@ -730,3 +730,20 @@ def test_removing_a_movie_with_a_namesake_takes_the_factors_down(qtbot, window, 
     qtbot.waitUntil(lambda: view.embedding is not None and len(view.embedding.items) == 4)
     window.table.request_edit(RemoveEntries(ITEMS, (1,), "Remove 1 movie"))
     assert view.embedding is None
+
+
+@pytest.mark.parametrize("kind", ["biases", "global_mean"])
+def test_a_baseline_without_factors_places_no_points_and_says_why(qtbot, window, kind):
+    """Every movie was drawn at the origin, "PC1 (0% of variance)", as if the model had learned a position."""
+    from cfexplorer.ui.factor_panels import NO_FACTORS_TEXT
+
+    panel, view = window.training_panel, window.factor_space
+    window.factor_dock.raise_()
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: view.embedding is not None, timeout=10_000)
+    assert view.embedding.items.n_factors == 0
+    qtbot.waitUntil(lambda: view.status.text() == NO_FACTORS_TEXT, timeout=10_000)
+    for scatter in view.plot.scatters.values():
+        assert len(scatter.data) == 0  # no point placed
