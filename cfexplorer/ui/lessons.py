@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from ..core.embedding import ITEM_KIND
 from ..core.ratings import Ratings
 from ..core.synthetic import TASTE_TAGS, described_movies, disjoint_blocks, planted_tastes
 from ..io.presets import PRESETS, load_preset
-from .qt_guard import report_current_exception
+from .qt_guard import guard_event, report_current_exception
 from . import lesson_findings as findings
 
+
+TITLE_SCALE = 1.4  # a lesson's title against its text
 
 @dataclass(frozen=True)
 class Step:
@@ -312,7 +314,7 @@ class LessonPanel(QWidget):
         self.lesson_index, self.step_index = None, 0
         self.memo: dict = {}  # what steps keep for later ones (remember_model): forgotten when a lesson starts
         self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold; font-size: 14pt")
+        self._fit_title_to_font()
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(False)
         self.position = QLabel()
@@ -394,6 +396,20 @@ class LessonPanel(QWidget):
         except Exception:  # a lesson must go on whatever went wrong with one measurement
             report_current_exception("measuring what a lesson step shows")
             return "<p><i>This step could not measure what it shows (the details were reported).</i></p>"
+
+    def _fit_title_to_font(self):
+        """The title bold and larger than the text, in whatever type the window has (a fixed 14 pt barely stood
+        out in presentation mode's larger type)."""
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPointSizeF(self.font().pointSizeF() * TITLE_SCALE)
+        self.title.setFont(font)
+
+    @guard_event
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_title_to_font()
 
     def _show(self):
         lesson = self.lesson

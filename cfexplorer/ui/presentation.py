@@ -40,7 +40,15 @@ class PresentationMode:
             font = QFont(self._font_before)
             font.setPointSizeF(self._font_before.pointSizeF() * FONT_SCALE)
             app.setFont(font)
-            secondary = [window.explain_dock, window.toolbar, window.statusBar()]
+            # A dock draws its title in the platform's small title font while its own font is the application's:
+            # given one that differs (by a rendering hint alone), it draws the title in that, at 1.5 times.
+            title_font = QFont(font)
+            title_font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+            for dock in window.findChildren(QDockWidget):
+                dock.setFont(title_font)
+            # the factor tables beside the grid too: at 1280 × 720 with a lesson open they and the grid shared
+            # what the docks left, and the grid showed one user's column, the tables no number
+            secondary = [window.explain_dock, window.toolbar, window.statusBar(), window.factor_tables]
             if window.lesson_panel.lesson is None:
                 secondary.append(window.lesson_dock)
             self._hidden = [widget for widget in secondary if widget.isVisible()]
@@ -54,19 +62,30 @@ class PresentationMode:
         else:
             if self._font_before is not None:
                 app.setFont(self._font_before)
+            for dock in window.findChildren(QDockWidget):
+                dock.setFont(QFont())  # the application's again
             for widget in self._hidden:
                 widget.show()
             self._hidden = []
             window.showNormal()
-            if self._geometry_before is not None:
-                window.restoreGeometry(self._geometry_before)
-            if self.layout_before is not None:  # the panes where they were (their sizes below, once laid out)
-                window.restoreState(self.layout_before)
-            for dock in self._docks_in_front:  # the tabs in front as they were (Cost J was raised for the lecture)
-                dock.raise_()
-            window.resizeDocks([window.training_dock], [self._dock_width_before], Qt.Orientation.Horizontal)
-            window.resizeDocks([window.curves_dock], [self._curves_height_before], Qt.Orientation.Vertical)
+            self._put_back_the_layout()
+            # and again once the everyday type has laid the panes out: put back at once, under the larger type
+            # still, the window came back 22 px shorter and the docks' tab bars were left where they had been
+            QTimer.singleShot(0, self._put_back_the_layout)
         self._style_views(on, app.font().pointSizeF())
+
+    def _put_back_the_layout(self):
+        window = self.window
+        if self.on:
+            return
+        if self._geometry_before is not None:
+            window.restoreGeometry(self._geometry_before)
+        if self.layout_before is not None:  # the panes where they were (their sizes below, once laid out)
+            window.restoreState(self.layout_before)
+        for dock in self._docks_in_front:  # the tabs in front as they were (Cost J was raised for the lecture)
+            dock.raise_()
+        window.resizeDocks([window.training_dock], [self._dock_width_before], Qt.Orientation.Horizontal)
+        window.resizeDocks([window.curves_dock], [self._curves_height_before], Qt.Orientation.Vertical)
 
     def _make_room_for_docks(self):
         """Room for the settings' full names in the larger type, up to two fifths of the screen; and half
@@ -76,7 +95,11 @@ class PresentationMode:
         if not self.on:
             return
         wanted = min(window.training_panel.sizeHint().width(), window.width() * 2 // 5)
-        if wanted > window.training_dock.width():
+        if window.lesson_dock.isVisible():  # the grid keeps at least two fifths of the width beside a lesson
+            lesson = min(window.lesson_dock.width(), window.width() // 4)
+            window.resizeDocks([window.lesson_dock], [lesson], Qt.Orientation.Horizontal)
+            wanted = min(wanted, window.width() * 3 // 5 - lesson)
+        if wanted != window.training_dock.width():
             window.resizeDocks([window.training_dock], [wanted], Qt.Orientation.Horizontal)
         if window.curves_dock.height() < window.height() // 2:
             window.resizeDocks([window.curves_dock], [window.height() // 2], Qt.Orientation.Vertical)

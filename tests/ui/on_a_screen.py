@@ -97,7 +97,8 @@ def main(argv: list[str]) -> int:
     import os
 
     width, height, settings_path = int(argv[0]), int(argv[1]), argv[2]
-    presentation_png = argv[4] if len(argv) > 4 and argv[3] == "--presentation" else None
+    presentation_png = argv[argv.index("--presentation") + 1] if "--presentation" in argv else None
+    lesson = int(argv[argv.index("--lesson") + 1]) if "--lesson" in argv else None
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["CFEXPLORER_NO_DIALOGS"] = "1"
     from PySide6.QtCore import QSettings
@@ -113,6 +114,11 @@ def main(argv: list[str]) -> int:
         window.show()
         app.processEvents()
         report["window"] = rect(window.frameGeometry())
+        if lesson is not None:
+            window.start_lesson(lesson)
+            window.set_factor_tables_beside_grid(True)
+            settle(app, window=window)
+            report["lesson_before"] = window.lesson_dock.width()
         if presentation_png:
             window.training_panel.validation.setValue(0.2)  # both loss plots, each with its legend
             # A short run: the legends and the settings' layout are what is checked, not the fit (the course's
@@ -128,6 +134,16 @@ def main(argv: list[str]) -> int:
             report["panel_scrolls_sideways"] = panel.settings_scroller.horizontalScrollBar().maximum() > 0
             report["settings_width"] = panel.settings_scroller.widget().width()
             report["settings_view_width"] = panel.settings_scroller.viewport().width()
+            from PySide6.QtWidgets import QApplication, QDockWidget
+
+            report["grid_width"] = window.grid.width()
+            report["lesson_width"] = window.lesson_dock.width() if window.lesson_dock.isVisible() else 0
+            report["factor_tables_shown"] = window.factor_tables.isVisible()
+            report["dock_title_points"] = sorted({dock.font().pointSizeF() for dock in window.findChildren(QDockWidget)})
+            report["dock_title_font_own"] = all(dock.font() != QApplication.font("QDockWidget")
+                                                for dock in window.findChildren(QDockWidget))
+            report["font_points"] = app.font().pointSizeF()
+            report["lesson_title_points"] = window.lesson_panel.title.font().pointSizeF()
             report["controls"] = {}
             for index in range(panel.model_kind.count()):  # each model shows settings of its own
                 panel.model_kind.setCurrentIndex(index)
@@ -138,6 +154,13 @@ def main(argv: list[str]) -> int:
             panel.settings_scroller.verticalScrollBar().setValue(0)
             app.processEvents()
             report["saved"] = window.grab().save(presentation_png)
+            if lesson is not None:
+                window.set_presentation(False)
+                settle(app, window=window)
+                report["lesson_after"] = window.lesson_dock.width()
+                report["factor_tables_after"] = window.factor_tables.isVisible()
+                report["lesson_title_points_after"] = window.lesson_panel.title.font().pointSizeF()
+                report["font_points_after"] = app.font().pointSizeF()
     finally:
         window.undo_stack.setClean()
         window.close()

@@ -15,10 +15,12 @@ from PySide6.QtWidgets import QApplication, QCheckBox
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def on_a_screen(width, height, settings, presentation_png=None) -> dict:
+def on_a_screen(width, height, settings, presentation_png=None, lesson=None) -> dict:
     command = [sys.executable, "-m", "tests.ui.on_a_screen", str(width), str(height), str(settings)]
     if presentation_png is not None:
         command += ["--presentation", str(presentation_png)]
+    if lesson is not None:
+        command += ["--lesson", str(lesson)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.returncode == 0, done.stderr
@@ -51,6 +53,19 @@ def test_presentation_mode_fills_the_screen_and_every_control_of_the_training_pa
         assert legend["entries"] >= 2 and inside(legend["legend"], legend["view"]), legend
     image = QImage(str(picture))
     assert (image.width(), image.height()) == (width, height)
+
+
+def test_presentation_beside_a_lesson_leaves_the_grid_its_room_and_puts_the_panes_back(tmp_path):
+    """At 1280 x 720 with a lesson open, presentation mode left the grid one user's column (the factor tables
+    beside it no number), and kept the panes' titles in the platform's small type."""
+    report = on_a_screen(1280, 720, tmp_path / "settings.ini", tmp_path / "lesson.png", lesson=0)
+    assert report["grid_width"] >= 1280 // 4 and not report["factor_tables_shown"]
+    assert report["lesson_width"] <= 1280 // 4
+    assert report["dock_title_points"] == [report["font_points"]] and report["dock_title_font_own"]
+    assert report["lesson_title_points"] == pytest.approx(1.4 * report["font_points"])
+    # left: the panes as they were, the lesson's title in the everyday type
+    assert report["factor_tables_after"] and abs(report["lesson_after"] - report["lesson_before"]) <= 2
+    assert report["lesson_title_points_after"] == pytest.approx(1.4 * report["font_points_after"])
 
 
 def test_the_first_window_fits_a_small_screen(tmp_path):
