@@ -878,9 +878,8 @@ def offset_label(offset_of: str, binary: bool, y_range) -> str:
     movie = offset_of == MOVIE_MEAN
     if binary:
         return "logit of the movie's like rate" if movie else "logit of the overall like rate"
-    mean = "μ<sub>i</sub>" if movie else "global mean"
-    if y_range is not None:
-        return f"g⁻¹({mean}): the {'movie' if movie else 'global'} mean inside the sigmoid"
+    if y_range is not None:  # short: the Explain pane is narrow, and the formula pane says what g⁻¹ is
+        return "g⁻¹(μ<sub>i</sub>), the movie mean" if movie else "g⁻¹(global mean)"
     return "μ<sub>i</sub> (movie mean)" if movie else "global mean"
 
 

@@ -34,7 +34,7 @@ MODEL_KINDS = {
     kind.key: kind for kind in (
         ModelKind("mf", "Matrix factorization (course)", MatrixFactorization, {},
                   "w·x + b (+ movie bias) + offset: the course's collaborative filtering."),
-        ModelKind("dot_bias", "Dot product + biases, y-range (fast.ai)", MatrixFactorization,
+        ModelKind("dot_bias", "Dot product + biases (fast.ai)", MatrixFactorization,
                   {"y_range": "auto", "optimizer": "adam", "learning_rate": 0.01, "n_epochs": 100,
                    "batch_size": None, "reg": 15.0, "bias_reg": 3.0, "n_factors": 20,
                    "mean_normalization": False, "global_mean": True, "user_bias": True, "item_bias": True},

@@ -93,6 +93,18 @@ def settle(app, ms: int = 300, window=None, longest_ms: int = 10_000):
             return
 
 
+def model_names_cut(combo) -> list[str]:
+    """The model names the closed combo box cannot show whole."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    return [combo.itemText(i) for i in range(combo.count())
+            if combo.fontMetrics().horizontalAdvance(combo.itemText(i)) > field.width()]
+
+
 def main(argv: list[str]) -> int:
     import os
 
@@ -119,6 +131,7 @@ def main(argv: list[str]) -> int:
             window.set_factor_tables_beside_grid(True)
             settle(app, window=window)
             report["lesson_before"] = window.lesson_dock.width()
+            report["model_names_cut"] = model_names_cut(window.training_panel.model_kind)
         if presentation_png:
             window.training_panel.validation.setValue(0.2)  # both loss plots, each with its legend
             # A short run: the legends and the settings' layout are what is checked, not the fit (the course's

@@ -119,9 +119,9 @@ def offset_row(text: str) -> tuple[str, float]:
      lambda r, i: math.log(r.global_mean() / (1 - r.global_mean()))),
     ("course-binary", "mf", {"mean_normalization": True}, "+ logit of the movie's like rate",
      lambda r, i: math.log(r.item_means()[i] / (1 - r.item_means()[i]))),
-    ("course", "dot_bias", {}, "+ g⁻¹(global mean): the global mean inside the sigmoid",
+    ("course", "dot_bias", {}, "+ g⁻¹(global mean)",
      lambda r, i: math.log((r.global_mean() + 0.5) / (5.5 - r.global_mean()))),  # y-range auto: -0.5 to 5.5
-    ("course", "neural", {}, "+ g⁻¹(global mean): the global mean inside the sigmoid",
+    ("course", "neural", {}, "+ g⁻¹(global mean)",
      lambda r, i: math.log((r.global_mean() + 0.5) / (5.5 - r.global_mean()))),
 ], ids=["movie-mean", "global-mean", "likes-global", "likes-movie", "y-range", "neural-y-range"])
 def test_the_explanation_names_the_offset_the_model_made(qtbot, window, preset, kind, chosen, label, expected):

@@ -59,6 +59,7 @@ def test_presentation_beside_a_lesson_leaves_the_grid_its_room_and_puts_the_pane
     """At 1280 x 720 with a lesson open, presentation mode left the grid one user's column (the factor tables
     beside it no number), and kept the panes' titles in the platform's small type."""
     report = on_a_screen(1280, 720, tmp_path / "settings.ini", tmp_path / "lesson.png", lesson=0)
+    assert report["model_names_cut"] == []  # "Dot product + biases, y-range (fast." in the everyday window
     assert report["grid_width"] >= 1280 // 4 and not report["factor_tables_shown"]
     assert report["lesson_width"] <= 1280 // 4
     assert report["dock_title_points"] == [report["font_points"]] and report["dock_title_font_own"]
