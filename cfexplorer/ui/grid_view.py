@@ -156,6 +156,8 @@ class RatingGridView(LeavableTableMixin, QTableView):
         self.setVerticalHeader(SteadyHintHeader(Qt.Orientation.Vertical, self))
         self.setModel(proxy)
         self.setItemDelegate(RatingCellDelegate(proxy, self))
+        self._input_refused = False  # the edit being closed was refused (see closeEditor)
+        proxy.table.sig_input_rejected.connect(self._note_refused_input)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
@@ -579,11 +581,17 @@ class RatingGridView(LeavableTableMixin, QTableView):
                                          tuple(values[1:].ravel().tolist()), "Fill down"))
         return True
 
+    def _note_refused_input(self, *_):
+        self._input_refused = True
+
     @qt_virtual(None)
     def closeEditor(self, editor, hint):
-        """Enter ends an edit on the cell below, as in a spreadsheet (Tab, Escape and a click keep Qt's way)."""
+        """Enter ends an edit on the cell below, as in a spreadsheet (Tab, Escape and a click keep Qt's way); a
+        refused entry keeps the cursor on its cell, to type again (it moved on, past the cell the message was
+        about)."""
+        refused, self._input_refused = self._input_refused, False
         super().closeEditor(editor, hint)
-        if hint == QAbstractItemDelegate.EndEditHint.SubmitModelCache:
+        if hint == QAbstractItemDelegate.EndEditHint.SubmitModelCache and not refused:
             current = self.currentIndex()
             if current.isValid() and current.row() + 1 < self.proxy.rowCount():
                 below = self.proxy.index(current.row() + 1, current.column())

@@ -686,3 +686,13 @@ def test_tab_leaves_a_table_past_its_last_cell_and_ctrl_tab_at_once(qtbot, windo
     focus_at(1, 1)
     qtbot.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert not view.hasFocus()
+
+
+def test_a_refused_entry_keeps_the_cursor_on_its_cell(qtbot, window):
+    """"7 is outside the rating scale" was said while the cursor had already gone on to the cell below."""
+    grid = window.grid
+    cell = window.proxy.index(1, 1)
+    type_into(qtbot, window, cell, "7")
+    assert "outside" in window.message_bar.text and grid.currentIndex() == cell
+    type_into(qtbot, window, cell, "4")
+    assert grid.currentIndex() == window.proxy.index(2, 1)  # accepted: on to the cell below, as before
