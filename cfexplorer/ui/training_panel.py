@@ -397,6 +397,16 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.sig_predictor_changed.emit(None)
         if left_running:  # every run started is announced as ended exactly once
             self.sig_run_ended.emit(model, "reset")
+        self._follow_what_reset_forgets()
+
+    def _follow_what_reset_forgets(self):
+        """Reset offered only where it has something to forget: a run going on, a model, curves (it stood
+        enabled beside "Not trained yet", as if it would do something)."""
+        if self.controller.state == IDLE:
+            enabled = self.model is not None or self._plot_run is not None
+            self.transport_buttons["reset"].setEnabled(enabled)
+            if "reset" in self.transport_actions:
+                self.transport_actions["reset"].setEnabled(enabled)
 
     def show_planned_run(self, epochs: int | None = None):
         """The bar as "epoch 0 / N" of a run of ``epochs`` (by default the settings' epochs: no run is shown)."""
@@ -425,6 +435,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.progress.setRange(0, max(epochs, 1))
         self.progress.setFormat("epoch %v / %m")
         self._show_progress(epochs)
+        self._follow_what_reset_forgets()
 
     def shutdown(self) -> bool:
         """Closing: end the run and wait (bounded) for every training thread; True when all have ended."""
@@ -513,6 +524,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
             self.transport_buttons[name].setEnabled(enabled)
             if name in self.transport_actions:
                 self.transport_actions[name].setEnabled(enabled)
+        self._follow_what_reset_forgets()
         self.pause_button.setText("Resume" if state == PAUSED else "Pause")
         self.step_button.setToolTip(STEP_TIPS.get(state, STEP_TIPS[RUNNING]))
         if state in STATUS_SUFFIX:

@@ -22,7 +22,9 @@ SETTLE_MS = 10_000
 def transport_matches_state(window) -> bool:
     """The buttons and the Training menu offer exactly what the controller's state allows."""
     panel = window.training_panel
-    expected = TRANSPORT_ENABLED[panel.controller.state]
+    expected = {**TRANSPORT_ENABLED[panel.controller.state]}
+    if panel.controller.state == "idle":  # Reset only where there is something to forget
+        expected["reset"] = panel.model is not None or panel.loss_plot.current is not None
     actions = {"train": window.act_train, "pause": window.act_pause, "step": window.act_step,
                "stop": window.act_stop, "reset": window.act_reset}
     return (panel.transport_enabled() == expected

@@ -469,6 +469,18 @@ def test_after_reset_the_runs_left_stay_earlier_runs(qtbot, window):
     assert plot.current is plot.runs[-1] and plot._curves[-1]["total"].opts["pen"].style() == Qt.PenStyle.SolidLine
 
 
+def test_reset_is_offered_only_with_something_to_forget(qtbot, window):
+    """Reset and Training ▸ Reset Model stood enabled beside "Not trained yet"."""
+    panel = window.training_panel
+    assert not panel.reset_button.isEnabled() and not window.act_reset.isEnabled()  # nothing trained yet
+    run_to_end(qtbot, window)
+    assert panel.reset_button.isEnabled() and window.act_reset.isEnabled()
+    qtbot.mouseClick(panel.reset_button, Qt.MouseButton.LeftButton)
+    assert not panel.reset_button.isEnabled() and not window.act_reset.isEnabled()
+    window.open_preset("planted")
+    assert not panel.reset_button.isEnabled()
+
+
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(300)

@@ -57,10 +57,14 @@ MOUSE_SETTLE_MS = 35  # the factor plot reads mouse moves through a 30-per-secon
 FAKE_UMAP = "tests.ui.fake_umap"  # a stand-in the layout job's child process imports instead of umap-learn
 
 
-def expected_transport(state: str) -> dict:
+def expected_transport(state: str, something_to_reset: bool = True) -> dict:
     """What the transport buttons (and their menu actions) show in a controller state: which are enabled
-    (training_panel.TRANSPORT_ENABLED) and the Pause button's text."""
-    return {**TRANSPORT_ENABLED[state], "pause text": "Resume" if state == "paused" else "Pause"}
+    (training_panel.TRANSPORT_ENABLED; Reset, idle, only with a model or curves to forget) and the Pause button's
+    text."""
+    enabled = {**TRANSPORT_ENABLED[state], "pause text": "Resume" if state == "paused" else "Pause"}
+    if state == "idle":
+        enabled["reset"] = something_to_reset
+    return enabled
 
 TRANSPORT_KEYS = {"F5": Qt.Key.Key_F5, "F6": Qt.Key.Key_F6, "F7": Qt.Key.Key_F7, "F8": Qt.Key.Key_F8}
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
@@ -930,7 +934,8 @@ class WindowMachine(RuleBasedStateMachine):
         panel = self.panel
         state = panel.controller.state
         assert state in TRANSPORT_ENABLED, f"the controller is in a state the buttons do not know: {state!r}"
-        expected, shown = expected_transport(state), self._buttons()
+        something_to_reset = panel.model is not None or panel.loss_plot.current is not None
+        expected, shown = expected_transport(state, something_to_reset), self._buttons()
         assert shown == expected, f"controller {state!r}, buttons show {shown}"
         for name, action in panel.transport_actions.items():
             assert action.isEnabled() == expected[name], f"controller {state!r}, menu item {name} disagrees"
