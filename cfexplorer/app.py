@@ -42,7 +42,7 @@ from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
 from .ui.lessons import LESSONS, LessonPanel
 from .ui.message_bar import MessageBar
-from .ui.table_model import EditCommand, RatingTableModel, adds_or_removes_rows
+from .ui.table_model import EditCommand, RatingTableModel
 from .ui.training_panel import SETTINGS_WAIT_NOTE, TrainingPanel
 from .ui.window_geometry import clamp_to_screen, fit_to_screen
 from .ui.window_editing import GridEditingMixin
@@ -51,6 +51,7 @@ from .ui.presentation import PresentationMode
 from .ui.scrolling import VerticalScrollArea
 from .ui.qt_guard import guard_event, report_current_exception
 
+RECOVERY_KEYS = ("recovered_from", "recovered_path")  # ui/document.py: DocumentController.write_recovery
 _UNKNOWN_STEP = object()  # a model whose ratings are not known here (see MainWindow._rows_as_trained)
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
 FACTOR_TABLES_WIDTH = 340  # the pane's first width: names, two factors and a bias without a horizontal scroll
@@ -97,6 +98,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
         # users and movies its rows are, and whether its results are those of the grid's ratings
         self._trained_steps: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
         self._stale_when_opened: "weakref.WeakSet" = weakref.WeakSet()  # a project's model saved stale
+        # for each model, the grid's rows it trained on (RatingTableModel.rows_token): whose rows its rows are
+        self._trained_rows: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -299,9 +302,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.sort_actions.actions()[0].setChecked(True)
         self._installing = True  # _on_ratings_change's work is done here, where a failure stops the switch
         try:
-            self.table.set_ratings(ratings, clear_undo=False)
+            self.table.set_ratings(ratings, clear_undo=False, rows_token=document.rows_token)
         finally:
             self._installing = False
+        if document.model is not None and not keep_history:  # a project's model: trained on the rows it opens with
+            self._trained_rows[document.model] = self.table.rows_token
         self.factor_space.reset_for_new_document()
         self.factor_space.set_ratings(ratings)
         self.factor_space.choose_defaults(ratings)  # colouring, neighbours filter
@@ -330,7 +335,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.grid.verticalScrollBar().setValue(0)
         self.grid.horizontalScrollBar().setValue(0)
         if document.model is not None:
-            self.show_restored_model(document.model)
+            if self._fitting_the_grid(document.model) is not None:
+                self.show_restored_model(document.model)
+            else:  # put back (a switch that failed) while its rows were not the grid's: in the panel alone
+                self.training_panel.show_trained_model(document.model, "its users or movies have changed since")
         if isinstance(settings.get("view"), dict):
             try:
                 self.apply_view_state(settings["view"])
@@ -341,7 +349,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             # clear() leaves an empty stack as it was: one a recovery marked "never saved" (resetClean) would
             # have made every later document count as unsaved
             self.undo_stack.setClean()
-        if document.model is not None:  # a project's model was trained on the ratings it opens with
+        if document.model is not None and not keep_history:  # a project's: trained on the ratings it opens with
             self._trained_steps[document.model] = self._ratings_step()
             if settings.get("model_stale") is True:  # trained before edits the file holds: still says so
                 self._stale_when_opened.add(document.model)
@@ -456,7 +464,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
     def current_settings(self) -> dict:
         """Settings stored in a project: layout and the training panel's settings."""
         model = self._model_to_save()
-        return {**self.project_settings, "rows_are_items": self.table.rows_are_items,
+        # what a recovery file says of where it came from is not the document's (a project saved after a recovery
+        # carried it on, and suggested the old project for its every Save As)
+        kept = {key: value for key, value in self.project_settings.items() if key not in RECOVERY_KEYS}
+        return {**kept, "rows_are_items": self.table.rows_are_items,
                 "training": self.training_panel.settings(), "view": self.view_state(),
                 "feature_tables": self.training_panel.feature_tables_state(),
                 "model_stale": model is not None and self.model_is_stale(model)}
@@ -529,22 +540,12 @@ class MainWindow(GridEditingMixin, QMainWindow):
         return model
 
     def _rows_as_trained(self, model) -> bool:
-        """Whether the grid's rows are, one for one, the users and movies ``model`` trained on: no user or movie
-        added or removed on the undo stack between those ratings and the grid's (ratings typed and renames keep
-        the rows). The counts alone let a user removed and another added pass: the grid showed Carol what the
-        model had learned of Bob, and Save kept that model as the grid's."""
-        stack = self.undo_stack
-        trained = self._trained_steps.get(model, _UNKNOWN_STEP)
-        if trained is _UNKNOWN_STEP:
-            return False
-        since = 0
-        if trained is not None:  # the ratings after that command; None: the ratings as opened
-            since = next((position + 1 for position in range(stack.count()) if stack.command(position) is trained),
-                         None)
-            if since is None:  # its command left the stack (replaced by an edit after an undo): no way to tell
-                return False
-        low, high = sorted((since, stack.index()))
-        return not any(adds_or_removes_rows(stack.command(position)) for position in range(low, high))
+        """Whether the grid's rows are, one for one, the users and movies ``model`` trained on: the rows' token
+        then is the one they had (RatingTableModel.rows_token: ratings typed and renames keep it, adding or
+        removing users or movies gives a new one, undoing it the old one back). The counts alone let a user
+        removed and another added pass: the grid showed Carol what the model had learned of Bob, and Save kept
+        that model as the grid's."""
+        return self._trained_rows.get(model) is self.table.rows_token
 
     def model_left_out(self) -> str:
         """Why a project saved now keeps another model than the one shown, or none; "" when it keeps that one."""
@@ -788,6 +789,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def _remember_trained_ratings(self, model, _ratings):
         self._trained_steps[model] = self._ratings_step()
+        self._trained_rows[model] = self.table.rows_token
 
     def _follow_stale_training(self, *_):
         if not self._installing:

@@ -84,7 +84,8 @@ def atomic_path(path, cancelled=None):
             os.unlink(temporary)
         if isinstance(error, OSError) and not isinstance(error, SaveError) and \
                 str(temporary) in (str(error.filename), str(error.filename2)):
-            raise SaveError(f"{path}: {error.strerror or error}") from None  # a full disk, said of the file asked for
+            # the rename refused (a file another program holds open): said of the file asked for
+            raise SaveError(f"{path}: {error.strerror or error}") from None
         raise
     _fsync_folder(target.parent)
 
@@ -173,7 +174,7 @@ def _labelled(cells: np.ndarray, ratings: Ratings, items_as_rows: bool) -> pd.Da
     return frame
 
 
-def _format_value(value: float) -> str:
+def shortest_text(value: float) -> str:
     """The shortest text that reads back as the same number ("4", "3.5", "0.30000000000000004"): ``:g`` kept six
     digits, and a rating of 3.14159265358979 came back as 3.14159."""
     text = repr(float(value))
@@ -184,7 +185,7 @@ def _rating_texts(values: np.ndarray) -> np.ndarray:
     """Each rating as text (objects), formatted once per distinct value: a scale has a handful, and formatting
     a million ratings one by one took 0.7 s."""
     distinct, which = np.unique(values, return_inverse=True)
-    return np.array([_format_value(value) for value in distinct], dtype=object)[which.ravel()]
+    return np.array([shortest_text(value) for value in distinct], dtype=object)[which.ravel()]
 
 
 # Ratings written per piece of a long table: pandas' writer holds the GIL through a piece (about 2 µs a line),

@@ -371,7 +371,7 @@ class DocumentController(QObject):
         """The window's document as it stands (to put back should a switch fail)."""
         window = self.window
         return Document(window.table.ratings, self.title, self.path, window.current_settings(),
-                        window.training_panel.model, kind=self.kind)
+                        window.training_panel.model, kind=self.kind, rows_token=window.table.rows_token)
 
     # --- saving -----------------------------------------------------------------------------------------
     def suggested_save_path(self) -> Path:
@@ -439,6 +439,7 @@ class DocumentController(QObject):
         project = path.suffix.lower() == PROJECT_SUFFIX
         if project:
             self.path = path
+            self.kind = "project"  # no longer the recovered copy of another (see suggested_save_path)
         else:
             left_out = _left_out_of_ratings_file(window, ratings, shape or "wide")
         if self.path is None or self.path == path:  # the title names the file Save writes (or would ask about)

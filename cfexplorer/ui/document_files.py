@@ -31,6 +31,7 @@ class Document:
     source: Path | None = None            # the file it was read from (the recent-files list)
     kind: str = "file"                    # "file", "project", "preset", "lesson", "recovery", "new"
     status: str = ""                      # how the reader read it, for the status bar (a lab Y: "R was used")
+    rows_token: object | None = None      # the grid's rows as they stood (RatingTableModel.rows_token), when put back
 
 
 @dataclass(frozen=True)

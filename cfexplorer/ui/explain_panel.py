@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QStringListModel, QTimer
 from PySide6.QtWidgets import QLabel, QListView, QSpinBox, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget
 
+from .formula_panel import y_range_output
 from .qt_guard import report_current_exception
 from .table_model import RatingTableModel, format_number
 
@@ -86,20 +87,10 @@ def _output_rows(parts: dict) -> list[tuple[str, str]]:
     if parts["sigmoid"]:
         return [("sigmoid(z) = P(like)", f"<b>{parts['prediction']:.4f}</b>")]
     if parts.get("y_range") is not None:
-        return [(_y_range_text(*parts["y_range"]), f"<b>{parts['prediction']:.4f}</b>")]
+        return [(y_range_output(*parts["y_range"], sigmoid="sigmoid(z)"), f"<b>{parts['prediction']:.4f}</b>")]
     if parts.get("clipped"):
         return [("clipped to the scale", f"<b>{parts['prediction']:.4f}</b>")]
     return []
-
-
-def _y_range_text(low: float, high: float) -> str:
-    """low + (high − low)·sigmoid(z), a negative end written −0.5 and in brackets where it is subtracted (as the
-    formula pane writes it; "5.5 − -0.5" read as a typo)."""
-    def number(value: float) -> str:
-        return f"{value:g}".replace("-", "−")
-
-    subtracted = f"({number(low)})" if low < 0 else number(low)
-    return f"{number(low)} + ({number(high)} − {subtracted})·sigmoid(z)"
 
 
 def _factorization_terms(parts: dict) -> list[tuple[str, str]]:

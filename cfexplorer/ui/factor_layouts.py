@@ -62,8 +62,8 @@ class LayoutsMixin:
             self.status.setText(self._status_text())
             self._update_controls()
             return
-        if self.embedding is not None and method in LAYOUTS:
-            kinds = tuple(k for k in self.shown_kinds if len(self.embedding.table(k)))
+        kinds = self._kinds_to_draw(self.embedding)
+        if kinds and method in LAYOUTS:  # (a model without factors has none to lay out: t-SNE failed on 0 columns)
             self._layout_cache.pop((method, kinds), None)
             self._start_layout(method, kinds, np.vstack([self.embedding.table(k).factors for k in kinds]))
 

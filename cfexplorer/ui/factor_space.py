@@ -706,7 +706,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             spin.setValue(min(int(spin.property("wanted")), max(k, 1)))
             spin.blockSignals(False)
             spin.setVisible(method == "factors")
-        self.layout_button.setVisible(method in LAYOUTS)
+        self.layout_button.setVisible(method in LAYOUTS and (self.embedding is None or k > 0))  # (no factors: no map)
         running = LAYOUTS.get(self.layout_job.method)
         self.layout_button.setText(f"Cancel {running} {self._layout_progress}".rstrip() if running
                                    else f"Recompute {LAYOUTS.get(method, '')}")

@@ -50,6 +50,14 @@ def _offset(model) -> tuple[str, str]:
     return "", ""
 
 
+def y_range_output(low: float, high: float, sigmoid: str = "g(z)") -> str:
+    """low + (high − low) · g(z), a negative end written −0.5 and bracketed where it is subtracted ("5.5 − -0.5"
+    read as a typo); the Explain pane writes it so too."""
+    low_text, high_text = _number(low), _number(high)
+    subtracted = f"({low_text})" if low_text.startswith("−") else low_text
+    return f"{low_text} + ({high_text} − {subtracted}) · {sigmoid}"
+
+
 def _prediction(model) -> str:
     """ŷ from z, as the model outputs it."""
     if _binary(model):
@@ -57,8 +65,7 @@ def _prediction(model) -> str:
     y_range = _y_range(model)
     if y_range is not None:
         low, high = (_number(v) for v in y_range)
-        subtracted = f"({low})" if low.startswith("−") else low
-        return f"ŷ = {low} + ({high} − {subtracted}) · g(z): the y-range, a sigmoid g stretched over ({low}, {high})"
+        return f"ŷ = {y_range_output(*y_range)}: the y-range, a sigmoid g stretched over ({low}, {high})"
     return "ŷ = z"
 
 

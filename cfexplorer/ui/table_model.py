@@ -76,6 +76,7 @@ class EditCommand(QUndoCommand):
         super().__init__(text or edit.description)
         self._model = model
         self._edit = edit
+        self._other_rows_token = None  # see _apply
 
     @qt_virtual(None)
     def redo(self):
@@ -86,8 +87,15 @@ class EditCommand(QUndoCommand):
         self._apply()
 
     def _apply(self):
+        # A step that adds or removes users or movies gives the grid's rows a token of their own, and its undo
+        # gives the one before back (swapped at each apply): a model trained on rows with a token fits the grid
+        # while the grid's token is that one, whatever other steps came and went (MainWindow._rows_as_trained).
+        rows_token = None
+        if _adds_or_removes(self._edit):
+            rows_token = self._other_rows_token if self._other_rows_token is not None else object()
+            self._other_rows_token = self._model.rows_token
         try:
-            self._edit = self._model.apply_edit(self._edit)
+            self._edit = self._model.apply_edit(self._edit, rows_token)
         except Exception:
             # The data is as it was (an edit builds its result before installing it); a step that cannot be
             # applied must leave the stack, or undo/redo would replay it against the wrong data.
@@ -95,12 +103,8 @@ class EditCommand(QUndoCommand):
             raise
 
 
-def adds_or_removes_rows(command) -> bool:
-    """Whether an undo step adds or removes users or movies (done or undone: it holds the edit or its inverse)."""
-    return isinstance(command, EditCommand) and _adds_or_removes(command._edit)
-
-
 def _adds_or_removes(edit) -> bool:
+    """Whether an edit (or its inverse) adds or removes users or movies."""
     if isinstance(edit, EditSequence):
         return any(_adds_or_removes(part) for part in edit.edits)
     return isinstance(edit, (InsertEntries, RemoveEntries))
@@ -116,6 +120,7 @@ class RatingTableModel(QAbstractTableModel):
     def __init__(self, ratings: Ratings, undo_stack: QUndoStack | None = None, parent=None):
         super().__init__(parent)
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
+        self.rows_token = object()  # which users and movies the rows are (see EditCommand._apply)
         self.rows_are_items = True
         self.show_predictions = True
         self.show_residuals = False
@@ -143,8 +148,10 @@ class RatingTableModel(QAbstractTableModel):
     def _recount(self):
         self._user_counts, self._item_counts, self._user_means, self._item_means = grid_summary(self._ratings)
 
-    def set_ratings(self, ratings: Ratings, clear_undo: bool = True):
-        """Show other data (a new file or preset). Predictions of the old data are dropped."""
+    def set_ratings(self, ratings: Ratings, clear_undo: bool = True, rows_token=None):
+        """Show other data (a new file or preset). Predictions of the old data are dropped. The rows get a token
+        of their own, or ``rows_token`` (a document put back as it was)."""
+        self.rows_token = rows_token if rows_token is not None else object()
         self.beginResetModel()
         self._forget_predictions()
         self._install(ratings)
@@ -438,21 +445,22 @@ class RatingTableModel(QAbstractTableModel):
         """Apply an edit as one undoable step."""
         self.undo_stack.push(EditCommand(self, edit, text))
 
-    def apply_edit(self, edit):
+    def apply_edit(self, edit, rows_token=None):
         """Apply a core edit now (used by undo commands); returns its inverse. An edit of millions of cells
         (Ctrl+A, Delete on ten million ratings: 5 s, and its undo 1.5 s), or of millions of ratings, shows the
-        wait cursor meanwhile."""
+        wait cursor meanwhile. ``rows_token``: the rows' token after an edit that adds or removes some (set
+        before anyone hears of the change)."""
         many = ((isinstance(edit, SetCells) and len(edit.users) >= WAIT_CURSOR_CELLS)
                 or self._ratings.n_ratings >= WAIT_CURSOR_RATINGS)
         if many:
             QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            return self._apply_edit(edit)
+            return self._apply_edit(edit, rows_token)
         finally:
             if many:
                 QGuiApplication.restoreOverrideCursor()
 
-    def _apply_edit(self, edit):
+    def _apply_edit(self, edit, rows_token=None):
         new_ratings, inverse = edit.apply(self._ratings)
         # the next index from this one, O(n) with no sort: cheap on MovieLens-sized data
         derived = index_after(edit, self._cells)
@@ -477,6 +485,8 @@ class RatingTableModel(QAbstractTableModel):
             self._forget_predictions()
             self._install(new_ratings, derived)
             self.endResetModel()
+        if rows_token is not None:
+            self.rows_token = rows_token
         self.sig_ratings_changed.emit()
         return inverse
 

@@ -5,7 +5,6 @@ parameters and filled from a preset's, a project's or a lesson's. A mixin of
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton,
@@ -16,6 +15,7 @@ from ..core.mf import BINARY_DEFAULTS
 from ..core.models import MODEL_KINDS, make_model
 from ..core.network import parse_hidden
 from ..io.presets import COURSE_TRAINING
+from ..io.writers import shortest_text
 from .initialization import InitializationRow
 from .scrolling import WrappingColumns
 
@@ -55,14 +55,7 @@ def format_y_range(value) -> str:
         return "none"
     if isinstance(value, str):
         return value
-    return f"{_shortest(value[0])}, {_shortest(value[1])}"
-
-
-def _shortest(number) -> str:
-    """The shortest text that reads back as the same number: 0.5 as "0.5", 5.7654321 whole (":g" kept six
-    digits, and a project's y-range came back another than its model's)."""
-    text = f"{number:g}"
-    return text if float(text) == float(number) else repr(float(number))
+    return f"{shortest_text(value[0])}, {shortest_text(value[1])}"  # ":g" kept six digits: 5.7654321 came back rounded
 
 
 def parse_y_range(text: str):
@@ -410,6 +403,8 @@ class SettingsFormMixin:
         """The edited feature tables as a project keeps them (None: none edited, they come from the ratings)."""
         if self.user_features is None and self.item_features is None:
             return None
+        import pandas as pd  # here: the window opens without pandas (tests/test_startup.py)
+
         return {side: None if frame is None else {
                     "index_name": frame.index.name, "index": [str(label) for label in frame.index],
                     "columns": [str(column) for column in frame.columns],
@@ -422,6 +417,8 @@ class SettingsFormMixin:
         self.user_features = self.item_features = None
         if state is None:
             return None
+        import pandas as pd
+
         try:
             tables = {}
             for side, rows in (("users", ratings.n_users), ("items", ratings.n_items)):

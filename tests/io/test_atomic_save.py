@@ -242,14 +242,20 @@ def test_a_missing_folder_is_named(tmp_path, ratings):
     assert str(refused.value) == f"{path}: the folder {path.parent} does not exist"
 
 
-def test_a_write_that_fails_names_the_file_asked_for_not_the_temporary(tmp_path, ratings, monkeypatch):
-    path = tmp_path / "full.csv"
+def test_a_refused_rename_names_the_file_asked_for_not_the_temporary(tmp_path, ratings, monkeypatch):
+    """os.replace names both files in its error ("[Errno 13] Permission denied: '.held.csv.123.ab12.tmp' ->
+    'held.csv'"): the message named the hidden temporary first."""
+    path = tmp_path / "held.csv"
+    real_replace = os.replace
 
-    def disk_full(descriptor):
-        raise OSError(28, "No space left on device", str(next(tmp_path.glob(".full.csv.*.tmp"))))
+    def refused(source, target):
+        try:  # the error os.replace itself gives, with both names, from a rename it cannot do
+            real_replace(source, tmp_path / "no such folder" / "x")
+        except OSError as error:
+            raise PermissionError(13, "Permission denied", error.filename, None, str(target)) from None
 
-    monkeypatch.setattr(writers.os, "fsync", disk_full)
-    with pytest.raises(SaveError) as refused:
+    monkeypatch.setattr(writers.os, "replace", refused)
+    with pytest.raises(SaveError) as refused_save:
         write_by_extension(ratings, path, "long")
-    assert str(refused.value) == f"{path}: No space left on device"
+    assert str(refused_save.value) == f"{path}: Permission denied"
     assert os.listdir(tmp_path) == []

@@ -747,3 +747,7 @@ def test_a_baseline_without_factors_places_no_points_and_says_why(qtbot, window,
     qtbot.waitUntil(lambda: view.status.text() == NO_FACTORS_TEXT, timeout=10_000)
     for scatter in view.plot.scatters.values():
         assert len(scatter.data) == 0  # no point placed
+    view.projection.setCurrentIndex(view.projection.findData("tsne"))
+    assert not view.layout_button.isVisibleTo(view)  # nothing to lay out ("t-SNE failed: 0 feature(s)")
+    view._on_layout_button()
+    assert not view.layout_job.running and view.status.text() == NO_FACTORS_TEXT

@@ -91,7 +91,7 @@ def test_dot_bias_model_uses_the_y_range_and_the_explanation_shows_it(qtbot, win
     user, item = question_mark_cells(window)[0]
     window.grid.setCurrentIndex(window.grid.model().index(user, item))
     qtbot.waitUntil(lambda: "sigmoid(z)" in window.explain_panel.text.toPlainText(), timeout=10_000)
-    assert "0.5 + (5.5 − 0.5)·sigmoid(z)" in window.explain_panel.text.toPlainText()
+    assert "0.5 + (5.5 − 0.5) · sigmoid(z)" in window.explain_panel.text.toPlainText()
 
 
 def explained(qtbot, window, user: int, item: int) -> str:

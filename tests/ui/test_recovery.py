@@ -76,6 +76,12 @@ def test_a_model_trained_after_the_edits_is_recovered_with_them_and_still_stale(
     np.testing.assert_array_equal(model.item_factors_, trained.item_factors_)
     assert restarted.training_panel.stale and restarted.training_panel.stale_box.isVisibleTo(restarted)
     assert restarted.documents.suggested_save_path() == project  # Save offers the project the edits were of
+    elsewhere = tmp_path / "elsewhere.cfx"
+    assert restarted.save_to(elsewhere)  # saved as another project: that one is the document now
+    assert restarted.documents.suggested_save_path() != project
+    from cfexplorer.io.project import load_project as read_back
+
+    assert not {"recovered_from", "recovered_path"} & set(read_back(elsewhere).settings)
     restarted.undo_stack.setClean()
 
 

@@ -407,6 +407,54 @@ def test_a_user_removed_and_another_added_take_the_model_down_though_the_counts_
     assert not table.has_predictions
 
 
+def test_an_undone_edit_replaced_by_another_keeps_the_model_the_grids(qtbot, window):
+    """The review's case: the step a run started from undone, and another rating typed (which takes that step off
+    the stack): the model was dropped from Save with "users or movies were added or removed"."""
+    table = window.table
+    unrated = np.argwhere(np.isnan(table.ratings.to_dense()))
+    (u1, i1), (u2, i2) = unrated[0], unrated[1]
+    table.request_edit(SetCells((int(u1),), (int(i1),), (4.0,)))
+    run_to_end(qtbot, window)
+    window.undo_stack.undo()
+    table.request_edit(SetCells((int(u2),), (int(i2),), (2.0,)))
+    assert window.current_model_state() is not None and window.model_left_out() == ""
+    assert window.training_panel.stale  # other ratings than it trained on: still said
+
+
+def test_a_failed_switch_puts_back_a_model_that_did_not_fit_without_its_predictions(qtbot, window, monkeypatch):
+    from cfexplorer.core.edits import USERS
+
+    run_to_end(qtbot, window)
+    table = window.table
+    bob = list(table.ratings.user_names()).index("Bob")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(bob, 0))))
+    window.remove_selected(USERS)
+    window.add_user("Newbie")
+    qtbot.wait(500)
+    assert not table.has_predictions and window.current_model_state() is None
+    real_reset = window.factor_space.reset_for_new_document
+    failures = [RuntimeError("a switch that fails half-way")]
+
+    def failing_once():
+        if failures:
+            raise failures.pop()
+        real_reset()
+
+    reported, errors = [], []
+    monkeypatch.setattr("sys.excepthook", lambda *exc_info: reported.append(exc_info[1]))
+    monkeypatch.setattr(window, "show_error", lambda title, text: errors.append(text))
+    monkeypatch.setattr(window.factor_space, "reset_for_new_document", failing_once)
+    assert not window.open_preset("planted")  # fails, and the window is put back on its document
+    assert errors and len(reported) == 1
+    qtbot.wait(500)
+    assert list(table.ratings.user_names()) == ["Alice", "Carol", "Dave", "Newbie"]
+    assert not table.has_predictions and window.current_model_state() is None  # still not the grid's model
+    window.undo_stack.undo()
+    window.undo_stack.undo()  # its rows back: the model is the grid's again
+    qtbot.waitUntil(lambda: table.has_predictions, timeout=5000)
+    assert window.current_model_state() is not None
+
+
 def test_a_run_going_on_shows_nothing_in_rows_it_did_not_train(qtbot, window):
     from cfexplorer.core.edits import USERS
 
