@@ -846,6 +846,16 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.recent_menu.setEnabled(bool(files))
 
     @guard_event
+    def keyPressEvent(self, event):
+        """Escape leaves presentation mode, as full-screen views do (F11 alone did); an editor or a dialog that
+        takes Escape itself keeps it."""
+        if event.key() == Qt.Key.Key_Escape and self.presenting:
+            self.set_presentation(False)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    @guard_event
     def showEvent(self, event):
         super().showEvent(event)
         if not self._shown_once:  # the frame around the window exists now: keep it on the screen too

@@ -148,3 +148,19 @@ def test_leaving_presentation_mode_puts_the_tabs_in_front_and_a_large_grids_colu
     qtbot.wait(50)
     assert {dock.objectName() for dock in window.findChildren(QDockWidget)
             if dock.isVisible() and not dock.visibleRegion().isEmpty()} == in_front
+
+
+def test_escape_leaves_presentation_mode_and_an_editor_keeps_its_own(qtbot, window):
+    """Only F11 left presentation mode; Escape, as in full-screen views, did nothing."""
+    from PySide6.QtWidgets import QApplication
+
+    window.set_presentation(True)
+    window.grid.setFocus()
+    window.grid.setCurrentIndex(window.proxy.index(1, 1))
+    qtbot.keyClicks(window.grid, "4")  # a cell editor opens: its Escape cancels the typing, nothing more
+    editor = QApplication.focusWidget()
+    assert editor is not window.grid
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert window.presenting
+    qtbot.keyClick(window.grid, Qt.Key.Key_Escape)
+    assert not window.presenting
