@@ -131,15 +131,21 @@ def can_parse_streams() -> bool:
     return compiled is not None or _pyarrow() is not None
 
 
-def parse_numeric_stream(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def parse_numeric_stream(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns,
+                         progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`parse_numeric_columns` from an open file of at most ``lines`` lines, never holding the whole file:
-    by the compiled parser for the plainest text, else by pyarrow's CSV reader. None when neither can."""
-    parsed = _parse_stream_compiled(stream, lines, delimiter, skip, width, columns)
+    by the compiled parser for the plainest text, else by pyarrow's CSV reader. None when neither can.
+    ``progress`` (where given) is told the share of the lines parsed, a block at a time."""
+    parsed = _parse_stream_compiled(stream, lines, delimiter, skip, width, columns, progress)
     if parsed is None:
         stream.seek(0)
-        parsed = _parse_stream_pyarrow(stream, lines, delimiter, skip, width, columns)
+        parsed = _parse_stream_pyarrow(stream, lines, delimiter, skip, width, columns, progress)
     return parsed
+
+
+def _tell(progress, filled: int, rows: int) -> None:
+    if progress is not None:
+        progress(filled / max(rows, 1))
 
 
 def _row_arrays(rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -160,8 +166,8 @@ def _row_arrays(rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.frombuffer(memory, dtype=np.float64, count=rows, offset=16 * rows))
 
 
-def _parse_stream_compiled(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _parse_stream_compiled(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns,
+                           progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """io/_numbers.c's parse of the file a block of whole lines at a time, into arrays made once for ``lines``
     (a file's bytes read whole were 230 MB for ten million ratings, memory a virtual machine is slow to give
     the first time). None where it was not built or declines a block."""
@@ -184,6 +190,7 @@ def _parse_stream_compiled(stream: BinaryIO, lines: int, delimiter: str, skip: i
             if parsed < 0:
                 return None
             filled, skip = filled + parsed, 0
+            _tell(progress, filled, lines)
         if not read:
             break
         rest = block[text_end:]  # the start of a line the next block ends
@@ -192,8 +199,8 @@ def _parse_stream_compiled(stream: BinaryIO, lines: int, delimiter: str, skip: i
     return users[:filled], items[:filled], values[:filled]
 
 
-def _parse_stream_pyarrow(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _parse_stream_pyarrow(stream: BinaryIO, lines: int, delimiter: str, skip: int, width: int, columns,
+                          progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`parse_numeric_columns` by pyarrow's CSV reader from an open file of at most ``lines`` lines: read a
     block at a time into arrays made once (ten million ratings parsed in about a second of CPU, ids read as
     integers directly). None without pyarrow, or when pyarrow refuses the file (ids written "7.0" among them:
@@ -229,6 +236,7 @@ def _parse_stream_pyarrow(stream: BinaryIO, lines: int, delimiter: str, skip: in
             for target, name in zip((users, items, values), wanted):
                 target[filled:end] = batch.column(name).to_numpy(zero_copy_only=False)
             filled = end
+            _tell(progress, filled, most_rows)
     except (pa.ArrowException, ValueError, OverflowError):
         return None
     users, items, values = users[:filled], items[:filled], values[:filled]

@@ -217,9 +217,11 @@ class DocumentController(QObject):
         self._set_state(OPENING)
         try:
             if file_size(path) >= BACKGROUND_OPEN_BYTES:
+                read = ShareDone()  # how far the read is, where the reader can tell (a large numeric table)
                 document, error = self._in_background(
-                    lambda cancelled: read_for_window(path, cancelled), lambda failure: read_failure(path, failure),
-                    "Opening", f"Reading {path.name} ({describe_size(file_size(path))})…")
+                    lambda cancelled: read_for_window(path, cancelled, read),
+                    lambda failure: read_failure(path, failure),
+                    "Opening", f"Reading {path.name} ({describe_size(file_size(path))})…", share_done=read)
                 if document is None and error is None:
                     self.sig_message.emit("info", f"Opening {path.name} was cancelled; nothing changed.")
             else:

@@ -11,7 +11,7 @@ from ..core.ratings import Ratings
 from ..io.presets import PRESETS, load_preset
 from ..io.project import SUFFIX as PROJECT_SUFFIX
 from ..io.project import load_project
-from ..io.readers import LoadResult, NoRatingsTable, RatingsFileError, read_any
+from ..io.readers import LoadResult, NoRatingsTable, RatingsFileError, read_any, share_of
 from ..io.tables import TableSource
 from .table_model import prepare_for_grid
 
@@ -73,9 +73,10 @@ def safe_file_stem(title: str) -> str:
     return stem or "Untitled"
 
 
-def read_document(path, cancelled=None) -> Document | TableQuestion:
+def read_document(path, cancelled=None, progress=None) -> Document | TableQuestion:
     """Read a ratings file or a project into a Document, or a TableQuestion when the file does not settle what
-    its ratings are; RatingsFileError (one line) when it cannot be read. ``cancelled``: see read_ratings."""
+    its ratings are; RatingsFileError (one line) when it cannot be read. ``cancelled``, ``progress``: see
+    read_ratings."""
     path = Path(path)
     try:
         if path.suffix.lower() == PROJECT_SUFFIX:
@@ -83,7 +84,7 @@ def read_document(path, cancelled=None) -> Document | TableQuestion:
             return Document(project.ratings, path.name, path, dict(project.settings), project.model, source=path,
                             kind="project")
         try:
-            result = read_any(path, cancelled=cancelled)
+            result = read_any(path, cancelled=cancelled, progress=progress)
         except NoRatingsTable as nothing:
             return TableQuestion(path, nothing.source, None, str(nothing))
         if result.question is not None:
@@ -100,12 +101,13 @@ def read_document(path, cancelled=None) -> Document | TableQuestion:
         raise RatingsFileError(path, message) from None
 
 
-def read_for_window(path: Path, cancelled=None) -> Document | TableQuestion:
+def read_for_window(path: Path, cancelled=None, progress=None) -> Document | TableQuestion:
     """:func:`read_document`, then, still in the background, the grid's index and counts of its ratings: sorting
-    25 million ratings in the GUI thread would freeze the window for half a minute after the progress dialog."""
-    document = read_document(path, cancelled)
+    25 million ratings in the GUI thread would freeze the window for half a minute after the progress dialog.
+    ``progress`` is told the share done where the reader tells it (see read_ratings)."""
+    document = read_document(path, cancelled, share_of(progress, 0.0, 0.9))
     if isinstance(document, Document):
-        prepare_for_grid(document.ratings)
+        prepare_for_grid(document.ratings, share_of(progress, 0.9, 1.0))
     return document
 
 

@@ -3,11 +3,12 @@ anywhere leaves the previous data, title, path, undo history, settings and train
 What belongs to a document goes with it when another one opens."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QProgressBar, QPushButton
 
 from cfexplorer.core.edits import ITEMS, USERS, SetCells
 from cfexplorer.ui import document as document_module
@@ -446,3 +447,39 @@ def test_a_project_a_script_saved_shows_its_models_settings(qtbot, window, tmp_p
     assert panel.kind == kind and window.message_bar.text == ""
     shown = panel.model_params()
     assert {name: shown[name] for name in params} == params
+
+
+def test_a_large_numeric_file_opens_with_its_percentage(qtbot, window, tmp_path, monkeypatch):
+    """The dialog's bar only moved while a large table was read (25M ratings: a few seconds with no idea how
+    far): it now shows the share of the lines counted and parsed, then the grid's index, up to the end."""
+    from cfexplorer.io import numeric_columns
+
+    # a small file read as a large one is: in the background, streamed, in several blocks
+    monkeypatch.setattr(document_module, "BACKGROUND_OPEN_BYTES", 0)
+    monkeypatch.setattr(numeric_columns, "STREAM_FROM_BYTES", 2**16)
+    monkeypatch.setattr(numeric_columns, "_BLOCK_BYTES", 2**16)
+    rng = np.random.default_rng(0)
+    n = 60_000
+    users, items = rng.integers(1, 2_000, n), rng.integers(1, 3_000, n)
+    path = tmp_path / "ratings.csv"
+    with open(path, "w") as handle:
+        handle.write("userId,movieId,rating,timestamp\n")
+        handle.writelines(f"{u},{i},{(k % 5) + 1},1000\n" for k, (u, i) in enumerate(zip(users, items)))
+    assert path.stat().st_size >= numeric_columns.STREAM_FROM_BYTES  # the streamed path, as for MovieLens 25M
+    told, shown = [], []
+    real_call = document_module.ShareDone.__call__
+
+    def telling(self, share):  # in the reading thread: a pause to each, so that the dialog is seen meanwhile
+        told.append(share)
+        real_call(self, share)
+        time.sleep(0.03)
+
+    monkeypatch.setattr(document_module.ShareDone, "__call__", telling)
+    poll = QTimer(interval=20)  # what the dialog's bar shows, as a person would see it
+    poll.timeout.connect(lambda: shown.append(window.documents.progress_dialog.findChild(QProgressBar).maximum())
+                         if window.documents.progress_dialog is not None else None)
+    poll.start()
+    assert window.open_file(path, confirm=False)
+    poll.stop()
+    assert len(told) >= 5 and told == sorted(told) and told[0] < 0.2 and told[-1] == 1.0
+    assert 1000 in shown  # the bar showed a percentage (it only moved: a range of 0 to 0)
