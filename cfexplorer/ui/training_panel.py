@@ -98,6 +98,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._paused_at: float | None = None  # when the run was paused, while it is
         self._paused_for = 0.0  # the run's paused seconds before that
         self._epochs_at_start = 0  # epochs the curves had when the run started (a run going on from the last)
+        self._rate_since, self._rate = None, 0.0  # (time, epochs) when the run last went on; its rate since
         self._binary = False
         self._small_data = False  # a classroom-sized grid: the course's settings are its defaults
         self._settings_note_due = False  # a run goes on that has not said changed settings wait for the next
@@ -243,6 +244,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._epochs_at_start = 0
         self._started_at = time.perf_counter()
         self._paused_at, self._paused_for = None, 0.0
+        self._rate_since, self._rate = None, 0.0
         self._settings_note_due = True
         # What File ▸ Export as Python Script needs to train this run again, number for number.
         self.run_inputs = RunInputs(ratings, self.kind, self.validation.value(), self.seed.value())
@@ -342,6 +344,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._epochs_at_start = len(self.loss_plot.current.epochs) if self.loss_plot.current is not None else 0
         self._started_at = time.perf_counter()
         self._paused_at, self._paused_for = None, 0.0
+        self._rate_since, self._rate = None, 0.0
         self._settings_note_due = True
         # The replay goes on too: its frames spaced over both runs' epochs, within the same memory budget.
         self.run_continues = True
@@ -476,9 +479,16 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         last = records[-1]
         elapsed = self._training_seconds()
         run = self.loss_plot.current
-        rate = (len(run.epochs) - self._epochs_at_start) / elapsed if elapsed > 0 else 0.0
+        if self.controller.state == RUNNING and self._rate_since is not None:
+            # the epochs since the run last went on, over that time: a Step's epoch while paused runs at full
+            # speed whatever the speed limit, and counted in it made "124 epochs/s" of a run held to 10
+            since, epochs = self._rate_since
+            seconds, trained = time.perf_counter() - since, len(run.epochs) - epochs
+            if trained >= 2 and seconds > 0:  # (one epoch over the moment since a resume is no rate)
+                self._rate = trained / seconds
+        rate = f" · {self._rate:,.0f} epochs/s" if self._rate > 0 else ""  # (none yet: a Step's epoch is no rate)
         self._show_progress(min(last.epoch, self.progress.maximum()))
-        self._show_status(f"epoch {last.epoch} · {rate:,.0f} epochs/s · {elapsed:.1f} s")
+        self._show_status(f"epoch {last.epoch}{rate} · {elapsed:.1f} s")
         self.cost_label.setText(self.describe_cost(last))
         if predictor is not None:
             self.sig_predictor_changed.emit(predictor)
@@ -515,6 +525,9 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
     def _on_state_change(self, state: str):
         now = time.perf_counter()
+        if state == RUNNING:  # the rate is measured from here (see _on_progress)
+            run = self.loss_plot.current
+            self._rate_since = (now, len(run.epochs) if run is not None else 0)
         if state == PAUSED and self._paused_at is None:
             self._paused_at = now
         elif state != PAUSED and self._paused_at is not None:

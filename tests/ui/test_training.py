@@ -529,6 +529,29 @@ def test_reset_is_offered_only_with_something_to_forget(qtbot, window):
     assert not panel.reset_button.isEnabled()
 
 
+def test_a_step_at_full_speed_is_not_given_as_the_runs_rate(qtbot, window):
+    """"epoch 23 / 222 · 124 epochs/s" of a run held to 10 a second: the Step after Stop trains one epoch at full
+    speed, and the status gave that epoch's speed as the run's rate."""
+    import re
+
+    panel = window.training_panel
+    start_slow_run(qtbot, panel, 500)  # held to 30 epochs a second
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=FINISH_MS,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)  # goes on from the stopped run
+    qtbot.waitUntil(lambda: "going on" not in panel.status_label.text(), timeout=FINISH_MS)
+    assert "epochs/s" not in panel.status_label.text(), panel.status_label.text()  # no rate from one Step
+    panel.toggle_pause()  # Resume: held to 30 a second again, and measured so
+    epochs = len(panel.loss_plot.current.epochs)
+    qtbot.waitUntil(lambda: len(panel.loss_plot.current.epochs) >= epochs + 10, timeout=10_000)
+    rate = float(re.search(r"([\d,]+) epochs/s", panel.status_label.text()).group(1).replace(",", ""))
+    assert rate <= 2 * 30, panel.status_label.text()  # (a loaded machine gives fewer)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+
+
 def test_editing_during_training_marks_the_result_stale(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(300)
