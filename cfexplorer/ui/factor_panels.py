@@ -218,19 +218,22 @@ class SidePanelsMixin:
              f"<tr{highlight if r == i else ''}><td>{r}</td>{cells(weights[r][:8])}</tr>")
             for r in shown)
         name = html.escape(str(table.names[i]))
+        # the course's letters: X holds the movies' vectors, W the users' (the cost's ‖W‖² + ‖X‖²)
+        matrix = "X" if kind == ITEM_KIND else "W"
         note = ""
         if table.counts is not None and is_sparse(table.counts, i):
             count, typical = int(table.counts[i]), int(np.median(table.counts))
             note = (f"<p><i>{name} has only {count} rating{'s' if count != 1 else ''} (a typical "
-                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors are mostly the initialisation and "
-                    "the regularization, not taste. Latent factors mean little where data is sparse.</i></p>")
+                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors say more about "
+                    f"{'the few who rated it' if kind == ITEM_KIND else 'the few movies it rated'} than about "
+                    "it. Latent factors mean little where data is sparse.</i></p>")
         return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
                 f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
-                f"<p>W ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
+                f"<p>{matrix} ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"
                 f"<table cellspacing='0' cellpadding='2'>{matrix_rows}</table>"
-                f"<p>e<sub>{i}</sub> · W = <table><tr>{cells(product[:8])}</tr></table></p>"
-                f"<p>= row {i} of W: <b>{'yes' if equal else 'no'}</b> — the lookup and the product are the same "
-                f"numbers; the lookup just skips multiplying by {n - 1} zeros.</p>{note}")
+                f"<p>e<sub>{i}</sub> · {matrix} = <table><tr>{cells(product[:8])}</tr></table></p>"
+                f"<p>= row {i} of {matrix}: <b>{'yes' if equal else 'no'}</b> — the lookup and the product are the "
+                f"same numbers; the lookup just skips multiplying by {n - 1} zeros.</p>{note}")
 
 
 def is_sparse(counts: np.ndarray, row: int) -> bool:

@@ -92,8 +92,8 @@ def rare_movies_before_and_after(window) -> str:
             + "<p>Trained on one rating, a new release had a short vector that one user's taste had pulled "
               "about: it looked like a position in the factor space, but it meant little. Trained on nothing, "
               "its vector stays at zero, where a movie without ratings starts (a random start would only shrink "
-              "under the regularization), and its predictions are the offset and its bias: the model says it "
-              "knows nothing about it. The other "
+              "under the regularization), and its predictions are the mean plus each user's bias: the model says "
+              "it knows nothing about it. The other "
               f"movies' vectors barely moved (median change {moved:.3f}). Latent factors mean little where data "
               "is sparse.</p>")
 

@@ -110,7 +110,7 @@ def both(*actions):
 
 # --- the lessons' own data ------------------------------------------------------------------------------------
 def sparse_tastes() -> Ratings:
-    """Thirty users, twenty movies, a quarter of the cells rated: enough factors to memorize it."""
+    """Thirty users, twenty movies, about a third of the cells rated: enough factors to memorize it."""
     return planted_tastes(n_users=30, n_items=20, n_tastes=2, density=0.25, noise=0.6, seed=3)
 
 
@@ -167,13 +167,14 @@ LESSONS: tuple[Lesson, ...] = (
              "reverse. <b>?</b> is a rating nobody has given. The model gives each movie a vector "
              "<b>x</b> and each user a vector <b>w</b> (here 2 numbers each) and predicts "
              "<b>w·x + b + μ<sub>i</sub></b>: the dot product of the two vectors, plus the user's bias b, plus "
-             "the movie's mean rating μ<sub>i</sub> (mean normalization, the next lesson). The Cost J tab "
-             "writes the same formula out.</p>",
+             "the movie's mean rating μ<sub>i</sub> (mean normalization, the next lesson). Once a model is trained, "
+             "the Cost J tab writes the same formula out with its numbers.</p>",
              open_preset("course", n_factors=2)),
         Step("<p>Training adjusts every x, w and b to make w·x + b + μ<sub>i</sub> match the known ratings. "
              "Watch the cost J fall below; the <b>?</b> cells fill with predictions in italics. Click one: "
              "the explanation adds up each term.</p>", train(), trains=True),
-        Step("<p>The factor space plots each movie's x. Nobody told the model which movies are romance: the "
+        Step("<p>The factor space plots each movie's x (through PCA: with two factors a rotation, which keeps "
+             "the distances between movies). Nobody told the model which movies are romance: the "
              "three romance movies land together, the two action movies on the other side. The factors "
              "<i>found</i> the genres from the ratings alone.</p>", show_factor_space("Neighbours")),
     )),
@@ -182,11 +183,12 @@ LESSONS: tuple[Lesson, ...] = (
              "her?</p>", open_preset("course-eve", mean_normalization=False)),
         Step("<p>Trained without mean normalization. Why is every prediction for Eve <b>0</b>? She has no "
              "ratings, so no term of the data part of J contains her w: its gradient there is 0. The only "
-             "term that does is the regularization λ/2 ‖w‖², whose gradient λw pulls w to 0 — and nothing "
-             "pulls it away again. Her bias b has neither data nor regularization: it stays where it started, "
-             "at 0. So w·x + b = 0 for every movie: she would hate everything.</p>", train(), trains=True),
+             "term that does is the regularization λ/2 ‖w‖², which holds w at 0, where a user without ratings "
+             "starts — nothing pulls it away. Her bias b has neither data nor regularization: it stays where it "
+             "started, at 0. So w·x + b = 0 for every movie: she would hate everything.</p>", train(),
+             trains=True),
         Step("<p>Now subtract each movie's mean μ<sub>i</sub> before training and add it back when "
-             "predicting. Eve's w still goes to 0, for the same reason, but her predictions are now "
+             "predicting. Eve's w stays at 0, for the same reason, but her predictions are now "
              "μ<sub>i</sub>: the movie's mean rating, the sensible guess for a newcomer.</p>",
              train(mean_normalization=True), trains=True),
     )),
@@ -206,7 +208,7 @@ LESSONS: tuple[Lesson, ...] = (
         Step(findings.biases_recovered, show_factor_space("Biases")),
     )),
     Lesson("4. Regularization", (
-        Step("<p>A sparse matrix: a quarter of the cells rated. 30% of the ratings are held out for "
+        Step("<p>A sparse matrix: about a third of the cells rated. 30% of the ratings are held out for "
              "validation. First λ = 0 with 8 factors: nothing stops the factors from memorizing the training "
              "ratings.</p>",
              open_data(sparse_tastes, "Sparse tastes", **MF_ADAM, n_factors=8, reg=0.0, bias_reg=0.0,
@@ -214,8 +216,9 @@ LESSONS: tuple[Lesson, ...] = (
                        validation_fraction=0.3)),
         Step("<p>λ = 0: the training cost falls towards zero while the validation RMSE (lower plot) turns back "
              "up — overfitting.</p>", train(), trains=True),
-        Step("<p>λ = 1 (and 0.2 for the biases): J now has two parts, the data term ½Σ(w·x + b − y)² and the "
-             "regularization term λ/2(‖W‖² + ‖X‖²) + λ<sub>b</sub>/2‖b‖². The reported loss is their sum, so it "
+        Step("<p>λ = 1 (and 0.2 for the biases): J now has two parts, the data term ½Σ(w·x + b + c + μ − y)² "
+             "(b the user's bias, c the movie's, μ the mean) and the regularization term λ/2(‖W‖² + ‖X‖²) + "
+             "λ<sub>b</sub>/2(‖b‖² + ‖c‖²). The reported loss is their sum, so it "
              "does not fall to zero — the model trades a little training error for smaller factors, and the "
              "validation RMSE is lower.</p>",
              train(reg=1.0, bias_reg=0.2), trains=True),
@@ -233,9 +236,11 @@ LESSONS: tuple[Lesson, ...] = (
              # releases' factors stayed at 0.000, where the text says one rating pulls them a little
              open_data(tastes_with_new_releases, "Tastes and new releases", **MF_ADAM, n_factors=2, reg=2.0,
                        bias_reg=2.0, mean_normalization=False, global_mean=True, user_bias=True, item_bias=True)),
-        Step("<p>Trained on every rating. One rating pulls a new release's factors a little; the "
-             "regularization pulls them back to 0. Its vector stays short, near where it started — its factors "
-             "mean little. Select one in the factor space: the One-hot × W tab says so.</p>",
+        Step("<p>Trained on every rating. A new release's one rating pulls its vector straight along its one "
+             "rater's taste: shorter than a typical movie's, but pointing exactly where that user points, and its "
+             "predictions move with it by about a star. It looks like a place in the factor space, but it is one "
+             "user's taste, not the movie's — its factors mean little. Select one in the factor space: the "
+             "One-hot × W tab says so.</p>",
              train(), trains=True),
         Step("<p>Now the density filter (Data ▸ Density and Mean Filter) keeps only movies with at least 3 "
              "ratings, with <i>Train only on the ratings kept</i> on: the new releases leave the grid, the "
@@ -246,11 +251,12 @@ LESSONS: tuple[Lesson, ...] = (
              both(remember_model("at least 3"), show_factor_space("One-hot × W", select_movie=10))),
     )),
     Lesson("7. Embedding lookup", (
-        Step("<p>An embedding layer stores the movie vectors as rows of a matrix W. Looking up movie i is the "
-             "same as multiplying its one-hot vector e<sub>i</sub> by W.</p>", open_preset("course")),
-        Step("<p>Train so that W holds learned numbers.</p>", train(), trains=True),
-        Step("<p>The One-hot × W tab shows e<sub>i</sub>, W and their product for the selected movie: exactly "
-             "row i of W. A lookup skips multiplying by all those zeros.</p>",
+        Step("<p>An embedding layer stores the movie vectors as rows of a weight matrix — the course's X (the "
+             "users' are W). Looking up movie i is the same as multiplying its one-hot vector e<sub>i</sub> by "
+             "X.</p>", open_preset("course")),
+        Step("<p>Train so that X holds learned numbers.</p>", train(), trains=True),
+        Step("<p>The One-hot × W tab shows e<sub>i</sub>, X and their product for the selected movie: exactly "
+             "row i of X. A lookup skips multiplying by all those zeros.</p>",
              show_factor_space("One-hot × W", select_movie=1)),
     )),
     Lesson("8. Content-based filtering", (

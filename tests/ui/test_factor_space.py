@@ -120,7 +120,7 @@ def test_one_hot_panel_shows_the_lookup_equals_the_product(qtbot, trained):
     click_point(qtbot, view, ITEM_KIND, 2)
     open_side_tab(qtbot, view, "One-hot × W")
     text = view.one_hot_text.toPlainText()
-    assert "is movie 2 of 10" in text and "= row 2 of W: yes" in text
+    assert "is movie 2 of 10" in text and "= row 2 of X: yes" in text
 
 
 def test_search_finds_and_selects_a_user(qtbot, trained):

@@ -53,8 +53,9 @@ def latent_factors_split_the_genres(window):
 def eve_is_predicted_zero_because_nothing_moves_her_w(window):
     np.testing.assert_allclose(eve_predictions(window), 0.0, atol=0.05)
     model, eve = window.training_panel.model, list(window.table.ratings.user_labels).index("Eve")
-    assert np.linalg.norm(model.user_factors_[eve]) < 1e-3 and model.user_bias_[eve] == 0.0
-    assert "gradient" in step_text(window) and "λw" in step_text(window)
+    # "holds w at 0, where a user without ratings starts": exactly 0 (it said a gradient pulled it there)
+    assert np.all(model.user_factors_[eve] == 0.0) and model.user_bias_[eve] == 0.0
+    assert "gradient" in step_text(window) and "holds w at 0" in step_text(window)
 
 
 def eve_is_predicted_the_movie_means(window):
@@ -85,7 +86,8 @@ def regularization_helps_validation(window):
     assert final_validation[1] < final_validation[0]
     # the formula the step gives is the J the panel reports: the biases' term too, their λ not 0 here
     model = window.training_panel.model
-    assert model.bias_reg > 0 and "λb/2‖b‖²" in step_text(window)
+    text = step_text(window)
+    assert model.bias_reg > 0 and "λb/2(‖b‖² + ‖c‖²)" in text and "w·x + b + c + μ" in text
     squares = lambda *arrays: sum(float(np.sum(a ** 2)) for a in arrays)  # noqa: E731
     assert last.reg_term == pytest.approx(model.reg / 2 * squares(model.user_factors_, model.item_factors_)
                                           + model.bias_reg / 2 * squares(model.user_bias_, model.item_bias_))
@@ -102,8 +104,13 @@ NEW = slice(-NEW_RELEASES, None)
 
 
 def the_new_releases_stay_short(window):
-    norms = findings.factor_lengths(window.training_panel.model)
+    model = window.training_panel.model
+    norms = findings.factor_lengths(model)
     assert np.all(norms[NEW] < 0.5 * np.median(norms[:NEW.start]))
+    # "pointing exactly where that user points": new release r was rated by user r alone
+    for release, movie in enumerate(np.arange(len(norms))[NEW]):
+        x, w = model.item_factors_[movie], model.user_factors_[release]
+        assert abs(x @ w) / (np.linalg.norm(x) * np.linalg.norm(w)) > 0.99
 
 
 def the_density_filter_hides_them_and_restricts_training(window):
@@ -126,7 +133,7 @@ def the_rare_vectors_before_and_after(window):
 
 def lookup_equals_one_hot_product(window):
     text = window.factor_space.one_hot_html()
-    assert "row 1 of W: <b>yes</b>" in text
+    assert "row 1 of X: <b>yes</b>" in text
     assert "only" not in text  # 2 ratings of a 5-movie matrix whose movies have 2 to 4: not sparse here
 
 
