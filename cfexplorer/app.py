@@ -33,7 +33,7 @@ from .io.project import SUFFIX as PROJECT_SUFFIX
 from .core.embedding import ITEM_KIND
 from .core.memory import keep_freed_memory
 from .core.models import checked_model_from_state, kind_of
-from .ui.document import Document, DocumentController
+from .ui.document import RECOVERY_KEYS, Document, DocumentController
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.factor_tables import FactorTables
@@ -51,8 +51,7 @@ from .ui.presentation import PresentationMode
 from .ui.scrolling import VerticalScrollArea
 from .ui.qt_guard import guard_event, report_current_exception
 
-RECOVERY_KEYS = ("recovered_from", "recovered_path")  # ui/document.py: DocumentController.write_recovery
-_UNKNOWN_STEP = object()  # a model whose ratings are not known here (see MainWindow._rows_as_trained)
+_UNKNOWN_STEP = object()  # a model whose ratings are not known here (see MainWindow.model_is_stale)
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
 FACTOR_TABLES_WIDTH = 340  # the pane's first width: names, two factors and a bias without a horizontal scroll
 ORGANIZATION = "CF Explorer"

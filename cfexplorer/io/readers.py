@@ -77,7 +77,22 @@ def share_of(progress, start: float, end: float):
     for None."""
     if progress is None:
         return None
-    return lambda share: progress(start + (end - start) * min(max(share, 0.0), 1.0))
+    return lambda share: progress(None if share is None else start + (end - start) * min(max(share, 0.0), 1.0))
+
+
+def _never_back(progress):
+    """``progress`` told no share below one it was told (a parser that gives up part-way hands the file to
+    another, which starts from its first line again); None (not known) passes."""
+    if progress is None:
+        return None
+    highest = 0.0
+
+    def tell(share):
+        nonlocal highest
+        if share is not None:
+            share = highest = max(highest, share)
+        progress(share)
+    return tell
 
 
 def read_ratings(path, binary: bool | None = None, cancelled=None, progress=None) -> LoadResult:
@@ -107,6 +122,8 @@ def read_ratings(path, binary: bool | None = None, cancelled=None, progress=None
         streamed = _numeric_long_file(path, binary, progress)
         if streamed is not None:
             return streamed
+        if progress is not None:  # what it told stands no more: the readers below tell nothing (a moving bar)
+            progress(None)
         data = _read_bytes(path)
         side_file = _movielens_side_file(data)  # (none of them is a table the numeric path above reads)
         if side_file is not None:
@@ -411,7 +428,7 @@ def _numeric_long_file(path: Path, binary, progress=None) -> LoadResult | None:
                 counting(scanned / size)
         handle.seek(0)
         return _numeric_long_table(head, path, delimiter, binary, stream=(handle, lines),
-                                   progress=share_of(progress, 0.12, 0.6))
+                                   progress=_never_back(share_of(progress, 0.12, 0.6)))
 
 
 def _numeric_layout(data: bytes, delimiter: str) -> tuple[list[str], tuple, int] | None:

@@ -91,6 +91,10 @@ def _slow_to_write(ratings: Ratings, path: Path, shape: str | None) -> bool:
     return ratings.n_ratings >= BACKGROUND_SAVE_RATINGS
 
 
+# What a recovery file says of the document it is a copy of (DocumentController.write_recovery): not settings of the
+# document, which a project saved from it must not carry on.
+RECOVERY_KEYS = ("recovered_from", "recovered_path")
+
 # How often the progress dialog looks at how far a save is.
 SHARE_POLL_MS = 100
 
@@ -102,14 +106,19 @@ class ShareDone:
     def __init__(self):
         self.share: float | None = None
 
-    def __call__(self, share: float):
-        self.share = min(max(float(share), 0.0), 1.0)
+    def __call__(self, share: float | None):
+        """The share done; None: not known (again: a reader that gave up part-way for a slower one)."""
+        self.share = None if share is None else min(max(float(share), 0.0), 1.0)
 
     def show_in(self, dialog):
         """On the dialog's bar itself: QProgressDialog.setValue runs the event loop (a modal dialog's does),
         and its last value closes the dialog while the file is still being finished."""
         bar = dialog.findChild(QProgressBar)
-        if self.share is None or bar is None:
+        if bar is None:
+            return
+        if self.share is None:
+            if bar.maximum() != 0:
+                bar.setRange(0, 0)  # moving again: it stood still at the share last told
             return
         if bar.maximum() != 1000:
             bar.setRange(0, 1000)
@@ -503,6 +512,8 @@ class DocumentController(QObject):
         settings = {**window.current_settings(), "recovered_from": self.title}
         if self.path is not None:
             settings["recovered_path"] = str(self.path)
+        elif self.kind == "recovery":  # recovered once and crashed again: still a copy of the same document
+            settings.update({key: self.project_settings[key] for key in RECOVERY_KEYS if key in self.project_settings})
         # the trained model too (training it again could take minutes): the one a project saved now would keep
         project = Project(window.table.ratings, settings, window.current_model_state())
         started = self.recovery.write(project, on_done=self._on_recovery_written)

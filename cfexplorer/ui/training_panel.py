@@ -482,8 +482,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         if self.controller.state == RUNNING and self._rate_since is not None:
             # the epochs since the run last went on, over that time: a Step's epoch while paused runs at full
             # speed whatever the speed limit, and counted in it made "124 epochs/s" of a run held to 10
-            since, epochs = self._rate_since
-            seconds, trained = time.perf_counter() - since, len(run.epochs) - epochs
+            since, epoch = self._rate_since
+            seconds, trained = time.perf_counter() - since, run.epochs[-1] - epoch
             if trained >= 2 and seconds > 0:  # (one epoch over the moment since a resume is no rate)
                 self._rate = trained / seconds
         rate = f" · {self._rate:,.0f} epochs/s" if self._rate > 0 else ""  # (none yet: a Step's epoch is no rate)
@@ -525,9 +525,9 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
     def _on_state_change(self, state: str):
         now = time.perf_counter()
-        if state == RUNNING:  # the rate is measured from here (see _on_progress)
-            run = self.loss_plot.current
-            self._rate_since = (now, len(run.epochs) if run is not None else 0)
+        if state == RUNNING:  # the rate is measured from here (see _on_progress), by epoch numbers: epoch 0 is J at
+            run = self.loss_plot.current  # the start, no epoch trained
+            self._rate_since = (now, run.epochs[-1] if run is not None and run.epochs else 0)
         if state == PAUSED and self._paused_at is None:
             self._paused_at = now
         elif state != PAUSED and self._paused_at is not None:

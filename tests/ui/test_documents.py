@@ -483,3 +483,35 @@ def test_a_large_numeric_file_opens_with_its_percentage(qtbot, window, tmp_path,
     poll.stop()
     assert len(told) >= 5 and told == sorted(told) and told[0] < 0.2 and told[-1] == 1.0
     assert 1000 in shown  # the bar showed a percentage (it only moved: a range of 0 to 0)
+
+
+def test_a_reader_that_gives_up_part_way_puts_the_bar_back_to_moving(qtbot, window, tmp_path, monkeypatch):
+    """The numeric reader told 37% and gave up on a late id written "7.0" (pandas then reads the file whole,
+    telling nothing): the bar stood at 37% for the whole slower read, then jumped to 95%."""
+    from PySide6.QtWidgets import QProgressDialog
+
+    from cfexplorer.io import numeric_columns
+    from cfexplorer.io.readers import read_ratings
+
+    monkeypatch.setattr(numeric_columns, "STREAM_FROM_BYTES", 2**14)
+    monkeypatch.setattr(numeric_columns, "_BLOCK_BYTES", 2**14)
+    path = tmp_path / "late.csv"
+    lines = [f"{1 + k // 170},{1 + k % 170},{1 + k % 5}" for k in range(20_000)]
+    lines[-10] = "7.0,171,4"  # a float-written id near the end (a cell of its own): the numeric readers refuse it there
+    path.write_text("user,item,rating\n" + "\n".join(lines) + "\n")
+    told = []
+    result = read_ratings(path, progress=told.append)
+    assert result.ratings.n_ratings == 20_000
+    numbers = [share for share in told if share is not None]
+    assert numbers and numbers == sorted(numbers)  # never back, though a second parser started again
+    assert told[-1] is None  # and then not known: the slower reader tells nothing
+    share = document_module.ShareDone()
+    dialog = QProgressDialog("Reading", "Cancel", 0, 0, window)
+    bar = dialog.findChild(QProgressBar)
+    share(0.37)
+    share.show_in(dialog)
+    assert bar.maximum() == 1000 and bar.value() == 370
+    share(None)
+    share.show_in(dialog)
+    assert bar.maximum() == 0  # moving again
+    dialog.deleteLater()

@@ -76,6 +76,16 @@ def test_a_model_trained_after_the_edits_is_recovered_with_them_and_still_stale(
     np.testing.assert_array_equal(model.item_factors_, trained.item_factors_)
     assert restarted.training_panel.stale and restarted.training_panel.stale_box.isVisibleTo(restarted)
     assert restarted.documents.suggested_save_path() == project  # Save offers the project the edits were of
+    # a second crash before the recovered edits are saved: still a copy of work.cfx (the second recovery file
+    # had lost the project, and was called "Recovered Recovered work.cfx")
+    restarted.table.request_edit(SetCells((1,), (1,), (2.0,)))
+    assert restarted.write_recovery()
+    restarted.documents.recovery.wait()
+    restarted.documents.recovery.release()
+    again = _new_window(qtbot, settings)
+    assert again.offer_recovery(restore=True)
+    assert again.documents.suggested_save_path() == project and again.documents.title == "Recovered work.cfx"
+    again.undo_stack.setClean()
     elsewhere = tmp_path / "elsewhere.cfx"
     assert restarted.save_to(elsewhere)  # saved as another project: that one is the document now
     assert restarted.documents.suggested_save_path() != project

@@ -543,6 +543,14 @@ def test_a_step_at_full_speed_is_not_given_as_the_runs_rate(qtbot, window):
         qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)  # goes on from the stopped run
     qtbot.waitUntil(lambda: "going on" not in panel.status_label.text(), timeout=FINISH_MS)
     assert "epochs/s" not in panel.status_label.text(), panel.status_label.text()  # no rate from one Step
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+    panel.reset()  # nothing to go on from: Step starts a run, whose epoch 0 (J at the start) is no epoch trained
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=FINISH_MS,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.status_label.text().startswith("epoch 1"), timeout=FINISH_MS)
+    assert "epochs/s" not in panel.status_label.text(), panel.status_label.text()
     panel.toggle_pause()  # Resume: held to 30 a second again, and measured so
     epochs = len(panel.loss_plot.current.epochs)
     qtbot.waitUntil(lambda: len(panel.loss_plot.current.epochs) >= epochs + 10, timeout=10_000)
