@@ -297,6 +297,13 @@ class FactorTables(QWidget):
             view.horizontalHeader().setDefaultSectionSize(width)
 
     @guard_event
+    def showEvent(self, event):
+        """Shown again, however (the View menu, presentation mode putting it back): the factors of the last update
+        it skipped while hidden (left in presentation mode, the tables stayed empty beside a trained grid)."""
+        super().showEvent(event)
+        self.show_kept()
+
+    @guard_event
     def changeEvent(self, event):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # presentation mode's larger type: rows grow with it

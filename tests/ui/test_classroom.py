@@ -164,3 +164,17 @@ def test_escape_leaves_presentation_mode_and_an_editor_keeps_its_own(qtbot, wind
     assert window.presenting
     qtbot.keyClick(window.grid, Qt.Key.Key_Escape)
     assert not window.presenting
+
+
+def test_the_factor_tables_show_a_run_trained_in_presentation_mode_once_it_is_left(qtbot, window):
+    """Presentation mode sets the factor tables aside; a run trained meanwhile was kept for them, and never shown:
+    back in the everyday layout they read "Train a model" beside a trained grid."""
+    window.set_factor_tables_beside_grid(True)
+    window.set_presentation(True)
+    assert not window.factor_tables.isVisible()
+    assert window.train_and_wait()
+    window.set_presentation(False)
+    qtbot.waitUntil(lambda: window.factor_tables.movies.rowCount() == window.table.ratings.n_items, timeout=5000)
+    model = window.training_panel.model
+    shown = window.factor_tables.movies.data(window.factor_tables.movies.index(0, 0))
+    assert shown == f"{model.item_factors_[0, 0]:+.3f}"
