@@ -359,6 +359,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def _on_document_switched(self):
         self._update_title()
+        if self.compare_dialog is not None:  # (open beside the window: it showed the last document's numbers)
+            self.compare_dialog.forget_results_of_other_data()
         if self._document_notes:
             self.message_bar.show_message(" ".join(self._document_notes), kind="info")
         self._document_notes = []
@@ -1007,6 +1009,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             self.compare_dialog = CompareDialog(lambda: self.table.ratings, self.training_panel.current_candidate, self)
         else:
             self.compare_dialog.refresh_choices()
+            self.compare_dialog.forget_results_of_other_data()
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         return self.compare_dialog

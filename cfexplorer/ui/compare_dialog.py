@@ -124,6 +124,7 @@ class CompareDialog(QDialog):
         self._last_run_id = 0
         self._ending: list[tuple[QThread, ComparisonWorker]] = []  # every run's thread until it has finished
         self.rows = []
+        self._results_of = None  # the ratings the rows were measured on
 
         self.choices = QStandardItemModel(self)
         self.choice_view = QListView()
@@ -183,6 +184,13 @@ class CompareDialog(QDialog):
         self.refresh_choices()
 
     # --- choices ------------------------------------------------------------------------------------------
+    def forget_results_of_other_data(self):
+        """The table and chart show results of the ratings the window holds, or none: reopened on another
+        document, the dialog showed the last one's numbers (and on the next Run, beside its progress)."""
+        if self.rows and self._results_of is not self.data_source() and not self.is_running:
+            self.show_rows([], self.table_model.metrics)
+            self.status.setText("")
+
     def refresh_choices(self):
         """The training panel's current model first, then every kind with its defaults, all checked."""
         checked = {self.choices.item(row).text(): self.choices.item(row).checkState()
@@ -236,6 +244,8 @@ class CompareDialog(QDialog):
             self.status.setText("There are too few ratings to hold some out for testing.")
             return
         self._last_run_id += 1
+        self.show_rows([], self.table_model.metrics)  # no earlier numbers beside this run's progress
+        self._results_of = ratings
         worker = ComparisonWorker(self._last_run_id, candidates, ratings, self.folds.value(), self.test_share.value(),
                                   self.seed.value())
         thread = QThread()
@@ -283,8 +293,7 @@ class CompareDialog(QDialog):
     def _on_finished(self, run_id: int, rows):
         if not self._is_current(run_id):
             return
-        ratings = self.data_source()
-        self.show_rows(rows, metric_names(ratings))
+        self.show_rows(rows, metric_names(self._results_of))
         folds = rows[0].folds if rows else 1
         how = f"{folds}-fold cross-validation" if folds > 1 else "one split"
         self._end(f"Done: {len(rows)} models on {how}.")

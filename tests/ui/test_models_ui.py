@@ -229,6 +229,28 @@ def test_feature_tables_a_project_cannot_hold_are_said_and_made_again(qtbot, win
     assert len(users) == window.table.ratings.n_users  # made from the ratings
 
 
+def test_the_comparison_shows_no_results_of_another_document(qtbot, window):
+    """Reopened (or left open) after another document was opened, the dialog showed the last one's numbers, and
+    kept them beside the next run's progress until it ended."""
+    window.open_preset("planted")
+    window.act_compare.trigger()
+    dialog = window.compare_dialog
+    dialog.set_chosen(["global_mean", "biases"])
+    with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS):
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    assert dialog.table_model.rowCount() == 2
+    window.open_preset("course")  # the dialog open beside the window
+    assert dialog.table_model.rowCount() == 0 and dialog.status.text() == ""
+    assert not [item for item in dialog.chart.getPlotItem().items if type(item).__name__ == "BarGraphItem"]
+    with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS):
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+        assert dialog.table_model.rowCount() == 0  # none of the earlier numbers while this run goes on
+    assert dialog.table_model.rowCount() == 2
+    dialog.close()
+    window.act_compare.trigger()  # reopened on the same document: its results stay
+    assert dialog.table_model.rowCount() == 2
+
+
 def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
     window.open_preset("planted")
     window.act_compare.trigger()
