@@ -10,6 +10,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QDockWidget
 
 FONT_SCALE, MARKER_SCALE, LINE_WIDTH, NORMAL_LINE_WIDTH = 1.5, 1.8, 4, 2
+PUT_BACK_TRIES, PUT_BACK_RETRY_MS = 10, 20
 
 
 class PresentationMode:
@@ -19,11 +20,10 @@ class PresentationMode:
         self.window = window
         self.on = False
         self.layout_before = None  # the dock layout to save with a session: the everyday one
-        self._geometry_before = None
+        self._was_maximized = False
+        self._normal_geometry = None
         self._font_before = None
         self._hidden: list = []
-        self._dock_width_before = 0
-        self._curves_height_before = 0
         self._docks_in_front: list = []  # each tab group's dock in front, before
 
     def set(self, on: bool):
@@ -35,7 +35,8 @@ class PresentationMode:
             self.layout_before = window.saveState()
             self._docks_in_front = [dock for dock in window.findChildren(QDockWidget)
                                     if dock.isVisible() and not dock.visibleRegion().isEmpty()]
-            self._geometry_before = window.saveGeometry()
+            self._was_maximized = window.isMaximized()
+            self._normal_geometry = window.geometry()  # the window's own rectangle, without its frame
             self._font_before = QFont(app.font())
             font = QFont(self._font_before)
             font.setPointSizeF(self._font_before.pointSizeF() * FONT_SCALE)
@@ -55,8 +56,6 @@ class PresentationMode:
             for widget in self._hidden:
                 widget.hide()
             window.formula_dock.raise_()
-            self._dock_width_before = window.training_dock.width()
-            self._curves_height_before = window.curves_dock.height()
             window.showFullScreen()
             QTimer.singleShot(0, self._make_room_for_docks)  # once the larger font has laid the panel out
         else:
@@ -67,25 +66,31 @@ class PresentationMode:
             for widget in self._hidden:
                 widget.show()
             self._hidden = []
-            window.showNormal()
+            window.showMaximized() if self._was_maximized else window.showNormal()
             self._put_back_the_layout()
             # and again once the everyday type has laid the panes out: put back at once, under the larger type
             # still, the window came back 22 px shorter and the docks' tab bars were left where they had been
-            QTimer.singleShot(0, self._put_back_the_layout)
+            QTimer.singleShot(0, window, lambda: self._put_back_the_layout(PUT_BACK_TRIES))  # (not past the window)
         self._style_views(on, app.font().pointSizeF())
 
-    def _put_back_the_layout(self):
+    def _put_back_the_layout(self, tries: int = 0):
         window = self.window
         if self.on:
             return
-        if self._geometry_before is not None:
-            window.restoreGeometry(self._geometry_before)
-        if self.layout_before is not None:  # the panes where they were (their sizes below, once laid out)
+        # The window's rectangle as it was (some platforms do not give it back after full screen), and the panes
+        # where they were, their sizes with them: restoreState keeps those. (The docks' sizes set again on top of
+        # it, as measured when presentation mode began, made them 26 px smaller at each round trip; and the
+        # window's saved geometry, its frame's, put it down by its title bar.)
+        if self._normal_geometry is not None and not self._was_maximized:
+            window.setGeometry(self._normal_geometry)
+            if window.geometry() != self._normal_geometry and tries > 0:
+                # still held wider by the larger type's least sizes, which go a few passes of the loop later
+                QTimer.singleShot(PUT_BACK_RETRY_MS, window, lambda: self._put_back_the_layout(tries - 1))
+                return
+        if self.layout_before is not None:
             window.restoreState(self.layout_before)
         for dock in self._docks_in_front:  # the tabs in front as they were (Cost J was raised for the lecture)
             dock.raise_()
-        window.resizeDocks([window.training_dock], [self._dock_width_before], Qt.Orientation.Horizontal)
-        window.resizeDocks([window.curves_dock], [self._curves_height_before], Qt.Orientation.Vertical)
 
     def _make_room_for_docks(self):
         """Room for the settings' full names in the larger type, up to two fifths of the screen; and half

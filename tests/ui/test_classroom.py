@@ -178,3 +178,24 @@ def test_the_factor_tables_show_a_run_trained_in_presentation_mode_once_it_is_le
     model = window.training_panel.model
     shown = window.factor_tables.movies.data(window.factor_tables.movies.index(0, 0))
     assert shown == f"{model.item_factors_[0, 0]:+.3f}"
+
+
+def test_presentation_mode_round_trips_leave_the_panes_and_the_window_as_they_were(qtbot, window, monkeypatch):
+    """Each F11 and back made the loss curves and the Explain pane 26 px shorter (their sizes set again on top of
+    the restored layout, as measured when presentation mode began), and moved the window down by its title bar."""
+    monkeypatch.setattr(window, "_clamp_on_moves_until", 0.0)  # long shown: its moves are the user's own
+    window.showNormal()
+    qtbot.wait(50)
+
+    def layout():
+        return (window.curves_dock.height(), window.explain_dock.height(), window.training_dock.width(),
+                window.geometry().getRect())
+
+    before = layout()
+    for _ in range(3):
+        window.set_presentation(True)
+        qtbot.wait(100)
+        window.set_presentation(False)
+        qtbot.waitUntil(lambda: layout() == before, timeout=5000)
+        qtbot.wait(100)
+        assert layout() == before  # and stays so
