@@ -467,9 +467,8 @@ class DocumentController(QObject):
         if left_out or copy:
             self._save_note = f"Saved {path.name}{f'; {left_out}' if left_out else ''}."
             if copy and not window.undo_stack.isClean():
-                self._save_note += (f" Save writes {self.path.name}, which does not have them yet." if self.path
-                                    else " The document keeps them as unsaved changes: a project (.cfx) holds "
-                                         "everything.")
+                self._save_note += (f" The changes are still unsaved: Save writes {self.path.name}." if self.path
+                                    else " The changes are still unsaved: a project (.cfx) holds everything.")
             self.sig_message.emit("info", self._save_note)
         return True
 

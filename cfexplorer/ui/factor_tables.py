@@ -423,8 +423,11 @@ class FactorTables(QWidget):
             model.editable = not why_not
         if self.movies.rowCount():
             # short: beside the grid at 1280 × 720 the tables have little height to spare (the note keeps two lines)
-            self.note.setText("Type over a factor: the predictions and J follow (Ctrl+Z undoes it)." if not why_not
-                              else why_not)
+            # (a baseline has no factors: "Type over a factor" beside a table of names alone)
+            what = "a factor" if getattr(self.panel.model, "n_factors", 1) else "a bias"
+            if not why_not and not self.movies.columnCount():
+                why_not = "This model learned no factors or biases: it predicts the mean of the ratings."
+            self.note.setText(why_not or f"Type over {what}: the predictions and J follow (Ctrl+Z undoes it).")
 
     def why_not_editable(self, model) -> str:
         """Why the factors of ``model`` cannot be edited now, or "" when they can."""

@@ -2,6 +2,7 @@
 editable when no run owns them, with the predictions, the explanation and J recomputed at once."""
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -409,3 +410,16 @@ def test_row_names_are_measured_once_until_they_change(qtbot):
     assert CountingModel.calls < 500  # the names in sight painted; not 200 names measured at each resize
     model.set_labels([f"A much longer title for movie {row}" for row in range(500)])  # a rename in the grid
     assert view.verticalHeader().sizeHint().width() > width
+
+
+@pytest.mark.parametrize("kind, note", [
+    ("biases", "Type over a bias: the predictions and J follow (Ctrl+Z undoes it)."),
+    ("global_mean", "This model learned no factors or biases: it predicts the mean of the ratings."),
+])
+def test_the_note_says_what_a_baseline_has_to_type_over(qtbot, window, kind, note):
+    """"Type over a factor" stood beside tables of a baseline that has none (names alone, or one bias column)."""
+    window.set_factor_tables_beside_grid(True)
+    panel = window.training_panel
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
+    assert window.train_and_wait()
+    qtbot.waitUntil(lambda: window.factor_tables.note.text() == note, timeout=5000)

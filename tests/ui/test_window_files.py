@@ -291,7 +291,7 @@ def test_a_ratings_file_that_leaves_part_of_the_document_out_is_a_copy_not_a_sav
     assert window.save_to(exported, "long") and exported.exists()
     assert window.has_unsaved_changes  # the model is in no file with this rating: still to be saved
     assert "the trained model is not in it" in window.message_bar.text
-    assert "Save writes lesson.cfx, which does not have them yet" in window.message_bar.text
+    assert "The changes are still unsaved: Save writes lesson.cfx." in window.message_bar.text  # ("them": no noun)
     assert window.documents.title == "lesson.cfx" and window.documents.path == project  # what Save writes
     window.training_panel.reset()
     assert window.save_to(tmp_path / "wide.xlsx", "wide") and window.has_unsaved_changes  # beside the project
@@ -301,7 +301,7 @@ def test_a_ratings_file_that_leaves_part_of_the_document_out_is_a_copy_not_a_sav
     window.add_user("Nobody yet")
     assert window.save_to(tmp_path / "long.tsv", "long")
     assert "1 user without ratings is not in it" in window.message_bar.text and window.has_unsaved_changes
-    assert "unsaved changes" in window.message_bar.text
+    assert "The changes are still unsaved: a project (.cfx) holds everything." in window.message_bar.text
     assert window.save_to(tmp_path / "wide.csv", "wide") and not window.has_unsaved_changes
     assert window.documents.title == "wide.csv"
 
