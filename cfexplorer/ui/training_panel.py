@@ -98,7 +98,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._paused_at: float | None = None  # when the run was paused, while it is
         self._paused_for = 0.0  # the run's paused seconds before that
         self._epochs_at_start = 0  # epochs the curves had when the run started (a run going on from the last)
-        self._rate_since, self._rate = None, 0.0  # (time, epochs) when the run last went on; its rate since
+        self._rate_since, self._rate = None, 0.0  # (time, epoch number) when the run last went on; its rate since
         self._binary = False
         self._small_data = False  # a classroom-sized grid: the course's settings are its defaults
         self._settings_note_due = False  # a run goes on that has not said changed settings wait for the next
@@ -241,11 +241,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
                                                   model.n_epochs)
         self.show_planned_run(model.n_epochs)
         self._progress_text = "starting…"
-        self._epochs_at_start = 0
-        self._started_at = time.perf_counter()
-        self._paused_at, self._paused_for = None, 0.0
-        self._rate_since, self._rate = None, 0.0
-        self._settings_note_due = True
+        self._start_the_clock(epochs_at_start=0)
         # What File ▸ Export as Python Script needs to train this run again, number for number.
         self.run_inputs = RunInputs(ratings, self.kind, self.validation.value(), self.seed.value())
         self.run_continues = False
@@ -321,6 +317,15 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         elif not self.continue_last_run(steps=1):
             self.train(paused=True, steps=1)
 
+    def _start_the_clock(self, epochs_at_start: int):
+        """A run starts (or goes on from the last): its time, pauses and rate counted from now, and the note that
+        settings changed during it due once again."""
+        self._epochs_at_start = epochs_at_start
+        self._started_at = time.perf_counter()
+        self._paused_at, self._paused_for = None, 0.0
+        self._rate_since, self._rate = None, 0.0
+        self._settings_note_due = True
+
     def continue_last_run(self, steps: int = 1) -> bool:
         """Train the model of the last run further, from its parameters, in a run paused after ``steps`` epochs
         that Resume takes on for the Epochs setting's count: epoch 201 after a run of 200 (a model that can go on
@@ -341,11 +346,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._show_progress(last_epoch)
         self.loss_plot.extend_planned_epochs(last_epoch + continued.n_epochs)
         self._progress_text = f"going on from epoch {last_epoch}…"
-        self._epochs_at_start = len(self.loss_plot.current.epochs) if self.loss_plot.current is not None else 0
-        self._started_at = time.perf_counter()
-        self._paused_at, self._paused_for = None, 0.0
-        self._rate_since, self._rate = None, 0.0
-        self._settings_note_due = True
+        self._start_the_clock(len(self.loss_plot.current.epochs) if self.loss_plot.current is not None else 0)
         # The replay goes on too: its frames spaced over both runs' epochs, within the same memory budget.
         self.run_continues = True
         self.snapshot_every = snapshot_interval(last_epoch + continued.n_epochs, ratings, self.factors.value())
