@@ -14,13 +14,18 @@ from .run_end import train_with_a_slot_after_the_windows_at_the_end
 FINISH_MS = 60_000
 
 
-@pytest.fixture
-def trained(qtbot, window):
-    window.open_preset("planted")
+def train_in_front(qtbot, window):
+    """Click Train with the factor space's tab in front; the view once the run has ended."""
     window.factor_dock.raise_()
     with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
         qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    view = window.factor_space
+    return window.factor_space
+
+
+@pytest.fixture
+def trained(qtbot, window):
+    window.open_preset("planted")
+    view = train_in_front(qtbot, window)
     qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 300)
     return window
 
@@ -632,10 +637,7 @@ def test_the_replay_handle_sits_at_the_end_of_a_reopened_model_and_at_the_start_
 def test_colouring_by_genre_without_genres_says_why_the_points_are_grey(qtbot, window):
     """Every point went grey with no legend and no word of why."""
     window.open_preset("course")
-    window.factor_dock.raise_()
-    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    view = window.factor_space
+    view = train_in_front(qtbot, window)
     qtbot.waitUntil(lambda: view.embedding is not None)
     assert view.embedding.items.genres is None
     view.colour_by.setCurrentIndex(view.colour_by.findData("genre"))
@@ -669,10 +671,7 @@ def test_a_large_frame_is_fitted_to_its_own_points(qtbot, window, monkeypatch):
     window.set_document(planted_tastes(n_users=60, n_items=1500, density=0.1, seed=0), "large",
                         settings={"training": {"model": "mf", "optimizer": "adam", "learning_rate": 0.05, "n_epochs": 5,
                                                "n_factors": 2, "reg": 1.0, "seed": 0, "validation_fraction": 0.0}})
-    window.factor_dock.raise_()
-    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    view = window.factor_space
+    view = train_in_front(qtbot, window)
     qtbot.waitUntil(lambda: view.embedding is not None and view.embedding.epoch == 5)
     qtbot.wait(300)  # its picture done
     predictor = window.training_panel.model.predictor()
@@ -723,10 +722,7 @@ def test_removing_a_movie_with_a_namesake_takes_the_factors_down(qtbot, window, 
     (tmp_path / "movies.csv").write_text("movieId,title,genres\n1,Hamlet (1996),Drama\n2,Hamlet (1996),Drama\n"
                                          "3,Heat (1995),Action\n4,Clue (1985),Comedy\n")
     assert window.open_file(tmp_path / "ratings.csv", confirm=False)
-    window.factor_dock.raise_()
-    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(window.training_panel.train_button, Qt.MouseButton.LeftButton)
-    view = window.factor_space
+    view = train_in_front(qtbot, window)
     qtbot.waitUntil(lambda: view.embedding is not None and len(view.embedding.items) == 4)
     window.table.request_edit(RemoveEntries(ITEMS, (1,), "Remove 1 movie"))
     assert view.embedding is None
@@ -737,11 +733,9 @@ def test_a_baseline_without_factors_places_no_points_and_says_why(qtbot, window,
     """Every movie was drawn at the origin, "PC1 (0% of variance)", as if the model had learned a position."""
     from cfexplorer.ui.factor_panels import NO_FACTORS_TEXT
 
-    panel, view = window.training_panel, window.factor_space
-    window.factor_dock.raise_()
+    panel = window.training_panel
     panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
-    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
-        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    view = train_in_front(qtbot, window)
     qtbot.waitUntil(lambda: view.embedding is not None, timeout=10_000)
     assert view.embedding.items.n_factors == 0
     qtbot.waitUntil(lambda: view.status.text() == NO_FACTORS_TEXT, timeout=10_000)
