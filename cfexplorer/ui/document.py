@@ -152,7 +152,7 @@ class _BackgroundJob(QObject):
 def _left_out_of_ratings_file(window, ratings: Ratings, shape: str) -> str:
     """What a ratings file (CSV, TSV, Excel) written in ``shape`` leaves out of the window's document, in words;
     "" for nothing. A long table has a line a rating: users and movies without one are not in it."""
-    parts = []
+    parts, many = [], False  # (many: the verb's number)
     if window.saves_a_model():
         parts.append("the trained model")
     if shape == "long":
@@ -160,9 +160,10 @@ def _left_out_of_ratings_file(window, ratings: Ratings, shape: str) -> str:
             empty = int(np.count_nonzero(counts == 0))
             if empty:
                 parts.append(f"{empty:,} {word}{'s' if empty != 1 else ''} without ratings")
+                many |= empty != 1
     if not parts:
         return ""
-    return f"{' and '.join(parts)} {'are' if len(parts) > 1 or 's without' in parts[0] else 'is'} not in it"
+    return f"{' and '.join(parts)} {'are' if many or len(parts) > 1 else 'is'} not in it"
 
 
 class RecentFiles:

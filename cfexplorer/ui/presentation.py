@@ -66,7 +66,10 @@ class PresentationMode:
             for widget in self._hidden:
                 widget.show()
             self._hidden = []
-            window.showMaximized() if self._was_maximized else window.showNormal()
+            if self._was_maximized:
+                window.showMaximized()
+            else:
+                window.showNormal()
             self._put_back_the_layout()
             # and again once the everyday type has laid the panes out: put back at once, under the larger type
             # still, the window came back 22 px shorter and the docks' tab bars were left where they had been
