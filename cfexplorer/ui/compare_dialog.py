@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
 from ..core.models import MODEL_KINDS
 from ..lazy import load_now
+from .plot_text import plain_axis_numbers
 from .qt_guard import guard_event, qt_virtual
 from .training import SHUTDOWN_WAIT_MS, keep_until_exit
 
@@ -391,7 +392,7 @@ class CompareDialog(QDialog):
                 plot.addItem(label)
         # Model names would overlap under the bars: the bars carry the table's row numbers.
         plot.getAxis("bottom").setTicks([[(i, str(i + 1)) for i in range(len(self.rows))]])
-        plot.getAxis("left").enableAutoSIPrefix(False)
+        plain_axis_numbers(plot.getAxis("left"))
         plot.setLabel("bottom", "model (row of the table)")
         plot.setLabel("left", METRIC_LABELS[metric])
         plot.setYRange(low, high, padding=0)

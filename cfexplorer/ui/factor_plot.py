@@ -17,7 +17,7 @@ from ..core.embedding import ITEM_KIND, KINDS
 from ..core.point_index import SCAN_BELOW, PointIndex, nearest_by_scan
 from ..lazy import load_now
 from .plot_menu import MenuOnDemandViewBox
-from .plot_text import set_plot_text_size
+from .plot_text import plain_axis_numbers, set_plot_text_size
 from .qt_guard import guard_event, qt_virtual, report_current_exception
 
 HOVER_RADIUS_PX = 10
@@ -334,7 +334,7 @@ class FactorPlot(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.2)
         for name in ("left", "bottom"):
             axis = self.getAxis(name)
-            axis.enableAutoSIPrefix(False)  # "500 (x0.001)" for 0.5 confuses more than it helps
+            plain_axis_numbers(axis)  # "500 (x0.001)" for 0.5 confuses more than it helps
             # Training moves the points five times a second, not the axes: blit them (and the grid lines
             # they draw) from a cached picture instead of laying out their ticks again at every frame.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

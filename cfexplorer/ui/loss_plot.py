@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .image_export import export_widget_image
-from .plot_legend import fit_legend, park_entries_of, sync_legend
+from .plot_legend import LegendAbove, fit_legend, park_entries_of, sync_legend
 from .plot_menu import MenuOnDemandViewBox
-from .plot_text import set_plot_text_size
+from .plot_text import plain_axis_numbers, set_plot_text_size
 
 pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground="k")
 
@@ -114,6 +114,7 @@ def _fmt(value) -> str:
     return str(value)
 
 
+COST_ROW, VALIDATION_ROW = 1, 3  # of the plots' layout: each plot's legend in the row above it
 KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
 LEGEND_EARLIER_RUNS = 3  # earlier runs the legend names (the others are drawn, dashed, unnamed)
 
@@ -231,22 +232,23 @@ class LossPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)
         left_axes = []  # as wide as each other: see SharedWidthAxis
-        self.cost_plot = self.layout_widget.addPlot(row=0, col=0, viewBox=SteadyViewBox(),
+        # Rows: the cost's legend, the cost plot, the validation's legend, the validation plot.
+        self.cost_plot = self.layout_widget.addPlot(row=COST_ROW, col=0, viewBox=SteadyViewBox(),
                                                     axisItems={"left": SharedWidthAxis("left", left_axes)})
         self.cost_plot.setLabel("left", "cost")
         self.cost_plot.showGrid(x=True, y=True, alpha=0.25)
-        self.cost_legend = self.cost_plot.addLegend(offset=(-10, 10))
-        self.validation_plot = self.layout_widget.addPlot(row=1, col=0, viewBox=SteadyViewBox(),
+        self.validation_plot = self.layout_widget.addPlot(row=VALIDATION_ROW, col=0, viewBox=SteadyViewBox(),
                                                           axisItems={"left": SharedWidthAxis("left", left_axes)})
         self.validation_plot.setLabel("left", "validation")  # the legend names the metrics
         self.validation_plot.setLabel("bottom", "epoch")
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)
         self.validation_plot.setXLink(self.cost_plot)
-        self.validation_legend = self.validation_plot.addLegend(offset=(-10, 10))
+        self.cost_legend, self.validation_legend = LegendAbove(), LegendAbove()
         self._legends = ((self.cost_legend, self.cost_plot), (self.validation_legend, self.validation_plot))
         for legend, plot in self._legends:
-            legend.setBrush(pg.mkBrush(255, 255, 255, 200))  # legible where it lies over a curve
+            plot.legend = legend  # as PlotItem.addLegend leaves it: removeItem takes a curve's entry off too
             plot.vb.sigResized.connect(lambda _, legend=legend, plot=plot: fit_legend(legend, plot))
+        self._place_legend(self.cost_legend, COST_ROW - 1)
         # Shown once a kept run has a validation value: an empty plot took two fifths of the pane.
         self.layout_widget.ci.removeItem(self.validation_plot)
         self.validation_shown = False
@@ -257,7 +259,7 @@ class LossPlot(QWidget):
             for name in ("left", "bottom"):
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
                 # an RMSE of 0.85 is read as 0.85, not as "850 (x0.001)"
-                plot.getAxis(name).enableAutoSIPrefix(False)
+                plain_axis_numbers(plot.getAxis(name))
         self.hover_text = pg.TextItem(anchor=(0, 0), color=(40, 40, 40), fill=pg.mkBrush(255, 255, 255, 220))
         self.hover_text.setZValue(10)
         self.cost_plot.addItem(self.hover_text, ignoreBounds=True)
@@ -336,16 +338,24 @@ class LossPlot(QWidget):
         self.validation_shown = shown
         layout = self.layout_widget.ci
         if shown:
-            layout.addItem(self.validation_plot, row=1, col=0)
-            # two thirds for the cost's three terms (and their legend), a third for the two metrics in a row
-            layout.layout.setRowStretchFactor(0, 2)
-            layout.layout.setRowStretchFactor(1, 1)
+            self._place_legend(self.validation_legend, VALIDATION_ROW - 1)
+            layout.addItem(self.validation_plot, row=VALIDATION_ROW, col=0)
+            # two thirds for the cost's three terms, a third for the two metrics; the legends their own height
+            layout.layout.setRowStretchFactor(COST_ROW, 2)
+            layout.layout.setRowStretchFactor(VALIDATION_ROW, 1)
             self.cost_plot.setLabel("bottom", "")
         else:
             layout.removeItem(self.validation_plot)
+            layout.removeItem(self.validation_legend)
             self.cost_plot.setLabel("bottom", "epoch")
         # the plots share their epochs: numbered once, below the lower one (the room goes to the curves)
         self.cost_plot.getAxis("bottom").setStyle(showValues=not shown)
+
+    def _place_legend(self, legend: LegendAbove, row: int):
+        layout = self.layout_widget.ci
+        layout.addItem(legend, row=row, col=0)
+        layout.layout.setAlignment(legend, Qt.AlignmentFlag.AlignRight)
+        layout.layout.setRowStretchFactor(row, 0)
 
     def _show_validation_if_kept(self):
         self._show_validation(any(run.validated for run in self.runs))
@@ -447,7 +457,7 @@ class LossPlot(QWidget):
                 if current:
                     current_entries.append((curves[term], TERM_LABELS[term]))
                 elif term == "total":
-                    earlier_entries.append((curves[term], f"{TERM_LABELS[term]} ({label})"))
+                    earlier_entries.append((curves[term], label))  # its J dashed: the sample says which curve
             for key, color, metric in zip(VALIDATION_KEYS, VALIDATION_COLORS, run.metrics):
                 pen = self._pen(color, current)
                 if curves[key].opts["pen"] != pen:

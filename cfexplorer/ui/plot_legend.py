@@ -1,5 +1,6 @@
 """Legends of the loss plots kept cheap and readable: entries reused instead of made again (each is an HTML
-text item, milliseconds to make), and laid out in as many columns as a short plot needs."""
+text item, milliseconds to make), each legend in a row of its own above its plot, in as many columns as the
+plot's width holds."""
 
 from __future__ import annotations
 
@@ -7,9 +8,30 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSizePolicy
 
-LEGEND_MARGIN = 20  # pixels of a plot's view a legend leaves free: its offset from the corner, and some air
 PARKED_ENTRIES = 12  # legend entries kept out of sight for reuse, per legend
+UNBOUNDED = 1e9  # a graphics widget's height without a maximum
+
+
+class LegendAbove(pg.LegendItem):
+    """A legend that a graphics layout places in a row of its own, above its plot. Drawn over the plot's view
+    (pyqtgraph's place for it) it hid what lay under its box: the start of J's fall, the earlier runs' dashed
+    curves, the validation errors of a long run. Its height is its entries' (none: no row); its width is
+    theirs, as many columns as :func:`fit_legend` lets it have."""
+
+    def __init__(self, **kwargs):
+        super().__init__(offset=None, frame=False, **kwargs)
+        self.layout.setContentsMargins(0, 0, 0, 0)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.setMaximumHeight(0)
+
+    def updateSize(self):
+        # The enclosing layout sets the geometry from the size hint (LegendItem.updateSize set it itself, at
+        # its parent's corner).
+        self.setMaximumHeight(UNBOUNDED if self.items else 0)
+        self.layout.invalidate()
+        self.updateGeometry()
 
 
 def sync_legend(legend: pg.LegendItem, entries: list):
@@ -86,23 +108,25 @@ def lay_out_legend(legend: pg.LegendItem, columns: int):
 
 
 def fit_legend(legend: pg.LegendItem, plot) -> None:
-    """As many columns as ``legend`` needs to fit the height of ``plot``'s view (a short pane, presentation
-    mode's larger type), as long as they fit its width; one where there is room."""
+    """As many columns (up to one an entry) as fit the width of ``plot``: the fewer rows, the more height is
+    left to the curves below."""
     entries = len(legend.items)
     if not entries:
         return
-    view = plot.vb.boundingRect()
-    room_height, room_width = view.height() - LEGEND_MARGIN, view.width() - LEGEND_MARGIN
-    # a row's and a column's share of the legend as it is laid out now, its spacing and margins included
-    shown = legend.boundingRect()
-    entry_height = shown.height() / max(legend.rowCount, 1)
-    entry_width = shown.width() / max(legend.columnCount, 1)
-    columns = 1
-    while (columns < entries and math.ceil(entries / columns) * entry_height > room_height
-           and (columns + 1) * entry_width <= room_width):
-        columns += 1
+    room = plot.width()
+    spacing = legend.layout.horizontalSpacing()
+    widths = [sample.minimumWidth() + spacing + label.minimumWidth() + spacing for sample, label in legend.items]
+    columns = entries
+    while columns > 1 and _width_in_columns(widths, columns) > room:
+        columns -= 1
     if columns != legend.columnCount:
         lay_out_legend(legend, columns)
+
+
+def _width_in_columns(widths: list, columns: int) -> float:
+    """The width of entries this wide laid out row by row in ``columns`` columns: each column as wide as its
+    widest entry."""
+    return sum(max(widths[column::columns]) for column in range(columns))
 
 
 def _park(legend: pg.LegendItem, entries: list):

@@ -25,3 +25,11 @@ def set_plot_text_size(plot_item, point_size: float, legends=()) -> None:
         for _, label in legend.items:
             label.setText(label.text, size=size)
         legend.updateSize()
+
+
+def plain_axis_numbers(axis) -> None:
+    """``axis`` numbers its ticks as they are, never "500 (x0.001)" for 0.5 or "250" (m) for 0.25 epochs.
+    pyqtgraph's enableAutoSIPrefix(False) keeps the scale it works out from the range of that moment, for
+    good: a plot whose range was still within (0, 1) then numbered 300 epochs in thousands."""
+    axis.setSIPrefixEnableRanges(())  # no range of values is given a prefix
+    axis.enableAutoSIPrefix(False)

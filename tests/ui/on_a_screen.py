@@ -54,12 +54,14 @@ def where_controls_are(window) -> list[dict]:
 
 
 def legends_and_views(loss_plot) -> list[dict]:
-    """Each loss plot's legend and the part of the plot it lies in, in the scene's pixels."""
+    """Each loss plot's legend, the part of the plot where its curves are drawn and the whole pane's graphics,
+    in the scene's pixels."""
     pairs = [("cost", loss_plot.cost_legend, loss_plot.cost_plot)]
     if loss_plot.validation_shown:
         pairs.append(("validation", loss_plot.validation_legend, loss_plot.validation_plot))
+    area = rect(loss_plot.layout_widget.ci.sceneBoundingRect().toRect())
     return [{"plot": name, "entries": len(legend.items), "legend": rect(legend.sceneBoundingRect().toRect()),
-             "view": rect(plot.vb.sceneBoundingRect().toRect())} for name, legend, plot in pairs]
+             "view": rect(plot.vb.sceneBoundingRect().toRect()), "area": area} for name, legend, plot in pairs]
 
 
 def settle(app, ms: int = 300, window=None, longest_ms: int = 10_000):

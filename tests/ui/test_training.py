@@ -509,7 +509,7 @@ def test_after_reset_the_runs_left_stay_earlier_runs(qtbot, window):
     left = plot._curves[0]
     assert left["total"].opts["pen"].style() == Qt.PenStyle.DashLine
     legend = [label.text for _, label in plot.cost_legend.items]
-    assert legend == ["J (total) (run 1)"]  # an earlier run, named by its number (no other run to differ from)
+    assert legend == ["run 1"]  # an earlier run, named by its number (no other run to differ from)
     assert plot.describe_epoch(3) == ""  # the hover readout is the current run's: there is none
     panel.clear_history_button.click()
     assert plot.runs == []
@@ -625,7 +625,7 @@ def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
     assert settings_label(runs[1], runs) == "run 2: λ=1.5, mean normalization=off"
     plot = panel.loss_plot
     legend = [label.text for _, label in plot.cost_legend.items]
-    assert legend == ["J (total)", "data term", "regularization term", f"J (total) ({first})"]
+    assert legend == ["J (total)", "data term", "regularization term", first]  # its J dashed
     old, new = plot._curves
     assert old["total"].opts["pen"].style() == Qt.PenStyle.DashLine
     assert new["total"].opts["pen"].style() == Qt.PenStyle.SolidLine
@@ -650,20 +650,53 @@ def test_each_train_moves_the_legend_to_the_new_run_without_remaking_its_entries
     panel.reg.setValue(3.0)
     run_to_end(qtbot, window)
     entries = {label.text: sample.item for sample, label in plot.cost_legend.items + plot.validation_legend.items}
-    assert list(entries) == ["J (total)", "data term", "regularization term", "J (total) (run 2: λ=1.5)",
-                             "J (total) (run 1: λ=0)", "RMSE", "MAE"]
+    assert list(entries) == ["J (total)", "data term", "regularization term", "run 2: λ=1.5", "run 1: λ=0", "RMSE",
+                             "MAE"]
     newest, second = plot._curves[-1], plot._curves[-2]
     # each entry's sample draws the curve it names: the new run's terms, the earlier run's dashed J
     assert [entries[name] for name in ("J (total)", "data term", "regularization term", "RMSE", "MAE")] == \
         [newest["total"], newest["data"], newest["reg"], newest["validation"], newest["validation2"]]
-    assert entries["J (total) (run 2: λ=1.5)"] is second["total"]
+    assert entries["run 2: λ=1.5"] is second["total"]
     assert second["total"].opts["pen"].style() == Qt.PenStyle.DashLine
-    for name in ("J (total) (run 1: λ=0)", "J (total)", "data term", "regularization term", "RMSE", "MAE"):
+    for name in ("run 1: λ=0", "J (total)", "data term", "regularization term", "RMSE", "MAE"):
         assert any(label is labels_before[name] for _, label in plot.cost_legend.items + plot.validation_legend.items)
-    # the legend's box holds every entry, one under the other
-    rows = [plot.cost_legend.layout.itemAt(row, 1) for row in range(len(plot.cost_legend.items))]
-    assert [item.text for item in rows] == list(entries)[:5]
-    assert plot.cost_legend.boundingRect().height() >= sum(item.height() for item in rows)
+    # the legend's box holds every entry, laid out row by row in reading order
+    qtbot.waitUntil(lambda: all(plot.cost_legend.sceneBoundingRect().contains(label.sceneBoundingRect())
+                                for _, label in plot.cost_legend.items))
+    columns = plot.cost_legend.columnCount
+    in_layout = [plot.cost_legend.layout.itemAt(i // columns, 2 * (i % columns) + 1).text for i in range(5)]
+    assert in_layout == list(entries)[:5]
+
+
+def test_the_legends_lie_above_the_plots_over_none_of_the_curves(qtbot, window):
+    """Drawn in the plots' corners, the legends hid the curves under their boxes (the start of J's fall, the
+    earlier runs' dashed curves, the validation errors); and the epochs are numbered as epochs."""
+    panel, plot = window.training_panel, window.training_panel.loss_plot
+    window.resize(1280, 720)
+    panel.validation.setValue(0.2)
+    for reg in (1.0, 1.5, 0.5):
+        panel.reg.setValue(reg)
+        run_to_end(qtbot, window)
+    window.curves_dock.raise_()
+    assert len(plot.cost_legend.items) == 5 and len(plot.validation_legend.items) == 2
+    area = plot.layout_widget.ci.sceneBoundingRect()
+
+    def placed():
+        for legend, chart in plot._legends:
+            box, view = legend.sceneBoundingRect(), chart.vb.sceneBoundingRect()
+            labels = [label.sceneBoundingRect() for _, label in legend.items]
+            if not (box.bottom() <= view.top() and area.contains(box) and all(box.contains(r) for r in labels)):
+                return False
+        return True
+
+    qtbot.waitUntil(placed)  # the curves are drawn in the views only: no legend box covers any of them
+    assert all(legend.isVisible() and chart.vb.sceneBoundingRect().height() > 50 for legend, chart in plot._legends)
+    for chart in (plot.cost_plot, plot.validation_plot):
+        axis = chart.getAxis("bottom")
+        assert axis.tickStrings([100.0, 200.0], axis.autoSIPrefixScale * axis.scale, 100.0) == ["100", "200"]
+    # one run: its three terms in a row
+    panel.clear_history_button.click()
+    qtbot.waitUntil(lambda: plot.cost_legend.rowCount == 1 and placed())
 
 
 def test_the_legend_names_the_current_run_first_and_the_newest_few_earlier_ones(qtbot, window):
@@ -678,7 +711,7 @@ def test_the_legend_names_the_current_run_first_and_the_newest_few_earlier_ones(
         run_to_end(qtbot, window)
     names = [label.text for _, label in plot.cost_legend.items]
     assert names[:3] == ["J (total)", "data term", "regularization term"]
-    assert names[3:] == [f"J (total) (run {run}: λ={run - 1})" for run in (5, 4, 3)][:LEGEND_EARLIER_RUNS]
+    assert names[3:] == [f"run {run}: λ={run - 1}" for run in (5, 4, 3)][:LEGEND_EARLIER_RUNS]
     assert len(drawn(plot.cost_plot)) == 6 * 3  # every kept run still drawn
 
 
