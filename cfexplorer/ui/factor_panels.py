@@ -9,8 +9,8 @@ import html
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSpinBox, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem,
-    QVBoxLayout, QWidget,
+    QComboBox, QHBoxLayout, QHeaderView, QLabel, QSizePolicy, QSpinBox, QTabWidget, QTextBrowser, QTreeWidget,
+    QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ..core.embedding import ITEM_KIND, KINDS, LAYOUTS, component_ends, nearest_neighbours, one_hot, pca, ranked
@@ -36,6 +36,9 @@ class SidePanelsMixin:
         self.neighbour_min_ratings.setPrefix("with ≥ ")
         self.neighbour_min_ratings.setSuffix(" ratings")
         self.neighbour_min_ratings.setSpecialValueText("any ratings")
+        # to its least width where the pane is narrow (a spin box keeps its preferred width: in presentation
+        # type that made the page 70 px wider, and the plot beside it that much narrower)
+        self.neighbour_min_ratings.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.neighbour_min_ratings.setToolTip("List only neighbours with at least this many ratings: factors "
                                               "learned from one or two ratings mean little")
         self.neighbour_title = QLabel(NO_SELECTION_TEXT)

@@ -424,6 +424,13 @@ class FactorPlot(pg.PlotWidget):
             self._sizes_ranked[kind] = known
         return known[1], known[2]
 
+    def largest_point_radius_px(self) -> float:
+        """Half the width of the largest mark drawn around a point: the largest point shown, or the selection's
+        ring, whichever is larger."""
+        sizes = [float(np.max(styles[2])) for kind, styles in self._styles.items()
+                 if kind in self.visible_kinds and len(styles[2])]
+        return max(sizes + [RING_SIZE_PX]) / 2
+
     def set_visible_kinds(self, kinds):
         self.visible_kinds = set(kinds)
         for kind, scatter in self.scatters.items():
@@ -464,7 +471,8 @@ class FactorPlot(pg.PlotWidget):
     def _place_labels(self, *_):
         """Each label beside its point, on the side where the view has room for it: to the right where the
         name fits before the plot's edge, else to the left; below points near the top, above points near the
-        bottom — so that no name runs off the plot (the view box clips what crosses its edge). In order of
+        bottom — so that no name runs off the plot (the view box clips what crosses its edge); a name that fits
+        on neither side is hidden. In order of
         importance, a name that would cover one already placed is hidden instead: clustered points would
         otherwise pile their names into one unreadable block. How many are hidden is told (sig_labels_placed)."""
         if not self.labels:
@@ -495,6 +503,10 @@ class FactorPlot(pg.PlotWidget):
             label.setPos(x + shift * x_per_pixel, y)
             if not (left <= x <= right and bottom <= y <= top):
                 label.setVisible(True)  # out of view: clipped, and no name in view is covered by it
+                continue
+            if max(room_left, room_right) < width:  # a name longer than the view has room for on either side
+                label.setVisible(False)  # hidden and counted, not cut at the edge ("ds vs. karate")
+                hidden += 1
                 continue
             at = self.view_box.mapViewToScene(pg.Point(x, y))
             box = np.array([at.x() + shift - anchor[0] * size.width(), at.y() - anchor[1] * size.height()])

@@ -97,6 +97,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._model_biases = None  # {kind: has a bias} of the model trained, when known
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self._framed_by_user = False  # zoomed or panned since the view was last fitted to the points
+        self._fitted_bounds = None  # the points' bounds the view was last fitted to
         self._finding = False  # while the Find box's name is being selected
         self._found_in_this_pass = None  # the name Find selected in this pass of the event loop
         self.not_found_note = ""  # what Find said last of a name it did not find
@@ -252,6 +253,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         layout.addLayout(bottom_row)
 
         self.plot.view_box.sigRangeChangedManually.connect(self._on_framed_by_user)
+        self.plot.view_box.sigResized.connect(self._on_view_resized)
         self.plot.view_box.sig_view_all.connect(self._on_view_all)
         self.show_choice.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
         self.projection.currentIndexChanged.connect(lambda _: self.redraw(refit_view=True))
@@ -617,18 +619,34 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
 
     def _fit_view(self, bounds):
         """The view around the points of these ``_finite_bounds`` (from the coordinates themselves: a large frame's
-        scatter learns its bounds only when its picture is done, and autoRange then fitted the frame before)."""
+        scatter learns its bounds only when its picture is done, and autoRange then fitted the frame before).
+        The points are drawn some pixels wide: besides a share of air the view leaves the largest of them (or
+        the selection's ring) room at each edge; with a share alone a point at an edge of a small pane, the
+        largest of those sized by their ratings, was cut in half."""
         self._framed_by_user = False
+        self._fitted_bounds = bounds
         if bounds is None:
-            self.plot.view_box.autoRange(padding=0.08)
+            self.plot.view_box.autoRange(padding=VIEW_AIR)
             return
         low, high = bounds
         middle, half = (high + low) / 2, (high - low) / 2
         if not (half > 0).any():  # one point (or all at one place): a unit around it
             half = np.full(2, max(1.0, float(np.abs(middle).max()) / 10))
         half = np.where(half > 0, half, half.max())  # points on a line: the other axis's span
+        view = self.plot.view_box.boundingRect()
+        # the share of the view's width (height) the marks' room at both edges takes, at most half of it
+        room_px = 2 * (self.plot.largest_point_radius_px() + POINT_ROOM_PX)
+        shares = np.array([room_px / view.width() if view.width() > 0 else 0.0,
+                           room_px / view.height() if view.height() > 0 else 0.0])
+        half = half * (1 + 2 * VIEW_AIR) / (1 - np.minimum(shares, 0.5))
         self.plot.view_box.setRange(xRange=(float(middle[0] - half[0]), float(middle[0] + half[0])),
-                                    yRange=(float(middle[1] - half[1]), float(middle[1] + half[1])), padding=0.08)
+                                    yRange=(float(middle[1] - half[1]), float(middle[1] + half[1])), padding=0)
+
+    @Slot()
+    def _on_view_resized(self):
+        """A pane resized: the view fitted to the points is fitted again, its room for the marks in pixels."""
+        if not self._framed_by_user and self._fitted_bounds is not None:
+            self._fit_view(self._fitted_bounds)
 
     @Slot(object)
     def _on_framed_by_user(self, _mask=None):
@@ -882,6 +900,8 @@ REPLAY_NOTHING_KEPT = ("No earlier epochs to replay: snapshots are kept for runs
 # its width and of its height: a run's points drift and spread (the first epochs' range held them for a few
 # epochs, then showed an empty plot), and a view refitted only then keeps still while they move within it.
 SHRUNK_SHARE = 0.25
+VIEW_AIR = 0.08  # of the points' span, on each side of a view fitted to them
+POINT_ROOM_PX = 3  # between the largest mark at an edge and the edge
 
 
 def _finite_bounds(xy: np.ndarray):

@@ -5,7 +5,7 @@ parameters and filled from a preset's, a project's or a lesson's. A mixin of
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
@@ -17,6 +17,7 @@ from ..core.network import parse_hidden
 from ..io.presets import COURSE_TRAINING
 from ..io.writers import shortest_text
 from .initialization import InitializationRow
+from .qt_guard import qt_virtual
 from .scrolling import WrappingColumns
 
 PACES = {"full speed": None, "100 epochs/s": 100, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3}
@@ -73,11 +74,26 @@ def parse_y_range(text: str):
     return low, high
 
 
+class WholeChoiceComboBox(QComboBox):
+    """A combo box at least as wide as its longest choice: where a row of the settings form has not that
+    room, the form (wrapping long rows) puts it under its label instead of cutting the name
+    ("Matrix factorization (co" beside a lesson in presentation mode's type)."""
+
+    def __init__(self):
+        super().__init__()
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # measured again with the font
+
+    @qt_virtual(fallback=lambda self: QComboBox.minimumSizeHint(self))
+    def minimumSizeHint(self) -> QSize:
+        least = super().minimumSizeHint()
+        return QSize(max(least.width(), self.sizeHint().width()), least.height())
+
+
 class SettingsFormMixin:
     """The settings widgets, the form that shows a model's rows, and the parameters they make."""
 
     def _build_settings_form(self) -> QGroupBox:
-        self.model_kind = QComboBox()
+        self.model_kind = WholeChoiceComboBox()
         for key, kind in MODEL_KINDS.items():
             self.model_kind.addItem(kind.label, key)
             self.model_kind.setItemData(self.model_kind.count() - 1, kind.description, Qt.ItemDataRole.ToolTipRole)
@@ -202,6 +218,8 @@ class SettingsFormMixin:
         # vertically in the panel, never sideways).
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for combo in settings_box.findChildren(QComboBox):
+            if combo is self.model_kind:  # a model's name whole, under its label where beside it is too narrow
+                continue
             # as wide as its longest choice where there is room, a dozen characters where there is not
             combo.setMinimumWidth(12 * combo.fontMetrics().averageCharWidth())
         return settings_box

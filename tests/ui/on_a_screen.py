@@ -144,6 +144,7 @@ def main(argv: list[str]) -> int:
             settle(app, window=window)
             panel = window.training_panel
             report["legends"] = legends_and_views(panel.loss_plot)
+            report["model_names_cut_presenting"] = model_names_cut(panel.model_kind)
             report["full_screen"] = window.isFullScreen()
             report["window"] = rect(window.frameGeometry())
             report["panel_scrolls_sideways"] = panel.settings_scroller.horizontalScrollBar().maximum() > 0

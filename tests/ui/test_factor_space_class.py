@@ -1,12 +1,15 @@
 """The factor space shown to a class: neighbours worth naming, colours that say what they can."""
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from cfexplorer.core.ratings import Ratings
 from cfexplorer.core.synthetic import planted_tastes
+from cfexplorer.ui.factor_plot import RING_SIZE_PX
+from cfexplorer.ui.presentation import FONT_SCALE, MARKER_SCALE
 from cfexplorer.ui.lessons import NEW_RELEASES, tastes_with_new_releases
 
 from .test_factor_space import open_side_tab
@@ -123,9 +126,45 @@ def test_every_point_is_named_by_default_on_a_classroom_matrix_and_no_name_is_cu
         plot_area, area = view.plot.view_box.sceneBoundingRect(), view.plot.view_box.viewRect()
         seen.append(plot_area.width())
         for label, (kind, index, _) in zip(view.plot.labels, view.plot._label_keys):
-            if area.contains(*view.coordinates(kind)[index]):
+            if area.contains(*view.coordinates(kind)[index]) and label.isVisible():
                 assert plot_area.contains(label.sceneBoundingRect()), label.textItem.toPlainText()
     assert seen[2] < seen[1] - 50  # the last round had a narrower plot
+
+
+def marks_cut(view) -> list[int]:
+    """The movies whose mark (the point at its size, or the selection's ring) crosses the view's edge."""
+    plot = view.plot
+    edge = plot.view_box.sceneBoundingRect()
+    radius = max(float(np.max(plot._styles["movie"][2])), RING_SIZE_PX) / 2  # the points' sizes in pixels
+    cut = []
+    for index, (x, y) in enumerate(view.coordinates("movie")):
+        at = plot.view_box.mapViewToScene(pg.Point(float(x), float(y)))
+        if not edge.adjusted(radius, radius, -radius, -radius).contains(at):
+            cut.append(index)
+    return cut
+
+
+def test_in_a_small_pane_no_point_or_name_is_cut_at_the_edge(qtbot, window):
+    """Beside a lesson in presentation mode's type the plot is a few hundred pixels wide: the largest points
+    (sized by their ratings) at its edges were cut in half, and a name fitting on neither side of its point
+    was cut ("ds vs. karate")."""
+    ratings = planted_tastes(n_users=12, n_items=20, density=0.8, seed=0)
+    window.resize(1280, 720)
+    view = open_and_train(qtbot, window, ratings)
+    assert view.size_by_count.isChecked()
+    # as presentation mode draws them: larger points and names
+    view.set_marker_scale(MARKER_SCALE)
+    view.set_text_size(FONT_SCALE * QApplication.font().pointSizeF())
+    for width in (420, 520):  # the training panel wider, the plot narrower: about 250 and 150 px
+        window.resizeDocks([window.training_dock], [width], Qt.Orientation.Horizontal)
+        qtbot.waitUntil(lambda: view.plot.view_box.sceneBoundingRect().width() < 1280 - width - 300)
+        QApplication.processEvents()
+        assert marks_cut(view) == []
+        plot_area, area = view.plot.view_box.sceneBoundingRect(), view.plot.view_box.viewRect()
+        shown = [label for label, (kind, index, _) in zip(view.plot.labels, view.plot._label_keys)
+                 if label.isVisible() and area.contains(*view.coordinates(kind)[index])]
+        assert shown and all(plot_area.contains(label.sceneBoundingRect()) for label in shown)
+        assert view.plot.labels_hidden == len(view.plot.labels) - len(shown)  # counted, in the status line
 
 
 def test_a_larger_matrix_names_the_selection_only_and_all_names_on_request(qtbot, window):

@@ -40,6 +40,7 @@ def test_presentation_mode_fills_the_screen_and_every_control_of_the_training_pa
     report = on_a_screen(width, height, tmp_path / "settings.ini", picture)
     assert report["full_screen"] and report["window"] == [0, 0, width, height]
     assert not report["panel_scrolls_sideways"]
+    assert report["model_names_cut_presenting"] == []
     assert report["settings_width"] <= report["settings_view_width"]
     for kind, controls in report["controls"].items():
         assert len(controls) >= 8, kind  # the transport buttons and the model's settings
@@ -62,6 +63,8 @@ def test_presentation_beside_a_lesson_leaves_the_grid_its_room_and_puts_the_pane
     beside it no number), and kept the panes' titles in the platform's small type."""
     report = on_a_screen(1280, 720, tmp_path / "settings.ini", tmp_path / "lesson.png", lesson=0)
     assert report["model_names_cut"] == []  # "Dot product + biases, y-range (fast." in the everyday window
+    # and in presentation mode's type: "Matrix factorization (co" (the name goes under its label instead)
+    assert report["model_names_cut_presenting"] == []
     assert report["grid_width"] >= 1280 // 4 and not report["factor_tables_shown"]
     assert report["lesson_width"] <= 1280 // 4
     assert report["dock_title_points"] == [report["font_points"]] and report["dock_title_font_own"]
