@@ -18,7 +18,7 @@ import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox,
+    QApplication, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QScrollArea,
     QSplitter, QVBoxLayout, QWidget, QDialog,
 )
 
@@ -49,7 +49,7 @@ from .ui.window_editing import GridEditingMixin
 from .ui.window_menus import FACTOR_TABLES_SETTING, setup_actions, setup_menus, setup_toolbar
 from .ui.presentation import PresentationMode
 from .ui.scrolling import VerticalScrollArea
-from .ui.qt_guard import guard_event, report_current_exception
+from .ui.qt_guard import guard_event, qt_virtual, report_current_exception
 
 _UNKNOWN_STEP = object()  # a model whose ratings are not known here (see MainWindow.model_is_stale)
 GRID_REFRESH_MS = 200  # predictions in the grid and the factor space change at most 5 times a second
@@ -71,6 +71,40 @@ SAVE_FILTERS = {
     "Excel matrix (*.xlsx)": ("wide", ".xlsx"),
     "Excel long table user,item,rating (*.xlsx)": ("long", ".xlsx"),
 }
+
+
+FOCUS_SKIP_LIMIT = 500  # controls Tab may pass over at one press (the window has some 150)
+
+
+def _out_of_sight(window: QWidget, widget: QWidget) -> bool:
+    """Whether nothing of ``widget`` can be seen, nor scrolled into view: it is in a pane whose tab is not in
+    front, or covered (a tab bar Qt keeps for a later layout of the panes). A widget PySide can tell nothing of
+    is passed over too: for the side tabs' scroll buttons behind the factor space's tab it handed back a
+    wrapper it had kept for a deleted button at the same address ("already deleted")."""
+    try:
+        area = _scroll_area_holding(window, widget)
+        return not _partly_seen(area if area is not None else widget)
+    except RuntimeError:
+        return True
+
+
+def _partly_seen(widget: QWidget, depth: int = 2) -> bool:
+    """Whether some of ``widget`` is on screen, its own pixels or its children's (a plot's view covers all of
+    it: its own visible region is empty)."""
+    if not widget.visibleRegion().isEmpty():
+        return True
+    children = widget.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+    return depth > 0 and any(child.isVisible() and _partly_seen(child, depth - 1) for child in children)
+
+
+def _scroll_area_holding(window: QWidget, widget: QWidget | None) -> QScrollArea | None:
+    """The innermost scroll area of ``window`` that holds ``widget`` (asked of the areas: walking up from the
+    widget, PySide may hand back a parent's wrapper of a deleted widget, see _out_of_sight)."""
+    if widget is None:
+        return None
+    holding = [area for area in window.findChildren(QScrollArea) if area.isAncestorOf(widget)]
+    return next((area for area in holding if not any(area.isAncestorOf(other) for other in holding
+                                                      if other is not area)), None)
 
 
 class MainWindow(GridEditingMixin, QMainWindow):
@@ -845,6 +879,27 @@ class MainWindow(GridEditingMixin, QMainWindow):
             action = self.recent_menu.addAction(f"&{number} {name}")
             action.triggered.connect(lambda checked=False, p=name: self.open_file(p))
         self.recent_menu.setEnabled(bool(files))
+
+    @qt_virtual(False)
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab and Shift+Tab pass over the panes behind other panes' tabs: Qt keeps their widgets shown, off the
+        window, and the focus went through the factor space's eighteen controls with nothing on screen marked.
+        A control reached inside a scrolling pane is scrolled into view."""
+        first = QApplication.focusWidget()
+        moved = super().focusNextPrevChild(next)
+        for _ in range(FOCUS_SKIP_LIMIT):
+            now = QApplication.focusWidget()
+            if now is None or now is first or not _out_of_sight(self, now):
+                break
+            super().focusNextPrevChild(next)
+        now = QApplication.focusWidget()
+        try:
+            area = _scroll_area_holding(self, now)
+        except RuntimeError:  # see _out_of_sight
+            area = None
+        if area is not None:
+            area.ensureWidgetVisible(now)
+        return moved
 
     @guard_event
     def keyPressEvent(self, event):

@@ -237,6 +237,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         controls_scroller.setWidgetResizable(True)
         controls_scroller.setFrameShape(QFrame.Shape.NoFrame)
         controls_scroller.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        controls_scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it
         controls_scroller.setMinimumHeight(controls.sizeHint().height()
                                            + controls_scroller.horizontalScrollBar().sizeHint().height())
         controls_scroller.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)

@@ -24,6 +24,9 @@ class VerticalScrollArea(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Tab goes to the controls in it (the window scrolls each into view), not to the area, which shows no
+        # mark of having the focus
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     @qt_virtual(lambda self: QSize(0, 0))
     def minimumSizeHint(self) -> QSize:

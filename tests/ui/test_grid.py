@@ -696,3 +696,36 @@ def test_a_refused_entry_keeps_the_cursor_on_its_cell(qtbot, window):
     assert "outside" in window.message_bar.text and grid.currentIndex() == cell
     type_into(qtbot, window, cell, "4")
     assert grid.currentIndex() == window.proxy.index(2, 1)  # accepted: on to the cell below, as before
+
+
+
+def test_tab_goes_round_the_controls_on_screen_only(qtbot, window):
+    """Tab and Shift+Tab went through the factor space's and the formula's controls while their panes lay behind
+    other tabs (Qt keeps them shown, off the window), and through the settings' scroll area itself: some twenty
+    presses with no control on screen marked. Now every stop is a control one can see, and a setting reached
+    below the settings' fold is scrolled into view."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QScrollArea
+
+    window.resize(1280, 720)
+    window.curves_dock.raise_()  # the factor space behind the loss curves' tab, Cost J behind Explain's
+    window.explain_dock.raise_()
+    window.activateWindow()
+    settings = window.training_panel.settings_scroller
+    for key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+        window.filter_edit.setFocus()
+        qtbot.waitUntil(window.filter_edit.hasFocus, timeout=5000)
+        stops = []
+        for _ in range(60):
+            qtbot.keyClick(QApplication.focusWidget(), key)
+            stops.append(QApplication.focusWidget())
+            focused = stops[-1]
+            at = QRect(focused.mapTo(window, focused.rect().topLeft()), focused.size())
+            assert window.rect().intersects(at), (key, type(focused).__name__, at)
+            if settings.isAncestorOf(focused):  # in view inside the scrolling settings
+                shown = QRect(focused.mapTo(settings.viewport(), focused.rect().topLeft()), focused.size())
+                assert settings.viewport().rect().intersects(shown), type(focused).__name__
+        behind = [w for w in stops if window.factor_dock.isAncestorOf(w) or window.formula_dock.isAncestorOf(w)]
+        assert behind == [] and not [w for w in stops if isinstance(w, QScrollArea)]
+        training = [w for w in stops if window.training_dock.isAncestorOf(w)]
+        assert window.training_panel.pace in training and window.training_panel.model_kind in training
