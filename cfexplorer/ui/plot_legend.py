@@ -24,6 +24,9 @@ class LegendAbove(pg.LegendItem):
         super().__init__(offset=None, frame=False, **kwargs)
         self.layout.setContentsMargins(0, 0, 0, 0)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        # Never wider than the pane lets its plot be: its columns' least width made the plots wider than the
+        # pane (cut off at its right, in presentation type), and fit_legend then found room for them there.
+        self.setMinimumWidth(0)
         self.setMaximumHeight(0)
 
     def updateSize(self):

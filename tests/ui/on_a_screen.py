@@ -59,7 +59,8 @@ def legends_and_views(loss_plot) -> list[dict]:
     pairs = [("cost", loss_plot.cost_legend, loss_plot.cost_plot)]
     if loss_plot.validation_shown:
         pairs.append(("validation", loss_plot.validation_legend, loss_plot.validation_plot))
-    area = rect(loss_plot.layout_widget.ci.sceneBoundingRect().toRect())
+    view = loss_plot.layout_widget  # what the pane shows of the plots' scene
+    area = rect(view.mapToScene(view.viewport().rect()).boundingRect().toRect())
     return [{"plot": name, "entries": len(legend.items), "legend": rect(legend.sceneBoundingRect().toRect()),
              "view": rect(plot.vb.sceneBoundingRect().toRect()), "area": area} for name, legend, plot in pairs]
 
@@ -138,6 +139,10 @@ def main(argv: list[str]) -> int:
             window.training_panel.validation.setValue(0.2)  # both loss plots, each with its legend
             # A short run: the legends and the settings' layout are what is checked, not the fit (the course's
             # whole run was a third of this process's time)
+            window.training_panel.train(epochs=20)
+            window.wait_for_training()
+            # and a second run: the first one dashed, named in the legend by its λ (four entries, two columns)
+            window.training_panel.reg.setValue(window.training_panel.reg.value() + 1.0)
             window.training_panel.train(epochs=20)
             window.wait_for_training()
             window.set_presentation(True)

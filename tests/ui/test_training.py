@@ -679,7 +679,8 @@ def test_the_legends_lie_above_the_plots_over_none_of_the_curves(qtbot, window):
         run_to_end(qtbot, window)
     window.curves_dock.raise_()
     assert len(plot.cost_legend.items) == 5 and len(plot.validation_legend.items) == 2
-    area = plot.layout_widget.ci.sceneBoundingRect()
+    shown = plot.layout_widget
+    area = shown.mapToScene(shown.viewport().rect()).boundingRect()  # what the pane shows of the plots
 
     def placed():
         for legend, chart in plot._legends:
