@@ -155,6 +155,7 @@ class TablePreviewDialog(QDialog):
         self._models: dict[int, SheetModel] = {}
         self._updating = False
         self.found.currentRowChanged.connect(self._on_found_choice)
+        self.found.itemClicked.connect(self._on_found_clicked)
         self.sheet_box.currentIndexChanged.connect(self._on_sheet_change)
         self.range_edit.editingFinished.connect(self._on_range_typed)
         self.orientation.buttonToggled.connect(lambda *_: self._show_summary())
@@ -185,6 +186,7 @@ class TablePreviewDialog(QDialog):
         self._candidate = candidate
         self._updating = True
         try:
+            self._mark_found(candidate)
             if candidate is not None:
                 region = candidate.region
                 self._show_sheet(region.sheet)
@@ -198,11 +200,35 @@ class TablePreviewDialog(QDialog):
                     (self.rows_are_movies if rows_are_items else self.rows_are_users).setChecked(True)
                 self._model(region.sheet).set_region((region.top, region.left, region.bottom, region.right,
                                                       region.label_rows if region.shape == "wide" else 1))
-                self.view.scrollTo(self._model(region.sheet).index(region.top - 1, region.left - 1),
-                                   QAbstractItemView.ScrollHint.PositionAtTop)
+                self._scroll_to(candidate)
         finally:
             self._updating = False
         self._show_summary()
+
+    def _mark_found(self, candidate: Candidate | None):
+        # The current entry is always the table shown (none for other cells): were it left on a table no longer
+        # shown, clicking that entry would change no row and so choose nothing.
+        row = self.source.candidates.index(candidate) if candidate in self.source.candidates else -1
+        self.found.blockSignals(True)
+        try:
+            if row < 0:
+                self.found.clearSelection()
+            self.found.setCurrentRow(row)
+        finally:
+            self.found.blockSignals(False)
+
+    def _scroll_to(self, candidate: Candidate):
+        region = candidate.region
+        self.view.scrollTo(self._model(region.sheet).index(region.top - 1, region.left - 1),
+                           QAbstractItemView.ScrollHint.PositionAtTop)
+
+    def _clear_cells_selected(self):
+        """Cells dragged over earlier are not left highlighted beside a table chosen otherwise."""
+        self._updating = True
+        try:
+            self.view.clearSelection()
+        finally:
+            self._updating = False
 
     def _show_summary(self):
         problem = self._problem()
@@ -250,7 +276,14 @@ class TablePreviewDialog(QDialog):
     # --- what the person does ---------------------------------------------------------------------------
     def _on_found_choice(self, row: int):
         if 0 <= row < len(self.source.candidates):
+            self._clear_cells_selected()
             self._show_candidate(self.source.candidates[row])
+
+    def _on_found_clicked(self, item):
+        # A click on the entry already chosen changes no row: it brings the table back into view.
+        row = self.found.row(item)
+        if 0 <= row < len(self.source.candidates) and self.source.candidates[row] == self._candidate:
+            self._scroll_to(self._candidate)
 
     def _on_sheet_change(self, index: int):
         if self._updating or index < 0:
@@ -261,6 +294,7 @@ class TablePreviewDialog(QDialog):
             self._show_candidate(sheet_candidates[0])
         else:
             self._candidate = None
+            self._mark_found(None)
             self._model(index).set_region(None)
             self.range_edit.clear()
             self._show_summary()
@@ -272,10 +306,12 @@ class TablePreviewDialog(QDialog):
             top, left, bottom, right = parse_range(self.range_edit.text())
         except ValueError as error:
             self._candidate = None
+            self._mark_found(None)
             self.summary.setText(str(error))
             self.summary.setStyleSheet("color: #a01010;")
             self.ok_button.setEnabled(False)
             return
+        self._clear_cells_selected()
         self.point_at(self.sheet_box.currentIndex(), top, left, bottom, right)
 
     def _on_cells_selected(self, *_):
@@ -298,12 +334,7 @@ class TablePreviewDialog(QDialog):
                                                                                           right):
                 self._show_candidate(candidate, self._rows_are_items())
                 return
-        rows_are_items = self._rows_are_items()
-        self._show_candidate(candidate_at(self.source, sheet, top, left, bottom, right), rows_are_items)
-        self.found.blockSignals(True)
-        self.found.clearSelection()
-        self.found.setCurrentRow(-1)
-        self.found.blockSignals(False)
+        self._show_candidate(candidate_at(self.source, sheet, top, left, bottom, right), self._rows_are_items())
 
     def select_cells(self, top: int, left: int, bottom: int, right: int):
         """Select a block of the preview as a mouse drag does (1-based, inclusive)."""

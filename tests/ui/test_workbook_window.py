@@ -114,6 +114,82 @@ def test_a_workbook_where_nothing_is_found_lets_the_person_type_the_range(qtbot,
     assert list(ratings.user_labels) == ["ann"] and sorted(ratings.item_labels) == ["Heat", "Up"]
 
 
+def write_two_terms(path):
+    """Two sheets, each with a crosstab below a title (spring's a screen further down): the workbook holds two
+    tables that could be the ratings."""
+    book = openpyxl.Workbook()
+    autumn = book.active
+    autumn.title = "autumn"
+    autumn["A1"] = "Autumn term's ratings"
+    spring = book.create_sheet("spring")
+    spring["B2"] = "Spring term's ratings"
+    tables = ((autumn, 3, 3, [("Movie", "ann", "bob", "cy"), ("Up", 5, 3, None), ("Heat", 2, None, 4),
+                              ("Alien", 1, 4, 5)]),
+              (spring, 60, 4, [("Movie", "dee", "eve", "fay"), ("Jaws", 4, 3, 1), ("Big", 2, 5, 4),
+                              ("Ran", 3, None, 5)]))
+    for sheet, top, left, rows in tables:
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.cell(top + r, left + c, value)
+    book.save(path)
+
+
+def click_found(qtbot, dialog, row):
+    found = dialog.found
+    qtbot.mouseClick(found.viewport(), Qt.MouseButton.LeftButton, pos=found.visualItemRect(found.item(row)).center())
+
+
+def test_a_table_found_is_taken_when_its_entry_is_clicked_whatever_was_chosen_before(qtbot, window, tmp_path,
+                                                                                    dialogs):
+    path = tmp_path / "terms.xlsx"
+    write_two_terms(path)
+
+    def shows(dialog, sheet, reference):
+        choice = dialog.choice()
+        return (dialog.sheet_box.currentText() == sheet and dialog.range_text == reference
+                and dialog.found.currentItem() is not None and dialog.found.currentItem().isSelected()
+                and dialog.found.currentItem().text().startswith(f"{sheet} {reference}")
+                and choice is not None and choice.candidate.region.reference == reference
+                and dialog.source.sheets[choice.candidate.region.sheet].name == sheet)
+
+    def go_back_to_autumn(dialog):
+        assert [dialog.found.item(row).text().split(": ")[0] for row in range(dialog.found.count())] == \
+            ["autumn C3:F6", "spring D60:G63"]
+        assert shows(dialog, "autumn", "C3:F6")
+        dialog.sheet_box.setCurrentText("spring")  # spring's table is shown: autumn's entry is no longer current
+        assert shows(dialog, "spring", "D60:G63")
+        click_found(qtbot, dialog, 0)
+        assert shows(dialog, "autumn", "C3:F6")
+        dialog.range_edit.setText("D60:G63")
+        dialog.range_edit.editingFinished.emit()  # typed on autumn: not a table there
+        assert "users such as" not in dialog.summary.text() and dialog.found.currentRow() == -1
+        click_found(qtbot, dialog, 1)
+        assert shows(dialog, "spring", "D60:G63")
+        dialog.view.scrollToTop()
+        corner = dialog.view.model().index(59, 3)
+        assert not dialog.view.viewport().rect().contains(dialog.view.visualRect(corner))
+        click_found(qtbot, dialog, 1)  # the entry already chosen: its table is brought back into view
+        assert dialog.view.viewport().rect().contains(dialog.view.visualRect(corner))
+        for typed in ("D60:F63", "D60:G63"):  # part of spring's table, then all of it: the table found
+            dialog.range_edit.setText(typed)
+            dialog.range_edit.editingFinished.emit()
+        assert shows(dialog, "spring", "D60:G63")
+        click_found(qtbot, dialog, 0)
+        assert shows(dialog, "autumn", "C3:F6")
+        dialog.select_cells(3, 3, 5, 6)  # a drag over part of autumn's table
+        assert dialog.range_text == "C3:F5" and dialog.found.currentRow() == -1
+        click_found(qtbot, dialog, 0)
+        assert shows(dialog, "autumn", "C3:F6")
+        assert not dialog.view.selectionModel().hasSelection()  # the drag's cells are not left highlighted
+        assert "users such as ann, bob, cy" in dialog.summary.text()
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+
+    assert open_answering_the_preview(window, path, go_back_to_autumn)
+    ratings = window.table.ratings
+    assert sorted(ratings.user_labels) == ["ann", "bob", "cy"]
+    assert sorted(ratings.item_labels) == ["Alien", "Heat", "Up"]
+
+
 def test_without_anyone_to_ask_the_guess_opens_and_says_so(qtbot, window, tmp_path):
     path = tmp_path / "collab_filter.xlsx"
     write_collab_filter(path, long_sheets=False)
