@@ -2,7 +2,9 @@
 
 Every reader returns a :class:`LoadResult` or raises :class:`RatingsFileError`, whose message is
 one line naming the file, the line and the problem. Duplicate (user, item) pairs are resolved by
-one stated rule: the last one in the file wins, and the result's ``warnings`` say how many.
+one stated rule: the last one in the file wins, and the result's ``warnings`` say how many. Names
+are read without the spaces at their ends (as the window takes a typed name), except where that
+would make two names of the file one: those are kept as written, and the ``warnings`` say so.
 
 Nothing is allocated for a file before :mod:`.limits` has agreed to its size: a file that is not a
 regular file, would not fit in memory, or has absurdly many columns is refused first, and ratings
@@ -558,8 +560,8 @@ def _long_from_table(table: pd.DataFrame, columns, path, binary, fmt: str) -> Lo
     lines = table.index.to_numpy()
     # read_csv dropped leading blanks and to_numeric ignores trailing ones, so text is stripped only
     # where it stays text (ids that are names): stripping a million cells costs a second.
-    users = _as_ids(table.iloc[:, user_col])
-    items = _as_ids(table.iloc[:, item_col])
+    users, users_apart = _as_ids(table.iloc[:, user_col])
+    items, items_apart = _as_ids(table.iloc[:, item_col])
     rating_text = table.iloc[:, rating_col]
     values = _numbers(rating_text)
     bad = ~np.isfinite(values)
@@ -574,7 +576,9 @@ def _long_from_table(table: pd.DataFrame, columns, path, binary, fmt: str) -> Lo
             if empty.any():
                 raise RatingsFileError(path, f"the {name} is empty", int(lines[int(np.argmax(empty))]))
     _refuse_unshowable(values, lines, path)
-    return _build(path, users, items, values, binary, fmt, lines)
+    result = _build(path, users, items, values, binary, fmt, lines)
+    result.warnings += kept_apart_notes("user", users_apart) + kept_apart_notes("movie", items_apart)
+    return result
 
 
 def _refuse_unshowable(values: np.ndarray, lines: np.ndarray, path) -> None:
@@ -597,16 +601,48 @@ def _refuse_unshowable(values: np.ndarray, lines: np.ndarray, path) -> None:
                                int(lines[high]))
 
 
-def _as_ids(column: pd.Series) -> np.ndarray:
-    """Whole-number ids as int64 (so that 2 sorts before 10), anything else as stripped text."""
+def _as_ids(column: pd.Series) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Whole-number ids as int64 (so that 2 sorts before 10), anything else as names (:func:`strip_names`); and
+    the names kept as written."""
     if len(column) and np.isnan(_numbers(column.iloc[:1])[0]):
         # The first id is no number, so they are not all whole numbers: parsing every one of a million names
         # to find that out took seconds (3 s a column of 3 million).
-        return column.str.strip().to_numpy(dtype=object)
+        return strip_names(column)
     whole = whole_id_array(_numbers(column))
     if whole is None or _zero_padded(column):
-        return column.str.strip().to_numpy(dtype=object)
-    return whole
+        return strip_names(column)
+    return whole, []
+
+
+def strip_names(names) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Names (text) without the spaces at their ends ("Alice ," in a file is Alice), except where two different
+    names would become one (" Alice" and "Alice", which a save keeps apart): those are kept as written. Also the
+    groups of names so kept, each as written."""
+    written = names if isinstance(names, pd.Series) else pd.Series(names, dtype=object)  # (a copy took 0.3 s)
+    stripped = written.str.strip()
+    changed = (stripped != written).to_numpy()
+    if not changed.any():  # (the common case: one comparison)
+        return stripped.to_numpy(dtype=object), []
+    forms: dict[str, list[str]] = {}
+    for name in pd.unique(written[changed]):
+        forms.setdefault(name.strip(), []).append(name)
+    unchanged = written[~changed]
+    plain = set(unchanged[unchanged.isin(list(forms))])
+    groups = [tuple(sorted(spaced + ([name] if name in plain else []))) for name, spaced in forms.items()
+              if len(spaced) + (name in plain) > 1]
+    if groups:
+        kept = changed & written.isin([name for group in groups for name in group]).to_numpy()
+        stripped[kept] = written[kept]
+    return stripped.to_numpy(dtype=object), groups
+
+
+def kept_apart_notes(kind: str, groups: list[tuple[str, ...]]) -> list[str]:
+    """What a reader says of the names :func:`strip_names` kept as written ("user" or "movie" names)."""
+    if not groups:
+        return []
+    shown = "; ".join(" and ".join(quoted(name) for name in group) for group in groups[:3])
+    more = f" and {len(groups) - 3:,} more" if len(groups) > 3 else ""
+    return [f"{kind} names that differ only in spaces at their ends were kept apart, as written: {shown}{more}"]
 
 
 def _zero_padded(column: pd.Series) -> bool:
@@ -678,9 +714,10 @@ def _wide_from_table(table: pd.DataFrame, path, binary, rows_are_items: bool | O
     """
     cells = table.to_numpy(dtype=object)
     lines = table.index.to_numpy()
-    column_labels = [str(label).strip() for label in cells[0, 1:]]
+    column_labels, columns_apart = strip_names([str(label) for label in cells[0, 1:]])
     body, body_lines = cells[1:], lines[1:]
-    row_labels = [str(label).strip() for label in body[:, 0]]
+    row_labels, rows_apart = strip_names([str(label) for label in body[:, 0]])
+    column_labels, row_labels = column_labels.tolist(), row_labels.tolist()
     if not row_labels:
         raise RatingsFileError(path, "the matrix has column labels but no rows")
     below = rows_name_below(cells[0, 0], body[0])
@@ -717,6 +754,8 @@ def _wide_from_table(table: pd.DataFrame, path, binary, rows_are_items: bool | O
     matrix = np.full(values.shape, np.nan)
     matrix.flat[filled] = numbers
     result = _wide_result(matrix, row_labels, column_labels, rows_are_items, binary, "wide")
+    users_apart, items_apart = (columns_apart, rows_apart) if rows_are_items else (rows_apart, columns_apart)
+    result.warnings += kept_apart_notes("user", users_apart) + kept_apart_notes("movie", items_apart)
     if rows_are_items:
         result.users_from = f"the columns (the corner cell {quoted(str(cells[0, 0]).strip())} names movies)"
     result.orientation = orientation

@@ -386,7 +386,9 @@ def _crosstab_at(grid, row_of, classes, sheet_index, row, column, n_rows, n_colu
         orientation = wide_orientation(f"{below} \\ {corner}", row_labels, column_labels)
     else:
         orientation = wide_orientation(corner, row_labels, column_labels)
-    if not (_distinct(column_labels) and _distinct(row_labels)):
+    # distinct as written: names that differ only in spaces at their ends are read apart (readers.strip_names)
+    if not (_distinct(grid[row, column + 1: column + 1 + n_columns].tolist())
+            and _distinct(grid[row + label_rows: row + 1 + n_rows, column].tolist())):
         return None
     if _names_long_columns([corner, *column_labels]):
         return None  # a long table's header (userId, movieId, rating): its ids are not a crosstab's ratings

@@ -3,7 +3,10 @@
 Every save is atomic (:func:`atomic_path`): the data goes to a temporary file beside the target,
 which is flushed to disk and then renamed over it, so a failed or interrupted save leaves the old
 file whole. A matrix (wide CSV/TSV/xlsx) is written only up to a sane number of cells; past it the
-long format (one line per rating) is the way, and the error says so.
+long format (one line per rating) is the way, and the error says so. A name with spaces at its ends keeps
+them (quoted in a CSV, where a reader drops those at a cell's start), and reads back as it was when another
+name differs from it only there (see :func:`.readers.strip_names`): a save never makes two users, or two
+movies, one.
 """
 
 from __future__ import annotations
@@ -197,7 +200,10 @@ LONG_ROWS_PER_PIECE = 2**14
 
 def write_long(ratings: Ratings, path, sep: str = ",", cancelled=None, progress=None) -> None:
     """A line of user, item, rating per rating, written a piece at a time; ``cancelled`` is looked at between
-    pieces, and ``progress`` (where given) told the share written so far."""
+    pieces, and ``progress`` (where given) told the share written so far. Where a name has spaces at its ends,
+    every text is quoted (pandas' writer quotes all text or only what must be)."""
+    quoting = csv.QUOTE_NONNUMERIC if _edge_spaced(ratings.user_labels) or _edge_spaced(ratings.item_labels) \
+        else csv.QUOTE_MINIMAL
     with atomic_path(path, cancelled) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
         for start in range(0, max(ratings.n_ratings, 1), LONG_ROWS_PER_PIECE):
             if cancelled is not None and cancelled.is_set():
@@ -209,7 +215,38 @@ def write_long(ratings: Ratings, path, sep: str = ",", cancelled=None, progress=
             frame = pd.DataFrame({"user": ratings.user_labels[ratings.users[piece]],
                                   "item": ratings.item_labels[ratings.items[piece]],
                                   "rating": _rating_texts(ratings.values[piece])})
-            frame.to_csv(handle, sep=sep, index=False, header=start == 0)
+            frame.to_csv(handle, sep=sep, index=False, header=start == 0, quoting=quoting)
+
+
+def _spaced_at_an_end(label) -> bool:
+    return isinstance(label, str) and label != label.strip()
+
+
+def _edge_spaced(labels: np.ndarray) -> bool:
+    """Whether a label has spaces (or other white space) at an end: a CSV reader drops those at the start of a
+    cell unless it is quoted."""
+    return any(_spaced_at_an_end(label) for label in labels.tolist())
+
+
+def _label_cell_maker(sep: str):
+    """A function giving a label as a cell of a CSV line: quoted as pandas quotes it (a separator, a quote, a line
+    break in it), and also where it has spaces at an end."""
+    buffer = io.StringIO()
+    # (with the file's line end, which the csv module quotes a label for containing, then cut off; alone on its
+    # line an empty label would be quoted, so it is written with an empty cell after it, cut off too)
+    minimal = csv.writer(buffer, delimiter=sep, lineterminator=os.linesep)
+    always = csv.writer(buffer, delimiter=sep, lineterminator=os.linesep, quoting=csv.QUOTE_ALL)
+
+    def label_cell(label) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        if _spaced_at_an_end(label):
+            always.writerow([label])
+            return buffer.getvalue()[:-len(os.linesep)]
+        minimal.writerow([label, ""])
+        return buffer.getvalue()[:-len(sep + os.linesep)]
+
+    return label_cell
 
 
 def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = True, cancelled=None,
@@ -229,24 +266,18 @@ def write_wide(ratings: Ratings, path, sep: str = ",", items_as_rows: bool = Tru
     starts = np.searchsorted(rows, np.arange(len(row_labels) + 1))
     empty = np.full(len(column_labels), "?", dtype=object)
     with atomic_path(path, cancelled) as temporary, open(temporary, "w", newline="", encoding="utf-8") as handle:
-        # The labels through the csv module, which quotes them as pandas does; "?" and numbers need no quotes.
-        labels = csv.writer(handle, delimiter=sep, lineterminator=os.linesep)
-        labels.writerow(["Movie" if items_as_rows else "User", *column_labels])
-        label_cell = io.StringIO()
-        # (with the file's line end, which the csv module quotes a label for containing, then cut off)
-        quoted = csv.writer(label_cell, delimiter=sep, lineterminator=os.linesep)
+        # The labels through the csv module (_label_cell_maker); "?" and numbers need no quotes.
+        label_cell = _label_cell_maker(sep)
+        handle.write(sep.join(map(label_cell, ["Movie" if items_as_rows else "User", *column_labels])) + os.linesep)
         for row, label in enumerate(row_labels):
             if row % 4096 == 0:
                 if cancelled is not None and cancelled.is_set():
                     return  # atomic_path leaves the old file
                 if progress is not None:
                     progress(row / len(row_labels))
-            label_cell.seek(0)
-            label_cell.truncate()
-            quoted.writerow([label, ""])  # the label and the separator after it
             cells = empty.copy()
             cells[columns[starts[row]:starts[row + 1]]] = texts[starts[row]:starts[row + 1]]
-            handle.write(label_cell.getvalue()[:-len(os.linesep)] + sep.join(cells) + os.linesep)
+            handle.write(label_cell(label) + sep + sep.join(cells) + os.linesep)
 
 
 def write_xlsx(ratings: Ratings, path, items_as_rows: bool = True, shape: str = "wide", cancelled=None,

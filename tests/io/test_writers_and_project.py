@@ -101,7 +101,8 @@ def _matrix_as_pandas_writes_it(ratings, path, sep, items_as_rows):
 @pytest.mark.parametrize("labels", ["numbers", "awkward names"])
 def test_a_matrix_is_written_as_pandas_writes_it(tmp_path, labels):
     """Line by line from each row's ratings, byte for byte what pandas' to_csv wrote for the same matrix: labels
-    with separators, quotes, line breaks and accents quoted alike, either way round, either separator."""
+    with separators, quotes, line breaks and accents quoted alike, either way round, either separator. (Labels
+    with spaces at their ends are quoted, where pandas does not: see test_names_that_differ_only_in_spaces_….)"""
     from cfexplorer.core.ratings import Ratings
 
     rng = np.random.default_rng(7)
@@ -112,7 +113,7 @@ def test_a_matrix_is_written_as_pandas_writes_it(tmp_path, labels):
         if labels == "numbers":
             user_labels, item_labels = np.arange(n_users) * 7 + 1, np.arange(n_items) * 3
         else:
-            awkward = ["a,b", 'say "hi"', "line\nbreak", "tab\tx", "", " lead", "Amélie", "semi;colon"]
+            awkward = ["a,b", 'say "hi"', "line\nbreak", "tab\tx", "", "in side", "Amélie", "semi;colon"]
             user_labels = np.array([f"user {i}" for i in range(n_users)], dtype=object)
             item_labels = np.array([awkward[i % len(awkward)] + str(i) for i in range(n_items)], dtype=object)
         ratings = Ratings(cells // n_items, cells % n_items, values, user_labels, item_labels)
@@ -219,6 +220,65 @@ def test_an_excel_save_keeps_ids_past_two_to_the_53_apart(tmp_path, shape):
     again = read_ratings(path).ratings
     assert {(str(user), value) for user, value in zip(again.user_labels[again.users], again.values)} == {
         (str(2**62 + 1), 4.0), (str(2**62 + 3), 3.0)}
+
+
+# " Alice", "Alice" and "Alice ": three users; " Up" and "Up" two movies; "Heat " alone has nothing to be told from
+SPACED_NAMES = Ratings(np.array([0, 1, 2, 3, 0, 2]), np.array([0, 0, 0, 1, 2, 1]),
+                       np.array([5.0, 1.0, 3.0, 4.0, 2.0, 4.5]),
+                       np.array([" Alice", "Alice", "Alice ", "Bob"], dtype=object),
+                       np.array([" Up", "Up", "Heat "], dtype=object))
+
+
+@pytest.mark.parametrize("name,shape,items_as_rows", [
+    ("m.csv", "wide", True), ("m.csv", "wide", False), ("m.tsv", "wide", True), ("l.csv", "long", True),
+    ("l.tsv", "long", True), ("m.xlsx", "wide", True), ("m.xlsx", "wide", False), ("l.xlsx", "long", True)])
+def test_names_that_differ_only_in_spaces_at_their_ends_stay_apart_through_a_save(tmp_path, name, shape,
+                                                                                    items_as_rows):
+    """The readers strip names, and a save of " Alice" and "Alice" came back as one user (a long table: her
+    ratings merged, one of each pair dropped as a duplicate) or was refused ("the column label 'Alice' appears
+    twice"); a workbook's matrix was then searched for another table and read B1:D3, ratings as users. Names set
+    apart only by spaces at their ends are now read as written, and said; a name alone is read stripped."""
+    path = tmp_path / name
+    write_by_extension(SPACED_NAMES, path, shape=shape, items_as_rows=items_as_rows)
+    result = read_ratings(path)
+    again = result.ratings
+    assert sorted(again.user_labels) == [" Alice", "Alice", "Alice ", "Bob"]
+    assert sorted(again.item_labels) == [" Up", "Heat", "Up"]
+    expected = {(user, item.strip() if item == "Heat " else item): value
+                for (user, item), value in _as_pairs(SPACED_NAMES).items()}
+    assert _as_pairs(again) == expected and result.duplicates == 0
+    assert "user names that differ only in spaces at their ends were kept apart, as written: ' Alice' and " \
+           "'Alice' and 'Alice '" in result.warnings
+    assert "movie names that differ only in spaces at their ends were kept apart, as written: ' Up' and 'Up'" in \
+           result.warnings
+
+
+def test_a_file_whose_names_differ_only_in_spaces_at_their_ends_reads_them_apart(tmp_path):
+    """Typed by hand: "Alice ," and "Alice," were one user (the ratings of the one dropped where both rated a
+    movie), a matrix with both was refused, and a workbook's table holding both was not found."""
+    long = tmp_path / "long.csv"
+    long.write_text('user,item,rating\nAlice ,Up,4\nAlice,Up,2\n" Bob",Heat,5\nCy , Heat,3\n')
+    result = read_ratings(long)
+    assert _as_pairs(result.ratings) == {("Alice ", "Up"): 4.0, ("Alice", "Up"): 2.0, ("Bob", "Heat"): 5.0,
+                                         ("Cy", "Heat"): 3.0}
+    assert result.duplicates == 0 and any("'Alice' and 'Alice '" in note for note in result.warnings)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("User,Up,Up \nann,4,?\nbob,?,2\n")
+    assert _as_pairs(read_ratings(wide).ratings) == {("ann", "Up"): 4.0, ("bob", "Up "): 2.0}
+
+    import openpyxl
+
+    book = tmp_path / "book.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"] = "Ratings typed in class"
+    for row, cells in enumerate([("Movie", "ann", "ann "), ("Up", 4, 1), ("Heat", None, 5)], start=3):
+        for column, value in enumerate(cells, start=3):
+            sheet.cell(row, column, value)
+    workbook.save(book)
+    result = read_ratings(book)
+    assert _as_pairs(result.ratings) == {("ann", "Up"): 4.0, ("ann ", "Up"): 1.0, ("ann ", "Heat"): 5.0}
+    assert any("'ann' and 'ann '" in note for note in result.warnings)
 
 
 def _as_pairs(ratings) -> dict:

@@ -112,6 +112,33 @@ def test_save_as_csv_writes_a_matrix_that_reopens(window, tmp_path):
     assert window.table.ratings.n_ratings == 15
 
 
+@pytest.mark.parametrize("chosen", ["Matrix, CSV (*.csv)", "Long table, TSV (*.tsv)",
+                                    "Excel long table user,item,rating (*.xlsx)"])
+def test_users_whose_names_differ_only_in_spaces_at_their_ends_are_still_two_after_save_as(window, tmp_path,
+                                                                                           monkeypatch, chosen):
+    """A project made in Python with users " Alice" and "Alice", saved as a ratings file and opened again, had
+    one Alice (her ratings merged) or did not open ("the column label 'Alice' appears twice")."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from cfexplorer import api
+    from cfexplorer.core.ratings import Ratings
+
+    made = Ratings(np.array([0, 1, 1, 2]), np.array([0, 0, 1, 1]), np.array([5.0, 1.0, 4.0, 2.0]),
+                   np.array([" Alice", "Alice", "Bob"], dtype=object), np.array(["Up", "Heat"], dtype=object))
+    project = api.save_project(tmp_path / "made.cfx", made)
+    assert window.open_file(project)
+    saved = tmp_path / "saved"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *args: (str(saved), chosen)))
+    assert window.save_as()
+    assert window.open_file(next(tmp_path.glob("saved.*")))
+    ratings = window.table.ratings
+    assert sorted(ratings.user_labels) == [" Alice", "Alice", "Bob"] and ratings.n_ratings == 4
+    assert {(ratings.user_labels[u], ratings.item_labels[i]): v for u, i, v in
+            zip(ratings.users, ratings.items, ratings.values)} == {(" Alice", "Up"): 5.0, ("Alice", "Up"): 1.0,
+                                                                    ("Alice", "Heat"): 4.0, ("Bob", "Heat"): 2.0}
+    assert "kept apart, as written: ' Alice' and 'Alice'" in window.message_bar.text
+
+
 def test_open_movielens_latest_small(window, shared_data):
     assert window.open_file(shared_data / "ml-latest-small" / "ratings.csv")
     assert window.table.rowCount() == 9724 and window.table.columnCount() == 610
