@@ -1,4 +1,5 @@
-"""Project files (``.cfx``): ratings, labels, item info, settings and the trained model in one file.
+"""Project files (``.cfx``): ratings, labels, item info, settings, the trained model and the loss plot's runs
+in one file.
 
 The file is a NumPy ``.npz`` archive whose arrays are read only after their headers have been
 checked (:mod:`.arrays`): arrays stay arrays, and everything else (labels, settings, item info,
@@ -13,6 +14,7 @@ one :class:`RatingsFileError`, "<path>: not a valid project: <what>".
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -41,8 +43,27 @@ MAX_META_DEPTH = 32
 SETTING_TYPES = {"preset": str, "training": dict, "rows_are_items": bool, "view": dict, "recovered_from": str,
                  "source": str}
 RATING_ARRAYS = {"users": "iu", "items": "iu", "values": "iuf"}
+# The loss plot's runs before the model's (ui.loss_plot.Run): one array, a row an epoch of each run in turn, of
+# these series (named as a Run's); a validation value not measured is NaN. Projects saved before they were kept
+# have neither the array nor its description, and open with no earlier run.
+EARLIER_RUNS = "earlier_runs"
+RUN_COLUMNS = ("epochs", "data", "reg", "total", "validation", "validation2")
+# The loss plot keeps eight runs (ui.loss_plot.KEPT_RUNS), the model's among them: a file listing more is not ours.
+MAX_SAVED_RUNS = 8
 # What reading JSON and building pandas and numpy objects from hostile values raises.
 _INVALID = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError)
+
+
+@dataclass
+class SavedRun:
+    """One run of the loss plot as a project keeps it: its number, the settings it trained with, its two
+    validation metrics, whether an epoch of it was validated, and its curves (a row an epoch, RUN_COLUMNS)."""
+
+    number: int
+    settings: dict
+    metrics: tuple = ("rmse", "mae")
+    validated: bool = False
+    curves: np.ndarray = field(default_factory=lambda: np.empty((0, len(RUN_COLUMNS))))
 
 
 @dataclass
@@ -51,6 +72,8 @@ class Project:
     settings: dict = field(default_factory=dict)
     model_state: dict | None = None
     model: object | None = None  # the model ``model_state`` describes, rebuilt and checked by load_project
+    earlier_runs: list[SavedRun] = field(default_factory=list)  # the loss plot's runs before the model's, in order
+    model_run: SavedRun | None = None  # the model's run: its number and settings (its curves are the model's history)
 
 
 def _labels_to_json(labels) -> str:
@@ -73,6 +96,13 @@ def save_project(path, project: Project, cancelled=None) -> None:
     if project.model_state is not None:
         meta["model"] = {k: v for k, v in project.model_state.items() if not isinstance(v, np.ndarray)}
         arrays.update({f"model/{k}": v for k, v in project.model_state.items() if isinstance(v, np.ndarray)})
+        if project.model_run is not None:
+            meta["model_run"] = {"number": project.model_run.number, "settings": project.model_run.settings}
+    if project.earlier_runs:
+        meta[EARLIER_RUNS] = [{"number": run.number, "settings": run.settings, "metrics": list(run.metrics),
+                               "validated": run.validated, "rows": len(run.curves)} for run in project.earlier_runs]
+        arrays[EARLIER_RUNS] = np.concatenate([np.asarray(run.curves, dtype=float).reshape(-1, len(RUN_COLUMNS))
+                                               for run in project.earlier_runs])
     arrays["meta"] = np.frombuffer(json.dumps(meta, allow_nan=True).encode("utf-8"), dtype=np.uint8)
     with atomic_path(path, cancelled) as temporary:
         with open(temporary, "wb") as handle:
@@ -93,11 +123,15 @@ def load_project(path) -> Project:
     try:
         # the description first (labels, a few MB at most): it bounds what the rating arrays may declare
         meta = _read_meta(arrays.read_npz(path, wanted="meta".__eq__, kinds=arrays.NUMBERS, error=_invalid).get("meta"))
-        found = arrays.read_npz(path, wanted=_is_rating_or_model_array, kinds=arrays.NUMBERS, error=_invalid,
-                                check_headers=lambda headers: _check_headers(meta, headers, path.stat().st_size))
+        earlier = _earlier_run_descriptions(meta)  # it bounds what the curves' array may declare
+        found = arrays.read_npz(path, wanted=_is_rating_model_or_runs_array, kinds=arrays.NUMBERS, error=_invalid,
+                                check_headers=lambda headers: _check_headers(meta, earlier, headers,
+                                                                             path.stat().st_size))
         ratings = _ratings(meta, found)
         model_state, model = _model(meta, found, ratings)
         settings = _settings(meta)
+        earlier_runs = _earlier_runs(earlier, found.get(EARLIER_RUNS))
+        model_run = _model_run(meta, earlier_runs) if model is not None else None
     except _Invalid as problem:
         raise _invalid(path, str(problem)) from None
     except RatingsFileError:
@@ -106,11 +140,11 @@ def load_project(path) -> Project:
         raise _invalid(path, "there is not enough free memory to open it") from None
     except _INVALID as error:
         raise _invalid(path, reason(error)) from None
-    return Project(ratings, settings, model_state, model)
+    return Project(ratings, settings, model_state, model, earlier_runs, model_run)
 
 
-def _is_rating_or_model_array(name: str) -> bool:
-    return name in RATING_ARRAYS or name.startswith("model/")
+def _is_rating_model_or_runs_array(name: str) -> bool:
+    return name in RATING_ARRAYS or name.startswith("model/") or name == EARLIER_RUNS
 
 
 # A model's arrays are learned numbers, which deflate little (random factors: about 1.1 to 1), and a few arrays of
@@ -120,15 +154,32 @@ MODEL_BYTES_PER_FILE_BYTE = 64
 MODEL_BYTES_ALLOWED_ANYWAY = 16 * 2**20
 
 
-def _check_headers(meta: dict, headers: dict, file_size: int) -> None:
+def _check_headers(meta: dict, earlier: list[dict], headers: dict, file_size: int) -> None:
     """What the arrays declare, before any is inflated: the rating arrays against each other and the labels, the
-    model's against the file's size."""
+    model's against the file's size, the earlier runs' curves against their description and the file's size."""
     _check_rating_headers(meta, headers)
     model_bytes = sum(header.nbytes for name, header in headers.items() if name.startswith("model/"))
     allowed = MODEL_BYTES_PER_FILE_BYTE * file_size + MODEL_BYTES_ALLOWED_ANYWAY
     if model_bytes > allowed:
         raise _Invalid(f"its model declares {limits.describe_bytes(model_bytes)} of arrays in a file of "
                        f"{limits.describe_bytes(file_size)}: not what a trained model compresses to")
+    _check_curves_header(earlier, headers.get(EARLIER_RUNS), allowed)
+
+
+def _check_curves_header(earlier: list[dict], header, allowed: int) -> None:
+    """The earlier runs' curves: a row for each epoch their description lists, of RUN_COLUMNS numbers, and (learned
+    numbers too) no more bytes than a model's arrays may take in this file."""
+    if not earlier:
+        return  # the array, if any, is not read
+    if header is None:
+        raise _Invalid(f"it lists {len(earlier)} earlier runs but has no {EARLIER_RUNS} array")
+    rows = sum(run["rows"] for run in earlier)
+    if header.shape != (rows, len(RUN_COLUMNS)) or header.dtype.kind != "f":
+        raise _Invalid(f"its earlier runs' curves are a {header.dtype} array of shape {header.shape}, not "
+                       f"{rows:,} epochs × {len(RUN_COLUMNS)} numbers")
+    if header.nbytes > allowed:
+        raise _Invalid(f"its earlier runs' curves declare {limits.describe_bytes(header.nbytes)}: not what "
+                       "a file of this size holds")
 
 
 def _check_rating_headers(meta: dict, headers: dict) -> None:
@@ -276,6 +327,64 @@ def _model(meta: dict, found: dict, ratings: Ratings) -> tuple[dict | None, obje
         return state, checked_model_from_state(state, ratings)
     except ValueError as error:
         raise _Invalid(reason(error)) from None
+
+
+def _earlier_run_descriptions(meta: dict) -> list[dict]:
+    """The description of the earlier runs (none in a project saved before they were kept), each checked: a
+    number, settings, two metric names, whether it was validated and its count of epochs (rows)."""
+    earlier = _expect(meta.get(EARLIER_RUNS, []), list, "its earlier runs")
+    runs = len(earlier) + ("model_run" in meta)
+    if runs > MAX_SAVED_RUNS:
+        raise _Invalid(f"it lists {runs} runs of the loss plot, which keeps {MAX_SAVED_RUNS}")
+    for position, run in enumerate(earlier, start=1):
+        what = f"earlier run {position}"
+        _expect(run, dict, what)
+        _expect(run.get("number"), int, f"{what}'s number")
+        _expect(run.get("settings"), dict, f"{what}'s settings")
+        metrics = _expect(run.get("metrics"), list, f"{what}'s metrics")
+        if len(metrics) != 2 or not all(isinstance(metric, str) for metric in metrics):
+            raise _Invalid(f"{what}'s metrics are not two names")
+        _expect(run.get("validated"), bool, f"{what}'s validated")
+        if _expect(run.get("rows"), int, f"{what}'s rows") < 0:
+            raise _Invalid(f"{what} has {run['rows']} epochs")
+    _check_run_numbers([run["number"] for run in earlier])
+    return earlier
+
+
+def _check_run_numbers(numbers: list[int]) -> None:
+    """Runs are numbered from 1 up, in the order they ran (the next run is numbered after the last)."""
+    if any(number < 1 for number in numbers) or any(a >= b for a, b in itertools.pairwise(numbers)):
+        raise _Invalid(f"its runs are numbered {', '.join(map(str, numbers))}, not from 1 up in order")
+
+
+def _earlier_runs(earlier: list[dict], curves) -> list[SavedRun]:
+    """The earlier runs, their curves checked: whole epoch numbers going up, J's terms finite numbers (as a
+    model's history), validation values finite or NaN (an epoch that measured none)."""
+    runs, start = [], 0
+    for position, run in enumerate(earlier, start=1):
+        rows = np.asarray(curves[start:start + run["rows"]], dtype=float)
+        start += run["rows"]
+        epochs, terms, validation = rows[:, 0], rows[:, 1:4], rows[:, 4:]
+        if not (np.isfinite(epochs).all() and (epochs >= 0).all() and (epochs == np.floor(epochs)).all()
+                and (epochs < 2**53).all() and (np.diff(epochs) > 0).all()):
+            raise _Invalid(f"earlier run {position}'s epochs are not whole numbers going up")
+        if not np.isfinite(terms).all():
+            raise _Invalid(f"earlier run {position}'s cost is not a finite number at every epoch")
+        if np.isinf(validation).any():
+            raise _Invalid(f"earlier run {position}'s validation scores are not all finite numbers")
+        runs.append(SavedRun(run["number"], run["settings"], tuple(run["metrics"]), run["validated"], rows))
+    return runs
+
+
+def _model_run(meta: dict, earlier_runs: list[SavedRun]) -> SavedRun | None:
+    """The model's run: its number, after the earlier runs', and its settings (None in a project saved before
+    runs were kept)."""
+    if "model_run" not in meta:
+        return None
+    run = _expect(meta["model_run"], dict, "the model's run")
+    number = _expect(run.get("number"), int, "the model's run's number")
+    _check_run_numbers([earlier.number for earlier in earlier_runs] + [number])
+    return SavedRun(number, _expect(run.get("settings"), dict, "the model's run's settings"))
 
 
 def _settings(meta: dict) -> dict:

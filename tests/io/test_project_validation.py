@@ -395,3 +395,112 @@ def test_model_arrays_past_what_the_file_could_hold_are_refused_before_they_are_
     largest_read = sizes_of_arrays_read(monkeypatch)
     assert invalid(path).startswith("its model declares 67.1 MB of arrays in a file of ")  # 64 MiB, in decimal units
     assert max(largest_read) < MB
+
+
+# --- the loss plot's runs ---------------------------------------------------------------------------------
+def curves(epochs: int, start: float, validated: bool) -> np.ndarray:
+    """A run's curves (RUN_COLUMNS): J falling from ``start``; validation values on even epochs, if any."""
+    rows = np.full((epochs, 6), np.nan)
+    rows[:, 0] = np.arange(epochs)
+    rows[:, 1] = start / (1 + rows[:, 0])
+    rows[:, 2] = 0.5
+    rows[:, 3] = rows[:, 1] + rows[:, 2]
+    if validated:
+        rows[::2, 4:] = [1.2, 0.9]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def saved_runs(ratings, tmp_path_factory):
+    """A project whose loss plot kept two runs before its model's: (meta, arrays) to change, and its earlier runs."""
+    from cfexplorer.io.project import SavedRun
+
+    path = tmp_path_factory.mktemp("runs") / "runs.cfx"
+    model = make_model("mf", n_factors=2, n_epochs=3).fit(ratings)
+    earlier = [SavedRun(1, {"reg": 0.0, "hidden": [8, 4]}, ("rmse", "mae"), False, curves(4, 10.0, False)),
+               SavedRun(2, {"reg": 1.5, "hidden": [8, 4]}, ("bce", "accuracy"), True, curves(3, 20.0, True))]
+    save_project(path, Project(ratings, {}, model.get_state(), earlier_runs=earlier,
+                               model_run=SavedRun(3, {"reg": 2.0, "hidden": [8, 4]})))
+    return (*project_parts(path), earlier)
+
+
+def test_the_loss_plots_runs_are_saved_and_reopened(tmp_path, saved_runs):
+    meta, arrays, earlier = saved_runs
+    project = load_project(write(tmp_path, meta, arrays))
+    assert [(run.number, run.settings, run.metrics, run.validated) for run in project.earlier_runs] == \
+        [(run.number, run.settings, run.metrics, run.validated) for run in earlier]
+    for reopened, run in zip(project.earlier_runs, earlier, strict=True):
+        np.testing.assert_array_equal(reopened.curves, run.curves)  # NaN where an epoch measured no validation
+    assert (project.model_run.number, project.model_run.settings) == (3, {"reg": 2.0, "hidden": [8, 4]})
+
+
+def test_a_project_without_the_runs_opens_with_none(tmp_path, saved, ratings):
+    """Saved before the runs were kept (or with none to keep): no earlier run, no model's run."""
+    from cfexplorer.io.project import SavedRun
+
+    project = load_project(write(tmp_path, *saved))
+    assert project.earlier_runs == [] and project.model_run is None and project.model is not None
+    path = tmp_path / "no-model.cfx"
+    save_project(path, Project(ratings, {}, None, model_run=SavedRun(1, {})))  # a model's run without a model
+    assert "model_run" not in project_parts(path)[0] and load_project(path).model_run is None
+
+
+def runs_changed(meta, arrays, change):
+    meta, arrays = json.loads(json.dumps(meta)), dict(arrays)
+    change(meta, arrays)
+    return meta, arrays
+
+
+def poke_curves(arrays, index, value):
+    poke(arrays, "earlier_runs", index, value)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda m, a: m.update({"earlier_runs": "all"}), "its earlier runs is str, not a list"),
+    (lambda m, a: m.update({"earlier_runs": m["earlier_runs"] * 4}), "it lists 9 runs of the loss plot, which keeps 8"),
+    (lambda m, a: m["earlier_runs"][0].update({"number": "1"}), "earlier run 1's number is str, not a number"),
+    (lambda m, a: m["earlier_runs"][1].update({"number": 1}), "its runs are numbered 1, 1, not from 1 up in order"),
+    (lambda m, a: m["earlier_runs"][0].update({"number": 0}), "its runs are numbered 0, 2"),
+    (lambda m, a: m["model_run"].update({"number": 2}), "its runs are numbered 1, 2, 2"),
+    (lambda m, a: m.update({"model_run": [3]}), "the model's run is list, not a table of named values"),
+    (lambda m, a: m["model_run"].pop("settings"), "the model's run's settings is NoneType"),
+    (lambda m, a: m["earlier_runs"][0].update({"settings": "λ=0"}), "earlier run 1's settings is str"),
+    (lambda m, a: m["earlier_runs"][1].update({"metrics": ["rmse"]}), "earlier run 2's metrics are not two names"),
+    (lambda m, a: m["earlier_runs"][1].update({"metrics": ["rmse", 2]}), "earlier run 2's metrics are not two names"),
+    (lambda m, a: m["earlier_runs"][0].update({"validated": 1}), "earlier run 1's validated is int, not true or"),
+    (lambda m, a: m["earlier_runs"][0].update({"rows": -1}), "earlier run 1 has -1 epochs"),
+    (lambda m, a: m["earlier_runs"][0].update({"rows": 5}),
+     "its earlier runs' curves are a float64 array of shape (7, 6), not 8 epochs × 6 numbers"),
+    (lambda m, a: a.update({"earlier_runs": a["earlier_runs"][:, :4]}), "array of shape (7, 4), not 7 epochs × 6"),
+    (lambda m, a: a.update({"earlier_runs": np.zeros((7, 6), dtype=int)}), "are a int64 array of shape (7, 6)"),
+    (lambda m, a: a.pop("earlier_runs"), "it lists 2 earlier runs but has no earlier_runs array"),
+    (lambda m, a: poke_curves(a, (5, 0), 0.0), "earlier run 2's epochs are not whole numbers going up"),
+    (lambda m, a: poke_curves(a, (1, 0), 0.5), "earlier run 1's epochs are not whole numbers going up"),
+    (lambda m, a: poke_curves(a, (0, 0), -1.0), "earlier run 1's epochs are not whole numbers going up"),
+    (lambda m, a: poke_curves(a, (3, 0), np.inf), "earlier run 1's epochs are not whole numbers going up"),
+    (lambda m, a: poke_curves(a, (4, 3), np.nan), "earlier run 2's cost is not a finite number at every epoch"),
+    (lambda m, a: poke_curves(a, (2, 1), np.inf), "earlier run 1's cost is not a finite number at every epoch"),
+    (lambda m, a: poke_curves(a, (4, 5), -np.inf), "earlier run 2's validation scores are not all finite numbers"),
+])
+def test_runs_that_lie_are_refused(tmp_path, saved_runs, change, words):
+    meta, arrays, _ = saved_runs
+    assert words in invalid(write(tmp_path, *runs_changed(meta, arrays, change)))
+
+
+def test_curves_past_what_the_file_could_hold_are_refused_before_they_are_inflated(tmp_path, saved_runs,
+                                                                                   monkeypatch):
+    """A run's curves are learned numbers; a member of zeros deflates 1,000 to 1 and declares what it likes."""
+    meta, arrays, _ = saved_runs
+    rows = 1_400_000  # 67.2 MB of zeros
+
+    def declare(meta, arrays):
+        meta["earlier_runs"] = meta["earlier_runs"][:1]
+        meta["earlier_runs"][0]["rows"] = rows
+        arrays["earlier_runs"] = np.zeros((rows, 6))
+
+    path = tmp_path / "inflating.cfx"
+    path.write_bytes(project_bytes(*runs_changed(meta, arrays, declare)))
+    assert path.stat().st_size < MB
+    largest_read = sizes_of_arrays_read(monkeypatch)
+    assert invalid(path) == "its earlier runs' curves declare 67.2 MB: not what a file of this size holds"
+    assert max(largest_read) < MB
