@@ -30,6 +30,7 @@ from .core.summary import ratings_summary
 from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
+from .io.project import SavedRun
 from .core.embedding import ITEM_KIND
 from .core.memory import keep_freed_memory
 from .core.models import checked_model_from_state, kind_of
@@ -41,6 +42,7 @@ from .ui.filter_proxy import RatingFilterProxy
 from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
 from .ui.lessons import LESSONS, LessonPanel
+from .ui.loss_plot import run_of
 from .ui.message_bar import MessageBar
 from .ui.table_model import EditCommand, RatingTableModel
 from .ui.training_panel import SETTINGS_WAIT_NOTE, TrainingPanel
@@ -367,11 +369,14 @@ class MainWindow(GridEditingMixin, QMainWindow):
         # of 9,724 shown, the current cell off-screen)
         self.grid.verticalScrollBar().setValue(0)
         self.grid.horizontalScrollBar().setValue(0)
+        # before the model's run, which is numbered after them
+        self.training_panel.loss_plot.put_back_earlier_runs([run_of(run) for run in document.earlier_runs])
         if document.model is not None:
             if self._fitting_the_grid(document.model) is not None:
-                self.show_restored_model(document.model)
+                self.show_restored_model(document.model, document.model_run)
             else:  # put back (a switch that failed) while its rows were not the grid's: in the panel alone
-                self.training_panel.show_trained_model(document.model, "its users or movies have changed since")
+                self.training_panel.show_trained_model(document.model, "its users or movies have changed since",
+                                                       document.model_run)
         if isinstance(settings.get("view"), dict):
             try:
                 self.apply_view_state(settings["view"])
@@ -399,9 +404,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
             self.message_bar.show_message(" ".join(self._document_notes), kind="info")
         self._document_notes = []
 
-    def show_restored_model(self, model):
-        """Show a model saved in a project, as if it had just been trained."""
-        self.training_panel.show_trained_model(model, "restored from the project")
+    def show_restored_model(self, model, run: SavedRun | None = None):
+        """Show a model saved in a project, as if it had just been trained (``run``: its run's number and settings
+        in the loss plot, where the project kept them)."""
+        self.training_panel.show_trained_model(model, "restored from the project", run)
         if model.history_:
             self.formula_panel.show_epoch(model, model.history_[-1])
         self.table.set_predictor(model.predictor())
@@ -554,6 +560,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         ended (a run's parameters change under it); None without one that fits the data's shape."""
         model = self._model_to_save()
         return model.get_state() if model is not None else None
+
+    def runs_to_save(self) -> tuple[list[SavedRun], SavedRun | None]:
+        """What a project saved now keeps of the loss plot's runs: (the runs before its model's, the model's run)
+        (see TrainingPanel.runs_of)."""
+        return self.training_panel.runs_of(self._model_to_save())
 
     def saves_a_model(self) -> bool:
         """Whether a project saved now keeps a trained model."""

@@ -382,8 +382,10 @@ class DocumentController(QObject):
     def current_document(self) -> Document:
         """The window's document as it stands (to put back should a switch fail)."""
         window = self.window
-        return Document(window.table.ratings, self.title, self.path, window.current_settings(),
-                        window.training_panel.model, kind=self.kind, rows_token=window.table.rows_token)
+        model = window.training_panel.model
+        earlier_runs, model_run = window.training_panel.runs_of(model)
+        return Document(window.table.ratings, self.title, self.path, window.current_settings(), model, kind=self.kind,
+                        rows_token=window.table.rows_token, earlier_runs=tuple(earlier_runs), model_run=model_run)
 
     # --- saving -----------------------------------------------------------------------------------------
     def suggested_save_path(self) -> Path:
@@ -413,7 +415,9 @@ class DocumentController(QObject):
         left_out = ""
         written = ShareDone()  # what the writer has written, for the progress dialog
         if path.suffix.lower() == PROJECT_SUFFIX:
-            project = Project(ratings, window.current_settings(), window.current_model_state())
+            earlier_runs, model_run = window.runs_to_save()
+            project = Project(ratings, window.current_settings(), window.current_model_state(),
+                              earlier_runs=earlier_runs, model_run=model_run)
             left_out = window.model_left_out()
 
             def write(cancelled):
@@ -515,7 +519,9 @@ class DocumentController(QObject):
         elif self.kind == "recovery":  # recovered once and crashed again: still a copy of the same document
             settings.update({key: self.project_settings[key] for key in RECOVERY_KEYS if key in self.project_settings})
         # the trained model too (training it again could take minutes): the one a project saved now would keep
-        project = Project(window.table.ratings, settings, window.current_model_state())
+        earlier_runs, model_run = window.runs_to_save()
+        project = Project(window.table.ratings, settings, window.current_model_state(), earlier_runs=earlier_runs,
+                          model_run=model_run)
         started = self.recovery.write(project, on_done=self._on_recovery_written)
         if not started:
             self._recovery_timer.start(RECOVERY_DELAY_MS)  # the previous copy is still being written
@@ -539,7 +545,7 @@ class DocumentController(QObject):
             return None
         title = str(project.settings.get("recovered_from", "untitled"))
         return Document(project.ratings, f"Recovered {title}", None, dict(project.settings), project.model,
-                        kind="recovery")
+                        kind="recovery", earlier_runs=tuple(project.earlier_runs), model_run=project.model_run)
 
     def shutdown(self):
         self._recovery_timer.stop()

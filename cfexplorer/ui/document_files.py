@@ -32,6 +32,8 @@ class Document:
     kind: str = "file"                    # "file", "project", "preset", "lesson", "recovery", "new"
     status: str = ""                      # how the reader read it, for the status bar (a lab Y: "R was used")
     rows_token: object | None = None      # the grid's rows as they stood (RatingTableModel.rows_token), when put back
+    earlier_runs: tuple = ()              # the loss plot's runs before the model's (SavedRuns), a project's
+    model_run: object | None = None       # the model's run in the loss plot (a SavedRun: its number and settings)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def read_document(path, cancelled=None, progress=None) -> Document | TableQuesti
         if path.suffix.lower() == PROJECT_SUFFIX:
             project = load_project(path)  # its model rebuilt and checked against its ratings
             return Document(project.ratings, path.name, path, dict(project.settings), project.model, source=path,
-                            kind="project")
+                            kind="project", earlier_runs=tuple(project.earlier_runs), model_run=project.model_run)
         try:
             result = read_any(path, cancelled=cancelled, progress=progress)
         except NoRatingsTable as nothing:

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from ..io.project import RUN_COLUMNS, SavedRun
 from .image_export import export_widget_image
 from .plot_legend import LegendAbove, fit_legend, park_entries_of, sync_legend
 from .plot_menu import MenuOnDemandViewBox
@@ -79,6 +80,22 @@ class Run:
         view = buffer[:filled]
         view.flags.writeable = False
         return view
+
+
+def saved_run(run: Run) -> SavedRun:
+    """``run`` as a project keeps it (a copy: the run may go on)."""
+    curves = np.column_stack([run.series(name) for name in RUN_COLUMNS]).reshape(-1, len(RUN_COLUMNS))
+    return SavedRun(run.number, dict(run.settings), tuple(run.metrics), run.validated, curves)
+
+
+def run_of(saved: SavedRun) -> Run:
+    """The run a project kept (:func:`saved_run`), as the plot holds it."""
+    run = Run(saved.number, dict(saved.settings), tuple(saved.metrics))
+    columns = np.asarray(saved.curves, dtype=float).reshape(-1, len(RUN_COLUMNS)).T
+    for name, values in zip(RUN_COLUMNS, columns):
+        setattr(run, name, [int(epoch) for epoch in values] if name == "epochs" else values.tolist())
+    run.validated = saved.validated
+    return run
 
 
 # The settings by the words of the panel's rows (the legend said "mean_normalization=off", "bias_reg=0").
@@ -268,7 +285,7 @@ class LossPlot(QWidget):
         self._curves: list[dict] = []
         self.in_view = True  # its dock in front (set_in_view)
         self._current_behind = False  # the current run has records its curves do not show yet
-        self._current_reset = False  # Reset took the current run away (see current)
+        self._current_reset = False  # no current run: Reset took it away, or the runs are a project's earlier ones
         self._spare_curves: dict | None = None  # the next run's, made ahead (prepare_next_run)
         self._pens: dict = {}  # (colour, current, line width) -> pen
         # apart from the end of a run's own event, which has its share of work already
@@ -283,13 +300,16 @@ class LossPlot(QWidget):
         """The run going on or shown last; None once Reset took it away (the runs left are earlier ones)."""
         return self.runs[-1] if self.runs and not self._current_reset else None
 
-    def start_run(self, settings: dict, metrics: tuple = ("rmse", "mae"), planned_epochs: int | None = None) -> Run:
-        """A new run; with ``planned_epochs`` the epoch axis spans the whole run (and the kept runs) from the
-        start, so the curves grow into a still frame, as fast.ai's live plot does. An axis that does not
-        move is blitted from its cached picture; redrawn 30 times a second it was a third of the GUI
-        thread's time while training."""
+    def start_run(self, settings: dict, metrics: tuple = ("rmse", "mae"), planned_epochs: int | None = None,
+                  number: int | None = None) -> Run:
+        """A new run, numbered after the last unless ``number`` is given (a project's run put back); with
+        ``planned_epochs`` the epoch axis spans the whole run (and the kept runs) from the start, so the curves
+        grow into a still frame, as fast.ai's live plot does. An axis that does not move is blitted from its
+        cached picture; redrawn 30 times a second it was a third of the GUI thread's time while training."""
         self._catch_up()  # it becomes an earlier run, whose curves are not set again
-        run = Run(self.runs[-1].number + 1 if self.runs else 1, dict(settings), tuple(metrics))
+        if number is None:
+            number = self.runs[-1].number + 1 if self.runs else 1
+        run = Run(number, dict(settings), tuple(metrics))
         # Older runs beyond a handful make the overlay unreadable and every redraw slower.
         self._keep_last(KEPT_RUNS - 1)
         self.runs.append(run)
@@ -377,6 +397,14 @@ class LossPlot(QWidget):
         self._keep_last(0 if self.current is None else 1)
         for number, run in enumerate(self.runs, start=1):
             run.number = number
+        self._restyle()
+
+    def put_back_earlier_runs(self, runs: list[Run]):
+        """Show ``runs`` (a project's) as earlier runs, dashed and named by their settings, in place of any kept
+        run; a run started next (the project's model's) is the current one."""
+        self._keep_last(0)
+        self.runs = list(runs)[-KEPT_RUNS:]
+        self._current_reset = True
         self._restyle()
 
     def clear_runs(self):

@@ -14,9 +14,10 @@ from PySide6.QtWidgets import (
 
 from ..core.base import same_setting
 from ..core.models import make_model
+from ..io.project import SavedRun
 from .elided_label import LiveText
 from .initialization import PARAMETER_FILES, loaded_message, read_start_parameters
-from .loss_plot import LossPlot
+from .loss_plot import LossPlot, saved_run
 from .scrolling import VerticalScrollArea
 from .training import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .training_settings import MODEL_ROWS, PACES, SettingsFormMixin
@@ -92,6 +93,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.run_continues = False  # whether the run started last goes on from the one before it (Step)
         self.snapshot_every = 0  # every how many epochs the run started last keeps its factors for replay
         self._plot_run = None  # the loss plot's curves of that run, which Reset takes away
+        self._finished_run = None  # the loss plot's run of finished_model
         self._progress_text = ""  # the status line of the last progress, before " · paused"
         self.stale = False
         self._started_at = 0.0
@@ -389,7 +391,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         if self._plot_run is not None:
             self.loss_plot.remove_run(self._plot_run)
             self._plot_run = None
-        self.model = self.finished_model = None
+        self.model = self.finished_model = self._finished_run = None
         self.run_inputs = None  # the ratings it trained on (another document's, at a switch) are let go
         self._evaluation = False
         self._reevaluate_timer.stop()
@@ -424,13 +426,16 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         if self.model is None and not self.controller.is_active:
             self.show_planned_run()
 
-    def show_trained_model(self, model, how: str):
+    def show_trained_model(self, model, how: str, run: SavedRun | None = None):
         """Show a model trained elsewhere (a project's) as this panel's last run: its curves, cost and
-        progress, all of which Reset takes away as it does a run's."""
+        progress, all of which Reset takes away as it does a run's. ``run``: the number and settings its run had
+        in the loss plot (else the next number and the panel's settings)."""
         self.model = self.finished_model = model
         self.run_inputs = None  # how it was trained (its held-out split) is not known here
         binary = model.loss_ == "bce" or getattr(model, "binary_", False)
-        self._plot_run = self.loss_plot.start_run(self.settings(), ("bce", "accuracy") if binary else ("rmse", "mae"))
+        self._plot_run = self._finished_run = self.loss_plot.start_run(
+            self.settings() if run is None else run.settings, ("bce", "accuracy") if binary else ("rmse", "mae"),
+            number=None if run is None else run.number)
         self.loss_plot.add_records(model.history_)
         epochs = model.history_[-1].epoch if model.history_ else 0
         if model.history_:
@@ -440,6 +445,20 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self.progress.setFormat("epoch %v / %m")
         self._show_progress(epochs)
         self._follow_what_reset_forgets()
+
+    def runs_of(self, model) -> tuple[list[SavedRun], SavedRun | None]:
+        """The loss plot's runs as a project keeping ``model`` (one of this panel's, or None) keeps them: (the runs
+        before its run, its run). Without its run in the plot: (every run but the one going
+        on, None). A run started after the model's (the one going on, any it superseded) is not kept: the file
+        has the plot as it was when the model's run ended."""
+        runs = self.loss_plot.runs
+        run = None if model is None else self._plot_run if model is self.model else \
+            self._finished_run if model is self.finished_model else None
+        position = next((i for i, kept in enumerate(runs) if kept is run), None)
+        if position is not None:  # (its curves are the model's history)
+            return [saved_run(kept) for kept in runs[:position]], SavedRun(run.number, dict(run.settings))
+        going_on = self._plot_run if self.controller.is_active else None
+        return [saved_run(kept) for kept in runs if kept is not going_on], None
 
     def shutdown(self) -> bool:
         """Closing: end the run and wait (bounded) for every training thread; True when all have ended."""
@@ -558,7 +577,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         if not history:  # a model without an epoch 0 trained for no epoch: it predicts nothing
             self.sig_predictor_changed.emit(None)
         else:
-            self.finished_model = self.model
+            self.finished_model, self._finished_run = self.model, self._plot_run
         run = self.loss_plot.current
         if self._evaluation and epochs == 0:
             self.status_label.setText("epoch 0: J at the starting parameters, no update")
