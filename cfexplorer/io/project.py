@@ -48,7 +48,8 @@ RATING_ARRAYS = {"users": "iu", "items": "iu", "values": "iuf"}
 # have neither the array nor its description, and open with no earlier run.
 EARLIER_RUNS = "earlier_runs"
 RUN_COLUMNS = ("epochs", "data", "reg", "total", "validation", "validation2")
-# The loss plot keeps eight runs (ui.loss_plot.KEPT_RUNS), the model's among them: a file listing more is not ours.
+# The runs the loss plot keeps (ui.loss_plot.KEPT_RUNS is this), the model's among them: a file listing more is not
+# ours.
 MAX_SAVED_RUNS = 8
 # What reading JSON and building pandas and numpy objects from hostile values raises.
 _INVALID = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError)

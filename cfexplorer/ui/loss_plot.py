@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from ..io.project import RUN_COLUMNS, SavedRun
+from ..io.project import MAX_SAVED_RUNS, RUN_COLUMNS, SavedRun
 from .image_export import export_widget_image
 from .plot_legend import LegendAbove, fit_legend, park_entries_of, sync_legend
 from .plot_menu import MenuOnDemandViewBox
@@ -132,7 +132,7 @@ def _fmt(value) -> str:
 
 
 COST_ROW, VALIDATION_ROW = 1, 3  # of the plots' layout: each plot's legend in the row above it
-KEPT_RUNS = 8  # runs overlaid in the plots, the newest included
+KEPT_RUNS = MAX_SAVED_RUNS  # runs overlaid in the plots, the newest included (as many as a project keeps)
 LEGEND_EARLIER_RUNS = 3  # earlier runs the legend names (the others are drawn, dashed, unnamed)
 
 
