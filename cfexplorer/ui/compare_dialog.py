@@ -8,11 +8,11 @@ import traceback
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListView, QProgressBar, QPushButton, QSpinBox,
-    QSplitter, QTableView, QVBoxLayout, QWidget,
+    QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QListView, QProgressBar, QPushButton,
+    QSpinBox, QSplitter, QStyle, QTableView, QVBoxLayout, QWidget,
 )
 
 from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
@@ -21,8 +21,14 @@ from ..lazy import load_now
 from .plot_text import plain_axis_numbers
 from .qt_guard import guard_event, qt_virtual
 from .training import SHUTDOWN_WAIT_MS, keep_until_exit
+from .window_geometry import available_area, clamp_to_screen
 
 METRIC_LABELS = {"rmse": "test RMSE", "mae": "test MAE", "bce": "test BCE", "auc": "test AUC"}
+
+
+def numbered(row: int, name: str) -> str:
+    """A model's name in the table: the number labels its bar in the chart."""
+    return f"{row + 1} · {name}"
 
 
 class ComparisonWorker(QObject):
@@ -86,7 +92,7 @@ class ComparisonTableModel(QAbstractTableModel):
     def cell(self, row: int, column: int) -> str:
         entry = self.rows[row]
         if column == 0:
-            return f"{row + 1} · {entry.name}"  # the number labels its bar in the chart
+            return numbered(row, entry.name)
         if column <= len(self.metrics):
             return entry.describe(self.metrics[column - 1])
         if column == len(self.metrics) + 1:
@@ -99,6 +105,8 @@ class ComparisonTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cell(index.row(), index.column())
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:  # whole where the screen is too narrow
+            return self.cell(index.row(), 0)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() > 0:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -130,6 +138,9 @@ class CompareDialog(QDialog):
         self.choices = QStandardItemModel(self)
         self.choice_view = QListView()
         self.choice_view.setModel(self.choices)
+        # narrower than its longest name (the results' table comes first), the list wraps a name, never cuts it
+        self.choice_view.setWordWrap(True)
+        self.choice_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.folds = QSpinBox(minimum=1, maximum=10, value=1)
         self.folds.setSpecialValueText("1 (one split)")
         self.folds.setToolTip("1: one random train/test split; k > 1: k-fold cross-validation, mean ± spread")
@@ -150,7 +161,12 @@ class CompareDialog(QDialog):
         self.table_model = ComparisonTableModel(self)
         self.table = QTableView()
         self.table.setModel(self.table_model)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # The names take the width the numbers leave: where the screen has no room for a name, it keeps both
+        # ends ("Matrix factorization (course) (defaults)" and "(panel settings)" differ at the end; its tooltip
+        # has it whole), and the numbers stay in view.
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.chart = pg.PlotWidget(background="w")
         self.chart.setMinimumHeight(160)
         self.chart.getPlotItem().hideButtons()
@@ -175,12 +191,13 @@ class CompareDialog(QDialog):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.table)
         right.addWidget(self.chart)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.splitter)
         self.resize(860, 520)
         self.refresh_choices()
 
@@ -210,6 +227,7 @@ class CompareDialog(QDialog):
                 item.setCheckState(Qt.CheckState.Unchecked)
                 item.setToolTip("Predicts ratings only, not likes (1/0)")
             self.choices.appendRow(item)
+        self._fit_width_to_names(self._model_column_width_for([c.name for c in self._candidates]))
 
     def chosen(self) -> list[Candidate]:
         """The checked candidates that can train on the current ratings (the data may have changed since
@@ -347,6 +365,12 @@ class CompareDialog(QDialog):
         return self.shutdown(SHUTDOWN_WAIT_MS)
 
     @guard_event
+    def showEvent(self, event):
+        super().showEvent(event)
+        # sized before it was shown, the dialog could fill the screen's width and its frame stick out
+        QTimer.singleShot(0, self, lambda: clamp_to_screen(self))
+
+    @guard_event
     def closeEvent(self, event):
         self.shutdown()
         super().closeEvent(event)
@@ -361,8 +385,48 @@ class CompareDialog(QDialog):
         self.rows = list(rows)
         self.table_model.set_rows(rows, metrics)
         self.table.resizeColumnsToContents()
+        if self.rows:
+            self._fit_width_to_names(self._column_width_needed(0))
         self._fit_table_to_rows()
         self._draw_chart(metrics[0])
+
+    def _model_column_width_for(self, names) -> int:
+        """The width the table's Model column will take for these models' results: the dialog opens wide enough
+        for them, not widening when they come (only for numbers wider than the headers: mean ± spread)."""
+        table = self.table
+        margins = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1)
+        widest = max((table.fontMetrics().horizontalAdvance(numbered(row, name)) for row, name in enumerate(names)),
+                     default=0)
+        return max(widest + margins + int(table.showGrid()), table.horizontalHeader().sectionSizeHint(0))
+
+    def _fit_width_to_names(self, model_column: int):
+        """Wide enough, where the screen has room, for every model's name whole: on one line in the list and in
+        the table beside every number. On a narrow screen (a projector, in presentation type) the list gives
+        way first, wrapping its names; then the table's Model column, eliding its names in the middle. The
+        dialog is made narrower only to fit its screen (the user may have widened it)."""
+        table, header = self.table, self.table.horizontalHeader()
+        others = sum(self._column_width_needed(c) for c in range(1, header.count()))
+        vertical_header = table.verticalHeader().sizeHint().width() if not table.verticalHeader().isHidden() else 0
+        table_chrome = vertical_header + 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width()
+        table_needed = table_chrome + model_column + others
+        view = self.choice_view
+        list_needed = view.sizeHintForColumn(0) + 2 * view.frameWidth() + view.verticalScrollBar().sizeHint().width()
+        left = self.splitter.widget(0)
+        left_least = left.minimumSizeHint().width()
+        margins = self.layout().contentsMargins()
+        chrome = margins.left() + margins.right() + self.splitter.handleWidth()
+        room = available_area(self).width() - (self.frameGeometry().width() - self.width())
+        width = min(max(self.width(), chrome + max(list_needed, left_least) + table_needed), room)
+        if width != self.width():
+            self.resize(width, self.height())
+            if self.isVisible():
+                clamp_to_screen(self)
+        left_width = max(min(list_needed, width - chrome - table_needed), left_least)
+        self.splitter.setSizes([left_width, width - chrome - left_width])
+
+    def _column_width_needed(self, column: int) -> int:
+        """A column's width for its header and cells whole (the Model column's, which stretches, included)."""
+        return max(self.table.sizeHintForColumn(column), self.table.horizontalHeader().sectionSizeHint(column))
 
     def _fit_table_to_rows(self):
         """Every row in view, not two of seven with a scroll bar: the table takes the height they need (the

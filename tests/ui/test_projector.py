@@ -120,6 +120,48 @@ def pg_point(x, y):
     return pg.Point(x, y)
 
 
+def compare_on_a_screen(width, height, tmp_path, presentation=False) -> dict:
+    """Every model compared with 3 folds in Training ▸ Compare Models: how the dialog shows their names
+    (tests/ui/compare_on_a_screen.py)."""
+    command = [sys.executable, "-m", "tests.ui.compare_on_a_screen", str(width), str(height),
+               str(tmp_path / "settings.ini"), str(tmp_path / "compare.png")]
+    if presentation:
+        command.append("--presentation")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["status"] == "Done: 8 models on 3-fold cross-validation." and len(report["rows"]) == 8
+    return report
+
+
+@pytest.mark.parametrize("presentation", [False, True], ids=["everyday type", "presentation type"])
+def test_compare_models_shows_every_model_name_whole_on_a_projector(tmp_path, presentation):
+    """At 1280 x 720 the Models list cut its names at its right edge ("Matrix factorization (course) (panel
+    set", "Dot product + biases (fast.ai) (defaults"), and with 3 folds (or in presentation type) the table's
+    last columns went beyond its right side, out of view until scrolled to."""
+    report = compare_on_a_screen(1280, 720, tmp_path, presentation)
+    assert inside(report["dialog"], report["screen"])
+    listed = report["list"] + report["list_after"]  # as the dialog opens, and beside the results
+    assert [entry["text"] for entry in listed if not entry["whole"]] == []
+    assert [entry["text"] for entry in report["rows"] if not entry["whole"]] == []
+    assert [entry["text"] for entry in report["numbers"] if not entry["whole"]] == []
+    assert not report["scrolls_sideways"]
+    if not presentation:  # room for each name of the list on one line, too
+        assert [entry["text"] for entry in listed if not entry["one_line"]] == []
+
+
+def test_compare_models_on_a_screen_too_narrow_for_the_names_keeps_the_numbers_in_view(tmp_path):
+    """Where the names cannot all be whole beside the numbers, the numbers stay in view and a name gives way:
+    shortened in the middle, whole in its tooltip; the list wraps its names."""
+    report = compare_on_a_screen(800, 600, tmp_path)
+    assert inside(report["dialog"], report["screen"])
+    assert [entry["text"] for entry in report["numbers"] if not entry["whole"]] == []
+    assert not report["scrolls_sideways"]
+    assert all(entry["tooltip"] == entry["text"] for entry in report["rows"])
+    assert [entry["text"] for entry in report["list_after"] if not entry["whole"]] == []
+
+
 def test_the_validation_axis_reads_rmse_as_it_is(qtbot, window):
     from cfexplorer.core.mf import EpochRecord
 
