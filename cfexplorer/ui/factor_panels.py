@@ -67,13 +67,25 @@ class SidePanelsMixin:
         box.addWidget(self.neighbour_min_ratings)  # "with ≥ 20 ratings": a row of its own keeps the page narrow
         box.addWidget(self.neighbour_title)
         box.addWidget(self.neighbours)
-        self.bias_text = QTextBrowser()
+        self.bias_note = QLabel()  # prose, wrapped: "This model learned no movie bias."
+        self.bias_note.setWordWrap(True)
+        self.bias_note.setMargin(3)
+        note_font = self.bias_note.font()
+        note_font.setItalic(True)
+        self.bias_note.setFont(note_font)
+        self.bias_rankings = self._build_bias_rankings()
+        self.bias_page = QWidget()
+        bias_box = QVBoxLayout(self.bias_page)
+        bias_box.setContentsMargins(0, 0, 0, 0)
+        bias_box.addWidget(self.bias_note)
+        bias_box.addWidget(self.bias_rankings, 1)
+        bias_box.addStretch(0)  # the note at the top where no ranking is shown
         self.one_hot_text = QTextBrowser()
         side_tabs = QTabWidget()
         # (its minimum is the neighbours page's: set lower, the page was cut off at its right)
         # scrolls in a short pane: its title wraps into many lines in presentation type
         side_tabs.addTab(VerticalScrollArea(neighbour_page), "Neighbours")
-        side_tabs.addTab(self.bias_text, "Biases")
+        side_tabs.addTab(self.bias_page, "Biases")
         side_tabs.addTab(self.one_hot_text, "One-hot × W")
         side_tabs.currentChanged.connect(lambda _: self._update_panels())
         self.neighbour_metric.currentIndexChanged.connect(lambda _: self._update_neighbours())
@@ -82,11 +94,30 @@ class SidePanelsMixin:
         self.neighbours.itemActivated.connect(self._on_neighbour_activated)
         return side_tabs
 
+    @staticmethod
+    def _build_bias_rankings() -> QTreeWidget:
+        """The Biases tab: the rankings one under another, each under its title, in the columns of one list. A
+        long name stays on its line, shortened (its tooltip has it whole), and the numbers in view: wrapped in
+        a narrow pane, "Three Billboards Outside Ebbing, Missouri (2017)" took five lines beside one number."""
+        rankings = QTreeWidget()
+        rankings.setHeaderLabels(["name", "value", "n"])  # short: the names need the room
+        rankings.headerItem().setToolTip(1, "The learned bias; at a principal component's ends, the movie's "
+                                            "coordinate on it")
+        rankings.headerItem().setToolTip(2, "Number of ratings")
+        rankings.setRootIsDecorated(False)
+        rankings.setUniformRowHeights(True)
+        header = rankings.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        return rankings
+
     def _update_panels(self):
         """Refresh the side tab in front (a tab brought to front refreshes then) and the status line."""
         page = self.side_tabs.currentWidget()
-        if page is self.bias_text:
-            self.bias_text.setHtml(self.bias_html())
+        if page is self.bias_page:
+            self._update_bias_rankings()
         elif page is self.one_hot_text:
             self.one_hot_text.setHtml(self.one_hot_html())
         else:
@@ -162,40 +193,61 @@ class SidePanelsMixin:
         self.primary_kind = kind
         self.select({kind: [row]}, center=True)
 
-    def bias_html(self, n: int = 8) -> str:
+    def bias_sections(self, n: int = 8) -> list[tuple[str, list[tuple[str, float, int | None]]]]:
+        """The Biases tab: (title, [(name, value, ratings)]) for each ranking, the biases' highest and lowest
+        then the movies at the ends of two principal components; a title without rows is a note."""
         if self.embedding is None:
-            return "<i>No model yet.</i>"
-        parts = []
+            return [("No model yet.", [])]
+        sections = []
         for kind in KINDS:
             table = self.embedding.table(kind)
             if not len(table):
                 continue
             if not np.any(table.bias):
-                parts.append(f"<p><i>This model learned no {KIND_WORDS[kind][0]} bias.</i></p>")
+                sections.append((f"This model learned no {KIND_WORDS[kind][0]} bias.", []))
                 continue
             best, worst = ranked(table.bias, n)
-            for title, rows in ((f"Highest {KIND_WORDS[kind][0]} bias", best),
-                                (f"Lowest {KIND_WORDS[kind][0]} bias", worst)):
-                parts.append(self._ranking_table(title, table, rows, table.bias, "bias"))
+            sections.append((f"Highest {KIND_WORDS[kind][0]} bias", _ranking(table, best, table.bias)))
+            sections.append((f"Lowest {KIND_WORDS[kind][0]} bias", _ranking(table, worst, table.bias)))
         items = self.embedding.items
         if len(items) >= 4 and items.n_factors >= 1:
             projection = pca(items.factors, 2)  # one SVD serves both components and their ends
             for component in range(min(2, items.n_factors)):
                 low, high = component_ends(items.factors, component, min(5, len(items) // 2), projection)
                 coordinate = projection.coordinates[:, component]
-                parts.append(self._ranking_table(f"Movies at the + end of PC{component + 1}", items, high,
-                                                 coordinate, "PC"))
-                parts.append(self._ranking_table(f"Movies at the − end of PC{component + 1}", items, low,
-                                                 coordinate, "PC"))
-        return "".join(parts)
+                sections.append((f"Movies at the + end of PC{component + 1}", _ranking(items, high, coordinate)))
+                sections.append((f"Movies at the − end of PC{component + 1}", _ranking(items, low, coordinate)))
+        return sections
 
-    @staticmethod
-    def _ranking_table(title, table, rows, values, value_name) -> str:
-        body = "".join(
-            f"<tr><td>{html.escape(str(table.names[r]))}</td><td align='right'>{values[r]:+.3f}</td>"
-            f"<td align='right'>{'' if table.counts is None else int(table.counts[r])}</td></tr>" for r in rows)
-        return (f"<p><b>{title}</b></p><table cellspacing='0' cellpadding='2'>"
-                f"<tr><th align='left'>name</th><th>{value_name}</th><th>ratings</th></tr>{body}</table>")
+    def _update_bias_rankings(self):
+        """Fill the Biases tab, where the reader had scrolled to (it is filled again at every selection and, while
+        training, at every frame shown)."""
+        sections = self.bias_sections()
+        notes = "\n".join(title for title, rows in sections if not rows)
+        self.bias_note.setText(notes)
+        self.bias_note.setVisible(bool(notes))
+        rankings = self.bias_rankings
+        rankings.setVisible(any(rows for _, rows in sections))
+        scrolled = rankings.verticalScrollBar().value()
+        rankings.clear()
+        for title, rows in sections:
+            if not rows:
+                continue
+            heading = QTreeWidgetItem([title])
+            heading.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            heading.setToolTip(0, title)
+            font = heading.font(0)
+            font.setBold(True)
+            heading.setFont(0, font)
+            rankings.addTopLevelItem(heading)
+            heading.setFirstColumnSpanned(True)
+            for name, value, count in rows:
+                item = QTreeWidgetItem([name, f"{value:+.3f}", "" if count is None else str(count)])
+                item.setToolTip(0, name)
+                for column in (1, 2):
+                    item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                rankings.addTopLevelItem(item)
+        rankings.verticalScrollBar().setValue(scrolled)
 
     def one_hot_html(self) -> str:
         """For the selected movie: its one-hot vector e_i, the weight matrix W and e_i·W = row i of W."""
@@ -237,6 +289,12 @@ class SidePanelsMixin:
                 f"<p>e<sub>{i}</sub> · {matrix} = <table><tr>{cells(product[:8])}</tr></table></p>"
                 f"<p>= row {i} of {matrix}: <b>{'yes' if equal else 'no'}</b> — the lookup and the product are the "
                 f"same numbers; the lookup just skips multiplying by {n - 1} zeros.</p>{note}")
+
+
+def _ranking(table, rows, values) -> list[tuple[str, float, int | None]]:
+    """(name, value, ratings) of these rows of a factor table."""
+    return [(str(table.names[r]), float(values[r]), None if table.counts is None else int(table.counts[r]))
+            for r in rows]
 
 
 def is_sparse(counts: np.ndarray, row: int) -> bool:

@@ -113,11 +113,76 @@ def test_neighbours_and_bias_rankings_come_from_the_model_arrays(qtbot, trained)
     assert [view.neighbours.topLevelItem(r).text(0) for r in range(len(expected))] == [names[i] for i in expected]
     best, worst = ranked(model.user_bias_, 8)
     open_side_tab(qtbot, view, "Biases")
-    html = view.bias_text.toPlainText()
+    shown_names, values, _ = zip(*bias_rankings_shown(view))
     users = trained.table.ratings.user_labels
-    assert html.index(str(users[best[0]])) < html.index("Lowest user bias")
-    assert f"{model.user_bias_[best[0]]:+.3f}" in html and f"{model.user_bias_[worst[0]]:+.3f}" in html
-    assert "learned no movie bias" in html  # the course model has user biases only
+    assert shown_names.index(str(users[best[0]])) < shown_names.index("Lowest user bias")
+    assert f"{model.user_bias_[best[0]]:+.3f}" in values and f"{model.user_bias_[worst[0]]:+.3f}" in values
+    assert view.bias_note.text() == "This model learned no movie bias."  # the course model has user biases only
+
+
+def bias_rankings_shown(view) -> list[tuple[str, str, str]]:
+    """The Biases tab's rows as shown: a ranking's title, then its rows' name, value and number of ratings."""
+    rankings = view.bias_rankings
+    return [tuple(rankings.topLevelItem(row).text(column) for column in range(3))
+            for row in range(rankings.topLevelItemCount())]
+
+
+def test_a_long_title_in_the_bias_rankings_stays_on_its_line_beside_its_numbers(qtbot, window, tmp_path):
+    """In a narrow pane the Biases tab wrapped "Three Billboards Outside Ebbing, Missouri (2017)" onto five
+    lines beside one number, and the rankings' columns no longer lined up."""
+    long_title = "Three Billboards Outside Ebbing, Missouri (2017)"
+    titles = [long_title, "Heat (1995)", "Clue (1985)", "Jaws (1975)", "Alien (1979)", "Fargo (1996)"]
+    rows = [f"{user},{movie},{(user + movie) % 5 + 1}"
+            for user in range(1, 13) for movie in range(1, len(titles) + 1)]
+    (tmp_path / "ratings.csv").write_text("userId,movieId,rating\n" + "\n".join(rows) + "\n")
+    (tmp_path / "movies.csv").write_text("movieId,title,genres\n" + "".join(
+        f'{movie},"{title}",Drama\n' for movie, title in enumerate(titles, start=1)))
+    assert window.open_file(tmp_path / "ratings.csv", confirm=False)
+    movie_bias = window.training_panel.item_bias
+    if not movie_bias.isChecked():  # (not learned by default on data this small)
+        qtbot.mouseClick(movie_bias, Qt.MouseButton.LeftButton, pos=QPoint(8, movie_bias.height() // 2))  # its box
+    assert movie_bias.isChecked()
+    view = train_in_front(qtbot, window)
+    qtbot.waitUntil(lambda: view.embedding is not None and len(view.embedding.items) == len(titles))
+    open_side_tab(qtbot, view, "Biases")
+    splitter = view.side_tabs.parentWidget()  # dragged to leave the side tabs a narrow pane
+    splitter.setSizes([sum(splitter.sizes()) - 220, 220])
+    qtbot.waitUntil(lambda: view.side_tabs.width() <= 230)
+
+    rankings = view.bias_rankings
+    names = [name for name, _, _ in bias_rankings_shown(view)]
+    first = names.index("Highest movie bias") + 1
+    long_row = rankings.topLevelItem(names.index(long_title, first))  # every movie is listed: there are six
+    header, metrics = rankings.header(), rankings.fontMetrics()
+    assert metrics.horizontalAdvance(long_title) > header.sectionSize(0)  # too long for the pane's width
+    one_line = metrics.lineSpacing() * 3 // 2
+    for row in range(rankings.topLevelItemCount()):
+        item = rankings.topLevelItem(row)
+        assert rankings.visualItemRect(item).height() < one_line, item.text(0)
+    assert long_row.toolTip(0) == long_title
+    movies = view.embedding.items
+    bias = movies.bias[list(movies.names).index(long_title)]
+    assert long_row.text(1) == f"{bias:+.3f}" and long_row.text(2) == "12"
+    # the numbers in their columns, in view beside the names, right-aligned
+    assert header.sectionViewportPosition(2) + header.sectionSize(2) <= rankings.viewport().width()
+    assert rankings.horizontalScrollBar().maximum() == 0
+    right = Qt.AlignmentFlag.AlignRight
+    for row in range(first, names.index("Lowest movie bias")):
+        item = rankings.topLevelItem(row)
+        assert item.textAlignment(1) & right and item.textAlignment(2) & right, item.text(0)
+
+
+def test_the_bias_rankings_stay_where_the_reader_scrolled_to_when_a_point_is_selected(qtbot, trained):
+    """Filled again at every selection (and every frame of a run), the Biases tab jumped back to its top."""
+    view = trained.factor_space
+    open_side_tab(qtbot, view, "Biases")
+    bar = view.bias_rankings.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum() // 2)  # to the principal components' ends, say
+    scrolled = bar.value()
+    click_point(qtbot, view, ITEM_KIND, 3)
+    assert list(view.selection[ITEM_KIND]) == [3]
+    assert bar.value() == scrolled
 
 
 def test_one_hot_panel_shows_the_lookup_equals_the_product(qtbot, trained):
