@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- train ---------------------------------------------------------------------------------------
 def _make_model(args, binary: bool):
-    from .core.mf import BINARY_DEFAULTS, BiasBaseline, MatrixFactorization
+    from .core.mf import BiasBaseline, MatrixFactorization
+    from .core.models import settings_for_likes
 
     if args.model not in ("mf", "baseline"):
         from .core.models import make_model
@@ -176,17 +177,17 @@ def _make_model(args, binary: bool):
             chosen["user_bias"] = False
         if args.no_movie_bias:
             chosen["item_bias"] = False
-        if binary and args.model in ("dot_bias", "neural"):
-            chosen["y_range"] = None  # likes already go through a sigmoid
+        if binary:  # likes: the kind's settings for them, then what the command line chose
+            chosen = {**settings_for_likes(args.model), **{k: v for k, v in chosen.items() if v is not None}}
         return make_model(args.model, **{k: v for k, v in chosen.items() if v is not None or k == "y_range"})
     if args.model == "baseline":
         model = BiasBaseline()
         if binary:
-            model.set_params(**{k: v for k, v in BINARY_DEFAULTS.items() if k in BiasBaseline._PARAM_NAMES})
+            model.set_params(**settings_for_likes("biases"))
     else:
         model = MatrixFactorization()
         if binary:
-            model.set_params(**BINARY_DEFAULTS)
+            model.set_params(**settings_for_likes("mf"))
         chosen = {
             "n_factors": args.factors, "reg": args.reg, "optimizer": args.optimizer,
             "batch_size": args.batch_size, "init": args.init, "init_scale": args.init_scale,

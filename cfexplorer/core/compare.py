@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .models import MODEL_KINDS, make_model
+from .models import MODEL_KINDS, make_model, settings_for_likes
 from .ratings import Ratings, train_test_split
 from .threads import choose_blas_threads
 
@@ -81,7 +81,9 @@ def compare(candidates: list[Candidate], ratings: Ratings, folds: int = 1, test_
                 raise ComparisonStopped()
             if progress is not None:
                 progress(done, total, f"{candidate.name}: fold {fold} of {len(splits)}")
-            model = make_model(candidate.kind, **candidate.params)
+            # on likes, each kind as the panel sets it up for them (the defaults of some refuse likes)
+            likes = settings_for_likes(candidate.kind) if ratings.binary else {}
+            model = make_model(candidate.kind, **{**likes, **candidate.params})
             start = time.perf_counter()
             for _ in model.iter_fit(train):  # a Stop takes effect after the epoch, not after the whole fit
                 if should_stop is not None and should_stop():

@@ -8,7 +8,7 @@ import numpy as np
 
 from .bayes import BayesianMF
 from .content import ContentBased
-from .mf import BiasBaseline, GlobalMeanBaseline, MatrixFactorization
+from .mf import BINARY_DEFAULTS, BiasBaseline, GlobalMeanBaseline, MatrixFactorization
 from .neural import NeuralCF
 
 
@@ -56,6 +56,18 @@ MODEL_KINDS = {
 
 _CLASSES = {cls.__name__: cls for cls in (MatrixFactorization, BiasBaseline, GlobalMeanBaseline, NeuralCF,
                                           ContentBased, BayesianMF)}
+
+
+def settings_for_likes(kind: str) -> dict:
+    """What a model of ``kind`` changes of its defaults to train on likes (1/0), as the training panel, the CLI
+    and a comparison set it up: gradient steps and the stronger prior of BINARY_DEFAULTS for the factorization
+    and the bias baseline (alternating least squares solves squared error only), and no y-range (the sigmoid
+    of the cross-entropy already bounds the output)."""
+    params = make_model(kind).get_params()
+    changes = {k: v for k, v in BINARY_DEFAULTS.items() if k in params} if kind in ("mf", "biases") else {}
+    if "y_range" in params:
+        changes["y_range"] = None
+    return changes
 
 
 def make_model(kind: str, **params):

@@ -11,8 +11,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..core.mf import BINARY_DEFAULTS
-from ..core.models import MODEL_KINDS, make_model
+from ..core.models import MODEL_KINDS, make_model, settings_for_likes
 from ..core.network import parse_hidden
 from ..io.presets import COURSE_TRAINING
 from ..io.writers import shortest_text
@@ -268,13 +267,12 @@ class SettingsFormMixin:
 
     def _kind_defaults(self, kind: str) -> dict:
         params = make_model(kind).get_params()
-        if self._binary and kind in ("mf", "biases"):
-            params.update({k: v for k, v in (SMALL_BINARY_DEFAULTS if self._small_data else BINARY_DEFAULTS).items()
-                           if k in params})
+        if self._binary:
+            params.update(settings_for_likes(kind))
+            if self._small_data and kind in ("mf", "biases"):  # the course's likes example
+                params.update({k: v for k, v in SMALL_BINARY_DEFAULTS.items() if k in params})
         elif self._small_data:
             params.update({k: v for k, v in SMALL_DATA_DEFAULTS.get(kind, {}).items() if k in params})
-        if self._binary and "y_range" in params:
-            params["y_range"] = None  # likes already go through a sigmoid
         return params
 
     def _load_params(self, params: dict):

@@ -272,6 +272,26 @@ def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
     assert dialog.run_button.isEnabled() and not dialog.stop_button.isEnabled()
 
 
+def test_compare_on_likes_trains_every_model_that_takes_likes_with_its_likes_settings(qtbot, window):
+    """On the course's likes, Compare stopped at the first model: "alternating least squares needs the squared
+    loss" (the defaults of matrix factorization and the bias baseline), and "a y-range scales rating
+    predictions" (fast.ai's dot product and the network). Each kind now trains on likes as the panel would
+    set it up: gradient steps, no y-range."""
+    window.open_preset("course-binary")
+    window.act_compare.trigger()
+    dialog = window.compare_dialog
+    offered = [dialog._candidates[row] for row in range(dialog.choices.rowCount())
+               if dialog.choices.item(row).isEnabled()]
+    assert {"mf", "dot_bias", "neural", "biases"} <= {candidate.kind for candidate in offered}
+    dialog.set_chosen([candidate.name for candidate in offered])
+    with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS) as blocker:
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    rows = blocker.args[0]
+    assert len(rows) == len(offered) and dialog.table_model.rowCount() == len(offered)
+    assert dialog.table_model.headers()[1] == "test BCE"
+    assert all(np.isfinite(row.metrics["bce"]) for row in rows)
+
+
 def test_the_progress_bar_plans_the_chosen_models_epochs_until_a_run_is_shown(qtbot, window):
     """Choosing neural CF (10 epochs) left "epoch 0 / 20" of matrix factorization on the bar."""
     window.open_preset("planted")
