@@ -244,14 +244,19 @@ class TrainingWorker(QObject):
             return True
         return False
 
-    def _may_run_next_epoch(self, last_epoch_started: float) -> bool:
+    def _may_run_next_epoch(self, last_epoch_started: float, epochs_left: int = 1) -> bool:
         """Wait while paused (or for the pace); False when a stop was requested. Sets ``_took_step`` when
-        the epoch about to run is one that Step asked for."""
+        the epoch about to run is one that Step asked for. With no epoch left to train, what comes next only
+        ends the run: nothing to pause or pace for (a Step that trained a run's last epoch left it paused at
+        "epoch 1 / 1" until Resume ended it)."""
         announced_pause = False
         with self._condition:
             while True:
                 if self._stop:
                     return False
+                if epochs_left == 0:
+                    self._took_step = False
+                    return True
                 if self._paused and self._steps == 0:
                     if not announced_pause:
                         self._condition.release()
@@ -298,8 +303,9 @@ class TrainingWorker(QObject):
                 if len(self.validation) == 0:
                     self.validation = None
             epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
+            epochs_left = int(self.model.n_epochs)  # iter_fit's epochs after its epoch 0, where it has one
             while True:
-                if not self._may_run_next_epoch(started):
+                if not self._may_run_next_epoch(started, epochs_left):
                     reason = "stopped"
                     break
                 started = time.perf_counter()
@@ -308,7 +314,9 @@ class TrainingWorker(QObject):
                 except StopIteration:
                     break
                 self._pending.append(record)
-                if record.epoch == 0 and self._took_step:
+                if record.epoch != 0:
+                    epochs_left -= 1
+                elif self._took_step:
                     # Epoch 0 is the cost at the starting parameters, no update: Step trains one epoch more.
                     with self._condition:
                         if self._paused:  # not resumed meanwhile (Resume forgets the steps)

@@ -337,6 +337,36 @@ def test_step_after_a_run_ended_trains_its_model_one_epoch_more(qtbot, window):
     qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
 
 
+@pytest.mark.parametrize("kind", ["mf", "biases", "global_mean"])
+def test_a_step_that_trains_a_runs_last_epoch_ends_the_run(qtbot, window, kind):
+    """Step after a finished run of one epoch left the panel paused at "epoch 2 / 2" (a baseline's new run at
+    "epoch 1 / 1"), with nothing left to train, until Resume ended it."""
+    panel = window.training_panel
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
+    panel.epochs.setValue(1)
+    run_to_end(qtbot, window)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS) as ended:
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    assert ended.args[1] == "done"
+    assert panel.controller.state == "idle" and panel.pause_button.text() == "Pause"
+    assert panel.progress.value() == panel.progress.maximum()
+    assert panel.status_label.text().startswith("finished"), panel.status_label.text()
+    if kind == "mf":  # its model goes on from the finished run's
+        assert [record.epoch for record in panel.model.history_] == [0, 1, 2]
+
+
+def test_a_step_to_the_last_epoch_of_a_paused_run_ends_it(qtbot, window):
+    panel = window.training_panel
+    panel.epochs.setValue(2)
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=FINISH_MS,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS) as ended:
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    assert ended.args[1] == "done" and panel.loss_plot.current.epochs == [0, 1, 2]
+    assert panel.status_label.text().startswith("finished after 2 epochs"), panel.status_label.text()
+
+
 def test_step_after_an_adam_run_goes_on_as_the_longer_run_and_its_replay_too(qtbot, window):
     """Step after a run continued its model with Adam's moments started again (a jolt in the curves, another
     model than the longer run's), and the factor space forgot the replay frames of the epochs before."""
