@@ -673,7 +673,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             self._show_factor_tables(None)
             self.factor_space.clear_trained()
             self.formula_panel.clear()
-            self.explain_panel.schedule_refresh()
+            self.explain_panel.refresh()
             return
         self._pending_predictor = predictor
         if not self._grid_refresh_timer.isActive():

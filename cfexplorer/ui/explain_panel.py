@@ -168,7 +168,9 @@ class ExplainPanel(QWidget):
             self.top_label.setText("Top recommendations")
             return
         user, item = cell
-        self.top_label.setText(f"Top {self.top_n.value()} for {self.table.name(0, user)} (unrated movies)")
+        # an empty list under "(unrated movies)" read as if the user had rated every movie
+        ranked = " (unrated movies)" if self.table.predictor is not None else ": no trained model"
+        self.top_label.setText(f"Top {self.top_n.value()} for {self.table.name(0, user)}{ranked}")
         try:
             self.text.setHtml(explanation_html(self.table, user, item))
             self.recommendations.setStringList(self.recommend(user))

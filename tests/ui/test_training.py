@@ -863,6 +863,27 @@ def test_the_explanation_of_a_runs_last_predictions_comes_in_a_pass_of_its_own(q
     assert score in explain.text.toPlainText()
 
 
+def test_reset_keeps_the_selected_cell_and_its_explanation_says_there_is_no_model(qtbot, window):
+    """Reset took the predictions out of the grid at once, and the Explain pane went on explaining the cell with
+    the forgotten model's numbers, its top 10 too, until its next throttled refresh."""
+    table, explain = window.table, window.explain_panel
+    u = list(table.ratings.user_labels).index("Bob")
+    i = list(table.ratings.item_titles()).index("Romance forever")
+    cell = window.proxy.mapFromSource(table.index(*table.position(u, i)))
+    window.grid.setCurrentIndex(cell)
+    run_to_end(qtbot, window)
+    score = f"{table.predictor.explain(u, i)['score']:.4f}"
+    qtbot.waitUntil(lambda: score in explain.text.toPlainText(), timeout=5000)
+    assert explain.recommendations.stringList()
+    qtbot.mouseClick(window.training_panel.reset_button, Qt.MouseButton.LeftButton)
+    assert grid_text(window, "Bob", "Romance forever") == "?"
+    text = explain.text.toPlainText()
+    assert score not in text and "Train a model to see how its prediction for this cell is made" in text, text
+    assert explain.recommendations.stringList() == []
+    assert explain.top_label.text() == "Top 10 for Bob: no trained model"
+    assert window.grid.currentIndex() == cell  # the selection is the user's: it stays
+
+
 def test_a_cell_the_model_cannot_explain_says_so_in_the_pane(qtbot, window, monkeypatch):
     run_to_end(qtbot, window)
     reported = []
