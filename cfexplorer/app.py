@@ -694,7 +694,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             self._pending_factor_frame = self._pending_predictor
             self._factor_frame_timer.start(factor_space_delay_ms)
             self._pending_predictor = None
-            self.explain_panel.schedule_refresh()
+            self.explain_panel.refresh_soon()
 
     def _show_pending_tables(self):
         predictor, self._pending_tables = self._pending_tables, None

@@ -129,10 +129,7 @@ class ExplainPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.list_view, 2)
         self._cell: tuple[int, int] | None = None
-        # During training new predictions arrive 30 times a second; rich text needs far fewer.
-        self._refresh_timer = QTimer(self, singleShot=True, interval=200)
-        self._refresh_timer.timeout.connect(self.refresh)
-        # A run's end: the explanation of its last predictions in a pass of its own (see refresh_soon).
+        # The grid's new predictions explained in a pass of their own (see refresh_soon).
         self._refresh_soon_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_soon_timer.timeout.connect(self.refresh)
         self.top_n.valueChanged.connect(lambda _: self.refresh())
@@ -142,23 +139,19 @@ class ExplainPanel(QWidget):
         self._cell = (user, item)
         self.refresh()
 
-    def schedule_refresh(self):
-        """Refresh soon, at most five times a second however often this is called."""
-        if not self._refresh_timer.isActive():
-            self._refresh_timer.start()
-
     def refresh_soon(self):
-        """Refresh on a pass of the event loop of its own: at a run's end, the rich text and the top list
-        (6-11 ms beside 59,047 movies) made one stall with the grid's and the tables' last update."""
+        """Refresh on the event loop's next pass, apart from the grid's update: with it, the rich text and the
+        top list (6-11 ms beside 59,047 movies) made one stall at a run's end. Asked at each of the grid's
+        updates (at most five a second): on a clock of its own, 200 ms behind the grid's, the pane explained
+        the epoch before the grid's most of the time in a run slowed to 3 epochs a second."""
         self._refresh_soon_timer.start()
 
     def refresh_if_due(self):
         """Refresh now if a refresh is waiting (a script or a test reading the explanation at once)."""
-        if self._refresh_timer.isActive() or self._refresh_soon_timer.isActive():
+        if self._refresh_soon_timer.isActive():
             self.refresh()
 
     def refresh(self):
-        self._refresh_timer.stop()
         self._refresh_soon_timer.stop()
         ratings = self.table.ratings
         cell = self._cell

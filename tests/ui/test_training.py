@@ -863,6 +863,38 @@ def test_the_explanation_of_a_runs_last_predictions_comes_in_a_pass_of_its_own(q
     assert score in explain.text.toPlainText()
 
 
+def test_the_explanation_follows_each_of_the_grids_updates_during_a_slowed_run(qtbot, window):
+    """In a run slowed to 3 epochs a second the Explain pane and the top 10 came 200 ms after each of the grid's
+    updates, on a clock of their own: most of the time they explained the epoch before the grid's."""
+    table, panel, explain = window.table, window.training_panel, window.explain_panel
+    u = list(table.ratings.user_labels).index("Bob")
+    i = list(table.ratings.item_titles()).index("Romance forever")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(u, i))))
+    # The grid shown at every epoch (10 a second), not five times a second: each of its updates is one the pane
+    # must follow before the next, whatever the grid's pace (at its usual one, a clock of the pane's own kept
+    # that order, only late).
+    window._grid_refresh_timer.setInterval(0)
+    when_the_grid_moves_on = []  # what the grid showed for the cell, what the pane said, the top 10 and its own
+    original = table.set_predictor
+
+    def set_predictor(predictor):
+        if table.predictor is not None:
+            when_the_grid_moves_on.append((grid_text(window, "Bob", "Romance forever"), explain.text.toPlainText(),
+                                           explain.recommendations.stringList(), explain.recommend(u)))
+        original(predictor)
+
+    table.set_predictor = set_predictor
+    panel.epochs.setValue(20)
+    panel.pace.setCurrentText("10 epochs/s")
+    run_to_end(qtbot, window)
+    assert len(when_the_grid_moves_on) >= 10
+    for grid, pane, top, grids_top in when_the_grid_moves_on:
+        assert f"the grid shows the prediction {grid}" in pane, (grid, pane)
+        assert top == grids_top
+    qtbot.waitUntil(lambda: f"the grid shows the prediction {grid_text(window, 'Bob', 'Romance forever')}"
+                    in explain.text.toPlainText(), timeout=5000)
+
+
 def test_reset_keeps_the_selected_cell_and_its_explanation_says_there_is_no_model(qtbot, window):
     """Reset took the predictions out of the grid at once, and the Explain pane went on explaining the cell with
     the forgotten model's numbers, its top 10 too, until its next throttled refresh."""
