@@ -8,10 +8,9 @@ for tests/ui/test_projector.py.
 
 from __future__ import annotations
 
-import json
 import sys
 
-from .on_a_screen import rect, settle
+from .on_a_screen import close_and_report, rect, settle
 
 FOLDS = 3
 
@@ -103,10 +102,7 @@ def main(argv: list[str]) -> int:
     finally:
         if dialog is not None:
             dialog.shutdown(5000)
-        window.undo_stack.setClean()
-        window.close()
-        app.processEvents()
-    print(json.dumps(report))
+        close_and_report(window, app, report)
     return 0
 
 

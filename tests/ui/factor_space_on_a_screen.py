@@ -8,10 +8,9 @@ tests/ui/test_factor_space_layout.py.
 
 from __future__ import annotations
 
-import json
 import sys
 
-from .on_a_screen import rect, settle
+from .on_a_screen import close_and_report, rect, settle
 
 EPOCHS = 40
 
@@ -68,10 +67,7 @@ def main(argv: list[str]) -> int:
         report["status"] = view.status.text()
         report["saved"] = window.grab().save(png)
     finally:
-        window.undo_stack.setClean()
-        window.close()
-        app.processEvents()
-    print(json.dumps(report))
+        close_and_report(window, app, report)
     return 0
 
 

@@ -108,6 +108,14 @@ def model_names_cut(combo) -> list[str]:
             if combo.fontMetrics().horizontalAdvance(combo.itemText(i)) > field.width()]
 
 
+def close_and_report(window, app, report: dict) -> None:
+    """Close the window without its unsaved-changes question and print the report, the last line the test reads."""
+    window.undo_stack.setClean()
+    window.close()
+    app.processEvents()
+    print(json.dumps(report))
+
+
 def main(argv: list[str]) -> int:
     import os
 
@@ -183,10 +191,7 @@ def main(argv: list[str]) -> int:
                 report["lesson_title_points_after"] = window.lesson_panel.title.font().pointSizeF()
                 report["font_points_after"] = app.font().pointSizeF()
     finally:
-        window.undo_stack.setClean()
-        window.close()
-        app.processEvents()
-    print(json.dumps(report))
+        close_and_report(window, app, report)
     return 0
 
 
