@@ -55,7 +55,7 @@ MAX_SAVED_RUNS = 8
 _INVALID = (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError, RecursionError)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: == of its curves would be an array, not one truth value
 class SavedRun:
     """One run of the loss plot as a project keeps it: its number, the settings it trained with, its two
     validation metrics, whether an epoch of it was validated, and its curves (a row an epoch, RUN_COLUMNS)."""
@@ -125,7 +125,9 @@ def load_project(path) -> Project:
         # the description first (labels, a few MB at most): it bounds what the rating arrays may declare
         meta = _read_meta(arrays.read_npz(path, wanted="meta".__eq__, kinds=arrays.NUMBERS, error=_invalid).get("meta"))
         earlier = _earlier_run_descriptions(meta)  # it bounds what the curves' array may declare
-        found = arrays.read_npz(path, wanted=_is_rating_model_or_runs_array, kinds=arrays.NUMBERS, error=_invalid,
+        # the earlier runs' curves only where the description lists runs: an array it does not describe is not read
+        wanted = _is_rating_or_model_array if not earlier else _is_rating_model_or_runs_array
+        found = arrays.read_npz(path, wanted=wanted, kinds=arrays.NUMBERS, error=_invalid,
                                 check_headers=lambda headers: _check_headers(meta, earlier, headers,
                                                                              path.stat().st_size))
         ratings = _ratings(meta, found)
@@ -144,8 +146,12 @@ def load_project(path) -> Project:
     return Project(ratings, settings, model_state, model, earlier_runs, model_run)
 
 
+def _is_rating_or_model_array(name: str) -> bool:
+    return name in RATING_ARRAYS or name.startswith("model/")
+
+
 def _is_rating_model_or_runs_array(name: str) -> bool:
-    return name in RATING_ARRAYS or name.startswith("model/") or name == EARLIER_RUNS
+    return _is_rating_or_model_array(name) or name == EARLIER_RUNS
 
 
 # A model's arrays are learned numbers, which deflate little (random factors: about 1.1 to 1), and a few arrays of
@@ -164,14 +170,15 @@ def _check_headers(meta: dict, earlier: list[dict], headers: dict, file_size: in
     if model_bytes > allowed:
         raise _Invalid(f"its model declares {limits.describe_bytes(model_bytes)} of arrays in a file of "
                        f"{limits.describe_bytes(file_size)}: not what a trained model compresses to")
-    _check_curves_header(earlier, headers.get(EARLIER_RUNS), allowed)
+    # the curves are learned numbers too: one allowance for them and the model together
+    _check_curves_header(earlier, headers.get(EARLIER_RUNS), allowed - model_bytes)
 
 
 def _check_curves_header(earlier: list[dict], header, allowed: int) -> None:
     """The earlier runs' curves: a row for each epoch their description lists, of RUN_COLUMNS numbers, and (learned
     numbers too) no more bytes than a model's arrays may take in this file."""
     if not earlier:
-        return  # the array, if any, is not read
+        return  # load_project does not read an array the description does not list
     if header is None:
         raise _Invalid(f"it lists {len(earlier)} earlier runs but has no {EARLIER_RUNS} array")
     rows = sum(run["rows"] for run in earlier)
@@ -373,7 +380,8 @@ def _earlier_runs(earlier: list[dict], curves) -> list[SavedRun]:
             raise _Invalid(f"earlier run {position}'s cost is not a finite number at every epoch")
         if np.isinf(validation).any():
             raise _Invalid(f"earlier run {position}'s validation scores are not all finite numbers")
-        runs.append(SavedRun(run["number"], run["settings"], tuple(run["metrics"]), run["validated"], rows))
+        runs.append(SavedRun(run["number"], _plain_settings(run["settings"]), tuple(run["metrics"]), run["validated"],
+                             rows))
     return runs
 
 
@@ -385,7 +393,29 @@ def _model_run(meta: dict, earlier_runs: list[SavedRun]) -> SavedRun | None:
     run = _expect(meta["model_run"], dict, "the model's run")
     number = _expect(run.get("number"), int, "the model's run's number")
     _check_run_numbers([earlier.number for earlier in earlier_runs] + [number])
-    return SavedRun(number, _expect(run.get("settings"), dict, "the model's run's settings"))
+    return SavedRun(number, _plain_settings(_expect(run.get("settings"), dict, "the model's run's settings")))
+
+
+# A run's settings as a panel makes them: a few dozen names of numbers, words, flags and short lists (layers).
+MOST_RUN_SETTINGS = 64
+LONGEST_SETTING_TEXT = 200
+
+
+def _plain_settings(settings: dict) -> dict:
+    """The settings of a run a loss plot can name it by: at most MOST_RUN_SETTINGS, each a name and a number, a
+    word, a flag, None or a short list of those; anything else left out. (Each Train compares every kept run's
+    settings with every other's: 20,000 names in each of eight runs took a quarter of a second a click.)"""
+    return {name: value for name, value in itertools.islice(settings.items(), MOST_RUN_SETTINGS)
+            if isinstance(name, str) and len(name) <= LONGEST_SETTING_TEXT and _plain_setting(value)}
+
+
+def _plain_setting(value, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, str):
+        return len(value) <= LONGEST_SETTING_TEXT
+    return (isinstance(value, list) and depth == 0 and len(value) <= MOST_RUN_SETTINGS
+            and all(_plain_setting(item, 1) for item in value))
 
 
 def _settings(meta: dict) -> dict:

@@ -504,3 +504,39 @@ def test_curves_past_what_the_file_could_hold_are_refused_before_they_are_inflat
     largest_read = sizes_of_arrays_read(monkeypatch)
     assert invalid(path) == "its earlier runs' curves declare 67.2 MB: not what a file of this size holds"
     assert max(largest_read) < MB
+
+
+def test_curves_the_description_does_not_list_are_not_read(tmp_path, saved_runs, monkeypatch):
+    """An earlier_runs array beside a description listing no earlier runs was inflated all the same, past any
+    bound (the check of its header had let it through unread): 192 MB of zeros from a 188 KB file."""
+    meta, arrays, _ = saved_runs
+
+    def unlisted(meta, arrays):
+        meta.pop("earlier_runs")
+        arrays["earlier_runs"] = np.zeros((1_400_000, 6))
+
+    path = tmp_path / "unlisted.cfx"
+    path.write_bytes(project_bytes(*runs_changed(meta, arrays, unlisted)))
+    assert path.stat().st_size < MB
+    largest_read = sizes_of_arrays_read(monkeypatch)
+    project = load_project(path)
+    assert project.earlier_runs == [] and project.model is not None
+    assert max(largest_read) < MB
+
+
+def test_a_runs_settings_are_kept_to_what_names_a_run(tmp_path, saved_runs):
+    """A run's settings were any table of values: 20,000 names in each run made every Train a quarter of a second
+    slower (the legend compares each run's settings with every other's). Kept: a few dozen names of numbers, words,
+    flags and short lists; the rest is left out."""
+    meta, arrays, _ = saved_runs
+
+    def swollen(meta, arrays):
+        settings = meta["earlier_runs"][0]["settings"]
+        settings.update({f"name {k}": k for k in range(20_000)})
+        settings.update({"nested": {"a": 1}, "long": "x" * 1000, "deep": [[1, 2]]})
+
+    project = load_project(write(tmp_path, *runs_changed(meta, arrays, swollen)))
+    settings = project.earlier_runs[0].settings
+    assert len(settings) <= 64 and settings["reg"] == 0.0 and settings["hidden"] == [8, 4]
+    assert not {"nested", "long", "deep"} & set(settings)
+    assert project.earlier_runs[0] != project.earlier_runs[1]  # runs compare by identity (not an array's ==)
