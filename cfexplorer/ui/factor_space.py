@@ -465,6 +465,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.layout_job.cancel()
         self._hidden_model = None
         self._framed_by_user = False
+        self._fitted_bounds = None  # a resize fits the view to no forgotten points
         self._projected_ahead = None  # (and a frame waiting to be drawn is dropped by _set_embedding below)
         self._training = False
         self._model_biases = None
@@ -591,7 +592,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             self.plot.set_labels([])
             self.legend.clear()
             self.plot.set_axis_titles({})  # no axes to name (nor a PCA's share of variance) without points
-            # nor the last document's scale (axes of 1e-51 under no points)
+            # nor the last document's scale (axes of 1e-51 under no points), nor at the next resize
+            self._fitted_bounds = None
             self.plot.view_box.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
             self._update_panels()
             return

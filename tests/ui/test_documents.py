@@ -187,6 +187,11 @@ def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_less
     # no axis keeps the last document's scale over the empty plots (200 epochs, a factor space's PCA)
     for ranges in (plot.cost_plot.viewRange(), view.plot.view_box.viewRange()):
         assert all(high - low <= 2 for low, high in ranges), ranges
+    # nor once the pane is resized (the view fitted itself to the forgotten points again)
+    width = view.plot.view_box.width()
+    window.resize(window.width() + 200, window.height())
+    qtbot.waitUntil(lambda: view.plot.view_box.width() != width)
+    assert all(high - low <= 2 for low, high in view.plot.view_box.viewRange()), view.plot.view_box.viewRange()
 
 
 def test_memory_kept_for_a_document_is_handed_back_once_another_has_replaced_it(qtbot, window, tmp_path,
