@@ -625,7 +625,8 @@ def strip_names(names) -> tuple[np.ndarray, list[tuple[str, ...]]]:
         return stripped.to_numpy(dtype=object), []
     forms: dict[str, list[str]] = {}
     for name in pd.unique(written[changed]):
-        forms.setdefault(name.strip(), []).append(name)
+        if name.strip():  # names of spaces alone stay empty names, which the readers refuse
+            forms.setdefault(name.strip(), []).append(name)
     unchanged = written[~changed]
     plain = set(unchanged[unchanged.isin(list(forms))])
     groups = [tuple(sorted(spaced + ([name] if name in plain else []))) for name, spaced in forms.items()

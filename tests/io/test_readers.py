@@ -179,3 +179,12 @@ def test_a_large_numeric_file_tells_its_share_while_its_ratings_are_made(tmp_pat
     assert told == sorted(told) and told[-1] == 1.0
     parse_ends = max(share for share in told if share < 0.7)
     assert [share for share in told if parse_ends < share < 1.0]  # the making of the ratings moves the bar too
+
+
+def test_names_of_spaces_alone_are_empty_names_however_many(tmp_path):
+    """" " and "  " differ in their spaces only, and were kept apart as two users, though a name of spaces alone
+    is an empty name, which a file's one such user already was refused as."""
+    path = tmp_path / "blank.csv"
+    path.write_text('user,movie,rating\n" ",Up,4\n"  ",Heat,2\nAlice,Up,5\n')
+    with pytest.raises(RatingsFileError, match="the user is empty"):
+        read_ratings(path)
