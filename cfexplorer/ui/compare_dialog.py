@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.compare import Candidate, ComparisonStopped, compare, metric_names
-from ..core.models import MODEL_KINDS
+from ..core.models import MODEL_KINDS, settings_for_likes
 from ..lazy import load_now
 from .plot_text import plain_axis_numbers
 from .qt_guard import guard_event, qt_virtual
@@ -214,9 +214,12 @@ class CompareDialog(QDialog):
         checked = {self.choices.item(row).text(): self.choices.item(row).checkState()
                    for row in range(self.choices.rowCount())}
         self.choices.clear()
-        self._candidates = [self.panel_candidate()]
-        self._candidates += [Candidate(f"{kind.label} (defaults)", key) for key, kind in MODEL_KINDS.items()]
         binary = self.data_source().binary
+        self._candidates = [self.panel_candidate()]
+        # on likes a kind trains with its settings for them (core.models.settings_for_likes), which the name says
+        for key, kind in MODEL_KINDS.items():
+            settings = "for likes" if binary and settings_for_likes(key) else "defaults"
+            self._candidates.append(Candidate(f"{kind.label} ({settings})", key))
         for candidate in self._candidates:
             item = QStandardItem(candidate.name)
             item.setCheckable(True)

@@ -283,6 +283,7 @@ def test_compare_on_likes_trains_every_model_that_takes_likes_with_its_likes_set
     offered = [dialog._candidates[row] for row in range(dialog.choices.rowCount())
                if dialog.choices.item(row).isEnabled()]
     assert {"mf", "dot_bias", "neural", "biases"} <= {candidate.kind for candidate in offered}
+    assert "Matrix factorization (course) (for likes)" in [candidate.name for candidate in offered]  # not "defaults"
     dialog.set_chosen([candidate.name for candidate in offered])
     with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS) as blocker:
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
