@@ -210,6 +210,8 @@ def candidate_at(source: TableSource, sheet_index: int, top: int, left: int, bot
     sheet = source.sheets[sheet_index]
     table = sheet.block(top, left, bottom, right)
     cells = table.to_numpy(dtype=object)
+    if cells.ndim != 2 or cells.shape[1] == 0:  # a range right of the sheet's last column: no cells at all
+        cells = np.empty((0, 0), dtype=object)
     header = [str(v) for v in cells[0]] if len(cells) else []
     columns = long_columns(header) if header else None
     numbers = pd.to_numeric(pd.Series(cells[1:, 1:].ravel(), dtype=object), errors="coerce").to_numpy(float) \

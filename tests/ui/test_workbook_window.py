@@ -105,6 +105,10 @@ def test_a_workbook_where_nothing_is_found_lets_the_person_type_the_range(qtbot,
         dialog.range_edit.setText("A1:D5")
         dialog.range_edit.editingFinished.emit()
         assert "do not read as ratings" in dialog.summary.text() and not dialog.ok_button.isEnabled()
+        for past_the_columns in ("F4:G6", "Q1:R3"):  # right of the sheet's last column: no cells at all
+            dialog.range_edit.setText(past_the_columns)
+            dialog.range_edit.editingFinished.emit()  # (an IndexError, and the table before kept for OK)
+            assert "do not read as ratings" in dialog.summary.text() and not dialog.ok_button.isEnabled(), past_the_columns
         dialog.range_edit.setText("C3:D5")
         dialog.range_edit.editingFinished.emit()
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
