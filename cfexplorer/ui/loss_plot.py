@@ -131,6 +131,8 @@ def _fmt(value) -> str:
     return str(value)
 
 
+# The most of the pane's height each legend takes (the cost's, the validation's): the rest is the curves'.
+LEGEND_HEIGHT_SHARES = (0.22, 0.11)
 COST_ROW, VALIDATION_ROW = 1, 3  # of the plots' layout: each plot's legend in the row above it
 KEPT_RUNS = MAX_SAVED_RUNS  # runs overlaid in the plots, the newest included (as many as a project keeps)
 LEGEND_EARLIER_RUNS = 3  # earlier runs the legend names (the others are drawn, dashed, unnamed)
@@ -264,7 +266,6 @@ class LossPlot(QWidget):
         self._legends = ((self.cost_legend, self.cost_plot), (self.validation_legend, self.validation_plot))
         for legend, plot in self._legends:
             plot.legend = legend  # as PlotItem.addLegend leaves it: removeItem takes a curve's entry off too
-            plot.vb.sigResized.connect(lambda _, legend=legend, plot=plot: fit_legend(legend, plot))
         self._place_legend(self.cost_legend, COST_ROW - 1)
         # Shown once a kept run has a validation value: an empty plot took two fifths of the pane.
         self.layout_widget.ci.removeItem(self.validation_plot)
@@ -293,6 +294,8 @@ class LossPlot(QWidget):
         self._spare_timer.timeout.connect(self._make_spare_curves)
         self.line_width = 2
         self._mouse_proxy = pg.SignalProxy(self.cost_plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+        for plot in (self.cost_plot, self.validation_plot):
+            plot.vb.sigResized.connect(lambda _: self._fit_legends())
 
     # --- runs ---------------------------------------------------------------------------------------
     @property
@@ -438,8 +441,11 @@ class LossPlot(QWidget):
         self._fit_legends()
 
     def _fit_legends(self):
-        for legend, plot in self._legends:
-            fit_legend(legend, plot)
+        height = self.layout_widget.viewport().height()
+        current_terms = 3 if self.current is not None else 0  # named whatever the room: J and its two terms
+        for (legend, plot), share, kept in zip(self._legends, LEGEND_HEIGHT_SHARES,
+                                               (current_terms, len(self.validation_legend.items))):
+            fit_legend(legend, plot, share * height, kept)
 
     # --- drawing ------------------------------------------------------------------------------------
     def _pen(self, color, current: bool):
@@ -554,6 +560,11 @@ class LossPlot(QWidget):
                 curve.setData(epochs, curve.yData, connect="finite", symbol="o", symbolBrush=color, symbolPen=color)
             elif curve.opts["symbol"] is not None:
                 curve.setSymbol(None)
+                # its legend sample draws the curve's symbol too, and is not told: it kept the lone dot
+                for legend, _ in self._legends:
+                    for sample, _ in legend.items:
+                        if sample.item is curve:
+                            sample.update()
 
     def _update_current(self):
         self._current_behind = False

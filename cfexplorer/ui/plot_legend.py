@@ -96,34 +96,56 @@ def sync_legend(legend: pg.LegendItem, entries: list):
     lay_out_legend(legend, legend.columnCount)
 
 
-def lay_out_legend(legend: pg.LegendItem, columns: int):
-    """Place ``legend``'s entries row by row in ``columns`` columns."""
+def lay_out_legend(legend: pg.LegendItem, columns: int, shown: int | None = None):
+    """Place ``legend``'s first ``shown`` entries (all by default) row by row in ``columns`` columns; the others
+    are hidden."""
     layout = legend.layout
     for index in range(layout.count() - 1, -1, -1):
         layout.removeAt(index)
+    shown = len(legend.items) if shown is None else shown
     for index, (sample, label) in enumerate(legend.items):
-        row, column = divmod(index, columns)
-        layout.addItem(sample, row, 2 * column, alignment=Qt.AlignmentFlag.AlignVCenter)
-        layout.addItem(label, row, 2 * column + 1)
+        for item in (sample, label):
+            item.setVisible(index < shown)
+        if index < shown:
+            row, column = divmod(index, columns)
+            layout.addItem(sample, row, 2 * column, alignment=Qt.AlignmentFlag.AlignVCenter)
+            layout.addItem(label, row, 2 * column + 1)
     legend.columnCount = columns
-    legend.rowCount = max(math.ceil(len(legend.items) / columns), 1)
+    legend.rowCount = max(math.ceil(shown / columns), 1)
+    legend.__dict__["shown_entries"] = shown
     legend.updateSize()
 
 
-def fit_legend(legend: pg.LegendItem, plot) -> None:
+def fit_legend(legend: pg.LegendItem, plot, most_height: float | None = None, kept: int = 0) -> None:
     """As many columns (up to one an entry) as fit the width of ``plot``: the fewer rows, the more height is
-    left to the curves below."""
+    left to the curves below; and no more rows than ``most_height`` pixels hold (one at least), the entries
+    past them hidden — the last ones, the earlier runs (a short pane, presentation type: six rows of names
+    left the plots a sliver, or nothing) — but never the first ``kept`` (the current run's)."""
     entries = len(legend.items)
     if not entries:
         return
     room = plot.width()
     spacing = legend.layout.horizontalSpacing()
     widths = [sample.minimumWidth() + spacing + label.minimumWidth() + spacing for sample, label in legend.items]
-    columns = entries
+    rows_allowed = entries
+    if most_height is not None:
+        row_height = max(label.minimumHeight() for _, label in legend.items) + legend.layout.verticalSpacing()
+        rows_allowed = max(1, int(most_height // max(row_height, 1)))
+    # the most entries, the first ones, that fit in those rows in as many columns as the width holds
+    for shown in range(entries, min(kept, entries) - 1, -1):
+        columns = _columns_for(widths[:shown], room)
+        if math.ceil(shown / columns) <= rows_allowed or shown <= max(kept, 1):
+            break
+    if columns != legend.columnCount or shown != legend.__dict__.get("shown_entries", entries):
+        lay_out_legend(legend, columns, shown)
+
+
+def _columns_for(widths: list, room: float) -> int:
+    """As many columns as entries this wide fit side by side in ``room`` (one at least)."""
+    columns = len(widths)
     while columns > 1 and _width_in_columns(widths, columns) > room:
         columns -= 1
-    if columns != legend.columnCount:
-        lay_out_legend(legend, columns)
+    return max(columns, 1)
 
 
 def _width_in_columns(widths: list, columns: int) -> float:
