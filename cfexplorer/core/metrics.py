@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 _EPS = 1e-12
+# How each metric is written for a person: initials in capitals, a word in small letters ("val ACCURACY" beside
+# "train accuracy" was the key's upper case).
+METRIC_NAMES = {"rmse": "RMSE", "mae": "MAE", "bce": "BCE", "auc": "AUC", "accuracy": "accuracy"}
+
+
+def metric_name(key: str) -> str:
+    return METRIC_NAMES.get(key, key)
 # Errors are summed this many at a time: whole-array temporaries of ten million errors were memory the system
 # handed out anew for each metric (0.19 s each, against 0.03 s of arithmetic).
 _BLOCK = 2**16

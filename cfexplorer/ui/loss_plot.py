@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from ..core.metrics import metric_name
 from ..io.project import MAX_SAVED_RUNS, RUN_COLUMNS, SavedRun
 from .image_export import export_widget_image
 from .plot_legend import LegendAbove, fit_legend, park_entries_of, sync_legend
@@ -497,7 +498,7 @@ class LossPlot(QWidget):
                 if curves[key].opts["pen"] != pen:
                     curves[key].setPen(pen)
                 if current:
-                    validation_entries.append((curves[key], metric.upper()))
+                    validation_entries.append((curves[key], metric_name(metric)))
         # The current run's terms first, then the newest few earlier runs: with seven earlier runs listed
         # first the current run's names fell below the plot.
         earlier_entries = earlier_entries[::-1][:LEGEND_EARLIER_RUNS]
@@ -605,7 +606,7 @@ class LossPlot(QWidget):
                  f"  data {run.data[position]:.5g} + reg {run.reg[position]:.5g}"]
         for metric, series in zip(run.metrics, (run.validation, run.validation2)):
             if not math.isnan(series[position]):
-                parts.append(f"validation {metric.upper()} {series[position]:.4f}")
+                parts.append(f"validation {metric_name(metric)} {series[position]:.4f}")
         return "\n".join(parts)
 
     # --- export ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.base import same_setting
+from ..core.metrics import metric_name
 from ..core.models import make_model
 from ..io.project import SavedRun
 from .elided_label import LiveText
@@ -534,7 +535,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
             text += f"   train accuracy {train['accuracy']:.3f}"
         for key in ("rmse", "mae", "bce", "accuracy"):
             if key in record.validation:
-                text += f"   val {key.upper()} {record.validation[key]:.4f}"
+                text += f"   val {metric_name(key)} {record.validation[key]:.4f}"
         return text
 
     def _training_seconds(self) -> float:
@@ -585,7 +586,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
             more = len(run.epochs) - self._epochs_at_start
             self.status_label.setText(f"{word} at epoch {epochs}: {more} more in {elapsed:.2f} s")
         else:
-            self.status_label.setText(f"{word} after {epochs} epochs in {elapsed:.2f} s")
+            self.status_label.setText(f"{word} after {epochs} epoch{'' if epochs == 1 else 's'} in {elapsed:.2f} s")
         self.sig_run_ended.emit(self.model, reason)
         self.loss_plot.prepare_next_run()
 

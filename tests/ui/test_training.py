@@ -1141,3 +1141,16 @@ def test_a_training_thread_runs_nicer_than_the_gui_thread():
     thread.join()
     gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())  # unchanged: not the whole process's
     assert seen["worker"] == min(gui + training.WORKER_NICENESS, 19)
+
+
+def test_metrics_and_counts_are_written_as_words(qtbot, window):
+    """"val ACCURACY" beside "train accuracy" (a key's upper case) and "finished after 1 epochs"."""
+    panel, plot = window.training_panel, window.training_panel.loss_plot
+    window.open_preset("course-binary")
+    panel.validation.setValue(0.3)
+    panel.epochs.setValue(1)
+    run_to_end(qtbot, window)
+    assert "after 1 epoch in" in panel.status_label.text()
+    cost = panel.cost_label.text()
+    assert "val accuracy" in cost and "val BCE" in cost and "ACCURACY" not in cost
+    assert [label.text for _, label in plot.validation_legend.items] == ["BCE", "accuracy"]
