@@ -206,8 +206,10 @@ class CompareDialog(QDialog):
         """The table and chart show results of the ratings the window holds, or none: reopened on another
         document, the dialog showed the last one's numbers (and on the next Run, beside its progress)."""
         if self.rows and self._results_of is not self.data_source() and not self.is_running:
-            self.show_rows([], self.table_model.metrics)
+            # the metrics of the data it holds now (likes: BCE and AUC, not the last document's RMSE), no bar
+            self.show_rows([], metric_names(self.data_source()))
             self.status.setText("")
+            self.progress.reset()
 
     def refresh_choices(self):
         """The training panel's current model first, then every kind with its defaults, all checked."""
@@ -443,7 +445,9 @@ class CompareDialog(QDialog):
     def _draw_chart(self, metric: str):
         plot = self.chart.getPlotItem()
         plot.clear()
+        plot.setLabel("left", METRIC_LABELS[metric])
         if not self.rows:
+            plot.getAxis("bottom").setTicks([[]])  # no row numbers of a table now empty
             return
         x = np.arange(len(self.rows))
         heights = np.array([row.metrics[metric] for row in self.rows], dtype=float)

@@ -249,6 +249,11 @@ def test_the_comparison_shows_no_results_of_another_document(qtbot, window):
     dialog.close()
     window.act_compare.trigger()  # reopened on the same document: its results stay
     assert dialog.table_model.rowCount() == 2
+    window.open_preset("course-binary")  # likes: their metrics named before any Run, the last run's gone
+    window.act_compare.trigger()
+    assert dialog.table_model.rowCount() == 0 and dialog.table_model.headers()[1:3] == ["test BCE", "test AUC"]
+    assert dialog.chart.getPlotItem().getAxis("left").labelText == "test BCE"
+    assert dialog.progress.value() in (-1, dialog.progress.minimum())  # not the last run's 100%
 
 
 def test_compare_dialog_cross_validates_the_chosen_models(qtbot, window):
