@@ -248,6 +248,7 @@ class LossPlot(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no keys of its own, and no mark of the focus
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.layout_widget)

@@ -727,5 +727,6 @@ def test_tab_goes_round_the_controls_on_screen_only(qtbot, window):
                 assert settings.viewport().rect().intersects(shown), type(focused).__name__
         behind = [w for w in stops if window.factor_dock.isAncestorOf(w) or window.formula_dock.isAncestorOf(w)]
         assert behind == [] and not [w for w in stops if isinstance(w, QScrollArea)]
+        assert window.training_panel.loss_plot.layout_widget not in stops  # no keys, no mark of the focus
         training = [w for w in stops if window.training_dock.isAncestorOf(w)]
         assert window.training_panel.pace in training and window.training_panel.model_kind in training
