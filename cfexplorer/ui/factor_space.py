@@ -9,7 +9,7 @@ Selections travel to and from the grid by position.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea,
     QSizePolicy, QSlider, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget,
@@ -238,8 +238,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         controls_scroller.setFrameShape(QFrame.Shape.NoFrame)
         controls_scroller.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         controls_scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls in it
-        controls_scroller.setMinimumHeight(controls.sizeHint().height()
-                                           + controls_scroller.horizontalScrollBar().sizeHint().height())
+        self._fit_controls_height()
         controls_scroller.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.plot.setMinimumWidth(120)
         # The legend and the status line span the pane's width (under the plot alone they wrapped into twice
@@ -291,6 +290,19 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.marker_scale = scale
         if self.embedding is not None:
             self.redraw()
+
+    def _fit_controls_height(self):
+        """The controls' rows whole above their sideways scroll bar, in the type of the moment (set once, in the
+        everyday type, presentation type hid half the second row under the bar)."""
+        scroller = self.controls_scroller
+        scroller.setMinimumHeight(scroller.widget().sizeHint().height()
+                                  + scroller.horizontalScrollBar().sizeHint().height())
+
+    @guard_event
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # after the controls have taken the new type
+            QTimer.singleShot(0, self, self._fit_controls_height)
 
     def set_text_size(self, point_size: float):
         """Larger type for a projector (presentation mode): the plot's axes, labels and hover box."""

@@ -247,3 +247,25 @@ def test_tsne_shows_how_far_it_is(qtbot, window):
     assert "t-SNE done" in view.status.text()
     view.select({"movie": [0]})  # the status line is written again: what t-SNE's picture means stays said
     assert "t-SNE done" in view.status.text()
+
+
+def test_the_controls_rows_stay_whole_in_presentation_type(qtbot, window):
+    """The controls' height was set once, in the everyday type: in presentation type the second row (Find, size =
+    ratings, the names) lay half under the controls' sideways scroll bar, however tall the pane."""
+    window.resize(1280, 720)
+    window.factor_dock.raise_()
+    window.resizeDocks([window.training_dock], [700], Qt.Orientation.Horizontal)  # a narrow factor space
+    view = window.factor_space
+    scroller = view.controls_scroller
+
+    def rows_whole():
+        return scroller.viewport().height() >= scroller.widget().sizeHint().height()
+
+    assert rows_whole()
+    everyday = scroller.widget().sizeHint().height()
+    window.set_presentation(True)
+    qtbot.waitUntil(lambda: scroller.widget().sizeHint().height() > everyday)  # the larger type has arrived
+    assert scroller.horizontalScrollBar().isVisible()  # the controls scroll sideways: the bar takes a row's room
+    qtbot.waitUntil(rows_whole)
+    window.set_presentation(False)
+    qtbot.waitUntil(rows_whole)
