@@ -390,6 +390,9 @@ class FactorTables(QWidget):
         self.users.show_arrays(predictor.user_factors, predictor.user_bias if with_user_bias else None,
                                ratings.user_labels if renamed else None)
         self._follow_state()
+        if self._grid is not None and self.movies.highlighted_row < 0:
+            # a cell made current before there were factors (a file opened, a Reset): its rows in bold now
+            self._on_grid_current_change(self._grid.currentIndex(), None)
 
     def _renamed(self, ratings) -> bool:
         """Whether ``ratings`` name their users and movies otherwise than the tables do (ratings edited in the

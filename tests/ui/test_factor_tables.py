@@ -423,3 +423,18 @@ def test_the_note_says_what_a_baseline_has_to_type_over(qtbot, window, kind, not
     panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
     assert window.train_and_wait()
     qtbot.waitUntil(lambda: window.factor_tables.note.text() == note, timeout=5000)
+
+
+def test_a_cell_made_current_before_there_were_factors_has_its_rows_in_bold_once_they_come(qtbot, window):
+    """The grid's current cell chose the bold rows only when it changed: a cell clicked before training (or kept
+    through a Reset) left X and W without one until it was clicked again."""
+    window.set_factor_tables_beside_grid(True)
+    tables, grid, proxy, table = window.factor_tables, window.grid, window.proxy, window.table
+    current = proxy.index(2, 1)
+    grid.setCurrentIndex(current)
+    user, item = table.cell(proxy.mapToSource(current).row(), proxy.mapToSource(current).column())
+    for _ in range(2):  # trained, then reset and trained again with the same cell current
+        trained(window)
+        assert (tables.movies.highlighted_row, tables.users.highlighted_row) == (item, user)
+        assert grid.currentIndex() == current
+        window.training_panel.reset_button.click()
