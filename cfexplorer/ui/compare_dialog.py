@@ -8,7 +8,7 @@ import traceback
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QDialog, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QListView, QProgressBar, QPushButton,
@@ -379,6 +379,12 @@ class CompareDialog(QDialog):
     def closeEvent(self, event):
         self.shutdown()
         super().closeEvent(event)
+
+    @guard_event
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # (presentation mode): the columns measured in the new type
+            QTimer.singleShot(0, self, lambda: self.show_rows(self.rows, self.table_model.metrics))
 
     @qt_virtual(None)
     def reject(self):

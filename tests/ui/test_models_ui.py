@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from cfexplorer.core.bayes import BayesianMF
 from cfexplorer.core.content import ContentBased
@@ -296,6 +297,36 @@ def test_compare_on_likes_trains_every_model_that_takes_likes_with_its_likes_set
     assert len(rows) == len(offered) and dialog.table_model.rowCount() == len(offered)
     assert dialog.table_model.headers()[1] == "test BCE"
     assert all(np.isfinite(row.metrics["bce"]) for row in rows)
+
+
+def test_compare_results_stay_readable_when_the_type_grows(qtbot, window):
+    """Run in the everyday type, then shown in presentation type, the table kept its columns' widths: the numbers
+    read "3…7" and the headers "est BC" until the next Run."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    window.open_preset("planted")
+    window.act_compare.trigger()
+    dialog = window.compare_dialog
+    dialog.set_chosen(["global_mean", "biases"])
+    dialog.folds.setValue(3)
+    with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS):
+        qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    everyday = QApplication.font()
+    larger = QFont(everyday)
+    larger.setPointSizeF(1.5 * everyday.pointSizeF())
+    table, model = dialog.table, dialog.table_model
+
+    def numbers_whole():
+        metrics = QFontMetrics(table.font())
+        return table.font().pointSizeF() == larger.pointSizeF() and all(
+            table.columnWidth(column) >= metrics.horizontalAdvance(str(model.cell(row, column)))
+            for row in range(model.rowCount()) for column in range(1, model.columnCount()))
+
+    try:
+        QApplication.setFont(larger)  # what presentation mode does
+        qtbot.waitUntil(numbers_whole)
+    finally:
+        QApplication.setFont(everyday)
 
 
 def test_the_progress_bar_plans_the_chosen_models_epochs_until_a_run_is_shown(qtbot, window):
