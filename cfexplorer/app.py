@@ -75,6 +75,8 @@ SAVE_FILTERS = {
 }
 
 
+TABLE_KEYS = (("Next or previous cell of a table, then on past its last (first) cell", "Tab, Shift+Tab"),
+              ("Leave a table at once", "Ctrl+Tab, Ctrl+Shift+Tab"))
 FOCUS_SKIP_LIMIT = 500  # controls Tab may pass over at one press (the window has some 150)
 
 
@@ -1151,6 +1153,9 @@ class MainWindow(GridEditingMixin, QMainWindow):
             name = action.iconText() if action in (self.act_undo, self.act_redo) else action.text().replace("&", "")
             if keys and name:
                 rows.append(f"<tr><td>{html.escape(name)}</td><td><b>{html.escape(keys)}</b></td></tr>")
+        # keys no action has: the tables' own (ui/table_focus.py), which nothing else told
+        rows += [f"<tr><td>{html.escape(name)}</td><td><b>{html.escape(keys)}</b></td></tr>"
+                 for name, keys in TABLE_KEYS]
         return "<table>" + "".join(sorted(set(rows))) + "</table>"
 
 

@@ -42,3 +42,14 @@ def test_the_list_of_shortcuts_names_undo_and_redo_and_every_key_of_each(window)
     assert "<td>Redo</td><td><b>Ctrl+Shift+Z, Ctrl+Y</b></td>" in listed
     assert "<td>Undo</td><td><b>Ctrl+Z</b></td>" in listed
     assert "Redo Set" not in listed and "Redo Paste" not in listed
+
+
+def test_the_list_of_shortcuts_says_how_the_keyboard_leaves_a_table(qtbot, window):
+    """Tab goes from cell to cell (every one of a grid of 9,724 × 610); only a docstring said that Ctrl+Tab leaves
+    at once."""
+    listed = window.shortcuts_html()
+    assert "<b>Ctrl+Tab, Ctrl+Shift+Tab</b>" in listed and "<b>Tab, Shift+Tab</b>" in listed
+    window.grid.setFocus()
+    qtbot.waitUntil(window.grid.hasFocus)
+    qtbot.keyClick(window.grid, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert not window.grid.hasFocus()  # as the list says
