@@ -199,7 +199,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.training_panel.sig_run_started.connect(
             lambda model, train: self.factor_space.start_run(
                 model, self.table.ratings,
-                continued_every=self.training_panel.snapshot_every if self.training_panel.run_continues else 0))
+                continued_every=self.training_panel.snapshot_every if self.training_panel.run_continues else 0,
+                trained_on=train))
         self.training_panel.sig_run_started.connect(self._remember_trained_ratings)
         # after an edit is on the stack (its redo runs before it is counted), and after undo and redo
         self.undo_stack.indexChanged.connect(self._follow_stale_training)

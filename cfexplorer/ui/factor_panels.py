@@ -249,6 +249,16 @@ class SidePanelsMixin:
                 rankings.addTopLevelItem(item)
         rankings.verticalScrollBar().setValue(scrolled)
 
+    def _counts_trained_on(self, kind: str, n: int):
+        """Each movie's (user's) ratings the shown model trained on: the grid's, or, where the density filter
+        kept some out of training, those it kept (made once a run). None where the model's rows are not these."""
+        trained_on, table = self._trained_on, self.embedding.table(kind)
+        if trained_on is None or (trained_on.n_items if kind == ITEM_KIND else trained_on.n_users) != n:
+            return table.counts
+        if kind not in self._trained_counts:
+            self._trained_counts[kind] = trained_on.item_counts() if kind == ITEM_KIND else trained_on.user_counts()
+        return self._trained_counts[kind]
+
     def one_hot_html(self) -> str:
         """For the selected movie: its one-hot vector e_i, the weight matrix W and e_i·W = row i of W."""
         if self.embedding is None:
@@ -276,12 +286,21 @@ class SidePanelsMixin:
         # the course's letters: X holds the movies' vectors, W the users' (the cost's ‖W‖² + ‖X‖²)
         matrix = "X" if kind == ITEM_KIND else "W"
         note = ""
-        if table.counts is not None and is_sparse(table.counts, i):
-            count, typical = int(table.counts[i]), int(np.median(table.counts))
-            note = (f"<p><i>{name} has only {count} rating{'s' if count != 1 else ''} (a typical "
-                    f"{KIND_WORDS[kind][0]} here has {typical}): its factors say more about "
-                    f"{'the few who rated it' if kind == ITEM_KIND else 'the few movies it rated'} than about "
-                    "it. Latent factors mean little where data is sparse.</i></p>")
+        counts = self._counts_trained_on(kind, n)
+        if counts is not None and is_sparse(counts, i):
+            count, typical = int(counts[i]), int(np.median(counts))
+            in_grid = int(table.counts[i]) if table.counts is not None else count
+            # the density filter may have kept some of the grid's ratings out of training
+            of_the_grid = f" to train on, of the {in_grid} the grid shows" if in_grid != count else ""
+            if count:
+                learned = (f"its factors say more about "
+                           f"{'the few who rated it' if kind == ITEM_KIND else 'the few movies it rated'} than "
+                           "about it")
+            else:
+                learned = "its factors are what the initialization and λ alone made of them"
+            note = (f"<p><i>{name} has {f'only {count}' if count else 'no'} rating{'s' if count != 1 else ''}"
+                    f"{of_the_grid} (a typical {KIND_WORDS[kind][0]} here has {typical}): {learned}. Latent "
+                    "factors mean little where data is sparse.</i></p>")
         return (f"<p><b>{name}</b> is {KIND_WORDS[kind][0]} {i} of {n}.</p>"
                 f"<p>one-hot e<sub>{i}</sub> (length {n}):</p><table><tr>{one_hot_row}</tr></table>"
                 f"<p>{matrix} ({n} × {k}{', first 8 columns' if k > 8 else ''}):</p>"

@@ -98,6 +98,8 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._tab_in_front = True  # False while another tab of a tabbed dock covers the view
         self._framed_by_user = False  # zoomed or panned since the view was last fitted to the points
         self._fitted_bounds = None  # the points' bounds the view was last fitted to
+        self._trained_on = None  # the ratings the shown run trained on (None: the grid's, a restored model)
+        self._trained_counts: dict = {}  # kind -> ratings of each row it trained on, made when first asked
         self._finding = False  # while the Find box's name is being selected
         self._found_in_this_pass = None  # the name Find selected in this pass of the event loop
         self.not_found_note = ""  # what Find said last of a name it did not find
@@ -362,12 +364,14 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         has_genres = ratings.item_info is not None and "genres" in ratings.item_info
         self.colour_by.setCurrentIndex(self.colour_by.findData("genre" if has_genres else "bias"))
 
-    def start_run(self, model, ratings, continued_every: int = 0):
+    def start_run(self, model, ratings, continued_every: int = 0, trained_on=None):
         """A training run begins: forget the previous run's snapshots, or, for a run that goes on from the last
         one (``continued_every``: its snapshot interval), keep those of its epochs at that interval, so that the
         replay spans both runs at one spacing. In view, describe the movies and users now, before the worker
         competes for the GIL, so that the first frame only has factors to draw."""
         self.frames = _spaced(self.frames, continued_every) if continued_every else []
+        self._trained_on = trained_on  # the grid's ratings, or those the density filter kept for training
+        self._trained_counts = {}
         self._training = True
         self._framed_by_user = False  # a view the user moved during the last run follows this one's points
         self.ratings = ratings
@@ -478,6 +482,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._hidden_model = None
         self._framed_by_user = False
         self._fitted_bounds = None  # a resize fits the view to no forgotten points
+        self._trained_on, self._trained_counts = None, {}
         self._projected_ahead = None  # (and a frame waiting to be drawn is dropped by _set_embedding below)
         self._training = False
         self._model_biases = None
