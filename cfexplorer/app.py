@@ -30,7 +30,7 @@ from .core.summary import ratings_summary
 from .lazy import load_now
 from .io.presets import DEFAULT_PRESET, PRESETS, load_preset
 from .io.project import SUFFIX as PROJECT_SUFFIX
-from .io.project import SavedRun
+from .io.project import Project, SavedRun
 from .core.embedding import ITEM_KIND
 from .core.memory import keep_freed_memory
 from .core.models import checked_model_from_state, kind_of
@@ -564,10 +564,13 @@ class MainWindow(GridEditingMixin, QMainWindow):
         model = self._model_to_save()
         return model.get_state() if model is not None else None
 
-    def runs_to_save(self) -> tuple[list[SavedRun], SavedRun | None]:
-        """What a project saved now keeps of the loss plot's runs: (the runs before its model's, the model's run)
-        (see TrainingPanel.runs_of)."""
-        return self.training_panel.runs_of(self._model_to_save())
+    def project_to_save(self, settings: dict) -> Project:
+        """The project a save (or a recovery file) writes now: the grid's ratings, ``settings``, the model
+        current_model_state keeps and the loss plot's runs around it (TrainingPanel.runs_of)."""
+        model = self._model_to_save()
+        earlier_runs, model_run = self.training_panel.runs_of(model)
+        return Project(self.table.ratings, settings, model.get_state() if model is not None else None,
+                       earlier_runs=earlier_runs, model_run=model_run)
 
     def saves_a_model(self) -> bool:
         """Whether a project saved now keeps a trained model."""
@@ -1146,18 +1149,17 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def shortcuts_html(self) -> str:
         """Every action with a key, and its keys, as a table (Help ▸ Keyboard Shortcuts)."""
-        rows = []
+        listed = []  # (name, keys)
         for action in self.findChildren(QAction):
             # every key of an action (Redo has two), and Undo and Redo by their short names: their menu text
             # names the edit they would undo or redo ("Redo Paste") at the moment the list is opened
             keys = ", ".join(key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts())
             name = action.iconText() if action in (self.act_undo, self.act_redo) else action.text().replace("&", "")
             if keys and name:
-                rows.append(f"<tr><td>{html.escape(name)}</td><td><b>{html.escape(keys)}</b></td></tr>")
-        # keys no action has: the tables' own (ui/table_focus.py), which nothing else told
-        rows += [f"<tr><td>{html.escape(name)}</td><td><b>{html.escape(keys)}</b></td></tr>"
-                 for name, keys in TABLE_KEYS]
-        return "<table>" + "".join(sorted(set(rows))) + "</table>"
+                listed.append((name, keys))
+        listed += TABLE_KEYS  # keys no action has: the tables' own (ui/table_focus.py), which nothing else told
+        rows = {f"<tr><td>{html.escape(name)}</td><td><b>{html.escape(keys)}</b></td></tr>" for name, keys in listed}
+        return "<table>" + "".join(sorted(rows)) + "</table>"
 
 
 # --- entry points ----------------------------------------------------------------------------------------

@@ -212,7 +212,8 @@ class CompareDialog(QDialog):
             self.progress.reset()
 
     def refresh_choices(self):
-        """The training panel's current model first, then every kind with its defaults, all checked."""
+        """The training panel's current model first, then every kind with its defaults (on likes, its settings for
+        likes), all checked."""
         checked = {self.choices.item(row).text(): self.choices.item(row).checkState()
                    for row in range(self.choices.rowCount())}
         self.choices.clear()

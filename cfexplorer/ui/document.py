@@ -37,7 +37,7 @@ from ..core import memory
 from ..core.ratings import Ratings
 from ..io.presets import PRESETS
 from ..io.project import SUFFIX as PROJECT_SUFFIX
-from ..io.project import Project, load_project, save_project
+from ..io.project import load_project, save_project
 from ..io.movie_info import attach_movie_info
 from ..io.readers import RatingsFileError
 from ..io.writers import write_by_extension
@@ -415,9 +415,7 @@ class DocumentController(QObject):
         left_out = ""
         written = ShareDone()  # what the writer has written, for the progress dialog
         if path.suffix.lower() == PROJECT_SUFFIX:
-            earlier_runs, model_run = window.runs_to_save()
-            project = Project(ratings, window.current_settings(), window.current_model_state(),
-                              earlier_runs=earlier_runs, model_run=model_run)
+            project = window.project_to_save(window.current_settings())
             left_out = window.model_left_out()
 
             def write(cancelled):
@@ -519,9 +517,7 @@ class DocumentController(QObject):
         elif self.kind == "recovery":  # recovered once and crashed again: still a copy of the same document
             settings.update({key: self.project_settings[key] for key in RECOVERY_KEYS if key in self.project_settings})
         # the trained model too (training it again could take minutes): the one a project saved now would keep
-        earlier_runs, model_run = window.runs_to_save()
-        project = Project(window.table.ratings, settings, window.current_model_state(), earlier_runs=earlier_runs,
-                          model_run=model_run)
+        project = window.project_to_save(settings)
         started = self.recovery.write(project, on_done=self._on_recovery_written)
         if not started:
             self._recovery_timer.start(RECOVERY_DELAY_MS)  # the previous copy is still being written

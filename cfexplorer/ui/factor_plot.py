@@ -429,7 +429,7 @@ class FactorPlot(pg.PlotWidget):
         ring, whichever is larger."""
         sizes = [float(np.max(styles[2])) for kind, styles in self._styles.items()
                  if kind in self.visible_kinds and len(styles[2])]
-        return max(sizes + [RING_SIZE_PX]) / 2
+        return _mark_radius_px(max(sizes, default=0.0))
 
     def set_visible_kinds(self, kinds):
         self.visible_kinds = set(kinds)
@@ -525,7 +525,7 @@ class FactorPlot(pg.PlotWidget):
         """Pixels from a point's centre to its name: past the point itself and past a selection ring around it."""
         styles = self._styles.get(kind)
         size = float(styles[2][index]) if styles is not None and index < len(styles[2]) else 0.0
-        return max(size, RING_SIZE_PX) / 2 + LABEL_GAP_PX
+        return _mark_radius_px(size) + LABEL_GAP_PX
 
     def _set_labels_hidden(self, hidden: int):
         if hidden != self.labels_hidden:
@@ -706,3 +706,8 @@ class FactorPlot(pg.PlotWidget):
                     & (xy[:, 1] >= rect.top()) & (xy[:, 1] <= rect.bottom()))
             inside[kind] = np.flatnonzero(mask)
         self.sig_rect_selected.emit(inside, add)
+
+
+def _mark_radius_px(point_size: float) -> float:
+    """Half the width of what is drawn around a point this many pixels wide: the point, or a selection's ring."""
+    return max(point_size, RING_SIZE_PX) / 2

@@ -28,6 +28,7 @@ class LegendAbove(pg.LegendItem):
         # pane (cut off at its right, in presentation type), and fit_legend then found room for them there.
         self.setMinimumWidth(0)
         self.setMaximumHeight(0)
+        self.shown_entries = 0  # the first entries laid out (lay_out_legend); the others hidden
 
     def updateSize(self):
         # The enclosing layout sets the geometry from the size hint (LegendItem.updateSize set it itself, at
@@ -37,7 +38,7 @@ class LegendAbove(pg.LegendItem):
         self.updateGeometry()
 
 
-def sync_legend(legend: pg.LegendItem, entries: list):
+def sync_legend(legend: LegendAbove, entries: list):
     """Make ``legend`` list ``entries`` ((curve, name) pairs), in that order, changing only what differs.
 
     A legend entry's text is a QGraphicsTextItem laid out from HTML: making one costs several milliseconds,
@@ -96,7 +97,7 @@ def sync_legend(legend: pg.LegendItem, entries: list):
     lay_out_legend(legend, legend.columnCount)
 
 
-def lay_out_legend(legend: pg.LegendItem, columns: int, shown: int | None = None):
+def lay_out_legend(legend: LegendAbove, columns: int, shown: int | None = None):
     """Place ``legend``'s first ``shown`` entries (all by default) row by row in ``columns`` columns; the others
     are hidden."""
     layout = legend.layout
@@ -112,11 +113,11 @@ def lay_out_legend(legend: pg.LegendItem, columns: int, shown: int | None = None
             layout.addItem(label, row, 2 * column + 1)
     legend.columnCount = columns
     legend.rowCount = max(math.ceil(shown / columns), 1)
-    legend.__dict__["shown_entries"] = shown
+    legend.shown_entries = shown
     legend.updateSize()
 
 
-def fit_legend(legend: pg.LegendItem, plot, most_height: float | None = None, kept: int = 0) -> None:
+def fit_legend(legend: LegendAbove, plot, most_height: float | None = None, kept: int = 0) -> None:
     """As many columns (up to one an entry) as fit the width of ``plot``: the fewer rows, the more height is
     left to the curves below; and no more rows than ``most_height`` pixels hold (one at least), the entries
     past them hidden — the last ones, the earlier runs (a short pane, presentation type: six rows of names
@@ -131,12 +132,13 @@ def fit_legend(legend: pg.LegendItem, plot, most_height: float | None = None, ke
     if most_height is not None:
         row_height = max(label.minimumHeight() for _, label in legend.items) + legend.layout.verticalSpacing()
         rows_allowed = max(1, int(most_height // max(row_height, 1)))
-    # the most entries, the first ones, that fit in those rows in as many columns as the width holds
-    for shown in range(entries, min(kept, entries) - 1, -1):
+    # the most entries, the first ones, that fit in those rows in as many columns as the width holds (at the
+    # least the kept ones, and one)
+    for shown in range(entries, max(min(kept, entries), 1) - 1, -1):
         columns = _columns_for(widths[:shown], room)
-        if math.ceil(shown / columns) <= rows_allowed or shown <= max(kept, 1):
+        if math.ceil(shown / columns) <= rows_allowed:
             break
-    if columns != legend.columnCount or shown != legend.__dict__.get("shown_entries", entries):
+    if columns != legend.columnCount or shown != legend.shown_entries:
         lay_out_legend(legend, columns, shown)
 
 

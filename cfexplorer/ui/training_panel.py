@@ -453,8 +453,11 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         on, None). A run started after the model's (the one going on, any it superseded) is not kept: the file
         has the plot as it was when the model's run ended."""
         runs = self.loss_plot.runs
-        run = None if model is None else self._plot_run if model is self.model else \
-            self._finished_run if model is self.finished_model else None
+        run = None
+        if model is not None and model is self.model:
+            run = self._plot_run
+        elif model is not None and model is self.finished_model:
+            run = self._finished_run
         position = next((i for i, kept in enumerate(runs) if kept is run), None)
         if position is not None:  # (its curves are the model's history)
             return [saved_run(kept) for kept in runs[:position]], SavedRun(run.number, dict(run.settings))
