@@ -372,6 +372,8 @@ class MainWindow(GridEditingMixin, QMainWindow):
         # of 9,724 shown, the current cell off-screen)
         self.grid.verticalScrollBar().setValue(0)
         self.grid.horizontalScrollBar().setValue(0)
+        if self.presenting:  # on a projector the panes below take what the new grid's rows leave
+            QTimer.singleShot(0, self, self.presentation.fit_the_grid)
         # before the model's run, which is numbered after them
         self.training_panel.loss_plot.put_back_earlier_runs([run_of(run) for run in document.earlier_runs])
         if document.model is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QDockWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QTabBar
 
 FONT_SCALE, MARKER_SCALE, LINE_WIDTH, NORMAL_LINE_WIDTH = 1.5, 1.8, 4, 2
 PUT_BACK_TRIES, PUT_BACK_RETRY_MS = 10, 20
@@ -112,6 +112,25 @@ class PresentationMode:
         if window.curves_dock.height() < window.height() // 2:
             window.resizeDocks([window.curves_dock], [window.height() // 2], Qt.Orientation.Vertical)
 
+    def fit_the_grid(self):
+        """The panes below the grid take what its rows leave unused, up to three quarters of the window's
+        height, and give back what a larger grid needs, down to half: the course example's five rows used a
+        third of the grid's half of a 1280 × 720 projector while the curves and the factor space were 200
+        pixels tall. (Called once the larger type has sized the rows, and for each document shown.)"""
+        window = self.window
+        below = [dock for dock in (window.formula_dock, window.curves_dock, window.factor_dock)
+                 if dock.isVisible() and not dock.isFloating()
+                 and window.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        if not self.on or not below:
+            return
+        grid, central, dock = window.grid, window.centralWidget(), below[0]
+        spare_row = grid.verticalHeader().defaultSectionSize()  # a little air: where the rows end is plain
+        wanted = central.height() - grid.viewport().height() + grid.verticalHeader().length() + spare_row
+        now = height_with_tabs(window, dock)
+        bottom = min(max(now + central.height() - wanted, window.height() // 2), window.height() * 3 // 4)
+        if abs(bottom - now) > 2:
+            window.resizeDocks([dock], [bottom], Qt.Orientation.Vertical)
+
     def _style_views(self, on: bool, point_size: float):
         window = self.window
         window.table.set_high_contrast(on)
@@ -124,3 +143,15 @@ class PresentationMode:
         # after the font change has reached the grid (it arrives as an event)
         QTimer.singleShot(0, window.grid.resizeRowsToContents)
         QTimer.singleShot(0, window.grid.resizeColumnsToContents)
+        if on:
+            QTimer.singleShot(0, self.fit_the_grid)  # after the panes' room above and the rows' new heights
+
+
+def height_with_tabs(window, dock: QDockWidget) -> int:
+    """The height QMainWindow.resizeDocks gives ``dock``: with the tab bar of the docks that share its place."""
+    height = dock.height()
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is window and bar.isVisible() and any(
+                bar.tabText(i) == dock.windowTitle() for i in range(bar.count())):
+            height += bar.height()
+    return height

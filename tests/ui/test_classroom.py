@@ -199,3 +199,30 @@ def test_presentation_mode_round_trips_leave_the_panes_and_the_window_as_they_we
         qtbot.waitUntil(lambda: layout() == before, timeout=5000)
         qtbot.wait(100)
         assert layout() == before  # and stays so
+
+
+def test_presentation_gives_the_panes_below_what_a_small_grids_rows_leave_and_a_larger_grid_its_half(qtbot, window):
+    """The course example's five rows used a third of the grid's half of a projector while the loss curves
+    and the factor space below were 200 pixels tall."""
+    from cfexplorer.core.ratings import Ratings
+
+    grid = window.grid
+
+    def unused_rows():  # the grid's empty room below its last row, in rows
+        return (grid.viewport().height() - grid.verticalHeader().length()) / grid.rowHeight(0)
+
+    everyday_curves = window.curves_dock.height()
+    assert unused_rows() > 3  # the five rows in the everyday window: room to spare
+    window.set_presentation(True)
+    qtbot.waitUntil(lambda: unused_rows() <= 2, timeout=5000)
+    qtbot.wait(100)
+    assert 0 <= unused_rows() <= 2  # every row shown, and a row's air below them
+    assert window.curves_dock.height() > everyday_curves
+    plot_height = window.training_panel.loss_plot.cost_plot.vb.sceneBoundingRect().height()
+    # a grid of 60 movies switched to on the projector: the grid takes its half back
+    rng = np.random.default_rng(1)
+    cells = rng.choice(60 * 8, 300, replace=False)
+    window.set_document(Ratings.from_arrays(cells % 8, cells // 8, rng.integers(1, 6, 300).astype(float)), "tall")
+    qtbot.waitUntil(lambda: grid.viewport().height() > window.height() // 3, timeout=5000)
+    assert unused_rows() < 0  # it scrolls
+    assert window.training_panel.loss_plot.cost_plot.vb.sceneBoundingRect().height() < plot_height
