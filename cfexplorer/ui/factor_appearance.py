@@ -69,8 +69,11 @@ class AppearanceMixin:
             palette, styles = CATEGORY_PALETTE, _category_styles(self.cluster_labels(kind))
         else:
             palette, styles = PLAIN, np.zeros(n, dtype=np.intp)
-        if self.size_by_count.isChecked() and table.counts is not None and n:
-            counts = np.asarray(table.counts, dtype=float)
+        trained_counts = self._counts_trained_on(kind, n) if n else None
+        if self.size_by_count.isChecked() and trained_counts is not None:
+            # what the point's factors learned from: a movie the density filter or the validation share kept
+            # out of training is as small as one nobody rated, whatever the grid shows of it
+            counts = np.asarray(trained_counts, dtype=float)
             sizes = 5 + 13 * np.sqrt(counts / max(counts.max(), 1))
         else:
             sizes = np.full(n, 9.0)

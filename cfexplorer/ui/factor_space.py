@@ -153,6 +153,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.clusters.setPrefix("k = ")
         self.clusters.setToolTip("Number of k-means clusters")
         self.size_by_count = QCheckBox("size = ratings")
+        self.size_by_count.setToolTip("Each point's size grows with the ratings its factors were trained on")
         self.size_by_count.setChecked(True)
         self.labels_by = QComboBox()
         for key, text in LABEL_CHOICES.items():
@@ -875,7 +876,9 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         table = self.embedding.table(kind)
         lines = [f"{table.names[index]}  ({KIND_WORDS[kind][0]})", f"bias {table.bias[index]:+.3f}"]
         if table.counts is not None:
-            lines.append(f"{int(table.counts[index])} ratings")
+            count, trained = int(table.counts[index]), self._counts_trained_on(kind, len(table))
+            trained = count if trained is None else int(trained[index])
+            lines.append(f"{count} ratings" + (f", {trained} of them trained on" if trained != count else ""))
         if table.means is not None and np.isfinite(table.means[index]):
             lines.append(f"mean rating {table.means[index]:.2f}")
         if table.genres is not None and table.genres[index]:

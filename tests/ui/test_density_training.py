@@ -61,3 +61,27 @@ def test_a_filter_keeping_no_ratings_is_named_when_train_is_pressed(qtbot, windo
     assert "density filter keeps no ratings" in window.message_bar.text
     assert "type some into the grid" not in window.message_bar.text
     assert window.training_panel.model is None  # nothing trained
+
+
+def test_the_factor_space_sizes_and_describes_movies_by_the_ratings_their_factors_trained_on(
+        qtbot, window, monkeypatch):
+    """A movie the filter kept out of training was drawn as large as the grid's count of it, and its hover said
+    "4 ratings": its factors learned from none of them."""
+    window.open_preset("planted")
+    counts = window.table.ratings.item_counts()
+    cut = int(np.median(counts)) + 1
+    rare = np.flatnonzero(counts < cut)
+    kept = np.flatnonzero(counts >= cut)
+    filter_by_dialog(window, monkeypatch, cut, restrict=True)
+    train(qtbot, window)
+    window.factor_dock.raise_()
+    space = window.factor_space
+    qtbot.waitUntil(lambda: space.embedding is not None and len(space.plot.scatters["movie"].data) == len(counts))
+    scatter = space.plot.scatters["movie"]
+    sizes = np.where(scatter.data["size"] == -1, scatter.opts["size"], scatter.data["size"])
+    # every movie trained on none of its ratings has the least size, below every movie that was trained on
+    assert len(set(sizes[rare])) == 1 and sizes[rare][0] < sizes[kept].min()
+    rare_one = int(rare[np.argmax(counts[rare])])
+    assert f"{counts[rare_one]} ratings, 0 of them trained on" in space.describe("movie", rare_one)
+    kept_one = int(kept[0])
+    assert f"{counts[kept_one]} ratings\n" in space.describe("movie", kept_one)  # all of them: said once
