@@ -165,17 +165,19 @@ class ContentBased(NetworkModel):
         unbounded and a vector's length counts as much as its direction.
     scale_targets : fit the ratings scaled to [-1, 1], the range of a dot product of unit vectors (the
         course's towers do); without it the targets are the ratings themselves.
+    warm_start : go on from the learned towers, Adam's state and the epochs so far when refitting ratings of
+        the same shape (as MatrixFactorization's).
     """
 
     _PARAM_NAMES = ("n_outputs", "hidden", "reg", "learning_rate", "n_epochs", "batch_size", "seed",
-                    "user_features", "item_features", "normalize", "scale_targets")
+                    "user_features", "item_features", "normalize", "scale_targets", "warm_start")
     _STATE_PARAMS = ("n_outputs", "hidden", "reg", "learning_rate", "n_epochs", "batch_size", "seed", "normalize",
                      "scale_targets")
 
     def __init__(self, n_outputs: int = 32, hidden=(64,), reg: float = 1.0, learning_rate: float = 0.003,
                  n_epochs: int = 15, batch_size: int | None = 1024, seed: int | None = 0,
                  user_features: pd.DataFrame | None = None, item_features: pd.DataFrame | None = None,
-                 normalize: bool = True, scale_targets: bool = True):
+                 normalize: bool = True, scale_targets: bool = True, warm_start: bool = False):
         self.n_outputs = n_outputs
         self.hidden = hidden
         self.reg = reg
@@ -187,6 +189,7 @@ class ContentBased(NetworkModel):
         self.item_features = item_features
         self.normalize = normalize
         self.scale_targets = scale_targets
+        self.warm_start = warm_start
 
     def _check_params(self, ratings: Ratings):
         super()._check_params(ratings)

@@ -89,26 +89,41 @@ class NetworkModel(RatingModel):
         self.scale_ = ratings.scale
         self.n_users_, self.n_items_ = ratings.n_users, ratings.n_items
         self.user_labels_, self.item_labels_ = ratings.user_labels, ratings.item_labels
-        self._params = self._prepare(ratings)
+        fresh = self._prepare(ratings)  # the data's own values (offsets, feature scaling) set in either case
+        current = getattr(self, "_params", None)
+        kept = getattr(self, "_stepping", None)
+        continuing = bool(self.warm_start and current is not None and getattr(self, "history_", None)
+                          and {name: a.shape for name, a in current.items()}
+                          == {name: a.shape for name, a in fresh.items()})
+        if not continuing:
+            self._params, self.history_ = fresh, []
+        if continuing and kept is not None:
+            # the epochs go on as the longer run's would: Adam's moments and step count, the batches' shuffles
+            # (a model read from a project has its parameters and epochs only: a new Adam goes on from them)
+            optimizer, rng = kept
+            optimizer.learning_rate = self.learning_rate
+        else:
+            optimizer = Adam(self.learning_rate)
+            rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
+            self._stepping = (optimizer, rng)
         self._expose()
-        optimizer = Adam(self.learning_rate)
-        rng = np.random.default_rng(None if self.seed is None else self.seed + 1)
         users, items = ratings.users, ratings.items
         targets = self._targets(ratings.values)
         n = len(targets)
         batch = n if self.batch_size is None else min(int(self.batch_size), max(n, 1))
-        self.history_ = []
-        # Epoch 0: the cost and the training scores at the starting parameters, before any update, as
-        # matrix factorization reports it (the loss curves and `--epochs 0` start there).
-        with np.errstate(over="ignore", invalid="ignore"):
-            z = self._scores(users, items)
-            data_term, reg_term = self._data_term(z, targets), self._reg_term()
-        if not (np.isfinite(data_term) and np.isfinite(reg_term)):
-            raise TrainingDiverged("The cost at the starting parameters is infinite or NaN: the starting "
-                                   "parameters are too large for these ratings.")
-        train = self._report(ratings.values, self._output(z))
-        yield keep_epoch(self, 0, data_term, reg_term, train, validation, start, snapshot_every)
-        for epoch in range(1, self.n_epochs + 1):
+        first_epoch = self.history_[-1].epoch + 1 if self.history_ else 1
+        if not self.history_:
+            # Epoch 0: the cost and the training scores at the starting parameters, before any update, as
+            # matrix factorization reports it (the loss curves and `--epochs 0` start there).
+            with np.errstate(over="ignore", invalid="ignore"):
+                z = self._scores(users, items)
+                data_term, reg_term = self._data_term(z, targets), self._reg_term()
+            if not (np.isfinite(data_term) and np.isfinite(reg_term)):
+                raise TrainingDiverged("The cost at the starting parameters is infinite or NaN: the starting "
+                                       "parameters are too large for these ratings.")
+            train = self._report(ratings.values, self._output(z))
+            yield keep_epoch(self, 0, data_term, reg_term, train, validation, start, snapshot_every)
+        for epoch in range(first_epoch, first_epoch + self.n_epochs):
             previous = {name: array.copy() for name, array in self._params.items()}
             order = rng.permutation(n)
             with np.errstate(over="ignore", invalid="ignore"):

@@ -42,14 +42,17 @@ class NeuralCF(NetworkModel):
     seed : random seed of the initial parameters, the batches and the dropout.
     y_range : None, "auto" or (low, high), as in MatrixFactorization.
     loss : 'auto', 'squared' or 'bce'.
+    warm_start : go on from the learned parameters, Adam's state and the epochs so far when refitting ratings
+        of the same shape (as MatrixFactorization's).
     """
 
     _PARAM_NAMES = ("n_factors", "hidden", "dropout", "reg", "learning_rate", "n_epochs", "batch_size",
-                    "init_scale", "seed", "y_range", "loss")
+                    "init_scale", "seed", "y_range", "loss", "warm_start")
 
     def __init__(self, n_factors: int = 16, hidden=(64,), dropout: float = 0.0, reg: float = 60.0,
                  learning_rate: float = 0.003, n_epochs: int = 10, batch_size: int | None = 512,
-                 init_scale: float = 0.1, seed: int | None = 0, y_range="auto", loss: str = "auto"):
+                 init_scale: float = 0.1, seed: int | None = 0, y_range="auto", loss: str = "auto",
+                 warm_start: bool = False):
         self.n_factors = n_factors
         self.hidden = hidden
         self.dropout = dropout
@@ -61,6 +64,7 @@ class NeuralCF(NetworkModel):
         self.seed = seed
         self.y_range = y_range
         self.loss = loss
+        self.warm_start = warm_start
 
     def _check_params(self, ratings: Ratings):
         super()._check_params(ratings)

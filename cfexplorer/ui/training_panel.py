@@ -362,8 +362,9 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
     def _continuable_model(self):
         """The last run's model where it can train on: it ended here with epochs trained and is the one shown,
-        it goes on from its own parameters (``warm_start``: the matrix factorizations), and the grid's ratings,
-        the model chosen and its settings are what that run had (else a new run is what the settings ask)."""
+        it goes on from its own parameters (``warm_start``: the factorizations, neural CF, the towers; not the
+        Gibbs sampler or the baselines), and the grid's ratings, the model chosen and its settings are what that
+        run had (else a new run is what the settings ask)."""
         model, inputs = self.finished_model, self.run_inputs
         if model is None or model is not self.model or inputs is None or self._evaluation or self.stale:
             return None

@@ -121,3 +121,23 @@ def test_epoch_0_carries_validation_scores_and_survives_the_saved_state(ratings)
     restored = NeuralCF.from_state(model.get_state())
     assert [r.epoch for r in restored.history_] == [0, 1, 2]
     assert restored.history_[0].total == pytest.approx(model.history_[0].total)
+
+
+@pytest.mark.parametrize("model_class", [NeuralCF, ContentBased], ids=["neural", "content"])
+def test_a_warm_start_goes_on_as_the_longer_run_would(ratings, model_class):
+    """Five epochs and then three more, warm-started, are the eight epochs of one run (Adam's moments and the
+    batches' shuffles go on); a model read back from its state goes on from its parameters and epochs."""
+    whole = model_class(n_epochs=8, batch_size=64, seed=3).fit(ratings)
+    model = model_class(n_epochs=5, batch_size=64, seed=3, warm_start=True).fit(ratings)
+    model.set_params(n_epochs=3).fit(ratings)
+    assert [record.epoch for record in model.history_] == list(range(9))  # one epoch 0
+    for name, value in whole._params.items():
+        np.testing.assert_allclose(model._params[name], value, rtol=1e-12, atol=1e-14, err_msg=name)
+    np.testing.assert_allclose([r.total for r in model.history_], [r.total for r in whole.history_], rtol=1e-12)
+    restored = model_class.from_state(model.get_state())
+    restored.set_params(warm_start=True, n_epochs=2).fit(ratings)
+    assert [record.epoch for record in restored.history_] == list(range(11))
+    assert restored.history_[-1].total < model.history_[-1].total  # from the trained weights, not fresh ones
+    fresh = model_class(n_epochs=2, batch_size=64, seed=3).fit(ratings)  # warm_start off: a new run
+    model.set_params(warm_start=False, n_epochs=2).fit(ratings)
+    np.testing.assert_array_equal([r.total for r in model.history_], [r.total for r in fresh.history_])

@@ -355,6 +355,30 @@ def test_a_step_that_trains_a_runs_last_epoch_ends_the_run(qtbot, window, kind):
         assert [record.epoch for record in panel.model.history_] == [0, 1, 2]
 
 
+@pytest.mark.parametrize("kind", ["neural", "content"])
+def test_step_after_a_neural_or_content_run_goes_on_as_the_longer_run(qtbot, window, kind):
+    """Step after a neural CF or content-based run started a new run from fresh weights at epoch 0 (only the
+    matrix factorizations went on from their model): the run's training was thrown away."""
+    panel = window.training_panel
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
+    panel.epochs.setValue(4)
+    run_to_end(qtbot, window)
+    longer = {name: value.copy() for name, value in panel.model._params.items()}
+    panel.epochs.setValue(3)
+    run_to_end(qtbot, window)
+    curves, finished = panel.loss_plot.current, panel.model
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=FINISH_MS,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: curves.epochs[-1] == 4, timeout=FINISH_MS)
+    assert panel.loss_plot.current is curves and curves.epochs == [0, 1, 2, 3, 4]
+    assert panel.model is not finished and [record.epoch for record in panel.model.history_] == [0, 1, 2, 3, 4]
+    for name, value in panel.model._params.items():  # Adam's moments and the batches' order went on too
+        np.testing.assert_allclose(value, longer[name], rtol=1e-12, atol=1e-14, err_msg=name)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=FINISH_MS)
+
+
 def test_a_step_to_the_last_epoch_of_a_paused_run_ends_it(qtbot, window):
     panel = window.training_panel
     panel.epochs.setValue(2)
