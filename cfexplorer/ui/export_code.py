@@ -30,6 +30,14 @@ def recipe_for(window) -> RunRecipe:
         history = getattr(model, "history_", [])
         # epochs trained: the last record's number (a matrix factorization's history starts at epoch 0)
         planned, done = int(params.get("n_epochs", 0)), history[-1].epoch if history else 0
+        if params.get("warm_start"):
+            # Step went on from the run before: its n_epochs are the continuation's. One run of all the epochs
+            # trains the same model (a warm start goes on with the optimizer's state and the shuffles).
+            params["warm_start"] = False
+            planned = panel.progress.maximum() if panel.controller.is_active else done
+            params["n_epochs"] = planned
+            notes.append(f"The run in the window went on from an earlier one (Step); this trains its {planned} "
+                         "epochs in one run.")
         if panel.controller.is_active:
             notes.append(f"The run was still going in the window ({done} of {planned} epochs); this trains all "
                          f"{planned}.")

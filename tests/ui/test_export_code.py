@@ -101,6 +101,27 @@ def test_a_stopped_run_is_exported_with_the_epochs_it_ran(qtbot, window, monkeyp
     assert_same_run(window, run_exported(path))
 
 
+@pytest.mark.parametrize("kind", ["mf", "neural"])
+def test_a_run_gone_on_by_step_is_exported_as_one_run_of_all_its_epochs(qtbot, window, monkeypatch, tmp_path,
+                                                                       run_exported, kind):
+    """After 40 epochs and a Step, the exported code trained 40 (the Epochs setting) where the window had 41:
+    its J was not the window's."""
+    window.open_preset("course")
+    panel = window.training_panel
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
+    panel.epochs.setValue(40)
+    run_to_end(qtbot, window)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=RUN_MS):
+        panel.step()
+        qtbot.waitUntil(lambda: panel.model.history_[-1].epoch == 41, timeout=RUN_MS)
+        panel.stop()
+    path = tmp_path / "stepped.py"
+    export_through_the_menu(window, monkeypatch, path)
+    assert "warm_start=True" not in path.read_text()  # one run: the exported code trains from the start
+    assert_same_run(window, run_exported(path))
+
+
 def test_a_ratings_file_is_read_from_its_path(qtbot, window, monkeypatch, tmp_path, run_exported):
     data = tmp_path / "small ratings.csv"
     data.write_text("user,movie,rating\nann,Alien,4\nann,Heat,2\nbob,Alien,5\nbob,Up,3\ncid,Heat,1\ncid,Up,4.5\n")
