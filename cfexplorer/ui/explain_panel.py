@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import QStringListModel, QTimer
 from PySide6.QtWidgets import QLabel, QListView, QSpinBox, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget
 
+from .focus_mark import mark_focus
 from .formula_panel import y_range_output
 from .qt_guard import report_current_exception
 from .table_model import RatingTableModel, format_number
@@ -114,6 +115,7 @@ class ExplainPanel(QWidget):
         self.table = table
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
+        mark_focus(self.text)  # Tab stops here (its lines can be selected and copied): where the keys go is seen
         self.top_n = QSpinBox(minimum=1, maximum=100, value=10)
         self.top_n.setToolTip("How many recommendations to list")
         self.top_label = QLabel("Top recommendations")

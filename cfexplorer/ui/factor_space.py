@@ -193,6 +193,9 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
 
         self.plot = FactorPlot()
         self.plot.setMinimumHeight(PLOT_MINIMUM_HEIGHT)
+        # no keys of its own (the mouse hovers, clicks, drags and zooms it), as the loss plots: Tab passes it by, and
+        # a click on a point leaves the keys where they were (it took the focus, with no mark of it)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         self.side_tabs = self._build_side_panels()
 

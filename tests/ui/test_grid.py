@@ -730,3 +730,40 @@ def test_tab_goes_round_the_controls_on_screen_only(qtbot, window):
         assert window.training_panel.loss_plot.layout_widget not in stops  # no keys, no mark of the focus
         training = [w for w in stops if window.training_dock.isAncestorOf(w)]
         assert window.training_panel.pace in training and window.training_panel.model_kind in training
+
+
+def test_the_explain_text_is_framed_while_it_has_the_focus_and_the_factor_plot_is_no_tab_stop(qtbot, window):
+    """Tab reached the Explain pane's text and the factor plot with no mark of the focus on either: a keyboard
+    user lost track of where the next key would go. The text (its lines can be selected and copied) is framed in
+    the highlight colour while it has the focus; the plot, with no keys of its own, is passed by as the loss
+    plots are, and a click on it leaves the focus where it was."""
+    from PySide6.QtGui import QPalette
+
+    window.resize(1280, 720)
+    window.factor_dock.raise_()
+    window.explain_dock.raise_()
+    window.activateWindow()
+    text = window.explain_panel.text
+    highlight = text.palette().color(QPalette.ColorRole.Highlight)
+
+    def frame_colours():
+        picture = text.grab().toImage()
+        middle = picture.height() // 2
+        return {picture.pixelColor(0, middle).name(), picture.pixelColor(picture.width() - 1, middle).name()}
+
+    window.filter_edit.setFocus()
+    qtbot.waitUntil(window.filter_edit.hasFocus, timeout=5000)
+    assert highlight.name() not in frame_colours()
+    stops = []
+    for _ in range(80):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        stops.append(QApplication.focusWidget())
+        if stops[-1] is text:
+            break
+    assert text in stops and window.factor_space.plot not in stops
+    qtbot.waitUntil(lambda: frame_colours() == {highlight.name()}, timeout=5000)
+    window.filter_edit.setFocus()
+    qtbot.waitUntil(lambda: highlight.name() not in frame_colours(), timeout=5000)
+    plot = window.factor_space.plot
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=plot.viewport().rect().center())
+    assert window.filter_edit.hasFocus()
