@@ -118,4 +118,4 @@ def _stream_sheets(path: Path, handle) -> list[Sheet]:
 def _cell_text(cell) -> str:
     if isinstance(cell, float) and math.isfinite(cell) and cell == int(cell) and abs(cell) < 2**53:
         return str(int(cell))
-    return str(cell).replace("\n", " ")
+    return str(cell)

@@ -311,3 +311,20 @@ def test_a_cancelled_excel_save_leaves_no_temporary_file(tmp_path, monkeypatch):
         write_by_extension(ratings, path, shape="long", cancelled=cancelled, progress=progress)
     assert not path.exists() and len(seen) == 5
     assert glob.glob(str(tmp_path / "openpyxl.*")) == []
+
+
+LINE_BREAK_NAMES = Ratings(np.array([0, 1, 1]), np.array([0, 0, 1]), np.array([4.0, 2.0, 5.0]),
+                           np.array(["Ann\nLee", "Bo"], dtype=object), np.array(["Movie\nOne", "Two\nParts"],
+                                                                               dtype=object))
+
+
+@pytest.mark.parametrize("name,shape,items_as_rows", [
+    ("m.xlsx", "wide", True), ("m.xlsx", "wide", False), ("l.xlsx", "long", True), ("m.csv", "wide", True),
+    ("l.csv", "long", True)])
+def test_names_with_a_line_break_come_back_as_written(tmp_path, name, shape, items_as_rows):
+    """A workbook's "Ann\\nLee" came back "Ann Lee" (its cells once went through a line-based parser; a CSV's
+    came back whole): a project saved as .xlsx and opened again had renamed its users."""
+    path = tmp_path / name
+    write_by_extension(LINE_BREAK_NAMES, path, shape=shape, items_as_rows=items_as_rows)
+    again = read_ratings(path).ratings
+    assert _as_pairs(again) == _as_pairs(LINE_BREAK_NAMES)
