@@ -158,7 +158,9 @@ class TablePreviewDialog(QDialog):
         self.found.itemClicked.connect(self._on_found_clicked)
         self.sheet_box.currentIndexChanged.connect(self._on_sheet_change)
         self.range_edit.editingFinished.connect(self._on_range_typed)
-        self.orientation.buttonToggled.connect(lambda *_: self._show_summary())
+        # once a choice: a click toggles two buttons, and a table shown sets one (its summary follows anyway)
+        self.orientation.buttonToggled.connect(
+            lambda button, checked: checked and not self._updating and self._show_summary())
         chosen = source.chosen if source.chosen is not None else (source.candidates[0] if source.candidates else None)
         if chosen is not None and chosen in source.candidates:
             self.found.setCurrentRow(source.candidates.index(chosen))
@@ -193,17 +195,29 @@ class TablePreviewDialog(QDialog):
                 self.range_edit.setText(region.reference)
                 if rows_are_items is None and candidate.orientation is not None:
                     rows_are_items = candidate.orientation.rows_are_items
-                wide = region.shape != "long" and candidate.orientation is not None
-                for button in (self.rows_are_users, self.rows_are_movies):
-                    button.setEnabled(wide)
-                if wide:
-                    (self.rows_are_movies if rows_are_items else self.rows_are_users).setChecked(True)
+                self._offer_orientation(region.shape != "long" and candidate.orientation is not None,
+                                        rows_are_items)
                 self._model(region.sheet).set_region((region.top, region.left, region.bottom, region.right,
                                                       region.label_rows if region.shape == "wide" else 1))
                 self._scroll_to(candidate)
+            else:
+                self._offer_orientation(False)
         finally:
             self._updating = False
         self._show_summary()
+
+    def _offer_orientation(self, wide: bool, rows_are_items: bool | None = None):
+        """The two "Rows are …" buttons, enabled for a crosstab with the one checked that says how it is read;
+        disabled and neither checked for anything else."""
+        for button in (self.rows_are_users, self.rows_are_movies):
+            button.setEnabled(wide)
+        if wide:
+            (self.rows_are_movies if rows_are_items else self.rows_are_users).setChecked(True)
+        else:
+            self.orientation.setExclusive(False)  # an exclusive group keeps one button checked
+            for button in (self.rows_are_users, self.rows_are_movies):
+                button.setChecked(False)
+            self.orientation.setExclusive(True)
 
     def _mark_found(self, candidate: Candidate | None):
         # The current entry is always the table shown (none for other cells): were it left on a table no longer
@@ -231,37 +245,33 @@ class TablePreviewDialog(QDialog):
             self._updating = False
 
     def _show_summary(self):
-        problem = self._problem()
-        self.summary.setText(problem if problem else self._describe())
+        problem, description = self._reading()
+        self.summary.setText(problem or description)
         self.summary.setStyleSheet("color: #a01010;" if problem else "")
         self.ok_button.setEnabled(not problem)
 
-    def _problem(self) -> str:
+    def _reading(self) -> tuple[str, str]:
+        """(what keeps the table chosen from reading as ratings, "" when nothing; what it reads as), the cells read
+        once (a problem and a description each read them: twice for every table, range or orientation chosen)."""
         candidate = self._candidate
         if candidate is None:
-            return "Choose a table above, or type its range (its labels included)."
+            return "Choose a table above, or type its range (its labels included).", ""
         if candidate.region.cells > PREVIEW_READ_CELLS:
-            return ""
+            return "", (f"{candidate.region.reference}: {candidate.rows:,} rows × {candidate.columns:,} columns of "
+                        "labels around the ratings (read in full when you press OK)")
         try:
-            self._read()
+            ratings = self._read().ratings
         except RatingsFileError as error:
             where = f"row {error.line}: " if error.line is not None else ""
-            return f"These cells do not read as ratings: {where}{error.problem}"
-        return ""
-
-    def _describe(self) -> str:
-        candidate = self._candidate
-        if candidate.region.cells > PREVIEW_READ_CELLS:
-            return (f"{candidate.region.reference}: {candidate.rows:,} rows × {candidate.columns:,} columns of "
-                    "labels around the ratings (read in full when you press OK)")
-        ratings = self._read().ratings
+            return f"These cells do not read as ratings: {where}{error.problem}", ""
         scale = ("binary label" if ratings.binary else "rating") if ratings.n_ratings == 1 else \
             ("binary labels" if ratings.binary else "ratings")
         if not ratings.binary:
             scale += f" {ratings.scale.describe()}"
         users, movies = ("user" if ratings.n_users == 1 else "users"), ("movie" if ratings.n_items == 1 else "movies")
-        return (f"Reads as {ratings.n_users:,} {users} × {ratings.n_items:,} {movies}, {ratings.n_ratings:,} {scale}: "
-                f"users such as {_first(ratings.user_labels)}; movies such as {_first(ratings.item_titles())}")
+        return "", (f"Reads as {ratings.n_users:,} {users} × {ratings.n_items:,} {movies}, {ratings.n_ratings:,} "
+                    f"{scale}: users such as {_first(ratings.user_labels)}; movies such as "
+                    f"{_first(ratings.item_titles())}")
 
     def _read(self):
         from ..io.workbook import read_candidate
@@ -297,6 +307,7 @@ class TablePreviewDialog(QDialog):
             self._mark_found(None)
             self._model(index).set_region(None)
             self.range_edit.clear()
+            self._offer_orientation(False)  # no table here to turn (the last sheet's choice stayed, enabled)
             self._show_summary()
 
     def _on_range_typed(self):

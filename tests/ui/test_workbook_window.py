@@ -237,3 +237,39 @@ def test_the_workbook_walk_through_trains_k_5_to_the_sheets_own_rmse(qtbot, wind
     record = panel.model.history_[-1]
     assert f"train RMSE {record.train['rmse']:.4f}" in panel.cost_label.text()
     assert abs(record.train["rmse"] - made.rmse) < 0.02  # the same model, fitted by another solver
+
+
+def test_a_sheet_with_no_table_offers_no_orientation_and_a_choice_reads_the_cells_once(qtbot, window, tmp_path,
+                                                                                      dialogs, monkeypatch):
+    """On a sheet with no table the "Rows are users / movies" buttons stayed enabled, the last table's choice
+    checked, beside "Choose a table above"; and each choice read the chosen cells twice (once to find a problem,
+    once to describe them)."""
+    from cfexplorer.io import workbook
+
+    path = tmp_path / "collab_filter.xlsx"
+    write_collab_filter(path, long_sheets=False)
+    reads = []
+    read_candidate = workbook.read_candidate
+
+    def counted(*args, **kwargs):
+        reads.append(args[1])
+        return read_candidate(*args, **kwargs)
+
+    monkeypatch.setattr(workbook, "read_candidate", counted)
+
+    def look_around(dialog):
+        assert dialog.rows_are_movies.isChecked() and dialog.rows_are_movies.isEnabled()
+        reads.clear()
+        qtbot.mouseClick(dialog.rows_are_users, Qt.MouseButton.LeftButton)
+        assert "users such as 14, 29, 72" in dialog.summary.text() and len(reads) == 1
+        dialog.sheet_box.setCurrentText("bias")  # a copy of the table: nothing found there of its own
+        assert "Choose a table" in dialog.summary.text() and not dialog.ok_button.isEnabled()
+        assert not dialog.rows_are_users.isEnabled() and not dialog.rows_are_movies.isEnabled()
+        assert dialog.orientation.checkedButton() is None
+        reads.clear()
+        dialog.select_cells(1, 7, 16, 22)  # a drag from G1 to V16: a crosstab again, the reader's guess checked
+        assert dialog.rows_are_movies.isEnabled() and dialog.orientation.checkedButton() is not None
+        assert dialog.ok_button.isEnabled() and len(reads) == 1
+        dialog.reject()
+
+    assert not open_answering_the_preview(window, path, look_around)
