@@ -18,7 +18,7 @@ import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QScrollArea,
+    QApplication, QDockWidget, QLabel, QLineEdit, QMainWindow, QMessageBox, QScrollArea,
     QSplitter, QVBoxLayout, QWidget, QDialog,
 )
 
@@ -38,6 +38,7 @@ from .ui.document import RECOVERY_KEYS, Document, DocumentController
 from .ui.explain_panel import ExplainPanel
 from .ui.factor_space import FactorSpaceView
 from .ui.factor_tables import FactorTables
+from .ui.file_dialogs import open_file_name, save_file_name
 from .ui.filter_proxy import RatingFilterProxy
 from .ui.formula_panel import FormulaPanel
 from .ui.grid_view import RatingGridView
@@ -246,7 +247,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
     # --- construction ------------------------------------------------------------------------------
     def _build_docks(self):
         # the density filter may restrict what Train learns from (Data ▸ Density and Mean Filter)
-        self.training_panel = TrainingPanel(lambda: self.proxy.training_ratings(),
+        self.training_panel = TrainingPanel(lambda: self.proxy.training_ratings(), self.settings,
                                             why_no_ratings=self._why_no_training_ratings)
         self.training_dock = QDockWidget("Training", self)
         self.training_dock.setObjectName("trainingDock")
@@ -260,7 +261,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.explain_dock.setWidget(self.explain_panel)
         self.factor_dock = QDockWidget("Factor space", self)
         self.factor_dock.setObjectName("factorDock")
-        self.factor_space = FactorSpaceView()
+        self.factor_space = FactorSpaceView(self.settings)
         self.factor_dock.setWidget(self.factor_space)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.training_dock)
@@ -447,8 +448,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
     def open_dialog(self):
         if not self.confirm_discard():
             return
-        start = self.settings.value("last_folder", str(Path.home()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open ratings", start, OPEN_FILTER)
+        path = open_file_name(self, self.settings, "Open ratings", OPEN_FILTER)
         if path:
             self.open_file(path, confirm=False)
 
@@ -483,7 +483,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def save_as(self) -> bool:
         suggested = str(self.documents.suggested_save_path())
-        path, chosen = QFileDialog.getSaveFileName(self, "Save as", suggested, ";;".join(SAVE_FILTERS))
+        path, chosen = save_file_name(self, self.settings, "Save as", ";;".join(SAVE_FILTERS), suggested)
         if not path:
             return False
         shape, suffix = SAVE_FILTERS.get(chosen, ("project", PROJECT_SUFFIX))

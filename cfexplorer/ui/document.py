@@ -45,6 +45,7 @@ from ..lazy import load_now
 from .document_files import (Document, TableQuestion, ZeroQuestion, describe_size, file_document, file_size,
                              preset_document, read_document, read_failure, read_for_window, safe_file_stem,
                              save_failure)
+from .file_dialogs import last_folder, remember_folder
 from .recovery import RecoveryStore
 
 IDLE, OPENING, SWITCHING, SAVING = "idle", "opening", "switching", "saving"
@@ -256,7 +257,7 @@ class DocumentController(QObject):
             return False
         self.opened_status = document.status
         self.recent.add(path)
-        self.settings.setValue("last_folder", str(path.parent))
+        remember_folder(self.settings, path)
         self.sig_recent_changed.emit()
         return True
 
@@ -394,7 +395,7 @@ class DocumentController(QObject):
         recovered_path = self.project_settings.get("recovered_path")
         if self.kind == "recovery" and isinstance(recovered_path, str):  # the project the recovered edits were of
             return Path(recovered_path)
-        start = Path(self.settings.value("last_folder", str(Path.home())))
+        start = last_folder(self.settings)
         title = Path(self.title)
         stem = title.stem if title.suffix.lower() in DOCUMENT_SUFFIXES else self.title
         return start / (safe_file_stem(stem) + PROJECT_SUFFIX)
@@ -465,7 +466,7 @@ class DocumentController(QObject):
         if window.undo_stack.index() == saved_step and not copy:
             window.undo_stack.setClean()
         self.recent.add(path)
-        self.settings.setValue("last_folder", str(path.parent))
+        remember_folder(self.settings, path)
         self.sig_recent_changed.emit()
         if left_out or copy:
             self._save_note = f"Saved {path.name}{f'; {left_out}' if left_out else ''}."

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
 
 from ..core.models import kind_of
 from ..io.code_export import NOTEBOOK_SUFFIX, SCRIPT_SUFFIX, RunRecipe, write_code
 from ..io.presets import PRESETS
 from ..io.readers import read_any
 from .document import BACKGROUND_OPEN_BYTES, safe_file_stem
+from .file_dialogs import save_file_name
 
 FILTERS = {SCRIPT_SUFFIX: "Python script (*.py)", NOTEBOOK_SUFFIX: "Jupyter notebook (*.ipynb)"}
 
@@ -101,10 +101,9 @@ def _reads_the_same(path: Path, ratings) -> bool:
 
 def export_dialog(window, suffix: str) -> list[Path]:
     """Ask where, then write the run as a script or notebook; the files written (none when cancelled)."""
-    start = Path(window.settings.value("last_folder", str(Path.home())))
-    suggested = start / (safe_file_stem(Path(window.document_title).stem) + suffix)
+    suggested = safe_file_stem(Path(window.document_title).stem) + suffix
     what = "Python Script" if suffix == SCRIPT_SUFFIX else "Notebook"
-    path, _ = QFileDialog.getSaveFileName(window, f"Export as {what}", str(suggested), FILTERS[suffix])
+    path, _ = save_file_name(window, window.settings, f"Export as {what}", FILTERS[suffix], suggested)
     if not path:
         return []
     path = Path(path)

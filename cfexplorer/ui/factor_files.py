@@ -1,14 +1,15 @@
 """The factor space's Files menu: export the view as an image and the factors as CSV, import factors trained
 elsewhere (CSV, .npz, .npy, a Spark ALS model folder). A mixin of
-:class:`~cfexplorer.ui.factor_space.FactorSpaceView`."""
+:class:`~cfexplorer.ui.factor_space.FactorSpaceView`, whose ``app_settings`` (the window's QSettings) say where
+its file dialogs start."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QFileDialog
 
 from ..core.embedding import KINDS
 from ..io.factors import FactorFileError, read_factors, write_factors
+from .file_dialogs import existing_folder, open_file_name, save_file_name
 from .image_export import export_widget_image
 
 
@@ -39,8 +40,8 @@ class FilesMixin:
         return True
 
     def export_image_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Export factor view", "factor-space.png",
-                                              "PNG image (*.png);;SVG image (*.svg)")
+        path, _ = save_file_name(self, self.app_settings, "Export factor view", "PNG image (*.png);;SVG image (*.svg)",
+                                 "factor-space.png")
         if path:
             try:
                 self.export_image(path)
@@ -51,7 +52,8 @@ class FilesMixin:
         if self.embedding is None:
             self.sig_message.emit("error", "There are no factors to export yet: train a model first.")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export factors and biases", "factors.csv", "CSV table (*.csv)")
+        path, _ = save_file_name(self, self.app_settings, "Export factors and biases", "CSV table (*.csv)",
+                                 "factors.csv")
         if path:
             try:
                 self.export_factors(path)
@@ -59,12 +61,12 @@ class FilesMixin:
                 self.sig_message.emit("error", f"Could not save {path}: {error}")
 
     def import_factors_dialog(self):
-        path, _ = QFileDialog.getOpenFileName(self, "Import factors", "",
-                                              "Factor files (*.csv *.tsv *.npz *.npy);;All files (*)")
+        path = open_file_name(self, self.app_settings, "Import factors",
+                              "Factor files (*.csv *.tsv *.npz *.npy);;All files (*)")
         if path:
             self.import_factors(path)
 
     def import_spark_model_dialog(self):
-        path = QFileDialog.getExistingDirectory(self, "Import a Spark ALS model (the folder ALSModel.save wrote)")
+        path = existing_folder(self, self.app_settings, "Import a Spark ALS model (the folder ALSModel.save wrote)")
         if path:
             self.import_factors(path)

@@ -9,7 +9,7 @@ Selections travel to and from the grid by position.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QStringListModel, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QSettings, QStringListModel, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QCompleter, QFrame, QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QScrollArea,
     QSizePolicy, QSlider, QSpinBox, QSplitter, QToolButton, QVBoxLayout, QWidget,
@@ -70,8 +70,10 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
     sig_selection_changed = Signal(str, object)  # kind, positions in the grid's ratings
     sig_message = Signal(str, str)  # kind ("error"/"info"), text
 
-    def __init__(self, parent=None):
+    def __init__(self, app_settings: QSettings, parent=None):
+        """``app_settings``: the window's QSettings, which say where the Files menu's dialogs start."""
         super().__init__(parent)
+        self.app_settings = app_settings
         self.embedding: Embedding | None = None
         self.ratings = None
         self.frames: list[tuple[int, dict]] = []

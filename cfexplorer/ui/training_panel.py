@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
+    QCheckBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
 from ..core.base import same_setting
@@ -17,6 +17,7 @@ from ..core.metrics import metric_name
 from ..core.models import make_model
 from ..io.project import SavedRun
 from .elided_label import LiveText
+from .file_dialogs import open_file_names, save_file_name
 from .initialization import PARAMETER_FILES, loaded_message, read_start_parameters
 from .loss_plot import LossPlot, saved_run
 from .scrolling import VerticalScrollArea
@@ -80,11 +81,13 @@ class TrainingPanel(SettingsFormMixin, QWidget):
     sig_message = Signal(str, str)           # kind ("error"/"info"), text
     sig_retrain_requested = Signal()
 
-    def __init__(self, data_source, parent=None, why_no_ratings=None):
+    def __init__(self, data_source, app_settings: QSettings, parent=None, why_no_ratings=None):
         """``data_source()`` returns the Ratings to train on, read when Train is pressed; ``why_no_ratings()``
-        says why there are none (the grid may hold ratings that a filter keeps from training)."""
+        says why there are none (the grid may hold ratings that a filter keeps from training). ``app_settings``:
+        the window's QSettings, which say where the file dialogs start (not the model's settings: settings())."""
         super().__init__(parent)
         self.data_source = data_source
+        self.app_settings = app_settings
         self.why_no_ratings = why_no_ratings or (lambda: "There are no ratings to train on: type some into the "
                                                          "grid first.")
         self.controller = TrainingController(self)
@@ -261,8 +264,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
     # --- starting parameters ----------------------------------------------------------------------------------
     def load_parameters_dialog(self):
-        paths, _ = QFileDialog.getOpenFileNames(self, "Load parameters: an .npz, or the lab's X, W and b CSV files",
-                                                "", PARAMETER_FILES)
+        paths = open_file_names(self, self.app_settings, "Load parameters: an .npz, or the lab's X, W and b CSV files",
+                                PARAMETER_FILES)
         if paths:
             self.load_parameters(paths)
 
@@ -606,8 +609,8 @@ class TrainingPanel(SettingsFormMixin, QWidget):
 
     # --- export ---------------------------------------------------------------------------------------------------
     def export_dialog(self):
-        path, _ = QFileDialog.getSaveFileName(self, "Export loss curves", "loss-curves.png",
-                                              "PNG image (*.png);;SVG image (*.svg);;CSV table (*.csv)")
+        path, _ = save_file_name(self, self.app_settings, "Export loss curves",
+                                 "PNG image (*.png);;SVG image (*.svg);;CSV table (*.csv)", "loss-curves.png")
         if path:
             try:
                 self.export_curves(path)

@@ -16,13 +16,13 @@ SEQUELS = {"Star Wars: Episode V - The Empire Strikes Back (1980)",
 WINDOW_VALIDATION_SHARE, WINDOW_SEED = 0.1, 0  # the training panel's defaults for new data
 
 
-def test_star_wars_neighbours_are_its_sequels_among_well_rated_movies(qtbot, shared_data):
+def test_star_wars_neighbours_are_its_sequels_among_well_rated_movies(qtbot, shared_data, settings):
     ratings = read_any(shared_data / "ml-latest-small" / "ratings.csv").ratings
     model = make_model("mf")  # the window's default model, with its default settings
     train, _ = train_test_split(ratings, WINDOW_VALIDATION_SHARE, seed=WINDOW_SEED)
     model.fit(train)
 
-    view = FactorSpaceView()
+    view = FactorSpaceView(settings)
     qtbot.addWidget(view)
     view.choose_defaults(ratings)
     view.set_ratings(ratings)
