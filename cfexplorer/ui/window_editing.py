@@ -4,12 +4,25 @@ of :class:`~cfexplorer.app.MainWindow`, whose grid, table model and filter proxy
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QInputDialog
 
 from ..core.edits import AXIS_NAMES, ITEMS, USERS, InsertEntries, RemoveEntries, Rename, unique_label
 from .density_dialog import DensityFilterDialog
+
+# What a typed name loses at its ends: whitespace, and the invisible characters a name copied from a web page or
+# a document brings along, which str.strip keeps (zero-width space, joiners, direction marks, word joiner, byte
+# order mark, soft hyphen): "Alice" followed by a zero-width space was a second user who looked like Alice.
+# Names read from a file keep what readers.strip_names keeps.
+_BLANK_ENDS = re.compile(r"\A[\s\u00ad\u200b-\u200f\u2060\ufeff]+|[\s\u00ad\u200b-\u200f\u2060\ufeff]+\Z")
+
+
+def typed_name(text: str) -> str:
+    """A user's or movie's name as typed by hand, without the blank characters at its ends."""
+    return _BLANK_ENDS.sub("", text)
 
 
 class GridEditingMixin:
@@ -36,12 +49,13 @@ class GridEditingMixin:
             name, ok = QInputDialog.getText(self, f"Add {kind}", f"Name of the new {kind}:", text=suggestion)
             if not ok:
                 return False
-        name = name.strip()
+        name = typed_name(name)
         if not name:
             self._on_input_rejected(f"A {kind} needs a name.", None)
             return False
-        if name in {str(label) for label in labels}:
-            self._on_input_rejected(f"There is already a {kind} called “{name}”.", None)
+        taken = self._name_taken(axis, name)
+        if taken:
+            self._on_input_rejected(taken, None)
             return False
         position = len(labels)
         info_rows = ({"title": name},) if axis == ITEMS and ratings.item_info is not None else ()
@@ -64,16 +78,34 @@ class GridEditingMixin:
             name, ok = QInputDialog.getText(self, f"Rename {kind}", f"New name for “{old}”:", text=old)
             if not ok:
                 return False
-        name = name.strip()
-        ratings = self.table.ratings
-        labels = ratings.user_labels if axis == USERS else ratings.item_labels
+        if name == old:  # OK on the name as shown (a file's name with spaces at its ends, too) changes nothing
+            return False
+        name = typed_name(name)
         if not name or name == old:
             return False
-        if name in {str(label) for i, label in enumerate(labels) if i != position}:
-            self._on_input_rejected(f"There is already a {kind} called “{name}”.", None)
+        taken = self._name_taken(axis, name, position)
+        if taken:
+            self._on_input_rejected(taken, None)
             return False
         self.table.request_edit(Rename(axis, position, name, f"Rename {kind} {old} to {name}"))
         return True
+
+    def _name_taken(self, axis: int, name: str, position: int | None = None) -> str:
+        """Why ``name`` cannot be given to the user or movie at ``position`` (or to a new one), "" when it can:
+        another is shown under it, or labelled by it. A movie of MovieLens is labelled by its id and shown by its
+        title: checked against the labels alone, a name typed as another's title made a second "Heat (1995)",
+        and "1" was refused as a movie called “1”, which the grid showed nowhere."""
+        kind = AXIS_NAMES[axis]
+        ratings = self.table.ratings
+        labels = ratings.user_labels if axis == USERS else ratings.item_labels
+        shown = self.table.names(axis)
+        others = [other for other in range(len(labels)) if other != position]
+        if any(shown[other] == name for other in others):
+            return f"There is already a {kind} called “{name}”."
+        labelled = next((other for other in others if str(labels[other]) == name), None)
+        if labelled is not None:
+            return f"There is already a {kind} with the id “{name}”: “{shown[labelled]}”."
+        return ""
 
     def remove_selected(self, axis: int) -> bool:
         positions = self.grid.selected_entries(axis)
