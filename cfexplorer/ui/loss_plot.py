@@ -1,5 +1,6 @@
 """Live loss curves: the data term, the regularization term and their sum J, plus a validation
-metric on the same epoch axis. Earlier runs stay as fainter overlays so settings can be compared.
+metric on the same epoch axis. Earlier runs stay as dashed overlays, each in a colour of its own, so settings
+can be compared.
 
 The axis starts at epoch 0, the cost at the starting parameters before any update (models that report
 no epoch 0 start at 1). A run of a single epoch, such as epoch 0 of loaded parameters, shows as points."""
@@ -28,6 +29,23 @@ TERM_COLORS = {"total": (33, 102, 172), "data": (230, 97, 1), "reg": (94, 60, 15
 TERM_LABELS = {"total": "J (total)", "data": "data term", "reg": "regularization term"}
 VALIDATION_COLORS = ((27, 120, 55), (140, 81, 10))  # first and second validation metric
 VALIDATION_KEYS = ("validation", "validation2")  # their series in a Run, and their curves
+
+# Each earlier run in a colour of its own, all its curves in it: drawn in the current run's colours, faded, three
+# earlier runs were three alike dashed blue J curves, the legend naming each ("run 2: λ=1.5") by a sample that
+# matched them all. Paul Tol's "muted" colours, told apart with the common colour blindnesses, less the two
+# (indigo, green) near the current run's regularization term and first metric; the darker ones first.
+EARLIER_RUN_COLORS = ((68, 170, 153), (204, 102, 119), (153, 153, 51), (136, 34, 85), (170, 68, 153),
+                      (136, 204, 238), (221, 204, 119))
+EARLIER_RUN_ALPHA = 200  # a little faded, and dashed: the current run's solid curves stand out
+# An earlier run's curves told apart by their lines: J dashed, as its legend sample shows it.
+EARLIER_RUN_LINES = {"total": Qt.PenStyle.DashLine, "data": Qt.PenStyle.DotLine, "reg": Qt.PenStyle.DashDotLine,
+                     "validation": Qt.PenStyle.DashLine, "validation2": Qt.PenStyle.DotLine}
+
+
+def earlier_run_color(run: Run) -> tuple:
+    """The colour of an earlier run's curves: by its number, so that a run keeps it while newer runs come (the
+    kept runs' numbers follow each other: the seven earlier ones are seven colours)."""
+    return EARLIER_RUN_COLORS[(run.number - 1) % len(EARLIER_RUN_COLORS)]
 
 
 @dataclass
@@ -290,7 +308,7 @@ class LossPlot(QWidget):
         self._current_behind = False  # the current run has records its curves do not show yet
         self._current_reset = False  # no current run: Reset took it away, or the runs are a project's earlier ones
         self._spare_curves: dict | None = None  # the next run's, made ahead (prepare_next_run)
-        self._pens: dict = {}  # (colour, current, line width) -> pen
+        self._pens: dict = {}  # (colour, line, line width) -> pen
         # apart from the end of a run's own event, which has its share of work already
         self._spare_timer = QTimer(self, singleShot=True, interval=SPARE_CURVES_DELAY_MS)
         self._spare_timer.timeout.connect(self._make_spare_curves)
@@ -450,16 +468,18 @@ class LossPlot(QWidget):
             fit_legend(legend, plot, share * height, kept)
 
     # --- drawing ------------------------------------------------------------------------------------
-    def _pen(self, color, current: bool):
+    def _pen(self, run: Run, key: str, color):
+        """The pen of ``run``'s curve ``key``: the current run's solid, in ``color`` (its term's or metric's); an
+        earlier run's in the run's own colour, in the term's or metric's line (J dashed)."""
+        if run is not self.current:
+            color, line = (*earlier_run_color(run), EARLIER_RUN_ALPHA), EARLIER_RUN_LINES[key]
+        else:
+            line = Qt.PenStyle.SolidLine
         # Kept, not made again: every kept run's five pens were made and compared at each Train.
-        key = (color, current, self.line_width)
-        pen = self._pens.get(key)
+        pen_key = (color, line, self.line_width)
+        pen = self._pens.get(pen_key)
         if pen is None:
-            if current:
-                pen = pg.mkPen(color=color, width=self.line_width)
-            else:
-                pen = pg.mkPen(color=(*color, 110), width=max(1, self.line_width - 1), style=Qt.PenStyle.DashLine)
-            self._pens[key] = pen
+            pen = self._pens[pen_key] = pg.mkPen(color=color, width=self.line_width, style=line)
         return pen
 
     def _keep_last(self, n: int):
@@ -477,9 +497,10 @@ class LossPlot(QWidget):
             self._plot_of(key).removeItem(curve)
 
     def _restyle(self):
-        """Pens and legend entries of the kept runs: the current run solid and named by term, earlier runs
-        dashed and named by the settings that differ. A run's curves are made once, when it first shows:
-        making every kept run's curves again at each Train took 70 ms of the GUI thread with eight runs."""
+        """Pens and legend entries of the kept runs: the current run solid and named by term, earlier runs each in a
+        colour of its own, J dashed, and named by the settings that differ. A run's curves are made once, when it
+        first shows: making every kept run's curves again at each Train took 70 ms of the GUI thread with eight
+        runs."""
         current_entries, earlier_entries, validation_entries = [], [], []
         for index, run in enumerate(self.runs):
             if index == len(self._curves):
@@ -487,15 +508,15 @@ class LossPlot(QWidget):
             curves, current = self._curves[index], run is self.current
             label = settings_label(run, self.runs)
             for term in ("total", "data", "reg"):
-                pen = self._pen(TERM_COLORS[term], current)
+                pen = self._pen(run, term, TERM_COLORS[term])
                 if curves[term].opts["pen"] != pen:
                     curves[term].setPen(pen)
                 if current:
                     current_entries.append((curves[term], TERM_LABELS[term]))
                 elif term == "total":
-                    earlier_entries.append((curves[term], label))  # its J dashed: the sample says which curve
+                    earlier_entries.append((curves[term], label))  # its J: the sample's colour says which run
             for key, color, metric in zip(VALIDATION_KEYS, VALIDATION_COLORS, run.metrics):
-                pen = self._pen(color, current)
+                pen = self._pen(run, key, color)
                 if curves[key].opts["pen"] != pen:
                     curves[key].setPen(pen)
                 if current:

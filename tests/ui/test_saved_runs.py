@@ -71,8 +71,8 @@ def numbers(values) -> list:
 
 
 def as_shown(window) -> dict:
-    """What the loss plot shows of its runs: each run's number, name, curves and line, the legends, which run is
-    current."""
+    """What the loss plot shows of its runs: each run's number, name, curves, line and colour, the legends, which
+    run is current."""
     from cfexplorer.ui.loss_plot import settings_label
 
     plot = window.training_panel.loss_plot
@@ -80,7 +80,8 @@ def as_shown(window) -> dict:
     runs = [{"number": run.number, "label": settings_label(run, plot.runs), "metrics": run.metrics,
              "epochs": list(run.epochs), "total": numbers(run.total), "data": numbers(run.data),
              "validation": numbers(run.validation), "validation2": numbers(run.validation2),
-             "drawn": numbers(curves["total"].yData), "line": curves["total"].opts["pen"].style()}
+             "drawn": numbers(curves["total"].yData), "line": curves["total"].opts["pen"].style(),
+             "colour": curves["total"].opts["pen"].color().getRgb()}
             for run, curves in zip(plot.runs, plot._curves, strict=True)]
     return {"runs": runs, "current": None if plot.current is None else plot.current.number,
             "cost legend": [label.text for _, label in plot.cost_legend.items],
@@ -103,6 +104,7 @@ def test_a_reopened_project_shows_the_runs_its_loss_plot_compared(qtbot, window,
     assert shown["cost legend"][3:] == ["run 2: λ=1, validation=0.2", "run 1: λ=0, validation=0"]
     assert [run["line"] for run in shown["runs"]] == [Qt.PenStyle.DashLine, Qt.PenStyle.DashLine,
                                                       Qt.PenStyle.SolidLine]
+    assert shown["runs"][0]["colour"] != shown["runs"][1]["colour"]  # each earlier run in a colour of its own
     assert shown["current"] == 3 and shown["validation shown"]
     path = tmp_path / "lambdas.cfx"
     save_with_the_menu(window, path, monkeypatch)

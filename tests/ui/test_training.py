@@ -838,6 +838,62 @@ def test_the_plot_keeps_the_last_eight_runs(qtbot, window):
     np.testing.assert_array_equal(plot.curve_data("total", 0)[1], plot.runs[0].series("total"))
 
 
+def test_each_earlier_run_is_drawn_in_a_colour_of_its_own_and_its_legend_sample_in_it(qtbot, window):
+    """λ = 0, 1 and 1.5 trained one after another, then λ = 2: the three earlier runs were drawn in the same faded,
+    dashed colours, so the legend's "run 2: λ=1" named no curve a student could find."""
+    from cfexplorer.ui.loss_plot import settings_label
+
+    panel, plot = window.training_panel, window.training_panel.loss_plot
+    window.resize(1400, 1000)
+    window.resizeDocks([window.curves_dock], [700], Qt.Orientation.Horizontal)  # room to name all three
+    window.resizeDocks([window.curves_dock], [500], Qt.Orientation.Vertical)
+    panel.epochs.setValue(20)
+    for reg in (0.0, 1.0, 1.5, 2.0):
+        panel.reg.setValue(reg)
+        run_to_end(qtbot, window)
+    for presenting in (False, True):  # and presentation mode's thicker lines
+        window.set_presentation(presenting)
+        qtbot.wait(50)
+        *earlier, current = plot._curves
+        colours = [curves["total"].opts["pen"].color() for curves in earlier]
+        for index, colour in enumerate(colours):  # told apart, not merely unequal
+            assert all(colour_distance(colour, other) > 60 for other in colours[index + 1:]), presenting
+        for curves, colour in zip(earlier, colours):  # each run's curves in its colour, J dashed
+            assert {curve.opts["pen"].color().rgba() for curve in curves.values()} == {colour.rgba()}
+            assert curves["total"].opts["pen"].style() == Qt.PenStyle.DashLine
+        # the current run keeps its solid colours, one a term
+        assert len({current[term].opts["pen"].color().rgb() for term in ("total", "data", "reg")}) == 3
+        assert {curve.opts["pen"].style() for curve in current.values()} == {Qt.PenStyle.SolidLine}
+        # the legend names each earlier run by a sample drawn in its J's pen: its colour is on the screen there
+        picture = plot.layout_widget.grab().toImage()
+        samples = {label.text: sample for sample, label in plot.cost_legend.items}
+        named = 0
+        for run, curves, colour in zip(plot.runs, earlier, colours):
+            sample = samples[settings_label(run, plot.runs)]
+            assert sample.item is curves["total"]
+            if not sample.isVisible():  # the oldest give way in a short legend (presentation type)
+                continue
+            named += 1
+            box = plot.layout_widget.mapFromScene(sample.sceneBoundingRect()).boundingRect()
+            shown = [picture.pixelColor(x, y) for x in range(box.left(), box.right() + 1)
+                     for y in range(box.top(), box.bottom() + 1)]
+            on_white = over_white(colour)
+            assert min(colour_distance(pixel, on_white) for pixel in shown) < 25, run.number
+        assert named == 3 or presenting and named >= 1
+
+
+def colour_distance(first, second) -> float:
+    return float(np.linalg.norm(np.subtract(first.getRgb()[:3], second.getRgb()[:3])))
+
+
+def over_white(colour):
+    """The colour a translucent pen leaves on the plot's white."""
+    from PySide6.QtGui import QColor
+
+    alpha = colour.alphaF()
+    return QColor(*(round(alpha * channel + (1 - alpha) * 255) for channel in colour.getRgb()[:3]))
+
+
 def test_export_curves_as_csv_and_png(qtbot, window, tmp_path):
     run_to_end(qtbot, window)
     panel = window.training_panel
