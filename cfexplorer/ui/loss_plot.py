@@ -21,7 +21,7 @@ from ..io.project import MAX_SAVED_RUNS, RUN_COLUMNS, SavedRun
 from .image_export import export_widget_image
 from .plot_legend import LegendAbove, fit_legend, park_entries_of, sync_legend
 from .plot_menu import MenuOnDemandViewBox
-from .plot_text import plain_axis_numbers, set_plot_text_size
+from .plot_text import UncrowdedAxis, plain_axis_numbers, set_plot_text_size
 
 pg.setConfigOptions(antialias=True, useOpenGL=False, background="w", foreground="k")
 
@@ -241,7 +241,7 @@ def _joined(first, second) -> list | None:
     return [min(first[0], second[0]), max(first[1], second[1])]
 
 
-class SharedWidthAxis(pg.AxisItem):
+class SharedWidthAxis(UncrowdedAxis):
     """A left axis as wide as the widest of its group. Plots whose x ranges are linked line them up by screen
     position: with left axes of different widths (a cost of 12,345 beside an RMSE of 0.9) the plot below
     started some epochs later at its left edge than the one above."""
@@ -272,12 +272,15 @@ class LossPlot(QWidget):
         layout.addWidget(self.layout_widget)
         left_axes = []  # as wide as each other: see SharedWidthAxis
         # Rows: the cost's legend, the cost plot, the validation's legend, the validation plot.
+        # Their tick labels keep apart (UncrowdedAxis) in a short plot in presentation mode's type too.
         self.cost_plot = self.layout_widget.addPlot(row=COST_ROW, col=0, viewBox=SteadyViewBox(),
-                                                    axisItems={"left": SharedWidthAxis("left", left_axes)})
+                                                    axisItems={"left": SharedWidthAxis("left", left_axes),
+                                                               "bottom": UncrowdedAxis("bottom")})
         self.cost_plot.setLabel("left", "cost")
         self.cost_plot.showGrid(x=True, y=True, alpha=0.25)
         self.validation_plot = self.layout_widget.addPlot(row=VALIDATION_ROW, col=0, viewBox=SteadyViewBox(),
-                                                          axisItems={"left": SharedWidthAxis("left", left_axes)})
+                                                          axisItems={"left": SharedWidthAxis("left", left_axes),
+                                                                     "bottom": UncrowdedAxis("bottom")})
         self.validation_plot.setLabel("left", "validation")  # the legend names the metrics
         self.validation_plot.setLabel("bottom", "epoch")
         self.validation_plot.showGrid(x=True, y=True, alpha=0.25)

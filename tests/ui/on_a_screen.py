@@ -5,7 +5,8 @@ its screens once, when it starts), and prints what tests/ui/test_projector.py ch
 
 Without --presentation: the size and place of the window as it opens (with the geometry SETTINGS.ini holds,
 if any). With it: the window trained on the course example in presentation mode, every button and field of
-the training panel scrolled to in turn, and a screenshot.
+the training panel scrolled to in turn, the loss plots' tick labels (in the everyday type and in presentation
+mode's), and a screenshot.
 """
 
 from __future__ import annotations
@@ -63,6 +64,55 @@ def legends_and_views(loss_plot) -> list[dict]:
     area = rect(view.mapToScene(view.viewport().rect()).boundingRect().toRect())
     return [{"plot": name, "entries": len(legend.items), "legend": rect(legend.sceneBoundingRect().toRect()),
              "view": rect(plot.vb.sceneBoundingRect().toRect()), "area": area} for name, legend, plot in pairs]
+
+
+def tick_labels(loss_plot) -> list[dict]:
+    """The tick labels of each axis of the loss plots that shows numbers: their text and the rectangle each one's
+    text takes where the axis draws it (its font's whole line, not the 0.8 of it pyqtgraph lays out by)."""
+    from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPicture
+
+    plots = [("cost", loss_plot.cost_plot)] + ([("validation", loss_plot.validation_plot)]
+                                              if loss_plot.validation_shown else [])
+    axes = []
+    for name, plot in plots:
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            if not axis.isVisible() or not axis.style["showValues"]:
+                continue
+            picture = QPicture()
+            painter = QPainter(picture)  # as the axis paints itself (AxisItem.paint)
+            try:
+                font = axis.style["tickFont"] or QFont()
+                painter.setFont(font)
+                _, _, texts = axis.generateDrawSpecs(painter)
+            finally:
+                painter.end()
+            metrics = QFontMetricsF(font)
+            labels = [(text, metrics.boundingRect(where, int(flags), text)) for where, flags, text in texts]
+            axes.append({"plot": name, "axis": side, "length": axis.height() if side == "left" else axis.width(),
+                         "labels": [{"text": text, "rect": [r.x(), r.y(), r.width(), r.height()]}
+                                    for text, r in labels]})
+    return axes
+
+
+def tick_labels_over_ranges(app, loss_plot) -> list[dict]:
+    """The tick labels (tick_labels) of the plots as the runs left them, then as they show values over spans from a
+    tenth to a thousand (each run, model and zoom shows others: a 70-pixel validation plot in presentation type
+    numbered 1.0 to 2.0 in steps of 0.2 over each other) and 3 to 30,000 epochs; then the plots range themselves
+    again."""
+    shown = [{"range": "as trained", "axes": tick_labels(loss_plot)}]
+    plots = (loss_plot.cost_plot, loss_plot.validation_plot)
+    for tenths in range(-10, 31):
+        span = 10 ** (tenths / 10)
+        for plot in plots:
+            plot.setYRange(0.87, 0.87 + span, padding=0)  # an RMSE's start, say: the ends fall between ticks
+        loss_plot.cost_plot.setXRange(0, 30 * span, padding=0)  # the validation plot's epochs are linked
+        app.processEvents()
+        shown.append({"range": span, "axes": tick_labels(loss_plot)})
+    for plot in plots:
+        plot.enableAutoRange()
+    app.processEvents()
+    return shown
 
 
 def settle(app, ms: int = 300, window=None, longest_ms: int = 10_000):
@@ -153,8 +203,11 @@ def main(argv: list[str]) -> int:
             window.training_panel.reg.setValue(window.training_panel.reg.value() + 1.0)
             window.training_panel.train(epochs=20)
             window.wait_for_training()
+            settle(app, window=window)
+            report["tick_labels"] = {"everyday": tick_labels_over_ranges(app, window.training_panel.loss_plot)}
             window.set_presentation(True)
             settle(app, window=window)
+            report["tick_labels"]["presentation"] = tick_labels_over_ranges(app, window.training_panel.loss_plot)
             panel = window.training_panel
             report["legends"] = legends_and_views(panel.loss_plot)
             report["model_names_cut_presenting"] = model_names_cut(panel.model_kind)

@@ -33,11 +33,18 @@ def inside(rect, area) -> bool:
     return ax <= x and ay <= y and x + w <= ax + aw and y + h <= ay + ah
 
 
-@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
-def test_presentation_mode_fills_the_screen_and_every_control_of_the_training_panel_can_be_seen(
-        tmp_path, width, height):
-    picture = tmp_path / f"presentation-{width}x{height}.png"
-    report = on_a_screen(width, height, tmp_path / "settings.ini", picture)
+@pytest.fixture(scope="module", params=[(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+def presented(request, tmp_path_factory):
+    """The window trained on a projector's screen of each size, then in presentation mode: (width, height, its
+    screenshot, the report of tests/ui/on_a_screen.py), one process a size for the tests that read it."""
+    width, height = request.param
+    folder = tmp_path_factory.mktemp(f"presentation-{width}x{height}")
+    picture = folder / f"presentation-{width}x{height}.png"
+    return width, height, picture, on_a_screen(width, height, folder / "settings.ini", picture)
+
+
+def test_presentation_mode_fills_the_screen_and_every_control_of_the_training_panel_can_be_seen(presented):
+    width, height, picture, report = presented
     assert report["full_screen"] and report["window"] == [0, 0, width, height]
     assert not report["panel_scrolls_sideways"]
     assert report["model_names_cut_presenting"] == []
@@ -56,6 +63,32 @@ def test_presentation_mode_fills_the_screen_and_every_control_of_the_training_pa
         assert y + h <= legend["view"][1], legend
     image = QImage(str(picture))
     assert (image.width(), image.height()) == (width, height)
+
+
+def test_the_loss_plots_tick_labels_never_overlap(presented):
+    """In presentation mode at 1280 x 720 with a validation share, the validation plot (70 pixels tall) numbered
+    its axis 1.0, 1.2, ..., 2.0 with each label over the next: pyqtgraph spaces ticks by the axis's length alone,
+    whatever the type. On both plots, in both types, over ranges of values and epochs, no two labels meet."""
+    width, height, _, report = presented
+    for kind, shown in report["tick_labels"].items():
+        assert shown[0]["range"] == "as trained"
+        assert {(axis["plot"], axis["axis"]) for axis in shown[0]["axes"]} == \
+            {("cost", "left"), ("validation", "left"), ("validation", "bottom")}  # the epochs numbered once
+        for ranged in shown:
+            for axis in ranged["axes"]:
+                where = f"{kind} type at {width}x{height}, {axis['plot']} {axis['axis']} axis, {ranged['range']}"
+                labels = axis["labels"]
+                assert labels, where  # numbered still
+                meeting = [(first["text"], second["text"]) for index, first in enumerate(labels)
+                           for second in labels[index + 1:] if overlap(first["rect"], second["rect"])]
+                assert not meeting, f"{where}: {meeting}"
+
+
+def overlap(first, second) -> bool:
+    """Whether two [x, y, width, height] rectangles share any area."""
+    x, y, w, h = first
+    u, v, p, q = second
+    return x < u + p and u < x + w and y < v + q and v < y + h
 
 
 def test_presentation_beside_a_lesson_leaves_the_grid_its_room_and_puts_the_panes_back(tmp_path):
