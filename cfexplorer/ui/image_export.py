@@ -5,12 +5,13 @@ SVG is drawn with Qt's own QSvgGenerator: the same vector picture, rendered by t
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QRegion, QTextDocument
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QWidget
 
 
 def export_widget_image(widget, path, title: str = "CF Explorer", below=(), least_width: int = 0) -> None:
@@ -53,6 +54,21 @@ def export_widget_image(widget, path, title: str = "CF Explorer", below=(), leas
 
 
 MAX_SCALE = 4.0
+
+
+@contextmanager
+def drawn_afresh(items):
+    """Within the block, graphics ``items`` that keep a picture of themselves at the screen's pixels (a cache mode)
+    draw themselves instead. A picture at four times the screen's scale got the screen's pixels of their text
+    blown up (blocky, blurred tick labels), and an SVG got them as embedded bitmaps."""
+    modes = [(item, item.cacheMode()) for item in items]
+    for item, _ in modes:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    try:
+        yield
+    finally:
+        for item, mode in modes:
+            item.setCacheMode(mode)
 
 
 def _text_width(part) -> int:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from ..core.metrics import metric_name
 from ..io.project import MAX_SAVED_RUNS, RUN_COLUMNS, SavedRun
-from .image_export import export_widget_image
+from .image_export import drawn_afresh, export_widget_image
 from .plot_legend import LegendAbove, fit_legend, park_entries_of, sync_legend
 from .plot_menu import MenuOnDemandViewBox
 from .plot_text import UncrowdedAxis, plain_axis_numbers, set_plot_text_size
@@ -295,12 +295,13 @@ class LossPlot(QWidget):
         self.validation_shown = False
         self.cost_plot.setLabel("bottom", "epoch")
         # Axis text is most of a repaint; cached as a pixmap, an axis whose range did not change is
-        # blitted instead of redrawn (pyqtgraph invalidates the cache when the range moves).
-        for plot in (self.cost_plot, self.validation_plot):
-            for name in ("left", "bottom"):
-                plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-                # an RMSE of 0.85 is read as 0.85, not as "850 (x0.001)"
-                plain_axis_numbers(plot.getAxis(name))
+        # blitted instead of redrawn (pyqtgraph invalidates the cache when the range moves). Not in an
+        # exported picture (export_image).
+        self.axes = [plot.getAxis(name) for plot in (self.cost_plot, self.validation_plot)
+                     for name in ("left", "bottom")]
+        for axis in self.axes:
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plain_axis_numbers(axis)  # an RMSE of 0.85 is read as 0.85, not as "850 (x0.001)"
         self.hover_text = pg.TextItem(anchor=(0, 0), color=(40, 40, 40), fill=pg.mkBrush(255, 255, 255, 220))
         self.hover_text.setZValue(10)
         self.cost_plot.addItem(self.hover_text, ignoreBounds=True)
@@ -637,7 +638,8 @@ class LossPlot(QWidget):
     # --- export ---------------------------------------------------------------------------------------------
     def export_image(self, path: str):
         self._catch_up()
-        export_widget_image(self.layout_widget, path, "CF Explorer loss curves", least_width=1600)
+        with drawn_afresh(self.axes):  # their text at the picture's scale, not the screen's cached pixels
+            export_widget_image(self.layout_widget, path, "CF Explorer loss curves", least_width=1600)
 
     def export_csv(self, path: str):
         with open(path, "w", newline="", encoding="utf-8") as handle:

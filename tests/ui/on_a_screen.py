@@ -68,7 +68,8 @@ def legends_and_views(loss_plot) -> list[dict]:
 
 def tick_labels(loss_plot) -> list[dict]:
     """The tick labels of each axis of the loss plots that shows numbers: their text and the rectangle each one's
-    text takes where the axis draws it (its font's whole line, not the 0.8 of it pyqtgraph lays out by)."""
+    text takes where the axis draws it (its font's whole line, not the 0.8 of it pyqtgraph lays out by), in the
+    axis's coordinates and in the scene's."""
     from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPicture
 
     plots = [("cost", loss_plot.cost_plot)] + ([("validation", loss_plot.validation_plot)]
@@ -90,8 +91,8 @@ def tick_labels(loss_plot) -> list[dict]:
             metrics = QFontMetricsF(font)
             labels = [(text, metrics.boundingRect(where, int(flags), text)) for where, flags, text in texts]
             axes.append({"plot": name, "axis": side, "length": axis.height() if side == "left" else axis.width(),
-                         "labels": [{"text": text, "rect": [r.x(), r.y(), r.width(), r.height()]}
-                                    for text, r in labels]})
+                         "labels": [{"text": text, "rect": [r.x(), r.y(), r.width(), r.height()],
+                                     "in_scene": list(axis.mapRectToScene(r).getRect())} for text, r in labels]})
     return axes
 
 
