@@ -19,8 +19,10 @@ EXPORT_LEAST_WIDTH = 1600  # pixels of an exported PNG
 class FilesMixin:
     def export_image(self, path: str):
         # with what the colours mean, and large enough for a slide whatever the pane's size
+        # the axes' numbers and the points at the picture's scale: from the screen's cached pixels, blown up, they
+        # were blocky and soft (the loss curves' export alike)
         export_widget_image(self.plot, path, "CF Explorer factor space", below=(self.legend,),
-                            least_width=EXPORT_LEAST_WIDTH)
+                            least_width=EXPORT_LEAST_WIDTH, fresh_items=self.plot.cached_items)
 
     def export_factors(self, path: str):
         if self.embedding is None:

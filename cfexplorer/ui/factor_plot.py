@@ -4,6 +4,7 @@ selection, highlighted selection and text labels. It knows coordinates and names
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
@@ -90,6 +91,7 @@ class FrameScatter(pg.ScatterPlotItem):
         self._picture: _Picture | None = None  # the points drawn in passes, shown until the next is ready
         self._drawing: _Picture | None = None  # the next picture, a chunk of points drawn per pass
         self._spare_image: QImage | None = None  # the picture before the one shown, to draw the next into
+        self._export_ratio: float | None = None  # while a picture is exported: the atlas's pixel ratio
         self._draw_timer = QTimer()  # before pyqtgraph's __init__, which invalidates
         self._draw_timer.setInterval(0)
         self._draw_timer.timeout.connect(self._draw_next_chunk)
@@ -97,6 +99,10 @@ class FrameScatter(pg.ScatterPlotItem):
 
     @qt_virtual(None)
     def paint(self, painter, option, widget=None):
+        if self._export_ratio is not None:
+            # no widget: pyqtgraph would make the atlas again at the screen's ratio (symbols_at_ratio)
+            super().paint(painter, option, None)
+            return
         device = self._device_key()
         self._painted_for = device
         picture = self._picture
@@ -236,6 +242,28 @@ class FrameScatter(pg.ScatterPlotItem):
         table["size"][points] = sizes[codes]
         self._place_symbols(table, points, codes, brushes, sizes, redraw)
 
+    @contextmanager
+    def symbols_at_ratio(self, ratio: float):
+        """Within the block, the atlas of symbols made at ``ratio`` times the screen's pixels, as pyqtgraph makes
+        it again for a screen of another pixel ratio: a picture exported at four times the screen's pixels then
+        stamps sharp symbols (they were the screen's, blown up and soft); then it is made at the screen's again."""
+        before = self.fragmentAtlas.devicePixelRatio()
+        self._remake_atlas(ratio)
+        self._export_ratio = ratio
+        try:
+            yield
+        finally:
+            self._export_ratio = None
+            self._remake_atlas(before)
+
+    def _remake_atlas(self, ratio: float):
+        if not (self.opts["pxMode"] and self.opts["useCache"]) or self.fragmentAtlas.devicePixelRatio() == ratio:
+            return
+        self.fragmentAtlas.setDevicePixelRatio(ratio)
+        self.fragmentAtlas.clear()
+        self.data["sourceRect"] = 0
+        self.updateSpots()  # which drops the picture of the points drawn at the screen's pixels
+
     def updateSpots(self, dataSet=None):
         table = self.data if dataSet is None else dataSet
         stale = np.flatnonzero(table["sourceRect"]["w"] == 0)
@@ -350,6 +378,8 @@ class FactorPlot(pg.PlotWidget):
             scatter.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.addItem(scatter)
             self.scatters[kind] = scatter
+        # what keeps a picture of itself at the screen's pixels: an exported image draws them afresh at its own scale
+        self.cached_items = [self.getAxis(name) for name in ("left", "bottom")] + list(self.scatters.values())
         self.highlight = pg.ScatterPlotItem(pxMode=True, size=RING_SIZE_PX, brush=None, pen=pg.mkPen(0, 0, 0, width=2.5))
         self.highlight.setZValue(5)
         self.addItem(self.highlight)

@@ -5,7 +5,7 @@ SVG is drawn with Qt's own QSvgGenerator: the same vector picture, rendered by t
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
@@ -14,11 +14,13 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QWidget
 
 
-def export_widget_image(widget, path, title: str = "CF Explorer", below=(), least_width: int = 0) -> None:
+def export_widget_image(widget, path, title: str = "CF Explorer", below=(), least_width: int = 0,
+                        fresh_items=()) -> None:
     """PNG (or any raster format Qt knows by the suffix), or SVG through QSvgGenerator, of ``widget`` with the
     ``below`` widgets (a legend) under it. A raster picture is drawn at a scale that makes
     it ``least_width`` pixels wide at least (up to four times the screen's): the widgets draw themselves, lines
-    and text sharp at that scale, where a grab of a pane of 330 pixels gave a picture of 330."""
+    and text sharp at that scale, where a grab of a pane of 330 pixels gave a picture of 330; ``fresh_items``,
+    graphics items that keep pictures of themselves at the screen's pixels, too (drawn_afresh)."""
     path = Path(path)
     parts = [widget, *(part for part in below if part.isVisible() and part.height() > 0)]
     # a legend spans its pane: as much of it as its text takes, if that is wider than the plot above it
@@ -32,7 +34,8 @@ def export_widget_image(widget, path, title: str = "CF Explorer", below=(), leas
         generator.setTitle(title)
         painter = QPainter(generator)
         try:
-            _draw_stacked(painter, parts, width)
+            with drawn_afresh(fresh_items):
+                _draw_stacked(painter, parts, width)
         finally:
             painter.end()
         return
@@ -46,7 +49,8 @@ def export_widget_image(widget, path, title: str = "CF Explorer", below=(), leas
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        _draw_stacked(painter, parts, width)
+        with drawn_afresh(fresh_items, scale):
+            _draw_stacked(painter, parts, width)
     finally:
         painter.end()
     if not image.save(str(path)):
@@ -57,18 +61,19 @@ MAX_SCALE = 4.0
 
 
 @contextmanager
-def drawn_afresh(items):
-    """Within the block, graphics ``items`` that keep a picture of themselves at the screen's pixels (a cache mode)
-    draw themselves instead. A picture at four times the screen's scale got the screen's pixels of their text
-    blown up (blocky, blurred tick labels), and an SVG got them as embedded bitmaps."""
-    modes = [(item, item.cacheMode()) for item in items]
-    for item, _ in modes:
-        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
-    try:
+def drawn_afresh(items, scale: float = 1.0):
+    """Within the block, graphics ``items`` that keep a picture of themselves at the screen's pixels draw
+    themselves at ``scale`` times them: a cache mode's (pyqtgraph's axes) is off, and a scatter's atlas of
+    symbols (FactorPlot's FrameScatter: ``symbols_at_ratio``) is made at that scale. A picture at four times
+    the screen's scale got the screen's pixels blown up (blocky, blurred tick labels, soft points), and an SVG
+    got the axes as bitmaps."""
+    with ExitStack() as put_back:
+        for item in items:
+            put_back.callback(item.setCacheMode, item.cacheMode())
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+            if hasattr(item, "symbols_at_ratio"):
+                put_back.enter_context(item.symbols_at_ratio(scale))
         yield
-    finally:
-        for item, mode in modes:
-            item.setCacheMode(mode)
 
 
 def _text_width(part) -> int:

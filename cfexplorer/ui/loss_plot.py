@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from ..core.metrics import metric_name
 from ..io.project import MAX_SAVED_RUNS, RUN_COLUMNS, SavedRun
-from .image_export import drawn_afresh, export_widget_image
+from .image_export import export_widget_image
 from .plot_legend import LegendAbove, fit_legend, park_entries_of, sync_legend
 from .plot_menu import MenuOnDemandViewBox
 from .plot_text import UncrowdedAxis, plain_axis_numbers, set_plot_text_size
@@ -638,8 +638,9 @@ class LossPlot(QWidget):
     # --- export ---------------------------------------------------------------------------------------------
     def export_image(self, path: str):
         self._catch_up()
-        with drawn_afresh(self.axes):  # their text at the picture's scale, not the screen's cached pixels
-            export_widget_image(self.layout_widget, path, "CF Explorer loss curves", least_width=1600)
+        # the axes' text at the picture's scale, not the screen's cached pixels
+        export_widget_image(self.layout_widget, path, "CF Explorer loss curves", least_width=1600,
+                            fresh_items=self.axes)
 
     def export_csv(self, path: str):
         with open(path, "w", newline="", encoding="utf-8") as handle:

@@ -67,32 +67,36 @@ def legends_and_views(loss_plot) -> list[dict]:
 
 
 def tick_labels(loss_plot) -> list[dict]:
-    """The tick labels of each axis of the loss plots that shows numbers: their text and the rectangle each one's
-    text takes where the axis draws it (its font's whole line, not the 0.8 of it pyqtgraph lays out by), in the
-    axis's coordinates and in the scene's."""
-    from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPicture
-
+    """The tick labels of each axis of the loss plots that shows numbers (plot_tick_labels)."""
     plots = [("cost", loss_plot.cost_plot)] + ([("validation", loss_plot.validation_plot)]
                                               if loss_plot.validation_shown else [])
+    return [axis for name, plot in plots for axis in plot_tick_labels(name, plot)]
+
+
+def plot_tick_labels(name, plot) -> list[dict]:
+    """The tick labels of each axis of a pyqtgraph ``plot`` (a PlotItem) that shows numbers: their text and the
+    rectangle each one's text takes where the axis draws it (its font's whole line, not the 0.8 of it pyqtgraph
+    lays out by), in the axis's coordinates and in the scene's."""
+    from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPicture
+
     axes = []
-    for name, plot in plots:
-        for side in ("left", "bottom"):
-            axis = plot.getAxis(side)
-            if not axis.isVisible() or not axis.style["showValues"]:
-                continue
-            picture = QPicture()
-            painter = QPainter(picture)  # as the axis paints itself (AxisItem.paint)
-            try:
-                font = axis.style["tickFont"] or QFont()
-                painter.setFont(font)
-                _, _, texts = axis.generateDrawSpecs(painter)
-            finally:
-                painter.end()
-            metrics = QFontMetricsF(font)
-            labels = [(text, metrics.boundingRect(where, int(flags), text)) for where, flags, text in texts]
-            axes.append({"plot": name, "axis": side, "length": axis.height() if side == "left" else axis.width(),
-                         "labels": [{"text": text, "rect": [r.x(), r.y(), r.width(), r.height()],
-                                     "in_scene": list(axis.mapRectToScene(r).getRect())} for text, r in labels]})
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        if not axis.isVisible() or not axis.style["showValues"]:
+            continue
+        picture = QPicture()
+        painter = QPainter(picture)  # as the axis paints itself (AxisItem.paint)
+        try:
+            font = axis.style["tickFont"] or QFont()
+            painter.setFont(font)
+            _, _, texts = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        metrics = QFontMetricsF(font)
+        labels = [(text, metrics.boundingRect(where, int(flags), text)) for where, flags, text in texts]
+        axes.append({"plot": name, "axis": side, "length": axis.height() if side == "left" else axis.width(),
+                     "labels": [{"text": text, "rect": [r.x(), r.y(), r.width(), r.height()],
+                                 "in_scene": list(axis.mapRectToScene(r).getRect())} for text, r in labels]})
     return axes
 
 

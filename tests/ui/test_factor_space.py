@@ -286,6 +286,35 @@ def test_export_image_and_factors_and_import_them_back(qtbot, trained, tmp_path)
     assert trained.grid.selected_entries(1) == [1]
 
 
+def test_the_exported_view_draws_its_axes_numbers_and_points_at_its_own_scale(qtbot, trained, tmp_path):
+    """The export had the screen's cached pixels of the axes and of the points blown up four times: blocky,
+    jagged numbers and soft points beside the sharp legend; the SVG had the axes as bitmaps."""
+    from .on_a_screen import plot_tick_labels
+    from .test_training import assert_sharp_tick_labels
+
+    view = trained.factor_space
+    view.export_image(str(tmp_path / "view.png"))
+    labels = [label for axis in plot_tick_labels("factor", view.plot.getPlotItem()) for label in axis["labels"]]
+    from PySide6.QtGui import QImage
+
+    # the legend below the plot, wider than it at 1280 x 720: the picture is as wide as the legend's text
+    scale = QImage(str(tmp_path / "view.png")).height() / (view.plot.height() + view.legend.height())
+    assert_sharp_tick_labels(tmp_path / "view.png", view.plot, labels, scale)
+    # and the points: a point's left edge, along the row through its centre, is the screen's pixel blown up
+    # when its outermost four pixels (at four times the screen's scale) are one value
+    picture = QImage(str(tmp_path / "view.png")).convertToFormat(QImage.Format.Format_Grayscale8)
+    pixels = np.frombuffer(picture.constBits(), np.uint8).reshape(picture.height(), picture.bytesPerLine())
+    assert scale == pytest.approx(4.0)
+    for index in range(5):
+        centre = view.plot.mapFromScene(view.plot.scene_position_of(ITEM_KIND, index))
+        row = pixels[int(centre.y() * scale), :int(centre.x() * scale)]
+        edge = np.flatnonzero(row >= 245)[-1] + 1  # walking left from the centre, the last pixel before white
+        assert len(set(row[edge:edge + 4].tolist())) > 1, (index, row[edge:edge + 8])
+    view.export_image(str(tmp_path / "view.svg"))
+    svg = (tmp_path / "view.svg").read_text()
+    assert all(f">{label['text']}<" in svg for label in labels)  # the numbers as text, not in a bitmap
+
+
 def test_a_bad_factor_file_is_reported_and_changes_nothing(qtbot, trained, tmp_path):
     view = trained.factor_space
     before = view.embedding

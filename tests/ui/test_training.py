@@ -912,31 +912,38 @@ def test_the_exported_png_draws_the_tick_labels_at_its_own_scale_antialiased(qtb
     """Export… wrote the tick labels as the screen's cached pixels of the axes blown up four times: blocky,
     jagged text, each of the screen's grey edge pixels a 4 x 4 block (and the SVG had them as bitmaps). Drawn at
     the picture's scale, a glyph's edge is a pixel wide, grey where the glyph covers part of a pixel."""
-    from PySide6.QtGui import QImage
-
     from .on_a_screen import tick_labels
 
     run_to_end(qtbot, window)
     plot = window.training_panel.loss_plot
     window.training_panel.export_curves(str(tmp_path / "curves.png"))
-    picture = QImage(str(tmp_path / "curves.png")).convertToFormat(QImage.Format.Format_Grayscale8)
-    scale = picture.width() / plot.layout_widget.width()
+    labels = [label for axis in tick_labels(plot) for label in axis["labels"]]
+    assert_sharp_tick_labels(tmp_path / "curves.png", plot.layout_widget, labels)
+    window.training_panel.export_curves(str(tmp_path / "curves.svg"))
+    svg = (tmp_path / "curves.svg").read_text()
+    assert all(f">{label['text']}<" in svg for label in labels)  # the numbers as text, not in a bitmap
+
+
+def assert_sharp_tick_labels(path, view, labels, scale=None):
+    """The exported picture at ``path`` of the graphics ``view`` (at its top left; ``scale`` times its size, by
+    default as wide as the picture) draws each of the tick ``labels`` (on_a_screen.plot_tick_labels) at its own
+    scale: dark strokes with an edge a pixel wide."""
+    from PySide6.QtGui import QImage
+
+    picture = QImage(str(path)).convertToFormat(QImage.Format.Format_Grayscale8)
+    scale = picture.width() / view.width() if scale is None else scale
     assert scale > 2  # a picture at more than the screen's pixels (1600 wide at least, up to four times)
     pixels = np.frombuffer(picture.constBits(), np.uint8).reshape(picture.height(), picture.bytesPerLine())
-    labels = [label for axis in tick_labels(plot) for label in axis["labels"]]
     assert len(labels) >= 4
     for label in labels:
         x, y, width, height = label["in_scene"]
-        corner = plot.layout_widget.mapFromScene(x, y)
+        corner = view.mapFromScene(x, y)
         left, top = int(corner.x() * scale), int(corner.y() * scale)
         text = pixels[top:top + int(height * scale), left:left + int(width * scale)].astype(int)
         dark, grey = (text < 100).sum(), ((text > 40) & (text < 215)).sum()
         assert dark > 0 and grey > 0, label["text"]  # there, and antialiased
         # an edge a pixel wide around the glyphs' dark strokes: blown up, a third more grey than dark
         assert grey < 0.6 * dark, (label["text"], grey, dark)
-    window.training_panel.export_curves(str(tmp_path / "curves.svg"))
-    svg = (tmp_path / "curves.svg").read_text()
-    assert all(f">{label['text']}<" in svg for label in labels)  # the numbers as text, not in a bitmap
 
 
 def test_binary_preset_shows_probabilities(qtbot, window):
