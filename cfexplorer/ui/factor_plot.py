@@ -18,7 +18,7 @@ from ..core.embedding import ITEM_KIND, KINDS
 from ..core.point_index import SCAN_BELOW, PointIndex, nearest_by_scan
 from ..lazy import load_now
 from .plot_menu import MenuOnDemandViewBox
-from .plot_text import plain_axis_numbers, set_plot_text_size
+from .plot_text import UncrowdedAxis, plain_axis_numbers, set_plot_text_size
 from .qt_guard import guard_event, qt_virtual, report_current_exception
 
 HOVER_RADIUS_PX = 10
@@ -357,7 +357,9 @@ class FactorPlot(pg.PlotWidget):
 
     def __init__(self, parent=None):
         self.view_box = SelectingViewBox()
-        super().__init__(parent, viewBox=self.view_box)
+        # tick labels that keep apart in a small pane in presentation type ("0.02" over "0.04")
+        super().__init__(parent, viewBox=self.view_box,
+                         axisItems={side: UncrowdedAxis(side) for side in ("left", "bottom")})
         self.setBackground("w")
         self.showGrid(x=True, y=True, alpha=0.2)
         for name in ("left", "bottom"):

@@ -839,3 +839,30 @@ def test_a_baseline_without_factors_places_no_points_and_says_why(qtbot, window,
     assert not view.layout_button.isVisibleTo(view)  # nothing to lay out ("t-SNE failed: 0 feature(s)")
     view._on_layout_button()
     assert not view.layout_job.running and view.status.text() == NO_FACTORS_TEXT
+
+
+def test_the_factor_views_tick_labels_keep_apart_in_presentation_type(qtbot, trained):
+    """In presentation mode's type the narrow factor view numbered its horizontal axis "0", "0.0002",
+    "0.0004" (and "0.02" beside "0.04") over each other: pyqtgraph spaces ticks by an axis's length alone."""
+    from .on_a_screen import plot_tick_labels
+    from .test_projector import overlap
+
+    window = trained
+    window.set_presentation(True)
+    window.factor_dock.raise_()
+    qtbot.waitUntil(lambda: window.factor_space.plot.isVisible(), timeout=5000)
+    qtbot.wait(200)
+    plot = window.factor_space.plot.getPlotItem()
+    try:
+        for tenths in range(-30, 31, 2):
+            span = 10 ** (tenths / 10)  # zoomed in and out: labels from "0.0002" to "400"
+            plot.setXRange(-0.37 * span, 0.63 * span, padding=0)
+            plot.setYRange(-0.41 * span, 0.59 * span, padding=0)
+            QApplication.processEvents()
+            for axis in plot_tick_labels("factor", plot):
+                labels = axis["labels"]
+                meeting = [(first["text"], second["text"]) for index, first in enumerate(labels)
+                           for second in labels[index + 1:] if overlap(first["rect"], second["rect"])]
+                assert labels and not meeting, (span, axis["axis"], [label["text"] for label in labels])
+    finally:
+        window.set_presentation(False)
