@@ -203,6 +203,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
                 continued_every=self.training_panel.snapshot_every if self.training_panel.run_continues else 0,
                 trained_on=train))
         self.training_panel.sig_run_started.connect(self._remember_trained_ratings)
+        self.training_panel.sig_training_set.connect(lambda model, train: self.factor_space.set_training_set(train))
         # after an edit is on the stack (its redo runs before it is counted), and after undo and redo
         self.undo_stack.indexChanged.connect(self._follow_stale_training)
         # again once the stack's position has moved: an undo's edit is applied before it does, and whether the

@@ -370,13 +370,20 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         has_genres = ratings.item_info is not None and "genres" in ratings.item_info
         self.colour_by.setCurrentIndex(self.colour_by.findData("genre" if has_genres else "bias"))
 
+    def set_training_set(self, trained_on):
+        """The ratings the run going on trains on, once its validation share is held out (start_run had them with
+        it): the points' sizes and the hover's counts are theirs."""
+        self._trained_on, self._trained_counts = trained_on, {}
+
     def start_run(self, model, ratings, continued_every: int = 0, trained_on=None):
         """A training run begins: forget the previous run's snapshots, or, for a run that goes on from the last
         one (``continued_every``: its snapshot interval), keep those of its epochs at that interval, so that the
         replay spans both runs at one spacing. In view, describe the movies and users now, before the worker
         competes for the GIL, so that the first frame only has factors to draw."""
         self.frames = _spaced(self.frames, continued_every) if continued_every else []
-        self._trained_on = trained_on  # the grid's ratings, or those the density filter kept for training
+        # the grid's ratings, or those the density filter kept for training (set_training_set: less the validation
+        # share, once the worker has held it out)
+        self._trained_on = trained_on
         self._trained_counts = {}
         self._training = True
         self._framed_by_user = False  # a view the user moved during the last run follows this one's points

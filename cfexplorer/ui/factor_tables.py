@@ -285,6 +285,7 @@ class FactorTables(QWidget):
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.note)
         panel.sig_run_started.connect(self._on_run_started)
+        panel.sig_training_set.connect(self._on_run_started)  # J on the ratings trained on, as the curves' J
         panel.controller.sig_state_changed.connect(lambda *_: self._follow_state())
         self.show_predictor(None)
 

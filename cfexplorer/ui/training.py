@@ -184,6 +184,7 @@ class TrainingWorker(QObject):
     sig_finished = Signal(int, str)  # run id, "done" or "stopped"
     sig_failed = Signal(int, str, str)  # run id, message for the user, details
     sig_returned = Signal()  # run() is returning, whatever happened: the thread may end
+    sig_split_made = Signal(int, object)  # run id, the ratings trained on once the validation share is held out
 
     def __init__(self, model, train, validation=None, paused=False, steps=0, epochs_per_second=None,
                  snapshot_every=0, holdout: float = 0.0, holdout_seed: int | None = 0, run_id: int = 0,
@@ -302,6 +303,7 @@ class TrainingWorker(QObject):
                 self.train, self.validation = train_test_split(self.train, self.holdout, seed=self.holdout_seed)
                 if len(self.validation) == 0:
                     self.validation = None
+                self.sig_split_made.emit(self.run_id, self.train)
             epochs = iter(self.model.iter_fit(self.train, self.validation, snapshot_every=self.snapshot_every))
             epochs_left = int(self.model.n_epochs)  # iter_fit's epochs after its epoch 0, where it has one
             while True:
@@ -363,6 +365,9 @@ class TrainingController(QObject):
     sig_state_changed = Signal(str)
     sig_finished = Signal(str)  # "done" or "stopped", once the run's thread has finished
     sig_failed = Signal(str, str)  # message for the user, details
+    # the ratings the current run trains on, once the worker has held its validation share out (before its
+    # first progress; none where nothing is held out)
+    sig_trained_on = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -419,6 +424,7 @@ class TrainingController(QObject):
         # The worker ends its thread's event loop from the worker thread itself, so that the thread ends
         # even while the GUI thread is busy.
         worker.sig_returned.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.sig_split_made.connect(self._on_split_made)
         worker.sig_progress.connect(self._on_progress)
         worker.sig_paused.connect(self._on_paused)
         worker.sig_resumed.connect(self._on_resumed)
@@ -500,6 +506,10 @@ class TrainingController(QObject):
                 # second turn (a timer's first turn comes before them).
                 QTimer.singleShot(0, lambda: QTimer.singleShot(
                     0, lambda: handshake.shown(update, time.perf_counter() - received)))
+
+    def _on_split_made(self, run_id, train):
+        if self._is_current(run_id):
+            self.sig_trained_on.emit(train)
 
     @Slot(int)
     def _on_paused(self, run_id):

@@ -77,7 +77,10 @@ class TrainingPanel(SettingsFormMixin, QWidget):
     # the model, "done" / "stopped" / "failed", or left behind: "superseded" / "reset" / "closed"
     sig_run_ended = Signal(object, str)
     LEFT_BEHIND = ("superseded", "reset", "closed")  # the reasons of sig_run_ended for a run not let finish
-    sig_run_started = Signal(object, object)  # the model, the ratings it trains on (without validation)
+    # the model, the ratings it trains on: the validation share is held out of them in the worker, and then
+    # sig_training_set says what it kept (where the share is above 0)
+    sig_run_started = Signal(object, object)
+    sig_training_set = Signal(object, object)  # the model, the ratings it trains on with its validation held out
     sig_message = Signal(str, str)           # kind ("error"/"info"), text
     sig_retrain_requested = Signal()
 
@@ -114,6 +117,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
         self._reevaluate_timer.timeout.connect(self.evaluate_start)
         self._build()
         self.controller.sig_progress.connect(self._on_progress)
+        self.controller.sig_trained_on.connect(lambda train: self.sig_training_set.emit(self.model, train))
         self.controller.sig_state_changed.connect(self._on_state_change)
         self.controller.sig_finished.connect(self._on_finished)
         self.controller.sig_failed.connect(self._on_failed)

@@ -85,3 +85,24 @@ def test_the_factor_space_sizes_and_describes_movies_by_the_ratings_their_factor
     assert f"{counts[rare_one]} ratings, 0 of them trained on" in space.describe("movie", rare_one)
     kept_one = int(kept[0])
     assert f"{counts[kept_one]} ratings\n" in space.describe("movie", kept_one)  # all of them: said once
+
+
+def test_the_factor_space_counts_a_movies_ratings_trained_on_without_the_validation_share(qtbot, window):
+    """The hover said "215 ratings" of Toy Story with a validation share of 0.1, though 25 of them were held out
+    to measure the model and its factors learned from 190."""
+    from cfexplorer.core.ratings import train_test_split
+
+    window.open_preset("planted")
+    panel = window.training_panel
+    panel.validation.setValue(0.3)
+    ratings = window.table.ratings
+    train(qtbot, window)
+    kept, _ = train_test_split(ratings, 0.3, seed=panel.seed.value())
+    window.factor_dock.raise_()
+    space = window.factor_space
+    qtbot.waitUntil(lambda: space.embedding is not None, timeout=RUN_MS)
+    counts, trained_counts = ratings.item_counts(), kept.item_counts()
+    fewer = np.flatnonzero(trained_counts < counts)
+    assert len(fewer) and np.all(trained_counts <= counts)
+    for movie in fewer[:3]:
+        assert f"{counts[movie]} ratings, {trained_counts[movie]} of them trained on" in space.describe("movie", movie)

@@ -438,3 +438,22 @@ def test_a_cell_made_current_before_there_were_factors_has_its_rows_in_bold_once
         assert (tables.movies.highlighted_row, tables.users.highlighted_row) == (item, user)
         assert grid.currentIndex() == current
         window.training_panel.reset_button.click()
+
+
+def test_j_after_an_edit_is_on_the_ratings_trained_on_when_a_validation_share_is_held_out(qtbot, window):
+    """With a validation share, the loss curves' J is on the ratings trained on, and J after typing over a
+    factor was on all of the grid's (the held-out ones too): J jumped from 9.5 to 14 for an edit of nothing."""
+    from cfexplorer.core.ratings import train_test_split
+
+    panel = window.training_panel
+    panel.validation.setValue(0.25)
+    model = trained(window)
+    ratings = window.table.ratings
+    train, held_out = train_test_split(ratings, 0.25, seed=panel.seed.value())
+    assert len(held_out) > 0
+    value = float(model.item_factors_[1, 0])
+    type_into_table(qtbot, window.factor_tables.movie_view, 1, 0, repr(value))  # the same value, typed
+    assert model.item_factors_[1, 0] == value
+    data_term, reg_term, total = MatrixFactorization.from_state(model.get_state()).loss_terms(train)
+    assert total == pytest.approx(model.history_[-1].total, rel=1e-12)  # the curves' last J, unchanged
+    assert f"J = {data_term:.5g} (data) + {reg_term:.5g} (reg) = {total:.5g}" in window.training_panel.cost_label.text()
