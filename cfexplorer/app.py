@@ -835,10 +835,12 @@ class MainWindow(GridEditingMixin, QMainWindow):
 
     def _ratings_step(self):
         """The last ratings edit below the undo stack's position (None: the ratings as opened). The stack is
-        one line of history, so this command, while it is on it, names the ratings the grid holds."""
+        one line of history, so this command, while it is on it, names the ratings the grid holds. A rename is
+        none: after one, a model's J and predictions still describe the grid's ratings (it said "edited after
+        this training started… Retrain")."""
         for position in range(self.undo_stack.index() - 1, -1, -1):
             command = self.undo_stack.command(position)
-            if isinstance(command, EditCommand):
+            if isinstance(command, EditCommand) and command.changes_ratings:
                 return command
         return None
 

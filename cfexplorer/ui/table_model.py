@@ -82,6 +82,11 @@ class EditCommand(QUndoCommand):
         self._edit = edit
         self._other_rows_token = None  # see _apply
 
+    @property
+    def changes_ratings(self) -> bool:
+        """Whether this step changes the ratings (a model trained before it describes others), not names alone."""
+        return _changes_ratings(self._edit)
+
     @qt_virtual(None)
     def redo(self):
         self._apply()
@@ -105,6 +110,13 @@ class EditCommand(QUndoCommand):
             # applied must leave the stack, or undo/redo would replay it against the wrong data.
             self.setObsolete(True)
             raise
+
+
+def _changes_ratings(edit) -> bool:
+    """Whether an edit (or its inverse) changes the ratings: a rename changes a name alone."""
+    if isinstance(edit, EditSequence):
+        return any(_changes_ratings(part) for part in edit.edits)
+    return not isinstance(edit, Rename)
 
 
 def _adds_or_removes(edit) -> bool:

@@ -1173,6 +1173,29 @@ def test_the_first_edit_after_training_marks_it_stale_and_undoing_it_does_not(qt
     assert not panel.stale
 
 
+def test_a_rename_leaves_the_trained_model_as_current_as_it_was(qtbot, window):
+    """A rename said "The ratings were edited after this training started… Retrain on the edited ratings", though
+    a name is no rating: the model's J and predictions described the grid's ratings still."""
+    from cfexplorer.core.edits import USERS
+
+    from .test_grid import cell_index, type_into
+
+    panel = window.training_panel
+    run_to_end(qtbot, window)
+    window.grid.setCurrentIndex(cell_index(window, "Carol", "Love at last")[0])
+    assert window.rename_current(USERS, "Carla")
+    assert "Carla" in [str(label) for label in window.table.ratings.user_labels]
+    assert not panel.stale and not panel.stale_box.isVisible()
+    assert grid_text(window, "Carla", "Romance forever") not in ("?", "")  # its prediction, still shown
+    index, _ = cell_index(window, "Bob", "Romance forever")
+    type_into(qtbot, window, index, "3")  # a rating after the rename: stale, and undoing it not
+    assert panel.stale and panel.stale_box.isVisible()
+    window.act_undo.trigger()
+    assert not panel.stale
+    window.act_undo.trigger()  # the rename undone too: the names it trained with
+    assert not panel.stale and "Carol" in [str(label) for label in window.table.ratings.user_labels]
+
+
 def test_undoing_an_added_user_and_movie_shows_the_trained_model_again(qtbot, window):
     """Adding a user and a movie takes the predictions and the factor tables down (the model has no row for
     them); undoing both left them down for good, though the panel still said the run had finished."""
