@@ -169,8 +169,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.documents.sig_switched.connect(self._on_document_switched)
         self.filter_edit.textChanged.connect(self.proxy.set_name_filter)
         self.grid.horizontalHeader().sectionClicked.connect(self._on_column_header_click)
-        self.grid.horizontalHeader().sectionDoubleClicked.connect(
-            lambda section: self._rename_at(self.table.column_axis, self._source_column(section)))
+        self.grid.horizontalHeader().sectionDoubleClicked.connect(self._on_column_header_double_click)
         self.grid.verticalHeader().sectionDoubleClicked.connect(
             lambda section: self._rename_at(self.table.row_axis, self._source_row(section)))
 

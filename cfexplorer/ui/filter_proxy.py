@@ -351,6 +351,18 @@ class RatingFilterProxy(QAbstractTableModel):
         else:
             self.sort_by_column(column, order)
 
+    def sort_state(self) -> tuple:
+        """The rows' order as it is now, for set_sort_state to put back."""
+        return self._sort_key, self._descending, self._sort_source_column
+
+    def set_sort_state(self, state: tuple):
+        """Put back an order sort_state gave (a column since removed: the original order)."""
+        key, descending, column = state
+        if key == _BY_COLUMN and not 0 <= column < self._source.columnCount():
+            key, descending, column = "original", False, -1
+        self._sort_key, self._descending, self._sort_source_column = key, descending, column
+        self._refresh()
+
     def sortColumn(self) -> int:
         """The proxy column the rows are sorted by, -1 when not sorted by a shown column."""
         if self._sort_key != _BY_COLUMN:

@@ -5,6 +5,7 @@ of :class:`~cfexplorer.app.MainWindow`, whose grid, table model and filter proxy
 from __future__ import annotations
 
 import re
+import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -128,10 +129,23 @@ class GridEditingMixin:
         self.proxy.sort_rows_by(key, descending=key in ("count", "mean"))
 
     def _on_column_header_click(self, section: int):
+        # the order before this click, should it be a double-click's first (_on_column_header_double_click)
+        self._sort_before_header_click = (section, time.monotonic(), self.proxy.sort_state())
         order = Qt.SortOrder.DescendingOrder
         if self.proxy.sortColumn() == section and self.proxy.sortOrder() == Qt.SortOrder.DescendingOrder:
             order = Qt.SortOrder.AscendingOrder
         self.proxy.sort_by_column(section, order)
+
+    def _on_column_header_double_click(self, section: int):
+        """Rename the column's user or movie, the rows in the order they had before the double-click's first
+        click sorted them by it (a double-click to rename sorted the rows too)."""
+        clicked = getattr(self, "_sort_before_header_click", None)
+        self._sort_before_header_click = None
+        # (Qt says no click where the press scrolled a column cut at the view's edge in under the mouse)
+        if clicked is not None and clicked[0] == section and \
+                time.monotonic() - clicked[1] <= 2 * QGuiApplication.styleHints().mouseDoubleClickInterval() / 1000:
+            self.proxy.set_sort_state(clicked[2])
+        self._rename_at(self.table.column_axis, self._source_column(section))
 
     def clear_filters(self):
         self.filter_edit.clear()

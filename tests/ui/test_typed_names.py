@@ -5,7 +5,7 @@ labelled by id and shown by title, "Heat (1995) " made a second Heat (1995)."""
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QInputDialog
+from PySide6.QtWidgets import QApplication, QInputDialog
 
 from cfexplorer.core.edits import ITEMS, USERS
 
@@ -39,7 +39,9 @@ def double_click_header(qtbot, window, axis: int, name: str):
     middle = header.sectionViewportPosition(section) + header.sectionSize(section) // 2
     across = header.height() // 2 if header.orientation() == Qt.Orientation.Horizontal else header.width() // 2
     at = QPoint(middle, across) if header.orientation() == Qt.Orientation.Horizontal else QPoint(across, middle)
-    qtbot.mouseDClick(header.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    # as a mouse does it: a click, then the double-click (qtbot.mouseDClick alone sends no click before it)
+    for event in (qtbot.mousePress, qtbot.mouseRelease, qtbot.mouseDClick, qtbot.mouseRelease):
+        event(header.viewport(), Qt.MouseButton.LeftButton, pos=at)
 
 
 def users(window):
@@ -150,3 +152,32 @@ def test_ok_on_a_files_name_with_a_space_at_its_end_changes_nothing(qtbot, windo
     double_click_header(qtbot, window, USERS, " Alice")
     assert dialogs.asked == ["Rename user: New name for “ Alice”:"]
     assert "already" not in window.message_bar.text and window.undo_stack.count() == 0
+
+
+def test_a_double_click_on_a_column_header_renames_and_leaves_the_rows_order(qtbot, window, monkeypatch):
+    """A double-click on a user's column header to rename her sorted the rows by her ratings too: its first
+    click is a header's click, which sorts."""
+    dialogs = TypedNames(monkeypatch)
+    window.resize(1280, 720)  # every column in view whole (a press on one cut at the view's edge scrolls it in
+    qtbot.wait(50)  # under the mouse, and Qt then says no click)
+    order = [window.proxy.headerData(row, Qt.Orientation.Vertical) for row in range(window.proxy.rowCount())]
+    dialogs.typed = "Carla"
+    double_click_header(qtbot, window, USERS, "Carol")
+    assert users(window) == ["Alice", "Bob", "Carla", "Dave"]
+    assert [window.proxy.headerData(row, Qt.Orientation.Vertical) for row in range(window.proxy.rowCount())] == order
+    assert window.proxy.sort_key == "original"
+    # a single click still sorts by the column, and a double-click then leaves that order as it was
+    header = window.grid.horizontalHeader()
+    # Alice's column, in view whole (a click on one cut at the view's edge scrolls it in under the mouse: no click)
+    section = window.proxy.mapFromSource(window.table.index(0, window.table.names(USERS).index("Alice"))).column()
+    at = QPoint(header.sectionViewportPosition(section) + header.sectionSize(section) // 2, header.height() // 2)
+    qtbot.wait(QApplication.styleHints().mouseDoubleClickInterval() + 50)  # a click of its own
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=at)
+    assert window.proxy.sort_key == "column" and window.proxy.sortColumn() == section
+    by_alice = [window.proxy.headerData(row, Qt.Orientation.Vertical) for row in range(window.proxy.rowCount())]
+    assert by_alice != order
+    qtbot.wait(QApplication.styleHints().mouseDoubleClickInterval() + 50)  # not a double-click with it
+    dialogs.typed = "Carol"
+    double_click_header(qtbot, window, USERS, "Carla")
+    assert users(window) == ["Alice", "Bob", "Carol", "Dave"]
+    assert [window.proxy.headerData(row, Qt.Orientation.Vertical) for row in range(window.proxy.rowCount())] == by_alice
