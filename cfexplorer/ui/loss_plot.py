@@ -311,6 +311,9 @@ class LossPlot(QWidget):
         self.in_view = True  # its dock in front (set_in_view)
         self._current_behind = False  # the current run has records its curves do not show yet
         self._current_reset = False  # no current run: Reset took it away, or the runs are a project's earlier ones
+        # the epochs the epoch axis spans beside the kept runs': the current run's plan, or with no run the one Train
+        # would start (plan_epochs); None: the axis follows the curves (a run shown without a plan)
+        self._planned_epochs: int | None = None
         self._spare_curves: dict | None = None  # the next run's, made ahead (prepare_next_run)
         self._pens: dict = {}  # (colour, line, line width) -> pen
         # apart from the end of a run's own event, which has its share of work already
@@ -342,17 +345,32 @@ class LossPlot(QWidget):
         self.runs.append(run)
         self._current_reset = False
         self._restyle()
+        self._planned_epochs = planned_epochs
         if planned_epochs is not None:
-            longest = max([planned_epochs] + [r.epochs[-1] for r in self.runs if r.epochs])
-            self.cost_plot.setXRange(0, max(longest, 1), padding=0.02)  # the validation plot's x is linked
+            self._fit_epoch_axis()
         else:
             self.cost_plot.enableAutoRange(x=True)
         return run
 
     def extend_planned_epochs(self, last_epoch: int):
         """The current run goes on (Step after it ended): its epoch axis spans it to ``last_epoch``."""
-        longest = max([last_epoch] + [r.epochs[-1] for r in self.runs if r.epochs])
-        self.cost_plot.setXRange(0, max(longest, 1), padding=0.02)
+        self._planned_epochs = last_epoch
+        self._fit_epoch_axis()
+
+    def plan_epochs(self, epochs: int):
+        """With no run shown, the epoch axis spans the run Train would start (and the kept runs): an empty plot
+        numbered 0 to 0.7 its epochs."""
+        if self.current is None:
+            self._planned_epochs = epochs
+            self._fit_epoch_axis()
+
+    def _fit_epoch_axis(self):
+        """The epoch axis from 0 to the longest of the kept runs and the plan (a fixed frame the curves grow
+        into); left to follow the curves where there is no plan."""
+        if self._planned_epochs is None:
+            return
+        longest = max([self._planned_epochs] + [r.epochs[-1] for r in self.runs if r.epochs])
+        self.cost_plot.setXRange(0, max(longest, 1), padding=0.02)  # the validation plot's x is linked
 
     def add_records(self, records):
         """Extend the current run. Behind another tab its curves are set when the plot comes to the front:
@@ -420,11 +438,13 @@ class LossPlot(QWidget):
         self._restyle()
 
     def clear_history(self):
-        """Forget earlier runs; the current one stays."""
+        """Forget earlier runs; the current one stays, the epoch axis fitted to it (it kept the longest
+        forgotten run's 200 epochs beside a run of 7)."""
         self._keep_last(0 if self.current is None else 1)
         for number, run in enumerate(self.runs, start=1):
             run.number = number
         self._restyle()
+        self._fit_epoch_axis()
 
     def put_back_earlier_runs(self, runs: list[Run]):
         """Show ``runs`` (a project's) as earlier runs, dashed and named by their settings, in place of any kept
@@ -438,6 +458,7 @@ class LossPlot(QWidget):
         """Forget every run (another document is open): no curve, no legend entry, the axes refit."""
         self._keep_last(0)
         self._restyle()
+        self._fit_epoch_axis()
         for plot in (self.cost_plot, self.validation_plot):
             # autoranging nothing keeps the old range: 5,000 epochs and a cost of 60,000 over a new, empty plot
             plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)

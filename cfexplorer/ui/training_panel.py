@@ -426,6 +426,7 @@ class TrainingPanel(SettingsFormMixin, QWidget):
     def show_planned_run(self, epochs: int | None = None):
         """The bar as "epoch 0 / N" of a run of ``epochs`` (by default the settings' epochs: no run is shown)."""
         epochs = self.epochs.value() if epochs is None else epochs
+        self.loss_plot.plan_epochs(epochs)  # with no run shown, the epoch axis spans this one
         self.progress.setRange(0, max(epochs, 1))  # 0 / 0 would be Qt's busy bar
         self.progress.setFormat("epoch %v / %m" if epochs else "epoch 0 / 0")
         self._show_progress(0)

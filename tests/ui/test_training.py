@@ -1295,3 +1295,28 @@ def test_metrics_and_counts_are_written_as_words(qtbot, window):
     cost = panel.cost_label.text()
     assert "val accuracy" in cost and "val BCE" in cost and "ACCURACY" not in cost
     assert [label.text for _, label in plot.validation_legend.items] == ["BCE", "accuracy"]
+
+
+def test_the_epoch_axis_spans_the_runs_kept_or_the_run_train_would_start(qtbot, window):
+    """After Clear history the epoch axis kept the forgotten 200-epoch run's span beside a run of 5 epochs (its
+    curves a sliver at the left) until the next run; an empty plot (another file opened) numbered 0 to 0.7."""
+    panel = window.training_panel
+    plot = panel.loss_plot.cost_plot
+
+    def epoch_span():
+        low, high = plot.viewRange()[0]
+        return low, high
+
+    run_to_end(qtbot, window)  # 200 epochs
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData("neural"))
+    panel.epochs.setValue(5)
+    run_to_end(qtbot, window)
+    assert epoch_span()[1] > 190  # beside the earlier run of 200
+    qtbot.mouseClick(panel.clear_history_button, Qt.MouseButton.LeftButton)
+    assert len(panel.loss_plot.runs) == 1
+    assert 5 <= epoch_span()[1] <= 5.5
+    window.open_preset("course")  # another document: no run, the axis spans the one Train would start
+    planned = panel.epochs.value()
+    assert panel.loss_plot.runs == [] and planned <= epoch_span()[1] <= 1.05 * planned
+    panel.epochs.setValue(40)
+    assert 40 <= epoch_span()[1] <= 42
