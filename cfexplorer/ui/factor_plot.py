@@ -672,7 +672,12 @@ class FactorPlot(pg.PlotWidget):
             self.hover_marker.setData(x=[], y=[])
             return
         x, y = self.coordinates[kind][index]
+        self.hover_text.setTextWidth(-1)  # its own width, unless the plot is narrower
         self.hover_text.setText(text)
+        room = self.view_box.sceneBoundingRect().width() - 2
+        if 0 < room < self.hover_text.textItem.boundingRect().width():
+            # its lines wrapped: a box wider than a narrow plot (a projector's) was cut off at the plot's edge
+            self.hover_text.setTextWidth(room)
         self.hover_text.setAnchor(self._hover_anchor(x, y))
         self.hover_text.setPos(x, y)
         self.hover_text.show()

@@ -84,6 +84,28 @@ def test_the_hover_box_opens_towards_the_middle_and_stays_inside_the_plot(qtbot)
         assert view.contains(box), (row, box, view)
 
 
+def test_a_hover_box_wider_than_a_narrow_plot_wraps_its_lines_inside_it(qtbot):
+    """In a narrow factor plot (a projector's pane) the box ran past the plot's right edge, its factors' line
+    cut off mid-number."""
+    plot = shown_alone(qtbot, FactorPlot(), 220, 360)
+    corners = np.array([[-0.95, -0.95], [0.95, -0.95], [-0.95, 0.95], [0.95, 0.95], [0.0, 0.0]])
+    plot.set_points(ITEM_KIND, corners, PLAIN, np.zeros(len(corners), dtype=np.intp), np.full(len(corners), 5.0))
+    plot.view_box.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+    view = plot.view_box.sceneBoundingRect()
+    text = ("Waiting to Exhale (1995)  (movie)\nbias +0.123\n7 ratings, 0 of them trained on\n"
+            "factors [+0.044, +0.031, -0.272, -0.175, -0.290, +0.359, …]")
+    for row in range(len(corners)):
+        plot.show_hover(ITEM_KIND, row, text)
+        qtbot.wait(10)
+        box = plot.hover_text.sceneBoundingRect()
+        assert view.contains(box), (row, box, view)
+    assert plot.hover_text.textItem.toPlainText() == text  # wrapped where shown, not shortened
+    plot.resize(900, 360)  # room again: one line each
+    qtbot.wait(20)
+    plot.show_hover(ITEM_KIND, 4, text)
+    assert plot.hover_text.textItem.textWidth() == -1
+
+
 def test_the_first_hover_scans_while_a_worker_thread_builds_the_tree(qtbot, monkeypatch):
     """Building the tree of 221,588 points took up to 250 ms of the first hover: the hover now measures every
     point while the tree is built on a worker thread, and takes the tree once it is there; points replaced
