@@ -169,6 +169,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self.search.setClearButtonEnabled(True)
         self._names_model = QStringListModel(self)
         self._names_to_search = None  # the embedding's names, put into the completer when the Find box is used
+        self._completion_rows: dict = {}  # a completion naming one of a kind's rows that share a name -> (kind, row)
         completer = QCompleter(self._names_model, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -534,6 +535,7 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
         self._link()
         self._names_model.setStringList([])
         self._names_to_search = None
+        self._completion_rows = {}
         self.search.clear()
         self.replay.blockSignals(True)
         self.replay.setRange(0, 0)
@@ -564,16 +566,38 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
                 # Named when the Find box takes the focus: MovieLens 25M's 221,588 names took 40 ms of the
                 # first frame, for a box most people never click into.
                 self._names_to_search = tuple(embedding.table(kind).names for kind in KINDS)
-                if self.search.hasFocus():
-                    self._fill_search_names()
         self._link()
+        if self._names_to_search is not None and self.search.hasFocus():
+            self._fill_search_names()
         self._update_controls()
         self.redraw(refit_view=refit_view or first)
 
     def _fill_search_names(self):
-        if self._names_to_search is not None:
-            self._names_model.setStringList([str(name) for names in self._names_to_search for name in names])
-            self._names_to_search = None
+        """The Find box's completions: each movie's and user's name, and where two of a kind share one, the name
+        with the grid's id ("Saturn 3 (1980) [id 2851]" and "[id 168358]": MovieLens has both, and the box
+        offered "Saturn 3 (1980)" twice, the second never found)."""
+        if self._names_to_search is None:
+            return
+        completions, self._completion_rows = [], {}
+        for kind, names in zip(KINDS, self._names_to_search):
+            texts = np.array([str(name) for name in names], dtype=object)
+            if len(texts):
+                _, inverse, counts = np.unique(texts.astype(str), return_inverse=True, return_counts=True)
+                for row in np.flatnonzero(counts[inverse] > 1):
+                    texts[row] = f"{texts[row]} [{self._grid_id(kind, int(row))}]"
+                    self._completion_rows[texts[row]] = (kind, int(row))
+            completions.extend(texts.tolist())
+        self._names_model.setStringList(completions)
+        self._names_to_search = None
+
+    def _grid_id(self, kind: str, row: int) -> str:
+        """How the grid knows the movie or user of the embedding's ``row``: its id, else the row's number."""
+        to_grid = self._to_grid.get(kind, ())
+        position = int(to_grid[row]) if row < len(to_grid) else -1
+        if position < 0 or self.ratings is None:
+            return f"row {row + 1}"
+        labels = self.ratings.item_labels if kind == ITEM_KIND else self.ratings.user_labels
+        return f"id {labels[position]}"
 
     def _link(self):
         """Map embedding rows to grid positions: by position when built from these ratings, else by name."""
@@ -862,8 +886,10 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             return False
         if text == self._found_in_this_pass:
             return True  # Return on a completion: the completer's activated and the box's returnPressed both ask
+        named = self._completion_rows.get(text)  # a name two share, chosen with its id
         for kind in self.shown_kinds + tuple(k for k in KINDS if k not in self.shown_kinds):
-            found = self.embedding.table(kind).find(text)
+            found = np.array([named[1]]) if named is not None and named[0] == kind else (
+                np.array([], dtype=np.int64) if named is not None else self.embedding.table(kind).find(text))
             if len(found):
                 if kind not in self.shown_kinds:
                     self.show_choice.setCurrentText("Movies and users")

@@ -866,3 +866,35 @@ def test_the_factor_views_tick_labels_keep_apart_in_presentation_type(qtbot, tra
                 assert labels and not meeting, (span, axis["axis"], [label["text"] for label in labels])
     finally:
         window.set_presentation(False)
+
+
+def test_two_movies_of_one_title_are_told_apart_in_the_find_box_by_their_ids(qtbot, window):
+    """MovieLens has two "Saturn 3 (1980)" (ids 2851 and 168358): the Find box offered the title twice, and
+    either found the first."""
+    import pandas as pd
+
+    from cfexplorer.core.ratings import Ratings
+
+    rng = np.random.default_rng(3)
+    users, items = np.meshgrid(np.arange(6), np.arange(4), indexing="ij")
+    keep = rng.random(users.size) < 0.8
+    titles = ["Saturn 3 (1980)", "Heat (1995)", "Saturn 3 (1980)", "Up (2009)"]
+    ratings = Ratings(users.ravel()[keep], items.ravel()[keep], rng.integers(1, 6, int(keep.sum())).astype(float),
+                      [f"user {u}" for u in range(6)], [2851, 10, 168358, 20],
+                      item_info=pd.DataFrame({"title": titles}))
+    assert window.set_document(ratings, "two Saturns")
+    view = train_in_front(qtbot, window)
+    qtbot.waitUntil(lambda: view.embedding is not None)
+    qtbot.mouseClick(view.search, Qt.MouseButton.LeftButton)  # the names go into the completer now
+    qtbot.keyClicks(view.search, "saturn")
+    completer = view.search.completer()
+    offered = [completer.completionModel().index(row, 0).data() for row in range(completer.completionCount())]
+    assert sorted(offered) == ["Saturn 3 (1980) [id 168358]", "Saturn 3 (1980) [id 2851]"]
+    view.search.clear()
+    qtbot.keyClicks(view.search, "Saturn 3 (1980) [id 168358]")
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    assert list(view.selection[ITEM_KIND]) == [2] and window.grid.selected_entries(1) == [2]
+    view.search.clear()
+    qtbot.keyClicks(view.search, "heat")  # a name alone is found as before
+    qtbot.keyClick(view.search, Qt.Key.Key_Return)
+    assert list(view.selection[ITEM_KIND]) == [1]
