@@ -285,6 +285,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         for pane in range(2):
             self.grid_splitter.setCollapsible(pane, False)  # hidden by the View menu, not dragged away
         self.factor_tables.link_to_grid(self.grid, self.table)
+        # the keyboard goes from the grid to the tables beside it, then on to the training panel (Qt's order is the
+        # widgets' making: from the grid's last cell it went to the training panel, the panes below and only then
+        # to the tables beside the grid)
+        QWidget.setTabOrder(self.grid, self.factor_tables.movie_view)
+        QWidget.setTabOrder(self.factor_tables.movie_view, self.factor_tables.user_view)
         self.lesson_panel = LessonPanel(self)
         self.lesson_dock = QDockWidget("Lesson", self)
         self.lesson_dock.setObjectName("lessonDock")

@@ -767,3 +767,21 @@ def test_the_explain_text_is_framed_while_it_has_the_focus_and_the_factor_plot_i
     plot = window.factor_space.plot
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=plot.viewport().rect().center())
     assert window.filter_edit.hasFocus()
+
+
+def test_the_keyboard_goes_from_the_grid_to_the_tables_beside_it_then_to_the_training_panel(qtbot, window):
+    """From the grid's last cell Tab went to the training panel, the panes below and only then to the X and W
+    tables beside the grid."""
+    window.resize(1280, 720)
+    assert window.train_and_wait()
+    tables = window.factor_tables
+    assert tables.isVisible()
+    window.activateWindow()
+    window.grid.setFocus()
+    qtbot.waitUntil(window.grid.hasFocus, timeout=5000)
+    stops = [window.grid]
+    for _ in range(3):  # Ctrl+Tab leaves a table at once
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+        stops.append(QApplication.focusWidget())
+    assert stops[1] is tables.movie_view and stops[2] is tables.user_view
+    assert window.training_dock.isAncestorOf(stops[3])
