@@ -438,11 +438,12 @@ class FactorTables(QWidget):
         panel = self.panel
         if model is None or model is not panel.model:
             return "train a model first." if panel.model is None else "its run has been replaced."
+        # first: "Stop it (F8) to edit them" beside a paused network's run promised what stopping would not give
+        if not editable_parameters(model):
+            return "This model has no factor tables of its own to edit (its embeddings pass through a network)."
         if panel.controller.state != "idle":
             return ("Training owns these factors while it runs or is paused; they follow it live. Stop it (F8) "
                     "to edit them.")
-        if not editable_parameters(model):
-            return "This model has no factor tables of its own to edit (its embeddings pass through a network)."
         ratings = self.ratings_source()
         if (getattr(model, "n_users_", None), getattr(model, "n_items_", None)) != (ratings.n_users,
                                                                                     ratings.n_items):

@@ -457,3 +457,21 @@ def test_j_after_an_edit_is_on_the_ratings_trained_on_when_a_validation_share_is
     data_term, reg_term, total = MatrixFactorization.from_state(model.get_state()).loss_terms(train)
     assert total == pytest.approx(model.history_[-1].total, rel=1e-12)  # the curves' last J, unchanged
     assert f"J = {data_term:.5g} (data) + {reg_term:.5g} (reg) = {total:.5g}" in window.training_panel.cost_label.text()
+
+
+@pytest.mark.parametrize("kind", ["neural", "content"])
+def test_a_paused_network_run_is_not_promised_editable_factors(qtbot, window, kind):
+    """Beside a paused content-based run the note said "Stop it (F8) to edit them": stopping it gives no factor
+    tables to edit."""
+    window.set_factor_tables_beside_grid(True)
+    panel = window.training_panel
+    panel.model_kind.setCurrentIndex(panel.model_kind.findData(kind))
+    panel.epochs.setValue(50)
+    with qtbot.waitSignal(panel.controller.sig_state_changed, timeout=60_000,
+                          check_params_cb=lambda state: state == "paused"):
+        qtbot.mouseClick(panel.step_button, Qt.MouseButton.LeftButton)
+    note = "This model has no factor tables of its own to edit (its embeddings pass through a network)."
+    qtbot.waitUntil(lambda: window.factor_tables.note.text() == note, timeout=5000)
+    panel.stop()
+    qtbot.waitUntil(lambda: not panel.controller.is_active, timeout=60_000)
+    assert window.factor_tables.note.text() == note
