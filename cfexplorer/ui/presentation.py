@@ -25,6 +25,7 @@ class PresentationMode:
         self._font_before = None
         self._hidden: list = []
         self._docks_in_front: list = []  # each tab group's dock in front, before
+        self._chosen_in_front: list = []  # the docks in front as presentation mode ends (a tab picked during it)
 
     def set(self, on: bool):
         if on == self.on:
@@ -59,6 +60,11 @@ class PresentationMode:
             window.showFullScreen()
             QTimer.singleShot(0, self._make_room_for_docks)  # once the larger font has laid the panel out
         else:
+            # a tab picked during the lecture stays in front (the factor space's): Cost J, raised by presentation
+            # mode itself, gives way to the tab it was raised over
+            self._chosen_in_front = [dock for dock in window.findChildren(QDockWidget)
+                                     if dock.isVisible() and not dock.visibleRegion().isEmpty()
+                                     and dock is not window.formula_dock]
             if self._font_before is not None:
                 app.setFont(self._font_before)
             for dock in window.findChildren(QDockWidget):
@@ -92,7 +98,7 @@ class PresentationMode:
                 return
         if self.layout_before is not None:
             window.restoreState(self.layout_before)
-        for dock in self._docks_in_front:  # the tabs in front as they were (Cost J was raised for the lecture)
+        for dock in self._docks_in_front + self._chosen_in_front:  # as they were, but for tabs picked meanwhile
             dock.raise_()
 
     def _make_room_for_docks(self):

@@ -226,3 +226,27 @@ def test_presentation_gives_the_panes_below_what_a_small_grids_rows_leave_and_a_
     qtbot.waitUntil(lambda: grid.viewport().height() > window.height() // 3, timeout=5000)
     assert unused_rows() < 0  # it scrolls
     assert window.training_panel.loss_plot.cost_plot.vb.sceneBoundingRect().height() < plot_height
+
+
+def test_a_tab_picked_during_presentation_mode_stays_in_front_after_it(qtbot, window):
+    """Leaving presentation mode put the loss curves back in front of the factor space a teacher had switched to
+    during the lecture."""
+
+    def in_front():
+        return {dock.objectName() for dock in window.findChildren(QDockWidget)
+                if dock.isVisible() and not dock.visibleRegion().isEmpty()}
+
+    window.curves_dock.raise_()
+    window.explain_dock.raise_()
+    qtbot.wait(50)
+    assert {window.curves_dock.objectName(), window.explain_dock.objectName()} <= in_front()
+    window.set_presentation(True)
+    qtbot.wait(100)
+    window.factor_dock.raise_()  # the teacher switches to the factor space
+    qtbot.wait(50)
+    window.set_presentation(False)
+    qtbot.waitUntil(lambda: window.factor_dock.objectName() in in_front(), timeout=5000)
+    qtbot.wait(100)
+    shown = in_front()
+    assert window.factor_dock.objectName() in shown and window.curves_dock.objectName() not in shown
+    assert window.explain_dock.objectName() in shown  # Cost J, raised for the lecture, gives way as before
