@@ -203,6 +203,8 @@ class RatingGridView(LeavableTableMixin, QTableView):
                 self.setColumnWidth(column, max(self.columnWidth(column), 64))
             self._fitted_columns = self.proxy.columnCount()
         else:  # a section sized by hand keeps its size: the last small grid's fitted widths stayed on the first
+            # the type's width (opened in presentation mode, its columns had the everyday type's 80 pixels)
+            self.resizeColumnsToContents()
             for column in range(min(self._fitted_columns, self.proxy.columnCount())):
                 self.setColumnWidth(column, self.horizontalHeader().defaultSectionSize())
             self._fitted_columns = 0

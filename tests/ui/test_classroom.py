@@ -250,3 +250,26 @@ def test_a_tab_picked_during_presentation_mode_stays_in_front_after_it(qtbot, wi
     shown = in_front()
     assert window.factor_dock.objectName() in shown and window.curves_dock.objectName() not in shown
     assert window.explain_dock.objectName() in shown  # Cost J, raised for the lecture, gives way as before
+
+
+def test_a_large_grid_opened_in_presentation_mode_has_columns_for_its_type(qtbot, window):
+    """Opened during presentation mode, a large grid's columns had the everyday type's 80 pixels (its headers cut
+    at both ends); opened before it and F11 pressed, 120."""
+    from cfexplorer.core.ratings import Ratings
+
+    rng = np.random.default_rng(0)
+    cells = rng.choice(200 * 100, 3000, replace=False)
+    big = Ratings.from_arrays(cells // 100, cells % 100, rng.integers(1, 6, 3000).astype(float))
+    grid = window.grid
+    window.set_presentation(True)
+    qtbot.wait(100)
+    window.set_document(big, "big")
+    qtbot.wait(100)
+    opened_in = grid.columnWidth(0)
+    window.set_presentation(False)
+    qtbot.waitUntil(lambda: grid.columnWidth(0) < opened_in, timeout=5000)
+    everyday = grid.columnWidth(0)
+    window.set_presentation(True)
+    qtbot.waitUntil(lambda: grid.columnWidth(0) > everyday, timeout=5000)
+    assert grid.columnWidth(0) == opened_in
+    window.set_presentation(False)
