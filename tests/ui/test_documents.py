@@ -184,8 +184,11 @@ def test_opening_another_document_forgets_the_previous_ones_runs_errors_and_less
     assert view.plot.label_texts() == [] and not view.replay.isEnabled()
     progress = window.training_panel.progress
     assert progress.value() == 0 and progress.maximum() == window.training_panel.epochs.value()
-    # no axis keeps the last document's scale over the empty plots (200 epochs, a factor space's PCA)
-    for ranges in (plot.cost_plot.viewRange(), view.plot.view_box.viewRange()):
+    # no axis keeps the last document's scale over the empty plots (its cost, a factor space's PCA); the epochs
+    # are the run Train would start, as the progress bar's "epoch 0 / N"
+    (first_epoch, last_epoch), costs = plot.cost_plot.viewRange()
+    assert first_epoch <= 0 and progress.maximum() <= last_epoch <= 1.05 * progress.maximum()
+    for ranges in ([costs], view.plot.view_box.viewRange()):
         assert all(high - low <= 2 for low, high in ranges), ranges
     # nor once the pane is resized (the view fitted itself to the forgotten points again)
     width = view.plot.view_box.width()
