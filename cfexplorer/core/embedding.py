@@ -283,15 +283,21 @@ def distances_to(factors: np.ndarray, query: np.ndarray, metric: str = "cosine")
 def nearest_neighbours(factors: np.ndarray, selection, n: int = 10, metric: str = "cosine", allowed=None):
     """The ``n`` rows nearest to the selection (to its mean vector when several are selected),
     leaving out the selection itself and rows where the boolean mask ``allowed`` is False (too few ratings):
-    (indices, distances), nearest first; ties by index."""
+    (indices, distances), nearest first; ties by index. A vector of zeros has no direction: under the cosine
+    it has no neighbours, and is no one's (every one was "1.0000" away, listed in index order)."""
     selection = np.atleast_1d(np.asarray(selection, dtype=np.int64))
     if selection.size == 0:
         return np.array([], dtype=np.int64), np.array([])
     factors = np.asarray(factors, dtype=float)
-    distance = distances_to(factors, factors[selection].mean(axis=0), metric)
+    query = factors[selection].mean(axis=0)
+    if metric == "cosine" and not np.any(query):
+        return np.array([], dtype=np.int64), np.array([])
+    distance = distances_to(factors, query, metric)
     candidates = np.setdiff1d(np.arange(len(factors)), selection)
     if allowed is not None:
         candidates = candidates[np.asarray(allowed, dtype=bool)[candidates]]
+    if metric == "cosine":
+        candidates = candidates[np.any(factors[candidates] != 0, axis=1)]
     order = candidates[np.lexsort((candidates, distance[candidates]))][:n]
     return order, distance[order]
 

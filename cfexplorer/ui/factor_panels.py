@@ -39,13 +39,13 @@ class SidePanelsMixin:
         # to its least width where the pane is narrow (a spin box keeps its preferred width: in presentation
         # type that made the page 70 px wider, and the plot beside it that much narrower)
         self.neighbour_min_ratings.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.neighbour_min_ratings.setToolTip("List only neighbours with at least this many ratings: factors "
-                                              "learned from one or two ratings mean little")
+        self.neighbour_min_ratings.setToolTip("List only neighbours whose factors were trained on at least this many "
+                                              "ratings: factors learned from one or two ratings mean little")
         self.neighbour_title = QLabel(NO_SELECTION_TEXT)
         self.neighbour_title.setWordWrap(True)
         self.neighbours = QTreeWidget()
         self.neighbours.setHeaderLabels(["name", "dist.", "n"])  # short: the names need the room
-        for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Number of ratings")):
+        for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Ratings its factors were trained on")):
             self.neighbours.headerItem().setToolTip(column, tip)
         self.neighbours.setRootIsDecorated(False)
         # four names at least: in a short pane the page scrolls (its list was squeezed to its header alone)
@@ -162,7 +162,10 @@ class SidePanelsMixin:
             return None
         table = self.embedding.table(kind)
         least = self.neighbour_min_ratings.value()
-        allowed = None if table.counts is None or least == 0 else np.asarray(table.counts) >= least
+        # the ratings each one's factors learned from: the density filter or the validation share may keep some of
+        # the grid's out of training
+        counts = self._counts_trained_on(kind, len(table))
+        allowed = None if counts is None or least == 0 else np.asarray(counts) >= least
         rows, distances = nearest_neighbours(table.factors, chosen, self.neighbour_count.value(),
                                              self.neighbour_metric.currentText(), allowed)
         return kind, chosen, list(zip(rows.tolist(), distances.tolist()))
@@ -176,14 +179,20 @@ class SidePanelsMixin:
         kind, chosen, rows = found
         table = self.embedding.table(kind)
         subject = table.names[chosen[0]] if len(chosen) == 1 else f"the mean of {len(chosen)} {KIND_WORDS[kind][1]}"
+        if self.neighbour_metric.currentText() == "cosine" and not np.any(table.factors[chosen].mean(axis=0)):
+            self.neighbour_title.setText(f"{subject}: factors all 0 (nothing trained them), no direction, so no "
+                                         "nearest by cosine; euclidean measures from the origin.")
+            self.neighbour_title.setToolTip("")
+            return
         least = self.neighbour_min_ratings.value() if table.counts is not None else 0
         among = f", among those with at least {least} ratings" if least else ""
         # short, above its list in a narrow pane; the tooltip says it in full
         self.neighbour_title.setText(f"Nearest to {subject}")
         self.neighbour_title.setToolTip(f"Nearest {KIND_WORDS[kind][1]} to {subject} in the {table.n_factors}-factor "
                                         f"space ({self.neighbour_metric.currentText()}{among})")
+        counts = self._counts_trained_on(kind, len(table))
         for row, distance in rows:
-            count = "" if table.counts is None else str(int(table.counts[row]))
+            count = "" if counts is None else str(int(counts[row]))
             item = QTreeWidgetItem([str(table.names[row]), f"{distance:.4f}", count])
             item.setData(0, Qt.ItemDataRole.UserRole, (kind, row))
             self.neighbours.addTopLevelItem(item)

@@ -242,3 +242,17 @@ def test_tsne_reports_its_progress_from_the_first_neighbours_to_the_last_iterati
     assert len(reports) >= 5 and shares == sorted(shares) and shares[0] == 0.0 and shares[-1] == 1.0
     assert "neighbours" in reports[0][1] and f"iteration 50 of at most {TSNE_ITERATIONS}" in [t for _, t in reports]
     assert coordinates.shape == (30, 2) and np.isfinite(coordinates).all()
+
+
+def test_a_vector_of_zeros_has_no_cosine_neighbours_and_is_no_ones():
+    """Movies no rating trained (their factors left at 0) were every movie's "1.0000"-away neighbours in index
+    order, and their own lists were arbitrary movies at 1.0000."""
+    from cfexplorer.core.embedding import nearest_neighbours
+
+    factors = np.array([[1.0, 0.0], [0.0, 0.0], [0.9, 0.1], [0.0, 0.0], [-1.0, 0.2]])
+    rows, distances = nearest_neighbours(factors, [0], n=10, metric="cosine")
+    assert list(rows) == [2, 4]  # the two untrained rows left out
+    assert distances[0] == pytest.approx(1 - 0.9 / np.hypot(0.9, 0.1))
+    assert len(nearest_neighbours(factors, [1], n=10, metric="cosine")[0]) == 0
+    rows, distances = nearest_neighbours(factors, [1], n=10, metric="euclidean")  # distance from the origin
+    assert list(rows) == [3, 2, 0, 4] and distances[0] == 0.0

@@ -106,3 +106,27 @@ def test_the_factor_space_counts_a_movies_ratings_trained_on_without_the_validat
     assert len(fewer) and np.all(trained_counts <= counts)
     for movie in fewer[:3]:
         assert f"{counts[movie]} ratings, {trained_counts[movie]} of them trained on" in space.describe("movie", movie)
+
+
+def test_a_movie_no_rating_trained_has_no_cosine_neighbours_and_is_no_ones(qtbot, window, monkeypatch):
+    """With the rare movies kept out of training their factors stay 0: selecting one listed arbitrary movies at
+    distance 1.0000, and they stood among every movie's neighbours at 1.0000; "with ≥ 20 ratings" counted the
+    grid's ratings, not those trained on."""
+    window.open_preset("planted")
+    counts = window.table.ratings.item_counts()
+    cut = int(np.median(counts)) + 1
+    rare, kept = np.flatnonzero(counts < cut), np.flatnonzero(counts >= cut)
+    filter_by_dialog(window, monkeypatch, cut, restrict=True)
+    train(qtbot, window)
+    window.factor_dock.raise_()
+    space = window.factor_space
+    qtbot.waitUntil(lambda: space.embedding is not None, timeout=RUN_MS)
+    assert not np.any(space.embedding.items.factors[rare])  # nothing trained them
+    space.neighbour_count.setValue(40)
+    space.select({"movie": [int(rare[0])]})
+    assert space.neighbours.topLevelItemCount() == 0 and "no direction" in space.neighbour_title.text()
+    space.select({"movie": [int(kept[0])]})
+    listed = {space.neighbours.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)[1]
+              for i in range(space.neighbours.topLevelItemCount())}
+    assert listed and not listed & set(rare.tolist())
+    assert all(int(space.neighbours.topLevelItem(i).text(2)) >= cut for i in range(len(listed)))  # trained on
