@@ -271,7 +271,11 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.formula_panel = FormulaPanel()
         self.formula_dock = QDockWidget("Cost J", self)
         self.formula_dock.setObjectName("formulaDock")
-        self.formula_dock.setWidget(VerticalScrollArea(self.formula_panel))  # long in presentation's type
+        formula_scroller = VerticalScrollArea(self.formula_panel)  # long in presentation's type
+        # and sideways where the pane is narrowed below its formula's unbreakable parts ("Σr(i,j)=1 (ŷ(i,j)"),
+        # which were cut off at its right edge
+        formula_scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.formula_dock.setWidget(formula_scroller)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.formula_dock)
         self.tabifyDockWidget(self.explain_dock, self.formula_dock)
         self.explain_dock.raise_()

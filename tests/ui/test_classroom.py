@@ -273,3 +273,24 @@ def test_a_large_grid_opened_in_presentation_mode_has_columns_for_its_type(qtbot
     qtbot.waitUntil(lambda: grid.columnWidth(0) > everyday, timeout=5000)
     assert grid.columnWidth(0) == opened_in
     window.set_presentation(False)
+
+
+def test_a_narrowed_cost_pane_scrolls_sideways_to_its_formulas_cut_parts(qtbot, window):
+    """Narrowed in presentation type, the Cost J pane cut its formula's unbreakable parts off at its right edge
+    ("Σr(i,j)=1 (ŷ(i,j)", "0.934026"), with no way to see them."""
+    window.resize(1280, 720)
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
+        window.training_panel.train()
+    window.set_presentation(True)
+    qtbot.wait(100)
+    scroller = window.formula_dock.widget()
+    panel = window.formula_panel
+    try:
+        window.resizeDocks([window.formula_dock], [120], Qt.Orientation.Horizontal)
+        qtbot.waitUntil(lambda: scroller.viewport().width() < panel.minimumSizeHint().width(), timeout=5000)
+        qtbot.wait(50)
+        # what the viewport cannot show is reached by a scroll bar one sees, not cut off
+        bar = scroller.horizontalScrollBar()
+        assert bar.isVisible() and bar.maximum() >= panel.width() - scroller.viewport().width() > 0
+    finally:
+        window.set_presentation(False)
