@@ -749,7 +749,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
             # factor-space frame on the event loop's next pass, after the grid has painted (together: 60 ms
             # on MovieLens 25M's shape).
             self._show_pending_predictor(factor_space_delay_ms=0)
-        self.factor_space.end_run()
+        self.factor_space.end_run(None if reason in self.training_panel.LEFT_BEHIND else model)
         self.explain_panel.refresh_soon()
         if self.has_unsaved_changes:  # the recovery file gets the model this run trained, not only the edits
             self.documents.on_unsaved_change()

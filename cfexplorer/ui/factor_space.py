@@ -403,8 +403,14 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             return
         self.frames.extend((record.epoch, record.snapshot) for record in records if record.snapshot is not None)
 
-    def end_run(self):
+    def end_run(self, model=None):
+        """The run has ended; ``model`` (the one it trained, where it ended on its own or was stopped) is the
+        replay's last frame: the frames are every so many epochs, and a run of 300 at every sixth ended its
+        replay at 294, the trained model out of reach once the slider had moved."""
         self._training = False
+        history = getattr(model, "history_", None)
+        if model is not None and self.frames and history and self.frames[-1][0] != history[-1].epoch:
+            self.frames.append((history[-1].epoch, model.snapshot()))
         self._update_controls()
         if self.frames:
             self.replay.blockSignals(True)

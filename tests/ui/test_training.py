@@ -433,6 +433,28 @@ def test_a_continued_replay_keeps_to_the_frames_budget(qtbot, window):
     assert epochs == list(range(0, 2 * MAX_SNAPSHOTS + 1, 2))  # both runs at the second's spacing
 
 
+def test_the_replays_last_frame_is_the_trained_model(qtbot, window):
+    """Frames are kept every so many epochs: a run of 300 at every sixth ended its replay at "294 of 294", and once
+    the slider had moved the trained model (the neighbours, the positions of epoch 300) was out of reach."""
+    from cfexplorer.ui.training_panel import MAX_SNAPSHOTS
+
+    panel, space = window.training_panel, window.factor_space
+    window.factor_dock.raise_()
+    panel.epochs.setValue(2 * MAX_SNAPSHOTS + 1)  # frames every third epoch: the last one kept was 399 of 401
+    run_to_end(qtbot, window)
+    epochs = [epoch for epoch, _ in space.frames]
+    every = panel.snapshot_every
+    assert every == 3 and epochs == list(range(0, 2 * MAX_SNAPSHOTS + 1, every)) + [2 * MAX_SNAPSHOTS + 1]
+    assert space.epoch_label.text() == f"{2 * MAX_SNAPSHOTS + 1} of {2 * MAX_SNAPSHOTS + 1}"
+    trained = space.embedding.items.factors.copy()
+    space.replay.setValue(0)  # back to the start, then to the end: the trained model again
+    qtbot.waitUntil(lambda: space.embedding.epoch == 0, timeout=5000)
+    space.replay.setValue(space.replay.maximum())
+    qtbot.waitUntil(lambda: space.embedding.epoch == 2 * MAX_SNAPSHOTS + 1, timeout=5000)
+    np.testing.assert_allclose(space.embedding.items.factors, trained)
+    np.testing.assert_allclose(space.embedding.items.factors, panel.model.item_factors_)
+
+
 def test_a_user_removed_and_another_added_take_the_model_down_though_the_counts_match(qtbot, window):
     """The model's rows were checked by their number only: with Bob removed and Newbie added, the grid showed
     Carol what the model had learned of Bob, and Newbie Dave's, and Save kept that model without a word."""
