@@ -52,7 +52,7 @@ INITS = ("small", "normal", "given")
 BINARY_DEFAULTS = {"optimizer": "adam", "learning_rate": 0.05, "n_epochs": 100, "reg": 10.0, "bias_reg": 5.0}
 LOSSES = ("auto", "squared", "bce")
 _LOGIT_CLIP = 1e-3
-_SGD_DEFAULT_BATCH = 256
+SGD_DEFAULT_BATCH = 256  # ratings per mini-batch of SGD when batch_size is None
 _SCORE_CHUNK = 8192
 
 
@@ -643,7 +643,7 @@ class MatrixFactorization(RatingModel):
     def _batch_size(self, n: int) -> int:
         if self.optimizer == "gd" or (self.batch_size is None and self.optimizer == "adam"):
             return n
-        return _SGD_DEFAULT_BATCH if self.batch_size is None else self.batch_size
+        return SGD_DEFAULT_BATCH if self.batch_size is None else self.batch_size
 
     def _gradient_epoch(self, data, optimizer, rng, current: "_Evaluation | None" = None):
         """One epoch of steps: one full-batch step from ``current`` (the :class:`_Evaluation` at the current

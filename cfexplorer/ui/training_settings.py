@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
+from ..core.mf import SGD_DEFAULT_BATCH
 from ..core.models import MODEL_KINDS, make_model, settings_for_likes
 from ..core.network import parse_hidden
 from ..io.presets import COURSE_TRAINING
@@ -163,7 +164,8 @@ class SettingsFormMixin:
                                      "is (the ± in the grid's tooltips); each costs (users + movies) × (k + 1) "
                                      "numbers of memory.")
         self.batch_size = QSpinBox(minimum=0, maximum=10_000_000, specialValueText="full batch")
-        self.batch_size.setToolTip("Ratings per step for SGD and Adam; 'full batch' uses all of them.")
+        self.batch_size.setToolTip("Ratings per step for SGD and Adam; Adam's 'full batch' uses all of them, SGD "
+                                   f"unset takes {SGD_DEFAULT_BATCH}.")
         self.validation = QDoubleSpinBox(minimum=0, maximum=0.5, decimals=2, singleStep=0.05)
         self.validation.setToolTip("Share of the ratings held out to measure how well unseen ratings are predicted.")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
@@ -381,6 +383,8 @@ class SettingsFormMixin:
         optimizer = self.optimizer.currentData() if has_optimizer else "adam"
         self.learning_rate.setEnabled(optimizer != "als")
         self.batch_size.setEnabled(optimizer in ("sgd", "adam"))
+        # unset, mini-batch SGD takes batches of its own size: "full batch" beside it said what it did not do
+        self.batch_size.setSpecialValueText(f"{SGD_DEFAULT_BATCH} (SGD's own)" if optimizer == "sgd" else "full batch")
 
     def current_candidate(self):
         """The chosen model with the panel's settings, for the comparison window."""

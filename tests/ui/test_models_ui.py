@@ -467,3 +467,21 @@ def test_the_content_switches_reach_the_towers(qtbot, window):
     assert model.normalize_ and not model.scale_targets_
     assert np.max(window.table.predictor.predict_matrix()) <= 1.0 + 1e-9  # a cosine cannot reach 2 stars
     assert panel.settings()["scale_targets"] is False
+
+
+def test_the_batch_size_box_says_what_sgd_unset_does(qtbot, window):
+    """Mini-batch SGD with the batch size unset showed "full batch", and trained in batches of 256."""
+    from cfexplorer.core.mf import SGD_DEFAULT_BATCH
+
+    panel = window.training_panel
+    panel.batch_size.setValue(0)
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
+    assert panel.batch_size.text() == f"{SGD_DEFAULT_BATCH} (SGD's own)"
+    panel.epochs.setValue(3)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=60_000):
+        qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton)
+    n = window.table.ratings.n_ratings
+    assert panel.model.optimizer == "sgd" and panel.model.batch_size is None
+    assert panel.model._batch_size(n) == SGD_DEFAULT_BATCH  # what the box said
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
+    assert panel.batch_size.text() == "full batch" and panel.model_params()["batch_size"] is None
