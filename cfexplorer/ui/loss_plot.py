@@ -132,9 +132,20 @@ NOT_COMPARED = {"pace"}
 
 
 def settings_label(run: Run, runs: list[Run]) -> str:
-    """'run 2: λ=1.5, mean normalization=on' — only the settings that differ between runs."""
+    """'run 2: λ=1.5, mean normalization=on' — only the settings that differ between runs; and the epochs the run
+    trained where they are not the Epochs setting's ("epochs=72 of 300": a run stopped at 72 was labelled by the
+    300 it was set to)."""
     keys = [k for k in run.settings if k not in NOT_COMPARED and len({repr(r.settings.get(k)) for r in runs}) > 1]
-    shown = ", ".join(f"{SETTING_WORDS.get(k, k.replace('_', ' '))}={_fmt(run.settings.get(k))}" for k in keys[:4])
+    planned, trained = run.settings.get("n_epochs"), run.epochs[-1] if run.epochs else None
+    if isinstance(planned, int) and trained is not None and trained != planned and "n_epochs" not in keys:
+        keys.insert(0, "n_epochs")
+
+    def value(key):
+        if key == "n_epochs" and isinstance(planned, int) and trained is not None and trained < planned:
+            return f"{trained} of {planned}"
+        return _fmt(trained if key == "n_epochs" and trained is not None else run.settings.get(key))
+
+    shown = ", ".join(f"{SETTING_WORDS.get(k, k.replace('_', ' '))}={value(k)}" for k in keys[:4])
     return f"run {run.number}" + (f": {shown}" if shown else "")
 
 

@@ -683,8 +683,29 @@ def test_closing_the_window_during_training_stops_the_worker(qtbot, window):
     assert not panel.controller.is_active and panel.controller.thread_count == 0
 
 
+def test_a_stopped_runs_legend_names_the_epochs_it_trained(qtbot, window):
+    """A run stopped at epoch 72 was named in the legend by the 300 epochs it was set to ("epochs=300")."""
+    from cfexplorer.ui.loss_plot import settings_label
+
+    panel = window.training_panel
+    start_slow_run(qtbot, panel, 300, seen=4)
+    with qtbot.waitSignal(panel.sig_run_ended, timeout=FINISH_MS):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    stopped_at = panel.model.history_[-1].epoch
+    assert stopped_at < 300
+    panel.pace.setCurrentText("full speed")
+    panel.reg.setValue(panel.reg.value() + 0.5)
+    run_to_end(qtbot, window)
+    runs = panel.loss_plot.runs
+    assert settings_label(runs[0], runs) == f"run 1: epochs={stopped_at} of 300, λ={runs[0].settings['reg']:g}"
+    assert settings_label(runs[1], runs) == f"run 2: λ={runs[1].settings['reg']:g}"  # its 300 of 300: not said
+    legend = [label.text for _, label in panel.loss_plot.cost_legend.items]
+    assert settings_label(runs[0], runs) in legend
+
+
 def test_runs_overlay_and_legend_names_what_differs(qtbot, window):
     panel = window.training_panel
+    panel.epochs.setValue(20)  # the second run at 30 epochs a second: 200 took 7 s of the suite
     panel.reg.setValue(0.0)
     run_to_end(qtbot, window)
     panel.reg.setValue(1.5)
