@@ -40,7 +40,11 @@ class ComparisonRow:
 
 
 class ComparisonStopped(Exception):
-    """The user cancelled the comparison."""
+    """The user cancelled the comparison; ``rows``: the models compared on every split before it."""
+
+    def __init__(self, rows=()):
+        super().__init__("the comparison was stopped")
+        self.rows = list(rows)
 
 
 def fold_splits(ratings: Ratings, folds: int, test_fraction: float = 0.2, seed: int | None = 0):
@@ -63,8 +67,9 @@ def metric_names(ratings: Ratings) -> tuple[str, str]:
 
 
 def compare(candidates: list[Candidate], ratings: Ratings, folds: int = 1, test_fraction: float = 0.2,
-            seed: int | None = 0, progress=None, should_stop=None) -> list[ComparisonRow]:
-    """Fit every candidate on every split; ``progress(done, total, text)`` reports, ``should_stop()`` cancels."""
+            seed: int | None = 0, progress=None, should_stop=None, on_row=None) -> list[ComparisonRow]:
+    """Fit every candidate on every split; ``progress(done, total, text)`` reports, ``should_stop()`` cancels
+    (ComparisonStopped, with the rows made before), ``on_row(row)`` has each candidate's row once it is made."""
     choose_blas_threads()
     for candidate in candidates:
         if candidate.kind not in MODEL_KINDS:
@@ -78,7 +83,7 @@ def compare(candidates: list[Candidate], ratings: Ratings, folds: int = 1, test_
         seconds, n_parameters = [], 0
         for fold, (train, test) in enumerate(splits, start=1):
             if should_stop is not None and should_stop():
-                raise ComparisonStopped()
+                raise ComparisonStopped(rows)
             if progress is not None:
                 progress(done, total, f"{candidate.name}: fold {fold} of {len(splits)}")
             # on likes, each kind as the panel sets it up for them (the defaults of some refuse likes)
@@ -87,7 +92,7 @@ def compare(candidates: list[Candidate], ratings: Ratings, folds: int = 1, test_
             start = time.perf_counter()
             for _ in model.iter_fit(train):  # a Stop takes effect after the epoch, not after the whole fit
                 if should_stop is not None and should_stop():
-                    raise ComparisonStopped()
+                    raise ComparisonStopped(rows)
             seconds.append(time.perf_counter() - start)
             report = model.score(test)
             for name in names:
@@ -100,6 +105,8 @@ def compare(candidates: list[Candidate], ratings: Ratings, folds: int = 1, test_
             spread={name: float(np.std(values)) for name, values in scores.items()},
             fit_seconds=float(np.mean(seconds)), n_parameters=n_parameters, folds=len(splits),
         ))
+        if on_row is not None:
+            on_row(rows[-1])
     if progress is not None:
         progress(done, total, "done")
     return rows

@@ -36,6 +36,7 @@ class ComparisonWorker(QObject):
     what a run it has left behind (stopped, or closed) still sends."""
 
     sig_progress = Signal(int, int, int, str)  # run id, done, total, text
+    sig_row = Signal(int, object)  # run id, a ComparisonRow: a model compared on every split
     sig_finished = Signal(int, object)  # run id, list of ComparisonRow
     sig_stopped = Signal(int)
     sig_failed = Signal(int, str, str)  # run id, message, details
@@ -56,7 +57,7 @@ class ComparisonWorker(QObject):
         try:
             rows = compare(self.candidates, self.ratings, self.folds, self.test_fraction, self.seed,
                            progress=lambda done, total, text: self.sig_progress.emit(self.run_id, done, total, text),
-                           should_stop=self._stop.is_set)
+                           should_stop=self._stop.is_set, on_row=lambda row: self.sig_row.emit(self.run_id, row))
         except ComparisonStopped:
             self.sig_stopped.emit(self.run_id)
         except Exception as error:  # a model that cannot train must not kill the thread silently
@@ -134,6 +135,7 @@ class CompareDialog(QDialog):
         self._ending: list[tuple[QThread, ComparisonWorker]] = []  # every run's thread until it has finished
         self.rows = []
         self._results_of = None  # the ratings the rows were measured on
+        self._candidates_run: list = []  # the models the run going on (or the last) compares
 
         self.choices = QStandardItemModel(self)
         self.choice_view = QListView()
@@ -270,6 +272,7 @@ class CompareDialog(QDialog):
             return
         self._last_run_id += 1
         self.show_rows([], self.table_model.metrics)  # no earlier numbers beside this run's progress
+        self._candidates_run = candidates
         self._results_of = ratings
         worker = ComparisonWorker(self._last_run_id, candidates, ratings, self.folds.value(), self.test_share.value(),
                                   self.seed.value())
@@ -280,6 +283,7 @@ class CompareDialog(QDialog):
         # bound slots of this dialog, which lives in the GUI thread: queued there (a lambda ran in the worker's
         # thread, and the thread then waited on itself: the app aborted)
         worker.sig_progress.connect(self._on_progress)
+        worker.sig_row.connect(self._on_row)
         worker.sig_finished.connect(self._on_finished)
         worker.sig_stopped.connect(self._on_stopped)
         worker.sig_failed.connect(self._on_failed)
@@ -315,6 +319,13 @@ class CompareDialog(QDialog):
             self.status.setText(text)
 
     @Slot(int, object)
+    def _on_row(self, run_id: int, row):
+        """A model compared on every split: its row at once (the table and the chart stayed empty until the last
+        model's, and a Stop threw the finished ones away)."""
+        if self._is_current(run_id):
+            self.show_rows(self.rows + [row], metric_names(self._results_of))
+
+    @Slot(int, object)
     def _on_finished(self, run_id: int, rows):
         if not self._is_current(run_id):
             return
@@ -327,7 +338,9 @@ class CompareDialog(QDialog):
     @Slot(int)
     def _on_stopped(self, run_id: int):
         if self._is_current(run_id):
-            self._end("Stopped.")
+            compared = len(self.rows)
+            self._end(f"Stopped: {compared} of {len(self._candidates_run)} models compared." if compared
+                      else "Stopped before any model was compared on every split.")
 
     @Slot(int, str, str)
     def _on_failed(self, run_id: int, message: str, details: str):

@@ -51,3 +51,19 @@ def test_progress_is_reported_and_a_stop_request_is_honoured():
     assert seen[0] == (0, 4) and seen[-1] == (4, 4)
     with pytest.raises(ComparisonStopped):
         compare([Candidate("a", "global_mean")], RATINGS, should_stop=lambda: True)
+
+
+def test_each_candidates_row_is_handed_on_when_made_and_a_stop_carries_the_rows_made():
+    made = []
+    rows = compare([Candidate("a", "global_mean"), Candidate("b", "biases")], RATINGS, folds=2, on_row=made.append)
+    assert made == rows and [row.name for row in made] == ["a", "b"]
+    asked = []
+
+    def stop_at_the_second():  # asked before each fold and each epoch: stop once "a" is done
+        asked.append(len(made))
+        return len(made) >= 3
+
+    with pytest.raises(ComparisonStopped) as stopped:
+        compare([Candidate("a", "global_mean"), Candidate("b", "biases")], RATINGS, folds=2, on_row=made.append,
+                should_stop=stop_at_the_second)
+    assert [row.name for row in stopped.value.rows] == ["a"]

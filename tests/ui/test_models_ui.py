@@ -371,7 +371,8 @@ def test_stop_ends_a_comparison_after_the_epoch_under_way_and_the_app_goes_on(qt
     qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
     assert dialog.status.text() == "Stopping after the current epoch…" and not dialog.stop_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.is_running, timeout=FINISH_MS)
-    assert dialog.status.text() == "Stopped." and dialog.run_button.isEnabled()
+    assert dialog.status.text() == "Stopped before any model was compared on every split."
+    assert dialog.run_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog._ending, timeout=FINISH_MS)  # its thread ended and was let go
     window.training_panel.epochs.setValue(3)  # the dialog runs again, to the end
     dialog.refresh_choices()
@@ -379,6 +380,34 @@ def test_stop_ends_a_comparison_after_the_epoch_under_way_and_the_app_goes_on(qt
     with qtbot.waitSignal(dialog.sig_done, timeout=FINISH_MS) as blocker:
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     assert [row.kind for row in blocker.args[0]] == ["neural"]
+
+
+def test_each_models_row_comes_as_it_is_compared_and_a_stop_keeps_them(qtbot, window, monkeypatch):
+    """The table and the chart stayed empty until the last model was compared, and Stop at 45% of a 5-fold run
+    threw away the models already compared on every fold."""
+    from cfexplorer.ui import compare_dialog
+
+    compare = compare_dialog.compare  # the long model (the panel's) compared last, the two baselines first
+    monkeypatch.setattr(compare_dialog, "compare", lambda candidates, *args, **kwargs: compare(
+        candidates[1:] + candidates[:1], *args, **kwargs))
+    window.open_preset("planted")
+    panel = window.training_panel
+    choose(panel, "neural")
+    panel.epochs.setValue(100_000)
+    window.act_compare.trigger()
+    dialog = window.compare_dialog
+    dialog.refresh_choices()
+    dialog.set_chosen([panel.current_candidate().name, "biases", "global_mean"])
+    dialog.folds.setValue(2)
+    qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(dialog.rows) == 2, timeout=FINISH_MS)
+    assert dialog.is_running and dialog.table_model.rowCount() == 2  # shown while the third trains
+    assert [row.kind for row in dialog.rows] == ["biases", "global_mean"]
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.is_running, timeout=FINISH_MS)
+    assert dialog.status.text() == "Stopped: 2 of 3 models compared."
+    assert [row.kind for row in dialog.rows] == ["biases", "global_mean"] and dialog.table_model.rowCount() == 2
+    dialog.close()
 
 
 def test_closing_the_comparison_while_it_runs_returns_at_once_and_drops_what_the_run_sends(qtbot, window):
