@@ -543,7 +543,10 @@ class MainWindow(GridEditingMixin, QMainWindow):
             "factor_space_in_front": bool(factor_space._tab_in_front and self.factor_dock.isVisible()),
             "factor_space": {"show": factor_space.show_choice.currentText(),
                              "projection": factor_space.projection.currentData(),
-                             "colour_by": factor_space.colour_by.currentData()},
+                             "colour_by": factor_space.colour_by.currentData(),
+                             # the one genre coloured, and the side tab (Biases, One-hot × W) the class looked at
+                             "genre": factor_space.genre_highlight.currentData(),
+                             "side_tab": factor_space.side_tabs.currentIndex()},
             "grid": {**self.proxy.view_state(), "name_filter": self.filter_edit.text()},
         }
 
@@ -554,10 +557,14 @@ class MainWindow(GridEditingMixin, QMainWindow):
         factor_space = self.factor_space
         if choices.get("show") is not None:
             factor_space.show_choice.setCurrentText(choices["show"])
-        for box, key in ((factor_space.projection, "projection"), (factor_space.colour_by, "colour_by")):
-            index = box.findData(choices.get(key))
+        for box, key in ((factor_space.projection, "projection"), (factor_space.colour_by, "colour_by"),
+                         (factor_space.genre_highlight, "genre")):
+            index = box.findData(choices.get(key)) if choices.get(key) is not None else -1
             if index >= 0:
                 box.setCurrentIndex(index)
+        side_tab = choices.get("side_tab")
+        if isinstance(side_tab, int) and 0 <= side_tab < factor_space.side_tabs.count():
+            factor_space.side_tabs.setCurrentIndex(side_tab)
         if view.get("factor_space_in_front"):
             self.factor_dock.raise_()
         grid = view.get("grid")

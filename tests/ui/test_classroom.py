@@ -294,3 +294,27 @@ def test_a_narrowed_cost_pane_scrolls_sideways_to_its_formulas_cut_parts(qtbot, 
         assert bar.isVisible() and bar.maximum() >= panel.width() - scroller.viewport().width() > 0
     finally:
         window.set_presentation(False)
+
+
+def test_a_reopened_session_colours_the_genre_chosen_and_shows_the_side_tab_looked_at(qtbot, window, tmp_path):
+    """Reopened, a project coloured by "first genre" again though the class had looked at Animation alone, and
+    showed the Neighbours tab, not the Biases tab it had open."""
+    window.open_preset("planted")
+    with qtbot.waitSignal(window.training_panel.sig_run_ended, timeout=60_000):
+        window.training_panel.train()
+    window.factor_dock.raise_()
+    space = window.factor_space
+    space.colour_by.setCurrentIndex(space.colour_by.findData("genre"))
+    genre = space.genre_highlight.itemData(2)
+    assert genre is not None
+    space.genre_highlight.setCurrentIndex(2)
+    biases = next(i for i in range(space.side_tabs.count()) if "Bias" in space.side_tabs.tabText(i))
+    space.side_tabs.setCurrentIndex(biases)
+    path = tmp_path / "genres.cfx"
+    assert window.save_to(path)
+    window.open_preset("course")
+    assert space.genre_highlight.currentData() is None
+    space.side_tabs.setCurrentIndex(0)
+    assert window.open_file(path, confirm=False)
+    assert space.colour_by.currentData() == "genre" and space.genre_highlight.currentData() == genre
+    assert space.side_tabs.currentIndex() == biases
