@@ -195,6 +195,7 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.training_panel.sig_run_ended.connect(self._on_run_ended)
         self.training_panel.sig_message.connect(lambda kind, text: self.message_bar.show_message(text, kind))
         self.grid.selectionModel().currentChanged.connect(self._on_current_cell_change)
+        self.explain_panel.sig_cell_requested.connect(self._go_to_cell)
         self.training_panel.sig_run_started.connect(self._drop_the_last_runs_pending_views)
         self.training_panel.sig_run_started.connect(
             lambda model, train: self.factor_space.start_run(
@@ -779,6 +780,17 @@ class MainWindow(GridEditingMixin, QMainWindow):
         self.formula_panel.show_epoch(model, record)
         self.training_panel.cost_label.setText(self.training_panel.describe_cost(record) + "   (factors edited)")
         self.explain_panel.refresh()
+
+    def _go_to_cell(self, user: int, item: int):
+        """Make (user, movie)'s cell current in the grid and bring it into view, where the grid shows it (a filter
+        may hide its row or column: then the explanation alone follows)."""
+        row, column = self.table.position(user, item)
+        shown = self.proxy.mapFromSource(self.table.index(row, column))
+        if shown.isValid():
+            self.grid.setCurrentIndex(shown)
+            self.grid.scrollTo(shown)
+        else:
+            self.explain_panel.show_cell(user, item)
 
     def _on_current_cell_change(self, current, previous):
         if current.isValid():

@@ -6,7 +6,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import QStringListModel, QTimer
+from PySide6.QtCore import QStringListModel, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QListView, QSpinBox, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget
 
 from .focus_mark import mark_focus
@@ -110,6 +110,8 @@ def _factorization_terms(parts: dict) -> list[tuple[str, str]]:
 
 
 class ExplainPanel(QWidget):
+    sig_cell_requested = Signal(int, int)  # user, movie: a recommendation clicked
+
     def __init__(self, table: RatingTableModel, parent=None):
         super().__init__(parent)
         self.table = table
@@ -123,6 +125,10 @@ class ExplainPanel(QWidget):
         self.list_view = QListView()
         self.list_view.setModel(self.recommendations)
         self.list_view.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self._recommended: tuple[int, list] = (-1, [])  # the user and the movies listed, best first
+        self.list_view.activated.connect(self._on_recommendation_clicked)  # Return, or a click where that opens
+        self.list_view.clicked.connect(self._on_recommendation_clicked)
+        self.list_view.setToolTip("Click a movie to see its cell in the grid")
         header = QHBoxLayout()
         header.addWidget(self.top_label, 1)
         header.addWidget(self.top_n)
@@ -178,8 +184,16 @@ class ExplainPanel(QWidget):
 
     def recommend(self, user: int) -> list[str]:
         predictor = self.table.predictor
+        self._recommended = (user, [])
         if predictor is None:
             return []
         rated, _ = self.table.cells.user_cells(user)  # O(log n), not a pass over every rating
         items, predictions = predictor.recommend(user, rated, self.top_n.value())
+        self._recommended = (user, [int(i) for i in items])
         return [f"{self.table.name(1, int(i))}  —  {p:.2f}" for i, p in zip(items, predictions)]
+
+    def _on_recommendation_clicked(self, index):
+        """A recommendation clicked: its cell in the grid (it did nothing), explained here in turn."""
+        user, items = self._recommended
+        if 0 <= index.row() < len(items):
+            self.sig_cell_requested.emit(user, items[index.row()])

@@ -1018,6 +1018,23 @@ def test_explanation_adds_up_to_the_grid(qtbot, window):
         f"{names[m]}  —  {grid_text(window, 'Bob', names[m])}" for m in expected]
 
 
+def test_a_recommendation_clicked_goes_to_its_cell_in_the_grid(qtbot, window):
+    """A click on a movie of the Top 10 did nothing."""
+    table = window.table
+    bob = list(table.ratings.user_labels).index("Bob")
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(bob, 0))))
+    run_to_end(qtbot, window)
+    explain = window.explain_panel
+    qtbot.waitUntil(lambda: explain.recommendations.rowCount() > 0, timeout=5000)
+    view = explain.list_view
+    first = explain.recommendations.index(0, 0)
+    movie = list(table.ratings.item_titles()).index(first.data().split("  —  ")[0])
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(first).center())
+    current = window.proxy.mapToSource(window.grid.currentIndex())
+    assert table.cell(current.row(), current.column()) == (bob, movie)
+    qtbot.waitUntil(lambda: first.data().split("  —  ")[0] in explain.text.toPlainText(), timeout=5000)
+
+
 def test_the_explanation_of_a_runs_last_predictions_comes_in_a_pass_of_its_own(qtbot, window, monkeypatch):
     """At a run's end the grid's and the tables' last update and the explanation's rich text made one stall
     (6-11 ms of it the explanation, beside 59,047 movies): the explanation follows on a later pass."""
