@@ -347,8 +347,9 @@ def test_the_progress_bar_plans_the_chosen_models_epochs_until_a_run_is_shown(qt
     assert panel.progress.text() == "epoch 0 / 50"
 
 
-def _start_a_long_comparison(qtbot, window):
-    """A comparison of one model that would train for minutes (neural CF, 100,000 epochs), under way."""
+def _compare_with_a_long_model(window, others=()):
+    """The comparison dialog with one model checked that would train for minutes (neural CF, 100,000 epochs, the
+    panel's), and the kinds or names ``others``."""
     window.open_preset("planted")
     panel = window.training_panel
     choose(panel, "neural")
@@ -356,7 +357,13 @@ def _start_a_long_comparison(qtbot, window):
     window.act_compare.trigger()
     dialog = window.compare_dialog
     dialog.refresh_choices()
-    dialog.set_chosen([panel.current_candidate().name])
+    dialog.set_chosen([panel.current_candidate().name, *others])
+    return dialog
+
+
+def _start_a_long_comparison(qtbot, window):
+    """A comparison of one model that would train for minutes, under way."""
+    dialog = _compare_with_a_long_model(window)
     with qtbot.waitSignal(dialog.progress.valueChanged, timeout=FINISH_MS, raising=False):
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     assert dialog.is_running and dialog.stop_button.isEnabled()
@@ -390,14 +397,7 @@ def test_each_models_row_comes_as_it_is_compared_and_a_stop_keeps_them(qtbot, wi
     compare = compare_dialog.compare  # the long model (the panel's) compared last, the two baselines first
     monkeypatch.setattr(compare_dialog, "compare", lambda candidates, *args, **kwargs: compare(
         candidates[1:] + candidates[:1], *args, **kwargs))
-    window.open_preset("planted")
-    panel = window.training_panel
-    choose(panel, "neural")
-    panel.epochs.setValue(100_000)
-    window.act_compare.trigger()
-    dialog = window.compare_dialog
-    dialog.refresh_choices()
-    dialog.set_chosen([panel.current_candidate().name, "biases", "global_mean"])
+    dialog = _compare_with_a_long_model(window, ("biases", "global_mean"))
     dialog.folds.setValue(2)
     qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(dialog.rows) == 2, timeout=FINISH_MS)
