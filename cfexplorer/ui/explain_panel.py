@@ -190,7 +190,18 @@ class ExplainPanel(QWidget):
         rated, _ = self.table.cells.user_cells(user)  # O(log n), not a pass over every rating
         items, predictions = predictor.recommend(user, rated, self.top_n.value())
         self._recommended = (user, [int(i) for i in items])
-        return [f"{self.table.name(1, int(i))}  —  {p:.2f}" for i, p in zip(items, predictions)]
+        scale = self.table.ratings.scale
+        listed = []
+        for item, prediction in zip(items, predictions):
+            text = f"{self.table.name(1, int(item))}  —  {prediction:.2f}"
+            if prediction in (scale.low, scale.high):
+                # at the scale's end, a model's own score may lie past it: a Top 10 of "5.00" ten times hid the
+                # ranking, which is by that score
+                parts = predictor.explain(user, int(item))
+                if parts.get("clipped"):
+                    text += f" (clipped from {parts['score']:.2f})"
+            listed.append(text)
+        return listed
 
     def _on_recommendation_clicked(self, index):
         """A recommendation clicked: its cell in the grid (it did nothing), explained here in turn."""

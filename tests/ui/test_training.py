@@ -1018,6 +1018,26 @@ def test_explanation_adds_up_to_the_grid(qtbot, window):
         f"{names[m]}  —  {grid_text(window, 'Bob', names[m])}" for m in expected]
 
 
+def test_a_recommendation_clipped_to_the_scale_says_the_score_it_was_clipped_from(qtbot, window):
+    """MovieLens's Top 10 read "5.00" ten times: the ranking (by the model's own scores, past the scale's end)
+    could not be seen."""
+    from .test_factor_tables import type_into_table
+
+    table = window.table
+    bob = list(table.ratings.user_labels).index("Bob")
+    romance = list(table.ratings.item_titles()).index("Romance forever")  # Bob has not rated it
+    window.grid.setCurrentIndex(window.proxy.mapFromSource(table.index(*table.position(bob, 0))))
+    run_to_end(qtbot, window)
+    model = window.training_panel.model
+    type_into_table(qtbot, window.factor_tables.movie_view, romance, 0, "40")  # far past the scale
+    z = model.predictor().explain(bob, romance)["score"]
+    assert not 0 <= z <= 5
+    listed = window.explain_panel.recommend(bob)
+    shown = next(text for text in listed if text.startswith("Romance forever  —  "))
+    assert shown == f"Romance forever  —  {np.clip(z, 0, 5):.2f} (clipped from {z:.2f})"
+    assert all("clipped" not in text for text in listed if not text.startswith("Romance forever"))
+
+
 def test_a_recommendation_clicked_goes_to_its_cell_in_the_grid(qtbot, window):
     """A click on a movie of the Top 10 did nothing."""
     table = window.table
