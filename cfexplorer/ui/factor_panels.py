@@ -45,7 +45,8 @@ class SidePanelsMixin:
         self.neighbour_title.setWordWrap(True)
         self.neighbours = QTreeWidget()
         self.neighbours.setHeaderLabels(["name", "dist.", "n"])  # short: the names need the room
-        for column, tip in ((1, "Distance to the selection in the factor space"), (2, "Ratings its factors were trained on")):
+        for column, tip in ((1, "Distance to the selection in the factor space"),
+                            (2, "Ratings its factors were trained on")):
             self.neighbours.headerItem().setToolTip(column, tip)
         self.neighbours.setRootIsDecorated(False)
         # four names at least: in a short pane the page scrolls (its list was squeezed to its header alone)

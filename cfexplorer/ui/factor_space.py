@@ -892,10 +892,12 @@ class FactorSpaceView(AppearanceMixin, LayoutsMixin, SidePanelsMixin, FilesMixin
             return False
         if text == self._found_in_this_pass:
             return True  # Return on a completion: the completer's activated and the box's returnPressed both ask
-        named = self._completion_rows.get(text)  # a name two share, chosen with its id
+        named = self._completion_rows.get(text)  # a name two share, chosen with its id: that one row
         for kind in self.shown_kinds + tuple(k for k in KINDS if k not in self.shown_kinds):
-            found = np.array([named[1]]) if named is not None and named[0] == kind else (
-                np.array([], dtype=np.int64) if named is not None else self.embedding.table(kind).find(text))
+            if named is None:
+                found = self.embedding.table(kind).find(text)
+            else:
+                found = np.array([named[1]] if named[0] == kind else [], dtype=np.int64)
             if len(found):
                 if kind not in self.shown_kinds:
                     self.show_choice.setCurrentText("Movies and users")
